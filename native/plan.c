@@ -1,0 +1,149 @@
+/*
+ * plan.c — parse the flat plan written by src/orchestrator/marshal.ts.
+ *
+ * Runs in the launcher (a libuv worker thread), never in the cloned child,
+ * so it may allocate. Every length is checked against the buffer: a
+ * malformed plan is an error, not a crash.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+struct reader {
+  const uint8_t *p;
+  const uint8_t *end;
+};
+
+static int read_u32(struct reader *r, uint32_t *out) {
+  if (r->end - r->p < 4) return -1;
+  memcpy(out, r->p, 4);
+  r->p += 4;
+  return 0;
+}
+
+/* A NUL-terminated string inside [p, end); advances past it. */
+static const char *read_str(struct reader *r) {
+  const uint8_t *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
+  if (nul == NULL) return NULL;
+  const char *s = (const char *)r->p;
+  r->p = nul + 1;
+  return s;
+}
+
+int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err, size_t errlen) {
+  memset(plan, 0, sizeof *plan);
+  plan->init_fd = -1;
+  plan->status_fd = -1;
+
+  /* First pass: count arrays so one allocation holds them all. */
+  int nargs = 0, nmounts = 0, nfds = 0;
+  struct reader r = {buf, buf + len};
+  while (r.p < r.end) {
+    uint32_t tag, plen;
+    if (read_u32(&r, &tag) || read_u32(&r, &plen) || (size_t)(r.end - r.p) < plen) {
+      snprintf(err, errlen, "plan: truncated record at offset %zu", (size_t)(r.p - buf));
+      return -1;
+    }
+    if (tag == PLAN_TAG_ARG) nargs++;
+    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND) nmounts++;
+    if (tag == PLAN_TAG_FD) nfds++;
+    r.p += (plen + 3u) & ~3u;
+    if (r.p > r.end) r.p = r.end;
+  }
+
+  size_t size = sizeof(char *) * (size_t)(nargs + 1) + sizeof(struct mount_op) * (size_t)nmounts +
+                sizeof(struct fd_op) * (size_t)nfds;
+  plan->arena = calloc(1, size ? size : 1);
+  if (plan->arena == NULL) {
+    snprintf(err, errlen, "plan: out of memory");
+    return -1;
+  }
+  plan->mounts = (struct mount_op *)plan->arena;
+  plan->fds = (struct fd_op *)(plan->mounts + nmounts);
+  plan->argv = (const char **)(plan->fds + nfds);
+
+  r.p = buf;
+  while (r.p < r.end) {
+    uint32_t tag = 0, plen = 0;
+    read_u32(&r, &tag);
+    read_u32(&r, &plen);
+    struct reader pr = {r.p, r.p + plen};
+    r.p += (plen + 3u) & ~3u;
+    if (r.p > r.end) r.p = r.end;
+    const char *a = NULL, *b = NULL;
+    uint32_t u = 0, v = 0;
+    switch (tag) {
+      case PLAN_TAG_OPTIONS:
+        if (read_u32(&pr, &plan->options)) goto bad;
+        break;
+      case PLAN_TAG_UID_MAP:
+        if (!(plan->uid_map = read_str(&pr))) goto bad;
+        break;
+      case PLAN_TAG_GID_MAP:
+        if (!(plan->gid_map = read_str(&pr))) goto bad;
+        break;
+      case PLAN_TAG_HOSTNAME:
+        if (!(plan->hostname = read_str(&pr))) goto bad;
+        break;
+      case PLAN_TAG_DOMAINNAME:
+        if (!(plan->domainname = read_str(&pr))) goto bad;
+        break;
+      case PLAN_TAG_EXEC:
+        if (!(plan->exec_path = read_str(&pr))) goto bad;
+        break;
+      case PLAN_TAG_ARG:
+        if (!(a = read_str(&pr))) goto bad;
+        plan->argv[plan->argc++] = a;
+        break;
+      case PLAN_TAG_DIR:
+        if (!(a = read_str(&pr))) goto bad;
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_DIR, 0, NULL, a};
+        break;
+      case PLAN_TAG_SYMLINK:
+        if (!(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_SYMLINK, 0, a, b};
+        break;
+      case PLAN_TAG_BIND:
+        if (read_u32(&pr, &u) || !(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, a, b};
+        break;
+      case PLAN_TAG_FD:
+        if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;
+        plan->fds[plan->nfds++] = (struct fd_op){(int32_t)u, (int32_t)v};
+        break;
+      default:
+        snprintf(err, errlen, "plan: unknown record tag %u", tag);
+        plan_free(plan);
+        return -1;
+    }
+    continue;
+  bad:
+    snprintf(err, errlen, "plan: malformed record (tag %u)", tag);
+    plan_free(plan);
+    return -1;
+  }
+  plan->argv[plan->argc] = NULL;
+
+  if (plan->exec_path == NULL || plan->argc == 0 || plan->uid_map == NULL || plan->gid_map == NULL) {
+    snprintf(err, errlen, "plan: missing exec path, argv or id maps");
+    plan_free(plan);
+    return -1;
+  }
+  for (int i = 0; i < plan->nmounts; i++) {
+    const char *d = plan->mounts[i].dest;
+    if (d[0] != '/' || strlen(d) > 3000) {
+      snprintf(err, errlen, "plan: bad destination path \"%s\"", d);
+      plan_free(plan);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void plan_free(struct void_plan *plan) {
+  free(plan->arena);
+  plan->arena = NULL;
+}

@@ -1,0 +1,95 @@
+/*
+ * plan.h — the flat, serialised form of one void, shared by the Node-API
+ * addon (void_addon.c) and the code that runs in the cloned child
+ * (void_spawn.c).
+ *
+ * TypeScript (src/orchestrator/marshal.ts) writes a plan as a sequence of
+ * records: [u32 tag][u32 length][payload, padded to 4 bytes], native byte
+ * order. Strings in payloads are NUL-terminated. The addon parses the
+ * records into `struct void_plan` *before* cloning, so the child only reads
+ * memory that was fully prepared by its parent: it never allocates, locks
+ * or calls into Node.
+ *
+ * Keep the tag numbers in sync with src/orchestrator/marshal.ts.
+ */
+#ifndef VOID_PLAN_H
+#define VOID_PLAN_H
+
+#include <stdint.h>
+
+enum plan_tag {
+  PLAN_TAG_OPTIONS = 1,     /* u32 options (PLAN_OPT_*) */
+  PLAN_TAG_UID_MAP = 2,     /* string: the whole uid_map content */
+  PLAN_TAG_GID_MAP = 3,     /* string: the whole gid_map content */
+  PLAN_TAG_HOSTNAME = 4,    /* string */
+  PLAN_TAG_DOMAINNAME = 5,  /* string */
+  PLAN_TAG_EXEC = 6,        /* string: path of the entrypoint inside the void */
+  PLAN_TAG_ARG = 7,         /* string: one argv element, in order */
+  PLAN_TAG_DIR = 8,         /* string: directory to create (mkdir -p) */
+  PLAN_TAG_SYMLINK = 9,     /* string target, string link path */
+  PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), string source, string dest */
+  PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
+};
+
+enum plan_options {
+  PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
+  PLAN_OPT_PROCFS = 1u << 1,  /* mount a /proc of the void's PID namespace */
+  PLAN_OPT_DEBUG = 1u << 2,   /* stop the entrypoint with SIGSTOP before execve */
+};
+
+enum bind_flags {
+  BIND_READONLY = 1u << 0,
+  BIND_DIRECTORY = 1u << 1, /* the source is a directory (else a file) */
+};
+
+enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND };
+
+struct mount_op {
+  enum mount_kind kind;
+  uint32_t flags;
+  const char *source; /* host path for binds, link target for symlinks */
+  const char *dest;   /* absolute path inside the void */
+};
+
+struct fd_op {
+  int32_t source; /* fd in the launcher, or -1 for /dev/null */
+  int32_t target; /* fd number inside the void */
+};
+
+struct void_plan {
+  uint32_t options;
+  const char *uid_map;
+  const char *gid_map;
+  const char *hostname;
+  const char *domainname;
+  const char *exec_path;
+  const char **argv; /* NULL-terminated */
+  int argc;
+  struct mount_op *mounts;
+  int nmounts;
+  struct fd_op *fds;
+  int nfds;
+  /* Filled in by the addon, not by TypeScript. */
+  int init_fd;   /* O_PATH fd of the void-init binary */
+  int status_fd; /* write end of the status pipe */
+  char *arena;   /* owns argv, mounts, fds */
+};
+
+/* Parses `len` bytes at `buf` (which must outlive the plan). Returns 0, or
+ * writes a reason into `err` and returns -1. */
+int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err, size_t errlen);
+void plan_free(struct void_plan *plan);
+
+/* Clones the void described by `plan` (see void_spawn.c). On success returns
+ * the host pid and stores a pidfd; on failure returns -errno. */
+int void_spawn(struct void_plan *plan, int *pidfd_out);
+
+/* Status records written by the child and by void-init on the status pipe,
+ * one write(2) each, tab-separated, newline-terminated:
+ *   E <errno> <what failed>   set-up or execve failure ("bind /a -> /b")
+ *   S <pid in the void>       debug: the entrypoint stopped itself
+ *   X <code>                  the entrypoint exited with <code>
+ *   K <signal>                the entrypoint was killed by <signal>
+ */
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * void_spawn.c — turn a parsed plan into a running void.
+ *
+ * This is the only code in void that holds privilege over a void while it
+ * is being built. It is written in the style of bubblewrap: each step is a
+ * named function with the reason for it, and every failure names the
+ * syscall and the path.
+ *
+ * How the child is created (DESIGN §4):
+ *   The launcher is Node, a multi-threaded process. We clone with
+ *   CLONE_VM|CLONE_VFORK from a libuv worker thread, exactly as glibc's
+ *   posix_spawn does: the child shares the launcher's memory (nothing is
+ *   copied), runs on its own small stack, and the calling worker thread is
+ *   suspended until the child calls execve or exits. Only that one worker
+ *   thread waits; the event loop keeps running.
+ *
+ *   Because memory is shared, the child must only make plain system calls:
+ *   no malloc, no locks, no stdio, no writes to memory other than its own
+ *   stack. All data it needs was parsed by the parent into `struct
+ *   void_plan` beforehand. Signals are blocked across the clone and every
+ *   handler is reset to SIG_DFL in the child, so none of Node's handlers can
+ *   run on the child's stack.
+ *
+ * What the child does, in order (each function below):
+ *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
+ *   2. write its own uid/gid maps (setgroups "deny" first);
+ *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
+ *      any other mount operation, so nothing we do can propagate to the
+ *      host (see the seeds: an MNT_DETACH on a shared tree unmounted the
+ *      host's mounts);
+ *   4. build the root: a tmpfs "base" on /tmp of this namespace holding
+ *      `newroot` (another tmpfs, the void's future /) and `oldroot`, then
+ *      pivot_root into the base so the host is reachable only as /oldroot;
+ *   5. create the planned directories, symlinks and binds under /newroot,
+ *      each bind read-only, nosuid, nodev unless the plan says otherwise,
+ *      plus /dev/null and optionally /proc;
+ *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
+ *      and make the new root itself read-only;
+ *   7. set hostname and domain name;
+ *   8. place the granted fds at their numbers, /dev/null on ungranted
+ *      standard streams, close everything else (close_range);
+ *   9. unshare the time namespace (applies from the execve on);
+ *  10. drop every capability (bounding, ambient, inheritable, permitted,
+ *      effective), lock the securebits, set no_new_privs;
+ *  11. execve void-init (from an fd opened before pivoting: it is not
+ *      visible in the void), which forks and execs the entrypoint.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef SECBIT_NOROOT
+#define SECBIT_NOROOT (1 << 0)
+#define SECBIT_NOROOT_LOCKED (1 << 1)
+#define SECBIT_NO_SETUID_FIXUP (1 << 2)
+#define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
+#define SECBIT_KEEP_CAPS_LOCKED (1 << 5)
+#endif
+
+struct mount_attr_v0 {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+/* Paths used while building the root. BASE must exist on the host; the
+ * tmpfs mounted over it lives only in the void's mount namespace. */
+#define BASE "/tmp"
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+/* Everything the child needs; lives on the parent's (suspended) stack. */
+struct child_ctx {
+  const struct void_plan *plan;
+  int status_fd; /* where errors go; moves when fds are rearranged */
+  int init_fd;   /* void-init, executed last; moves too */
+  pid_t parent_pid;
+};
+
+/* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
+
+struct buf {
+  char data[PATH_MAX + 512];
+  size_t len;
+};
+
+static void buf_add(struct buf *b, const char *s) {
+  while (*s && b->len < sizeof b->data - 2) b->data[b->len++] = *s++;
+  b->data[b->len] = 0;
+}
+
+static void buf_add_int(struct buf *b, long v) {
+  char tmp[24];
+  int i = 0;
+  unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
+  do tmp[i++] = (char)('0' + u % 10); while ((u /= 10) && i < 22);
+  if (v < 0) tmp[i++] = '-';
+  while (i > 0 && b->len < sizeof b->data - 2) b->data[b->len++] = tmp[--i];
+  b->data[b->len] = 0;
+}
+
+/* Reports "E <errno> <what> <path>[ -> <path2>]" on the status pipe and exits.
+ * `what` names the operation (usually the syscall). */
+__attribute__((noreturn)) static void die2(struct child_ctx *c, int err, const char *what,
+                                           const char *path, const char *path2) {
+  struct buf b = {.len = 0};
+  buf_add(&b, "E\t");
+  buf_add_int(&b, err);
+  buf_add(&b, "\t");
+  buf_add(&b, what);
+  if (path) {
+    buf_add(&b, " ");
+    buf_add(&b, path);
+  }
+  if (path2) {
+    buf_add(&b, " -> ");
+    buf_add(&b, path2);
+  }
+  buf_add(&b, "\n");
+  if (write(c->status_fd, b.data, b.len) < 0) {
+    /* Nothing left to report to; the exit status still says we failed. */
+  }
+  _exit(125);
+}
+
+__attribute__((noreturn)) static void die(struct child_ctx *c, const char *what, const char *path) {
+  die2(c, errno, what, path, NULL);
+}
+
+/* Joins "/newroot" + dest into b. */
+static const char *in_newroot(struct buf *b, const char *dest) {
+  b->len = 0;
+  buf_add(b, NEWROOT);
+  if (strcmp(dest, "/") != 0) buf_add(b, dest);
+  return b->data;
+}
+
+/* ---- 1. signals ---- */
+
+/* Reset every disposition to default: Node ignores SIGPIPE and installs
+ * handlers whose code must never run on the child's stack, and ignored
+ * signals would stay ignored across execve. The mask stays fully blocked
+ * (inherited from the parent thread) until void-init sets its own. */
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, NULL); /* EINVAL for glibc-reserved signals: fine */
+  }
+}
+
+/* ---- 2. user namespace ---- */
+
+static void write_file(struct child_ctx *c, const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(c, "open", path);
+  size_t len = strlen(content);
+  if (write(fd, content, len) != (ssize_t)len) die(c, "write", path);
+  close(fd);
+}
+
+/* setgroups must be denied before an unprivileged process may write a
+ * gid_map; we deny it for root launchers too so the void can never drop
+ * into supplementary groups (see user_namespaces(7)). */
+static void setup_id_maps(struct child_ctx *c) {
+  write_file(c, "/proc/self/setgroups", "deny");
+  write_file(c, "/proc/self/uid_map", c->plan->uid_map);
+  write_file(c, "/proc/self/gid_map", c->plan->gid_map);
+}
+
+/* ---- 3, 4. mounts ---- */
+
+/* mkdir -p inside the new root. Components are plain directories: the
+ * planner resolved every symlink it creates, so we never follow one here. */
+static void mkdir_p(struct child_ctx *c, const char *path) {
+  struct buf b = {.len = 0};
+  buf_add(&b, path);
+  for (size_t i = 1; i <= b.len; i++) {
+    if (b.data[i] != '/' && b.data[i] != 0) continue;
+    char saved = b.data[i];
+    b.data[i] = 0;
+    if (mkdir(b.data, 0755) < 0 && errno != EEXIST) die(c, "mkdir", b.data);
+    b.data[i] = saved;
+  }
+}
+
+static void mkdir_parent(struct child_ctx *c, const char *path) {
+  struct buf b = {.len = 0};
+  buf_add(&b, path);
+  char *slash = strrchr(b.data, '/');
+  if (slash && slash != b.data) {
+    *slash = 0;
+    mkdir_p(c, b.data);
+  }
+}
+
+/* Sets attributes on a mount (recursively, so submounts of a bound tree are
+ * read-only too). mount_setattr(2) exists since Linux 5.12; older kernels
+ * get MS_REMOUNT|MS_BIND, which must repeat the flags the kernel locked on
+ * the source mount (nosuid, nodev, noexec...) or it fails with EPERM. */
+static int set_mount_attr(const char *path, uint64_t attrs, int recursive) {
+  struct mount_attr_v0 attr = {.attr_set = attrs};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS) return -1;
+  struct statvfs st;
+  if (statvfs(path, &st) < 0) return -1;
+  unsigned long flags = MS_REMOUNT | MS_BIND;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  if (attrs & MOUNT_ATTR_RDONLY) flags |= MS_RDONLY;
+  if (attrs & MOUNT_ATTR_NOSUID) flags |= MS_NOSUID;
+  if (attrs & MOUNT_ATTR_NODEV) flags |= MS_NODEV;
+  if (attrs & MOUNT_ATTR_NOEXEC) flags |= MS_NOEXEC;
+  return mount(NULL, path, NULL, flags, NULL);
+}
+
+/* The first mount operation, always: nothing done below may propagate back
+ * to the host's mount namespace. */
+static void make_mounts_private(struct child_ctx *c) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(c, "make / private: mount", "/");
+}
+
+/* The base tmpfs holds newroot and oldroot. It is mounted over BASE inside
+ * this mount namespace only; no directory is created on the host. After
+ * pivot_root the host's tree is reachable as /oldroot until we detach it. */
+static void enter_base(struct child_ctx *c) {
+  if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0)
+    die(c, "mount tmpfs on", BASE);
+  if (chdir(BASE) < 0) die(c, "chdir", BASE);
+  if (mkdir("newroot", 0755) < 0) die(c, "mkdir", BASE "/newroot");
+  if (mkdir("oldroot", 0755) < 0) die(c, "mkdir", BASE "/oldroot");
+  /* The void's root: its own small tmpfs, made read-only once built. */
+  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=16384") < 0)
+    die(c, "mount tmpfs on", BASE "/newroot");
+  if (syscall(SYS_pivot_root, ".", "oldroot") < 0) die(c, "pivot_root", BASE);
+  if (chdir("/") < 0) die(c, "chdir", "/");
+}
+
+static void make_file(struct child_ctx *c, const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+  if (fd < 0) die(c, "create mount point", path);
+  close(fd);
+}
+
+/* Creates a mount point (unless one exists: a nested bind may land on a
+ * file or directory that the outer bind already shows), binds the host
+ * path and restricts it. */
+static void do_bind(struct child_ctx *c, const struct mount_op *op) {
+  struct buf src = {.len = 0}, dst;
+  buf_add(&src, OLDROOT);
+  buf_add(&src, op->source);
+  in_newroot(&dst, op->dest);
+  struct stat st;
+  if (lstat(dst.data, &st) < 0) {
+    mkdir_parent(c, dst.data);
+    if (op->flags & BIND_DIRECTORY) {
+      if (mkdir(dst.data, 0755) < 0) die(c, "create mount point", op->dest);
+    } else {
+      make_file(c, dst.data);
+    }
+  }
+  if (mount(src.data, dst.data, NULL, MS_BIND | MS_REC, NULL) < 0)
+    die2(c, errno, "bind", op->source, op->dest);
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (op->flags & BIND_READONLY) attrs |= MOUNT_ATTR_RDONLY;
+  if (set_mount_attr(dst.data, attrs, 1) < 0) die2(c, errno, "restrict bind", op->source, op->dest);
+}
+
+static void build_tree(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
+  for (int i = 0; i < p->nmounts; i++) {
+    const struct mount_op *op = &p->mounts[i];
+    struct buf dst;
+    switch (op->kind) {
+      case MOUNT_DIR:
+        mkdir_p(c, in_newroot(&dst, op->dest));
+        break;
+      case MOUNT_SYMLINK:
+        in_newroot(&dst, op->dest);
+        mkdir_parent(c, dst.data);
+        if (symlink(op->source, dst.data) < 0 && errno != EEXIST) die2(c, errno, "symlink", op->dest, op->source);
+        break;
+      case MOUNT_BIND:
+        do_bind(c, op);
+        break;
+    }
+  }
+}
+
+/* /dev/null is the only device in a void: the target of every standard
+ * stream that was not granted. It is bound from the host (a user namespace
+ * cannot mknod) and the mount is nosuid, noexec. */
+static void add_dev_null(struct child_ctx *c) {
+  mkdir_p(c, NEWROOT "/dev");
+  make_file(c, NEWROOT "/dev/null");
+  if (mount(OLDROOT "/dev/null", NEWROOT "/dev/null", NULL, MS_BIND, NULL) < 0)
+    die2(c, errno, "bind", "/dev/null", "/dev/null");
+  if (set_mount_attr(NEWROOT "/dev/null", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) < 0)
+    die(c, "restrict bind", "/dev/null");
+}
+
+/* A /proc of the void's own PID namespace. Must be mounted while the host's
+ * /proc is still visible under /oldroot: the kernel refuses a new proc
+ * mount in a user namespace unless a full one is already visible. */
+static void add_proc(struct child_ctx *c) {
+  mkdir_p(c, NEWROOT "/proc");
+  if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    die(c, "mount proc on", "/proc");
+}
+
+/* Detach the host, make /newroot the root, detach the base (the
+ * pivot_root(".", ".") trick from bubblewrap), and freeze the root. */
+static void enter_newroot(struct child_ctx *c) {
+  if (umount2(OLDROOT, MNT_DETACH) < 0) die(c, "umount2 (detach host root)", OLDROOT);
+  if (chdir(NEWROOT) < 0) die(c, "chdir", NEWROOT);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die(c, "pivot_root", NEWROOT);
+  if (umount2(".", MNT_DETACH) < 0) die(c, "umount2 (detach base)", "/");
+  if (chdir("/") < 0) die(c, "chdir", "/");
+  if (set_mount_attr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
+    die(c, "make root read-only", "/");
+}
+
+/* ---- 7. UTS ---- */
+
+static void set_names(struct child_ctx *c) {
+  const char *h = c->plan->hostname ? c->plan->hostname : "void";
+  const char *d = c->plan->domainname ? c->plan->domainname : "(none)";
+  if (sethostname(h, strlen(h)) < 0) die(c, "sethostname", h);
+  if (setdomainname(d, strlen(d)) < 0) die(c, "setdomainname", d);
+}
+
+/* ---- 8. file descriptors ---- */
+
+/* Moves each granted fd to its number. Two passes so that a source sitting
+ * on another grant's target number is never clobbered: first duplicate
+ * every source above all targets, then dup3 into place (which clears
+ * O_CLOEXEC). The status pipe goes last, just above the grants, and stays
+ * open across the execve of void-init (which marks it close-on-exec). */
+static void place_fds(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
+  int top = 2;
+  for (int i = 0; i < p->nfds; i++)
+    if (p->fds[i].target > top) top = p->fds[i].target;
+  int status_target = top + 1;
+
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) die(c, "open", "/dev/null");
+
+  int tmp[p->nfds > 0 ? p->nfds : 1];
+  for (int i = 0; i < p->nfds; i++) {
+    int src = p->fds[i].source < 0 ? devnull : p->fds[i].source;
+    tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, status_target + 1);
+    if (tmp[i] < 0) die2(c, errno, "fcntl F_DUPFD", "granted fd", NULL);
+  }
+  int status = fcntl(c->status_fd, F_DUPFD_CLOEXEC, status_target + 1);
+  if (status < 0) die(c, "fcntl F_DUPFD", "status pipe");
+  c->status_fd = status;
+  int init = fcntl(c->init_fd, F_DUPFD_CLOEXEC, status_target + 1);
+  if (init < 0) die(c, "fcntl F_DUPFD", "void-init");
+
+  for (int i = 0; i < p->nfds; i++)
+    if (dup3(tmp[i], p->fds[i].target, 0) < 0) die(c, "dup3", "granted fd");
+  if (dup3(status, status_target, 0) < 0) die(c, "dup3", "status pipe");
+  c->status_fd = status_target;
+  /* void-init is executed through this fd; close-on-exec, so no void ever
+   * holds it. */
+  if (dup3(init, status_target + 1, O_CLOEXEC) < 0) die(c, "dup3", "void-init");
+  c->init_fd = status_target + 1;
+
+  /* Close everything else: Node's epoll, sockets, the temporaries above.
+   * close_range exists since Linux 5.9. */
+  if (syscall(SYS_close_range, status_target + 2, ~0U, 0) < 0) {
+    for (int fd = status_target + 2; fd < 65536; fd++) close(fd);
+  }
+}
+
+/* ---- 10. credentials ---- */
+
+static void drop_privileges(struct child_ctx *c) {
+  /* Lock root out of capabilities: even uid 0 in the void gains nothing on
+   * execve (SECBIT_NOROOT), and the bits cannot be changed back. */
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
+    die(c, "prctl", "PR_SET_SECUREBITS");
+  for (int cap = 0; cap <= 63; cap++) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break; /* past CAP_LAST_CAP */
+      die(c, "prctl", "PR_CAPBSET_DROP");
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    die(c, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capset, &hdr, data) < 0) die(c, "capset", "(clear all)");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(c, "prctl", "PR_SET_NO_NEW_PRIVS");
+}
+
+/* ---- lifetime ---- */
+
+/* Parses the ppid (4th field) out of /proc/self/stat: the host's /proc is
+ * still mounted, so it is the launcher's host pid (getppid() says 0 in a
+ * new PID namespace). */
+static pid_t host_ppid(void) {
+  char s[512];
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, s, sizeof s - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  s[n] = 0;
+  char *p = strrchr(s, ')'); /* comm may contain spaces */
+  if (p == NULL || p[1] != ' ') return -1;
+  p += 2;                     /* state */
+  while (*p && *p != ' ') p++;
+  return (pid_t)strtol(p, NULL, 10); /* strtol: no allocation, no locks */
+}
+
+/* The void dies with the launcher, even on SIGKILL. Set first, so the
+ * whole set-up is covered; no later step changes credentials in a way that
+ * clears it, and it survives execve of void-init. PR_SET_PDEATHSIG fires
+ * when the creating *thread* exits: a libuv worker, which lives as long as
+ * the process. If the launcher died before the prctl, give up now. */
+static void die_with_parent(struct child_ctx *c) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(c, "prctl", "PR_SET_PDEATHSIG");
+  if (host_ppid() != c->parent_pid) _exit(125);
+}
+
+static int child_main(void *arg) {
+  struct child_ctx *c = arg;
+  const struct void_plan *p = c->plan;
+  reset_signals();
+  die_with_parent(c);
+  setup_id_maps(c);
+  make_mounts_private(c);
+  enter_base(c);
+  build_tree(c);
+  add_dev_null(c);
+  if (p->options & PLAN_OPT_PROCFS) add_proc(c);
+  enter_newroot(c);
+  set_names(c);
+  place_fds(c);
+  if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
+  drop_privileges(c);
+
+  /* void-init STATUS_FD OPTIONS PATH ARGV... */
+  const char *argv[p->argc + 5];
+  struct buf fdstr = {.len = 0}, optstr = {.len = 0};
+  buf_add_int(&fdstr, c->status_fd);
+  buf_add_int(&optstr, (long)p->options);
+  argv[0] = "void-init";
+  argv[1] = fdstr.data;
+  argv[2] = optstr.data;
+  argv[3] = p->exec_path;
+  for (int i = 0; i < p->argc; i++) argv[4 + i] = p->argv[i];
+  argv[4 + p->argc] = NULL;
+  char *envp[] = {NULL};
+  syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, envp, AT_EMPTY_PATH);
+  die(c, "execveat", "void-init");
+}
+
+int void_spawn(struct void_plan *plan, int *pidfd_out) {
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .parent_pid = getpid()};
+  void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -errno;
+
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+  int pidfd = -1;
+  pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, &ctx, &pidfd);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  munmap(stack, CHILD_STACK_SIZE);
+  if (pid < 0) return -err;
+  *pidfd_out = pidfd;
+  return pid;
+}

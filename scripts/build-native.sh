@@ -1,0 +1,25 @@
+#!/bin/sh
+# Builds the native layer with the system C compiler, offline:
+#   build/void.node  the Node-API addon (spawns voids, watches pidfds)
+#   build/void-init  the static PID 1 of every void
+# The addon compiles against the `node-api-headers` npm package, not Node's
+# own headers: Node-API is ABI-stable, so one build serves every Node >= 20
+# and nothing is downloaded (node-gyp would fetch headers on a machine
+# without them). Warnings are errors.
+set -eu
+cd "$(dirname "$0")/.."
+CC=${CC:-cc}
+HEADERS=node_modules/node-api-headers/include
+if [ ! -f "$HEADERS/node_api.h" ]; then
+  echo "build-native: $HEADERS/node_api.h is missing; run 'npm install' first" >&2
+  exit 1
+fi
+mkdir -p build
+CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter"
+$CC $CFLAGS -fPIC -shared -fvisibility=hidden -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=void \
+  -I"$HEADERS" native/void_addon.c native/void_spawn.c native/plan.c -o build/void.node.tmp -lpthread
+mv build/void.node.tmp build/void.node
+# void-init runs inside voids that may contain no libraries at all: static.
+$CC $CFLAGS -static native/void_init.c -o build/void-init.tmp
+mv build/void-init.tmp build/void-init
+echo "build-native: built build/void.node and build/void-init with $($CC --version | head -n 1)"

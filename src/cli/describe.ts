@@ -1,0 +1,69 @@
+/**
+ * Human-readable rendering of plans for `void check`.
+ */
+import type { MountEntry, VoidPlan } from "../plan/types.js";
+
+function mountLine(m: MountEntry): string {
+  switch (m.type) {
+    case "tmpfs":
+      return `/  tmpfs (empty, read-only once built)`;
+    case "devnull":
+      return `/dev/null  bind of /dev/null (nosuid, noexec)`;
+    case "proc":
+      return `/proc  proc of the void's PID namespace (nosuid, nodev, noexec)`;
+    case "symlink":
+      return `${m.dest} -> ${m.target}  symlink [auto: ${m.origin}]`;
+    case "bind": {
+      const flags = [m.readOnly ? "ro" : "rw", "nosuid", "nodev"].join(",");
+      const tag = m.origin === "spec" ? "[spec]" : `[auto: ${m.origin}${m.reason ? `: ${m.reason}` : ""}]`;
+      const src = m.source === m.dest ? "" : `  from ${m.source}`;
+      return `${m.dest}${src}  bind ${m.directory ? "dir" : "file"} (${flags}) ${tag}`;
+    }
+  }
+}
+
+function fdLine(plan: VoidPlan, i: number): string {
+  const f = plan.fds[i]!;
+  const s = f.source;
+  switch (s.kind) {
+    case "stdin":
+    case "stdout":
+    case "stderr":
+      return `${f.fd}  the launcher's ${s.kind}`;
+    case "devnull":
+      return `${f.fd}  /dev/null`;
+    case "file":
+      return `${f.fd}  ${s.path} (opened read-only by the launcher)`;
+    case "pipe":
+      return `${f.fd}  pipe "${s.name}", ${s.direction === "Rx" ? "read" : "write"} end`;
+    case "filesocket":
+      return `${f.fd}  file socket "${s.name}", ${s.direction === "Rx" ? "receiving" : "sending"} end`;
+    case "tcplistener":
+      return `${f.fd}  TCP socket listening on ${s.addr}`;
+    case "rpc":
+      return `${f.fd}  RPC broker socket: ${s.operations.join(", ")}`;
+  }
+}
+
+export function describePlan(plan: VoidPlan): string {
+  const t = plan.trigger;
+  const lines = [
+    `entrypoint ${plan.entrypoint}${t.kind === "Startup" ? " (started at startup)" : ` (a fresh void per message on ${t.kind} "${t.name}")`}`,
+    `  exec         ${plan.exec}${plan.isStatic ? " (static)" : ""}`,
+    `  argv         ${JSON.stringify(plan.argv.map((a) => (a.kind === "literal" ? a.value : "<trigger data>")))}`,
+    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.join(" ")}`,
+    `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
+    `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}`,
+    `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
+    `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
+    `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
+    `  fds`,
+    ...plan.fds.map((_, i) => `    ${fdLine(plan, i)}`),
+    `  mounts`,
+    ...plan.mounts.map((m) => `    ${mountLine(m)}`),
+  ];
+  if (plan.unsupported.length > 0) {
+    lines.push(`  not yet supported by 'void run' (check only):`, ...plan.unsupported.map((u) => `    ${u}`));
+  }
+  return lines.join("\n");
+}

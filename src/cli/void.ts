@@ -1,0 +1,192 @@
+/**
+ * The `void` command line (commander). Subcommands:
+ *   run     start an application, one void per Startup entrypoint
+ *   check   validate a spec and print each entrypoint's resolved plan
+ *   schema  print the spec format's JSON Schema
+ *   doctor  check this machine's kernel features and start a test void
+ *
+ * Exit statuses: the application's (last non-zero of any void, else 0);
+ * 2 for invalid input (spec, binary, libraries, usage), nothing spawned;
+ * 125 when void itself fails.
+ */
+import { spawn } from "node:child_process";
+import { Command, CommanderError, Option } from "commander";
+import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
+import { describePlan } from "./describe.js";
+import { EXIT_INVALID_INPUT, InputError, loadSpec, planFor } from "./load.js";
+import { stderrLogger } from "../orchestrator/log.js";
+import { EXIT_LAUNCHER_FAILURE, runApplication, UnsupportedError } from "../orchestrator/run.js";
+import { specJsonSchema } from "../spec/schema.js";
+import { parseSpecValue } from "../spec/parse.js";
+
+const VERSION = "0.1.0";
+
+const runHelp = `
+The spec grants each entrypoint what it may use; everything else is absent:
+new user, mount, PID, network, IPC, UTS, cgroup and time namespaces, an
+empty read-only root, no environment, no capabilities, no_new_privs, and
+standard streams on /dev/null unless granted. Libraries are found by
+reading the ELF file: a spec never lists them.
+
+Examples:
+  void run -s examples/fib/spec.json examples/fib/fib 20
+  void run -s spec.json --stderr -v ./app --port 8443
+  void check -s spec.json ./app          # what each void would get
+
+Exit status: the last non-zero exit status of any void, else 0; 2 when the
+spec, binary or arguments are invalid (nothing is started); 125 when void
+itself fails. A void killed by a signal counts as 128+signal.`;
+
+function collect(_value: string, previous: number): number {
+  return previous + 1;
+}
+
+async function runCommand(binary: string, args: string[], opts: { spec?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean }): Promise<number> {
+  const log = stderrLogger(opts.verbose);
+  if (opts.spec === undefined) throw new InputError("void run: no spec given: pass -s SPEC (see 'void run --help')");
+  if (opts.daemon) return daemonize();
+  const spec = loadSpec(opts.spec, (w) => process.stderr.write(w + "\n"));
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
+  for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
+  return runApplication(plans, { debug: opts.debug, log });
+}
+
+/**
+ * -D: re-run this same command detached from the terminal (new session,
+ * stdin on /dev/null, stdout/stderr inherited so they can be redirected),
+ * print the daemon's pid and return. Node cannot fork(2) itself; voids die
+ * with their launcher, so the launcher must stay alive in the background.
+ */
+function daemonize(): number {
+  const argv = process.argv.slice(1).filter((a) => a !== "-D" && a !== "--daemon");
+  const child = spawn(process.execPath, [...process.execArgv, ...argv], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
+  child.unref();
+  process.stdout.write(`void: running in the background as pid ${child.pid}\n`);
+  return 0;
+}
+
+function checkCommand(binary: string, args: string[], opts: { spec?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
+  if (opts.spec === undefined) throw new InputError("void check: no spec given: pass -s SPEC");
+  const spec = loadSpec(opts.spec, (w) => process.stderr.write(w + "\n"));
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
+  if (opts.json) process.stdout.write(JSON.stringify({ spec: opts.spec, binary, entrypoints: plans }, null, 2) + "\n");
+  else process.stdout.write(`${opts.spec}: valid; ${plans.length} entrypoint(s)\n\n${plans.map(describePlan).join("\n\n")}\n`);
+  return 0;
+}
+
+async function doctorCommand(opts: { json: boolean }): Promise<number> {
+  const checks = hostChecks();
+  let voidOk = false;
+  let voidDetail = "";
+  if (checks.every((c) => c.ok || !c.required)) {
+    const parsed = parseSpecValue({ entrypoints: { doctor: { args: ["BinaryName"] } } });
+    if (!parsed.ok) throw new Error("void doctor: built-in spec is invalid");
+    try {
+      const plans = planFor(parsed.spec, { binary: "/bin/true", trailing: [], grantStdout: false, grantStderr: false });
+      const lines: string[] = [];
+      const status = await runApplication(plans, { debug: false, log: stderrLogger(0, (l) => lines.push(l.trim())) });
+      voidOk = status === 0;
+      voidDetail = voidOk ? "/bin/true ran in a void and exited 0" : `status ${status}: ${lines.join("; ")}`;
+    } catch (e) {
+      voidDetail = e instanceof Error ? e.message : String(e);
+    }
+  } else {
+    voidDetail = "skipped: a required feature is missing";
+  }
+  checks.push({ name: "a real void", ok: voidOk, required: true, detail: voidDetail });
+  const ok = checks.every((c) => c.ok || !c.required);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ kernel: kernelRelease(), uid: process.getuid?.(), ok, checks, history: HISTORY }, null, 2) + "\n");
+    return ok ? 0 : 1;
+  }
+  const out = [`kernel ${kernelRelease()}, launcher uid ${process.getuid?.()}`, ""];
+  for (const c of checks) out.push(`${c.ok ? "ok  " : c.required ? "FAIL" : "warn"}  ${c.name}: ${c.detail}`);
+  out.push("", "When each feature void uses reached mainline Linux:");
+  for (const h of HISTORY) out.push(`  ${h.version.padEnd(7)} (${h.year})  ${h.feature}${h.note ? `; ${h.note}` : ""}`);
+  out.push("", ok ? "void can build voids on this machine." : "void cannot build voids here: see FAIL above.");
+  process.stdout.write(out.join("\n") + "\n");
+  return ok ? 0 : 1;
+}
+
+export function buildProgram(setStatus: (n: number) => void): Command {
+  const program = new Command("void")
+    .description("Run each part of a program as a void process: nothing is granted but what its JSON spec lists.")
+    .version(VERSION)
+    .enablePositionalOptions()
+    .showHelpAfterError("(see 'void help' or 'void <command> --help')")
+    .exitOverride();
+
+  const streamOptions = (c: Command) =>
+    c.addOption(new Option("--stdout", "grant the launcher's stdout to every entrypoint")).addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"));
+
+  streamOptions(
+    program
+      .command("run")
+      .description("start BINARY's Startup entrypoints, one void each, and wait for them")
+      .argument("<binary>", "the program (as given, it is argv's BinaryName)")
+      .argument("[args...]", "passed where the spec says Trailing")
+      .option("-s, --spec <file>", "the JSON specification")
+      .option("-v, --verbose", "log each void's host pid, namespaces and grants (repeat for more)", collect, 0)
+      .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
+      .option("-D, --daemon", "run in the background; prints the launcher's pid", false)
+      .passThroughOptions()
+      .addHelpText("after", runHelp),
+  ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, opts)));
+
+  streamOptions(
+    program
+      .command("check")
+      .description("validate a spec and print, per entrypoint, the void it would get: namespaces, id maps, mounts, fds, argv, environment")
+      .argument("<binary>", "the program the spec is for")
+      .argument("[args...]", "what Trailing would be")
+      .option("-s, --spec <file>", "the JSON specification")
+      .option("--json", "machine-readable output", false)
+      .passThroughOptions(),
+  ).action((binary: string, args: string[], opts) => setStatus(checkCommand(binary, args, opts)));
+
+  program
+    .command("schema")
+    .description("print the JSON Schema (2020-12) of the spec format")
+    .action(() => {
+      process.stdout.write(JSON.stringify(specJsonSchema(), null, 2) + "\n");
+      setStatus(0);
+    });
+
+  program
+    .command("doctor")
+    .description("check the kernel features void needs, start a test void, and show when each feature reached Linux")
+    .option("--json", "machine-readable output", false)
+    .action(async (opts) => setStatus(await doctorCommand(opts)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let status = 0;
+  const program = buildProgram((n) => {
+    status = n;
+  });
+  try {
+    await program.parseAsync(argv);
+    return status;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors are invalid input.
+      return e.exitCode === 0 ? 0 : EXIT_INVALID_INPUT;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(e.message.endsWith("\n") ? e.message : e.message + "\n");
+      return e.status;
+    }
+    if (e instanceof UnsupportedError) {
+      process.stderr.write(`void: error: ${e.message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+    process.stderr.write(`void: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_LAUNCHER_FAILURE;
+  }
+}
+
+main(process.argv).then((status) => {
+  process.exitCode = status;
+});

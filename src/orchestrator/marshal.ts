@@ -1,0 +1,105 @@
+/**
+ * Marshals a VoidPlan into the flat record format of native/plan.h, so the
+ * native layer receives one contiguous buffer and the cloned child never
+ * touches a JavaScript object. Keep the tags in sync with native/plan.h.
+ */
+import type { VoidPlan } from "../plan/types.js";
+
+export enum Tag {
+  Options = 1,
+  UidMap = 2,
+  GidMap = 3,
+  Hostname = 4,
+  DomainName = 5,
+  Exec = 6,
+  Arg = 7,
+  Dir = 8,
+  Symlink = 9,
+  Bind = 10,
+  Fd = 11,
+}
+
+export enum PlanOption {
+  NewTime = 1 << 0,
+  Procfs = 1 << 1,
+  Debug = 1 << 2,
+}
+
+const BIND_READONLY = 1;
+const BIND_DIRECTORY = 2;
+
+/** A void ready to spawn: its plan with everything resolved to host values. */
+export interface SpawnRequest {
+  plan: VoidPlan;
+  /** Final argv (trigger data already substituted). */
+  argv: string[];
+  /** Launcher fd for each plan fd, in plan.fds order; -1 = /dev/null. */
+  hostFds: number[];
+  debug: boolean;
+}
+
+class Writer {
+  private chunks: Buffer[] = [];
+
+  record(tag: Tag, ...parts: (string | number)[]): void {
+    const payload = Buffer.concat(
+      parts.map((p) => {
+        if (typeof p === "number") {
+          const b = Buffer.alloc(4);
+          b.writeInt32LE(p | 0);
+          return b;
+        }
+        if (p.includes("\0")) throw new Error(`void: NUL byte in plan string ${JSON.stringify(p)}`);
+        return Buffer.from(p + "\0", "utf8");
+      }),
+    );
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(tag, 0);
+    header.writeUInt32LE(payload.length, 4);
+    const pad = Buffer.alloc((4 - (payload.length % 4)) % 4);
+    this.chunks.push(header, payload, pad);
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+const idMap = (m: VoidPlan["uidMap"]): string => m.map((e) => `${e.inside} ${e.outside} ${e.count}\n`).join("");
+
+export function marshal(req: SpawnRequest): Buffer {
+  const { plan } = req;
+  if (req.hostFds.length !== plan.fds.length) throw new Error("void: marshal: one host fd per planned fd is required");
+  const w = new Writer();
+  let options = 0;
+  if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
+  if (plan.procfs) options |= PlanOption.Procfs;
+  if (req.debug) options |= PlanOption.Debug;
+  w.record(Tag.Options, options);
+  w.record(Tag.UidMap, idMap(plan.uidMap));
+  w.record(Tag.GidMap, idMap(plan.gidMap));
+  w.record(Tag.Hostname, plan.hostname);
+  w.record(Tag.DomainName, plan.domainname);
+  w.record(Tag.Exec, plan.exec);
+  for (const a of req.argv) w.record(Tag.Arg, a);
+  for (const m of plan.mounts) {
+    switch (m.type) {
+      case "bind":
+        w.record(Tag.Bind, (m.readOnly ? BIND_READONLY : 0) | (m.directory ? BIND_DIRECTORY : 0), m.source, m.dest);
+        break;
+      case "symlink":
+        w.record(Tag.Symlink, m.target, m.dest);
+        break;
+      // The root tmpfs, /dev/null and /proc are built by the native layer
+      // itself (see native/void_spawn.c); /proc is requested by an option.
+      case "tmpfs":
+      case "devnull":
+      case "proc":
+        break;
+    }
+  }
+  plan.fds.forEach((f, i) => {
+    w.record(Tag.Fd, req.hostFds[i]!, f.fd);
+  });
+  return w.finish();
+}

@@ -1,0 +1,110 @@
+/**
+ * Reproducing host paths inside a void.
+ *
+ * The dynamic loader and the kernel open files by the paths written in ELF
+ * headers, #! lines and ld.so.cache — paths that often go through symlinks
+ * (`/lib64` -> `usr/lib64` on a merged-/usr system). For each such path we
+ * recreate every symlink on the way as a symlink in the void's root and
+ * bind only the final real file, so the path works inside the void exactly
+ * as on the host and nothing else of the host becomes visible.
+ *
+ * All functions are pure: the host is read through a HostView.
+ */
+import { posix } from "node:path";
+import { HostError, type HostView } from "./host.js";
+
+const MAX_SYMLINKS = 40; // as the kernel's MAXSYMLINKS
+
+export interface Materialized {
+  /** Symlinks to create, each at a path whose parent is already canonical. */
+  symlinks: { dest: string; target: string }[];
+  /** The canonical (symlink-free) host path the original path leads to. */
+  real: string;
+}
+
+function components(path: string): string[] {
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+/**
+ * Follows `path` component by component on the host, recording every
+ * symlink met. Throws HostError(ENOENT) when a component is missing and
+ * ELOOP after too many links.
+ */
+export function materialize(host: HostView, path: string): Materialized {
+  if (!path.startsWith("/")) throw new HostError("EINVAL", "materialize", path, `${path}: not an absolute path`);
+  const symlinks: { dest: string; target: string }[] = [];
+  let resolved = "/";
+  let pending = components(path);
+  let links = 0;
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === "..") {
+      resolved = posix.dirname(resolved);
+      continue;
+    }
+    const candidate = posix.join(resolved, name);
+    const st = host.lstat(candidate);
+    if (st === null) throw new HostError("ENOENT", "lstat", candidate, `${candidate}: no such file or directory`);
+    if (st.type !== "symlink") {
+      resolved = candidate;
+      continue;
+    }
+    if (++links > MAX_SYMLINKS) throw new HostError("ELOOP", "readlink", path, `${path}: too many levels of symbolic links`);
+    const target = host.readlink(candidate);
+    symlinks.push({ dest: candidate, target });
+    if (target.startsWith("/")) resolved = "/";
+    pending = [...components(target), ...pending];
+  }
+  return { symlinks, real: resolved };
+}
+
+/** The canonical host path (realpath(3) through the HostView). */
+export function realpath(host: HostView, path: string): string {
+  return materialize(host, path).real;
+}
+
+/**
+ * Resolves a path inside the void's own tree, following only the symlinks
+ * the plan itself creates (`links`: dest -> target). Used to place a spec's
+ * environment_path when a planned symlink (e.g. /lib -> usr/lib) is on its
+ * way, so the native layer never has to follow a link while building.
+ */
+export function resolveInVoid(path: string, links: ReadonlyMap<string, string>): string {
+  let resolved = "/";
+  let pending = components(path);
+  let count = 0;
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === "..") {
+      resolved = posix.dirname(resolved);
+      continue;
+    }
+    const candidate = posix.join(resolved, name);
+    const target = links.get(candidate);
+    if (target === undefined || ++count > MAX_SYMLINKS) {
+      resolved = candidate;
+      continue;
+    }
+    if (target.startsWith("/")) resolved = "/";
+    pending = [...components(target), ...pending];
+  }
+  return resolved;
+}
+
+/** Whether `path` is `dir` or inside it (both canonical, absolute). */
+export function isWithin(path: string, dir: string): boolean {
+  return dir === "/" || path === dir || path.startsWith(dir + "/");
+}
+
+/** Sort key that puts every directory before anything inside it. */
+export function compareByComponents(a: string, b: string): number {
+  const ca = components(a);
+  const cb = components(b);
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i]!;
+    const y = cb[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return ca.length - cb.length;
+}

@@ -1,0 +1,270 @@
+/**
+ * spec + binary -> one VoidPlan per entrypoint (pure; the host is read
+ * through a HostView and never executed).
+ *
+ * Decisions made here, in one place:
+ *   - namespaces: all of them, time where the kernel has it;
+ *   - ids: the launcher's own uid and gid mapped to themselves, one each
+ *     (the only mapping an unprivileged launcher may write, so root and
+ *     unprivileged launchers behave the same; setgroups is denied);
+ *   - fds: 0, 1, 2 are the launcher's streams where granted, else
+ *     /dev/null; granted fds follow from 3 in argument order, and argv
+ *     carries their numbers as decimal strings (as the original did);
+ *   - mounts: an empty read-only tmpfs root, /dev/null, the spec's binds
+ *     (read-only unless `"read_only": false`), /proc with Procfs, and every
+ *     file the binary needs to start (itself, its ELF interpreter,
+ *     libraries, #! interpreters, ld.so.cache) with the symlinks on their
+ *     paths recreated, so that no library has to be listed in a spec.
+ */
+import { posix } from "node:path";
+import type { Arg, Entrypoint, Spec } from "../spec/types.js";
+import { HostError, type HostView } from "./host.js";
+import { type NeededFile, resolveLibraries } from "./libraries.js";
+import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
+import {
+  ALL_NAMESPACES,
+  type ArgvPart,
+  type FdGrant,
+  type MountEntry,
+  type MountOrigin,
+  type PlanInput,
+  type PlanResult,
+  type VoidPlan,
+} from "./types.js";
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `entrypoints.fib` or `entrypoints["tls-handler"]`, as spec diagnostics write it. */
+export function entrypointPath(name: string): string {
+  return IDENT.test(name) ? `entrypoints.${name}` : `entrypoints[${JSON.stringify(name)}]`;
+}
+
+type BindEntry = Extract<MountEntry, { type: "bind" }>;
+type LinkEntry = Extract<MountEntry, { type: "symlink" }>;
+
+function hostMessage(e: unknown): string {
+  return e instanceof HostError ? e.message : String(e);
+}
+
+function originOf(f: NeededFile): MountOrigin {
+  return f.reason;
+}
+
+function reasonOf(f: NeededFile): string | undefined {
+  if (f.reason === "binary") return undefined;
+  if (f.requiredBy === undefined) return f.name;
+  return `${f.name ?? posix.basename(f.path)} needed by ${f.requiredBy}`;
+}
+
+/** The automatic entries (symlinks + binds) for everything the binary needs. */
+function automaticEntries(host: HostView, files: NeededFile[], errors: string[]): { links: LinkEntry[]; binds: BindEntry[] } {
+  const links = new Map<string, LinkEntry>();
+  const binds = new Map<string, BindEntry>();
+  for (const f of files) {
+    try {
+      const m = materialize(host, f.path);
+      for (const s of m.symlinks) {
+        if (!links.has(s.dest)) links.set(s.dest, { type: "symlink", dest: s.dest, target: s.target, origin: originOf(f), reason: `on the path to ${f.path}` });
+      }
+      if (!binds.has(m.real)) {
+        const st = host.stat(m.real);
+        binds.set(m.real, {
+          type: "bind",
+          source: m.real,
+          dest: m.real,
+          readOnly: true,
+          directory: st?.type === "dir",
+          origin: originOf(f),
+          ...(reasonOf(f) !== undefined ? { reason: reasonOf(f) } : {}),
+        });
+      }
+    } catch (e) {
+      errors.push(`${f.path}: ${hostMessage(e)}`);
+    }
+  }
+  return { links: [...links.values()], binds: [...binds.values()] };
+}
+
+interface Context {
+  spec: Spec;
+  input: PlanInput;
+  host: HostView;
+  binaryAbs: string;
+  isStatic: boolean;
+  auto: { links: LinkEntry[]; binds: BindEntry[] };
+}
+
+function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], unsupported: string[], errors: string[]): ArgvPart[] {
+  const argv: ArgvPart[] = [];
+  const base = entrypointPath(ep.name);
+  let next = 3;
+  const grant = (source: FdGrant["source"]): string => {
+    const fd = next++;
+    fds.push({ fd, source });
+    return String(fd);
+  };
+  ep.args.forEach((arg: Arg, i: number) => {
+    const where = `${base}.args[${i}]`;
+    switch (arg.kind) {
+      case "BinaryName":
+        argv.push({ kind: "literal", value: ctx.input.binary });
+        break;
+      case "Entrypoint":
+        argv.push({ kind: "literal", value: ep.name });
+        break;
+      case "Trailing":
+        for (const t of ctx.input.trailing) argv.push({ kind: "literal", value: t });
+        break;
+      case "File": {
+        const st = ctx.host.stat(arg.path);
+        if (st === null) errors.push(`${where}: File ${arg.path}: no such file or directory`);
+        else if (st.type === "dir") errors.push(`${where}: File ${arg.path}: is a directory (use a Filesystem grant for directories)`);
+        argv.push({ kind: "literal", value: grant({ kind: "file", path: arg.path }) });
+        break;
+      }
+      case "Pipe":
+        unsupported.push(`${where}: Pipe ${arg.direction} "${arg.name}"`);
+        argv.push({ kind: "literal", value: grant({ kind: "pipe", name: arg.name, direction: arg.direction }) });
+        break;
+      case "FileSocket":
+        unsupported.push(`${where}: FileSocket ${arg.direction} "${arg.name}"`);
+        argv.push({ kind: "literal", value: grant({ kind: "filesocket", name: arg.name, direction: arg.direction }) });
+        break;
+      case "TcpListener":
+        unsupported.push(`${where}: TcpListener ${arg.addr}`);
+        argv.push({ kind: "literal", value: grant({ kind: "tcplistener", addr: arg.addr }) });
+        break;
+      case "Rpc":
+        unsupported.push(`${where}: Rpc`);
+        argv.push({
+          kind: "literal",
+          value: grant({ kind: "rpc", operations: arg.operations.map((o) => `${o.kind}(${o.family ?? "any"}, ${o.host ?? "any"}, ${o.port ?? "any"})`) }),
+        });
+        break;
+      case "Trigger":
+        unsupported.push(`${where}: Trigger`);
+        argv.push({ kind: "trigger" });
+        break;
+    }
+  });
+  return argv;
+}
+
+function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[] {
+  const { host } = ctx;
+  const base = entrypointPath(ep.name);
+  const links = new Map(ctx.auto.links.map((l) => [l.dest, l.target]));
+  const specBinds: BindEntry[] = [];
+  ep.environment.forEach((g, i) => {
+    if (g.kind !== "Filesystem") return;
+    const where = `${base}.environment[${i}]`;
+    let source: string;
+    try {
+      source = materialize(host, g.hostPath).real;
+    } catch (e) {
+      errors.push(`${where}: Filesystem ${g.hostPath}: ${hostMessage(e)}`);
+      return;
+    }
+    const st = host.stat(source);
+    const dest = resolveInVoid(g.environmentPath, links);
+    specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", origin: "spec" });
+  });
+
+  // Nested spec binds land on a mount point the outer bind already shows:
+  // it must exist on the host, because nothing may be created there.
+  for (const inner of specBinds) {
+    for (const outer of specBinds) {
+      if (inner === outer || inner.dest === outer.dest || !isWithin(inner.dest, outer.dest)) continue;
+      const onHost = posix.join(outer.source, posix.relative(outer.dest, inner.dest));
+      const st = host.stat(onHost);
+      if (st === null || (st.type === "dir") !== inner.directory) {
+        errors.push(
+          `${base}: cannot bind ${inner.source} at ${inner.dest}: it lies inside the bind of ${outer.source} at ${outer.dest}, where ${onHost} is not an existing ${inner.directory ? "directory" : "file"} to mount on`,
+        );
+      }
+    }
+  }
+
+  const byDest = new Map<string, MountEntry>();
+  for (const b of specBinds) {
+    const prev = byDest.get(b.dest);
+    if (prev?.type === "bind" && prev.source !== b.source) {
+      errors.push(`${base}: two Filesystem grants at ${b.dest}: ${prev.source} and ${b.source}`);
+      continue;
+    }
+    byDest.set(b.dest, b);
+  }
+
+  // Automatic entries: skipped where a spec bind already shows the same
+  // host path at the same place; an error where a spec bind would hide them.
+  const covering = (dest: string): BindEntry | undefined => specBinds.find((b) => isWithin(dest, b.dest));
+  const autos: (BindEntry | LinkEntry)[] = [...ctx.auto.links, ...ctx.auto.binds];
+  for (const a of autos) {
+    const cover = covering(a.dest);
+    if (cover !== undefined) {
+      if (cover.source === cover.dest) continue;
+      errors.push(`${base}: ${a.dest} (${a.origin}${a.reason ? `: ${a.reason}` : ""}) would be hidden by the Filesystem bind of ${cover.source} at ${cover.dest}`);
+      continue;
+    }
+    const prev = byDest.get(a.dest);
+    if (prev === undefined) byDest.set(a.dest, a);
+    // A spec bind of the same file (the original's specs listed libc) merges.
+  }
+
+  const ordered = [...byDest.values()].sort((x, y) => compareByComponents(x.dest, y.dest));
+  const mounts: MountEntry[] = [{ type: "tmpfs", dest: "/", readOnly: true, origin: "void" }, ...ordered, { type: "devnull", dest: "/dev/null", origin: "void" }];
+  if (ep.environment.some((g) => g.kind === "Procfs")) mounts.push({ type: "proc", dest: "/proc", origin: "spec" });
+  return mounts;
+}
+
+function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
+  const has = (kind: string) => ep.environment.some((g) => g.kind === kind);
+  const fds: FdGrant[] = [
+    { fd: 0, source: has("Stdin") ? { kind: "stdin" } : { kind: "devnull" } },
+    { fd: 1, source: has("Stdout") || ctx.input.grantStdout ? { kind: "stdout" } : { kind: "devnull" } },
+    { fd: 2, source: has("Stderr") || ctx.input.grantStderr ? { kind: "stderr" } : { kind: "devnull" } },
+  ];
+  const unsupported: string[] = [];
+  if (ep.trigger.kind !== "Startup") unsupported.push(`${entrypointPath(ep.name)}.trigger: ${ep.trigger.kind} trigger "${ep.trigger.name}"`);
+  const argv = planArgs(ctx, ep, fds, unsupported, errors);
+  const hostname = ep.environment.find((g) => g.kind === "Hostname");
+  const domainname = ep.environment.find((g) => g.kind === "DomainName");
+  const { uid, gid } = ctx.input;
+  return {
+    entrypoint: ep.name,
+    trigger: ep.trigger,
+    binary: ctx.input.binary,
+    exec: ctx.binaryAbs,
+    namespaces: ALL_NAMESPACES.filter((n) => n !== "time" || ctx.input.timeNamespace),
+    uidMap: [{ inside: uid, outside: uid, count: 1 }],
+    gidMap: [{ inside: gid, outside: gid, count: 1 }],
+    setgroups: "deny",
+    hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
+    domainname: domainname?.kind === "DomainName" ? domainname.name : "(none)",
+    procfs: has("Procfs"),
+    argv,
+    environment: [],
+    fds,
+    mounts: planMounts(ctx, ep, errors),
+    capabilities: [],
+    noNewPrivs: true,
+    isStatic: ctx.isStatic,
+    unsupported,
+  };
+}
+
+/** Plans every entrypoint of `spec` for `input.binary`. */
+export function planApplication(spec: Spec, input: PlanInput, host: HostView): PlanResult {
+  const errors: string[] = [];
+  const binaryAbs = posix.resolve(input.cwd, input.binary);
+  const st = host.stat(binaryAbs);
+  if (st === null) return { ok: false, errors: [`${input.binary}: no such file or directory`] };
+  if (st.type !== "file") return { ok: false, errors: [`${input.binary}: not a regular file`] };
+  if (!host.isExecutable(binaryAbs)) return { ok: false, errors: [`${input.binary}: not executable (permission denied)`] };
+  const resolution = resolveLibraries(binaryAbs, host);
+  errors.push(...resolution.errors);
+  const auto = automaticEntries(host, resolution.files, errors);
+  const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto };
+  const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, plans };
+}

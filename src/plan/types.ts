@@ -1,0 +1,111 @@
+/**
+ * A plan: everything needed to build one void, decided without side
+ * effects. `void check` prints it; the orchestrator marshals it for the
+ * native layer (src/orchestrator/marshal.ts). Plans are plain data and
+ * serialise to JSON as they are (`void check --json`).
+ */
+import type { Direction, Trigger } from "../spec/types.js";
+
+/** Every void gets all of these; `time` only where the kernel has it. */
+export const ALL_NAMESPACES = ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"] as const;
+export type Namespace = (typeof ALL_NAMESPACES)[number];
+
+/** One line of /proc/PID/uid_map or gid_map. */
+export interface IdMapping {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** Why a mount is in the plan. */
+export type MountOrigin =
+  | "void" // part of every void: the root tmpfs, /dev/null
+  | "spec" // a Filesystem or Procfs grant
+  | "binary" // the entrypoint's executable
+  | "interpreter" // the ELF interpreter (PT_INTERP)
+  | "library" // a DT_NEEDED library, found by reading ELF files
+  | "shebang" // an interpreter named by a #! line
+  | "ld.so.cache"; // the loader's cache, read inside the void
+
+export type MountEntry =
+  | {
+      type: "bind";
+      source: string;
+      dest: string;
+      readOnly: boolean;
+      directory: boolean;
+      origin: MountOrigin;
+      /** For automatic entries: what needed it, e.g. "libc.so.6 needed by /usr/bin/ls". */
+      reason?: string;
+    }
+  | { type: "symlink"; dest: string; target: string; origin: MountOrigin; reason?: string }
+  | { type: "tmpfs"; dest: "/"; readOnly: true; origin: "void" }
+  | { type: "devnull"; dest: "/dev/null"; origin: "void" }
+  | { type: "proc"; dest: "/proc"; origin: "spec" };
+
+/** What an fd inside the void is connected to. */
+export type FdSource =
+  | { kind: "stdin" | "stdout" | "stderr" } // the launcher's own stream
+  | { kind: "devnull" }
+  | { kind: "file"; path: string } // opened read-only by the launcher
+  | { kind: "pipe"; name: string; direction: Direction }
+  | { kind: "filesocket"; name: string; direction: Direction }
+  | { kind: "tcplistener"; addr: string }
+  | { kind: "rpc"; operations: string[] };
+
+export interface FdGrant {
+  fd: number;
+  source: FdSource;
+}
+
+/** argv elements: literal strings, or the data of the triggering message. */
+export type ArgvPart = { kind: "literal"; value: string } | { kind: "trigger" };
+
+export interface VoidPlan {
+  entrypoint: string;
+  trigger: Trigger;
+  /** The binary as given to the launcher (argv's BinaryName). */
+  binary: string;
+  /** The absolute path executed inside the void. */
+  exec: string;
+  namespaces: Namespace[];
+  uidMap: IdMapping[];
+  gidMap: IdMapping[];
+  setgroups: "deny";
+  hostname: string;
+  domainname: string;
+  procfs: boolean;
+  argv: ArgvPart[];
+  /** Always empty: a void's environment variables come from nowhere. */
+  environment: string[];
+  fds: FdGrant[];
+  mounts: MountEntry[];
+  capabilities: [];
+  noNewPrivs: true;
+  /** Statically linked executable (no interpreter, no libraries). */
+  isStatic: boolean;
+  /**
+   * Spec features this version of `void run` cannot provide yet, as
+   * "JSON path: what". `void check` shows them; `void run` refuses the spec.
+   */
+  unsupported: string[];
+}
+
+export interface PlanInput {
+  /** The binary as given on the command line. */
+  binary: string;
+  /** The launcher's remaining arguments ("Trailing"). */
+  trailing: string[];
+  /** The launcher's working directory, to resolve a relative binary path. */
+  cwd: string;
+  /** The launcher's real uid and gid: each void maps exactly these. */
+  uid: number;
+  gid: number;
+  /** Whether the kernel has time namespaces. */
+  timeNamespace: boolean;
+  /** --stdout / --stderr: grant the stream to every entrypoint. */
+  grantStdout: boolean;
+  grantStderr: boolean;
+}
+
+export type PlanResult = { ok: true; plans: VoidPlan[] } | { ok: false; errors: string[] };

@@ -1,0 +1,84 @@
+/**
+ * The specification's data model, after parsing.
+ *
+ * The JSON format is the original prototype's serde "externally tagged" form
+ * (DESIGN §2); these types are what the rest of void works with once a spec
+ * has been parsed and validated. Every variant carries a `kind` tag so that
+ * switch statements are exhaustive.
+ */
+
+export type Direction = "Rx" | "Tx";
+
+export type Trigger =
+  | { kind: "Startup" }
+  | { kind: "Pipe"; name: string }
+  | { kind: "FileSocket"; name: string };
+
+export type RpcOperation = {
+  kind: "OpenTcpSocket" | "OpenUdpSocket";
+  /** null = any family */
+  family: "Inet" | "Inet6" | null;
+  /** null = any port */
+  port: number | null;
+  /** null = any host */
+  host: string | null;
+};
+
+export type Arg =
+  | { kind: "BinaryName" }
+  | { kind: "Entrypoint" }
+  | { kind: "File"; path: string }
+  | { kind: "Pipe"; direction: Direction; name: string }
+  | { kind: "FileSocket"; direction: Direction; name: string }
+  | { kind: "Trigger" }
+  /** `{"TcpListener": {"addr": "ip:port"}}`; the stale `{"port": N}` becomes addr `0.0.0.0:N`. */
+  | { kind: "TcpListener"; addr: string }
+  | { kind: "Rpc"; operations: RpcOperation[] }
+  | { kind: "Trailing" };
+
+export type Grant =
+  | {
+      kind: "Filesystem";
+      hostPath: string;
+      environmentPath: string;
+      /** Extension: `"read_only": false` makes the bind writable. Default true. */
+      readOnly: boolean;
+    }
+  | { kind: "Hostname"; name: string }
+  | { kind: "DomainName"; name: string }
+  | { kind: "Procfs" }
+  | { kind: "Stdin" }
+  | { kind: "Stdout" }
+  | { kind: "Stderr" };
+
+export interface Entrypoint {
+  name: string;
+  trigger: Trigger;
+  args: Arg[];
+  /** A set: duplicates removed, order of first appearance kept. */
+  environment: Grant[];
+}
+
+export interface Spec {
+  /** In the order they appear in the file. */
+  entrypoints: Entrypoint[];
+}
+
+/**
+ * One problem found in a spec. `path` is a JSON path in the form
+ * `entrypoints.tls_handler.args[2]` (names that are not identifiers are
+ * quoted: `entrypoints["my-name"].trigger`).
+ */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  path: string;
+  message: string;
+  /** What would have been accepted here, e.g. `"Startup" | {"Pipe": name} | {"FileSocket": name}`. */
+  expected?: string;
+  /** e.g. `did you mean "Entrypoint"?` */
+  hint?: string;
+}
+
+export type ParseResult =
+  | { ok: true; spec: Spec; warnings: Diagnostic[] }
+  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };

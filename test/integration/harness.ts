@@ -1,0 +1,167 @@
+/**
+ * Test harness for integration tests: builds the C probe, stages a copy of
+ * void that an unprivileged uid can run (the checkout itself may not be
+ * readable by that uid), runs `void` as root or as that uid, and cleans
+ * up after itself.
+ */
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** dist/test/integration/harness.js -> repository root. */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** The uid/gid of the unprivileged launcher in tests ("nobody"). */
+export const UNPRIV_UID = 65534;
+export const UNPRIV_GID = 65534;
+
+export type Launcher = "root" | "unprivileged";
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Which launchers this run can test: both as root, only itself otherwise. */
+export const launchers: Launcher[] = isRoot ? ["root", "unprivileged"] : ["unprivileged"];
+
+export interface Stage {
+  dir: string;
+  /** bin/void inside the stage. */
+  voidBin: string;
+  probe: string;
+  probeStatic: string;
+  /** test/probe/actor.c: behaviour spelled by its last argument. */
+  actor: string;
+  cleanup(): void;
+}
+
+function gcc(args: string[]): void {
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc ${args.join(" ")} failed:\n${r.stderr}`);
+}
+
+/**
+ * A world-readable copy of the built package plus the probe, in a fresh
+ * temp dir. Everything the void needs is inside it; it is removed by
+ * cleanup().
+ */
+export function makeStage(): Stage {
+  const dir = mkdtempSync(join(tmpdir(), "void-test-"));
+  chmodSync(dir, 0o755);
+  for (const part of ["package.json", "bin", "build", join("dist", "src")]) {
+    cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
+  }
+  for (const dep of ["commander", "zod"]) {
+    cpSync(join(repoRoot, "node_modules", dep), join(dir, "node_modules", dep), { recursive: true });
+  }
+  const probe = join(dir, "probe");
+  const probeStatic = join(dir, "probe-static");
+  gcc(["-o", probe, join(repoRoot, "test", "probe", "probe.c")]);
+  gcc(["-static", "-o", probeStatic, join(repoRoot, "test", "probe", "probe.c")]);
+  const actor = join(dir, "actor");
+  gcc(["-o", actor, join(repoRoot, "test", "probe", "actor.c")]);
+  spawnSync("chmod", ["-R", "a+rX", dir]);
+  return {
+    dir,
+    voidBin: join(dir, "bin", "void"),
+    probe,
+    probeStatic,
+    actor,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A scratch directory inside the stage (readable by the test uid). */
+export function scratch(stage: Stage, name: string): string {
+  const d = join(stage.dir, "scratch", name);
+  mkdirSync(d, { recursive: true, mode: 0o755 });
+  chmodSync(d, 0o755);
+  return d;
+}
+
+export function writeSpec(stage: Stage, name: string, spec: unknown): string {
+  const path = join(stage.dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(spec, null, 2));
+  chmodSync(path, 0o644);
+  return path;
+}
+
+/** argv prefix that runs a command as the given launcher. */
+export function asLauncher(launcher: Launcher, argv: string[]): string[] {
+  if (launcher === "root" || !isRoot) return argv;
+  return ["setpriv", `--reuid=${UNPRIV_UID}`, `--regid=${UNPRIV_GID}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", ...argv];
+}
+
+export interface RunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `void ARGS` synchronously as `launcher` from the stage dir. */
+export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): RunResult {
+  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
+  const r: SpawnSyncReturns<string> = spawnSync(cmd!, rest, {
+    cwd: stage.dir,
+    encoding: "utf8",
+    input: opts.input ?? "",
+    timeout: opts.timeoutMs ?? 30_000,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts `void ARGS` in the background; the caller must wait for it. */
+export function startVoid(stage: Stage, launcher: Launcher, args: string[]) {
+  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
+  return spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+}
+
+/** Probe JSON from a run's stdout. */
+// biome-ignore lint/suspicious/noExplicitAny: the probe's report is free-form JSON checked field by field in tests
+export function probeReport(r: RunResult): any {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`probe output is not JSON (status ${r.status}):\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`) && !readStat(pid).startsWith("Z");
+}
+
+function readStat(pid: number): string {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return s.slice(s.lastIndexOf(")") + 2);
+  } catch {
+    return "";
+  }
+}
+
+/** Waits until `pred` holds, polling; false on timeout. */
+export async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return pred();
+}
+
+/** Host pids whose command line contains `needle` (to find strays). */
+export function pidsRunning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}

@@ -1,0 +1,45 @@
+/*
+ * actor — a tiny test program whose behaviour is spelled by its argument,
+ * so one binary can play several entrypoints (the spec passes the
+ * entrypoint's name with "Entrypoint"). Steps, separated by '.':
+ *   sleep-MS     sleep MS milliseconds
+ *   print-WORD   write WORD and a newline to stdout
+ *   signal-N     raise signal N (default action restored first)
+ *   exit-N       exit with status N
+ * e.g. "sleep-300.exit-7". Without arguments it exits 0.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 0;
+  char *spec = strdup(argv[argc - 1]);
+  for (char *step = strtok(spec, "."); step; step = strtok(NULL, ".")) {
+    char *dash = strchr(step, '-');
+    const char *value = dash ? dash + 1 : "";
+    if (strncmp(step, "sleep-", 6) == 0) {
+      long ms = atol(value);
+      struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+    } else if (strncmp(step, "print-", 6) == 0) {
+      printf("%s\n", value);
+      fflush(stdout);
+    } else if (strncmp(step, "signal-", 7) == 0) {
+      int sig = atoi(value);
+      signal(sig, SIG_DFL);
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, sig);
+      sigprocmask(SIG_UNBLOCK, &set, NULL);
+      raise(sig);
+    } else if (strncmp(step, "exit-", 5) == 0) {
+      return atoi(value);
+    }
+  }
+  return 0;
+}
