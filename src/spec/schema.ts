@@ -1,0 +1,173 @@
+/**
+ * The spec's JSON Schema (draft 2020-12), for editors and other tools.
+ *
+ * Built from the variant table (variants.ts) through zod: each enum table
+ * becomes a `$defs` entry whose `anyOf` lists every variant with its
+ * description (stale spellings marked `deprecated`), each closed object gets
+ * `additionalProperties: false`, and `z.toJSONSchema` writes the result. The
+ * payload shapes are keyed by the tables' variant names, so a variant added
+ * to the table without a payload here is a compile error.
+ *
+ * The schema accepts exactly the structural forms parse.ts accepts (including
+ * the stale spellings and serde's `{"Unit": null}` long form) and carries the
+ * single-value rules that JSON Schema can say: absolute normalised paths,
+ * reserved environment paths, name lengths, port ranges, address shape. It is
+ * never stricter than the parser. Rules across values (pipe ends, Trigger
+ * placement, a Startup entrypoint, set conflicts, duplicate keys, UTS names
+ * counted in bytes rather than characters) are the parser's alone.
+ */
+
+import { z } from "zod";
+import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENVIRONMENT_PATH_PATTERN, LISTEN_ADDR_PATTERN } from "./values.js";
+import {
+  ARG_TABLE,
+  type DataVariantName,
+  DIRECTION_TABLE,
+  ENTRYPOINT_FIELDS,
+  type EnumTable,
+  FAMILY_TABLE,
+  FILESYSTEM_FIELDS,
+  GRANT_TABLE,
+  type ObjectTable,
+  ROOT_FIELDS,
+  RPC_FIELDS,
+  RPC_OPERATION_TABLE,
+  TCP_LISTENER_FIELDS,
+  TRIGGER_TABLE,
+  type UnitVariant,
+} from "./variants.js";
+
+/** The schema's `$id`. */
+export const SPEC_SCHEMA_ID = "urn:void-run:spec-schema:1";
+
+type Meta = Record<string, unknown>;
+
+/** Build the zod model of the format; descriptions live in a private registry. */
+function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Meta> } {
+  const registry = z.registry<Meta>();
+  const meta = <T extends z.ZodType>(schema: T, data: Meta): T => {
+    registry.add(schema as z.ZodType, data);
+    return schema;
+  };
+
+  const fieldDescription = (table: ObjectTable, key: string): Meta => ({
+    description: table.fields.find((f) => f.key === key)?.description ?? "",
+  });
+
+  const unitForms = (variant: UnitVariant): z.ZodType[] => {
+    const deprecated = variant.replacedBy === undefined ? {} : { deprecated: true };
+    return [
+      meta(z.literal(variant.name), { description: variant.description, ...deprecated }),
+      meta(z.strictObject({ [variant.name]: z.null() }), {
+        description: `Same as "${variant.name}" (serde's long form of a variant without data).`,
+        ...deprecated,
+      }),
+    ];
+  };
+
+  const enumSchema = <T extends EnumTable>(table: T, payloads: Record<DataVariantName<T>, z.ZodType>): z.ZodType => {
+    const byName: Record<string, z.ZodType> = payloads;
+    const options = table.variants.flatMap((variant): z.ZodType[] => {
+      if (variant.unit) return unitForms(variant);
+      const payload = byName[variant.name];
+      if (payload === undefined) throw new Error(`internal: no payload schema for ${variant.name}`);
+      return [meta(z.strictObject({ [variant.name]: payload }), { description: variant.description })];
+    });
+    return meta(z.union(options), { id: table.schemaName, title: table.schemaName, description: table.description });
+  };
+
+  const name = (what: string): z.ZodType => meta(z.string().min(1), { description: `The ${what}'s name.` });
+  const absolutePath = (description: string): z.ZodType =>
+    meta(z.string().regex(new RegExp(ABSOLUTE_PATH_PATTERN)), { description });
+  const utsName = (description: string): z.ZodType =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
+    meta(z.string().min(1).max(64).regex(/^[^\u0000]*$/), { description });
+
+  const channel = name("pipe or file socket");
+  const direction = enumSchema(DIRECTION_TABLE, { Rx: channel, Tx: channel });
+
+  const family = enumSchema(FAMILY_TABLE, {});
+  const rpcPayload = meta(z.strictObject({
+    family: meta(family.nullable().optional(), fieldDescription(RPC_FIELDS, "family")),
+    port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
+    host: meta(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
+      z.string().regex(/^[^\s\u0000-\u001f\u007f]+$/).nullable().optional(),
+      fieldDescription(RPC_FIELDS, "host"),
+    ),
+  }), { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." });
+  const rpcOperation = enumSchema(RPC_OPERATION_TABLE, { OpenTcpSocket: rpcPayload, OpenUdpSocket: rpcPayload });
+
+  const tcpListener = z.union([
+    meta(
+      z.strictObject({
+        addr: meta(z.string().regex(new RegExp(LISTEN_ADDR_PATTERN)), fieldDescription(TCP_LISTENER_FIELDS, "addr")),
+      }),
+      { description: "The address to listen on." },
+    ),
+    meta(z.strictObject({ port: z.int().min(0).max(65535) }), {
+      description: fieldDescription(TCP_LISTENER_FIELDS, "port")["description"],
+      deprecated: true,
+    }),
+  ]);
+
+  const trigger = enumSchema(TRIGGER_TABLE, { Pipe: name("pipe"), FileSocket: name("file socket") });
+  const arg = enumSchema(ARG_TABLE, {
+    File: absolutePath("Absolute, normalised path of a host file, opened read-only by the launcher."),
+    Pipe: direction,
+    FileSocket: direction,
+    TcpListener: tcpListener,
+    Rpc: meta(z.array(rpcOperation), { description: "The operations the broker may perform." }),
+  });
+
+  const filesystem = z.strictObject({
+    host_path: absolutePath(fieldDescription(FILESYSTEM_FIELDS, "host_path")["description"] as string),
+    environment_path: meta(
+      z.string().regex(new RegExp(ENVIRONMENT_PATH_PATTERN)),
+      fieldDescription(FILESYSTEM_FIELDS, "environment_path"),
+    ),
+    read_only: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "read_only")),
+  });
+  const grant = enumSchema(GRANT_TABLE, {
+    Filesystem: filesystem,
+    Hostname: utsName("The void's host name: 1 to 64 bytes, no NUL."),
+    DomainName: utsName("The void's NIS domain name: 1 to 64 bytes, no NUL."),
+  });
+
+  const entrypoint = meta(
+    z.strictObject({
+      trigger: meta(trigger.optional(), fieldDescription(ENTRYPOINT_FIELDS, "trigger")),
+      args: meta(z.array(arg).optional(), fieldDescription(ENTRYPOINT_FIELDS, "args")),
+      environment: meta(z.array(grant).optional(), fieldDescription(ENTRYPOINT_FIELDS, "environment")),
+    }),
+    { id: "Entrypoint", title: "Entrypoint", description: "One part of the program; each runs in its own void." },
+  );
+
+  const model = meta(
+    z.strictObject({
+      $schema: meta(z.string().optional(), fieldDescription(ROOT_FIELDS, "$schema")),
+      entrypoints: meta(z.record(z.string().regex(new RegExp(ENTRYPOINT_NAME_PATTERN)), entrypoint), {
+        ...fieldDescription(ROOT_FIELDS, "entrypoints"),
+        minProperties: 1,
+      }),
+    }),
+    {
+      $id: SPEC_SCHEMA_ID,
+      title: "void specification",
+      description:
+        "Which entrypoints of a program run, how they are started and connected, and the few things each one's void is granted.",
+    },
+  );
+  return { model, registry };
+}
+
+let cached: object | undefined;
+
+/** The JSON Schema of the spec format. A fresh copy on every call. */
+export function specJsonSchema(): object {
+  if (cached === undefined) {
+    const { model, registry } = buildSpecModel();
+    cached = z.toJSONSchema(model, { target: "draft-2020-12", metadata: registry });
+  }
+  return structuredClone(cached);
+}

@@ -1,0 +1,332 @@
+/**
+ * Rules that look at more than one value: how entrypoints connect through
+ * pipes and file sockets, where "Trigger" may appear, that something runs at
+ * startup, and the set rules of one entrypoint's environment.
+ *
+ * It works on a LocatedSpec: the parsed model plus the JSON path of every
+ * trigger, argument and grant, so each problem points at the place to fix.
+ * parse.ts builds one while walking the JSON; `locateSpec` builds one from a
+ * Spec made in code (paths then follow the spec's own order).
+ *
+ * Rules:
+ * - A pipe has exactly one reader ({"Pipe": {"Rx": n}} or "trigger":
+ *   {"Pipe": n}) and exactly one writer ({"Pipe": {"Tx": n}}).
+ * - A file socket has exactly one reader ({"FileSocket": {"Rx": n}} or
+ *   "trigger": {"FileSocket": n}) and at least one writer.
+ *   A name without its other end gets a did-you-mean from the names that lack
+ *   the opposite end, and a note when the name exists as the other kind.
+ * - "Trigger" only in an entrypoint whose trigger is Pipe or FileSocket.
+ * - At least one entrypoint has the "Startup" trigger; otherwise nothing runs.
+ * - Added rule: two TcpListeners may not bind the same "ip:port" (port 0
+ *   excepted): the second bind would fail with EADDRINUSE at launch.
+ * - Per entrypoint, environment is a set (exact repeats are fine), but it may
+ *   not hold two different Hostnames, two different DomainNames, or two
+ *   Filesystem grants for one environment_path that differ (host path or
+ *   read_only).
+ * - Added warning: a triggered entrypoint whose trigger is written only by
+ *   entrypoints that never run can never run itself.
+ *
+ * Names inside parts of the spec that could not be read (their errors are
+ * already reported) are "uncertain": no pipe or socket errors are reported for
+ * them, so one typo does not cascade into several errors.
+ */
+
+import { Diagnostics, indexPath, keyPath, quote } from "./diagnostics.js";
+import { closestMatch } from "./suggest.js";
+import type { Arg, Diagnostic, Grant, Spec, Trigger } from "./types.js";
+
+export interface Located<T> {
+  value: T;
+  path: string;
+}
+
+export interface LocatedEntrypoint {
+  name: string;
+  path: string;
+  /** undefined when the trigger could not be read (its error is already reported). */
+  trigger: Located<Trigger> | undefined;
+  args: Located<Arg>[];
+  environment: Located<Grant>[];
+}
+
+export interface LocatedSpec {
+  entrypoints: LocatedEntrypoint[];
+  /** false when an entrypoint or trigger could not be read: whole-spec rules are skipped. */
+  complete: boolean;
+  /** Strings inside unreadable parts: possibly pipe or socket names. */
+  uncertainNames: Set<string>;
+}
+
+export interface Validation {
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}
+
+/** A LocatedSpec for a Spec built in code: paths follow the spec's order. */
+export function locateSpec(spec: Spec): LocatedSpec {
+  const entrypoints = spec.entrypoints.map((ep): LocatedEntrypoint => {
+    const path = keyPath("entrypoints", ep.name);
+    return {
+      name: ep.name,
+      path,
+      trigger: { value: ep.trigger, path: keyPath(path, "trigger") },
+      args: ep.args.map((value, i) => ({ value, path: indexPath(keyPath(path, "args"), i) })),
+      environment: ep.environment.map((value, i) => ({ value, path: indexPath(keyPath(path, "environment"), i) })),
+    };
+  });
+  return { entrypoints, complete: true, uncertainNames: new Set() };
+}
+
+/** Check the cross-entrypoint and set rules. */
+export function validateSpec(spec: LocatedSpec): Validation {
+  const out = new Diagnostics();
+  const pipes = collectChannels(spec, "Pipe");
+  const sockets = collectChannels(spec, "FileSocket");
+  checkChannels(out, spec, pipes, sockets, PIPE_RULES);
+  checkChannels(out, spec, sockets, pipes, SOCKET_RULES);
+  for (const ep of spec.entrypoints) {
+    checkTriggerArgs(out, ep);
+    checkEnvironment(out, ep);
+  }
+  checkListeners(out, spec);
+  checkStartup(out, spec);
+  checkReachable(out, spec, pipes, sockets);
+  return { errors: out.errors, warnings: out.warnings };
+}
+
+/** A key identifying a grant, for set semantics: equal keys = equal grants. */
+export function grantKey(grant: Grant): string {
+  switch (grant.kind) {
+    case "Filesystem":
+      return JSON.stringify([grant.kind, grant.hostPath, grant.environmentPath, grant.readOnly]);
+    case "Hostname":
+    case "DomainName":
+      return JSON.stringify([grant.kind, grant.name]);
+    default:
+      return grant.kind;
+  }
+}
+
+/** Environment grants without repeats, in order of first appearance. */
+export function dedupeGrants(grants: readonly Grant[]): Grant[] {
+  const seen = new Set<string>();
+  return grants.filter((g) => {
+    const key = grantKey(g);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+type ChannelKind = "Pipe" | "FileSocket";
+
+interface End {
+  path: string;
+  entrypoint: LocatedEntrypoint;
+  viaTrigger: boolean;
+}
+
+interface Channel {
+  name: string;
+  readers: End[];
+  writers: End[];
+}
+
+/** Every pipe (or file socket) name with its readers and writers, in order of first appearance. */
+function collectChannels(spec: LocatedSpec, kind: ChannelKind): Map<string, Channel> {
+  const channels = new Map<string, Channel>();
+  const channel = (name: string): Channel => {
+    let found = channels.get(name);
+    if (found === undefined) {
+      found = { name, readers: [], writers: [] };
+      channels.set(name, found);
+    }
+    return found;
+  };
+  for (const ep of spec.entrypoints) {
+    const trigger = ep.trigger;
+    if (trigger !== undefined && trigger.value.kind === kind) {
+      channel(trigger.value.name).readers.push({ path: trigger.path, entrypoint: ep, viaTrigger: true });
+    }
+    for (const { value: arg, path } of ep.args) {
+      if (arg.kind !== kind) continue;
+      const end: End = { path, entrypoint: ep, viaTrigger: false };
+      (arg.direction === "Rx" ? channel(arg.name).readers : channel(arg.name).writers).push(end);
+    }
+  }
+  return channels;
+}
+
+interface ChannelRules {
+  noun: string;
+  kind: ChannelKind;
+  otherNoun: string;
+  maxWriters: number;
+}
+
+const PIPE_RULES: ChannelRules = { noun: "pipe", kind: "Pipe", otherNoun: "file socket", maxWriters: 1 };
+const SOCKET_RULES: ChannelRules = {
+  noun: "file socket",
+  kind: "FileSocket",
+  otherNoun: "pipe",
+  maxWriters: Number.POSITIVE_INFINITY,
+};
+
+function readerForms(rules: ChannelRules, name: string): string {
+  const quoted = JSON.stringify(name);
+  return `{"${rules.kind}": {"Rx": ${quoted}}} in some entrypoint's args, or "trigger": {"${rules.kind}": ${quoted}}`;
+}
+
+function writerForm(rules: ChannelRules, name: string): string {
+  return `{"${rules.kind}": {"Tx": ${JSON.stringify(name)}}} in some entrypoint's args`;
+}
+
+/** did-you-mean from the names missing the opposite end, else a note if the name is the other kind. */
+function channelHint(
+  name: string,
+  candidates: Iterable<string>,
+  others: Map<string, Channel>,
+  rules: ChannelRules,
+): string | undefined {
+  const match = closestMatch(name, candidates);
+  if (match !== undefined) return `did you mean ${quote(match)}?`;
+  if (others.has(name)) {
+    return `${quote(name)} is used as a ${rules.otherNoun} elsewhere; pipes and file sockets are separate`;
+  }
+  return undefined;
+}
+
+function checkChannels(
+  out: Diagnostics,
+  spec: LocatedSpec,
+  channels: Map<string, Channel>,
+  others: Map<string, Channel>,
+  rules: ChannelRules,
+): void {
+  const all = [...channels.values()];
+  const unread = all.filter((c) => c.readers.length === 0).map((c) => c.name);
+  const unwritten = all.filter((c) => c.writers.length === 0).map((c) => c.name);
+  for (const channel of all) {
+    if (spec.uncertainNames.has(channel.name)) continue;
+    const name = quote(channel.name);
+    if (channel.readers.length === 0) {
+      for (const writer of channel.writers) {
+        out.error(writer.path, `${rules.noun} ${name} has no reader`, {
+          expected: readerForms(rules, channel.name),
+          hint: channelHint(channel.name, unwritten, others, rules),
+        });
+      }
+    }
+    if (channel.writers.length === 0) {
+      for (const reader of channel.readers) {
+        out.error(reader.path, `${rules.noun} ${name} has no writer`, {
+          expected: writerForm(rules, channel.name),
+          hint: channelHint(channel.name, unread, others, rules),
+        });
+      }
+    }
+    const first = channel.readers[0];
+    for (const extra of channel.readers.slice(1)) {
+      out.error(extra.path, `${rules.noun} ${name} already has a reader at ${first?.path}`, {
+        hint: `a ${rules.noun} has exactly one reader; give each reader its own ${rules.noun}`,
+      });
+    }
+    const firstWriter = channel.writers[0];
+    for (const extra of channel.writers.slice(rules.maxWriters)) {
+      out.error(extra.path, `${rules.noun} ${name} already has a writer at ${firstWriter?.path}`, {
+        hint: `a ${rules.noun} has exactly one writer; give each writer its own ${rules.noun}`,
+      });
+    }
+  }
+}
+
+function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
+  if (ep.trigger === undefined || ep.trigger.value.kind !== "Startup") return;
+  for (const { value, path } of ep.args) {
+    if (value.kind !== "Trigger") continue;
+    const message = `"Trigger" is only valid in an entrypoint with a Pipe or FileSocket trigger, and ${ep.path} runs at "Startup"`;
+    out.error(path, message, {
+      hint: `give ${ep.path} a "trigger": {"Pipe": name} or {"FileSocket": name}, or remove this argument`,
+    });
+  }
+}
+
+function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
+  const firstUts = new Map<string, Located<Grant>>();
+  const firstBind = new Map<string, Located<Grant & { kind: "Filesystem" }>>();
+  for (const located of ep.environment) {
+    const grant = located.value;
+    if (grant.kind === "Hostname" || grant.kind === "DomainName") {
+      const first = firstUts.get(grant.kind);
+      if (first === undefined) firstUts.set(grant.kind, located);
+      else if (grantKey(first.value) !== grantKey(grant)) {
+        out.error(located.path, `a second, different ${grant.kind}; the first is at ${first.path}`, {
+          hint: `a void has one ${grant.kind === "Hostname" ? "host name" : "domain name"}; keep one`,
+        });
+      }
+    } else if (grant.kind === "Filesystem") {
+      const first = firstBind.get(grant.environmentPath);
+      if (first === undefined) firstBind.set(grant.environmentPath, { value: grant, path: located.path });
+      else if (grantKey(first.value) !== grantKey(grant)) {
+        const what = first.value.hostPath === grant.hostPath ? "a different read_only" : "a different host_path";
+        out.error(located.path, `environment_path ${quote(grant.environmentPath)} is granted again with ${what}`, {
+          hint: `the first grant for it is at ${first.path}`,
+        });
+      }
+    }
+  }
+}
+
+function checkListeners(out: Diagnostics, spec: LocatedSpec): void {
+  const first = new Map<string, string>();
+  for (const ep of spec.entrypoints) {
+    for (const { value, path } of ep.args) {
+      if (value.kind !== "TcpListener" || value.addr.endsWith(":0")) continue;
+      const earlier = first.get(value.addr);
+      if (earlier === undefined) first.set(value.addr, path);
+      else out.error(path, `a second TcpListener on ${quote(value.addr)}; the first is at ${earlier}`);
+    }
+  }
+}
+
+function checkStartup(out: Diagnostics, spec: LocatedSpec): void {
+  if (!spec.complete || spec.entrypoints.length === 0) return;
+  if (spec.entrypoints.some((ep) => ep.trigger?.value.kind === "Startup")) return;
+  out.error("entrypoints", `no entrypoint has the "Startup" trigger, so nothing would ever run`, {
+    expected: `at least one entrypoint without "trigger" or with "trigger": "Startup"`,
+  });
+}
+
+/** Warn about triggered entrypoints that nothing running can ever trigger. */
+function checkReachable(
+  out: Diagnostics,
+  spec: LocatedSpec,
+  pipes: Map<string, Channel>,
+  sockets: Map<string, Channel>,
+): void {
+  const running = new Set(spec.entrypoints.filter((ep) => ep.trigger?.value.kind === "Startup"));
+  if (!spec.complete || running.size === 0) return; // nothing running is already an error
+  const writers = (trigger: Trigger): End[] => {
+    if (trigger.kind === "Startup") return [];
+    return (trigger.kind === "Pipe" ? pipes : sockets).get(trigger.name)?.writers ?? [];
+  };
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const ep of spec.entrypoints) {
+      if (running.has(ep) || ep.trigger === undefined) continue;
+      if (writers(ep.trigger.value).some((w) => running.has(w.entrypoint))) {
+        running.add(ep);
+        grew = true;
+      }
+    }
+  }
+  for (const ep of spec.entrypoints) {
+    const trigger = ep.trigger;
+    if (running.has(ep) || trigger === undefined || trigger.value.kind === "Startup") continue;
+    if (writers(trigger.value).length === 0) continue; // already an error: no writer
+    const noun = trigger.value.kind === "Pipe" ? "pipe" : "file socket";
+    const writtenBy = `${noun} ${quote(trigger.value.name)} is written only by entrypoints that never run`;
+    out.warning(trigger.path, `${ep.path} can never run: ${writtenBy}`);
+  }
+}

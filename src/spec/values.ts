@@ -1,0 +1,166 @@
+/**
+ * Rules for single values: paths, names, listen addresses. Pure functions
+ * that return a Problem (message + optional hint) or undefined when the value
+ * is fine. The walker in parse.ts attaches the JSON path.
+ *
+ * Rules chosen here (documented in docs/spec.md):
+ * - Host and environment paths are absolute and already normalised: they
+ *   start with "/", have no "." or ".." component, no empty component ("//"),
+ *   no trailing "/" (except "/" itself) and no NUL. void never resolves a path
+ *   lexically on the user's behalf: "/a/../b" differs from "/b" when /a is a
+ *   symlink, so the spec must say what it means.
+ * - Environment paths may not be /proc or /dev/null or lie under them: void
+ *   mounts those itself ("Procfs", and the /dev/null every void gets).
+ * - UTS names (Hostname, DomainName) are 1 to 64 bytes of UTF-8 without NUL.
+ *   64 is the kernel's __NEW_UTS_LEN; any other byte is accepted by
+ *   sethostname(2)/setdomainname(2), so no further restriction is imposed.
+ * - Entrypoint names are non-empty, without "/" or NUL (they appear in argv
+ *   and in log and file names). Pipe and file socket names are non-empty.
+ * - A listen address is "ipv4:port" or "[ipv6]:port" with a decimal port
+ *   0..65535 (0 = the kernel picks one). IPv6 zone ids ("%eth0") are refused:
+ *   a listener binds an address, and scope ids are not portable across hosts.
+ *   Addresses are checked with node:net isIP, which does no I/O.
+ */
+
+import { isIP } from "node:net";
+import { quote } from "./diagnostics.js";
+
+export interface Problem {
+  message: string;
+  hint?: string;
+}
+
+/** Lexically normalised form of an absolute path, for hints only. */
+function lexicalNormal(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/** An absolute, normalised path: "/", or "/a/b" with no ".", "..", "" components. */
+export function checkAbsolutePath(path: string): Problem | undefined {
+  const shown = quote(path);
+  if (path === "") return { message: 'the path is empty; expected an absolute path such as "/etc/hosts"' };
+  if (path.includes("\0")) return { message: `the path ${shown} contains a NUL character` };
+  if (!path.startsWith("/")) {
+    return {
+      message: `${shown} is not an absolute path`,
+      hint: 'paths are not resolved against any directory; write the full path, starting with "/"',
+    };
+  }
+  if (path === "/") return undefined;
+  const parts = path.slice(1).split("/");
+  const normal = quote(lexicalNormal(path));
+  if (parts.includes("..")) {
+    return { message: `${shown} contains a ".." component`, hint: `write the path it should name, e.g. ${normal}` };
+  }
+  if (parts.includes(".")) return { message: `${shown} contains a "." component`, hint: `write ${normal}` };
+  if (parts[parts.length - 1] === "") return { message: `${shown} ends with "/"`, hint: `write ${normal}` };
+  if (parts.includes("")) return { message: `${shown} contains an empty component ("//")`, hint: `write ${normal}` };
+  return undefined;
+}
+
+/**
+ * JSON Schema (ECMA-262) patterns matching the rules above, for schema.ts.
+ * Each accepts at least what the check function accepts (tests hold them to
+ * that); the checks give the precise messages.
+ */
+const PATH_BODY = "(?:/|(?:/(?!\\.\\.?(?:/|$))[^/\\u0000]+)+)$";
+export const ABSOLUTE_PATH_PATTERN = `^${PATH_BODY}`;
+export const ENVIRONMENT_PATH_PATTERN = `^(?!/proc(?:/|$))(?!/dev/null(?:/|$))${PATH_BODY}`;
+export const ENTRYPOINT_NAME_PATTERN = "^[^/\\u0000]+$";
+export const LISTEN_ADDR_PATTERN = "^(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$";
+
+const RESERVED_PATHS: readonly { path: string; why: string }[] = [
+  { path: "/proc", why: 'void mounts the void\'s own /proc there when "Procfs" is granted' },
+  { path: "/dev/null", why: "void provides /dev/null to every void itself" },
+];
+
+/** Where a Filesystem grant may appear inside the void. */
+export function checkEnvironmentPath(path: string): Problem | undefined {
+  const problem = checkAbsolutePath(path);
+  if (problem !== undefined) return problem;
+  for (const reserved of RESERVED_PATHS) {
+    if (path === reserved.path || path.startsWith(`${reserved.path}/`)) {
+      return { message: `${quote(path)} is reserved: ${reserved.why}` };
+    }
+  }
+  return undefined;
+}
+
+/** The kernel's limit on UTS names (__NEW_UTS_LEN). */
+export const UTS_NAME_MAX_BYTES = 64;
+
+/** A Hostname or DomainName value. */
+export function checkUtsName(name: string): Problem | undefined {
+  if (name === "") return { message: "the name is empty; expected 1 to 64 bytes" };
+  if (name.includes("\0")) return { message: `the name ${quote(name)} contains a NUL character` };
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > UTS_NAME_MAX_BYTES) {
+    return { message: `the name is ${bytes} bytes long; the kernel's limit is ${UTS_NAME_MAX_BYTES} bytes` };
+  }
+  return undefined;
+}
+
+/** The key of an entrypoint in "entrypoints". */
+export function checkEntrypointName(name: string): Problem | undefined {
+  if (name === "") return { message: "an entrypoint name must not be empty" };
+  if (name.includes("/")) return { message: `the entrypoint name ${quote(name)} contains "/"` };
+  if (name.includes("\0")) return { message: `the entrypoint name ${quote(name)} contains a NUL character` };
+  return undefined;
+}
+
+/** A remote host an Rpc operation may connect to. */
+export function checkRpcHost(host: string): Problem | undefined {
+  if (host === "") return { message: "the host is empty; write null to allow any host" };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(host)) {
+    return { message: `the host ${quote(host)} contains whitespace or a control character` };
+  }
+  return undefined;
+}
+
+const EXAMPLE_ADDR = '"0.0.0.0:8443" or "[::]:8443"';
+
+function checkPort(port: string, addr: string): Problem | undefined {
+  if (!/^[0-9]{1,5}$/.test(port)) {
+    return { message: `the port in ${quote(addr)} is not a decimal number`, hint: `write e.g. ${EXAMPLE_ADDR}` };
+  }
+  if (Number(port) > 65535) return { message: `the port in ${quote(addr)} is out of range 0..65535` };
+  return undefined;
+}
+
+/** A TcpListener address: "ipv4:port" or "[ipv6]:port". */
+export function checkListenAddr(addr: string): Problem | undefined {
+  const shown = quote(addr);
+  if (/^[0-9]+$/.test(addr)) {
+    return { message: `${shown} has no IP address`, hint: `write "0.0.0.0:${addr}" to listen on every IPv4 address` };
+  }
+  if (addr.startsWith("[")) {
+    const close = addr.indexOf("]");
+    if (close < 0 || addr[close + 1] !== ":") {
+      return { message: `${shown} is not "[ipv6]:port"`, hint: `write e.g. ${EXAMPLE_ADDR}` };
+    }
+    const ip = addr.slice(1, close);
+    if (ip.includes("%")) return { message: `${shown} has an IPv6 zone id, which a listener cannot use` };
+    if (isIP(ip) !== 6) return { message: `${quote(ip)} in ${shown} is not an IPv6 address` };
+    return checkPort(addr.slice(close + 2), addr);
+  }
+  const colon = addr.lastIndexOf(":");
+  if (colon < 0) return { message: `${shown} has no port`, hint: `write "ip:port", e.g. ${EXAMPLE_ADDR}` };
+  const ip = addr.slice(0, colon);
+  if (ip.includes(":")) {
+    return { message: `${shown}: an IPv6 address must be in brackets`, hint: `write "[${ip}]:${addr.slice(colon + 1)}"` };
+  }
+  if (isIP(ip) !== 4) {
+    return {
+      message: `${quote(ip)} in ${shown} is not an IP address`,
+      hint: /[a-z]/i.test(ip) ? 'a listener binds an address, not a host name: e.g. "127.0.0.1:8443"' : undefined,
+    };
+  }
+  return checkPort(addr.slice(colon + 1), addr);
+}

@@ -1,0 +1,281 @@
+/**
+ * The variant table: the single source of truth for every name in the spec
+ * format.
+ *
+ * The format is serde's "externally tagged" encoding (DESIGN §2): a unit
+ * variant is a bare string (`"Stdout"`), a variant with data is a one-key
+ * object (`{"File": "/etc/passwd"}`). Every enum of the format, and every
+ * closed object (entrypoint, Filesystem payload, ...), is listed here once
+ * with its names, a one-line description, the written form shown in error
+ * messages, and any stale spelling that is still accepted.
+ *
+ * Consumers:
+ * - parse.ts walks values against these tables (unknown names, did-you-mean,
+ *   "expected ..." lists). Its switch statements are typed by the name unions
+ *   derived below, so a variant added here that the parser does not handle is
+ *   a compile error.
+ * - schema.ts turns the same tables into JSON Schema `anyOf`s with the
+ *   descriptions, keyed payload schemas typed by the same name unions.
+ * - the fuzz test builds its generator of well-formed specs from them.
+ */
+
+/** A variant without data: written `"Name"` (or serde's long form `{"Name": null}`). */
+export interface UnitVariant<N extends string = string> {
+  readonly name: N;
+  readonly unit: true;
+  readonly description: string;
+  /** Set on stale spellings: the variant to write instead. Accepted with a warning. */
+  readonly replacedBy?: string;
+}
+
+/** A variant with data: written `{"Name": payload}`. */
+export interface DataVariant<N extends string = string> {
+  readonly name: N;
+  readonly unit: false;
+  readonly description: string;
+  /** How it is written, for "expected ..." messages, e.g. `{"File": "/host/path"}`. */
+  readonly form: string;
+}
+
+export type Variant<N extends string = string> = UnitVariant<N> | DataVariant<N>;
+
+export interface EnumTable<N extends string = string> {
+  /** What one value is called in messages: "trigger", "argument", ... */
+  readonly what: string;
+  /** Name of the JSON Schema definition. */
+  readonly schemaName: string;
+  readonly description: string;
+  readonly variants: readonly Variant<N>[];
+}
+
+/** One key of a closed JSON object. */
+export interface Field<K extends string = string> {
+  readonly key: K;
+  readonly required: boolean;
+  readonly description: string;
+  /** Set on stale keys: the key to write instead. Accepted with a warning. */
+  readonly replacedBy?: string;
+}
+
+export interface ObjectTable<K extends string = string> {
+  /** What the object is called in messages: "entrypoint", ... */
+  readonly what: string;
+  readonly fields: readonly Field<K>[];
+}
+
+function unit<N extends string>(name: N, description: string): UnitVariant<N> {
+  return { name, unit: true, description };
+}
+
+function stale<N extends string>(name: N, replacedBy: string): UnitVariant<N> {
+  return {
+    name,
+    unit: true,
+    description: `Deprecated spelling of "${replacedBy}" from the original prototype's examples; write "${replacedBy}".`,
+    replacedBy,
+  };
+}
+
+function data<N extends string>(name: N, form: string, description: string): DataVariant<N> {
+  return { name, unit: false, description, form };
+}
+
+function field<K extends string>(key: K, required: boolean, description: string): Field<K> {
+  return { key, required, description };
+}
+
+export const TRIGGER_TABLE = {
+  what: "trigger",
+  schemaName: "Trigger",
+  description: "When voids of this entrypoint are started. Default: \"Startup\".",
+  variants: [
+    unit("Startup", "Run one void of this entrypoint when the application starts (the default)."),
+    data(
+      "Pipe",
+      '{"Pipe": name}',
+      'Spawn a fresh void for every message read from this named pipe; the message is passed as the "Trigger" argument.',
+    ),
+    data(
+      "FileSocket",
+      '{"FileSocket": name}',
+      'Spawn a fresh void for every datagram received on this named file socket; the file descriptors it carries are passed as "Trigger" arguments.',
+    ),
+  ],
+} as const satisfies EnumTable;
+
+export const ARG_TABLE = {
+  what: "argument",
+  schemaName: "Arg",
+  description: "One or more argv entries of the entrypoint, in order. File descriptors are passed as decimal strings.",
+  variants: [
+    unit("BinaryName", "The binary's path as given to the launcher (conventionally argv[0])."),
+    unit("Entrypoint", "This entrypoint's name, so that one binary can serve several entrypoints."),
+    data(
+      "File",
+      '{"File": "/host/path"}',
+      "A host file opened read-only by the launcher, passed as its file descriptor number. The path must be absolute and normalised.",
+    ),
+    data(
+      "Pipe",
+      '{"Pipe": {"Rx"|"Tx": name}}',
+      "One end of a named pipe, passed as its file descriptor number: Rx reads, Tx writes. Each pipe has exactly one reader and one writer.",
+    ),
+    data(
+      "FileSocket",
+      '{"FileSocket": {"Rx"|"Tx": name}}',
+      "One end of a named unix datagram socket that carries file descriptors: Rx receives, Tx sends. Each file socket has exactly one reader and at least one writer.",
+    ),
+    unit(
+      "Trigger",
+      "The data that triggered this void: the pipe message, or the received file descriptor numbers (zero or more arguments). Only in an entrypoint with a Pipe or FileSocket trigger.",
+    ),
+    stale("PipeTrigger", "Trigger"),
+    data(
+      "TcpListener",
+      '{"TcpListener": {"addr": "ip:port"}}',
+      'A TCP socket bound to addr and listening, created by the launcher, passed as its file descriptor number. addr is "ipv4:port" or "[ipv6]:port".',
+    ),
+    data(
+      "Rpc",
+      '{"Rpc": [operation, ...]}',
+      "A socket to the launcher's broker, which performs only the listed operations and returns the resulting file descriptor.",
+    ),
+    unit("Trailing", "The launcher's remaining command-line arguments (zero or more)."),
+  ],
+} as const satisfies EnumTable;
+
+export const DIRECTION_TABLE = {
+  what: "direction",
+  schemaName: "Direction",
+  description: "Which end: Rx receives, Tx sends.",
+  variants: [
+    data("Rx", '{"Rx": name}', "The receiving end (read a pipe, receive on a file socket)."),
+    data("Tx", '{"Tx": name}', "The sending end (write a pipe, send on a file socket)."),
+  ],
+} as const satisfies EnumTable;
+
+export const RPC_OPERATION_TABLE = {
+  what: "RPC operation",
+  schemaName: "RpcOperation",
+  description: "An operation the broker performs on the void's behalf. null or an absent field = any value.",
+  variants: [
+    data(
+      "OpenTcpSocket",
+      '{"OpenTcpSocket": {"family": ..., "port": ..., "host": ...}}',
+      "Open a TCP socket connected to host:port and return it.",
+    ),
+    data(
+      "OpenUdpSocket",
+      '{"OpenUdpSocket": {"family": ..., "port": ..., "host": ...}}',
+      "Open a UDP socket connected to host:port and return it.",
+    ),
+  ],
+} as const satisfies EnumTable;
+
+export const FAMILY_TABLE = {
+  what: "address family",
+  schemaName: "AddressFamily",
+  description: "The address family the broker may use; null = either.",
+  variants: [unit("Inet", "IPv4 (AF_INET)."), unit("Inet6", "IPv6 (AF_INET6).")],
+} as const satisfies EnumTable;
+
+export const GRANT_TABLE = {
+  what: "environment grant",
+  schemaName: "Grant",
+  description: "Something placed in the void's environment. The list is a set: repeats are ignored.",
+  variants: [
+    data(
+      "Filesystem",
+      '{"Filesystem": {"host_path": "/host/path", "environment_path": "/path"}}',
+      "Bind-mount host_path at environment_path inside the void, read-only unless read_only is false. Both paths absolute and normalised.",
+    ),
+    data("Hostname", '{"Hostname": name}', "The void's host name (UTS nodename; 1 to 64 bytes). Default: void."),
+    data("DomainName", '{"DomainName": name}', "The void's NIS domain name (1 to 64 bytes). Default: (none)."),
+    unit("Procfs", "A /proc showing only the void's own PID namespace."),
+    unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
+    unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),
+    unit("Stderr", "The launcher's standard error (otherwise /dev/null)."),
+  ],
+} as const satisfies EnumTable;
+
+export const ROOT_FIELDS = {
+  what: "the spec",
+  fields: [
+    field("entrypoints", true, "The parts of the program, by name. Each runs in its own void."),
+    field("$schema", false, "Optional URI of the JSON Schema, for editors. Ignored by void."),
+  ],
+} as const satisfies ObjectTable;
+
+export const ENTRYPOINT_FIELDS = {
+  what: "entrypoint",
+  fields: [
+    field("trigger", false, 'When voids of this entrypoint start. Default: "Startup".'),
+    field("args", false, 'The argv of the entrypoint. Default: ["BinaryName"].'),
+    field("environment", false, "What the void's environment contains (a set). Default: nothing."),
+  ],
+} as const satisfies ObjectTable;
+
+export const FILESYSTEM_FIELDS = {
+  what: "Filesystem grant",
+  fields: [
+    field("host_path", true, "Absolute, normalised path on the host to bind in."),
+    field(
+      "environment_path",
+      true,
+      "Absolute, normalised path inside the void where it appears. Not /proc or /dev/null (void owns those).",
+    ),
+    field("read_only", false, "Extension: false makes the bind writable. Default: true."),
+  ],
+} as const satisfies ObjectTable;
+
+export const TCP_LISTENER_FIELDS = {
+  what: "TcpListener",
+  fields: [
+    field("addr", true, 'Address to bind and listen on: "ipv4:port" or "[ipv6]:port", port 0-65535.'),
+    {
+      key: "port",
+      required: false,
+      description: 'Deprecated form from the original prototype\'s examples: {"port": N} means {"addr": "0.0.0.0:N"}.',
+      replacedBy: "addr",
+    },
+  ],
+} as const satisfies ObjectTable;
+
+export const RPC_FIELDS = {
+  what: "RPC operation",
+  fields: [
+    field("family", false, '"Inet", "Inet6" or null (any). Absent = null.'),
+    field("port", false, "Remote port 1-65535, or null (any). Absent = null."),
+    field("host", false, "Remote host name or address, or null (any). Absent = null."),
+  ],
+} as const satisfies ObjectTable;
+
+/** The names of an enum table's variants, as a string-literal union. */
+export type VariantName<T extends EnumTable> = T["variants"][number]["name"];
+/** The names of the variants that carry data. */
+export type DataVariantName<T extends EnumTable> = Extract<T["variants"][number], { unit: false }>["name"];
+
+export type ArgName = VariantName<typeof ARG_TABLE>;
+export type GrantName = VariantName<typeof GRANT_TABLE>;
+export type TriggerName = VariantName<typeof TRIGGER_TABLE>;
+
+/** The names written in new specs (stale spellings left out), for suggestions. */
+export function currentNames(table: EnumTable): string[] {
+  return table.variants.filter((v) => !(v.unit && v.replacedBy)).map((v) => v.name);
+}
+
+/** `"BinaryName" | "Entrypoint" | {"File": "/host/path"} | ...`: every current form of an enum. */
+export function expectedForms(table: EnumTable): string {
+  return table.variants
+    .filter((v) => !(v.unit && v.replacedBy))
+    .map((v) => (v.unit ? `"${v.name}"` : v.form))
+    .join(" | ");
+}
+
+/** `"trigger" | "args" | "environment"`: every current key of an object. */
+export function expectedKeys(table: ObjectTable): string {
+  return table.fields
+    .filter((f) => !f.replacedBy)
+    .map((f) => `"${f.key}"`)
+    .join(" | ");
+}
