@@ -16,7 +16,6 @@ import { describePlan } from "./describe.js";
 import { EXIT_INVALID_INPUT, InputError, loadSpec, planFor } from "./load.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication, UnsupportedError } from "../orchestrator/run.js";
-import { specJsonSchema } from "../spec/schema.js";
 import { parseSpecValue } from "../spec/parse.js";
 
 const VERSION = "0.1.0";
@@ -147,7 +146,10 @@ export function buildProgram(setStatus: (n: number) => void): Command {
   program
     .command("schema")
     .description("print the JSON Schema (2020-12) of the spec format")
-    .action(() => {
+    .action(async () => {
+      // Imported here: zod (which builds the schema) takes ~60 ms to load,
+      // and no other command needs it.
+      const { specJsonSchema } = await import("../spec/schema.js");
       process.stdout.write(JSON.stringify(specJsonSchema(), null, 2) + "\n");
       setStatus(0);
     });

@@ -1,7 +1,7 @@
 /**
  * The launcher: spawns voids through the native addon and turns its events
- * into one promise per void. One Launcher per process (the addon has one
- * watcher thread and one void-init fd).
+ * into one promise per void. Any number of Launchers may exist in a
+ * process; they share the addon's single watcher.
  */
 import { loadAddon, nativePaths, type NativeAddon, type VoidEventKind, type WaitStatus } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -49,43 +49,67 @@ export class RunningVoid {
 
 type PendingEvent = [VoidEventKind, string, WaitStatus];
 
+/**
+ * The addon has one watcher and one event callback per process, so event
+ * routing is process-wide: each void id belongs to the Launcher that
+ * spawned it. Events can arrive before spawn() has resolved for their id
+ * (a void that fails at once); they wait in `early`.
+ */
+const owners = new Map<number, Launcher>();
+const early = new Map<number, PendingEvent[]>();
+let addonReady: NativeAddon | undefined;
+
+function addon(): NativeAddon {
+  if (addonReady === undefined) {
+    const a = loadAddon();
+    a.init(nativePaths().init, (id, kind, text, status) => {
+      const owner = owners.get(id);
+      if (owner === undefined) {
+        const list = early.get(id) ?? [];
+        list.push([kind, text, status]);
+        early.set(id, list);
+      } else {
+        owner.dispatch(id, kind, text, status);
+      }
+    });
+    addonReady = a;
+  }
+  return addonReady;
+}
+
 export class Launcher {
   private readonly addon: NativeAddon;
   private readonly voids = new Map<number, RunningVoid>();
-  /** Events that arrived before spawn() resolved for their id. */
-  private readonly early = new Map<number, PendingEvent[]>();
 
   constructor(private readonly events: VoidEvents = {}) {
-    this.addon = loadAddon();
-    this.addon.init(nativePaths().init, (id, kind, text, status) => this.dispatch(id, kind, text, status));
+    this.addon = addon();
   }
 
   async spawn(req: SpawnRequest): Promise<RunningVoid> {
     const { id, pid } = await this.addon.spawn(marshal(req));
     const v = new RunningVoid(this.addon, id, pid, req.plan);
     this.voids.set(id, v);
-    for (const [kind, text, status] of this.early.get(id) ?? []) this.dispatch(id, kind, text, status);
-    this.early.delete(id);
+    owners.set(id, this);
+    for (const [kind, text, status] of early.get(id) ?? []) this.dispatch(id, kind, text, status);
+    early.delete(id);
     return v;
   }
 
+  /** The voids of this launcher that have not exited yet. */
   get live(): RunningVoid[] {
     return [...this.voids.values()];
   }
 
-  private dispatch(id: number, kind: VoidEventKind, text: string, status: WaitStatus): void {
+  /** @internal routes one addon event to its void. */
+  dispatch(id: number, kind: VoidEventKind, text: string, status: WaitStatus): void {
     const v = this.voids.get(id);
-    if (v === undefined) {
-      const list = this.early.get(id) ?? [];
-      list.push([kind, text, status]);
-      this.early.set(id, list);
-      return;
-    }
+    if (v === undefined) return;
     const records = parseRecords(text);
     v.records.push(...records);
     for (const r of records) if (r.kind === "stopped") this.events.onStopped?.(v, r.nsPid);
     if (kind === "exit") {
       this.voids.delete(id);
+      owners.delete(id);
       v.finish(status);
     }
   }

@@ -162,7 +162,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
     try {
       source = materialize(host, g.hostPath).real;
     } catch (e) {
-      errors.push(`${where}: Filesystem ${g.hostPath}: ${hostMessage(e)}`);
+      errors.push(`${where}: Filesystem host_path ${hostMessage(e)}`);
       return;
     }
     const st = host.stat(source);

@@ -1,0 +1,166 @@
+/**
+ * The life of an application under `void run`: signals, dying with the
+ * launcher (even on SIGKILL), -d, -D, failures reported by name, and
+ * nothing left behind.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { launchers, makeStage, pidAlive, pidsRunning, runVoid, type Stage, startVoid, waitFor, writeSpec } from "./harness.js";
+
+let stage: Stage;
+before(() => {
+  stage = makeStage();
+});
+after(() => stage.cleanup());
+
+/** Collects a child's stderr and resolves the first match of `re`. */
+function watchStderr(child: ReturnType<typeof startVoid>, re: RegExp): { text: () => string; match: Promise<RegExpMatchArray> } {
+  let text = "";
+  const match = new Promise<RegExpMatchArray>((resolve, reject) => {
+    child.stderr!.on("data", (d: Buffer) => {
+      text += d.toString();
+      const m = text.match(re);
+      if (m) resolve(m);
+    });
+    child.on("exit", () => {
+      const m = text.match(re);
+      if (m) resolve(m);
+      else reject(new Error(`exited before printing ${re}: ${text}`));
+    });
+  });
+  return { text: () => text, match };
+}
+
+for (const launcher of launchers) {
+  describe(`lifecycle (${launcher} launcher)`, () => {
+    it("a void dies when void is SIGKILLed", async () => {
+      const spec = writeSpec(stage, `kill-${launcher}`, { entrypoints: { "sleep-30000": { args: ["BinaryName", "Entrypoint"] } } });
+      const child = startVoid(stage, launcher, ["run", "-v", "-s", spec, stage.actor]);
+      const m = await watchStderr(child, /host pid (\d+);/).match;
+      const voidPid = Number(m[1]);
+      assert.ok(pidAlive(voidPid), "the void is running");
+      child.kill("SIGKILL");
+      await once(child, "exit");
+      assert.ok(await waitFor(() => !pidAlive(voidPid), 5000), `void ${voidPid} still alive after its launcher was killed`);
+    });
+
+    it("SIGTERM to void reaches the entrypoint; everything is reaped", async () => {
+      const spec = writeSpec(stage, `term-${launcher}`, { entrypoints: { "sleep-30000": { args: ["BinaryName", "Entrypoint"] }, "sleep-30001": { args: ["BinaryName", "Entrypoint"] } } });
+      const child = startVoid(stage, launcher, ["run", "-v", "-s", spec, stage.actor]);
+      const err = watchStderr(child, /host pid (\d+);[\s\S]*host pid (\d+);/);
+      const m = await err.match;
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 128 + 15, err.text());
+      assert.ok(!pidAlive(Number(m[1])) && !pidAlive(Number(m[2])));
+    });
+
+    it("-d stops the entrypoint before execve and prints its host pid", async () => {
+      const spec = writeSpec(stage, `debug-${launcher}`, { entrypoints: { "print-resumed": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] } } });
+      const child = startVoid(stage, launcher, ["run", "-d", "-s", spec, stage.actor]);
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      const m = await watchStderr(child, /stopped before execve: host pid (\d+)/).match;
+      const pid = Number(m[1]);
+      const { readFileSync } = await import("node:fs");
+      const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.charAt(0);
+      assert.ok(await waitFor(() => state() === "T"), "stopped");
+      assert.equal(out, "");
+      process.kill(pid, "SIGCONT");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 0);
+      assert.equal(out, "resumed\n");
+    });
+
+  });
+}
+
+describe("failures inside a void", () => {
+  it("a failure inside the void before execve is reported by name", async () => {
+    // Plan with a bind whose host directory then disappears: the child's
+    // mount fails, and the message names the operation and the paths.
+    const { planFor } = await import("../../src/cli/load.js");
+    const { runApplication } = await import("../../src/orchestrator/run.js");
+    const { parseSpecValue } = await import("../../src/spec/parse.js");
+    const dir = join(stage.dir, "scratch", "gone");
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    const parsed = parseSpecValue({ entrypoints: { fib: { environment: [{ Filesystem: { host_path: dir, environment_path: "/data" } }] } } });
+    assert.ok(parsed.ok);
+    const plans = planFor(parsed.spec, { binary: stage.actor, trailing: [], grantStdout: false, grantStderr: false });
+    rmSync(dir, { recursive: true });
+    const lines: string[] = [];
+    const status = await runApplication(plans, { debug: false, log: { verbosity: 0, error: (m) => lines.push(m), warn() {}, info() {}, verbose() {}, debug() {} } });
+    assert.equal(status, 125);
+    assert.deepEqual(lines, [`entrypoint fib: bind ${dir} -> /data: No such file or directory`]);
+  });
+});
+
+describe("void run refuses what it cannot do, before starting anything", () => {
+  it("refuses pipes, sockets, triggers, listeners and RPC with the JSON path of each", () => {
+    const spec = writeSpec(stage, "unsupported", {
+      entrypoints: {
+        "print-started": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "p" } }], environment: ["Stdout"] },
+        handler: { trigger: { Pipe: "p" }, args: ["BinaryName", "Trigger"] },
+      },
+    });
+    const r = runVoid(stage, launchers[0]!, ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "", "nothing was started");
+    assert.match(r.stderr, /entrypoints\["print-started"\]\.args\[2\]: Pipe Tx "p"/);
+    assert.match(r.stderr, /entrypoints\.handler\.trigger: Pipe trigger "p"/);
+    assert.match(r.stderr, /entrypoints\.handler\.args\[1\]: Trigger/);
+  });
+
+  it("rejects a binary that is not ELF, not executable, or missing a library", () => {
+    const spec = writeSpec(stage, "plain", { entrypoints: { main: {} } });
+    const text = join(stage.dir, "not-elf");
+    writeFileSync(text, "hello\n");
+    chmodSync(text, 0o755);
+    let r = runVoid(stage, launchers[0]!, ["run", "-s", spec, text]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not an ELF file/);
+    chmodSync(text, 0o644);
+    r = runVoid(stage, launchers[0]!, ["run", "-s", spec, text]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not executable/);
+    r = runVoid(stage, launchers[0]!, ["run", "-s", spec, join(stage.dir, "missing")]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no such file/);
+  });
+
+  it("rejects an invalid spec with every error, exit status 2", () => {
+    const spec = writeSpec(stage, "invalid", { entrypoints: { main: { args: ["BinaryNme", { File: "relative" }], environment: ["Stdot"] } } });
+    const r = runVoid(stage, launchers[0]!, ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /entrypoints\.main\.args\[0\].*did you mean "BinaryName"/);
+    assert.match(r.stderr, /entrypoints\.main\.args\[1\]/);
+    assert.match(r.stderr, /entrypoints\.main\.environment\[0\].*did you mean "Stdout"/);
+  });
+});
+
+describe("-D", () => {
+  it("runs in the background and prints the launcher's pid", async () => {
+    const out = join(stage.dir, "daemon-out");
+    mkdirSync(out, { recursive: true });
+    chmodSync(out, 0o777);
+    const spec = writeSpec(stage, "daemon", { entrypoints: { "sleep-200.print-daemon": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] } } });
+    const r = runVoid(stage, launchers[0]!, ["run", "-D", "-s", spec, stage.actor]);
+    assert.equal(r.status, 0, r.stderr);
+    const m = r.stdout.match(/running in the background as pid (\d+)/);
+    assert.ok(m, r.stdout);
+    assert.ok(await waitFor(() => !pidAlive(Number(m[1])), 5000), "the daemon finishes by itself");
+  });
+});
+
+describe("nothing is left behind", () => {
+  it("no void-init or test program is still running", async () => {
+    assert.ok(await waitFor(() => pidsRunning(stage.dir).length === 0, 5000), `still running: ${pidsRunning(stage.dir).join(" ")}`);
+    assert.ok(await waitFor(() => pidsRunning("void-init").length === 0, 5000), `void-init still running: ${pidsRunning("void-init").join(" ")}`);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The planner, pure: spec + binary + an in-memory host -> VoidPlans.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { planApplication } from "../../src/plan/plan.js";
+import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
+import { parseSpecValue } from "../../src/spec/parse.js";
+import { MemoryHost, staticElf } from "../support/memory-host.js";
+
+const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, grantStdout: false, grantStderr: false };
+
+const host = new MemoryHost({
+  "/srv/app": { file: staticElf() },
+  "/srv/cert.pem": { file: "cert" },
+  "/srv/www": { dir: true },
+  "/srv/www/index.html": { file: "<html>" },
+  "/etc/app.conf": { file: "x=1" },
+  "/usr/lib/lib.so": { file: "lib" },
+  "/lib": { link: "usr/lib" },
+  "/srv/notexec": { file: staticElf(), mode: 0o644 },
+});
+
+function plan(spec: unknown, over: Partial<PlanInput> = {}): VoidPlan[] {
+  const parsed = parseSpecValue(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  const r = planApplication(parsed.spec, { ...input, ...over }, host);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.plans;
+}
+
+function planErrors(spec: unknown, over: Partial<PlanInput> = {}): string[] {
+  const parsed = parseSpecValue(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  const r = planApplication(parsed.spec, { ...input, ...over }, host);
+  assert.ok(!r.ok, "expected the plan to fail");
+  return r.errors;
+}
+
+const binds = (p: VoidPlan) => p.mounts.filter((m): m is Extract<MountEntry, { type: "bind" }> => m.type === "bind");
+
+describe("planApplication", () => {
+  it("defaults: every namespace, own ids, void/(none), /dev/null streams, empty environment", () => {
+    const [p] = plan({ entrypoints: { main: {} } });
+    assert.ok(p);
+    assert.deepEqual(p.namespaces, ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"]);
+    assert.deepEqual(p.uidMap, [{ inside: 1000, outside: 1000, count: 1 }]);
+    assert.deepEqual(p.gidMap, [{ inside: 100, outside: 100, count: 1 }]);
+    assert.equal(p.setgroups, "deny");
+    assert.equal(p.hostname, "void");
+    assert.equal(p.domainname, "(none)");
+    assert.deepEqual(p.environment, []);
+    assert.deepEqual(
+      p.fds.map((f) => f.source.kind),
+      ["devnull", "devnull", "devnull"],
+    );
+    assert.deepEqual(p.argv, [{ kind: "literal", value: "./app" }]);
+    assert.equal(p.exec, "/srv/app");
+    assert.equal(p.procfs, false);
+    assert.deepEqual(p.unsupported, []);
+  });
+
+  it("leaves out the time namespace where the kernel has none", () => {
+    const [p] = plan({ entrypoints: { main: {} } }, { timeNamespace: false });
+    assert.ok(!p!.namespaces.includes("time"));
+  });
+
+  it("numbers granted fds from 3 in argument order and passes them as decimal argv", () => {
+    const [p] = plan({ entrypoints: { main: { args: ["BinaryName", "Entrypoint", { File: "/srv/cert.pem" }, "Trailing", { File: "/etc/app.conf" }] } } });
+    assert.deepEqual(
+      p!.argv.map((a) => (a.kind === "literal" ? a.value : "?")),
+      ["./app", "main", "3", "--port", "80", "4"],
+    );
+    assert.deepEqual(p!.fds.slice(3), [
+      { fd: 3, source: { kind: "file", path: "/srv/cert.pem" } },
+      { fd: 4, source: { kind: "file", path: "/etc/app.conf" } },
+    ]);
+  });
+
+  it("grants standard streams from the spec or from --stdout/--stderr", () => {
+    const [p] = plan({ entrypoints: { main: { environment: ["Stdin"] } } }, { grantStdout: true, grantStderr: true });
+    assert.deepEqual(
+      p!.fds.map((f) => f.source.kind),
+      ["stdin", "stdout", "stderr"],
+    );
+  });
+
+  it("binds read-only by default, writable with read_only false, and marks directories", () => {
+    const [p] = plan({
+      entrypoints: {
+        main: {
+          environment: [
+            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
+            { Filesystem: { host_path: "/etc/app.conf", environment_path: "/config", read_only: false } },
+          ],
+        },
+      },
+    });
+    const spec = binds(p!).filter((b) => b.origin === "spec");
+    assert.deepEqual(spec, [
+      { type: "bind", source: "/etc/app.conf", dest: "/config", readOnly: false, directory: false, origin: "spec" },
+      { type: "bind", source: "/srv/www", dest: "/www", readOnly: true, directory: true, origin: "spec" },
+    ]);
+  });
+
+  it("binds the binary itself, at its absolute path, for a static binary nothing else", () => {
+    const [p] = plan({ entrypoints: { main: {} } });
+    assert.deepEqual(
+      binds(p!).map((b) => [b.dest, b.origin]),
+      [["/srv/app", "binary"]],
+    );
+    assert.equal(p!.mounts[0]!.type, "tmpfs");
+    assert.equal(p!.mounts.at(-1)!.type, "devnull");
+    assert.equal(p!.isStatic, true);
+  });
+
+  it("resolves a host symlink in host_path and places environment_path through the plan's own symlinks", () => {
+    const [p] = plan({ entrypoints: { main: { environment: [{ Filesystem: { host_path: "/lib/lib.so", environment_path: "/opt/lib.so" } }] } } });
+    assert.ok(binds(p!).some((b) => b.source === "/usr/lib/lib.so" && b.dest === "/opt/lib.so"));
+  });
+
+  it("orders mounts so that a directory comes before what is inside it", () => {
+    const [p] = plan({
+      entrypoints: {
+        main: {
+          environment: [
+            { Filesystem: { host_path: "/srv/www/index.html", environment_path: "/www/index.html" } },
+            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
+          ],
+        },
+      },
+    });
+    const dests = binds(p!).map((b) => b.dest);
+    assert.ok(dests.indexOf("/www") < dests.indexOf("/www/index.html"));
+  });
+
+  it("refuses a nested bind whose mount point would have to be created in a host directory", () => {
+    const errors = planErrors({
+      entrypoints: {
+        main: {
+          environment: [
+            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
+            { Filesystem: { host_path: "/etc/app.conf", environment_path: "/www/app.conf" } },
+          ],
+        },
+      },
+    });
+    assert.match(errors[0]!, /cannot bind \/etc\/app\.conf at \/www\/app\.conf: it lies inside the bind of \/srv\/www at \/www, where \/srv\/www\/app\.conf is not an existing file/);
+  });
+
+  it("skips automatic binds a spec bind already shows, and refuses ones it would hide", () => {
+    const [p] = plan({ entrypoints: { main: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }] } } });
+    assert.ok(!binds(p!).some((b) => b.origin === "binary"), "the binary is visible through /srv");
+    const errors = planErrors({ entrypoints: { main: { environment: [{ Filesystem: { host_path: "/etc", environment_path: "/srv" } }] } } });
+    assert.match(errors[0]!, /\/srv\/app \(binary\) would be hidden by the Filesystem bind of \/etc at \/srv/);
+  });
+
+  it("lists what `void run` cannot do yet, with JSON paths", () => {
+    const [sender, receiver] = plan({
+      entrypoints: {
+        sender: { args: ["BinaryName", { Pipe: { Tx: "jobs" } }] },
+        receiver: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Trigger"] },
+      },
+    });
+    assert.deepEqual(sender!.unsupported, ['entrypoints.sender.args[1]: Pipe Tx "jobs"']);
+    assert.deepEqual(receiver!.unsupported, ['entrypoints.receiver.trigger: Pipe trigger "jobs"', "entrypoints.receiver.args[1]: Trigger"]);
+    assert.deepEqual(receiver!.argv[1], { kind: "trigger" });
+  });
+
+  it("reports every problem: missing File and Filesystem host paths", () => {
+    const errors = planErrors({
+      entrypoints: { main: { args: ["BinaryName", { File: "/nope" }], environment: [{ Filesystem: { host_path: "/gone", environment_path: "/x" } }] } },
+    });
+    assert.deepEqual(errors, ["entrypoints.main.args[1]: File /nope: no such file or directory", "entrypoints.main.environment[0]: Filesystem host_path /gone: no such file or directory"]);
+  });
+
+  it("refuses a missing or non-executable binary", () => {
+    assert.deepEqual(planErrors({ entrypoints: { main: {} } }, { binary: "/srv/missing" }), ["/srv/missing: no such file or directory"]);
+    assert.deepEqual(planErrors({ entrypoints: { main: {} } }, { binary: "notexec" }), ["notexec: not executable (permission denied)"]);
+  });
+});
