@@ -1,7 +1,7 @@
 #!/bin/sh
 # One command from a fresh clone to a working void:
 #   1. installs the Debian packages it needs, where missing (as root);
-#   2. installs the npm dependencies (npm ci);
+#   2. installs the npm dependencies (npm install, from package-lock.json);
 #   3. builds the native layer (offline, against node-api-headers) and the
 #      TypeScript;
 #   4. builds the examples and runs examples/fib under `void run`.
@@ -27,8 +27,8 @@ fi
 
 node -e 'const [maj, min] = process.versions.node.split(".").map(Number); if (maj < 20 || (maj === 20 && min < 11)) { console.error("setup: void needs Node >= 20.11, this is " + process.version); process.exit(1); }'
 
-echo "setup: npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+echo "setup: npm install"
+npm install --no-audit --no-fund --loglevel=error
 npm run --silent build
 sh examples/build.sh
 

@@ -6,7 +6,7 @@
 # unprivileged uid (65534); as any other user, only as that user.
 set -eu
 cd "$(dirname "$0")/.."
-[ -d node_modules/typescript ] || npm ci --no-audit --no-fund --loglevel=error
+[ -d node_modules/typescript ] || npm install --no-audit --no-fund --loglevel=error
 npm run --silent build:native
 rm -rf dist && npx tsc -p tsconfig.json
 npx biome check --error-on-warnings src test scripts bin
