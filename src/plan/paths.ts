@@ -27,16 +27,15 @@ function components(path: string): string[] {
 }
 
 /**
- * Follows `path` component by component on the host, recording every
- * symlink met. Throws HostError(ENOENT) when a component is missing and
- * ELOOP after too many links.
+ * Walks an absolute path component by component. `linkAt(candidate)`
+ * returns the target when `candidate` is a symlink (and may throw when it
+ * does not exist); every link followed is recorded. Like the kernel, gives
+ * up with ELOOP after MAX_SYMLINKS links.
  */
-export function materialize(host: HostView, path: string): Materialized {
-  if (!path.startsWith("/")) throw new HostError("EINVAL", "materialize", path, `${path}: not an absolute path`);
+function walk(path: string, linkAt: (candidate: string) => string | undefined): Materialized {
   const symlinks: { dest: string; target: string }[] = [];
   let resolved = "/";
   let pending = components(path);
-  let links = 0;
   while (pending.length > 0) {
     const name = pending.shift()!;
     if (name === "..") {
@@ -44,19 +43,31 @@ export function materialize(host: HostView, path: string): Materialized {
       continue;
     }
     const candidate = posix.join(resolved, name);
-    const st = host.lstat(candidate);
-    if (st === null) throw new HostError("ENOENT", "lstat", candidate, `${candidate}: no such file or directory`);
-    if (st.type !== "symlink") {
+    const target = linkAt(candidate);
+    if (target === undefined) {
       resolved = candidate;
       continue;
     }
-    if (++links > MAX_SYMLINKS) throw new HostError("ELOOP", "readlink", path, `${path}: too many levels of symbolic links`);
-    const target = host.readlink(candidate);
+    if (symlinks.length >= MAX_SYMLINKS) throw new HostError("ELOOP", "readlink", path, `${path}: too many levels of symbolic links`);
     symlinks.push({ dest: candidate, target });
     if (target.startsWith("/")) resolved = "/";
     pending = [...components(target), ...pending];
   }
   return { symlinks, real: resolved };
+}
+
+/**
+ * Follows `path` on the host, recording every symlink met. Throws
+ * HostError(ENOENT) when a component is missing and ELOOP after too many
+ * links.
+ */
+export function materialize(host: HostView, path: string): Materialized {
+  if (!path.startsWith("/")) throw new HostError("EINVAL", "materialize", path, `${path}: not an absolute path`);
+  return walk(path, (candidate) => {
+    const st = host.lstat(candidate);
+    if (st === null) throw new HostError("ENOENT", "lstat", candidate, `${candidate}: no such file or directory`);
+    return st.type === "symlink" ? host.readlink(candidate) : undefined;
+  });
 }
 
 /** The canonical host path (realpath(3) through the HostView). */
@@ -71,25 +82,7 @@ export function realpath(host: HostView, path: string): string {
  * way, so the native layer never has to follow a link while building.
  */
 export function resolveInVoid(path: string, links: ReadonlyMap<string, string>): string {
-  let resolved = "/";
-  let pending = components(path);
-  let count = 0;
-  while (pending.length > 0) {
-    const name = pending.shift()!;
-    if (name === "..") {
-      resolved = posix.dirname(resolved);
-      continue;
-    }
-    const candidate = posix.join(resolved, name);
-    const target = links.get(candidate);
-    if (target === undefined || ++count > MAX_SYMLINKS) {
-      resolved = candidate;
-      continue;
-    }
-    if (target.startsWith("/")) resolved = "/";
-    pending = [...components(target), ...pending];
-  }
-  return resolved;
+  return walk(path, (candidate) => links.get(candidate)).real;
 }
 
 /** Whether `path` is `dir` or inside it (both canonical, absolute). */

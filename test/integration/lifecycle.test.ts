@@ -144,6 +144,18 @@ describe("void run refuses what it cannot do, before starting anything", () => {
   });
 });
 
+describe("--stdout and --stderr", () => {
+  it("grant the launcher's streams to every entrypoint", () => {
+    const spec = writeSpec(stage, "streams", { entrypoints: { "print-one": { args: ["BinaryName", "Entrypoint"] }, "print-two": { args: ["BinaryName", "Entrypoint"] } } });
+    let r = runVoid(stage, launchers[0]!, ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "", "without a grant, stdout is /dev/null");
+    r = runVoid(stage, launchers[0]!, ["run", "--stdout", "-s", spec, stage.actor]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.split("\n").sort(), ["", "one", "two"]);
+  });
+});
+
 describe("-D", () => {
   it("runs in the background and prints the launcher's pid", async () => {
     const out = join(stage.dir, "daemon-out");

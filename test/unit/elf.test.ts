@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { DF_1_NODEFLIB, DF_1_PIE, ElfError, type ElfInfo, describeElf, readElf } from "../../src/plan/elf.js";
 import { realHost } from "../../src/plan/real-host.js";
-import { EM_386, EM_AARCH64, EM_PPC, EM_X86_64, ET_DYN, ET_EXEC, buildElf, memoryFile } from "./elf-fixtures.js";
+import { EM_386, EM_AARCH64, EM_PPC, EM_X86_64, ET_DYN, ET_EXEC, buildElf, memoryFile } from "../support/elf-fixtures.js";
 
 const hostMachine = process.arch === "x64" ? EM_X86_64 : process.arch === "arm64" ? EM_AARCH64 : undefined;
 

@@ -25,7 +25,7 @@ import {
   parseLdCache,
 } from "../../src/plan/ldcache.js";
 import { realHost } from "../../src/plan/real-host.js";
-import { EM_386, EM_AARCH64, EM_X86_64, buildLdCache } from "./elf-fixtures.js";
+import { EM_386, EM_AARCH64, EM_X86_64, buildLdCache } from "../support/elf-fixtures.js";
 
 const EM_ARM = 40;
 const EM_RISCV = 243;

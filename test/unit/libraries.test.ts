@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type NeededFile, type Resolution, envCommand, expandDst, parseShebang, resolveLibraries } from "../../src/plan/libraries.js";
 import { realHost } from "../../src/plan/real-host.js";
-import { DF_1_NODEFLIB, DF_1_PIE, EM_386, EM_AARCH64, ET_EXEC, type ElfSpec, FakeHost, buildElf, buildLdCache } from "./elf-fixtures.js";
+import { DF_1_NODEFLIB, DF_1_PIE, EM_386, EM_AARCH64, ET_EXEC, type ElfSpec, FakeHost, buildElf, buildLdCache } from "../support/elf-fixtures.js";
 
 // ---------------------------------------------------------------- helpers
 

@@ -6,20 +6,18 @@ import { describe, it } from "node:test";
 import { planApplication } from "../../src/plan/plan.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
-import { MemoryHost, staticElf } from "../support/memory-host.js";
+import { buildElf, FakeHost } from "../support/elf-fixtures.js";
 
 const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, grantStdout: false, grantStderr: false };
 
-const host = new MemoryHost({
-  "/srv/app": { file: staticElf() },
-  "/srv/cert.pem": { file: "cert" },
-  "/srv/www": { dir: true },
-  "/srv/www/index.html": { file: "<html>" },
-  "/etc/app.conf": { file: "x=1" },
-  "/usr/lib/lib.so": { file: "lib" },
-  "/lib": { link: "usr/lib" },
-  "/srv/notexec": { file: staticElf(), mode: 0o644 },
-});
+const host = new FakeHost()
+  .file("/srv/app", buildElf({ type: 2 }))
+  .file("/srv/cert.pem", "cert")
+  .file("/srv/www/index.html", "<html>")
+  .file("/etc/app.conf", "x=1")
+  .file("/usr/lib/lib.so", "lib")
+  .symlink("/lib", "usr/lib")
+  .file("/srv/notexec", buildElf({ type: 2 }), 0o644);
 
 function plan(spec: unknown, over: Partial<PlanInput> = {}): VoidPlan[] {
   const parsed = parseSpecValue(spec);
