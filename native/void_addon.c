@@ -31,7 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -58,11 +63,16 @@
 
 /* ---- the table of live voids (shared by the main and watcher threads) ---- */
 
+/* An entry is a void (pidfd + status pipe) or a watched fd (a trigger
+ * source or an RPC broker socket: readiness is reported once per rearm,
+ * EPOLLONESHOT, so JavaScript reads at its own pace — that is how trigger
+ * concurrency is bounded without dropping messages). */
 struct live_void {
   uint32_t id;
+  int is_watch;
   pid_t pid;
-  int pidfd;
-  int status_rd; /* -1 once it hung up */
+  int pidfd;     /* void: its pidfd; watch: the watched fd */
+  int status_rd; /* void: status pipe, -1 once it hung up */
   struct live_void *next;
 };
 
@@ -72,9 +82,11 @@ static uint32_t next_id = 1;
 static int epoll_fd = -1;
 static int init_fd = -1;
 static napi_threadsafe_function on_event;
-static uint32_t live_count; /* main thread only */
+/* Voids and watches that keep Node alive; main thread only. Signed: an
+ * exit event may be delivered before the spawn's completion callback. */
+static int live_count;
 
-enum event_kind { EVENT_RECORD, EVENT_EXIT };
+enum event_kind { EVENT_RECORD, EVENT_EXIT, EVENT_READABLE };
 
 struct event {
   uint32_t id;
@@ -141,6 +153,11 @@ static void *watcher(void *unused) {
         pthread_mutex_unlock(&table_lock);
         continue;
       }
+      if (v->is_watch) {
+        pthread_mutex_unlock(&table_lock);
+        post(id, EVENT_READABLE, -1, 0, "", 0);
+        continue;
+      }
       if (which == EV_STATUS) {
         int eof = 0;
         size_t len = v->status_rd >= 0 ? drain(v->status_rd, buf, sizeof buf, &eof) : 0;
@@ -184,6 +201,13 @@ static void *watcher(void *unused) {
   return NULL;
 }
 
+/* Main thread: a void or watch came (delta 1) or went (-1). The watcher's
+ * thread-safe function keeps Node alive only while something is live. */
+static void keep_alive(napi_env env, int delta) {
+  if (delta > 0 && live_count++ == 0) napi_ref_threadsafe_function(env, on_event);
+  if (delta < 0 && --live_count == 0) napi_unref_threadsafe_function(env, on_event);
+}
+
 /* Runs on the main thread for each posted event. */
 static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   (void)context;
@@ -192,7 +216,8 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     napi_value argv[4], undefined;
     napi_get_undefined(env, &undefined);
     napi_create_uint32(env, e->id, &argv[0]);
-    napi_create_string_utf8(env, e->kind == EVENT_EXIT ? "exit" : "record", NAPI_AUTO_LENGTH, &argv[1]);
+    const char *kind = e->kind == EVENT_EXIT ? "exit" : e->kind == EVENT_READABLE ? "readable" : "record";
+    napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[1]);
     napi_create_string_utf8(env, e->text, e->len, &argv[2]);
     napi_create_object(env, &argv[3]);
     if (e->kind == EVENT_EXIT) {
@@ -204,7 +229,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
         napi_create_int32(env, e->signal, &v);
         napi_set_named_property(env, argv[3], "signal", v);
       }
-      if (--live_count == 0) napi_unref_threadsafe_function(env, on_event);
+      keep_alive(env, -1);
     }
     napi_call_function(env, undefined, js_cb, 4, argv, NULL);
   }
@@ -326,7 +351,7 @@ static void spawn_complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, code, msg, &result);
     napi_reject_deferred(env, w->deferred, result);
   } else {
-    if (live_count++ == 0) napi_ref_threadsafe_function(env, on_event);
+    keep_alive(env, 1);
     napi_value v;
     napi_create_object(env, &result);
     napi_create_uint32(env, w->id, &v);
@@ -389,6 +414,429 @@ static napi_value js_signal(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
+/* ---- watched fds ---- */
+
+static int arm(struct live_void *v, int op) {
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT};
+  ev.data.u64 = ((uint64_t)v->id << 1) | EV_PIDFD;
+  return epoll_ctl(epoll_fd, op, v->pidfd, &ev);
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *what) {
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s %s: %s", syscall, what, strerror(err));
+  napi_value error, code, message, sc;
+  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "syscall", sc);
+  napi_value errnum;
+  napi_create_int32(env, -err, &errnum);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int arg_int(napi_env env, napi_value v) {
+  int32_t n = -1;
+  napi_get_value_int32(env, v, &n);
+  return n;
+}
+
+/* watch(fd) -> id: report "readable" once; call rearm(id) for the next. */
+static napi_value js_watch(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  struct live_void *v = calloc(1, sizeof *v);
+  if (v == NULL) return throw_errno(env, ENOMEM, "watch", "fd");
+  v->is_watch = 1;
+  v->pidfd = arg_int(env, argv[0]);
+  v->status_rd = -1;
+  pthread_mutex_lock(&table_lock);
+  v->id = next_id++;
+  v->next = table;
+  table = v;
+  int rc = arm(v, EPOLL_CTL_ADD);
+  int err = errno;
+  if (rc < 0) {
+    table = v->next;
+    free(v);
+  }
+  pthread_mutex_unlock(&table_lock);
+  if (rc < 0) return throw_errno(env, err, "epoll_ctl", "watch");
+  keep_alive(env, 1);
+  napi_create_uint32(env, v->id, &result);
+  return result;
+}
+
+static napi_value js_rearm(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t id;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_uint32(env, argv[0], &id));
+  pthread_mutex_lock(&table_lock);
+  struct live_void *v = find_locked(id);
+  if (v && v->is_watch) arm(v, EPOLL_CTL_MOD);
+  pthread_mutex_unlock(&table_lock);
+  return NULL;
+}
+
+/* unwatch(id): stop watching; the fd itself is the caller's to close. */
+static napi_value js_unwatch(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t id;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_uint32(env, argv[0], &id));
+  int found = 0;
+  pthread_mutex_lock(&table_lock);
+  struct live_void **pp = &table;
+  while (*pp && !((*pp)->id == id && (*pp)->is_watch)) pp = &(*pp)->next;
+  if (*pp) {
+    struct live_void *v = *pp;
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->pidfd, NULL);
+    *pp = v->next;
+    free(v);
+    found = 1;
+  }
+  pthread_mutex_unlock(&table_lock);
+  if (found) keep_alive(env, -1);
+  return NULL;
+}
+
+/* ---- fd plumbing: pipes, socket pairs, listeners, fd passing ---- */
+
+static napi_value fd_pair(napi_env env, int a, int b) {
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, a, &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_int32(env, b, &v);
+  napi_set_element(env, arr, 1, v);
+  return arr;
+}
+
+/* pipe() -> [read end, write end], both close-on-exec. */
+static napi_value js_pipe(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2", "");
+  return fd_pair(env, fds[0], fds[1]);
+}
+
+/* seqpacketPair() -> [a, b]: AF_UNIX SOCK_SEQPACKET, close-on-exec.
+ * SEQPACKET rather than DGRAM: packets keep their boundaries and fds, and
+ * the reader sees EOF once every writer has closed its end. */
+static napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_SEQPACKET");
+  return fd_pair(env, fds[0], fds[1]);
+}
+
+/* tcpListen(ip, port) -> { fd, port }: bound and listening in the
+ * launcher's network namespace, so the void needs no network at all. */
+static napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char ip[64];
+  size_t len;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_string_utf8(env, argv[0], ip, sizeof ip, &len));
+  int port = arg_int(env, argv[1]);
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+  int family;
+  if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
+    family = AF_INET;
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)port);
+    sslen = sizeof *in4;
+  } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+    family = AF_INET6;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    sslen = sizeof *in6;
+  } else {
+    return throw_errno(env, EINVAL, "inet_pton", ip);
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket", ip);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  char what[96];
+  snprintf(what, sizeof what, family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
+  if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 511) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "bind/listen", what);
+  }
+  if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) port = -1;
+  else port = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_int32(env, fd, &v);
+  napi_set_named_property(env, obj, "fd", v);
+  napi_create_int32(env, port, &v);
+  napi_set_named_property(env, obj, "port", v);
+  return obj;
+}
+
+#define MAX_PASSED_FDS 16
+
+/* recvFds(fd, maxBytes) -> null when nothing is waiting (EAGAIN), else
+ * { data, fds, eof, truncated }. Never blocks (MSG_DONTWAIT). Received fds
+ * are close-on-exec. If a packet carried more fds than fit (MSG_CTRUNC),
+ * the kernel has already closed the excess; the ones that arrived are
+ * returned with truncated = true for the caller to close. */
+static napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int max = arg_int(env, argv[1]);
+  if (max <= 0 || max > 65536) max = 65536;
+  char *data = malloc((size_t)max);
+  if (data == NULL) return throw_errno(env, ENOMEM, "recvmsg", "buffer");
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {data, (size_t)max};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  ssize_t n;
+  do n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    free(data);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      napi_value null;
+      napi_get_null(env, &null);
+      return null;
+    }
+    return throw_errno(env, err, "recvmsg", "");
+  }
+  napi_value obj, v, fds;
+  napi_create_object(env, &obj);
+  napi_create_array(env, &fds);
+  uint32_t count = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *p = (int *)CMSG_DATA(c);
+    for (size_t i = 0; i < k; i++) {
+      int got;
+      memcpy(&got, p + i, sizeof got);
+      napi_create_int32(env, got, &v);
+      napi_set_element(env, fds, count++, v);
+    }
+  }
+  napi_create_buffer_copy(env, (size_t)n, data, NULL, &v);
+  free(data);
+  napi_set_named_property(env, obj, "data", v);
+  napi_set_named_property(env, obj, "fds", fds);
+  napi_get_boolean(env, n == 0 && count == 0, &v);
+  napi_set_named_property(env, obj, "eof", v);
+  napi_get_boolean(env, (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0, &v);
+  napi_set_named_property(env, obj, "truncated", v);
+  return obj;
+}
+
+/* sendFds(fd, data, fds) -> 0 or -errno. One packet; SCM_RIGHTS when fds
+ * is non-empty. */
+static napi_value js_send_fds(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  void *data;
+  size_t len;
+  CHECK(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  uint32_t nfds = 0;
+  CHECK(env, napi_get_array_length(env, argv[2], &nfds));
+  if (nfds > MAX_PASSED_FDS) return throw_errno(env, EINVAL, "sendmsg", "too many fds");
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {data, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (nfds > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    for (uint32_t i = 0; i < nfds; i++) {
+      napi_value e;
+      napi_get_element(env, argv[2], i, &e);
+      int one = arg_int(env, e);
+      memcpy(CMSG_DATA(c) + i * sizeof(int), &one, sizeof one);
+    }
+  }
+  ssize_t n;
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  napi_create_int32(env, n < 0 ? -errno : 0, &result);
+  return result;
+}
+
+/* pollReadable(fds) -> boolean[]: is anything (data or EOF) waiting? */
+static napi_value js_poll_readable(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result, v;
+  uint32_t n = 0;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_array_length(env, argv[0], &n));
+  struct pollfd *p = calloc(n ? n : 1, sizeof *p);
+  if (p == NULL) return throw_errno(env, ENOMEM, "poll", "");
+  for (uint32_t i = 0; i < n; i++) {
+    napi_get_element(env, argv[0], i, &v);
+    p[i].fd = arg_int(env, v);
+    p[i].events = POLLIN;
+  }
+  poll(p, n, 0);
+  napi_create_array_with_length(env, n, &result);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_get_boolean(env, (p[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0, &v);
+    napi_set_element(env, result, i, v);
+  }
+  free(p);
+  return result;
+}
+
+/* setBlocking(fd, blocking): O_NONBLOCK off or on. */
+static napi_value js_set_blocking(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool blocking;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  CHECK(env, napi_get_value_bool(env, argv[1], &blocking));
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) < 0)
+    return throw_errno(env, errno, "fcntl", "O_NONBLOCK");
+  return NULL;
+}
+
+/* connect(ip, port, udp, timeoutMs) -> Promise<fd>: for the RPC broker.
+ * Runs on a worker thread (a TCP handshake can take seconds). The socket
+ * is returned connected, blocking and close-on-exec in the launcher (the
+ * flag does not travel with SCM_RIGHTS). */
+struct connect_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char ip[64];
+  int port, udp, timeout_ms;
+  int fd, err;
+  const char *syscall;
+};
+
+static void connect_execute(napi_env env, void *data) {
+  (void)env;
+  struct connect_work *w = data;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+  int family;
+  if (inet_pton(AF_INET, w->ip, &in4->sin_addr) == 1) {
+    family = in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)w->port);
+    len = sizeof *in4;
+  } else if (inet_pton(AF_INET6, w->ip, &in6->sin6_addr) == 1) {
+    family = in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)w->port);
+    len = sizeof *in6;
+  } else {
+    w->err = EINVAL;
+    w->syscall = "inet_pton";
+    return;
+  }
+  w->fd = socket(family, (w->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (w->fd < 0) {
+    w->err = errno;
+    w->syscall = "socket";
+    return;
+  }
+  if (connect(w->fd, (struct sockaddr *)&ss, len) < 0) {
+    if (errno != EINPROGRESS) {
+      w->err = errno;
+      w->syscall = "connect";
+    } else {
+      struct pollfd p = {w->fd, POLLOUT, 0};
+      int rc = poll(&p, 1, w->timeout_ms);
+      int soerr = 0;
+      socklen_t sl = sizeof soerr;
+      if (rc == 0) w->err = ETIMEDOUT;
+      else if (rc < 0) w->err = errno;
+      else if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) w->err = errno;
+      else w->err = soerr;
+      w->syscall = "connect";
+    }
+  }
+  if (w->err == 0) {
+    int fl = fcntl(w->fd, F_GETFL);
+    fcntl(w->fd, F_SETFL, fl & ~O_NONBLOCK);
+  } else {
+    close(w->fd);
+    w->fd = -1;
+  }
+}
+
+static void connect_complete(napi_env env, napi_status status, void *data) {
+  struct connect_work *w = data;
+  napi_value v;
+  if (status == napi_ok && w->err == 0) {
+    napi_create_int32(env, w->fd, &v);
+    napi_resolve_deferred(env, w->deferred, v);
+  } else {
+    int err = w->err ? w->err : ECANCELED;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s %s port %d: %s", w->syscall ? w->syscall : "connect", w->ip, w->port, strerror(err));
+    napi_value code, message;
+    napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, code, message, &v);
+    napi_reject_deferred(env, w->deferred, v);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+static napi_value js_connect(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 4;
+  napi_value argv[4], promise, name;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  struct connect_work *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "connect", "");
+  size_t len;
+  CHECK(env, napi_get_value_string_utf8(env, argv[0], w->ip, sizeof w->ip, &len));
+  w->port = arg_int(env, argv[1]);
+  bool udp = false;
+  napi_get_value_bool(env, argv[2], &udp);
+  w->udp = udp;
+  w->timeout_ms = arg_int(env, argv[3]);
+  w->fd = -1;
+  CHECK(env, napi_create_promise(env, &w->deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, "void-connect", NAPI_AUTO_LENGTH, &name));
+  CHECK(env, napi_create_async_work(env, NULL, name, connect_execute, connect_complete, w, &w->work));
+  CHECK(env, napi_queue_async_work(env, w->work));
+  return promise;
+}
+
 /* ---- host features, for `void doctor` ---- */
 
 static void set_bool(napi_env env, napi_value obj, const char *key, int value) {
@@ -426,6 +874,17 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
       {"signal", NULL, js_signal, NULL, NULL, NULL, napi_default, NULL},
       {"hostFeatures", NULL, js_host_features, NULL, NULL, NULL, napi_default, NULL},
+      {"watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"rearm", NULL, js_rearm, NULL, NULL, NULL, napi_default, NULL},
+      {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL},
+      {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL},
+      {"seqpacketPair", NULL, js_seqpacket_pair, NULL, NULL, NULL, napi_default, NULL},
+      {"tcpListen", NULL, js_tcp_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"recvFds", NULL, js_recv_fds, NULL, NULL, NULL, napi_default, NULL},
+      {"sendFds", NULL, js_send_fds, NULL, NULL, NULL, napi_default, NULL},
+      {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
+      {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
+      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

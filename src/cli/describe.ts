@@ -1,6 +1,7 @@
 /**
  * Human-readable rendering of plans for `void check`.
  */
+import { describeFd } from "../plan/describe.js";
 import type { MountEntry, VoidPlan } from "../plan/types.js";
 
 function mountLine(m: MountEntry): string {
@@ -22,29 +23,6 @@ function mountLine(m: MountEntry): string {
   }
 }
 
-function fdLine(plan: VoidPlan, i: number): string {
-  const f = plan.fds[i]!;
-  const s = f.source;
-  switch (s.kind) {
-    case "stdin":
-    case "stdout":
-    case "stderr":
-      return `${f.fd}  the launcher's ${s.kind}`;
-    case "devnull":
-      return `${f.fd}  /dev/null`;
-    case "file":
-      return `${f.fd}  ${s.path} (opened read-only by the launcher)`;
-    case "pipe":
-      return `${f.fd}  pipe "${s.name}", ${s.direction === "Rx" ? "read" : "write"} end`;
-    case "filesocket":
-      return `${f.fd}  file socket "${s.name}", ${s.direction === "Rx" ? "receiving" : "sending"} end`;
-    case "tcplistener":
-      return `${f.fd}  TCP socket listening on ${s.addr}`;
-    case "rpc":
-      return `${f.fd}  RPC broker socket: ${s.operations.join(", ")}`;
-  }
-}
-
 export function describePlan(plan: VoidPlan): string {
   const t = plan.trigger;
   const lines = [
@@ -58,12 +36,9 @@ export function describePlan(plan: VoidPlan): string {
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
     `  fds`,
-    ...plan.fds.map((_, i) => `    ${fdLine(plan, i)}`),
+    ...plan.fds.map((f) => `    ${describeFd(f)}`),
     `  mounts`,
     ...plan.mounts.map((m) => `    ${mountLine(m)}`),
   ];
-  if (plan.unsupported.length > 0) {
-    lines.push(`  not yet supported by 'void run' (check only):`, ...plan.unsupported.map((u) => `    ${u}`));
-  }
   return lines.join("\n");
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
+import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { planApplication } from "../plan/plan.js";
 import { realHost } from "../plan/real-host.js";
@@ -23,6 +24,20 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * The compile-time spec with the deployment's runtime spec applied: the
+ * --runtime file, then VOID_RUNTIME, then VOID_LISTEN_<ENTRYPOINT>
+ * (docs/spec.md, "Runtime specs"). Each may re-parameterise, none may
+ * widen; a widening is invalid input. `changes` lists what was changed.
+ */
+export function loadSpecWithRuntime(path: string, runtimeFile: string | undefined, warn: (text: string) => void): { spec: Spec; changes: string[] } {
+  const compiled = loadSpec(path, warn);
+  const result = resolveRuntime(compiled, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
+  if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
+  if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
+  return { spec: result.spec, changes: result.changes };
+}
+
 export function loadSpec(path: string, warn: (text: string) => void): Spec {
   let text: string;
   try {
@@ -32,7 +47,7 @@ export function loadSpec(path: string, warn: (text: string) => void): Spec {
     throw new InputError(`${path}: cannot read the spec: ${code === "ENOENT" ? "no such file" : String(e)}`);
   }
   const result = parseSpec(text);
-  if (result.warnings.length > 0) warn(formatDiagnostics(result.warnings, path));
+  if (result.warnings.length > 0) warn(formatDiagnostics(result.warnings, path).trimEnd());
   if (!result.ok) throw new InputError(formatDiagnostics(result.errors, path));
   return result.spec;
 }

@@ -10,12 +10,13 @@
  * 125 when void itself fails.
  */
 import { spawn } from "node:child_process";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
-import { EXIT_INVALID_INPUT, InputError, loadSpec, planFor } from "./load.js";
+import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 import { stderrLogger } from "../orchestrator/log.js";
-import { EXIT_LAUNCHER_FAILURE, runApplication, UnsupportedError } from "../orchestrator/run.js";
+import { DEFAULT_CONCURRENCY, EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
+import { WiringError } from "../orchestrator/wiring.js";
 import { parseSpecValue } from "../spec/parse.js";
 
 const VERSION = "0.1.0";
@@ -32,22 +33,45 @@ Examples:
   void run -s spec.json --stderr -v ./app --port 8443
   void check -s spec.json ./app          # what each void would get
 
+Pipes and file sockets connect entrypoints; a Pipe or FileSocket trigger
+starts a fresh void per message (a newline-terminated line of at most 4095
+bytes, or a packet of up to 16 fds), at most -j at a time per trigger; the
+rest wait. TCP listeners are bound before any void starts. void run ends
+when no void runs and nothing can produce more work.
+
+Deployment choices go in a runtime spec (--runtime FILE, or the
+environment: VOID_RUNTIME=FILE-or-JSON, VOID_LISTEN_<ENTRYPOINT>=ip:port):
+it may change listen addresses, bind host paths and hostnames, and narrow
+RPC allow-lists; anything that would widen the spec is refused.
+
 Exit status: the last non-zero exit status of any void, else 0; 2 when the
-spec, binary or arguments are invalid (nothing is started); 125 when void
-itself fails. A void killed by a signal counts as 128+signal.`;
+spec, binary or arguments are invalid or a listener cannot bind (nothing is
+started); 125 when void itself fails. A void killed by a signal counts as
+128+signal.`;
 
 function collect(_value: string, previous: number): number {
   return previous + 1;
 }
 
-async function runCommand(binary: string, args: string[], opts: { spec?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean }): Promise<number> {
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
+  return n;
+}
+
+async function runCommand(
+  binary: string,
+  args: string[],
+  opts: { spec?: string; runtime?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean; maxConcurrent: number },
+): Promise<number> {
   const log = stderrLogger(opts.verbose);
   if (opts.spec === undefined) throw new InputError("void run: no spec given: pass -s SPEC (see 'void run --help')");
   if (opts.daemon) return daemonize();
-  const spec = loadSpec(opts.spec, (w) => process.stderr.write(w + "\n"));
+  const { spec, changes } = loadSpecWithRuntime(opts.spec, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  for (const c of changes) log.verbose(`runtime: ${c}`);
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  return runApplication(plans, { debug: opts.debug, log });
+  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent });
 }
 
 /**
@@ -64,12 +88,16 @@ function daemonize(): number {
   return 0;
 }
 
-function checkCommand(binary: string, args: string[], opts: { spec?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
+function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
   if (opts.spec === undefined) throw new InputError("void check: no spec given: pass -s SPEC");
-  const spec = loadSpec(opts.spec, (w) => process.stderr.write(w + "\n"));
+  const { spec, changes } = loadSpecWithRuntime(opts.spec, opts.runtime, (w) => process.stderr.write(w + "\n"));
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
-  if (opts.json) process.stdout.write(JSON.stringify({ spec: opts.spec, binary, entrypoints: plans }, null, 2) + "\n");
-  else process.stdout.write(`${opts.spec}: valid; ${plans.length} entrypoint(s)\n\n${plans.map(describePlan).join("\n\n")}\n`);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ spec: opts.spec, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
+    return 0;
+  }
+  const runtime = changes.length > 0 ? `runtime changes:\n${changes.map((c) => `  ${c}`).join("\n")}\n\n` : "";
+  process.stdout.write(`${opts.spec}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`);
   return 0;
 }
 
@@ -115,30 +143,33 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     .showHelpAfterError("(see 'void help' or 'void <command> --help')")
     .exitOverride();
 
-  const streamOptions = (c: Command) =>
-    c.addOption(new Option("--stdout", "grant the launcher's stdout to every entrypoint")).addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"));
+  const commonOptions = (c: Command) =>
+    c
+      .option("-s, --spec <file>", "the JSON specification")
+      .option("--runtime <file>", "a runtime spec: deployment choices (addresses, host paths, hostnames) checked against the spec, never widening it")
+      .addOption(new Option("--stdout", "grant the launcher's stdout to every entrypoint"))
+      .addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"));
 
-  streamOptions(
+  commonOptions(
     program
       .command("run")
       .description("start BINARY's Startup entrypoints, one void each, and wait for them")
       .argument("<binary>", "the program (as given, it is argv's BinaryName)")
       .argument("[args...]", "passed where the spec says Trailing")
-      .option("-s, --spec <file>", "the JSON specification")
       .option("-v, --verbose", "log each void's host pid, namespaces and grants (repeat for more)", collect, 0)
       .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
       .option("-D, --daemon", "run in the background; prints the launcher's pid", false)
+      .option("-j, --max-concurrent <n>", "at most N voids of one trigger at a time; more messages wait", positiveInt, DEFAULT_CONCURRENCY)
       .passThroughOptions()
       .addHelpText("after", runHelp),
   ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, opts)));
 
-  streamOptions(
+  commonOptions(
     program
       .command("check")
       .description("validate a spec and print, per entrypoint, the void it would get: namespaces, id maps, mounts, fds, argv, environment")
       .argument("<binary>", "the program the spec is for")
       .argument("[args...]", "what Trailing would be")
-      .option("-s, --spec <file>", "the JSON specification")
       .option("--json", "machine-readable output", false)
       .passThroughOptions(),
   ).action((binary: string, args: string[], opts) => setStatus(checkCommand(binary, args, opts)));
@@ -180,7 +211,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(e.message.endsWith("\n") ? e.message : e.message + "\n");
       return e.status;
     }
-    if (e instanceof UnsupportedError) {
+    if (e instanceof WiringError) {
+      // A listener that cannot bind, an address that cannot be used:
+      // reported before any void starts.
       process.stderr.write(`void: error: ${e.message}\n`);
       return EXIT_INVALID_INPUT;
     }

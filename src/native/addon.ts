@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export type VoidEventKind = "record" | "exit";
+export type VoidEventKind = "record" | "exit" | "readable";
 
 /** How void-init (the void's PID 1) ended: an exit code or a signal. */
 export type WaitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
@@ -23,12 +23,49 @@ export interface HostFeatures {
   mountSetattr: boolean;
 }
 
+/** One packet from recvFds. */
+export interface Received {
+  data: Buffer;
+  /** Received fds (close-on-exec in the launcher): the caller owns them. */
+  fds: number[];
+  /** The peer closed and nothing was waiting. */
+  eof: boolean;
+  /** Data or fds did not fit (MSG_TRUNC/MSG_CTRUNC); fds beyond 16 were closed by the kernel. */
+  truncated: boolean;
+}
+
+/** Errors thrown by the addon carry the errno name and the syscall. */
+export interface NativeError extends Error {
+  code: string;
+  syscall: string;
+}
+
 export interface NativeAddon {
   init(initPath: string, onEvent: VoidEventHandler): void;
   spawn(plan: Buffer): Promise<{ id: number; pid: number }>;
   /** 0, or a negative errno (-ESRCH once the void has exited). */
   signal(id: number, sig: number): number;
   hostFeatures(): HostFeatures;
+  /** Reports "readable" for `fd` once; rearm(id) for the next report. Keeps Node alive until unwatch. */
+  watch(fd: number): number;
+  rearm(id: number): void;
+  /** Stops watching; closing the fd stays the caller's job. */
+  unwatch(id: number): void;
+  /** [read end, write end], close-on-exec. */
+  pipe(): [number, number];
+  /** AF_UNIX SOCK_SEQPACKET pair, close-on-exec. */
+  seqpacketPair(): [number, number];
+  /** A socket bound to ip:port and listening (backlog 511); port is the bound one (for port 0). */
+  tcpListen(ip: string, port: number): { fd: number; port: number };
+  /** Never blocks: null when nothing is waiting. */
+  recvFds(fd: number, maxBytes: number): Received | null;
+  /** One packet with SCM_RIGHTS; 0 or -errno. */
+  sendFds(fd: number, data: Buffer, fds: number[]): number;
+  /** For each fd: is data or EOF waiting? */
+  pollReadable(fds: number[]): boolean[];
+  setBlocking(fd: number, blocking: boolean): void;
+  /** A connected TCP or UDP socket (blocking) to ip:port. */
+  connect(ip: string, port: number, udp: boolean, timeoutMs: number): Promise<number>;
 }
 
 /** The repository (or installed package) root: dist/src/native -> ../../.. */

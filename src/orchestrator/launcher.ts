@@ -63,6 +63,10 @@ function addon(): NativeAddon {
   if (addonReady === undefined) {
     const a = loadAddon();
     a.init(nativePaths().init, (id, kind, text, status) => {
+      if (kind === "readable") {
+        watchers.get(id)?.();
+        return;
+      }
       const owner = owners.get(id);
       if (owner === undefined) {
         const list = early.get(id) ?? [];
@@ -75,6 +79,30 @@ function addon(): NativeAddon {
     addonReady = a;
   }
   return addonReady;
+}
+
+/** Handlers for watched fds (trigger sources, broker sockets), by watch id. */
+const watchers = new Map<number, () => void>();
+
+/**
+ * Watches `fd`: `onReadable` runs (on the event loop) once it has data or
+ * EOF; call the returned `rearm` to be told again, `stop` when done.
+ */
+export function watchFd(fd: number, onReadable: () => void): { rearm: () => void; stop: () => void } {
+  const a = addon();
+  const id = a.watch(fd);
+  watchers.set(id, onReadable);
+  return {
+    rearm: () => a.rearm(id),
+    stop: () => {
+      watchers.delete(id);
+      a.unwatch(id);
+    },
+  };
+}
+
+export function nativeAddon(): NativeAddon {
+  return addon();
 }
 
 export class Launcher {

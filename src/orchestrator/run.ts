@@ -1,55 +1,34 @@
 /**
- * A running application: every Startup entrypoint as a void, started
- * concurrently; signals forwarded; every void reaped; the exit status is the
- * last non-zero status of any void, else 0 (DESIGN §2).
+ * A running application (DESIGN §2): every Startup entrypoint as a void,
+ * started concurrently; pipes, file sockets and listeners wired between
+ * them; a fresh void per message on every trigger; an RPC broker for the
+ * voids that may ask for outgoing sockets; signals forwarded; every void
+ * reaped. `void run` ends once no void is running and nothing can produce
+ * more work. Its status is the last non-zero status of any void, else 0.
  */
 import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { constants } from "node:os";
+import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
-import { Launcher, type RunningVoid } from "./launcher.js";
+import { Broker } from "./broker.js";
+import { Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
 import { signalName } from "./status.js";
+import { type LoopHost, type Message, TriggerLoop } from "./trigger.js";
+import { Wiring } from "./wiring.js";
 
 /** Exit status when void itself fails (like podman/docker's 125). */
 export const EXIT_LAUNCHER_FAILURE = 125;
 
+/** Default bound on concurrently running voids per trigger. */
+export const DEFAULT_CONCURRENCY = 64;
+
 export interface RunOptions {
   debug: boolean;
   log: Logger;
-}
-
-export class UnsupportedError extends Error {}
-
-/** Refuses a plan that uses features `void run` cannot provide yet. */
-export function assertSupported(plans: VoidPlan[]): void {
-  const missing = plans.flatMap((p) => p.unsupported);
-  if (missing.length > 0) {
-    throw new UnsupportedError(
-      `this version of void cannot run this spec yet: pipes, file sockets, triggers, TCP listeners and RPC are planned and validated but not wired up:\n  ${missing.join("\n  ")}\n(nothing was started; 'void check' shows the full plan)`,
-    );
-  }
-}
-
-function describeFd(f: FdGrant): string {
-  const s = f.source;
-  switch (s.kind) {
-    case "stdin":
-    case "stdout":
-    case "stderr":
-      return `fd ${f.fd}: launcher's ${s.kind}`;
-    case "devnull":
-      return `fd ${f.fd}: /dev/null`;
-    case "file":
-      return `fd ${f.fd}: ${s.path} (read-only)`;
-    case "pipe":
-    case "filesocket":
-      return `fd ${f.fd}: ${s.kind} ${s.direction} "${s.name}"`;
-    case "tcplistener":
-      return `fd ${f.fd}: TCP listener ${s.addr}`;
-    case "rpc":
-      return `fd ${f.fd}: RPC broker (${s.operations.join(", ")})`;
-  }
+  /** At most this many voids of one trigger at once (default DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
 
 function namespaceIds(pid: number, plan: VoidPlan): string {
@@ -75,114 +54,253 @@ function hostPidOfChild(initPid: number): number | undefined {
   }
 }
 
-/** Opens the launcher-side fds of one void; the caller closes them after spawning. */
-function openFds(plan: VoidPlan): number[] {
-  const opened: number[] = [];
-  try {
-    return plan.fds.map((f) => {
-      switch (f.source.kind) {
-        case "stdin":
-          return 0;
-        case "stdout":
-          return 1;
-        case "stderr":
-          return 2;
-        case "devnull":
-          return -1;
-        case "file": {
-          const fd = openSync(f.source.path, "r");
-          opened.push(fd);
-          return fd;
-        }
-        default:
-          throw new UnsupportedError(`entrypoint ${plan.entrypoint}: fd ${f.fd} (${f.source.kind}) is not supported yet`);
-      }
-    });
-  } catch (e) {
-    for (const fd of opened) closeSync(fd);
-    throw e;
-  }
+/** What one spawn needs from the launcher, and what to close afterwards. */
+interface Prepared {
+  request: SpawnRequest;
+  /** Launcher fds to close once the void has its copies. */
+  close: number[];
+  /** RPC broker ends to attach once the void is running. */
+  rpc: { fd: number; grant: FdGrant }[];
 }
 
-function literalArgv(plan: VoidPlan): string[] {
-  return plan.argv.map((a) => {
-    if (a.kind === "trigger") throw new UnsupportedError(`entrypoint ${plan.entrypoint}: Trigger arguments are not supported yet`);
-    return a.value;
+class Application implements LoopHost {
+  readonly addon = nativeAddon();
+  readonly log: Logger;
+  private readonly launcher: Launcher;
+  private readonly wiring: Wiring;
+  private readonly broker: Broker;
+  private readonly loops: TriggerLoop[] = [];
+  private status = 0;
+  private live = 0;
+  private pending = 0;
+  private shuttingDown = false;
+  private finish!: () => void;
+  private readonly finished = new Promise<void>((resolve) => {
+    this.finish = resolve;
   });
+
+  constructor(
+    private readonly plans: VoidPlan[],
+    private readonly opts: RunOptions,
+  ) {
+    this.log = opts.log;
+    this.launcher = new Launcher({
+      onStopped: (v, nsPid) => {
+        const host = hostPidOfChild(v.pid);
+        this.log.info(
+          `entrypoint ${v.plan.entrypoint} stopped before execve: host pid ${host ?? "?"} (pid ${nsPid} in the void; void-init is host pid ${v.pid}). Attach a debugger, then resume it with: kill -CONT ${host ?? "<pid>"}`,
+        );
+      },
+    });
+    // Every pipe, socket and listener exists before any void starts.
+    this.wiring = Wiring.create(plans, this.addon);
+    for (const b of this.wiring.bound) this.log.verbose(`entrypoint ${b.entrypoint}: listening on ${b.actual}${b.actual !== b.addr ? ` (spec: ${b.addr})` : ""}`);
+    this.broker = new Broker(this.addon, this.log);
+  }
+
+  /** Opens or creates the launcher side of each fd of one void. */
+  private prepare(plan: VoidPlan, argv: string[], extraFds: number[]): Prepared {
+    const close: number[] = [];
+    const rpc: Prepared["rpc"] = [];
+    try {
+      const hostFds = plan.fds.map((f) => {
+        switch (f.source.kind) {
+          case "stdin":
+            return 0;
+          case "stdout":
+            return 1;
+          case "stderr":
+            return 2;
+          case "devnull":
+            return -1;
+          case "file": {
+            const fd = openSync(f.source.path, "r");
+            close.push(fd);
+            return fd;
+          }
+          case "rpc": {
+            const [mine, theirs] = this.addon.seqpacketPair();
+            rpc.push({ fd: mine, grant: f });
+            close.push(theirs);
+            return theirs;
+          }
+          case "received":
+            return extraFds[f.source.index]!;
+          default:
+            return this.wiring.fdFor(plan, f);
+        }
+      });
+      return { request: { plan, argv, hostFds, debug: this.opts.debug }, close, rpc };
+    } catch (e) {
+      for (const fd of [...close, ...rpc.map((r) => r.fd)]) closeSync(fd);
+      throw e;
+    }
+  }
+
+  private async spawn(p: Prepared, onExit?: () => void): Promise<RunningVoid | undefined> {
+    this.pending++;
+    try {
+      const v = await this.launcher.spawn(p.request);
+      this.live++;
+      for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
+      this.logSpawn(v);
+      void v.exited.then((o) => {
+        const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
+        if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
+        else if (o.signal !== undefined) this.log.error(`${who} ${o.summary}`);
+        else this.log.verbose(`${who} ${o.summary}`);
+        if (o.status !== 0) this.status = o.status;
+        this.live--;
+        onExit?.();
+        this.checkDone();
+      });
+      return v;
+    } catch (e) {
+      for (const r of p.rpc) closeSync(r.fd);
+      this.log.error(`entrypoint ${p.request.plan.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
+      this.status = EXIT_LAUNCHER_FAILURE;
+      onExit?.();
+      return undefined;
+    } finally {
+      for (const fd of p.close) closeSync(fd);
+      this.pending--;
+      this.checkDone();
+    }
+  }
+
+  private logSpawn(v: RunningVoid): void {
+    if (this.log.verbosity < 1) return;
+    const name = v.plan.entrypoint;
+    this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v.pid, v.plan)}`);
+    this.log.verbose(`entrypoint ${name}: fds ${v.plan.fds.map((f) => describeFd(f).replace(/ {2}/, ": ")).join("; ")}`);
+  }
+
+  async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {
+    let fds = plan.fds;
+    let argv: string[];
+    let extra: number[] = [];
+    if (message.kind === "text") {
+      argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : message.text));
+    } else {
+      extra = message.fds;
+      const first = Math.max(...plan.fds.map((f) => f.fd)) + 1;
+      const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
+      fds = [...plan.fds, ...received];
+      argv = plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : received.map((r) => String(r.fd))));
+    }
+    let prepared: Prepared;
+    try {
+      prepared = this.prepare({ ...plan, fds }, argv, extra);
+    } catch (e) {
+      for (const fd of extra) closeSync(fd);
+      this.log.error(`entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);
+      this.status = EXIT_LAUNCHER_FAILURE;
+      onExit();
+      return;
+    }
+    // The received fds are the void's now: close ours once it has them.
+    prepared.close.push(...extra);
+    await this.spawn(prepared, onExit);
+  }
+
+  loopFinished(loop: TriggerLoop): void {
+    this.wiring.release(`source:${loop.name}`);
+    this.wiring.release(loop.name);
+    this.checkDone();
+  }
+
+  /**
+   * Done when no void runs, none is being spawned and every trigger loop
+   * has ended. If no void runs and every loop is idle, nothing can write
+   * to any loop ever again (only voids write; the launcher holds only
+   * templates for triggered voids), so the templates are released and the
+   * loops end at EOF.
+   */
+  private checkDone(): void {
+    if (this.live > 0 || this.pending > 0) return;
+    const active = this.loops.filter((l) => !l.isFinished);
+    if (active.length === 0) {
+      this.finish();
+      return;
+    }
+    const readable = this.addon.pollReadable(active.map((l) => l.fd));
+    if (readable.every((r) => !r)) {
+      this.log.debug("no void is running and no trigger has a message: releasing the ends held for triggered voids");
+      this.wiring.releaseTemplates();
+    }
+  }
+
+  /** Passes a signal on to every running void (SIGUSR1, SIGUSR2). */
+  forward(sig: number): void {
+    for (const v of this.launcher.live) v.signal(sig);
+  }
+
+  shutdown(sig: number, escalate: boolean): void {
+    const send = escalate ? constants.signals.SIGKILL : sig;
+    if (!this.shuttingDown) {
+      this.shuttingDown = true;
+      for (const loop of this.loops) loop.stop();
+    }
+    this.log.verbose(`received ${signalName(sig)}: sending ${signalName(send)} to ${this.launcher.live.length} void(s)`);
+    for (const v of this.launcher.live) v.signal(send);
+  }
+
+  async run(): Promise<number> {
+    const startup = this.plans.filter((p) => p.trigger.kind === "Startup");
+    const triggered = this.plans.filter((p) => p.trigger.kind !== "Startup");
+    // Open every file before spawning anything: a missing file is an error
+    // with nothing started.
+    const prepared: Prepared[] = [];
+    try {
+      for (const plan of startup) {
+        prepared.push(this.prepare(plan, plan.argv.map((a) => (a.kind === "literal" ? a.value : "")), []));
+      }
+    } catch (e) {
+      for (const p of prepared) for (const fd of [...p.close, ...p.rpc.map((r) => r.fd)]) closeSync(fd);
+      this.wiring.closeAll();
+      throw e;
+    }
+    this.pending++; // hold "done" until the loops exist
+    const spawned = await Promise.all(prepared.map((p) => this.spawn(p)));
+    if (spawned.some((v) => v === undefined)) {
+      // A Startup void could not be created: stop the others.
+      for (const v of spawned) v?.signal(constants.signals.SIGKILL);
+      this.shuttingDown = true;
+    }
+    this.wiring.keepOnlyHeld(this.shuttingDown ? [] : triggered);
+    if (!this.shuttingDown) {
+      const bound = this.opts.concurrency ?? DEFAULT_CONCURRENCY;
+      for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), bound));
+    }
+    this.pending--;
+    this.checkDone();
+    await this.finished;
+    this.broker.closeAll();
+    this.wiring.closeAll();
+    return this.status;
+  }
 }
 
 export async function runApplication(plans: VoidPlan[], opts: RunOptions): Promise<number> {
-  const { log } = opts;
-  assertSupported(plans);
-  const startup = plans.filter((p) => p.trigger.kind === "Startup");
-
-  // Open everything before spawning anything: a missing file is an error
-  // with nothing started.
-  const requests: SpawnRequest[] = [];
-  const toClose: number[] = [];
-  try {
-    for (const plan of startup) {
-      const hostFds = openFds(plan);
-      toClose.push(...hostFds.filter((fd) => fd > 2));
-      requests.push({ plan, argv: literalArgv(plan), hostFds, debug: opts.debug });
-    }
-  } catch (e) {
-    for (const fd of toClose) closeSync(fd);
-    throw e;
-  }
-
-  const launcher = new Launcher({
-    onStopped(v, nsPid) {
-      const host = hostPidOfChild(v.pid);
-      log.info(
-        `entrypoint ${v.plan.entrypoint} stopped before execve: host pid ${host ?? "?"} (pid ${nsPid} in the void; void-init is host pid ${v.pid}). Attach a debugger, then resume it with: kill -CONT ${host ?? "<pid>"}`,
-      );
-    },
-  });
-
-  let status = 0;
+  const app = new Application(plans, opts);
   let interrupted = 0;
-  const forward = (name: NodeJS.Signals) => {
-    const sig = constants.signals[name];
-    interrupted++;
-    // A second interrupt means "now": kill every void outright.
-    const send = interrupted > 1 && name !== "SIGHUP" ? constants.signals.SIGKILL : sig;
-    log.verbose(`received ${name}: sending ${signalName(send)} to ${launcher.live.length} void(s)`);
-    for (const v of launcher.live) v.signal(send);
-  };
-  const handlers: [NodeJS.Signals, () => void][] = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const).map((s) => [s, () => forward(s)]);
-  for (const [s, h] of handlers) process.on(s, h);
-
-  const watch = (v: RunningVoid) =>
-    v.exited.then((o) => {
-      const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
-      if (o.failure !== undefined) log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
-      else if (o.signal !== undefined) log.error(`${who} ${o.summary}`);
-      else log.verbose(`${who} ${o.summary}`);
-      if (o.status !== 0) status = o.status;
-    });
-
-  const spawned: RunningVoid[] = [];
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const).map((name) => {
+    const h = () => {
+      if (name === "SIGUSR1" || name === "SIGUSR2") {
+        app.forward(constants.signals[name]);
+        return;
+      }
+      interrupted++;
+      // Stop taking messages and pass the signal on; a second interrupt
+      // means "now": kill every void outright.
+      app.shutdown(constants.signals[name], interrupted > 1);
+    };
+    process.on(name, h);
+    return [name, h] as const;
+  });
   try {
-    const results = await Promise.allSettled(requests.map((r) => launcher.spawn(r)));
-    for (const r of results) if (r.status === "fulfilled") spawned.push(r.value);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed !== undefined) {
-      log.error(`could not create a void: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
-      for (const v of spawned) v.signal(constants.signals.SIGKILL);
-      status = EXIT_LAUNCHER_FAILURE;
-    }
+    return await app.run();
   } finally {
-    for (const fd of toClose) closeSync(fd);
+    for (const [name, h] of handlers) process.off(name, h);
   }
-  for (const v of spawned) {
-    log.verbose(`entrypoint ${v.plan.entrypoint}: host pid ${v.pid}; namespaces ${namespaceIds(v.pid, v.plan)}`);
-    log.verbose(`entrypoint ${v.plan.entrypoint}: grants ${v.plan.fds.map(describeFd).join("; ")}`);
-    const binds = v.plan.mounts.filter((m) => m.type === "bind" && m.origin === "spec");
-    if (binds.length > 0) log.verbose(`entrypoint ${v.plan.entrypoint}: binds ${binds.map((m) => (m.type === "bind" ? `${m.source} -> ${m.dest} (${m.readOnly ? "ro" : "rw"})` : "")).join("; ")}`);
-  }
-  const failedToSpawn = status;
-  await Promise.all(spawned.map(watch));
-  for (const [s, h] of handlers) process.off(s, h);
-  return failedToSpawn !== 0 ? failedToSpawn : status;
 }

@@ -94,7 +94,7 @@ interface Context {
   auto: { links: LinkEntry[]; binds: BindEntry[] };
 }
 
-function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], unsupported: string[], errors: string[]): ArgvPart[] {
+function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
   const argv: ArgvPart[] = [];
   const base = entrypointPath(ep.name);
   let next = 3;
@@ -123,26 +123,18 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], unsupported: str
         break;
       }
       case "Pipe":
-        unsupported.push(`${where}: Pipe ${arg.direction} "${arg.name}"`);
         argv.push({ kind: "literal", value: grant({ kind: "pipe", name: arg.name, direction: arg.direction }) });
         break;
       case "FileSocket":
-        unsupported.push(`${where}: FileSocket ${arg.direction} "${arg.name}"`);
         argv.push({ kind: "literal", value: grant({ kind: "filesocket", name: arg.name, direction: arg.direction }) });
         break;
       case "TcpListener":
-        unsupported.push(`${where}: TcpListener ${arg.addr}`);
         argv.push({ kind: "literal", value: grant({ kind: "tcplistener", addr: arg.addr }) });
         break;
       case "Rpc":
-        unsupported.push(`${where}: Rpc`);
-        argv.push({
-          kind: "literal",
-          value: grant({ kind: "rpc", operations: arg.operations.map((o) => `${o.kind}(${o.family ?? "any"}, ${o.host ?? "any"}, ${o.port ?? "any"})`) }),
-        });
+        argv.push({ kind: "literal", value: grant({ kind: "rpc", operations: arg.operations }) });
         break;
       case "Trigger":
-        unsupported.push(`${where}: Trigger`);
         argv.push({ kind: "trigger" });
         break;
     }
@@ -224,9 +216,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     { fd: 1, source: has("Stdout") || ctx.input.grantStdout ? { kind: "stdout" } : { kind: "devnull" } },
     { fd: 2, source: has("Stderr") || ctx.input.grantStderr ? { kind: "stderr" } : { kind: "devnull" } },
   ];
-  const unsupported: string[] = [];
-  if (ep.trigger.kind !== "Startup") unsupported.push(`${entrypointPath(ep.name)}.trigger: ${ep.trigger.kind} trigger "${ep.trigger.name}"`);
-  const argv = planArgs(ctx, ep, fds, unsupported, errors);
+  const argv = planArgs(ctx, ep, fds, errors);
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
@@ -249,7 +239,6 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     capabilities: [],
     noNewPrivs: true,
     isStatic: ctx.isStatic,
-    unsupported,
   };
 }
 

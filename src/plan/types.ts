@@ -4,7 +4,7 @@
  * native layer (src/orchestrator/marshal.ts). Plans are plain data and
  * serialise to JSON as they are (`void check --json`).
  */
-import type { Direction, Trigger } from "../spec/types.js";
+import type { Direction, RpcOperation, Trigger } from "../spec/types.js";
 
 /** Every void gets all of these; `time` only where the kernel has it. */
 export const ALL_NAMESPACES = ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"] as const;
@@ -51,7 +51,9 @@ export type FdSource =
   | { kind: "pipe"; name: string; direction: Direction }
   | { kind: "filesocket"; name: string; direction: Direction }
   | { kind: "tcplistener"; addr: string }
-  | { kind: "rpc"; operations: string[] };
+  | { kind: "rpc"; operations: RpcOperation[] }
+  /** An fd that arrived with the triggering FileSocket packet (runtime only). */
+  | { kind: "received"; index: number };
 
 export interface FdGrant {
   fd: number;
@@ -84,11 +86,6 @@ export interface VoidPlan {
   noNewPrivs: true;
   /** Statically linked executable (no interpreter, no libraries). */
   isStatic: boolean;
-  /**
-   * Spec features this version of `void run` cannot provide yet, as
-   * "JSON path: what". `void check` shows them; `void run` refuses the spec.
-   */
-  unsupported: string[];
 }
 
 export interface PlanInput {

@@ -20,13 +20,26 @@
  * Refused besides what the format forbids: duplicate keys (parseSpec only;
  * a parsed value cannot show them), and unknown keys anywhere.
  *
+ * parseEntrypointFragment reads one entrypoint object of a partial spec (a
+ * runtime spec, runtime.ts) with the same walker, structure only.
+ *
  * Pure: no I/O, never throws, never prints.
  */
 
 import { Diagnostics, describeValue, indexPath, isObject, keyPath, quote } from "./diagnostics.js";
 import { readJsonText } from "./json-text.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import type { Arg, Direction, Entrypoint, Grant, ParseResult, RpcOperation, Spec, Trigger } from "./types.js";
+import type {
+  Arg,
+  Diagnostic,
+  Direction,
+  Entrypoint,
+  Grant,
+  ParseResult,
+  RpcOperation,
+  Spec,
+  Trigger,
+} from "./types.js";
 import { dedupeGrants, type Located, type LocatedEntrypoint, type LocatedSpec, validateSpec } from "./validate.js";
 import {
   checkAbsolutePath,
@@ -79,6 +92,44 @@ export function parseSpec(text: string): ParseResult {
 /** Parse a spec that is already a JavaScript value (e.g. from JSON.parse). */
 export function parseSpecValue(value: unknown): ParseResult {
   return new Walker(undefined).run(value);
+}
+
+/**
+ * What a partial spec (a runtime spec, see runtime.ts) says about one
+ * entrypoint: only the keys its object has, each read by exactly the rules,
+ * messages and JSON paths of parseSpec. Nothing is defaulted.
+ */
+export interface EntrypointFragment {
+  /** Present when the object has "trigger". */
+  trigger?: Located<Trigger>;
+  /** Present when the object has "args"; in the object's order. */
+  args?: Located<Arg>[];
+  /** Present when the object has "environment"; as written (not deduplicated). */
+  environment?: Located<Grant>[];
+}
+
+export type FragmentResult =
+  | { ok: true; fragment: EntrypointFragment; warnings: Diagnostic[] }
+  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+
+/**
+ * Read one entrypoint object of a partial spec, structure only: the
+ * single-value rules of parseSpec (variants, keys, paths, addresses, names)
+ * but no defaults and no cross-entrypoint rules; the caller checks those on
+ * the spec it builds. `path` is the object's JSON path in its document (e.g.
+ * `entrypoints.listener`), so diagnostics point into that document;
+ * `keyOrder` (from readJsonText) makes keys be visited in text order.
+ */
+export function parseEntrypointFragment(
+  value: unknown,
+  path: string,
+  keyOrder?: ReadonlyMap<string, readonly string[]>,
+): FragmentResult {
+  const walker = new Walker(keyOrder);
+  const fragment = walker.fragment(value, path);
+  const { errors, warnings } = walker.out;
+  if (errors.length > 0 || fragment === undefined) return { ok: false, errors, warnings };
+  return { ok: true, fragment, warnings };
 }
 
 /** "an argument", "a trigger"; "the spec" stays as it is. */
@@ -325,6 +376,35 @@ class Walker {
         ? this.list(value["environment"], envPath, GRANT_TABLE, (item, itemPath) => this.grant(item, itemPath))
         : [];
     return { name, path, trigger, args, environment };
+  }
+
+  /** An entrypoint object of a partial spec: only the keys present, no defaults (parseEntrypointFragment). */
+  fragment(value: unknown, path: string): EntrypointFragment | undefined {
+    if (!isObject(value)) {
+      this.out.error(path, `got ${describeValue(value)}`, {
+        expected: `an entrypoint object: ${ENTRYPOINT_FORM}`,
+        hint: value === null ? "write {}, or leave the entrypoint out, to change nothing" : undefined,
+      });
+      return undefined;
+    }
+    this.checkKeys(value, path, ENTRYPOINT_FIELDS, ENTRYPOINT_FORM);
+    const fragment: EntrypointFragment = {};
+    if (Object.hasOwn(value, "trigger")) {
+      const triggerPath = keyPath(path, "trigger");
+      const trigger = this.trigger(value["trigger"], triggerPath);
+      if (trigger !== undefined) fragment.trigger = { value: trigger, path: triggerPath };
+    }
+    if (Object.hasOwn(value, "args")) {
+      fragment.args = this.list(value["args"], keyPath(path, "args"), ARG_TABLE, (item, itemPath) =>
+        this.arg(item, itemPath),
+      );
+    }
+    if (Object.hasOwn(value, "environment")) {
+      fragment.environment = this.list(value["environment"], keyPath(path, "environment"), GRANT_TABLE, (item, itemPath) =>
+        this.grant(item, itemPath),
+      );
+    }
+    return fragment;
   }
 
   /** A JSON array of enum values; unreadable items are reported and left out. */

@@ -5,6 +5,7 @@
  * up after itself.
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -32,6 +33,8 @@ export interface Stage {
   probeStatic: string;
   /** test/probe/actor.c: behaviour spelled by its last argument. */
   actor: string;
+  /** test/c/plumber.c: plays every part of the plumbing tests. */
+  plumber: string;
   cleanup(): void;
 }
 
@@ -60,6 +63,8 @@ export function makeStage(): Stage {
   gcc(["-static", "-o", probeStatic, join(repoRoot, "test", "probe", "probe.c")]);
   const actor = join(dir, "actor");
   gcc(["-o", actor, join(repoRoot, "test", "probe", "actor.c")]);
+  const plumber = join(dir, "plumber");
+  gcc(["-I", join(repoRoot, "lib", "c"), "-o", plumber, join(repoRoot, "test", "c", "plumber.c"), join(repoRoot, "lib", "c", "void.c")]);
   spawnSync("chmod", ["-R", "a+rX", dir]);
   return {
     dir,
@@ -67,6 +72,7 @@ export function makeStage(): Stage {
     probe,
     probeStatic,
     actor,
+    plumber,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -100,16 +106,35 @@ export interface RunResult {
 }
 
 /** Runs `void ARGS` synchronously as `launcher` from the stage dir. */
-export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): RunResult {
+export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): RunResult {
   const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
   const r: SpawnSyncReturns<string> = spawnSync(cmd!, rest, {
     cwd: stage.dir,
     encoding: "utf8",
     input: opts.input ?? "",
     timeout: opts.timeoutMs ?? 30_000,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    maxBuffer: 256 * 1024 * 1024,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Like runVoid, but without blocking this process's event loop: needed
+ * when the test itself serves the void (a TCP server in the test process).
+ */
+export async function runVoidAsync(stage: Stage, launcher: Launcher, args: string[]): Promise<RunResult> {
+  const child = startVoid(stage, launcher, args);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [status, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  return { status, signal, stdout, stderr };
 }
 
 /** Starts `void ARGS` in the background; the caller must wait for it. */

@@ -55,7 +55,6 @@ describe("planApplication", () => {
     assert.deepEqual(p.argv, [{ kind: "literal", value: "./app" }]);
     assert.equal(p.exec, "/srv/app");
     assert.equal(p.procfs, false);
-    assert.deepEqual(p.unsupported, []);
   });
 
   it("leaves out the time namespace where the kernel has none", () => {
@@ -153,15 +152,19 @@ describe("planApplication", () => {
     assert.match(errors[0]!, /\/srv\/app \(binary\) would be hidden by the Filesystem bind of \/etc at \/srv/);
   });
 
-  it("lists what `void run` cannot do yet, with JSON paths", () => {
+  it("plans pipes, sockets, listeners and RPC as numbered fds, and Trigger as a runtime argument", () => {
     const [sender, receiver] = plan({
       entrypoints: {
-        sender: { args: ["BinaryName", { Pipe: { Tx: "jobs" } }] },
+        sender: { args: ["BinaryName", { Pipe: { Tx: "jobs" } }, { TcpListener: { addr: "[::1]:8080" } }, { Rpc: [{ OpenTcpSocket: { family: null, port: 443, host: null } }] }] },
         receiver: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Trigger"] },
       },
     });
-    assert.deepEqual(sender!.unsupported, ['entrypoints.sender.args[1]: Pipe Tx "jobs"']);
-    assert.deepEqual(receiver!.unsupported, ['entrypoints.receiver.trigger: Pipe trigger "jobs"', "entrypoints.receiver.args[1]: Trigger"]);
+    assert.deepEqual(sender!.fds.slice(3), [
+      { fd: 3, source: { kind: "pipe", name: "jobs", direction: "Tx" } },
+      { fd: 4, source: { kind: "tcplistener", addr: "[::1]:8080" } },
+      { fd: 5, source: { kind: "rpc", operations: [{ kind: "OpenTcpSocket", family: null, port: 443, host: null }] } },
+    ]);
+    assert.deepEqual(receiver!.trigger, { kind: "Pipe", name: "jobs" });
     assert.deepEqual(receiver!.argv[1], { kind: "trigger" });
   });
 

@@ -1,0 +1,142 @@
+/**
+ * The RPC broker (docs/rpc.md): inside the launcher, no process per void.
+ * Each void with an {"Rpc": [...]} argument holds one end of its own
+ * SOCK_SEQPACKET pair; the broker holds the other, reads one request per
+ * packet, performs it only if the void's allow-list permits it, and answers
+ * with the connected socket (SCM_RIGHTS) or an error. Host names are
+ * resolved here, in the launcher, never in the void. Requests from one void
+ * are answered in order.
+ */
+import { lookup } from "node:dns/promises";
+import { closeSync } from "node:fs";
+import { isIP } from "node:net";
+import type { NativeAddon } from "../native/addon.js";
+import type { FdGrant } from "../plan/types.js";
+import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
+import type { RpcOperation } from "../spec/types.js";
+import { watchFd } from "./launcher.js";
+import type { Logger } from "./log.js";
+
+/** How long one outgoing connect may take. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Read one byte more than a request may have, to tell "too long" apart. */
+const MAX_READ = RPC_MAX_REQUEST_BYTES + 1;
+
+interface Client {
+  fd: number;
+  entrypoint: string;
+  pid: number;
+  operations: RpcOperation[];
+  stop: () => void;
+  rearm: () => void;
+}
+
+export class Broker {
+  private readonly clients = new Set<Client>();
+  /** Requests handled, for logs and tests: allowed, refused, failed. */
+  readonly counts = { allowed: 0, refused: 0, failed: 0 };
+
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly log: Logger,
+  ) {}
+
+  /** Serves the broker end `fd` of a void's RPC socket until the void closes it. */
+  attach(fd: number, grant: FdGrant, entrypoint: string, pid: number): void {
+    if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
+    const operations = grant.source.operations;
+    const w = watchFd(fd, () => void this.serve(client));
+    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm };
+    this.clients.add(client);
+  }
+
+  private async serve(c: Client): Promise<void> {
+    // One request at a time per void, in order: read the next only after
+    // answering this one.
+    for (;;) {
+      let packet: ReturnType<NativeAddon["recvFds"]>;
+      try {
+        packet = this.addon.recvFds(c.fd, MAX_READ);
+      } catch (e) {
+        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): ${e instanceof Error ? e.message : String(e)}; closing its broker socket`);
+        this.detach(c);
+        return;
+      }
+      if (packet === null) break;
+      if (packet.eof) {
+        this.detach(c);
+        return;
+      }
+      for (const fd of packet.fds) closeSync(fd); // a request never carries fds
+      const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
+      const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes`) : await this.handle(c, packet.data);
+      if (tooLong) this.counts.refused++;
+      if (!this.clients.has(c)) return; // detached meanwhile
+      const fds = reply.fd === undefined ? [] : [reply.fd];
+      const rc = this.addon.sendFds(c.fd, Buffer.from(encodeReply(reply.reply)), fds);
+      if (reply.fd !== undefined) closeSync(reply.fd);
+      if (rc < 0) {
+        this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): could not send the reply (errno ${-rc}); closing its broker socket`);
+        this.detach(c);
+        return;
+      }
+    }
+    c.rearm();
+  }
+
+  private async handle(c: Client, data: Buffer): Promise<{ reply: RpcReply; fd?: number }> {
+    const parsed = parseRequest(data);
+    if (!parsed.ok) {
+      this.counts.refused++;
+      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: ${parsed.message}`);
+      return refuse("EPROTO", parsed.message);
+    }
+    const req = parsed.request;
+    const what = describeRequest(req);
+    const verdict = isAllowed(req, c.operations);
+    if (!verdict.allowed) {
+      this.counts.refused++;
+      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${verdict.message}`);
+      return refuse("EACCES", `not allowed by the spec: ${verdict.message}`);
+    }
+    try {
+      const { address, family } = await resolve(req);
+      const fd = await this.addon.connect(address, req.port, req.op === "OpenUdpSocket", CONNECT_TIMEOUT_MS);
+      this.counts.allowed++;
+      this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
+      return { reply: { ok: true, family, address, port: req.port }, fd };
+    } catch (e) {
+      this.counts.failed++;
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
+      return refuse(rpcErrorName((e as { code?: string }).code), message);
+    }
+  }
+
+  private detach(c: Client): void {
+    if (!this.clients.delete(c)) return;
+    c.stop();
+    closeSync(c.fd);
+  }
+
+  closeAll(): void {
+    for (const c of [...this.clients]) this.detach(c);
+  }
+}
+
+function refuse(error: RpcErrorName, message: string): { reply: RpcReply; fd?: number } {
+  return { reply: { ok: false, error, message } };
+}
+
+/** The request's host as an address of an allowed family, resolved here. */
+async function resolve(req: RpcRequest): Promise<{ address: string; family: "Inet" | "Inet6" }> {
+  const literal = isIP(req.host);
+  const wanted = req.family === "Inet" ? 4 : req.family === "Inet6" ? 6 : 0;
+  if (literal !== 0) {
+    if (wanted !== 0 && wanted !== literal) throw Object.assign(new Error(`${req.host} is not an ${req.family} address`), { code: "EAFNOSUPPORT" });
+    return { address: req.host, family: literal === 4 ? "Inet" : "Inet6" };
+  }
+  const r = await lookup(req.host, { family: wanted, verbatim: true });
+  return { address: r.address, family: r.family === 6 ? "Inet6" : "Inet" };
+}

@@ -1,0 +1,195 @@
+/**
+ * Trigger loops: a fresh void per message.
+ *
+ * A Pipe trigger reads newline-terminated messages (the newline is not part
+ * of the message). A message longer than MAX_MESSAGE (4095) bytes, or containing
+ * a NUL byte (argv cannot carry one), is logged and dropped — never
+ * truncated, never split. Bytes left without a final newline when the
+ * last writer closes form one last message.
+ *
+ * A FileSocket trigger receives packets (AF_UNIX SOCK_SEQPACKET) carrying
+ * up to MAX_FDS fds by SCM_RIGHTS; each packet spawns one void whose
+ * Trigger arguments are the received fds' numbers inside the void. A packet
+ * whose fds did not fit is logged and dropped, its fds closed. The data
+ * bytes of a packet are ignored.
+ *
+ * At most `bound` voids of one trigger run at once. Above it, the loop
+ * stops reading: messages wait in the pipe or socket (and writers block
+ * once the kernel buffer is full) instead of being dropped. Readiness comes
+ * from the addon's watcher (EPOLLONESHOT): the loop asks for the next
+ * report only when it can take more.
+ */
+import { closeSync, readSync } from "node:fs";
+import type { NativeAddon } from "../native/addon.js";
+import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
+import type { VoidPlan } from "../plan/types.js";
+import { watchFd } from "./launcher.js";
+import type { Logger } from "./log.js";
+
+/** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
+export const MAX_MESSAGE = PIPE_MESSAGE_MAX_BYTES;
+/** Most fds one FileSocket packet may carry (the addon's receive buffer holds this many). */
+export const MAX_FDS = FILE_SOCKET_MAX_FDS;
+
+export type Message = { kind: "text"; text: string } | { kind: "fds"; fds: number[] };
+
+export interface LoopHost {
+  readonly log: Logger;
+  readonly addon: NativeAddon;
+  /** Spawns one void of `plan` for `message`; resolves when it has started (or failed to). */
+  spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void>;
+  /** The loop has read EOF and all its voids have been spawned and have exited. */
+  loopFinished(loop: TriggerLoop): void;
+}
+
+export class TriggerLoop {
+  private readonly queue: Message[] = [];
+  private running = 0;
+  private eof = false;
+  private armed = true;
+  private finished = false;
+  private waitLogged = false;
+  private partial: Buffer = Buffer.alloc(0);
+  private discarding = false;
+  private readonly watch: { rearm: () => void; stop: () => void };
+  private readonly buf = Buffer.alloc(65536);
+  /** Messages taken so far (for logs and tests). */
+  count = 0;
+
+  constructor(
+    private readonly host: LoopHost,
+    readonly plan: VoidPlan,
+    readonly fd: number,
+    private readonly bound: number,
+  ) {
+    if (plan.trigger.kind === "Pipe") host.addon.setBlocking(fd, false);
+    this.watch = watchFd(fd, () => this.onReadable());
+  }
+
+  get name(): string {
+    return this.plan.entrypoint;
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  private onReadable(): void {
+    this.armed = false;
+    // Read only while there is room: the rest waits in the kernel.
+    while (!this.eof && this.queue.length === 0 && this.running < this.bound) {
+      if (!this.readOnce()) break;
+    }
+    this.pump();
+  }
+
+  /** One read; false when nothing was waiting. */
+  private readOnce(): boolean {
+    if (this.plan.trigger.kind === "Pipe") {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") return false;
+        throw e;
+      }
+      if (n === 0) {
+        this.eof = true;
+        if (this.partial.length > 0 && !this.discarding) this.takeLine(this.partial);
+        this.partial = Buffer.alloc(0);
+        return false;
+      }
+      this.split(this.buf.subarray(0, n));
+      return true;
+    }
+    const packet = this.host.addon.recvFds(this.fd, 4096);
+    if (packet === null) return false;
+    if (packet.eof) {
+      this.eof = true;
+      return false;
+    }
+    if (packet.truncated) {
+      this.host.log.error(`trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${4096} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`);
+      closeAll(packet.fds);
+      return true;
+    }
+    this.queue.push({ kind: "fds", fds: packet.fds });
+    return true;
+  }
+
+  private split(chunk: Buffer): void {
+    let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+    let nl = data.indexOf(10);
+    while (nl >= 0) {
+      const line = data.subarray(0, nl);
+      if (this.discarding) this.discarding = false;
+      else this.takeLine(line);
+      data = data.subarray(nl + 1);
+      nl = data.indexOf(10);
+    }
+    if (data.length > MAX_MESSAGE) {
+      if (!this.discarding) this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
+      this.discarding = true;
+      data = Buffer.alloc(0);
+    }
+    this.partial = Buffer.from(data);
+  }
+
+  private takeLine(line: Buffer): void {
+    if (line.length > MAX_MESSAGE) {
+      this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes (${line.length}); dropped`);
+      return;
+    }
+    if (line.includes(0)) {
+      this.host.log.error(`trigger ${this.name}: message contains a NUL byte, which no argv can carry; dropped`);
+      return;
+    }
+    this.queue.push({ kind: "text", text: line.toString("utf8") });
+  }
+
+  /** Starts voids while there is room, then decides whether to read more. */
+  pump(): void {
+    while (this.queue.length > 0 && this.running < this.bound) {
+      const message = this.queue.shift()!;
+      this.running++;
+      this.count++;
+      void this.host.spawnTriggered(this.plan, message, () => {
+        this.running--;
+        this.pump();
+      });
+    }
+    if (this.queue.length > 0 || (this.running >= this.bound && !this.eof)) {
+      if (!this.waitLogged) this.host.log.verbose(`trigger ${this.name}: ${this.running} voids running (the limit); further messages wait`);
+      this.waitLogged = true;
+    } else {
+      this.waitLogged = false;
+    }
+    if (this.finished) return;
+    if (!this.eof && !this.armed && this.queue.length === 0 && this.running < this.bound) {
+      this.armed = true;
+      this.watch.rearm();
+    }
+    if (this.eof && this.queue.length === 0 && this.running === 0) this.finish();
+  }
+
+  /** Stops taking messages (shutdown): queued messages are dropped, received fds closed. */
+  stop(): void {
+    for (const m of this.queue) if (m.kind === "fds") closeAll(m.fds);
+    if (this.queue.length > 0) this.host.log.verbose(`trigger ${this.name}: dropped ${this.queue.length} queued message(s) on shutdown`);
+    this.queue.length = 0;
+    this.eof = true;
+    if (this.running === 0) this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.watch.stop();
+    this.host.log.verbose(`trigger ${this.name}: no more messages (${this.count} handled)`);
+    this.host.loopFinished(this);
+  }
+}
+
+function closeAll(fds: number[]): void {
+  for (const fd of fds) closeSync(fd);
+}

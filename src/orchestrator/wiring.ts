@@ -1,0 +1,170 @@
+/**
+ * The host ends of everything that connects voids: pipes, file sockets and
+ * TCP listeners, created before any void starts (so a port in use is an
+ * error with nothing running), and who still needs each end.
+ *
+ * Ownership rule: the launcher keeps no copy of an end it has handed out.
+ * After the Startup voids are spawned, an end is kept only while
+ *   - a trigger loop reads from it (its source), or
+ *   - a triggered entrypoint will need it for future voids (a template).
+ * A template is released when its entrypoint's trigger loop ends; when the
+ * last holder of a writing end lets go, its reader sees EOF.
+ */
+import { closeSync } from "node:fs";
+import type { NativeAddon } from "../native/addon.js";
+import type { FdGrant, VoidPlan } from "../plan/types.js";
+
+export class WiringError extends Error {}
+
+/** "[::1]:80" -> ["::1", 80]; "0.0.0.0:80" -> ["0.0.0.0", 80]. */
+export function splitAddr(addr: string): [string, number] {
+  const m = addr.match(/^\[(.*)\]:(\d+)$/) ?? addr.match(/^([^:]*):(\d+)$/);
+  if (m === null) throw new WiringError(`bad address ${addr}`);
+  return [m[1]!, Number(m[2])];
+}
+
+export class Wiring {
+  private readonly pipes = new Map<string, [number, number]>();
+  private readonly sockets = new Map<string, [number, number]>();
+  /** Listener fd per "entrypoint\0fd number". */
+  private readonly listeners = new Map<string, number>();
+  /** Who holds each launcher fd: entrypoint names (templates) and "source:NAME". */
+  private readonly holders = new Map<number, Set<string>>();
+  /** Actual bound addresses, for logs ("0.0.0.0:0" -> "0.0.0.0:41234"). */
+  readonly bound: { entrypoint: string; addr: string; actual: string }[] = [];
+
+  private constructor(private readonly addon: NativeAddon) {}
+
+  /** Creates every end the plans refer to; on any failure closes them all and throws. */
+  static create(plans: VoidPlan[], addon: NativeAddon): Wiring {
+    const w = new Wiring(addon);
+    try {
+      for (const plan of plans) {
+        for (const f of plan.fds) w.createFor(plan, f);
+        const t = plan.trigger;
+        if (t.kind === "Pipe") w.pipe(t.name);
+        if (t.kind === "FileSocket") w.socket(t.name);
+      }
+    } catch (e) {
+      w.closeAll();
+      throw e;
+    }
+    return w;
+  }
+
+  private pipe(name: string): [number, number] {
+    let p = this.pipes.get(name);
+    if (p === undefined) {
+      p = this.addon.pipe();
+      this.pipes.set(name, p);
+    }
+    return p;
+  }
+
+  private socket(name: string): [number, number] {
+    let s = this.sockets.get(name);
+    if (s === undefined) {
+      s = this.addon.seqpacketPair();
+      this.sockets.set(name, s);
+    }
+    return s;
+  }
+
+  private createFor(plan: VoidPlan, f: FdGrant): void {
+    const s = f.source;
+    if (s.kind === "pipe") this.pipe(s.name);
+    else if (s.kind === "filesocket") this.socket(s.name);
+    else if (s.kind === "tcplistener") {
+      const [ip, port] = splitAddr(s.addr);
+      let bound: { fd: number; port: number };
+      try {
+        bound = this.addon.tcpListen(ip, port);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const why = code === "EADDRINUSE" ? "the address is already in use" : code === "EACCES" ? "permission denied (ports below 1024 need privilege)" : (e as Error).message;
+        throw new WiringError(`entrypoint ${plan.entrypoint}: cannot listen on ${s.addr}: ${why}`);
+      }
+      this.listeners.set(`${plan.entrypoint}\0${f.fd}`, bound.fd);
+      const actual = ip.includes(":") ? `[${ip}]:${bound.port}` : `${ip}:${bound.port}`;
+      this.bound.push({ entrypoint: plan.entrypoint, addr: s.addr, actual });
+    }
+  }
+
+  /** The launcher fd to hand over for a plan's fd grant (pipes, sockets, listeners). */
+  fdFor(plan: VoidPlan, f: FdGrant): number {
+    const s = f.source;
+    switch (s.kind) {
+      case "pipe":
+        return this.pipes.get(s.name)![s.direction === "Rx" ? 0 : 1];
+      case "filesocket":
+        return this.sockets.get(s.name)![s.direction === "Rx" ? 0 : 1];
+      case "tcplistener":
+        return this.listeners.get(`${plan.entrypoint}\0${f.fd}`)!;
+      default:
+        throw new Error(`void: wiring has no fd for ${s.kind}`);
+    }
+  }
+
+  /** The fd a trigger loop reads for a triggered plan. */
+  sourceOf(plan: VoidPlan): number {
+    const t = plan.trigger;
+    if (t.kind === "Pipe") return this.pipes.get(t.name)![0];
+    if (t.kind === "FileSocket") return this.sockets.get(t.name)![0];
+    throw new Error(`void: entrypoint ${plan.entrypoint} has no trigger`);
+  }
+
+  private hold(fd: number, who: string): void {
+    const set = this.holders.get(fd) ?? new Set<string>();
+    set.add(who);
+    this.holders.set(fd, set);
+  }
+
+  /** Marks what triggered plans keep; closes every other end (call after Startup voids are spawned). */
+  keepOnlyHeld(triggered: VoidPlan[]): void {
+    for (const plan of triggered) {
+      this.hold(this.sourceOf(plan), `source:${plan.entrypoint}`);
+      for (const f of plan.fds) {
+        if (f.source.kind === "pipe" || f.source.kind === "filesocket" || f.source.kind === "tcplistener") this.hold(this.fdFor(plan, f), plan.entrypoint);
+      }
+    }
+    for (const fd of this.allFds()) if (!this.holders.has(fd)) this.close(fd);
+  }
+
+  /** `who` no longer needs its ends; ends nobody holds are closed. */
+  release(who: string): void {
+    for (const [fd, set] of this.holders) {
+      if (set.delete(who) && set.size === 0) {
+        this.holders.delete(fd);
+        this.close(fd);
+      }
+    }
+  }
+
+  /** Releases every template (not the sources): used when no void can write any more. */
+  releaseTemplates(): void {
+    for (const [fd, set] of [...this.holders]) {
+      for (const who of [...set]) if (!who.startsWith("source:")) set.delete(who);
+      if (set.size === 0) {
+        this.holders.delete(fd);
+        this.close(fd);
+      }
+    }
+  }
+
+  private allFds(): number[] {
+    return [...[...this.pipes.values()].flat(), ...[...this.sockets.values()].flat(), ...this.listeners.values()];
+  }
+
+  private readonly closed = new Set<number>();
+
+  private close(fd: number): void {
+    if (this.closed.has(fd)) return;
+    this.closed.add(fd);
+    closeSync(fd);
+  }
+
+  closeAll(): void {
+    for (const fd of this.allFds()) this.close(fd);
+    this.holders.clear();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The RPC broker under fire: malformed, oversized and disallowed requests,
+ * requests carrying fds, a peer that vanishes. It must answer every
+ * request, never crash, never leak an fd and never perform a call that the
+ * allow-list does not list. Runs in-process against the real addon (no
+ * root needed).
+ */
+import assert from "node:assert/strict";
+import { closeSync, openSync, readdirSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
+import { Broker } from "../../src/orchestrator/broker.js";
+import { nativeAddon } from "../../src/orchestrator/launcher.js";
+import type { Logger } from "../../src/orchestrator/log.js";
+import type { FdGrant } from "../../src/plan/types.js";
+import { parseReply } from "../../src/rpc/protocol.js";
+
+const addon = nativeAddon();
+const quiet: Logger = { verbosity: 0, error() {}, warn() {}, info() {}, verbose() {}, debug() {} };
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+/** Sends one packet and waits (polling) for the broker's reply. */
+async function ask(fd: number, data: Buffer, fds: number[] = []): Promise<{ data: Buffer; fds: number[] } | "eof"> {
+  const rc = addon.sendFds(fd, data, fds);
+  if (rc < 0) return "eof";
+  for (let i = 0; i < 1000; i++) {
+    const r = addon.recvFds(fd, 4096);
+    if (r !== null) return r.eof ? "eof" : { data: r.data, fds: r.fds };
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error("no reply from the broker within 2 s");
+}
+
+let server: Server;
+let port = 0;
+let connections = 0;
+before(async () => {
+  server = createServer((s) => {
+    connections++;
+    s.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+});
+after(() => server.close());
+
+function grant(): FdGrant {
+  return { fd: 3, source: { kind: "rpc", operations: [{ kind: "OpenTcpSocket", family: "Inet", port, host: "127.0.0.1" }] } };
+}
+
+describe("the RPC broker", () => {
+  it("answers a well-formed allowed request with exactly one connected fd", async () => {
+    const broker = new Broker(addon, quiet);
+    const [mine, theirs] = addon.seqpacketPair();
+    broker.attach(mine, grant(), "t", 0);
+    try {
+      const reply = await ask(theirs, Buffer.from(JSON.stringify({ op: "OpenTcpSocket", host: "127.0.0.1", port, family: "Inet" })));
+      assert.notEqual(reply, "eof");
+      if (reply === "eof") return;
+      for (const fd of reply.fds) closeSync(fd);
+      const parsed = parseReply(reply.data);
+      assert.ok(parsed.ok && parsed.reply.ok, reply.data.toString());
+      assert.equal(reply.fds.length, 1);
+    } finally {
+      closeSync(theirs);
+      broker.closeAll();
+    }
+    for (let i = 0; i < 200 && connections === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(connections, 1, "the test server saw the connection");
+  });
+
+  it("survives random garbage, disallowed calls and stray fds without leaking or connecting", async () => {
+    const before = openFds();
+    const connectionsBefore = connections;
+    const broker = new Broker(addon, quiet);
+    const [mine, theirs] = addon.seqpacketPair();
+    broker.attach(mine, grant(), "fuzz", 0);
+    after(() => broker.closeAll());
+    const requests = fc.oneof(
+      fc.uint8Array({ maxLength: 1500 }).map((b) => Buffer.from(b)),
+      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? "null")),
+      fc
+        .record({
+          op: fc.constantFrom("OpenTcpSocket", "OpenUdpSocket", "Open", ""),
+          host: fc.constantFrom("127.0.0.1", "127.0.0.2", "::1", "", "x".repeat(300)),
+          port: fc.oneof(fc.constant(port), fc.integer({ min: -5, max: 70000 })),
+          family: fc.constantFrom("Inet", "Inet6", null, "Unix"),
+        })
+        .filter((r) => !(r.op === "OpenTcpSocket" && r.host === "127.0.0.1" && r.port === port && r.family !== "Inet6" && r.family !== "Unix"))
+        .map((r) => Buffer.from(JSON.stringify(r))),
+    );
+    await fc.assert(
+      fc.asyncProperty(requests, fc.boolean(), async (data, withFd) => {
+        const stray = withFd ? [openSync("/dev/null", "r")] : [];
+        const reply = await ask(theirs, data.length === 0 ? Buffer.from(" ") : data, stray);
+        for (const fd of stray) closeSync(fd);
+        assert.notEqual(reply, "eof", "the broker keeps serving");
+        if (reply === "eof") return;
+        assert.equal(reply.fds.length, 0, "no fd for a refused request");
+        const parsed = parseReply(reply.data);
+        assert.ok(parsed.ok && !parsed.reply.ok, `refused: ${reply.data.toString()}`);
+      }),
+      { numRuns: 400 },
+    );
+    assert.equal(broker.counts.allowed, 0, "no call outside the allow-list was performed");
+    assert.equal(connections, connectionsBefore, "nothing connected to the test server");
+    closeSync(theirs);
+    // The broker notices the hang-up and closes its end.
+    for (let i = 0; i < 200 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(openFds(), before, "no fd leaked");
+    broker.closeAll();
+  });
+
+  it("a peer that closes mid-conversation is dropped cleanly", async () => {
+    const before = openFds();
+    const broker = new Broker(addon, quiet);
+    const [mine, theirs] = addon.seqpacketPair();
+    broker.attach(mine, grant(), "gone", 0);
+    after(() => broker.closeAll());
+    addon.sendFds(theirs, Buffer.from(JSON.stringify({ op: "OpenTcpSocket", host: "127.0.0.1", port, family: null })), []);
+    closeSync(theirs);
+    for (let i = 0; i < 400 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(openFds(), before);
+    broker.closeAll();
+  });
+});
