@@ -138,9 +138,9 @@ export async function runVoidAsync(stage: Stage, launcher: Launcher, args: strin
 }
 
 /** Starts `void ARGS` in the background; the caller must wait for it. */
-export function startVoid(stage: Stage, launcher: Launcher, args: string[]) {
+export function startVoid(stage: Stage, launcher: Launcher, args: string[], env: Record<string, string> = {}) {
   const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
-  return spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  return spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
 }
 
 /** Probe JSON from a run's stdout. */

@@ -222,6 +222,22 @@ describe("RPC broker", () => {
   after(() => server.close());
 
   for (const launcher of launchers) {
+    it(`the TypeScript client works from Node running in a void (${launcher} launcher)`, async () => {
+      const client = join(stage.dir, "dist", "src", "rpc", "client.js");
+      const script = `import(${JSON.stringify(client)}).then(async (c) => { const s = await c.openTcpSocket(Number(process.argv.at(-1)), "127.0.0.1", ${port}, "Inet"); s.on("data", (d) => { process.stdout.write("node got " + d); s.destroy(); }); s.write("ping"); }).catch((e) => { console.log("error", e.code, e.message); });`;
+      const spec = writeSpec(stage, `rpc-node-${launcher}`, {
+        entrypoints: {
+          node: {
+            args: ["BinaryName", "Trailing", { Rpc: [{ OpenTcpSocket: { family: "Inet", port, host: "127.0.0.1" } }] }],
+            environment: ["Stdout", "Stderr", { Filesystem: { host_path: stage.dir, environment_path: stage.dir } }],
+          },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, process.execPath, "-e", script]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "node got pong\n");
+    });
+
     it(`opens an allowed connection and refuses others (${launcher} launcher)`, async () => {
       const allowed = writeSpec(stage, `rpc-ok-${launcher}`, {
         entrypoints: { "rpc-client": { args: [...E, { Rpc: [{ OpenTcpSocket: { family: null, port, host: "localhost" } }] }, "Trailing"], environment: ["Stdout"] } },
