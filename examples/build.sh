@@ -9,3 +9,4 @@ $CC $CFLAGS -o fib/fib fib/fib.c
 $CC $CFLAGS -o basic/basic basic/basic.c
 $CC $CFLAGS -I ../lib/c -o pipes/pipes pipes/pipes.c ../lib/c/void.c
 $CC $CFLAGS -I ../lib/c -o echo/echo echo/echo.c ../lib/c/void.c
+$CC $CFLAGS -I ../lib/c -o rpc/hello rpc/hello.c ../lib/c/void.c

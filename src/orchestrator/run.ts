@@ -74,6 +74,8 @@ class Application implements LoopHost {
   private live = 0;
   private pending = 0;
   private shuttingDown = false;
+  /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
+  private shutdownSignal = 0;
   private finish!: () => void;
   private readonly finished = new Promise<void>((resolve) => {
     this.finish = resolve;
@@ -147,7 +149,7 @@ class Application implements LoopHost {
       void v.exited.then((o) => {
         const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
         if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
-        else if (o.signal !== undefined) this.log.error(`${who} ${o.summary}`);
+        else if (o.signal !== undefined && !(this.shuttingDown && o.signal === this.shutdownSignal)) this.log.error(`${who} ${o.summary}`);
         else this.log.verbose(`${who} ${o.summary}`);
         if (o.status !== 0) this.status = o.status;
         this.live--;
@@ -237,6 +239,7 @@ class Application implements LoopHost {
 
   shutdown(sig: number, escalate: boolean): void {
     const send = escalate ? constants.signals.SIGKILL : sig;
+    this.shutdownSignal = send;
     if (!this.shuttingDown) {
       this.shuttingDown = true;
       for (const loop of this.loops) loop.stop();

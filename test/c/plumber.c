@@ -13,6 +13,8 @@
  *   rpc-client RPC HOST PORT  open a TCP socket through the broker, send
  *                           "ping", print the reply, or "error <errno name>"
  *   long-sender FD          write a 5000-byte message, then "short"
+ *   many-fds SOCK FILE      send one packet carrying 20 copies of fd FILE
+ *                           (more than a trigger accepts), then one with 1
  *   fds                     print the open fd numbers (fd hygiene)
  *   crash                   die of SIGSEGV
  *
@@ -133,6 +135,27 @@ int main(int argc, char **argv) {
     big[5000] = '\n';
     if (write(fd, big, 5001) != 5001) return 1;
     return void_pipe_send(fd, "short") < 0;
+  }
+  if (strcmp(role, "many-fds") == 0 && argc >= 4) {
+    /* Raw sendmsg: the library refuses more than 16 fds, a hostile
+     * writer would not. */
+    int sock = fd_arg(argv[2]), file = fd_arg(argv[3]);
+    int fds[20];
+    for (int i = 0; i < 20; i++) fds[i] = file;
+    union {
+      char buf[CMSG_SPACE(sizeof fds)];
+      struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {"x", 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    if (sendmsg(sock, &msg, 0) < 0) return 1;
+    return void_send_fds(sock, &file, 1, "y", 1) < 0;
   }
   if (strcmp(role, "fds") == 0) {
     print_fds();

@@ -10,7 +10,7 @@ import { chmodSync, cpSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { launchers, makeStage, repoRoot, runVoid, type Stage, startVoid } from "./harness.js";
+import { launchers, makeStage, repoRoot, runVoid, runVoidAsync, type Stage, startVoid } from "./harness.js";
 
 let stage: Stage;
 let examples: string;
@@ -45,7 +45,7 @@ for (const launcher of launchers) {
       assert.deepEqual(r.stdout.trim().split("\n").sort(), ["receiver (pid 2 in its own void): one", "receiver (pid 2 in its own void): three", "receiver (pid 2 in its own void): two"]);
     });
 
-    it("echo: many concurrent loopback clients, each served by its own void", async () => {
+    it("echo: many concurrent loopback clients, each served by its own void; rpc reaches it through the broker", async () => {
       // The spec listens on 127.0.0.1:7007; the runtime environment moves
       // it to a free port, as a deployment would.
       const moved = startVoid(stage, launcher, ["run", "-v", "-s", ex("echo", "spec.json"), ex("echo", "echo")], { VOID_LISTEN_LISTENER: "127.0.0.1:0" });
@@ -80,9 +80,13 @@ for (const launcher of launchers) {
         ),
       );
       assert.deepEqual(replies, Array.from({ length: N }, (_, i) => `message ${i}\n`));
+      // rpc: a void without network reaches the echo server through the broker.
+      const hello = await runVoidAsync(stage, launcher, ["run", "-s", ex("rpc", "spec.json"), ex("rpc", "hello"), String(port), "hi there"]);
+      assert.equal(hello.status, 0, hello.stderr);
+      assert.equal(hello.stdout, "hi there\n");
       moved.kill("SIGTERM");
       await once(moved, "exit");
-      assert.equal([...log.matchAll(/entrypoint handler: host pid \d+;/g)].length, N, "one handler void per connection");
+      assert.equal([...log.matchAll(/entrypoint handler: host pid \d+;/g)].length, N + 1, "one handler void per connection (and one for rpc)");
     });
   });
 }

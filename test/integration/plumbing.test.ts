@@ -170,6 +170,22 @@ describe("trigger limits", () => {
     assert.match(r.stderr, /longer than 4095 bytes.*; dropped/);
   });
 
+  it("a packet with more than 16 fds is logged and dropped without leaking; the next one is handled", () => {
+    const file = join(stage.dir, "many.txt");
+    writeFileSync(file, "after the flood\n");
+    chmodSync(file, 0o644);
+    const spec = writeSpec(stage, "many-fds", {
+      entrypoints: {
+        "many-fds": { args: [...E, { FileSocket: { Tx: "s" } }, { File: file }] },
+        "fd-reader": { trigger: { FileSocket: "s" }, args: [...E, "Trigger"], environment: ["Stdout"] },
+      },
+    });
+    const r = runVoid(stage, launchers[0]!, ["run", "-s", spec, stage.plumber]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "read after the flood\n");
+    assert.match(r.stderr, /a packet carried more than 16 fds .*dropped it and closed the \d+ fd\(s\) that arrived/);
+  });
+
   it("a port in use is an error before any void starts", async () => {
     const server: Server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
