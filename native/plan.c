@@ -110,6 +110,14 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         if (read_u32(&pr, &u) || !(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
         plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, a, b};
         break;
+      case PLAN_TAG_SECCOMP:
+        if (read_u32(&pr, &plan->seccomp_flags) || read_u32(&pr, &plan->seccomp_count) ||
+            plan->seccomp_count > PLAN_MAX_SECCOMP || (size_t)(pr.end - pr.p) < 4u * plan->seccomp_count)
+          goto bad;
+        /* Records start 4-aligned in a malloc'd buffer, so the array is too. */
+        plan->seccomp_deny = (const uint32_t *)(const void *)pr.p;
+        plan->seccomp = 1;
+        break;
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;
         plan->fds[plan->nfds++] = (struct fd_op){(int32_t)u, (int32_t)v};

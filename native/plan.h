@@ -29,7 +29,14 @@ enum plan_tag {
   PLAN_TAG_SYMLINK = 9,     /* string target, string link path */
   PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), string source, string dest */
   PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
+  PLAN_TAG_SECCOMP = 12,    /* u32 flags (SECCOMP_*), u32 count, count x u32 syscall numbers to deny */
 };
+
+enum seccomp_flags {
+  SECCOMP_DENY_NS_CLONE = 1u << 0, /* clone() with CLONE_NEW* -> EPERM, clone3() -> ENOSYS */
+};
+
+#define PLAN_MAX_SECCOMP 1024
 
 enum plan_options {
   PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
@@ -69,6 +76,11 @@ struct void_plan {
   int nmounts;
   struct fd_op *fds;
   int nfds;
+  /* seccomp: NULL = no filter (SeccompUnconfined). */
+  const uint32_t *seccomp_deny;
+  uint32_t seccomp_count;
+  uint32_t seccomp_flags;
+  int seccomp;
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int status_fd; /* write end of the status pipe */

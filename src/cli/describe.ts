@@ -35,6 +35,7 @@ export function describePlan(plan: VoidPlan): string {
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
+    `  seccomp      ${plan.seccomp.mode === "unconfined" ? "none (SeccompUnconfined)" : `EPERM for ${plan.seccomp.deny.map((d) => d.name).join(" ")}${plan.seccomp.denyNamespaceClone ? "; clone with namespace flags" : ""}`}`,
     `  fds`,
     ...plan.fds.map((f) => `    ${describeFd(f)}`),
     `  mounts`,

@@ -73,6 +73,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
       timeNamespace: timeNamespaceAvailable(),
+      arch: process.arch,
       grantStdout: opts.grantStdout,
       grantStderr: opts.grantStderr,
     },

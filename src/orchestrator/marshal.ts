@@ -17,6 +17,7 @@ export enum Tag {
   Symlink = 9,
   Bind = 10,
   Fd = 11,
+  Seccomp = 12,
 }
 
 export enum PlanOption {
@@ -101,5 +102,8 @@ export function marshal(req: SpawnRequest): Buffer {
   plan.fds.forEach((f, i) => {
     w.record(Tag.Fd, req.hostFds[i]!, f.fd);
   });
+  if (plan.seccomp.mode === "filter") {
+    w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
+  }
   return w.finish();
 }

@@ -21,6 +21,7 @@ import type { Arg, Entrypoint, Spec } from "../spec/types.js";
 import { HostError, type HostView } from "./host.js";
 import { type NeededFile, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
+import { planSeccomp } from "./seccomp.js";
 import {
   ALL_NAMESPACES,
   type ArgvPart,
@@ -220,6 +221,8 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
+  const seccomp = planSeccomp(ep.environment, ctx.input.arch);
+  if ("error" in seccomp) errors.push(`${entrypointPath(ep.name)}: ${seccomp.error}`);
   return {
     entrypoint: ep.name,
     trigger: ep.trigger,
@@ -238,6 +241,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     mounts: planMounts(ctx, ep, errors),
     capabilities: [],
     noNewPrivs: true,
+    seccomp: "error" in seccomp ? { mode: "unconfined" } : seccomp,
     isStatic: ctx.isStatic,
   };
 }

@@ -5,6 +5,7 @@
  * serialise to JSON as they are (`void check --json`).
  */
 import type { Direction, RpcOperation, Trigger } from "../spec/types.js";
+import type { SeccompPlan } from "./seccomp.js";
 
 /** Every void gets all of these; `time` only where the kernel has it. */
 export const ALL_NAMESPACES = ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"] as const;
@@ -84,6 +85,7 @@ export interface VoidPlan {
   mounts: MountEntry[];
   capabilities: [];
   noNewPrivs: true;
+  seccomp: SeccompPlan;
   /** Statically linked executable (no interpreter, no libraries). */
   isStatic: boolean;
 }
@@ -100,6 +102,8 @@ export interface PlanInput {
   gid: number;
   /** Whether the kernel has time namespaces. */
   timeNamespace: boolean;
+  /** The launcher's CPU architecture (process.arch): seccomp filters exist for x64. */
+  arch: string;
   /** --stdout / --stderr: grant the stream to every entrypoint. */
   grantStdout: boolean;
   grantStderr: boolean;

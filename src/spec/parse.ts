@@ -28,6 +28,7 @@
 
 import { Diagnostics, describeValue, indexPath, isObject, keyPath, quote } from "./diagnostics.js";
 import { readJsonText } from "./json-text.js";
+import { X86_64_SYSCALLS } from "./syscalls.js";
 import { closestMatch, didYouMean } from "./suggest.js";
 import type {
   Arg,
@@ -65,6 +66,7 @@ import {
   ROOT_FIELDS,
   RPC_FIELDS,
   RPC_OPERATION_TABLE,
+  SECCOMP_FIELDS,
   TCP_LISTENER_FIELDS,
   TRIGGER_TABLE,
   type Variant,
@@ -655,6 +657,10 @@ class Walker {
         return { kind };
       case "Filesystem":
         return this.filesystem(payload, payloadPath);
+      case "Seccomp":
+        return this.seccomp(payload, payloadPath);
+      case "SeccompUnconfined":
+        return { kind };
       case "Hostname":
       case "DomainName": {
         const name = this.string(payload, payloadPath, "a name (a string)");
@@ -664,6 +670,46 @@ class Walker {
       default:
         return unreachable(kind);
     }
+  }
+
+  private seccomp(payload: unknown, path: string): Grant | undefined {
+    const form = '{"allow": ["ptrace"], "deny": ["socket"]}';
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
+      return undefined;
+    }
+    this.checkKeys(payload, path, SECCOMP_FIELDS, form);
+    const names = (key: "allow" | "deny"): string[] | undefined => {
+      if (!Object.hasOwn(payload, key)) return [];
+      const listPath = keyPath(path, key);
+      const value = payload[key];
+      if (!Array.isArray(value)) {
+        this.out.error(listPath, `got ${describeValue(value)}`, { expected: "a list of system call names" });
+        return undefined;
+      }
+      let ok = true;
+      value.forEach((item: unknown, i: number) => {
+        const itemPath = indexPath(listPath, i);
+        if (typeof item !== "string") {
+          this.out.error(itemPath, `got ${describeValue(item)}`, { expected: "a system call name (a string)" });
+          ok = false;
+        } else if (!Object.hasOwn(X86_64_SYSCALLS, item)) {
+          const hint = didYouMean(item, Object.keys(X86_64_SYSCALLS));
+          this.out.error(itemPath, `unknown system call ${quote(item)}`, { expected: "an x86_64 system call name", ...(hint ? { hint } : {}) });
+          ok = false;
+        }
+      });
+      return ok ? (value as string[]) : undefined;
+    };
+    const allow = names("allow");
+    const deny = names("deny");
+    if (allow === undefined || deny === undefined) return undefined;
+    const both = allow.filter((n) => deny.includes(n));
+    if (both.length > 0) {
+      this.out.error(path, `${both.map(quote).join(", ")} both allowed and denied`, { hint: "list each system call once" });
+      return undefined;
+    }
+    return { kind: "Seccomp", allow: [...new Set(allow)].sort(), deny: [...new Set(deny)].sort() };
   }
 
   private filesystem(payload: unknown, path: string): Grant | undefined {

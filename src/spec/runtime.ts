@@ -223,7 +223,14 @@ export function grantToValue(grant: Grant): unknown {
     case "Hostname":
     case "DomainName":
       return { [grant.kind]: grant.name };
+    case "Seccomp": {
+      const payload: Record<string, unknown> = {};
+      if (grant.allow.length > 0) payload["allow"] = grant.allow;
+      if (grant.deny.length > 0) payload["deny"] = grant.deny;
+      return { Seccomp: payload };
+    }
     case "Procfs":
+    case "SeccompUnconfined":
     case "Stdin":
     case "Stdout":
     case "Stderr":
@@ -618,6 +625,13 @@ function mergeEnvironment(
     if (rank === undefined) ok = false;
     else ranked.push({ grant, rank });
   }
+  // Leaving out a grant narrows the void — except a Seccomp grant with a
+  // deny list, whose absence would bring the default (laxer) filter back.
+  const deny = compiled.environment.find((g) => g.kind === "Seccomp");
+  if (deny?.kind === "Seccomp" && deny.deny.length > 0 && !runtime.some((g) => g.value.kind === "Seccomp")) {
+    out.error(keyPath(keyPath("entrypoints", compiled.name), "environment"), `${WIDENS}: leaving out the Seccomp grant would no longer deny ${deny.deny.map(quote).join(", ")}`);
+    ok = false;
+  }
   if (!ok) return undefined;
   ranked.sort((a, b) => a.rank - b.rank); // stable: equal ranks keep the runtime order
   const seen = new Set<string>();
@@ -665,7 +679,27 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       const index = env.findIndex((g) => g.kind === grant.kind);
       return index === -1 ? env.length : index;
     }
+    case "Seccomp": {
+      // The filter may only get stricter: allow no more than the
+      // compile-time spec allows, deny at least what it denies.
+      const index = env.findIndex((g) => g.kind === "Seccomp" || g.kind === "SeccompUnconfined");
+      const match = env[index];
+      const allowed = match?.kind === "Seccomp" ? match.allow : match?.kind === "SeccompUnconfined" ? undefined : [];
+      const denied = match?.kind === "Seccomp" ? match.deny : [];
+      const extra = allowed === undefined ? [] : grant.allow.filter((n) => !allowed.includes(n));
+      const dropped = denied.filter((n) => !grant.deny.includes(n));
+      if (extra.length > 0 || dropped.length > 0) {
+        const what = [
+          ...(extra.length > 0 ? [`allows ${extra.map(quote).join(", ")}`] : []),
+          ...(dropped.length > 0 ? [`no longer denies ${dropped.map(quote).join(", ")}`] : []),
+        ].join(" and ");
+        out.error(keyPath(path, "Seccomp"), `${WIDENS}: the seccomp filter ${what}`);
+        return undefined;
+      }
+      return index === -1 ? env.length : index;
+    }
     case "Procfs":
+    case "SeccompUnconfined":
     case "Stdin":
     case "Stdout":
     case "Stderr": {
@@ -690,7 +724,7 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
     base.find((g) => grantKey(g) === key) ??
     base.find((g) => {
       if (grant.kind === "Filesystem") return g.kind === "Filesystem" && g.environmentPath === grant.environmentPath;
-      return (grant.kind === "Hostname" || grant.kind === "DomainName") && g.kind === grant.kind;
+      return (grant.kind === "Hostname" || grant.kind === "DomainName" || grant.kind === "Seccomp") && g.kind === grant.kind;
     })
   );
 }
@@ -715,6 +749,8 @@ function describeEnvironmentChanges(
         parts.push(before.readOnly ? "read-only -> writable" : "writable -> read-only");
       }
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
+    } else if (before.kind === "Seccomp" && value.kind === "Seccomp") {
+      changes.push(`${path}: Seccomp ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
     } else if ((before.kind === "Hostname" || before.kind === "DomainName") && before.kind === value.kind) {
       changes.push(`${path}: ${value.kind} ${quote(before.name)} -> ${quote(value.name)}`);
     }

@@ -18,6 +18,7 @@
  */
 
 import { z } from "zod";
+import { X86_64_SYSCALLS } from "./syscalls.js";
 import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENVIRONMENT_PATH_PATTERN, LISTEN_ADDR_PATTERN } from "./values.js";
 import {
   ARG_TABLE,
@@ -32,6 +33,7 @@ import {
   ROOT_FIELDS,
   RPC_FIELDS,
   RPC_OPERATION_TABLE,
+  SECCOMP_FIELDS,
   TCP_LISTENER_FIELDS,
   TRIGGER_TABLE,
   type UnitVariant,
@@ -128,8 +130,14 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     ),
     read_only: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "read_only")),
   });
+  const syscall = meta(z.enum(Object.keys(X86_64_SYSCALLS) as [string, ...string[]]), { description: "An x86_64 system call name." });
+  const seccomp = z.strictObject({
+    allow: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "allow")),
+    deny: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "deny")),
+  });
   const grant = enumSchema(GRANT_TABLE, {
     Filesystem: filesystem,
+    Seccomp: seccomp,
     Hostname: utsName("The void's host name: 1 to 64 bytes, no NUL."),
     DomainName: utsName("The void's NIS domain name: 1 to 64 bytes, no NUL."),
   });

@@ -47,6 +47,13 @@ export type Grant =
   | { kind: "Hostname"; name: string }
   | { kind: "DomainName"; name: string }
   | { kind: "Procfs" }
+  /**
+   * Extension: changes the default seccomp filter — `allow` takes system
+   * calls off its deny list, `deny` adds some (names of x86_64 calls).
+   */
+  | { kind: "Seccomp"; allow: string[]; deny: string[] }
+  /** Extension: no seccomp filter at all (opt-out). */
+  | { kind: "SeccompUnconfined" }
   | { kind: "Stdin" }
   | { kind: "Stdout" }
   | { kind: "Stderr" };

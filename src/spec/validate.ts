@@ -102,6 +102,8 @@ export function grantKey(grant: Grant): string {
     case "Hostname":
     case "DomainName":
       return JSON.stringify([grant.kind, grant.name]);
+    case "Seccomp":
+      return JSON.stringify([grant.kind, grant.allow, grant.deny]);
     default:
       return grant.kind;
   }
@@ -252,6 +254,13 @@ function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
 }
 
 function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
+  const filters = ep.environment.filter((g) => g.value.kind === "Seccomp" || g.value.kind === "SeccompUnconfined");
+  for (const extra of filters.slice(1)) {
+    if (grantKey(extra.value) === grantKey(filters[0]!.value)) continue;
+    out.error(extra.path, `a second seccomp setting; the first is at ${filters[0]!.path}`, {
+      hint: 'a void has one filter: one "Seccomp" grant, or "SeccompUnconfined"',
+    });
+  }
   const firstUts = new Map<string, Located<Grant>>();
   const firstBind = new Map<string, Located<Grant & { kind: "Filesystem" }>>();
   for (const located of ep.environment) {

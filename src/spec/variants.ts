@@ -192,11 +192,25 @@ export const GRANT_TABLE = {
     data("Hostname", '{"Hostname": name}', "The void's host name (UTS nodename; 1 to 64 bytes). Default: void."),
     data("DomainName", '{"DomainName": name}', "The void's NIS domain name (1 to 64 bytes). Default: (none)."),
     unit("Procfs", "A /proc showing only the void's own PID namespace."),
+    data(
+      "Seccomp",
+      '{"Seccomp": {"allow": [syscall, ...], "deny": [syscall, ...]}}',
+      "Extension: adjust the default seccomp filter: allow takes system calls off its deny list, deny adds more (x86_64 names).",
+    ),
+    unit("SeccompUnconfined", "Extension: run without any seccomp filter (opt-out of the default filter)."),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
     unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),
     unit("Stderr", "The launcher's standard error (otherwise /dev/null)."),
   ],
 } as const satisfies EnumTable;
+
+export const SECCOMP_FIELDS = {
+  what: "Seccomp grant",
+  fields: [
+    field("allow", false, "System calls to take off the default deny list."),
+    field("deny", false, "System calls to deny as well (they fail with EPERM)."),
+  ],
+} as const satisfies ObjectTable;
 
 export const ROOT_FIELDS = {
   what: "the spec",

@@ -116,6 +116,31 @@ for (const launcher of launchers) {
       );
     });
 
+    it("runs under the default seccomp filter: no new user namespace, no io_uring, no perf", () => {
+      assert.equal(bare.seccomp, 2, "SECCOMP_MODE_FILTER");
+      assert.equal(bare.escape.unshare_user.ok, false);
+      assert.equal(bare.escape.unshare_user.errno, "EPERM");
+      const spec = (env: unknown[]) => writeSpec(stage, `sc-${launcher}-${env.length}`, { entrypoints: { "syscall-425.syscall-298": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", ...env] } } });
+      let r = runVoid(stage, launcher, ["run", "-s", spec([]), stage.actor]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "syscall 425: EPERM\nsyscall 298: EPERM\n");
+      // allow takes a call off the list; the kernel then sees the bad arguments.
+      r = runVoid(stage, launcher, ["run", "-s", spec([{ Seccomp: { allow: ["io_uring_setup"], deny: ["getpid"] } }]), stage.actor]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "syscall 425: EFAULT\nsyscall 298: EPERM\n");
+      r = runVoid(stage, launcher, ["run", "-s", spec(["SeccompUnconfined", "Procfs"]), stage.probe, "--no-escape"]);
+      assert.equal(r.status, 0, r.stderr);
+    });
+
+    it("can opt out of the filter with SeccompUnconfined", () => {
+      const spec = writeSpec(stage, `unconfined-${launcher}`, { entrypoints: { probe: { args: ["BinaryName"], environment: ["Stdout", "SeccompUnconfined"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.probe]);
+      assert.equal(r.status, 0, r.stderr);
+      const p = probeReport(r);
+      assert.equal(p.seccomp, 0);
+      assert.equal(p.escape.unshare_user.ok, true, "a nested user namespace is possible without the filter (it grants nothing outside)");
+    });
+
     it("cannot mount, pivot, chroot, set the hostname or become root", () => {
       const e = bare.escape;
       for (const attempt of ["mount_tmpfs", "sethostname", "chroot", "pivot_root"]) {

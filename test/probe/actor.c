@@ -5,6 +5,8 @@
  *   sleep-MS     sleep MS milliseconds
  *   print-WORD   write WORD and a newline to stdout
  *   signal-N     raise signal N (default action restored first)
+ *   syscall-N    make system call N with zero arguments and print
+ *                "syscall N: ok" or "syscall N: <errno name>"
  *   exit-N       exit with status N
  * e.g. "sleep-300.exit-7". Without arguments it exits 0.
  */
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -37,6 +41,12 @@ int main(int argc, char **argv) {
       sigaddset(&set, sig);
       sigprocmask(SIG_UNBLOCK, &set, NULL);
       raise(sig);
+    } else if (strncmp(step, "syscall-", 8) == 0) {
+      long nr = atol(value);
+      long rc = syscall(nr, 0, 0, 0, 0, 0, 0);
+      const char *name = rc < 0 ? strerrorname_np(errno) : NULL;
+      printf("syscall %ld: %s\n", nr, rc < 0 ? (name ? name : "?") : "ok");
+      fflush(stdout);
     } else if (strncmp(step, "exit-", 5) == 0) {
       return atoi(value);
     }

@@ -8,7 +8,7 @@ import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { buildElf, FakeHost } from "../support/elf-fixtures.js";
 
-const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, grantStdout: false, grantStderr: false };
+const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, arch: "x64", grantStdout: false, grantStderr: false };
 
 const host = new FakeHost()
   .file("/srv/app", buildElf({ type: 2 }))

@@ -117,6 +117,9 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
     .chain((fs) => fc.constantFrom(fs, { host_path: fs.host_path, environment_path: fs.environment_path })),
   Hostname: utsName,
   DomainName: utsName,
+  Seccomp: fc
+    .record({ allow: fc.subarray(["ptrace", "bpf", "keyctl"]), deny: fc.subarray(["socket", "connect", "bind"]) })
+    .map((s) => s as Json),
 };
 const grant = variantsOf(GRANT_TABLE, grantPayloads);
 
@@ -152,10 +155,16 @@ const rawEntrypoint = fc.record({
   explicitStartup: fc.boolean(),
 });
 
-/** Keep the first of each Hostname, DomainName and environment_path; drop conflicting repeats. */
+/** Keep the first of each Hostname, DomainName, environment_path and seccomp setting; drop conflicting repeats. */
 function consistentEnvironment(grants: Json[]): Json[] {
   const seen = new Map<string, string>();
   return grants.filter((g) => {
+    if (g === "SeccompUnconfined" || (typeof g === "object" && g !== null && ("Seccomp" in g || "SeccompUnconfined" in g))) {
+      const text = JSON.stringify(g);
+      const first = seen.get("seccomp");
+      if (first === undefined) seen.set("seccomp", text);
+      return first === undefined || first === text;
+    }
     if (typeof g !== "object" || g === null) return true;
     const [kind, payload] = Object.entries(g)[0] ?? [];
     if (kind === undefined || payload === null) return true;
