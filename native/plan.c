@@ -118,6 +118,10 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         plan->seccomp_deny = (const uint32_t *)(const void *)pr.p;
         plan->seccomp = 1;
         break;
+      case PLAN_TAG_CGROUP:
+        if (read_u32(&pr, &u) || plan->ncgroups >= 8) goto bad;
+        plan->cgroup_fds[plan->ncgroups++] = (int)u;
+        break;
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;
         plan->fds[plan->nfds++] = (struct fd_op){(int32_t)u, (int32_t)v};

@@ -30,6 +30,7 @@ enum plan_tag {
   PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), string source, string dest */
   PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
   PLAN_TAG_SECCOMP = 12,    /* u32 flags (SECCOMP_*), u32 count, count x u32 syscall numbers to deny */
+  PLAN_TAG_CGROUP = 13,     /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
 };
 
 enum seccomp_flags {
@@ -81,6 +82,8 @@ struct void_plan {
   uint32_t seccomp_count;
   uint32_t seccomp_flags;
   int seccomp;
+  int cgroup_fds[8];
+  int ncgroups;
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int status_fd; /* write end of the status pipe */

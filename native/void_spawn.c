@@ -217,6 +217,19 @@ static void setup_id_maps(struct child_ctx *c) {
   write_file(c, "/proc/self/gid_map", c->plan->gid_map);
 }
 
+/* ---- cgroups ---- */
+
+/* Joins the void's cgroups (one leaf per hierarchy, made and limited by
+ * the launcher, src/orchestrator/cgroups.ts) before anything else runs in
+ * it, so the set-up and every process of the void are counted. Writing 0
+ * to cgroup.procs moves the writer; the kernel checks the credentials the
+ * file was opened with (the launcher's), not ours. */
+static void join_cgroups(struct child_ctx *c) {
+  for (int i = 0; i < c->plan->ncgroups; i++) {
+    if (write(c->plan->cgroup_fds[i], "0", 1) != 1) die(c, "write", "cgroup.procs (join the void's cgroup)");
+  }
+}
+
 /* ---- 3, 4. mounts ---- */
 
 /* mkdir -p inside the new root. Components are plain directories: the
@@ -534,6 +547,7 @@ static int child_main(void *arg) {
   reset_signals();
   die_with_parent(c);
   setup_id_maps(c);
+  join_cgroups(c);
   make_mounts_private(c);
   enter_base(c);
   build_tree(c);

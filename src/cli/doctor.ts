@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { loadAddon } from "../native/addon.js";
+import { limitsSupport } from "../orchestrator/cgroups.js";
 
 export interface Check {
   name: string;
@@ -79,6 +80,8 @@ export function hostChecks(): Check[] {
   }
   const timeNs = existsSync("/proc/self/ns/time");
   checks.push({ name: "time namespaces", ok: timeNs, required: false, detail: timeNs ? "present: every void gets one" : "absent (Linux < 5.6): voids share the host's clocks" });
+  const limits = limitsSupport();
+  checks.push({ name: "resource limits", ok: limits.ok, required: false, detail: limits.ok ? limits.detail : `${limits.detail} (specs with Limits need --allow-unenforced-limits)` });
   const cg = cgroup2Mount();
   checks.push({ name: "cgroup v2", ok: cg !== undefined, required: false, detail: cg ? `mounted at ${cg}` : "not mounted: resource limits will not be available" });
   return checks;

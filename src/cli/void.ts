@@ -17,6 +17,7 @@ import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, planFor } from "./
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
+import { CgroupError } from "../orchestrator/cgroups.js";
 import { parseSpecValue } from "../spec/parse.js";
 
 const VERSION = "0.1.0";
@@ -62,7 +63,7 @@ function positiveInt(value: string): number {
 async function runCommand(
   binary: string,
   args: string[],
-  opts: { spec?: string; runtime?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean; maxConcurrent: number },
+  opts: { spec?: string; runtime?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean; maxConcurrent: number; allowUnenforcedLimits: boolean },
 ): Promise<number> {
   const log = stderrLogger(opts.verbose);
   if (opts.spec === undefined) throw new InputError("void run: no spec given: pass -s SPEC (see 'void run --help')");
@@ -71,7 +72,7 @@ async function runCommand(
   for (const c of changes) log.verbose(`runtime: ${c}`);
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent });
+  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits });
 }
 
 /**
@@ -160,6 +161,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
       .option("-D, --daemon", "run in the background; prints the launcher's pid", false)
       .option("-j, --max-concurrent <n>", "at most N voids of one trigger at a time; more messages wait", positiveInt, DEFAULT_CONCURRENCY)
+      .option("--allow-unenforced-limits", "run even where the spec's memory/pids/cpu limits cannot be enforced (no cgroup delegation)", false)
       .passThroughOptions()
       .addHelpText("after", runHelp),
   ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, opts)));
@@ -210,6 +212,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof InputError) {
       process.stderr.write(e.message.endsWith("\n") ? e.message : e.message + "\n");
       return e.status;
+    }
+    if (e instanceof CgroupError) {
+      process.stderr.write(`void: error: ${e.message}\n(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`);
+      return EXIT_INVALID_INPUT;
     }
     if (e instanceof WiringError) {
       // A listener that cannot bind, an address that cannot be used:

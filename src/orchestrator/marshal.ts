@@ -18,6 +18,7 @@ export enum Tag {
   Bind = 10,
   Fd = 11,
   Seccomp = 12,
+  Cgroup = 13,
 }
 
 export enum PlanOption {
@@ -36,6 +37,8 @@ export interface SpawnRequest {
   argv: string[];
   /** Launcher fd for each plan fd, in plan.fds order; -1 = /dev/null. */
   hostFds: number[];
+  /** Open cgroup.procs files the void joins before anything runs in it. */
+  cgroupFds?: number[];
   debug: boolean;
 }
 
@@ -102,6 +105,7 @@ export function marshal(req: SpawnRequest): Buffer {
   plan.fds.forEach((f, i) => {
     w.record(Tag.Fd, req.hostFds[i]!, f.fd);
   });
+  for (const fd of req.cgroupFds ?? []) w.record(Tag.Cgroup, fd);
   if (plan.seccomp.mode === "filter") {
     w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
   }

@@ -11,6 +11,7 @@ import { constants } from "node:os";
 import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import { Broker } from "./broker.js";
+import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
 import { Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
@@ -29,6 +30,8 @@ export interface RunOptions {
   log: Logger;
   /** At most this many voids of one trigger at once (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
+  /** Run even where cgroup limits cannot be enforced (with a warning). */
+  allowUnenforcedLimits?: boolean;
 }
 
 function namespaceIds(pid: number, plan: VoidPlan): string {
@@ -61,6 +64,8 @@ interface Prepared {
   close: number[];
   /** RPC broker ends to attach once the void is running. */
   rpc: { fd: number; grant: FdGrant }[];
+  /** The void's cgroups, when it has limits. */
+  leaf?: Leaf;
 }
 
 class Application implements LoopHost {
@@ -69,6 +74,7 @@ class Application implements LoopHost {
   private readonly launcher: Launcher;
   private readonly wiring: Wiring;
   private readonly broker: Broker;
+  private readonly cgroups: Cgroups | undefined;
   private readonly loops: TriggerLoop[] = [];
   private status = 0;
   private live = 0;
@@ -98,6 +104,20 @@ class Application implements LoopHost {
     this.wiring = Wiring.create(plans, this.addon);
     for (const b of this.wiring.bound) this.log.verbose(`entrypoint ${b.entrypoint}: listening on ${b.actual}${b.actual !== b.addr ? ` (spec: ${b.addr})` : ""}`);
     this.broker = new Broker(this.addon, this.log);
+    const needed = [...new Set(plans.flatMap((p) => controllersFor(p.limits)))];
+    let cgroups: Cgroups | undefined;
+    if (needed.length > 0) {
+      try {
+        cgroups = Cgroups.open(needed);
+      } catch (e) {
+        if (!(e instanceof CgroupError) || !opts.allowUnenforcedLimits) {
+          this.wiring.closeAll();
+          throw e;
+        }
+        this.log.warn(`${e.message}; running WITHOUT them (--allow-unenforced-limits)`);
+      }
+    }
+    this.cgroups = cgroups;
   }
 
   /** Opens or creates the launcher side of each fd of one void. */
@@ -132,7 +152,10 @@ class Application implements LoopHost {
             return this.wiring.fdFor(plan, f);
         }
       });
-      return { request: { plan, argv, hostFds, debug: this.opts.debug }, close, rpc };
+      const leaf = this.cgroups !== undefined && controllersFor(plan.limits).length > 0 ? this.cgroups.create(plan.limits) : undefined;
+      const cgroupFds = leaf?.openProcs() ?? [];
+      close.push(...cgroupFds);
+      return { request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug }, close, rpc, ...(leaf ? { leaf } : {}) };
     } catch (e) {
       for (const fd of [...close, ...rpc.map((r) => r.fd)]) closeSync(fd);
       throw e;
@@ -146,12 +169,26 @@ class Application implements LoopHost {
       this.live++;
       for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
       this.logSpawn(v);
-      void v.exited.then((o) => {
+      const timeout = v.plan.limits.timeoutMs;
+      let timedOut = false;
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              v.signal(constants.signals.SIGKILL);
+            }, timeout);
+      void v.exited.then(async (o) => {
+        if (timer !== undefined) clearTimeout(timer);
         const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
+        const oom = p.leaf?.oomKilled() ?? false;
         if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
+        else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
+        else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
         else if (o.signal !== undefined && !(this.shuttingDown && o.signal === this.shutdownSignal)) this.log.error(`${who} ${o.summary}`);
         else this.log.verbose(`${who} ${o.summary}`);
         if (o.status !== 0) this.status = o.status;
+        await p.leaf?.remove();
         this.live--;
         onExit?.();
         this.checkDone();
@@ -159,6 +196,7 @@ class Application implements LoopHost {
       return v;
     } catch (e) {
       for (const r of p.rpc) closeSync(r.fd);
+      void p.leaf?.remove();
       this.log.error(`entrypoint ${p.request.plan.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
       this.status = EXIT_LAUNCHER_FAILURE;
       onExit?.();
@@ -273,13 +311,14 @@ class Application implements LoopHost {
     this.wiring.keepOnlyHeld(this.shuttingDown ? [] : triggered);
     if (!this.shuttingDown) {
       const bound = this.opts.concurrency ?? DEFAULT_CONCURRENCY;
-      for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), bound));
+      for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), plan.limits.concurrency ?? bound));
     }
     this.pending--;
     this.checkDone();
     await this.finished;
     this.broker.closeAll();
     this.wiring.closeAll();
+    this.cgroups?.close();
     return this.status;
   }
 }

@@ -17,7 +17,7 @@
  *     paths recreated, so that no library has to be listed in a spec.
  */
 import { posix } from "node:path";
-import type { Arg, Entrypoint, Spec } from "../spec/types.js";
+import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostView } from "./host.js";
 import { type NeededFile, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
@@ -210,6 +210,13 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
   return mounts;
 }
 
+function limitsOf(ep: Entrypoint): ResourceLimits {
+  const grant = ep.environment.find((g) => g.kind === "Limits");
+  if (grant?.kind !== "Limits") return {};
+  const { kind: _kind, ...limits } = grant;
+  return limits;
+}
+
 function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const has = (kind: string) => ep.environment.some((g) => g.kind === kind);
   const fds: FdGrant[] = [
@@ -242,6 +249,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     capabilities: [],
     noNewPrivs: true,
     seccomp: "error" in seccomp ? { mode: "unconfined" } : seccomp,
+    limits: limitsOf(ep),
     isStatic: ctx.isStatic,
   };
 }

@@ -4,7 +4,7 @@
  * native layer (src/orchestrator/marshal.ts). Plans are plain data and
  * serialise to JSON as they are (`void check --json`).
  */
-import type { Direction, RpcOperation, Trigger } from "../spec/types.js";
+import type { Direction, ResourceLimits, RpcOperation, Trigger } from "../spec/types.js";
 import type { SeccompPlan } from "./seccomp.js";
 
 /** Every void gets all of these; `time` only where the kernel has it. */
@@ -86,6 +86,8 @@ export interface VoidPlan {
   capabilities: [];
   noNewPrivs: true;
   seccomp: SeccompPlan;
+  /** Resource limits from a Limits grant ({} = none): a cgroup per void, a timeout, trigger concurrency. */
+  limits: ResourceLimits;
   /** Statically linked executable (no interpreter, no libraries). */
   isStatic: boolean;
 }

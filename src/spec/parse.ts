@@ -37,6 +37,7 @@ import type {
   Entrypoint,
   Grant,
   ParseResult,
+  ResourceLimits,
   RpcOperation,
   Spec,
   Trigger,
@@ -66,6 +67,7 @@ import {
   ROOT_FIELDS,
   RPC_FIELDS,
   RPC_OPERATION_TABLE,
+  LIMITS_FIELDS,
   SECCOMP_FIELDS,
   TCP_LISTENER_FIELDS,
   TRIGGER_TABLE,
@@ -661,6 +663,8 @@ class Walker {
         return this.seccomp(payload, payloadPath);
       case "SeccompUnconfined":
         return { kind };
+      case "Limits":
+        return this.limits(payload, payloadPath);
       case "Hostname":
       case "DomainName": {
         const name = this.string(payload, payloadPath, "a name (a string)");
@@ -670,6 +674,38 @@ class Walker {
       default:
         return unreachable(kind);
     }
+  }
+
+  private limits(payload: unknown, path: string): Grant | undefined {
+    const form = '{"memory": "64M", "pids": 32, "timeout": "30s"}';
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
+      return undefined;
+    }
+    this.checkKeys(payload, path, LIMITS_FIELDS, form);
+    let ok = true;
+    const read = (key: string, parse: (v: unknown) => number | string): number | undefined => {
+      if (!Object.hasOwn(payload, key)) return undefined;
+      const r = parse(payload[key]);
+      if (typeof r === "string") {
+        this.out.error(keyPath(path, key), `got ${describeValue(payload[key])}`, { expected: r });
+        ok = false;
+        return undefined;
+      }
+      return r;
+    };
+    const limits: Grant & { kind: "Limits" } = { kind: "Limits" };
+    const set = <K extends keyof ResourceLimits>(k: K, v: number | undefined) => {
+      if (v !== undefined) limits[k] = v;
+    };
+    set("memory", read("memory", parseSize));
+    set("memorySwap", read("memory_swap", parseSize));
+    set("pids", read("pids", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4194304 ? (v as number) : "a whole number from 1 to 4194304")));
+    set("cpuWeight", read("cpu_weight", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10000 ? (v as number) : "a whole number from 1 to 10000")));
+    set("cpuMax", read("cpu_max", (v) => (typeof v === "number" && v >= 0.01 && v <= 4096 ? v : "a number of CPUs from 0.01 to 4096")));
+    set("timeoutMs", read("timeout", parseDuration));
+    set("concurrency", read("concurrency", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100000 ? (v as number) : "a whole number from 1 to 100000")));
+    return ok ? limits : undefined;
   }
 
   private seccomp(payload: unknown, path: string): Grant | undefined {
@@ -740,6 +776,30 @@ class Walker {
     if (hostPath === undefined || environmentPath === undefined || readOnly === undefined) return undefined;
     return { kind: "Filesystem", hostPath, environmentPath, readOnly };
   }
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** Bytes: a whole number, or a string like "64M" (K, M, G, T = powers of 1024). */
+export function parseSize(value: unknown): number | string {
+  const expected = 'bytes: a whole number, or a string like "64M" (K, M, G or T)';
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : expected;
+  const m = typeof value === "string" ? value.match(/^(\d+)([KMGT]?)$/) : null;
+  if (m === null) return expected;
+  const n = Number(m[1]) * SIZE_UNITS[m[2]!]!;
+  return Number.isSafeInteger(n) ? n : expected;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds: seconds as a number, or a string like "500ms", "30s", "5m", "1h". */
+export function parseDuration(value: unknown): number | string {
+  const expected = 'a duration: seconds (a number), or a string like "500ms", "30s", "5m"';
+  if (typeof value === "number") return value > 0 && value <= 31_536_000 ? Math.round(value * 1000) : expected;
+  const m = typeof value === "string" ? value.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/) : null;
+  if (m === null) return expected;
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+  return ms >= 1 && ms <= 31_536_000_000 ? ms : expected;
 }
 
 function unreachable(value: never): never {

@@ -46,7 +46,7 @@ import { formatDiagnostic } from "./format.js";
 import { readJsonText } from "./json-text.js";
 import { type EntrypointFragment, parseEntrypointFragment } from "./parse.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import type { Arg, Diagnostic, Entrypoint, Grant, RpcOperation, Spec, Trigger } from "./types.js";
+import type { Arg, Diagnostic, Entrypoint, Grant, ResourceLimits, RpcOperation, Spec, Trigger } from "./types.js";
 import {
   dedupeGrants,
   grantKey,
@@ -229,6 +229,11 @@ export function grantToValue(grant: Grant): unknown {
       if (grant.deny.length > 0) payload["deny"] = grant.deny;
       return { Seccomp: payload };
     }
+    case "Limits": {
+      const payload: Record<string, unknown> = {};
+      for (const [key, field] of LIMIT_KEYS) if (grant[field] !== undefined) payload[key] = field === "timeoutMs" ? grant[field] / 1000 : grant[field];
+      return { Limits: payload };
+    }
     case "Procfs":
     case "SeccompUnconfined":
     case "Stdin":
@@ -239,6 +244,17 @@ export function grantToValue(grant: Grant): unknown {
       return unreachable(grant);
   }
 }
+
+/** Limits keys as written in a spec, with their ResourceLimits field. */
+const LIMIT_KEYS: readonly (readonly [string, keyof ResourceLimits])[] = [
+  ["memory", "memory"],
+  ["memory_swap", "memorySwap"],
+  ["pids", "pids"],
+  ["cpu_weight", "cpuWeight"],
+  ["cpu_max", "cpuMax"],
+  ["timeout", "timeoutMs"],
+  ["concurrency", "concurrency"],
+];
 
 // ---- layers ----
 
@@ -627,6 +643,10 @@ function mergeEnvironment(
   }
   // Leaving out a grant narrows the void — except a Seccomp grant with a
   // deny list, whose absence would bring the default (laxer) filter back.
+  if (compiled.environment.some((g) => g.kind === "Limits") && !runtime.some((g) => g.value.kind === "Limits")) {
+    out.error(keyPath(keyPath("entrypoints", compiled.name), "environment"), `${WIDENS}: leaving out the Limits grant would remove its limits`);
+    ok = false;
+  }
   const deny = compiled.environment.find((g) => g.kind === "Seccomp");
   if (deny?.kind === "Seccomp" && deny.deny.length > 0 && !runtime.some((g) => g.value.kind === "Seccomp")) {
     out.error(keyPath(keyPath("entrypoints", compiled.name), "environment"), `${WIDENS}: leaving out the Seccomp grant would no longer deny ${deny.deny.map(quote).join(", ")}`);
@@ -698,6 +718,18 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       }
       return index === -1 ? env.length : index;
     }
+    case "Limits": {
+      // Limits may only get tighter: every compile-time limit stays, no
+      // higher (cpu_weight, a share of the machine, likewise).
+      const index = env.findIndex((g) => g.kind === "Limits");
+      const match = env[index];
+      const looser = LIMIT_KEYS.filter(([, f]) => match?.kind === "Limits" && match[f] !== undefined && (grant[f] === undefined || grant[f] > match[f]!));
+      if (looser.length > 0) {
+        out.error(keyPath(path, "Limits"), `${WIDENS}: it raises or removes the limit${looser.length > 1 ? "s" : ""} ${looser.map(([k]) => quote(k)).join(", ")}`);
+        return undefined;
+      }
+      return index === -1 ? env.length : index;
+    }
     case "Procfs":
     case "SeccompUnconfined":
     case "Stdin":
@@ -724,7 +756,7 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
     base.find((g) => grantKey(g) === key) ??
     base.find((g) => {
       if (grant.kind === "Filesystem") return g.kind === "Filesystem" && g.environmentPath === grant.environmentPath;
-      return (grant.kind === "Hostname" || grant.kind === "DomainName" || grant.kind === "Seccomp") && g.kind === grant.kind;
+      return (grant.kind === "Hostname" || grant.kind === "DomainName" || grant.kind === "Seccomp" || grant.kind === "Limits") && g.kind === grant.kind;
     })
   );
 }
@@ -749,7 +781,7 @@ function describeEnvironmentChanges(
         parts.push(before.readOnly ? "read-only -> writable" : "writable -> read-only");
       }
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
-    } else if (before.kind === "Seccomp" && value.kind === "Seccomp") {
+    } else if ((before.kind === "Seccomp" && value.kind === "Seccomp") || (before.kind === "Limits" && value.kind === "Limits")) {
       changes.push(`${path}: Seccomp ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
     } else if ((before.kind === "Hostname" || before.kind === "DomainName") && before.kind === value.kind) {
       changes.push(`${path}: ${value.kind} ${quote(before.name)} -> ${quote(value.name)}`);

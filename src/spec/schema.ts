@@ -33,6 +33,7 @@ import {
   ROOT_FIELDS,
   RPC_FIELDS,
   RPC_OPERATION_TABLE,
+  LIMITS_FIELDS,
   SECCOMP_FIELDS,
   TCP_LISTENER_FIELDS,
   TRIGGER_TABLE,
@@ -135,9 +136,21 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     allow: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "allow")),
     deny: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "deny")),
   });
+  const size = z.union([z.int().min(0), z.string().regex(/^\d+[KMGT]?$/)]);
+  const duration = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)]);
+  const limits = z.strictObject({
+    memory: meta(size.optional(), fieldDescription(LIMITS_FIELDS, "memory")),
+    memory_swap: meta(size.optional(), fieldDescription(LIMITS_FIELDS, "memory_swap")),
+    pids: meta(z.int().min(1).max(4194304).optional(), fieldDescription(LIMITS_FIELDS, "pids")),
+    cpu_weight: meta(z.int().min(1).max(10000).optional(), fieldDescription(LIMITS_FIELDS, "cpu_weight")),
+    cpu_max: meta(z.number().min(0.01).max(4096).optional(), fieldDescription(LIMITS_FIELDS, "cpu_max")),
+    timeout: meta(duration.optional(), fieldDescription(LIMITS_FIELDS, "timeout")),
+    concurrency: meta(z.int().min(1).max(100000).optional(), fieldDescription(LIMITS_FIELDS, "concurrency")),
+  });
   const grant = enumSchema(GRANT_TABLE, {
     Filesystem: filesystem,
     Seccomp: seccomp,
+    Limits: limits,
     Hostname: utsName("The void's host name: 1 to 64 bytes, no NUL."),
     DomainName: utsName("The void's NIS domain name: 1 to 64 bytes, no NUL."),
   });

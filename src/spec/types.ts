@@ -54,9 +54,29 @@ export type Grant =
   | { kind: "Seccomp"; allow: string[]; deny: string[] }
   /** Extension: no seccomp filter at all (opt-out). */
   | { kind: "SeccompUnconfined" }
+  /** Extension: resource limits (cgroup, timeout, trigger concurrency). Absent fields: no limit. */
+  | ({ kind: "Limits" } & ResourceLimits)
   | { kind: "Stdin" }
   | { kind: "Stdout" }
   | { kind: "Stderr" };
+
+/** Limits for each void of an entrypoint (`{"Limits": {...}}`). */
+export interface ResourceLimits {
+  /** memory.max (v2) / memory.limit_in_bytes (v1), bytes. */
+  memory?: number;
+  /** swap on top of memory, bytes (memory.swap.max / memsw = memory + swap). */
+  memorySwap?: number;
+  /** most processes and threads at once (pids.max). */
+  pids?: number;
+  /** relative CPU share, 1..10000, 100 = default (cpu.weight; v1 cpu.shares). */
+  cpuWeight?: number;
+  /** CPU time as a number of CPUs, e.g. 0.5 (cpu.max; v1 cfs quota). */
+  cpuMax?: number;
+  /** wall-clock limit: the void is killed after this many milliseconds. */
+  timeoutMs?: number;
+  /** for a triggered entrypoint: most of its voids running at once (overrides -j). */
+  concurrency?: number;
+}
 
 export interface Entrypoint {
   name: string;

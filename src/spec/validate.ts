@@ -104,6 +104,8 @@ export function grantKey(grant: Grant): string {
       return JSON.stringify([grant.kind, grant.name]);
     case "Seccomp":
       return JSON.stringify([grant.kind, grant.allow, grant.deny]);
+    case "Limits":
+      return JSON.stringify(grant);
     default:
       return grant.kind;
   }
@@ -254,6 +256,10 @@ function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
 }
 
 function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
+  const limits = ep.environment.filter((g) => g.value.kind === "Limits");
+  for (const extra of limits.slice(1)) {
+    if (grantKey(extra.value) !== grantKey(limits[0]!.value)) out.error(extra.path, `a second Limits grant; the first is at ${limits[0]!.path}`, { hint: "put every limit in one Limits grant" });
+  }
   const filters = ep.environment.filter((g) => g.value.kind === "Seccomp" || g.value.kind === "SeccompUnconfined");
   for (const extra of filters.slice(1)) {
     if (grantKey(extra.value) === grantKey(filters[0]!.value)) continue;

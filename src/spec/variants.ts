@@ -198,6 +198,11 @@ export const GRANT_TABLE = {
       "Extension: adjust the default seccomp filter: allow takes system calls off its deny list, deny adds more (x86_64 names).",
     ),
     unit("SeccompUnconfined", "Extension: run without any seccomp filter (opt-out of the default filter)."),
+    data(
+      "Limits",
+      '{"Limits": {"memory": "64M", "pids": 32, "cpu_max": 0.5, "timeout": "30s", ...}}',
+      "Extension: resource limits for each void of this entrypoint (a cgroup per void), a wall-clock timeout, and for a trigger the most voids at once.",
+    ),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
     unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),
     unit("Stderr", "The launcher's standard error (otherwise /dev/null)."),
@@ -209,6 +214,19 @@ export const SECCOMP_FIELDS = {
   fields: [
     field("allow", false, "System calls to take off the default deny list."),
     field("deny", false, "System calls to deny as well (they fail with EPERM)."),
+  ],
+} as const satisfies ObjectTable;
+
+export const LIMITS_FIELDS = {
+  what: "Limits grant",
+  fields: [
+    field("memory", false, 'Most memory, in bytes or with a K, M or G suffix ("64M").'),
+    field("memory_swap", false, "Most swap on top of memory, same units. Default: none allowed when memory is set."),
+    field("pids", false, "Most processes and threads at once (a fork bomb stops here)."),
+    field("cpu_weight", false, "Relative CPU share, 1 to 10000 (100 = normal)."),
+    field("cpu_max", false, "Most CPU time, as a number of CPUs (0.5 = half of one)."),
+    field("timeout", false, 'Wall-clock limit: seconds, or a string with ms, s, m or h ("30s"). The void is killed after it.'),
+    field("concurrency", false, "For a triggered entrypoint: most of its voids at once (overrides -j)."),
   ],
 } as const satisfies ObjectTable;
 

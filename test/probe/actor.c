@@ -7,6 +7,10 @@
  *   signal-N     raise signal N (default action restored first)
  *   syscall-N    make system call N with zero arguments and print
  *                "syscall N: ok" or "syscall N: <errno name>"
+ *   forks-N      fork up to N children that sleep 2 s (stops at the first
+ *                failure), print "forked K" and the errno of the failure
+ *   hog-N        allocate and touch N MiB, then print "hogged N"
+ *   spin         burn CPU forever
  *   exit-N       exit with status N
  * e.g. "sleep-300.exit-7". Without arguments it exits 0.
  */
@@ -47,6 +51,34 @@ int main(int argc, char **argv) {
       const char *name = rc < 0 ? strerrorname_np(errno) : NULL;
       printf("syscall %ld: %s\n", nr, rc < 0 ? (name ? name : "?") : "ok");
       fflush(stdout);
+    } else if (strncmp(step, "forks-", 6) == 0) {
+      long n = atol(value), k = 0;
+      int err = 0;
+      for (; k < n; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+          err = errno;
+          break;
+        }
+        if (pid == 0) {
+          sleep(2);
+          _exit(0);
+        }
+      }
+      printf("forked %ld %s\n", k, err ? strerrorname_np(err) : "ok");
+      fflush(stdout);
+    } else if (strncmp(step, "hog-", 4) == 0) {
+      long mib = atol(value);
+      for (long i = 0; i < mib; i++) {
+        char *p = malloc(1 << 20);
+        if (p == NULL) break;
+        memset(p, 1, 1 << 20);
+      }
+      printf("hogged %ld\n", mib);
+      fflush(stdout);
+    } else if (strcmp(step, "spin") == 0) {
+      for (volatile unsigned long i = 0;; i++) {
+      }
     } else if (strncmp(step, "exit-", 5) == 0) {
       return atoi(value);
     }

@@ -120,6 +120,9 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
   Seccomp: fc
     .record({ allow: fc.subarray(["ptrace", "bpf", "keyctl"]), deny: fc.subarray(["socket", "connect", "bind"]) })
     .map((s) => s as Json),
+  Limits: fc
+    .record({ memory: fc.constantFrom("64M", 1048576), pids: fc.integer({ min: 1, max: 1000 }), timeout: fc.constantFrom("30s", 2) }, { requiredKeys: [] })
+    .map((l) => l as Json),
 };
 const grant = variantsOf(GRANT_TABLE, grantPayloads);
 
@@ -159,6 +162,12 @@ const rawEntrypoint = fc.record({
 function consistentEnvironment(grants: Json[]): Json[] {
   const seen = new Map<string, string>();
   return grants.filter((g) => {
+    if (typeof g === "object" && g !== null && "Limits" in g) {
+      const text = JSON.stringify(g);
+      const first = seen.get("limits");
+      if (first === undefined) seen.set("limits", text);
+      return first === undefined || first === text;
+    }
     if (g === "SeccompUnconfined" || (typeof g === "object" && g !== null && ("Seccomp" in g || "SeccompUnconfined" in g))) {
       const text = JSON.stringify(g);
       const first = seen.get("seccomp");

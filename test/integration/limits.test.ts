@@ -1,0 +1,94 @@
+/**
+ * Resource limits: a cgroup per void (memory, pids, cpu), a wall-clock
+ * timeout, and a refusal where limits cannot be enforced.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { isRoot, launchers, makeStage, runVoid, type Stage, writeSpec } from "./harness.js";
+
+let stage: Stage;
+before(() => {
+  stage = makeStage();
+});
+after(() => stage.cleanup());
+
+const E = ["BinaryName", "Entrypoint"];
+
+/** Every cgroup directory named void-<pid> anywhere under /sys/fs/cgroup (none may be left). */
+function leftoverCgroups(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 6) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (/^void-\d+$/.test(e)) found.push(`${dir}/${e}`);
+      else if (!e.includes(".") && existsSync(`${dir}/${e}/cgroup.procs`)) walk(`${dir}/${e}`, depth + 1);
+    }
+  };
+  walk("/sys/fs/cgroup", 0);
+  return found;
+}
+
+describe("resource limits (root launcher)", { skip: !isRoot && "cgroups are created by a root launcher here" }, () => {
+  it("a fork bomb stops at its pids limit", () => {
+    const spec = writeSpec(stage, "pids", { entrypoints: { "forks-100": { args: E, environment: ["Stdout", { Limits: { pids: 10 } }] } } });
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 0, r.stderr);
+    const m = r.stdout.match(/^forked (\d+) (\w+)$/m);
+    assert.ok(m, r.stdout);
+    // void-init and the actor count too: at most 8 more processes.
+    assert.ok(Number(m[1]) <= 8, `forked ${m[1]}`);
+    assert.equal(m[2], "EAGAIN");
+  });
+
+  it("a memory hog is killed by the OOM killer inside its cgroup and reported as such", () => {
+    const spec = writeSpec(stage, "mem", { entrypoints: { "hog-256": { args: E, environment: ["Stdout", { Limits: { memory: "32M" } }] } } });
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 128 + 9, r.stderr);
+    assert.equal(r.stdout, "", "it never finished");
+    assert.match(r.stderr, /OOM killer ended it at its memory limit \(33554432 bytes\)/);
+  });
+
+  it("a spinning void is killed at its timeout", () => {
+    const spec = writeSpec(stage, "spin", { entrypoints: { spin: { args: E, environment: [{ Limits: { timeout: "500ms", cpu_max: 0.5 } }] } } });
+    const started = Date.now();
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 128 + 9, r.stderr);
+    assert.match(r.stderr, /killed at its timeout \(500 ms\)/);
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it("leaves no cgroup behind", () => {
+    assert.deepEqual(leftoverCgroups(), []);
+  });
+});
+
+describe("limits a launcher cannot enforce", () => {
+  const launcher = launchers.includes("unprivileged") ? "unprivileged" : undefined;
+  it("are refused before anything starts, unless --allow-unenforced-limits", { skip: launcher === undefined || cgroupsDelegatedToNobody() }, () => {
+    const spec = writeSpec(stage, "unenforced", { entrypoints: { "print-ran": { args: E, environment: ["Stdout", { Limits: { pids: 10, timeout: 5 } }] } } });
+    let r = runVoid(stage, "unprivileged", ["run", "-s", spec, stage.actor]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /resource limits cannot be enforced here: .*--allow-unenforced-limits/s);
+    assert.equal(r.stdout, "");
+    r = runVoid(stage, "unprivileged", ["run", "--allow-unenforced-limits", "-s", spec, stage.actor]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "ran\n");
+    assert.match(r.stderr, /running WITHOUT them/);
+  });
+});
+
+/** On a machine where uid 65534 owns a cgroup subtree the refusal cannot be shown. */
+function cgroupsDelegatedToNobody(): boolean {
+  try {
+    return readFileSync("/proc/self/cgroup", "utf8").includes("nobody");
+  } catch {
+    return false;
+  }
+}
