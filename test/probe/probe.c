@@ -35,7 +35,12 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <stddef.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -405,6 +410,9 @@ static struct {
 	int orphans;
 	int echo_stdin;
 	int connect_port; /* -1: not given */
+	const char *abstract; /* --abstract NAME: connect to the abstract unix socket "\0NAME" */
+	long sysv_key;        /* --sysv-key K: msgget/shmget/semget(K, 0); -1: not given */
+	long kill_pid;        /* --kill-pid P: kill(P, 0); -1: not given */
 	int no_escape;
 	const char *try_write[MAX_LIST];
 	int ntry_write;
@@ -412,7 +420,7 @@ static struct {
 	int nstat;
 	const char *read[MAX_LIST];
 	int nread;
-} O = { .out_fd = 1, .exit_code = -1, .connect_port = -1 };
+} O = { .out_fd = 1, .exit_code = -1, .connect_port = -1, .sysv_key = -1, .kill_pid = -1 };
 
 static const struct {
 	const char *n;
@@ -435,7 +443,7 @@ static void usage_fail(const char *msg, const char *arg)
 	char b[512];
 	int n = snprintf(b, sizeof b, "probe: %s%s%s\n"
 			 "usage: probe [--out-fd N] [--echo-stdin] [--try-write PATH]... "
-			 "[--stat PATH]... [--read PATH]... [--connect-port N] [--no-escape] "
+			 "[--stat PATH]... [--read PATH]... [--connect-port N] [--abstract NAME] [--sysv-key K] [--kill-pid P] [--no-escape] "
 			 "[--spawn-orphans N] [--sleep MS] [--signal-self SIG] [--exit N] [--] [ARG]...\n",
 			 msg, arg ? ": " : "", arg ? arg : "");
 	if (n > 0)
@@ -504,6 +512,12 @@ static void parse_args(int argc, char **argv)
 			O.orphans = (int)parse_num(v, 0, 1000, name);
 		else if (VAL("--connect-port"))
 			O.connect_port = (int)parse_num(v, 0, 65535, name);
+		else if (VAL("--abstract"))
+			O.abstract = v;
+		else if (VAL("--sysv-key"))
+			O.sysv_key = parse_num(v, 1, 4294967295L, name); /* key_t is an int: 0xf4a543f7 wraps */
+		else if (VAL("--kill-pid"))
+			O.kill_pid = parse_num(v, 1, INT_MAX, name);
 		else if (VAL("--try-write")) {
 			if (O.ntry_write < MAX_LIST)
 				O.try_write[O.ntry_write++] = v;
@@ -1342,6 +1356,42 @@ static void att_devnull(int out[4], const void *arg)
 	close(fd);
 }
 
+/* Connect to a host's abstract unix socket: abstract names belong to the
+ * network namespace, so a void must not find the host's. */
+static void att_abstract(int out[4], const void *arg)
+{
+	const char *name = arg;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		out[0] = errno;
+		return;
+	}
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	size_t len = strlen(name);
+	if (len > sizeof sa.sun_path - 2)
+		len = sizeof sa.sun_path - 2;
+	memcpy(sa.sun_path + 1, name, len);
+	out[0] = connect(s, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) == 0 ? 0 : errno;
+	close(s);
+}
+
+/* Find the host's SysV IPC objects by key: the IPC namespace hides them. */
+static void att_sysv(int out[4], const void *arg)
+{
+	key_t key = (key_t)(uint32_t)*(const long *)arg;
+	out[0] = msgget(key, 0) >= 0 ? 0 : errno;
+	out[1] = shmget(key, 0, 0) >= 0 ? 0 : errno;
+	out[2] = semget(key, 0, 0) >= 0 ? 0 : errno;
+}
+
+/* Signal a process by a pid number from outside (signal 0: only the check). */
+static void att_kill_pid(int out[4], const void *arg)
+{
+	out[0] = kill((pid_t)*(const long *)arg, 0) == 0 ? 0 : errno;
+}
+
 static void emit_simple_attempt(const char *key, attempt_fn fn, const void *arg)
 {
 	struct attempt a = run_attempt(fn, arg);
@@ -1419,6 +1469,19 @@ static void emit_escapes(pid_t ppid)
 	jobj_end();
 
 	emit_simple_attempt("setuid0", att_setuid0, NULL);
+
+	if (O.kill_pid >= 0)
+		emit_simple_attempt("kill_pid", att_kill_pid, &O.kill_pid);
+	if (O.abstract != NULL)
+		emit_simple_attempt("abstract_unix", att_abstract, O.abstract);
+	if (O.sysv_key >= 0) {
+		a = run_attempt(att_sysv, &O.sysv_key);
+		emit_attempt_open("sysv_ipc", &a);
+		jkey("msg_errno"); if (a.ran) jerr(a.out[0]); else jnull();
+		jkey("shm_errno"); if (a.ran) jerr(a.out[1]); else jnull();
+		jkey("sem_errno"); if (a.ran) jerr(a.out[2]); else jnull();
+		jobj_end();
+	}
 
 	a = run_attempt(att_devnull, NULL);
 	emit_attempt_open("open_dev_null_rw", &a);
