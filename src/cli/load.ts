@@ -1,13 +1,17 @@
 /**
- * Shared by `void run` and `void check`: read and validate a spec, then
- * plan it for a binary. Any problem here is the user's input, reported in
- * full and with exit status 2, before anything is spawned.
+ * Shared by `void run` and `void check`: read and validate a spec (a file,
+ * or the one `void pack` embedded in the binary), then plan it for a
+ * binary. Any problem here is the user's input, reported in full and with
+ * exit status 2, before anything is spawned.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
+import { HostError } from "../plan/host.js";
+import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
 import { planApplication } from "../plan/plan.js";
 import { realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -24,32 +28,78 @@ export class InputError extends Error {
   }
 }
 
+/** Where the compile-time spec comes from: a file (-s), or the `.void.spec` section of the binary (void pack). */
+export type SpecSource = string | { embeddedIn: string };
+
 /**
  * The compile-time spec with the deployment's runtime spec applied: the
  * --runtime file, then VOID_RUNTIME, then VOID_LISTEN_<ENTRYPOINT>
  * (docs/spec.md, "Runtime specs"). Each may re-parameterise, none may
  * widen; a widening is invalid input. `changes` lists what was changed.
  */
-export function loadSpecWithRuntime(path: string, runtimeFile: string | undefined, warn: (text: string) => void): { spec: Spec; changes: string[] } {
-  const compiled = loadSpec(path, warn);
-  const result = resolveRuntime(compiled, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
+export function loadSpecWithRuntime(
+  source: SpecSource,
+  runtimeFile: string | undefined,
+  warn: (text: string) => void,
+): { spec: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
+  const loaded = typeof source === "string" ? { spec: loadSpec(source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
+  const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
-  return { spec: result.spec, changes: result.changes };
+  return { spec: result.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}) };
 }
 
 export function loadSpec(path: string, warn: (text: string) => void): Spec {
-  let text: string;
+  return parseSpecText(readSpecFile(path), path, warn);
+}
+
+/** A spec file's text; an unreadable file is invalid input. */
+export function readSpecFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read the spec: ${code === "ENOENT" ? "no such file" : String(e)}`);
   }
+}
+
+/** Parses and validates spec text (warnings to `warn`, errors thrown as InputError, named `name`). */
+export function parseSpecText(text: string, name: string, warn: (text: string) => void): Spec {
   const result = parseSpec(text);
-  if (result.warnings.length > 0) warn(formatDiagnostics(result.warnings, path).trimEnd());
-  if (!result.ok) throw new InputError(formatDiagnostics(result.errors, path));
+  if (result.warnings.length > 0) warn(formatDiagnostics(result.warnings, name).trimEnd());
+  if (!result.ok) throw new InputError(formatDiagnostics(result.errors, name));
   return result.spec;
+}
+
+/**
+ * The spec `void pack` embedded in `binary`, after checking it against the
+ * SHA-256s packed with it. No section, a spec or program changed since
+ * packing, or an unreadable section are invalid input: nothing starts.
+ */
+export function loadEmbeddedSpec(binary: string, warn: (text: string) => void): { spec: Spec; sha256: string } {
+  let packed: PackedSpec;
+  try {
+    const file = realHost.openFile(resolve(process.cwd(), binary));
+    try {
+      packed = readPackedSpec(file);
+    } finally {
+      file.close();
+    }
+  } catch (e) {
+    if (!(e instanceof HostError)) throw e;
+    const why = e.code === "ENOENT" || e.code === "ENOTDIR" ? "no such file or directory" : e.code === "EISDIR" || e.code === "EINVAL" ? "not a regular file" : e.message;
+    throw new InputError(`void: error: ${binary}: ${why}`);
+  }
+  switch (packed.kind) {
+    case "absent":
+      throw new InputError(`void: error: ${binary} has no embedded spec${packed.reason !== undefined ? ` (${packed.reason})` : ""}: pass -s SPEC, or embed one with void pack`);
+    case "tampered":
+      throw new InputError(`void: error: ${binary}: ${packed.message} (nothing was started; if the change is yours, pack the binary again)`);
+    case "malformed":
+      throw new InputError(`void: error: ${binary}: cannot use its embedded spec: ${packed.message}`);
+    case "ok":
+      return { spec: parseSpecText(packed.text, `${binary} (embedded spec)`, warn), sha256: packed.specSha256 };
+  }
 }
 
 export interface PlanOptions {

@@ -2,6 +2,7 @@
  * The `void` command line (commander). Subcommands:
  *   run     start an application, one void per Startup entrypoint
  *   check   validate a spec and print each entrypoint's resolved plan
+ *   pack    embed a spec in a copy of the binary (run/check without -s use it)
  *   schema  print the spec format's JSON Schema
  *   doctor  check this machine's kernel features and start a test void
  *
@@ -10,14 +11,17 @@
  * 125 when void itself fails.
  */
 import { spawn } from "node:child_process";
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
-import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, planFor } from "./load.js";
+import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { CgroupError } from "../orchestrator/cgroups.js";
+import { ElfError } from "../plan/elf.js";
+import { packSpec, readPackedSpec, SECTION_NAME } from "../plan/pack.js";
 import { parseSpecValue } from "../spec/parse.js";
 
 const VERSION = "0.1.0";
@@ -33,6 +37,10 @@ Examples:
   void run -s examples/fib/spec.json examples/fib/fib 20
   void run -s spec.json --stderr -v ./app --port 8443
   void check -s spec.json ./app          # what each void would get
+  void pack ./app -s spec.json -o app.packed && void run ./app.packed
+
+Without -s, the spec is the one 'void pack' embedded in BINARY, checked
+against the SHA-256s packed with it.
 
 Pipes and file sockets connect entrypoints; a Pipe or FileSocket trigger
 starts a fresh void per message (a newline-terminated line of at most 4095
@@ -66,9 +74,9 @@ async function runCommand(
   opts: { spec?: string; runtime?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean; maxConcurrent: number; allowUnenforcedLimits: boolean },
 ): Promise<number> {
   const log = stderrLogger(opts.verbose);
-  if (opts.spec === undefined) throw new InputError("void run: no spec given: pass -s SPEC (see 'void run --help')");
   if (opts.daemon) return daemonize();
-  const { spec, changes } = loadSpecWithRuntime(opts.spec, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   for (const c of changes) log.verbose(`runtime: ${c}`);
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
@@ -90,15 +98,55 @@ function daemonize(): number {
 }
 
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
-  if (opts.spec === undefined) throw new InputError("void check: no spec given: pass -s SPEC");
-  const { spec, changes } = loadSpecWithRuntime(opts.spec, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ spec: opts.spec, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
+    const embedded = embeddedSha256 !== undefined ? { embeddedSpec: { sha256: embeddedSha256 } } : {};
+    process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
     return 0;
   }
+  const source = opts.spec ?? `${binary} (embedded spec, sha256 ${embeddedSha256})`;
   const runtime = changes.length > 0 ? `runtime changes:\n${changes.map((c) => `  ${c}`).join("\n")}\n\n` : "";
-  process.stdout.write(`${opts.spec}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`);
+  process.stdout.write(`${source}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`);
+  return 0;
+}
+
+/**
+ * void pack: a copy of BINARY with the spec in a `.void.spec` section
+ * (src/plan/pack.ts). The spec is validated as `void run` would; OUT is
+ * written whole under a temporary name, then renamed into place.
+ */
+function packCommand(binary: string, opts: { spec: string; output: string }): number {
+  const text = readSpecFile(opts.spec);
+  parseSpecText(text, opts.spec, (w) => process.stderr.write(w + "\n"));
+  let input: Uint8Array;
+  let mode: number;
+  try {
+    input = readFileSync(binary);
+    mode = statSync(binary).mode & 0o777;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`void: error: ${binary}: ${code === "ENOENT" ? "no such file or directory" : e instanceof Error ? e.message : String(e)}`);
+  }
+  let packed: Uint8Array;
+  try {
+    packed = packSpec(input, text);
+  } catch (e) {
+    if (e instanceof ElfError) throw new InputError(`void: error: ${binary}: cannot embed a spec: ${e.message}`);
+    throw e;
+  }
+  const check = readPackedSpec(packed);
+  if (check.kind !== "ok") throw new Error(`void pack: the packed file does not read back (${check.kind})`);
+  const tmp = `${opts.output}.void-pack-${process.pid}`;
+  try {
+    writeFileSync(tmp, packed, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, opts.output);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new InputError(`void: error: cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  process.stdout.write(`${opts.output}: ${binary} with ${opts.spec} embedded (section ${SECTION_NAME}, spec sha256 ${check.specSha256})\n`);
   return 0;
 }
 
@@ -146,7 +194,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
 
   const commonOptions = (c: Command) =>
     c
-      .option("-s, --spec <file>", "the JSON specification")
+      .option("-s, --spec <file>", "the JSON specification (default: the one embedded in BINARY by void pack)")
       .option("--runtime <file>", "a runtime spec: deployment choices (addresses, host paths, hostnames) checked against the spec, never widening it")
       .addOption(new Option("--stdout", "grant the launcher's stdout to every entrypoint"))
       .addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"));
@@ -175,6 +223,14 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .option("--json", "machine-readable output", false)
       .passThroughOptions(),
   ).action((binary: string, args: string[], opts) => setStatus(checkCommand(binary, args, opts)));
+
+  program
+    .command("pack")
+    .description(`write a copy of BINARY with the spec embedded (an ELF section ${SECTION_NAME}); void run and void check use it when -s is absent`)
+    .argument("<binary>", "the ELF executable the spec is for")
+    .requiredOption("-s, --spec <file>", "the JSON specification, validated as void run does")
+    .requiredOption("-o, --output <file>", "where to write the packed copy (BINARY itself is not changed)")
+    .action((binary: string, opts) => setStatus(packCommand(binary, opts)));
 
   program
     .command("schema")

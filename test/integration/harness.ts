@@ -119,6 +119,27 @@ export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: 
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+export interface BinaryRunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout as raw bytes (compressed data, binary files). */
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** runVoid for binary output: stdout is returned as bytes, not decoded as UTF-8. */
+export function runVoidBinary(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): BinaryRunResult {
+  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
+  const r: SpawnSyncReturns<Buffer> = spawnSync(cmd!, rest, {
+    cwd: stage.dir,
+    input: opts.input ?? "",
+    timeout: opts.timeoutMs ?? 30_000,
+    maxBuffer: 256 * 1024 * 1024,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
+}
+
 /**
  * Like runVoid, but without blocking this process's event loop: needed
  * when the test itself serves the void (a TCP server in the test process).
