@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages void's build, examples and tests need, where
+# missing (as root; otherwise says which are missing). Idempotent and quick
+# when everything is there: both the set-up and the test command call it.
+#   gcc, libc6-dev      the addon, the static void-init (libc.a)
+#   util-linux          setpriv and unshare, used by the tests
+#   zlib1g-dev          examples/gzip-void (static libz)
+#   libssl-dev, openssl examples/https (and its test certificate)
+#   curl                the https example's tests (a real TLS client)
+#   bubblewrap          the benchmarks compare against bwrap
+set -eu
+packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-packages: missing Debian packages:$missing — install them as root (apt-get install -y$missing) and rerun" >&2
+  exit 1
+fi
+echo "install-packages: installing$missing"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
