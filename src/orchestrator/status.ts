@@ -36,11 +36,6 @@ export function strerror(errno: number): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-export function errnoName(errno: number): string {
-  errorMap ??= getSystemErrorMap();
-  return errorMap.get(-errno)?.[0] ?? `E${errno}`;
-}
-
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
 
 /** "SIGSEGV" for 11. */

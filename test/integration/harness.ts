@@ -105,18 +105,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `void ARGS` synchronously as `launcher` from the stage dir. */
-export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): RunResult {
-  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
-  const r: SpawnSyncReturns<string> = spawnSync(cmd!, rest, {
-    cwd: stage.dir,
-    encoding: "utf8",
-    input: opts.input ?? "",
-    timeout: opts.timeoutMs ?? 30_000,
-    maxBuffer: 256 * 1024 * 1024,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
-  });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+export interface RunOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: Record<string, string>;
 }
 
 export interface BinaryRunResult {
@@ -128,7 +120,7 @@ export interface BinaryRunResult {
 }
 
 /** runVoid for binary output: stdout is returned as bytes, not decoded as UTF-8. */
-export function runVoidBinary(stage: Stage, launcher: Launcher, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): BinaryRunResult {
+export function runVoidBinary(stage: Stage, launcher: Launcher, args: string[], opts: RunOptions = {}): BinaryRunResult {
   const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
   const r: SpawnSyncReturns<Buffer> = spawnSync(cmd!, rest, {
     cwd: stage.dir,
@@ -138,6 +130,12 @@ export function runVoidBinary(stage: Stage, launcher: Launcher, args: string[], 
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
+}
+
+/** Runs `void ARGS` synchronously as `launcher` from the stage dir. */
+export function runVoid(stage: Stage, launcher: Launcher, args: string[], opts: RunOptions = {}): RunResult {
+  const r = runVoidBinary(stage, launcher, args, opts);
+  return { ...r, stdout: r.stdout.toString("utf8") };
 }
 
 /**
