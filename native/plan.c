@@ -37,6 +37,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   memset(plan, 0, sizeof *plan);
   plan->init_fd = -1;
   plan->status_fd = -1;
+  plan->launcher_pidfd = -1;
 
   /* First pass: count arrays so one allocation holds them all. */
   int nargs = 0, nmounts = 0, nfds = 0;

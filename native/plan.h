@@ -86,6 +86,7 @@ struct void_plan {
   int ncgroups;
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
+  int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */
   int status_fd; /* write end of the status pipe */
   char *arena;   /* owns argv, mounts, fds */
 };

@@ -81,6 +81,7 @@ static struct live_void *table;
 static uint32_t next_id = 1;
 static int epoll_fd = -1;
 static int init_fd = -1;
+static int self_pidfd = -1; /* this process's own pidfd, for voids to check we live */
 static napi_threadsafe_function on_event;
 /* Voids and watches that keep Node alive; main thread only. Signed: an
  * exit event may be delivered before the spawn's completion callback. */
@@ -253,6 +254,7 @@ static napi_value js_init(napi_env env, napi_callback_info cbinfo) {
     napi_throw_error(env, "ENOENT", msg);
     return NULL;
   }
+  self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0); /* close-on-exec by design */
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) {
     napi_throw_error(env, NULL, "epoll_create1 failed");
@@ -310,6 +312,7 @@ static void spawn_execute(napi_env env, void *data) {
   }
   fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   plan.init_fd = init_fd;
+  plan.launcher_pidfd = self_pidfd;
   plan.status_fd = pipefd[1];
 
   struct live_void *v = calloc(1, sizeof *v);

@@ -59,6 +59,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -121,7 +122,6 @@ struct child_ctx {
   const struct void_plan *plan;
   int status_fd; /* where errors go; moves when fds are rearranged */
   int init_fd;   /* void-init, executed last; moves too */
-  pid_t parent_pid;
 };
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
@@ -513,32 +513,18 @@ static void install_seccomp(struct child_ctx *c) {
 
 /* ---- lifetime ---- */
 
-/* Parses the ppid (4th field) out of /proc/self/stat: the host's /proc is
- * still mounted, so it is the launcher's host pid (getppid() says 0 in a
- * new PID namespace). */
-static pid_t host_ppid(void) {
-  char s[512];
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, s, sizeof s - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  s[n] = 0;
-  char *p = strrchr(s, ')'); /* comm may contain spaces */
-  if (p == NULL || p[1] != ' ') return -1;
-  p += 2;                     /* state */
-  while (*p && *p != ' ') p++;
-  return (pid_t)strtol(p, NULL, 10); /* strtol: no allocation, no locks */
-}
-
 /* The void dies with the launcher, even on SIGKILL. Set first, so the
  * whole set-up is covered; no later step changes credentials in a way that
  * clears it, and it survives execve of void-init. PR_SET_PDEATHSIG fires
  * when the creating *thread* exits: a libuv worker, which lives as long as
- * the process. If the launcher died before the prctl, give up now. */
+ * the process. If the launcher died before the prctl, give up now: the
+ * launcher's own pidfd (opened once by the addon) is readable once it has
+ * exited. (getppid() says 0 in a new PID namespace, and reading /proc
+ * would need a free fd and a mounted /proc.) */
 static void die_with_parent(struct child_ctx *c) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(c, "prctl", "PR_SET_PDEATHSIG");
-  if (host_ppid() != c->parent_pid) _exit(125);
+  struct pollfd pfd = {c->plan->launcher_pidfd, POLLIN, 0};
+  if (c->plan->launcher_pidfd >= 0 && poll(&pfd, 1, 0) > 0) _exit(125);
 }
 
 static int child_main(void *arg) {
@@ -577,7 +563,7 @@ static int child_main(void *arg) {
 }
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .parent_pid = getpid()};
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 
