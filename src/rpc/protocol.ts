@@ -144,7 +144,7 @@ function fail(message: string): ParseRequestResult {
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const BAD_HOST_CHAR = /[\s\u0000-\u001f\u007f]/;
+const BAD_HOST_CHAR = /[\s\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

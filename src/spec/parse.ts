@@ -795,7 +795,10 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 /** Milliseconds: seconds as a number, or a string like "500ms", "30s", "5m", "1h". */
 export function parseDuration(value: unknown): number | string {
   const expected = 'a duration: seconds (a number), or a string like "500ms", "30s", "5m"';
-  if (typeof value === "number") return value > 0 && value <= 31_536_000 ? Math.round(value * 1000) : expected;
+  if (typeof value === "number") {
+    const ms = Math.round(value * 1000);
+    return ms >= 1 && ms <= 31_536_000_000 ? ms : expected;
+  }
   const m = typeof value === "string" ? value.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/) : null;
   if (m === null) return expected;
   const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);

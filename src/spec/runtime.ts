@@ -782,7 +782,7 @@ function describeEnvironmentChanges(
       }
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
     } else if ((before.kind === "Seccomp" && value.kind === "Seccomp") || (before.kind === "Limits" && value.kind === "Limits")) {
-      changes.push(`${path}: Seccomp ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
+      changes.push(`${path}: ${value.kind} ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
     } else if ((before.kind === "Hostname" || before.kind === "DomainName") && before.kind === value.kind) {
       changes.push(`${path}: ${value.kind} ${quote(before.name)} -> ${quote(value.name)}`);
     }

@@ -95,7 +95,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
     host: meta(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
-      z.string().regex(/^[^\s\u0000-\u001f\u007f]+$/).nullable().optional(),
+      z.string().regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/).nullable().optional(),
       fieldDescription(RPC_FIELDS, "host"),
     ),
   }), { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." });

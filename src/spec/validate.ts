@@ -292,13 +292,26 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
   }
 }
 
+/** "127.0.0.1:080" and "[0:0::1]:80" as the kernel sees them: "127.0.0.1:80", "[::1]:80". */
+function canonicalAddr(addr: string): string {
+  const m = addr.match(/^(\[.*\]|[^:]*):(\d+)$/);
+  if (m === null) return addr;
+  try {
+    return `${new URL(`http://${m[1]}/`).hostname}:${Number(m[2])}`;
+  } catch {
+    return addr;
+  }
+}
+
 function checkListeners(out: Diagnostics, spec: LocatedSpec): void {
   const first = new Map<string, string>();
   for (const ep of spec.entrypoints) {
     for (const { value, path } of ep.args) {
-      if (value.kind !== "TcpListener" || value.addr.endsWith(":0")) continue;
-      const earlier = first.get(value.addr);
-      if (earlier === undefined) first.set(value.addr, path);
+      if (value.kind !== "TcpListener") continue;
+      const key = canonicalAddr(value.addr);
+      if (key.endsWith(":0")) continue;
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, path);
       else out.error(path, `a second TcpListener on ${quote(value.addr)}; the first is at ${earlier}`);
     }
   }

@@ -118,7 +118,7 @@ export function checkEntrypointName(name: string): Problem | undefined {
 export function checkRpcHost(host: string): Problem | undefined {
   if (host === "") return { message: "the host is empty; write null to allow any host" };
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\s\u0000-\u001f\u007f]/.test(host)) {
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(host)) {
     return { message: `the host ${quote(host)} contains whitespace or a control character` };
   }
   return undefined;

@@ -72,7 +72,6 @@ describe("the runtime oracle itself", () => {
 describe("found by fuzzing, or beyond what the properties express", () => {
   it(
     "a numeric Limits timeout under half a millisecond is refused like \"0.4ms\" (it is accepted as 0 ms, and written back as \"timeout\": 0, which the parser refuses)",
-    { todo: 'product bug: parseDuration (src/spec/parse.ts) checks a numeric timeout before rounding: {"timeout": 0.0004} passes "> 0" and becomes timeoutMs 0 (a void killed at once), while "0.4ms" is refused; specToValue then writes {"timeout": 0}, which parseSpecValue refuses, so the spec is not even accepted as its own runtime spec' },
     () => {
       const value = { entrypoints: { a: { environment: [{ Limits: { timeout: 0.0004 } }] } } };
       const asString = parseSpecValue({ entrypoints: { a: { environment: [{ Limits: { timeout: "0.4ms" } }] } } });
@@ -91,7 +90,6 @@ describe("found by fuzzing, or beyond what the properties express", () => {
 
   it(
     "an Rpc host with a C1 control character (U+0080..U+009F, e.g. NEL U+0085) is refused, in the spec and in a request",
-    { todo: "product bug: checkRpcHost (src/spec/values.ts) and checkRequestHost (src/rpc/protocol.ts) test /[\\s\\u0000-\\u001f\\u007f]/; JavaScript's \\s does not include U+0085 (Unicode White_Space, category Cc), and U+0080..U+009F are control characters, which docs/spec.md and docs/rpc.md say a host may not contain" },
     () => {
       for (const host of ["\u0085example.org", "example\u0080.org", "example.org\u009b"]) {
         const r = parseSpecValue({ entrypoints: { a: { args: ["BinaryName", { Rpc: [{ OpenTcpSocket: { family: null, port: 443, host } }] }] } } });
@@ -103,7 +101,6 @@ describe("found by fuzzing, or beyond what the properties express", () => {
 
   it(
     "two TcpListeners on one ip:port written differently are refused like two written alike",
-    { todo: 'product bug: the duplicate-listener rule (src/spec/validate.ts) compares the address text, so "127.0.0.1:80" and "127.0.0.1:080", or "[::1]:80" and "[0:0::1]:80", pass validation; the second bind then fails at launch (void run exits 2, "already in use") instead of the spec being refused' },
     () => {
       for (const [a, b] of [
         ["127.0.0.1:8080", "127.0.0.1:08080"],
@@ -120,7 +117,6 @@ describe("found by fuzzing, or beyond what the properties express", () => {
 
   it(
     "a runtime change of a Limits grant is described as Limits",
-    { todo: 'product bug (cosmetic): describeEnvironmentChanges (src/spec/runtime.ts) labels a changed Limits grant "Seccomp", so `void run -v --runtime` prints e.g. "environment[0]: Seccomp {"Limits": {"pids": 8}} -> {"Limits": {"pids": 4}}"' },
     () => {
       const spec = compile({ entrypoints: { a: { environment: [{ Limits: { pids: 8 } }] } } });
       const r = applyRuntimeValue(spec, { entrypoints: { a: { environment: [{ Limits: { pids: 4 } }] } } }, "rt.json");
