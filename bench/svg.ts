@@ -64,7 +64,8 @@ function ticks(max: number, count = 5, lo = 0): number[] {
 }
 
 function header(width: number, height: number, title: string, subtitle?: string): string[] {
-  const w = Math.ceil(width);
+  // Wide enough for the title and subtitle, whatever the plot needs.
+  const w = Math.ceil(Math.max(width, 24 + 8.6 * title.length, 24 + 6.8 * (subtitle?.length ?? 0)));
   const h = Math.ceil(height);
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="12">`,

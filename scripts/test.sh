@@ -10,7 +10,7 @@ sh scripts/install-packages.sh
 [ -d node_modules/typescript ] || npm install --no-audit --no-fund --loglevel=error
 npm run --silent build:native
 rm -rf dist && npx tsc -p tsconfig.json
-npx biome check --error-on-warnings src test scripts bin
+npx biome check --error-on-warnings src test scripts bin bench
 # C: the probes build with -Werror in the tests themselves; the examples here.
 sh examples/build.sh
 exec node --test --test-reporter=tap --test-concurrency=1 dist/test/unit/*.test.js dist/test/integration/*.test.js
