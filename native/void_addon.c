@@ -427,7 +427,7 @@ static int arm(struct live_void *v, int op) {
 
 static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *what) {
   char msg[512];
-  snprintf(msg, sizeof msg, "%s %s: %s", syscall, what, strerror(err));
+  snprintf(msg, sizeof msg, "%s%s%s: %s", syscall, what[0] ? " " : "", what, strerror(err));
   napi_value error, code, message, sc;
   napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);

@@ -59,7 +59,12 @@ export class Broker {
       try {
         packet = this.addon.recvFds(c.fd, MAX_READ);
       } catch (e) {
-        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): ${e instanceof Error ? e.message : String(e)}; closing its broker socket`);
+        // A void that exits with requests unanswered resets the socket:
+        // that is the end of its conversation, not an error.
+        const reset = (e as { code?: string }).code === "ECONNRESET";
+        const message = `rpc ${c.entrypoint} (pid ${c.pid}): ${e instanceof Error ? e.message : String(e)}; closing its broker socket`;
+        if (reset) this.log.verbose(message);
+        else this.log.error(message);
         this.detach(c);
         return;
       }
@@ -71,7 +76,10 @@ export class Broker {
       for (const fd of packet.fds) closeSync(fd); // a request never carries fds
       const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes`) : await this.handle(c, packet.data);
-      if (tooLong) this.counts.refused++;
+      if (tooLong) {
+        this.counts.refused++;
+        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes`);
+      }
       if (!this.clients.has(c)) return; // detached meanwhile
       const fds = reply.fd === undefined ? [] : [reply.fd];
       const rc = this.addon.sendFds(c.fd, Buffer.from(encodeReply(reply.reply)), fds);
