@@ -9,8 +9,12 @@
 #   curl                the https example's tests (a real TLS client)
 #   bubblewrap          the benchmarks compare against bwrap
 #   musl-tools          a small static void-init (faster voids; glibc otherwise)
+#   busybox-static      the static shell forktop's shell hotkey brings into a process
+#   tmux                forktop's end-to-end tests drive the real TUI in tmux
+#   dnsmasq-base        examples/dnsmasq (the daemon only: no service is started)
+#   wrk                 the HTTPS benchmark's load generator
 set -eu
-packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools"
+packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
