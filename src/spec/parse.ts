@@ -698,7 +698,11 @@ class Walker {
     const set = <K extends keyof ResourceLimits>(k: K, v: number | undefined) => {
       if (v !== undefined) limits[k] = v;
     };
-    set("memory", read("memory", parseSize));
+    // Below 1 MiB no program can even be exec'd: a typo ("64" for "64M"), not a limit.
+    set("memory", read("memory", (v) => {
+      const n = parseSize(v);
+      return typeof n === "number" && n < MIN_MEMORY ? 'at least "1M": below that nothing can start' : n;
+    }));
     set("memorySwap", read("memory_swap", parseSize));
     set("pids", read("pids", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4194304 ? (v as number) : "a whole number from 1 to 4194304")));
     set("cpuWeight", read("cpu_weight", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10000 ? (v as number) : "a whole number from 1 to 10000")));
@@ -779,6 +783,9 @@ class Walker {
 }
 
 const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** The smallest memory limit a spec may set (bytes). */
+export const MIN_MEMORY = 1024 * 1024;
 
 /** Bytes: a whole number, or a string like "64M" (K, M, G, T = powers of 1024). */
 export function parseSize(value: unknown): number | string {

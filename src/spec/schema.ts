@@ -95,7 +95,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
     host: meta(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
-      z.string().regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/).nullable().optional(),
+      z.string().regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/).max(253).nullable().optional(),
       fieldDescription(RPC_FIELDS, "host"),
     ),
   }), { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." });
@@ -139,7 +139,8 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
   const size = z.union([z.int().min(0), z.string().regex(/^\d+[KMGT]?$/)]);
   const duration = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)]);
   const limits = z.strictObject({
-    memory: meta(size.optional(), fieldDescription(LIMITS_FIELDS, "memory")),
+    // At least 1 MiB; the string pattern is the nearest a regex gets (the parser checks exactly).
+    memory: meta(z.union([z.int().min(1024 * 1024), z.string().regex(/^(?:[1-9]\d{6,}|[1-9]\d{3,}K|[1-9]\d*[MGT])$/)]).optional(), fieldDescription(LIMITS_FIELDS, "memory")),
     memory_swap: meta(size.optional(), fieldDescription(LIMITS_FIELDS, "memory_swap")),
     pids: meta(z.int().min(1).max(4194304).optional(), fieldDescription(LIMITS_FIELDS, "pids")),
     cpu_weight: meta(z.int().min(1).max(10000).optional(), fieldDescription(LIMITS_FIELDS, "cpu_weight")),

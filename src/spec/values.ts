@@ -24,6 +24,7 @@
 
 import { isIP } from "node:net";
 import { quote } from "./diagnostics.js";
+import { RPC_MAX_HOST_BYTES } from "../rpc/protocol.js";
 
 export interface Problem {
   message: string;
@@ -121,6 +122,9 @@ export function checkRpcHost(host: string): Problem | undefined {
   if (/[\s\u0000-\u001f\u007f-\u009f]/.test(host)) {
     return { message: `the host ${quote(host)} contains whitespace or a control character` };
   }
+  // The broker refuses longer hosts (src/rpc/protocol.ts): say so now, not at run time.
+  const bytes = Buffer.byteLength(host, "utf8");
+  if (bytes > RPC_MAX_HOST_BYTES) return { message: `the host is ${bytes} bytes long; a DNS name has at most ${RPC_MAX_HOST_BYTES}` };
   return undefined;
 }
 

@@ -671,7 +671,7 @@ const mutations: Mutation[] = [
       const env = envOf(e.ep);
       const field = c.pick([
         ["pids", [0, -1, 4194305, 1.5, "32", null]],
-        ["memory", ["64Q", -1, "64 M", 1.5, "", "-1M", "1E", true, 2 ** 60 * 16]],
+        ["memory", ["64Q", -1, "64 M", 1.5, "", "-1M", "1E", true, 2 ** 60 * 16, 0, "64", "1023K", 1048575]],
         ["memory_swap", ["x", -5]],
         ["cpu_weight", [0, 10001, 50.5]],
         ["cpu_max", [0, 0.001, 5000, "0.5", -1]],
@@ -847,7 +847,12 @@ const validAbsolutePath = fc
 const validLimits = fc
   .record(
     {
-      memory: fc.oneof(fc.nat({ max: 2 ** 40 }), fc.tuple(fc.integer({ min: 1, max: 4096 }), fc.constantFrom("", "K", "M", "G")).map(([n, u]) => `${n}${u}`)),
+      memory: fc.oneof(
+        fc.integer({ min: 2 ** 20, max: 2 ** 40 }),
+        fc.tuple(fc.integer({ min: 1, max: 4096 }), fc.constantFrom("M", "G")).map(([n, u]) => `${n}${u}`),
+        fc.integer({ min: 1024, max: 2 ** 20 }).map((n) => `${n}K`),
+        fc.integer({ min: 2 ** 20, max: 2 ** 40 }).map((n) => `${n}`),
+      ),
       memory_swap: fc.nat({ max: 2 ** 32 }),
       pids: fc.integer({ min: 1, max: 4194304 }),
       cpu_weight: fc.integer({ min: 1, max: 10000 }),
