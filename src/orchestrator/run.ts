@@ -221,6 +221,11 @@ class Application implements LoopHost {
     let extra: number[] = [];
     if (message.kind === "text") {
       argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : message.text));
+    } else if (!plan.argv.some((a) => a.kind !== "literal")) {
+      // The spec has no "Trigger" argument: it does not grant the message,
+      // so its fds stay out of the void (which still runs once per packet).
+      for (const fd of message.fds) closeSync(fd);
+      argv = plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : []));
     } else {
       extra = message.fds;
       const first = Math.max(...plan.fds.map((f) => f.fd)) + 1;

@@ -9,9 +9,11 @@
  *
  * A FileSocket trigger receives packets (AF_UNIX SOCK_SEQPACKET) carrying
  * up to MAX_FDS fds by SCM_RIGHTS; each packet spawns one void whose
- * Trigger arguments are the received fds' numbers inside the void. A packet
- * whose fds did not fit is logged and dropped, its fds closed. The data
- * bytes of a packet are ignored.
+ * Trigger arguments are the received fds' numbers inside the void (an
+ * entrypoint without a "Trigger" argument is not granted them: they are
+ * closed, and its void runs without them). A packet whose fds did not fit
+ * is logged and dropped, its fds closed. The data bytes of a packet are
+ * ignored.
  *
  * At most `bound` voids of one trigger run at once. Above it, the loop
  * stops reading: messages wait in the pipe or socket (and writers block

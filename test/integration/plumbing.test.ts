@@ -66,6 +66,21 @@ for (const launcher of launchers) {
       assert.deepEqual(r.stdout.trim().split("\n"), Array(20).fill("read payload line"));
     });
 
+    it("a FileSocket handler whose args have no \"Trigger\" is not given the packet's fds", () => {
+      const file = join(stage.dir, `payload-${launcher}.txt`);
+      const spec = writeSpec(stage, `strig-noarg-${launcher}`, {
+        entrypoints: {
+          "fd-sender": { args: [...E, { FileSocket: { Tx: "s" } }, { File: file }, "Trailing"] },
+          fds: { trigger: { FileSocket: "s" }, args: [...E], environment: ["Stdout"] },
+        },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.plumber, "3"]);
+      assert.equal(r.status, 0, r.stderr);
+      // One void per packet, each holding only its standard fds.
+      assert.deepEqual(r.stdout.trim().split("\n"), Array(3).fill(r.stdout.trim().split("\n")[0]));
+      assert.match(r.stdout.trim().split("\n")[0]!, /^fds 0 1 2$/);
+    });
+
     it("a TCP echo server: listener void -> FileSocket -> a fresh echo void per connection (IPv4 and IPv6)", async () => {
       for (const addr of ["127.0.0.1:0", "[::1]:0"]) {
         const spec = writeSpec(stage, `echo-${launcher}`, {
