@@ -38,6 +38,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   plan->init_fd = -1;
   plan->status_fd = -1;
   plan->launcher_pidfd = -1;
+  plan->factory_fd = -1;
 
   /* First pass: count arrays so one allocation holds them all. */
   int nargs = 0, nmounts = 0, nfds = 0;
@@ -122,6 +123,10 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       case PLAN_TAG_CGROUP:
         if (read_u32(&pr, &u) || plan->ncgroups >= 8) goto bad;
         plan->cgroup_fds[plan->ncgroups++] = (int)u;
+        break;
+      case PLAN_TAG_FACTORY:
+        if (read_u32(&pr, &u) || (int32_t)u < 0) goto bad;
+        plan->factory_fd = (int)u;
         break;
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;

@@ -31,6 +31,7 @@ enum plan_tag {
   PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
   PLAN_TAG_SECCOMP = 12,    /* u32 flags (SECCOMP_*), u32 count, count x u32 syscall numbers to deny */
   PLAN_TAG_CGROUP = 13,     /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
+  PLAN_TAG_FACTORY = 14,    /* i32 fd in the launcher: void-init's end of the socket factory (Forward grants) */
 };
 
 enum seccomp_flags {
@@ -43,6 +44,8 @@ enum plan_options {
   PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
   PLAN_OPT_PROCFS = 1u << 1,  /* mount a /proc of the void's PID namespace */
   PLAN_OPT_DEBUG = 1u << 2,   /* stop the entrypoint with SIGSTOP before execve */
+  PLAN_OPT_LOOPBACK = 1u << 3, /* bring up lo in the void's network namespace */
+  PLAN_OPT_DEV_RANDOM = 1u << 4, /* bind the host's /dev/random and /dev/urandom */
 };
 
 enum bind_flags {
@@ -84,6 +87,8 @@ struct void_plan {
   int seccomp;
   int cgroup_fds[8];
   int ncgroups;
+  /* Launcher fd of void-init's socket-factory end, or -1 (no Forward). */
+  int factory_fd;
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */

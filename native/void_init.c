@@ -17,17 +17,33 @@
  *   - reaps orphans;
  *   - when the entrypoint exits, reports how on the status pipe and exits
  *     with the same code (128+signal for a signal). Its exit makes the
- *     kernel kill anything left in the void's PID namespace.
+ *     kernel kill anything left in the void's PID namespace;
+ *   - for a void with Forward grants (FACTORY_FD >= 0), makes sockets in
+ *     the void's own network namespace for the launcher's relay
+ *     (src/orchestrator/forward.ts): the launcher cannot create a socket
+ *     in another network namespace without setns, which an unprivileged
+ *     launcher may not do. Each request is one SOCK_SEQPACKET packet,
+ *     "U <port>" or "T <port>"; the answer is "S" carrying one socket
+ *     (SCM_RIGHTS): UDP connected, or TCP connecting (non-blocking), to
+ *     127.0.0.1:<port> in the void; or "E <errno>". Such a socket is
+ *     nothing the entrypoint could not make itself: the relay's host-side
+ *     sockets stay in the launcher.
  *
  * Usage (only ever by void_spawn.c):
- *   void-init STATUS_FD OPTIONS PATH ARGV0 [ARGS...]
+ *   void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV0 [ARGS...]
+ * (FACTORY_FD is -1 without Forward grants.)
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,16 +87,75 @@ static void report_exec_failure(int err, const char *path) {
   }
 }
 
+/* One factory request: make the socket, answer with it or with an errno.
+ * Returns 0, or -1 once the launcher has closed its end. */
+static int serve_factory(int factory) {
+  char req[32];
+  ssize_t n;
+  do n = recv(factory, req, sizeof req - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n == 0 || (n < 0 && errno != EAGAIN)) return -1;
+  if (n < 0) return 0;
+  req[n] = 0;
+  char *end = NULL;
+  long port = (n >= 3 && req[1] == ' ') ? strtol(req + 2, &end, 10) : -1;
+  int type = req[0] == 'U' ? SOCK_DGRAM : req[0] == 'T' ? SOCK_STREAM : -1;
+  int err = 0, sock = -1;
+  if (type < 0 || end == NULL || *end != 0 || port < 1 || port > 65535) {
+    err = EPROTO;
+  } else {
+    sock = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    if (sock < 0) err = errno;
+    else if (connect(sock, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS) err = errno;
+  }
+  char reply[24];
+  size_t len = 0;
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {reply, 0};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (err == 0) {
+    reply[len++] = 'S';
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &sock, sizeof sock);
+  } else {
+    char digits[12];
+    int k = 0;
+    unsigned u = (unsigned)err;
+    do digits[k++] = (char)('0' + u % 10); while ((u /= 10) && k < 11);
+    reply[len++] = 'E';
+    reply[len++] = ' ';
+    while (k > 0) reply[len++] = digits[--k];
+  }
+  iov.iov_len = len;
+  ssize_t sent;
+  do sent = sendmsg(factory, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sock >= 0) close(sock);
+  return sent < 0 && errno != EAGAIN ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 5) return 125;
+  if (argc < 6) return 125;
   status_fd = atoi(argv[1]);
   unsigned options = (unsigned)strtoul(argv[2], NULL, 10);
-  const char *path = argv[3];
-  char **child_argv = argv + 4;
+  int factory = atoi(argv[3]);
+  const char *path = argv[4];
+  char **child_argv = argv + 5;
   char *envp[] = {NULL};
 
-  /* The entrypoint must not inherit the status pipe. */
+  /* The entrypoint must inherit neither the status pipe nor the factory. */
   fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+  if (factory >= 0) fcntl(factory, F_SETFD, FD_CLOEXEC);
 
   sigset_t all, none;
   sigfillset(&all);
@@ -103,10 +178,31 @@ int main(int argc, char **argv) {
     _exit(127);
   }
 
+  /* Signals arrive on a signalfd so that one poll(2) also serves the
+   * factory; without a factory, sigwaitinfo as before. */
+  int sigfd = factory >= 0 ? signalfd(-1, &all, SFD_CLOEXEC) : -1;
+  if (factory >= 0 && sigfd < 0) {
+    close(factory);
+    factory = -1;
+  }
   for (;;) {
-    siginfo_t info;
-    int sig = sigwaitinfo(&all, &info);
-    if (sig < 0) continue;
+    int sig;
+    if (sigfd >= 0) {
+      struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {factory, POLLIN, 0}};
+      if (poll(pfd, factory >= 0 ? 2 : 1, -1) < 0) continue;
+      if (factory >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && serve_factory(factory) < 0) {
+        close(factory);
+        factory = -1;
+      }
+      if (!(pfd[0].revents & POLLIN)) continue;
+      struct signalfd_siginfo si;
+      if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si) continue;
+      sig = (int)si.ssi_signo;
+    } else {
+      siginfo_t info;
+      sig = sigwaitinfo(&all, &info);
+      if (sig < 0) continue;
+    }
     if (sig != SIGCHLD) {
       kill(child, sig);
       continue;

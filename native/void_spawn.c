@@ -33,10 +33,12 @@
  *      pivot_root into the base so the host is reachable only as /oldroot;
  *   5. create the planned directories, symlinks and binds under /newroot,
  *      each bind read-only, nosuid, nodev unless the plan says otherwise,
- *      plus /dev/null and optionally /proc;
+ *      plus /dev/null, optionally /dev/random and /dev/urandom, and
+ *      optionally /proc;
  *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
  *      and make the new root itself read-only;
- *   7. set hostname and domain name;
+ *   7. set hostname and domain name; bring up the loopback interface of
+ *      the void's network namespace if the plan forwards to it;
  *   8. place the granted fds at their numbers, /dev/null on ungranted
  *      standard streams, close everything else (close_range);
  *   9. unshare the time namespace (applies from the execve on);
@@ -44,7 +46,9 @@
  *      effective), lock the securebits, set no_new_privs;
  *  11. install the seccomp filter (install_seccomp);
  *  12. execve void-init (from an fd opened before pivoting: it is not
- *      visible in the void), which forks and execs the entrypoint.
+ *      visible in the void), which forks and execs the entrypoint (and,
+ *      for Forward grants, makes sockets in the void's network namespace
+ *      for the launcher's relay on its factory fd).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,7 +64,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -122,6 +129,7 @@ struct child_ctx {
   const struct void_plan *plan;
   int status_fd; /* where errors go; moves when fds are rearranged */
   int init_fd;   /* void-init, executed last; moves too */
+  int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
 };
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
@@ -355,16 +363,29 @@ static void build_tree(struct child_ctx *c) {
   }
 }
 
-/* /dev/null is the only device in a void: the target of every standard
- * stream that was not granted. It is bound from the host (a user namespace
- * cannot mknod) and the mount is nosuid, noexec. */
-static void add_dev_null(struct child_ctx *c) {
-  mkdir_p(c, NEWROOT "/dev");
-  make_file(c, NEWROOT "/dev/null");
-  if (mount(OLDROOT "/dev/null", NEWROOT "/dev/null", NULL, MS_BIND, NULL) < 0)
-    die2(c, errno, "bind", "/dev/null", "/dev/null");
-  if (set_mount_attr(NEWROOT "/dev/null", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) < 0)
-    die(c, "restrict bind", "/dev/null");
+/* Binds one host device node at the same path, nosuid and noexec (but not
+ * nodev: opening it is the point). A user namespace cannot mknod. */
+static void add_device(struct child_ctx *c, const char *path) {
+  struct buf src = {.len = 0}, dst;
+  buf_add(&src, OLDROOT);
+  buf_add(&src, path);
+  in_newroot(&dst, path);
+  mkdir_parent(c, dst.data);
+  make_file(c, dst.data);
+  if (mount(src.data, dst.data, NULL, MS_BIND, NULL) < 0) die2(c, errno, "bind", path, path);
+  if (set_mount_attr(dst.data, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) < 0) die(c, "restrict bind", path);
+}
+
+/* /dev/null is in every void: the target of every standard stream that
+ * was not granted. /dev/random and /dev/urandom only with DevRandom: they
+ * give the same bytes as getrandom(2), which every void may call, but some
+ * programs (dnsmasq) insist on opening the file. */
+static void add_devices(struct child_ctx *c) {
+  add_device(c, "/dev/null");
+  if (c->plan->options & PLAN_OPT_DEV_RANDOM) {
+    add_device(c, "/dev/random");
+    add_device(c, "/dev/urandom");
+  }
 }
 
 /* A /proc of the void's own PID namespace. Must be mounted while the host's
@@ -397,13 +418,33 @@ static void set_names(struct child_ctx *c) {
   if (setdomainname(d, strlen(d)) < 0) die(c, "setdomainname", d);
 }
 
+/* A new network namespace has only "lo", and it is down: nothing can bind
+ * 127.0.0.1. A Forward grant relays into the void's loopback, so bring it
+ * up (the kernel then adds 127.0.0.1/8 and ::1 itself). This changes only
+ * the void's own namespace, which the child administers through the user
+ * namespace it owns; no other interface exists, so the void still reaches
+ * nothing but itself. */
+static void bring_up_loopback(struct child_ctx *c) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die(c, "socket", "AF_INET (to configure lo)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) die(c, "ioctl SIOCGIFFLAGS", "lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) die(c, "ioctl SIOCSIFFLAGS (bring up)", "lo");
+  close(sock);
+}
+
 /* ---- 8. file descriptors ---- */
 
 /* Moves each granted fd to its number. Two passes so that a source sitting
  * on another grant's target number is never clobbered: first duplicate
  * every source above all targets, then dup3 into place (which clears
  * O_CLOEXEC). The status pipe goes last, just above the grants, and stays
- * open across the execve of void-init (which marks it close-on-exec). */
+ * open across the execve of void-init (which marks it close-on-exec); so
+ * does the socket factory's end when there is one (two above the status
+ * pipe, after void-init's own fd). */
 static void place_fds(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   int top = 2;
@@ -425,6 +466,11 @@ static void place_fds(struct child_ctx *c) {
   c->status_fd = status;
   int init = fcntl(c->init_fd, F_DUPFD_CLOEXEC, status_target + 1);
   if (init < 0) die(c, "fcntl F_DUPFD", "void-init");
+  int factory = -1;
+  if (p->factory_fd >= 0) {
+    factory = fcntl(p->factory_fd, F_DUPFD_CLOEXEC, status_target + 1);
+    if (factory < 0) die(c, "fcntl F_DUPFD", "socket factory");
+  }
 
   for (int i = 0; i < p->nfds; i++)
     if (dup3(tmp[i], p->fds[i].target, 0) < 0) die(c, "dup3", "granted fd");
@@ -434,11 +480,19 @@ static void place_fds(struct child_ctx *c) {
    * holds it. */
   if (dup3(init, status_target + 1, O_CLOEXEC) < 0) die(c, "dup3", "void-init");
   c->init_fd = status_target + 1;
+  int first_free = status_target + 2;
+  c->factory_fd = -1;
+  if (factory >= 0) {
+    if (factory == status_target + 2 ? fcntl(factory, F_SETFD, 0) < 0 : dup3(factory, status_target + 2, 0) < 0)
+      die(c, "dup3", "socket factory");
+    c->factory_fd = status_target + 2;
+    first_free = status_target + 3;
+  }
 
   /* Close everything else: Node's epoll, sockets, the temporaries above.
    * close_range exists since Linux 5.9. */
-  if (syscall(SYS_close_range, status_target + 2, ~0U, 0) < 0) {
-    for (int fd = status_target + 2; fd < 65536; fd++) close(fd);
+  if (syscall(SYS_close_range, first_free, ~0U, 0) < 0) {
+    for (int fd = first_free; fd < 65536; fd++) close(fd);
   }
 }
 
@@ -537,33 +591,36 @@ static int child_main(void *arg) {
   make_mounts_private(c);
   enter_base(c);
   build_tree(c);
-  add_dev_null(c);
+  add_devices(c);
   if (p->options & PLAN_OPT_PROCFS) add_proc(c);
   enter_newroot(c);
   set_names(c);
+  if (p->options & PLAN_OPT_LOOPBACK) bring_up_loopback(c);
   place_fds(c);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
   drop_privileges(c);
   install_seccomp(c);
 
-  /* void-init STATUS_FD OPTIONS PATH ARGV... */
-  const char *argv[p->argc + 5];
-  struct buf fdstr = {.len = 0}, optstr = {.len = 0};
+  /* void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV... */
+  const char *argv[p->argc + 6];
+  struct buf fdstr = {.len = 0}, optstr = {.len = 0}, factorystr = {.len = 0};
   buf_add_int(&fdstr, c->status_fd);
   buf_add_int(&optstr, (long)p->options);
+  buf_add_int(&factorystr, c->factory_fd);
   argv[0] = "void-init";
   argv[1] = fdstr.data;
   argv[2] = optstr.data;
-  argv[3] = p->exec_path;
-  for (int i = 0; i < p->argc; i++) argv[4 + i] = p->argv[i];
-  argv[4 + p->argc] = NULL;
+  argv[3] = factorystr.data;
+  argv[4] = p->exec_path;
+  for (int i = 0; i < p->argc; i++) argv[5 + i] = p->argv[i];
+  argv[5 + p->argc] = NULL;
   char *envp[] = {NULL};
   syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, envp, AT_EMPTY_PATH);
   die(c, "execveat", "void-init");
 }
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd};
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 

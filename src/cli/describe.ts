@@ -10,6 +10,8 @@ function mountLine(m: MountEntry): string {
       return `/  tmpfs (empty, read-only once built)`;
     case "devnull":
       return `/dev/null  bind of /dev/null (nosuid, noexec)`;
+    case "device":
+      return `${m.dest}  bind of the host's ${m.dest} (nosuid, noexec) [spec: DevRandom]`;
     case "proc":
       return `/proc  proc of the void's PID namespace (nosuid, nodev, noexec)`;
     case "symlink":
@@ -36,6 +38,12 @@ export function describePlan(plan: VoidPlan): string {
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
     `  seccomp      ${plan.seccomp.mode === "unconfined" ? "none (SeccompUnconfined)" : `EPERM for ${plan.seccomp.deny.map((d) => d.name).join(" ")}${plan.seccomp.denyNamespaceClone ? "; clone with namespace flags" : ""}`}`,
+    ...(plan.loopback
+      ? [
+          `  network      its own loopback only (lo up: 127.0.0.1, ::1); no other interface`,
+          ...plan.forwards.map((f) => `    forward    ${f.protocol.toUpperCase()} ${f.hostAddr} on the host -> 127.0.0.1:${f.environmentPort} in the void (relayed by the launcher)`),
+        ]
+      : []),
     `  fds`,
     ...plan.fds.map((f) => `    ${describeFd(f)}`),
     `  mounts`,

@@ -19,12 +19,15 @@ export enum Tag {
   Fd = 11,
   Seccomp = 12,
   Cgroup = 13,
+  Factory = 14,
 }
 
 export enum PlanOption {
   NewTime = 1 << 0,
   Procfs = 1 << 1,
   Debug = 1 << 2,
+  Loopback = 1 << 3,
+  DevRandom = 1 << 4,
 }
 
 const BIND_READONLY = 1;
@@ -39,6 +42,8 @@ export interface SpawnRequest {
   hostFds: number[];
   /** Open cgroup.procs files the void joins before anything runs in it. */
   cgroupFds?: number[];
+  /** void-init's end of the socket factory, for a plan with forwards (src/orchestrator/forward.ts). */
+  factoryFd?: number;
   debug: boolean;
 }
 
@@ -79,6 +84,8 @@ export function marshal(req: SpawnRequest): Buffer {
   if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
   if (plan.procfs) options |= PlanOption.Procfs;
   if (req.debug) options |= PlanOption.Debug;
+  if (plan.loopback) options |= PlanOption.Loopback;
+  if (plan.mounts.some((m) => m.type === "device")) options |= PlanOption.DevRandom;
   w.record(Tag.Options, options);
   w.record(Tag.UidMap, idMap(plan.uidMap));
   w.record(Tag.GidMap, idMap(plan.gidMap));
@@ -94,10 +101,12 @@ export function marshal(req: SpawnRequest): Buffer {
       case "symlink":
         w.record(Tag.Symlink, m.target, m.dest);
         break;
-      // The root tmpfs, /dev/null and /proc are built by the native layer
-      // itself (see native/void_spawn.c); /proc is requested by an option.
+      // The root tmpfs, the devices and /proc are built by the native layer
+      // itself (see native/void_spawn.c); /proc and the random devices are
+      // requested by options.
       case "tmpfs":
       case "devnull":
+      case "device":
       case "proc":
         break;
     }
@@ -109,5 +118,6 @@ export function marshal(req: SpawnRequest): Buffer {
   if (plan.seccomp.mode === "filter") {
     w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
   }
+  if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   return w.finish();
 }

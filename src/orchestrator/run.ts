@@ -12,6 +12,7 @@ import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
+import { Forwarder } from "./forward.js";
 import { Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
@@ -66,6 +67,8 @@ interface Prepared {
   rpc: { fd: number; grant: FdGrant }[];
   /** The void's cgroups, when it has limits. */
   leaf?: Leaf;
+  /** The launcher's end of void-init's socket factory, for a void with Forward grants. */
+  factory?: number;
 }
 
 class Application implements LoopHost {
@@ -76,6 +79,8 @@ class Application implements LoopHost {
   private readonly broker: Broker;
   private readonly cgroups: Cgroups | undefined;
   private readonly loops: TriggerLoop[] = [];
+  /** Forward relays by entrypoint (Startup entrypoints only). */
+  private readonly forwarders = new Map<string, Forwarder>();
   private status = 0;
   private live = 0;
   private pending = 0;
@@ -124,6 +129,7 @@ class Application implements LoopHost {
   private prepare(plan: VoidPlan, argv: string[], extraFds: number[]): Prepared {
     const close: number[] = [];
     const rpc: Prepared["rpc"] = [];
+    let factory: number | undefined;
     try {
       const hostFds = plan.fds.map((f) => {
         switch (f.source.kind) {
@@ -152,12 +158,23 @@ class Application implements LoopHost {
             return this.wiring.fdFor(plan, f);
         }
       });
+      let factoryFd: number | undefined;
+      if (plan.forwards.length > 0) {
+        [factory, factoryFd] = this.addon.seqpacketPair();
+        close.push(factoryFd);
+      }
       const leaf = this.cgroups !== undefined && controllersFor(plan.limits).length > 0 ? this.cgroups.create(plan.limits) : undefined;
       const cgroupFds = leaf?.openProcs() ?? [];
       close.push(...cgroupFds);
-      return { request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug }, close, rpc, ...(leaf ? { leaf } : {}) };
+      return {
+        request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug, ...(factoryFd !== undefined ? { factoryFd } : {}) },
+        close,
+        rpc,
+        ...(leaf ? { leaf } : {}),
+        ...(factory !== undefined ? { factory } : {}),
+      };
     } catch (e) {
-      for (const fd of [...close, ...rpc.map((r) => r.fd)]) closeSync(fd);
+      for (const fd of [...close, ...rpc.map((r) => r.fd), ...(factory !== undefined ? [factory] : [])]) closeSync(fd);
       throw e;
     }
   }
@@ -168,6 +185,11 @@ class Application implements LoopHost {
       const v = await this.launcher.spawn(p.request);
       this.live++;
       for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
+      const forwarder = p.factory !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
+      if (p.factory !== undefined) {
+        if (forwarder === undefined) closeSync(p.factory);
+        else forwarder.start(p.factory);
+      }
       this.logSpawn(v);
       const timeout = v.plan.limits.timeoutMs;
       let timedOut = false;
@@ -180,6 +202,7 @@ class Application implements LoopHost {
             }, timeout);
       void v.exited.then(async (o) => {
         if (timer !== undefined) clearTimeout(timer);
+        forwarder?.close();
         const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
         const oom = p.leaf?.oomKilled() ?? false;
         if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
@@ -196,6 +219,8 @@ class Application implements LoopHost {
       return v;
     } catch (e) {
       for (const r of p.rpc) closeSync(r.fd);
+      if (p.factory !== undefined) closeSync(p.factory);
+      this.forwarders.get(p.request.plan.entrypoint)?.close();
       void p.leaf?.remove();
       this.log.error(`entrypoint ${p.request.plan.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
       this.status = EXIT_LAUNCHER_FAILURE;
@@ -294,15 +319,23 @@ class Application implements LoopHost {
   async run(): Promise<number> {
     const startup = this.plans.filter((p) => p.trigger.kind === "Startup");
     const triggered = this.plans.filter((p) => p.trigger.kind !== "Startup");
-    // Open every file before spawning anything: a missing file is an error
-    // with nothing started.
+    // Bind every Forward's host end and open every file before spawning
+    // anything: a port in use or a missing file is an error with nothing
+    // started.
     const prepared: Prepared[] = [];
     try {
+      for (const plan of startup) {
+        if (plan.forwards.length === 0) continue;
+        const forwarder = await Forwarder.bind(plan, this.addon, this.log);
+        this.forwarders.set(plan.entrypoint, forwarder);
+        for (const line of forwarder.describe()) this.log.verbose(`entrypoint ${plan.entrypoint}: forwarding ${line}`);
+      }
       for (const plan of startup) {
         prepared.push(this.prepare(plan, plan.argv.map((a) => (a.kind === "literal" ? a.value : "")), []));
       }
     } catch (e) {
-      for (const p of prepared) for (const fd of [...p.close, ...p.rpc.map((r) => r.fd)]) closeSync(fd);
+      for (const p of prepared) for (const fd of [...p.close, ...p.rpc.map((r) => r.fd), ...(p.factory !== undefined ? [p.factory] : [])]) closeSync(fd);
+      for (const f of this.forwarders.values()) f.close();
       this.wiring.closeAll();
       throw e;
     }
@@ -321,6 +354,7 @@ class Application implements LoopHost {
     this.pending--;
     this.checkDone();
     await this.finished;
+    for (const f of this.forwarders.values()) f.close();
     this.broker.closeAll();
     this.wiring.closeAll();
     this.cgroups?.close();

@@ -206,6 +206,9 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
 
   const ordered = [...byDest.values()].sort((x, y) => compareByComponents(x.dest, y.dest));
   const mounts: MountEntry[] = [{ type: "tmpfs", dest: "/", readOnly: true, origin: "void" }, ...ordered, { type: "devnull", dest: "/dev/null", origin: "void" }];
+  if (ep.environment.some((g) => g.kind === "DevRandom")) {
+    mounts.push({ type: "device", dest: "/dev/random", origin: "spec" }, { type: "device", dest: "/dev/urandom", origin: "spec" });
+  }
   if (ep.environment.some((g) => g.kind === "Procfs")) mounts.push({ type: "proc", dest: "/proc", origin: "spec" });
   return mounts;
 }
@@ -229,6 +232,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
   const seccomp = planSeccomp(ep.environment, ctx.input.arch);
+  const forwards = ep.environment.flatMap((g) => (g.kind === "Forward" ? [{ protocol: g.protocol, hostAddr: g.hostAddr, environmentPort: g.environmentPort }] : []));
   if ("error" in seccomp) errors.push(`${entrypointPath(ep.name)}: ${seccomp.error}`);
   return {
     entrypoint: ep.name,
@@ -242,6 +246,8 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
     domainname: domainname?.kind === "DomainName" ? domainname.name : "(none)",
     procfs: has("Procfs"),
+    loopback: forwards.length > 0,
+    forwards,
     argv,
     environment: [],
     fds,

@@ -4,7 +4,7 @@
  * native layer (src/orchestrator/marshal.ts). Plans are plain data and
  * serialise to JSON as they are (`void check --json`).
  */
-import type { Direction, ResourceLimits, RpcOperation, Trigger } from "../spec/types.js";
+import type { Direction, ForwardProtocol, ResourceLimits, RpcOperation, Trigger } from "../spec/types.js";
 import type { SeccompPlan } from "./seccomp.js";
 
 /** Every void gets all of these; `time` only where the kernel has it. */
@@ -42,6 +42,8 @@ export type MountEntry =
   | { type: "symlink"; dest: string; target: string; origin: MountOrigin; reason?: string }
   | { type: "tmpfs"; dest: "/"; readOnly: true; origin: "void" }
   | { type: "devnull"; dest: "/dev/null"; origin: "void" }
+  /** DevRandom: the host's device bound at the same path (nosuid, noexec). */
+  | { type: "device"; dest: "/dev/random" | "/dev/urandom"; origin: "spec" }
   | { type: "proc"; dest: "/proc"; origin: "spec" };
 
 /** What an fd inside the void is connected to. */
@@ -61,6 +63,13 @@ export interface FdGrant {
   source: FdSource;
 }
 
+/** A Forward grant: the launcher listens on hostAddr and relays to 127.0.0.1:environmentPort in the void. */
+export interface ForwardPlan {
+  protocol: ForwardProtocol;
+  hostAddr: string;
+  environmentPort: number;
+}
+
 /** argv elements: literal strings, or the data of the triggering message. */
 export type ArgvPart = { kind: "literal"; value: string } | { kind: "trigger" };
 
@@ -78,6 +87,10 @@ export interface VoidPlan {
   hostname: string;
   domainname: string;
   procfs: boolean;
+  /** The void's own loopback interface is up (only with Forward grants; otherwise no interface is up). */
+  loopback: boolean;
+  /** Forward grants, in spec order. */
+  forwards: ForwardPlan[];
   argv: ArgvPart[];
   /** Always empty: a void's environment variables come from nowhere. */
   environment: string[];

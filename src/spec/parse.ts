@@ -62,6 +62,8 @@ import {
   expectedKeys,
   FAMILY_TABLE,
   FILESYSTEM_FIELDS,
+  FORWARD_FIELDS,
+  FORWARD_PROTOCOL_TABLE,
   GRANT_TABLE,
   type ObjectTable,
   ROOT_FIELDS,
@@ -653,10 +655,13 @@ class Walker {
     const kind = read.variant.name;
     switch (kind) {
       case "Procfs":
+      case "DevRandom":
       case "Stdin":
       case "Stdout":
       case "Stderr":
         return { kind };
+      case "Forward":
+        return this.forward(payload, payloadPath);
       case "Filesystem":
         return this.filesystem(payload, payloadPath);
       case "Seccomp":
@@ -674,6 +679,37 @@ class Walker {
       default:
         return unreachable(kind);
     }
+  }
+
+  /** {"protocol": "Udp"|"Tcp", "host_addr": "ip:port", "environment_port": 1024..65535}. */
+  private forward(payload: unknown, path: string): Grant | undefined {
+    const form = '{"protocol": "Udp", "host_addr": "127.0.0.1:5353", "environment_port": 5353}';
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
+      return undefined;
+    }
+    this.checkKeys(payload, path, FORWARD_FIELDS, form);
+    let protocol: "Udp" | "Tcp" | undefined;
+    if (Object.hasOwn(payload, "protocol")) protocol = this.variant(FORWARD_PROTOCOL_TABLE, payload["protocol"], keyPath(path, "protocol"))?.variant.name;
+    let hostAddr: string | undefined;
+    if (Object.hasOwn(payload, "host_addr")) {
+      const addrPath = keyPath(path, "host_addr");
+      const addr = this.string(payload["host_addr"], addrPath, 'an address "ip:port" (a string)');
+      if (addr !== undefined && this.problem(addrPath, checkListenAddr(addr))) hostAddr = addr;
+    }
+    let environmentPort: number | undefined;
+    if (Object.hasOwn(payload, "environment_port")) {
+      const portPath = keyPath(path, "environment_port");
+      const port = payload["environment_port"];
+      if (typeof port === "number" && Number.isInteger(port) && port >= 1024 && port <= 65535) environmentPort = port;
+      else if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port < 1024) {
+        this.out.error(portPath, `port ${port} is below 1024, which a void cannot bind (it holds no capability, not even CAP_NET_BIND_SERVICE)`, {
+          hint: `let the program listen on a port from 1024 up inside its void; host_addr may still use port ${port} if the launcher may bind it`,
+        });
+      } else this.out.error(portPath, `got ${describeValue(port)}`, { expected: "a port number 1024..65535" });
+    }
+    if (protocol === undefined || hostAddr === undefined || environmentPort === undefined) return undefined;
+    return { kind: "Forward", protocol, hostAddr, environmentPort };
   }
 
   private limits(payload: unknown, path: string): Grant | undefined {

@@ -28,8 +28,10 @@
  * - "environment": every grant matches a compile-time one: a Filesystem by
  *   environment_path (host_path may change; read_only may go false -> true,
  *   never true -> false), Hostname and DomainName freely (a UTS name in the
- *   void's own namespace grants nothing), Procfs/Stdin/Stdout/Stderr only if
- *   granted at compile time. Grants left out are dropped (narrowing).
+ *   void's own namespace grants nothing), a Forward by protocol and
+ *   environment_port (host_addr may change), Procfs/DevRandom/Stdin/Stdout/
+ *   Stderr only if granted at compile time. Grants left out are dropped
+ *   (narrowing).
  * The merged environment keeps the compile-time order (mount order), and the
  * merged spec must pass validateSpec again (e.g. two listeners on one addr).
  *
@@ -234,7 +236,10 @@ export function grantToValue(grant: Grant): unknown {
       for (const [key, field] of LIMIT_KEYS) if (grant[field] !== undefined) payload[key] = field === "timeoutMs" ? grant[field] / 1000 : grant[field];
       return { Limits: payload };
     }
+    case "Forward":
+      return { Forward: { protocol: grant.protocol, host_addr: grant.hostAddr, environment_port: grant.environmentPort } };
     case "Procfs":
+    case "DevRandom":
     case "SeccompUnconfined":
     case "Stdin":
     case "Stdout":
@@ -730,7 +735,21 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       }
       return index === -1 ? env.length : index;
     }
+    case "Forward": {
+      // A deployment may move the host end (like a TcpListener's addr); the
+      // protocol and the port inside the void are the program's own.
+      const index = env.findIndex((g) => g.kind === "Forward" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort);
+      if (index === -1) {
+        const have = env.flatMap((g) => (g.kind === "Forward" ? [`${g.protocol} to port ${g.environmentPort}`] : []));
+        out.error(path, `${WIDENS}: a new ${grant.protocol} Forward to port ${grant.environmentPort} in the void`, {
+          hint: have.length === 0 ? `the compile-time spec forwards nothing to ${epPath}` : `the compile-time spec forwards only ${have.join(", ")} to ${epPath}; a runtime spec may change only host_addr`,
+        });
+        return undefined;
+      }
+      return index;
+    }
     case "Procfs":
+    case "DevRandom":
     case "SeccompUnconfined":
     case "Stdin":
     case "Stdout":
@@ -756,6 +775,7 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
     base.find((g) => grantKey(g) === key) ??
     base.find((g) => {
       if (grant.kind === "Filesystem") return g.kind === "Filesystem" && g.environmentPath === grant.environmentPath;
+      if (grant.kind === "Forward") return g.kind === "Forward" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort;
       return (grant.kind === "Hostname" || grant.kind === "DomainName" || grant.kind === "Seccomp" || grant.kind === "Limits") && g.kind === grant.kind;
     })
   );
@@ -781,6 +801,8 @@ function describeEnvironmentChanges(
         parts.push(before.readOnly ? "read-only -> writable" : "writable -> read-only");
       }
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
+    } else if (before.kind === "Forward" && value.kind === "Forward") {
+      changes.push(`${path}: ${value.protocol} Forward to port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);
     } else if ((before.kind === "Seccomp" && value.kind === "Seccomp") || (before.kind === "Limits" && value.kind === "Limits")) {
       changes.push(`${path}: ${value.kind} ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
     } else if ((before.kind === "Hostname" || before.kind === "DomainName") && before.kind === value.kind) {

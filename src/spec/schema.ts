@@ -28,6 +28,8 @@ import {
   type EnumTable,
   FAMILY_TABLE,
   FILESYSTEM_FIELDS,
+  FORWARD_FIELDS,
+  FORWARD_PROTOCOL_TABLE,
   GRANT_TABLE,
   type ObjectTable,
   ROOT_FIELDS,
@@ -148,7 +150,13 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     timeout: meta(duration.optional(), fieldDescription(LIMITS_FIELDS, "timeout")),
     concurrency: meta(z.int().min(1).max(100000).optional(), fieldDescription(LIMITS_FIELDS, "concurrency")),
   });
+  const forward = z.strictObject({
+    protocol: meta(enumSchema(FORWARD_PROTOCOL_TABLE, {}), fieldDescription(FORWARD_FIELDS, "protocol")),
+    host_addr: meta(z.string().regex(new RegExp(LISTEN_ADDR_PATTERN)), fieldDescription(FORWARD_FIELDS, "host_addr")),
+    environment_port: meta(z.int().min(1024).max(65535), fieldDescription(FORWARD_FIELDS, "environment_port")),
+  });
   const grant = enumSchema(GRANT_TABLE, {
+    Forward: forward,
     Filesystem: filesystem,
     Seccomp: seccomp,
     Limits: limits,

@@ -9,6 +9,9 @@
 
 export type Direction = "Rx" | "Tx";
 
+/** The transport a Forward grant relays. */
+export type ForwardProtocol = "Udp" | "Tcp";
+
 export type Trigger =
   | { kind: "Startup" }
   | { kind: "Pipe"; name: string }
@@ -47,6 +50,15 @@ export type Grant =
   | { kind: "Hostname"; name: string }
   | { kind: "DomainName"; name: string }
   | { kind: "Procfs" }
+  /** Extension: /dev/random and /dev/urandom, bound from the host (reads only what getrandom(2) gives any void). */
+  | { kind: "DevRandom" }
+  /**
+   * Extension: the launcher listens on `hostAddr` (in its own network
+   * namespace) and relays each UDP flow or TCP connection to
+   * 127.0.0.1:`environmentPort` in the void's own network namespace, whose
+   * loopback interface is brought up for it.
+   */
+  | { kind: "Forward"; protocol: ForwardProtocol; hostAddr: string; environmentPort: number }
   /**
    * Extension: changes the default seccomp filter — `allow` takes system
    * calls off its deny list, `deny` adds some (names of x86_64 calls).

@@ -18,7 +18,13 @@
  * - "Trigger" only in an entrypoint whose trigger is Pipe or FileSocket.
  * - At least one entrypoint has the "Startup" trigger; otherwise nothing runs.
  * - Added rule: two TcpListeners may not bind the same "ip:port" (port 0
- *   excepted): the second bind would fail with EADDRINUSE at launch.
+ *   excepted): the second bind would fail with EADDRINUSE at launch. A Tcp
+ *   Forward's host_addr counts as a TCP listener too; two Udp Forwards may
+ *   not share a host_addr either.
+ * - Added rule: a Forward only in a Startup entrypoint (it relays to one
+ *   void; a triggered entrypoint has none or many), and not with a
+ *   Filesystem grant at /dev/random or /dev/urandom together with
+ *   DevRandom (both would mount there).
  * - Per entrypoint, environment is a set (exact repeats are fine), but it may
  *   not hold two different Hostnames, two different DomainNames, or two
  *   Filesystem grants for one environment_path that differ (host path or
@@ -106,6 +112,8 @@ export function grantKey(grant: Grant): string {
       return JSON.stringify([grant.kind, grant.allow, grant.deny]);
     case "Limits":
       return JSON.stringify(grant);
+    case "Forward":
+      return JSON.stringify([grant.kind, grant.protocol, grant.hostAddr, grant.environmentPort]);
     default:
       return grant.kind;
   }
@@ -256,6 +264,18 @@ function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
 }
 
 function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
+  const triggered = ep.trigger !== undefined && ep.trigger.value.kind !== "Startup";
+  const devRandom = ep.environment.find((g) => g.value.kind === "DevRandom");
+  for (const { value, path } of ep.environment) {
+    if (value.kind === "Forward" && triggered) {
+      out.error(path, `a Forward relays to one void, but ${ep.path} starts a void per message`, {
+        hint: "forward to a Startup entrypoint; it may pass work on to triggered ones",
+      });
+    }
+    if (value.kind === "Filesystem" && devRandom !== undefined && (value.environmentPath === "/dev/random" || value.environmentPath === "/dev/urandom")) {
+      out.error(path, `environment_path ${quote(value.environmentPath)} is where "DevRandom" (at ${devRandom.path}) puts the host's device`, { hint: "keep one of the two" });
+    }
+  }
   const limits = ep.environment.filter((g) => g.value.kind === "Limits");
   for (const extra of limits.slice(1)) {
     if (grantKey(extra.value) !== grantKey(limits[0]!.value)) out.error(extra.path, `a second Limits grant; the first is at ${limits[0]!.path}`, { hint: "put every limit in one Limits grant" });
@@ -305,14 +325,17 @@ function canonicalAddr(addr: string): string {
 
 function checkListeners(out: Diagnostics, spec: LocatedSpec): void {
   const first = new Map<string, string>();
+  const claim = (protocol: "tcp" | "udp", addr: string, path: string, what: string) => {
+    const key = `${protocol} ${canonicalAddr(addr)}`;
+    if (key.endsWith(":0")) return;
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, path);
+    else out.error(path, `a second ${what} on ${quote(addr)}; the first is at ${earlier}`);
+  };
   for (const ep of spec.entrypoints) {
-    for (const { value, path } of ep.args) {
-      if (value.kind !== "TcpListener") continue;
-      const key = canonicalAddr(value.addr);
-      if (key.endsWith(":0")) continue;
-      const earlier = first.get(key);
-      if (earlier === undefined) first.set(key, path);
-      else out.error(path, `a second TcpListener on ${quote(value.addr)}; the first is at ${earlier}`);
+    for (const { value, path } of ep.args) if (value.kind === "TcpListener") claim("tcp", value.addr, path, "TcpListener");
+    for (const { value, path } of ep.environment) {
+      if (value.kind === "Forward") claim(value.protocol === "Tcp" ? "tcp" : "udp", value.hostAddr, path, `${value.protocol} Forward`);
     }
   }
 }

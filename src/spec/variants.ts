@@ -192,6 +192,12 @@ export const GRANT_TABLE = {
     data("Hostname", '{"Hostname": name}', "The void's host name (UTS nodename; 1 to 64 bytes). Default: void."),
     data("DomainName", '{"DomainName": name}', "The void's NIS domain name (1 to 64 bytes). Default: (none)."),
     unit("Procfs", "A /proc showing only the void's own PID namespace."),
+    unit("DevRandom", "Extension: /dev/random and /dev/urandom (the same bytes getrandom(2) gives every void), for programs that open them."),
+    data(
+      "Forward",
+      '{"Forward": {"protocol": "Udp"|"Tcp", "host_addr": "ip:port", "environment_port": port}}',
+      "Extension: the launcher listens on host_addr and relays each UDP flow or TCP connection to 127.0.0.1:environment_port in the void's own network namespace (its loopback is brought up). Startup entrypoints only.",
+    ),
     data(
       "Seccomp",
       '{"Seccomp": {"allow": [syscall, ...], "deny": [syscall, ...]}}',
@@ -208,6 +214,22 @@ export const GRANT_TABLE = {
     unit("Stderr", "The launcher's standard error (otherwise /dev/null)."),
   ],
 } as const satisfies EnumTable;
+
+export const FORWARD_PROTOCOL_TABLE = {
+  what: "forward protocol",
+  schemaName: "ForwardProtocol",
+  description: "The transport a Forward relays.",
+  variants: [unit("Udp", "UDP: each client address is one flow, relayed datagram by datagram."), unit("Tcp", "TCP: each connection is relayed to a new connection in the void.")],
+} as const satisfies EnumTable;
+
+export const FORWARD_FIELDS = {
+  what: "Forward grant",
+  fields: [
+    field("protocol", true, '"Udp" or "Tcp".'),
+    field("host_addr", true, 'Where the launcher listens, in its own network namespace: "ipv4:port" or "[ipv6]:port" (port 0: any free port, logged with -v).'),
+    field("environment_port", true, "The port the program listens on at 127.0.0.1 inside its void: 1024-65535 (a void has no capability to bind lower ports)."),
+  ],
+} as const satisfies ObjectTable;
 
 export const SECCOMP_FIELDS = {
   what: "Seccomp grant",

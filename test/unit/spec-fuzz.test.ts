@@ -123,6 +123,10 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
   Limits: fc
     .record({ memory: fc.constantFrom("64M", 1048576), pids: fc.integer({ min: 1, max: 1000 }), timeout: fc.constantFrom("30s", 2) }, { requiredKeys: [] })
     .map((l) => l as Json),
+  // Port 0 on the host: never a duplicate address (see uniqueListeners for TcpListeners).
+  Forward: fc
+    .record({ protocol: fc.constantFrom("Udp", "Tcp"), host_addr: listenAddr.map((a) => `${a.slice(0, a.lastIndexOf(":"))}:0`), environment_port: fc.integer({ min: 1024, max: 65535 }) })
+    .map((f) => f as Json),
 };
 const grant = variantsOf(GRANT_TABLE, grantPayloads);
 
@@ -219,6 +223,8 @@ function wire(entrypoints: RawEntrypoint[], connections: Connection[]): void {
   for (const ep of entrypoints) {
     if (typeof ep.trigger !== "object") continue; // absent or "Startup": no Trigger argument
     for (let i = 0; i < ep.triggerArgs; i++) ep.args = [...(ep.args ?? ["BinaryName"]), "Trigger"];
+    // A Forward is valid only in a Startup entrypoint.
+    if (ep.environment !== undefined) ep.environment = ep.environment.filter((g) => typeof g !== "object" || g === null || !("Forward" in g));
   }
 }
 
