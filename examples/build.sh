@@ -26,3 +26,8 @@ if ! openssl x509 -checkend 86400 -noout -in https/tls/cert.pem >/dev/null 2>&1 
 fi
 https_dir=$(cd https && pwd -P | sed 's/[\\&|]/\\&/g')
 sed "s|@DIR@|$https_dir|g" https/spec.json.in > https/spec.json
+# dnsmasq: Debian's /usr/sbin/dnsmasq (package dnsmasq-base), nothing to
+# build; spec.json is spec.json.in with @DIR@ replaced by this checkout's
+# examples/dnsmasq, like https (not committed).
+dnsmasq_dir=$(cd dnsmasq && pwd -P | sed 's/[\\&|]/\\&/g')
+sed "s|@DIR@|$dnsmasq_dir|g" dnsmasq/spec.json.in > dnsmasq/spec.json
