@@ -63,12 +63,12 @@ describe("forktop rows and columns", () => {
     const rows = visibleRows(s.table, viewOptions(s.ui));
     const lines = rows.map((r) => lineText(formatRow(s.table, r, 80, false)));
     for (const l of lines) assert.equal([...l].length, 80, l);
-    assert.match(lines[0]!, /^ {4}100 {8}1000 {8}S ········  --- \/usr\/bin\/launcher --serve/);
+    assert.match(lines[0]!, /^ {4}100 {8}1000 {8}S ········ {2}--- \/usr\/bin\/launcher --serve/);
     // The void: namespaced pid 1, uid 0 inside / 1000 outside, all eight badges, no_new_privs, 1 filter.
-    assert.match(lines[1]!, /^ {4}101 {6}1 0\/1000 {6}S UMPNIHCT  -n1 ├─ \/fib 30 \[1 thr\]/);
+    assert.match(lines[1]!, /^ {4}101 {6}1 0\/1000 {6}S UMPNIHCT {2}-n1 ├─ \/fib 30 \[1 thr\]/);
     // The helper gained cap_net_raw: "!" and effective caps.
-    assert.match(lines[2]!, /^ {4}102 {6}2 0\/1000 {6}S ········ !cn1 │  └─ \/bin\/helper/);
-    assert.match(lines[3]!, /X ········  --- └─ worker -n 1 \(exit 3\)/);
+    assert.match(lines[2]!, /^ {4}102 {6}2 0\/1000 {6}S ········ !cn1 │ {2}└─ \/bin\/helper/);
+    assert.match(lines[3]!, /X ········ {2}--- └─ worker -n 1 \(exit 3\)/);
   });
 
   it("drops columns on narrow terminals and still fits", () => {
@@ -115,7 +115,7 @@ describe("forktop screen at 80x24", () => {
     assert.equal(lines.length, 23);
     for (const l of lines) assert.equal([...l].length, 80, l);
     assert.match(lines[0]!, /^forktop ptrace │ launcher --serve │ 33\/34 live, 1 thr │ tree/);
-    assert.match(lines[1]!, /^ {4}PID  NSPID UID in\/out  S NS {7}PRIV COMMAND/);
+    assert.match(lines[1]!, /^ {4}PID {2}NSPID UID in\/out {2}S NS {7}PRIV COMMAND/);
     assert.match(lines[2]!, /^ {4}100 /);
     assert.match(lines[16]!, /^ {4}210 /, "15 process rows: 100-103, 200-210");
     assert.match(lines[17]!, /^── events \(38\) ─+$/);
@@ -245,7 +245,7 @@ describe("forktop keys", () => {
     assert.ok(!screenText(s)[3]!.includes("├─"));
     press(s, ["t", "j", " "]);
     let lines = screenText(s);
-    assert.match(lines[4]!, /^ {4}105 .* t .*│  │ └┄ thread 105/);
+    assert.match(lines[4]!, /^ {4}105 .* t .*│ {2}│ └┄ thread 105/);
     press(s, ["j"]);
     assert.equal(s.ui.selected?.tid, 105);
     press(s, [{ leftArrow: true }]);
