@@ -188,6 +188,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     // The terminal is the tracer's until the shell ends.
     stdin.setRawMode(true);
     stdin.pause();
+    // pause() stops the libuv read only through process.stdin's own 'pause'
+    // listener, and only when the stream was flowing; ink read it in paused
+    // mode, so pause() alone would leave one read pending that steals a
+    // chunk of the shell's input. Let Node's handler stop it, one tick later.
+    stdin.emit("pause");
+    await new Promise((resolve) => setImmediate(resolve));
     const ignoreSigint = () => {};
     process.on("SIGINT", ignoreSigint);
     const onResize = () => tracer.send(`resize ${stdout.rows} ${stdout.columns}`);

@@ -96,12 +96,13 @@ export function headerLine(sess: Session, width: number): Line {
   const left: Line = [
     { text: "forktop ", bold: true },
     { text: mode, ...(mode === "poll" ? { color: "red" as const, bold: true } : { color: "green" as const }) },
-    { text: ` │ ${sanitize(sess.target)} │ ${t.liveCount}/${procs} live, ${threads} thr │ ${sess.ui.mode}` },
+    { text: ` │ ${t.liveCount}/${procs} live, ${threads} thr │ ${sess.ui.mode}` },
   ];
   if (sess.ui.filter !== "") left.push({ text: ` │ /${sanitize(sess.ui.filter)}`, color: "yellow" });
   if (sess.ui.hideExited) left.push({ text: " │ exited hidden" });
   const right = t.detached ? "detached" : sess.tracerGone !== null ? sess.tracerGone : "";
   if (right !== "") left.push({ text: ` │ ${right}`, color: "yellow" });
+  left.push({ text: ` │ ${sanitize(sess.target)}`, dim: true });
   return fitLine(left, width);
 }
 
