@@ -6,9 +6,9 @@
  *
  *   node dist/bench/cli-phases.js SPEC BINARY
  *
- * The imports mirror src/cli/void.ts: commander, the spec and planner
- * (load.js), the orchestrator (run.js), then what `run` never uses
- * (doctor.js, describe.js): the last group is what lazy imports would save.
+ * The imports are those of the `void run` fast path (src/cli/entry.ts):
+ * the spec and planner (load.js), then the orchestrator (run-command.js),
+ * unbundled ES modules; then the work.
  */
 import { performance } from "node:perf_hooks";
 
@@ -26,17 +26,12 @@ if (specPath === undefined || binary === undefined) {
   process.exit(2);
 }
 
-await import("commander");
-lap("import commander");
 const load = await import("../src/cli/load.js");
 lap("import spec + planner (load.js)");
 const run = await import("../src/orchestrator/run.js");
 const { stderrLogger } = await import("../src/orchestrator/log.js");
-await import("../src/orchestrator/wiring.js");
-lap("import orchestrator (run.js)");
-await import("../src/cli/doctor.js");
-await import("../src/cli/describe.js");
-lap("import doctor + describe (unused by run)");
+await import("../src/cli/run-command.js");
+lap("import orchestrator (run-command.js)");
 const { spec } = load.loadSpecWithRuntime(specPath, undefined, () => {});
 lap("read + validate spec");
 const plans = load.planFor(spec, { binary, trailing: [], grantStdout: false, grantStderr: false });

@@ -30,7 +30,8 @@ function stageAndReexec(repo: string): never {
   const stage = join(repo, "bench", "build", "stage");
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, "node_modules"), { recursive: true });
-  for (const part of ["package.json", "bin", "build", "dist"]) cpSync(join(repo, part), join(stage, part), { recursive: true });
+  // Timestamps kept: bin/void uses dist/void.cjs only if it is not older than dist/src/cli/entry.js.
+  for (const part of ["package.json", "bin", "build", "dist"]) cpSync(join(repo, part), join(stage, part), { recursive: true, preserveTimestamps: true });
   for (const dep of ["commander", "zod"]) cpSync(join(repo, "node_modules", dep), join(stage, "node_modules", dep), { recursive: true });
   const r = spawnSync(process.execPath, [join(stage, "dist", "bench", "run.js"), ...process.argv.slice(2)], {
     stdio: "inherit",

@@ -140,31 +140,31 @@ export function lineChart(c: LineChart): string {
   const xHi = c.logX ? Math.log10(Math.max(...xs)) : Math.max(...xs);
   const yAxis = ticks(Math.max(...pts.map((p) => Math.max(p.y, p.hi ?? 0)), ...(c.refs ?? []).map((r) => r.at)) * 1.05);
   const yMax = yAxis[yAxis.length - 1]!;
-  const X = (v: number) => left + (((c.logX ? Math.log10(Math.max(v, 1e-9)) : v) - xLo) / (xHi - xLo || 1)) * (width - left - right);
-  const Y = (v: number) => bottom - (v / yMax) * (bottom - top);
+  const xAt = (v: number) => left + (((c.logX ? Math.log10(Math.max(v, 1e-9)) : v) - xLo) / (xHi - xLo || 1)) * (width - left - right);
+  const yAt = (v: number) => bottom - (v / yMax) * (bottom - top);
   const out = header(width, height, c.title, c.subtitle);
   for (const t of yAxis) {
-    out.push(`<line x1="${left}" y1="${Y(t).toFixed(1)}" x2="${width - right}" y2="${Y(t).toFixed(1)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${left - 6}" y="${(Y(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${t}</text>`);
+    out.push(`<line x1="${left}" y1="${yAt(t).toFixed(1)}" x2="${width - right}" y2="${yAt(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${left - 6}" y="${(yAt(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${t}</text>`);
   }
   const xTicks = [...new Set(xs)].sort((a, b) => a - b);
-  for (const t of xTicks) out.push(`<text x="${X(t).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${t}</text>`);
+  for (const t of xTicks) out.push(`<text x="${xAt(t).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${t}</text>`);
   out.push(`<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#888"/>`);
   out.push(`<text x="${(left + (width - right)) / 2}" y="${bottom + 36}" text-anchor="middle" fill="#333">${escapeXml(c.xAxis)}</text>`);
   out.push(`<text transform="translate(16 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${escapeXml(c.yAxis)}</text>`);
   for (const r of c.refs ?? []) {
-    out.push(`<line x1="${left}" y1="${Y(r.at).toFixed(1)}" x2="${width - right}" y2="${Y(r.at).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${left + 4}" y="${(Y(r.at) + 14).toFixed(1)}" fill="#c00" font-size="11">${escapeXml(r.label)}</text>`);
+    out.push(`<line x1="${left}" y1="${yAt(r.at).toFixed(1)}" x2="${width - right}" y2="${yAt(r.at).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3"/>`);
+    out.push(`<text x="${left + 4}" y="${(yAt(r.at) + 14).toFixed(1)}" fill="#c00" font-size="11">${escapeXml(r.label)}</text>`);
   }
   c.series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length];
     const p = s.points.filter((q) => Number.isFinite(q.y));
-    if (p.length > 1) out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${p.map((q) => `${X(q.x).toFixed(1)},${Y(q.y).toFixed(1)}`).join(" ")}"/>`);
+    if (p.length > 1) out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${p.map((q) => `${xAt(q.x).toFixed(1)},${yAt(q.y).toFixed(1)}`).join(" ")}"/>`);
     for (const q of p) {
       if (q.lo !== undefined && q.hi !== undefined && Number.isFinite(q.lo) && Number.isFinite(q.hi)) {
-        out.push(`<line x1="${X(q.x).toFixed(1)}" y1="${Y(q.lo).toFixed(1)}" x2="${X(q.x).toFixed(1)}" y2="${Y(q.hi).toFixed(1)}" stroke="${colour}" stroke-width="1.2"/>`);
+        out.push(`<line x1="${xAt(q.x).toFixed(1)}" y1="${yAt(q.lo).toFixed(1)}" x2="${xAt(q.x).toFixed(1)}" y2="${yAt(q.hi).toFixed(1)}" stroke="${colour}" stroke-width="1.2"/>`);
       }
-      out.push(`<circle cx="${X(q.x).toFixed(1)}" cy="${Y(q.y).toFixed(1)}" r="3.5" fill="${colour}"/>`);
+      out.push(`<circle cx="${xAt(q.x).toFixed(1)}" cy="${yAt(q.y).toFixed(1)}" r="3.5" fill="${colour}"/>`);
     }
     const ly = top + 8 + i * 20;
     out.push(`<rect x="${width - right + 14}" y="${ly - 9}" width="12" height="12" fill="${colour}"/>`);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 sh scripts/install-packages.sh
 [ -d node_modules/typescript ] || npm install --no-audit --no-fund --loglevel=error
 npm run --silent build:native
-rm -rf dist && npx tsc -p tsconfig.json
+rm -rf dist && npx tsc -p tsconfig.json && node scripts/bundle-cli.mjs
 npx biome check --error-on-warnings src test scripts bin bench
 # C: the probes build with -Werror in the tests themselves; the examples here.
 sh examples/build.sh

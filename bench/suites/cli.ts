@@ -1,11 +1,14 @@
 /**
  * One-shot CLI cost: the wall time of `void run -s SPEC true` against
- * `node -e 0` and bwrap, and what would make it cheaper — bundling
- * (esbuild, where installed), the V8 compile cache (Node >= 22:
- * NODE_COMPILE_CACHE, the same cache module.enableCompileCache() turns
- * on), and lazy imports (phase timings of bench/cli-phases.ts). Every
- * contender is a separate process timed by bench/c/spawnt, round-robin.
- * Nothing in the product is changed: the bundle is built into the stage.
+ * `node -e 0` and bwrap. bin/void runs the product's bundle, dist/void.cjs
+ * (scripts/bundle-cli.mjs: one CommonJS file, commander loaded only off
+ * the `void run` fast path, node:net/dns/crypto on first use) and turns on
+ * V8's compile cache where Node has it (>= 22.1); the other contenders
+ * show what each of those buys: the same CLI unbundled (dist/src/cli/
+ * entry.js), the commander CLI for every command (dist/src/cli/void.js, as
+ * every `void run` was before the fast path), and Node 24 without the
+ * compile cache. Every contender is a separate process timed by
+ * bench/c/spawnt, round-robin.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -24,43 +27,11 @@ interface Contender {
 }
 
 const NODE0 = "node -e 0";
-const VOID_RUN = "void run (bin/void)";
+const N24 = "Node 24: node -e 0";
+const VOID_RUN = "void run (bin/void: the bundle)";
+const VOID_RUN24 = "Node 24: void run (bin/void: the bundle, compile cache)";
 const BWRAP = "bwrap --unshare-all (one-shot)";
-const LEAN = "void run, lean CommonJS bundle (no commander, lazy net/dns)";
-const LEAN24 = "Node 24: lean CommonJS bundle + compile cache";
-
-/**
- * The bundles of the staged CLI that esbuild makes — ESM, CommonJS, and the
- * "lean" CommonJS bundle of bench/cli-lean.ts (no commander, node:net and
- * node:dns/promises loaded on use) — or undefined when esbuild is not installed.
- */
-function bundles(ctx: Ctx): { esm: string; cjs: string; lean: string; esmBytes: number; cjsBytes: number; leanBytes: number } | undefined {
-  const esbuild = join(ctx.paths.repo, "node_modules", ".bin", "esbuild");
-  if (!existsSync(esbuild)) return undefined;
-  const out = join(ctx.paths.code, "bundle");
-  rmSync(out, { recursive: true, force: true });
-  const entry = join(ctx.paths.code, "dist", "src", "cli", "void.js");
-  const build = (args: string[], from = entry) => {
-    const r = spawnSync(esbuild, [from, "--bundle", "--platform=node", "--minify", "--log-level=warning", ...args], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`esbuild failed: ${r.stderr}`);
-  };
-  // ESM: commander is CommonJS, so the bundle needs a `require`; --splitting
-  // keeps zod (imported only by `void schema`) in a chunk of its own.
-  build(["--format=esm", "--splitting", `--outdir=${join(out, "esm")}`, "--banner:js=import{createRequire as __void_cr}from'node:module';const require=__void_cr(import.meta.url);"]);
-  // CommonJS: no ESM loader at start-up; import.meta.url (the addon's
-  // package root) from __filename; zod stays a require() made only by `void schema`.
-  const cjsArgs = ["--format=cjs", "--external:zod", "--define:import.meta.url=__void_url", "--banner:js=const __void_url=require('node:url').pathToFileURL(__filename).href;"];
-  build([...cjsArgs, `--outfile=${join(out, "cjs", "void.cjs")}`]);
-  const shims = join(ctx.paths.code, "dist", "bench", "shims");
-  build(
-    [...cjsArgs, `--alias:node:net=${join(shims, "net.js")}`, `--alias:node:dns/promises=${join(shims, "dns-promises.js")}`, `--outfile=${join(out, "lean", "void.cjs")}`],
-    join(ctx.paths.code, "dist", "bench", "cli-lean.js"),
-  );
-  const esm = join(out, "esm", "void.js");
-  const cjs = join(out, "cjs", "void.cjs");
-  const lean = join(out, "lean", "void.cjs");
-  return { esm, cjs, lean, esmBytes: statSync(esm).size, cjsBytes: statSync(cjs).size, leanBytes: statSync(lean).size };
-}
+const TARGET = "one-shot void run ≤ node -e 0 + 15 ms";
 
 export const cliSuite: Suite = {
   name: "cli",
@@ -73,28 +44,27 @@ export const cliSuite: Suite = {
     writeFileSync(spec, JSON.stringify(STDOUT_SPEC));
     const voidBin = join(code, "bin", "void");
     const runArgs = ["run", "-s", spec, trueStatic];
-    const bundled = bundles(ctx);
+    const bundle = join(code, "dist", "void.cjs");
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build makes it (esbuild, a devDependency)`);
+    const unbundled = join(code, "dist", "src", "cli", "entry.js");
+    const commanderCli = join(code, "dist", "src", "cli", "void.js");
     const empty = join(build, "empty.mjs");
     writeFileSync(empty, "");
     const commander = join(code, "node_modules", "commander");
     const contenders: Contender[] = [
       { name: NODE0, cmd: [node, "-e", "0"], baseline: NODE0 },
       { name: "ESM entry importing nothing (node empty.mjs)", cmd: [node, empty], baseline: NODE0 },
-      { name: "builtins void imports (net, child_process, dns/promises)", cmd: [node, "-e", 'require("node:net");require("node:child_process");require("node:dns/promises")'], baseline: NODE0 },
       { name: "commander alone (require)", cmd: [node, "-e", `require(${JSON.stringify(commander)})`], baseline: NODE0 },
-      { name: "void --version (every import, no work)", cmd: [node, voidBin, "--version"], baseline: NODE0 },
+      { name: "void --version (bin/void: the bundle, commander)", cmd: [node, voidBin, "--version"], baseline: NODE0 },
       { name: VOID_RUN, cmd: [node, voidBin, ...runArgs], baseline: NODE0 },
+      { name: "void run, unbundled (dist/src/cli/entry.js)", cmd: [node, unbundled, ...runArgs], baseline: NODE0 },
+      { name: "void run through commander, unbundled (dist/src/cli/void.js)", cmd: [node, commanderCli, ...runArgs], baseline: NODE0 },
       { name: BWRAP, cmd: ["bwrap", "--unshare-all", "--ro-bind", trueStatic, "/true", "/true"], baseline: BWRAP },
     ];
-    if (bundled) {
-      contenders.push(
-        { name: "void run, ESM bundle (esbuild)", cmd: [node, bundled.esm, ...runArgs], baseline: NODE0 },
-        { name: "void run, CommonJS bundle (esbuild)", cmd: [node, bundled.cjs, ...runArgs], baseline: NODE0 },
-        { name: LEAN, cmd: [node, bundled.lean, ...runArgs], baseline: NODE0 },
-      );
-    }
     const cacheDirs: string[] = [];
     if (node24) {
+      // bin/void calls module.enableCompileCache(), which uses
+      // NODE_COMPILE_CACHE when set: a directory of the bench's own.
       const cc = join(build, "compile-cache");
       rmSync(cc, { recursive: true, force: true });
       mkdirSync(cc, { recursive: true });
@@ -102,19 +72,14 @@ export const cliSuite: Suite = {
         cacheDirs.push(join(cc, dir));
         return { ...process.env, NODE_COMPILE_CACHE: join(cc, dir) };
       };
-      const N24 = "Node 24: node -e 0";
+      const noCache = { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" };
       contenders.push(
         { name: N24, cmd: [node24, "-e", "0"], baseline: N24 },
-        { name: "Node 24: void run", cmd: [node24, voidBin, ...runArgs], baseline: N24 },
-        { name: "Node 24: void run + compile cache", cmd: [node24, voidBin, ...runArgs], env: withCache("plain"), baseline: N24 },
+        { name: VOID_RUN24, cmd: [node24, voidBin, ...runArgs], env: withCache("bundle"), baseline: N24 },
+        { name: "Node 24: void run, the bundle without compile cache", cmd: [node24, voidBin, ...runArgs], env: noCache, baseline: N24 },
+        { name: "Node 24: void run, unbundled + compile cache", cmd: [node24, unbundled, ...runArgs], env: withCache("unbundled"), baseline: N24 },
+        { name: "Node 24: void run through commander, unbundled, no compile cache", cmd: [node24, commanderCli, ...runArgs], env: noCache, baseline: N24 },
       );
-      if (bundled) {
-        contenders.push(
-          { name: "Node 24: CommonJS bundle", cmd: [node24, bundled.cjs, ...runArgs], baseline: N24 },
-          { name: "Node 24: CommonJS bundle + compile cache", cmd: [node24, bundled.cjs, ...runArgs], env: withCache("cjs"), baseline: N24 },
-          { name: LEAN24, cmd: [node24, bundled.lean, ...runArgs], env: withCache("lean"), baseline: N24 },
-        );
-      }
     }
     // Warm-up (and fills the compile caches).
     for (const c of contenders) spawnt(ctx, 2, c.cmd, c.env);
@@ -148,7 +113,7 @@ export const cliSuite: Suite = {
         value: scale(summarize(pooled(wall, c.name)), 1e-6),
         unit: "ms",
         ...(c.name === c.baseline ? {} : { ratio: scale(d, 1e-6), ratioTo: c.baseline, ratioUnit: "ms more than" }),
-        ...([VOID_RUN, "Node 24: void run", LEAN, LEAN24].includes(c.name) ? { target: "one-shot void run ≤ node -e 0 + 15 ms", met: d.median <= 15e6 } : {}),
+        ...([VOID_RUN, VOID_RUN24].includes(c.name) ? { target: TARGET, met: d.median <= 15e6 } : {}),
       });
     }
     rows.push({
@@ -186,11 +151,9 @@ export const cliSuite: Suite = {
       digits: 1,
     });
     const notes = [
-      bundled
-        ? `Bundles of dist/src/cli/void.js by esbuild --bundle --minify: ESM ${(bundled.esmBytes / 1024).toFixed(0)} KiB entry chunk (--splitting, zod in its own chunk), CommonJS ${(bundled.cjsBytes / 1024).toFixed(0)} KiB (zod external, required only by void schema); lean: bench/cli-lean.ts, CommonJS, ${(bundled.leanBytes / 1024).toFixed(0)} KiB, node:net and node:dns/promises swapped for bench/shims (loaded on first use).`
-        : "Not measured: bundling (esbuild is not installed: npm install --no-save esbuild).",
-      node24 ? `Node 24 (${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()}): compile cache via NODE_COMPILE_CACHE (warmed before the rounds).` : "Not measured: the compile cache (needs Node >= 22; none found at /tmp/n24/node_modules/.bin/node or $VOID_BENCH_NODE24).",
-      "Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1).",
+      `dist/void.cjs: ${(statSync(bundle).size / 1024).toFixed(0)} KiB (scripts/bundle-cli.mjs, esbuild --minify; commander inside, evaluated only off the run fast path; zod outside).`,
+      node24 ? `Node 24 (${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()}): compile cache in a directory of the bench's own (NODE_COMPILE_CACHE), warmed before the rounds; "without" sets NODE_DISABLE_COMPILE_CACHE=1.` : "Not measured: Node 24 and the compile cache (none found at /tmp/n24/node_modules/.bin/node or $VOID_BENCH_NODE24).",
+      "Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1); bin/void skips it there.",
     ];
     return {
       name: "cli",

@@ -10,16 +10,14 @@
  * 2 for invalid input (spec, binary, libraries, usage), nothing spawned;
  * 125 when void itself fails.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
 import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
+import { failureStatus, runCommand } from "./run-command.js";
 import { stderrLogger } from "../orchestrator/log.js";
-import { DEFAULT_CONCURRENCY, EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
-import { WiringError } from "../orchestrator/wiring.js";
-import { CgroupError } from "../orchestrator/cgroups.js";
+import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { ElfError } from "../plan/elf.js";
 import { packSpec, readPackedSpec, SECTION_NAME } from "../plan/pack.js";
 import { parseSpecValue } from "../spec/parse.js";
@@ -66,35 +64,6 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
   return n;
-}
-
-async function runCommand(
-  binary: string,
-  args: string[],
-  opts: { spec?: string; runtime?: string; verbose: number; debug: boolean; daemon: boolean; stdout: boolean; stderr: boolean; maxConcurrent: number; allowUnenforcedLimits: boolean },
-): Promise<number> {
-  const log = stderrLogger(opts.verbose);
-  if (opts.daemon) return daemonize();
-  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
-  if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
-  for (const c of changes) log.verbose(`runtime: ${c}`);
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
-  for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits });
-}
-
-/**
- * -D: re-run this same command detached from the terminal (new session,
- * stdin on /dev/null, stdout/stderr inherited so they can be redirected),
- * print the daemon's pid and return. Node cannot fork(2) itself; voids die
- * with their launcher, so the launcher must stay alive in the background.
- */
-function daemonize(): number {
-  const argv = process.argv.slice(1).filter((a) => a !== "-D" && a !== "--daemon");
-  const child = spawn(process.execPath, [...process.execArgv, ...argv], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
-  child.unref();
-  process.stdout.write(`void: running in the background as pid ${child.pid}\n`);
-  return 0;
 }
 
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
@@ -265,22 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; usage errors are invalid input.
       return e.exitCode === 0 ? 0 : EXIT_INVALID_INPUT;
     }
-    if (e instanceof InputError) {
-      process.stderr.write(e.message.endsWith("\n") ? e.message : e.message + "\n");
-      return e.status;
-    }
-    if (e instanceof CgroupError) {
-      process.stderr.write(`void: error: ${e.message}\n(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`);
-      return EXIT_INVALID_INPUT;
-    }
-    if (e instanceof WiringError) {
-      // A listener that cannot bind, an address that cannot be used:
-      // reported before any void starts.
-      process.stderr.write(`void: error: ${e.message}\n`);
-      return EXIT_INVALID_INPUT;
-    }
-    process.stderr.write(`void: error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT_LAUNCHER_FAILURE;
+    return failureStatus(e);
   }
 }
 

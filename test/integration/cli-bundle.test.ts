@@ -1,0 +1,101 @@
+/**
+ * bin/void and the bundled CLI (scripts/bundle-cli.mjs): dist/void.cjs runs
+ * `void run` by itself and loads dist/void-cli.cjs for everything else,
+ * with no dist/src at all; and bin/void picks the bundle only when it is
+ * not older than dist/src/cli/entry.js (a `tsc` after the bundle leaves it
+ * stale). Run as root and as an unprivileged uid on a staged copy.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { asLauncher, launchers, repoRoot } from "./harness.js";
+
+const bundles = ["void.cjs", "void-cli.cjs"].map((f) => join(repoRoot, "dist", f));
+const built = bundles.every((f) => existsSync(f));
+let dir = "";
+
+before(() => {
+  if (!built) return;
+  dir = mkdtempSync(join(tmpdir(), "void-test-bundle-"));
+  chmodSync(dir, 0o755);
+  for (const part of ["package.json", "bin", "build", join("node_modules", "zod")]) cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
+  for (const f of bundles) cpSync(f, join(dir, "dist", f.slice(f.lastIndexOf("/") + 1)));
+  writeFileSync(join(dir, "echo.json"), JSON.stringify({ entrypoints: { echo: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } }));
+  spawnSync("chmod", ["-R", "a+rX", dir]);
+});
+
+after(() => {
+  if (dir !== "") rmSync(dir, { recursive: true, force: true });
+});
+
+function run(launcher: (typeof launchers)[number], args: string[], root = dir) {
+  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, join(root, "bin", "void"), ...args]);
+  const r = spawnSync(cmd!, rest, { cwd: dir, encoding: "utf8", timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("npm run build made both bundles (esbuild is a devDependency)", () => {
+  assert.ok(built, `missing ${bundles.join(" or ")}: run npm run build`);
+});
+
+for (const launcher of launchers) {
+  test(`the bundle alone, without dist/src (${launcher})`, { skip: !built }, () => {
+    const spec = join(dir, "echo.json");
+    const ran = run(launcher, ["run", "-s", spec, "/bin/echo", "hello", "-v"]);
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.equal(ran.stdout, "hello -v\n");
+    // Off the fast path: commander, from void-cli.cjs.
+    const attached = run(launcher, ["run", `-s${spec}`, "/bin/echo", "x"]);
+    assert.equal(attached.status, 0, attached.stderr);
+    assert.equal(attached.stdout, "x\n");
+    const version = run(launcher, ["--version"]);
+    assert.deepEqual([version.status, version.stdout], [0, "0.1.0\n"]);
+    const help = run(launcher, ["run", "--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: void run \[options\] <binary> \[args\.\.\.\]/);
+    const check = run(launcher, ["check", "-s", spec, "/bin/echo"]);
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stdout, /valid; 1 entrypoint/);
+    const schema = run(launcher, ["schema"]);
+    assert.equal(schema.status, 0, schema.stderr);
+    assert.equal(JSON.parse(schema.stdout).$schema, "https://json-schema.org/draft/2020-12/schema");
+    // Errors: the same statuses on and off the fast path.
+    const missing = run(launcher, ["run", "-s", join(dir, "nope.json"), "/bin/echo"]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /nope\.json/);
+    const usage = run(launcher, ["run", "-s", spec]);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /missing required argument 'binary'/);
+    assert.equal(run(launcher, ["frobnicate"]).status, 2);
+  });
+}
+
+test("bin/void uses the bundle only when it is not older than dist/src/cli/entry.js", { skip: !built }, () => {
+  const root = mkdtempSync(join(tmpdir(), "void-test-bin-"));
+  try {
+    cpSync(join(repoRoot, "bin"), join(root, "bin"), { recursive: true });
+    cpSync(join(repoRoot, "package.json"), join(root, "package.json"));
+    cpSync(join(dir, "dist"), join(root, "dist"), { recursive: true });
+    const entry = join(root, "dist", "src", "cli", "entry.js");
+    mkdirSync(join(root, "dist", "src", "cli"), { recursive: true });
+    writeFileSync(entry, 'process.stdout.write("unbundled\\n");\n');
+    writeFileSync(join(root, "dist", "void.cjs"), 'process.stdout.write("bundle\\n");\n');
+    const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds);
+    at(entry, 2_000_000_000);
+    at(join(root, "dist", "void.cjs"), 1_000_000_000);
+    assert.equal(run("root", ["--version"], root).stdout, "unbundled\n");
+    at(join(root, "dist", "void.cjs"), 2_000_000_000);
+    assert.equal(run("root", ["--version"], root).stdout, "bundle\n");
+    rmSync(entry);
+    assert.equal(run("root", ["--version"], root).stdout, "bundle\n");
+    rmSync(join(root, "dist", "void.cjs"));
+    const none = run("root", ["--version"], root);
+    assert.equal(none.status, 125);
+    assert.match(none.stderr, /not built yet/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
