@@ -10,6 +10,9 @@
  *                            thread, never the event loop)
  *   signal(id, sig)          pidfd_send_signal; -errno or 0
  *   hostFeatures()           what the running kernel supports (void doctor)
+ *   cloneExit(flags, count)  benchmarks only: -> Promise<number[]>, the ns
+ *                            of `count` bare clone+exit+reap with the given
+ *                            CLONE_NEW* flags, on a libuv worker thread
  *
  * Watching voids: one watcher thread waits with epoll on every live void's
  * pidfd and status pipe, and posts events to JavaScript through a
@@ -36,10 +39,12 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -840,6 +845,157 @@ static napi_value js_connect(napi_env env, napi_callback_info cbinfo) {
   return promise;
 }
 
+/* ---- cloneExit: the cost of namespaces through the addon (benchmarks) ---- */
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#define CLONE_EXIT_NS \
+  (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
+#define CLONE_EXIT_STACK (64 * 1024)
+#define CLONE_EXIT_MAX 100000
+
+struct clone_exit_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  uint64_t flags;
+  uint32_t count;
+  int64_t *ns;
+  int err;
+  const char *syscall;
+};
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * The same clone as bench/c/ns_cost.c (the C floor it is compared with):
+ * clone3 with CLONE_VM|CLONE_VFORK|flags on its own stack, and the child
+ * makes exit_group(0) straight away, touching no memory (it shares ours).
+ * clone3 carries CLONE_NEWTIME, which clone() cannot. Returns the pid, or
+ * -errno.
+ */
+static long clone_exit_once(uint64_t flags, void *stack) {
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  } args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+#if defined(__x86_64__)
+  args.flags = CLONE_VM | CLONE_VFORK | flags;
+  args.stack = (uint64_t)(uintptr_t)stack;
+  args.stack_size = CLONE_EXIT_STACK;
+  long ret;
+  __asm__ volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "mov $231, %%eax\n\t" /* exit_group(0) in the child */
+      "xor %%edi, %%edi\n\t"
+      "syscall\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "a"((long)SYS_clone3), "D"(&args), "S"(sizeof args)
+      : "rcx", "r11", "memory");
+  return ret;
+#else
+  /* Elsewhere: a fork-like clone3, as ns_cost does. */
+  (void)stack;
+  args.flags = flags;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) _exit(0);
+  return pid < 0 ? -errno : pid;
+#endif
+}
+
+static void clone_exit_execute(napi_env env, void *data) {
+  (void)env;
+  struct clone_exit_work *w = data;
+  void *stack = mmap(NULL, CLONE_EXIT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    w->err = errno;
+    w->syscall = "mmap";
+    return;
+  }
+  /* The stack grows down from its top. */
+  void *top = (char *)stack + CLONE_EXIT_STACK;
+  for (uint32_t i = 0; i < w->count; i++) {
+    int64_t t0 = mono_ns();
+    long pid = clone_exit_once(w->flags, top);
+    if (pid < 0) {
+      w->err = (int)-pid;
+      w->syscall = "clone3";
+      break;
+    }
+    /* This one child only: never waitpid(-1), which would steal libuv's. */
+    int status;
+    while (waitpid((pid_t)pid, &status, __WALL) < 0) {
+      if (errno != EINTR) {
+        w->err = errno;
+        w->syscall = "waitpid";
+        break;
+      }
+    }
+    if (w->err != 0) break;
+    w->ns[i] = mono_ns() - t0;
+  }
+  munmap(stack, CLONE_EXIT_STACK);
+}
+
+static void clone_exit_complete(napi_env env, napi_status status, void *data) {
+  struct clone_exit_work *w = data;
+  napi_value v;
+  if (status == napi_ok && w->err == 0) {
+    napi_create_array_with_length(env, w->count, &v);
+    for (uint32_t i = 0; i < w->count; i++) {
+      napi_value n;
+      napi_create_double(env, (double)w->ns[i], &n);
+      napi_set_element(env, v, i, n);
+    }
+    napi_resolve_deferred(env, w->deferred, v);
+  } else {
+    int err = w->err ? w->err : ECANCELED;
+    char msg[160];
+    snprintf(msg, sizeof msg, "cloneExit: %s (flags 0x%llx): %s", w->syscall ? w->syscall : "clone3", (unsigned long long)w->flags, strerror(err));
+    napi_value code, message;
+    napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, code, message, &v);
+    napi_reject_deferred(env, w->deferred, v);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w->ns);
+  free(w);
+}
+
+/* cloneExit(nsFlags, count) -> Promise<number[]>; throws EINVAL for a
+ * flag other than CLONE_NEW* or a count outside 1..100000. */
+static napi_value js_clone_exit(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2], promise, name;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int64_t flags = 0, count = 0;
+  if (argc < 2 || napi_get_value_int64(env, argv[0], &flags) != napi_ok || napi_get_value_int64(env, argv[1], &count) != napi_ok)
+    return throw_errno(env, EINVAL, "cloneExit", "expected (nsFlags: number, count: number)");
+  if (flags < 0 || ((uint64_t)flags & ~(uint64_t)CLONE_EXIT_NS) != 0 || count < 1 || count > CLONE_EXIT_MAX)
+    return throw_errno(env, EINVAL, "cloneExit", "flags must be CLONE_NEW* bits, count 1..100000");
+  struct clone_exit_work *w = calloc(1, sizeof *w);
+  if (w == NULL || (w->ns = calloc((size_t)count, sizeof *w->ns)) == NULL) {
+    free(w);
+    return throw_errno(env, ENOMEM, "cloneExit", "");
+  }
+  w->flags = (uint64_t)flags;
+  w->count = (uint32_t)count;
+  CHECK(env, napi_create_promise(env, &w->deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, "void-clone-exit", NAPI_AUTO_LENGTH, &name));
+  CHECK(env, napi_create_async_work(env, NULL, name, clone_exit_execute, clone_exit_complete, w, &w->work));
+  CHECK(env, napi_queue_async_work(env, w->work));
+  return promise;
+}
+
 /* ---- host features, for `void doctor` ---- */
 
 static void set_bool(napi_env env, napi_value obj, const char *key, int value) {
@@ -888,6 +1044,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
+      {"cloneExit", NULL, js_clone_exit, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -66,6 +66,13 @@ export interface NativeAddon {
   setBlocking(fd: number, blocking: boolean): void;
   /** A connected TCP or UDP socket (blocking) to ip:port. */
   connect(ip: string, port: number, udp: boolean, timeoutMs: number): Promise<number>;
+  /**
+   * Benchmarks only (bench/suites/ns.ts): `count` bare clones with
+   * CLONE_VM|CLONE_VFORK and the given CLONE_NEW* flags, each exiting at
+   * once and reaped, on a libuv worker thread; the ns of each, clone to
+   * reap. Throws EINVAL for other flags or a count outside 1..100000.
+   */
+  cloneExit(nsFlags: number, count: number): Promise<number[]>;
 }
 
 /** The repository (or installed package) root: dist/src/native -> ../../.. */
