@@ -194,6 +194,13 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     s = await waitScreen("the view after the shell", (t) => t.includes(`shell inside ${target} ended`));
     assert.match(s, /sh -i/, "the shell appears in the tree");
 
+    // A resize: the view follows the terminal.
+    tmux("resize-window", "-t", "main", "-x", "100", "-y", "30");
+    s = await waitScreen("the view at 100x30", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 100));
+    assert.equal(s.split("\n").findIndex((l) => l.startsWith("── events")), 23, "30 rows: 21 process rows");
+    tmux("resize-window", "-t", "main", "-x", "80", "-y", "24");
+    await waitScreen("the view at 80x24 again", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 80));
+
     // q: detach and leave the application running, untraced.
     keys("q");
     await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
@@ -201,5 +208,21 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     assert.equal(statusField(target, "TracerPid"), "0");
     assert.ok(pidAlive(other));
     assert.equal(statusField(other, "TracerPid"), "0");
+  });
+
+  it("labels poll mode as lossy, and keeps the final tree when the program exits", async () => {
+    tmux("kill-server");
+    const forktop = join(repoRoot, "bin", "forktop");
+    const cmd = `${shQuote(process.execPath)} ${shQuote(forktop)} --poll --rescan-ms 100 --program-output ${shQuote(outFile)} -- sh -c 'sleep 3; echo done-$((6*7))'; echo FORKTOP-EXIT=$?; sleep 600`;
+    tmux("new-session", "-d", "-s", "main", "-x", "80", "-y", "24", cmd);
+    let s = await waitScreen("the poll mode header", (t) => t.startsWith("forktop poll"));
+    assert.match(s.split("\n")[1]!, /^POLL MODE, LOSSY: .*polling \/proc misses processes/);
+    s = await waitScreen("the program's exit", (t) => /all processes exited/.test(t));
+    assert.match(s, /^ +\d+ +0 +X .* sh -c sleep 3; echo done/m);
+    assert.match(s, /^ +\d+ +0 +X .* └─ sleep 3 \((exit 0|exited)\)/m);
+    keys("o");
+    await waitScreen("the program's output in the output pane", (t) => /^done-42/m.test(t));
+    keys("q");
+    await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
   });
 });
