@@ -92,7 +92,7 @@ void event_end(struct buf *b) {
     ssize_t n = write(T.out_fd, b->data + off, b->len - off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (T.control_fd >= 0) control_eof = true;
+      control_eof = true; /* nobody reads our events any more */
       break;
     }
     off += (size_t)n;
@@ -763,7 +763,7 @@ static void poll_emit_process(struct ptask *p, const char *event, pid_t ppid) {
  * new threads, exec'd and changed snapshots, and what is gone. Lossy by
  * nature: whatever lives between two scans is never seen, and an exit has
  * no status unless the process is CMD (our own child). */
-static void poll_scan(bool first_is_root_attach, pid_t root, const char *root_event) {
+static void poll_scan(bool first_is_root_attach, pid_t root, const char *root_event, bool threads) {
   struct proc_entry *list;
   size_t n = proc_list(&list);
   for (size_t i = 0; i < nptasks; i++) ptasks[i].seen = false;
@@ -790,8 +790,8 @@ static void poll_scan(bool first_is_root_attach, pid_t root, const char *root_ev
   for (size_t i = 0; i < count; i++) {
     if (!ptasks[i].seen || ptasks[i].is_thread) continue;
     pid_t pid = ptasks[i].pid;
-    size_t nt;
-    pid_t *tids = proc_tasks(pid, &nt);
+    size_t nt = 0;
+    pid_t *tids = threads ? proc_tasks(pid, &nt) : NULL;
     for (size_t j = 0; j < nt; j++) {
       if (tids[j] == pid) continue;
       struct ptask *th = ptask_find(tids[j]);
@@ -946,7 +946,7 @@ static void once(pid_t root) {
     exit(1);
   }
   hello("poll", "--once: one scan, no ptrace");
-  poll_scan(true, root, "attach");
+  poll_scan(true, root, "attach", false);
   exit(0);
 }
 
@@ -1051,7 +1051,7 @@ int main(int argc, char **argv) {
     }
     hello(T.poll_mode ? "poll" : "ptrace", poll_reason);
     if (T.poll_mode) {
-      poll_scan(true, attach_pid, "attach");
+      poll_scan(true, attach_pid, "attach", true);
     } else {
       announce_attached(attach_pid);
       attach_descendants();
@@ -1075,7 +1075,7 @@ int main(int argc, char **argv) {
       }
       if (poll_rescan_now || now_mono_ms() >= next_rescan) {
         poll_rescan_now = false;
-        poll_scan(false, root, "spawn");
+        poll_scan(false, root, "spawn", true);
         next_rescan = now_mono_ms() + poll_interval;
       }
       if (nptasks == 0) exit(exit_status);
