@@ -30,17 +30,20 @@ function tmux(...args: string[]): string {
   return r.stdout;
 }
 
+/** The tmux session the helpers below talk to. */
+let session = "main";
+
 function screen(): string {
-  return tmux("capture-pane", "-p", "-t", "main");
+  return tmux("capture-pane", "-p", "-t", session);
 }
 
 function keys(...k: string[]): void {
-  tmux("send-keys", "-t", "main", ...k);
+  tmux("send-keys", "-t", session, ...k);
 }
 
 /** Types text literally, then Enter. */
 function typeLine(text: string): void {
-  tmux("send-keys", "-t", "main", "-l", text);
+  tmux("send-keys", "-t", session, "-l", text);
   keys("Enter");
 }
 
@@ -145,7 +148,7 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     // Filter: only the branch of sleep-120001 (ancestors kept).
     keys("/");
     await waitScreen("the filter prompt", (t) => t.includes("filter: /"));
-    tmux("send-keys", "-t", "main", "-l", "sleep-120001");
+    tmux("send-keys", "-t", session, "-l", "sleep-120001");
     keys("Enter");
     s = await waitScreen("the filtered tree", (t) => t.includes("│ /sleep-120001") && !/actor sleep-120000/.test(t.split("── events")[0]!));
     assert.match(s, new RegExp(`^ +${target} +2 .*actor sleep-120001`, "m"));
@@ -178,7 +181,8 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     const uid = insideEffective(target, "Uid");
     const gid = insideEffective(target, "Gid");
     assert.match(out[0]!, new RegExp(`^uid=${uid}(\\(\\w+\\))? gid=${gid}(\\(\\w+\\))?`));
-    const ns = spawnSync("nsenter", ["--target", String(target), "--uts", "hostname"], { encoding: "utf8" });
+    // An unprivileged user may join the void's UTS namespace only through its user namespace (which it owns).
+    const ns = spawnSync("nsenter", ["--target", String(target), ...(process.getuid?.() === 0 ? [] : ["--user", "--preserve-credentials"]), "--uts", "hostname"], { encoding: "utf8" });
     assert.equal(ns.status, 0, ns.stderr);
     assert.equal(out[1]!.trim(), ns.stdout.trim());
     const rootEntries = readdirSync(`/proc/${target}/root`).sort();
@@ -195,10 +199,10 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     assert.match(s, /sh -i/, "the shell appears in the tree");
 
     // A resize: the view follows the terminal.
-    tmux("resize-window", "-t", "main", "-x", "100", "-y", "30");
+    tmux("resize-window", "-t", session, "-x", "100", "-y", "30");
     s = await waitScreen("the view at 100x30", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 100));
     assert.equal(s.split("\n").findIndex((l) => l.startsWith("── events")), 23, "30 rows: 21 process rows");
-    tmux("resize-window", "-t", "main", "-x", "80", "-y", "24");
+    tmux("resize-window", "-t", session, "-x", "80", "-y", "24");
     await waitScreen("the view at 80x24 again", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 80));
 
     // q: detach and leave the application running, untraced.
@@ -211,15 +215,16 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   });
 
   it("labels poll mode as lossy, and keeps the final tree when the program exits", async () => {
-    tmux("kill-server");
+    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", "main"]);
+    session = "poll";
     const forktop = join(repoRoot, "bin", "forktop");
     const cmd = `${shQuote(process.execPath)} ${shQuote(forktop)} --poll --rescan-ms 100 --program-output ${shQuote(outFile)} -- sh -c 'sleep 3; echo done-$((6*7))'; echo FORKTOP-EXIT=$?; sleep 600`;
-    tmux("new-session", "-d", "-s", "main", "-x", "80", "-y", "24", cmd);
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
     let s = await waitScreen("the poll mode header", (t) => t.startsWith("forktop poll"));
     assert.match(s.split("\n")[1]!, /^POLL MODE, LOSSY: .*polling \/proc misses processes/);
     s = await waitScreen("the program's exit", (t) => /all processes exited/.test(t));
-    assert.match(s, /^ +\d+ +0 +X .* sh -c sleep 3; echo done/m);
-    assert.match(s, /^ +\d+ +0 +X .* └─ sleep 3 \((exit 0|exited)\)/m);
+    assert.match(s, /^ +\d+ +\d+ +X .* sh -c sleep 3; echo done/m);
+    assert.match(s, /^ +\d+ +\d+ +X .* └─ sleep 3 \((exit 0|exited)\)/m);
     keys("o");
     await waitScreen("the program's output in the output pane", (t) => /^done-42/m.test(t));
     keys("q");
