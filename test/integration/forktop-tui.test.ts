@@ -17,9 +17,10 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { story } from "../support/forktop-events.js";
 import { makeStage, pidAlive, pidsRunning, repoRoot, type Stage, waitFor, writeSpec } from "./harness.js";
 
 const SOCKET = `forktop-test-${process.pid}`;
@@ -227,6 +228,26 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     assert.match(s, /^ +\d+ +\d+ +X .* └─ sleep 3 \((exit 0|exited)\)/m);
     keys("o");
     await waitScreen("the program's output in the output pane", (t) => /^done-42/m.test(t));
+    keys("q");
+    await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
+  });
+
+  it("shows the tracer's message when a shell cannot be made, and stays usable", async () => {
+    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
+    session = "noshell";
+    const events = join(stage.dir, "story.jsonl");
+    writeFileSync(events, story().map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const fake = join(stage.dir, "fake-tracer");
+    writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(repoRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    chmodSync(fake, 0o755);
+    const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(repoRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
+    await waitScreen("the scripted tree", (t) => /└─ worker -n 1 \(exit 3\)/.test(t));
+    keys("s");
+    const s = await waitScreen("the tracer's error", (t) => t.includes("shell: shell 100: the fake tracer cannot inject"));
+    assert.match(s, /^forktop ptrace/, "the view is back");
+    keys("t");
+    await waitScreen("keys work after the failed shell", (t) => t.split("\n")[0]!.includes("│ flat"));
     keys("q");
     await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
   });
