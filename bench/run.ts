@@ -6,7 +6,7 @@
  * every suite, prints a table, and writes bench/results/latest.json and
  * one SVG per figure into bench/results/.
  *
- *   node dist/bench/run.js [--quick] [--only ns,latency,cli,trigger,scale,pending]
+ *   node dist/bench/run.js [--quick] [--only ns,latency,cli,trigger,scale,https,pending]
  *
  * Every comparison is a ratio measured side by side in the same run:
  * contenders run round-robin and each ratio is taken per round, then
@@ -18,13 +18,14 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { codeRoot, type Ctx, gitState, machine, node24Path, type Row, type Suite, type SuiteResult } from "./context.js";
 import { cliSuite } from "./suites/cli.js";
+import { httpsSuite } from "./suites/https.js";
 import { latencySuite } from "./suites/latency.js";
 import { nsSuite } from "./suites/ns.js";
 import { pendingSuite } from "./suites/pending.js";
 import { scaleSuite } from "./suites/scale.js";
 import { triggerSuite } from "./suites/trigger.js";
 
-const SUITES: Suite[] = [nsSuite, latencySuite, cliSuite, triggerSuite, scaleSuite, pendingSuite];
+const SUITES: Suite[] = [nsSuite, latencySuite, cliSuite, triggerSuite, scaleSuite, httpsSuite, pendingSuite];
 
 function stageAndReexec(repo: string): never {
   const stage = join(repo, "bench", "build", "stage");

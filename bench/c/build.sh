@@ -7,6 +7,7 @@
 #   floor                       the C floor for a whole void (+ native/void_spawn.c)
 #   spawnt                      times external commands
 #   trig                        trigger sender/receiver, with lib/c, static
+#   https_plain                 examples/https unvoided: fork + exec per connection
 #   void-init-musl              native/void_init.c, unchanged, linked with musl
 #                               (only where musl-gcc is installed: musl-tools)
 set -eu
@@ -27,6 +28,7 @@ $CC $CFLAGS -o $out/ns_cost bench/c/ns_cost.c
 $CC $CFLAGS -Inative -o $out/floor bench/c/floor.c native/void_spawn.c native/plan.c -lpthread
 $CC $CFLAGS -o $out/spawnt bench/c/spawnt.c
 $CC $CFLAGS -static -Ilib/c -o $out/trig bench/c/trig.c lib/c/void.c
+$CC $CFLAGS -o $out/https_plain bench/c/https_plain.c
 if command -v musl-gcc >/dev/null 2>&1; then
   musl-gcc $CFLAGS -static -o $out/void-init-musl native/void_init.c
 else
