@@ -265,7 +265,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   stdin.pause();
 
   const live = table.liveCount;
-  if (table.detached && live > 0) process.stderr.write(`forktop: detached; ${live} process${live === 1 ? "" : "es"} run on untraced\n`);
+  if (table.detached && live > 0) process.stderr.write(`forktop: detached; ${live} process${live === 1 ? " runs" : "es run"} on untraced\n`);
   if (outPath !== null) {
     let size = 0;
     try {
