@@ -13,9 +13,11 @@
 // parse commander. Measured by the cli suite of `npm run bench`
 // (docs/performance.md).
 //
-// - node:net, node:dns/promises and node:crypto are replaced by the lazy
-//   stand-ins in src/cli/lazy/ (loaded on first use; a `void run` that
-//   needs none of them never pays for them);
+// - node:net, node:dgram, node:dns/promises and node:crypto are replaced by
+//   the lazy stand-ins in src/cli/lazy/ (loaded on first use; a `void run`
+//   that needs none of them never pays for them). A stand-in lacks what a
+//   bundled module imports ("No matching export")? That bundle is built
+//   again without it, with a warning: a few ms slower, never broken;
 // - in void.cjs, run-command.js and what it imports are evaluated only when
 //   entry.js imports them (esbuild wraps a dynamically imported module in a
 //   function);
@@ -27,7 +29,7 @@
 // Without esbuild (a production install without devDependencies) there is
 // no bundle, and bin/void runs dist/src/cli/entry.js as before.
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -58,13 +60,7 @@ const common = {
   target: "node20",
   minify: true,
   legalComments: "none",
-  logLevel: "warning",
   external: ["zod", "ink", "react", "react/*"],
-  alias: {
-    "node:net": join(lazy, "net.js"),
-    "node:dns/promises": join(lazy, "dns-promises.js"),
-    "node:crypto": join(lazy, "crypto.js"),
-  },
   define: { "import.meta.url": "__void_bundle_url" },
   banner: { js: "const __void_bundle_url=require('node:url').pathToFileURL(__filename).href;" },
 };
@@ -75,11 +71,33 @@ const cliInOtherBundle = {
     b.onResolve({ filter: /^\.\/void\.js$/ }, (args) => (args.importer === entry ? { path: "./void-cli.cjs", external: true } : undefined));
   },
 };
+const lazyModules = {
+  "node:net": join(lazy, "net.js"),
+  "node:dgram": join(lazy, "dgram.js"),
+  "node:dns/promises": join(lazy, "dns-promises.js"),
+  "node:crypto": join(lazy, "crypto.js"),
+};
+/** Builds with every lazy stand-in that covers what the code imports. */
+async function build(options) {
+  const alias = { ...lazyModules };
+  for (;;) {
+    try {
+      return await esbuild.build({ ...options, alias, logLevel: "silent" });
+    } catch (e) {
+      const missing = Object.keys(alias).filter((m) => (e.errors ?? []).some((err) => err.text.includes(`No matching export in "${alias[m]}"`) || err.text.includes(`No matching export in "${relative(process.cwd(), alias[m])}"`)));
+      if (missing.length === 0) throw e;
+      for (const m of missing) {
+        process.stderr.write(`bundle-cli: warning: ${alias[m]} lacks what the code imports from ${m}; ${m} is loaded at start-up instead\n`);
+        delete alias[m];
+      }
+    }
+  }
+}
 const tmp = `${out}.tmp-${process.pid}`;
 const tmpCli = `${outCli}.tmp-${process.pid}`;
 try {
-  await esbuild.build({ ...common, entryPoints: [cliEntry], outfile: tmpCli });
-  await esbuild.build({ ...common, entryPoints: [entry], outfile: tmp, plugins: [cliInOtherBundle], supported: { "dynamic-import": false } });
+  await build({ ...common, entryPoints: [cliEntry], outfile: tmpCli });
+  await build({ ...common, entryPoints: [entry], outfile: tmp, plugins: [cliInOtherBundle], supported: { "dynamic-import": false } });
   // void.cjs last: bin/void goes by its time.
   renameSync(tmpCli, outCli);
   renameSync(tmp, out);
