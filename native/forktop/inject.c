@@ -508,17 +508,17 @@ static void kill_child(pid_t child) {
 
 void shell_open(pid_t pid, int rows, int cols) {
   char err[512];
+  struct task *t = task_find(pid);
+  if (!t || t->is_thread || t->state != TASK_RUNNING) {
+    emit_error(pid, "shell %d: not a traced process", pid);
+    return;
+  }
   if (T.tty_fd < 0) {
     emit_error(pid, "shell %d: no terminal (the tracer was started without --tty-fd)", pid);
     return;
   }
   if (S.active) {
     emit_error(pid, "shell %d: a shell (pid %d) is already open", pid, S.shell);
-    return;
-  }
-  struct task *t = task_find(pid);
-  if (!t || t->is_thread || t->state != TASK_RUNNING) {
-    emit_error(pid, "shell %d: not a traced process", pid);
     return;
   }
   if (proc_state(pid) == 'T') {

@@ -3,8 +3,9 @@
  * tests. It is deliberately sensitive to being disturbed:
  *
  *   - the main thread blocks in read(0); every line it reads is answered
- *     on stdout as "pong LINE N" (N counts lines), "info" with its uid,
- *     gid and hostname; EOF prints "bye" and exits 0;
+ *     on stdout as "pong LINE N" (N counts lines); "info" with its uid,
+ *     gid and hostname, "status" with its /proc/self/status, "ls" with the
+ *     names in its "/"; EOF prints "bye" and exits 0;
  *   - a second thread sleeps in nanosleep() in a loop (a syscall restarted
  *     through restart_syscall, -ERESTART_RESTARTBLOCK);
  *   - a child process sleeps in pause().
@@ -13,6 +14,7 @@
  * and ends the program with status 3 or 4, so the test sees it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -75,6 +77,20 @@ int main(void) {
         char info[400];
         snprintf(info, sizeof info, "uid=%d gid=%d host=%s", (int)getuid(), (int)getgid(), u.nodename);
         say("info %s %ld\n", info, ++count);
+      } else if (strcmp(line, "status") == 0) {
+        /* /proc/self/status as this process sees it, one "status: " line each. */
+        FILE *f = fopen("/proc/self/status", "r");
+        char l[512];
+        while (f && fgets(l, sizeof l, f)) say("status: %s%.0ld", l, 0L);
+        if (f) fclose(f);
+        say("end status %ld\n", "", ++count);
+      } else if (strcmp(line, "ls") == 0) {
+        DIR *d = opendir("/");
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+          if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) say("ls: %s\n%.0ld", e->d_name, 0L);
+        if (d) closedir(d);
+        say("end ls%s %ld\n", "", ++count);
       } else {
         say("pong %s %ld\n", line, ++count);
       }

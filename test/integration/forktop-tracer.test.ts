@@ -1,0 +1,549 @@
+/**
+ * build/forktop-tracer, driven directly (docs/forktop-protocol.md): the
+ * ptrace event stream against a fork bomb's own manifest, exec by a
+ * thread, -p attach and detach, --once, poll mode, and the shell hotkey
+ * into a plain process and into a real void, as root and as uid 65534.
+ *
+ * Every line the tracer writes must also pass the UI's own parser
+ * (src/forktop/protocol.ts), so both sides of the protocol are checked
+ * against each other.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parseEventLine } from "../../src/forktop/protocol.js";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, repoRoot, type Stage, writeSpec } from "./harness.js";
+
+interface Snap {
+  nspid: number[] | null;
+  tgid: number | null;
+  ppid: number | null;
+  comm: string | null;
+  cmdline: string[] | null;
+  exe: string | null;
+  uid: number[] | null;
+  gid: number[] | null;
+  ns: Record<string, number | null> | null;
+  caps: Record<string, string | null> | null;
+  no_new_privs: boolean | null;
+  seccomp: number | null;
+  seccomp_filters: number | null;
+  root: string | null;
+  cgroup: string | null;
+  fds: { fd: number; type: string; target: string }[] | null;
+}
+
+interface Ev {
+  event: string;
+  time: number;
+  pid?: number;
+  ppid?: number;
+  tgid?: number;
+  code?: number;
+  signal?: string;
+  thread?: boolean;
+  former_pid?: number;
+  snapshot?: Snap;
+  shell?: number;
+  mode?: string;
+  tracer?: number;
+  reason?: string;
+  message?: string;
+}
+
+const CREATE = new Set(["spawn", "attach", "fork", "vfork", "clone"]);
+
+let stage: Stage;
+let tracer: string;
+let forkbomb: string;
+let target: string;
+let threadExec: string;
+/** A directory every uid may write (fork bomb manifests). */
+let shared: string;
+const started: ChildProcess[] = [];
+
+function cc(out: string, src: string): void {
+  const r = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-pthread", "-o", out, join(repoRoot, "test", "forktop", src)], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`cc ${src} failed:\n${r.stderr}`);
+  chmodSync(out, 0o755);
+}
+
+before(() => {
+  stage = makeStage();
+  tracer = join(stage.dir, "build", "forktop-tracer");
+  forkbomb = join(stage.dir, "forkbomb");
+  target = join(stage.dir, "target");
+  threadExec = join(stage.dir, "thread-exec");
+  cc(forkbomb, "forkbomb.c");
+  cc(target, "target.c");
+  cc(threadExec, "thread-exec.c");
+  shared = join(stage.dir, "shared");
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+});
+
+after(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill("SIGKILL");
+  stage.cleanup();
+});
+
+/** Parses tracer output; every line must be valid for the UI's parser too. */
+function parseLines(text: string): Ev[] {
+  const events: Ev[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const p = parseEventLine(line);
+    assert.ok(p.ok, `the UI's parser rejects a tracer line: ${p.ok ? "" : p.error}\n${line.slice(0, 500)}`);
+    events.push(JSON.parse(line) as Ev);
+  }
+  return events;
+}
+
+function runTracer(launcher: Launcher, args: string[], timeoutMs = 60_000) {
+  const [cmd, ...rest] = asLauncher(launcher, [tracer, ...args]);
+  const r = spawnSync(cmd!, rest, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, cwd: stage.dir });
+  return { status: r.status, signal: r.signal, stderr: r.stderr, events: parseLines(r.stdout) };
+}
+
+/** Lines of a stream, with a way to wait for one. */
+class Lines {
+  lines: string[] = [];
+  text = "";
+  private waiters: (() => void)[] = [];
+  constructor(stream: Readable) {
+    stream.on("data", (d: Buffer) => {
+      this.text += d.toString("latin1");
+      let nl = this.text.indexOf("\n");
+      while (nl >= 0) {
+        this.lines.push(this.text.slice(0, nl));
+        this.text = this.text.slice(nl + 1);
+        nl = this.text.indexOf("\n");
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    stream.on("end", () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  /** Waits for a line matching pred (among all lines so far), up to timeoutMs. */
+  async wait(pred: (line: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(pred);
+      if (found !== undefined) return found;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got:\n${this.lines.join("\n").slice(-3000)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+/** A tracer with a control socket (fd 3) and a "terminal" (fd 4, a socket the test plays). */
+class Session {
+  child: ChildProcess;
+  control: Lines;
+  stdout: Lines;
+  tty = "";
+  constructor(launcher: Launcher, args: string[], stdin: "pipe" | "ignore" = "ignore", withTty = true) {
+    const ttyArgs = withTty ? ["--tty-fd", "4"] : [];
+    const [cmd, ...rest] = asLauncher(launcher, [tracer, "--control-fd", "3", ...ttyArgs, ...args]);
+    this.child = spawn(cmd!, rest, { stdio: [stdin, "pipe", "inherit", "pipe", "pipe"], cwd: stage.dir });
+    started.push(this.child);
+    this.control = new Lines(this.child.stdio[3] as Readable);
+    this.stdout = new Lines(this.child.stdout!);
+    (this.child.stdio[4] as Readable).on("data", (d: Buffer) => {
+      this.tty += d.toString("latin1");
+    });
+  }
+  get events(): Ev[] {
+    return parseLines(this.control.lines.join("\n"));
+  }
+  async event(pred: (e: Ev) => boolean, what: string, timeoutMs = 30_000): Promise<Ev> {
+    const line = await this.control.wait((l) => pred(JSON.parse(l) as Ev), what, timeoutMs);
+    return JSON.parse(line) as Ev;
+  }
+  send(command: string): void {
+    (this.child.stdio[3] as Writable).write(`${command}\n`);
+  }
+  typeInShell(text: string): void {
+    (this.child.stdio[4] as Writable).write(text);
+  }
+  async waitTty(pred: (s: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!pred(this.tty)) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what} on the shell's terminal; got:\n${this.tty.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+  }
+}
+
+/** test/forktop/target.c, started as `launcher`. */
+function startTarget(launcher: Launcher) {
+  const [cmd, ...rest] = asLauncher(launcher, [target]);
+  const child = spawn(cmd!, rest, { stdio: ["pipe", "pipe", "inherit"], cwd: stage.dir });
+  started.push(child);
+  const out = new Lines(child.stdout!);
+  return { child, out, send: (line: string) => child.stdin!.write(`${line}\n`) };
+}
+
+function tracerPid(pid: number): number {
+  const m = /TracerPid:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1]);
+}
+
+/** The fields of a /proc/PID/status text that a fork must share with its parent. */
+function privilegeFields(status: string): Record<string, string> {
+  const keep = ["Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"];
+  const out: Record<string, string> = {};
+  for (const line of status.split("\n")) {
+    const m = /^(\w+):\s*(.*?)\s*$/.exec(line);
+    if (m && keep.includes(m[1]!)) out[m[1]!] = m[2]!.replace(/\s+/g, " ");
+    if (m && m[1] === "NSpid") out.NSpidDepth = String(m[2]!.split(/\s+/).length);
+  }
+  return out;
+}
+
+/** The output between the markers @@N and @@N+1 of the shell session (see runShellSession). */
+function section(tty: string, n: number): string[] {
+  const text = tty.replace(/\r/g, "");
+  const start = text.indexOf(`\n@@${n}\n`);
+  const end = text.indexOf(`\n@@${n + 1}\n`);
+  assert.ok(start >= 0 && end > start, `markers @@${n}/@@${n + 1} in the shell output:\n${text}`);
+  return text
+    .slice(start + `\n@@${n}\n`.length, end)
+    .split("\n")
+    .filter((l) => l !== "");
+}
+
+/**
+ * Opens the shell in `pid`, runs `id; hostname; cat /proc/self/status; ls /`
+ * between markers, exits it, and compares everything with what the target
+ * says about itself. Leaves the tracer running.
+ */
+async function runShellSession(s: Session, pid: number, t: { send: (l: string) => void; out: Lines }): Promise<void> {
+  s.send(`shell ${pid} 24 80`);
+  const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error");
+  assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
+  const shellPid = opened.shell!;
+  await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+  // $((n+1)) keeps the markers out of the echoed command line.
+  s.typeInShell(
+    "echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); exit\n",
+  );
+  const closed = await s.event((e) => e.event === "shell-exit", "shell-exit");
+  assert.equal(closed.shell, shellPid);
+  assert.equal(closed.code, 0);
+
+  // The shell is a fork of the target: created by it, then busybox from a memfd.
+  const events = s.events;
+  const created = events.find((e) => CREATE.has(e.event) && e.pid === shellPid);
+  assert.equal(created?.event, "fork");
+  assert.equal(created?.ppid, pid);
+  const exec = events.find((e) => e.event === "exec" && e.pid === shellPid);
+  assert.deepEqual(exec?.snapshot?.cmdline, ["sh", "-i"]);
+  assert.match(exec?.snapshot?.exe ?? "", /^\/memfd:busybox/);
+  const targetSnap = [...events].reverse().find((e) => e.pid === pid && e.snapshot)?.snapshot;
+  assert.ok(targetSnap, "a snapshot of the target");
+  const shellSnap = exec!.snapshot!;
+  for (const key of ["uid", "gid", "ns", "caps", "no_new_privs", "seccomp", "seccomp_filters", "root", "cgroup"] as const) {
+    assert.deepEqual(shellSnap[key], targetSnap[key], `the shell's ${key} is the target's`);
+  }
+  assert.equal(events.find((e) => e.event === "exit" && e.pid === shellPid)?.code, 0);
+
+  // What the shell printed against what the target says about itself.
+  t.send("info");
+  const info = await t.out.wait((l) => l.startsWith("info "), "target info");
+  const [, uid, gid, host] = /uid=(\d+) gid=(\d+) host=(\S+)/.exec(info) ?? [];
+  const id = section(s.tty, 1).join(" ");
+  assert.match(id, new RegExp(`^uid=${uid}\\b.* gid=${gid}\\b`));
+  assert.deepEqual(section(s.tty, 2), [host]);
+  t.send("status");
+  await t.out.wait((l) => l.startsWith("end status"), "target status");
+  const targetStatus = t.out.lines.filter((l) => l.startsWith("status: ")).map((l) => l.slice(8));
+  assert.deepEqual(privilegeFields(section(s.tty, 3).join("\n")), privilegeFields(targetStatus.join("\n")));
+  t.send("ls");
+  await t.out.wait((l) => l.startsWith("end ls"), "target ls");
+  const targetLs = t.out.lines.filter((l) => l.startsWith("ls: ")).map((l) => l.slice(4));
+  const shellLs = section(s.tty, 4).filter((n) => n !== "." && n !== "..");
+  assert.deepEqual(shellLs.sort(), targetLs.sort());
+
+  // The target runs on as before: its blocking read was restarted, not broken.
+  t.send("after");
+  await t.out.wait((l) => l.startsWith("pong after "), "the target's answer after the shell");
+  assert.ok(!t.out.lines.some((l) => l.includes("failed")), t.out.lines.join("\n"));
+}
+
+describe("forktop-tracer", () => {
+  for (const launcher of launchers) {
+    describe(`as ${launcher}`, () => {
+      it("follows a 485-process fork bomb: every process exactly once, with its creator, exit code, threads and execs", () => {
+        const manifest = join(shared, `manifest-${launcher}`);
+        const r = runTracer(launcher, ["--", forkbomb, manifest]);
+        assert.equal(r.status, 0, r.stderr);
+        const events = r.events;
+        assert.equal(events[0]?.event, "hello");
+        assert.equal(events[0]?.mode, "ptrace");
+        assert.deepEqual(
+          events.filter((e) => e.event === "error"),
+          [],
+        );
+
+        const procs = new Map<number, { ppid: number; code: number; kind: string }>();
+        const threads = new Map<number, number>();
+        const execs = new Set<number>();
+        for (const line of readFileSync(manifest, "utf8").trim().split("\n")) {
+          const f = line.split(" ");
+          if (f[0] === "proc") procs.set(Number(f[1]), { ppid: Number(f[2]), code: Number(f[3]), kind: f[4]! });
+          else if (f[0] === "thread") threads.set(Number(f[1]), Number(f[2]));
+          else if (f[0] === "exec") execs.add(Number(f[1]));
+        }
+        assert.equal(procs.size, 485);
+
+        const created = new Map<number, Ev>();
+        const exits = new Map<number, Ev[]>();
+        events.forEach((e, i) => {
+          if (CREATE.has(e.event) || e.event === "thread") {
+            assert.ok(!created.has(e.pid!), `pid ${e.pid} created twice`);
+            created.set(e.pid!, e);
+            const parent = e.event === "thread" ? e.tgid! : e.ppid!;
+            if (procs.has(parent)) {
+              const pi = events.findIndex((x) => CREATE.has(x.event) && x.pid === parent);
+              assert.ok(pi >= 0 && pi < i, `pid ${e.pid}'s creation line comes after its creator ${parent}'s`);
+            }
+          }
+          if (e.event === "exit") exits.set(e.pid!, [...(exits.get(e.pid!) ?? []), e]);
+        });
+
+        // The tracer saw exactly the processes the fork bomb made.
+        const tracedProcs = [...created.values()].filter((e) => e.event !== "thread").map((e) => e.pid!);
+        assert.deepEqual(tracedProcs.sort(), [...procs.keys()].sort());
+        let clones = 0;
+        for (const [pid, truth] of procs) {
+          const c = created.get(pid)!;
+          if (truth.kind === "root") {
+            assert.equal(c.event, "spawn");
+          } else {
+            assert.equal(c.ppid, truth.ppid, `pid ${pid}'s creator`);
+            assert.equal(c.event, truth.kind, `pid ${pid} made by ${truth.kind}`);
+          }
+          const ex = exits.get(pid) ?? [];
+          assert.equal(ex.length, 1, `pid ${pid} exits once`);
+          assert.equal(ex[0]!.code, truth.kind === "vfork" ? 0 : truth.code, `pid ${pid}'s exit code`);
+          if (truth.kind === "clone") {
+            // A new user and PID namespace, and pid 1 inside it.
+            clones++;
+            const parent = created.get(truth.ppid)!.snapshot!;
+            const snap = c.snapshot!;
+            assert.notEqual(snap.ns?.user, parent.ns?.user);
+            assert.notEqual(snap.ns?.pid, parent.ns?.pid);
+            assert.equal(snap.ns?.net, parent.ns?.net);
+            assert.equal(snap.nspid?.[0], pid);
+          }
+        }
+        assert.ok(clones >= 2, "clone(CLONE_NEWUSER|CLONE_NEWPID) children were made");
+        // Namespaced processes are seen from inside too: a clone child's first fork is pid 2 there.
+        const nested = [...created.values()].filter((e) => (e.snapshot?.nspid?.length ?? 0) > 1);
+        assert.ok(nested.some((e) => e.snapshot!.nspid!.at(-1) === 1));
+
+        for (const [tid, tgid] of threads) {
+          assert.equal(created.get(tid)?.event, "thread");
+          assert.equal(created.get(tid)?.tgid, tgid);
+          const ex = exits.get(tid) ?? [];
+          assert.equal(ex.length, 1);
+          assert.equal(ex[0]!.thread, true);
+        }
+        for (const pid of execs) {
+          const e = events.filter((x) => x.event === "exec" && x.pid === pid);
+          assert.equal(e.length, 1, `pid ${pid} exec'd once`);
+          assert.deepEqual(e[0]!.snapshot!.cmdline, ["true"]);
+        }
+      });
+
+      it("reports an exec by a non-leader thread with former_pid, and one exit for the process", () => {
+        const r = runTracer(launcher, ["--", threadExec]);
+        assert.equal(r.status, 0, r.stderr);
+        const events = r.events.filter((e) => e.event !== "hello");
+        const spawned = events.find((e) => e.event === "spawn")!;
+        const thread = events.find((e) => e.event === "thread")!;
+        assert.equal(thread.tgid, spawned.pid);
+        const exec = events.filter((e) => e.event === "exec").at(-1)!;
+        assert.equal(exec.pid, spawned.pid);
+        assert.equal(exec.former_pid, thread.pid);
+        assert.deepEqual(exec.snapshot?.cmdline, ["true"]);
+        const exits = events.filter((e) => e.event === "exit");
+        assert.deepEqual(
+          exits.map((e) => [e.pid, e.thread ?? false]),
+          [
+            [thread.pid, true],
+            [spawned.pid, false],
+          ],
+        );
+        assert.equal(exits.at(-1)!.code, 0);
+      });
+
+      it("-p attaches to a running process, its thread and child; detach leaves its output identical to an untraced run", async () => {
+        const lines = ["a", "b", "c"];
+        const plain = startTarget(launcher);
+        await plain.out.wait((l) => l.startsWith("ready"), "ready");
+        for (const l of lines) {
+          plain.send(l);
+          await plain.out.wait((x) => x.startsWith(`pong ${l} `), `pong ${l}`);
+        }
+        plain.child.stdin!.end();
+        await plain.out.wait((l) => l.startsWith("bye"), "bye");
+
+        const t = startTarget(launcher);
+        await t.out.wait((l) => l.startsWith("ready"), "ready");
+        t.send("a");
+        await t.out.wait((l) => l.startsWith("pong a "), "pong a");
+        const s = new Session(launcher, ["-p", String(t.child.pid)]);
+        const hello = await s.event((e) => e.event === "hello", "hello");
+        assert.equal(hello.mode, "ptrace");
+        const attached = await s.event((e) => e.event === "attach" && e.ppid === t.child.pid, "the child's attach line");
+        await s.event((e) => e.event === "thread" && e.tgid === t.child.pid, "the thread line");
+        const first = s.events.filter((e) => e.event === "attach");
+        assert.equal(first[0]!.pid, t.child.pid, "parents first");
+        assert.deepEqual(first[0]!.snapshot?.cmdline, [target]);
+        assert.equal(tracerPid(t.child.pid!), hello.tracer);
+        t.send("b");
+        await t.out.wait((l) => l.startsWith("pong b "), "pong b while traced");
+        s.send("detach");
+        await s.event((e) => e.event === "detached", "detached");
+        assert.equal(await s.exited(), 0);
+        for (const pid of [t.child.pid!, attached.pid!]) assert.equal(tracerPid(pid), 0, `${pid} is no longer traced`);
+        t.send("c");
+        t.child.stdin!.end();
+        await t.out.wait((l) => l.startsWith("bye"), "bye");
+        assert.deepEqual(t.out.lines, plain.out.lines);
+      });
+
+      it("--once lists the tree, parents first, without tracing it", async () => {
+        const t = startTarget(launcher);
+        await t.out.wait((l) => l.startsWith("ready"), "ready");
+        const r = runTracer(launcher, ["--once", "-p", String(t.child.pid)]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.events[0]?.event, "hello");
+        const rest = r.events.slice(1);
+        assert.deepEqual(
+          rest.map((e) => e.event),
+          ["attach", "attach"],
+        );
+        assert.equal(rest[0]!.pid, t.child.pid);
+        assert.equal(rest[1]!.ppid, t.child.pid);
+        const stdin = readlinkSync(`/proc/${t.child.pid}/fd/0`);
+        assert.deepEqual(rest[0]!.snapshot?.fds?.[0], { fd: 0, type: stdin.split(":")[0], target: stdin });
+        assert.equal(tracerPid(t.child.pid!), 0);
+        t.child.stdin!.end();
+        await t.out.wait((l) => l.startsWith("bye"), "bye");
+      });
+
+      it("--poll says so and still reports CMD's spawn and exit code", () => {
+        const r = runTracer(launcher, ["--poll", "--rescan-ms", "20", "--", "/bin/sh", "-c", "exit 7"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.events[0]?.mode, "poll");
+        assert.equal(r.events[0]?.reason, "--poll");
+        const spawned = r.events.find((e) => e.event === "spawn")!;
+        assert.equal(r.events.find((e) => e.event === "exit" && e.pid === spawned.pid)?.code, 7);
+      });
+
+      it("opens a shell inside a process blocked in read(); the process runs on untouched", async () => {
+        const t = startTarget(launcher);
+        await t.out.wait((l) => l.startsWith("ready"), "ready");
+        const s = new Session(launcher, ["-p", String(t.child.pid), "--rescan-ms", "0"]);
+        await s.event((e) => e.event === "thread", "attached");
+        await runShellSession(s, t.child.pid!, t);
+        s.send("detach");
+        await s.event((e) => e.event === "detached", "detached");
+        assert.equal(await s.exited(), 0);
+        t.child.stdin!.end();
+        await t.out.wait((l) => l.startsWith("bye"), "bye");
+        const code = await new Promise((r) => (t.child.exitCode !== null ? r(t.child.exitCode) : t.child.on("exit", r)));
+        assert.equal(code, 0);
+      });
+
+      it("opens a shell inside a real void (same namespaces, seccomp, no_new_privs, root)", async () => {
+        const spec = writeSpec(stage, `forktop-${launcher}`, {
+          entrypoints: {
+            main: { args: ["BinaryName"], environment: ["Stdin", "Stdout", "Stderr", "Procfs", { Hostname: "forktop-void" }] },
+          },
+        });
+        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, stage.voidBin, "run", "-s", spec, target], "pipe");
+        const exec = await s.event((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === target, "the target's exec");
+        await s.stdout.wait((l) => l.startsWith("ready"), "ready");
+        const pid = exec.pid!;
+        const snap = [...s.events].reverse().find((e) => e.pid === pid && e.snapshot)!.snapshot!;
+        assert.equal(snap.seccomp, 2);
+        assert.equal(snap.no_new_privs, true);
+        assert.deepEqual(snap.nspid?.slice(1), [2], "PID 2 of the void");
+        const t = { send: (l: string) => s.child.stdin!.write(`${l}\n`), out: s.stdout };
+        await runShellSession(s, pid, t);
+        // The target's view of "/" is the void's root, not the host's.
+        assert.ok(!readdirSync("/").every((n) => s.stdout.lines.includes(`ls: ${n}`)));
+        s.child.stdin!.end();
+        await s.stdout.wait((l) => l.startsWith("bye"), "bye");
+        assert.equal(await s.exited(), 0, "the tracer exits once every traced process has");
+        const exits = s.events.filter((e) => e.event === "exit" && e.pid === pid);
+        assert.equal(exits.length, 1);
+        assert.equal(exits[0]!.code, 0);
+      });
+    });
+  }
+
+  it("falls back to poll mode, saying why, when ptrace is refused", { skip: !isRoot && "needs a process of another uid" }, async () => {
+    const t = startTarget("root");
+    await t.out.wait((l) => l.startsWith("ready"), "ready");
+    const s = new Session("unprivileged", ["-p", String(t.child.pid)]);
+    const hello = await s.event((e) => e.event === "hello", "hello");
+    assert.equal(hello.mode, "poll");
+    assert.match(hello.reason ?? "", /PTRACE_SEIZE.*EPERM/);
+    await s.event((e) => e.event === "attach" && e.pid === t.child.pid, "attach");
+    s.send("detach");
+    await s.event((e) => e.event === "detached", "detached");
+    assert.equal(await s.exited(), 0);
+    t.child.stdin!.end();
+    await t.out.wait((l) => l.startsWith("bye"), "bye");
+  });
+
+  it("answers bad commands with errors; EOF on the control socket detaches and leaves CMD running", async () => {
+    const s = new Session("root", ["--", target], "pipe", false);
+    const spawned = await s.event((e) => e.event === "spawn", "spawn");
+    await s.stdout.wait((l) => l.startsWith("ready"), "ready");
+    const pid = spawned.pid!;
+    s.send(`shell ${pid} 24 80`);
+    assert.match((await s.event((e) => e.event === "error", "error")).message ?? "", /--tty-fd/);
+    s.send("frobnicate");
+    await s.event((e) => e.event === "error" && /unknown command: frobnicate/.test(e.message ?? ""), "unknown command");
+    s.send("shell 1 24 80");
+    await s.event((e) => e.event === "error" && /shell 1: not a traced process/.test(e.message ?? ""), "not traced");
+    (s.child.stdio[3] as Writable).end();
+    (s.child.stdio[3] as Readable).destroy();
+    assert.equal(await s.exited(), 0);
+    assert.equal(tracerPid(pid), 0);
+    // Node closes a child's stdin when the child (the tracer) exits: CMD,
+    // untraced now, reads that EOF and says goodbye normally.
+    await s.stdout.wait((l) => l.startsWith("bye"), "bye from CMD after the tracer left");
+    assert.deepEqual(s.stdout.lines, ["ready 0", "bye 0"]);
+  });
+
+  it("rejects bad arguments (2) and a missing process (1, with an error line)", () => {
+    const bad = spawnSync(tracer, ["-p", "nope"], { encoding: "utf8" });
+    assert.equal(bad.status, 2);
+    const gone = spawnSync(tracer, ["-p", "999999999"], { encoding: "utf8" });
+    assert.equal(gone.status, 1);
+    assert.match(parseLines(gone.stdout).find((e) => e.event === "error")?.message ?? "", /no such process/);
+  });
+});
