@@ -125,7 +125,7 @@ const char *signal_name(int sig) {
 /* ",\"code\":N" or ",\"signal\":\"SIGX\",\"core\":B" for a wait status. */
 static void json_wait_status(struct buf *b, int status) {
   if (WIFEXITED(status)) {
-    buf_printf(b, ",\"code\":%d", WEXITSTATUS(status));
+    buf_printf(b, ",\"code\":%d,\"core\":false", WEXITSTATUS(status));
   } else if (WIFSIGNALED(status)) {
     buf_printf(b, ",\"signal\":\"%s\",\"core\":%s", signal_name(WTERMSIG(status)), WCOREDUMP(status) ? "true" : "false");
   }
@@ -266,11 +266,13 @@ static unsigned long creator_clone_flags(pid_t tid) {
 
 /* The kernel reports fork() and clone(SIGCHLD) alike (PTRACE_EVENT_FORK);
  * glibc's fork() is a clone() too. The protocol's `clone` is a process
- * made with namespace flags or a non-SIGCHLD exit signal (EVENT_CLONE). */
+ * made with namespace flags (even with CLONE_VFORK, as void's launcher
+ * does: the new namespaces are what matters) or with a non-SIGCHLD exit
+ * signal (PTRACE_EVENT_CLONE). */
 static const char *creation_event_name(int event, pid_t creator) {
-  if (event == PTRACE_EVENT_VFORK) return "vfork";
   if (event == PTRACE_EVENT_CLONE) return "clone";
-  return creator_clone_flags(creator) & NS_FLAGS ? "clone" : "fork";
+  if (creator_clone_flags(creator) & NS_FLAGS) return "clone";
+  return event == PTRACE_EVENT_VFORK ? "vfork" : "fork";
 }
 
 void on_new_task(struct task *parent, int event, pid_t child) {
@@ -340,7 +342,7 @@ static void handle_exec(struct task *t) {
     if (ft) {
       struct buf b;
       event_begin(&b, "exit");
-      buf_printf(&b, ",\"pid\":%d,\"code\":0,\"thread\":true", former);
+      buf_printf(&b, ",\"pid\":%d,\"code\":0,\"core\":false,\"thread\":true", former);
       event_end(&b);
       task_remove(ft);
     }

@@ -15,7 +15,7 @@ import type { Readable, Writable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseEventLine } from "../../src/forktop/protocol.js";
-import { asLauncher, isRoot, type Launcher, launchers, makeStage, repoRoot, type Stage, writeSpec } from "./harness.js";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, repoRoot, type Stage, waitFor, writeSpec } from "./harness.js";
 
 interface Snap {
   nspid: number[] | null;
@@ -373,6 +373,26 @@ describe("forktop-tracer", () => {
         }
       });
 
+      it("detaching in the middle of the fork bomb lets every process run to completion", async () => {
+        const manifest = join(shared, `detach-manifest-${launcher}`);
+        const s = new Session(launcher, ["--", forkbomb, manifest]);
+        await s.control.wait((l) => l.includes('"event":"exit"'), "the first exits");
+        s.send("detach");
+        await s.event((e) => e.event === "detached", "detached");
+        assert.equal(await s.exited(), 0);
+        assert.deepEqual(
+          s.events.filter((e) => e.event === "error"),
+          [],
+        );
+        const complete = () => readFileSync(manifest, "utf8").split("\n").filter((l) => l.startsWith("proc ")).length === 485;
+        assert.ok(await waitFor(complete, 30_000), "all 485 processes ran");
+        const pids = readFileSync(manifest, "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith("proc "))
+          .map((l) => Number(l.split(" ")[1]));
+        assert.ok(await waitFor(() => pids.every((p) => !pidAlive(p)), 30_000), "and exited: none was left stopped");
+      });
+
       it("reports an exec by a non-leader thread with former_pid, and one exit for the process", () => {
         const r = runTracer(launcher, ["--", threadExec]);
         assert.equal(r.status, 0, r.stderr);
@@ -486,6 +506,11 @@ describe("forktop-tracer", () => {
         await s.stdout.wait((l) => l.startsWith("ready"), "ready");
         const pid = exec.pid!;
         const snap = [...s.events].reverse().find((e) => e.pid === pid && e.snapshot)!.snapshot!;
+        // void-init, made by the launcher with CLONE_VFORK and every CLONE_NEW* flag, is a `clone`.
+        const init = s.events.find((e) => CREATE.has(e.event) && e.pid === snap.ppid)!;
+        assert.equal(init.event, "clone");
+        const launcherSnap = s.events.find((e) => CREATE.has(e.event) && e.pid === init.ppid)!.snapshot!;
+        for (const ns of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"]) assert.notEqual(init.snapshot?.ns?.[ns], launcherSnap.ns?.[ns], ns);
         assert.equal(snap.seccomp, 2);
         assert.equal(snap.no_new_privs, true);
         assert.deepEqual(snap.nspid?.slice(1), [2], "PID 2 of the void");
@@ -537,6 +562,13 @@ describe("forktop-tracer", () => {
     // untraced now, reads that EOF and says goodbye normally.
     await s.stdout.wait((l) => l.startsWith("bye"), "bye from CMD after the tracer left");
     assert.deepEqual(s.stdout.lines, ["ready 0", "bye 0"]);
+  });
+
+  it("writes any bytes of a command line as valid JSON", () => {
+    const r = runTracer("root", ["--", "/bin/bash", "-c", 'exec -a "$(printf "\\377\\376\\001\\"x\\303\\251")" /bin/true']);
+    assert.equal(r.status, 0, r.stderr);
+    const exec = r.events.filter((e) => e.event === "exec").at(-1)!;
+    assert.deepEqual(exec.snapshot?.cmdline, ["\u00ff\u00fe\u0001\"x\u00e9"]);
   });
 
   it("rejects bad arguments (2) and a missing process (1, with an error line)", () => {
