@@ -34,6 +34,13 @@ function stageAndReexec(repo: string): never {
   // Timestamps kept: bin/void uses dist/void.cjs only if it is not older than dist/src/cli/entry.js.
   for (const part of ["package.json", "bin", "build", "dist"]) cpSync(join(repo, part), join(stage, part), { recursive: true, preserveTimestamps: true });
   for (const dep of ["commander", "zod"]) cpSync(join(repo, "node_modules", dep), join(stage, "node_modules", dep), { recursive: true });
+  // The CLI bundle, made again from the staged dist/: the checkout's may be
+  // stale (a tsc run after it: bin/void would then not use it).
+  const bundled = spawnSync(process.execPath, [join(repo, "scripts", "bundle-cli.mjs"), stage], { stdio: "inherit" });
+  if (bundled.status !== 0 || !existsSync(join(stage, "dist", "void.cjs"))) {
+    process.stderr.write("bench: cannot bundle the CLI into the stage (scripts/bundle-cli.mjs; esbuild is a devDependency)\n");
+    process.exit(1);
+  }
   const r = spawnSync(process.execPath, [join(stage, "dist", "bench", "run.js"), ...process.argv.slice(2)], {
     stdio: "inherit",
     env: { ...process.env, VOID_BENCH_REPO: repo },

@@ -32,7 +32,9 @@ import { existsSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+// The package to bundle: this checkout, or the directory given (the bench
+// bundles its staged copy, so that the bundle matches the copied dist/).
+const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 const out = join(dist, "void.cjs");
 const outCli = join(dist, "void-cli.cjs");

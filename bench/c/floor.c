@@ -351,13 +351,16 @@ static int child_main(void *arg) {
   char fdstr[16], optstr[16];
   itoa(fdstr, (unsigned)st_target);
   itoa(optstr, p->options);
-  const char *argv[p->argc + 5];
+  /* void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV...: no socket
+   * factory (the bench's plans have no Forward grant). */
+  const char *argv[p->argc + 6];
   argv[0] = "void-init";
   argv[1] = fdstr;
   argv[2] = optstr;
-  argv[3] = p->exec_path;
-  for (int i = 0; i < p->argc; i++) argv[4 + i] = p->argv[i];
-  argv[4 + p->argc] = NULL;
+  argv[3] = "-1";
+  argv[4] = p->exec_path;
+  for (int i = 0; i < p->argc; i++) argv[5 + i] = p->argv[i];
+  argv[5 + p->argc] = NULL;
   syscall(SYS_execveat, st_target + 1, "", (char *const *)argv, envp, AT_EMPTY_PATH);
   fail(12);
 }
@@ -495,6 +498,10 @@ int main(int argc, char **argv) {
   if (plan_parse(buf, (size_t)st.st_size, &plan, err, sizeof err) < 0) {
     fprintf(stderr, "floor: %s\n", err);
     return 1;
+  }
+  if (plan.options & (PLAN_OPT_LOOPBACK | PLAN_OPT_DEV_RANDOM)) {
+    fprintf(stderr, "floor: plans with Forward or DevRandom grants are not supported (no loopback, no /dev/random)\n");
+    return 2;
   }
 #ifdef PLAN_MAX_SECCOMP
   if (!opt_seccomp) plan.seccomp = 0; /* both children install the plan's filter only with --seccomp */
