@@ -66,12 +66,12 @@ static struct {
   bool active;
   pid_t target, shell;
   int master;
-  bool master_eof;
+  bool master_eof, tty_eof;
 } S = {.master = -1};
 
 bool shell_active(void) { return S.active; }
 int shell_master_fd(void) { return S.active && !S.master_eof ? S.master : -1; }
-int shell_tty_fd(void) { return S.active ? T.tty_fd : -1; }
+int shell_tty_fd(void) { return S.active && !S.tty_eof ? T.tty_fd : -1; }
 
 /* ---- tracee memory ---- */
 
@@ -647,6 +647,7 @@ restore:
     S.shell = child;
     S.master = master;
     S.master_eof = false;
+    S.tty_eof = false;
     /* The exec stop goes through the state machine: `exec`, resume. */
     handle_status(child, cin.exec_status);
     struct buf b;
@@ -687,7 +688,13 @@ void shell_pump_master(void) {
 void shell_pump_tty(void) {
   char buf[4096];
   ssize_t n = read(T.tty_fd, buf, sizeof buf);
-  if (n > 0) write_all(S.master, buf, (size_t)n);
+  if (n > 0) {
+    write_all(S.master, buf, (size_t)n);
+  } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+    /* The terminal is gone: hang up, as a closing terminal would. */
+    S.tty_eof = true;
+    kill(S.shell, SIGHUP);
+  }
 }
 
 void shell_on_death(pid_t pid, int status) {

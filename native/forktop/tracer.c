@@ -672,19 +672,20 @@ static int seize_process(pid_t pid, bool *was_ours) {
   return 0;
 }
 
+static void announce_seized_thread(struct task *t, void *arg) {
+  if (t->is_thread && t->tgid == *(pid_t *)arg && t->state == TASK_RUNNING) announce_thread(t);
+}
+
+/* `attach` for a seized process, then `thread` for each thread we seized
+ * (from our table, not /proc: a seized thread that died meanwhile still
+ * gets its creation line before its exit). */
 static void announce_attached(pid_t pid) {
   struct task *t = task_find(pid);
   if (!t) return;
   pid_t tgid, ppid = 0;
   proc_status_ids(pid, &tgid, &ppid);
   announce_process(t, "attach", ppid);
-  size_t n;
-  pid_t *tids = proc_tasks(pid, &n);
-  for (size_t i = 0; i < n; i++) {
-    struct task *th = tids[i] != pid ? task_find(tids[i]) : NULL;
-    if (th && th->state == TASK_RUNNING && !th->snapshot) announce_thread(th);
-  }
-  free(tids);
+  task_each(announce_seized_thread, &pid);
 }
 
 /* Attaches to every descendant of the traced processes, rescanning /proc
@@ -1035,6 +1036,9 @@ int main(int argc, char **argv) {
      * the loop sees (and resumes) the stops this causes. */
     kill(root, SIGCONT);
   } else {
+    /* -p TID of a thread means its process. */
+    pid_t tgid, ppid;
+    if (proc_status_ids(attach_pid, &tgid, &ppid) == 0 && tgid > 0) root = attach_pid = tgid;
     if (!T.poll_mode) {
       bool ours;
       int err = seize_process(attach_pid, &ours);

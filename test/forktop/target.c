@@ -5,7 +5,8 @@
  *   - the main thread blocks in read(0); every line it reads is answered
  *     on stdout as "pong LINE N" (N counts lines); "info" with its uid,
  *     gid and hostname, "status" with its /proc/self/status, "ls" with the
- *     names in its "/"; EOF prints "bye" and exits 0;
+ *     names in its "/", "open" opens /dev/null once more; EOF prints "bye"
+ *     and exits 0;
  *   - a second thread sleeps in nanosleep() in a loop (a syscall restarted
  *     through restart_syscall, -ERESTART_RESTARTBLOCK);
  *   - a child process sleeps in pause().
@@ -16,6 +17,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,6 +93,10 @@ int main(void) {
           if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) say("ls: %s\n%.0ld", e->d_name, 0L);
         if (d) closedir(d);
         say("end ls%s %ld\n", "", ++count);
+      } else if (strcmp(line, "open") == 0) {
+        /* A new fd: a rescan must see the snapshot change. */
+        int fd = open("/dev/null", O_RDONLY);
+        say("opened%s %ld\n", fd >= 0 ? "" : " (failed)", ++count);
       } else {
         say("pong %s %ld\n", line, ++count);
       }

@@ -422,6 +422,10 @@ describe("forktop-tracer", () => {
         for (const l of lines) {
           plain.send(l);
           await plain.out.wait((x) => x.startsWith(`pong ${l} `), `pong ${l}`);
+          if (l === "b") {
+            plain.send("open");
+            await plain.out.wait((x) => x.startsWith("opened "), "opened");
+          }
         }
         plain.child.stdin!.end();
         await plain.out.wait((l) => l.startsWith("bye"), "bye");
@@ -430,7 +434,7 @@ describe("forktop-tracer", () => {
         await t.out.wait((l) => l.startsWith("ready"), "ready");
         t.send("a");
         await t.out.wait((l) => l.startsWith("pong a "), "pong a");
-        const s = new Session(launcher, ["-p", String(t.child.pid)]);
+        const s = new Session(launcher, ["--rescan-ms", "0", "-p", String(t.child.pid)]);
         const hello = await s.event((e) => e.event === "hello", "hello");
         assert.equal(hello.mode, "ptrace");
         const attached = await s.event((e) => e.event === "attach" && e.ppid === t.child.pid, "the child's attach line");
@@ -441,6 +445,12 @@ describe("forktop-tracer", () => {
         assert.equal(tracerPid(t.child.pid!), hello.tracer);
         t.send("b");
         await t.out.wait((l) => l.startsWith("pong b "), "pong b while traced");
+        // A new fd, and `rescan`: a `change` with it.
+        t.send("open");
+        await t.out.wait((l) => l.startsWith("opened "), "opened");
+        s.send("rescan");
+        const change = await s.event((e) => e.event === "change" && e.pid === t.child.pid, "change");
+        assert.ok(change.snapshot?.fds?.some((f) => f.fd >= 3 && f.target === "/dev/null" && f.type === "dev"));
         s.send("detach");
         await s.event((e) => e.event === "detached", "detached");
         assert.equal(await s.exited(), 0);
