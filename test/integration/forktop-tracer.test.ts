@@ -131,10 +131,10 @@ class Lines {
     });
   }
   /** Waits for a line matching pred (among all lines so far), up to timeoutMs. */
-  async wait(pred: (line: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+  async wait(pred: (line: string) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<string> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.lines.find(pred);
+      const found = this.lines.slice(from).find(pred);
       if (found !== undefined) return found;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got:\n${this.lines.join("\n").slice(-3000)}`);
       await new Promise<void>((resolve) => {
@@ -168,8 +168,9 @@ class Session {
   get events(): Ev[] {
     return parseLines(this.control.lines.join("\n"));
   }
-  async event(pred: (e: Ev) => boolean, what: string, timeoutMs = 30_000): Promise<Ev> {
-    const line = await this.control.wait((l) => pred(JSON.parse(l) as Ev), what, timeoutMs);
+  /** Waits for an event matching pred among those after the first `from` lines. */
+  async event(pred: (e: Ev) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<Ev> {
+    const line = await this.control.wait((l) => pred(JSON.parse(l) as Ev), what, timeoutMs, from);
     return JSON.parse(line) as Ev;
   }
   send(command: string): void {
@@ -205,6 +206,13 @@ function tracerPid(pid: number): number {
   return Number(m?.[1]);
 }
 
+/** The last snapshot of pid in events. */
+function snapshotOf(events: Ev[], pid: number): Snap {
+  const snap = [...events].reverse().find((e) => e.pid === pid && e.snapshot)?.snapshot;
+  assert.ok(snap, `a snapshot of ${pid}`);
+  return snap;
+}
+
 /** The fields of a /proc/PID/status text that a fork must share with its parent. */
 function privilegeFields(status: string): Record<string, string> {
   const keep = ["Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"];
@@ -234,9 +242,11 @@ function section(tty: string, n: number): string[] {
  * between markers, exits it, and compares everything with what the target
  * says about itself. Leaves the tracer running.
  */
-async function runShellSession(s: Session, pid: number, t: { send: (l: string) => void; out: Lines }): Promise<void> {
+async function runShellSession(s: Session, pid: number, t: { send: (l: string) => void; out: Lines }, pidnsInit = false): Promise<void> {
+  s.tty = "";
+  const mark = s.control.lines.length;
   s.send(`shell ${pid} 24 80`);
-  const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error");
+  const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
   assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
   const shellPid = opened.shell!;
   await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
@@ -244,7 +254,7 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   s.typeInShell(
     "echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); exit\n",
   );
-  const closed = await s.event((e) => e.event === "shell-exit", "shell-exit");
+  const closed = await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
   assert.equal(closed.shell, shellPid);
   assert.equal(closed.code, 0);
 
@@ -256,34 +266,42 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   const exec = events.find((e) => e.event === "exec" && e.pid === shellPid);
   assert.deepEqual(exec?.snapshot?.cmdline, ["sh", "-i"]);
   assert.match(exec?.snapshot?.exe ?? "", /^\/memfd:busybox/);
-  const targetSnap = [...events].reverse().find((e) => e.pid === pid && e.snapshot)?.snapshot;
-  assert.ok(targetSnap, "a snapshot of the target");
+  const targetSnap = snapshotOf(events, pid);
   const shellSnap = exec!.snapshot!;
+  // CLONE_PARENT makes the shell the target's sibling; a PID namespace's init gets a plain fork.
+  assert.equal(shellSnap.ppid, pidnsInit ? pid : targetSnap.ppid);
   for (const key of ["uid", "gid", "ns", "caps", "no_new_privs", "seccomp", "seccomp_filters", "root", "cgroup"] as const) {
     assert.deepEqual(shellSnap[key], targetSnap[key], `the shell's ${key} is the target's`);
   }
   assert.equal(events.find((e) => e.event === "exit" && e.pid === shellPid)?.code, 0);
 
   // What the shell printed against what the target says about itself.
+  const outMark = t.out.lines.length;
   t.send("info");
-  const info = await t.out.wait((l) => l.startsWith("info "), "target info");
+  const info = await t.out.wait((l) => l.startsWith("info "), "target info", 30_000, outMark);
   const [, uid, gid, host] = /uid=(\d+) gid=(\d+) host=(\S+)/.exec(info) ?? [];
   const id = section(s.tty, 1).join(" ");
   assert.match(id, new RegExp(`^uid=${uid}\\b.* gid=${gid}\\b`));
   assert.deepEqual(section(s.tty, 2), [host]);
   t.send("status");
-  await t.out.wait((l) => l.startsWith("end status"), "target status");
-  const targetStatus = t.out.lines.filter((l) => l.startsWith("status: ")).map((l) => l.slice(8));
+  await t.out.wait((l) => l.startsWith("end status"), "target status", 30_000, outMark);
+  const targetStatus = t.out.lines
+    .slice(outMark)
+    .filter((l) => l.startsWith("status: "))
+    .map((l) => l.slice(8));
   assert.deepEqual(privilegeFields(section(s.tty, 3).join("\n")), privilegeFields(targetStatus.join("\n")));
   t.send("ls");
-  await t.out.wait((l) => l.startsWith("end ls"), "target ls");
-  const targetLs = t.out.lines.filter((l) => l.startsWith("ls: ")).map((l) => l.slice(4));
+  await t.out.wait((l) => l.startsWith("end ls"), "target ls", 30_000, outMark);
+  const targetLs = t.out.lines
+    .slice(outMark)
+    .filter((l) => l.startsWith("ls: "))
+    .map((l) => l.slice(4));
   const shellLs = section(s.tty, 4).filter((n) => n !== "." && n !== "..");
   assert.deepEqual(shellLs.sort(), targetLs.sort());
 
   // The target runs on as before: its blocking read was restarted, not broken.
   t.send("after");
-  await t.out.wait((l) => l.startsWith("pong after "), "the target's answer after the shell");
+  await t.out.wait((l) => l.startsWith("pong after "), "the target's answer after the shell", 30_000, outMark);
   assert.ok(!t.out.lines.some((l) => l.includes("failed")), t.out.lines.join("\n"));
 }
 
@@ -526,6 +544,8 @@ describe("forktop-tracer", () => {
         assert.deepEqual(snap.nspid?.slice(1), [2], "PID 2 of the void");
         const t = { send: (l: string) => s.child.stdin!.write(`${l}\n`), out: s.stdout };
         await runShellSession(s, pid, t);
+        // void-init, PID 1 of the void: CLONE_PARENT is refused there, a plain fork is used.
+        await runShellSession(s, snap.ppid!, t, true);
         // The target's view of "/" is the void's root, not the host's.
         assert.ok(!readdirSync("/").every((n) => s.stdout.lines.includes(`ls: ${n}`)));
         s.child.stdin!.end();
@@ -534,6 +554,35 @@ describe("forktop-tracer", () => {
         const exits = s.events.filter((e) => e.event === "exit" && e.pid === pid);
         assert.equal(exits.length, 1);
         assert.equal(exits[0]!.code, 0);
+      });
+
+      it("a shell the void's seccomp filter forbids fails cleanly: error naming the step, the target runs on", async () => {
+        const spec = writeSpec(stage, `forktop-deny-${launcher}`, {
+          entrypoints: {
+            main: { args: ["BinaryName"], environment: ["Stdin", "Stdout", "Stderr", { Seccomp: { allow: [], deny: ["setsid"] } }] },
+          },
+        });
+        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, stage.voidBin, "run", "-s", spec, target], "pipe");
+        const exec = await s.event((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === target, "the target's exec");
+        await s.stdout.wait((l) => l.startsWith("ready"), "ready");
+        const pid = exec.pid!;
+        s.send(`shell ${pid} 24 80`);
+        const err = await s.event((e) => e.event === "error" || e.event === "shell", "the shell's outcome");
+        assert.equal(err.event, "error");
+        assert.equal(err.message, `shell ${pid}: setsid in the child failed: EPERM`);
+        // The half-made child was a fork of the target; it is gone, reported like any process.
+        // (The last fork of the target: its first is its own pause() child.)
+        const child = s.events.filter((e) => e.event === "fork" && e.ppid === pid).at(-1);
+        assert.ok(child, "the injected fork was reported");
+        assert.equal(child.snapshot?.ppid, snapshotOf(s.events, pid).ppid, "a sibling of the target (CLONE_PARENT)");
+        await s.event((e) => e.event === "exit" && e.pid === child.pid, "its exit");
+        assert.equal(s.events.find((e) => e.event === "exit" && e.pid === child.pid)?.signal, "SIGKILL");
+        s.child.stdin!.write("after\n");
+        await s.stdout.wait((l) => l.startsWith("pong after "), "the target answers");
+        s.child.stdin!.end();
+        await s.stdout.wait((l) => l.startsWith("bye"), "bye");
+        assert.equal(await s.exited(), 0);
+        assert.ok(!s.stdout.lines.some((l) => l.includes("failed")), s.stdout.lines.join("\n"));
       });
     });
   }
