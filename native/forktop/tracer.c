@@ -603,6 +603,13 @@ static pid_t fork_stopped_child(char **argv) {
   return pid;
 }
 
+/* Seizes CMD's child while it sits in its own SIGSTOP, before it has run a
+ * single instruction of CMD. PTRACE_SEIZE rather than PTRACE_ATTACH: it
+ * sends no SIGSTOP of its own, and it is what makes PTRACE_INTERRUPT and
+ * PTRACE_LISTEN (clean detach, group-stops) possible. It fails with EPERM
+ * where ptrace is forbidden to us (a seccomp filter, an LSM): poll mode. */
+static int seize_cmd(pid_t pid) { return (int)ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTIONS); }
+
 /* The child could not exec CMD: say so (its exit 127 follows). */
 static void read_exec_error(char **argv) {
   int err = 0;
@@ -1019,7 +1026,7 @@ int main(int argc, char **argv) {
 
   if (!attach_pid) {
     cmd_pid = root = fork_stopped_child(cmd);
-    if (!T.poll_mode && ptrace(PTRACE_SEIZE, root, 0, PTRACE_OPTIONS) < 0) {
+    if (!T.poll_mode && seize_cmd(root) < 0) {
       snprintf(reason, sizeof reason, "ptrace(PTRACE_SEIZE, %d): %s", root, strerrorname_np(errno));
       poll_reason = reason;
       T.poll_mode = true;
@@ -1084,11 +1091,15 @@ int main(int argc, char **argv) {
         poll_scan(false, root, "spawn", true);
         next_rescan = now_mono_ms() + poll_interval;
       }
-      if (nptasks == 0) exit(exit_status);
+      if (nptasks == 0) {
+        if (exec_err_fd >= 0) read_exec_error(cmd);
+        exit(exit_status);
+      }
     } else {
       reap_all();
       check_pending();
       if (task_count == 0) {
+        if (exec_err_fd >= 0) read_exec_error(cmd); /* CMD is dead: the pipe has its say */
         if (T.detaching) {
           struct buf ev;
           event_begin(&ev, "detached");

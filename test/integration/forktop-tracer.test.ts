@@ -630,11 +630,16 @@ describe("forktop-tracer", () => {
     assert.deepEqual(exec.snapshot?.cmdline, ["\u00ff\u00fe\u0001\"x\u00e9"]);
   });
 
-  it("rejects bad arguments (2) and a missing process (1, with an error line)", () => {
+  it("rejects bad arguments (2), a missing process and a CMD that cannot be executed (1, with an error line)", () => {
     const bad = spawnSync(tracer, ["-p", "nope"], { encoding: "utf8" });
     assert.equal(bad.status, 2);
     const gone = spawnSync(tracer, ["-p", "999999999"], { encoding: "utf8" });
     assert.equal(gone.status, 1);
     assert.match(parseLines(gone.stdout).find((e) => e.event === "error")?.message ?? "", /no such process/);
+    const noexec = spawnSync(tracer, ["--", "/nonexistent/cmd"], { encoding: "utf8" });
+    assert.equal(noexec.status, 1);
+    const events = parseLines(noexec.stdout);
+    assert.equal(events.find((e) => e.event === "error")?.message, "execvp /nonexistent/cmd: ENOENT");
+    assert.equal(events.find((e) => e.event === "exit")?.code, 127);
   });
 });
