@@ -55,8 +55,13 @@
   (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
 
 /* A child whose creator's event has not arrived after this long is
- * announced from /proc (its creator was killed before its event stop). */
+ * announced from /proc, if its likely creator (its PPid or Tgid then) is
+ * no longer a live tracee: the creator was killed before its event stop.
+ * A live creator's event is surely coming (it may just not have been
+ * scheduled yet), except for CLONE_PARENT children, whose PPid is not
+ * their creator: those wait the longer limit. */
 #define PENDING_TIMEOUT_MS 1000
+#define PENDING_LIMIT_MS 10000
 /* How long detaching may wait for every tracee to stop. */
 #define DETACH_TIMEOUT_MS 5000
 
@@ -479,9 +484,18 @@ struct pending_scan {
   double now;
 };
 
+static bool creator_alive(const struct task *t) {
+  pid_t creator = t->guess_tgid > 0 && t->guess_tgid != t->tid ? t->guess_tgid : t->guess_ppid;
+  if (creator <= 0 || !task_find(creator)) return false;
+  char st = proc_state(creator);
+  return st != 0 && st != 'Z' && st != 'X';
+}
+
 static void collect_stale_pending(struct task *t, void *arg) {
   struct pending_scan *s = arg;
-  if (t->state == TASK_PENDING && s->now - t->pending_since > PENDING_TIMEOUT_MS && s->n < 64) s->list[s->n++] = t;
+  if (t->state != TASK_PENDING || s->n >= 64) return;
+  double age = s->now - t->pending_since;
+  if ((age > PENDING_TIMEOUT_MS && !creator_alive(t)) || age > PENDING_LIMIT_MS) s->list[s->n++] = t;
 }
 
 static void check_pending(void) {
