@@ -31,6 +31,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -668,10 +669,17 @@ void shell_resize(int rows, int cols) {
   if (ioctl(S.master, TIOCSWINSZ, &ws) < 0) emit_error(S.shell, "resize: ioctl(TIOCSWINSZ) on the pty master: %s", strerrorname_np(errno));
 }
 
+/* Writes everything, also to a terminal whose file description another
+ * process (the UI's event loop) has made non-blocking: wait, not drop. */
 static void write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      struct pollfd pfd = {fd, POLLOUT, 0};
+      poll(&pfd, 1, 1000);
+      continue;
+    }
     if (w <= 0) return;
     p += w;
     n -= (size_t)w;
