@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseEventLine } from "../../src/forktop/protocol.js";
@@ -154,14 +154,27 @@ class Session {
   control: Lines;
   stdout: Lines;
   tty = "";
-  constructor(launcher: Launcher, args: string[], stdin: "pipe" | "ignore" = "ignore", withTty = true) {
-    const ttyArgs = withTty ? ["--tty-fd", "4"] : [];
-    const [cmd, ...rest] = asLauncher(launcher, [tracer, "--control-fd", "3", ...ttyArgs, ...args]);
-    this.child = spawn(cmd!, rest, { stdio: [stdin, "pipe", "inherit", "pipe", "pipe"], cwd: stage.dir });
+  private ttyIn: Writable;
+  /**
+   * tty: "socket" gives the tracer a socket as --tty-fd (fd 4); "pty" runs
+   * it under script(1), so its --tty-fd 0 is a real terminal whose other
+   * side is script's stdin and stdout; "none" gives no --tty-fd.
+   */
+  constructor(launcher: Launcher, args: string[], stdin: "pipe" | "ignore" = "ignore", tty: "socket" | "pty" | "none" = "socket") {
+    const ttyArgs = tty === "socket" ? ["--tty-fd", "4"] : tty === "pty" ? ["--tty-fd", "0"] : [];
+    const argv = asLauncher(launcher, [tracer, "--control-fd", "3", ...ttyArgs, ...args]);
+    if (tty === "pty") {
+      const line = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+      this.child = spawn("script", ["-qfec", line, "/dev/null"], { stdio: ["pipe", "pipe", "inherit", "pipe"], cwd: stage.dir });
+    } else {
+      this.child = spawn(argv[0]!, argv.slice(1), { stdio: [stdin, "pipe", "inherit", "pipe", "pipe"], cwd: stage.dir });
+    }
     started.push(this.child);
     this.control = new Lines(this.child.stdio[3] as Readable);
-    this.stdout = new Lines(this.child.stdout!);
-    (this.child.stdio[4] as Readable).on("data", (d: Buffer) => {
+    const ttyOut = (tty === "pty" ? this.child.stdout : this.child.stdio[4]) as Readable;
+    this.ttyIn = (tty === "pty" ? this.child.stdin : this.child.stdio[4]) as Writable;
+    this.stdout = new Lines(tty === "pty" ? new PassThrough() : this.child.stdout!);
+    ttyOut?.on("data", (d: Buffer) => {
       this.tty += d.toString("latin1");
     });
   }
@@ -177,7 +190,7 @@ class Session {
     (this.child.stdio[3] as Writable).write(`${command}\n`);
   }
   typeInShell(text: string): void {
-    (this.child.stdio[4] as Writable).write(text);
+    this.ttyIn.write(text);
   }
   async waitTty(pred: (s: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -250,9 +263,13 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
   const shellPid = opened.shell!;
   await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+  // Commands are handled in order: once the bogus shell's error is back, the resize is done.
+  s.send("resize 33 111");
+  s.send("shell 999999999 1 1");
+  await s.event((e) => e.event === "error" && e.pid === 999999999, "the error after resize", 30_000, mark);
   // $((n+1)) keeps the markers out of the echoed command line.
   s.typeInShell(
-    "echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); exit\n",
+    "echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); stty size; echo @@$((5+1)); exit\n",
   );
   const closed = await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
   assert.equal(closed.shell, shellPid);
@@ -298,6 +315,7 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
     .map((l) => l.slice(4));
   const shellLs = section(s.tty, 4).filter((n) => n !== "." && n !== "..");
   assert.deepEqual(shellLs.sort(), targetLs.sort());
+  assert.deepEqual(section(s.tty, 5), ["33 111"], "the pty has the size of the last resize");
 
   // The target runs on as before: its blocking read was restarted, not broken.
   t.send("after");
@@ -523,6 +541,19 @@ describe("forktop-tracer", () => {
         assert.equal(code, 0);
       });
 
+      it("relays a shell through a real terminal (script(1) gives the tracer a pty)", async () => {
+        const t = startTarget(launcher);
+        await t.out.wait((l) => l.startsWith("ready"), "ready");
+        const s = new Session(launcher, ["-p", String(t.child.pid), "--rescan-ms", "0"], "ignore", "pty");
+        await s.event((e) => e.event === "thread", "attached");
+        await runShellSession(s, t.child.pid!, t);
+        s.send("detach");
+        await s.event((e) => e.event === "detached", "detached");
+        assert.equal(await s.exited(), 0);
+        t.child.stdin!.end();
+        await t.out.wait((l) => l.startsWith("bye"), "bye");
+      });
+
       it("opens a shell inside a real void (same namespaces, seccomp, no_new_privs, root)", async () => {
         const spec = writeSpec(stage, `forktop-${launcher}`, {
           entrypoints: {
@@ -603,7 +634,7 @@ describe("forktop-tracer", () => {
   });
 
   it("answers bad commands with errors; EOF on the control socket detaches and leaves CMD running", async () => {
-    const s = new Session("root", ["--", target], "pipe", false);
+    const s = new Session("root", ["--", target], "pipe", "none");
     const spawned = await s.event((e) => e.event === "spawn", "spawn");
     await s.stdout.wait((l) => l.startsWith("ready"), "ready");
     const pid = spawned.pid!;
