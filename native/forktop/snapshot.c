@@ -373,11 +373,33 @@ static const char *state_value(const char *s) {
   return p ? p + 9 : NULL;
 }
 
+/* 's' (stopped: t or T), 'r' (running, sleeping or in disk wait), or the
+ * letter itself (Z, X, null's 'n'), for the value at v ("\"S\"" or null). */
+static char state_class(const char *v) {
+  if (v[0] != '"') return 'n';
+  switch (v[1]) {
+  case 't':
+  case 'T':
+    return 's';
+  case 'R':
+  case 'S':
+  case 'D':
+  case 'I':
+    return 'r';
+  default:
+    return v[1];
+  }
+}
+
 bool snapshot_differs(const char *a, const char *b) {
   if (!a || !b) return a != b;
   const char *sa = state_value(a), *sb = state_value(b);
   if (!sa || !sb || sa - a != sb - b) return strcmp(a, b) != 0;
   if (strncmp(a, b, (size_t)(sa - a)) != 0) return true;
+  /* R, S and D alternate all the time and are not news; a stop is (t, T):
+   * every snapshot taken at a ptrace stop says "t", and the first rescan of
+   * that process then reports what it really is doing. */
+  if (state_class(sa) != state_class(sb)) return true;
   /* Skip the value: a one-letter string or null. */
   const char *ea = strchr(sa, ','), *eb = strchr(sb, ',');
   if (!ea || !eb) return strcmp(a, b) != 0;
