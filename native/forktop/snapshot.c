@@ -195,29 +195,37 @@ static int cmp_int(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The numeric entries of a /proc directory (fd/, task/), unsorted, in a
+ * malloc'd array of *n_out; NULL when the directory cannot be read (the
+ * process is gone, EACCES) or memory ran out. */
+static int *list_numeric_dir(const char *path, size_t *n_out) {
+  *n_out = 0;
+  DIR *d = opendir(path);
+  if (!d) return NULL;
+  size_t n = 0, cap = 64;
+  int *list = malloc(cap * sizeof *list);
+  struct dirent *e;
+  while (list && (e = readdir(d))) {
+    if (!isdigit((unsigned char)e->d_name[0])) continue;
+    if (n == cap) {
+      int *p = realloc(list, cap * 2 * sizeof *list);
+      if (!p) break;
+      list = p;
+      cap *= 2;
+    }
+    list[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  *n_out = list ? n : 0;
+  return list;
+}
+
 /* "fds": [...] and, past 64, "fds_total". */
 static void json_fds(struct buf *b, pid_t pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
-  DIR *d = opendir(path);
-  if (!d) {
-    buf_str(b, ",\"fds\":null");
-    return;
-  }
-  size_t n = 0, cap = 64;
-  int *fds = malloc(cap * sizeof *fds);
-  struct dirent *e;
-  while (fds && (e = readdir(d))) {
-    if (!isdigit((unsigned char)e->d_name[0])) continue;
-    if (n == cap) {
-      int *p = realloc(fds, cap * 2 * sizeof *fds);
-      if (!p) break;
-      fds = p;
-      cap *= 2;
-    }
-    fds[n++] = atoi(e->d_name);
-  }
-  closedir(d);
+  size_t n;
+  int *fds = list_numeric_dir(path, &n);
   if (!fds) {
     buf_str(b, ",\"fds\":null");
     return;
@@ -489,23 +497,6 @@ size_t proc_list(struct proc_entry **out) {
 pid_t *proc_tasks(pid_t pid, size_t *n_out) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", pid);
-  *n_out = 0;
-  DIR *d = opendir(path);
-  if (!d) return NULL;
-  size_t n = 0, cap = 16;
-  pid_t *tids = malloc(cap * sizeof *tids);
-  struct dirent *e;
-  while (tids && (e = readdir(d))) {
-    if (!isdigit((unsigned char)e->d_name[0])) continue;
-    if (n == cap) {
-      pid_t *p = realloc(tids, cap * 2 * sizeof *tids);
-      if (!p) break;
-      tids = p;
-      cap *= 2;
-    }
-    tids[n++] = (pid_t)atoi(e->d_name);
-  }
-  closedir(d);
-  *n_out = n;
-  return tids;
+  _Static_assert(sizeof(pid_t) == sizeof(int), "tids are read as ints");
+  return (pid_t *)list_numeric_dir(path, n_out);
 }

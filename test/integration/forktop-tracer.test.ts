@@ -14,27 +14,11 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "n
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseEventLine } from "../../src/forktop/protocol.js";
+import { NAMESPACES, parseEventLine, type Snapshot } from "../../src/forktop/protocol.js";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, repoRoot, type Stage, waitFor, writeSpec } from "./harness.js";
 
-interface Snap {
-  nspid: number[] | null;
-  tgid: number | null;
-  ppid: number | null;
-  comm: string | null;
-  cmdline: string[] | null;
-  exe: string | null;
-  uid: number[] | null;
-  gid: number[] | null;
-  ns: Record<string, number | null> | null;
-  caps: Record<string, string | null> | null;
-  no_new_privs: boolean | null;
-  seccomp: number | null;
-  seccomp_filters: number | null;
-  root: string | null;
-  cgroup: string | null;
-  fds: { fd: number; type: string; target: string }[] | null;
-}
+/** The tracer's snapshot, as the UI's protocol module types it. */
+type Snap = Snapshot;
 
 interface Ev {
   event: string;
@@ -569,7 +553,7 @@ describe("forktop-tracer", () => {
         const init = s.events.find((e) => CREATE.has(e.event) && e.pid === snap.ppid)!;
         assert.equal(init.event, "clone");
         const launcherSnap = s.events.find((e) => CREATE.has(e.event) && e.pid === init.ppid)!.snapshot!;
-        for (const ns of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"]) assert.notEqual(init.snapshot?.ns?.[ns], launcherSnap.ns?.[ns], ns);
+        for (const ns of NAMESPACES.filter((n) => n !== "time")) assert.notEqual(init.snapshot?.ns?.[ns], launcherSnap.ns?.[ns], ns);
         assert.equal(snap.seccomp, 2);
         assert.equal(snap.no_new_privs, true);
         assert.deepEqual(snap.nspid?.slice(1), [2], "PID 2 of the void");
