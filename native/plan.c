@@ -119,6 +119,9 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         /* Records start 4-aligned in a malloc'd buffer, so the array is too. */
         plan->seccomp_deny = (const uint32_t *)(const void *)pr.p;
         plan->seccomp = 1;
+        /* install_seccomp searches it as a binary tree: strictly ascending. */
+        for (uint32_t i = 1; i < plan->seccomp_count; i++)
+          if (plan->seccomp_deny[i] <= plan->seccomp_deny[i - 1]) goto bad;
         break;
       case PLAN_TAG_CGROUP:
         if (read_u32(&pr, &u) || plan->ncgroups >= 8) goto bad;

@@ -79,6 +79,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "seccomp_filter.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -521,47 +522,19 @@ static void drop_privileges(struct child_ctx *c) {
 
 /* ---- seccomp ---- */
 
-/* Namespace flags a clone() may not carry under the default filter.
- * (CLONE_NEWTIME is 0x80, inside clone()'s exit-signal byte: clone() cannot
- * create a time namespace at all.) */
-#define NS_CLONE_FLAGS \
-  (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
 /* Builds and installs the void's filter (src/plan/seccomp.ts decides the
- * list): a foreign architecture kills the process (no x32 or i386 entry
- * around the list), each listed call fails with EPERM, clone() with a
- * namespace flag fails with EPERM and clone3() with ENOSYS (its flags live
- * in memory the filter cannot read; libc then falls back to clone()).
- * Installed last, after no_new_privs, so it also covers void-init. */
+ * list; the plan parser checked it is strictly ascending): a foreign
+ * architecture kills the process (no x32 or i386 entry around the list),
+ * each listed call fails with EPERM, clone() with a namespace flag fails
+ * with EPERM and clone3() with ENOSYS (its flags live in memory the filter
+ * cannot read; libc then falls back to clone()). Installed last, after
+ * no_new_privs, so it also covers void-init. */
 static void install_seccomp(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   if (!p->seccomp) return;
-  struct sock_filter prog[16 + 2 * p->seccomp_count];
-  unsigned short n = 0;
-#define EMIT(insn) (prog[n++] = (struct sock_filter)insn)
-  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
-  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-  EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1)); /* x32 system calls */
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-  for (uint32_t i = 0; i < p->seccomp_count; i++) {
-    uint32_t nr;
-    memcpy(&nr, p->seccomp_deny + i, sizeof nr);
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-  }
-  if (p->seccomp_flags & SECCOMP_DENY_NS_CLONE) {
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3));
-    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* low half of flags */
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_CLONE_FLAGS, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-  }
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-#undef EMIT
-  struct sock_fprog fprog = {n, prog};
+  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_count)];
+  struct sock_fprog fprog = {build_void_filter(p, prog), prog};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) die(c, "prctl", "PR_SET_SECCOMP");
 }
 

@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "seccomp_filter.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -187,34 +188,10 @@ static void itoa(char *out, unsigned v) {
 }
 
 #ifdef PLAN_MAX_SECCOMP
-/* The same filter shape as void_spawn.c's install_seccomp. */
+/* The same program as void_spawn.c's install_seccomp (native/seccomp_filter.h). */
 static void seccomp_filter(const struct void_plan *p) {
-  struct sock_filter prog[16 + 2 * p->seccomp_count];
-  unsigned short n = 0;
-#define EMIT(insn) (prog[n++] = (struct sock_filter)insn)
-  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
-  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-  EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-  for (uint32_t i = 0; i < p->seccomp_count; i++) {
-    uint32_t nr;
-    memcpy(&nr, p->seccomp_deny + i, sizeof nr);
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-  }
-  if (p->seccomp_flags & 1u) {
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3));
-    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x7e020000u, 0, 1));
-    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-  }
-  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-#undef EMIT
-  struct sock_fprog fprog = {n, prog};
+  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_count)];
+  struct sock_fprog fprog = {build_void_filter(p, prog), prog};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) fail(19);
 }
 #endif

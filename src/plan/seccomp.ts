@@ -4,12 +4,14 @@
  * own attack surface that namespaces do not close. A spec's
  * {"Seccomp": {"allow": [...], "deny": [...]}} adjusts the list;
  * "SeccompUnconfined" opts out. The native layer turns the plan into a BPF
- * program (native/void_spawn.c, install_seccomp).
+ * program (native/seccomp_filter.h, installed by native/void_spawn.c).
  *
- * Why a small generator instead of libseccomp: the filter is a flat deny
- * list plus one argument check, ~2 instructions per call; generating it in
- * the child needs no allocation and no library inside or outside the void,
- * and it is tested from inside a void like every other property.
+ * Why a small generator instead of libseccomp: the filter is a deny list
+ * (searched as a binary tree, at most 3 instructions per call) plus one
+ * argument check; generating it in the child needs no allocation and no
+ * library inside or outside the void; it is checked for every system call
+ * number by a BPF interpreter in the unit tests, and from inside a void
+ * like every other property.
  */
 import type { Grant } from "../spec/types.js";
 import { X86_64_SYSCALLS } from "../spec/syscalls.js";
