@@ -83,7 +83,8 @@ export async function runJson(opts: JsonOptions): Promise<number> {
   let writeError: string | null = null;
   tracer.on("event", (ev, raw) => {
     if (ev.event === "hello") {
-      if ("mode" in ev && ev.mode === "poll") process.stderr.write(`forktop: poll mode (lossy)${ev.reason ? `: ${ev.reason}` : ""}\n`);
+      // --once is a single scan by definition: nothing to warn about.
+      if ("mode" in ev && ev.mode === "poll" && !opts.once) process.stderr.write(`forktop: poll mode (lossy)${ev.reason ? `: ${ev.reason}` : ""}\n`);
       return;
     }
     if (ev.event === "spawn" && "pid" in ev) rootPid = ev.pid;
