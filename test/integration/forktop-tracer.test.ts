@@ -198,6 +198,15 @@ function startTarget(launcher: Launcher) {
   return { child, out, send: (line: string) => child.stdin!.write(`${line}\n`) };
 }
 
+/** Detach the tracer (it must exit 0), then end the target and see it say goodbye: it ran on untraced. */
+async function detachAndFinish(s: Session, t: ReturnType<typeof startTarget>): Promise<void> {
+  s.send("detach");
+  await s.event((e) => e.event === "detached", "detached");
+  assert.equal(await s.exited(), 0);
+  t.child.stdin!.end();
+  await t.out.wait((l) => l.startsWith("bye"), "bye");
+}
+
 function tracerPid(pid: number): number {
   const m = /TracerPid:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(m?.[1]);
@@ -516,11 +525,7 @@ describe("forktop-tracer", () => {
         const s = new Session(launcher, ["-p", String(t.child.pid), "--rescan-ms", "0"]);
         await s.event((e) => e.event === "thread", "attached");
         await runShellSession(s, t.child.pid!, t);
-        s.send("detach");
-        await s.event((e) => e.event === "detached", "detached");
-        assert.equal(await s.exited(), 0);
-        t.child.stdin!.end();
-        await t.out.wait((l) => l.startsWith("bye"), "bye");
+        await detachAndFinish(s, t);
         const code = await new Promise((r) => (t.child.exitCode !== null ? r(t.child.exitCode) : t.child.on("exit", r)));
         assert.equal(code, 0);
       });
@@ -531,11 +536,7 @@ describe("forktop-tracer", () => {
         const s = new Session(launcher, ["-p", String(t.child.pid), "--rescan-ms", "0"], "ignore", "pty");
         await s.event((e) => e.event === "thread", "attached");
         await runShellSession(s, t.child.pid!, t);
-        s.send("detach");
-        await s.event((e) => e.event === "detached", "detached");
-        assert.equal(await s.exited(), 0);
-        t.child.stdin!.end();
-        await t.out.wait((l) => l.startsWith("bye"), "bye");
+        await detachAndFinish(s, t);
       });
 
       it("opens a shell inside a real void (same namespaces, seccomp, no_new_privs, root)", async () => {
@@ -610,11 +611,7 @@ describe("forktop-tracer", () => {
     assert.equal(hello.mode, "poll");
     assert.match(hello.reason ?? "", /PTRACE_SEIZE.*EPERM/);
     await s.event((e) => e.event === "attach" && e.pid === t.child.pid, "attach");
-    s.send("detach");
-    await s.event((e) => e.event === "detached", "detached");
-    assert.equal(await s.exited(), 0);
-    t.child.stdin!.end();
-    await t.out.wait((l) => l.startsWith("bye"), "bye");
+    await detachAndFinish(s, t);
   });
 
   it("answers bad commands with errors; EOF on the control socket detaches and leaves CMD running", async () => {
