@@ -49,6 +49,7 @@
 
 #include <node_api.h>
 
+#include "clone_exit.h"
 #include "plan.h"
 
 #ifndef P_PIDFD
@@ -871,46 +872,6 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/*
- * The same clone as bench/c/ns_cost.c (the C floor it is compared with):
- * clone3 with CLONE_VM|CLONE_VFORK|flags on its own stack, and the child
- * makes exit_group(0) straight away, touching no memory (it shares ours).
- * clone3 carries CLONE_NEWTIME, which clone() cannot. Returns the pid, or
- * -errno.
- */
-static long clone_exit_once(uint64_t flags, void *stack) {
-  struct {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-  } args;
-  memset(&args, 0, sizeof args);
-  args.exit_signal = SIGCHLD;
-#if defined(__x86_64__)
-  args.flags = CLONE_VM | CLONE_VFORK | flags;
-  args.stack = (uint64_t)(uintptr_t)stack;
-  args.stack_size = CLONE_EXIT_STACK;
-  long ret;
-  __asm__ volatile(
-      "syscall\n\t"
-      "test %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "mov $231, %%eax\n\t" /* exit_group(0) in the child */
-      "xor %%edi, %%edi\n\t"
-      "syscall\n\t"
-      "1:\n\t"
-      : "=a"(ret)
-      : "a"((long)SYS_clone3), "D"(&args), "S"(sizeof args)
-      : "rcx", "r11", "memory");
-  return ret;
-#else
-  /* Elsewhere: a fork-like clone3, as ns_cost does. */
-  (void)stack;
-  args.flags = flags;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) _exit(0);
-  return pid < 0 ? -errno : pid;
-#endif
-}
-
 static void clone_exit_execute(napi_env env, void *data) {
   (void)env;
   struct clone_exit_work *w = data;
@@ -920,11 +881,10 @@ static void clone_exit_execute(napi_env env, void *data) {
     w->syscall = "mmap";
     return;
   }
-  /* The stack grows down from its top. */
-  void *top = (char *)stack + CLONE_EXIT_STACK;
   for (uint32_t i = 0; i < w->count; i++) {
     int64_t t0 = mono_ns();
-    long pid = clone_exit_once(w->flags, top);
+    /* The same clone as bench/c/ns_cost.c, the C floor it is compared with. */
+    long pid = void_clone_exit(w->flags, stack, CLONE_EXIT_STACK);
     if (pid < 0) {
       w->err = (int)-pid;
       w->syscall = "clone3";

@@ -24,7 +24,7 @@ fi
 $CC $CFLAGS -static -DTRUE_LIBC -o $out/true-libc bench/c/true.c
 $CC $CFLAGS -DTRUE_LIBC -o $out/true-dyn bench/c/true.c
 $CC $CFLAGS -static -o $out/sleep bench/c/sleep.c
-$CC $CFLAGS -o $out/ns_cost bench/c/ns_cost.c
+$CC $CFLAGS -Inative -o $out/ns_cost bench/c/ns_cost.c
 $CC $CFLAGS -Inative -o $out/floor bench/c/floor.c native/void_spawn.c native/plan.c -lpthread
 $CC $CFLAGS -o $out/spawnt bench/c/spawnt.c
 $CC $CFLAGS -static -Ilib/c -o $out/trig bench/c/trig.c lib/c/void.c

@@ -39,16 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clone_exit.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-
-struct clone_args_v0 {
-  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-};
 
 struct config {
   const char *name;
@@ -80,43 +75,6 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* clone3; the child exits at once, on its own stack, without returning
- * from this function (it shares our memory: it must touch nothing). */
-static long clone_and_exit(uint64_t flags) {
-  struct clone_args_v0 args;
-  memset(&args, 0, sizeof args);
-  args.exit_signal = SIGCHLD;
-#if defined(__x86_64__)
-  args.flags = CLONE_VM | CLONE_VFORK | flags;
-  args.stack = (uint64_t)(uintptr_t)stack;
-  args.stack_size = STACK_SIZE;
-  long ret;
-  __asm__ volatile(
-      "syscall\n\t"
-      "test %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "mov $231, %%eax\n\t" /* exit_group(0) in the child */
-      "xor %%edi, %%edi\n\t"
-      "syscall\n\t"
-      "1:\n\t"
-      : "=a"(ret)
-      : "a"((long)SYS_clone3), "D"(&args), "S"(sizeof args)
-      : "rcx", "r11", "memory");
-  if (ret < 0) {
-    errno = (int)-ret;
-    return -1;
-  }
-  return ret;
-#else
-  /* Elsewhere: a fork-like clone3 (the child gets a copy of this small
-   * process instead of sharing it). */
-  args.flags = flags;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) _exit(0);
-  return pid;
-#endif
 }
 
 /* Idle time of every core in ns, from cpuidle's per-state residency (µs
@@ -204,9 +162,9 @@ int main(int argc, char **argv) {
       int64_t total = 0;
       for (int i = 0; i < iterations; i++) {
         int64_t t0 = now_ns();
-        long pid = clone_and_exit(c->flags);
+        long pid = void_clone_exit(c->flags, stack, STACK_SIZE);
         if (pid < 0) {
-          fprintf(stderr, "ns_cost: clone3 %s: %s\n", c->name, strerror(errno));
+          fprintf(stderr, "ns_cost: clone3 %s: %s\n", c->name, strerror((int)-pid));
           return 1;
         }
         int status;
