@@ -195,6 +195,23 @@ static int cmp_int(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* ,"FILE": the text of /proc/PID/FILE without its trailing newlines, or
+ * null when it cannot be read. */
+static void json_proc_text(struct buf *b, pid_t pid, const char *file) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+  size_t len;
+  char *text = read_small_file(path, &len);
+  buf_printf(b, ",\"%s\":", file);
+  if (!text) {
+    buf_str(b, "null");
+    return;
+  }
+  while (len && text[len - 1] == '\n') len--;
+  json_strn(b, text, len);
+  free(text);
+}
+
 /* The numeric entries of a /proc directory (fd/, task/), unsorted, in a
  * malloc'd array of *n_out; NULL when the directory cannot be read (the
  * process is gone, EACCES) or memory ran out. */
@@ -269,17 +286,8 @@ void snapshot_json(struct buf *b, pid_t pid) {
   if (state && *state && *state != '\n') json_strn(b, state, 1);
   else buf_str(b, "null");
 
-  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  json_proc_text(b, pid, "comm");
   size_t len;
-  char *comm = read_small_file(path, &len);
-  buf_str(b, ",\"comm\":");
-  if (comm) {
-    if (len && comm[len - 1] == '\n') len--;
-    json_strn(b, comm, len);
-    free(comm);
-  } else {
-    buf_str(b, "null");
-  }
 
   snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
   char *cmdline = read_small_file(path, &len);
@@ -347,16 +355,7 @@ void snapshot_json(struct buf *b, pid_t pid) {
   json_str_or_null(b, link_values[2]);
   for (int i = 0; i < 3; i++) free(link_values[i]);
 
-  snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
-  char *cgroup = read_small_file(path, &len);
-  buf_str(b, ",\"cgroup\":");
-  if (cgroup) {
-    while (len && isspace((unsigned char)cgroup[len - 1])) len--;
-    json_strn(b, cgroup, len);
-    free(cgroup);
-  } else {
-    buf_str(b, "null");
-  }
+  json_proc_text(b, pid, "cgroup");
 
   snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
   char *mountinfo = read_small_file(path, &len);
