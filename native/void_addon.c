@@ -350,15 +350,20 @@ static void spawn_execute(napi_env env, void *data) {
   pthread_mutex_unlock(&table_lock);
 }
 
+/* An Error whose code is err's name (e.g. "EPERM") and whose message is msg. */
+static napi_value errno_error(napi_env env, int err, const char *msg) {
+  napi_value error, code, message;
+  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  return error;
+}
+
 static void spawn_complete(napi_env env, napi_status status, void *data) {
   struct spawn_work *w = data;
   napi_value result;
   if (status != napi_ok || w->err != 0) {
-    napi_value msg, code;
-    napi_create_string_utf8(env, w->errmsg[0] ? w->errmsg : "spawn cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, w->err ? strerrorname_np(w->err) : "ECANCELED", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &result);
-    napi_reject_deferred(env, w->deferred, result);
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->err ? w->err : ECANCELED, w->errmsg[0] ? w->errmsg : "spawn cancelled"));
   } else {
     keep_alive(env, 1);
     napi_value v;
@@ -434,10 +439,7 @@ static int arm(struct live_void *v, int op) {
 static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *what) {
   char msg[512];
   snprintf(msg, sizeof msg, "%s%s%s: %s", syscall, what[0] ? " " : "", what, strerror(err));
-  napi_value error, code, message, sc;
-  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
+  napi_value error = errno_error(env, err, msg), sc;
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
   napi_set_named_property(env, error, "syscall", sc);
   napi_value errnum;
@@ -815,11 +817,7 @@ static void connect_complete(napi_env env, napi_status status, void *data) {
     int err = w->err ? w->err : ECANCELED;
     char msg[160];
     snprintf(msg, sizeof msg, "%s %s port %d: %s", w->syscall ? w->syscall : "connect", w->ip, w->port, strerror(err));
-    napi_value code, message;
-    napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &v);
-    napi_reject_deferred(env, w->deferred, v);
+    napi_reject_deferred(env, w->deferred, errno_error(env, err, msg));
   }
   napi_delete_async_work(env, w->work);
   free(w);
@@ -920,11 +918,7 @@ static void clone_exit_complete(napi_env env, napi_status status, void *data) {
     int err = w->err ? w->err : ECANCELED;
     char msg[160];
     snprintf(msg, sizeof msg, "cloneExit: %s (flags 0x%llx): %s", w->syscall ? w->syscall : "clone3", (unsigned long long)w->flags, strerror(err));
-    napi_value code, message;
-    napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &v);
-    napi_reject_deferred(env, w->deferred, v);
+    napi_reject_deferred(env, w->deferred, errno_error(env, err, msg));
   }
   napi_delete_async_work(env, w->work);
   free(w->ns);
