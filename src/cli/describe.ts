@@ -37,7 +37,7 @@ export function describePlan(plan: VoidPlan): string {
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
-    `  seccomp      ${plan.seccomp.mode === "unconfined" ? "none (SeccompUnconfined)" : `EPERM for ${plan.seccomp.deny.map((d) => d.name).join(" ")}${plan.seccomp.denyNamespaceClone ? "; clone with namespace flags" : ""}`}`,
+    `  seccomp      ${plan.seccomp.mode === "unconfined" ? "none (SeccompUnconfined)" : `EPERM for ${plan.seccomp.deny.map((d) => d.name).sort().join(" ")}${plan.seccomp.denyNamespaceClone ? "; clone with namespace flags" : ""}`}`,
     ...(plan.loopback
       ? [
           `  network      its own loopback only (lo up: 127.0.0.1, ::1); no other interface`,

@@ -116,9 +116,8 @@ export function marshal(req: SpawnRequest): Buffer {
   });
   for (const fd of req.cgroupFds ?? []) w.record(Tag.Cgroup, fd);
   if (plan.seccomp.mode === "filter") {
-    // Ascending and unique: the native side searches the list as a binary tree.
-    const nrs = [...new Set(plan.seccomp.deny.map((d) => d.nr))].sort((a, b) => a - b);
-    w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, nrs.length, ...nrs);
+    // Already ascending (planSeccomp): the native side searches it as a binary tree.
+    w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
   }
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   return w.finish();

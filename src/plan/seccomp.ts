@@ -47,7 +47,7 @@ export type SeccompPlan =
   | {
       mode: "filter";
       arch: "x86_64";
-      /** System calls that fail with EPERM, by name and number. */
+      /** System calls that fail with EPERM, by name and number, ascending by number without repeats: native/seccomp_filter.h searches them as a binary tree. */
       deny: { name: string; nr: number }[];
       /** clone() with any CLONE_NEW* flag fails with EPERM, and clone3() with ENOSYS (its flags cannot be inspected; libc falls back to clone). Off when "unshare" is allowed. */
       denyNamespaceClone: boolean;
@@ -62,11 +62,11 @@ export function planSeccomp(environment: readonly Grant[], arch: string): Seccom
   const adjust = environment.find((g) => g.kind === "Seccomp");
   const allow = adjust?.kind === "Seccomp" ? adjust.allow : [];
   const extra = adjust?.kind === "Seccomp" ? adjust.deny : [];
-  const names = [...new Set([...DEFAULT_DENY.filter((n) => !allow.includes(n)), ...extra])].sort();
+  const names = new Set([...DEFAULT_DENY.filter((n) => !allow.includes(n)), ...extra]);
   return {
     mode: "filter",
     arch: "x86_64",
-    deny: names.map((name) => ({ name, nr: X86_64_SYSCALLS[name]! })),
+    deny: [...names].map((name) => ({ name, nr: X86_64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr),
     denyNamespaceClone: !allow.includes("unshare"),
   };
 }

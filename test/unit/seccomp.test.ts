@@ -30,6 +30,10 @@ describe("seccomp", () => {
     const names = adjusted.deny.map((d) => d.name);
     assert.ok(!names.includes("ptrace") && names.includes("socket"));
     assert.equal(adjusted.denyNamespaceClone, false, "allowing unshare allows namespace clones too");
+    // Strictly ascending by number: the native filter searches it as a tree, and native/plan.c refuses anything else.
+    for (const list of [plain.deny, adjusted.deny]) {
+      for (let i = 1; i < list.length; i++) assert.ok(list[i]!.nr > list[i - 1]!.nr, `${list[i]!.name} out of order`);
+    }
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
   });
 
