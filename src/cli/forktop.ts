@@ -98,9 +98,34 @@ async function run(cmd: string[], opts: Opts, program: Command): Promise<number>
   const target: Target = opts.pid !== undefined ? { pid: opts.pid } : { cmd };
   const common = { ...(opts.poll ? { poll: true } : {}), ...(opts.rescanMs !== undefined ? { rescanMs: opts.rescanMs } : {}) };
   if (json) return runJson({ target, once: opts.once, ...(opts.output !== undefined ? { output: opts.output } : {}), ...common });
-  // Imported only here: ink and react take a while to load, --json needs neither.
-  const { runTui } = await import("../forktop/tui.js");
+  const { runTui } = await importTui();
   return runTui({ target, ...(opts.programOutput !== undefined ? { output: opts.programOutput } : {}), ...common });
+}
+
+/** The variables ink's `is-in-ci` dependency reads (see importTui). */
+const CI_VARIABLES = ["CI", "CONTINUOUS_INTEGRATION"] as const;
+
+/**
+ * Loads the interactive view. Imported only here: ink and react take a while
+ * to load, and --json needs neither.
+ *
+ * ink decides once, when it is first imported, whether it runs "in CI" (`CI`
+ * or `CONTINUOUS_INTEGRATION` set and not "0"/"false"), and if so draws
+ * nothing until the view exits. The view only starts on a terminal (runTui
+ * refuses otherwise), so a person is looking at it: a CI variable inherited
+ * from a CI job's shell (a job debugged over ssh, a test in tmux) must not
+ * blank the screen. The variables are hidden for the import only and put
+ * back before anything is started, so the traced program sees its
+ * environment unchanged.
+ */
+async function importTui(): Promise<typeof import("../forktop/tui.js")> {
+  const saved = CI_VARIABLES.map((name) => [name, process.env[name]] as const);
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return await import("../forktop/tui.js");
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
 }
 
 export function buildProgram(setStatus: (n: number) => void): Command {

@@ -25,8 +25,16 @@ import { makeStage, pidAlive, pidsRunning, repoRoot, type Stage, waitFor, writeS
 
 const SOCKET = `forktop-test-${process.pid}`;
 
+/**
+ * The tmux server (and so forktop) gets CI=true whatever the test runner
+ * has: ink draws nothing until exit when it believes it runs in CI, and
+ * forktop must still draw on a terminal (CI runners set CI; this test once
+ * failed only there).
+ */
+const TMUX_ENV = { ...process.env, CI: "true" };
+
 function tmux(...args: string[]): string {
-  const r = spawnSync("tmux", ["-L", SOCKET, "-f", "/dev/null", ...args], { encoding: "utf8" });
+  const r = spawnSync("tmux", ["-L", SOCKET, "-f", "/dev/null", ...args], { encoding: "utf8", env: TMUX_ENV });
   if (r.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
