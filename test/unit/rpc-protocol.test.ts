@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import {
   describeRequest,
   encodeReply,
@@ -46,7 +47,8 @@ function oracleHost(h: unknown): boolean {
   if (!wellFormedUnicode(h)) return false;
   for (const ch of h) {
     const c = ch.codePointAt(0)!;
-    if (c < 0x20 || c === 0x7f || /^\s$/u.test(ch)) return false;
+    // C0 and C1 control characters (Unicode Cc: U+0000-001F, U+007F-009F) and white space.
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || /^\s$/u.test(ch)) return false;
   }
   return true;
 }
@@ -198,6 +200,7 @@ describe("parseRequest: every malformed kind is EPROTO", () => {
     ["host with a tab", json({ ...valid, host: "a\tb" })],
     ["host with a newline", json({ ...valid, host: "a\nb" })],
     ["host with DEL", json({ ...valid, host: "a\u007fb" })],
+    ["host with a C1 control character", json({ ...valid, host: "a\u0093b" })],
     ["host with a no-break space", json({ ...valid, host: "a\u00a0b" })],
     ["host with an ideographic space", json({ ...valid, host: "a\u3000b" })],
     ["host with a lone surrogate", json({ ...valid, host: "a\ud800b" })],
