@@ -10,6 +10,7 @@ import { closeSync, openSync, readdirSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { Broker } from "../../src/orchestrator/broker.js";
 import { nativeAddon } from "../../src/orchestrator/launcher.js";
 import type { Logger } from "../../src/orchestrator/log.js";

@@ -20,6 +20,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { encodeReply, parseRequest, RPC_ERROR_NAMES, type RpcErrorName, type RpcReply } from "../../src/rpc/protocol.js";
 
 /** dist/test/unit/c-lib.test.js -> repository root. */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { DF_1_NODEFLIB, DF_1_PIE, ElfError, type ElfInfo, describeElf, readElf } from "../../src/plan/elf.js";
 import { realHost } from "../../src/plan/real-host.js";
 import { EM_386, EM_AARCH64, EM_PPC, EM_X86_64, ET_DYN, ET_EXEC, buildElf, memoryFile } from "../support/elf-fixtures.js";

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { readElf } from "../../src/plan/elf.js";
 import {
   DL_CACHE_HWCAP_EXTENSION,

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { ElfError, readElf } from "../../src/plan/elf.js";
 import { imageDigest, PACK_HEADER_SIZE, type PackedSpec, packSpec, readPackedSpec, SECTION_NAME } from "../../src/plan/pack.js";
 import { buildElf, memoryFile } from "../support/elf-fixtures.js";

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { formatDiagnostics } from "../../src/spec/format.js";
 import { parseSpec, parseSpecValue } from "../../src/spec/parse.js";
 import {

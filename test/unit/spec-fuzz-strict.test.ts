@@ -14,6 +14,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { checkRequestHost } from "../../src/rpc/protocol.js";
 import { formatDiagnostics } from "../../src/spec/format.js";
 import { parseSpecValue } from "../../src/spec/parse.js";

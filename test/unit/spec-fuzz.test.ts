@@ -17,6 +17,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { formatDiagnostics } from "../../src/spec/format.js";
 import { scanJson } from "../../src/spec/json-text.js";
 import { parseSpec, parseSpecValue } from "../../src/spec/parse.js";

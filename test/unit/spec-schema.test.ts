@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 // The named export: under NodeNext, TypeScript types the default import of this CommonJS module as the namespace.
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
+import "../support/fast-check-seed.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { SPEC_SCHEMA_ID, specJsonSchema } from "../../src/spec/schema.js";
 import {
