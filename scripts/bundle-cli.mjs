@@ -103,6 +103,8 @@ try {
   // void.cjs last: bin/void goes by its time.
   renameSync(tmpCli, outCli);
   renameSync(tmp, out);
+  // bin/void's own code cache of the old bundle (Node 20; it would be refused anyway).
+  rmSync(`${out}.v8cache`, { force: true });
 } catch (e) {
   for (const f of [tmp, tmpCli, out, outCli]) rmSync(f, { force: true });
   process.stderr.write(`bundle-cli: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -3,7 +3,8 @@
  * `node -e 0` and bwrap. bin/void runs the product's bundle, dist/void.cjs
  * (scripts/bundle-cli.mjs: one CommonJS file, commander loaded only off
  * the `void run` fast path, node:net/dns/crypto on first use) and turns on
- * V8's compile cache where Node has it (>= 22.1); the other contenders
+ * V8's compile cache where Node has it (>= 22.1; on Node 20 bin/void keeps
+ * a V8 code cache of the bundle itself); the other contenders
  * show what each of those buys: the same CLI unbundled (dist/src/cli/
  * entry.js), the commander CLI for every command (dist/src/cli/void.js, as
  * every `void run` was before the fast path), and Node 24 without the
@@ -57,6 +58,7 @@ export const cliSuite: Suite = {
       { name: "commander alone (require)", cmd: [node, "-e", `require(${JSON.stringify(commander)})`], baseline: NODE0 },
       { name: "void --version (bin/void: the bundle, commander)", cmd: [node, voidBin, "--version"], baseline: NODE0 },
       { name: VOID_RUN, cmd: [node, voidBin, ...runArgs], baseline: NODE0 },
+      { name: "void run, the bundle without bin/void's code cache", cmd: [node, voidBin, ...runArgs], env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }, baseline: NODE0 },
       { name: "void run, unbundled (dist/src/cli/entry.js)", cmd: [node, unbundled, ...runArgs], baseline: NODE0 },
       { name: "void run through commander, unbundled (dist/src/cli/void.js)", cmd: [node, commanderCli, ...runArgs], baseline: NODE0 },
       { name: BWRAP, cmd: ["bwrap", "--unshare-all", "--ro-bind", trueStatic, "/true", "/true"], baseline: BWRAP },
@@ -153,7 +155,7 @@ export const cliSuite: Suite = {
     const notes = [
       `dist/void.cjs: ${(statSync(bundle).size / 1024).toFixed(0)} KiB (scripts/bundle-cli.mjs, esbuild --minify; commander inside, evaluated only off the run fast path; zod outside).`,
       node24 ? `Node 24 (${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()}): compile cache in a directory of the bench's own (NODE_COMPILE_CACHE), warmed before the rounds; "without" sets NODE_DISABLE_COMPILE_CACHE=1.` : "Not measured: Node 24 and the compile cache (none found at /tmp/n24/node_modules/.bin/node or $VOID_BENCH_NODE24).",
-      "Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1); bin/void skips it there.",
+      "Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1): there bin/void keeps V8's code cache of the bundle itself (dist/void.cjs.v8cache, written by the warm-up); \"without\" sets NODE_DISABLE_COMPILE_CACHE=1, which bin/void obeys too.",
     ];
     return {
       name: "cli",

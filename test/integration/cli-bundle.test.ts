@@ -3,15 +3,16 @@
  * `void run` by itself and loads dist/void-cli.cjs for everything else,
  * with no dist/src at all; and bin/void picks the bundle only when it is
  * not older than dist/src/cli/entry.js (a `tsc` after the bundle leaves it
- * stale). Run as root and as an unprivileged uid on a staged copy.
+ * stale). Run as root and as an unprivileged uid on a staged copy. On
+ * Node 20, bin/void's own V8 code cache of the bundle.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { asLauncher, launchers, repoRoot } from "./harness.js";
+import { asLauncher, isRoot, launchers, repoRoot } from "./harness.js";
 
 const bundles = ["void.cjs", "void-cli.cjs"].map((f) => join(repoRoot, "dist", f));
 const built = bundles.every((f) => existsSync(f));
@@ -95,6 +96,55 @@ test("bin/void uses the bundle only when it is not older than dist/src/cli/entry
     const none = run("root", ["--version"], root);
     assert.equal(none.status, 125);
     assert.match(none.stderr, /not built yet/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** Node 20 has no compile cache (module.enableCompileCache, Node >= 22.1): bin/void keeps a code cache itself. */
+const ownCodeCache = !("enableCompileCache" in (await import("node:module")).default);
+
+test("without Node's compile cache, bin/void keeps V8's code cache of the bundle: stamped, replaced when bad or stale, optional", { skip: !built || !ownCodeCache ? "Node has its own compile cache" : false }, () => {
+  const root = mkdtempSync(join(tmpdir(), "void-test-cache-"));
+  try {
+    chmodSync(root, 0o755);
+    cpSync(join(repoRoot, "bin"), join(root, "bin"), { recursive: true });
+    mkdirSync(join(root, "dist"));
+    const bundle = join(root, "dist", "void.cjs");
+    const cache = `${bundle}.v8cache`;
+    const write = (word: string, seconds: number) => {
+      writeFileSync(bundle, `function say() { return "${word}"; }\nprocess.stdout.write(say() + " " + require("node:path").basename(__filename) + "\\n");\n`);
+      utimesSync(bundle, seconds, seconds);
+    };
+    const stamp = () => `void.cjs ${statSync(bundle).size} ${statSync(bundle).mtimeMs}\n`;
+    write("first", 1_000_000_000);
+    const owner = isRoot ? "root" : "unprivileged";
+    assert.equal(run(owner, ["--version"], root).stdout, "first void.cjs\n");
+    const made = readFileSync(cache);
+    assert.ok(made.subarray(0, stamp().length).toString() === stamp(), "the cache starts with the bundle's size and mtime");
+    assert.ok(made.length > stamp().length + 100);
+    // Accepted: the second run does not rewrite it.
+    assert.equal(run(owner, ["--version"], root).stdout, "first void.cjs\n");
+    assert.deepEqual(readFileSync(cache), made);
+    // A rebuilt bundle of the same length (V8 itself would take the old code) is run as it is now, and re-cached.
+    write("ohter", 2_000_000_000);
+    assert.equal(run(owner, ["--version"], root).stdout, "ohter void.cjs\n");
+    assert.ok(readFileSync(cache).subarray(0, stamp().length).toString() === stamp());
+    // A damaged cache with the right stamp: V8 refuses it, the bundle runs, the cache is made again.
+    writeFileSync(cache, `${stamp()}not a code cache`);
+    assert.equal(run(owner, ["--version"], root).stdout, "ohter void.cjs\n");
+    assert.ok(readFileSync(cache).length > stamp().length + 100);
+    // NODE_DISABLE_COMPILE_CACHE turns it off; so does a dist/ the user cannot write.
+    rmSync(cache);
+    const off = spawnSync(process.execPath, [join(root, "bin", "void"), "--version"], { encoding: "utf8", env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" } });
+    assert.equal(off.stdout, "ohter void.cjs\n");
+    assert.equal(existsSync(cache), false);
+    if (isRoot) {
+      const ran = run("unprivileged", ["--version"], root);
+      assert.deepEqual([ran.status, ran.stdout, ran.stderr], [0, "ohter void.cjs\n", ""]);
+      assert.equal(existsSync(cache), false);
+      assert.deepEqual(readdirSync(join(root, "dist")), ["void.cjs"]);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
