@@ -39,6 +39,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   plan->status_fd = -1;
   plan->launcher_pidfd = -1;
   plan->factory_fd = -1;
+  plan->message_fd = -1;
 
   /* First pass: count arrays so one allocation holds them all. */
   int nargs = 0, nmounts = 0, nfds = 0;
@@ -130,6 +131,10 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       case PLAN_TAG_FACTORY:
         if (read_u32(&pr, &u) || (int32_t)u < 0) goto bad;
         plan->factory_fd = (int)u;
+        break;
+      case PLAN_TAG_MESSAGE:
+        if (read_u32(&pr, &u) || (int32_t)u < 0) goto bad;
+        plan->message_fd = (int)u;
         break;
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;

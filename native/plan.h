@@ -32,6 +32,7 @@ enum plan_tag {
   PLAN_TAG_SECCOMP = 12,    /* u32 flags (SECCOMP_*), u32 count, count x u32 syscall numbers to deny */
   PLAN_TAG_CGROUP = 13,     /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
   PLAN_TAG_FACTORY = 14,    /* i32 fd in the launcher: void-init's end of the socket factory (Forward grants) */
+  PLAN_TAG_MESSAGE = 15,    /* i32 fd in the launcher: void-init's end of a prepared void's message socket */
 };
 
 enum seccomp_flags {
@@ -89,6 +90,10 @@ struct void_plan {
   int ncgroups;
   /* Launcher fd of void-init's socket-factory end, or -1 (no Forward). */
   int factory_fd;
+  /* Launcher fd of void-init's message-socket end, or -1: a prepared
+   * void, whose void-init waits for its trigger message (argv and fds)
+   * before starting the entrypoint (void_init.c). */
+  int message_fd;
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */

@@ -27,11 +27,21 @@
  *     (SCM_RIGHTS): UDP connected, or TCP connecting (non-blocking), to
  *     127.0.0.1:<port> in the void; or "E <errno>". Such a socket is
  *     nothing the entrypoint could not make itself: the relay's host-side
- *     sockets stay in the launcher.
+ *     sockets stay in the launcher;
+ *   - in a prepared void (MESSAGE_FD >= 0: a void made for a trigger
+ *     before its message arrived, src/orchestrator/prepared.ts), first
+ *     waits for that one message: a single SOCK_SEQPACKET packet whose
+ *     bytes are the entrypoint's whole argv (each string NUL-terminated)
+ *     and whose SCM_RIGHTS fds (at most MAX_MESSAGE_FDS) go to the numbers
+ *     from STATUS_FD up, where the launcher numbered them in that argv. The
+ *     socket is then closed, so a void serves exactly one message. End of
+ *     file instead (the launcher no longer needs the void) exits 0 at once,
+ *     reporting nothing.
  *
  * Usage (only ever by void_spawn.c):
- *   void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV0 [ARGS...]
- * (FACTORY_FD is -1 without Forward grants.)
+ *   void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH ARGV0 [ARGS...]
+ * (FACTORY_FD is -1 without Forward grants, MESSAGE_FD -1 unless prepared;
+ * a prepared void's ARGV0 [ARGS...] are ignored.)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,6 +58,9 @@
 #include <unistd.h>
 
 #define OPT_DEBUG (1u << 2) /* PLAN_OPT_DEBUG in plan.h */
+#define MAX_MESSAGE_FDS 16     /* FILE_SOCKET_MAX_FDS in src/rpc/protocol.ts */
+#define MAX_MESSAGE_BYTES 65536 /* MESSAGE_MAX_BYTES in src/orchestrator/prepared.ts */
+#define MAX_MESSAGE_ARGS 4096
 
 static int status_fd = -1;
 
@@ -144,18 +157,93 @@ static int serve_factory(int factory) {
   return sent < 0 && errno != EAGAIN ? -1 : 0;
 }
 
+/* Moves fd to the lowest free number >= floor, close-on-exec. */
+static int move_above(int fd, int floor) {
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  close(fd);
+  return moved;
+}
+
+static char message[MAX_MESSAGE_BYTES];
+static char *message_argv[MAX_MESSAGE_ARGS + 1];
+
+/* A prepared void: wait for the one message it was made for (see the top
+ * of this file) and put its fds in place. Returns the entrypoint's argv;
+ * exits on end of file (0) or on a malformed or failed receive (125, with
+ * an "E" report). *factory may move. */
+static char **await_message(int msgfd, int *factory) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_MESSAGE_FDS)];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {message, sizeof message};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  ssize_t n;
+  do n = recvmsg(msgfd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n == 0) _exit(0); /* discarded: nothing ran, nothing to report */
+  if (n < 0) {
+    report_exec_failure(errno, "(recvmsg on the message socket)");
+    _exit(125);
+  }
+  int fds[MAX_MESSAGE_FDS];
+  int nfds = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < k && nfds < MAX_MESSAGE_FDS; i++) memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  /* argv: NUL-terminated strings filling the packet exactly, at least one. */
+  int argc = 0;
+  size_t at = 0;
+  while (at < (size_t)n && argc < MAX_MESSAGE_ARGS) {
+    char *end = memchr(message + at, 0, (size_t)n - at);
+    if (end == NULL) break;
+    message_argv[argc++] = message + at;
+    at = (size_t)(end - message) + 1;
+  }
+  message_argv[argc] = NULL;
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || at != (size_t)n || argc == 0) {
+    report_exec_failure(EPROTO, "(malformed message on the message socket)");
+    _exit(125);
+  }
+  /* The message's fds go to STATUS_FD, STATUS_FD + 1, ...: move the status
+   * pipe, the factory and every received fd above that range first, so
+   * that no dup3 below replaces an fd still needed. */
+  int first = status_fd;
+  int floor = first + nfds;
+  close(msgfd); /* one message per void */
+  status_fd = move_above(status_fd, floor);
+  if (*factory >= 0) *factory = move_above(*factory, floor);
+  for (int i = 0; i < nfds; i++) fds[i] = move_above(fds[i], floor);
+  for (int i = 0; i < nfds; i++) {
+    if (fds[i] < 0 || dup3(fds[i], first + i, 0) < 0) {
+      report_exec_failure(errno, "(placing the message's fds)");
+      _exit(125);
+    }
+    close(fds[i]);
+  }
+  if (status_fd < 0) _exit(125);
+  return message_argv;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 6) return 125;
+  if (argc < 6 || (argc < 7 && atoi(argv[4]) < 0)) return 125;
   status_fd = atoi(argv[1]);
   unsigned options = (unsigned)strtoul(argv[2], NULL, 10);
   int factory = atoi(argv[3]);
-  const char *path = argv[4];
-  char **child_argv = argv + 5;
+  int msgfd = atoi(argv[4]);
+  const char *path = argv[5];
+  char **child_argv = argv + 6;
   char *envp[] = {NULL};
 
   /* The entrypoint must inherit neither the status pipe nor the factory. */
   fcntl(status_fd, F_SETFD, FD_CLOEXEC);
   if (factory >= 0) fcntl(factory, F_SETFD, FD_CLOEXEC);
+  if (msgfd >= 0) {
+    fcntl(msgfd, F_SETFD, FD_CLOEXEC);
+    child_argv = await_message(msgfd, &factory);
+  }
 
   sigset_t all, none;
   sigfillset(&all);

@@ -48,7 +48,9 @@
  *  12. execve void-init (from an fd opened before pivoting: it is not
  *      visible in the void), which forks and execs the entrypoint (and,
  *      for Forward grants, makes sockets in the void's network namespace
- *      for the launcher's relay on its factory fd).
+ *      for the launcher's relay on its factory fd). A prepared void's
+ *      void-init first waits on its message socket for the argv and fds
+ *      of the one trigger message it was made for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -131,6 +133,7 @@ struct child_ctx {
   int status_fd; /* where errors go; moves when fds are rearranged */
   int init_fd;   /* void-init, executed last; moves too */
   int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
+  int message_fd; /* a prepared void's message socket end, -1 if none; placed by place_fds */
 };
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
@@ -444,8 +447,11 @@ static void bring_up_loopback(struct child_ctx *c) {
  * every source above all targets, then dup3 into place (which clears
  * O_CLOEXEC). The status pipe goes last, just above the grants, and stays
  * open across the execve of void-init (which marks it close-on-exec); so
- * does the socket factory's end when there is one (two above the status
- * pipe, after void-init's own fd). */
+ * do the socket factory's end when there is one (two above the status
+ * pipe, after void-init's own fd) and a prepared void's message socket
+ * (next). Each temporary is allocated after the ones whose targets lie
+ * below its own target, so a dup3 into place only ever replaces a
+ * temporary that has already been placed. */
 static void place_fds(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   int top = 2;
@@ -472,6 +478,11 @@ static void place_fds(struct child_ctx *c) {
     factory = fcntl(p->factory_fd, F_DUPFD_CLOEXEC, status_target + 1);
     if (factory < 0) die(c, "fcntl F_DUPFD", "socket factory");
   }
+  int message = -1;
+  if (p->message_fd >= 0) {
+    message = fcntl(p->message_fd, F_DUPFD_CLOEXEC, status_target + 1);
+    if (message < 0) die(c, "fcntl F_DUPFD", "message socket");
+  }
 
   for (int i = 0; i < p->nfds; i++)
     if (dup3(tmp[i], p->fds[i].target, 0) < 0) die(c, "dup3", "granted fd");
@@ -488,6 +499,12 @@ static void place_fds(struct child_ctx *c) {
       die(c, "dup3", "socket factory");
     c->factory_fd = status_target + 2;
     first_free = status_target + 3;
+  }
+  c->message_fd = -1;
+  if (message >= 0) {
+    if (message == first_free ? fcntl(message, F_SETFD, 0) < 0 : dup3(message, first_free, 0) < 0)
+      die(c, "dup3", "message socket");
+    c->message_fd = first_free++;
   }
 
   /* Close everything else: Node's epoll, sockets, the temporaries above.
@@ -574,26 +591,28 @@ static int child_main(void *arg) {
   drop_privileges(c);
   install_seccomp(c);
 
-  /* void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV... */
-  const char *argv[p->argc + 6];
-  struct buf fdstr = {.len = 0}, optstr = {.len = 0}, factorystr = {.len = 0};
+  /* void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH ARGV... */
+  const char *argv[p->argc + 7];
+  struct buf fdstr = {.len = 0}, optstr = {.len = 0}, factorystr = {.len = 0}, messagestr = {.len = 0};
   buf_add_int(&fdstr, c->status_fd);
   buf_add_int(&optstr, (long)p->options);
   buf_add_int(&factorystr, c->factory_fd);
+  buf_add_int(&messagestr, c->message_fd);
   argv[0] = "void-init";
   argv[1] = fdstr.data;
   argv[2] = optstr.data;
   argv[3] = factorystr.data;
-  argv[4] = p->exec_path;
-  for (int i = 0; i < p->argc; i++) argv[5 + i] = p->argv[i];
-  argv[5 + p->argc] = NULL;
+  argv[4] = messagestr.data;
+  argv[5] = p->exec_path;
+  for (int i = 0; i < p->argc; i++) argv[6 + i] = p->argv[i];
+  argv[6 + p->argc] = NULL;
   char *envp[] = {NULL};
   syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, envp, AT_EMPTY_PATH);
   die(c, "execveat", "void-init");
 }
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1};
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 

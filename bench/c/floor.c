@@ -328,16 +328,17 @@ static int child_main(void *arg) {
   char fdstr[16], optstr[16];
   itoa(fdstr, (unsigned)st_target);
   itoa(optstr, p->options);
-  /* void-init STATUS_FD OPTIONS FACTORY_FD PATH ARGV...: no socket
-   * factory (the bench's plans have no Forward grant). */
-  const char *argv[p->argc + 6];
+  /* void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH ARGV...: no
+   * socket factory (the bench's plans have no Forward grant), not prepared. */
+  const char *argv[p->argc + 7];
   argv[0] = "void-init";
   argv[1] = fdstr;
   argv[2] = optstr;
   argv[3] = "-1";
-  argv[4] = p->exec_path;
-  for (int i = 0; i < p->argc; i++) argv[5 + i] = p->argv[i];
-  argv[5 + p->argc] = NULL;
+  argv[4] = "-1";
+  argv[5] = p->exec_path;
+  for (int i = 0; i < p->argc; i++) argv[6 + i] = p->argv[i];
+  argv[6 + p->argc] = NULL;
   syscall(SYS_execveat, st_target + 1, "", (char *const *)argv, envp, AT_EMPTY_PATH);
   fail(12);
 }

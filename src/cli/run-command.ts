@@ -19,6 +19,8 @@ export interface RunOptions {
   stderr: boolean;
   /** At most this many voids of one trigger at a time (default: DEFAULT_CONCURRENCY of orchestrator/run.ts). */
   maxConcurrent?: number;
+  /** Voids built ahead per trigger (default: DEFAULT_PREPARED of orchestrator/prepared.ts). */
+  prepare?: number;
   allowUnenforcedLimits: boolean;
 }
 
@@ -30,7 +32,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   for (const c of changes) log.verbose(`runtime: ${c}`);
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits });
+  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits, prepare: opts.prepare });
 }
 
 /**

@@ -18,6 +18,7 @@ import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, parseSpecText, pla
 import { failureStatus, runCommand } from "./run-command.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
+import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
 import { ElfError } from "../plan/elf.js";
 import { packSpec, readPackedSpec, SECTION_NAME } from "../plan/pack.js";
 import { parseSpecValue } from "../spec/parse.js";
@@ -63,6 +64,12 @@ function collect(_value: string, previous: number): number {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
+  return n;
+}
+
+function preparedCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n > 64) throw new InvalidArgumentError("expected a whole number from 0 to 64");
   return n;
 }
 
@@ -178,6 +185,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
       .option("-D, --daemon", "run in the background; prints the launcher's pid", false)
       .option("-j, --max-concurrent <n>", "at most N voids of one trigger at a time; more messages wait", positiveInt, DEFAULT_CONCURRENCY)
+      .option("--prepare <n>", "build N voids ahead for each trigger, each waiting for one message (0: build each when its message arrives)", preparedCount, DEFAULT_PREPARED)
       .option("--allow-unenforced-limits", "run even where the spec's memory/pids/cpu limits cannot be enforced (no cgroup delegation)", false)
       .passThroughOptions()
       .addHelpText("after", runHelp),

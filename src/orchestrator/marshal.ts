@@ -20,6 +20,7 @@ export enum Tag {
   Seccomp = 12,
   Cgroup = 13,
   Factory = 14,
+  Message = 15,
 }
 
 export enum PlanOption {
@@ -44,6 +45,8 @@ export interface SpawnRequest {
   cgroupFds?: number[];
   /** void-init's end of the socket factory, for a plan with forwards (src/orchestrator/forward.ts). */
   factoryFd?: number;
+  /** void-init's end of a prepared void's message socket (src/orchestrator/prepared.ts): argv comes with the message. */
+  messageFd?: number;
   debug: boolean;
 }
 
@@ -120,5 +123,6 @@ export function marshal(req: SpawnRequest): Buffer {
     w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
   }
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
+  if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
   return w.finish();
 }

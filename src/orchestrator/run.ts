@@ -16,7 +16,8 @@ import { Forwarder } from "./forward.js";
 import { Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
-import { signalName } from "./status.js";
+import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
+import { type Outcome, signalName } from "./status.js";
 import { type LoopHost, type Message, TriggerLoop } from "./trigger.js";
 import { Wiring } from "./wiring.js";
 
@@ -33,6 +34,8 @@ export interface RunOptions {
   concurrency?: number;
   /** Run even where cgroup limits cannot be enforced (with a warning). */
   allowUnenforcedLimits?: boolean;
+  /** Voids made ahead per trigger, waiting for their message (default DEFAULT_PREPARED; 0 = none). */
+  prepare?: number;
 }
 
 function namespaceIds(pid: number, plan: VoidPlan): string {
@@ -71,6 +74,16 @@ interface Prepared {
   factory?: number;
 }
 
+/** A prepared void (src/orchestrator/prepared.ts): built, its void-init waiting for one message. */
+interface Ready {
+  v: RunningVoid;
+  p: Prepared;
+  /** The launcher's end of the message socket; -1 once the message is sent or the void discarded. */
+  socket: number;
+  /** Set when it got its message: what to do when it exits. */
+  ended?: (o: Outcome) => Promise<void>;
+}
+
 class Application implements LoopHost {
   readonly addon = nativeAddon();
   readonly log: Logger;
@@ -84,6 +97,15 @@ class Application implements LoopHost {
   private status = 0;
   private live = 0;
   private pending = 0;
+  /** Prepared voids waiting for a message, by entrypoint. */
+  private readonly ready = new Map<string, Ready[]>();
+  /** Prepared voids being made, by entrypoint. */
+  private readonly preparing = new Map<string, number>();
+  /** Prepared voids that have not exited and never got a message (waiting or discarded): not running, so not signalled. */
+  private readonly waiting = new Set<RunningVoid>();
+  /** Set once no trigger can take a message any more: prepared voids are discarded, none made. */
+  private noMorePreparing = false;
+  private readonly finishedLoops = new Set<string>();
   private shuttingDown = false;
   /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
   private shutdownSignal = 0;
@@ -183,39 +205,8 @@ class Application implements LoopHost {
     this.pending++;
     try {
       const v = await this.launcher.spawn(p.request);
-      this.live++;
       for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
-      const forwarder = p.factory !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
-      if (p.factory !== undefined) {
-        if (forwarder === undefined) closeSync(p.factory);
-        else forwarder.start(p.factory);
-      }
-      this.logSpawn(v);
-      const timeout = v.plan.limits.timeoutMs;
-      let timedOut = false;
-      const timer =
-        timeout === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              v.signal(constants.signals.SIGKILL);
-            }, timeout);
-      void v.exited.then(async (o) => {
-        if (timer !== undefined) clearTimeout(timer);
-        forwarder?.close();
-        const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
-        const oom = p.leaf?.oomKilled() ?? false;
-        if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
-        else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
-        else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
-        else if (o.signal !== undefined && !(this.shuttingDown && o.signal === this.shutdownSignal)) this.log.error(`${who} ${o.summary}`);
-        else this.log.verbose(`${who} ${o.summary}`);
-        if (o.status !== 0) this.status = o.status;
-        await p.leaf?.remove();
-        this.live--;
-        onExit?.();
-        this.checkDone();
-      });
+      void v.exited.then(this.running(v, p, onExit));
       return v;
     } catch (e) {
       for (const r of p.rpc) closeSync(r.fd);
@@ -233,31 +224,166 @@ class Application implements LoopHost {
     }
   }
 
-  private logSpawn(v: RunningVoid): void {
+  /**
+   * A void starts its work (at spawn, or when a prepared void gets its
+   * message): it counts as live, its relay and its timeout start, it is
+   * logged. Returns what to do when it exits.
+   */
+  private running(v: RunningVoid, p: Prepared, onExit?: () => void, received: FdGrant[] = []): (o: Outcome) => Promise<void> {
+    this.live++;
+    const forwarder = p.factory !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
+    if (p.factory !== undefined) {
+      if (forwarder === undefined) closeSync(p.factory);
+      else forwarder.start(p.factory);
+    }
+    this.logSpawn(v, received);
+    const timeout = v.plan.limits.timeoutMs;
+    let timedOut = false;
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            v.signal(constants.signals.SIGKILL);
+          }, timeout);
+    return async (o) => {
+      if (timer !== undefined) clearTimeout(timer);
+      forwarder?.close();
+      const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
+      const oom = p.leaf?.oomKilled() ?? false;
+      if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
+      else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
+      else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
+      else if (o.signal !== undefined && !(this.shuttingDown && o.signal === this.shutdownSignal)) this.log.error(`${who} ${o.summary}`);
+      else this.log.verbose(`${who} ${o.summary}`);
+      if (o.status !== 0) this.status = o.status;
+      await p.leaf?.remove();
+      this.live--;
+      onExit?.();
+      this.checkDone();
+    };
+  }
+
+  /** Makes voids ahead for `plan`'s trigger until `--prepare` of them exist or are being made. */
+  private refill(plan: VoidPlan): void {
+    if (this.shuttingDown || this.noMorePreparing || this.finishedLoops.has(plan.entrypoint)) return;
+    const have = (this.ready.get(plan.entrypoint)?.length ?? 0) + (this.preparing.get(plan.entrypoint) ?? 0);
+    for (let i = have; i < (this.opts.prepare ?? DEFAULT_PREPARED); i++) void this.prepareAhead(plan);
+  }
+
+  /** Builds one void for `plan`'s next message: everything but the entrypoint, which waits for it. */
+  private async prepareAhead(plan: VoidPlan): Promise<void> {
+    const name = plan.entrypoint;
+    this.preparing.set(name, (this.preparing.get(name) ?? 0) + 1);
+    this.pending++;
+    let p: Prepared | undefined;
+    let mine = -1;
+    try {
+      // The argv comes with the message; void-init ignores this one.
+      p = this.prepare(plan, plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : [])), []);
+      const [launcherEnd, voidEnd] = this.addon.seqpacketPair();
+      mine = launcherEnd;
+      p.close.push(voidEnd);
+      p.request = { ...p.request, messageFd: voidEnd };
+      const v = await this.launcher.spawn(p.request);
+      for (const r of p.rpc) this.broker.attach(r.fd, r.grant, name, v.pid);
+      const ready: Ready = { v, p, socket: mine };
+      this.waiting.add(v);
+      void v.exited.then((o) => (ready.ended !== undefined ? ready.ended(o) : this.readyGone(ready, o)));
+      this.log.debug(`entrypoint ${name}: prepared a void ahead of its next message (void-init host pid ${v.pid})`);
+      if (this.shuttingDown || this.noMorePreparing || this.finishedLoops.has(name)) this.discard(ready);
+      else this.ready.set(name, [...(this.ready.get(name) ?? []), ready]);
+    } catch (e) {
+      if (mine >= 0) closeSync(mine);
+      if (p !== undefined) {
+        for (const r of p.rpc) closeSync(r.fd);
+        void p.leaf?.remove();
+      }
+      this.log.verbose(`entrypoint ${name}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
+    } finally {
+      if (p !== undefined) for (const fd of p.close) closeSync(fd);
+      this.preparing.set(name, (this.preparing.get(name) ?? 1) - 1);
+      this.pending--;
+      this.checkDone();
+    }
+  }
+
+  /** A prepared void no longer needed: closing its message socket makes void-init exit, having started nothing. */
+  private discard(r: Ready): void {
+    if (r.socket < 0) return;
+    closeSync(r.socket);
+    r.socket = -1;
+  }
+
+  /** Discards every waiting prepared void, and makes no more. */
+  private stopPreparing(): void {
+    this.noMorePreparing = true;
+    for (const list of this.ready.values()) for (const r of list.splice(0)) this.discard(r);
+  }
+
+  /** A prepared void exited without a message: discarded, or ended from outside (logged). */
+  private async readyGone(r: Ready, o: Outcome): Promise<void> {
+    const list = this.ready.get(r.v.plan.entrypoint);
+    const at = list?.indexOf(r) ?? -1;
+    if (at >= 0) list!.splice(at, 1);
+    if (r.socket >= 0) {
+      this.discard(r);
+      if (!this.shuttingDown) this.log.warn(`entrypoint ${r.v.plan.entrypoint}: a void prepared for its next message (pid ${r.v.pid}) ended before one came: ${o.failure ?? o.summary}`);
+    }
+    await r.p.leaf?.remove();
+    this.waiting.delete(r.v);
+    this.checkDone();
+  }
+
+  /** Gives `message` to a prepared void; false (the message untouched) if it cannot take it. */
+  private activate(r: Ready, plan: VoidPlan, message: Message, onExit: () => void): boolean {
+    const first = firstMessageFd(plan);
+    const { argv, fds } = messageArgv(plan, message, first);
+    const packet = encodeMessage(argv);
+    if (packet === null) {
+      this.discard(r);
+      return false;
+    }
+    const rc = this.addon.sendFds(r.socket, packet, fds);
+    if (rc < 0) {
+      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${r.v.pid}) could not take a message (errno ${-rc}); making one`);
+      this.discard(r);
+      return false;
+    }
+    closeSync(r.socket);
+    r.socket = -1;
+    // The void has its copies now (or, without a "Trigger" argument, was not granted them).
+    if (message.kind === "fds") for (const fd of message.fds) closeSync(fd);
+    this.waiting.delete(r.v);
+    r.ended = this.running(
+      r.v,
+      r.p,
+      onExit,
+      fds.map((_, index) => ({ fd: first + index, source: { kind: "received", index } })),
+    );
+    return true;
+  }
+
+  /** Logs a void that starts its work; `received` are a prepared void's message fds (a void made on arrival has them in its plan). */
+  private logSpawn(v: RunningVoid, received: FdGrant[] = []): void {
     if (this.log.verbosity < 1) return;
     const name = v.plan.entrypoint;
     this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v.pid, v.plan)}`);
-    this.log.verbose(`entrypoint ${name}: fds ${v.plan.fds.map((f) => describeFd(f).replace(/ {2}/, ": ")).join("; ")}`);
+    this.log.verbose(`entrypoint ${name}: fds ${[...v.plan.fds, ...received].map((f) => describeFd(f).replace(/ {2}/, ": ")).join("; ")}`);
   }
 
   async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {
-    let fds = plan.fds;
-    let argv: string[];
-    let extra: number[] = [];
-    if (message.kind === "text") {
-      argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : message.text));
-    } else if (!plan.argv.some((a) => a.kind !== "literal")) {
-      // The spec has no "Trigger" argument: it does not grant the message,
-      // so its fds stay out of the void (which still runs once per packet).
-      for (const fd of message.fds) closeSync(fd);
-      argv = plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : []));
-    } else {
-      extra = message.fds;
-      const first = Math.max(...plan.fds.map((f) => f.fd)) + 1;
-      const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
-      fds = [...plan.fds, ...received];
-      argv = plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : received.map((r) => String(r.fd))));
-    }
+    const ready = this.ready.get(plan.entrypoint)?.shift();
+    this.refill(plan); // the next message's void is made while this one runs
+    if (ready !== undefined && this.activate(ready, plan, message, onExit)) return;
+    // No prepared void: make one now, the same as a prepared one would be.
+    const first = firstMessageFd(plan);
+    const { argv, fds: extra } = messageArgv(plan, message, first);
+    // A spec without a "Trigger" argument does not grant the message: its
+    // fds stay out of the void (which still runs once per packet).
+    if (message.kind === "fds" && extra.length === 0) for (const fd of message.fds) closeSync(fd);
+    const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
+    const fds = [...plan.fds, ...received];
     let prepared: Prepared;
     try {
       prepared = this.prepare({ ...plan, fds }, argv, extra);
@@ -274,6 +400,8 @@ class Application implements LoopHost {
   }
 
   loopFinished(loop: TriggerLoop): void {
+    this.finishedLoops.add(loop.name);
+    for (const r of this.ready.get(loop.name)?.splice(0) ?? []) this.discard(r);
     this.wiring.release(`source:${loop.name}`);
     this.wiring.release(loop.name);
     this.checkDone();
@@ -290,19 +418,23 @@ class Application implements LoopHost {
     if (this.live > 0 || this.pending > 0) return;
     const active = this.loops.filter((l) => !l.isFinished);
     if (active.length === 0) {
-      this.finish();
+      this.stopPreparing();
+      if (this.waiting.size === 0) this.finish();
       return;
     }
     const readable = this.addon.pollReadable(active.map((l) => l.fd));
     if (readable.every((r) => !r)) {
       this.log.debug("no void is running and no trigger has a message: releasing the ends held for triggered voids");
       this.wiring.releaseTemplates();
+      // Prepared voids hold copies of those ends too.
+      this.stopPreparing();
     }
   }
 
   /** Passes a signal on to every running void (SIGUSR1, SIGUSR2). */
   forward(sig: number): void {
-    for (const v of this.launcher.live) v.signal(sig);
+    // Not to a prepared void: its void-init would hold the signal and pass it to an entrypoint started later.
+    for (const v of this.launcher.live) if (!this.waiting.has(v)) v.signal(sig);
   }
 
   shutdown(sig: number, escalate: boolean): void {
@@ -310,10 +442,13 @@ class Application implements LoopHost {
     this.shutdownSignal = send;
     if (!this.shuttingDown) {
       this.shuttingDown = true;
+      this.stopPreparing();
       for (const loop of this.loops) loop.stop();
     }
-    this.log.verbose(`received ${signalName(sig)}: sending ${signalName(send)} to ${this.launcher.live.length} void(s)`);
-    for (const v of this.launcher.live) v.signal(send);
+    // Prepared voids were discarded above (they end by themselves), unless this is the second signal.
+    const targets = this.launcher.live.filter((v) => escalate || !this.waiting.has(v));
+    this.log.verbose(`received ${signalName(sig)}: sending ${signalName(send)} to ${targets.length} void(s)`);
+    for (const v of targets) v.signal(send);
   }
 
   async run(): Promise<number> {
@@ -350,6 +485,7 @@ class Application implements LoopHost {
     if (!this.shuttingDown) {
       const bound = this.opts.concurrency ?? DEFAULT_CONCURRENCY;
       for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), plan.limits.concurrency ?? bound));
+      for (const plan of triggered) this.refill(plan);
     }
     this.pending--;
     this.checkDone();

@@ -168,6 +168,12 @@ static int eof_wave(int sock, long n, int wave) {
   return 0;
 }
 
+static void pause_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *role = argv[1];
@@ -274,11 +280,14 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  /* sender FD N [MS]: N messages, MS milliseconds apart (default 0). */
   if (strcmp(role, "sender") == 0 && argc >= 4) {
     int fd = fd_arg(argv[2]);
     long n = atol(argv[3]);
+    long ms = argc >= 5 ? atol(argv[4]) : 0;
     char msg[64];
     for (long i = 0; i < n; i++) {
+      if (i > 0) pause_ms(ms);
       snprintf(msg, sizeof msg, "msg-%ld", i);
       if (void_pipe_send(fd, msg) < 0) return 1;
     }
@@ -288,12 +297,16 @@ int main(int argc, char **argv) {
     printf("got %s\n", argc >= 3 ? argv[2] : "(nothing)");
     return 0;
   }
+  /* fd-sender SOCK FILE N [MS]: N packets carrying FILE, MS milliseconds apart. */
   if (strcmp(role, "fd-sender") == 0 && argc >= 5) {
     int sock = fd_arg(argv[2]);
     int file = fd_arg(argv[3]);
     long n = atol(argv[4]);
-    for (long i = 0; i < n; i++)
+    long ms = argc >= 6 ? atol(argv[5]) : 0;
+    for (long i = 0; i < n; i++) {
+      if (i > 0) pause_ms(ms);
       if (void_send_fds(sock, &file, 1, "x", 1) < 0) return 1;
+    }
     return 0;
   }
   if (strcmp(role, "fd-reader") == 0 && argc >= 3) {
