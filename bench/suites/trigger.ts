@@ -7,12 +7,19 @@
  * and the last receiver. The C floor (bench/c/floor.c -j) spawns the same
  * receiver void from 1, 2 and 8 threads, with and without a network
  * namespace, in the same rounds.
+ *
+ * Latency (the moonshot): a Startup void sends messages 20 ms apart, each
+ * stamped with CLOCK_MONOTONIC just before its write; the receiver reports
+ * the time from that write to its own first instruction. With `--prepare
+ * 1` (the default) the void for each message was built before it came
+ * (src/orchestrator/prepared.ts); with `--prepare 0` it is built on
+ * arrival. Interleaved rounds, the ratio taken per round.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { awaitQuiet, busyNs, cpuMark, type Ctx, type Row, runJsonLines, type Suite, type SuiteResult } from "../context.js";
-import { pooled, type Rounds, ratio, rotate, summarize } from "../stats.js";
+import { pooled, quantile, type Rounds, ratio, rotate, scale, summarize } from "../stats.js";
 import { barChart } from "../svg.js";
 import { plansFor, writePlanFile } from "../voids.js";
 
@@ -32,6 +39,16 @@ const SPECS = {
 } as const;
 
 const JS = [1, 2, 8];
+
+const LATENCY_SPEC = {
+  entrypoints: {
+    "sender-paced": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "m" } }, "Trailing"] },
+    receiver: { trigger: { Pipe: "m" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+  },
+};
+const LATENCY_TARGET = "moonshot: message → entrypoint running ≤ 0.5 ms p50";
+const PREPARED = "Pipe trigger, a void prepared ahead (--prepare 1, the default)";
+const ON_ARRIVAL = "Pipe trigger, the void built on arrival (--prepare 0)";
 
 interface Case {
   name: string;
@@ -110,7 +127,41 @@ export const triggerSuite: Suite = {
       rate.push(rr);
       cpu.push(cc);
     }
+    // Latency from message to entrypoint, prepared ahead or built on arrival.
+    const latencyFile = join(dir, "latency.json");
+    writeFileSync(latencyFile, JSON.stringify(LATENCY_SPEC));
+    const perRun = ctx.budget.quick ? 30 : 120;
+    const latency: Rounds = [];
+    const latencyRun = (prepare: number): number[] => {
+      const r = spawnSync(node, [join(code, "bin", "void"), "run", "--prepare", String(prepare), "-s", latencyFile, trig, String(perRun), "20"], { encoding: "utf8", timeout: 120_000 });
+      if (r.status !== 0) throw new Error(`void run --prepare ${prepare} exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 1000)}`);
+      // The first message may come before the first void is ready: dropped from both.
+      return r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("L "))
+        .map((l) => Number(l.slice(2)))
+        .slice(1);
+    };
+    const latencyRounds = ctx.budget.quick ? 1 : 3;
+    for (let r = 0; r < latencyRounds; r++) {
+      await awaitQuiet(ctx);
+      const order = r % 2 === 0 ? [1, 0] : [0, 1];
+      const lr: Record<string, number[]> = {};
+      for (const prepare of order) lr[prepare === 1 ? PREPARED : ON_ARRIVAL] = latencyRun(prepare);
+      latency.push(lr);
+    }
     const rows: Row[] = [];
+    for (const name of [PREPARED, ON_ARRIVAL]) {
+      const s = summarize(pooled(latency, name));
+      rows.push({
+        suite: "trigger",
+        measure: `${name}: message → entrypoint's first instruction`,
+        value: scale(s, 1e-6),
+        unit: "ms",
+        ...(name === PREPARED ? { ratio: ratio(latency, PREPARED, ON_ARRIVAL), ratioTo: ON_ARRIVAL, ratioUnit: "×", target: LATENCY_TARGET, met: s.median <= 0.5e6 } : {}),
+        note: `${perRun - 1} messages 20 ms apart per run, ${latencyRounds} interleaved runs; p99 ${(quantile(pooled(latency, name), 0.99) / 1e6).toFixed(2)} ms`,
+      });
+    }
     for (const c of cases) {
       const floorName = c.name.startsWith("void") ? `C floor -j ${c.name.split("-j ")[1]}` : c.name.includes("without") ? "C floor -j 2" : undefined;
       const isVoid = c.name.startsWith("void");
@@ -155,7 +206,7 @@ export const triggerSuite: Suite = {
       rows,
       figures: [{ file: "trigger.svg", svg, caption: "Triggered voids per second as a ratio to the C floor's rate at the same concurrency, same rounds." }],
       notes: ["Machine CPU per void is every core's busy time (cpuidle residency) over the run, divided by the messages: it includes the kernel's deferred network-namespace teardown."],
-      raw: { rounds, n, rate, cpu, handled },
+      raw: { rounds, n, rate, cpu, handled, latency },
     };
   },
 };

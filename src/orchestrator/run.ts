@@ -374,8 +374,11 @@ class Application implements LoopHost {
 
   async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {
     const ready = this.ready.get(plan.entrypoint)?.shift();
-    this.refill(plan); // the next message's void is made while this one runs
-    if (ready !== undefined && this.activate(ready, plan, message, onExit)) return;
+    if (ready !== undefined && this.activate(ready, plan, message, onExit)) {
+      this.refill(plan); // the next message's void is made while this one runs
+      return;
+    }
+    this.refill(plan);
     // No prepared void: make one now, the same as a prepared one would be.
     const first = firstMessageFd(plan);
     const { argv, fds: extra } = messageArgv(plan, message, first);
