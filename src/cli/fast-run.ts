@@ -6,7 +6,8 @@
  * Accepted: `run [OPTIONS] BINARY [ARGS...]` where every OPTION before
  * BINARY is one of -s/--spec FILE (or --spec=FILE), --runtime FILE (or
  * --runtime=FILE), -v/--verbose (repeatable, also -vv), -j/--max-concurrent
- * N (a whole number >= 1), --stdout, --stderr, --allow-unenforced-limits.
+ * N (a whole number >= 1), --prepare N (0 to 64), --stdout, --stderr,
+ * --allow-unenforced-limits.
  * As with commander's passThroughOptions, everything after BINARY is the
  * program's own. Anything else (-h, -d, -D, an unknown or repeated option,
  * a value that starts with "-", no BINARY) returns undefined.
@@ -49,6 +50,10 @@ export function parseFastRun(argv: readonly string[]): FastRun | undefined {
       const v = value(inline);
       if (v === undefined || !/^[1-9][0-9]{0,8}$/.test(v)) return undefined;
       opts.maxConcurrent = Number(v);
+    } else if (name === "--prepare") {
+      const v = value(inline);
+      if (v === undefined || !/^(0|[1-9][0-9]?)$/.test(v) || Number(v) > 64) return undefined;
+      opts.prepare = Number(v);
     } else if (/^-v+$/.test(a)) {
       opts.verbose += a.length - 1;
     } else if (a === "--verbose") {

@@ -16,6 +16,8 @@ test("the common forms of void run are read without commander", () => {
     opts: { ...base, spec: "s.json", runtime: "r.json", verbose: 3, stdout: true, stderr: true, maxConcurrent: 8, allowUnenforcedLimits: true },
   });
   assert.deepEqual(parseFastRun(["run", "--max-concurrent=2", "--runtime=r", "packed"]), { binary: "packed", args: [], opts: { ...base, runtime: "r", maxConcurrent: 2 } });
+  assert.deepEqual(parseFastRun(["run", "--prepare", "0", "-s", "s", "bin"]), { binary: "bin", args: [], opts: { ...base, spec: "s", prepare: 0 } });
+  assert.deepEqual(parseFastRun(["run", "--prepare=64", "-s", "s", "bin"]), { binary: "bin", args: [], opts: { ...base, spec: "s", prepare: 64 } });
   // No -s: the spec embedded by void pack.
   assert.deepEqual(parseFastRun(["run", "./packed"]), { binary: "./packed", args: [], opts: base });
 });
@@ -51,6 +53,10 @@ test("everything else is left to commander", () => {
     ["run", "-j", "2.5", "-s", "x", "bin"],
     ["run", "-j", "-1", "-s", "x", "bin"],
     ["run", "-j=2", "-s", "x", "bin"],
+    ["run", "--prepare", "65", "-s", "x", "bin"],
+    ["run", "--prepare", "01", "-s", "x", "bin"],
+    ["run", "--prepare", "x", "-s", "x", "bin"],
+    ["run", "--prepare", "-s", "x", "bin"],
     ["run", "--stdout=yes", "-s", "x", "bin"],
     ["run", "-vs", "x", "bin"],
     ["run", "--unknown", "-s", "x", "bin"],
