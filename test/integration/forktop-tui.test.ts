@@ -29,9 +29,11 @@ const SOCKET = `forktop-test-${process.pid}`;
  * The tmux server (and so forktop) gets CI=true whatever the test runner
  * has: ink draws nothing until exit when it believes it runs in CI, and
  * forktop must still draw on a terminal (CI runners set CI; this test once
- * failed only there).
+ * failed only there). SHELL=/bin/sh: tmux runs each command with $SHELL,
+ * else the user's login shell, which for a test uid such as nobody is
+ * nologin.
  */
-const TMUX_ENV = { ...process.env, CI: "true" };
+const TMUX_ENV = { ...process.env, CI: "true", SHELL: "/bin/sh" };
 
 function tmux(...args: string[]): string {
   const r = spawnSync("tmux", ["-L", SOCKET, "-f", "/dev/null", ...args], { encoding: "utf8", env: TMUX_ENV });
