@@ -50,14 +50,8 @@
 #include <node_api.h>
 
 #include "clone_exit.h"
+#include "linux_compat.h"
 #include "plan.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 #define CHECK(env, call)                                                  \
   do {                                                                    \
@@ -846,9 +840,6 @@ static napi_value js_connect(napi_env env, napi_callback_info cbinfo) {
 
 /* ---- cloneExit: the cost of namespaces through the addon (benchmarks) ---- */
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 #define CLONE_EXIT_NS \
   (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
 #define CLONE_EXIT_STACK (64 * 1024)

@@ -81,43 +81,8 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "linux_compat.h"
 #include "seccomp_filter.h"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
-#define MOUNT_ATTR_NOEXEC 0x00000008
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef SECBIT_NOROOT
-#define SECBIT_NOROOT (1 << 0)
-#define SECBIT_NOROOT_LOCKED (1 << 1)
-#define SECBIT_NO_SETUID_FIXUP (1 << 2)
-#define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
-#define SECBIT_KEEP_CAPS_LOCKED (1 << 5)
-#endif
-
-struct mount_attr_v0 {
-  uint64_t attr_set;
-  uint64_t attr_clr;
-  uint64_t propagation;
-  uint64_t userns_fd;
-};
 
 /* Paths used while building the root. BASE must exist on the host; the
  * tmpfs mounted over it lives only in the void's mount namespace. */
@@ -538,7 +503,6 @@ static void drop_privileges(struct child_ctx *c) {
 }
 
 /* ---- seccomp ---- */
-
 
 /* Builds and installs the void's filter (src/plan/seccomp.ts decides the
  * list; the plan parser checked it is strictly ascending): a foreign

@@ -63,36 +63,8 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "linux_compat.h"
 #include "seccomp_filter.h"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
-#define MOUNT_ATTR_NOEXEC 0x00000008
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef SECBIT_NOROOT
-#define SECBIT_NOROOT (1 << 0)
-#define SECBIT_NOROOT_LOCKED (1 << 1)
-#define SECBIT_NO_SETUID_FIXUP (1 << 2)
-#define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
-#define SECBIT_KEEP_CAPS_LOCKED (1 << 5)
-#endif
 
 int void_spawn(struct void_plan *plan, int *pidfd_out); /* native/void_spawn.c */
 
@@ -101,10 +73,6 @@ int void_spawn(struct void_plan *plan, int *pidfd_out); /* native/void_spawn.c *
 
 static int opt_direct, opt_no_net, opt_native, opt_seccomp;
 static int init_fd = -1;
-
-struct mount_attr_v0 {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
 
 /* Where the time goes inside the child: it shares our memory (CLONE_VM)
  * while we are suspended, so it stamps each step here (a plain store;

@@ -40,10 +40,7 @@
 #include <unistd.h>
 
 #include "clone_exit.h"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
+#include "linux_compat.h"
 
 struct config {
   const char *name;
