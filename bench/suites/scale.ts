@@ -54,6 +54,13 @@ export const scaleSuite: Suite = {
     if (out === undefined) throw new Error("scale-driver: no output");
     const L = out.levels;
     const first = L[0]!;
+    /** One series of the growth figure: each level's samples over the median of `base`, with p10–p90. */
+    const relativeTo = (base: number[], pick: (l: Level) => number[]) =>
+      L.map((l) => {
+        const s = summarize(pick(l));
+        const b = median(base);
+        return { x: l.level, y: s.median / b, lo: s.p10 / b, hi: s.p90 / b };
+      });
     const rows: Row[] = [];
     for (const l of L) {
       const addon = summarize(l.probeAddonNs);
@@ -138,30 +145,9 @@ export const scaleSuite: Suite = {
       yAxis: "× spawn time at the first level",
       logX: true,
       series: [
-        {
-          name: "addon (orchestrator)",
-          points: L.map((l) => {
-            const s = summarize(l.probeAddonNs);
-            const b = median(first.probeAddonNs);
-            return { x: l.level, y: s.median / b, lo: s.p10 / b, hi: s.p90 / b };
-          }),
-        },
-        {
-          name: "C floor",
-          points: L.map((l) => {
-            const s = summarize(l.probeFloorNs);
-            const b = median(first.probeFloorNs);
-            return { x: l.level, y: s.median / b, lo: s.p10 / b, hi: s.p90 / b };
-          }),
-        },
-        {
-          name: "C floor, orchestrator's fds",
-          points: L.map((l) => {
-            const s = summarize(l.probeFloorFdsNs);
-            const b = median(first.probeFloorNs);
-            return { x: l.level, y: s.median / b, lo: s.p10 / b, hi: s.p90 / b };
-          }),
-        },
+        { name: "addon (orchestrator)", points: relativeTo(first.probeAddonNs, (l) => l.probeAddonNs) },
+        { name: "C floor", points: relativeTo(first.probeFloorNs, (l) => l.probeFloorNs) },
+        { name: "C floor, orchestrator's fds", points: relativeTo(first.probeFloorNs, (l) => l.probeFloorFdsNs) },
         {
           name: "orchestrator RSS",
           points: L.map((l) => ({ x: l.level, y: l.rss / first.rss })),
