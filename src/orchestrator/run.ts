@@ -105,7 +105,6 @@ class Application implements LoopHost {
   private readonly waiting = new Set<RunningVoid>();
   /** Set once no trigger can take a message any more: prepared voids are discarded, none made. */
   private noMorePreparing = false;
-  private readonly finishedLoops = new Set<string>();
   private shuttingDown = false;
   /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
   private shutdownSignal = 0;
@@ -264,9 +263,14 @@ class Application implements LoopHost {
     };
   }
 
+  /** Can `entrypoint`'s trigger still take a message (so a void prepared for it may be used)? */
+  private takesMessages(entrypoint: string): boolean {
+    return !this.shuttingDown && !this.noMorePreparing && !this.loops.some((l) => l.name === entrypoint && l.isFinished);
+  }
+
   /** Makes voids ahead for `plan`'s trigger until `--prepare` of them exist or are being made. */
   private refill(plan: VoidPlan): void {
-    if (this.shuttingDown || this.noMorePreparing || this.finishedLoops.has(plan.entrypoint)) return;
+    if (!this.takesMessages(plan.entrypoint)) return;
     const have = (this.ready.get(plan.entrypoint)?.length ?? 0) + (this.preparing.get(plan.entrypoint) ?? 0);
     for (let i = have; i < (this.opts.prepare ?? DEFAULT_PREPARED); i++) void this.prepareAhead(plan);
   }
@@ -291,7 +295,7 @@ class Application implements LoopHost {
       this.waiting.add(v);
       void v.exited.then((o) => (ready.ended !== undefined ? ready.ended(o) : this.readyGone(ready, o)));
       this.log.debug(`entrypoint ${name}: prepared a void ahead of its next message (void-init host pid ${v.pid})`);
-      if (this.shuttingDown || this.noMorePreparing || this.finishedLoops.has(name)) this.discard(ready);
+      if (!this.takesMessages(name)) this.discard(ready);
       else this.ready.set(name, [...(this.ready.get(name) ?? []), ready]);
     } catch (e) {
       if (mine >= 0) closeSync(mine);
@@ -403,7 +407,6 @@ class Application implements LoopHost {
   }
 
   loopFinished(loop: TriggerLoop): void {
-    this.finishedLoops.add(loop.name);
     for (const r of this.ready.get(loop.name)?.splice(0) ?? []) this.discard(r);
     this.wiring.release(`source:${loop.name}`);
     this.wiring.release(loop.name);
