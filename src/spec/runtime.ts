@@ -48,7 +48,7 @@ import { formatDiagnostic } from "./format.js";
 import { readJsonText } from "./json-text.js";
 import { type EntrypointFragment, parseEntrypointFragment } from "./parse.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import type { Arg, Diagnostic, Entrypoint, Grant, ResourceLimits, RpcOperation, Spec, Trigger } from "./types.js";
+import { type Arg, DEFAULT_CONCURRENCY, DEFAULT_CPU_WEIGHT, type Diagnostic, type Entrypoint, type Grant, type ResourceLimits, type RpcOperation, type Spec, type Trigger } from "./types.js";
 import {
   dedupeGrants,
   grantKey,
@@ -260,6 +260,28 @@ const LIMIT_KEYS: readonly (readonly [string, keyof ResourceLimits])[] = [
   ["timeout", "timeoutMs"],
   ["concurrency", "concurrency"],
 ];
+
+/**
+ * What a limit is when a void runs with `limits` (undefined: no Limits
+ * grant): the value set, else what applies without it — no bound
+ * (Infinity) for memory, pids, cpu_max and timeout; no swap when a memory
+ * limit is set (src/orchestrator/cgroups.ts) and no bound on swap without
+ * one; the default CPU weight; the default concurrency of a trigger.
+ */
+export function limitInForce(limits: ResourceLimits | undefined, field: keyof ResourceLimits): number {
+  const set = limits?.[field];
+  if (set !== undefined) return set;
+  switch (field) {
+    case "memorySwap":
+      return limits?.memory !== undefined ? 0 : Number.POSITIVE_INFINITY;
+    case "cpuWeight":
+      return DEFAULT_CPU_WEIGHT;
+    case "concurrency":
+      return DEFAULT_CONCURRENCY;
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
+}
 
 // ---- layers ----
 
@@ -726,9 +748,12 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
     case "Limits": {
       // Limits may only get tighter: every compile-time limit stays, no
       // higher (cpu_weight, a share of the machine, likewise).
+      // A limit the spec does not set is compared with the value in force
+      // without it (limitInForce), so adding one never raises it either.
       const index = env.findIndex((g) => g.kind === "Limits");
       const match = env[index];
-      const looser = LIMIT_KEYS.filter(([, f]) => match?.kind === "Limits" && match[f] !== undefined && (grant[f] === undefined || grant[f] > match[f]!));
+      const before = match?.kind === "Limits" ? match : undefined;
+      const looser = LIMIT_KEYS.filter(([, f]) => limitInForce(grant, f) > limitInForce(before, f));
       if (looser.length > 0) {
         out.error(keyPath(path, "Limits"), `${WIDENS}: it raises or removes the limit${looser.length > 1 ? "s" : ""} ${looser.map(([k]) => quote(k)).join(", ")}`);
         return undefined;

@@ -72,6 +72,11 @@ export type Grant =
   | { kind: "Stdout" }
   | { kind: "Stderr" };
 
+/** Voids of one trigger running at once when neither the spec nor -j says (`void run -j`). */
+export const DEFAULT_CONCURRENCY = 64;
+/** The CPU weight of a void whose spec sets none (cgroup v2's default). */
+export const DEFAULT_CPU_WEIGHT = 100;
+
 /** Limits for each void of an entrypoint (`{"Limits": {...}}`). */
 export interface ResourceLimits {
   /** memory.max (v2) / memory.limit_in_bytes (v1), bytes. */

@@ -1017,10 +1017,12 @@ function epWidening(c: Entrypoint, m: Entrypoint): string | undefined {
         break;
       }
       case "Limits": {
-        const cl = c.environment.find((x) => x.kind === "Limits");
-        if (cl?.kind === "Limits") {
-          for (const f of LIMIT_FIELDS) if (cl[f] !== undefined && (g[f] === undefined || g[f] > cl[f])) return `limit ${f} raised or removed`;
-        }
+        // Against what is in force: the compile-time value, else the default (no bound; no swap beside a memory limit; weight 100; 64 at once).
+        const found = c.environment.find((x) => x.kind === "Limits");
+        const cl = found?.kind === "Limits" ? found : undefined;
+        const inForce = (l: ResourceLimits | undefined, f: keyof ResourceLimits): number =>
+          l?.[f] ?? (f === "memorySwap" && l?.memory !== undefined ? 0 : f === "cpuWeight" ? 100 : f === "concurrency" ? 64 : Number.POSITIVE_INFINITY);
+        for (const f of LIMIT_FIELDS) if (inForce(g, f) > inForce(cl, f)) return `limit ${f} raised or removed`;
         break;
       }
       case "Hostname":

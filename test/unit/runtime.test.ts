@@ -21,6 +21,7 @@ import {
   applyRuntimeValue,
   type Env,
   formatRuntimeDiagnostics,
+  limitInForce,
   listenVariable,
   type RuntimeDiagnostic,
   type RuntimeResult,
@@ -28,7 +29,7 @@ import {
   runtimeFromEnvironment,
   specToValue,
 } from "../../src/spec/runtime.js";
-import type { Entrypoint, Spec } from "../../src/spec/types.js";
+import { DEFAULT_CONCURRENCY, DEFAULT_CPU_WEIGHT, type Entrypoint, type Spec } from "../../src/spec/types.js";
 
 function compile(value: unknown): Spec {
   const result = parseSpecValue(value);
@@ -629,5 +630,48 @@ describe("runtime specs: the compile-time spec given back changes nothing (prope
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("runtime Limits only tighten, also where the spec sets none (the value in force is the default)", () => {
+  const limitsOf = (environment: unknown[]) => compile({ entrypoints: { a: { trigger: { Pipe: "in" }, environment }, w: { args: [{ Pipe: { Tx: "in" } }] } } });
+  const apply = (spec: Spec, limits: unknown) => applyRuntimeValue(spec, { entrypoints: { a: { environment: [{ Limits: limits }] } } }, "rt.json");
+
+  it("refuses each field raised above what is in force without it", () => {
+    const none = limitsOf([]);
+    const memoryOnly = limitsOf([{ Limits: { memory: "16M" } }]);
+    for (const [spec, limits, field] of [
+      [memoryOnly, { memory: "16M", memory_swap: "8G" }, "memory_swap"], // no swap is in force with a memory limit
+      [none, { cpu_weight: 10000 }, "cpu_weight"], // the default weight is 100
+      [none, { cpu_weight: 101 }, "cpu_weight"],
+      [none, { concurrency: 100000 }, "concurrency"], // the default is 64
+      [memoryOnly, { memory: "32M" }, "memory"],
+      [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { pids: 9, timeout: "1s", cpu_max: 0.5 }, "pids"],
+      [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { pids: 8, timeout: "2s", cpu_max: 0.5 }, "timeout"],
+      [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { pids: 8, timeout: "1s", cpu_max: 1 }, "cpu_max"],
+      [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { timeout: "1s", cpu_max: 0.5 }, "pids"], // removed
+    ] as const) {
+      const r = apply(spec, limits);
+      assert.ok(!r.ok, `${JSON.stringify(limits)} was accepted`);
+      assert.match(r.errors.map((e) => e.message).join("\n"), new RegExp(`raises or removes the limits? .*"${field}"`), JSON.stringify(limits));
+    }
+  });
+
+  it("accepts what tightens: new limits where none bound, the defaults themselves, lower values", () => {
+    const none = limitsOf([]);
+    for (const limits of [{ memory: "8M" }, { memory: "8M", memory_swap: "8G" }, { cpu_weight: 100 }, { cpu_weight: 1 }, { concurrency: 64 }, { concurrency: 2 }, { pids: 4, timeout: "1s", cpu_max: 0.1 }]) {
+      const r = apply(none, limits);
+      assert.ok(r.ok, `${JSON.stringify(limits)}: ${JSON.stringify(!r.ok && r.errors)}`);
+    }
+    const r = apply(limitsOf([{ Limits: { memory: "16M", memory_swap: "1G", cpu_weight: 500, concurrency: 200 } }]), { memory: "16M", memory_swap: "512M", cpu_weight: 500, concurrency: 100 });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  });
+
+  it("limitInForce: the defaults", () => {
+    assert.equal(limitInForce(undefined, "cpuWeight"), DEFAULT_CPU_WEIGHT);
+    assert.equal(limitInForce(undefined, "concurrency"), DEFAULT_CONCURRENCY);
+    assert.equal(limitInForce({ memory: 1 }, "memorySwap"), 0);
+    assert.equal(limitInForce({}, "memorySwap"), Number.POSITIVE_INFINITY);
+    assert.equal(limitInForce({}, "memory"), Number.POSITIVE_INFINITY);
   });
 });
