@@ -113,17 +113,35 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         if (read_u32(&pr, &u) || !(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
         plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, a, b};
         break;
-      case PLAN_TAG_SECCOMP:
-        if (read_u32(&pr, &plan->seccomp_flags) || read_u32(&pr, &plan->seccomp_count) ||
-            plan->seccomp_count > PLAN_MAX_SECCOMP || (size_t)(pr.end - pr.p) < 4u * plan->seccomp_count)
+      case PLAN_TAG_SECCOMP: {
+        uint32_t prev = 0;
+        if (read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) ||
+            read_u32(&pr, &plan->seccomp_nranges) || read_u32(&pr, &plan->seccomp_nenosys) ||
+            plan->seccomp_rules & ~(uint32_t)SECCOMP_RULES_ALL || plan->seccomp_known_max >= 0x40000000u ||
+            plan->seccomp_nranges > PLAN_MAX_SECCOMP_RANGES || plan->seccomp_nenosys > PLAN_MAX_SECCOMP_ENOSYS ||
+            (size_t)(pr.end - pr.p) != 8u * plan->seccomp_nranges + 4u * plan->seccomp_nenosys)
           goto bad;
-        /* Records start 4-aligned in a malloc'd buffer, so the array is too. */
-        plan->seccomp_deny = (const uint32_t *)(const void *)pr.p;
+        plan->seccomp_ranges = (const uint32_t *)(const void *)pr.p;
+        plan->seccomp_enosys = plan->seccomp_ranges + 2 * plan->seccomp_nranges;
         plan->seccomp = 1;
-        /* install_seccomp searches it as a binary tree: strictly ascending. */
-        for (uint32_t i = 1; i < plan->seccomp_count; i++)
-          if (plan->seccomp_deny[i] <= plan->seccomp_deny[i - 1]) goto bad;
+        /* The filter searches the ranges as a binary tree: each one
+         * well-formed, below the x32 bit, strictly after the previous one;
+         * the ENOSYS numbers strictly ascending too. */
+        for (uint32_t i = 0; i < plan->seccomp_nranges; i++) {
+          uint32_t first, last;
+          memcpy(&first, plan->seccomp_ranges + 2 * i, 4);
+          memcpy(&last, plan->seccomp_ranges + 2 * i + 1, 4);
+          if (first > last || last >= 0x40000000u || (i > 0 && first <= prev)) goto bad;
+          prev = last;
+        }
+        for (uint32_t i = 0; i < plan->seccomp_nenosys; i++) {
+          uint32_t nr;
+          memcpy(&nr, plan->seccomp_enosys + i, 4);
+          if (nr >= 0x40000000u || (i > 0 && nr <= prev)) goto bad;
+          prev = nr;
+        }
         break;
+      }
       case PLAN_TAG_CGROUP:
         if (read_u32(&pr, &u) || plan->ncgroups >= 8) goto bad;
         plan->cgroup_fds[plan->ncgroups++] = (int)u;

@@ -29,17 +29,28 @@ enum plan_tag {
   PLAN_TAG_SYMLINK = 9,     /* string target, string link path */
   PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), string source, string dest */
   PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
-  PLAN_TAG_SECCOMP = 12,    /* u32 flags (SECCOMP_*), u32 count, count x u32 syscall numbers to deny */
+  PLAN_TAG_SECCOMP = 12,    /* u32 rules (SECCOMP_RULE_*), u32 highest known number, u32 nranges, u32 nenosys,
+                               nranges x (u32 first, u32 last) allowed, nenosys x u32 numbers that get ENOSYS */
   PLAN_TAG_CGROUP = 13,     /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
   PLAN_TAG_FACTORY = 14,    /* i32 fd in the launcher: void-init's end of the socket factory (Forward grants) */
   PLAN_TAG_MESSAGE = 15,    /* i32 fd in the launcher: void-init's end of a prepared void's message socket */
 };
 
-enum seccomp_flags {
-  SECCOMP_DENY_NS_CLONE = 1u << 0, /* clone() with CLONE_NEW* -> EPERM, clone3() -> ENOSYS */
+/* Argument rules of a void's filter (src/plan/seccomp.ts SECCOMP_RULES;
+ * native/seccomp_filter.h implements each). */
+enum seccomp_rules {
+  SECCOMP_RULE_NS_CLONE = 1u << 0,    /* clone() with CLONE_NEW* -> EPERM */
+  SECCOMP_RULE_TTY_INJECT = 1u << 1,  /* ioctl TIOCSTI/TIOCLINUX -> EPERM */
+  SECCOMP_RULE_SUID = 1u << 2,        /* S_ISUID/S_ISGID in chmod/open/creat/mkdir/mknod modes -> EPERM */
+  SECCOMP_RULE_SOCKET = 1u << 3,      /* socket families other than unix, inet, inet6, route netlink */
+  SECCOMP_RULE_PERSONALITY = 1u << 4, /* personality flags other than the harmless ones -> EPERM */
+  SECCOMP_RULES_ALL = (1u << 5) - 1,
 };
 
-#define PLAN_MAX_SECCOMP 1024
+/* Bounds of a seccomp record: the program must stay under BPF_MAXINSNS
+ * (4096); see VOID_FILTER_MAX_INSNS. */
+#define PLAN_MAX_SECCOMP_RANGES 512
+#define PLAN_MAX_SECCOMP_ENOSYS 64
 
 enum plan_options {
   PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
@@ -81,10 +92,17 @@ struct void_plan {
   int nmounts;
   struct fd_op *fds;
   int nfds;
-  /* seccomp: NULL = no filter (SeccompUnconfined). */
-  const uint32_t *seccomp_deny;
-  uint32_t seccomp_count;
-  uint32_t seccomp_flags;
+  /* seccomp: seccomp == 0 means no filter (SeccompUnconfined). The
+   * allowed numbers are inclusive ranges [2i, 2i+1] of seccomp_ranges,
+   * ascending and disjoint; any other number up to seccomp_known_max gets
+   * EPERM (ENOSYS if listed in seccomp_enosys), past it ENOSYS. The arrays
+   * point into the marshalled buffer and may be unaligned. */
+  const uint32_t *seccomp_ranges;
+  uint32_t seccomp_nranges;
+  const uint32_t *seccomp_enosys;
+  uint32_t seccomp_nenosys;
+  uint32_t seccomp_known_max;
+  uint32_t seccomp_rules;
   int seccomp;
   int cgroup_fds[8];
   int ncgroups;

@@ -1,23 +1,28 @@
 /*
  * seccomp_filter.h — the BPF program of a void's seccomp filter, built from
- * a plan (src/plan/seccomp.ts decides the list; native/plan.c checked it is
- * strictly ascending). Shared by native/void_spawn.c, which installs it,
- * and bench/c/floor.c, the C floor the benchmarks compare against, so both
- * install the same program.
+ * a plan (src/plan/seccomp.ts decides the allow-list and the rules;
+ * native/plan.c checked the ranges are well-formed and ascending). Shared
+ * by native/void_spawn.c, which installs it, and bench/c/floor.c, the C
+ * floor the benchmarks compare against, so both install the same program.
  *
- * The program: a foreign architecture kills the process (no x32 or i386
- * entry around the list); x32 numbers get ENOSYS; each listed call fails
- * with EPERM; with SECCOMP_DENY_NS_CLONE, clone() with a namespace flag
- * fails with EPERM and clone3() with ENOSYS (its flags live in memory the
- * filter cannot read; libc then falls back to clone()); everything else is
- * allowed.
+ * The program, in order:
+ *   1. a foreign architecture kills the process (no x32 or i386 entry
+ *      around the list); x32 numbers get ENOSYS;
+ *   2. a binary search over the allowed ranges; a number in none of them
+ *      gets ENOSYS if the plan lists it so (clone3, openat2: libc falls
+ *      back to calls the rules can inspect) or if it is past the highest
+ *      number the plan's table knows (system calls newer than the list),
+ *      else EPERM;
+ *   3. an allowed call meets the argument rules the plan turns on (each
+ *      compares the low 32 bits of an argument, which is what the kernel
+ *      uses for an int or unsigned int argument: comparing all 64 bits is
+ *      the CVE-2019-10063 pitfall, a TIOCSTI with high bits set), then is
+ *      allowed.
  *
- * Why the list is searched as a binary tree and not in a line: installing
- * a filter makes the kernel run it once per system call number to fill its
- * action cache, and with a linear list of ~60 numbers that, not the JIT,
- * was most of the cost: a tree cut the prctl(PR_SET_SECCOMP) of the
- * default filter from ~105 to ~62 µs on this project's machine (a trivial
- * filter costs ~28 µs).
+ * Why ranges searched as a tree: installing a filter makes the kernel run
+ * it once per system call number to fill its action cache, so the cost of
+ * installing is the cost of the search; ~300 allowed calls are ~30 ranges,
+ * five comparisons deep.
  *
  * Only memcpy and stack memory: it runs in the CLONE_VM child of the addon,
  * where nothing may allocate.
@@ -43,45 +48,73 @@
 #define NS_CLONE_FLAGS \
   (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
-/* Room for the program of a plan denying `count` calls: 6 fixed
- * instructions before the tree, at most 3 * count + 2 in it, 7 after. */
-#define VOID_FILTER_MAX_INSNS(count) (16 + 3 * (count))
+/* The kernel ABI values the rules compare against (fixed on x86_64). */
+#define VF_TIOCSTI 0x5412u
+#define VF_TIOCLINUX 0x541Cu
+#define VF_O_CREAT 0100u
+#define VF_O_TMPFILE 020000000u /* __O_TMPFILE: the bit O_TMPFILE adds to O_DIRECTORY */
+#define VF_SUID_SGID 06000u
+#define VF_AF_UNIX 1u
+#define VF_AF_INET 2u
+#define VF_AF_INET6 10u
+#define VF_AF_NETLINK 16u
+#define VF_NETLINK_ROUTE 0u
+
+/* Room for the program of a plan: 6 fixed instructions, at most 6 per
+ * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
+ * ENOSYS number and 4 around them, 91 for the rules and the final return.
+ * 112 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (112 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
   unsigned short n;
-  /* Jumps from the tree's leaves to the code after it, patched at the end. */
-  unsigned short rest[PLAN_MAX_SECCOMP];
-  unsigned nrest;
+  /* Jumps from the tree's leaves to "allowed" and "not allowed", patched at the end. */
+  unsigned short to_allowed[PLAN_MAX_SECCOMP_RANGES];
+  unsigned short to_refused[PLAN_MAX_SECCOMP_RANGES];
+  unsigned nleaves;
 };
 
 #define VOID_FILTER_EMIT(b, insn) ((b)->prog[(b)->n++] = (struct sock_filter)insn)
+#define VF_RET(b, action) VOID_FILTER_EMIT(b, BPF_STMT(BPF_RET | BPF_K, (action)))
+#define VF_ERRNO(e) (SECCOMP_RET_ERRNO | (e))
+#define VF_LOAD_ARG(b, i) VOID_FILTER_EMIT(b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i])))
+#define VF_JEQ(b, k, jt, jf) VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf)))
+#define VF_JSET(b, k, jt, jf) VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (k), (jt), (jf)))
 
-/* The i-th denied system call number (the plan's array may be unaligned). */
-static inline uint32_t void_filter_deny_nr(const struct void_plan *p, uint32_t i) {
-  uint32_t nr;
-  memcpy(&nr, p->seccomp_deny + i, sizeof nr);
-  return nr;
+/* Element i of an unaligned u32 array in the plan. */
+static inline uint32_t void_filter_u32(const uint32_t *a, uint32_t i) {
+  uint32_t v;
+  memcpy(&v, a + i, sizeof v);
+  return v;
 }
 
-/* A binary search over the sorted deny list [lo, hi): EPERM when the number
- * in the accumulator is one of them, else a jump to the rest. Leaves of up
- * to four numbers share one return; an inner node jumps to its upper half
- * with BPF_JA (a 32-bit offset), so no 8-bit offset depends on the list's
- * length. Leaves hold at least two numbers (a split of more than four
- * leaves two or more on each side), hence at most 3 * count + 2
- * instructions. Recursion depth: log2(count). */
+/* A binary search over the allowed ranges [lo, hi), entered with the
+ * number in the accumulator and known to be >= the first of range lo (or
+ * lo == 0). A leaf of up to four ranges tests each: past its last, on to
+ * the next; else at or after its first means allowed, before it refused
+ * (the ranges ascend). Its two exits are BPF_JA to the allowed and refused
+ * code, patched once their place is known; an inner node jumps to its
+ * upper half with BPF_JA too, so no 8-bit offset depends on the list's
+ * length. Recursion depth: log2(nranges). */
 static inline void void_filter_tree(struct void_filter_builder *b, const struct void_plan *p, uint32_t lo, uint32_t hi) {
   if (hi - lo <= 4) {
-    for (uint32_t i = lo; i < hi; i++)
-      VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, void_filter_deny_nr(p, i), (unsigned char)(hi - i), 0));
-    b->rest[b->nrest++] = b->n;
+    uint32_t m = hi - lo;
+    for (uint32_t i = 0; i < m; i++) {
+      uint32_t first = void_filter_u32(p->seccomp_ranges, 2 * (lo + i));
+      uint32_t last = void_filter_u32(p->seccomp_ranges, 2 * (lo + i) + 1);
+      /* JGT last: on to the next range (or, after the last, to "refused"). */
+      VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, last, 1, 0));
+      VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, first, (unsigned char)(2 * (m - i) - 1), (unsigned char)(2 * (m - i) - 2)));
+    }
+    b->to_refused[b->nleaves] = b->n;
     VOID_FILTER_EMIT(b, BPF_STMT(BPF_JMP | BPF_JA, 0));
-    VOID_FILTER_EMIT(b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+    b->to_allowed[b->nleaves++] = b->n;
+    VOID_FILTER_EMIT(b, BPF_STMT(BPF_JMP | BPF_JA, 0));
     return;
   }
   uint32_t mid = lo + (hi - lo) / 2;
-  VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, void_filter_deny_nr(p, mid), 0, 1));
+  VOID_FILTER_EMIT(b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, void_filter_u32(p->seccomp_ranges, 2 * mid), 0, 1));
   unsigned short upper = b->n;
   VOID_FILTER_EMIT(b, BPF_STMT(BPF_JMP | BPF_JA, 0));
   void_filter_tree(b, p, lo, mid);
@@ -89,27 +122,126 @@ static inline void void_filter_tree(struct void_filter_builder *b, const struct 
   void_filter_tree(b, p, mid, hi);
 }
 
-/* Writes the plan's program into prog (VOID_FILTER_MAX_INSNS(count)
- * entries) and returns its length. */
+/* One rule on a mode argument: call `nr` with any of `bits` in the low 32
+ * bits of argument `arg` -> EPERM, else allowed. */
+static inline void void_filter_mode_rule(struct void_filter_builder *b, uint32_t nr, unsigned arg, uint32_t bits) {
+  VF_JEQ(b, nr, 0, 4);
+  VF_LOAD_ARG(b, arg);
+  VF_JSET(b, bits, 0, 1);
+  VF_RET(b, VF_ERRNO(EPERM));
+  VF_RET(b, SECCOMP_RET_ALLOW);
+}
+
+/* open/openat: S_ISUID/S_ISGID in the mode matter only when the call
+ * creates a file (O_CREAT, or O_TMPFILE, which makes an unnamed one). */
+static inline void void_filter_open_rule(struct void_filter_builder *b, uint32_t nr, unsigned flags_arg, unsigned mode_arg) {
+  VF_JEQ(b, nr, 0, 6);
+  VF_LOAD_ARG(b, flags_arg);
+  VF_JSET(b, VF_O_CREAT | VF_O_TMPFILE, 0, 3);
+  VF_LOAD_ARG(b, mode_arg);
+  VF_JSET(b, VF_SUID_SGID, 0, 1);
+  VF_RET(b, VF_ERRNO(EPERM));
+  VF_RET(b, SECCOMP_RET_ALLOW);
+}
+
+/* Writes the plan's program into prog (VOID_FILTER_MAX_INSNS entries) and
+ * returns its length. */
 static inline unsigned short build_void_filter(const struct void_plan *p, struct sock_filter *prog) {
-  struct void_filter_builder b = {.prog = prog, .n = 0, .nrest = 0};
+  struct void_filter_builder b = {.prog = prog, .n = 0, .nleaves = 0};
+  /* 1. architecture, x32 */
   VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
   VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-  VOID_FILTER_EMIT(&b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  VF_RET(&b, SECCOMP_RET_KILL_PROCESS);
   VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-  VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1)); /* x32 system calls */
-  VOID_FILTER_EMIT(&b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-  if (p->seccomp_count > 0) void_filter_tree(&b, p, 0, p->seccomp_count);
-  for (unsigned i = 0; i < b.nrest; i++) b.prog[b.rest[i]].k = (uint32_t)(b.n - b.rest[i] - 1);
-  if (p->seccomp_flags & SECCOMP_DENY_NS_CLONE) {
-    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
-    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3));
-    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* low half of flags */
-    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_CLONE_FLAGS, 0, 1));
-    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+  VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
+  VF_RET(&b, VF_ERRNO(ENOSYS));
+
+  /* 2. the allow-list; with no range at all, everything is refused. */
+  unsigned short no_ranges = 0xffff;
+  if (p->seccomp_nranges > 0) {
+    void_filter_tree(&b, p, 0, p->seccomp_nranges);
+  } else {
+    no_ranges = b.n;
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_JMP | BPF_JA, 0));
   }
-  VOID_FILTER_EMIT(&b, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  unsigned short refused = b.n;
+  for (uint32_t i = 0; i < p->seccomp_nenosys; i++) {
+    VF_JEQ(&b, void_filter_u32(p->seccomp_enosys, i), 0, 1);
+    VF_RET(&b, VF_ERRNO(ENOSYS));
+  }
+  VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->seccomp_known_max, 0, 1));
+  VF_RET(&b, VF_ERRNO(ENOSYS));
+  VF_RET(&b, VF_ERRNO(EPERM));
+  unsigned short allowed = b.n;
+  for (unsigned i = 0; i < b.nleaves; i++) {
+    b.prog[b.to_refused[i]].k = (uint32_t)(refused - b.to_refused[i] - 1);
+    b.prog[b.to_allowed[i]].k = (uint32_t)(allowed - b.to_allowed[i] - 1);
+  }
+  if (no_ranges != 0xffff) b.prog[no_ranges].k = (uint32_t)(refused - no_ranges - 1);
+
+  /* 3. argument rules; the accumulator holds the number until a rule for
+   * that number loads an argument, after which the rule returns. */
+  uint32_t rules = p->seccomp_rules;
+  if (rules & SECCOMP_RULE_NS_CLONE) {
+    VF_JEQ(&b, SYS_clone, 0, 4);
+    VF_LOAD_ARG(&b, 0); /* low half of the flags: every CLONE_NEW* is there */
+    VF_JSET(&b, NS_CLONE_FLAGS, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_TTY_INJECT) {
+    VF_JEQ(&b, SYS_ioctl, 0, 5);
+    VF_LOAD_ARG(&b, 1);
+    VF_JEQ(&b, VF_TIOCSTI, 2, 0);
+    VF_JEQ(&b, VF_TIOCLINUX, 1, 0);
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+    VF_RET(&b, VF_ERRNO(EPERM));
+  }
+  if (rules & SECCOMP_RULE_SUID) {
+    void_filter_mode_rule(&b, SYS_chmod, 1, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_fchmod, 1, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_fchmodat, 2, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_creat, 1, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_mkdir, 1, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_mkdirat, 2, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_mknod, 1, VF_SUID_SGID);
+    void_filter_mode_rule(&b, SYS_mknodat, 2, VF_SUID_SGID);
+    void_filter_open_rule(&b, SYS_open, 1, 2);
+    void_filter_open_rule(&b, SYS_openat, 2, 3);
+  }
+  if (rules & SECCOMP_RULE_SOCKET) {
+    VF_JEQ(&b, SYS_socket, 0, 10);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, VF_AF_UNIX, 7, 0);
+    VF_JEQ(&b, VF_AF_INET, 6, 0);
+    VF_JEQ(&b, VF_AF_INET6, 5, 0);
+    VF_JEQ(&b, VF_AF_NETLINK, 1, 0);
+    VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
+    VF_LOAD_ARG(&b, 2);
+    VF_JEQ(&b, VF_NETLINK_ROUTE, 1, 0);
+    VF_RET(&b, VF_ERRNO(EPROTONOSUPPORT));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+    VF_JEQ(&b, SYS_socketpair, 0, 4);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, VF_AF_UNIX, 1, 0);
+    VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_PERSONALITY) {
+    /* Docker's list: PER_LINUX, PER_LINUX32, UNAME26, UNAME26|PER_LINUX32,
+     * and the query. ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC and the rest
+     * weaken the address space of what the void execs next. */
+    VF_JEQ(&b, SYS_personality, 0, 8);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, 0x0u, 5, 0);
+    VF_JEQ(&b, 0x8u, 4, 0);
+    VF_JEQ(&b, 0x20000u, 3, 0);
+    VF_JEQ(&b, 0x20008u, 2, 0);
+    VF_JEQ(&b, 0xffffffffu, 1, 0);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  VF_RET(&b, SECCOMP_RET_ALLOW);
   return b.n;
 }
 

@@ -10,6 +10,9 @@
  *                            thread, never the event loop)
  *   signal(id, sig)          pidfd_send_signal; -errno or 0
  *   hostFeatures()           what the running kernel supports (void doctor)
+ *   relay(from, to)          -> id: a thread of its own copies from -> to
+ *                            (on its own copies of both fds) until EOF on
+ *                            `from` or relayStop(id); "ended" is posted
  *   cloneExit(flags, count)  benchmarks only: -> Promise<number[]>, the ns
  *                            of `count` bare clone+exit+reap with the given
  *                            CLONE_NEW* flags, on a libuv worker thread
@@ -23,6 +26,7 @@
  *                                      its wait status decoded as
  *                                      {code} or {signal}; `text` holds
  *                                      the status lines not yet delivered
+ *   onEvent(id, "ended")               a relay finished
  * The thread-safe function is referenced (keeps Node alive) only while at
  * least one void is alive.
  */
@@ -73,6 +77,7 @@ struct live_void {
   pid_t pid;
   int pidfd;     /* void: its pidfd; watch: the watched fd */
   int status_rd; /* void: status pipe, -1 once it hung up */
+  size_t status_bytes; /* void: read from the status pipe so far */
   struct live_void *next;
 };
 
@@ -87,7 +92,7 @@ static napi_threadsafe_function on_event;
  * exit event may be delivered before the spawn's completion callback. */
 static int live_count;
 
-enum event_kind { EVENT_RECORD, EVENT_EXIT, EVENT_READABLE };
+enum event_kind { EVENT_RECORD, EVENT_EXIT, EVENT_READABLE, EVENT_ENDED };
 
 struct event {
   uint32_t id;
@@ -138,6 +143,30 @@ static size_t drain(int fd, char *buf, size_t cap, int *eof) {
 #define EV_PIDFD 0u
 #define EV_STATUS 1u
 
+/* What a void's status pipe may carry in all: a handful of records of at
+ * most PATH_MAX + 512 bytes each (plan.h). More means the pipe is not
+ * void-init's any more: the launcher stops reading it and reports the
+ * void as failed ("F" record), so no void can make the launcher buffer
+ * without bound. */
+#define STATUS_MAX_BYTES 65536u
+static const char status_flood[] = "F\tstatus pipe flooded\n";
+
+/* Accounts len bytes just read from v's status pipe; past the bound, stops
+ * reading it for good and replaces what was read by an "F" record.
+ * Called with table_lock held. */
+static size_t bound_status(struct live_void *v, char *buf, size_t len) {
+  v->status_bytes += len;
+  if (v->status_bytes <= STATUS_MAX_BYTES) return len;
+  if (v->status_rd >= 0) {
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
+    close(v->status_rd);
+    v->status_rd = -1;
+  }
+  if (v->status_bytes - len > STATUS_MAX_BYTES) return 0; /* reported already */
+  memcpy(buf, status_flood, sizeof status_flood - 1);
+  return sizeof status_flood - 1;
+}
+
 static void *watcher(void *unused) {
   (void)unused;
   char buf[65536];
@@ -162,6 +191,7 @@ static void *watcher(void *unused) {
       if (which == EV_STATUS) {
         int eof = 0;
         size_t len = v->status_rd >= 0 ? drain(v->status_rd, buf, sizeof buf, &eof) : 0;
+        len = bound_status(v, buf, len);
         if (eof && v->status_rd >= 0) {
           epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
           close(v->status_rd);
@@ -184,8 +214,11 @@ static void *watcher(void *unused) {
       if (v->status_rd >= 0) {
         int eof = 0;
         len = drain(v->status_rd, buf, sizeof buf, &eof);
-        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
-        close(v->status_rd);
+        len = bound_status(v, buf, len);
+        if (v->status_rd >= 0) {
+          epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
+          close(v->status_rd);
+        }
       }
       epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->pidfd, NULL);
       close(v->pidfd);
@@ -217,7 +250,10 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     napi_value argv[4], undefined;
     napi_get_undefined(env, &undefined);
     napi_create_uint32(env, e->id, &argv[0]);
-    const char *kind = e->kind == EVENT_EXIT ? "exit" : e->kind == EVENT_READABLE ? "readable" : "record";
+    const char *kind = e->kind == EVENT_EXIT       ? "exit"
+                       : e->kind == EVENT_READABLE ? "readable"
+                       : e->kind == EVENT_ENDED    ? "ended"
+                                                   : "record";
     napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[1]);
     napi_create_string_utf8(env, e->text, e->len, &argv[2]);
     napi_create_object(env, &argv[3]);
@@ -232,6 +268,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
       }
       keep_alive(env, -1);
     }
+    if (e->kind == EVENT_ENDED) keep_alive(env, -1);
     napi_call_function(env, undefined, js_cb, 4, argv, NULL);
   }
   free(e);
@@ -509,6 +546,144 @@ static napi_value js_unwatch(napi_env env, napi_callback_info cbinfo) {
   }
   pthread_mutex_unlock(&table_lock);
   if (found) keep_alive(env, -1);
+  return NULL;
+}
+
+/* ---- stream relays ---- */
+
+/* A relay copies bytes from one fd to another on a thread of its own: the
+ * launcher's standard streams that cannot be handed to a void as they are
+ * (a terminal, a socket: src/orchestrator/streams.ts) reach voids through
+ * a pipe, and the relay moves the bytes between that pipe and the real
+ * stream. A write that blocks (a terminal stopped with ^S, a reader that
+ * does not read) blocks only this thread: the event loop keeps
+ * supervising every void. When `to` fails for good (EPIPE: the reader is
+ * gone) the relay goes on reading and drops the bytes, so writers never
+ * block on a relay that cannot deliver. It ends at EOF on `from` or when
+ * stopped; it then closes both fds and posts "ended". */
+struct relay {
+  uint32_t id;
+  int from, to;
+  int stop_rd, stop_wr; /* a pipe: relayStop writes a byte */
+};
+
+/* Waits until fd is ready for `events` or the relay is stopped; 0 when ready, -1 when stopped. */
+static int relay_wait(struct relay *r, int fd, short events) {
+  for (;;) {
+    struct pollfd p[2] = {{fd, events, 0}, {r->stop_rd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (p[1].revents) return -1;
+    if (p[0].revents) return 0;
+  }
+}
+
+static void *relay_thread(void *arg) {
+  struct relay *r = arg;
+  char buf[65536];
+  int sink_ok = 1;
+  while (relay_wait(r, r->from, POLLIN) == 0) {
+    ssize_t n = read(r->from, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    size_t off = 0;
+    while (sink_ok && off < (size_t)n) {
+      ssize_t w = write(r->to, buf + off, (size_t)n - off);
+      if (w > 0) off += (size_t)w;
+      else if (w < 0 && errno == EINTR) continue;
+      else if (w < 0 && errno == EAGAIN) {
+        if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
+      } else sink_ok = 0; /* the reader is gone: drop from now on */
+    }
+  }
+stopped:
+  close(r->from);
+  close(r->to);
+  close(r->stop_rd);
+  post(r->id, EVENT_ENDED, -1, 0, "", 0);
+  /* stop_wr stays open until relayStop or never: relayStop may still write to it. */
+  return NULL;
+}
+
+static struct relay *relays[64];
+
+/* relay(from, to) -> id. The relay works on copies (F_DUPFD_CLOEXEC) of
+ * both fds, closed when it ends; the caller's stay the caller's. */
+static napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int slot = 0;
+  while (slot < 64 && relays[slot] != NULL) slot++;
+  if (slot == 64) return throw_errno(env, EMFILE, "relay", "(64 relays at most)");
+  struct relay *r = calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, ENOMEM, "relay", "");
+  int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
+  r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
+  r->to = r->from < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);
+  int stop[2] = {-1, -1};
+  if (r->to < 0 || pipe2(stop, O_CLOEXEC) < 0) {
+    int err = errno;
+    const char *what = r->to < 0 ? "fcntl F_DUPFD_CLOEXEC" : "pipe2";
+    if (r->from >= 0) close(r->from);
+    if (r->to >= 0) close(r->to);
+    free(r);
+    return throw_errno(env, err, what, "(relay)");
+  }
+  r->stop_rd = stop[0];
+  r->stop_wr = stop[1];
+  pthread_mutex_lock(&table_lock);
+  r->id = next_id++;
+  pthread_mutex_unlock(&table_lock);
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&thread, &attr, relay_thread, r);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    close(stop[0]);
+    close(stop[1]);
+    close(r->from);
+    close(r->to);
+    free(r);
+    return throw_errno(env, rc, "pthread_create", "(relay)");
+  }
+  relays[slot] = r;
+  keep_alive(env, 1);
+  napi_create_uint32(env, r->id, &result);
+  return result;
+}
+
+/* relayStop(id): ends a relay now (what it has not copied is dropped);
+ * "ended" follows. Called again once "ended" came, it frees the relay. */
+static napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t id;
+  bool release = false;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_uint32(env, argv[0], &id));
+  if (argc > 1) napi_get_value_bool(env, argv[1], &release);
+  for (int i = 0; i < 64; i++) {
+    struct relay *r = relays[i];
+    if (r == NULL || r->id != id) continue;
+    if (release) {
+      /* Only after "ended": the thread no longer touches r. */
+      close(r->stop_wr);
+      free(r);
+      relays[i] = NULL;
+    } else if (write(r->stop_wr, "x", 1) < 0) {
+      /* the stop pipe holds at most a byte or two: cannot fill */
+    }
+  }
   return NULL;
 }
 
@@ -989,6 +1164,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
+      {"relay", NULL, js_relay, NULL, NULL, NULL, napi_default, NULL},
+      {"relayStop", NULL, js_relay_stop, NULL, NULL, NULL, napi_default, NULL},
       {"cloneExit", NULL, js_clone_exit, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -14,6 +14,7 @@
  *   - forwards every signal it receives to the entrypoint (PID 1 ignores
  *     signals it has no handler for, so without this SIGTERM from the
  *     launcher would be lost);
+ *   - is not dumpable, so the entrypoint cannot reach its fds or memory;
  *   - reaps orphans;
  *   - when the entrypoint exits, reports how on the status pipe and exits
  *     with the same code (128+signal for a signal). Its exit makes the
@@ -52,6 +53,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -236,6 +238,15 @@ int main(int argc, char **argv) {
   const char *path = argv[5];
   char **child_argv = argv + 6;
   char *envp[] = {NULL};
+
+  /* Out of the entrypoint's reach: a process that is not dumpable can be
+   * ptraced, read through /proc/1/mem or /proc/1/fd, or have its fds taken
+   * with pidfd_getfd only by a holder of CAP_SYS_PTRACE over the void's
+   * user namespace, which nothing inside the void has (the default filter
+   * also refuses ptrace, pidfd_getfd and process_vm_*). Its status pipe and
+   * factory socket are the launcher's channels; the entrypoint, which
+   * execve resets to dumpable, holds neither. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return 125;
 
   /* The entrypoint must inherit neither the status pipe nor the factory. */
   fcntl(status_fd, F_SETFD, FD_CLOEXEC);

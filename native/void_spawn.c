@@ -23,6 +23,8 @@
  *
  * What the child does, in order (each function below):
  *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
+ *      leave the launcher's session (setsid), so no void has its
+ *      controlling terminal;
  *   2. write its own uid/gid maps (setgroups "deny" first);
  *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
  *      any other mount operation, so nothing we do can propagate to the
@@ -364,6 +366,22 @@ static void add_proc(struct child_ctx *c) {
   mkdir_p(c, NEWROOT "/proc");
   if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     die(c, "mount proc on", "/proc");
+  /* The kernel-wide parts of /proc are made read-only, as bubblewrap and
+   * Docker do: most sysctls check only the writer's uid, and a void of a
+   * root launcher runs as host uid 0 (with no capability), so a writable
+   * /proc/sys would let it set kernel.core_pattern and have the kernel run
+   * a program as real root. The void's own /proc/sys/net is read-only too. */
+  static const char *const kernel_wide[] = {"/sys", "/sysrq-trigger", "/irq", "/bus", "/fs"};
+  for (unsigned i = 0; i < sizeof kernel_wide / sizeof kernel_wide[0]; i++) {
+    struct buf path = {.len = 0};
+    buf_add(&path, NEWROOT "/proc");
+    buf_add(&path, kernel_wide[i]);
+    struct stat st;
+    if (lstat(path.data, &st) < 0) continue; /* not in this kernel's proc */
+    if (mount(path.data, path.data, NULL, MS_BIND | MS_REC, NULL) < 0) die(c, "bind (read-only /proc part)", path.data);
+    if (set_mount_attr(path.data, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1) < 0)
+      die(c, "make read-only", path.data);
+  }
 }
 
 /* Detach the host, make /newroot the root, detach the base (the
@@ -505,16 +523,13 @@ static void drop_privileges(struct child_ctx *c) {
 /* ---- seccomp ---- */
 
 /* Builds and installs the void's filter (src/plan/seccomp.ts decides the
- * list; the plan parser checked it is strictly ascending): a foreign
- * architecture kills the process (no x32 or i386 entry around the list),
- * each listed call fails with EPERM, clone() with a namespace flag fails
- * with EPERM and clone3() with ENOSYS (its flags live in memory the filter
- * cannot read; libc then falls back to clone()). Installed last, after
+ * allow-list and the argument rules; the plan parser checked the ranges;
+ * native/seccomp_filter.h describes the program). Installed last, after
  * no_new_privs, so it also covers void-init. */
 static void install_seccomp(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   if (!p->seccomp) return;
-  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_count)];
+  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_nranges, p->seccomp_nenosys)];
   struct sock_fprog fprog = {build_void_filter(p, prog), prog};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) die(c, "prctl", "PR_SET_SECCOMP");
 }
@@ -535,11 +550,24 @@ static void die_with_parent(struct child_ctx *c) {
   if (c->plan->launcher_pidfd >= 0 && poll(&pfd, 1, 0) > 0) _exit(125);
 }
 
+/* A session of the void's own, with no controlling terminal: a terminal
+ * fd that reached a void anyway (the launcher relays terminals through
+ * pipes, src/orchestrator/streams.ts) is not its controlling terminal, so
+ * the kernel refuses TIOCSTI on it and sends it no job-control signals,
+ * and the terminal's own signals (^C, ^Z, hang-up) reach only the
+ * launcher, which passes them on. bubblewrap's --new-session does the
+ * same. The child is not a process-group leader (it was just cloned), so
+ * setsid cannot fail with EPERM. */
+static void new_session(struct child_ctx *c) {
+  if (setsid() < 0) die(c, "setsid", "(a session of the void's own)");
+}
+
 static int child_main(void *arg) {
   struct child_ctx *c = arg;
   const struct void_plan *p = c->plan;
   reset_signals();
   die_with_parent(c);
+  new_session(c);
   setup_id_maps(c);
   join_cgroups(c);
   make_mounts_private(c);

@@ -155,10 +155,10 @@ static void itoa(char *out, unsigned v) {
   *out = 0;
 }
 
-#ifdef PLAN_MAX_SECCOMP
+#ifdef PLAN_MAX_SECCOMP_RANGES
 /* The same program as void_spawn.c's install_seccomp (native/seccomp_filter.h). */
 static void seccomp_filter(const struct void_plan *p) {
-  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_count)];
+  struct sock_filter prog[VOID_FILTER_MAX_INSNS(p->seccomp_nranges, p->seccomp_nenosys)];
   struct sock_fprog fprog = {build_void_filter(p, prog), prog};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) fail(19);
 }
@@ -189,6 +189,7 @@ static int child_main(void *arg) {
     while (*q && *q != ' ') q++;
     if ((pid_t)strtol(q, NULL, 10) != c->parent) _exit(125);
   }
+  if (setsid() < 0) fail(1); /* a session of its own, as void_spawn.c */
   STAMP(STEP_PDEATHSIG);
   write_file("/proc/self/setgroups", "deny", 2);
   write_file("/proc/self/uid_map", p->uid_map, 2);
@@ -283,7 +284,7 @@ static int child_main(void *arg) {
   memset(data, 0, sizeof data);
   if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(11);
   STAMP(STEP_CAPS);
-#ifdef PLAN_MAX_SECCOMP
+#ifdef PLAN_MAX_SECCOMP_RANGES
   if (opt_seccomp && p->seccomp) seccomp_filter(p);
 #endif
   STAMP(STEP_SECCOMP);
@@ -449,7 +450,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "floor: plans with Forward or DevRandom grants are not supported (no loopback, no /dev/random)\n");
     return 2;
   }
-#ifdef PLAN_MAX_SECCOMP
+#ifdef PLAN_MAX_SECCOMP_RANGES
   if (!opt_seccomp) plan.seccomp = 0; /* both children install the plan's filter only with --seccomp */
 #endif
 

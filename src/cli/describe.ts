@@ -2,6 +2,7 @@
  * Human-readable rendering of plans for `void check`.
  */
 import { describeFd } from "../plan/describe.js";
+import { refusedCalls, type SeccompPlan, type SeccompRule } from "../plan/seccomp.js";
 import type { MountEntry, VoidPlan } from "../plan/types.js";
 
 function mountLine(m: MountEntry): string {
@@ -37,7 +38,7 @@ export function describePlan(plan: VoidPlan): string {
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
-    `  seccomp      ${plan.seccomp.mode === "unconfined" ? "none (SeccompUnconfined)" : `EPERM for ${plan.seccomp.deny.map((d) => d.name).sort().join(" ")}${plan.seccomp.denyNamespaceClone ? "; clone with namespace flags" : ""}`}`,
+    ...seccompLines(plan.seccomp),
     ...(plan.loopback
       ? [
           `  network      its own loopback only (lo up: 127.0.0.1, ::1); no other interface`,
@@ -50,4 +51,43 @@ export function describePlan(plan: VoidPlan): string {
     ...plan.mounts.map((m) => `    ${mountLine(m)}`),
   ];
   return lines.join("\n");
+}
+
+/** Words joined into lines of at most `width` characters, each after `indent`. */
+function wrap(words: readonly string[], indent: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line !== "" && indent.length + line.length + 1 + w.length > width) {
+      lines.push(indent + line);
+      line = w;
+    } else line = line === "" ? w : `${line} ${w}`;
+  }
+  if (line !== "") lines.push(indent + line);
+  return lines;
+}
+
+const RULE_TEXT: Record<SeccompRule, string> = {
+  "namespace-clone": "clone() with a CLONE_NEW* flag: EPERM",
+  "terminal-injection": "ioctl TIOCSTI, TIOCLINUX (low 32 bits of the request): EPERM",
+  "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
+  "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE: EAFNOSUPPORT; socketpair() other than AF_UNIX",
+  personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
+};
+
+/** The effective seccomp policy of a void, as `void check` prints it. */
+function seccompLines(s: SeccompPlan): string[] {
+  if (s.mode === "unconfined") return ["  seccomp      none (SeccompUnconfined)"];
+  return [
+    `  seccomp      allow-list of ${s.allow.length} system calls; any other fails with EPERM, ENOSYS for ${[...s.enosys.map((e) => e.name), `numbers above ${s.knownMax}`].join(", ")}; other architectures are killed`,
+    "    allowed",
+    ...wrap(
+      s.allow.map((a) => a.name).sort(),
+      "      ",
+    ),
+    "    refused",
+    ...wrap(refusedCalls(s), "      "),
+    "    rules",
+    ...s.rules.map((r) => `      ${RULE_TEXT[r]}`),
+  ];
 }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export type VoidEventKind = "record" | "exit" | "readable";
+export type VoidEventKind = "record" | "exit" | "readable" | "ended";
 
 /** How void-init (the void's PID 1) ended: an exit code or a signal. */
 export type WaitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
@@ -66,6 +66,15 @@ export interface NativeAddon {
   setBlocking(fd: number, blocking: boolean): void;
   /** A connected TCP or UDP socket (blocking) to ip:port. */
   connect(ip: string, port: number, udp: boolean, timeoutMs: number): Promise<number>;
+  /**
+   * Copies `from` to `to` on a thread of its own until EOF on `from` or
+   * relayStop(id), working on its own copies of both fds (closed when it
+   * ends); "ended" is posted for the returned id. A write that blocks blocks only
+   * that thread; once `to` fails for good the rest is read and dropped.
+   */
+  relay(from: number, to: number): number;
+  /** Ends a relay now; with release (only after its "ended"), frees it. */
+  relayStop(id: number, release?: boolean): void;
   /**
    * Benchmarks only (bench/suites/ns.ts): `count` bare clones with
    * CLONE_VM|CLONE_VFORK and the given CLONE_NEW* flags, each exiting at

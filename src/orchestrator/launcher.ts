@@ -15,6 +15,8 @@ export interface VoidEvents {
 
 export class RunningVoid {
   readonly records: StatusRecord[] = [];
+  /** A record not yet complete (a read of the status pipe can end inside one). */
+  private partial = "";
   readonly exited: Promise<Outcome>;
   private resolveExit!: (o: Outcome) => void;
   private done = false;
@@ -38,6 +40,17 @@ export class RunningVoid {
   /** Sends `sig` to the void's init, which forwards it to the entrypoint. */
   signal(sig: number): void {
     if (this.alive) this.addon.signal(this.id, sig);
+  }
+
+  /** @internal adds what the status pipe carried; returns the complete records. */
+  take(text: string, final: boolean): StatusRecord[] {
+    const all = this.partial + text;
+    const cut = final ? all.length : all.lastIndexOf("\n") + 1;
+    this.partial = all.slice(cut);
+    // Bounded: the addon stops reading a status pipe after 64 KiB.
+    const records = parseRecords(all.slice(0, cut) + (final && !all.endsWith("\n") && all !== "" ? "\n" : ""));
+    this.records.push(...records);
+    return records;
   }
 
   /** @internal */
@@ -65,6 +78,13 @@ function addon(): NativeAddon {
     a.init(nativePaths().init, (id, kind, text, status) => {
       if (kind === "readable") {
         watchers.get(id)?.();
+        return;
+      }
+      if (kind === "ended") {
+        const ended = relays.get(id);
+        relays.delete(id);
+        a.relayStop(id, true);
+        ended?.();
         return;
       }
       const owner = owners.get(id);
@@ -101,6 +121,21 @@ export function watchFd(fd: number, onReadable: () => void): { rearm: () => void
   };
 }
 
+/** What to do when each relay ends, by relay id. */
+const relays = new Map<number, () => void>();
+
+/**
+ * Copies `from` to `to` on a thread of the addon's own until EOF on `from`
+ * (on copies of both fds: the caller's stay the caller's). `ended`
+ * resolves when it has finished; `stop()` ends it at once.
+ */
+export function relayFd(from: number, to: number): { ended: Promise<void>; stop: () => void } {
+  const a = addon();
+  const id = a.relay(from, to);
+  const ended = new Promise<void>((resolve) => relays.set(id, resolve));
+  return { ended, stop: () => a.relayStop(id) };
+}
+
 export function nativeAddon(): NativeAddon {
   return addon();
 }
@@ -132,8 +167,7 @@ export class Launcher {
   dispatch(id: number, kind: VoidEventKind, text: string, status: WaitStatus): void {
     const v = this.voids.get(id);
     if (v === undefined) return;
-    const records = parseRecords(text);
-    v.records.push(...records);
+    const records = v.take(text, kind === "exit");
     for (const r of records) if (r.kind === "stopped") this.events.onStopped?.(v, r.nsPid);
     if (kind === "exit") {
       this.voids.delete(id);

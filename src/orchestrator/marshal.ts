@@ -3,6 +3,7 @@
  * native layer receives one contiguous buffer and the cloned child never
  * touches a JavaScript object. Keep the tags in sync with native/plan.h.
  */
+import { SECCOMP_RULES } from "../plan/seccomp.js";
 import type { VoidPlan } from "../plan/types.js";
 
 export enum Tag {
@@ -119,8 +120,10 @@ export function marshal(req: SpawnRequest): Buffer {
   });
   for (const fd of req.cgroupFds ?? []) w.record(Tag.Cgroup, fd);
   if (plan.seccomp.mode === "filter") {
-    // Already ascending (planSeccomp): the native side searches it as a binary tree.
-    w.record(Tag.Seccomp, plan.seccomp.denyNamespaceClone ? 1 : 0, plan.seccomp.deny.length, ...plan.seccomp.deny.map((d) => d.nr));
+    // Already ascending (planSeccomp): the native side searches the ranges as a binary tree.
+    const s = plan.seccomp;
+    const rules = s.rules.reduce((bits, r) => bits | SECCOMP_RULES[r], 0);
+    w.record(Tag.Seccomp, rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);

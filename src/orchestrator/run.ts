@@ -6,10 +6,11 @@
  * reaped. `void run` ends once no void is running and nothing can produce
  * more work. Its status is the last non-zero status of any void, else 0.
  */
-import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { constants } from "node:os";
 import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
+import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
 import { Forwarder } from "./forward.js";
@@ -18,6 +19,7 @@ import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { type Outcome, signalName } from "./status.js";
+import { Streams } from "./streams.js";
 import { type LoopHost, type Message, TriggerLoop } from "./trigger.js";
 import { Wiring } from "./wiring.js";
 
@@ -25,7 +27,7 @@ import { Wiring } from "./wiring.js";
 export const EXIT_LAUNCHER_FAILURE = 125;
 
 /** Default bound on concurrently running voids per trigger. */
-export const DEFAULT_CONCURRENCY = 64;
+export { DEFAULT_CONCURRENCY };
 
 export interface RunOptions {
   debug: boolean;
@@ -61,6 +63,30 @@ function hostPidOfChild(initPid: number): number | undefined {
   }
 }
 
+/** open(2)'s O_PATH (Node's fs.constants has no name for it). */
+const O_PATH = 0o10000000;
+
+/**
+ * Opens a File grant's host file once, before any void runs, as the
+ * operator's tree is then: symlinks on the path are followed now and never
+ * again. Every void gets its own open file description of this very file
+ * (reopened through /proc/self/fd), so a void that can write the file's
+ * directory and swaps the file for a symlink, a FIFO or another file
+ * changes nothing for the voids after it. Only a regular file is granted:
+ * a FIFO would block the launcher in open(2), a directory fd would give
+ * the void a whole host tree.
+ */
+function pinFile(path: string): number {
+  const fd = openSync(path, O_PATH);
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    const what = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
+    throw new Error(`File ${path}: ${what}; a File grant is a regular file`);
+  }
+  return fd;
+}
+
 /** What one spawn needs from the launcher, and what to close afterwards. */
 interface Prepared {
   request: SpawnRequest;
@@ -91,6 +117,9 @@ class Application implements LoopHost {
   private readonly wiring: Wiring;
   private readonly broker: Broker;
   private readonly cgroups: Cgroups | undefined;
+  private readonly streams: Streams;
+  /** Each File grant's host file, opened once before any void runs (pinFile): path -> O_PATH fd. */
+  private readonly files = new Map<string, number>();
   private readonly loops: TriggerLoop[] = [];
   /** Forward relays by entrypoint (Startup entrypoints only). */
   private readonly forwarders = new Map<string, Forwarder>();
@@ -144,6 +173,15 @@ class Application implements LoopHost {
       }
     }
     this.cgroups = cgroups;
+    try {
+      for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path));
+      this.streams = Streams.open(plans, this.addon, this.log);
+    } catch (e) {
+      for (const fd of this.files.values()) closeSync(fd);
+      this.wiring.closeAll();
+      this.cgroups?.close();
+      throw e;
+    }
   }
 
   /** Opens or creates the launcher side of each fd of one void. */
@@ -155,15 +193,14 @@ class Application implements LoopHost {
       const hostFds = plan.fds.map((f) => {
         switch (f.source.kind) {
           case "stdin":
-            return 0;
           case "stdout":
-            return 1;
           case "stderr":
-            return 2;
+            return this.streams.fdFor(f.source.kind);
           case "devnull":
             return -1;
           case "file": {
-            const fd = openSync(f.source.path, "r");
+            // A new open file description of the pinned file (its own offset), whatever is at the path now.
+            const fd = openSync(`/proc/self/fd/${this.files.get(f.source.path)!}`, "r");
             close.push(fd);
             return fd;
           }
@@ -478,6 +515,7 @@ class Application implements LoopHost {
       for (const p of prepared) for (const fd of [...p.close, ...p.rpc.map((r) => r.fd), ...(p.factory !== undefined ? [p.factory] : [])]) closeSync(fd);
       for (const f of this.forwarders.values()) f.close();
       this.wiring.closeAll();
+      await this.streams.close();
       throw e;
     }
     this.pending++; // hold "done" until the loops exist
@@ -500,6 +538,8 @@ class Application implements LoopHost {
     this.broker.closeAll();
     this.wiring.closeAll();
     this.cgroups?.close();
+    for (const fd of this.files.values()) closeSync(fd);
+    await this.streams.close();
     return this.status;
   }
 }

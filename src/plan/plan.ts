@@ -120,6 +120,7 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
         const st = ctx.host.stat(arg.path);
         if (st === null) errors.push(`${where}: File ${arg.path}: no such file or directory`);
         else if (st.type === "dir") errors.push(`${where}: File ${arg.path}: is a directory (use a Filesystem grant for directories)`);
+        else if (st.type !== "file") errors.push(`${where}: File ${arg.path}: not a regular file (a FIFO, socket or device); a File grant is a regular file`);
         argv.push({ kind: "literal", value: grant({ kind: "file", path: arg.path }) });
         break;
       }

@@ -1,57 +1,160 @@
 /**
  * The seccomp filter of a void (pure). Every void gets a default filter
- * that makes the system calls no void needs fail with EPERM: the kernel's
- * own attack surface that namespaces do not close. A spec's
- * {"Seccomp": {"allow": [...], "deny": [...]}} adjusts the list;
- * "SeccompUnconfined" opts out. The native layer turns the plan into a BPF
- * program (native/seccomp_filter.h, installed by native/void_spawn.c).
+ * that is an allow-list: the system calls an ordinary program makes
+ * (files it was given, memory, processes, signals, time, the sockets of its
+ * own network namespace) are allowed; every other call the x86_64 table
+ * knows fails with EPERM, and every number past the table (system calls
+ * newer than this list) with ENOSYS, so libraries fall back to the older
+ * call. On top of the list, argument rules close what a whole-call
+ * decision cannot: namespace flags on clone(), terminal injection by
+ * ioctl, setuid/setgid modes, socket families other than unix, IP and
+ * route netlink, and personality flags that weaken the address space.
+ * A spec's {"Seccomp": {"allow": [...], "deny": [...]}} adds calls to the
+ * list or removes them; "SeccompUnconfined" opts out. The native layer
+ * turns the plan into a BPF program (native/seccomp_filter.h, installed by
+ * native/void_spawn.c).
  *
- * Why a small generator instead of libseccomp: the filter is a deny list
- * (searched as a binary tree, at most 3 instructions per call) plus one
- * argument check; generating it in the child needs no allocation and no
- * library inside or outside the void; it is checked for every system call
- * number by a BPF interpreter in the unit tests, and from inside a void
- * like every other property.
+ * Why an allow-list: a deny list lets every system call the kernel adds
+ * after it was written reach the kernel from every void (listmount,
+ * statmount and mseal all did); an allow-list refuses them until someone
+ * decides (Docker's default profile and systemd's @system-service are
+ * built the same way).
+ *
+ * Why a small generator instead of libseccomp: the list becomes ~30 ranges
+ * of numbers searched as a binary tree, plus a few fixed argument checks;
+ * generating it in the child needs no allocation and no library inside or
+ * outside the void; it is checked for every system call number by a BPF
+ * interpreter in the unit tests, and from inside a void like every other
+ * property.
  */
 import type { Grant } from "../spec/types.js";
 import { X86_64_SYSCALLS } from "../spec/syscalls.js";
 
 /**
- * Denied by default, with the reason for each group. A void keeps
- * everything an ordinary program uses: files it was given, sockets it
- * already holds or creates (it has no network), fork/exec, signals to its
- * own processes, time, memory.
+ * What a void may call, by purpose. Everything else in the x86_64 table is
+ * refused, notably: mounts and namespaces (mount, pivot_root, chroot,
+ * setns, unshare, the new mount API), keyrings, bpf, perf_event_open,
+ * userfaultfd, io_uring (which bypasses seccomp for what it performs),
+ * looking into other processes (ptrace, process_vm_*, pidfd_getfd,
+ * process_madvise, kcmp), modules, kexec, reboot, swap, accounting,
+ * quotas, the kernel log, the clocks, iopl/ioperm, file handles
+ * (open_by_handle_at escaped containers before), NUMA policy calls,
+ * modify_ldt, POSIX message queues and fanotify (whose kernel budgets are
+ * counted per host uid, not per void), and calls the kernel no longer
+ * implements.
  */
-export const DEFAULT_DENY: readonly string[] = [
-  // Mounts and namespaces: a void's view of the world is fixed.
-  "mount", "umount2", "pivot_root", "chroot", "setns", "unshare",
-  "mount_setattr", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
-  // Kernel keyrings, BPF, perf, userfaultfd: large attack surfaces.
-  "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
-  // io_uring bypasses seccomp for the operations it performs.
-  "io_uring_setup", "io_uring_enter", "io_uring_register",
-  // Looking into other processes.
-  "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-  // Kernel modules, kexec, reboot, swap, accounting, quotas, the kernel log.
-  "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
-  "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
-  // The system clock and old I/O privileges.
-  "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm",
-  // File handles (open_by_handle_at escaped containers before), misc.
-  "name_to_handle_at", "open_by_handle_at", "lookup_dcookie", "uselib", "vhangup",
-  "sethostname", "setdomainname",
+export const DEFAULT_ALLOW: readonly string[] = [
+  // Files and directories (the void sees only its own tree).
+  "read", "write", "open", "close", "stat", "fstat", "lstat", "lseek", "pread64", "pwrite64", "readv", "writev",
+  "preadv", "pwritev", "preadv2", "pwritev2", "access", "faccessat", "faccessat2", "dup", "dup2", "dup3", "fcntl",
+  "flock", "fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "truncate", "ftruncate", "fallocate",
+  "getdents", "getdents64", "getcwd", "chdir", "fchdir", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
+  "rmdir", "creat", "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat", "readlink", "readlinkat",
+  "chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown", "fchownat", "umask", "utime", "utimes", "futimesat",
+  "utimensat", "mknod", "mknodat", "openat", "newfstatat", "statx", "statfs", "fstatfs", "readahead", "fadvise64",
+  "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "close_range", "memfd_create", "ioctl",
+  "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr",
+  "flistxattr", "removexattr", "lremovexattr", "fremovexattr",
+  // Waiting for files, pipes and events.
+  "pipe", "pipe2", "select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
+  "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create",
+  "timerfd_settime", "timerfd_gettime", "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+  "io_setup", "io_destroy", "io_getevents", "io_pgetevents", "io_submit", "io_cancel",
+  // Memory.
+  "mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock", "mlock2", "munlock",
+  "mlockall", "munlockall", "remap_file_pages", "pkey_mprotect", "pkey_alloc", "pkey_free", "membarrier",
+  "get_mempolicy", "memfd_secret",
+  // Processes and threads of the void's own PID namespace.
+  "clone", "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "getpid", "getppid",
+  "gettid", "set_tid_address", "getpgid", "setpgid", "getpgrp", "setsid", "getsid", "prctl", "arch_prctl",
+  "set_thread_area", "get_thread_area", "set_robust_list", "get_robust_list", "futex", "futex_waitv", "rseq",
+  "sched_yield", "sched_setparam", "sched_getparam", "sched_setscheduler", "sched_getscheduler",
+  "sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval", "sched_setaffinity",
+  "sched_getaffinity", "sched_setattr", "sched_getattr", "getpriority", "setpriority", "ioprio_set", "ioprio_get",
+  "getrlimit", "setrlimit", "prlimit64", "getrusage", "uname", "sysinfo", "times", "getcpu", "personality",
+  "capget", "capset", "seccomp", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+  "pidfd_open", "pidfd_send_signal", "restart_syscall",
+  // Identity inside the void's user namespace (one uid and one gid are mapped).
+  "getuid", "getgid", "geteuid", "getegid", "setuid", "setgid", "setreuid", "setregid", "setresuid", "getresuid",
+  "setresgid", "getresgid", "setfsuid", "setfsgid", "getgroups", "setgroups",
+  // Signals.
+  "kill", "tkill", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
+  "rt_sigqueueinfo", "rt_tgsigqueueinfo", "rt_sigsuspend", "sigaltstack", "pause", "alarm", "getitimer", "setitimer",
+  // Time (reading clocks, timers, sleeping; never setting a clock).
+  "nanosleep", "clock_nanosleep", "gettimeofday", "time", "clock_gettime", "clock_getres", "timer_create",
+  "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
+  // Sockets: those the void holds, and new ones in its own network namespace (families: see the socket rule).
+  "socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown", "sendto", "recvfrom",
+  "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt",
+  // System V IPC, in the void's own IPC namespace.
+  "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv",
+  "msgctl",
+  // Randomness.
+  "getrandom",
 ];
+
+/**
+ * Not allowed by default, and ENOSYS rather than EPERM: callers fall back
+ * to an older call the filter can inspect. clone3's flags and openat2's
+ * mode live in memory a seccomp filter cannot read; libc then uses clone()
+ * and openat().
+ */
+export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2"];
+
+/** The argument rules of the default filter (native/seccomp_filter.h implements each). */
+export const SECCOMP_RULES = {
+  /** clone() with a CLONE_NEW* flag: EPERM (lifted by allowing "unshare"). */
+  "namespace-clone": 1 << 0,
+  /** ioctl TIOCSTI / TIOCLINUX, compared on the low 32 bits of the request: EPERM (no typing into a terminal). */
+  "terminal-injection": 1 << 1,
+  /** chmod/fchmod/fchmodat, open/openat/creat with O_CREAT or O_TMPFILE, mkdir/mkdirat, mknod/mknodat with S_ISUID or S_ISGID in the mode: EPERM. */
+  "setuid-modes": 1 << 2,
+  /** socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE: EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); socketpair() other than AF_UNIX: EAFNOSUPPORT. */
+  "socket-families": 1 << 3,
+  /** personality() other than PER_LINUX, PER_LINUX32, UNAME26 (alone or with PER_LINUX32) and the 0xffffffff query: EPERM. */
+  personality: 1 << 4,
+} as const;
+
+export type SeccompRule = keyof typeof SECCOMP_RULES;
 
 export type SeccompPlan =
   | { mode: "unconfined" }
   | {
       mode: "filter";
       arch: "x86_64";
-      /** System calls that fail with EPERM, by name and number, ascending by number without repeats: native/seccomp_filter.h searches them as a binary tree. */
-      deny: { name: string; nr: number }[];
-      /** clone() with any CLONE_NEW* flag fails with EPERM, and clone3() with ENOSYS (its flags cannot be inspected; libc falls back to clone). Off when "unshare" is allowed. */
-      denyNamespaceClone: boolean;
+      /** Allowed system calls, by name and number, ascending by number without repeats. */
+      allow: { name: string; nr: number }[];
+      /** The same numbers as inclusive ranges [first, last], ascending and disjoint: native/seccomp_filter.h searches them as a binary tree. */
+      ranges: [number, number][];
+      /** Not allowed, and ENOSYS instead of EPERM (ascending). */
+      enosys: { name: string; nr: number }[];
+      /** The highest number of the table: numbers past it get ENOSYS. */
+      knownMax: number;
+      /** Argument rules in force. */
+      rules: SeccompRule[];
     };
+
+/** Inclusive ranges of ascending, distinct numbers. */
+export function toRanges(numbers: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const n of numbers) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] + 1 === n) last[1] = n;
+    else out.push([n, n]);
+  }
+  return out;
+}
+
+const KNOWN_MAX = Math.max(...Object.values(X86_64_SYSCALLS));
+
+/** The system calls of the table a filter refuses (for `void check`), by name, alphabetically. */
+export function refusedCalls(plan: SeccompPlan): string[] {
+  if (plan.mode !== "filter") return [];
+  const allowed = new Set(plan.allow.map((a) => a.name));
+  return Object.keys(X86_64_SYSCALLS)
+    .filter((n) => !allowed.has(n))
+    .sort();
+}
 
 /** The filter for an entrypoint's grants, or an error message. */
 export function planSeccomp(environment: readonly Grant[], arch: string): SeccompPlan | { error: string } {
@@ -60,13 +163,16 @@ export function planSeccomp(environment: readonly Grant[], arch: string): Seccom
     return { error: `seccomp filters are implemented for x86_64 only, not ${arch}: add "SeccompUnconfined" to the environment to run without one` };
   }
   const adjust = environment.find((g) => g.kind === "Seccomp");
-  const allow = adjust?.kind === "Seccomp" ? adjust.allow : [];
-  const extra = adjust?.kind === "Seccomp" ? adjust.deny : [];
-  const names = new Set([...DEFAULT_DENY.filter((n) => !allow.includes(n)), ...extra]);
-  return {
-    mode: "filter",
-    arch: "x86_64",
-    deny: [...names].map((name) => ({ name, nr: X86_64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr),
-    denyNamespaceClone: !allow.includes("unshare"),
-  };
+  const extraAllow = adjust?.kind === "Seccomp" ? adjust.allow : [];
+  const deny = new Set(adjust?.kind === "Seccomp" ? adjust.deny : []);
+  // Allowing "unshare" allows namespaces: clone() with CLONE_NEW* and clone3() too.
+  const namespaces = extraAllow.includes("unshare");
+  const names = new Set([...DEFAULT_ALLOW, ...extraAllow, ...(namespaces ? ["clone3"] : [])]);
+  for (const n of deny) names.delete(n);
+  const allow = [...names].map((name) => ({ name, nr: X86_64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr);
+  const enosys = ENOSYS_BY_DEFAULT.filter((n) => !names.has(n) && !deny.has(n))
+    .map((name) => ({ name, nr: X86_64_SYSCALLS[name]! }))
+    .sort((a, b) => a.nr - b.nr);
+  const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter((r) => r !== "namespace-clone" || !namespaces);
+  return { mode: "filter", arch: "x86_64", allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX, rules };
 }

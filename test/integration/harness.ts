@@ -35,6 +35,8 @@ export interface Stage {
   actor: string;
   /** test/c/plumber.c: plays every part of the plumbing tests. */
   plumber: string;
+  /** test/probe/hostile.c: the attacks of a void that wants out. */
+  hostile: string;
   cleanup(): void;
 }
 
@@ -63,6 +65,8 @@ export function makeStage(): Stage {
   gcc(["-static", "-o", probeStatic, join(repoRoot, "test", "probe", "probe.c")]);
   const actor = join(dir, "actor");
   gcc(["-o", actor, join(repoRoot, "test", "probe", "actor.c")]);
+  const hostile = join(dir, "hostile");
+  gcc(["-o", hostile, join(repoRoot, "test", "probe", "hostile.c")]);
   const plumber = join(dir, "plumber");
   gcc(["-I", join(repoRoot, "lib", "c"), "-o", plumber, join(repoRoot, "test", "c", "plumber.c"), join(repoRoot, "lib", "c", "void.c")]);
   spawnSync("chmod", ["-R", "a+rX", dir]);
@@ -73,6 +77,7 @@ export function makeStage(): Stage {
     probeStatic,
     actor,
     plumber,
+    hostile,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

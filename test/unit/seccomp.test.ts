@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_DENY, planSeccomp } from "../../src/plan/seccomp.js";
+import { DEFAULT_ALLOW, ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, toRanges } from "../../src/plan/seccomp.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { applyRuntimeValue } from "../../src/spec/runtime.js";
 import { X86_64_SYSCALLS } from "../../src/spec/syscalls.js";
@@ -16,25 +16,44 @@ function spec(environment: unknown[]): Spec {
 }
 
 describe("seccomp", () => {
-  it("every default-denied call is a real x86_64 system call", () => {
-    for (const name of DEFAULT_DENY) assert.ok(Object.hasOwn(X86_64_SYSCALLS, name), name);
+  it("every default-allowed call is a real x86_64 system call, listed once", () => {
+    for (const name of [...DEFAULT_ALLOW, ...ENOSYS_BY_DEFAULT]) assert.ok(Object.hasOwn(X86_64_SYSCALLS, name), name);
+    assert.equal(new Set(DEFAULT_ALLOW).size, DEFAULT_ALLOW.length, "a call listed twice");
+    for (const name of ENOSYS_BY_DEFAULT) assert.ok(!DEFAULT_ALLOW.includes(name), name);
   });
 
-  it("denies the defaults and namespace clones; allow and deny adjust the list", () => {
+  it("refuses by default what namespaces do not close: mounts, keyrings, bpf, ptrace, io_uring, pidfd_getfd, message queues", () => {
     const plain = planSeccomp([], "x64");
     assert.ok("mode" in plain && plain.mode === "filter");
-    assert.ok(plain.deny.some((d) => d.name === "bpf" && d.nr === 321));
-    assert.equal(plain.denyNamespaceClone, true);
-    const adjusted = planSeccomp(spec([{ Seccomp: { allow: ["ptrace", "unshare"], deny: ["socket"] } }]).entrypoints[0]!.environment, "x64");
-    assert.ok("mode" in adjusted && adjusted.mode === "filter");
-    const names = adjusted.deny.map((d) => d.name);
-    assert.ok(!names.includes("ptrace") && names.includes("socket"));
-    assert.equal(adjusted.denyNamespaceClone, false, "allowing unshare allows namespace clones too");
-    // Strictly ascending by number: the native filter searches it as a tree, and native/plan.c refuses anything else.
-    for (const list of [plain.deny, adjusted.deny]) {
-      for (let i = 1; i < list.length; i++) assert.ok(list[i]!.nr > list[i - 1]!.nr, `${list[i]!.name} out of order`);
+    const allowed = new Set(plain.allow.map((a) => a.name));
+    for (const name of ["mount", "umount2", "pivot_root", "chroot", "setns", "unshare", "open_tree", "move_mount", "fsopen", "keyctl", "add_key", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise", "kcmp", "init_module", "kexec_load", "reboot", "syslog", "settimeofday", "clock_settime", "iopl", "open_by_handle_at", "name_to_handle_at", "mq_open", "fanotify_init", "modify_ldt", "mbind", "sethostname", "vhangup"]) {
+      assert.ok(!allowed.has(name), `${name} allowed by default`);
+      assert.ok(refusedCalls(plain).includes(name), `${name} not listed as refused`);
     }
+    for (const name of ["read", "openat", "execve", "clone", "socket", "sendmsg", "recvmsg", "futex", "mmap", "getrandom", "ioctl", "chmod"]) assert.ok(allowed.has(name), name);
+    assert.deepEqual(plain.enosys.map((e) => e.name), ["clone3", "openat2"]);
+    assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
+    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality"]);
+    // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
+    const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+    assert.deepEqual(fromRanges, plain.allow.map((a) => a.nr));
+    for (let i = 1; i < plain.ranges.length; i++) assert.ok(plain.ranges[i]![0] > plain.ranges[i - 1]![1] + 1);
+  });
+
+  it("allow adds calls, deny removes them; allowing unshare lifts the namespace rules", () => {
+    const adjusted = planSeccomp(spec([{ Seccomp: { allow: ["ptrace", "unshare"], deny: ["socket", "openat2"] } }]).entrypoints[0]!.environment, "x64");
+    assert.ok("mode" in adjusted && adjusted.mode === "filter");
+    const names = adjusted.allow.map((d) => d.name);
+    assert.ok(names.includes("ptrace") && names.includes("unshare") && names.includes("clone3") && !names.includes("socket"));
+    assert.ok(!adjusted.rules.includes("namespace-clone"), "allowing unshare allows namespace clones too");
+    assert.deepEqual(adjusted.enosys, [], "a denied openat2 gets EPERM, clone3 is allowed");
+    for (let i = 1; i < adjusted.allow.length; i++) assert.ok(adjusted.allow[i]!.nr > adjusted.allow[i - 1]!.nr);
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
+  });
+
+  it("toRanges joins consecutive numbers", () => {
+    assert.deepEqual(toRanges([]), []);
+    assert.deepEqual(toRanges([0, 1, 2, 4, 6, 7]), [[0, 2], [4, 4], [6, 7]]);
   });
 
   it("refuses to run unfiltered silently on an architecture without a table", () => {

@@ -1,0 +1,191 @@
+/**
+ * A void that wants out (test/probe/hostile.c), for a root and an
+ * unprivileged launcher: the launcher's terminal (run on a real pty with
+ * script(1)), setuid files through a writable bind, socket families a
+ * void has no use for, void-init's fds and memory, system calls newer
+ * than the filter, and a flood of output through a relayed stream. Each
+ * attack must fail the way docs/security.md says.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, chownSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+
+let stage: Stage;
+
+before(() => {
+  stage = makeStage();
+});
+
+after(() => {
+  stage.cleanup();
+});
+
+/** "NAME RESULT" lines of hostile's output, as a map. */
+function results(stdout: string): Map<string, string> {
+  return new Map(
+    stdout
+      .split("\n")
+      .filter((l) => l.includes(" "))
+      .map((l) => l.split(" ", 2) as [string, string]),
+  );
+}
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+const hasBash = spawnSync("bash", ["-c", "true"]).status === 0;
+
+/** Single-quoted for sh. */
+function q(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Runs `void ARGS` from a bash on a fresh pseudo-terminal (script(1)), as a
+ * user at a shell would, then lets the shell read its terminal for a
+ * second (whatever a void typed into it would arrive there) and compare
+ * the terminal's settings with those from before.
+ */
+function onTerminal(launcher: Launcher, args: string[]): string {
+  const cmd = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]).map(q).join(" ");
+  const shell = `before=$(stty -g); ${cmd}; echo "status:$?"; after=$(stty -g); [ "$before" = "$after" ] && echo terminal:unchanged || echo "terminal:changed $before -> $after"; line=; read -r -t 1 line; echo "typed:[$line]"`;
+  const r = spawnSync("script", ["-qec", `bash --norc --noprofile -c ${q(shell)}`, "/dev/null"], { cwd: stage.dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.replaceAll("\r", "");
+}
+
+for (const launcher of launchers) {
+  describe(`a hostile void (${launcher} launcher)`, () => {
+    it("cannot type into, read, or reconfigure the launcher's terminal, and the launcher goes on supervising", { skip: hasScript && hasBash ? false : "script(1) or bash is missing" }, () => {
+      const spec = writeSpec(stage, `hostile-tty-${launcher}`, {
+        entrypoints: {
+          attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", "Stdin"] },
+          bystander: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] },
+        },
+      });
+      // The same binary plays both, attacking the terminal then reporting "getpid ok" last.
+      const out = onTerminal(launcher, ["run", "-s", spec, stage.hostile, "tty", "newest"]);
+      const r = results(out);
+      for (const fd of [0, 1, 2]) {
+        assert.equal(r.get(`isatty-${fd}`), "no", `fd ${fd} is not a terminal:\n${out}`);
+        assert.notEqual(r.get(`tiocsti-${fd}`), "ok", `TIOCSTI on fd ${fd}`);
+        assert.notEqual(r.get(`tiocsti-high-${fd}`), "ok", `TIOCSTI with high bits on fd ${fd}`);
+        assert.notEqual(r.get(`echo-off-${fd}`), "ok", `echo off on fd ${fd}`);
+        assert.notEqual(r.get(`tcooff-${fd}`), "ok", `TCOOFF on fd ${fd}`);
+      }
+      assert.notEqual(r.get("read-1"), "ok", "stdout does not read the terminal's keys");
+      assert.notEqual(r.get("read-2"), "ok", "stderr does not read the terminal's keys");
+      assert.equal(r.get("own-session"), "yes", "the void runs in a session of its own");
+      assert.match(out, /^typed:\[\]$/m, `nothing was typed into the launching shell:\n${out}`);
+      assert.match(out, /^terminal:unchanged$/m, out);
+      assert.match(out, /^status:0$/m, out);
+      // Both voids ran to the end: the bystander's last line arrived.
+      assert.equal(out.match(/^getpid ok$/gm)?.length, 2, out);
+    });
+
+    it("cannot create setuid or setgid files through a writable bind", () => {
+      const dir = scratch(stage, `suid-${launcher}`);
+      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      const spec = writeSpec(stage, `hostile-suid-${launcher}`, {
+        entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
+      });
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "suid", "/rw"]);
+      assert.equal(run.status, 0, run.stderr);
+      const r = results(run.stdout);
+      assert.equal(r.get("create-plain"), "ok", run.stdout);
+      for (const attempt of ["chmod-4755", "chmod-2755", "fchmod-4755", "fchmodat-6755", "open-creat-4755", "openat-creat-2755", "openat-tmpfile-4755", "openat-high-bits", "creat-4755", "mkdir-2755", "mknod-fifo-4644"]) {
+        assert.equal(r.get(attempt), "EPERM", `${attempt}:\n${run.stdout}`);
+      }
+      assert.equal(r.get("fchmodat2-4755"), "ENOSYS", "fchmodat2 is newer than the filter: libc falls back to fchmodat");
+      assert.equal(r.get("chmod-0700"), "ok", "a plain chmod still works");
+      assert.equal(r.get("setid-files"), "none");
+      // And on the host side too.
+      for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o6000, 0, name);
+    });
+
+    it("cannot open sockets of families it has no use for, nor reach system calls the filter does not list", () => {
+      const spec = writeSpec(stage, `hostile-families-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "families", "newest"]);
+      assert.equal(run.status, 0, run.stderr);
+      const r = results(run.stdout);
+      for (const f of ["af_vsock", "af_vsock_high_bits", "af_packet", "af_alg", "af_key", "af_bluetooth", "socketpair_inet"]) assert.equal(r.get(f), "EAFNOSUPPORT", `${f}:\n${run.stdout}`);
+      assert.equal(r.get("netlink_audit"), "EPROTONOSUPPORT");
+      for (const f of ["netlink_route", "af_unix", "af_inet", "af_inet6", "socketpair_unix", "getpid"]) assert.equal(r.get(f), "ok", f);
+      for (const c of ["statmount", "listmount", "mseal", "nr-600", "clone3", "openat2"]) assert.equal(r.get(c), "ENOSYS", c);
+      for (const c of ["io_uring_setup", "keyctl", "mq_open", "fanotify_init"]) assert.equal(r.get(c), "EPERM", c);
+    });
+
+    for (const unconfined of [false, true]) {
+      it(`cannot take void-init's fds or read its memory${unconfined ? " (SeccompUnconfined, Procfs: void-init is not dumpable)" : ""}`, () => {
+        const environment = ["Stdout", ...(unconfined ? ["Procfs", "SeccompUnconfined"] : [])];
+        const spec = writeSpec(stage, `hostile-init-${launcher}-${unconfined}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment } } });
+        const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "reach-init"]);
+        assert.equal(run.status, 0, run.stderr);
+        const r = results(run.stdout);
+        for (const a of ["pidfd_getfd", "ptrace-attach-1", "process_vm_readv-1"]) assert.equal(r.get(a), "EPERM", `${a}:\n${run.stdout}`);
+        assert.notEqual(r.get("proc-1-mem"), "ok");
+        assert.notEqual(r.get("proc-1-fd"), "ok");
+        if (!unconfined) assert.equal(r.get("personality-addr-no-randomize"), "EPERM");
+        assert.equal(r.get("personality-query"), "ok");
+      });
+    }
+
+    it("cannot write the kernel's settings through /proc (Procfs)", () => {
+      const spec = writeSpec(stage, `hostile-procsys-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs"] } } });
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "procsys"]);
+      assert.equal(run.status, 0, run.stderr);
+      const r = results(run.stdout);
+      // A root launcher's void passes the permission check (host uid 0) and meets the read-only mount; another uid fails the check first.
+      for (const a of ["proc-sys-core_pattern", "proc-sys-net"]) assert.ok(launcher === "root" ? r.get(a) === "EROFS" : ["EROFS", "EACCES"].includes(r.get(a) ?? ""), `${a}:\n${run.stdout}`);
+      assert.notEqual(r.get("proc-sysrq-trigger"), "ok", "read-only where the kernel shows it");
+      assert.equal(r.get("proc-sys-read"), "ok", "reading stays possible");
+    });
+
+    for (const kind of ["symlink", "fifo"] as const) {
+      it(`a File grant is the file the launcher opened at start, not a ${kind} another void put at its path`, { timeout: 60_000 }, async () => {
+        const dir = scratch(stage, `file-swap-${kind}-${launcher}`);
+        writeFileSync(join(dir, "granted.txt"), "the granted file\n");
+        // Outside every bind: what a relative symlink climbing out of the writable directory would reach.
+        writeFileSync(join(stage.dir, "scratch", "outside.txt"), "outside\n");
+        chmodSync(join(dir, "granted.txt"), 0o644);
+        if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+        const spec = writeSpec(stage, `hostile-file-${kind}-${launcher}`, {
+          entrypoints: {
+            [`swap-${kind}`]: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
+            "cat-fd": { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint", { File: join(dir, "granted.txt") }], environment: ["Stdout"] },
+          },
+        });
+        const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^swap ok$/m, "the swapper did replace the file");
+        assert.match(r.stdout, /^the granted file$/m, `${r.stdout}\n${r.stderr}`);
+        assert.doesNotMatch(r.stdout, /outside/);
+      });
+    }
+
+    it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {
+      const spec = writeSpec(stage, `hostile-flood-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      // Node's pipes to a child are sockets, which the launcher relays.
+      const bytes = 32 * 1024 * 1024;
+      const args = ["run", "-s", spec, stage.hostile, "flood-stdout", String(bytes)];
+      let received = 0;
+      const whole = startVoid(stage, launcher, args);
+      whole.stdout!.on("data", (d: Buffer) => {
+        received += d.length;
+      });
+      const [status] = (await once(whole, "exit")) as [number | null];
+      assert.equal(status, 0);
+      assert.equal(received, bytes);
+      // A reader that leaves after the first bytes: the relay drops the rest and void run still ends by itself.
+      const gone = startVoid(stage, launcher, args);
+      gone.stdout!.once("data", () => gone.stdout!.destroy());
+      const timer = setTimeout(() => gone.kill("SIGKILL"), 30_000);
+      const [goneStatus, goneSignal] = (await once(gone, "exit")) as [number | null, string | null];
+      clearTimeout(timer);
+      assert.equal(goneSignal, null, "void run ended by itself");
+      assert.equal(goneStatus, 0);
+    });
+  });
+}

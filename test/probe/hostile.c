@@ -1,0 +1,232 @@
+/*
+ * hostile — what a void that wants out tries, one attack per argument,
+ * each printed as "NAME RESULT" (RESULT: "ok", or the errno name), so a
+ * test asserts every line. Attacks (argv[1..]):
+ *   tty            on fds 0, 1, 2: isatty, TIOCSTI (plain and with high
+ *                  bits set, the CVE-2019-10063 form), TIOCLINUX, TCSETS
+ *                  (echo off), TCXONC (TCOOFF), a read; getsid
+ *   suid DIR       in a writable DIR: every way to make a setuid/setgid
+ *                  file or directory, then a plain chmod 0755 (allowed)
+ *   families       sockets of families a void has no use for
+ *   reach-init     void-init's fds and memory: pidfd_getfd, ptrace,
+ *                  process_vm_readv, /proc/1/mem and /proc/1/fd
+ *   newest         system calls past the filter's table, and the ones it
+ *                  refuses by name
+ *   procsys        open /proc's kernel-wide files for writing (with Procfs)
+ *   flood-stdout N write N bytes to stdout as fast as possible
+ *   swap-symlink FD, swap-fifo FD
+ *                  replace /rw/granted.txt by a symlink to ../outside.txt
+ *                  or by a FIFO, then write "go" and a newline to FD (a
+ *                  Pipe to an entrypoint holding that file as a File); as
+ *                  entrypoint names, so a spec can pass them ("Entrypoint")
+ *   cat-fd FD      copy fd FD to stdout
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void result(const char *name, long rc) {
+  const char *e = rc < 0 ? strerrorname_np(errno) : NULL;
+  printf("%s %s\n", name, rc < 0 ? (e ? e : "?") : "ok");
+  fflush(stdout);
+}
+
+/* Types "INJECTED" and a newline into the terminal on fd, one TIOCSTI per
+ * byte, as an attacker would; returns the first call's result. */
+static long inject(int fd) {
+  const char *text = "INJECTED\n";
+  long first = 0;
+  for (const char *p = text; *p; p++) {
+    long rc = ioctl(fd, TIOCSTI, p);
+    if (p == text) first = rc;
+    if (rc < 0) break;
+  }
+  return first;
+}
+
+static void tty(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    char name[64], c = 'x';
+    snprintf(name, sizeof name, "isatty-%d", fd);
+    printf("%s %s\n", name, isatty(fd) ? "yes" : "no");
+    snprintf(name, sizeof name, "tiocsti-%d", fd);
+    result(name, inject(fd));
+    snprintf(name, sizeof name, "tiocsti-high-%d", fd);
+    result(name, syscall(SYS_ioctl, fd, 0x100000000UL | TIOCSTI, &c));
+    snprintf(name, sizeof name, "tioclinux-%d", fd);
+    char sub = 0;
+    result(name, ioctl(fd, TIOCLINUX, &sub));
+    struct termios t;
+    snprintf(name, sizeof name, "tcgetattr-%d", fd);
+    long rc = tcgetattr(fd, &t);
+    result(name, rc);
+    if (rc == 0) {
+      t.c_lflag &= ~(tcflag_t)ECHO;
+      snprintf(name, sizeof name, "echo-off-%d", fd);
+      result(name, tcsetattr(fd, TCSANOW, &t));
+    } else {
+      snprintf(name, sizeof name, "echo-off-%d", fd);
+      result(name, -1);
+    }
+    snprintf(name, sizeof name, "tcooff-%d", fd);
+    result(name, tcflow(fd, TCOOFF));
+    if (fd > 0) {
+      /* An output fd that is the shell's read-write terminal reads its keys. */
+      int fl = fcntl(fd, F_GETFL);
+      fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+      snprintf(name, sizeof name, "read-%d", fd);
+      result(name, read(fd, &c, 1));
+      fcntl(fd, F_SETFL, fl);
+    }
+  }
+  printf("session-leader %s\n", getsid(0) == getpid() ? "yes" : "no");
+  printf("own-session %s\n", getsid(0) == 1 || getsid(0) == getpid() ? "yes" : "no");
+  fflush(stdout);
+}
+
+static void suid(const char *dir) {
+  if (chdir(dir) < 0) {
+    result("chdir", -1);
+    return;
+  }
+  int fd = open("plain", O_CREAT | O_WRONLY | O_TRUNC, 0755);
+  result("create-plain", fd);
+  result("chmod-4755", chmod("plain", 04755));
+  result("chmod-2755", chmod("plain", 02755));
+  result("fchmod-4755", fchmod(fd, 04755));
+  result("fchmodat-6755", fchmodat(AT_FDCWD, "plain", 06755, 0));
+  result("fchmodat2-4755", syscall(452, AT_FDCWD, "plain", 04755, 0));
+  result("open-creat-4755", syscall(SYS_open, "made-open", O_CREAT | O_WRONLY, 04755));
+  result("openat-creat-2755", syscall(SYS_openat, AT_FDCWD, "made-openat", O_CREAT | O_WRONLY, 02755));
+  result("openat-tmpfile-4755", syscall(SYS_openat, AT_FDCWD, ".", O_TMPFILE | O_WRONLY, 04755));
+  result("openat-high-bits", syscall(SYS_openat, AT_FDCWD, "made-high", 0xff00000000UL | O_CREAT | O_WRONLY, 0xff00000000UL | 04755));
+  result("creat-4755", creat("made-creat", 04755));
+  result("mkdir-2755", mkdir("made-dir", 02755));
+  result("mknod-fifo-4644", mknod("made-fifo", S_IFIFO | 04644, 0));
+  result("chmod-0700", chmod("plain", 0700));
+  /* What exists now: no file may carry the bits. */
+  const char *names[] = {"plain", "made-open", "made-openat", "made-high", "made-creat", "made-dir", "made-fifo"};
+  int any = 0;
+  for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
+    struct stat st;
+    if (stat(names[i], &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) any = 1;
+  }
+  printf("setid-files %s\n", any ? "present" : "none");
+  fflush(stdout);
+}
+
+static void families(void) {
+  struct {
+    const char *name;
+    int family, type, proto;
+  } f[] = {
+      {"af_vsock", 40, SOCK_STREAM, 0},       {"af_packet", AF_PACKET, SOCK_RAW, 0},
+      {"af_alg", 38, SOCK_SEQPACKET, 0},      {"af_key", 15, SOCK_RAW, 2},
+      {"af_bluetooth", 31, SOCK_RAW, 0},      {"netlink_audit", AF_NETLINK, SOCK_RAW, 9},
+      {"netlink_route", AF_NETLINK, SOCK_RAW, 0}, {"af_unix", AF_UNIX, SOCK_STREAM, 0},
+      {"af_inet", AF_INET, SOCK_STREAM, 0},   {"af_inet6", AF_INET6, SOCK_DGRAM, 0},
+  };
+  for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) {
+    long s = socket(f[i].family, f[i].type, f[i].proto);
+    result(f[i].name, s);
+    if (s >= 0) close((int)s);
+  }
+  int sv[2];
+  result("socketpair_inet", socketpair(AF_INET, SOCK_STREAM, 0, sv));
+  result("socketpair_unix", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  result("af_vsock_high_bits", syscall(SYS_socket, 0x100000000UL | 40, SOCK_STREAM, 0));
+}
+
+static void reach_init(void) {
+  long pidfd = syscall(SYS_pidfd_open, 1, 0);
+  result("pidfd_open-1", pidfd);
+  long got = -1;
+  int err = EBADF;
+  for (int fd = 0; fd < 16 && pidfd >= 0; fd++) {
+    got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (got >= 0) break;
+    err = errno;
+  }
+  errno = err;
+  result("pidfd_getfd", got);
+  result("ptrace-attach-1", ptrace(PTRACE_ATTACH, 1, 0, 0));
+  char buf[16];
+  struct iovec local = {buf, sizeof buf}, remote = {(void *)0x400000, sizeof buf};
+  result("process_vm_readv-1", syscall(SYS_process_vm_readv, 1, &local, 1, &remote, 1, 0));
+  result("proc-1-mem", open("/proc/1/mem", O_RDONLY));
+  result("proc-1-fd", open("/proc/1/fd/0", O_RDONLY));
+  result("personality-addr-no-randomize", personality(ADDR_NO_RANDOMIZE));
+  result("personality-query", personality(0xffffffff));
+}
+
+static void newest(void) {
+  result("statmount", syscall(457, 0, 0, 0, 0));
+  result("listmount", syscall(458, 0, 0, 0, 0));
+  result("mseal", syscall(462, 0, 0, 0));
+  result("nr-600", syscall(600));
+  result("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
+  result("keyctl", syscall(SYS_keyctl, 0));
+  result("mq_open", syscall(SYS_mq_open, "x", O_RDONLY, 0, NULL));
+  result("fanotify_init", syscall(SYS_fanotify_init, 0, 0));
+  result("clone3", syscall(SYS_clone3, NULL, 0));
+  result("openat2", syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0));
+  result("getpid", syscall(SYS_getpid));
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "tty") == 0) tty();
+    else if (strcmp(argv[i], "suid") == 0 && i + 1 < argc) suid(argv[++i]);
+    else if (strcmp(argv[i], "families") == 0) families();
+    else if (strcmp(argv[i], "reach-init") == 0) reach_init();
+    else if (strcmp(argv[i], "newest") == 0) newest();
+    else if (strcmp(argv[i], "procsys") == 0) {
+      result("proc-sys-core_pattern", open("/proc/sys/kernel/core_pattern", O_WRONLY));
+      result("proc-sys-net", open("/proc/sys/net/ipv4/ip_forward", O_WRONLY));
+      result("proc-sysrq-trigger", open("/proc/sysrq-trigger", O_WRONLY));
+      result("proc-sys-read", open("/proc/sys/kernel/ostype", O_RDONLY));
+    }
+    else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
+      long n = atol(argv[++i]);
+      static char block[65536];
+      memset(block, 'y', sizeof block);
+      while (n > 0) {
+        ssize_t w = write(1, block, n < (long)sizeof block ? (size_t)n : sizeof block);
+        if (w <= 0) break;
+        n -= w;
+      }
+    } else if (strncmp(argv[i], "swap-", 5) == 0 && i + 1 < argc) {
+      const char *path = "/rw/granted.txt";
+      int fifo = strcmp(argv[i], "swap-fifo") == 0;
+      int fd = atoi(argv[++i]);
+      result("unlink", unlink(path));
+      result("swap", fifo ? mkfifo(path, 0644) : symlink("../outside.txt", path));
+      if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "cat-fd") == 0 && i + 1 < argc) {
+      int fd = atoi(argv[++i]);
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0)
+        if (write(1, buf, (size_t)n) != n) return 1;
+    } else {
+      fprintf(stderr, "hostile: unknown attack %s\n", argv[i]);
+      return 2;
+    }
+  }
+  return 0;
+}
