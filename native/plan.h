@@ -44,7 +44,8 @@ enum seccomp_rules {
   SECCOMP_RULE_SUID = 1u << 2,        /* S_ISUID/S_ISGID in chmod/open/creat/mkdir/mknod modes -> EPERM */
   SECCOMP_RULE_SOCKET = 1u << 3,      /* socket families other than unix, inet, inet6, route netlink */
   SECCOMP_RULE_PERSONALITY = 1u << 4, /* personality flags other than the harmless ones -> EPERM */
-  SECCOMP_RULES_ALL = (1u << 5) - 1,
+  SECCOMP_RULE_HOST_SOCKETS = 1u << 5, /* connect(), sendto() with an address -> EPERM */
+  SECCOMP_RULES_ALL = (1u << 6) - 1,
 };
 
 /* Bounds of a seccomp record: the program must stay under BPF_MAXINSNS

@@ -62,9 +62,9 @@
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 91 for the rules and the final return.
- * 112 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (112 + 6 * (nranges) + 2 * (nenosys))
+ * ENOSYS number and 4 around them, 100 for the rules and the final return.
+ * 120 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (120 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -238,6 +238,21 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_JEQ(&b, 0x20000u, 3, 0);
     VF_JEQ(&b, 0x20008u, 2, 0);
     VF_JEQ(&b, 0xffffffffu, 1, 0);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_HOST_SOCKETS) {
+    /* The void may hold connected sockets of the host's network namespace:
+     * no connect() at all (connect(AF_UNSPEC) then connect() re-aims a TCP
+     * socket), no sendto() with a destination (a 64-bit pointer: both
+     * halves must be 0). */
+    VF_JEQ(&b, SYS_connect, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_JEQ(&b, SYS_sendto, 0, 6);
+    VF_LOAD_ARG(&b, 4);
+    VF_JEQ(&b, 0, 0, 2);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4));
+    VF_JEQ(&b, 0, 1, 0);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }

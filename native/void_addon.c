@@ -586,7 +586,9 @@ static void *relay_thread(void *arg) {
   int sink_ok = 1;
   while (relay_wait(r, r->from, POLLIN) == 0) {
     ssize_t n = read(r->from, buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
+     * earlier datagram; the next one may arrive. */
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
     if (n <= 0) break;
     size_t off = 0;
     while (sink_ok && off < (size_t)n) {
@@ -595,6 +597,8 @@ static void *relay_thread(void *arg) {
       else if (w < 0 && errno == EINTR) continue;
       else if (w < 0 && errno == EAGAIN) {
         if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
+      } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
+        break; /* a datagram that could not go: dropped, as the network would */
       } else sink_ok = 0; /* the reader is gone: drop from now on */
     }
   }
@@ -607,7 +611,8 @@ stopped:
   return NULL;
 }
 
-static struct relay *relays[64];
+#define MAX_RELAYS 1024
+static struct relay *relays[MAX_RELAYS];
 
 /* relay(from, to) -> id. The relay works on copies (F_DUPFD_CLOEXEC) of
  * both fds, closed when it ends; the caller's stay the caller's. */
@@ -616,8 +621,8 @@ static napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[2], result;
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   int slot = 0;
-  while (slot < 64 && relays[slot] != NULL) slot++;
-  if (slot == 64) return throw_errno(env, EMFILE, "relay", "(64 relays at most)");
+  while (slot < MAX_RELAYS && relays[slot] != NULL) slot++;
+  if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(1024 relays at most)");
   struct relay *r = calloc(1, sizeof *r);
   if (r == NULL) return throw_errno(env, ENOMEM, "relay", "");
   int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
@@ -672,7 +677,7 @@ static napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_uint32(env, argv[0], &id));
   if (argc > 1) napi_get_value_bool(env, argv[1], &release);
-  for (int i = 0; i < 64; i++) {
+  for (int i = 0; i < MAX_RELAYS; i++) {
     struct relay *r = relays[i];
     if (r == NULL || r->id != id) continue;
     if (release) {
@@ -908,6 +913,33 @@ static napi_value js_set_blocking(napi_env env, napi_callback_info cbinfo) {
   if (fl < 0 || fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) < 0)
     return throw_errno(env, errno, "fcntl", "O_NONBLOCK");
   return NULL;
+}
+
+/* socketKind(fd) -> { family, type } of a socket (SO_DOMAIN, SO_TYPE), or
+ * null when fd is not a socket: the launcher checks every fd a void sends
+ * it before using it. */
+static napi_value js_socket_kind(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result, v;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int family = 0, type = 0;
+  socklen_t len = sizeof family;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  napi_create_object(env, &result);
+  napi_create_int32(env, family, &v);
+  napi_set_named_property(env, result, "family", v);
+  napi_create_int32(env, type, &v);
+  napi_set_named_property(env, result, "type", v);
+  return result;
 }
 
 /* connect(ip, port, udp, timeoutMs) -> Promise<fd>: for the RPC broker.
@@ -1163,6 +1195,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"sendFds", NULL, js_send_fds, NULL, NULL, NULL, napi_default, NULL},
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
+      {"socketKind", NULL, js_socket_kind, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"relay", NULL, js_relay, NULL, NULL, NULL, napi_default, NULL},
       {"relayStop", NULL, js_relay_stop, NULL, NULL, NULL, napi_default, NULL},

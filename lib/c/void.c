@@ -754,7 +754,10 @@ int void_rpc_open(int rpc_fd, int type, const char *host, int port, int family,
     int fd = fds[0];
     int actual_type = 0;
     socklen_t optlen = sizeof actual_type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &actual_type, &optlen) < 0 || actual_type != type) {
+    /* A datagram socket is relayed by the launcher: an AF_UNIX
+     * SOCK_SEQPACKET socket, one packet per datagram (docs/rpc.md). */
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &actual_type, &optlen) < 0 ||
+        !(actual_type == type || (type == SOCK_DGRAM && actual_type == SOCK_SEQPACKET))) {
         close_keep_errno(fd);
         set_err(err, errlen, "void_rpc: the broker returned an fd that is not a %s socket",
                 type == SOCK_STREAM ? "stream" : "datagram");

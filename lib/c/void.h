@@ -129,7 +129,10 @@ int void_rpc_open(int rpc_fd, int type, const char *host, int port, int family,
 /* void_rpc_open(rpc_fd, SOCK_STREAM, ...): a connected TCP socket. */
 int void_rpc_open_tcp(int rpc_fd, const char *host, int port, int family, char *err, size_t errlen);
 
-/* void_rpc_open(rpc_fd, SOCK_DGRAM, ...): a UDP socket connect()ed to host:port. */
+/* void_rpc_open(rpc_fd, SOCK_DGRAM, ...): a datagram socket to host:port:
+ * the launcher relays it (an AF_UNIX SOCK_SEQPACKET socket; each send is
+ * one UDP datagram to host:port, each recv one datagram from it), so no
+ * sendto() or sendmsg() address can send it anywhere else. */
 int void_rpc_open_udp(int rpc_fd, const char *host, int port, int family, char *err, size_t errlen);
 
 #ifdef __cplusplus

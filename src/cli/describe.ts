@@ -73,6 +73,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
   "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE: EAFNOSUPPORT; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
+  "host-sockets": "connect(), sendto() with an address: EPERM (the void may hold sockets of the host's network namespace; allow \"connect\" to lift)",
 };
 
 /** The effective seccomp policy of a void, as `void check` prints it. */

@@ -14,7 +14,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { FdGrant } from "../plan/types.js";
 import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
 import type { RpcOperation } from "../spec/types.js";
-import { watchFd } from "./launcher.js";
+import { relayFd, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** How long one outgoing connect may take. */
@@ -110,7 +110,19 @@ export class Broker {
     }
     try {
       const { address, family } = await resolve(req);
-      const fd = await this.addon.connect(address, req.port, req.op === "OpenUdpSocket", CONNECT_TIMEOUT_MS);
+      // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, literal or from DNS) is that IPv4 address: it must be listed as one.
+      const v4 = mappedIPv4(address);
+      if (v4 !== undefined) {
+        const asV4 = isAllowed({ ...req, family: "Inet", host: v4 }, c.operations);
+        if (!asV4.allowed) {
+          this.counts.refused++;
+          this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
+          return refuse("EACCES", `not allowed by the spec: ${address} is the IPv4 address ${v4}`);
+        }
+      }
+      const udp = req.op === "OpenUdpSocket";
+      const sock = await this.addon.connect(address, req.port, udp, CONNECT_TIMEOUT_MS);
+      const fd = udp ? this.relayDatagrams(sock) : sock;
       this.counts.allowed++;
       this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
       return { reply: { ok: true, family, address, port: req.port }, fd };
@@ -119,6 +131,41 @@ export class Broker {
       const message = e instanceof Error ? e.message : String(e);
       this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
       return refuse(rpcErrorName((e as { code?: string }).code), message);
+    }
+  }
+
+  /**
+   * A brokered UDP socket never reaches the void: a UDP socket sends to
+   * whatever address a sendto() or sendmsg() names, and a seccomp filter
+   * cannot read sendmsg's. The void gets an AF_UNIX SOCK_SEQPACKET socket
+   * instead (one packet, one datagram: send and recv work as on the
+   * connected UDP socket), and two relay threads copy each way. TCP
+   * sockets are handed over, under the host-sockets seccomp rule
+   * (src/plan/seccomp.ts). Returns the void's end; closes `udp`.
+   */
+  private relayDatagrams(udp: number): number {
+    let pair: [number, number] | undefined;
+    try {
+      pair = this.addon.seqpacketPair();
+      const [mine] = pair;
+      const out = relayFd(mine, udp);
+      let back: { ended: Promise<void>; stop: () => void };
+      try {
+        back = relayFd(udp, mine);
+      } catch (e) {
+        out.stop();
+        throw e;
+      }
+      // The void closing its end ends the way out; the way back (a UDP socket never reads EOF) is stopped then.
+      void out.ended.then(() => back.stop());
+      void back.ended.then(() => out.stop());
+      closeSync(mine);
+      return pair[1];
+    } catch (e) {
+      if (pair !== undefined) for (const fd of pair) closeSync(fd);
+      throw e;
+    } finally {
+      closeSync(udp);
     }
   }
 
@@ -135,6 +182,30 @@ export class Broker {
 
 function refuse(error: RpcErrorName, message: string): { reply: RpcReply; fd?: number } {
   return { reply: { ok: false, error, message } };
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address (::ffff:0:0/96) stands for, else undefined. */
+export function mappedIPv4(address: string): string | undefined {
+  if (isIP(address) !== 6) return undefined;
+  const groups = expandIPv6(address);
+  if (groups === undefined || groups.slice(0, 5).some((g) => g !== 0) || groups[5] !== 0xffff) return undefined;
+  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join(".");
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (with a dotted-quad tail, without a zone). */
+function expandIPv6(address: string): number[] | undefined {
+  let text = address.split("%")[0]!.toLowerCase();
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad !== null) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16)));
+  const h = parse(head);
+  const t = tail === undefined ? [] : parse(tail);
+  const groups = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
 /** The request's host as an address of an allowed family, resolved here. */

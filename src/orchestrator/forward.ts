@@ -47,7 +47,7 @@ const MAX_DATAGRAM = 65_535;
 
 /** Client of void-init's socket factory: one request at a time in flight per packet, answered in order. */
 class Factory {
-  private readonly waiting: { resolve: (fd: number) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: { protocol: "Udp" | "Tcp"; resolve: (fd: number) => void; reject: (e: Error) => void }[] = [];
   private readonly watch: { rearm: () => void; stop: () => void };
   private closed = false;
 
@@ -63,7 +63,7 @@ class Factory {
     if (this.closed) return Promise.reject(new Error("the void's socket factory is closed (the void has exited)"));
     const rc = this.addon.sendFds(this.fd, Buffer.from(`${protocol === "Udp" ? "U" : "T"} ${port}`), []);
     if (rc < 0) return Promise.reject(new Error(`cannot ask the void for a socket: sendmsg: errno ${-rc}`));
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.push({ protocol, resolve, reject }));
   }
 
   private readable(): void {
@@ -88,7 +88,16 @@ class Factory {
         next?.reject(new Error(errno === undefined ? `malformed answer from the void's socket factory: ${JSON.stringify(text.slice(0, 40))}` : `the void could not make the socket: errno ${errno}`));
         continue;
       }
-      next.resolve(packet.fds[0]!);
+      // What came is checked before anything uses it: an IPv4 socket of the type asked for (void-init makes them for 127.0.0.1).
+      const fd = packet.fds[0]!;
+      const kind = this.addon.socketKind(fd);
+      const want = next.protocol === "Udp" ? SOCK_DGRAM : SOCK_STREAM;
+      if (kind === null || kind.family !== AF_INET || kind.type !== want) {
+        closeSync(fd);
+        next.reject(new Error(`the void's socket factory sent ${kind === null ? "an fd that is not a socket" : `a socket of family ${kind.family}, type ${kind.type}`}, not the ${next.protocol} socket asked for`));
+        continue;
+      }
+      next.resolve(fd);
     }
     this.watch.rearm();
   }
@@ -101,6 +110,11 @@ class Factory {
     for (const w of this.waiting.splice(0)) w.reject(why);
   }
 }
+
+/** <sys/socket.h> values (x86_64 and every other Linux architecture). */
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 
 interface Flow {
   key: string;

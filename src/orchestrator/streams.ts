@@ -30,7 +30,7 @@
  * (native/void_spawn.c), and the default seccomp filter refuses TIOCSTI
  * and TIOCLINUX, should a terminal reach a void some other way.
  */
-import { closeSync, fstatSync } from "node:fs";
+import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
 import { relayFd } from "./launcher.js";
@@ -59,6 +59,9 @@ export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
   return "relay";
 }
 
+/** open(2)'s O_WRONLY. */
+const O_WRONLY = 1;
+
 interface Relayed {
   /** The end the launcher hands to voids. */
   voidEnd: number;
@@ -68,6 +71,8 @@ interface Relayed {
 export class Streams {
   private readonly relayed = new Map<StreamName, Relayed>();
   private readonly closed = new Set<StreamName>();
+  /** The launcher's own open file description of a relayed stderr's pipe, where its log lines go; -1 when stderr is not relayed. */
+  private logFd = -1;
 
   private constructor(private readonly log: Logger) {}
 
@@ -96,6 +101,21 @@ export class Streams {
         }
         log.debug(`${name} is not a pipe or a file: voids get a pipe, relayed by the launcher`);
       }
+      const err = s.relayed.get("stderr");
+      if (err !== undefined && log.route !== undefined) {
+        // The launcher's lines go through the same pipe, after whatever a void wrote before them
+        // (a void's error message, then its exit). A description of its own: a void that sets
+        // O_NONBLOCK on its stderr changes its description, not this one.
+        s.logFd = openSync(`/proc/self/fd/${err.voidEnd}`, O_WRONLY);
+        const fd = s.logFd;
+        log.route((line) => {
+          try {
+            writeSync(fd, line);
+          } catch {
+            process.stderr.write(line);
+          }
+        });
+      }
     } catch (e) {
       void s.close();
       throw e;
@@ -115,6 +135,11 @@ export class Streams {
    * the input relay.
    */
   async close(): Promise<void> {
+    if (this.logFd >= 0) {
+      this.log.route?.(undefined);
+      closeSync(this.logFd);
+      this.logFd = -1;
+    }
     const waits: Promise<void>[] = [];
     for (const [name, r] of this.relayed) {
       closeSync(r.voidEnd);

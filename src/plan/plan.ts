@@ -232,7 +232,9 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
-  const seccomp = planSeccomp(ep.environment, ctx.input.arch);
+  // Sockets of the host's network namespace: a listener and what it accepts, brokered sockets, and whatever a FileSocket can carry.
+  const hostSockets = ep.trigger.kind === "FileSocket" || ep.args.some((a) => a.kind === "TcpListener" || a.kind === "Rpc" || a.kind === "FileSocket");
+  const seccomp = planSeccomp(ep.environment, ctx.input.arch, hostSockets);
   const forwards = ep.environment.flatMap((g) => (g.kind === "Forward" ? [{ protocol: g.protocol, hostAddr: g.hostAddr, environmentPort: g.environmentPort }] : []));
   if ("error" in seccomp) errors.push(`${entrypointPath(ep.name)}: ${seccomp.error}`);
   return {

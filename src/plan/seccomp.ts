@@ -113,6 +113,16 @@ export const SECCOMP_RULES = {
   "socket-families": 1 << 3,
   /** personality() other than PER_LINUX, PER_LINUX32, UNAME26 (alone or with PER_LINUX32) and the 0xffffffff query: EPERM. */
   personality: 1 << 4,
+  /**
+   * For a void that holds or may receive a socket of the host's network
+   * namespace (a TcpListener's listener and the connections it accepts, a
+   * brokered TCP socket, anything passed over a FileSocket): connect() and
+   * sendto() with an address: EPERM. Such a socket is connected, and those
+   * two calls are the only ways to point it elsewhere (connect(AF_UNSPEC)
+   * then connect() re-aims a TCP socket at any host address). Lifted by
+   * allowing "connect" explicitly.
+   */
+  "host-sockets": 1 << 5,
 } as const;
 
 export type SeccompRule = keyof typeof SECCOMP_RULES;
@@ -156,8 +166,8 @@ export function refusedCalls(plan: SeccompPlan): string[] {
     .sort();
 }
 
-/** The filter for an entrypoint's grants, or an error message. */
-export function planSeccomp(environment: readonly Grant[], arch: string): SeccompPlan | { error: string } {
+/** The filter for an entrypoint's grants, or an error message. `hostSockets`: the void holds or may receive sockets of the host's network namespace. */
+export function planSeccomp(environment: readonly Grant[], arch: string, hostSockets = false): SeccompPlan | { error: string } {
   if (environment.some((g) => g.kind === "SeccompUnconfined")) return { mode: "unconfined" };
   if (arch !== "x64") {
     return { error: `seccomp filters are implemented for x86_64 only, not ${arch}: add "SeccompUnconfined" to the environment to run without one` };
@@ -173,6 +183,8 @@ export function planSeccomp(environment: readonly Grant[], arch: string): Seccom
   const enosys = ENOSYS_BY_DEFAULT.filter((n) => !names.has(n) && !deny.has(n))
     .map((name) => ({ name, nr: X86_64_SYSCALLS[name]! }))
     .sort((a, b) => a.nr - b.nr);
-  const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter((r) => r !== "namespace-clone" || !namespaces);
+  const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter(
+    (r) => (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
+  );
   return { mode: "filter", arch: "x86_64", allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX, rules };
 }

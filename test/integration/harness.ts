@@ -66,7 +66,7 @@ export function makeStage(): Stage {
   const actor = join(dir, "actor");
   gcc(["-o", actor, join(repoRoot, "test", "probe", "actor.c")]);
   const hostile = join(dir, "hostile");
-  gcc(["-o", hostile, join(repoRoot, "test", "probe", "hostile.c")]);
+  gcc(["-I", join(repoRoot, "lib", "c"), "-o", hostile, join(repoRoot, "test", "probe", "hostile.c"), join(repoRoot, "lib", "c", "void.c")]);
   const plumber = join(dir, "plumber");
   gcc(["-I", join(repoRoot, "lib", "c"), "-o", plumber, join(repoRoot, "test", "c", "plumber.c"), join(repoRoot, "lib", "c", "void.c")]);
   spawnSync("chmod", ["-R", "a+rX", dir]);

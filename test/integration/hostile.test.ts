@@ -8,13 +8,52 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { chmodSync, chownSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
 
 let stage: Stage;
+
+/** A TCP server on 127.0.0.1 that counts connections. */
+async function listenTcp(): Promise<{ server: Server; port: number; connections: () => number }> {
+  let n = 0;
+  const server = createServer((c) => {
+    n++;
+    c.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port, connections: () => n };
+}
+
+async function freePort(): Promise<number> {
+  const s = await listenTcp();
+  await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  return s.port;
+}
+
+/** Connects to 127.0.0.1:port (retrying while the launcher starts) and returns what the peer wrote until it closed. */
+async function connectWithRetry(port: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const c = connect(port, "127.0.0.1");
+        let data = "";
+        c.on("data", (d) => {
+          data += d.toString();
+        });
+        c.on("end", () => resolve(data));
+        c.on("error", reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
 
 before(() => {
   stage = makeStage();
@@ -164,6 +203,66 @@ for (const launcher of launchers) {
         assert.doesNotMatch(r.stdout, /outside/);
       });
     }
+
+    it("cannot point an accepted connection at another host address", { timeout: 60_000 }, async () => {
+      const target = await listenTcp();
+      const port = await freePort();
+      const spec = writeSpec(stage, `hostile-listener-${launcher}`, {
+        entrypoints: { "listener-reaim": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: `127.0.0.1:${port}` } }, "Trailing"], environment: ["Stdout"] } },
+      });
+      const run = runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(target.port)]);
+      const answer = await connectWithRetry(port);
+      const r = await run;
+      target.server.close();
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("accept"), "ok", r.stdout);
+      assert.equal(res.get("accepted-disconnect"), "EPERM", r.stdout);
+      assert.equal(res.get("accepted-connect"), "EPERM", r.stdout);
+      assert.equal(res.get("accepted-sendto"), "EPERM", r.stdout);
+      assert.equal(target.connections(), 0, "nothing reached the unlisted port");
+      assert.match(answer, /held/, "the connection still works for what it was accepted for");
+    });
+
+    it("cannot point a brokered socket elsewhere, nor reach IPv4 through ::ffff:", { timeout: 60_000 }, async () => {
+      const listed = await listenTcp();
+      const unlisted = await listenTcp();
+      const udpListed = createSocket("udp4");
+      const udpUnlisted = createSocket("udp4");
+      let unlistedDatagrams = 0;
+      udpUnlisted.on("message", () => unlistedDatagrams++);
+      const udpSeen: string[] = [];
+      udpListed.on("message", (m, from) => {
+        udpSeen.push(m.toString());
+        udpListed.send("pong", from.port, from.address);
+      });
+      await new Promise<void>((resolve) => udpListed.bind(listed.port, "127.0.0.1", resolve));
+      await new Promise<void>((resolve) => udpUnlisted.bind(unlisted.port, "127.0.0.1", resolve));
+      const ops = [
+        { OpenTcpSocket: { family: "Inet", port: listed.port, host: "127.0.0.1" } },
+        { OpenUdpSocket: { family: "Inet", port: listed.port, host: "127.0.0.1" } },
+        // Any IPv6 host on the unlisted port: ::ffff:127.0.0.1 is IPv4's 127.0.0.1, which is listed for listed.port only.
+        { OpenTcpSocket: { family: "Inet6", port: unlisted.port, host: null } },
+      ];
+      const spec = writeSpec(stage, `hostile-rpc-${launcher}`, { entrypoints: { "rpc-reaim": { args: ["BinaryName", "Entrypoint", { Rpc: ops }, "Trailing"], environment: ["Stdout"] } } });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(listed.port), String(unlisted.port)]);
+      listed.server.close();
+      unlisted.server.close();
+      udpListed.close();
+      udpUnlisted.close();
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("rpc-tcp"), "ok", r.stdout + r.stderr);
+      for (const a of ["rpc-tcp-disconnect", "rpc-tcp-connect", "rpc-tcp-sendto", "rpc-udp-sendto", "rpc-udp-disconnect", "rpc-udp-connect"]) assert.equal(res.get(a), "EPERM", `${a}:\n${r.stdout}`);
+      assert.equal(res.get("rpc-udp"), "ok");
+      assert.equal(res.get("rpc-udp-send"), "ok");
+      assert.equal(res.get("rpc-udp-reply"), "pong", "the relayed datagram socket works both ways");
+      assert.ok(udpSeen.includes("udp-ok"));
+      assert.equal(res.get("rpc-mapped"), "EACCES", "::ffff:127.0.0.1 is 127.0.0.1, not listed as IPv4 for that port");
+      assert.match(r.stderr, /::ffff:127\.0\.0\.1 is the IPv4 address 127\.0\.0\.1/);
+      assert.equal(unlisted.connections(), 0, "no TCP connection reached the unlisted port");
+      assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
+    });
 
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {
       const spec = writeSpec(stage, `hostile-flood-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });

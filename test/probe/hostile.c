@@ -20,6 +20,17 @@
  *                  Pipe to an entrypoint holding that file as a File); as
  *                  entrypoint names, so a spec can pass them ("Entrypoint")
  *   cat-fd FD      copy fd FD to stdout
+ *   listener-reaim LISTEN_FD PORT
+ *                  accept one connection, then try to point it at
+ *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
+ *                  with that address; write "held" on it and close
+ *   rpc-reaim RPC_FD PORT1 PORT2
+ *                  open TCP and UDP sockets to 127.0.0.1:PORT1 through the
+ *                  broker, try to point each at PORT2 (connect, sendto,
+ *                  sendmsg with an address), send "udp-ok" on the UDP one,
+ *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
+ *                  address
+ *   (as entrypoint names, so a spec can pass them with "Entrypoint")
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +50,10 @@
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "void.h"
 
 static void result(const char *name, long rc) {
   const char *e = rc < 0 ? strerrorname_np(errno) : NULL;
@@ -188,6 +203,32 @@ static void newest(void) {
   result("getpid", syscall(SYS_getpid));
 }
 
+static struct sockaddr_in loopback(int port) {
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+/* The ways to point a connected socket elsewhere. */
+static void reaim(const char *what, int fd, int port) {
+  char name[64];
+  struct sockaddr_in to = loopback(port);
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  snprintf(name, sizeof name, "%s-sendto", what);
+  result(name, sendto(fd, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof to));
+  struct iovec iov = {"y", 1};
+  struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
+  snprintf(name, sizeof name, "%s-sendmsg-name", what);
+  result(name, sendmsg(fd, &msg, MSG_NOSIGNAL));
+  snprintf(name, sizeof name, "%s-disconnect", what);
+  result(name, connect(fd, &unspec, sizeof unspec));
+  snprintf(name, sizeof name, "%s-connect", what);
+  result(name, connect(fd, (struct sockaddr *)&to, sizeof to));
+}
+
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "tty") == 0) tty();
@@ -217,6 +258,37 @@ int main(int argc, char **argv) {
       result("unlink", unlink(path));
       result("swap", fifo ? mkfifo(path, 0644) : symlink("../outside.txt", path));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "listener-reaim") == 0 && i + 2 < argc) {
+      int listener = atoi(argv[i + 1]), port = atoi(argv[i + 2]);
+      i += 2;
+      int conn = accept(listener, NULL, NULL);
+      result("accept", conn);
+      if (conn < 0) return 1;
+      reaim("accepted", conn, port);
+      if (write(conn, "held\n", 5) != 5) result("write-held", -1);
+      close(conn);
+    } else if (strcmp(argv[i], "rpc-reaim") == 0 && i + 3 < argc) {
+      int rpc = atoi(argv[i + 1]), port1 = atoi(argv[i + 2]), port2 = atoi(argv[i + 3]);
+      i += 3;
+      char err[256];
+      int tcp = void_rpc_open_tcp(rpc, "127.0.0.1", port1, AF_INET, err, sizeof err);
+      result("rpc-tcp", tcp);
+      if (tcp >= 0) reaim("rpc-tcp", tcp, port2);
+      int udp = void_rpc_open_udp(rpc, "127.0.0.1", port1, AF_INET, err, sizeof err);
+      result("rpc-udp", udp);
+      if (udp >= 0) {
+        reaim("rpc-udp", udp, port2);
+        result("rpc-udp-send", send(udp, "udp-ok", 6, 0));
+        char reply[64];
+        ssize_t n = recv(udp, reply, sizeof reply - 1, 0);
+        result("rpc-udp-recv", n);
+        if (n > 0) {
+          reply[n] = 0;
+          printf("rpc-udp-reply %s\n", reply);
+          fflush(stdout);
+        }
+      }
+      result("rpc-mapped", void_rpc_open_tcp(rpc, "::ffff:127.0.0.1", port2, AF_INET6, err, sizeof err));
     } else if (strcmp(argv[i], "cat-fd") == 0 && i + 1 < argc) {
       int fd = atoi(argv[++i]);
       char buf[4096];

@@ -30,6 +30,7 @@ import {
   type RpcRequest,
   rpcErrorName,
 } from "../../src/rpc/protocol.js";
+import { mappedIPv4 } from "../../src/orchestrator/broker.js";
 import type { RpcOperation } from "../../src/spec/types.js";
 
 const RUNS = { numRuns: 2000 };
@@ -481,5 +482,22 @@ describe("encodeRequest and rpcErrorName", () => {
     assert.equal(rpcErrorName("toString"), "EIO");
     assert.equal(rpcErrorName(undefined), "EIO");
     for (const name of RPC_ERROR_NAMES) assert.equal(rpcErrorName(name), name);
+  });
+});
+
+describe("mappedIPv4: IPv4-mapped IPv6 addresses are their IPv4 address", () => {
+  it("recognises every spelling of ::ffff:0:0/96 and nothing else", () => {
+    for (const [address, v4] of [
+      ["::ffff:127.0.0.1", "127.0.0.1"],
+      ["::FFFF:7f00:1", "127.0.0.1"],
+      ["0:0:0:0:0:ffff:192.0.2.1", "192.0.2.1"],
+      ["0000:0000:0000:0000:0000:ffff:c000:0201", "192.0.2.1"],
+      ["::ffff:0.0.0.0", "0.0.0.0"],
+    ] as const) {
+      assert.equal(mappedIPv4(address), v4, address);
+    }
+    for (const address of ["::1", "::", "::ffff:0:1.2.3.4", "64:ff9b::1.2.3.4", "::1.2.3.4", "2001:db8::ffff:1.2.3.4", "127.0.0.1", "fe80::ffff:1.2.3.4", "not an address"]) {
+      assert.equal(mappedIPv4(address), undefined, address);
+    }
   });
 });

@@ -51,6 +51,15 @@ describe("seccomp", () => {
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
   });
 
+  it("a void that may hold host sockets gets the host-sockets rule, unless the spec allows connect", () => {
+    const plain = planSeccomp([], "x64", true);
+    assert.ok("mode" in plain && plain.mode === "filter" && plain.rules.includes("host-sockets"));
+    const without = planSeccomp([], "x64", false);
+    assert.ok("mode" in without && without.mode === "filter" && !without.rules.includes("host-sockets"));
+    const lifted = planSeccomp(spec([{ Seccomp: { allow: ["connect"] } }]).entrypoints[0]!.environment, "x64", true);
+    assert.ok("mode" in lifted && lifted.mode === "filter" && !lifted.rules.includes("host-sockets"));
+  });
+
   it("toRanges joins consecutive numbers", () => {
     assert.deepEqual(toRanges([]), []);
     assert.deepEqual(toRanges([0, 1, 2, 4, 6, 7]), [[0, 2], [4, 4], [6, 7]]);
