@@ -24,6 +24,32 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* Linux 5.6 */
+#endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+/* struct open_how of openat2(2). */
+struct open_how_v0 {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+#ifndef SYS_open_tree
+#define SYS_open_tree 428 /* Linux 5.2 */
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC 02000000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif

@@ -103,16 +103,21 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       case PLAN_TAG_DIR:
         if (!(a = read_str(&pr))) goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_DIR, 0, NULL, a};
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_DIR, 0, 0, 0, NULL, a};
         break;
       case PLAN_TAG_SYMLINK:
         if (!(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_SYMLINK, 0, a, b};
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_SYMLINK, 0, 0, 0, a, b};
         break;
-      case PLAN_TAG_BIND:
-        if (read_u32(&pr, &u) || !(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, a, b};
+      case PLAN_TAG_BIND: {
+        uint32_t dev_lo, dev_hi, ino_lo, ino_hi;
+        if (read_u32(&pr, &u) || read_u32(&pr, &dev_lo) || read_u32(&pr, &dev_hi) || read_u32(&pr, &ino_lo) ||
+            read_u32(&pr, &ino_hi) || !(a = read_str(&pr)) || !(b = read_str(&pr)) || a[0] != '/')
+          goto bad;
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, ((uint64_t)dev_hi << 32) | dev_lo,
+                                                          ((uint64_t)ino_hi << 32) | ino_lo, a, b};
         break;
+      }
       case PLAN_TAG_SECCOMP: {
         uint32_t prev = 0;
         if (read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) ||

@@ -27,7 +27,7 @@ enum plan_tag {
   PLAN_TAG_ARG = 7,         /* string: one argv element, in order */
   PLAN_TAG_DIR = 8,         /* string: directory to create (mkdir -p) */
   PLAN_TAG_SYMLINK = 9,     /* string target, string link path */
-  PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), string source, string dest */
+  PLAN_TAG_BIND = 10,       /* u32 flags (BIND_*), u32 dev low, high, u32 ino low, high, string source, string dest */
   PLAN_TAG_FD = 11,         /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
   PLAN_TAG_SECCOMP = 12,    /* u32 rules (SECCOMP_RULE_*), u32 highest known number, u32 nranges, u32 nenosys,
                                nranges x (u32 first, u32 last) allowed, nenosys x u32 numbers that get ENOSYS */
@@ -64,6 +64,7 @@ enum plan_options {
 enum bind_flags {
   BIND_READONLY = 1u << 0,
   BIND_DIRECTORY = 1u << 1, /* the source is a directory (else a file) */
+  BIND_IDENTITY = 1u << 2,  /* dev and ino are the source's at planning time: bind only that object */
 };
 
 enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND };
@@ -71,6 +72,7 @@ enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND };
 struct mount_op {
   enum mount_kind kind;
   uint32_t flags;
+  uint64_t dev, ino; /* binds with BIND_IDENTITY */
   const char *source; /* host path for binds, link target for symlinks */
   const char *dest;   /* absolute path inside the void */
 };

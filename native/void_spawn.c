@@ -289,6 +289,47 @@ static void make_file(struct child_ctx *c, const char *path) {
   close(fd);
 }
 
+/* Binds exactly the host object the plan resolved, or fails. The source
+ * path is canonical (the planner resolved every symlink on it), so it is
+ * opened refusing any symlink on the way (openat2 RESOLVE_NO_SYMLINKS,
+ * Linux 5.6; before that O_NOFOLLOW on the last component) — a symlink
+ * there now was put there since planning, perhaps by a void with a
+ * writable bind over it, and a relative one would climb out into the host
+ * tree under /oldroot. What was opened must be the planned device and
+ * inode and of the planned type; then that very object is bound, from the
+ * fd (open_tree + move_mount, Linux 5.2; before that through the host's
+ * /proc/self/fd), so nothing can be swapped between the check and the
+ * mount. */
+static void bind_pinned(struct child_ctx *c, const struct mount_op *op, const char *src, const char *dst) {
+  struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) fd = open(src, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ELOOP || errno == EXDEV) die2(c, errno, "bind source changed since planning (a symlink on its path)", op->source, op->dest);
+    die2(c, errno, "bind", op->source, op->dest);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) die2(c, errno, "fstat bind source", op->source, op->dest);
+  int is_dir = S_ISDIR(st.st_mode) != 0;
+  if (is_dir != ((op->flags & BIND_DIRECTORY) != 0) || S_ISLNK(st.st_mode))
+    die2(c, ESTALE, "bind source changed since planning (another type)", op->source, op->dest);
+  if ((op->flags & BIND_IDENTITY) && ((uint64_t)st.st_dev != op->dev || (uint64_t)st.st_ino != op->ino))
+    die2(c, ESTALE, "bind source changed since planning (another file)", op->source, op->dest);
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree >= 0) {
+    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0) die2(c, errno, "bind (move_mount)", op->source, op->dest);
+    close(tree);
+  } else if (errno == ENOSYS) {
+    struct buf self = {.len = 0};
+    buf_add(&self, OLDROOT "/proc/self/fd/");
+    buf_add_int(&self, fd);
+    if (mount(self.data, dst, NULL, MS_BIND | MS_REC, NULL) < 0) die2(c, errno, "bind", op->source, op->dest);
+  } else {
+    die2(c, errno, "bind (open_tree)", op->source, op->dest);
+  }
+  close(fd);
+}
+
 /* Creates a mount point (unless one exists: a nested bind may land on a
  * file or directory that the outer bind already shows), binds the host
  * path and restricts it. */
@@ -306,8 +347,7 @@ static void do_bind(struct child_ctx *c, const struct mount_op *op) {
       make_file(c, dst.data);
     }
   }
-  if (mount(src.data, dst.data, NULL, MS_BIND | MS_REC, NULL) < 0)
-    die2(c, errno, "bind", op->source, op->dest);
+  bind_pinned(c, op, src.data, dst.data);
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (op->flags & BIND_READONLY) attrs |= MOUNT_ATTR_RDONLY;
   if (set_mount_attr(dst.data, attrs, 1) < 0) die2(c, errno, "restrict bind", op->source, op->dest);

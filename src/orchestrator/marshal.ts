@@ -34,6 +34,14 @@ export enum PlanOption {
 
 const BIND_READONLY = 1;
 const BIND_DIRECTORY = 2;
+const BIND_IDENTITY = 4;
+
+/** A decimal 64-bit number as [low, high] 32-bit halves (0, 0 when absent). */
+function u64(decimal: string | undefined): [number, number] {
+  if (decimal === undefined) return [0, 0];
+  const v = BigInt(decimal);
+  return [Number(v & 0xffffffffn), Number(v >> 32n)];
+}
 
 /** A void ready to spawn: its plan with everything resolved to host values. */
 export interface SpawnRequest {
@@ -100,7 +108,7 @@ export function marshal(req: SpawnRequest): Buffer {
   for (const m of plan.mounts) {
     switch (m.type) {
       case "bind":
-        w.record(Tag.Bind, (m.readOnly ? BIND_READONLY : 0) | (m.directory ? BIND_DIRECTORY : 0), m.source, m.dest);
+        w.record(Tag.Bind, (m.readOnly ? BIND_READONLY : 0) | (m.directory ? BIND_DIRECTORY : 0) | (m.dev !== undefined && m.ino !== undefined ? BIND_IDENTITY : 0), ...u64(m.dev), ...u64(m.ino), m.source, m.dest);
         break;
       case "symlink":
         w.record(Tag.Symlink, m.target, m.dest);

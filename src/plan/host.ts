@@ -16,6 +16,9 @@ export interface HostStat {
   size: number;
   uid: number;
   gid: number;
+  /** Device and inode numbers (decimal), where the view knows them: a bind is checked against them when each void is built. */
+  dev?: string;
+  ino?: string;
 }
 
 /** A file opened for positional reads. */

@@ -18,7 +18,7 @@
  */
 import { posix } from "node:path";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
-import { HostError, type HostView } from "./host.js";
+import { HostError, type HostStat, type HostView } from "./host.js";
 import { type NeededFile, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
 import { planSeccomp } from "./seccomp.js";
@@ -57,6 +57,11 @@ function reasonOf(f: NeededFile): string | undefined {
   return `${f.name ?? posix.basename(f.path)} needed by ${f.requiredBy}`;
 }
 
+/** A bind source's device and inode, when the host view knows them. */
+function identity(st: HostStat | null): { dev?: string; ino?: string } {
+  return st?.dev !== undefined && st.ino !== undefined ? { dev: st.dev, ino: st.ino } : {};
+}
+
 /** The automatic entries (symlinks + binds) for everything the binary needs. */
 function automaticEntries(host: HostView, files: NeededFile[], errors: string[]): { links: LinkEntry[]; binds: BindEntry[] } {
   const links = new Map<string, LinkEntry>();
@@ -75,6 +80,7 @@ function automaticEntries(host: HostView, files: NeededFile[], errors: string[])
           dest: m.real,
           readOnly: true,
           directory: st?.type === "dir",
+          ...identity(st),
           origin: originOf(f),
           ...(reasonOf(f) !== undefined ? { reason: reasonOf(f) } : {}),
         });
@@ -161,7 +167,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
     }
     const st = host.stat(source);
     const dest = resolveInVoid(g.environmentPath, links);
-    specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", origin: "spec" });
+    specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", ...identity(st), origin: "spec" });
   });
 
   // Nested spec binds land on a mount point the outer bind already shows:

@@ -12,7 +12,7 @@
  * `throwIfNoEntry: false`; every other failure becomes a HostError carrying
  * the errno name, the syscall and the path, so messages can name all three.
  */
-import { type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from "node:fs";
+import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from "node:fs";
 import { HostError, type FileType, type HostFile, type HostStat, type HostView } from "./host.js";
 
 /** The errno name of a Node system error, or "EIO" for anything else. */
@@ -32,21 +32,22 @@ function isMissing(e: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-function fileType(st: Stats): FileType {
+function fileType(st: Stats | BigIntStats): FileType {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
   if (st.isSymbolicLink()) return "symlink";
   return "other";
 }
 
-function toHostStat(st: Stats): HostStat {
-  return { type: fileType(st), mode: st.mode, size: st.size, uid: st.uid, gid: st.gid };
+function toHostStat(st: Stats | BigIntStats): HostStat {
+  return { type: fileType(st), mode: Number(st.mode), size: Number(st.size), uid: Number(st.uid), gid: Number(st.gid), dev: String(st.dev), ino: String(st.ino) };
 }
 
 /** stat or lstat, with "does not exist" as null. */
 function statOrNull(syscall: "stat" | "lstat", path: string): HostStat | null {
   try {
-    const st = syscall === "stat" ? statSync(path, { throwIfNoEntry: false }) : lstatSync(path, { throwIfNoEntry: false });
+    // bigint: inode numbers may not fit a double.
+    const st = syscall === "stat" ? statSync(path, { throwIfNoEntry: false, bigint: true }) : lstatSync(path, { throwIfNoEntry: false, bigint: true });
     return st === undefined ? null : toHostStat(st);
   } catch (e) {
     if (isMissing(e)) return null;

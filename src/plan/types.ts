@@ -35,6 +35,9 @@ export type MountEntry =
       dest: string;
       readOnly: boolean;
       directory: boolean;
+      /** The source's device and inode at planning time (decimal): the child binds it only if it is still that object. */
+      dev?: string;
+      ino?: string;
       origin: MountOrigin;
       /** For automatic entries: what needed it, e.g. "libc.so.6 needed by /usr/bin/ls". */
       reason?: string;

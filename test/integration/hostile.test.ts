@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -262,6 +262,28 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /::ffff:127\.0\.0\.1 is the IPv4 address 127\.0\.0\.1/);
       assert.equal(unlisted.connections(), 0, "no TCP connection reached the unlisted port");
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
+    });
+
+    it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {
+      const top = scratch(stage, `bind-swap-${launcher}`);
+      const dir = join(top, "writable");
+      mkdirSync(join(dir, "shared"), { recursive: true });
+      mkdirSync(join(top, "outside"), { recursive: true });
+      writeFileSync(join(dir, "shared", "file.txt"), "the planned directory\n");
+      writeFileSync(join(top, "outside", "file.txt"), "outside\n");
+      spawnSync("chmod", ["-R", "a+rX", top]);
+      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      const spec = writeSpec(stage, `hostile-bind-swap-${launcher}`, {
+        entrypoints: {
+          "swap-dir": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
+          "cat-data": { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: join(dir, "shared"), environment_path: "/data" } }] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile]);
+      assert.match(r.stdout, /^swap ok$/m, "the swapper did replace the directory");
+      assert.doesNotMatch(r.stdout, /outside/, "the void after it did not get the directory outside");
+      assert.match(r.stderr, /bind source changed since planning/, r.stderr);
+      assert.equal(r.status, 125, "that void failed, and the run says so");
     });
 
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {

@@ -20,6 +20,10 @@
  *                  Pipe to an entrypoint holding that file as a File); as
  *                  entrypoint names, so a spec can pass them ("Entrypoint")
  *   cat-fd FD      copy fd FD to stdout
+ *   swap-dir FD    replace the directory /rw/shared by a relative symlink
+ *                  to ../outside (a sibling of the writable directory),
+ *                  then write "go" and a newline to FD
+ *   cat-data       copy /data/file.txt to stdout
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
  *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
@@ -251,7 +255,7 @@ int main(int argc, char **argv) {
         if (w <= 0) break;
         n -= w;
       }
-    } else if (strncmp(argv[i], "swap-", 5) == 0 && i + 1 < argc) {
+    } else if ((strcmp(argv[i], "swap-symlink") == 0 || strcmp(argv[i], "swap-fifo") == 0) && i + 1 < argc) {
       const char *path = "/rw/granted.txt";
       int fifo = strcmp(argv[i], "swap-fifo") == 0;
       int fd = atoi(argv[++i]);
@@ -289,6 +293,18 @@ int main(int argc, char **argv) {
         }
       }
       result("rpc-mapped", void_rpc_open_tcp(rpc, "::ffff:127.0.0.1", port2, AF_INET6, err, sizeof err));
+    } else if (strcmp(argv[i], "swap-dir") == 0 && i + 1 < argc) {
+      int fd = atoi(argv[++i]);
+      result("rename", rename("/rw/shared", "/rw/shared.old"));
+      result("swap", symlink("../outside", "/rw/shared"));
+      if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "cat-data") == 0) {
+      int fd = open("/data/file.txt", O_RDONLY);
+      result("open-data", fd);
+      char buf[4096];
+      ssize_t n;
+      while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+        if (write(1, buf, (size_t)n) != n) return 1;
     } else if (strcmp(argv[i], "cat-fd") == 0 && i + 1 < argc) {
       int fd = atoi(argv[++i]);
       char buf[4096];
