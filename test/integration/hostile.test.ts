@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -284,6 +284,50 @@ for (const launcher of launchers) {
       assert.doesNotMatch(r.stdout, /outside/, "the void after it did not get the directory outside");
       assert.match(r.stderr, /bind source changed since planning/, r.stderr);
       assert.equal(r.status, 125, "that void failed, and the run says so");
+    });
+
+    it("a void attacking everything at once, beside a running application: every message delivered, the launcher's memory bounded", { timeout: 120_000 }, async () => {
+      const dir = scratch(stage, `all-at-once-${launcher}`);
+      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      const spec = writeSpec(stage, `hostile-all-${launcher}`, {
+        entrypoints: {
+          "attack-all": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin", "Procfs", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
+          sender: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          echo: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const child = startVoid(stage, launcher, ["run", "-j", "2", "-s", spec, stage.hostile]);
+      let out = "";
+      let err = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString("latin1");
+      });
+      child.stderr!.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      let peakKiB = 0;
+      const sample = setInterval(() => {
+        try {
+          const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
+          if (rss !== undefined) peakKiB = Math.max(peakKiB, Number(rss));
+        } catch {
+          // ended
+        }
+      }, 50);
+      const [status] = (await once(child, "exit")) as [number | null];
+      clearInterval(sample);
+      assert.equal(status, 0, err.slice(-3000));
+      assert.doesNotMatch(err, /^\s+at .+[(:]\d+/m, "no stack trace: nothing crashed in the launcher");
+      // Each "got" line is one write of less than PIPE_BUF: whole, though the attacker's flood may surround it.
+      const got = [...out.matchAll(/got msg-(\d+)\n/g)].map((m) => m[1]);
+      assert.equal(got.length, 2000, "every message handled");
+      assert.equal(new Set(got).size, 2000, "each exactly once");
+      const r = results(out.replaceAll("z", "").replaceAll(/got msg-\d+\n/g, ""));
+      assert.equal(r.get("tiocsti-1"), "EPERM");
+      assert.equal(r.get("pidfd_getfd"), "EPERM");
+      assert.equal(r.get("proc-sys-core_pattern") === "ok", false);
+      assert.equal(r.get("setid-files"), "none");
+      assert.ok(peakKiB > 0 && peakKiB < 256 * 1024, `the launcher's peak RSS: ${peakKiB} KiB`);
     });
 
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {

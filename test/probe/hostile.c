@@ -24,6 +24,11 @@
  *                  to ../outside (a sibling of the writable directory),
  *                  then write "go" and a newline to FD
  *   cat-data       copy /data/file.txt to stdout
+ *   attack-all     (as an entrypoint) tty, families, reach-init, newest,
+ *                  procsys, suid /rw, then 8 MiB to stdout
+ *   sender FD      (as an entrypoint) write "msg-0" .. "msg-1999", one
+ *                  line each, to pipe FD
+ *   echo MSG       (as an entrypoint) print "got MSG"
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
  *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
@@ -234,6 +239,32 @@ static void reaim(const char *what, int fd, int port) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "attack-all") == 0) {
+    tty();
+    families();
+    reach_init();
+    newest();
+    result("proc-sys-core_pattern", open("/proc/sys/kernel/core_pattern", O_WRONLY));
+    suid("/rw");
+    static char block[65536];
+    memset(block, 'z', sizeof block);
+    for (int k = 0; k < 128; k++)
+      if (write(1, block, sizeof block) < 0) break;
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "sender") == 0) {
+    int fd = atoi(argv[2]);
+    for (int k = 0; k < 2000; k++) {
+      char line[32];
+      int n = snprintf(line, sizeof line, "msg-%d\n", k);
+      if (write(fd, line, (size_t)n) != n) return 1;
+    }
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "echo") == 0) {
+    printf("got %s\n", argv[2]);
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "tty") == 0) tty();
     else if (strcmp(argv[i], "suid") == 0 && i + 1 < argc) suid(argv[++i]);
