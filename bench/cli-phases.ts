@@ -34,7 +34,7 @@ await import("../src/cli/run-command.js");
 lap("import orchestrator (run-command.js)");
 const { spec } = load.loadSpecWithRuntime(specPath, undefined, () => {});
 lap("read + validate spec");
-const plans = load.planFor(spec, { binary, trailing: [], grantStdout: false, grantStderr: false });
+const plans = load.planFor(spec, { binary, trailing: [], grantStdout: false, grantStderr: false, hostRoot: true });
 lap("plan (ELF, libraries)");
 const { loadAddon } = await import("../src/native/addon.js");
 loadAddon();

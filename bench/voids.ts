@@ -21,7 +21,8 @@ export const STDOUT_SPEC = { entrypoints: { t: { args: ["BinaryName"], environme
 export function plansFor(spec: unknown, binary: string, trailing: string[] = []): VoidPlan[] {
   const parsed = parseSpecValue(spec);
   if (!parsed.ok) throw new Error(`bench: invalid spec: ${JSON.stringify(parsed.errors)}`);
-  return planFor(parsed.spec, { binary, trailing, grantStdout: false, grantStderr: false });
+  // Host root, as the C floor writes its own id maps (a root launcher's voids otherwise map an id of their own, written by the launcher).
+  return planFor(parsed.spec, { binary, trailing, grantStdout: false, grantStderr: false, hostRoot: true });
 }
 
 export function onePlan(spec: unknown, binary: string): VoidPlan {

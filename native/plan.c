@@ -40,6 +40,9 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   plan->launcher_pidfd = -1;
   plan->factory_fd = -1;
   plan->message_fd = -1;
+  plan->mapper_fd = -1;
+  plan->map_ack_rd = -1;
+  plan->map_ack_wr = -1;
 
   /* First pass: count arrays so one allocation holds them all. */
   int nargs = 0, nmounts = 0, nfds = 0;

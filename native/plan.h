@@ -45,7 +45,9 @@ enum seccomp_rules {
   SECCOMP_RULE_SOCKET = 1u << 3,      /* socket families other than unix, inet, inet6, route netlink */
   SECCOMP_RULE_PERSONALITY = 1u << 4, /* personality flags other than the harmless ones -> EPERM */
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5, /* connect(), sendto() with an address -> EPERM */
-  SECCOMP_RULES_ALL = (1u << 6) - 1,
+  SECCOMP_RULE_LEASES = 1u << 6,      /* fcntl F_SETLEASE -> EPERM */
+  SECCOMP_RULE_INIT_LIMITS = 1u << 7, /* prlimit64 on pid 1 (void-init) -> EPERM */
+  SECCOMP_RULES_ALL = (1u << 8) - 1,
 };
 
 /* Bounds of a seccomp record: the program must stay under BPF_MAXINSNS
@@ -59,6 +61,21 @@ enum plan_options {
   PLAN_OPT_DEBUG = 1u << 2,   /* stop the entrypoint with SIGSTOP before execve */
   PLAN_OPT_LOOPBACK = 1u << 3, /* bring up lo in the void's network namespace */
   PLAN_OPT_DEV_RANDOM = 1u << 4, /* bind the host's /dev/random and /dev/urandom */
+  PLAN_OPT_MAPS_BY_LAUNCHER = 1u << 5, /* the id maps name another host id: the launcher writes them */
+};
+
+/* What a void's child asks the addon's mapper thread to do: write its
+ * setgroups, uid_map and gid_map (a process may map only its own id into
+ * the user namespace it is born in; any other mapping must be written
+ * from the parent namespace by a holder of CAP_SETUID/CAP_SETGID there).
+ * The child sends the address of this struct (memory is shared: the child
+ * is a CLONE_VM child) on the mapper's pipe and waits for one byte on
+ * `ack_rd`: 0 when the maps are written, else the errno. */
+struct map_request {
+  const char *uid_map;
+  const char *gid_map;
+  const int *pidfd; /* where clone(CLONE_PIDFD) put the child's pidfd, in the launcher */
+  int ack_wr;       /* the launcher's end of the answer pipe */
 };
 
 enum bind_flags {
@@ -118,6 +135,8 @@ struct void_plan {
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */
+  int mapper_fd; /* write end of the mapper thread's request pipe (PLAN_OPT_MAPS_BY_LAUNCHER) */
+  int map_ack_rd, map_ack_wr; /* this spawn's answer pipe, or -1 */
   int status_fd; /* write end of the status pipe */
   char *arena;   /* owns argv, mounts, fds */
 };

@@ -59,12 +59,16 @@
 #define VF_AF_INET6 10u
 #define VF_AF_NETLINK 16u
 #define VF_NETLINK_ROUTE 0u
+#define VF_SOCK_PACKET 10u
+#define VF_SOCK_NONBLOCK 04000u
+#define VF_SOCK_CLOEXEC 02000000u
+#define VF_F_SETLEASE 1024u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 100 for the rules and the final return.
- * 120 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (120 + 6 * (nranges) + 2 * (nenosys))
+ * ENOSYS number and 4 around them, 116 for the rules and the final return.
+ * 136 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (136 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -210,16 +214,25 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     void_filter_open_rule(&b, SYS_openat, 2, 3);
   }
   if (rules & SECCOMP_RULE_SOCKET) {
-    VF_JEQ(&b, SYS_socket, 0, 10);
+    VF_JEQ(&b, SYS_socket, 0, 16);
     VF_LOAD_ARG(&b, 0);
-    VF_JEQ(&b, VF_AF_UNIX, 7, 0);
-    VF_JEQ(&b, VF_AF_INET, 6, 0);
-    VF_JEQ(&b, VF_AF_INET6, 5, 0);
+    VF_JEQ(&b, VF_AF_UNIX, 13, 0);
+    VF_JEQ(&b, VF_AF_INET6, 12, 0);
+    VF_JEQ(&b, VF_AF_INET, 5, 0);
     VF_JEQ(&b, VF_AF_NETLINK, 1, 0);
     VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
     VF_LOAD_ARG(&b, 2);
-    VF_JEQ(&b, VF_NETLINK_ROUTE, 1, 0);
+    VF_JEQ(&b, VF_NETLINK_ROUTE, 7, 0);
     VF_RET(&b, VF_ERRNO(EPROTONOSUPPORT));
+    /* AF_INET with SOCK_PACKET (10): the kernel makes that a packet
+     * socket, the family refused above; with or without SOCK_NONBLOCK
+     * and SOCK_CLOEXEC. */
+    VF_LOAD_ARG(&b, 1);
+    VF_JEQ(&b, VF_SOCK_PACKET, 3, 0);
+    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_NONBLOCK, 2, 0);
+    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_CLOEXEC, 1, 0);
+    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC, 0, 1);
+    VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
     VF_RET(&b, SECCOMP_RET_ALLOW);
     VF_JEQ(&b, SYS_socketpair, 0, 4);
     VF_LOAD_ARG(&b, 0);
@@ -253,6 +266,26 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_JEQ(&b, 0, 0, 2);
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4));
     VF_JEQ(&b, 0, 1, 0);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_LEASES) {
+    /* A lease makes every other open of the file wait (lease-break-time,
+     * 45 s by default): the launcher's reopen of a File grant, host
+     * writers of a read-only bound file. */
+    VF_JEQ(&b, SYS_fcntl, 0, 4);
+    VF_LOAD_ARG(&b, 1);
+    VF_JEQ(&b, VF_F_SETLEASE, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_INIT_LIMITS) {
+    /* void-init (PID 1) shares the entrypoint's uid; its limits are not
+     * the entrypoint's to change (RLIMIT_NOFILE 0 breaks its socket
+     * factory). */
+    VF_JEQ(&b, SYS_prlimit64, 0, 4);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, 1, 0, 1);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }

@@ -235,6 +235,64 @@ static void *watcher(void *unused) {
   return NULL;
 }
 
+/* ---- id maps of a root launcher's voids ---- */
+
+/* A root launcher's voids map an unprivileged host id of their own
+ * (src/plan/plan.ts voidUid), which only the parent user namespace may
+ * write. The child cannot wait for the thread that cloned it (CLONE_VFORK
+ * suspends it until the child execs), so this thread writes the maps: the
+ * child sends the address of a struct map_request (plan.h) on mapper_wr
+ * and waits for the answer byte. The child's host pid comes from its
+ * pidfd, which clone stored in the launcher's memory and fd table before
+ * the child ran. */
+static int mapper_rd = -1, mapper_wr = -1;
+
+static int write_proc(pid_t pid, const char *file, const char *content) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t len = strlen(content);
+  int err = write(fd, content, len) == (ssize_t)len ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+/* 0, or the errno of the step that failed. */
+static int write_maps(const struct map_request *req) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", *req->pidfd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return EIO;
+  buf[n] = 0;
+  const char *at = strstr(buf, "\nPid:\t");
+  pid_t pid = at ? (pid_t)atoi(at + 6) : 0;
+  if (pid <= 0) return ESRCH;
+  int err = write_proc(pid, "setgroups", "deny");
+  if (err == 0) err = write_proc(pid, "uid_map", req->uid_map);
+  if (err == 0) err = write_proc(pid, "gid_map", req->gid_map);
+  return err;
+}
+
+static void *mapper(void *unused) {
+  (void)unused;
+  for (;;) {
+    const struct map_request *req;
+    ssize_t n = read(mapper_rd, &req, sizeof req);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof req) continue; /* writes of a pointer are atomic: never partial */
+    int err = write_maps(req);
+    unsigned char answer = (unsigned char)(err > 255 ? EIO : err);
+    if (write(req->ack_wr, &answer, 1) < 0) {
+      /* the child reads it; if it is gone, nobody waits */
+    }
+  }
+  return NULL;
+}
+
 /* Main thread: a void or watch came (delta 1) or went (-1). The watcher's
  * thread-safe function keeps Node alive only while something is live. */
 static void keep_alive(napi_env env, int delta) {
@@ -310,9 +368,20 @@ static napi_value js_init(napi_env env, napi_callback_info cbinfo) {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int rc = pthread_create(&thread, &attr, watcher, NULL);
+  int mapper_pipe[2];
+  int rc2 = rc != 0 ? rc : pipe2(mapper_pipe, O_CLOEXEC) < 0 ? errno : 0;
+  if (rc2 == 0) {
+    mapper_rd = mapper_pipe[0];
+    mapper_wr = mapper_pipe[1];
+    rc2 = pthread_create(&thread, &attr, mapper, NULL);
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     napi_throw_error(env, NULL, "pthread_create (void watcher) failed");
+    return NULL;
+  }
+  if (rc2 != 0) {
+    napi_throw_error(env, NULL, "pthread_create (id map writer) failed");
     return NULL;
   }
   return NULL;
@@ -351,11 +420,29 @@ static void spawn_execute(napi_env env, void *data) {
   plan.init_fd = init_fd;
   plan.launcher_pidfd = self_pidfd;
   plan.status_fd = pipefd[1];
+  int ack[2] = {-1, -1};
+  if (plan.options & PLAN_OPT_MAPS_BY_LAUNCHER) {
+    if (pipe2(ack, O_CLOEXEC) < 0) {
+      w->err = errno;
+      snprintf(w->errmsg, sizeof w->errmsg, "pipe2 (id map answer): %s", strerror(errno));
+      close(pipefd[0]);
+      close(pipefd[1]);
+      plan_free(&plan);
+      return;
+    }
+    plan.mapper_fd = mapper_wr;
+    plan.map_ack_rd = ack[0];
+    plan.map_ack_wr = ack[1];
+  }
 
   struct live_void *v = calloc(1, sizeof *v);
   int pidfd = -1;
   pid_t pid = v ? void_spawn(&plan, &pidfd) : -ENOMEM;
   close(pipefd[1]);
+  if (ack[0] >= 0) {
+    close(ack[0]);
+    close(ack[1]);
+  }
   plan_free(&plan);
   if (pid < 0) {
     w->err = -pid;
@@ -692,6 +779,78 @@ static napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+/* ---- closing what voids sent ---- */
+
+/* close(2) can block: the last close of a TCP socket with SO_LINGER set
+ * waits up to the linger time for its unsent data, and a void chooses
+ * both. Every fd that came from a void (trigger messages, broker requests,
+ * Forward answers) is closed here, on a thread of its own, so no void can
+ * stop the event loop that supervises the others. closeLater never
+ * blocks: the queue grows while the closer is stuck. */
+static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closer_wake = PTHREAD_COND_INITIALIZER;
+static int *closer_queue;
+static size_t closer_len, closer_cap;
+static int closer_started;
+
+static void *closer(void *unused) {
+  (void)unused;
+  for (;;) {
+    pthread_mutex_lock(&closer_lock);
+    while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
+    int fd = closer_queue[--closer_len];
+    pthread_mutex_unlock(&closer_lock);
+    close(fd);
+  }
+  return NULL;
+}
+
+/* closeLater(fds): closes each fd on the closer thread. */
+static napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t n = 0;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_array_length(env, argv[0], &n));
+  pthread_mutex_lock(&closer_lock);
+  if (!closer_started) {
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    closer_started = pthread_create(&thread, &attr, closer, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, argv[0], i, &v);
+    int fd = arg_int(env, v);
+    if (fd < 0) continue;
+    if (!closer_started) { /* no thread: close here rather than leak */
+      close(fd);
+      continue;
+    }
+    if (closer_len == closer_cap) {
+      size_t cap = closer_cap ? closer_cap * 2 : 64;
+      int *q = realloc(closer_queue, cap * sizeof *q);
+      if (q == NULL) {
+        close(fd);
+        continue;
+      }
+      closer_queue = q;
+      closer_cap = cap;
+    }
+    closer_queue[closer_len++] = fd;
+  }
+  pthread_cond_signal(&closer_wake);
+  pthread_mutex_unlock(&closer_lock);
+  return NULL;
+}
+
 /* ---- fd plumbing: pipes, socket pairs, listeners, fd passing ---- */
 
 static napi_value fd_pair(napi_env env, int a, int b) {
@@ -720,6 +879,18 @@ static napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
     return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_SEQPACKET");
+  return fd_pair(env, fds[0], fds[1]);
+}
+
+/* streamPair() -> [a, b]: AF_UNIX SOCK_STREAM, close-on-exec. The relayed
+ * standard streams use one instead of a pipe: a pipe can be opened again
+ * through /proc/PID/fd in either direction (a void with Procfs would read
+ * what other voids write), a socket cannot. */
+static napi_value js_stream_pair(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_STREAM");
   return fd_pair(env, fds[0], fds[1]);
 }
 
@@ -1190,6 +1361,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL},
       {"seqpacketPair", NULL, js_seqpacket_pair, NULL, NULL, NULL, napi_default, NULL},
+      {"streamPair", NULL, js_stream_pair, NULL, NULL, NULL, napi_default, NULL},
       {"tcpListen", NULL, js_tcp_listen, NULL, NULL, NULL, napi_default, NULL},
       {"recvFds", NULL, js_recv_fds, NULL, NULL, NULL, napi_default, NULL},
       {"sendFds", NULL, js_send_fds, NULL, NULL, NULL, napi_default, NULL},
@@ -1198,6 +1370,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"socketKind", NULL, js_socket_kind, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"relay", NULL, js_relay, NULL, NULL, NULL, napi_default, NULL},
+      {"closeLater", NULL, js_close_later, NULL, NULL, NULL, napi_default, NULL},
       {"relayStop", NULL, js_relay_stop, NULL, NULL, NULL, napi_default, NULL},
       {"cloneExit", NULL, js_clone_exit, NULL, NULL, NULL, napi_default, NULL},
   };

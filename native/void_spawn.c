@@ -101,6 +101,7 @@ struct child_ctx {
   int init_fd;   /* void-init, executed last; moves too */
   int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
   int message_fd; /* a prepared void's message socket end, -1 if none; placed by place_fds */
+  const int *pidfd; /* where clone stores the child's pidfd in the launcher (for the mapper) */
 };
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
@@ -161,6 +162,8 @@ static const char *in_newroot(struct buf *b, const char *dest) {
   return b->data;
 }
 
+static void die_with_parent(struct child_ctx *c);
+
 /* ---- 1. signals ---- */
 
 /* Reset every disposition to default: Node ignores SIGPIPE and installs
@@ -191,6 +194,29 @@ static void write_file(struct child_ctx *c, const char *path, const char *conten
  * gid_map; we deny it for root launchers too so the void can never drop
  * into supplementary groups (see user_namespaces(7)). */
 static void setup_id_maps(struct child_ctx *c) {
+  if (c->plan->options & PLAN_OPT_MAPS_BY_LAUNCHER) {
+    /* Another host id (a root launcher's void): only the parent namespace
+     * may write that map. Ask the addon's mapper thread and wait. */
+    struct map_request req = {c->plan->uid_map, c->plan->gid_map, c->pidfd, c->plan->map_ack_wr};
+    const struct map_request *addr = &req;
+    if (write(c->plan->mapper_fd, &addr, sizeof addr) != (ssize_t)sizeof addr) die(c, "write", "(id map request to the launcher)");
+    unsigned char answer = 0;
+    ssize_t n;
+    do n = read(c->plan->map_ack_rd, &answer, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) die(c, "read", "(id map answer from the launcher)");
+    if (answer != 0) die2(c, answer, "write uid_map/gid_map (by the launcher)", c->plan->uid_map, NULL);
+    /* The child still has the launcher's host ids, which the maps do not
+     * name: become uid and gid 0 of the namespace, that is the mapped host
+     * id (the capabilities of the namespace stay: 0 is its root). Raw
+     * system calls: glibc's setresuid would try to change every thread of
+     * the launcher, whose memory this child shares. */
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0) die(c, "setresgid", "(the void's mapped gid)");
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) die(c, "setresuid", "(the void's mapped uid)");
+    /* A change of credentials clears the parent-death signal: set it again. */
+    die_with_parent(c);
+    return;
+  }
   write_file(c, "/proc/self/setgroups", "deny");
   write_file(c, "/proc/self/uid_map", c->plan->uid_map);
   write_file(c, "/proc/self/gid_map", c->plan->gid_map);
@@ -644,7 +670,8 @@ static int child_main(void *arg) {
 }
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1};
+  int pidfd = -1;
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 
@@ -653,7 +680,6 @@ int void_spawn(struct void_plan *plan, int *pidfd_out) {
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
               CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
-  int pidfd = -1;
   pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, &ctx, &pidfd);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -34,7 +34,13 @@ export function describePlan(plan: VoidPlan): string {
     `  argv         ${JSON.stringify(plan.argv.map((a) => (a.kind === "literal" ? a.value : "<trigger data>")))}`,
     `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.join(" ")}`,
     `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
-    `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}`,
+    `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}${
+      plan.mapsByLauncher
+        ? " (a root launcher's void: an unprivileged host uid of its own; chown a writable bind to it)"
+        : plan.uidMap.some((m) => m.outside === 0)
+          ? " (HOST ROOT, without capabilities: --host-root; it reads root-only files in its binds and writes as root)"
+          : ""
+    }`,
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
@@ -71,9 +77,11 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "namespace-clone": "clone() with a CLONE_NEW* flag: EPERM",
   "terminal-injection": "ioctl TIOCSTI, TIOCLINUX (low 32 bits of the request): EPERM",
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
-  "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE: EAFNOSUPPORT; socketpair() other than AF_UNIX",
+  "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
   "host-sockets": "connect(), sendto() with an address: EPERM (the void may hold sockets of the host's network namespace; allow \"connect\" to lift)",
+  leases: "fcntl F_SETLEASE: EPERM",
+  "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
 };
 
 /** The effective seccomp policy of a void, as `void check` prints it. */

@@ -64,6 +64,8 @@ export function parseFastRun(argv: readonly string[]): FastRun | undefined {
       opts.stderr = true;
     } else if (a === "--allow-unenforced-limits") {
       opts.allowUnenforcedLimits = true;
+    } else if (a === "--host-root") {
+      opts.hostRoot = true;
     } else {
       return undefined;
     }

@@ -41,12 +41,12 @@ export function loadSpecWithRuntime(
   source: SpecSource,
   runtimeFile: string | undefined,
   warn: (text: string) => void,
-): { spec: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
+): { spec: Spec; /** the spec before the runtime layers */ compiled: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
   const loaded = typeof source === "string" ? { spec: loadSpec(source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
   const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
-  return { spec: result.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}) };
+  return { spec: result.spec, compiled: loaded.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}) };
 }
 
 export function loadSpec(path: string, warn: (text: string) => void): Spec {
@@ -107,6 +107,8 @@ export interface PlanOptions {
   trailing: string[];
   grantStdout: boolean;
   grantStderr: boolean;
+  /** --host-root: a root launcher's voids stay host uid 0. */
+  hostRoot?: boolean;
 }
 
 export function timeNamespaceAvailable(): boolean {
@@ -126,9 +128,30 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       arch: process.arch,
       grantStdout: opts.grantStdout,
       grantStderr: opts.grantStderr,
+      ...(opts.hostRoot === true ? { hostRoot: true } : {}),
     },
     realHost,
   );
   if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${e}`).join("\n"));
   return result.plans;
+}
+
+/**
+ * A runtime spec may not give an entrypoint whose compile-time spec sets
+ * no concurrency more voids at once than `-j` (the value in force for it);
+ * the pure check (src/spec/runtime.ts) knows only -j's default.
+ */
+export function checkRuntimeConcurrency(compiled: Spec, merged: Spec, maxConcurrent: number): void {
+  const limit = (ep: Spec["entrypoints"][number] | undefined) => ep?.environment.find((g) => g.kind === "Limits");
+  const errors: string[] = [];
+  for (const ep of merged.entrypoints) {
+    const now = limit(ep);
+    const before = limit(compiled.entrypoints.find((e) => e.name === ep.name));
+    const value = now?.kind === "Limits" ? now.concurrency : undefined;
+    const base = before?.kind === "Limits" ? before.concurrency : undefined;
+    if (value !== undefined && base === undefined && value > maxConcurrent) {
+      errors.push(`void: error: runtime: entrypoints.${ep.name}: Limits concurrency ${value} widens the compile-time spec: -j allows ${maxConcurrent} at once`);
+    }
+  }
+  if (errors.length > 0) throw new InputError(errors.join("\n"));
 }

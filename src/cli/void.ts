@@ -32,6 +32,12 @@ empty read-only root, no environment, no capabilities, no_new_privs, and
 standard streams on /dev/null unless granted. Libraries are found by
 reading the ELF file: a spec never lists them.
 
+A granted stream that is a terminal or a socket reaches voids as a pipe the
+launcher relays (a void never holds your terminal; it sees isatty() false).
+As root, each entrypoint's voids run as an unprivileged host uid of their
+own (void check shows it; chown a writable bind to it); --host-root keeps
+host uid 0, without capabilities.
+
 Examples:
   void run -s examples/fib/spec.json examples/fib/fib 20
   void run -s spec.json --stderr -v ./app --port 8443
@@ -75,9 +81,9 @@ function preparedCount(value: string): number {
   return n;
 }
 
-function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean }): number {
+function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean; hostRoot?: boolean }): number {
   const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr });
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true });
   if (opts.json) {
     const embedded = embeddedSha256 !== undefined ? { embeddedSpec: { sha256: embeddedSha256 } } : {};
     process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
@@ -175,7 +181,13 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .option("-s, --spec <file>", "the JSON specification (default: the one embedded in BINARY by void pack)")
       .option("--runtime <file>", "a runtime spec: deployment choices (addresses, host paths, hostnames) checked against the spec, never widening it")
       .addOption(new Option("--stdout", "grant the launcher's stdout to every entrypoint"))
-      .addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"));
+      .addOption(new Option("--stderr", "grant the launcher's stderr to every entrypoint"))
+      .addOption(
+        new Option(
+          "--host-root",
+          "as root: keep every void host uid 0 (without capabilities) instead of an unprivileged uid of its own; bound root-only files become readable to the void and what it writes is root's",
+        ),
+      );
 
   commonOptions(
     program

@@ -53,6 +53,8 @@ export interface NativeAddon {
   unwatch(id: number): void;
   /** [read end, write end], close-on-exec. */
   pipe(): [number, number];
+  /** AF_UNIX SOCK_STREAM pair, close-on-exec (cannot be reopened through /proc, unlike a pipe). */
+  streamPair(): [number, number];
   /** AF_UNIX SOCK_SEQPACKET pair, close-on-exec. */
   seqpacketPair(): [number, number];
   /** A socket bound to ip:port and listening (backlog 511); port is the bound one (for port 0). */
@@ -75,6 +77,8 @@ export interface NativeAddon {
    * that thread; once `to` fails for good the rest is read and dropped.
    */
   relay(from: number, to: number): number;
+  /** Closes each fd on a thread of the addon's own (the last close of a lingering socket blocks); never blocks. */
+  closeLater(fds: number[]): void;
   /** Ends a relay now; with release (only after its "ended"), frees it. */
   relayStop(id: number, release?: boolean): void;
   /**

@@ -14,7 +14,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { FdGrant } from "../plan/types.js";
 import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
 import type { RpcOperation } from "../spec/types.js";
-import { relayFd, watchFd } from "./launcher.js";
+import { closeReceived, relayFd, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** How long one outgoing connect may take. */
@@ -73,7 +73,7 @@ export class Broker {
         this.detach(c);
         return;
       }
-      for (const fd of packet.fds) closeSync(fd); // a request never carries fds
+      closeReceived(packet.fds); // a request never carries fds
       const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes`) : await this.handle(c, packet.data);
       if (tooLong) {

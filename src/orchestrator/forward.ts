@@ -32,7 +32,7 @@ import { closeSync, readSync, writeSync } from "node:fs";
 import { createServer, type Server, Socket } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { ForwardPlan, VoidPlan } from "../plan/types.js";
-import { watchFd } from "./launcher.js";
+import { closeReceived, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 import { splitAddr, WiringError } from "./wiring.js";
 
@@ -83,7 +83,7 @@ class Factory {
       const next = this.waiting.shift();
       const text = packet.data.toString("latin1");
       if (next === undefined || text !== "S" || packet.fds.length !== 1) {
-        for (const fd of packet.fds) closeSync(fd);
+        closeReceived(packet.fds);
         const errno = /^E (\d+)$/.exec(text)?.[1];
         next?.reject(new Error(errno === undefined ? `malformed answer from the void's socket factory: ${JSON.stringify(text.slice(0, 40))}` : `the void could not make the socket: errno ${errno}`));
         continue;
@@ -93,7 +93,7 @@ class Factory {
       const kind = this.addon.socketKind(fd);
       const want = next.protocol === "Udp" ? SOCK_DGRAM : SOCK_STREAM;
       if (kind === null || kind.family !== AF_INET || kind.type !== want) {
-        closeSync(fd);
+        closeReceived([fd]);
         next.reject(new Error(`the void's socket factory sent ${kind === null ? "an fd that is not a socket" : `a socket of family ${kind.family}, type ${kind.type}`}, not the ${next.protocol} socket asked for`));
         continue;
       }

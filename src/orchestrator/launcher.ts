@@ -136,6 +136,15 @@ export function relayFd(from: number, to: number): { ended: Promise<void>; stop:
   return { ended, stop: () => a.relayStop(id) };
 }
 
+/**
+ * Closes fds that came from a void (or may be the last copy of one) off
+ * the event loop: a void can make close(2) block (a TCP socket with
+ * SO_LINGER and unsent data).
+ */
+export function closeReceived(fds: readonly number[]): void {
+  if (fds.length > 0) addon().closeLater([...fds]);
+}
+
 export function nativeAddon(): NativeAddon {
   return addon();
 }

@@ -20,9 +20,28 @@ export interface Logger {
   route?(write: ((line: string) => void) | undefined): void;
 }
 
+/**
+ * `text` with what a terminal would act on made visible: C0 and C1
+ * controls, DEL, and the invisible Unicode format characters that reorder
+ * or hide text (bidi overrides and isolates, zero-width marks) as
+ * \x.. or \u{..}. Log lines quote what voids send (requests, messages,
+ * paths); nothing a void chooses reaches the launcher's terminal raw.
+ */
+export function visible(text: string): string {
+  let out = "";
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if ((code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x2028 || code === 0x2029 || code === 0xfeff)
+      out += `\\u{${code.toString(16)}}`;
+    else out += c;
+  }
+  return out;
+}
+
 export function stderrLogger(verbosity: number, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   let sink = write;
-  const out = (prefix: string, m: string) => sink(`void: ${prefix}${m}\n`);
+  const out = (prefix: string, m: string) => sink(`void: ${prefix}${visible(m)}\n`);
   return {
     verbosity,
     route: (w) => {

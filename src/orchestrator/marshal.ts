@@ -30,6 +30,7 @@ export enum PlanOption {
   Debug = 1 << 2,
   Loopback = 1 << 3,
   DevRandom = 1 << 4,
+  MapsByLauncher = 1 << 5,
 }
 
 const BIND_READONLY = 1;
@@ -98,6 +99,7 @@ export function marshal(req: SpawnRequest): Buffer {
   if (req.debug) options |= PlanOption.Debug;
   if (plan.loopback) options |= PlanOption.Loopback;
   if (plan.mounts.some((m) => m.type === "device")) options |= PlanOption.DevRandom;
+  if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
   w.record(Tag.Options, options);
   w.record(Tag.UidMap, idMap(plan.uidMap));
   w.record(Tag.GidMap, idMap(plan.gidMap));

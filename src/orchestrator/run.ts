@@ -6,15 +6,16 @@
  * reaped. `void run` ends once no void is running and nothing can produce
  * more work. Its status is the last non-zero status of any void, else 0.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
-import { constants } from "node:os";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, statfsSync } from "node:fs";
+import { constants as os } from "node:os";
+import { posix } from "node:path";
 import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
 import { Forwarder } from "./forward.js";
-import { Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
+import { closeReceived, Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
@@ -63,28 +64,99 @@ function hostPidOfChild(initPid: number): number | undefined {
   }
 }
 
+/** setTimeout takes at most 2^31 - 1 ms (about 24.8 days); a spec's timeout may be longer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Runs `fire` after `ms` milliseconds, however long that is (chained timers). */
+export function longTimeout(fire: () => void, ms: number): { cancel: () => void } {
+  let timer: NodeJS.Timeout;
+  const start = (left: number) => {
+    timer = setTimeout(() => (left > MAX_TIMER_MS ? start(left - MAX_TIMER_MS) : fire()), Math.min(left, MAX_TIMER_MS));
+  };
+  start(ms);
+  return { cancel: () => clearTimeout(timer) };
+}
+
 /** open(2)'s O_PATH (Node's fs.constants has no name for it). */
 const O_PATH = 0o10000000;
 
+/** Filesystems whose files are views of the kernel or of processes (statfs f_type): never a File grant. */
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, "procfs"],
+  [0x62656572, "sysfs"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x73636673, "securityfs"],
+  [0x63677270, "cgroup2"],
+  [0x27e0eb, "cgroup"],
+  [0xcafe4a11, "bpf"],
+  [0x62656570, "configfs"],
+  [0x1cd1, "devpts"],
+  [0x6e736673, "nsfs"],
+]);
+
+/** Is `path` (canonical) `dir` or inside it? */
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
 /**
- * Opens a File grant's host file once, before any void runs, as the
- * operator's tree is then: symlinks on the path are followed now and never
- * again. Every void gets its own open file description of this very file
- * (reopened through /proc/self/fd), so a void that can write the file's
- * directory and swaps the file for a symlink, a FIFO or another file
- * changes nothing for the voids after it. Only a regular file is granted:
- * a FIFO would block the launcher in open(2), a directory fd would give
- * the void a whole host tree.
+ * `path` with every symlink resolved, refusing a symlink that lies inside
+ * a writable bind of any entrypoint: a void could have put it there (in
+ * this run or an earlier one), and following it would hand the next void
+ * whatever it names, resolved with the launcher's rights.
  */
-function pinFile(path: string): number {
-  const fd = openSync(path, O_PATH);
-  const st = fstatSync(fd);
-  if (!st.isFile()) {
-    closeSync(fd);
-    const what = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
-    throw new Error(`File ${path}: ${what}; a File grant is a regular file`);
+function resolveOutsideWritable(path: string, writable: readonly string[]): string {
+  let done = "/";
+  let rest = path.split("/").filter((p) => p !== "" && p !== ".");
+  for (let links = 0; rest.length > 0; ) {
+    const part = rest.shift()!;
+    if (part === "..") {
+      done = posix.dirname(done);
+      continue;
+    }
+    const next = posix.join(done, part);
+    if (!lstatSync(next).isSymbolicLink()) {
+      done = next;
+      continue;
+    }
+    const inside = writable.find((w) => isUnder(next, w));
+    if (inside !== undefined) throw new Error(`File ${path}: ${next} is a symlink inside ${inside}, which a void may write; a File grant is never reached through one`);
+    if (++links > 40) throw new Error(`File ${path}: too many levels of symbolic links`);
+    const target = readlinkSync(next);
+    rest = [...target.split("/").filter((p) => p !== "" && p !== "."), ...rest];
+    if (target.startsWith("/")) done = "/";
   }
-  return fd;
+  return done;
+}
+
+/**
+ * Opens a File grant's host file once, before any void runs. Symlinks on
+ * the path are followed now (unless one lies inside a writable bind:
+ * resolveOutsideWritable) and never again. Every void gets its own open
+ * file description of this very file (reopened through /proc/self/fd), so
+ * a void that can write the file's directory and swaps the file for a
+ * symlink, a FIFO or another file changes nothing for the voids after it.
+ * Only a regular file of a real filesystem is granted: a FIFO would block
+ * the launcher in open(2), a directory fd would give the void a whole host
+ * tree, and a file of procfs or sysfs is read with the opener's (the
+ * launcher's) rights.
+ */
+function pinFile(path: string, writable: readonly string[]): number {
+  const fd = openSync(resolveOutsideWritable(path, writable), O_PATH | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const what = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
+      throw new Error(`File ${path}: ${what}; a File grant is a regular file`);
+    }
+    const fs = PSEUDO_FILESYSTEMS.get(statfsSync(`/proc/self/fd/${fd}`).type);
+    if (fs !== undefined) throw new Error(`File ${path}: a file of ${fs}; a File grant is a file of a real filesystem`);
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 /** What one spawn needs from the launcher, and what to close afterwards. */
@@ -174,7 +246,8 @@ class Application implements LoopHost {
     }
     this.cgroups = cgroups;
     try {
-      for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path));
+      const writable = plans.flatMap((p) => p.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly ? [m.source] : [])));
+      for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable));
       this.streams = Streams.open(plans, this.addon, this.log);
     } catch (e) {
       for (const fd of this.files.values()) closeSync(fd);
@@ -200,7 +273,8 @@ class Application implements LoopHost {
             return -1;
           case "file": {
             // A new open file description of the pinned file (its own offset), whatever is at the path now.
-            const fd = openSync(`/proc/self/fd/${this.files.get(f.source.path)!}`, "r");
+            // O_NONBLOCK: a lease a void holds on it makes this fail (EWOULDBLOCK) instead of blocking the launcher.
+            const fd = openSync(`/proc/self/fd/${this.files.get(f.source.path)!}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
             close.push(fd);
             return fd;
           }
@@ -254,7 +328,8 @@ class Application implements LoopHost {
       onExit?.();
       return undefined;
     } finally {
-      for (const fd of p.close) closeSync(fd);
+      // Received fds among them, whose last copy this may be: closed off the event loop.
+      closeReceived(p.close);
       this.pending--;
       this.checkDone();
     }
@@ -278,12 +353,12 @@ class Application implements LoopHost {
     const timer =
       timeout === undefined
         ? undefined
-        : setTimeout(() => {
+        : longTimeout(() => {
             timedOut = true;
-            v.signal(constants.signals.SIGKILL);
+            v.signal(os.signals.SIGKILL);
           }, timeout);
     return async (o) => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       forwarder?.close();
       const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
       const oom = p.leaf?.oomKilled() ?? false;
@@ -394,7 +469,7 @@ class Application implements LoopHost {
     closeSync(r.socket);
     r.socket = -1;
     // The void has its copies now (or, without a "Trigger" argument, was not granted them).
-    if (message.kind === "fds") for (const fd of message.fds) closeSync(fd);
+    if (message.kind === "fds") closeReceived(message.fds);
     this.waiting.delete(r.v);
     r.ended = this.running(
       r.v,
@@ -425,14 +500,14 @@ class Application implements LoopHost {
     const { argv, fds: extra } = messageArgv(plan, message, first);
     // A spec without a "Trigger" argument does not grant the message: its
     // fds stay out of the void (which still runs once per packet).
-    if (message.kind === "fds" && extra.length === 0) for (const fd of message.fds) closeSync(fd);
+    if (message.kind === "fds" && extra.length === 0) closeReceived(message.fds);
     const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
     const fds = [...plan.fds, ...received];
     let prepared: Prepared;
     try {
       prepared = this.prepare({ ...plan, fds }, argv, extra);
     } catch (e) {
-      for (const fd of extra) closeSync(fd);
+      closeReceived(extra);
       this.log.error(`entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);
       this.status = EXIT_LAUNCHER_FAILURE;
       onExit();
@@ -481,7 +556,7 @@ class Application implements LoopHost {
   }
 
   shutdown(sig: number, escalate: boolean): void {
-    const send = escalate ? constants.signals.SIGKILL : sig;
+    const send = escalate ? os.signals.SIGKILL : sig;
     this.shutdownSignal = send;
     if (!this.shuttingDown) {
       this.shuttingDown = true;
@@ -522,7 +597,7 @@ class Application implements LoopHost {
     const spawned = await Promise.all(prepared.map((p) => this.spawn(p)));
     if (spawned.some((v) => v === undefined)) {
       // A Startup void could not be created: stop the others.
-      for (const v of spawned) v?.signal(constants.signals.SIGKILL);
+      for (const v of spawned) v?.signal(os.signals.SIGKILL);
       this.shuttingDown = true;
     }
     this.wiring.keepOnlyHeld(this.shuttingDown ? [] : triggered);
@@ -550,13 +625,13 @@ export async function runApplication(plans: VoidPlan[], opts: RunOptions): Promi
   const handlers = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const).map((name) => {
     const h = () => {
       if (name === "SIGUSR1" || name === "SIGUSR2") {
-        app.forward(constants.signals[name]);
+        app.forward(os.signals[name]);
         return;
       }
       interrupted++;
       // Stop taking messages and pass the signal on; a second interrupt
       // means "now": kill every void outright.
-      app.shutdown(constants.signals[name], interrupted > 1);
+      app.shutdown(os.signals[name], interrupted > 1);
     };
     process.on(name, h);
     return [name, h] as const;

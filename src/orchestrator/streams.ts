@@ -1,36 +1,41 @@
 /**
  * The launcher's standard streams as voids receive them.
  *
- * A void granted Stdin, Stdout or Stderr gets the launcher's own fd only
- * when that fd is a pipe, a regular file or /dev/null: with those, what a
- * void can do is read or write the stream. Anything else would give it
- * more than the stream. A terminal above all: it takes ioctls (TIOCSTI
- * types into the shell that started `void run`, TCSETS turns echo off for
- * good, TCXONC stops the terminal and with it the launcher's next write),
- * and the shell's terminal is open read-write, so an output fd also reads
- * the keys typed next. A socket can be shut down for every other writer,
- * read from, or (a network socket) re-aimed at another address.
+ * A void granted Stdin, Stdout or Stderr never holds the launcher's own
+ * stream, except /dev/null: every other kind would give it more than the
+ * stream. A terminal above all: it takes ioctls (TIOCSTI types into the
+ * shell that started `void run`, TCSETS turns echo off for good, TCXONC
+ * stops the terminal and with it the launcher's next write), and the
+ * shell's terminal is open read-write, so an output fd also reads the keys
+ * typed next. A socket can be shut down for every other writer or read
+ * from. A pipe can be opened again through /proc/PID/fd in the other
+ * direction (a void with Procfs would read what other voids write, or the
+ * next program of a shell pipeline's input). A regular file shares its
+ * open file description: a void could clear O_APPEND and truncate the log
+ * it was given to append to.
  *
- * Such a stream reaches voids through a pipe the launcher owns, and a
- * relay thread of the addon's (native/void_addon.c) copies between that
- * pipe and the real stream: voids write their output into the pipe; with a
- * Stdin grant, what the user types is copied into a pipe that voids read.
+ * Such a stream reaches voids through a socket pair the launcher owns (a
+ * byte stream like a pipe, but one no void can open again through
+ * /proc/PID/fd to read what the others write), and a relay thread of the
+ * addon's (native/void_addon.c) copies between it and the real stream:
+ * voids write their output into it; with a Stdin grant, what the user
+ * types is copied into one that voids read.
  * The relay's writes block only its own thread, so nothing a void does to
  * its stream can stop the event loop that supervises every other void.
  *
- * Why a pipe and not a pseudo-terminal (sudo's use_pty, systemd-run --pty):
+ * Why a pipe-like stream and not a pseudo-terminal (sudo's use_pty, systemd-run --pty):
  * a pty is a terminal again, with a line discipline and ioctls of its own,
  * one per void and multiplexed onto the user's terminal, and the launcher
  * would have to put the user's terminal in raw mode. void runs the parts
  * of a program, several of them writing to one terminal at once, not
- * interactive sessions; so a void sees a pipe (isatty() is false, as under
+ * interactive sessions; so a void sees a socket (isatty() is false, as under
  * `program | cat`), and the user's terminal keeps its own echo and line
  * editing. bubblewrap's --new-session closes TIOCSTI only; this closes
  * every terminal operation. Every void also runs in a session of its own
  * (native/void_spawn.c), and the default seccomp filter refuses TIOCSTI
  * and TIOCLINUX, should a terminal reach a void some other way.
  */
-import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
 import { relayFd } from "./launcher.js";
@@ -46,7 +51,7 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
 /** How long the output relays may take to drain once every void has ended before what is left is dropped. */
 const DRAIN_MS = 5000;
 
-/** What a void may receive of the launcher's fd `fd`: "pass" (as it is), "relay", or "closed" (no such fd: /dev/null). */
+/** What a void may receive of the launcher's fd `fd`: "pass" (as it is: /dev/null), "relay", or "closed" (no such fd: /dev/null too). */
 export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
   let st: ReturnType<typeof fstatSync>;
   try {
@@ -54,13 +59,9 @@ export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
   } catch {
     return "closed";
   }
-  if (st.isFIFO() || st.isFile()) return "pass";
   if (st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV) return "pass";
   return "relay";
 }
-
-/** open(2)'s O_WRONLY. */
-const O_WRONLY = 1;
 
 interface Relayed {
   /** The end the launcher hands to voids. */
@@ -71,7 +72,7 @@ interface Relayed {
 export class Streams {
   private readonly relayed = new Map<StreamName, Relayed>();
   private readonly closed = new Set<StreamName>();
-  /** The launcher's own open file description of a relayed stderr's pipe, where its log lines go; -1 when stderr is not relayed. */
+  /** The relayed stderr's void end, where the launcher's log lines go too; -1 when stderr is not relayed. */
   private logFd = -1;
 
   private constructor(private readonly log: Logger) {}
@@ -87,7 +88,7 @@ export class Streams {
         const how = streamDisposition(fd);
         if (how === "closed") s.closed.add(name);
         if (how !== "relay") continue;
-        const [r, w] = addon.pipe();
+        const [r, w] = addon.streamPair();
         try {
           // stdin: the user's terminal -> the pipe voids read; output: the pipe voids write -> the real stream.
           const relay = name === "stdin" ? relayFd(fd, w) : relayFd(r, fd);
@@ -99,18 +100,19 @@ export class Streams {
           closeSync(w);
           throw e;
         }
-        log.debug(`${name} is not a pipe or a file: voids get a pipe, relayed by the launcher`);
+        log.debug(`${name}: voids get a socket, relayed by the launcher`);
       }
       const err = s.relayed.get("stderr");
       if (err !== undefined && log.route !== undefined) {
-        // The launcher's lines go through the same pipe, after whatever a void wrote before them
-        // (a void's error message, then its exit). A description of its own: a void that sets
-        // O_NONBLOCK on its stderr changes its description, not this one.
-        s.logFd = openSync(`/proc/self/fd/${err.voidEnd}`, O_WRONLY);
-        const fd = s.logFd;
+        // The launcher's lines go through the same socket, after whatever a void wrote before them
+        // (a void's error message, then its exit). A void may have made the shared end non-blocking:
+        // a line that does not fit then goes straight to the real stderr.
+        const fd = err.voidEnd;
+        s.logFd = fd;
         log.route((line) => {
           try {
-            writeSync(fd, line);
+            const b = Buffer.from(line);
+            for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
           } catch {
             process.stderr.write(line);
           }
@@ -137,7 +139,6 @@ export class Streams {
   async close(): Promise<void> {
     if (this.logFd >= 0) {
       this.log.route?.(undefined);
-      closeSync(this.logFd);
       this.logFd = -1;
     }
     const waits: Promise<void>[] = [];

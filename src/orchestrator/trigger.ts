@@ -21,11 +21,11 @@
  * from the addon's watcher (EPOLLONESHOT): the loop asks for the next
  * report only when it can take more.
  */
-import { closeSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
-import { watchFd } from "./launcher.js";
+import { closeReceived, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
@@ -193,5 +193,5 @@ export class TriggerLoop {
 }
 
 function closeAll(fds: number[]): void {
-  for (const fd of fds) closeSync(fd);
+  closeReceived(fds);
 }

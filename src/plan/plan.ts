@@ -4,9 +4,13 @@
  *
  * Decisions made here, in one place:
  *   - namespaces: all of them, time where the kernel has it;
- *   - ids: the launcher's own uid and gid mapped to themselves, one each
- *     (the only mapping an unprivileged launcher may write, so root and
- *     unprivileged launchers behave the same; setgroups is denied);
+ *   - ids: one uid and one gid, setgroups denied. An unprivileged
+ *     launcher's voids are its own uid and gid, mapped to themselves (the
+ *     only mapping it may write). A root launcher's voids are uid 0 inside
+ *     but an unprivileged host uid and gid of their own outside (voidUid:
+ *     one per binary and entrypoint, in a range no account uses), so
+ *     permission checks on every bound file judge them as nobody in
+ *     particular, not as root; --host-root keeps host uid 0;
  *   - fds: 0, 1, 2 are the launcher's streams where granted, else
  *     /dev/null; granted fds follow from 3 in argument order, and argv
  *     carries their numbers as decimal strings (as the original did);
@@ -55,6 +59,28 @@ function reasonOf(f: NeededFile): string | undefined {
   if (f.reason === "binary") return undefined;
   if (f.requiredBy === undefined) return f.name;
   return `${f.name ?? posix.basename(f.path)} needed by ${f.requiredBy}`;
+}
+
+/** The first host uid (and gid) of a root launcher's voids: above the container ranges systemd documents (up to 0x6FFFFFFF) and below 2^31, which tools that keep ids in a signed int still show. */
+export const VOID_UID_BASE = 0x71000000;
+/** How many ids the range holds. */
+export const VOID_UID_COUNT = 0x10000;
+
+/**
+ * The unprivileged host uid and gid of a root launcher's voids of
+ * `entrypoint` of `binary` (absolute): the same on every run, so files it
+ * creates in a writable bind keep one owner (chown a writable directory to
+ * it; `void check` prints it); different entrypoints of one program get
+ * different ids (FNV-1a of binary and entrypoint, in VOID_UID_COUNT ids),
+ * so one cannot write what another owns.
+ */
+export function voidUid(binary: string, entrypoint: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(`${binary}\0${entrypoint}`, "utf8")) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return VOID_UID_BASE + (h % VOID_UID_COUNT);
 }
 
 /** A bind source's device and inode, when the host view knows them. */
@@ -238,6 +264,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
+  const own = uid === 0 && ctx.input.hostRoot !== true ? voidUid(ctx.binaryAbs, ep.name) : undefined;
   // Sockets of the host's network namespace: a listener and what it accepts, brokered sockets, and whatever a FileSocket can carry.
   const hostSockets = ep.trigger.kind === "FileSocket" || ep.args.some((a) => a.kind === "TcpListener" || a.kind === "Rpc" || a.kind === "FileSocket");
   const seccomp = planSeccomp(ep.environment, ctx.input.arch, hostSockets);
@@ -249,8 +276,9 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     binary: ctx.input.binary,
     exec: ctx.binaryAbs,
     namespaces: ALL_NAMESPACES.filter((n) => n !== "time" || ctx.input.timeNamespace),
-    uidMap: [{ inside: uid, outside: uid, count: 1 }],
-    gidMap: [{ inside: gid, outside: gid, count: 1 }],
+    uidMap: [{ inside: uid, outside: own ?? uid, count: 1 }],
+    gidMap: [{ inside: gid, outside: own ?? gid, count: 1 }],
+    mapsByLauncher: own !== undefined,
     setgroups: "deny",
     hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
     domainname: domainname?.kind === "DomainName" ? domainname.name : "(none)",

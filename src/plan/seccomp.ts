@@ -109,7 +109,7 @@ export const SECCOMP_RULES = {
   "terminal-injection": 1 << 1,
   /** chmod/fchmod/fchmodat, open/openat/creat with O_CREAT or O_TMPFILE, mkdir/mkdirat, mknod/mknodat with S_ISUID or S_ISGID in the mode: EPERM. */
   "setuid-modes": 1 << 2,
-  /** socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE: EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); socketpair() other than AF_UNIX: EAFNOSUPPORT. */
+  /** socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE, or AF_INET with SOCK_PACKET (which the kernel makes a packet socket): EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); socketpair() other than AF_UNIX: EAFNOSUPPORT. */
   "socket-families": 1 << 3,
   /** personality() other than PER_LINUX, PER_LINUX32, UNAME26 (alone or with PER_LINUX32) and the 0xffffffff query: EPERM. */
   personality: 1 << 4,
@@ -123,6 +123,10 @@ export const SECCOMP_RULES = {
    * allowing "connect" explicitly.
    */
   "host-sockets": 1 << 5,
+  /** fcntl(F_SETLEASE): EPERM. A lease makes every other open of the file wait up to lease-break-time (the launcher reopening a File grant, host writers of a bound file). */
+  leases: 1 << 6,
+  /** prlimit64() on pid 1: EPERM. void-init shares the entrypoint's uid; its limits are not the entrypoint's to change. */
+  "init-limits": 1 << 7,
 } as const;
 
 export type SeccompRule = keyof typeof SECCOMP_RULES;

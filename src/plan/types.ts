@@ -86,6 +86,8 @@ export interface VoidPlan {
   namespaces: Namespace[];
   uidMap: IdMapping[];
   gidMap: IdMapping[];
+  /** The maps name a host id other than the launcher's own: the launcher writes them (a process may map only its own id into a new user namespace). */
+  mapsByLauncher: boolean;
   setgroups: "deny";
   hostname: string;
   domainname: string;
@@ -115,9 +117,11 @@ export interface PlanInput {
   trailing: string[];
   /** The launcher's working directory, to resolve a relative binary path. */
   cwd: string;
-  /** The launcher's real uid and gid: each void maps exactly these. */
+  /** The launcher's real uid and gid: each void of an unprivileged launcher maps exactly these; a root launcher's voids map an unprivileged uid of their own (voidUid), unless hostRoot. */
   uid: number;
   gid: number;
+  /** --host-root: a root launcher's voids are host uid 0, as before (no capability still). */
+  hostRoot?: boolean;
   /** Whether the kernel has time namespaces. */
   timeNamespace: boolean;
   /** The launcher's CPU architecture (process.arch): seccomp filters exist for x64. */

@@ -96,12 +96,15 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
     if (nr == SYS_openat) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
   }
   if ((r & SECCOMP_RULE_SOCKET) && nr == SYS_socket) {
-    if (a[0] == 1 || a[0] == 2 || a[0] == 10) return ALLOW;
+    if (a[0] == 2) return (a[1] & ~(uint32_t)(04000 | 02000000)) == 10 ? ERR(EAFNOSUPPORT) : ALLOW;
+    if (a[0] == 1 || a[0] == 10) return ALLOW;
     if (a[0] != 16) return ERR(EAFNOSUPPORT);
     return a[2] == 0 ? ALLOW : ERR(EPROTONOSUPPORT);
   }
   if ((r & SECCOMP_RULE_SOCKET) && nr == SYS_socketpair) return a[0] == 1 ? ALLOW : ERR(EAFNOSUPPORT);
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && nr == SYS_connect) return ERR(EPERM);
+  if ((r & SECCOMP_RULE_LEASES) && nr == SYS_fcntl) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_INIT_LIMITS) && nr == SYS_prlimit64) return a[0] == 1 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && nr == SYS_sendto) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_PERSONALITY) && nr == SYS_personality)
     return a[0] == 0 || a[0] == 8 || a[0] == 0x20000 || a[0] == 0x20008 || a[0] == 0xffffffff ? ALLOW : ERR(EPERM);
@@ -110,7 +113,7 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
 
 /* Argument values worth trying: the ones each rule names, neighbours, and bit patterns. */
 static const uint64_t interesting[] = {
-    0, 1, 2, 8, 10, 16, 17, 40, 0x100000000ull, 0x5412, 0x5413, 0x541C, 0x541B, 0100, 020000000, 020200000, 04000, 02000, 06755,
+    0, 1, 2, 8, 10, 0x80a, 0x8000a, 0x8080a, 11, 1024, 1025, 16, 17, 40, 0x100000000ull, 0x5412, 0x5413, 0x541C, 0x541B, 0100, 020000000, 020200000, 04000, 02000, 06755,
     0755, 0644, 0x20000, 0x20008, 0x0400000, 0xffffffff, 0xfffffffe, CLONE_NEWUSER | SIGCHLD, CLONE_VM | SIGCHLD,
     CLONE_NEWNET, 0x80,
 };
@@ -136,7 +139,7 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
                    number == SYS_fchmodat || number == SYS_creat || number == SYS_mkdir || number == SYS_mkdirat ||
                    number == SYS_mknod || number == SYS_mknodat || number == SYS_open || number == SYS_openat ||
                    number == SYS_socket || number == SYS_socketpair || number == SYS_personality ||
-                   number == SYS_connect || number == SYS_sendto;
+                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64;
     unsigned tries = has_rule ? NINTERESTING * 6 * 2 : 1;
     for (unsigned t = 0; t < tries; t++) {
       memset(d.args, 0, sizeof d.args);

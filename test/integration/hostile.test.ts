@@ -10,10 +10,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { voidUid } from "../../src/plan/plan.js";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
 
 let stage: Stage;
@@ -62,6 +63,19 @@ before(() => {
 after(() => {
   stage.cleanup();
 });
+
+/**
+ * Makes `dir` writable by the void of `entrypoint`: the test uid for an
+ * unprivileged launcher; for a root launcher, the unprivileged host uid of
+ * that entrypoint's voids (voidUid), as a user would after `void check`.
+ */
+function ownFor(dir: string, launcher: Launcher, entrypoint: string): void {
+  if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+  if (launcher === "root") {
+    const id = voidUid(stage.hostile, entrypoint);
+    chownSync(dir, id, id);
+  }
+}
 
 /** "NAME RESULT" lines of hostile's output, as a map. */
 function results(stdout: string): Map<string, string> {
@@ -126,7 +140,7 @@ for (const launcher of launchers) {
 
     it("cannot create setuid or setgid files through a writable bind", () => {
       const dir = scratch(stage, `suid-${launcher}`);
-      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      ownFor(dir, launcher, "attacker");
       const spec = writeSpec(stage, `hostile-suid-${launcher}`, {
         entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
       });
@@ -149,7 +163,10 @@ for (const launcher of launchers) {
       const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "families", "newest"]);
       assert.equal(run.status, 0, run.stderr);
       const r = results(run.stdout);
-      for (const f of ["af_vsock", "af_vsock_high_bits", "af_packet", "af_alg", "af_key", "af_bluetooth", "socketpair_inet"]) assert.equal(r.get(f), "EAFNOSUPPORT", `${f}:\n${run.stdout}`);
+      for (const f of ["af_vsock", "af_vsock_high_bits", "af_packet", "af_alg", "af_key", "af_bluetooth", "socketpair_inet", "af_inet_sock_packet", "af_inet_sock_packet_cloexec"]) assert.equal(r.get(f), "EAFNOSUPPORT", `${f}:\n${run.stdout}`);
+      assert.equal(r.get("lease"), "EPERM", "no lease (it would make other opens of the file wait)");
+      assert.equal(r.get("prlimit-init"), "EPERM", "void-init's limits are not the entrypoint's");
+      assert.equal(r.get("prlimit-self"), "ok");
       assert.equal(r.get("netlink_audit"), "EPROTONOSUPPORT");
       for (const f of ["netlink_route", "af_unix", "af_inet", "af_inet6", "socketpair_unix", "getpid"]) assert.equal(r.get(f), "ok", f);
       for (const c of ["statmount", "listmount", "mseal", "nr-600", "clone3", "openat2"]) assert.equal(r.get(c), "ENOSYS", c);
@@ -172,14 +189,21 @@ for (const launcher of launchers) {
     }
 
     it("cannot write the kernel's settings through /proc (Procfs)", () => {
-      const spec = writeSpec(stage, `hostile-procsys-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs"] } } });
+      const spec = writeSpec(stage, `hostile-procsys-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdin", "Stdout", "Procfs"] } } });
       const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "procsys"]);
       assert.equal(run.status, 0, run.stderr);
       const r = results(run.stdout);
-      // A root launcher's void passes the permission check (host uid 0) and meets the read-only mount; another uid fails the check first.
-      for (const a of ["proc-sys-core_pattern", "proc-sys-net"]) assert.ok(launcher === "root" ? r.get(a) === "EROFS" : ["EROFS", "EACCES"].includes(r.get(a) ?? ""), `${a}:\n${run.stdout}`);
+      // Read-only mounts (EROFS), and a void is not host root either (EACCES): --host-root shows the mounts alone.
+      for (const a of ["proc-sys-core_pattern", "proc-sys-net"]) assert.ok(["EROFS", "EACCES"].includes(r.get(a) ?? ""), `${a}:\n${run.stdout}`);
+      if (launcher === "root") {
+        const hostRoot = results(runVoid(stage, launcher, ["run", "--host-root", "-s", spec, stage.hostile, "procsys"]).stdout);
+        for (const a of ["proc-sys-core_pattern", "proc-sys-net"]) assert.equal(hostRoot.get(a), "EROFS", `${a} with --host-root`);
+      }
       assert.notEqual(r.get("proc-sysrq-trigger"), "ok", "read-only where the kernel shows it");
       assert.equal(r.get("proc-sys-read"), "ok", "reading stays possible");
+      // Relayed streams are sockets: /proc/self/fd cannot reopen them to read the other voids' output or write their input.
+      assert.equal(r.get("reopen-stdout-for-reading"), "ENXIO");
+      assert.equal(r.get("reopen-stdin-for-writing"), "ENXIO");
     });
 
     for (const kind of ["symlink", "fifo"] as const) {
@@ -189,7 +213,7 @@ for (const launcher of launchers) {
         // Outside every bind: what a relative symlink climbing out of the writable directory would reach.
         writeFileSync(join(stage.dir, "scratch", "outside.txt"), "outside\n");
         chmodSync(join(dir, "granted.txt"), 0o644);
-        if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+        ownFor(dir, launcher, `swap-${kind}`);
         const spec = writeSpec(stage, `hostile-file-${kind}-${launcher}`, {
           entrypoints: {
             [`swap-${kind}`]: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
@@ -272,7 +296,7 @@ for (const launcher of launchers) {
       writeFileSync(join(dir, "shared", "file.txt"), "the planned directory\n");
       writeFileSync(join(top, "outside", "file.txt"), "outside\n");
       spawnSync("chmod", ["-R", "a+rX", top]);
-      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      ownFor(dir, launcher, "swap-dir");
       const spec = writeSpec(stage, `hostile-bind-swap-${launcher}`, {
         entrypoints: {
           "swap-dir": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
@@ -288,15 +312,16 @@ for (const launcher of launchers) {
 
     it("a void attacking everything at once, beside a running application: every message delivered, the launcher's memory bounded", { timeout: 120_000 }, async () => {
       const dir = scratch(stage, `all-at-once-${launcher}`);
-      if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+      ownFor(dir, launcher, "attack-all");
       const spec = writeSpec(stage, `hostile-all-${launcher}`, {
         entrypoints: {
-          "attack-all": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin", "Procfs", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
+          "attack-all": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin", "Procfs", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }, { Limits: { memory: "16M", pids: 32 } }] },
           sender: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
           echo: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
         },
       });
-      const child = startVoid(stage, launcher, ["run", "-j", "2", "-s", spec, stage.hostile]);
+      const child = startVoid(stage, launcher, ["run", "-j", "2", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      let cgroup: string | undefined;
       let out = "";
       let err = "";
       child.stdout!.on("data", (d: Buffer) => {
@@ -310,6 +335,7 @@ for (const launcher of launchers) {
         try {
           const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
           if (rss !== undefined) peakKiB = Math.max(peakKiB, Number(rss));
+          cgroup ??= /^0::(.*)$/m.exec(readFileSync(`/proc/${child.pid}/cgroup`, "utf8"))?.[1];
         } catch {
           // ended
         }
@@ -328,6 +354,47 @@ for (const launcher of launchers) {
       assert.equal(r.get("proc-sys-core_pattern") === "ok", false);
       assert.equal(r.get("setid-files"), "none");
       assert.ok(peakKiB > 0 && peakKiB < 256 * 1024, `the launcher's peak RSS: ${peakKiB} KiB`);
+      // The voids' cgroups (void-<launcher pid>, beside the launcher's) are gone.
+      if (cgroup !== undefined) assert.ok(!existsSync(join("/sys/fs/cgroup", cgroup, `void-${child.pid}`)) && !existsSync(join("/sys/fs/cgroup", posix.dirname(cgroup), `void-${child.pid}`)), cgroup);
+    });
+
+    it("a lingering socket sent to the launcher does not stop it: timeouts still fire on time", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-linger-${launcher}`, {
+        entrypoints: {
+          // Forward only brings lo up; allowing connect lifts the host-sockets rule so the void can make its socket.
+          linger: { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }, { Limits: { timeout: "4s" } }] },
+          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "1s" } }] },
+        },
+      });
+      const started = Date.now();
+      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      const took = Date.now() - started;
+      assert.match(r.stdout, /^sent$/m, r.stderr);
+      assert.match(r.stderr, /bystander \(pid \d+\) killed at its timeout \(1000 ms\)/);
+      // The socket's close would wait 25 s on the event loop; the launcher ends with its voids' timeouts instead.
+      assert.ok(took < 15_000, `void run took ${took} ms`);
+    });
+
+    it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {
+      const dir = scratch(stage, `file-planted-${launcher}`);
+      const outside = join(stage.dir, "scratch", `planted-target-${launcher}.txt`);
+      writeFileSync(outside, "outside\n");
+      chmodSync(outside, 0o644);
+      // As a void of an earlier run would have left it, in the directory a void may write.
+      rmSync(join(dir, "granted.txt"), { force: true });
+      symlinkSync(outside, join(dir, "granted.txt"));
+      const spec = writeSpec(stage, `hostile-file-planted-${launcher}`, {
+        entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: join(dir, "granted.txt") }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.notEqual(r.status, 0);
+      assert.doesNotMatch(r.stdout, /outside/);
+      assert.match(r.stderr, /is a symlink inside .*which a void may write/, r.stderr);
+      const proc = writeSpec(stage, `hostile-file-proc-${launcher}`, { entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: "/proc/self/environ" }], environment: ["Stdout"] } } });
+      const p = runVoid(stage, launcher, ["run", "-s", proc, stage.hostile], { env: { LAUNCHER_SECRET: "hunter2" } });
+      assert.notEqual(p.status, 0);
+      assert.doesNotMatch(p.stdout, /hunter2/);
+      assert.match(p.stderr, /a file of procfs/, p.stderr);
     });
 
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {

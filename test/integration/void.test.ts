@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { voidUid } from "../../src/plan/plan.js";
 import { isRoot, launchers, makeStage, probeReport, runVoid, scratch, type Stage, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
 
 const ZERO_CAPS = "0x0000000000000000";
@@ -39,14 +40,39 @@ for (const launcher of launchers) {
       withProc = probeReport(r2);
     });
 
-    it("runs as the launcher's own uid/gid, mapped one to one, setgroups denied", () => {
+    it("runs as the launcher's uid/gid inside, one id mapped, setgroups denied: an unprivileged launcher's own ids, a root launcher's an unprivileged host id of the entrypoint's", () => {
+      // A root launcher's voids are uid 0 inside but not host root (src/plan/plan.ts voidUid).
+      const outside = launcher === "root" ? voidUid(stage.probe, "probe") : uid;
+      const outsideGid = launcher === "root" ? outside : gid;
+      assert.ok(launcher !== "root" || (outside >= 0x71000000 && outside < 0x71010000), String(outside));
       assert.equal(bare.uid, uid);
       assert.equal(bare.euid, uid);
       assert.equal(bare.gid, gid);
-      assert.deepEqual(withProc.uid_map.trim().split(/\s+/).map(Number), [uid, uid, 1]);
-      assert.deepEqual(withProc.gid_map.trim().split(/\s+/).map(Number), [gid, gid, 1]);
+      assert.deepEqual(withProc.uid_map.trim().split(/\s+/).map(Number), [uid, outside, 1]);
+      assert.deepEqual(withProc.gid_map.trim().split(/\s+/).map(Number), [gid, outsideGid, 1]);
       assert.equal(withProc.setgroups.trim(), "deny");
     });
+
+    if (launcher === "root") {
+      it("a root launcher's void cannot read a root-only file in its bind (--host-root can), and writes as its own uid", () => {
+        const dir = scratch(stage, "root-only");
+        writeFileSync(join(dir, "conf"), "secret");
+        chmodSync(join(dir, "conf"), 0o600);
+        const rw = scratch(stage, "root-rw");
+        const id = voidUid(stage.probe, "fs");
+        chownSync(rw, id, id);
+        const spec = writeSpec(stage, "root-only", {
+          entrypoints: { fs: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }] } },
+        });
+        const r = runVoid(stage, launcher, ["run", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf", "--try-write", "/data"]);
+        assert.equal(r.status, 0, r.stderr);
+        const p = probeReport(r);
+        assert.notEqual(p.read[0].content, "secret", JSON.stringify(p.read[0]));
+        assert.equal(p.tmp_writable[0].ok, true, JSON.stringify(p.tmp_writable[0]));
+        const hostRoot = probeReport(runVoid(stage, launcher, ["run", "--host-root", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf"]));
+        assert.equal(hostRoot.read[0].content, "secret", "with --host-root the void is host uid 0");
+      });
+    }
 
     it("is in a new namespace of every kind", () => {
       for (const ns of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"]) {
@@ -184,6 +210,7 @@ for (const launcher of launchers) {
       chmodSync(ro, 0o755);
       chmodSync(join(ro, "conf"), 0o644);
       chmodSync(rw, 0o777);
+      if (launcher === "root") chownSync(rw, voidUid(stage.probe, "fs"), voidUid(stage.probe, "fs"));
       const spec = writeSpec(stage, `fs-${launcher}`, {
         entrypoints: {
           fs: {

@@ -24,6 +24,10 @@
  *                  to ../outside (a sibling of the writable directory),
  *                  then write "go" and a newline to FD
  *   cat-data       copy /data/file.txt to stdout
+ *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
+ *                  close would wait 25 s (SO_LINGER, unsent data), send
+ *                  it to the launcher on RPC_FD, sleep 30 s
+ *   bystander      (as an entrypoint) sleep 30 s
  *   attack-all     (as an entrypoint) tty, families, reach-init, newest,
  *                  procsys, suid /rw, then 8 MiB to stdout
  *   sender FD      (as an entrypoint) write "msg-0" .. "msg-1999", one
@@ -52,6 +56,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -174,6 +179,9 @@ static void families(void) {
   result("socketpair_inet", socketpair(AF_INET, SOCK_STREAM, 0, sv));
   result("socketpair_unix", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
   result("af_vsock_high_bits", syscall(SYS_socket, 0x100000000UL | 40, SOCK_STREAM, 0));
+  /* The kernel turns AF_INET + SOCK_PACKET (10) into a packet socket. */
+  result("af_inet_sock_packet", socket(AF_INET, 10, htons(0x0003)));
+  result("af_inet_sock_packet_cloexec", socket(AF_INET, 10 | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(0x0003)));
 }
 
 static void reach_init(void) {
@@ -209,6 +217,10 @@ static void newest(void) {
   result("fanotify_init", syscall(SYS_fanotify_init, 0, 0));
   result("clone3", syscall(SYS_clone3, NULL, 0));
   result("openat2", syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0));
+  result("lease", fcntl(1, F_SETLEASE, F_RDLCK));
+  struct rlimit lim;
+  result("prlimit-init", prlimit(1, RLIMIT_NOFILE, NULL, &lim));
+  result("prlimit-self", prlimit(0, RLIMIT_NOFILE, NULL, &lim));
   result("getpid", syscall(SYS_getpid));
 }
 
@@ -252,6 +264,31 @@ int main(int argc, char **argv) {
       if (write(1, block, sizeof block) < 0) break;
     return 0;
   }
+  if (argc >= 3 && strcmp(argv[1], "linger") == 0) {
+    int rpc = atoi(argv[2]);
+    int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+    setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = loopback(6000);
+    if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) return 3;
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return 4;
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    static char junk[65536];
+    while (write(c, junk, sizeof junk) > 0) {
+    }
+    struct linger lg = {1, 25};
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    if (void_send_fds(rpc, &c, 1, "x", 1) < 0) return 5;
+    close(c);
+    printf("sent\n");
+    fflush(stdout);
+    sleep(30);
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
+    sleep(30);
+    return 0;
+  }
   if (argc >= 3 && strcmp(argv[1], "sender") == 0) {
     int fd = atoi(argv[2]);
     for (int k = 0; k < 2000; k++) {
@@ -276,6 +313,9 @@ int main(int argc, char **argv) {
       result("proc-sys-net", open("/proc/sys/net/ipv4/ip_forward", O_WRONLY));
       result("proc-sysrq-trigger", open("/proc/sysrq-trigger", O_WRONLY));
       result("proc-sys-read", open("/proc/sys/kernel/ostype", O_RDONLY));
+      /* A relayed stream cannot be opened again in the other direction. */
+      result("reopen-stdout-for-reading", open("/proc/self/fd/1", O_RDONLY));
+      result("reopen-stdin-for-writing", open("/proc/self/fd/0", O_WRONLY));
     }
     else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
       long n = atol(argv[++i]);

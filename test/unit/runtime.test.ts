@@ -13,6 +13,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import "../support/fast-check-seed.js";
+import { checkRuntimeConcurrency } from "../../src/cli/load.js";
 import { formatDiagnostics } from "../../src/spec/format.js";
 import { parseSpec, parseSpecValue } from "../../src/spec/parse.js";
 import {
@@ -673,5 +674,21 @@ describe("runtime Limits only tighten, also where the spec sets none (the value 
     assert.equal(limitInForce({ memory: 1 }, "memorySwap"), 0);
     assert.equal(limitInForce({}, "memorySwap"), Number.POSITIVE_INFINITY);
     assert.equal(limitInForce({}, "memory"), Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("checkRuntimeConcurrency: a runtime concurrency where the spec sets none is bounded by -j", () => {
+  const base = compile({ entrypoints: { a: { trigger: { Pipe: "in" } }, w: { args: [{ Pipe: { Tx: "in" } }] } } });
+  const withLimit = compile({ entrypoints: { a: { trigger: { Pipe: "in" }, environment: [{ Limits: { concurrency: 50 } }] }, w: { args: [{ Pipe: { Tx: "in" } }] } } });
+  const merged = (n: number) => {
+    const r = applyRuntimeValue(base, { entrypoints: { a: { environment: [{ Limits: { concurrency: n } }] } } }, "rt.json");
+    assert.ok(r.ok);
+    return r.spec;
+  };
+  it("refuses more than -j, accepts -j or fewer, and leaves a compile-time concurrency alone", () => {
+    assert.throws(() => checkRuntimeConcurrency(base, merged(20), 1), /concurrency 20 widens the compile-time spec: -j allows 1/);
+    checkRuntimeConcurrency(base, merged(1), 1);
+    checkRuntimeConcurrency(base, merged(8), 64);
+    checkRuntimeConcurrency(withLimit, withLimit, 1);
   });
 });

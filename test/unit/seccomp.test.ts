@@ -33,7 +33,7 @@ describe("seccomp", () => {
     for (const name of ["read", "openat", "execve", "clone", "socket", "sendmsg", "recvmsg", "futex", "mmap", "getrandom", "ioctl", "chmod"]) assert.ok(allowed.has(name), name);
     assert.deepEqual(plain.enosys.map((e) => e.name), ["clone3", "openat2"]);
     assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
-    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality"]);
+    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality", "leases", "init-limits"]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
     assert.deepEqual(fromRanges, plain.allow.map((a) => a.nr));

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NativeAddon } from "../../src/native/addon.js";
 import { RunningVoid } from "../../src/orchestrator/launcher.js";
+import { stderrLogger, visible } from "../../src/orchestrator/log.js";
 import { escapeText, outcomeOf, parseRecords } from "../../src/orchestrator/status.js";
 import type { VoidPlan } from "../../src/plan/types.js";
 
@@ -49,5 +50,12 @@ describe("status records", () => {
     assert.deepEqual(v.take("E\t2\texecve /very/lo", false), []);
     assert.deepEqual(v.take("ng/path\nX\t", false), [{ kind: "error", errno: 2, what: "execve /very/long/path" }]);
     assert.deepEqual(v.take("7", true), [{ kind: "exited", code: 7 }]);
+  });
+
+  it("log lines show controls and invisible format characters escaped: a void's text never reaches the terminal raw", () => {
+    assert.equal(visible("host \x1b[31mred\u009b2J\nvoid: error: forged \u202egnp.exe \u200b"), "host \\x1b[31mred\\x9b2J\\x0avoid: error: forged \\u{202e}gnp.exe \\u{200b}");
+    const lines: string[] = [];
+    stderrLogger(0, (l) => lines.push(l)).error("request for \u009b2J\nvoid: error: x");
+    assert.deepEqual(lines, ["void: error: request for \\x9b2J\\x0avoid: error: x\n"]);
   });
 });
