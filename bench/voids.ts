@@ -73,7 +73,8 @@ export class AddonSpawner {
   private readonly buf = Buffer.alloc(4096);
 
   constructor(private readonly plan: VoidPlan) {
-    this.pipe = this.addon.pipe();
+    const [r, w] = this.addon.pipe();
+    this.pipe = [r, w];
     this.addon.setBlocking(this.pipe[0], false);
   }
 

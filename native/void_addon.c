@@ -863,12 +863,25 @@ static napi_value fd_pair(napi_env env, int a, int b) {
   return arr;
 }
 
-/* pipe() -> [read end, write end], both close-on-exec. */
+/* pipe(packets) -> [read end, write end, packets], both close-on-exec.
+ * With packets, a pipe in packet mode (O_DIRECT, Linux 3.4): each write(2)
+ * of up to PIPE_BUF bytes is one packet and each read(2) returns exactly
+ * one, so a Pipe trigger sees where every write began and ended (longer
+ * writes arrive as PIPE_BUF-sized packets). The third element says
+ * whether packet mode was granted (a kernel without it: a byte stream). */
 static napi_value js_pipe(napi_env env, napi_callback_info cbinfo) {
-  (void)cbinfo;
+  size_t argc = 1;
+  napi_value argv[1], result, v;
+  bool packets = false;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &packets);
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2", "");
-  return fd_pair(env, fds[0], fds[1]);
+  int got = packets && pipe2(fds, O_CLOEXEC | O_DIRECT) == 0;
+  if (!got && pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2", "");
+  result = fd_pair(env, fds[0], fds[1]);
+  napi_get_boolean(env, got, &v);
+  napi_set_element(env, result, 2, v);
+  return result;
 }
 
 /* seqpacketPair() -> [a, b]: AF_UNIX SOCK_SEQPACKET, close-on-exec.

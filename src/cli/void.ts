@@ -48,9 +48,9 @@ Without -s, the spec is the one 'void pack' embedded in BINARY, checked
 against the SHA-256s packed with it.
 
 Pipes and file sockets connect entrypoints; a Pipe or FileSocket trigger
-starts a fresh void per message (a newline-terminated line of at most 4095
-bytes, or a packet of up to 16 fds), at most -j at a time per trigger; the
-rest wait. The next void of each trigger is built before its message
+starts a fresh void per message (one write(2), or each line of one, of at
+most 4095 bytes; or a packet of up to 16 fds), at most -j at a time per
+trigger; the rest wait. The next void of each trigger is built before its message
 arrives (--prepare, default 1) and then serves that one message only: it
 starts about twice as soon. TCP listeners are bound before any void
 starts. void run ends when no void runs and nothing can produce more work.

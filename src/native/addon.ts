@@ -51,8 +51,12 @@ export interface NativeAddon {
   rearm(id: number): void;
   /** Stops watching; closing the fd stays the caller's job. */
   unwatch(id: number): void;
-  /** [read end, write end], close-on-exec. */
-  pipe(): [number, number];
+  /**
+   * [read end, write end, packets], close-on-exec. With packets true, a
+   * pipe in packet mode (O_DIRECT) where the kernel has it: one write(2)
+   * of up to PIPE_BUF bytes, one read(2); `packets` says whether it is.
+   */
+  pipe(packets?: boolean): [number, number, boolean];
   /** AF_UNIX SOCK_STREAM pair, close-on-exec (cannot be reopened through /proc, unlike a pipe). */
   streamPair(): [number, number];
   /** AF_UNIX SOCK_SEQPACKET pair, close-on-exec. */

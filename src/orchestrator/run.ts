@@ -603,7 +603,7 @@ class Application implements LoopHost {
     this.wiring.keepOnlyHeld(this.shuttingDown ? [] : triggered);
     if (!this.shuttingDown) {
       const bound = this.opts.concurrency ?? DEFAULT_CONCURRENCY;
-      for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), plan.limits.concurrency ?? bound));
+      for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), plan.limits.concurrency ?? bound, this.wiring.packetsOf(plan)));
       for (const plan of triggered) this.refill(plan);
     }
     this.pending--;

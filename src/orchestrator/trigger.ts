@@ -1,11 +1,20 @@
 /**
  * Trigger loops: a fresh void per message.
  *
- * A Pipe trigger reads newline-terminated messages (the newline is not part
- * of the message). A message longer than MAX_MESSAGE (4095) bytes, or containing
- * a NUL byte (argv cannot carry one), is logged and dropped — never
- * truncated, never split. Bytes left without a final newline when the
- * last writer closes form one last message.
+ * A Pipe trigger's message is one write(2): its pipe is in packet mode
+ * (O_DIRECT), where each write of up to PIPE_BUF bytes is one packet and
+ * each read returns one, so two quick writes are never merged and none is
+ * split, whatever the timing. Within a write, each newline ends a message
+ * (the newline is not part of it: stdio's buffered output of several lines
+ * is one message per line); what follows the last newline is a message
+ * of its own, unless the packet is exactly PIPE_BUF bytes long: then the
+ * write may go on in the next packet (the kernel splits longer writes into
+ * PIPE_BUF-sized packets, and stdio flushes full buffers of that size), and
+ * the bytes wait for it. A message longer than MAX_MESSAGE (4095) bytes,
+ * or containing a NUL byte (argv cannot carry one), is logged and dropped
+ * — never truncated, never split. Bytes left over when the last writer
+ * closes form one last message. Where the kernel has no packet pipes, the
+ * pipe is a byte stream and only newlines end messages.
  *
  * A FileSocket trigger receives packets (AF_UNIX SOCK_SEQPACKET) carrying
  * up to MAX_FDS fds by SCM_RIGHTS; each packet spawns one void whose
@@ -30,6 +39,8 @@ import type { Logger } from "./log.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
 export const MAX_MESSAGE = PIPE_MESSAGE_MAX_BYTES;
+/** Linux's PIPE_BUF: the largest write a pipe keeps whole, and the size of a packet pipe's packets. */
+export const PIPE_BUF = 4096;
 /** Most fds one FileSocket packet may carry (the addon's receive buffer holds this many). */
 export const MAX_FDS = FILE_SOCKET_MAX_FDS;
 
@@ -63,6 +74,8 @@ export class TriggerLoop {
     readonly plan: VoidPlan,
     readonly fd: number,
     private readonly bound: number,
+    /** The pipe is in packet mode: one read, one write. */
+    private readonly packets = false,
   ) {
     if (plan.trigger.kind === "Pipe") host.addon.setBlocking(fd, false);
     this.watch = watchFd(fd, () => this.onReadable());
@@ -101,7 +114,8 @@ export class TriggerLoop {
         this.partial = Buffer.alloc(0);
         return false;
       }
-      this.split(this.buf.subarray(0, n));
+      if (this.packets) this.splitPacket(this.buf.subarray(0, n));
+      else this.split(this.buf.subarray(0, n));
       return true;
     }
     const packet = this.host.addon.recvFds(this.fd, 4096);
@@ -135,6 +149,33 @@ export class TriggerLoop {
       data = Buffer.alloc(0);
     }
     this.partial = Buffer.from(data);
+  }
+
+  /** One write (or one PIPE_BUF-sized piece of a longer one): its lines, and what follows the last newline. */
+  private splitPacket(packet: Buffer): void {
+    const mayContinue = packet.length === PIPE_BUF;
+    let data = this.partial.length > 0 ? Buffer.concat([this.partial, packet]) : packet;
+    this.partial = Buffer.alloc(0);
+    let nl = data.indexOf(10);
+    while (nl >= 0) {
+      if (this.discarding) this.discarding = false;
+      else this.takeLine(data.subarray(0, nl));
+      data = data.subarray(nl + 1);
+      nl = data.indexOf(10);
+    }
+    if (mayContinue) {
+      if (this.discarding) return;
+      if (data.length > MAX_MESSAGE) {
+        this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
+        this.discarding = true;
+        return;
+      }
+      this.partial = Buffer.from(data);
+      return;
+    }
+    // The write ended here.
+    if (this.discarding) this.discarding = false;
+    else if (data.length > 0) this.takeLine(data);
   }
 
   private takeLine(line: Buffer): void {

@@ -25,6 +25,10 @@ export function splitAddr(addr: string): [string, number] {
 
 export class Wiring {
   private readonly pipes = new Map<string, [number, number]>();
+  /** Pipes read by a trigger: made in packet mode (one write, one read) where the kernel has it. */
+  private readonly triggerPipes = new Set<string>();
+  /** Trigger pipes that did get packet mode. */
+  private readonly packetPipes = new Set<string>();
   private readonly sockets = new Map<string, [number, number]>();
   /** Listener fd per "entrypoint\0fd number". */
   private readonly listeners = new Map<string, number>();
@@ -38,6 +42,7 @@ export class Wiring {
   /** Creates every end the plans refer to; on any failure closes them all and throws. */
   static create(plans: VoidPlan[], addon: NativeAddon): Wiring {
     const w = new Wiring(addon);
+    for (const plan of plans) if (plan.trigger.kind === "Pipe") w.triggerPipes.add(plan.trigger.name);
     try {
       for (const plan of plans) {
         for (const f of plan.fds) w.createFor(plan, f);
@@ -55,7 +60,11 @@ export class Wiring {
   private pipe(name: string): [number, number] {
     let p = this.pipes.get(name);
     if (p === undefined) {
-      p = this.addon.pipe();
+      // Only a trigger's pipe is a packet pipe: packet mode drops what a small read does not take, which a
+      // program reading an ordinary Pipe may do.
+      const [r, w, packets] = this.addon.pipe(this.triggerPipes.has(name));
+      p = [r, w];
+      if (packets) this.packetPipes.add(name);
       this.pipes.set(name, p);
     }
     return p;
@@ -106,6 +115,11 @@ export class Wiring {
   }
 
   /** The fd a trigger loop reads for a triggered plan. */
+  /** Does `plan`'s Pipe trigger read a packet pipe (one message per write)? */
+  packetsOf(plan: VoidPlan): boolean {
+    return plan.trigger.kind === "Pipe" && this.packetPipes.has(plan.trigger.name);
+  }
+
   sourceOf(plan: VoidPlan): number {
     const t = plan.trigger;
     if (t.kind === "Pipe") return this.pipes.get(t.name)![0];
