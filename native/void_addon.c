@@ -698,7 +698,7 @@ stopped:
   return NULL;
 }
 
-#define MAX_RELAYS 1024
+#define MAX_RELAYS 4096
 static struct relay *relays[MAX_RELAYS];
 
 /* relay(from, to) -> id. The relay works on copies (F_DUPFD_CLOEXEC) of
@@ -709,7 +709,7 @@ static napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   int slot = 0;
   while (slot < MAX_RELAYS && relays[slot] != NULL) slot++;
-  if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(1024 relays at most)");
+  if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(4096 relays at most)");
   struct relay *r = calloc(1, sizeof *r);
   if (r == NULL) return throw_errno(env, ENOMEM, "relay", "");
   int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
@@ -800,6 +800,12 @@ static void *closer(void *unused) {
     while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
     int fd = closer_queue[--closer_len];
     pthread_mutex_unlock(&closer_lock);
+    /* A lingering socket's last close waits for its unsent data, for as
+     * long as the void asked (INT_MAX seconds: for ever). Linger off: the
+     * close returns at once and the kernel still sends what is queued, then
+     * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
+    struct linger off = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
     close(fd);
   }
   return NULL;
@@ -1099,6 +1105,28 @@ static napi_value js_set_blocking(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+/* openNoSymlinks(path) -> an O_PATH fd of path, opened refusing a symlink
+ * in any component (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS,
+ * Linux 5.6; before that O_NOFOLLOW on the last component only). The
+ * launcher resolves a File grant's path itself, refusing symlinks a void
+ * could have planted, and then opens the result with this: a component
+ * swapped for a symlink in between fails (ELOOP) instead of being
+ * followed. */
+static napi_value js_open_no_symlinks(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  char path[4096];
+  size_t len;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len));
+  struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return throw_errno(env, errno, "openat2", path);
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 /* socketKind(fd) -> { family, type } of a socket (SO_DOMAIN, SO_TYPE), or
  * null when fd is not a socket: the launcher checks every fd a void sends
  * it before using it. */
@@ -1381,6 +1409,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
       {"socketKind", NULL, js_socket_kind, NULL, NULL, NULL, napi_default, NULL},
+      {"openNoSymlinks", NULL, js_open_no_symlinks, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"relay", NULL, js_relay, NULL, NULL, NULL, napi_default, NULL},
       {"closeLater", NULL, js_close_later, NULL, NULL, NULL, napi_default, NULL},

@@ -70,6 +70,8 @@ export interface NativeAddon {
   /** For each fd: is data or EOF waiting? */
   pollReadable(fds: number[]): boolean[];
   setBlocking(fd: number, blocking: boolean): void;
+  /** An O_PATH fd of `path`, refusing a symlink in any component (ELOOP); throws a NativeError. */
+  openNoSymlinks(path: string): number;
   /** A socket's family and type (AF_*, SOCK_*), or null when fd is not a socket. */
   socketKind(fd: number): { family: number; type: number } | null;
   /** A connected TCP or UDP socket (blocking) to ip:port. */

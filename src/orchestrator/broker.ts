@@ -30,10 +30,41 @@ interface Client {
   operations: RpcOperation[];
   stop: () => void;
   rearm: () => void;
+  /** Relayed UDP sockets of this void still open (at most MAX_UDP_PER_VOID). */
+  udp: number;
+}
+
+/**
+ * Name lookups and connects run on libuv's thread pool (4 threads), which
+ * also builds every void: a void that asks for a peer that never answers
+ * holds a thread for up to CONNECT_TIMEOUT_MS. At most this many run at
+ * once, the rest wait in order, so voids are always built.
+ */
+export const MAX_CONCURRENT_CONNECTS = 2;
+
+/** Relayed UDP sockets one void may hold at once (each costs the launcher two threads). */
+export const MAX_UDP_PER_VOID = 16;
+
+/** A counting semaphore: run(f) starts f when fewer than `n` run. */
+class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.running >= this.n) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await f();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
 }
 
 export class Broker {
   private readonly clients = new Set<Client>();
+  private readonly connects = new Limiter(MAX_CONCURRENT_CONNECTS);
   /** Requests handled, for logs and tests: allowed, refused, failed. */
   readonly counts = { allowed: 0, refused: 0, failed: 0 };
 
@@ -47,7 +78,7 @@ export class Broker {
     if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
     const operations = grant.source.operations;
     const w = watchFd(fd, () => void this.serve(client));
-    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm };
+    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0 };
     this.clients.add(client);
   }
 
@@ -108,30 +139,40 @@ export class Broker {
       this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${verdict.message}`);
       return refuse("EACCES", `not allowed by the spec: ${verdict.message}`);
     }
+    if (req.op === "OpenUdpSocket" && c.udp >= MAX_UDP_PER_VOID) {
+      this.counts.refused++;
+      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${MAX_UDP_PER_VOID} UDP sockets already open`);
+      return refuse("EMFILE", `at most ${MAX_UDP_PER_VOID} UDP sockets at once per void`);
+    }
     try {
-      const { address, family } = await resolve(req);
-      // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, literal or from DNS) is that IPv4 address: it must be listed as one.
-      const v4 = mappedIPv4(address);
-      if (v4 !== undefined) {
-        const asV4 = isAllowed({ ...req, family: "Inet", host: v4 }, c.operations);
-        if (!asV4.allowed) {
-          this.counts.refused++;
-          this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
-          return refuse("EACCES", `not allowed by the spec: ${address} is the IPv4 address ${v4}`);
-        }
-      }
-      const udp = req.op === "OpenUdpSocket";
-      const sock = await this.addon.connect(address, req.port, udp, CONNECT_TIMEOUT_MS);
-      const fd = udp ? this.relayDatagrams(sock) : sock;
-      this.counts.allowed++;
-      this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
-      return { reply: { ok: true, family, address, port: req.port }, fd };
+      return await this.connects.run(() => this.open(c, req, what));
     } catch (e) {
       this.counts.failed++;
       const message = e instanceof Error ? e.message : String(e);
       this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
       return refuse(rpcErrorName((e as { code?: string }).code), message);
     }
+  }
+
+  /** Resolves and connects an allowed request (on the thread pool: at most MAX_CONCURRENT_CONNECTS at once). */
+  private async open(c: Client, req: RpcRequest, what: string): Promise<{ reply: RpcReply; fd?: number }> {
+    const { address, family } = await resolve(req);
+    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, literal or from DNS) is that IPv4 address: it must be listed as one.
+    const v4 = mappedIPv4(address);
+    if (v4 !== undefined) {
+      const asV4 = isAllowed({ ...req, family: "Inet", host: v4 }, c.operations);
+      if (!asV4.allowed) {
+        this.counts.refused++;
+        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
+        return refuse("EACCES", `not allowed by the spec: ${address} is the IPv4 address ${v4}`);
+      }
+    }
+    const udp = req.op === "OpenUdpSocket";
+    const sock = await this.addon.connect(address, req.port, udp, CONNECT_TIMEOUT_MS);
+    const fd = udp ? this.relayDatagrams(sock, c) : sock;
+    this.counts.allowed++;
+    this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
+    return { reply: { ok: true, family, address, port: req.port }, fd };
   }
 
   /**
@@ -143,7 +184,7 @@ export class Broker {
    * sockets are handed over, under the host-sockets seccomp rule
    * (src/plan/seccomp.ts). Returns the void's end; closes `udp`.
    */
-  private relayDatagrams(udp: number): number {
+  private relayDatagrams(udp: number, c: Client): number {
     let pair: [number, number] | undefined;
     try {
       pair = this.addon.seqpacketPair();
@@ -157,8 +198,12 @@ export class Broker {
         throw e;
       }
       // The void closing its end ends the way out; the way back (a UDP socket never reads EOF) is stopped then.
+      c.udp++;
       void out.ended.then(() => back.stop());
-      void back.ended.then(() => out.stop());
+      void back.ended.then(() => {
+        out.stop();
+        c.udp--;
+      });
       closeSync(mine);
       return pair[1];
     } catch (e) {

@@ -11,13 +11,6 @@ export interface Logger {
   verbose(message: string): void;
   /** Printed with -vv. */
   debug(message: string): void;
-  /**
-   * Sends every line to `write` from now on (undefined: back to where it
-   * went at first). The launcher routes its lines into the relay of a
-   * relayed stderr (src/orchestrator/streams.ts), so they stay in order
-   * with what voids wrote before them.
-   */
-  route?(write: ((line: string) => void) | undefined): void;
 }
 
 /**
@@ -40,13 +33,9 @@ export function visible(text: string): string {
 }
 
 export function stderrLogger(verbosity: number, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  let sink = write;
-  const out = (prefix: string, m: string) => sink(`void: ${prefix}${visible(m)}\n`);
+  const out = (prefix: string, m: string) => write(`void: ${prefix}${visible(m)}\n`);
   return {
     verbosity,
-    route: (w) => {
-      sink = w ?? write;
-    },
     error: (m) => out("error: ", m),
     warn: (m) => out("warning: ", m),
     info: (m) => out("", m),

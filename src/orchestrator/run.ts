@@ -9,6 +9,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, statfsSync } from "node:fs";
 import { constants as os } from "node:os";
 import { posix } from "node:path";
+import type { NativeAddon } from "../native/addon.js";
 import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
@@ -20,7 +21,7 @@ import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { type Outcome, signalName } from "./status.js";
-import { Streams } from "./streams.js";
+import { EXIT_DRAIN_MS, Streams } from "./streams.js";
 import { type LoopHost, type Message, TriggerLoop } from "./trigger.js";
 import { Wiring } from "./wiring.js";
 
@@ -76,9 +77,6 @@ export function longTimeout(fire: () => void, ms: number): { cancel: () => void 
   start(ms);
   return { cancel: () => clearTimeout(timer) };
 }
-
-/** open(2)'s O_PATH (Node's fs.constants has no name for it). */
-const O_PATH = 0o10000000;
 
 /** Filesystems whose files are views of the kernel or of processes (statfs f_type): never a File grant. */
 const PSEUDO_FILESYSTEMS = new Map<number, string>([
@@ -142,8 +140,15 @@ function resolveOutsideWritable(path: string, writable: readonly string[]): stri
  * tree, and a file of procfs or sysfs is read with the opener's (the
  * launcher's) rights.
  */
-function pinFile(path: string, writable: readonly string[]): number {
-  const fd = openSync(resolveOutsideWritable(path, writable), O_PATH | constants.O_NOFOLLOW);
+function pinFile(path: string, writable: readonly string[], addon: NativeAddon): number {
+  // The resolved path has no symlink left: opened refusing any, so a component a void swaps for one meanwhile fails instead of being followed.
+  const resolved = resolveOutsideWritable(path, writable);
+  let fd: number;
+  try {
+    fd = addon.openNoSymlinks(resolved);
+  } catch (e) {
+    throw new Error(`File ${path}: ${resolved} changed while it was opened (${e instanceof Error ? e.message : String(e)}); a File grant is never reached through a symlink`);
+  }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
@@ -164,6 +169,8 @@ interface Prepared {
   request: SpawnRequest;
   /** Launcher fds to close once the void has its copies. */
   close: number[];
+  /** Its output relays' ends: its exit is logged after them (src/orchestrator/streams.ts). */
+  outputs: Promise<void>[];
   /** RPC broker ends to attach once the void is running. */
   rpc: { fd: number; grant: FdGrant }[];
   /** The void's cgroups, when it has limits. */
@@ -247,7 +254,7 @@ class Application implements LoopHost {
     this.cgroups = cgroups;
     try {
       const writable = plans.flatMap((p) => p.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly ? [m.source] : [])));
-      for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable));
+      for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable, this.addon));
       this.streams = Streams.open(plans, this.addon, this.log);
     } catch (e) {
       for (const fd of this.files.values()) closeSync(fd);
@@ -260,6 +267,7 @@ class Application implements LoopHost {
   /** Opens or creates the launcher side of each fd of one void. */
   private prepare(plan: VoidPlan, argv: string[], extraFds: number[]): Prepared {
     const close: number[] = [];
+    const outputs: Promise<void>[] = [];
     const rpc: Prepared["rpc"] = [];
     let factory: number | undefined;
     try {
@@ -267,8 +275,12 @@ class Application implements LoopHost {
         switch (f.source.kind) {
           case "stdin":
           case "stdout":
-          case "stderr":
-            return this.streams.fdFor(f.source.kind);
+          case "stderr": {
+            const s = this.streams.forVoid(f.source.kind);
+            if (s.close !== undefined) close.push(s.close);
+            if (s.ended !== undefined) outputs.push(s.ended);
+            return s.fd;
+          }
           case "devnull":
             return -1;
           case "file": {
@@ -301,6 +313,7 @@ class Application implements LoopHost {
       return {
         request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug, ...(factoryFd !== undefined ? { factoryFd } : {}) },
         close,
+        outputs,
         rpc,
         ...(leaf ? { leaf } : {}),
         ...(factory !== undefined ? { factory } : {}),
@@ -359,6 +372,12 @@ class Application implements LoopHost {
           }, timeout);
     return async (o) => {
       timer?.cancel();
+      // What the void wrote last reaches the stream before the launcher says it exited.
+      if (p.outputs.length > 0) {
+        let wait: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(p.outputs), new Promise((resolve) => (wait = setTimeout(resolve, EXIT_DRAIN_MS)))]);
+        clearTimeout(wait);
+      }
       forwarder?.close();
       const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
       const oom = p.leaf?.oomKilled() ?? false;

@@ -14,14 +14,20 @@
  * open file description: a void could clear O_APPEND and truncate the log
  * it was given to append to.
  *
- * Such a stream reaches voids through a socket pair the launcher owns (a
- * byte stream like a pipe, but one no void can open again through
- * /proc/PID/fd to read what the others write), and a relay thread of the
- * addon's (native/void_addon.c) copies between it and the real stream:
- * voids write their output into it; with a Stdin grant, what the user
- * types is copied into one that voids read.
- * The relay's writes block only its own thread, so nothing a void does to
- * its stream can stop the event loop that supervises every other void.
+ * Output reaches the real stream through a pipe of each void's own: the
+ * void holds its write end, a relay thread of the addon's
+ * (native/void_addon.c) copies from the read end to the launcher's
+ * stream. Nothing is shared between voids: reopening the pipe through
+ * /proc/PID/fd reaches only the void's own output, O_NONBLOCK changes only
+ * its own pipe, and no void can shut the stream down for another (as it
+ * could a shared socket). The relay's writes block only its thread, so
+ * nothing a void does to its stream stops the event loop that supervises
+ * every other void; the launcher logs a void's exit once its relay has
+ * written the void's last bytes (or after EXIT_DRAIN_MS), so the lines
+ * stay in order. Input (Stdin) is one AF_UNIX stream socket that every
+ * void granted it shares, as they would share a terminal: a relay copies
+ * what the user types into it; a socket, not a pipe, so that no void can
+ * reopen it through /proc for writing and feed the others.
  *
  * Why a pipe-like stream and not a pseudo-terminal (sudo's use_pty, systemd-run --pty):
  * a pty is a terminal again, with a line discipline and ioctls of its own,
@@ -35,7 +41,7 @@
  * (native/void_spawn.c), and the default seccomp filter refuses TIOCSTI
  * and TIOCLINUX, should a terminal reach a void some other way.
  */
-import { closeSync, fstatSync, writeSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
 import { relayFd } from "./launcher.js";
@@ -50,6 +56,8 @@ const DEV_NULL_RDEV = (1 << 8) | 3;
 
 /** How long the output relays may take to drain once every void has ended before what is left is dropped. */
 const DRAIN_MS = 5000;
+/** How long the launcher waits for a void's output relay before it logs the void's exit. */
+export const EXIT_DRAIN_MS = 1000;
 
 /** What a void may receive of the launcher's fd `fd`: "pass" (as it is: /dev/null), "relay", or "closed" (no such fd: /dev/null too). */
 export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
@@ -63,99 +71,105 @@ export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
   return "relay";
 }
 
-interface Relayed {
-  /** The end the launcher hands to voids. */
-  voidEnd: number;
-  relay: { ended: Promise<void>; stop: () => void };
+interface Relay {
+  ended: Promise<void>;
+  stop: () => void;
+}
+
+/** What one void gets for a stream: the fd to place, the launcher's copy to close once it has it, and its relay's end. */
+export interface VoidStream {
+  fd: number;
+  close?: number;
+  ended?: Promise<void>;
 }
 
 export class Streams {
-  private readonly relayed = new Map<StreamName, Relayed>();
+  /** Output streams whose voids each get a relayed pipe. */
+  private readonly relayedOutput = new Set<StreamName>();
+  /** Streams the launcher does not have: voids get /dev/null. */
   private readonly closed = new Set<StreamName>();
-  /** The relayed stderr's void end, where the launcher's log lines go too; -1 when stderr is not relayed. */
-  private logFd = -1;
+  /** The shared input socket (its void end) and its relay. */
+  private stdin?: { voidEnd: number; relay: Relay };
+  /** Output relays not yet ended. */
+  private readonly live = new Set<Relay>();
 
-  private constructor(private readonly log: Logger) {}
+  private constructor(
+    private readonly addon: NativeAddon,
+    private readonly log: Logger,
+  ) {}
 
-  /** Relays for the streams some plan grants and that cannot be passed as they are. */
+  /** Decides, for each stream some plan grants, whether voids get it relayed; starts the input relay. */
   static open(plans: readonly VoidPlan[], addon: NativeAddon, log: Logger): Streams {
-    const s = new Streams(log);
+    const s = new Streams(addon, log);
     const granted = new Set(plans.flatMap((p) => p.fds.map((f) => f.source.kind)));
-    try {
-      for (const name of ["stdin", "stdout", "stderr"] as const) {
-        if (!granted.has(name)) continue;
-        const fd = STREAM_FD[name];
-        const how = streamDisposition(fd);
-        if (how === "closed") s.closed.add(name);
-        if (how !== "relay") continue;
-        const [r, w] = addon.streamPair();
-        try {
-          // stdin: the user's terminal -> the pipe voids read; output: the pipe voids write -> the real stream.
-          const relay = name === "stdin" ? relayFd(fd, w) : relayFd(r, fd);
-          if (name === "stdin") addon.setBlocking(w, false);
-          s.relayed.set(name, { voidEnd: name === "stdin" ? r : w, relay });
-          closeSync(name === "stdin" ? w : r);
-        } catch (e) {
-          closeSync(r);
-          closeSync(w);
-          throw e;
-        }
-        log.debug(`${name}: voids get a socket, relayed by the launcher`);
+    for (const name of ["stdin", "stdout", "stderr"] as const) {
+      if (!granted.has(name)) continue;
+      const how = streamDisposition(STREAM_FD[name]);
+      if (how === "closed") s.closed.add(name);
+      if (how !== "relay") continue;
+      if (name !== "stdin") {
+        s.relayedOutput.add(name);
+        log.debug(`${name}: each void gets a pipe of its own, relayed by the launcher`);
+        continue;
       }
-      const err = s.relayed.get("stderr");
-      if (err !== undefined && log.route !== undefined) {
-        // The launcher's lines go through the same socket, after whatever a void wrote before them
-        // (a void's error message, then its exit). A void may have made the shared end non-blocking:
-        // a line that does not fit then goes straight to the real stderr.
-        const fd = err.voidEnd;
-        s.logFd = fd;
-        log.route((line) => {
-          try {
-            const b = Buffer.from(line);
-            for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
-          } catch {
-            process.stderr.write(line);
-          }
-        });
+      const [r, w] = addon.streamPair();
+      try {
+        const relay = relayFd(0, w);
+        addon.setBlocking(w, false);
+        s.stdin = { voidEnd: r, relay };
+      } catch (e) {
+        closeSync(r);
+        throw e;
+      } finally {
+        closeSync(w);
       }
-    } catch (e) {
-      void s.close();
-      throw e;
+      log.debug("stdin: voids share a socket, relayed by the launcher");
     }
     return s;
   }
 
-  /** The launcher fd a void gets for `name`; -1 means /dev/null (the launcher has no such stream). */
-  fdFor(name: StreamName): number {
-    if (this.closed.has(name)) return -1;
-    return this.relayed.get(name)?.voidEnd ?? STREAM_FD[name];
+  /** What a void gets for `name` (call once per void; close `close` once the void has its copy). */
+  forVoid(name: StreamName): VoidStream {
+    if (this.closed.has(name)) return { fd: -1 };
+    if (name === "stdin") return { fd: this.stdin?.voidEnd ?? 0 };
+    if (!this.relayedOutput.has(name)) return { fd: STREAM_FD[name] };
+    const [r, w] = this.addon.pipe();
+    let relay: Relay;
+    try {
+      relay = relayFd(r, STREAM_FD[name]);
+    } catch (e) {
+      closeSync(w);
+      throw e;
+    } finally {
+      closeSync(r);
+    }
+    this.live.add(relay);
+    void relay.ended.then(() => this.live.delete(relay));
+    return { fd: w, close: w, ended: relay.ended };
   }
 
   /**
-   * Once no void runs: closes the launcher's ends and lets the output
-   * relays write what voids left in their pipes (up to DRAIN_MS), stops
-   * the input relay.
+   * Once no void runs: lets the output relays write what voids left (up to
+   * DRAIN_MS; a void's pipe passed to a process still alive elsewhere
+   * keeps its relay open), stops the input relay.
    */
   async close(): Promise<void> {
-    if (this.logFd >= 0) {
-      this.log.route?.(undefined);
-      this.logFd = -1;
+    if (this.stdin !== undefined) {
+      closeSync(this.stdin.voidEnd);
+      this.stdin.relay.stop();
     }
-    const waits: Promise<void>[] = [];
-    for (const [name, r] of this.relayed) {
-      closeSync(r.voidEnd);
-      if (name === "stdin") r.relay.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.log.warn(`${name}: output still held open ${DRAIN_MS} ms after the last void ended; the rest is dropped`);
-          r.relay.stop();
-          resolve();
-        }, DRAIN_MS);
-      });
-      waits.push(Promise.race([r.relay.ended, late]).then(() => clearTimeout(timer)));
-    }
-    this.relayed.clear();
-    await Promise.all(waits);
+    const relays = [...this.live, ...(this.stdin !== undefined ? [this.stdin.relay] : [])];
+    this.stdin = undefined;
+    if (relays.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn(`output still held open ${DRAIN_MS} ms after the last void ended; the rest is dropped`);
+        for (const r of relays) r.stop();
+        resolve();
+      }, DRAIN_MS);
+    });
+    await Promise.race([Promise.all(relays.map((r) => r.ended)), late]);
+    clearTimeout(timer);
   }
 }

@@ -201,8 +201,7 @@ for (const launcher of launchers) {
       }
       assert.notEqual(r.get("proc-sysrq-trigger"), "ok", "read-only where the kernel shows it");
       assert.equal(r.get("proc-sys-read"), "ok", "reading stays possible");
-      // Relayed streams are sockets: /proc/self/fd cannot reopen them to read the other voids' output or write their input.
-      assert.equal(r.get("reopen-stdout-for-reading"), "ENXIO");
+      // The shared input is a socket: /proc/self/fd cannot reopen it to write into the other voids' input.
       assert.equal(r.get("reopen-stdin-for-writing"), "ENXIO");
     });
 
@@ -395,6 +394,33 @@ for (const launcher of launchers) {
       assert.notEqual(p.status, 0);
       assert.doesNotMatch(p.stdout, /hunter2/);
       assert.match(p.stderr, /a file of procfs/, p.stderr);
+    });
+
+    it("cannot read another void's output, nor shut a stream down for it", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-thief-${launcher}`, {
+        entrypoints: {
+          thief: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin", "Procfs"] },
+          victim: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin"] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("stolen"), "no", "its own pipe holds only its own output");
+      assert.equal(res.get("shutdown-stdout"), "ENOTSOCK", "output is a pipe of its own: nothing to shut down for others");
+      assert.equal(r.stdout.match(/^victim line \d+$/gm)?.length, 20, "the other void's output arrived whole");
+    });
+
+    it("cannot take more than 16 relayed UDP sockets (each costs the launcher two threads)", { timeout: 60_000 }, async () => {
+      const port = await freePort();
+      const spec = writeSpec(stage, `hostile-udp-quota-${launcher}`, {
+        entrypoints: { "udp-quota": { args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenUdpSocket: { family: "Inet", port, host: "127.0.0.1" } }] }, "Trailing"], environment: ["Stdout"] } },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(port)]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("udp-opened"), "16", r.stdout);
+      assert.equal(res.get("udp-quota"), "EMFILE");
     });
 
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {

@@ -28,6 +28,11 @@
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
  *   bystander      (as an entrypoint) sleep 30 s
+ *   thief          (as an entrypoint, with Procfs) shut its streams down,
+ *                  reopen its stdout through /proc for reading and report
+ *                  whether it saw another void's output ("stolen yes/no")
+ *   victim         (as an entrypoint) print "victim line <i>" 20 times
+ *                  over a second
  *   attack-all     (as an entrypoint) tty, families, reach-init, newest,
  *                  procsys, suid /rw, then 8 MiB to stdout
  *   sender FD      (as an entrypoint) write "msg-0" .. "msg-1999", one
@@ -43,6 +48,9 @@
  *                  sendmsg with an address), send "udp-ok" on the UDP one,
  *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
  *                  address
+ *   udp-quota RPC_FD PORT
+ *                  open 20 brokered UDP sockets to 127.0.0.1:PORT, keeping
+ *                  them, and print "udp-opened N" and the first failure
  *   (as entrypoint names, so a spec can pass them with "Entrypoint")
  */
 #define _GNU_SOURCE
@@ -63,6 +71,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -285,6 +294,30 @@ int main(int argc, char **argv) {
     sleep(30);
     return 0;
   }
+  if (argc >= 2 && strcmp(argv[1], "thief") == 0) {
+    result("shutdown-stdout", shutdown(1, SHUT_WR));
+    result("shutdown-stderr", shutdown(2, SHUT_WR));
+    result("shutdown-stdin", shutdown(0, SHUT_RD));
+    int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK);
+    result("reopen-stdout-for-reading", fd);
+    struct timespec ts = {1, 200000000};
+    nanosleep(&ts, NULL);
+    static char seen[65536];
+    ssize_t n = fd >= 0 ? read(fd, seen, sizeof seen - 1) : -1;
+    if (n < 0) n = 0;
+    seen[n] = 0;
+    printf("stolen %s\n", strstr(seen, "victim") ? "yes" : "no");
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "victim") == 0) {
+    for (int k = 0; k < 20; k++) {
+      printf("victim line %d\n", k);
+      fflush(stdout);
+      struct timespec ts = {0, 50000000};
+      nanosleep(&ts, NULL);
+    }
+    return 0;
+  }
   if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
     sleep(30);
     return 0;
@@ -313,8 +346,7 @@ int main(int argc, char **argv) {
       result("proc-sys-net", open("/proc/sys/net/ipv4/ip_forward", O_WRONLY));
       result("proc-sysrq-trigger", open("/proc/sysrq-trigger", O_WRONLY));
       result("proc-sys-read", open("/proc/sys/kernel/ostype", O_RDONLY));
-      /* A relayed stream cannot be opened again in the other direction. */
-      result("reopen-stdout-for-reading", open("/proc/self/fd/1", O_RDONLY));
+      /* The shared input socket cannot be opened again through /proc. */
       result("reopen-stdin-for-writing", open("/proc/self/fd/0", O_WRONLY));
     }
     else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
@@ -376,6 +408,20 @@ int main(int argc, char **argv) {
       ssize_t n;
       while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
         if (write(1, buf, (size_t)n) != n) return 1;
+    } else if (strcmp(argv[i], "udp-quota") == 0 && i + 2 < argc) {
+      int rpc = atoi(argv[i + 1]), port = atoi(argv[i + 2]), opened = 0;
+      i += 2;
+      char err[256];
+      for (int k = 0; k < 20; k++) {
+        int u = void_rpc_open_udp(rpc, "127.0.0.1", port, AF_INET, err, sizeof err);
+        if (u < 0) {
+          result("udp-quota", -1);
+          break;
+        }
+        opened++;
+      }
+      printf("udp-opened %d\n", opened);
+      fflush(stdout);
     } else if (strcmp(argv[i], "cat-fd") == 0 && i + 1 < argc) {
       int fd = atoi(argv[++i]);
       char buf[4096];
