@@ -332,6 +332,24 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   free(e);
 }
 
+/* Starts a detached thread of the addon's (the watcher, the id-map
+ * writer, a relay, the closer) with every signal blocked: signals belong
+ * to Node's main thread. Returns 0 or the error number. */
+static int start_thread(void *(*fn)(void *), void *arg) {
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&thread, &attr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  return rc;
+}
+
 /* ---- init ---- */
 
 static napi_value js_init(napi_env env, napi_callback_info cbinfo) {
@@ -359,23 +377,14 @@ static napi_value js_init(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_create_string_utf8(env, "void-watcher", NAPI_AUTO_LENGTH, &name));
   CHECK(env, napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &on_event));
   CHECK(env, napi_unref_threadsafe_function(env, on_event));
-  pthread_t thread;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  /* The watcher blocks every signal: they belong to Node's main thread. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int rc = pthread_create(&thread, &attr, watcher, NULL);
+  int rc = start_thread(watcher, NULL);
   int mapper_pipe[2];
   int rc2 = rc != 0 ? rc : pipe2(mapper_pipe, O_CLOEXEC) < 0 ? errno : 0;
   if (rc2 == 0) {
     mapper_rd = mapper_pipe[0];
     mapper_wr = mapper_pipe[1];
-    rc2 = pthread_create(&thread, &attr, mapper, NULL);
+    rc2 = start_thread(mapper, NULL);
   }
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     napi_throw_error(env, NULL, "pthread_create (void watcher) failed");
     return NULL;
@@ -729,17 +738,7 @@ static napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
   pthread_mutex_lock(&table_lock);
   r->id = next_id++;
   pthread_mutex_unlock(&table_lock);
-  pthread_t thread;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int rc = pthread_create(&thread, &attr, relay_thread, r);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
+  int rc = start_thread(relay_thread, r);
   if (rc != 0) {
     close(stop[0]);
     close(stop[1]);
@@ -819,18 +818,7 @@ static napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_array_length(env, argv[0], &n));
   pthread_mutex_lock(&closer_lock);
-  if (!closer_started) {
-    pthread_t thread;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    closer_started = pthread_create(&thread, &attr, closer, NULL) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-  }
+  if (!closer_started) closer_started = start_thread(closer, NULL) == 0;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     napi_get_element(env, argv[0], i, &v);

@@ -32,8 +32,8 @@ empty read-only root, no environment, no capabilities, no_new_privs, and
 standard streams on /dev/null unless granted. Libraries are found by
 reading the ELF file: a spec never lists them.
 
-A granted stream that is a terminal or a socket reaches voids as a pipe the
-launcher relays (a void never holds your terminal; it sees isatty() false).
+A granted stream reaches each void through a pipe the launcher relays (a
+void never holds your terminal or file; it sees isatty() false).
 As root, each entrypoint's voids run as an unprivileged host uid of their
 own (void check shows it; chown a writable bind to it); --host-root keeps
 host uid 0, without capabilities.

@@ -29,17 +29,18 @@
  * what the user types into it; a socket, not a pipe, so that no void can
  * reopen it through /proc for writing and feed the others.
  *
- * Why a pipe-like stream and not a pseudo-terminal (sudo's use_pty, systemd-run --pty):
+ * Why a pipe and not a pseudo-terminal (sudo's use_pty, systemd-run --pty):
  * a pty is a terminal again, with a line discipline and ioctls of its own,
  * one per void and multiplexed onto the user's terminal, and the launcher
  * would have to put the user's terminal in raw mode. void runs the parts
  * of a program, several of them writing to one terminal at once, not
- * interactive sessions; so a void sees a socket (isatty() is false, as under
- * `program | cat`), and the user's terminal keeps its own echo and line
- * editing. bubblewrap's --new-session closes TIOCSTI only; this closes
- * every terminal operation. Every void also runs in a session of its own
- * (native/void_spawn.c), and the default seccomp filter refuses TIOCSTI
- * and TIOCLINUX, should a terminal reach a void some other way.
+ * interactive sessions; so a void sees a pipe (a socket for stdin;
+ * isatty() is false, as under `program | cat`), and the user's terminal
+ * keeps its own echo and line editing. bubblewrap's --new-session closes
+ * TIOCSTI only; this closes every terminal operation. Every void also
+ * runs in a session of its own (native/void_spawn.c), and the default
+ * seccomp filter refuses TIOCSTI and TIOCLINUX, should a terminal reach a
+ * void some other way.
  */
 import { closeSync, fstatSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
