@@ -310,5 +310,32 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const auto = automaticEntries(host, resolution.files, errors);
   const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
+  errors.push(...writableCoversExecutables(plans, auto.binds));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, plans };
+}
+
+/**
+ * A writable bind must not cover what voids execute: the program, its ELF
+ * interpreter, libraries, ld.so.cache and #! interpreters are the same
+ * host files for every entrypoint, so a void that can write one of them
+ * (or the directory holding it: rename replaces it) runs its code in
+ * every void started after it — another entrypoint's, or the next
+ * connection's of its own. Data (binds, File grants) under a writable
+ * bind is shared by design and allowed; docs/security.md says so.
+ */
+export function writableCoversExecutables(plans: readonly VoidPlan[], executables: readonly { source: string; origin: string }[]): string[] {
+  const errors: string[] = [];
+  const under = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+  for (const plan of plans) {
+    for (const m of plan.mounts) {
+      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
+      const covered = executables.filter((e) => under(e.source, m.source));
+      if (covered.length === 0) continue;
+      const list = covered.slice(0, 3).map((e) => `${e.source} (${e.origin})`);
+      errors.push(
+        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${list.join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, which every void of this program executes: a void of ${plan.entrypoint} could replace ${covered.length > 1 ? "them" : "it"} and run its code in every void started after it; make the bind read-only, or bind a directory that holds no program or library`,
+      );
+    }
+  }
+  return errors;
 }

@@ -423,6 +423,29 @@ for (const launcher of launchers) {
       assert.equal(res.get("udp-quota"), "EMFILE");
     });
 
+    it("cannot be given a writable bind over what voids execute (its binary, libraries): refused before anything starts", () => {
+      const spec = writeSpec(stage, `hostile-covers-${launcher}`, {
+        entrypoints: {
+          // The stage directory holds the program itself.
+          writer: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: stage.dir, environment_path: "/rw", read_only: false } }] },
+          other: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] },
+        },
+      });
+      for (const command of ["check", "run"]) {
+        const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile]);
+        assert.equal(r.status, 2, `${command}: ${r.stderr}`);
+        assert.match(r.stderr, /entrypoints\.writer: the writable bind of .* covers .*hostile \(binary\).*run its code in every void started after it/);
+        assert.equal(r.stdout, "", "nothing started");
+      }
+      // /lib: the libraries every dynamic program loads.
+      const libs = writeSpec(stage, `hostile-covers-libs-${launcher}`, {
+        entrypoints: { writer: { args: ["BinaryName"], environment: [{ Filesystem: { host_path: "/usr/lib", environment_path: "/usr/lib", read_only: false } }] } },
+      });
+      const r = runVoid(stage, launcher, ["check", "-s", libs, stage.hostile]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /covers .*libc\.so\.6 \((library|interpreter)\)/);
+    });
+
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {
       const spec = writeSpec(stage, `hostile-flood-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
       // Node's pipes to a child are sockets, which the launcher relays.
