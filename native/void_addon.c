@@ -1007,7 +1007,27 @@ static napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
   free(data);
   napi_set_named_property(env, obj, "data", v);
   napi_set_named_property(env, obj, "fds", fds);
-  napi_get_boolean(env, n == 0 && count == 0, &v);
+  /* Nothing at all: the end (every writer gone, or the socket shut down
+   * for reading: nothing more can arrive), or an empty packet, which a
+   * SOCK_SEQPACKET writer may send and which must not end the reader for
+   * the other writers. */
+  int eof = 0;
+  if (n == 0 && count == 0) {
+    struct pollfd pfd = {fd, POLLRDHUP, 0};
+    eof = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP)) != 0;
+    if (eof) {
+      /* Shut down, but packets may still be queued behind an empty one:
+       * peek at the next (without a control buffer, so no fd is
+       * installed; MSG_CTRUNC says it carries some). Data or fds: not the
+       * end yet. */
+      char b;
+      struct iovec piov = {&b, 1};
+      struct msghdr peek = {.msg_iov = &piov, .msg_iovlen = 1};
+      ssize_t m = recvmsg(fd, &peek, MSG_PEEK | MSG_DONTWAIT);
+      if (m > 0 || (m == 0 && (peek.msg_flags & MSG_CTRUNC))) eof = 0;
+    }
+  }
+  napi_get_boolean(env, eof, &v);
   napi_set_named_property(env, obj, "eof", v);
   napi_get_boolean(env, (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0, &v);
   napi_set_named_property(env, obj, "truncated", v);

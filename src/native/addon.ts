@@ -28,7 +28,7 @@ export interface Received {
   data: Buffer;
   /** Received fds (close-on-exec in the launcher): the caller owns them. */
   fds: number[];
-  /** The peer closed and nothing was waiting. */
+  /** Every peer closed (or the socket was shut down for reading) and nothing was waiting; an empty packet is not the end. */
   eof: boolean;
   /** Data or fds did not fit (MSG_TRUNC/MSG_CTRUNC); fds beyond 16 were closed by the kernel. */
   truncated: boolean;

@@ -446,6 +446,21 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /covers .*libc\.so\.6 \((library|interpreter)\)/);
     });
 
+    it("an empty packet on a shared FileSocket is one packet, not the end of the trigger for every writer", { timeout: 60_000 }, async () => {
+      const file = join(scratch(stage, `empty-packets-${launcher}`), "file.txt");
+      writeFileSync(file, "x\n");
+      chmodSync(file, 0o644);
+      const spec = writeSpec(stage, `hostile-empty-packets-${launcher}`, {
+        entrypoints: {
+          "empty-packets": { args: ["BinaryName", "Entrypoint", { FileSocket: { Tx: "s" } }, { File: file }], environment: ["Stdout"] },
+          "count-fds": { trigger: { FileSocket: "s" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.match(/^packet with \d+ fds$/gm)?.sort(), ["packet with 0 fds", "packet with 0 fds", "packet with 1 fds"], r.stdout);
+    });
+
     it("a flood of output through a relayed stream arrives whole, and a reader that goes away does not stop the launcher", async () => {
       const spec = writeSpec(stage, `hostile-flood-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
       // Node's pipes to a child are sockets, which the launcher relays.

@@ -168,7 +168,8 @@ describe("trigger limits", () => {
     assert.equal(lines.length, 10_000);
     assert.equal(new Set(lines).size, 10_000, "every message handled once");
     assert.ok(lines.every((l) => /^got msg-\d+$/.test(l)));
-    assert.equal(new Set(voidPids(r.stderr, "echo-trigger")).size, 10_000, "a distinct void per message");
+    // One void spawned per message (host pids themselves may be reused within a run where pid_max is 32768).
+    assert.equal(voidPids(r.stderr, "echo-trigger").length, 10_000, "a void spawned per message");
     assert.match(r.stderr, /trigger echo-trigger: 16 voids running \(the limit\); further messages wait/);
   });
 

@@ -48,6 +48,12 @@
  *                  sendmsg with an address), send "udp-ok" on the UDP one,
  *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
  *                  address
+ *   empty-packets SOCK FILE
+ *                  (as an entrypoint) on a FileSocket shared with another
+ *                  writer: an empty packet, an empty packet carrying FILE,
+ *                  a one-byte packet; prints "sent 3"
+ *   count-fds [FD...]
+ *                  (as an entrypoint) print "packet with N fds"
  *   udp-quota RPC_FD PORT
  *                  open 20 brokered UDP sockets to 127.0.0.1:PORT, keeping
  *                  them, and print "udp-opened N" and the first failure
@@ -292,6 +298,25 @@ int main(int argc, char **argv) {
     printf("sent\n");
     fflush(stdout);
     sleep(30);
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "empty-packets") == 0) {
+    int sock = atoi(argv[2]), file = atoi(argv[3]);
+    result("empty", send(sock, "", 0, 0));
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct msghdr msg = {.msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &file, sizeof file);
+    result("empty-with-fd", sendmsg(sock, &msg, 0));
+    result("one-byte", send(sock, "x", 1, 0));
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "count-fds") == 0) {
+    printf("packet with %d fds\n", argc - 2);
     return 0;
   }
   if (argc >= 2 && strcmp(argv[1], "thief") == 0) {
