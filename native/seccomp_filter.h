@@ -126,12 +126,22 @@ static inline void void_filter_tree(struct void_filter_builder *b, const struct 
   void_filter_tree(b, p, mid, hi);
 }
 
-/* One rule on a mode argument: call `nr` with any of `bits` in the low 32
- * bits of argument `arg` -> EPERM, else allowed. */
-static inline void void_filter_mode_rule(struct void_filter_builder *b, uint32_t nr, unsigned arg, uint32_t bits) {
+/* Call `nr` with any of `bits` in the low 32 bits of argument `arg` ->
+ * EPERM, else allowed. */
+static inline void void_filter_bits_rule(struct void_filter_builder *b, uint32_t nr, unsigned arg, uint32_t bits) {
   VF_JEQ(b, nr, 0, 4);
   VF_LOAD_ARG(b, arg);
   VF_JSET(b, bits, 0, 1);
+  VF_RET(b, VF_ERRNO(EPERM));
+  VF_RET(b, SECCOMP_RET_ALLOW);
+}
+
+/* Call `nr` with the low 32 bits of argument `arg` equal to `value` ->
+ * EPERM, else allowed. */
+static inline void void_filter_value_rule(struct void_filter_builder *b, uint32_t nr, unsigned arg, uint32_t value) {
+  VF_JEQ(b, nr, 0, 4);
+  VF_LOAD_ARG(b, arg);
+  VF_JEQ(b, value, 0, 1);
   VF_RET(b, VF_ERRNO(EPERM));
   VF_RET(b, SECCOMP_RET_ALLOW);
 }
@@ -187,11 +197,7 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
    * that number loads an argument, after which the rule returns. */
   uint32_t rules = p->seccomp_rules;
   if (rules & SECCOMP_RULE_NS_CLONE) {
-    VF_JEQ(&b, SYS_clone, 0, 4);
-    VF_LOAD_ARG(&b, 0); /* low half of the flags: every CLONE_NEW* is there */
-    VF_JSET(&b, NS_CLONE_FLAGS, 0, 1);
-    VF_RET(&b, VF_ERRNO(EPERM));
-    VF_RET(&b, SECCOMP_RET_ALLOW);
+    void_filter_bits_rule(&b, SYS_clone, 0, NS_CLONE_FLAGS); /* low half of the flags: every CLONE_NEW* is there */
   }
   if (rules & SECCOMP_RULE_TTY_INJECT) {
     VF_JEQ(&b, SYS_ioctl, 0, 5);
@@ -202,14 +208,14 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_RET(&b, VF_ERRNO(EPERM));
   }
   if (rules & SECCOMP_RULE_SUID) {
-    void_filter_mode_rule(&b, SYS_chmod, 1, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_fchmod, 1, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_fchmodat, 2, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_creat, 1, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_mkdir, 1, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_mkdirat, 2, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_mknod, 1, VF_SUID_SGID);
-    void_filter_mode_rule(&b, SYS_mknodat, 2, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_chmod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_fchmod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_fchmodat, 2, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_creat, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_mkdir, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_mkdirat, 2, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_mknod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, SYS_mknodat, 2, VF_SUID_SGID);
     void_filter_open_rule(&b, SYS_open, 1, 2);
     void_filter_open_rule(&b, SYS_openat, 2, 3);
   }
@@ -273,21 +279,13 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     /* A lease makes every other open of the file wait (lease-break-time,
      * 45 s by default): the launcher's reopen of a File grant, host
      * writers of a read-only bound file. */
-    VF_JEQ(&b, SYS_fcntl, 0, 4);
-    VF_LOAD_ARG(&b, 1);
-    VF_JEQ(&b, VF_F_SETLEASE, 0, 1);
-    VF_RET(&b, VF_ERRNO(EPERM));
-    VF_RET(&b, SECCOMP_RET_ALLOW);
+    void_filter_value_rule(&b, SYS_fcntl, 1, VF_F_SETLEASE);
   }
   if (rules & SECCOMP_RULE_INIT_LIMITS) {
     /* void-init (PID 1) shares the entrypoint's uid; its limits are not
      * the entrypoint's to change (RLIMIT_NOFILE 0 breaks its socket
      * factory). */
-    VF_JEQ(&b, SYS_prlimit64, 0, 4);
-    VF_LOAD_ARG(&b, 0);
-    VF_JEQ(&b, 1, 0, 1);
-    VF_RET(&b, VF_ERRNO(EPERM));
-    VF_RET(&b, SECCOMP_RET_ALLOW);
+    void_filter_value_rule(&b, SYS_prlimit64, 0, 1);
   }
   VF_RET(&b, SECCOMP_RET_ALLOW);
   return b.n;

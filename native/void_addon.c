@@ -647,11 +647,11 @@ static napi_value js_unwatch(napi_env env, napi_callback_info cbinfo) {
 
 /* ---- stream relays ---- */
 
-/* A relay copies bytes from one fd to another on a thread of its own: the
- * launcher's standard streams that cannot be handed to a void as they are
- * (a terminal, a socket: src/orchestrator/streams.ts) reach voids through
- * a pipe, and the relay moves the bytes between that pipe and the real
- * stream. A write that blocks (a terminal stopped with ^S, a reader that
+/* A relay copies bytes from one fd to another on a thread of its own:
+ * between a void's own output pipe (or the voids' shared input socket)
+ * and the launcher's real stream (src/orchestrator/streams.ts), and both
+ * ways between a void's datagram socket and a brokered UDP socket
+ * (src/orchestrator/broker.ts). A write that blocks (a terminal stopped with ^S, a reader that
  * does not read) blocks only this thread: the event loop keeps
  * supervising every void. When `to` fails for good (EPIPE: the reader is
  * gone) the relay goes on reading and drops the bytes, so writers never

@@ -5,6 +5,7 @@
 import { constants } from "node:os";
 import { getSystemErrorMap } from "node:util";
 import type { WaitStatus } from "../native/addon.js";
+import { visible } from "./log.js";
 
 export type StatusRecord =
   | { kind: "error"; errno: number; what: string }
@@ -18,20 +19,15 @@ export type StatusRecord =
 const MAX_WHAT = 4096 + 512;
 
 /**
- * `text` with every byte a terminal could act on made visible: C0 and C1
- * controls and DEL as \xNN, a backslash doubled. A void chooses the paths
- * in its failure records; they reach the launcher's stderr only this way.
+ * `text` with every byte a terminal could act on made visible (log.ts
+ * visible: controls as \xNN, invisible format characters as \u{..}), a
+ * backslash doubled so that an escape the void typed reads as typed. A
+ * void chooses the paths in its failure records; they reach the
+ * launcher's stderr only this way.
  */
 export function escapeText(text: string, max = MAX_WHAT): string {
   const cut = text.length > max ? `${text.slice(0, max)}...` : text;
-  let out = "";
-  for (const c of cut) {
-    const code = c.charCodeAt(0);
-    if (c === "\\") out += "\\\\";
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += c;
-  }
-  return out;
+  return visible(cut.replaceAll("\\", "\\\\"));
 }
 
 /**

@@ -114,8 +114,7 @@ export class TriggerLoop {
         this.partial = Buffer.alloc(0);
         return false;
       }
-      if (this.packets) this.splitPacket(this.buf.subarray(0, n));
-      else this.split(this.buf.subarray(0, n));
+      this.split(this.buf.subarray(0, n), this.packets && n < PIPE_BUF);
       return true;
     }
     const packet = this.host.addon.recvFds(this.fd, 4096);
@@ -133,28 +132,14 @@ export class TriggerLoop {
     return true;
   }
 
-  private split(chunk: Buffer): void {
+  /**
+   * What one read returned: its lines, and what follows the last newline,
+   * which is a message of its own when `writeEnded` (a packet shorter than
+   * PIPE_BUF: its write ended there), else waits for the next read (a byte
+   * stream, or a full packet that a longer write may continue).
+   */
+  private split(chunk: Buffer, writeEnded: boolean): void {
     let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
-    let nl = data.indexOf(10);
-    while (nl >= 0) {
-      const line = data.subarray(0, nl);
-      if (this.discarding) this.discarding = false;
-      else this.takeLine(line);
-      data = data.subarray(nl + 1);
-      nl = data.indexOf(10);
-    }
-    if (data.length > MAX_MESSAGE) {
-      if (!this.discarding) this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
-      this.discarding = true;
-      data = Buffer.alloc(0);
-    }
-    this.partial = Buffer.from(data);
-  }
-
-  /** One write (or one PIPE_BUF-sized piece of a longer one): its lines, and what follows the last newline. */
-  private splitPacket(packet: Buffer): void {
-    const mayContinue = packet.length === PIPE_BUF;
-    let data = this.partial.length > 0 ? Buffer.concat([this.partial, packet]) : packet;
     this.partial = Buffer.alloc(0);
     let nl = data.indexOf(10);
     while (nl >= 0) {
@@ -163,19 +148,18 @@ export class TriggerLoop {
       data = data.subarray(nl + 1);
       nl = data.indexOf(10);
     }
-    if (mayContinue) {
-      if (this.discarding) return;
-      if (data.length > MAX_MESSAGE) {
-        this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
-        this.discarding = true;
-        return;
-      }
-      this.partial = Buffer.from(data);
+    if (writeEnded) {
+      if (this.discarding) this.discarding = false;
+      else if (data.length > 0) this.takeLine(data);
       return;
     }
-    // The write ended here.
-    if (this.discarding) this.discarding = false;
-    else if (data.length > 0) this.takeLine(data);
+    if (this.discarding) return;
+    if (data.length > MAX_MESSAGE) {
+      this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
+      this.discarding = true;
+      return;
+    }
+    this.partial = Buffer.from(data);
   }
 
   private takeLine(line: Buffer): void {
