@@ -162,6 +162,15 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         if (read_u32(&pr, &u) || (int32_t)u < 0) goto bad;
         plan->message_fd = (int)u;
         break;
+      case PLAN_TAG_USER_LIMIT: {
+        /* The name becomes a path under /proc/sys/user: one plain component. */
+        if (read_u32(&pr, &u) || !(a = read_str(&pr)) || plan->nuser_limits >= PLAN_MAX_USER_LIMITS || a[0] == 0 ||
+            strlen(a) > PLAN_MAX_USER_LIMIT_NAME || a[strspn(a, "abcdefghijklmnopqrstuvwxyz_")] != 0)
+          goto bad;
+        plan->user_limits[plan->nuser_limits].name = a;
+        plan->user_limits[plan->nuser_limits++].value = u;
+        break;
+      }
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;
         plan->fds[plan->nfds++] = (struct fd_op){(int32_t)u, (int32_t)v};

@@ -34,6 +34,7 @@ enum plan_tag {
   PLAN_TAG_CGROUP = 13,     /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
   PLAN_TAG_FACTORY = 14,    /* i32 fd in the launcher: void-init's end of the socket factory (Forward grants) */
   PLAN_TAG_MESSAGE = 15,    /* i32 fd in the launcher: void-init's end of a prepared void's message socket */
+  PLAN_TAG_USER_LIMIT = 16, /* u32 value, string name: a file of /proc/sys/user in the void's user namespace */
 };
 
 /* Argument rules of a void's filter (src/plan/seccomp.ts SECCOMP_RULES;
@@ -54,6 +55,9 @@ enum seccomp_rules {
  * (4096); see VOID_FILTER_MAX_INSNS. */
 #define PLAN_MAX_SECCOMP_RANGES 512
 #define PLAN_MAX_SECCOMP_ENOSYS 64
+/* USER_LIMIT records: at most this many, names of [a-z_] only. */
+#define PLAN_MAX_USER_LIMITS 16
+#define PLAN_MAX_USER_LIMIT_NAME 32
 
 enum plan_options {
   PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
@@ -126,6 +130,12 @@ struct void_plan {
   int seccomp;
   int cgroup_fds[8];
   int ncgroups;
+  /* Limits of the void's own user namespace (src/plan/plan.ts planUserLimits). */
+  struct {
+    const char *name;
+    uint32_t value;
+  } user_limits[PLAN_MAX_USER_LIMITS];
+  int nuser_limits;
   /* Launcher fd of void-init's socket-factory end, or -1 (no Forward). */
   int factory_fd;
   /* Launcher fd of void-init's message-socket end, or -1: a prepared

@@ -6,7 +6,7 @@
  * named function with the reason for it, and every failure names the
  * syscall and the path.
  *
- * How the child is created (DESIGN §4):
+ * How the child is created:
  *   The launcher is Node, a multi-threaded process. We clone with
  *   CLONE_VM|CLONE_VFORK from a libuv worker thread, exactly as glibc's
  *   posix_spawn does: the child shares the launcher's memory (nothing is
@@ -25,11 +25,12 @@
  *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal;
- *   2. write its own uid/gid maps (setgroups "deny" first);
+ *   2. write its own uid/gid maps (setgroups "deny" first); open its user
+ *      namespace's /proc/sys/user for step 7;
  *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
  *      any other mount operation, so nothing we do can propagate to the
- *      host (see the seeds: an MNT_DETACH on a shared tree unmounted the
- *      host's mounts);
+ *      host (an MNT_DETACH on a shared tree once unmounted the host's
+ *      mounts);
  *   4. build the root: a tmpfs "base" on /tmp of this namespace holding
  *      `newroot` (another tmpfs, the void's future /) and `oldroot`, then
  *      pivot_root into the base so the host is reachable only as /oldroot;
@@ -40,7 +41,8 @@
  *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
  *      and make the new root itself read-only;
  *   7. set hostname and domain name; bring up the loopback interface of
- *      the void's network namespace if the plan forwards to it;
+ *      the void's network namespace if the plan forwards to it; set the
+ *      user namespace's own limits (inotify, fanotify, namespaces);
  *   8. place the granted fds at their numbers, /dev/null on ungranted
  *      standard streams, close everything else (close_range);
  *   9. unshare the time namespace (applies from the execve on);
@@ -220,6 +222,47 @@ static void setup_id_maps(struct child_ctx *c) {
   write_file(c, "/proc/self/setgroups", "deny");
   write_file(c, "/proc/self/uid_map", c->plan->uid_map);
   write_file(c, "/proc/self/gid_map", c->plan->gid_map);
+}
+
+/* ---- the user namespace's own limits ---- */
+
+/* Some kernel objects — inotify instances and watches, fanotify groups and
+ * marks, namespaces — are counted per user namespace, and each is charged
+ * also to the namespace's creator in the parent namespace: the launcher's
+ * host uid (host root for a root launcher). A new namespace starts with no
+ * limit of its own, so a void could use up a budget its launcher's user
+ * shares with the whole host (fs.inotify.max_user_instances, 128). Set the
+ * void's own limits (src/plan/plan.ts planUserLimits) while the child holds
+ * CAP_SYS_RESOURCE in its namespace: /proc/sys/user shows the opener's user
+ * namespace, whichever /proc it is opened through. The void, without
+ * capabilities, cannot raise them.
+ *
+ * The directory is opened while the host's /proc is visible (the fd keeps
+ * it reachable after pivoting) and the limits are written once the tree is
+ * built: open_tree(OPEN_TREE_CLONE) makes an anonymous mount namespace,
+ * which a max_mnt_namespaces of 0 would refuse. A kernel without one of
+ * these counters has no such budget to protect: its file is skipped. */
+static int open_user_limits(struct child_ctx *c) {
+  if (c->plan->nuser_limits == 0) return -1;
+  int dir = open("/proc/sys/user", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die(c, "open", "/proc/sys/user");
+  return dir;
+}
+
+static void set_user_limits(struct child_ctx *c, int dir) {
+  for (int i = 0; i < c->plan->nuser_limits; i++) {
+    const char *name = c->plan->user_limits[i].name;
+    struct buf path = {.len = 0}, value = {.len = 0};
+    buf_add(&path, "/proc/sys/user/");
+    buf_add(&path, name);
+    buf_add_int(&value, (long)c->plan->user_limits[i].value);
+    int fd = openat(dir, name, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) die(c, "open", path.data);
+    if (write(fd, value.data, value.len) != (ssize_t)value.len) die(c, "write", path.data);
+    close(fd);
+  }
+  if (dir >= 0) close(dir);
 }
 
 /* ---- cgroups ---- */
@@ -635,6 +678,7 @@ static int child_main(void *arg) {
   die_with_parent(c);
   new_session(c);
   setup_id_maps(c);
+  int user_limits_dir = open_user_limits(c);
   join_cgroups(c);
   make_mounts_private(c);
   enter_base(c);
@@ -644,6 +688,7 @@ static int child_main(void *arg) {
   enter_newroot(c);
   set_names(c);
   if (p->options & PLAN_OPT_LOOPBACK) bring_up_loopback(c);
+  set_user_limits(c, user_limits_dir);
   place_fds(c);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
   drop_privileges(c);

@@ -3,7 +3,7 @@
  */
 import { describeFd } from "../plan/describe.js";
 import { refusedCalls, type SeccompPlan, type SeccompRule } from "../plan/seccomp.js";
-import type { MountEntry, VoidPlan } from "../plan/types.js";
+import type { MountEntry, UserNamespaceLimit, VoidPlan } from "../plan/types.js";
 
 function mountLine(m: MountEntry): string {
   switch (m.type) {
@@ -26,6 +26,15 @@ function mountLine(m: MountEntry): string {
   }
 }
 
+/** The void's user-namespace limits, as one line ("budgets"). */
+function userLimitsLine(limits: readonly UserNamespaceLimit[]): string {
+  const value = (name: string) => limits.find((l) => l.name === name)?.value;
+  const parts = [`inotify ${value("max_inotify_instances") ?? "unlimited"} instances, ${value("max_inotify_watches") ?? "unlimited"} watches`];
+  if (value("max_fanotify_groups") === 0) parts.push("no fanotify");
+  if (value("max_user_namespaces") === 0) parts.push("no new namespaces (a second wall behind the filter)");
+  return `  budgets      ${parts.join("; ")} — counted in the void's own user namespace`;
+}
+
 export function describePlan(plan: VoidPlan): string {
   const t = plan.trigger;
   const lines = [
@@ -44,6 +53,7 @@ export function describePlan(plan: VoidPlan): string {
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
+    userLimitsLine(plan.userLimits),
     ...seccompLines(plan.seccomp),
     ...(plan.loopback
       ? [

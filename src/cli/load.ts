@@ -4,7 +4,7 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
@@ -109,6 +109,31 @@ export interface PlanOptions {
   grantStderr: boolean;
   /** --host-root: a root launcher's voids stay host uid 0. */
   hostRoot?: boolean;
+  /** Receives each planning warning (without the "void: warning: " prefix). */
+  warn?: (warning: string) => void;
+}
+
+/**
+ * The file a command line's BINARY names, found as a shell finds a
+ * command: a name with a slash is a path (relative to the working
+ * directory); a bare name is looked up in PATH (an empty entry is the
+ * working directory), and — what void did before it looked in PATH, kept
+ * so that existing command lines still work — in the working directory
+ * when PATH has no such program. Not found: the name itself, which the
+ * planner reports as missing. BinaryName (argv[0]) stays as typed.
+ */
+export function findBinary(binary: string, path = process.env["PATH"] ?? "", cwd = process.cwd()): string {
+  if (binary.includes("/") || binary === "") return binary;
+  for (const dir of path.split(":")) {
+    const candidate = resolve(cwd, dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here: the next PATH entry.
+    }
+  }
+  return binary;
 }
 
 export function timeNamespaceAvailable(): boolean {
@@ -120,6 +145,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
     spec,
     {
       binary: opts.binary,
+      executable: findBinary(opts.binary),
       trailing: opts.trailing,
       cwd: process.cwd(),
       uid: process.getuid?.() ?? 0,
@@ -133,6 +159,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
     realHost,
   );
   if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${e}`).join("\n"));
+  for (const w of result.warnings) opts.warn?.(w);
   return result.plans;
 }
 

@@ -8,7 +8,7 @@ import { stderrLogger } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
-import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, planFor } from "./load.js";
+import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
   spec?: string;
@@ -30,11 +30,11 @@ export interface RunOptions {
 export async function runCommand(binary: string, args: string[], opts: RunOptions): Promise<number> {
   const log = stderrLogger(opts.verbose);
   if (opts.daemon) return daemonize();
-  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   for (const c of changes) log.verbose(`runtime: ${c}`);
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true });
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => log.warn(w) });
   if (opts.hostRoot === true && process.getuid?.() === 0) log.warn("--host-root: every void is host uid 0 (without capabilities): it can read root-only files in its binds and writes as root");
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
   return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits, prepare: opts.prepare });

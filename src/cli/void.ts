@@ -14,7 +14,7 @@ import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
-import { EXIT_INVALID_INPUT, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
+import { EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { failureStatus, runCommand } from "./run-command.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
@@ -63,7 +63,9 @@ RPC allow-lists; anything that would widen the spec is refused.
 Exit status: the last non-zero exit status of any void, else 0; 2 when the
 spec, binary or arguments are invalid or a listener cannot bind (nothing is
 started); 125 when void itself fails. A void killed by a signal counts as
-128+signal.`;
+128+signal, except an orderly stop: SIGTERM or SIGINT to void run is passed
+on to every void, void run waits for them, and the voids it stopped count
+as success (a second signal kills them all at once).`;
 
 function collect(_value: string, previous: number): number {
   return previous + 1;
@@ -82,8 +84,8 @@ function preparedCount(value: string): number {
 }
 
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean; hostRoot?: boolean }): number {
-  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: binary }, opts.runtime, (w) => process.stderr.write(w + "\n"));
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true });
+  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => process.stderr.write(`void: warning: ${w}\n`) });
   if (opts.json) {
     const embedded = embeddedSha256 !== undefined ? { embeddedSpec: { sha256: embeddedSha256 } } : {};
     process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
@@ -193,7 +195,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     program
       .command("run")
       .description("start BINARY's Startup entrypoints, one void each, and wait for them")
-      .argument("<binary>", "the program (as given, it is argv's BinaryName)")
+      .argument("<binary>", "the program: a path, or a name looked up in PATH (as given, it is argv's BinaryName)")
       .argument("[args...]", "passed where the spec says Trailing")
       .option("-v, --verbose", "log each void's host pid, namespaces and grants (repeat for more)", collect, 0)
       .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)

@@ -22,6 +22,7 @@ export enum Tag {
   Cgroup = 13,
   Factory = 14,
   Message = 15,
+  UserLimit = 16,
 }
 
 export enum PlanOption {
@@ -135,6 +136,7 @@ export function marshal(req: SpawnRequest): Buffer {
     const rules = s.rules.reduce((bits, r) => bits | SECCOMP_RULES[r], 0);
     w.record(Tag.Seccomp, rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }
+  for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
   return w.finish();

@@ -1,5 +1,5 @@
 /**
- * A running application (DESIGN §2): every Startup entrypoint as a void,
+ * A running application (docs/spec.md): every Startup entrypoint as a void,
  * started concurrently; pipes, file sockets and listeners wired between
  * them; a fresh void per message on every trigger; an RPC broker for the
  * voids that may ask for outgoing sockets; signals forwarded; every void
@@ -214,6 +214,8 @@ class Application implements LoopHost {
   /** Set once no trigger can take a message any more: prepared voids are discarded, none made. */
   private noMorePreparing = false;
   private shuttingDown = false;
+  /** Entrypoints told about already (explainSilentFailure). */
+  private readonly explained = new Set<string>();
   /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
   private shutdownSignal = 0;
   private finish!: () => void;
@@ -384,14 +386,39 @@ class Application implements LoopHost {
       if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
       else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
       else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
-      else if (o.signal !== undefined && !(this.shuttingDown && o.signal === this.shutdownSignal)) this.log.error(`${who} ${o.summary}`);
+      else if (o.signal !== undefined && !this.stoppedByUs(o)) this.log.error(`${who} ${o.summary}`);
       else this.log.verbose(`${who} ${o.summary}`);
-      if (o.status !== 0) this.status = o.status;
+      // An orderly stop (SIGTERM or SIGINT to void run, passed on) is a success: systemd counts anything else as a failure.
+      if (o.status !== 0 && !this.stoppedByUs(o)) {
+        this.status = o.status;
+        this.explainSilentFailure(v.plan, o);
+      }
       await p.leaf?.remove();
       this.live--;
       onExit?.();
       this.checkDone();
     };
+  }
+
+  /**
+   * Whether a void ended because void run passed on the signal that stops
+   * it (by that signal, or exiting with 128 + it, as a shell does), not
+   * escalated to SIGKILL by a second signal.
+   */
+  private stoppedByUs(o: Outcome): boolean {
+    const sig = this.shutdownSignal;
+    return this.shuttingDown && sig !== 0 && sig !== os.signals.SIGKILL && (o.signal === sig || (o.signal === undefined && o.failure === undefined && o.status === 128 + sig));
+  }
+
+  /**
+   * A void that failed with its stderr on /dev/null said why to nobody:
+   * say once per entrypoint how to see it.
+   */
+  private explainSilentFailure(plan: VoidPlan, o: Outcome): void {
+    if (o.failure !== undefined || this.explained.has(plan.entrypoint)) return;
+    if (plan.fds.find((f) => f.fd === 2)?.source.kind !== "devnull") return;
+    this.explained.add(plan.entrypoint);
+    this.log.info(`entrypoint ${plan.entrypoint} ${o.summary} and its stderr is not granted, so what it said is lost: add "Stderr" to its environment, or run void run --stderr`);
   }
 
   /** Can `entrypoint`'s trigger still take a message (so a void prepared for it may be used)? */
@@ -584,7 +611,9 @@ class Application implements LoopHost {
     }
     // Prepared voids were discarded above (they end by themselves), unless this is the second signal.
     const targets = this.launcher.live.filter((v) => escalate || !this.waiting.has(v));
-    this.log.verbose(`received ${signalName(sig)}: sending ${signalName(send)} to ${targets.length} void(s)`);
+    const what = `received ${signalName(sig)}: sending ${signalName(send)} to ${targets.length} void(s)`;
+    if (escalate || sig === os.signals.SIGTERM || sig === os.signals.SIGINT) this.log.info(escalate ? `${what}, now` : `${what} and waiting for them to end`);
+    else this.log.verbose(what);
     for (const v of targets) v.signal(send);
   }
 

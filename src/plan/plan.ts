@@ -21,6 +21,7 @@
  *     paths recreated, so that no library has to be listed in a spec.
  */
 import { posix } from "node:path";
+import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { type NeededFile, resolveLibraries } from "./libraries.js";
@@ -34,6 +35,7 @@ import {
   type MountOrigin,
   type PlanInput,
   type PlanResult,
+  type UserNamespaceLimit,
   type VoidPlan,
 } from "./types.js";
 
@@ -193,7 +195,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
     }
     const st = host.stat(source);
     const dest = resolveInVoid(g.environmentPath, links);
-    specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", ...identity(st), origin: "spec" });
+    specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", ...identity(st), origin: "spec", ...(g.shared ? { shared: true } : {}) });
   });
 
   // Nested spec binds land on a mount point the outer bind already shows:
@@ -253,6 +255,28 @@ function limitsOf(ep: Entrypoint): ResourceLimits {
   return limits;
 }
 
+/**
+ * The void's user-namespace limits (see USER_LIMIT_NAMES): its inotify
+ * budget from Limits or the defaults, no fanotify (the filter refuses it
+ * too; these hold also under SeccompUnconfined), and — when the filter
+ * refuses new namespaces — none of any kind, as a second wall behind it.
+ * The namespaces the void is born with were counted when the child was
+ * cloned; the one time namespace it unshares before void-init is allowed.
+ */
+export function planUserLimits(limits: ResourceLimits, filtered: boolean, timeNamespace: boolean): UserNamespaceLimit[] {
+  const out: UserNamespaceLimit[] = [
+    { name: "max_inotify_instances", value: limitInForce(limits, "inotifyInstances") },
+    { name: "max_inotify_watches", value: limitInForce(limits, "inotifyWatches") },
+    { name: "max_fanotify_groups", value: 0 },
+    { name: "max_fanotify_marks", value: 0 },
+  ];
+  if (filtered) {
+    for (const name of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"] as const) out.push({ name: `max_${name}_namespaces`, value: 0 });
+    out.push({ name: "max_time_namespaces", value: timeNamespace ? 1 : 0 });
+  }
+  return out;
+}
+
 function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const has = (kind: string) => ep.environment.some((g) => g.kind === kind);
   const fds: FdGrant[] = [
@@ -293,6 +317,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     noNewPrivs: true,
     seccomp: "error" in seccomp ? { mode: "unconfined" } : seccomp,
     limits: limitsOf(ep),
+    userLimits: planUserLimits(limitsOf(ep), "error" in seccomp ? false : seccomp.mode === "filter", ctx.input.timeNamespace),
     isStatic: ctx.isStatic,
   };
 }
@@ -300,9 +325,9 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
 /** Plans every entrypoint of `spec` for `input.binary`. */
 export function planApplication(spec: Spec, input: PlanInput, host: HostView): PlanResult {
   const errors: string[] = [];
-  const binaryAbs = posix.resolve(input.cwd, input.binary);
+  const binaryAbs = posix.resolve(input.cwd, input.executable ?? input.binary);
   const st = host.stat(binaryAbs);
-  if (st === null) return { ok: false, errors: [`${input.binary}: no such file or directory`] };
+  if (st === null) return { ok: false, errors: [`${input.binary}: no such file or directory${input.binary.includes("/") ? "" : " (looked for in PATH and in the working directory)"}`] };
   if (st.type !== "file") return { ok: false, errors: [`${input.binary}: not a regular file`] };
   if (!host.isExecutable(binaryAbs)) return { ok: false, errors: [`${input.binary}: not executable (permission denied)`] };
   const resolution = resolveLibraries(binaryAbs, host);
@@ -311,7 +336,41 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
   errors.push(...writableCoversExecutables(plans, auto.binds));
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, plans };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
+}
+
+/**
+ * A writable bind of one entrypoint that overlaps what another entrypoint
+ * receives — a bind source (either may hold the other) or a File grant —
+ * lets the first choose what the second's voids read. That is a channel
+ * between entrypoints, like a pipe, and often the design (a writer and a
+ * reader of one directory); the bind's object is pinned, so it never leads
+ * out of the tree. But it is easy to grant by accident, so it is a warning
+ * unless the writable bind says `"shared": true`.
+ */
+export function writableFeedsOthers(plans: readonly VoidPlan[]): string[] {
+  const warnings: string[] = [];
+  const overlap = (a: string, b: string) => isWithin(a, b) || isWithin(b, a);
+  for (const writer of plans) {
+    for (const w of writer.mounts) {
+      if (w.type !== "bind" || w.readOnly || w.origin !== "spec" || w.shared === true) continue;
+      const readers: string[] = [];
+      for (const reader of plans) {
+        if (reader.entrypoint === writer.entrypoint) continue;
+        for (const m of reader.mounts) {
+          if (m.type === "bind" && m.origin === "spec" && overlap(m.source, w.source)) readers.push(`${reader.entrypoint} (its bind of ${m.source} at ${m.dest})`);
+        }
+        for (const f of reader.fds) {
+          if (f.source.kind === "file" && isWithin(f.source.path, w.source)) readers.push(`${reader.entrypoint} (its File ${f.source.path})`);
+        }
+      }
+      if (readers.length === 0) continue;
+      warnings.push(
+        `${entrypointPath(writer.entrypoint)}: the writable bind of ${w.source} is read by ${readers.join(", ")}: a void of ${writer.entrypoint} chooses what they read there; if that is the design, say so with "shared": true on the writable bind`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**

@@ -41,6 +41,8 @@ export type MountEntry =
       origin: MountOrigin;
       /** For automatic entries: what needed it, e.g. "libc.so.6 needed by /usr/bin/ls". */
       reason?: string;
+      /** A writable spec bind whose spec acknowledges that other entrypoints read what it writes ("shared": true). */
+      shared?: boolean;
     }
   | { type: "symlink"; dest: string; target: string; origin: MountOrigin; reason?: string }
   | { type: "tmpfs"; dest: "/"; readOnly: true; origin: "void" }
@@ -76,6 +78,33 @@ export interface ForwardPlan {
 /** argv elements: literal strings, or the data of the triggering message. */
 export type ArgvPart = { kind: "literal"; value: string } | { kind: "trigger" };
 
+/**
+ * The kernel counts some objects per user namespace and charges each one
+ * also to the namespace's creator in the parent namespace: the launcher's
+ * host uid. A void's own namespace gets limits below the host's, so one
+ * void cannot use up a budget its launcher's user shares with the rest of
+ * the host. The names are the files of /proc/sys/user.
+ */
+export const USER_LIMIT_NAMES = [
+  "max_inotify_instances",
+  "max_inotify_watches",
+  "max_fanotify_groups",
+  "max_fanotify_marks",
+  "max_user_namespaces",
+  "max_mnt_namespaces",
+  "max_pid_namespaces",
+  "max_net_namespaces",
+  "max_ipc_namespaces",
+  "max_uts_namespaces",
+  "max_cgroup_namespaces",
+  "max_time_namespaces",
+] as const;
+export type UserLimitName = (typeof USER_LIMIT_NAMES)[number];
+export interface UserNamespaceLimit {
+  name: UserLimitName;
+  value: number;
+}
+
 export interface VoidPlan {
   entrypoint: string;
   trigger: Trigger;
@@ -106,13 +135,17 @@ export interface VoidPlan {
   seccomp: SeccompPlan;
   /** Resource limits from a Limits grant ({} = none): a cgroup per void, a timeout, trigger concurrency. */
   limits: ResourceLimits;
+  /** Limits of the void's own user namespace (its /proc/sys/user), written by the child before anything runs in the void. */
+  userLimits: UserNamespaceLimit[];
   /** Statically linked executable (no interpreter, no libraries). */
   isStatic: boolean;
 }
 
 export interface PlanInput {
-  /** The binary as given on the command line. */
+  /** The binary as given on the command line (argv's BinaryName). */
   binary: string;
+  /** The file to execute, when the launcher found `binary` elsewhere (a bare name looked up in PATH); else `binary`, relative to cwd. */
+  executable?: string;
   /** The launcher's remaining arguments ("Trailing"). */
   trailing: string[];
   /** The launcher's working directory, to resolve a relative binary path. */
@@ -131,4 +164,5 @@ export interface PlanInput {
   grantStderr: boolean;
 }
 
-export type PlanResult = { ok: true; plans: VoidPlan[] } | { ok: false; errors: string[] };
+/** `warnings`: what the spec allows but a user should know (printed by void check and void run). */
+export type PlanResult = { ok: true; plans: VoidPlan[]; warnings: string[] } | { ok: false; errors: string[] };

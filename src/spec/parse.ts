@@ -745,6 +745,8 @@ class Walker {
     set("cpuMax", read("cpu_max", (v) => (typeof v === "number" && v >= 0.01 && v <= 4096 ? v : "a number of CPUs from 0.01 to 4096")));
     set("timeoutMs", read("timeout", parseDuration));
     set("concurrency", read("concurrency", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100000 ? (v as number) : "a whole number from 1 to 100000")));
+    set("inotifyInstances", read("inotify_instances", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65536 ? (v as number) : "a whole number from 0 to 65536")));
+    set("inotifyWatches", read("inotify_watches", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 4194304 ? (v as number) : "a whole number from 0 to 4194304")));
     return ok ? limits : undefined;
   }
 
@@ -813,8 +815,20 @@ class Walker {
     } else if (payload["read_only"] === false) {
       readOnly = false;
     }
-    if (hostPath === undefined || environmentPath === undefined || readOnly === undefined) return undefined;
-    return { kind: "Filesystem", hostPath, environmentPath, readOnly };
+    let shared: boolean | undefined = false;
+    if (Object.hasOwn(payload, "shared")) {
+      if (typeof payload["shared"] !== "boolean") {
+        this.out.error(keyPath(path, "shared"), `got ${describeValue(payload["shared"])}`, { expected: "true or false" });
+        shared = undefined;
+      } else if (payload["shared"] && readOnly === true) {
+        this.out.error(keyPath(path, "shared"), '"shared" acknowledges what a writable bind lets other entrypoints read; this bind is read-only', {
+          hint: 'add "read_only": false, or remove "shared"',
+        });
+        shared = undefined;
+      } else shared = payload["shared"];
+    }
+    if (hostPath === undefined || environmentPath === undefined || readOnly === undefined || shared === undefined) return undefined;
+    return { kind: "Filesystem", hostPath, environmentPath, readOnly, shared };
   }
 }
 

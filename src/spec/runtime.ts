@@ -48,7 +48,7 @@ import { formatDiagnostic } from "./format.js";
 import { readJsonText } from "./json-text.js";
 import { type EntrypointFragment, parseEntrypointFragment } from "./parse.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import { type Arg, DEFAULT_CONCURRENCY, DEFAULT_CPU_WEIGHT, type Diagnostic, type Entrypoint, type Grant, type ResourceLimits, type RpcOperation, type Spec, type Trigger } from "./types.js";
+import { type Arg, DEFAULT_CONCURRENCY, DEFAULT_CPU_WEIGHT, DEFAULT_INOTIFY_INSTANCES, DEFAULT_INOTIFY_WATCHES, type Diagnostic, type Entrypoint, type Grant, type ResourceLimits, type RpcOperation, type Spec, type Trigger } from "./types.js";
 import {
   dedupeGrants,
   grantKey,
@@ -220,6 +220,7 @@ export function grantToValue(grant: Grant): unknown {
     case "Filesystem": {
       const payload: Record<string, unknown> = { host_path: grant.hostPath, environment_path: grant.environmentPath };
       if (!grant.readOnly) payload["read_only"] = false;
+      if (grant.shared) payload["shared"] = true;
       return { Filesystem: payload };
     }
     case "Hostname":
@@ -259,6 +260,8 @@ const LIMIT_KEYS: readonly (readonly [string, keyof ResourceLimits])[] = [
   ["cpu_max", "cpuMax"],
   ["timeout", "timeoutMs"],
   ["concurrency", "concurrency"],
+  ["inotify_instances", "inotifyInstances"],
+  ["inotify_watches", "inotifyWatches"],
 ];
 
 /**
@@ -266,7 +269,8 @@ const LIMIT_KEYS: readonly (readonly [string, keyof ResourceLimits])[] = [
  * grant): the value set, else what applies without it — no bound
  * (Infinity) for memory, pids, cpu_max and timeout; no swap when a memory
  * limit is set (src/orchestrator/cgroups.ts) and no bound on swap without
- * one; the default CPU weight; the default concurrency of a trigger.
+ * one; the default CPU weight; the default concurrency of a trigger; the
+ * default inotify budgets.
  */
 export function limitInForce(limits: ResourceLimits | undefined, field: keyof ResourceLimits): number {
   const set = limits?.[field];
@@ -278,6 +282,10 @@ export function limitInForce(limits: ResourceLimits | undefined, field: keyof Re
       return DEFAULT_CPU_WEIGHT;
     case "concurrency":
       return DEFAULT_CONCURRENCY;
+    case "inotifyInstances":
+      return DEFAULT_INOTIFY_INSTANCES;
+    case "inotifyWatches":
+      return DEFAULT_INOTIFY_WATCHES;
     default:
       return Number.POSITIVE_INFINITY;
   }
@@ -825,6 +833,7 @@ function describeEnvironmentChanges(
       if (before.readOnly !== value.readOnly) {
         parts.push(before.readOnly ? "read-only -> writable" : "writable -> read-only");
       }
+      if (before.shared !== value.shared) parts.push(value.shared ? "shared acknowledged" : "no longer shared");
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
     } else if (before.kind === "Forward" && value.kind === "Forward") {
       changes.push(`${path}: ${value.protocol} Forward to port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);

@@ -132,6 +132,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
       fieldDescription(FILESYSTEM_FIELDS, "environment_path"),
     ),
     read_only: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "read_only")),
+    shared: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "shared")),
   });
   const syscall = meta(z.enum(Object.keys(X86_64_SYSCALLS) as [string, ...string[]]), { description: "An x86_64 system call name." });
   const seccomp = z.strictObject({
@@ -149,6 +150,8 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     cpu_max: meta(z.number().min(0.01).max(4096).optional(), fieldDescription(LIMITS_FIELDS, "cpu_max")),
     timeout: meta(duration.optional(), fieldDescription(LIMITS_FIELDS, "timeout")),
     concurrency: meta(z.int().min(1).max(100000).optional(), fieldDescription(LIMITS_FIELDS, "concurrency")),
+    inotify_instances: meta(z.int().min(0).max(65536).optional(), fieldDescription(LIMITS_FIELDS, "inotify_instances")),
+    inotify_watches: meta(z.int().min(0).max(4194304).optional(), fieldDescription(LIMITS_FIELDS, "inotify_watches")),
   });
   const forward = z.strictObject({
     protocol: meta(enumSchema(FORWARD_PROTOCOL_TABLE, {}), fieldDescription(FORWARD_FIELDS, "protocol")),

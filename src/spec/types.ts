@@ -2,7 +2,7 @@
  * The specification's data model, after parsing.
  *
  * The JSON format is the original prototype's serde "externally tagged" form
- * (DESIGN §2); these types are what the rest of void works with once a spec
+ * (docs/spec.md); these types are what the rest of void works with once a spec
  * has been parsed and validated. Every variant carries a `kind` tag so that
  * switch statements are exhaustive.
  */
@@ -46,6 +46,8 @@ export type Grant =
       environmentPath: string;
       /** Extension: `"read_only": false` makes the bind writable. Default true. */
       readOnly: boolean;
+      /** Extension: `"shared": true` on a writable bind acknowledges that other entrypoints read what this one writes there. Default false. */
+      shared: boolean;
     }
   | { kind: "Hostname"; name: string }
   | { kind: "DomainName"; name: string }
@@ -76,6 +78,15 @@ export type Grant =
 export const DEFAULT_CONCURRENCY = 64;
 /** The CPU weight of a void whose spec sets none (cgroup v2's default). */
 export const DEFAULT_CPU_WEIGHT = 100;
+/**
+ * inotify budgets of a void whose spec sets none. The kernel counts inotify
+ * instances and watches per user namespace and charges each to the
+ * namespace's creator in the parent — the launcher's uid (host root for a
+ * root launcher), whose host-wide budget (fs.inotify.max_user_instances,
+ * 128 by default) its other processes share. A void gets a small share.
+ */
+export const DEFAULT_INOTIFY_INSTANCES = 16;
+export const DEFAULT_INOTIFY_WATCHES = 8192;
 
 /** Limits for each void of an entrypoint (`{"Limits": {...}}`). */
 export interface ResourceLimits {
@@ -93,6 +104,10 @@ export interface ResourceLimits {
   timeoutMs?: number;
   /** for a triggered entrypoint: most of its voids running at once (overrides -j). */
   concurrency?: number;
+  /** inotify instances the void may hold at once (the void's user namespace's max_inotify_instances). */
+  inotifyInstances?: number;
+  /** inotify watches the void may hold at once (max_inotify_watches). */
+  inotifyWatches?: number;
 }
 
 export interface Entrypoint {

@@ -2,7 +2,7 @@
  * The variant table: the single source of truth for every name in the spec
  * format.
  *
- * The format is serde's "externally tagged" encoding (DESIGN §2): a unit
+ * The format is serde's "externally tagged" encoding (docs/spec.md): a unit
  * variant is a bare string (`"Stdout"`), a variant with data is a one-key
  * object (`{"File": "/etc/passwd"}`). Every enum of the format, and every
  * closed object (entrypoint, Filesystem payload, ...), is listed here once
@@ -249,6 +249,8 @@ export const LIMITS_FIELDS = {
     field("cpu_max", false, "Most CPU time, as a number of CPUs (0.5 = half of one)."),
     field("timeout", false, 'Wall-clock limit: seconds, or a string with ms, s, m or h ("30s"). The void is killed after it.'),
     field("concurrency", false, "For a triggered entrypoint: most of its voids at once (overrides -j)."),
+    field("inotify_instances", false, "Most inotify instances the void holds at once (default 16; 0 = none)."),
+    field("inotify_watches", false, "Most inotify watches the void holds at once (default 8192)."),
   ],
 } as const satisfies ObjectTable;
 
@@ -279,6 +281,7 @@ export const FILESYSTEM_FIELDS = {
       "Absolute, normalised path inside the void where it appears. Not /proc or /dev/null (void owns those).",
     ),
     field("read_only", false, "Extension: false makes the bind writable. Default: true."),
+    field("shared", false, "Extension, with read_only false: other entrypoints are meant to read what this one writes here (no warning). Default: false."),
   ],
 } as const satisfies ObjectTable;
 

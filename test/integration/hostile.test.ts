@@ -205,6 +205,28 @@ for (const launcher of launchers) {
       assert.equal(r.get("reopen-stdin-for-writing"), "ENXIO");
     });
 
+    it("takes no more of its launcher's kernel budgets than its own: inotify, fanotify, namespaces", () => {
+      // The host's per-uid budget (fs.inotify.max_user_instances, 128 by default) is shared with every process of the launcher's user.
+      const hostInstances = Number(readFileSync("/proc/sys/fs/inotify/max_user_instances", "utf8"));
+      const plain = writeSpec(stage, `hostile-budgets-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      const r = results(runVoid(stage, launcher, ["run", "-s", plain, stage.hostile, "budgets"]).stdout);
+      assert.equal(r.get("inotify-instances"), String(Math.min(16, hostInstances)), "the default budget");
+      assert.equal(r.get("inotify-instances-then"), "EMFILE");
+      assert.equal(r.get("unshare-user"), "EPERM", "the filter refuses it first");
+      // Limits lower it; with unshare allowed by the spec, the namespace budget (0) still refuses; /proc/sys/user is read-only.
+      const limited = writeSpec(stage, `hostile-budgets-limited-${launcher}`, {
+        entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", { Seccomp: { allow: ["unshare"] } }, { Limits: { inotify_instances: 5, inotify_watches: 2 } }] } },
+      });
+      const run = runVoid(stage, launcher, ["run", "-s", limited, stage.hostile, "budgets"]);
+      assert.equal(run.status, 0, run.stderr);
+      const l = results(run.stdout);
+      assert.equal(l.get("inotify-instances"), "5", run.stdout);
+      assert.equal(l.get("inotify-watches"), "2", run.stdout);
+      assert.equal(l.get("unshare-user"), "ENOSPC", run.stdout);
+      assert.equal(l.get("unshare-net"), "EPERM", "no capability: refused before any budget");
+      assert.ok(["EROFS", "EACCES"].includes(l.get("raise-user-limit") ?? ""), run.stdout);
+    });
+
     for (const kind of ["symlink", "fifo"] as const) {
       it(`a File grant is the file the launcher opened at start, not a ${kind} another void put at its path`, { timeout: 60_000 }, async () => {
         const dir = scratch(stage, `file-swap-${kind}-${launcher}`);

@@ -47,15 +47,27 @@ for (const launcher of launchers) {
       assert.ok(await waitFor(() => !pidAlive(voidPid), 5000), `void ${voidPid} still alive after its launcher was killed`);
     });
 
-    it("SIGTERM to void reaches the entrypoint; everything is reaped", async () => {
+    it("SIGTERM to void reaches the entrypoint; everything is reaped; an orderly stop exits 0", async () => {
       const spec = writeSpec(stage, `term-${launcher}`, { entrypoints: { "sleep-30000": { args: ["BinaryName", "Entrypoint"] }, "sleep-30001": { args: ["BinaryName", "Entrypoint"] } } });
       const child = startVoid(stage, launcher, ["run", "-v", "-s", spec, stage.actor]);
       const err = watchStderr(child, /host pid (\d+);[\s\S]*host pid (\d+);/);
       const m = await err.match;
       child.kill("SIGTERM");
       const [code] = await once(child, "exit");
-      assert.equal(code, 128 + 15, err.text());
+      assert.equal(code, 0, err.text());
+      assert.match(err.text(), /^void: received SIGTERM: sending SIGTERM to 2 void\(s\) and waiting for them to end$/m);
+      assert.doesNotMatch(err.text(), /error/);
       assert.ok(!pidAlive(Number(m[1])) && !pidAlive(Number(m[2])));
+    });
+
+    it("a void that fails with its stderr not granted gets one line saying how to see it; with Stderr, none", () => {
+      const spec = writeSpec(stage, `silent-${launcher}`, { entrypoints: { "exit-3": { args: ["BinaryName", "Entrypoint"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.actor]);
+      assert.equal(r.status, 3);
+      assert.match(r.stderr, /^void: entrypoint exit-3 exited with status 3 and its stderr is not granted, so what it said is lost: add "Stderr" to its environment, or run void run --stderr$/m);
+      const granted = runVoid(stage, launcher, ["run", "--stderr", "-s", spec, stage.actor]);
+      assert.equal(granted.status, 3);
+      assert.doesNotMatch(granted.stderr, /not granted/);
     });
 
     it("-d stops the entrypoint before execve and prints its host pid", async () => {

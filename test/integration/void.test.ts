@@ -1,5 +1,5 @@
 /**
- * The void, asserted from inside: every property of DESIGN §3 checked by
+ * The void, asserted from inside: every property of docs/security.md checked by
  * the C probe (test/probe/probe.c) running in a real void, for a root
  * launcher and an unprivileged one (uid 65534, no capabilities).
  */

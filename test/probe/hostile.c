@@ -13,6 +13,12 @@
  *   newest         system calls past the filter's table, and the ones it
  *                  refuses by name
  *   procsys        open /proc's kernel-wide files for writing (with Procfs)
+ *   budgets        kernel budgets charged to the launcher's host uid: how
+ *                  many inotify instances it can hold ("inotify-instances
+ *                  N" and the errno that stopped it), how many watches one
+ *                  instance takes on /, /dev, /dev/null, /proc, /tmp...
+ *                  ("inotify-watches N"), unshare(CLONE_NEWUSER), and
+ *                  raising its own limit through /proc/sys/user (Procfs)
  *   flood-stdout N write N bytes to stdout as fast as possible
  *   swap-symlink FD, swap-fifo FD
  *                  replace /rw/granted.txt by a symlink to ../outside.txt
@@ -67,6 +73,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -239,6 +247,29 @@ static void newest(void) {
   result("getpid", syscall(SYS_getpid));
 }
 
+static void budgets(void) {
+  int n = 0;
+  long rc = 0;
+  while (n < 4096 && (rc = syscall(SYS_inotify_init1, O_CLOEXEC)) >= 0) n++;
+  printf("inotify-instances %d\n", n);
+  result("inotify-instances-then", rc);
+  for (long fd = rc < 0 ? 3 : rc; fd < 3 + n; fd++) close((int)fd);
+  int in = (int)syscall(SYS_inotify_init1, O_CLOEXEC);
+  const char *paths[] = {"/", "/dev", "/dev/null", "/proc", "/proc/self", "/proc/sys", "/proc/sys/user"};
+  int watches = 0;
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    long w = syscall(SYS_inotify_add_watch, in, paths[i], IN_ALL_EVENTS);
+    if (w >= 0) watches++;
+    else if (errno == ENOSPC) break;
+  }
+  printf("inotify-watches %d\n", watches);
+  close(in);
+  result("unshare-user", syscall(SYS_unshare, CLONE_NEWUSER));
+  result("unshare-net", syscall(SYS_unshare, CLONE_NEWNET));
+  result("raise-user-limit", open("/proc/sys/user/max_inotify_instances", O_WRONLY));
+  fflush(stdout);
+}
+
 static struct sockaddr_in loopback(int port) {
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
@@ -366,6 +397,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "families") == 0) families();
     else if (strcmp(argv[i], "reach-init") == 0) reach_init();
     else if (strcmp(argv[i], "newest") == 0) newest();
+    else if (strcmp(argv[i], "budgets") == 0) budgets();
     else if (strcmp(argv[i], "procsys") == 0) {
       result("proc-sys-core_pattern", open("/proc/sys/kernel/core_pattern", O_WRONLY));
       result("proc-sys-net", open("/proc/sys/net/ipv4/ip_forward", O_WRONLY));

@@ -180,3 +180,56 @@ describe("planApplication", () => {
     assert.deepEqual(planErrors({ entrypoints: { main: {} } }, { binary: "notexec" }), ["notexec: not executable (permission denied)"]);
   });
 });
+
+describe("planUserLimits: a void's own user-namespace budgets", () => {
+  const names = (p: VoidPlan) => Object.fromEntries(p.userLimits.map((l) => [l.name, l.value]));
+  it("defaults: a small inotify share, no fanotify, no new namespaces but the time namespace the child makes", () => {
+    const [p] = plan({ entrypoints: { main: {} } });
+    const l = names(p!);
+    assert.equal(l["max_inotify_instances"], 16);
+    assert.equal(l["max_inotify_watches"], 8192);
+    assert.equal(l["max_fanotify_groups"], 0);
+    for (const ns of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"]) assert.equal(l[`max_${ns}_namespaces`], 0, ns);
+    assert.equal(l["max_time_namespaces"], 1);
+    assert.equal(names(plan({ entrypoints: { main: {} } }, { timeNamespace: false })[0]!)["max_time_namespaces"], 0);
+  });
+  it("Limits set the inotify budget; SeccompUnconfined keeps namespaces possible, never fanotify", () => {
+    const [p] = plan({ entrypoints: { main: { environment: ["SeccompUnconfined", { Limits: { inotify_instances: 2, inotify_watches: 10 } }] } } });
+    const l = names(p!);
+    assert.deepEqual([l["max_inotify_instances"], l["max_inotify_watches"], l["max_fanotify_groups"], l["max_user_namespaces"]], [2, 10, 0, undefined]);
+  });
+});
+
+describe("writableFeedsOthers: a writable bind read by another entrypoint is a warning, unless shared", () => {
+  function warnings(spec: unknown): string[] {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const r = planApplication(parsed.spec, input, host);
+    assert.ok(r.ok, JSON.stringify(r));
+    return r.warnings;
+  }
+  const writer = (extra: object = {}) => ({ environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/out", read_only: false, ...extra } }] });
+  it("names the writer, the reader and what it reads: a bind inside, a bind around, a File", () => {
+    for (const reader of [
+      { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/in" } }] },
+      { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/in" } }] },
+      { args: [{ File: "/srv/www/index.html" }] },
+    ]) {
+      const w = warnings({ entrypoints: { writer: writer(), reader } });
+      assert.equal(w.length, 1, JSON.stringify(reader));
+      assert.match(w[0]!, /^entrypoints\.writer: the writable bind of \/srv\/www is read by reader \(its (bind|File) /);
+      assert.match(w[0]!, /"shared": true/);
+    }
+  });
+  it("says nothing when acknowledged, when nobody else reads there, or for the writer's own reads", () => {
+    assert.deepEqual(warnings({ entrypoints: { writer: writer({ shared: true }), reader: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/in" } }] } } }), []);
+    assert.deepEqual(warnings({ entrypoints: { writer: writer(), other: { environment: [{ Filesystem: { host_path: "/etc/app.conf", environment_path: "/c" } }] } } }), []);
+    assert.deepEqual(warnings({ entrypoints: { writer: { args: [{ File: "/srv/www/index.html" }], ...writer() } } }), []);
+  });
+  it('"shared" is only for a writable bind', () => {
+    const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/s", shared: true } }] } } });
+    assert.ok(!parsed.ok);
+    assert.match(JSON.stringify(parsed.errors), /this bind is read-only/);
+  });
+});
+

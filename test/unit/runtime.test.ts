@@ -176,8 +176,8 @@ describe("runtime specs: allowed re-parameterisations", () => {
       ),
     );
     assert.deepEqual(entrypoint(result.spec, "listener").environment, [
-      { kind: "Filesystem", hostPath: "/etc/app-prod", environmentPath: "/config", readOnly: true },
-      { kind: "Filesystem", hostPath: "/var/lib/app", environmentPath: "/state", readOnly: true },
+      { kind: "Filesystem", hostPath: "/etc/app-prod", environmentPath: "/config", readOnly: true, shared: false },
+      { kind: "Filesystem", hostPath: "/var/lib/app", environmentPath: "/state", readOnly: true, shared: false },
       { kind: "Hostname", name: "web-eu" },
       { kind: "Stderr" },
     ]);
@@ -542,7 +542,7 @@ describe("runtime specs: stacking is checked against the compile-time spec", () 
       }),
     );
     assert.deepEqual(entrypoint(result.spec, "listener").environment, [
-      { kind: "Filesystem", hostPath: "/v", environmentPath: "/state", readOnly: false },
+      { kind: "Filesystem", hostPath: "/v", environmentPath: "/state", readOnly: false, shared: false },
       { kind: "Stdout" },
     ]);
     assert.ok(result.changes.includes('VOID_RUNTIME: entrypoints.listener.environment[0]: adds "Stdout"'));
@@ -646,6 +646,8 @@ describe("runtime Limits only tighten, also where the spec sets none (the value 
       [none, { cpu_weight: 10000 }, "cpu_weight"], // the default weight is 100
       [none, { cpu_weight: 101 }, "cpu_weight"],
       [none, { concurrency: 100000 }, "concurrency"], // the default is 64
+      [none, { inotify_instances: 17 }, "inotify_instances"], // the default is 16
+      [none, { inotify_watches: 8193 }, "inotify_watches"], // the default is 8192
       [memoryOnly, { memory: "32M" }, "memory"],
       [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { pids: 9, timeout: "1s", cpu_max: 0.5 }, "pids"],
       [limitsOf([{ Limits: { pids: 8, timeout: "1s", cpu_max: 0.5 } }]), { pids: 8, timeout: "2s", cpu_max: 0.5 }, "timeout"],
@@ -660,7 +662,7 @@ describe("runtime Limits only tighten, also where the spec sets none (the value 
 
   it("accepts what tightens: new limits where none bound, the defaults themselves, lower values", () => {
     const none = limitsOf([]);
-    for (const limits of [{ memory: "8M" }, { memory: "8M", memory_swap: "8G" }, { cpu_weight: 100 }, { cpu_weight: 1 }, { concurrency: 64 }, { concurrency: 2 }, { pids: 4, timeout: "1s", cpu_max: 0.1 }]) {
+    for (const limits of [{ memory: "8M" }, { memory: "8M", memory_swap: "8G" }, { cpu_weight: 100 }, { cpu_weight: 1 }, { concurrency: 64 }, { concurrency: 2 }, { inotify_instances: 0 }, { inotify_instances: 16, inotify_watches: 100 }, { pids: 4, timeout: "1s", cpu_max: 0.1 }]) {
       const r = apply(none, limits);
       assert.ok(r.ok, `${JSON.stringify(limits)}: ${JSON.stringify(!r.ok && r.errors)}`);
     }

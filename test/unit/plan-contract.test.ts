@@ -1,0 +1,155 @@
+/**
+ * The contract between TypeScript and the native layer: a plan marshalled
+ * by src/orchestrator/marshal.ts, parsed by native/plan.c (through
+ * test/c/plan_parse_test.c, built with the address and undefined-behaviour
+ * sanitizers), says what the planner planned; and plan.c refuses, without
+ * crashing, whatever else it is given: every truncation, random damage,
+ * hostile names and counts. No root needed: nothing is spawned.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { marshal, PlanOption, Tag } from "../../src/orchestrator/marshal.js";
+import { planApplication } from "../../src/plan/plan.js";
+import type { PlanInput, VoidPlan } from "../../src/plan/types.js";
+import { parseSpecValue } from "../../src/spec/parse.js";
+import { buildElf, FakeHost } from "../support/elf-fixtures.js";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
+const SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"];
+/** A sanitizer report exits with these, never 0 (parsed) or 1 (refused). */
+const SANITIZER_ENV = { ...process.env, ASAN_OPTIONS: "exitcode=99:detect_leaks=1", UBSAN_OPTIONS: "halt_on_error=1:exitcode=98" };
+
+const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, arch: "x64", grantStdout: true, grantStderr: false };
+const host = new FakeHost().file("/srv/app", buildElf({ type: 2 })).file("/srv/www/index.html", "<html>").file("/srv/key.pem", "key");
+
+function planOf(spec: unknown): VoidPlan {
+  const parsed = parseSpecValue(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  const r = planApplication(parsed.spec, input, host);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.plans[0]!;
+}
+
+/** A record as plan.h describes it: [u32 tag][u32 length][payload padded to 4]. */
+function record(tag: number, ...parts: (number | string)[]): Buffer {
+  const payload = Buffer.concat(
+    parts.map((p) => {
+      if (typeof p === "string") return Buffer.from(`${p}\0`);
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(p >>> 0);
+      return b;
+    }),
+  );
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(tag, 0);
+  header.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
+}
+
+/** The smallest plan plan.c accepts. */
+const minimal = Buffer.concat([record(Tag.UidMap, "0 1000 1\n"), record(Tag.GidMap, "0 100 1\n"), record(Tag.Exec, "/app"), record(Tag.Arg, "app")]);
+
+describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? false : "gcc is not installed" }, () => {
+  let dir = "";
+  let parser = "";
+  const parse = (buf: Buffer, args: string[] = []) => spawnSync(parser, args, { input: buf, encoding: "utf8", env: SANITIZER_ENV, timeout: 60_000 });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "void-plan-contract-"));
+    parser = join(dir, "plan_parse_test");
+    const r = spawnSync("gcc", ["-O1", "-g", "-std=gnu11", "-Wall", "-Wextra", "-Werror", ...SANITIZERS, "-I", join(repoRoot, "native"), "-o", parser, join(repoRoot, "test", "c", "plan_parse_test.c"), join(repoRoot, "native", "plan.c")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  const spec = {
+    entrypoints: {
+      web: {
+        args: ["BinaryName", "Trailing", { File: "/srv/key.pem" }],
+        environment: ["Procfs", "DevRandom", { Hostname: "web-1" }, { Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { Limits: { inotify_instances: 3 } }],
+      },
+    },
+  };
+
+  it("what plan.c parses is what the planner planned: argv, maps, binds, fds, options, filter, budgets", () => {
+    const plan = planOf(spec);
+    const argv = ["./app", "--port", "80", "3"];
+    const r = parse(marshal({ plan, argv, hostFds: [-1, 1, -1, 17], cgroupFds: [21], factoryFd: 40, debug: true }));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const lines = r.stdout.split("\n");
+    const options = Number(lines.find((l) => l.startsWith("options "))!.split(" ")[1]);
+    assert.equal(options, PlanOption.NewTime | PlanOption.Procfs | PlanOption.Debug | PlanOption.DevRandom);
+    assert.ok(lines.includes("uid_map 1000 1000 1"), r.stdout);
+    assert.ok(lines.includes("gid_map 100 100 1"), r.stdout);
+    assert.ok(lines.includes("hostname web-1"));
+    assert.ok(lines.includes(`exec ${plan.exec}`));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("arg ")),
+      argv.map((a) => `arg ${a}`),
+    );
+    const binds = plan.mounts.filter((m) => m.type === "bind");
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("bind ")).map((l) => l.split(" ").slice(1, 4)),
+      binds.map((m) => [m.dest, "from", m.source]),
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("fd ")),
+      plan.fds.map((f, i) => `fd ${f.fd} from ${[-1, 1, -1, 17][i]}`),
+    );
+    assert.ok(lines.includes("cgroup 21") && lines.includes("factory 40"));
+    assert.ok(plan.seccomp.mode === "filter");
+    assert.ok(lines.includes(`seccomp rules ${lines.find((l) => l.startsWith("seccomp "))!.split(" ")[2]} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("user_limit ")),
+      plan.userLimits.map((l) => `user_limit ${l.name} ${l.value}`),
+    );
+    assert.ok(lines.includes("user_limit max_inotify_instances 3"));
+  });
+
+  it("every truncation and random damage is parsed or refused, never a crash or an out-of-bounds read", () => {
+    const buf = marshal({ plan: planOf(spec), argv: ["./app"], hostFds: [-1, 1, -1, 17], debug: false });
+    const r = parse(buf, ["hostile", "20261206", "20000"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const [, total, parsed] = /^truncations (\d+) parsed (\d+)$/m.exec(r.stdout) ?? [];
+    assert.equal(Number(total), buf.length);
+    assert.ok(Number(parsed) < buf.length, "most prefixes lack the exec path or argv");
+    assert.match(r.stdout, /^mutations 20000 parsed \d+$/m);
+  });
+
+  it("refuses hostile records: path-like or oversized budget names, too many of them, unsorted filter ranges, relative binds, unknown tags", () => {
+    assert.equal(parse(minimal).status, 0, "the minimal plan parses");
+    const bad: [string, Buffer][] = [
+      ["a name that climbs out of /proc/sys/user", record(Tag.UserLimit, 1, "../../kernel/core_pattern")],
+      ["a name with a slash", record(Tag.UserLimit, 1, "a/b")],
+      ["an empty name", record(Tag.UserLimit, 1, "")],
+      ["an upper-case name", record(Tag.UserLimit, 1, "MAX")],
+      ["a name of 33 bytes", record(Tag.UserLimit, 1, "a".repeat(33))],
+      ["a budget without its name", record(Tag.UserLimit, 1)],
+      ["17 budgets", Buffer.concat(Array.from({ length: 17 }, () => record(Tag.UserLimit, 1, "max_inotify_instances")))],
+      ["filter ranges out of order", record(Tag.Seccomp, 0, 450, 2, 0, 10, 20, 5, 6)],
+      ["a filter range past the x32 bit", record(Tag.Seccomp, 0, 450, 1, 0, 0, 0x40000000)],
+      ["an unknown filter rule", record(Tag.Seccomp, 1 << 30, 450, 0, 0)],
+      ["a bind from a relative path", record(Tag.Bind, 0, 0, 0, 0, 0, "etc", "/etc")],
+      ["a bind to a relative path", record(Tag.Bind, 0, 0, 0, 0, 0, "/etc", "etc")],
+      ["a ninth cgroup", Buffer.concat(Array.from({ length: 9 }, (_, i) => record(Tag.Cgroup, i)))],
+      ["a negative factory fd", record(Tag.Factory, -1)],
+      ["an unknown tag", record(999, 0)],
+      ["a string without its NUL", Buffer.concat([record(Tag.Hostname, 0x41414141).subarray(0, 8), Buffer.from("AAAA")])],
+    ];
+    for (const [what, extra] of bad) {
+      const r = parse(Buffer.concat([minimal, extra]));
+      assert.equal(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^error: plan: /, what);
+    }
+    const fine = parse(Buffer.concat([minimal, ...Array.from({ length: 16 }, () => record(Tag.UserLimit, 7, "max_inotify_watches"))]));
+    assert.equal(fine.status, 0, "16 budgets are the most");
+  });
+});
