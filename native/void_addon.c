@@ -1385,10 +1385,20 @@ static napi_value js_host_features(napi_env env, napi_callback_info cbinfo) {
   errno = 0;
   long r = syscall(SYS_clone3, NULL, 0);
   set_bool(env, obj, "clone3", r < 0 && errno != ENOSYS);
-  /* pidfd_open of ourselves. */
+  /* pidfd_open of ourselves (Linux 5.3). */
   long fd = syscall(SYS_pidfd_open, getpid(), 0);
   set_bool(env, obj, "pidfd", fd >= 0);
+  /* waitid(P_PIDFD) (Linux 5.4), which reaps every void, with no fallback:
+   * on our own pidfd it fails with ECHILD (not our child) where P_PIDFD
+   * exists and EINVAL where it does not. */
+  siginfo_t info;
+  errno = 0;
+  set_bool(env, obj, "waitidPidfd", fd >= 0 && waitid((idtype_t)P_PIDFD, (id_t)fd, &info, WEXITED | WNOHANG) < 0 && errno == ECHILD);
   if (fd >= 0) close((int)fd);
+  /* openat2 with a zero-sized struct open_how: EINVAL where it exists (Linux 5.6). */
+  errno = 0;
+  r = syscall(SYS_openat2, AT_FDCWD, "", NULL, 0);
+  set_bool(env, obj, "openat2", !(r < 0 && errno == ENOSYS));
   /* close_range on an empty range above any open fd. */
   errno = 0;
   r = syscall(SYS_close_range, ~0U - 1, ~0U - 1, 0);

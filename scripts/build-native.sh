@@ -7,12 +7,23 @@
 # own headers: Node-API is ABI-stable, so one build serves every Node >= 20
 # and nothing is downloaded (node-gyp would fetch headers on a machine
 # without them). Warnings are errors.
+#
+# node-api-headers is a *dependency*, not a devDependency, so that an
+# installed package (npm install void-run, without devDependencies) can
+# rebuild its addon here too: Node's own include directory is not always
+# there (Debian, for one, ships it in a separate -dev package), while the
+# package is a few headers, no install script and nothing else. It is found as Node finds it (in this package's
+# node_modules, or hoisted beside the package when installed); Node's
+# include directory is used only when the package is absent.
 set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
-HEADERS=node_modules/node-api-headers/include
+HEADERS=$(node -e 'try { process.stdout.write(require("node:path").join(require("node:path").dirname(require.resolve("node-api-headers/package.json")), "include")) } catch {}')
+if [ -z "$HEADERS" ] || [ ! -f "$HEADERS/node_api.h" ]; then
+  HEADERS="$(dirname "$(dirname "$(command -v node)")")/include/node"
+fi
 if [ ! -f "$HEADERS/node_api.h" ]; then
-  echo "build-native: $HEADERS/node_api.h is missing; run 'npm install' first" >&2
+  echo "build-native: node_api.h not found (the node-api-headers package, or $HEADERS); run 'npm install' first" >&2
   exit 1
 fi
 mkdir -p build

@@ -17,9 +17,18 @@ export interface Check {
 }
 
 /**
- * When each feature reached mainline Linux. Verified against namespaces(7),
- * user_namespaces(7), clone(2), pidfd_open(2), close_range(2),
- * mount_setattr(2) and the kernel release dates (kernelnewbies.org).
+ * The oldest Linux void runs on: every void is reaped with waitid(P_PIDFD)
+ * (5.4), which has no fallback. Everything newer that void uses has one
+ * (see HISTORY's notes). README.md's requirements say the same; a unit test
+ * (test/unit/doctor.test.ts) keeps them in step.
+ */
+export const MINIMUM_LINUX = "5.4";
+
+/**
+ * When each feature reached mainline Linux, oldest first (by year, then
+ * version). Verified against namespaces(7), user_namespaces(7), clone(2),
+ * waitid(2), pidfd_open(2), openat2(2), close_range(2), mount_setattr(2)
+ * and the kernel release dates (kernelnewbies.org).
  */
 export const HISTORY: { feature: string; version: string; year: number; note?: string }[] = [
   { feature: "mount namespace (CLONE_NEWNS)", version: "2.4.19", year: 2002 },
@@ -29,11 +38,16 @@ export const HISTORY: { feature: string; version: string; year: number; note?: s
   { feature: "PID namespace (CLONE_NEWPID)", version: "2.6.24", year: 2008 },
   { feature: "network namespace (CLONE_NEWNET)", version: "2.6.24", year: 2008, note: "complete around 2.6.29 (2009)" },
   { feature: "cgroup namespace (CLONE_NEWCGROUP)", version: "4.6", year: 2016 },
-  { feature: "time namespace (CLONE_NEWTIME)", version: "5.6", year: 2020 },
-  { feature: "clone3(2)", version: "5.3", year: 2019 },
-  { feature: "pidfd_open(2)", version: "5.3", year: 2019 },
-  { feature: "close_range(2)", version: "5.9", year: 2020 },
-  { feature: "mount_setattr(2)", version: "5.12", year: 2021 },
+  { feature: "pidfd_send_signal(2)", version: "5.1", year: 2019, note: "how void signals a void" },
+  { feature: "clone(2) with CLONE_PIDFD", version: "5.2", year: 2019, note: "how void creates a void" },
+  { feature: "open_tree(2), move_mount(2)", version: "5.2", year: 2019, note: "without them a bind goes through /proc/self/fd" },
+  { feature: "pidfd_open(2), poll(2) on a pidfd", version: "5.3", year: 2019, note: "exits are watched with pidfds" },
+  { feature: "clone3(2)", version: "5.3", year: 2019, note: "only the namespace-cost benchmark (cloneExit) uses it" },
+  { feature: "waitid(2) P_PIDFD", version: "5.4", year: 2019, note: `how every void is reaped, no fallback: void needs Linux >= ${MINIMUM_LINUX}` },
+  { feature: "time namespace (CLONE_NEWTIME)", version: "5.6", year: 2020, note: "without it voids share the host's clocks" },
+  { feature: "openat2(2)", version: "5.6", year: 2020, note: "without it only the last component of a bind source or File is checked for a symlink" },
+  { feature: "close_range(2)", version: "5.9", year: 2020, note: "without it fds are closed one by one" },
+  { feature: "mount_setattr(2)", version: "5.12", year: 2021, note: "without it binds are made read-only by MS_REMOUNT, not recursively" },
 ];
 
 function readTrim(path: string): string | undefined {
@@ -73,8 +87,15 @@ export function hostChecks(): Check[] {
     checks.push({ name: "native addon", ok: false, required: true, detail: e instanceof Error ? e.message : String(e) });
   }
   if (features) {
-    checks.push({ name: "clone3", ok: features.clone3, required: false, detail: features.clone3 ? "present (void uses clone(2) with CLONE_PIDFD, which needs 5.2)" : "absent" });
-    checks.push({ name: "pidfds", ok: features.pidfd, required: true, detail: features.pidfd ? "present: exits are watched with pidfds" : "absent: void needs Linux >= 5.3" });
+    checks.push({ name: "clone3", ok: features.clone3, required: false, detail: features.clone3 ? "present (void creates voids with clone(2) and CLONE_PIDFD, Linux 5.2)" : "absent (void does not need it)" });
+    const pidfds = features.pidfd && features.waitidPidfd;
+    checks.push({
+      name: "pidfds",
+      ok: pidfds,
+      required: true,
+      detail: pidfds ? "present: exits are watched with pidfds and reaped with waitid(P_PIDFD)" : `absent (${features.pidfd ? "waitid(P_PIDFD)" : "pidfd_open"}): void needs Linux >= ${MINIMUM_LINUX}`,
+    });
+    checks.push({ name: "openat2", ok: features.openat2, required: false, detail: features.openat2 ? "present: bind sources and File grants are opened refusing a symlink in any component" : "absent (Linux < 5.6): only their last component is checked for a symlink (a bind source's device and inode are still checked)" });
     checks.push({ name: "close_range", ok: features.closeRange, required: false, detail: features.closeRange ? "present" : "absent: fds are closed one by one (slower)" });
     checks.push({ name: "mount_setattr", ok: features.mountSetattr, required: false, detail: features.mountSetattr ? "present: binds are made read-only recursively" : "absent: falls back to MS_REMOUNT (submounts of a bind stay as they are)" });
   }

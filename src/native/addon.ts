@@ -18,7 +18,12 @@ export type VoidEventHandler = (id: number, kind: VoidEventKind, text: string, s
 
 export interface HostFeatures {
   clone3: boolean;
+  /** pidfd_open(2), Linux 5.3. */
   pidfd: boolean;
+  /** waitid(P_PIDFD), Linux 5.4: how every void is reaped; required. */
+  waitidPidfd: boolean;
+  /** openat2(2), Linux 5.6: opening bind sources and File grants refusing symlinks in every component. */
+  openat2: boolean;
   closeRange: boolean;
   mountSetattr: boolean;
 }
