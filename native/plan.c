@@ -45,7 +45,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   plan->map_ack_wr = -1;
 
   /* First pass: count arrays so one allocation holds them all. */
-  int nargs = 0, nmounts = 0, nfds = 0;
+  int nargs = 0, nmounts = 0, nfds = 0, nenv = 0;
   struct reader r = {buf, buf + len};
   while (r.p < r.end) {
     uint32_t tag, plen;
@@ -54,14 +54,17 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       return -1;
     }
     if (tag == PLAN_TAG_ARG) nargs++;
-    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND) nmounts++;
+    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND || tag == PLAN_TAG_TMPFS) nmounts++;
+    if (tag == PLAN_TAG_ENV) nenv++;
     if (tag == PLAN_TAG_FD) nfds++;
     r.p += (plen + 3u) & ~3u;
     if (r.p > r.end) r.p = r.end;
   }
 
-  size_t size = sizeof(char *) * (size_t)(nargs + 1) + sizeof(struct mount_op) * (size_t)nmounts +
-                sizeof(struct fd_op) * (size_t)nfds;
+  /* argv gets PLAN_INIT_ARGS slots before it: void-init's own arguments,
+   * filled in by the child (see plan.h init_argv). */
+  size_t size = sizeof(char *) * (size_t)(PLAN_INIT_ARGS + nargs + 1) + sizeof(char *) * (size_t)(nenv + 1) +
+                sizeof(struct mount_op) * (size_t)nmounts + sizeof(struct fd_op) * (size_t)nfds;
   plan->arena = calloc(1, size ? size : 1);
   if (plan->arena == NULL) {
     snprintf(err, errlen, "plan: out of memory");
@@ -69,7 +72,9 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   }
   plan->mounts = (struct mount_op *)plan->arena;
   plan->fds = (struct fd_op *)(plan->mounts + nmounts);
-  plan->argv = (const char **)(plan->fds + nfds);
+  plan->init_argv = (const char **)(plan->fds + nfds);
+  plan->argv = plan->init_argv + PLAN_INIT_ARGS;
+  plan->envp = plan->argv + nargs + 1;
 
   r.p = buf;
   while (r.p < r.end) {
@@ -162,6 +167,23 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         if (read_u32(&pr, &u) || (int32_t)u < 0) goto bad;
         plan->message_fd = (int)u;
         break;
+      case PLAN_TAG_TMPFS: {
+        uint32_t lo, hi, inodes;
+        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || !(a = read_str(&pr)) || inodes == 0 ||
+            (lo == 0 && hi == 0))
+          goto bad;
+        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_TMPFS, 0, ((uint64_t)hi << 32) | lo, inodes, NULL, a};
+        break;
+      }
+      case PLAN_TAG_ENV:
+        /* NAME=value with a non-empty name: anything else is not an environment entry. */
+        if (!(a = read_str(&pr)) || a[0] == '=' || strchr(a, '=') == NULL) goto bad;
+        plan->envp[plan->nenv++] = a;
+        break;
+      case PLAN_TAG_CWD:
+        if (!(a = read_str(&pr)) || a[0] != '/' || strlen(a) > 3000) goto bad;
+        plan->cwd = a;
+        break;
       case PLAN_TAG_USER_LIMIT: {
         /* The name becomes a path under /proc/sys/user: one plain component. */
         if (read_u32(&pr, &u) || !(a = read_str(&pr)) || plan->nuser_limits >= PLAN_MAX_USER_LIMITS || a[0] == 0 ||
@@ -187,6 +209,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
     return -1;
   }
   plan->argv[plan->argc] = NULL;
+  plan->envp[plan->nenv] = NULL;
 
   if (plan->exec_path == NULL || plan->argc == 0 || plan->uid_map == NULL || plan->gid_map == NULL) {
     snprintf(err, errlen, "plan: missing exec path, argv or id maps");

@@ -35,6 +35,9 @@ enum plan_tag {
   PLAN_TAG_FACTORY = 14,    /* i32 fd in the launcher: void-init's end of the socket factory (Forward grants) */
   PLAN_TAG_MESSAGE = 15,    /* i32 fd in the launcher: void-init's end of a prepared void's message socket */
   PLAN_TAG_USER_LIMIT = 16, /* u32 value, string name: a file of /proc/sys/user in the void's user namespace */
+  PLAN_TAG_TMPFS = 17,      /* u32 size low, high (bytes), u32 most inodes, string dest: writable scratch tmpfs */
+  PLAN_TAG_ENV = 18,        /* string "NAME=value": one environment variable, in order */
+  PLAN_TAG_CWD = 19,        /* string: the directory the entrypoint starts in (absolute) */
 };
 
 /* Argument rules of a void's filter (src/plan/seccomp.ts SECCOMP_RULES;
@@ -55,6 +58,9 @@ enum seccomp_rules {
  * (4096); see VOID_FILTER_MAX_INSNS. */
 #define PLAN_MAX_SECCOMP_RANGES 512
 #define PLAN_MAX_SECCOMP_ENOSYS 64
+/* void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH, before the entrypoint's argv. */
+#define PLAN_INIT_ARGS 6
+
 /* USER_LIMIT records: at most this many, names of [a-z_] only. */
 #define PLAN_MAX_USER_LIMITS 16
 #define PLAN_MAX_USER_LIMIT_NAME 32
@@ -88,12 +94,12 @@ enum bind_flags {
   BIND_IDENTITY = 1u << 2,  /* dev and ino are the source's at planning time: bind only that object */
 };
 
-enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND };
+enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND, MOUNT_TMPFS };
 
 struct mount_op {
   enum mount_kind kind;
   uint32_t flags;
-  uint64_t dev, ino; /* binds with BIND_IDENTITY */
+  uint64_t dev, ino; /* binds with BIND_IDENTITY; for MOUNT_TMPFS: size in bytes, most inodes */
   const char *source; /* host path for binds, link target for symlinks */
   const char *dest;   /* absolute path inside the void */
 };
@@ -112,6 +118,13 @@ struct void_plan {
   const char *exec_path;
   const char **argv; /* NULL-terminated */
   int argc;
+  /* PLAN_INIT_ARGS slots right before argv, in the same array: the child
+   * writes void-init's own arguments there and executes the whole array,
+   * so an argv of any length costs the child's small stack nothing. */
+  const char **init_argv;
+  const char **envp; /* NULL-terminated "NAME=value" strings */
+  int nenv;
+  const char *cwd;   /* NULL: "/" */
   struct mount_op *mounts;
   int nmounts;
   struct fd_op *fds;

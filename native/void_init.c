@@ -9,8 +9,9 @@
  *     unshare(CLONE_NEWTIME) takes effect at execve, and a CLONE_VM child
  *     cannot enter one itself), and its children inherit it;
  *   - forks the entrypoint, which becomes PID 2 and execs the real program
- *     with an empty environment (reporting a failed execve on the status
- *     pipe, not as a mysterious exit code);
+ *     with void-init's own environment — the plan's variables, none unless
+ *     granted (reporting a failed execve on the status pipe, not as a
+ *     mysterious exit code);
  *   - forwards every signal it receives to the entrypoint (PID 1 ignores
  *     signals it has no handler for, so without this SIGTERM from the
  *     launcher would be lost);
@@ -237,7 +238,10 @@ int main(int argc, char **argv) {
   int msgfd = atoi(argv[4]);
   const char *path = argv[5];
   char **child_argv = argv + 6;
-  char *envp[] = {NULL};
+  /* The environment the child gave void-init: exactly the plan's (Env and
+   * PassEnv grants), empty without them. */
+  extern char **environ;
+  char **envp = environ;
 
   /* Out of the entrypoint's reach: a process that is not dumpable can be
    * ptraced, read through /proc/1/mem or /proc/1/fd, or have its fds taken

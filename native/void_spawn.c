@@ -40,7 +40,8 @@
  *      optionally /proc;
  *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
  *      and make the new root itself read-only;
- *   7. set hostname and domain name; bring up the loopback interface of
+ *   7. set hostname and domain name; enter the working directory; bring
+ *      up the loopback interface of
  *      the void's network namespace if the plan forwards to it; set the
  *      user namespace's own limits (inotify, fanotify, namespaces);
  *   8. place the granted fds at their numbers, /dev/null on ungranted
@@ -50,7 +51,8 @@
  *      effective), lock the securebits, set no_new_privs;
  *  11. install the seccomp filter (install_seccomp);
  *  12. execve void-init (from an fd opened before pivoting: it is not
- *      visible in the void), which forks and execs the entrypoint (and,
+ *      visible in the void) with the plan's environment (empty unless
+ *      granted), which forks and execs the entrypoint (and,
  *      for Forward grants, makes sockets in the void's network namespace
  *      for the launcher's relay on its factory fd). A prepared void's
  *      void-init first waits on its message socket for the argv and fds
@@ -104,6 +106,7 @@ struct child_ctx {
   int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
   int message_fd; /* a prepared void's message socket end, -1 if none; placed by place_fds */
   const int *pidfd; /* where clone stores the child's pidfd in the launcher (for the mapper) */
+  int newroot_fd; /* O_PATH fd of /newroot while the tree is built (walk_to_parent), else -1 */
 };
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
@@ -157,13 +160,6 @@ __attribute__((noreturn)) static void die(struct child_ctx *c, const char *what,
 }
 
 /* Joins "/newroot" + dest into b. */
-static const char *in_newroot(struct buf *b, const char *dest) {
-  b->len = 0;
-  buf_add(b, NEWROOT);
-  if (strcmp(dest, "/") != 0) buf_add(b, dest);
-  return b->data;
-}
-
 static void die_with_parent(struct child_ctx *c);
 
 /* ---- 1. signals ---- */
@@ -280,27 +276,89 @@ static void join_cgroups(struct child_ctx *c) {
 
 /* ---- 3, 4. mounts ---- */
 
-/* mkdir -p inside the new root. Components are plain directories: the
- * planner resolved every symlink it creates, so we never follow one here. */
-static void mkdir_p(struct child_ctx *c, const char *path) {
-  struct buf b = {.len = 0};
-  buf_add(&b, path);
-  for (size_t i = 1; i <= b.len; i++) {
-    if (b.data[i] != '/' && b.data[i] != 0) continue;
-    char saved = b.data[i];
-    b.data[i] = 0;
-    if (mkdir(b.data, 0755) < 0 && errno != EEXIST) die(c, "mkdir", b.data);
-    b.data[i] = saved;
+/* Mount points are made in the new root by walking their path one
+ * component at a time from an fd of /newroot, never following a symlink
+ * (O_NOFOLLOW|O_DIRECTORY), and mounts are attached to the fd of the
+ * mount point (move_mount with MOVE_MOUNT_T_EMPTY_PATH), never to a path.
+ * A directory a writable bind shows may have been replaced by a symlink —
+ * to /oldroot/..., the host's tree while the void is built — by a void
+ * that can write there, one running now or an earlier one; following it
+ * would create directories and files in the host's tree, or mount there.
+ * The planner resolved every symlink the void's tree itself has, so a
+ * symlink met here was put there since: the void fails. */
+static int walk_to_parent(struct child_ctx *c, const char *dest, struct buf *b, const char **last) {
+  b->len = 0;
+  buf_add(b, dest);
+  int dir = openat(c->newroot_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die(c, "open", NEWROOT);
+  char *p = b->data;
+  while (*p == '/') p++;
+  for (;;) {
+    char *slash = strchr(p, '/');
+    if (slash == NULL) {
+      *last = p;
+      return dir;
+    }
+    *slash = 0;
+    int next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT) {
+      if (mkdirat(dir, p, 0755) < 0 && errno != EEXIST) die(c, "mkdir (a mount point's directory)", dest);
+      next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) {
+      if (errno == ENOTDIR || errno == ELOOP) die(c, "mount point changed since planning (not a directory on its path)", dest);
+      die(c, "open (a mount point's directory)", dest);
+    }
+    close(dir);
+    dir = next;
+    *slash = '/';
+    p = slash + 1;
   }
 }
 
-static void mkdir_parent(struct child_ctx *c, const char *path) {
-  struct buf b = {.len = 0};
-  buf_add(&b, path);
-  char *slash = strrchr(b.data, '/');
-  if (slash && slash != b.data) {
-    *slash = 0;
-    mkdir_p(c, b.data);
+/* An O_PATH fd of the mount point `dest`, created if missing: a directory,
+ * or an empty file for a file bind. One that exists (a nested bind lands
+ * on what the outer bind shows) must be of that type, and not a symlink. */
+static int open_mount_point(struct child_ctx *c, const char *dest, int directory) {
+  if (strcmp(dest, "/") == 0) {
+    int fd = openat(c->newroot_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) die(c, "open", NEWROOT);
+    return fd;
+  }
+  struct buf b;
+  const char *last;
+  int parent = walk_to_parent(c, dest, &b, &last);
+  if (directory) {
+    if (mkdirat(parent, last, 0755) < 0 && errno != EEXIST) die(c, "create mount point", dest);
+  } else {
+    int f = openat(parent, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (f >= 0) close(f);
+    else if (errno != EEXIST && errno != EROFS) die(c, "create mount point", dest);
+  }
+  int fd = openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) die(c, "open mount point", dest);
+  struct stat st;
+  if (fstat(fd, &st) < 0) die(c, "fstat mount point", dest);
+  if (S_ISLNK(st.st_mode) || (S_ISDIR(st.st_mode) != 0) != (directory != 0))
+    die2(c, ESTALE, "mount point changed since planning (a symlink, or another type)", dest, NULL);
+  close(parent);
+  return fd;
+}
+
+static int set_mount_attr(const char *path, uint64_t attrs, int recursive);
+
+/* Attaches the detached mount `tree` on the mount point `target` (both
+ * fds) and sets its attributes, recursively: mount_setattr(2) on the fd
+ * (Linux 5.12), else a remount through /proc/self/fd (set_mount_attr). */
+static void attach(struct child_ctx *c, int tree, int target, uint64_t attrs, const char *what, const char *dest) {
+  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die2(c, errno, "attach (move_mount)", what, dest);
+  struct mount_attr_v0 attr = {.attr_set = attrs};
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    struct buf self = {.len = 0};
+    buf_add(&self, OLDROOT "/proc/self/fd/");
+    buf_add_int(&self, tree);
+    if (errno != ENOSYS || set_mount_attr(self.data, attrs, 1) < 0) die2(c, errno, "restrict mount", what, dest);
   }
 }
 
@@ -350,12 +408,8 @@ static void enter_base(struct child_ctx *c) {
     die(c, "mount tmpfs on", BASE "/newroot");
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0) die(c, "pivot_root", BASE);
   if (chdir("/") < 0) die(c, "chdir", "/");
-}
-
-static void make_file(struct child_ctx *c, const char *path) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-  if (fd < 0) die(c, "create mount point", path);
-  close(fd);
+  c->newroot_fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->newroot_fd < 0) die(c, "open", NEWROOT);
 }
 
 /* Binds exactly the host object the plan resolved, or fails. The source
@@ -365,14 +419,16 @@ static void make_file(struct child_ctx *c, const char *path) {
  * there now was put there since planning, perhaps by a void with a
  * writable bind over it, and a relative one would climb out into the host
  * tree under /oldroot. What was opened must be the planned device and
- * inode and of the planned type; then that very object is bound, from the
- * fd (open_tree + move_mount, Linux 5.2; before that through the host's
- * /proc/self/fd), so nothing can be swapped between the check and the
- * mount. */
-static void bind_pinned(struct child_ctx *c, const struct mount_op *op, const char *src, const char *dst) {
+ * inode and of the planned type; then that very object is cloned from the
+ * fd (open_tree) and attached to the mount point's fd, so nothing can be
+ * swapped between the check and the mount, at either end. */
+static void do_bind(struct child_ctx *c, const struct mount_op *op) {
+  struct buf src = {.len = 0};
+  buf_add(&src, OLDROOT);
+  buf_add(&src, op->source);
   struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
-  if (fd < 0 && errno == ENOSYS) fd = open(src, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, src.data, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) fd = open(src.data, O_PATH | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ELOOP || errno == EXDEV) die2(c, errno, "bind source changed since planning (a symlink on its path)", op->source, op->dest);
     die2(c, errno, "bind", op->source, op->dest);
@@ -385,59 +441,71 @@ static void bind_pinned(struct child_ctx *c, const struct mount_op *op, const ch
   if ((op->flags & BIND_IDENTITY) && ((uint64_t)st.st_dev != op->dev || (uint64_t)st.st_ino != op->ino))
     die2(c, ESTALE, "bind source changed since planning (another file)", op->source, op->dest);
   int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  if (tree >= 0) {
-    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0) die2(c, errno, "bind (move_mount)", op->source, op->dest);
-    close(tree);
-  } else if (errno == ENOSYS) {
-    struct buf self = {.len = 0};
-    buf_add(&self, OLDROOT "/proc/self/fd/");
-    buf_add_int(&self, fd);
-    if (mount(self.data, dst, NULL, MS_BIND | MS_REC, NULL) < 0) die2(c, errno, "bind", op->source, op->dest);
-  } else {
-    die2(c, errno, "bind (open_tree)", op->source, op->dest);
-  }
+  if (tree < 0) die2(c, errno, "bind (open_tree)", op->source, op->dest);
   close(fd);
-}
-
-/* Creates a mount point (unless one exists: a nested bind may land on a
- * file or directory that the outer bind already shows), binds the host
- * path and restricts it. */
-static void do_bind(struct child_ctx *c, const struct mount_op *op) {
-  struct buf src = {.len = 0}, dst;
-  buf_add(&src, OLDROOT);
-  buf_add(&src, op->source);
-  in_newroot(&dst, op->dest);
-  struct stat st;
-  if (lstat(dst.data, &st) < 0) {
-    mkdir_parent(c, dst.data);
-    if (op->flags & BIND_DIRECTORY) {
-      if (mkdir(dst.data, 0755) < 0) die(c, "create mount point", op->dest);
-    } else {
-      make_file(c, dst.data);
-    }
-  }
-  bind_pinned(c, op, src.data, dst.data);
+  int target = open_mount_point(c, op->dest, is_dir);
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (op->flags & BIND_READONLY) attrs |= MOUNT_ATTR_RDONLY;
-  if (set_mount_attr(dst.data, attrs, 1) < 0) die2(c, errno, "restrict bind", op->source, op->dest);
+  attach(c, tree, target, attrs, op->source, op->dest);
+  close(target);
+  close(tree);
+}
+
+/* Scratch space (a Tmpfs grant): a writable tmpfs of the void's own, empty
+ * at each start, limited in bytes and inodes (its pages are charged to the
+ * void's memory cgroup). Sticky and open to all, as /tmp is: the void has
+ * one uid anyway. nosuid, nodev; what is written there may be executed,
+ * as the void could already map memory executable. Made with fsopen and
+ * fsmount (Linux 5.2), so it is attached to the mount point's fd too. */
+static void mount_scratch(struct child_ctx *c, const struct mount_op *op) {
+  struct buf size = {.len = 0}, inodes = {.len = 0};
+  buf_add_int(&size, (long)op->dev);
+  buf_add_int(&inodes, (long)op->ino);
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0) die(c, "fsopen tmpfs for", op->dest);
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "1777", 0) < 0 ||
+      syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", size.data, 0) < 0 ||
+      syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "nr_inodes", inodes.data, 0) < 0 ||
+      syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    die(c, "fsconfig tmpfs for", op->dest);
+  int tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (tree < 0) die(c, "fsmount tmpfs for", op->dest);
+  close(fs);
+  int target = open_mount_point(c, op->dest, 1);
+  attach(c, tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "tmpfs", op->dest);
+  close(target);
+  close(tree);
+}
+
+static void make_symlink(struct child_ctx *c, const struct mount_op *op) {
+  struct buf b;
+  const char *last;
+  int parent = walk_to_parent(c, op->dest, &b, &last);
+  if (symlinkat(op->source, parent, last) < 0 && errno != EEXIST) die2(c, errno, "symlink", op->dest, op->source);
+  close(parent);
 }
 
 static void build_tree(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   for (int i = 0; i < p->nmounts; i++) {
     const struct mount_op *op = &p->mounts[i];
-    struct buf dst;
     switch (op->kind) {
-      case MOUNT_DIR:
-        mkdir_p(c, in_newroot(&dst, op->dest));
+      case MOUNT_DIR: {
+        struct buf b;
+        const char *last;
+        int parent = walk_to_parent(c, op->dest, &b, &last);
+        if (mkdirat(parent, last, 0755) < 0 && errno != EEXIST) die(c, "mkdir", op->dest);
+        close(parent);
         break;
+      }
       case MOUNT_SYMLINK:
-        in_newroot(&dst, op->dest);
-        mkdir_parent(c, dst.data);
-        if (symlink(op->source, dst.data) < 0 && errno != EEXIST) die2(c, errno, "symlink", op->dest, op->source);
+        make_symlink(c, op);
         break;
       case MOUNT_BIND:
         do_bind(c, op);
+        break;
+      case MOUNT_TMPFS:
+        mount_scratch(c, op);
         break;
     }
   }
@@ -446,14 +514,15 @@ static void build_tree(struct child_ctx *c) {
 /* Binds one host device node at the same path, nosuid and noexec (but not
  * nodev: opening it is the point). A user namespace cannot mknod. */
 static void add_device(struct child_ctx *c, const char *path) {
-  struct buf src = {.len = 0}, dst;
+  struct buf src = {.len = 0};
   buf_add(&src, OLDROOT);
   buf_add(&src, path);
-  in_newroot(&dst, path);
-  mkdir_parent(c, dst.data);
-  make_file(c, dst.data);
-  if (mount(src.data, dst.data, NULL, MS_BIND, NULL) < 0) die2(c, errno, "bind", path, path);
-  if (set_mount_attr(dst.data, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) < 0) die(c, "restrict bind", path);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src.data, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) die2(c, errno, "bind (open_tree)", path, path);
+  int target = open_mount_point(c, path, 0);
+  attach(c, tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, path, path);
+  close(target);
+  close(tree);
 }
 
 /* /dev/null is in every void: the target of every standard stream that
@@ -470,32 +539,46 @@ static void add_devices(struct child_ctx *c) {
 
 /* A /proc of the void's own PID namespace. Must be mounted while the host's
  * /proc is still visible under /oldroot: the kernel refuses a new proc
- * mount in a user namespace unless a full one is already visible. */
+ * mount in a user namespace unless a full one is already visible. Made
+ * with fsopen/fsmount and attached to the mount point's fd; the parts
+ * made read-only below are opened from the new proc's own root fd. */
 static void add_proc(struct child_ctx *c) {
-  mkdir_p(c, NEWROOT "/proc");
-  if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-    die(c, "mount proc on", "/proc");
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs < 0) die(c, "fsopen", "proc");
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die(c, "fsconfig proc for", "/proc");
+  int proc = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (proc < 0) die(c, "fsmount proc for", "/proc");
+  close(fs);
+  int target = open_mount_point(c, "/proc", 1);
+  attach(c, proc, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", "/proc");
+  close(target);
   /* The kernel-wide parts of /proc are made read-only, as bubblewrap and
    * Docker do: most sysctls check only the writer's uid, and a void of a
    * root launcher runs as host uid 0 (with no capability), so a writable
    * /proc/sys would let it set kernel.core_pattern and have the kernel run
    * a program as real root. The void's own /proc/sys/net is read-only too. */
-  static const char *const kernel_wide[] = {"/sys", "/sysrq-trigger", "/irq", "/bus", "/fs"};
+  static const char *const kernel_wide[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
   for (unsigned i = 0; i < sizeof kernel_wide / sizeof kernel_wide[0]; i++) {
-    struct buf path = {.len = 0};
-    buf_add(&path, NEWROOT "/proc");
-    buf_add(&path, kernel_wide[i]);
-    struct stat st;
-    if (lstat(path.data, &st) < 0) continue; /* not in this kernel's proc */
-    if (mount(path.data, path.data, NULL, MS_BIND | MS_REC, NULL) < 0) die(c, "bind (read-only /proc part)", path.data);
-    if (set_mount_attr(path.data, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1) < 0)
-      die(c, "make read-only", path.data);
+    struct buf dest = {.len = 0};
+    buf_add(&dest, "/proc/");
+    buf_add(&dest, kernel_wide[i]);
+    int part = openat(proc, kernel_wide[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (part < 0 && errno == ENOENT) continue; /* not in this kernel's proc */
+    if (part < 0) die(c, "open", dest.data);
+    int tree = (int)syscall(SYS_open_tree, part, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) die(c, "bind (open_tree, read-only /proc part)", dest.data);
+    attach(c, tree, part, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", dest.data);
+    close(tree);
+    close(part);
   }
+  close(proc);
 }
 
 /* Detach the host, make /newroot the root, detach the base (the
  * pivot_root(".", ".") trick from bubblewrap), and freeze the root. */
 static void enter_newroot(struct child_ctx *c) {
+  close(c->newroot_fd);
+  c->newroot_fd = -1;
   if (umount2(OLDROOT, MNT_DETACH) < 0) die(c, "umount2 (detach host root)", OLDROOT);
   if (chdir(NEWROOT) < 0) die(c, "chdir", NEWROOT);
   if (syscall(SYS_pivot_root, ".", ".") < 0) die(c, "pivot_root", NEWROOT);
@@ -687,6 +770,7 @@ static int child_main(void *arg) {
   if (p->options & PLAN_OPT_PROCFS) add_proc(c);
   enter_newroot(c);
   set_names(c);
+  if (p->cwd != NULL && chdir(p->cwd) < 0) die(c, "chdir", p->cwd);
   if (p->options & PLAN_OPT_LOOPBACK) bring_up_loopback(c);
   set_user_limits(c, user_limits_dir);
   place_fds(c);
@@ -694,8 +778,11 @@ static int child_main(void *arg) {
   drop_privileges(c);
   install_seccomp(c);
 
-  /* void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH ARGV... */
-  const char *argv[p->argc + 7];
+  /* void-init STATUS_FD OPTIONS FACTORY_FD MESSAGE_FD PATH ARGV...: the
+   * first six go in the slots plan_parse left before the entrypoint's argv
+   * (in the plan's arena, which no other thread touches while this child
+   * runs: the spawning thread waits for the execve). */
+  const char **argv = p->init_argv;
   struct buf fdstr = {.len = 0}, optstr = {.len = 0}, factorystr = {.len = 0}, messagestr = {.len = 0};
   buf_add_int(&fdstr, c->status_fd);
   buf_add_int(&optstr, (long)p->options);
@@ -707,16 +794,13 @@ static int child_main(void *arg) {
   argv[3] = factorystr.data;
   argv[4] = messagestr.data;
   argv[5] = p->exec_path;
-  for (int i = 0; i < p->argc; i++) argv[6 + i] = p->argv[i];
-  argv[6 + p->argc] = NULL;
-  char *envp[] = {NULL};
-  syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, envp, AT_EMPTY_PATH);
+  syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, (char *const *)p->envp, AT_EMPTY_PATH);
   die(c, "execveat", "void-init");
 }
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
   int pidfd = -1;
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd};
+  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd, .newroot_fd = -1};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 

@@ -9,6 +9,8 @@ function mountLine(m: MountEntry): string {
   switch (m.type) {
     case "tmpfs":
       return `/  tmpfs (empty, read-only once built)`;
+    case "scratch":
+      return `${m.dest}  tmpfs (rw,nosuid,nodev; at most ${m.size} bytes and ${m.inodes} files, empty at each void's start) [spec: Tmpfs]`;
     case "devnull":
       return `/dev/null  bind of /dev/null (nosuid, noexec)`;
     case "device":
@@ -31,7 +33,9 @@ function userLimitsLine(limits: readonly UserNamespaceLimit[]): string {
   const value = (name: string) => limits.find((l) => l.name === name)?.value;
   const parts = [`inotify ${value("max_inotify_instances") ?? "unlimited"} instances, ${value("max_inotify_watches") ?? "unlimited"} watches`];
   if (value("max_fanotify_groups") === 0) parts.push("no fanotify");
-  if (value("max_user_namespaces") === 0) parts.push("no new namespaces (a second wall behind the filter)");
+  const ns = value("max_user_namespaces");
+  if (ns === 0) parts.push("no new namespaces (a second wall behind the filter)");
+  else if (ns !== undefined) parts.push(`at most ${ns} new namespaces of each kind`);
   return `  budgets      ${parts.join("; ")} — counted in the void's own user namespace`;
 }
 
@@ -41,7 +45,9 @@ export function describePlan(plan: VoidPlan): string {
     `entrypoint ${plan.entrypoint}${t.kind === "Startup" ? " (started at startup)" : ` (a fresh void per message on ${t.kind} "${t.name}")`}`,
     `  exec         ${plan.exec}${plan.isStatic ? " (static)" : ""}`,
     `  argv         ${JSON.stringify(plan.argv.map((a) => (a.kind === "literal" ? a.value : "<trigger data>")))}`,
-    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.join(" ")}`,
+    // Values passed on from the launcher are not printed: they may be secrets.
+    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "spec" ? `${v.name}=${JSON.stringify(v.value)}` : `${v.name} (from the launcher)`)).join(" ")}`,
+    ...(plan.cwd !== "/" ? [`  directory    ${plan.cwd} (the entrypoint starts there)`] : []),
     `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
     `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}${
       plan.mapsByLauncher

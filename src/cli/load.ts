@@ -152,6 +152,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       gid: process.getgid?.() ?? 0,
       timeNamespace: timeNamespaceAvailable(),
       arch: process.arch,
+      launcherEnv: process.env,
       grantStdout: opts.grantStdout,
       grantStderr: opts.grantStderr,
       ...(opts.hostRoot === true ? { hostRoot: true } : {}),

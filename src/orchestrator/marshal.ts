@@ -23,6 +23,9 @@ export enum Tag {
   Factory = 14,
   Message = 15,
   UserLimit = 16,
+  Tmpfs = 17,
+  Env = 18,
+  Cwd = 19,
 }
 
 export enum PlanOption {
@@ -116,6 +119,9 @@ export function marshal(req: SpawnRequest): Buffer {
       case "symlink":
         w.record(Tag.Symlink, m.target, m.dest);
         break;
+      case "scratch":
+        w.record(Tag.Tmpfs, ...u64(String(m.size)), m.inodes, m.dest);
+        break;
       // The root tmpfs, the devices and /proc are built by the native layer
       // itself (see native/void_spawn.c); /proc and the random devices are
       // requested by options.
@@ -137,6 +143,8 @@ export function marshal(req: SpawnRequest): Buffer {
     w.record(Tag.Seccomp, rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }
   for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
+  for (const v of plan.environment) w.record(Tag.Env, `${v.name}=${v.value}`);
+  if (plan.cwd !== "/") w.record(Tag.Cwd, plan.cwd);
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
   return w.finish();

@@ -33,6 +33,7 @@ import {
   type FdGrant,
   type MountEntry,
   type MountOrigin,
+  type EnvVar,
   type PlanInput,
   type PlanResult,
   type UserNamespaceLimit,
@@ -48,6 +49,7 @@ export function entrypointPath(name: string): string {
 
 type BindEntry = Extract<MountEntry, { type: "bind" }>;
 type LinkEntry = Extract<MountEntry, { type: "symlink" }>;
+type ScratchEntry = Extract<MountEntry, { type: "scratch" }>;
 
 function hostMessage(e: unknown): string {
   return e instanceof HostError ? e.message : String(e);
@@ -197,27 +199,34 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
     const dest = resolveInVoid(g.environmentPath, links);
     specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", ...identity(st), origin: "spec", ...(g.shared ? { shared: true } : {}) });
   });
+  const scratch: ScratchEntry[] = ep.environment.flatMap((g) => (g.kind === "Tmpfs" ? [{ type: "scratch" as const, dest: resolveInVoid(g.path, links), size: g.size, inodes: scratchInodes(g.size), origin: "spec" as const }] : []));
 
   // Nested spec binds land on a mount point the outer bind already shows:
   // it must exist on the host, because nothing may be created there.
-  for (const inner of specBinds) {
+  for (const inner of [...specBinds, ...scratch]) {
     for (const outer of specBinds) {
-      if (inner === outer || inner.dest === outer.dest || !isWithin(inner.dest, outer.dest)) continue;
+      if (inner.dest === outer.dest || !isWithin(inner.dest, outer.dest)) continue;
       const onHost = posix.join(outer.source, posix.relative(outer.dest, inner.dest));
       const st = host.stat(onHost);
-      if (st === null || (st.type === "dir") !== inner.directory) {
+      const directory = inner.type === "scratch" || inner.directory;
+      if (st === null || (st.type === "dir") !== directory) {
         errors.push(
-          `${base}: cannot bind ${inner.source} at ${inner.dest}: it lies inside the bind of ${outer.source} at ${outer.dest}, where ${onHost} is not an existing ${inner.directory ? "directory" : "file"} to mount on`,
+          `${base}: cannot ${inner.type === "scratch" ? "mount the Tmpfs" : `bind ${inner.source}`} at ${inner.dest}: it lies inside the bind of ${outer.source} at ${outer.dest}, where ${onHost} is not an existing ${directory ? "directory" : "file"} to mount on`,
         );
       }
     }
   }
 
   const byDest = new Map<string, MountEntry>();
+  for (const s of scratch) byDest.set(s.dest, s);
   for (const b of specBinds) {
     const prev = byDest.get(b.dest);
     if (prev?.type === "bind" && prev.source !== b.source) {
       errors.push(`${base}: two Filesystem grants at ${b.dest}: ${prev.source} and ${b.source}`);
+      continue;
+    }
+    if (prev?.type === "scratch") {
+      errors.push(`${base}: a Filesystem grant and a Tmpfs at ${b.dest}`);
       continue;
     }
     byDest.set(b.dest, b);
@@ -235,6 +244,10 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
       continue;
     }
     const prev = byDest.get(a.dest);
+    if (prev?.type === "scratch") {
+      errors.push(`${base}: ${a.dest} (${a.origin}${a.reason ? `: ${a.reason}` : ""}) would be hidden by the Tmpfs at ${a.dest}`);
+      continue;
+    }
     if (prev === undefined) byDest.set(a.dest, a);
     // A spec bind of the same file (the original's specs listed libc) merges.
   }
@@ -248,6 +261,55 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
   return mounts;
 }
 
+/**
+ * The most files a Tmpfs holds: one per KiB of its size, from 1,024 to
+ * 1,048,576. Inodes cost kernel memory that `size` does not count; the
+ * kernel's own default (half the machine's pages) would let a small
+ * scratch space hold millions of empty files.
+ */
+export function scratchInodes(size: number): number {
+  return Math.min(1024 * 1024, Math.max(1024, Math.floor(size / 1024)));
+}
+
+/** Env's variables in spec order, then PassEnv's that the launcher has. */
+function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined): EnvVar[] {
+  const vars: EnvVar[] = [];
+  for (const g of ep.environment) {
+    if (g.kind === "Env") for (const [name, value] of g.vars) vars.push({ name, value, from: "spec" });
+    if (g.kind === "PassEnv") {
+      for (const name of g.names) {
+        const value = launcherEnv?.[name];
+        if (value !== undefined) vars.push({ name, value, from: "launcher" });
+      }
+    }
+  }
+  return vars;
+}
+
+/**
+ * The WorkingDirectory, checked against the planned tree: the root, a
+ * directory bind or a Tmpfs, a directory made to hold a mount point, or
+ * an existing directory inside a directory bind. Anything else would be
+ * a chdir that fails in every void.
+ */
+function planCwd(ep: Entrypoint, mounts: readonly MountEntry[], host: HostView, errors: string[]): string {
+  const grant = ep.environment.find((g) => g.kind === "WorkingDirectory");
+  if (grant?.kind !== "WorkingDirectory") return "/";
+  const links = new Map(mounts.flatMap((m) => (m.type === "symlink" ? [[m.dest, m.target] as const] : [])));
+  const dir = resolveInVoid(grant.path, links);
+  if (dir === "/") return dir;
+  const madeForMounts = mounts.some((m) => m.dest !== dir && isWithin(m.dest, dir) && m.dest !== "/");
+  const mounted = mounts.find((m) => m.dest === dir);
+  if (mounted?.type === "scratch" || (mounted?.type === "bind" && mounted.directory) || (mounted === undefined && madeForMounts)) return dir;
+  // The deepest directory bind holding it: the directory must exist on the host under it.
+  const holder = mounts
+    .filter((m): m is BindEntry => m.type === "bind" && m.directory && m.dest !== dir && isWithin(dir, m.dest))
+    .sort((a, b) => b.dest.length - a.dest.length)[0];
+  if (holder !== undefined && mounted === undefined && host.stat(posix.join(holder.source, posix.relative(holder.dest, dir)))?.type === "dir") return dir;
+  errors.push(`${entrypointPath(ep.name)}: WorkingDirectory ${grant.path} is not a directory of the void: bind a directory there or inside one (Filesystem), or mount a Tmpfs`);
+  return dir;
+}
+
 function limitsOf(ep: Entrypoint): ResourceLimits {
   const grant = ep.environment.find((g) => g.kind === "Limits");
   if (grant?.kind !== "Limits") return {};
@@ -259,10 +321,15 @@ function limitsOf(ep: Entrypoint): ResourceLimits {
  * The void's user-namespace limits (see USER_LIMIT_NAMES): its inotify
  * budget from Limits or the defaults, no fanotify (the filter refuses it
  * too; these hold also under SeccompUnconfined), and — when the filter
- * refuses new namespaces — none of any kind, as a second wall behind it.
- * The namespaces the void is born with were counted when the child was
+ * refuses new namespaces — none of any kind, as a second wall behind it;
+ * without a filter, at most UNCONFINED_NAMESPACES of each kind (each one is
+ * charged to the launcher's uid, whose host budget the host shares). The
+ * namespaces the void is born with were counted when the child was
  * cloned; the one time namespace it unshares before void-init is allowed.
  */
+/** New namespaces of each kind a void without a seccomp filter may hold at once. */
+export const UNCONFINED_NAMESPACES = 64;
+
 export function planUserLimits(limits: ResourceLimits, filtered: boolean, timeNamespace: boolean): UserNamespaceLimit[] {
   const out: UserNamespaceLimit[] = [
     { name: "max_inotify_instances", value: limitInForce(limits, "inotifyInstances") },
@@ -270,10 +337,9 @@ export function planUserLimits(limits: ResourceLimits, filtered: boolean, timeNa
     { name: "max_fanotify_groups", value: 0 },
     { name: "max_fanotify_marks", value: 0 },
   ];
-  if (filtered) {
-    for (const name of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"] as const) out.push({ name: `max_${name}_namespaces`, value: 0 });
-    out.push({ name: "max_time_namespaces", value: timeNamespace ? 1 : 0 });
-  }
+  const each = filtered ? 0 : UNCONFINED_NAMESPACES;
+  for (const name of ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"] as const) out.push({ name: `max_${name}_namespaces`, value: each });
+  out.push({ name: "max_time_namespaces", value: each + (timeNamespace ? 1 : 0) });
   return out;
 }
 
@@ -285,6 +351,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     { fd: 2, source: has("Stderr") || ctx.input.grantStderr ? { kind: "stderr" } : { kind: "devnull" } },
   ];
   const argv = planArgs(ctx, ep, fds, errors);
+  const mounts = planMounts(ctx, ep, errors);
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
@@ -310,9 +377,10 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     loopback: forwards.length > 0,
     forwards,
     argv,
-    environment: [],
+    environment: planEnvironment(ep, ctx.input.launcherEnv),
+    cwd: planCwd(ep, mounts, ctx.host, errors),
     fds,
-    mounts: planMounts(ctx, ep, errors),
+    mounts,
     capabilities: [],
     noNewPrivs: true,
     seccomp: "error" in seccomp ? { mode: "unconfined" } : seccomp,

@@ -46,6 +46,8 @@ export type MountEntry =
     }
   | { type: "symlink"; dest: string; target: string; origin: MountOrigin; reason?: string }
   | { type: "tmpfs"; dest: "/"; readOnly: true; origin: "void" }
+  /** A Tmpfs grant: writable scratch space of at most `size` bytes (nosuid, nodev), empty at each void's start. */
+  | { type: "scratch"; dest: string; size: number; inodes: number; origin: "spec" }
   | { type: "devnull"; dest: "/dev/null"; origin: "void" }
   /** DevRandom: the host's device bound at the same path (nosuid, noexec). */
   | { type: "device"; dest: "/dev/random" | "/dev/urandom"; origin: "spec" }
@@ -105,6 +107,13 @@ export interface UserNamespaceLimit {
   value: number;
 }
 
+/** An environment variable of the void: set by the spec (Env) or passed on from the launcher (PassEnv). */
+export interface EnvVar {
+  name: string;
+  value: string;
+  from: "spec" | "launcher";
+}
+
 export interface VoidPlan {
   entrypoint: string;
   trigger: Trigger;
@@ -126,8 +135,10 @@ export interface VoidPlan {
   /** Forward grants, in spec order. */
   forwards: ForwardPlan[];
   argv: ArgvPart[];
-  /** Always empty: a void's environment variables come from nowhere. */
-  environment: string[];
+  /** The environment variables the entrypoint gets: none unless Env or PassEnv grants them. */
+  environment: EnvVar[];
+  /** The directory the entrypoint starts in ("/" unless WorkingDirectory). */
+  cwd: string;
   fds: FdGrant[];
   mounts: MountEntry[];
   capabilities: [];
@@ -157,6 +168,8 @@ export interface PlanInput {
   hostRoot?: boolean;
   /** Whether the kernel has time namespaces. */
   timeNamespace: boolean;
+  /** The launcher's environment, for PassEnv grants (absent: none passed). */
+  launcherEnv?: Readonly<Record<string, string | undefined>>;
   /** The launcher's CPU architecture (process.arch): seccomp filters exist for x64. */
   arch: string;
   /** --stdout / --stderr: grant the stream to every entrypoint. */

@@ -30,23 +30,30 @@ import { Diagnostics, describeValue, indexPath, isObject, keyPath, quote } from 
 import { readJsonText } from "./json-text.js";
 import { X86_64_SYSCALLS } from "./syscalls.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import type {
-  Arg,
-  Diagnostic,
-  Direction,
-  Entrypoint,
-  Grant,
-  ParseResult,
-  ResourceLimits,
-  RpcOperation,
-  Spec,
-  Trigger,
+import {
+  type Arg,
+  DEFAULT_TMPFS_SIZE,
+  type Diagnostic,
+  type Direction,
+  type Entrypoint,
+  type Grant,
+  type ParseResult,
+  type ResourceLimits,
+  type RpcOperation,
+  type Spec,
+  type Trigger,
 } from "./types.js";
 import { dedupeGrants, type Located, type LocatedEntrypoint, type LocatedSpec, validateSpec } from "./validate.js";
 import {
   checkAbsolutePath,
   checkEntrypointName,
   checkEnvironmentPath,
+  checkEnvName,
+  checkEnvValue,
+  checkTmpfsPath,
+  ENV_MAX_VARS,
+  TMPFS_MAX_SIZE,
+  TMPFS_MIN_SIZE,
   checkListenAddr,
   checkRpcHost,
   checkUtsName,
@@ -66,6 +73,7 @@ import {
   FORWARD_PROTOCOL_TABLE,
   GRANT_TABLE,
   type ObjectTable,
+  TMPFS_FIELDS,
   ROOT_FIELDS,
   RPC_FIELDS,
   RPC_OPERATION_TABLE,
@@ -670,6 +678,17 @@ class Walker {
         return { kind };
       case "Limits":
         return this.limits(payload, payloadPath);
+      case "Tmpfs":
+        return this.tmpfs(payload, payloadPath);
+      case "WorkingDirectory": {
+        const path = this.string(payload, payloadPath, 'a directory of the void (a string, e.g. "/data")');
+        if (path === undefined || !this.problem(payloadPath, checkAbsolutePath(path))) return undefined;
+        return { kind, path };
+      }
+      case "Env":
+        return this.env(payload, payloadPath);
+      case "PassEnv":
+        return this.passEnv(payload, payloadPath);
       case "Hostname":
       case "DomainName": {
         const name = this.string(payload, payloadPath, "a name (a string)");
@@ -679,6 +698,72 @@ class Walker {
       default:
         return unreachable(kind);
     }
+  }
+
+  /** {"path": "/tmp", "size": "64M"}. */
+  private tmpfs(payload: unknown, path: string): Grant | undefined {
+    const form = '{"path": "/tmp", "size": "64M"}';
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
+      return undefined;
+    }
+    this.checkKeys(payload, path, TMPFS_FIELDS, form);
+    let where: string | undefined;
+    if (Object.hasOwn(payload, "path")) {
+      const p = keyPath(path, "path");
+      const text = this.string(payload["path"], p, 'a path inside the void (a string, e.g. "/tmp")');
+      if (text !== undefined && this.problem(p, checkTmpfsPath(text))) where = text;
+    }
+    let size: number | undefined = DEFAULT_TMPFS_SIZE;
+    if (Object.hasOwn(payload, "size")) {
+      const n = parseSize(payload["size"]);
+      if (typeof n === "string" || n < TMPFS_MIN_SIZE || n > TMPFS_MAX_SIZE) {
+        this.out.error(keyPath(path, "size"), `got ${describeValue(payload["size"])}`, { expected: 'bytes from 4096 to 1T: a whole number, or a string like "64M" (K, M, G or T)' });
+        size = undefined;
+      } else size = n;
+    }
+    if (where === undefined || size === undefined) return undefined;
+    return { kind: "Tmpfs", path: where, size };
+  }
+
+  /** {"NAME": "value", ...}: names a shell could export, values without NUL. */
+  private env(payload: unknown, path: string): Grant | undefined {
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: 'an object {"NAME": "value", ...}' });
+      return undefined;
+    }
+    let ok = true;
+    const vars: [string, string][] = [];
+    const names = this.keys(payload, path);
+    if (names.length > ENV_MAX_VARS) {
+      this.out.error(path, `${names.length} variables; at most ${ENV_MAX_VARS}`);
+      ok = false;
+    }
+    for (const name of names) {
+      const p = keyPath(path, name);
+      const value = this.string(payload[name], p, "the variable's value (a string)");
+      if (!this.problem(p, checkEnvName(name)) || value === undefined || !this.problem(p, checkEnvValue(value))) ok = false;
+      else vars.push([name, value]);
+    }
+    return ok ? { kind: "Env", vars } : undefined;
+  }
+
+  /** ["NAME", ...]: the launcher's variables to pass on. */
+  private passEnv(payload: unknown, path: string): Grant | undefined {
+    if (!Array.isArray(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: 'an array of variable names ["TERM", ...]' });
+      return undefined;
+    }
+    let ok = payload.length <= ENV_MAX_VARS;
+    if (!ok) this.out.error(path, `${payload.length} names; at most ${ENV_MAX_VARS}`);
+    const names: string[] = [];
+    payload.forEach((v: unknown, i) => {
+      const p = indexPath(path, i);
+      const name = this.string(v, p, "a variable name (a string)");
+      if (name === undefined || !this.problem(p, checkEnvName(name))) ok = false;
+      else if (!names.includes(name)) names.push(name);
+    });
+    return ok ? { kind: "PassEnv", names } : undefined;
   }
 
   /** {"protocol": "Udp"|"Tcp", "host_addr": "ip:port", "environment_port": 1024..65535}. */

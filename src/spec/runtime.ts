@@ -239,6 +239,14 @@ export function grantToValue(grant: Grant): unknown {
     }
     case "Forward":
       return { Forward: { protocol: grant.protocol, host_addr: grant.hostAddr, environment_port: grant.environmentPort } };
+    case "Tmpfs":
+      return { Tmpfs: { path: grant.path, size: grant.size } };
+    case "WorkingDirectory":
+      return { WorkingDirectory: grant.path };
+    case "Env":
+      return { Env: Object.fromEntries(grant.vars) };
+    case "PassEnv":
+      return { PassEnv: grant.names };
     case "Procfs":
     case "DevRandom":
     case "SeccompUnconfined":
@@ -730,9 +738,43 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       return index;
     }
     case "Hostname":
-    case "DomainName": {
+    case "DomainName":
+    case "WorkingDirectory": {
+      // Names and the starting directory grant nothing: a deployment may set them.
       const index = env.findIndex((g) => g.kind === grant.kind);
       return index === -1 ? env.length : index;
+    }
+    case "Tmpfs": {
+      // Scratch space where the compile-time spec has it, no bigger.
+      const index = env.findIndex((g) => g.kind === "Tmpfs" && g.path === grant.path);
+      const match = env[index];
+      if (match?.kind !== "Tmpfs") {
+        const have = env.flatMap((g) => (g.kind === "Tmpfs" ? [g.path] : []));
+        out.error(keyPath(keyPath(path, "Tmpfs"), "path"), `${WIDENS}: a new tmpfs at ${quote(grant.path)}`, {
+          hint: have.length === 0 ? `the compile-time spec mounts no tmpfs in ${epPath}` : `the compile-time spec mounts tmpfs only at ${have.map(quote).join(", ")} in ${epPath}`,
+        });
+        return undefined;
+      }
+      if (grant.size > match.size) {
+        out.error(keyPath(keyPath(path, "Tmpfs"), "size"), `${WIDENS}: ${grant.size} bytes is more than the ${match.size} of the compile-time spec`);
+        return undefined;
+      }
+      return index;
+    }
+    case "Env":
+    case "PassEnv": {
+      // Values may change (that is what a deployment sets); names may only go.
+      const index = env.findIndex((g) => g.kind === grant.kind);
+      const match = env[index];
+      const before = match?.kind === "Env" ? match.vars.map(([n]) => n) : match?.kind === "PassEnv" ? match.names : [];
+      const added = (grant.kind === "Env" ? grant.vars.map(([n]) => n) : grant.names).filter((n) => !before.includes(n));
+      if (added.length > 0) {
+        out.error(keyPath(path, grant.kind), `${WIDENS}: ${grant.kind === "Env" ? "sets" : "passes on"} ${added.map(quote).join(", ")}, which the compile-time spec does not`, {
+          hint: before.length === 0 ? `the compile-time spec has no ${grant.kind} in ${epPath}` : `a runtime spec may ${grant.kind === "Env" ? "change the values of" : "keep"} ${before.map(quote).join(", ")} only`,
+        });
+        return undefined;
+      }
+      return index;
     }
     case "Seccomp": {
       // The filter may only get stricter: allow no more than the
@@ -809,7 +851,8 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
     base.find((g) => {
       if (grant.kind === "Filesystem") return g.kind === "Filesystem" && g.environmentPath === grant.environmentPath;
       if (grant.kind === "Forward") return g.kind === "Forward" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort;
-      return (grant.kind === "Hostname" || grant.kind === "DomainName" || grant.kind === "Seccomp" || grant.kind === "Limits") && g.kind === grant.kind;
+      if (grant.kind === "Tmpfs") return g.kind === "Tmpfs" && g.path === grant.path;
+      return (["Hostname", "DomainName", "Seccomp", "Limits", "WorkingDirectory", "Env", "PassEnv"] as const).some((k) => grant.kind === k) && g.kind === grant.kind;
     })
   );
 }
@@ -837,7 +880,16 @@ function describeEnvironmentChanges(
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
     } else if (before.kind === "Forward" && value.kind === "Forward") {
       changes.push(`${path}: ${value.protocol} Forward to port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);
-    } else if ((before.kind === "Seccomp" && value.kind === "Seccomp") || (before.kind === "Limits" && value.kind === "Limits")) {
+    } else if (before.kind === "Env" && value.kind === "Env") {
+      // Values are not repeated here: they may be secrets; -v prints every change.
+      const changed = value.vars.filter(([n, v]) => before.vars.find(([m]) => m === n)?.[1] !== v).map(([n]) => n);
+      const dropped = before.vars.filter(([n]) => !value.vars.some(([m]) => m === n)).map(([n]) => n);
+      changes.push(`${path}: Env: ${[...changed.map((n) => `${n} changed`), ...dropped.map((n) => `${n} dropped`)].join(", ")}`);
+    } else if (before.kind === "Tmpfs" && value.kind === "Tmpfs") {
+      changes.push(`${path}: Tmpfs at ${quote(value.path)}: size ${before.size} -> ${value.size}`);
+    } else if (before.kind === "WorkingDirectory" && value.kind === "WorkingDirectory") {
+      changes.push(`${path}: WorkingDirectory ${quote(before.path)} -> ${quote(value.path)}`);
+    } else if ((before.kind === "Seccomp" && value.kind === "Seccomp") || (before.kind === "Limits" && value.kind === "Limits") || (before.kind === "PassEnv" && value.kind === "PassEnv")) {
       changes.push(`${path}: ${value.kind} ${form(grantToValue(before))} -> ${form(grantToValue(value))}`);
     } else if ((before.kind === "Hostname" || before.kind === "DomainName") && before.kind === value.kind) {
       changes.push(`${path}: ${value.kind} ${quote(before.name)} -> ${quote(value.name)}`);

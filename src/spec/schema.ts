@@ -19,7 +19,7 @@
 
 import { z } from "zod";
 import { X86_64_SYSCALLS } from "./syscalls.js";
-import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENVIRONMENT_PATH_PATTERN, LISTEN_ADDR_PATTERN } from "./values.js";
+import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENV_MAX_VARS, ENV_NAME_PATTERN, ENV_VALUE_MAX_BYTES, ENVIRONMENT_PATH_PATTERN, LISTEN_ADDR_PATTERN, TMPFS_MAX_SIZE, TMPFS_MIN_SIZE } from "./values.js";
 import {
   ARG_TABLE,
   type DataVariantName,
@@ -38,6 +38,7 @@ import {
   LIMITS_FIELDS,
   SECCOMP_FIELDS,
   TCP_LISTENER_FIELDS,
+  TMPFS_FIELDS,
   TRIGGER_TABLE,
   type UnitVariant,
 } from "./variants.js";
@@ -158,7 +159,19 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     host_addr: meta(z.string().regex(new RegExp(LISTEN_ADDR_PATTERN)), fieldDescription(FORWARD_FIELDS, "host_addr")),
     environment_port: meta(z.int().min(1024).max(65535), fieldDescription(FORWARD_FIELDS, "environment_port")),
   });
+  const tmpfs = z.strictObject({
+    path: meta(z.string().regex(new RegExp(ENVIRONMENT_PATH_PATTERN)), fieldDescription(TMPFS_FIELDS, "path")),
+    // From 4K to 1T; the string pattern is the nearest a regex gets (the parser checks exactly).
+    size: meta(z.union([z.int().min(TMPFS_MIN_SIZE).max(TMPFS_MAX_SIZE), z.string().regex(/^(?:[1-9]\d{3,}|[1-9]\d*[KMGT])$/)]).optional(), fieldDescription(TMPFS_FIELDS, "size")),
+  });
+  const envName = z.string().regex(new RegExp(ENV_NAME_PATTERN));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
+  const envValue = z.string().max(ENV_VALUE_MAX_BYTES).regex(/^[^\u0000]*$/);
   const grant = enumSchema(GRANT_TABLE, {
+    Tmpfs: tmpfs,
+    WorkingDirectory: absolutePath("A directory of the void's tree: absolute and normalised."),
+    Env: meta(z.record(envName, envValue), { description: `Variable names (letters, digits, _) and their values; at most ${ENV_MAX_VARS}.`, maxProperties: ENV_MAX_VARS }),
+    PassEnv: meta(z.array(envName).max(ENV_MAX_VARS), { description: "Names of the launcher's environment variables to pass on." }),
     Forward: forward,
     Filesystem: filesystem,
     Seccomp: seccomp,

@@ -70,6 +70,14 @@ export type Grant =
   | { kind: "SeccompUnconfined" }
   /** Extension: resource limits (cgroup, timeout, trigger concurrency). Absent fields: no limit. */
   | ({ kind: "Limits" } & ResourceLimits)
+  /** Extension: a writable tmpfs of at most `size` bytes at `path`: scratch space (the /tmp a program expects). */
+  | { kind: "Tmpfs"; path: string; size: number }
+  /** Extension: the directory of the void the entrypoint starts in (default /). */
+  | { kind: "WorkingDirectory"; path: string }
+  /** Extension: environment variables, set literally, in spec order. */
+  | { kind: "Env"; vars: [name: string, value: string][] }
+  /** Extension: environment variables passed on by name from the launcher's environment (not set where the launcher has none). */
+  | { kind: "PassEnv"; names: string[] }
   | { kind: "Stdin" }
   | { kind: "Stdout" }
   | { kind: "Stderr" };
@@ -87,6 +95,8 @@ export const DEFAULT_CPU_WEIGHT = 100;
  */
 export const DEFAULT_INOTIFY_INSTANCES = 16;
 export const DEFAULT_INOTIFY_WATCHES = 8192;
+/** A Tmpfs grant's size when the spec sets none (bytes). */
+export const DEFAULT_TMPFS_SIZE = 64 * 1024 * 1024;
 
 /** Limits for each void of an entrypoint (`{"Limits": {...}}`). */
 export interface ResourceLimits {

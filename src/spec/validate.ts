@@ -114,6 +114,14 @@ export function grantKey(grant: Grant): string {
       return JSON.stringify(grant);
     case "Forward":
       return JSON.stringify([grant.kind, grant.protocol, grant.hostAddr, grant.environmentPort]);
+    case "Tmpfs":
+      return JSON.stringify([grant.kind, grant.path, grant.size]);
+    case "WorkingDirectory":
+      return JSON.stringify([grant.kind, grant.path]);
+    case "Env":
+      return JSON.stringify([grant.kind, grant.vars]);
+    case "PassEnv":
+      return JSON.stringify([grant.kind, grant.names]);
     default:
       return grant.kind;
   }
@@ -279,6 +287,33 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
   const limits = ep.environment.filter((g) => g.value.kind === "Limits");
   for (const extra of limits.slice(1)) {
     if (grantKey(extra.value) !== grantKey(limits[0]!.value)) out.error(extra.path, `a second Limits grant; the first is at ${limits[0]!.path}`, { hint: "put every limit in one Limits grant" });
+  }
+  for (const kind of ["WorkingDirectory", "Env", "PassEnv"] as const) {
+    const all = ep.environment.filter((g) => g.value.kind === kind);
+    for (const extra of all.slice(1)) {
+      if (grantKey(extra.value) !== grantKey(all[0]!.value)) out.error(extra.path, `a second, different ${kind} grant; the first is at ${all[0]!.path}`, { hint: `keep one ${kind}` });
+    }
+  }
+  const set = ep.environment.find((g) => g.value.kind === "Env");
+  const passed = ep.environment.find((g) => g.value.kind === "PassEnv");
+  if (set?.value.kind === "Env" && passed?.value.kind === "PassEnv") {
+    const names = passed.value.names;
+    const both = set.value.vars.map(([n]) => n).filter((n) => names.includes(n));
+    if (both.length > 0) out.error(passed.path, `${both.map(quote).join(", ")} ${both.length > 1 ? "are" : "is"} also set by the Env grant at ${set.path}`, { hint: "a variable is either set by the spec or passed on from the launcher" });
+  }
+  const mountedAt = new Map<string, Located<Grant>>();
+  for (const located of ep.environment) {
+    const g = located.value;
+    const where = g.kind === "Tmpfs" ? g.path : g.kind === "Filesystem" ? g.environmentPath : undefined;
+    if (where === undefined) continue;
+    const first = mountedAt.get(where);
+    if (first === undefined) {
+      mountedAt.set(where, located);
+      continue;
+    }
+    // Two Filesystem grants at one path are reported below, in their own words.
+    if (g.kind === "Filesystem" && first.value.kind === "Filesystem") continue;
+    if (grantKey(first.value) !== grantKey(g)) out.error(located.path, `${quote(where)} is mounted already by the grant at ${first.path}`, { hint: "one mount per path: a Tmpfs or a Filesystem bind" });
   }
   const filters = ep.environment.filter((g) => g.value.kind === "Seccomp" || g.value.kind === "SeccompUnconfined");
   for (const extra of filters.slice(1)) {

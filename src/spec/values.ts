@@ -107,6 +107,34 @@ export function checkUtsName(name: string): Problem | undefined {
   return undefined;
 }
 
+/** An environment variable's name (Env, PassEnv): what a shell can export. */
+export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
+/** The longest value an Env grant may set (bytes): far below the kernel's 128 KiB per string. */
+export const ENV_VALUE_MAX_BYTES = 32768;
+/** The most variables one Env or PassEnv grant may name. */
+export const ENV_MAX_VARS = 256;
+/** A Tmpfs grant's smallest and largest size (bytes). */
+export const TMPFS_MIN_SIZE = 4096;
+export const TMPFS_MAX_SIZE = 1024 ** 4;
+
+export function checkEnvName(name: string): Problem | undefined {
+  if (new RegExp(ENV_NAME_PATTERN).test(name)) return undefined;
+  return { message: `${quote(name)} is not a variable name: letters, digits and "_", not starting with a digit` };
+}
+
+export function checkEnvValue(value: string): Problem | undefined {
+  if (value.includes("\0")) return { message: "the value contains a NUL character, which no environment can hold" };
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes > ENV_VALUE_MAX_BYTES) return { message: `the value is ${bytes} bytes long; at most ${ENV_VALUE_MAX_BYTES}` };
+  return undefined;
+}
+
+/** Where a Tmpfs grant may be mounted: as a Filesystem grant's environment_path, but not the root (the void's root is its own tmpfs already, read-only). */
+export function checkTmpfsPath(path: string): Problem | undefined {
+  if (path === "/") return { message: 'the void\'s root is a tmpfs already, read-only once built; mount scratch space below it, e.g. "/tmp"' };
+  return checkEnvironmentPath(path);
+}
+
 /** The key of an entrypoint in "entrypoints". */
 export function checkEntrypointName(name: string): Problem | undefined {
   if (name === "") return { message: "an entrypoint name must not be empty" };

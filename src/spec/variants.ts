@@ -209,6 +209,10 @@ export const GRANT_TABLE = {
       '{"Limits": {"memory": "64M", "pids": 32, "cpu_max": 0.5, "timeout": "30s", ...}}',
       "Extension: resource limits for each void of this entrypoint (a cgroup per void), a wall-clock timeout, and for a trigger the most voids at once.",
     ),
+    data("Tmpfs", '{"Tmpfs": {"path": "/tmp", "size": "64M"}}', "Extension: a writable tmpfs of at most size bytes (default 64M) at path, empty at each void's start: scratch space."),
+    data("WorkingDirectory", '{"WorkingDirectory": "/path"}', "Extension: the directory the entrypoint starts in (default /); it must be a directory of the void's tree."),
+    data("Env", '{"Env": {"NAME": "value", ...}}', "Extension: environment variables set to these values (otherwise the environment is empty)."),
+    data("PassEnv", '{"PassEnv": ["NAME", ...]}', "Extension: environment variables passed on from the launcher's environment by name (not set where the launcher has none)."),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
     unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),
     unit("Stderr", "The launcher's standard error (otherwise /dev/null)."),
@@ -282,6 +286,14 @@ export const FILESYSTEM_FIELDS = {
     ),
     field("read_only", false, "Extension: false makes the bind writable. Default: true."),
     field("shared", false, "Extension, with read_only false: other entrypoints are meant to read what this one writes here (no warning). Default: false."),
+  ],
+} as const satisfies ObjectTable;
+
+export const TMPFS_FIELDS = {
+  what: "Tmpfs grant",
+  fields: [
+    field("path", true, "Absolute, normalised path inside the void where the tmpfs is mounted (not /, /proc or /dev/null)."),
+    field("size", false, 'Most bytes it holds, or with a K, M, G or T suffix ("64M"); from 4K to 1T. Default: 64M.'),
   ],
 } as const satisfies ObjectTable;
 

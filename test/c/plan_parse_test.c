@@ -99,10 +99,14 @@ int main(int argc, char **argv) {
     const struct mount_op *m = &p.mounts[i];
     if (m->kind == MOUNT_DIR) printf("dir %s\n", m->dest);
     if (m->kind == MOUNT_SYMLINK) printf("symlink %s -> %s\n", m->dest, m->source);
+    if (m->kind == MOUNT_TMPFS)
+      printf("tmpfs %s size %llu inodes %llu\n", m->dest, (unsigned long long)m->dev, (unsigned long long)m->ino);
     if (m->kind == MOUNT_BIND)
       printf("bind %s from %s flags %u dev %llu ino %llu\n", m->dest, m->source, m->flags, (unsigned long long)m->dev,
              (unsigned long long)m->ino);
   }
+  for (int i = 0; i < p.nenv; i++) printf("env %s\n", p.envp[i]);
+  if (p.cwd != NULL) printf("cwd %s\n", p.cwd);
   for (int i = 0; i < p.nfds; i++) printf("fd %d from %d\n", p.fds[i].target, p.fds[i].source);
   for (int i = 0; i < p.ncgroups; i++) printf("cgroup %d\n", p.cgroup_fds[i]);
   if (p.seccomp) {

@@ -309,6 +309,31 @@ for (const launcher of launchers) {
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
     });
 
+    it("building a void never follows a symlink another void put where a mount point goes: nothing is made in the host's tree", { timeout: 60_000 }, async () => {
+      const top = scratch(stage, `mountpoint-swap-${launcher}`);
+      const dir = join(top, "writable");
+      const victim = join(top, "victim");
+      mkdirSync(join(dir, "sub", "x"), { recursive: true });
+      mkdirSync(join(top, "config"), { recursive: true });
+      mkdirSync(victim, { recursive: true });
+      spawnSync("chmod", ["-R", "a+rwX", top]);
+      ownFor(dir, launcher, "plant-mountpoint");
+      const spec = writeSpec(stage, `hostile-mountpoint-${launcher}`, {
+        entrypoints: {
+          "plant-mountpoint": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }] },
+          // The nested bind's mount point, /data/sub/x, lies in what the first entrypoint writes.
+          nested: { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { Filesystem: { host_path: join(top, "config"), environment_path: "/data/sub/x" } }] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile, `/oldroot${victim}`]);
+      const res = results(r.stdout);
+      assert.equal(res.get("plant-rename"), "ok", r.stdout + r.stderr);
+      assert.equal(res.get("plant-symlink"), "ok");
+      assert.doesNotMatch(r.stdout, /nested ran/, "the void whose mount point was swapped did not start");
+      assert.match(r.stderr, /mount point changed since planning/, r.stderr);
+      assert.deepEqual(readdirSync(victim), [], "nothing was created in the host directory the symlink pointed at");
+    });
+
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {
       const top = scratch(stage, `bind-swap-${launcher}`);
       const dir = join(top, "writable");

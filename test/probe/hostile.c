@@ -30,6 +30,12 @@
  *                  to ../outside (a sibling of the writable directory),
  *                  then write "go" and a newline to FD
  *   cat-data       copy /data/file.txt to stdout
+ *   plant-mountpoint FD TARGET
+ *                  replace the directory /rw/sub by a symlink to TARGET
+ *                  (a host path under /oldroot, where the launcher's child
+ *                  sees the host while it builds a void), then write "go"
+ *                  and a newline to FD
+ *   nested         print "nested ran"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
@@ -458,6 +464,14 @@ int main(int argc, char **argv) {
       result("rename", rename("/rw/shared", "/rw/shared.old"));
       result("swap", symlink("../outside", "/rw/shared"));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "plant-mountpoint") == 0 && i + 2 < argc) {
+      int fd = atoi(argv[++i]);
+      const char *target = argv[++i];
+      result("plant-rename", rename("/rw/sub", "/rw/sub.old"));
+      result("plant-symlink", symlink(target, "/rw/sub"));
+      if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "nested") == 0) {
+      printf("nested ran\n");
     } else if (strcmp(argv[i], "cat-data") == 0) {
       int fd = open("/data/file.txt", O_RDONLY);
       result("open-data", fd);

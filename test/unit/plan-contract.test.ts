@@ -74,7 +74,16 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     entrypoints: {
       web: {
         args: ["BinaryName", "Trailing", { File: "/srv/key.pem" }],
-        environment: ["Procfs", "DevRandom", { Hostname: "web-1" }, { Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { Limits: { inotify_instances: 3 } }],
+        environment: [
+          "Procfs",
+          "DevRandom",
+          { Hostname: "web-1" },
+          { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
+          { Limits: { inotify_instances: 3 } },
+          { Tmpfs: { path: "/tmp", size: "2M" } },
+          { WorkingDirectory: "/www" },
+          { Env: { LANG: "C.UTF-8", EMPTY: "", EQ: "a=b" } },
+        ],
       },
     },
   };
@@ -112,6 +121,12 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       plan.userLimits.map((l) => `user_limit ${l.name} ${l.value}`),
     );
     assert.ok(lines.includes("user_limit max_inotify_instances 3"));
+    assert.ok(lines.includes(`tmpfs /tmp size ${2 * 1024 * 1024} inodes 2048`), r.stdout);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("env ")),
+      ["env LANG=C.UTF-8", "env EMPTY=", "env EQ=a=b"],
+    );
+    assert.ok(lines.includes("cwd /www"));
   });
 
   it("every truncation and random damage is parsed or refused, never a crash or an out-of-bounds read", () => {
@@ -141,6 +156,12 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       ["a bind to a relative path", record(Tag.Bind, 0, 0, 0, 0, 0, "/etc", "etc")],
       ["a ninth cgroup", Buffer.concat(Array.from({ length: 9 }, (_, i) => record(Tag.Cgroup, i)))],
       ["a negative factory fd", record(Tag.Factory, -1)],
+      ["an environment entry without =", record(Tag.Env, "NAME")],
+      ["an environment entry without a name", record(Tag.Env, "=value")],
+      ["a relative working directory", record(Tag.Cwd, "data")],
+      ["a tmpfs of size 0", record(Tag.Tmpfs, 0, 0, 1024, "/tmp")],
+      ["a tmpfs of 0 inodes", record(Tag.Tmpfs, 4096, 0, 0, "/tmp")],
+      ["a tmpfs at a relative path", record(Tag.Tmpfs, 4096, 0, 1024, "tmp")],
       ["an unknown tag", record(999, 0)],
       ["a string without its NUL", Buffer.concat([record(Tag.Hostname, 0x41414141).subarray(0, 8), Buffer.from("AAAA")])],
     ];

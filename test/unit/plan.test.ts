@@ -193,10 +193,10 @@ describe("planUserLimits: a void's own user-namespace budgets", () => {
     assert.equal(l["max_time_namespaces"], 1);
     assert.equal(names(plan({ entrypoints: { main: {} } }, { timeNamespace: false })[0]!)["max_time_namespaces"], 0);
   });
-  it("Limits set the inotify budget; SeccompUnconfined keeps namespaces possible, never fanotify", () => {
+  it("Limits set the inotify budget; SeccompUnconfined keeps namespaces possible but bounded, never fanotify", () => {
     const [p] = plan({ entrypoints: { main: { environment: ["SeccompUnconfined", { Limits: { inotify_instances: 2, inotify_watches: 10 } }] } } });
     const l = names(p!);
-    assert.deepEqual([l["max_inotify_instances"], l["max_inotify_watches"], l["max_fanotify_groups"], l["max_user_namespaces"]], [2, 10, 0, undefined]);
+    assert.deepEqual([l["max_inotify_instances"], l["max_inotify_watches"], l["max_fanotify_groups"], l["max_user_namespaces"], l["max_time_namespaces"]], [2, 10, 0, 64, 65]);
   });
 });
 
@@ -233,3 +233,42 @@ describe("writableFeedsOthers: a writable bind read by another entrypoint is a w
   });
 });
 
+describe("planning Tmpfs, WorkingDirectory, Env, PassEnv", () => {
+  it("plans scratch space, the environment (launcher values only for names passed on) and the directory", () => {
+    const [p] = plan(
+      { entrypoints: { main: { environment: [{ Tmpfs: { path: "/tmp", size: "1M" } }, { Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { WorkingDirectory: "/www" }, { Env: { LANG: "C.UTF-8" } }, { PassEnv: ["TERM", "MISSING"] }] } } },
+      { launcherEnv: { TERM: "xterm", SECRET: "s" } },
+    );
+    assert.deepEqual(p!.mounts.find((m) => m.type === "scratch"), { type: "scratch", dest: "/tmp", size: 1024 * 1024, inodes: 1024, origin: "spec" });
+    assert.deepEqual(p!.environment, [
+      { name: "LANG", value: "C.UTF-8", from: "spec" },
+      { name: "TERM", value: "xterm", from: "launcher" },
+    ]);
+    assert.equal(p!.cwd, "/www");
+    assert.equal(plan({ entrypoints: { main: {} } })[0]!.cwd, "/");
+  });
+  it("a working directory must be a directory of the void: a bind, a Tmpfs, a mount point's parent, or one inside a directory bind", () => {
+    const ok = (env: unknown[], cwd: string) => assert.equal(plan({ entrypoints: { main: { environment: [...env, { WorkingDirectory: cwd }] } } })[0]!.cwd, cwd);
+    ok([{ Tmpfs: { path: "/tmp" } }], "/tmp");
+    ok([{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }], "/srv/www");
+    ok([{ Filesystem: { host_path: "/srv/www", environment_path: "/a/b/www" } }], "/a/b");
+    for (const [env, cwd] of [
+      [[], "/nowhere"],
+      [[{ Tmpfs: { path: "/tmp" } }], "/tmp/work"],
+      [[{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }], "/srv/missing"],
+      [[{ Filesystem: { host_path: "/srv/cert.pem", environment_path: "/cert.pem" } }], "/cert.pem"],
+    ] as const) {
+      const errs = planErrors({ entrypoints: { main: { environment: [...env, { WorkingDirectory: cwd }] } } });
+      assert.match(errs.join("\n"), /WorkingDirectory .* is not a directory of the void/, cwd);
+    }
+  });
+  it("a Tmpfs may not hide what the binary needs, nor stand where no mount point can be made", () => {
+    const lib = new FakeHost().file("/srv/dyn", buildElf({ type: 2, interp: "/lib64/ld.so", needed: [] })).file("/lib64/ld.so", buildElf({ type: 3 }));
+    const parsed = parseSpecValue({ entrypoints: { main: { environment: [{ Tmpfs: { path: "/lib64/ld.so" } }] } } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, binary: "./dyn" }, lib);
+    assert.ok(!r.ok && /would be hidden by the Tmpfs/.test(r.errors.join("\n")), JSON.stringify(r));
+    const inside = planErrors({ entrypoints: { main: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }, { Tmpfs: { path: "/srv/scratch" } }] } } });
+    assert.match(inside.join("\n"), /cannot mount the Tmpfs at \/srv\/scratch: it lies inside the bind of \/srv/);
+  });
+});

@@ -694,3 +694,28 @@ describe("checkRuntimeConcurrency: a runtime concurrency where the spec sets non
     checkRuntimeConcurrency(withLimit, withLimit, 1);
   });
 });
+
+describe("runtime Tmpfs, WorkingDirectory, Env, PassEnv: values may change, nothing may be added", () => {
+  const base = compile({ entrypoints: { a: { environment: [{ Tmpfs: { path: "/tmp", size: "64M" } }, { WorkingDirectory: "/data" }, { Env: { LANG: "C.UTF-8", MODE: "dev" } }, { PassEnv: ["TERM", "TZ"] }] } } });
+  const apply = (environment: unknown[]) => applyRuntimeValue(base, { entrypoints: { a: { environment } } }, "rt.json");
+  it("accepts new values, a smaller tmpfs, another directory, fewer names", () => {
+    const r = ok(apply([{ Tmpfs: { path: "/tmp", size: "16M" } }, { WorkingDirectory: "/srv" }, { Env: { LANG: "C.UTF-8", MODE: "prod" } }, { PassEnv: ["TERM"] }]));
+    const env = entrypoint(r.spec, "a").environment;
+    assert.deepEqual(env.find((g) => g.kind === "Env"), { kind: "Env", vars: [["LANG", "C.UTF-8"], ["MODE", "prod"]] });
+    assert.ok(r.changes.some((c) => /Env: MODE changed/.test(c)), r.changes.join("\n"));
+    assert.ok(!r.changes.some((c) => c.includes("prod")), "values are not repeated in the changes");
+    assert.ok(r.changes.some((c) => /Tmpfs at "\/tmp": size 67108864 -> 16777216/.test(c)));
+    assert.ok(r.changes.some((c) => /WorkingDirectory "\/data" -> "\/srv"/.test(c)));
+  });
+  it("refuses a bigger or new tmpfs, a new variable set or passed on", () => {
+    for (const [environment, message] of [
+      [[{ Tmpfs: { path: "/tmp", size: "128M" } }], /more than the 67108864/],
+      [[{ Tmpfs: { path: "/var/tmp" } }], /a new tmpfs at "\/var\/tmp"/],
+      [[{ Env: { LANG: "C", LD_PRELOAD: "/tmp/x.so" } }], /sets "LD_PRELOAD", which the compile-time spec does not/],
+      [[{ PassEnv: ["TERM", "AWS_SECRET_ACCESS_KEY"] }], /passes on "AWS_SECRET_ACCESS_KEY"/],
+    ] as const) {
+      const e = errors(apply([...environment]));
+      assert.match(formatRuntimeDiagnostics(e), message, JSON.stringify(environment));
+    }
+  });
+});

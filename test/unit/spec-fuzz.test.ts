@@ -124,6 +124,10 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
   Limits: fc
     .record({ memory: fc.constantFrom("64M", 1048576), pids: fc.integer({ min: 1, max: 1000 }), timeout: fc.constantFrom("30s", 2) }, { requiredKeys: [] })
     .map((l) => l as Json),
+  Tmpfs: fc.record({ path: environmentPath.filter((p) => p !== "/"), size: fc.constantFrom("64M", 4096, "1G") }, { requiredKeys: ["path"] }).map((t) => t as Json),
+  WorkingDirectory: absolutePath,
+  Env: fc.record({ LANG: fc.constantFrom("C.UTF-8", "en_GB.UTF-8"), HOME: absolutePath }, { requiredKeys: [] }).map((e) => e as Json),
+  PassEnv: fc.subarray(["TERM", "TZ", "USER"]),
   // Port 0 on the host: never a duplicate address (see uniqueListeners for TcpListeners).
   Forward: fc
     .record({ protocol: fc.constantFrom("Udp", "Tcp"), host_addr: listenAddr.map((a) => `${a.slice(0, a.lastIndexOf(":"))}:0`), environment_port: fc.integer({ min: 1024, max: 65535 }) })
@@ -182,7 +186,7 @@ function consistentEnvironment(grants: Json[]): Json[] {
     if (typeof g !== "object" || g === null) return true;
     const [kind, payload] = Object.entries(g)[0] ?? [];
     if (kind === undefined || payload === null) return true;
-    const key = kind === "Filesystem" ? `fs:${(payload as { environment_path: string }).environment_path}` : kind;
+    const key = kind === "Filesystem" ? `fs:${(payload as { environment_path: string }).environment_path}` : kind === "Tmpfs" ? `fs:${(payload as { path: string }).path}` : kind;
     const value = JSON.stringify(payload, ["host_path", "environment_path", "read_only"]);
     const text = kind === "Filesystem" ? value : JSON.stringify(payload);
     const first = seen.get(key);

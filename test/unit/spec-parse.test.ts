@@ -604,3 +604,40 @@ describe("formatDiagnostics", () => {
     assert.equal(odd.path, 'entrypoints["a\\"\\n"].args[0]');
   });
 });
+
+describe("parseSpec: scratch space, working directory, environment (Tmpfs, WorkingDirectory, Env, PassEnv)", () => {
+  const envOf = (environment: unknown[]) => parseSpecValue({ entrypoints: { a: { environment } } });
+  it("parses them, with Tmpfs size defaulting to 64M", () => {
+    const { spec } = ok(envOf([{ Tmpfs: { path: "/tmp" } }, { Tmpfs: { path: "/var/cache", size: "1G" } }, { WorkingDirectory: "/data" }, { Env: { LANG: "C.UTF-8", HOME: "/tmp" } }, { PassEnv: ["TERM", "TZ", "TERM"] }]));
+    assert.deepEqual(spec.entrypoints[0]!.environment, [
+      { kind: "Tmpfs", path: "/tmp", size: 64 * 1024 * 1024 },
+      { kind: "Tmpfs", path: "/var/cache", size: 1024 ** 3 },
+      { kind: "WorkingDirectory", path: "/data" },
+      { kind: "Env", vars: [["LANG", "C.UTF-8"], ["HOME", "/tmp"]] },
+      { kind: "PassEnv", names: ["TERM", "TZ"] },
+    ]);
+  });
+  it("refuses what no void could use, each where it is", () => {
+    for (const [environment, message] of [
+      [[{ Tmpfs: { path: "/" } }], /root is a tmpfs already/],
+      [[{ Tmpfs: { path: "/proc/x" } }], /reserved/],
+      [[{ Tmpfs: { path: "/tmp", size: 100 } }], /bytes from 4096 to 1T/],
+      [[{ Tmpfs: { path: "/tmp", size: "2T" } }], /bytes from 4096 to 1T/],
+      [[{ Tmpfs: { size: "1M" } }], /missing key "path"/],
+      [[{ Tmpfs: { path: "/tmp" } }, { Filesystem: { host_path: "/srv", environment_path: "/tmp" } }], /"\/tmp" is mounted already by the grant at/],
+      [[{ WorkingDirectory: "data" }], /not an absolute path/],
+      [[{ WorkingDirectory: "/a" }, { WorkingDirectory: "/b" }], /a second, different WorkingDirectory/],
+      [[{ Env: { "1X": "a" } }], /not a variable name/],
+      [[{ Env: { "A=B": "a" } }], /not a variable name/],
+      [[{ Env: { A: "a\u0000b" } }], /NUL/],
+      [[{ Env: { A: 1 } }], /the variable's value/],
+      [[{ Env: { A: "x".repeat(40000) } }], /at most 32768/],
+      [[{ PassEnv: "TERM" }], /an array of variable names/],
+      [[{ PassEnv: ["TERM"] }, { Env: { TERM: "dumb" } }], /"TERM" is also set by the Env grant/],
+    ] as const) {
+      const r = envOf([...environment]);
+      assert.ok(!r.ok, JSON.stringify(environment));
+      assert.match(formatDiagnostics(r.errors), message, JSON.stringify(environment));
+    }
+  });
+});

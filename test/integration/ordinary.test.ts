@@ -1,0 +1,96 @@
+/**
+ * Ordinary programs, not written for void, run from a spec alone: scratch
+ * space (Tmpfs), a working directory, environment variables set by the
+ * spec or passed on from the launcher, and BINARY found in PATH — for a
+ * root and an unprivileged launcher, with the host's own sort, env and cp.
+ */
+import assert from "node:assert/strict";
+import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { voidUid } from "../../src/plan/plan.js";
+import { isRoot, type Launcher, launchers, makeStage, runVoid, type Stage, scratch, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+
+let stage: Stage;
+
+before(() => {
+  stage = makeStage();
+});
+
+after(() => {
+  stage.cleanup();
+});
+
+/** A directory the void of `entrypoint` running `binary` may write: the test uid's, or a root launcher's void uid's. */
+function writableFor(launcher: Launcher, dir: string, binary: string, entrypoint: string): void {
+  if (launcher === "unprivileged" && isRoot) chownSync(dir, UNPRIV_UID, UNPRIV_GID);
+  if (launcher === "root") {
+    const id = voidUid(binary, entrypoint);
+    chownSync(dir, id, id);
+  }
+}
+
+for (const launcher of launchers) {
+  describe(`ordinary programs (${launcher} launcher)`, () => {
+    it("get exactly the environment the spec sets and passes on, nothing of the launcher's else", () => {
+      const spec = writeSpec(stage, `env-${launcher}`, {
+        entrypoints: { main: { args: ["BinaryName"], environment: ["Stdout", { Env: { LANG: "C.UTF-8", GREETING: "a b=c" } }, { PassEnv: ["TERM", "VOID_TEST_ABSENT"] }] } },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, "env"], { env: { TERM: "xterm-test", SECRET: "not-for-the-void" } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "LANG=C.UTF-8\nGREETING=a b=c\nTERM=xterm-test\n");
+      const check = runVoid(stage, launcher, ["check", "-s", spec, "env"], { env: { TERM: "xterm-test" } });
+      assert.match(check.stdout, /environment +LANG="C.UTF-8" GREETING="a b=c" TERM \(from the launcher\)/);
+      assert.match(check.stdout, /exec +(\/usr)?\/bin\/env\n/, "BINARY was found in PATH");
+      assert.doesNotMatch(check.stdout, /xterm-test/, "values passed on are not printed");
+    });
+
+    it("sort spills to a Tmpfs /tmp and writes its output in its working directory", () => {
+      const dir = scratch(stage, `sort-${launcher}`);
+      const lines = Array.from({ length: 100_000 }, (_, i) => `${(i * 7919) % 100_000}`);
+      writeFileSync(join(dir, "in.txt"), `${lines.join("\n")}\n`);
+      writableFor(launcher, dir, "/usr/bin/sort", "main");
+      const spec = writeSpec(stage, `sort-${launcher}`, {
+        entrypoints: {
+          main: {
+            args: ["BinaryName", "Trailing"],
+            environment: ["Stderr", { Tmpfs: { path: "/tmp", size: "16M" } }, { Filesystem: { host_path: dir, environment_path: "/work", read_only: false } }, { WorkingDirectory: "/work" }],
+          },
+        },
+      });
+      // -S 100K: a small buffer, so sort must write temporary files (to /tmp, its default).
+      const r = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/sort", "-S", "100K", "-n", "-o", "out.txt", "in.txt"]);
+      assert.equal(r.status, 0, r.stderr);
+      const sorted = [...lines].map(Number).sort((a, b) => a - b);
+      assert.equal(readFileSync(join(dir, "out.txt"), "utf8"), `${sorted.join("\n")}\n`);
+    });
+
+    it("a Tmpfs holds at most its size, and the root stays read-only", () => {
+      const dir = scratch(stage, `full-${launcher}`);
+      writeFileSync(join(dir, "big"), Buffer.alloc(256 * 1024, 1));
+      const spec = writeSpec(stage, `full-${launcher}`, {
+        entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stderr", { Tmpfs: { path: "/tmp", size: "64K" } }, { Filesystem: { host_path: dir, environment_path: "/in" } }] } },
+      });
+      const full = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/cp", "/in/big", "/tmp/big"]);
+      assert.notEqual(full.status, 0);
+      assert.match(full.stderr, /No space left on device/);
+      const root = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/cp", "/in/big", "/big"]);
+      assert.match(root.stderr, /Read-only file system/);
+    });
+
+    it("an argv of 100,000 arguments reaches the entrypoint whole", () => {
+      const spec = writeSpec(stage, `argv-${launcher}`, { entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      const args = Array.from({ length: 100_000 }, (_, i) => String(i));
+      const r = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/echo", ...args]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `${args.join(" ")}\n`);
+    });
+
+    it("a working directory that is not in the void's tree is refused before anything starts", () => {
+      const spec = writeSpec(stage, `nocwd-${launcher}`, { entrypoints: { main: { environment: [{ WorkingDirectory: "/nowhere" }] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/env"]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /WorkingDirectory \/nowhere is not a directory of the void/);
+    });
+  });
+}
