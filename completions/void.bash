@@ -6,7 +6,7 @@ _void() {
   [ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   case "$prev" in
-    -s|--spec|--runtime|-o|--output)
+    --pid-file|--log-file|-s|--spec|--runtime|-o|--output)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0 ;;
@@ -18,7 +18,7 @@ _void() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=${COMP_WORDS[i]}
     case "$w" in
-      -s|--spec|--runtime|-o|--output|-j|--max-concurrent|--prepare) ((i++)) ;;
+      --pid-file|--log-file|-s|--spec|--runtime|-o|--output|-j|--max-concurrent|--prepare) ((i++)) ;;
       --) positional=1; break ;;
       -*) ;;
       *) if [ -z "$sub" ]; then sub=$w; else positional=1; break; fi ;;
@@ -32,7 +32,7 @@ _void() {
   case "$sub" in
     run)
       if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W '-v --verbose -d --debug -D --daemon -j --max-concurrent --prepare --allow-unenforced-limits -s --spec --runtime --stdout --stderr --host-root -h --help' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W '-v --verbose -d --debug -D --daemon --pid-file --log-file -j --max-concurrent --prepare --allow-unenforced-limits -s --spec --runtime --stdout --stderr --host-root -h --help' -- "$cur")
       else
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")

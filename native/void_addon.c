@@ -42,6 +42,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/un.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -1162,6 +1164,95 @@ static napi_value js_socket_kind(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
+/* socketAddress(fd) -> { family, ip, port, stream, listening } of an IPv4 or
+ * IPv6 socket (getsockname, SO_TYPE, SO_ACCEPTCONN), or null for anything
+ * else: how the launcher recognises the listening sockets a service
+ * manager passed it (src/orchestrator/activation.ts). */
+static napi_value js_socket_address(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result, v;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int type = 0, listening = 0;
+  socklen_t ilen = sizeof type;
+  char ip[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  napi_get_null(env, &result);
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return result;
+  if (ss.ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+    port = ntohs(a->sin6_port);
+  } else {
+    return result;
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ilen) < 0) return result;
+  ilen = sizeof listening;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ilen) < 0) return result;
+  napi_create_object(env, &result);
+  napi_create_string_utf8(env, ss.ss_family == AF_INET ? "inet" : "inet6", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, result, "family", v);
+  napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, result, "ip", v);
+  napi_create_int32(env, port, &v);
+  napi_set_named_property(env, result, "port", v);
+  napi_get_boolean(env, type == SOCK_STREAM, &v);
+  napi_set_named_property(env, result, "stream", v);
+  napi_get_boolean(env, listening != 0, &v);
+  napi_set_named_property(env, result, "listening", v);
+  return result;
+}
+
+/* setCloexec(fd): what was inherited (a service manager's sockets) must
+ * not reach other children. */
+static napi_value js_set_cloexec(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) return throw_errno(env, errno, "fcntl F_SETFD", "FD_CLOEXEC");
+  return NULL;
+}
+
+/* notify(path, message) -> 0 or -errno: one datagram to the service
+ * manager's AF_UNIX socket (sd_notify(3)); a leading "@" is the abstract
+ * namespace. Never blocks: the socket is non-blocking and a full queue is
+ * an error (EAGAIN), not a wait. */
+static napi_value js_notify(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+  char message[4096];
+  size_t plen, mlen;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_string_utf8(env, argv[0], path, sizeof path, &plen));
+  CHECK(env, napi_get_value_string_utf8(env, argv[1], message, sizeof message, &mlen));
+  int rc = 0;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (plen == 0 || plen >= sizeof addr.sun_path) {
+    rc = -ENAMETOOLONG;
+  } else {
+    memcpy(addr.sun_path, path, plen);
+    if (path[0] == '@') addr.sun_path[0] = 0;
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + (path[0] == '@' ? 0 : 1));
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0) rc = -errno;
+    else {
+      if (sendto(s, message, mlen, MSG_NOSIGNAL, (struct sockaddr *)&addr, alen) < 0) rc = -errno;
+      close(s);
+    }
+  }
+  napi_create_int32(env, rc, &result);
+  return result;
+}
+
 /* connect(ip, port, udp, timeoutMs) -> Promise<fd>: for the RPC broker.
  * Runs on a worker thread (a TCP handshake can take seconds). The socket
  * is returned connected, blocking and close-on-exec in the launcher (the
@@ -1427,6 +1518,9 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
       {"socketKind", NULL, js_socket_kind, NULL, NULL, NULL, napi_default, NULL},
+      {"socketAddress", NULL, js_socket_address, NULL, NULL, NULL, napi_default, NULL},
+      {"setCloexec", NULL, js_set_cloexec, NULL, NULL, NULL, napi_default, NULL},
+      {"notify", NULL, js_notify, NULL, NULL, NULL, napi_default, NULL},
       {"openNoSymlinks", NULL, js_open_no_symlinks, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"relay", NULL, js_relay, NULL, NULL, NULL, napi_default, NULL},

@@ -13,8 +13,9 @@
 #   tmux                forktop's end-to-end tests drive the real TUI in tmux
 #   dnsmasq-base        examples/dnsmasq (the daemon only: no service is started)
 #   wrk                 the HTTPS benchmark's load generator
+#   systemd             systemd-socket-activate, for the socket activation test (no service is started)
 set -eu
-packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk"
+packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk systemd"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -3,7 +3,13 @@
  * the commander CLI (void.ts) and the fast path for `void run` (entry.ts),
  * so both behave the same. Nothing here imports commander.
  */
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+import { loadAddon } from "../native/addon.js";
+import { Activation } from "../orchestrator/activation.js";
 import { CgroupError } from "../orchestrator/cgroups.js";
+import { ServiceManager } from "../orchestrator/service-manager.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
@@ -25,32 +31,110 @@ export interface RunOptions {
   allowUnenforcedLimits: boolean;
   /** --host-root: a root launcher's voids stay host uid 0. */
   hostRoot?: boolean;
+  /** --pid-file: written (atomically) with the launcher's pid once every Startup void runs; removed at the end. */
+  pidFile?: string;
+  /** --log-file (with -D): the background launcher's stdout and stderr are appended there. */
+  logFile?: string;
 }
+
+/** The environment variable that tells a `void run -D`'s background copy which fd to report readiness on. */
+const READY_FD_VARIABLE = "VOID_DAEMON_READY_FD";
 
 export async function runCommand(binary: string, args: string[], opts: RunOptions): Promise<number> {
   const log = stderrLogger(opts.verbose);
-  if (opts.daemon) return daemonize();
+  if (opts.logFile !== undefined && !opts.daemon) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
+  const readyFd = takeReadyFd();
+  if (opts.daemon && readyFd === undefined) return daemonize(opts);
   const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
-  for (const c of changes) log.verbose(`runtime: ${c}`);
+  // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
+  for (const c of changes) log.info(`runtime: ${c}`);
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => log.warn(w) });
   if (opts.hostRoot === true && process.getuid?.() === 0) log.warn("--host-root: every void is host uid 0 (without capabilities): it can read root-only files in its binds and writes as root");
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  return runApplication(plans, { debug: opts.debug, log, concurrency: opts.maxConcurrent, allowUnenforcedLimits: opts.allowUnenforcedLimits, prepare: opts.prepare });
+  const addon = loadAddon();
+  const manager = new ServiceManager(addon, log);
+  try {
+    return await runApplication(plans, {
+      debug: opts.debug,
+      log,
+      concurrency: opts.maxConcurrent,
+      allowUnenforcedLimits: opts.allowUnenforcedLimits,
+      prepare: opts.prepare,
+      activation: Activation.fromEnvironment(process.env, process.pid, addon),
+      onReady: () => {
+        if (opts.pidFile !== undefined) writePidFile(opts.pidFile);
+        manager.ready();
+        if (readyFd !== undefined) reportReady(readyFd);
+      },
+      onStopping: () => manager.stopping(),
+    });
+  } finally {
+    if (opts.pidFile !== undefined) rmSync(opts.pidFile, { force: true });
+  }
+}
+
+/** The readiness fd a `void run -D` passed to its background copy (and the variable removed), or undefined. */
+function takeReadyFd(): number | undefined {
+  const value = process.env[READY_FD_VARIABLE];
+  delete process.env[READY_FD_VARIABLE];
+  const fd = Number(value);
+  return value !== undefined && Number.isInteger(fd) && fd > 2 ? fd : undefined;
+}
+
+function reportReady(fd: number): void {
+  try {
+    writeSync(fd, "ready\n");
+    closeSync(fd);
+  } catch {
+    // The foreground `void run -D` is gone: nobody waits for the news.
+  }
+}
+
+/** The pid file, written whole under a temporary name and renamed into place (a reader never sees half of it). */
+function writePidFile(path: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${process.pid}\n`, { mode: 0o644 });
+  renameSync(tmp, path);
 }
 
 /**
- * -D: re-run this same command detached from the terminal (new session,
- * stdin on /dev/null, stdout/stderr inherited so they can be redirected),
- * print the daemon's pid and return. Node cannot fork(2) itself; voids die
- * with their launcher, so the launcher must stay alive in the background.
- * node:child_process is loaded here only: nothing else in `void run` needs it.
+ * -D: start this same command in the background (a new session, stdin on
+ * /dev/null, stdout and stderr to --log-file or inherited) and wait until
+ * it has validated the spec, planned, bound its listeners and started
+ * every Startup void — it says so on a pipe (fd 3, named by
+ * VOID_DAEMON_READY_FD) — then print its pid and exit 0. If it fails
+ * before that, its error has gone to the same stderr and this exits with
+ * its status. Node cannot fork(2) itself, and voids die with their
+ * launcher, so the launcher itself must be the process left running.
+ * node:child_process is loaded here only.
  */
-async function daemonize(): Promise<number> {
+async function daemonize(opts: RunOptions): Promise<number> {
   const { spawn } = await import("node:child_process");
-  const argv = process.argv.slice(1).filter((a) => a !== "-D" && a !== "--daemon");
-  const child = spawn(process.execPath, [...process.execArgv, ...argv], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
+  const out = opts.logFile !== undefined ? openSync(opts.logFile, "a", 0o640) : "inherit";
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    detached: true,
+    stdio: ["ignore", out, out, "pipe"],
+    env: { ...process.env, [READY_FD_VARIABLE]: "3" },
+  });
+  if (typeof out === "number") closeSync(out);
+  const pipe = child.stdio[3] as Readable;
+  const ready = await new Promise<boolean>((resolve) => {
+    let text = "";
+    pipe.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (text.includes("ready\n")) resolve(true);
+    });
+    pipe.on("close", () => resolve(text.includes("ready\n")));
+    pipe.on("error", () => resolve(false));
+  });
+  if (!ready) {
+    const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+    process.stderr.write(`void: error: the background void run ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`} before its voids were running\n`);
+    return code !== null && code !== 0 ? code : EXIT_LAUNCHER_FAILURE;
+  }
+  pipe.destroy();
   child.unref();
   process.stdout.write(`void: running in the background as pid ${child.pid}\n`);
   return 0;

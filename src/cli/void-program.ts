@@ -154,6 +154,10 @@ async function doctorCommand(opts: { json: boolean }): Promise<number> {
       const status = await runApplication(plans, { debug: false, log: stderrLogger(0, (l) => lines.push(l.trim())) });
       voidOk = status === 0;
       voidDetail = voidOk ? "/bin/true ran in a void and exited 0" : `status ${status}: ${lines.join("; ")}`;
+      // What a container that forbids user namespaces looks like from inside: say it in words.
+      if (!voidOk && /clone: (No space left on device|Operation not permitted)/.test(voidDetail)) {
+        voidDetail += ` — this machine or container does not let uid ${process.getuid?.()} create user namespaces (user.max_user_namespaces, a seccomp or AppArmor profile, or the container runtime forbids it), and every void needs one; docs/deploy.md says what a container must allow`;
+      }
     } catch (e) {
       voidDetail = e instanceof Error ? e.message : String(e);
     }
@@ -204,7 +208,9 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .argument("[args...]", "passed where the spec says Trailing")
       .option("-v, --verbose", "log each void's host pid, namespaces and grants (repeat for more)", collect, 0)
       .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
-      .option("-D, --daemon", "run in the background; prints the launcher's pid", false)
+      .option("-D, --daemon", "run in the background: returns once every Startup void runs (printing the launcher's pid), or with the error and status of what failed", false)
+      .option("--pid-file <file>", "write the launcher's pid there once every Startup void runs (removed when void run ends)")
+      .option("--log-file <file>", "with -D: append the background launcher's stdout and stderr there")
       .option("-j, --max-concurrent <n>", "at most N voids of one trigger at a time; more messages wait", positiveInt, DEFAULT_CONCURRENCY)
       .option("--prepare <n>", "build N voids ahead for each trigger, each waiting for one message (0: build each when its message arrives)", preparedCount, DEFAULT_PREPARED)
       .option("--allow-unenforced-limits", "run even where the spec's memory/pids/cpu limits cannot be enforced (no cgroup delegation)", false)

@@ -79,6 +79,15 @@ export interface NativeAddon {
   openNoSymlinks(path: string): number;
   /** A socket's family and type (AF_*, SOCK_*), or null when fd is not a socket. */
   socketKind(fd: number): { family: number; type: number } | null;
+  /** An IPv4 or IPv6 socket's local address (getsockname), whether it is a stream socket and listening; null for anything else. */
+  socketAddress(fd: number): { family: "inet" | "inet6"; ip: string; port: number; stream: boolean; listening: boolean } | null;
+  /** Sets FD_CLOEXEC on fd. */
+  setCloexec(fd: number): void;
+  /**
+   * One datagram `message` to the AF_UNIX socket at `path` (an abstract
+   * address when it starts with "@"): sd_notify(3)'s protocol. 0, or -errno.
+   */
+  notify(path: string, message: string): number;
   /** A connected TCP or UDP socket (blocking) to ip:port. */
   connect(ip: string, port: number, udp: boolean, timeoutMs: number): Promise<number>;
   /**

@@ -10,6 +10,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, rea
 import { constants as os } from "node:os";
 import { posix } from "node:path";
 import type { NativeAddon } from "../native/addon.js";
+import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
@@ -40,6 +41,12 @@ export interface RunOptions {
   allowUnenforcedLimits?: boolean;
   /** Voids made ahead per trigger, waiting for their message (default DEFAULT_PREPARED; 0 = none). */
   prepare?: number;
+  /** Listening sockets passed by a service manager (src/orchestrator/activation.ts). */
+  activation?: Activation;
+  /** Called once every Startup void is running and every trigger takes messages (not if a Startup void failed). */
+  onReady?: () => void;
+  /** Called once when an orderly stop begins (the first SIGTERM, SIGINT...). */
+  onStopping?: () => void;
 }
 
 function namespaceIds(pid: number, plan: VoidPlan): string {
@@ -237,8 +244,14 @@ class Application implements LoopHost {
       },
     });
     // Every pipe, socket and listener exists before any void starts.
-    this.wiring = Wiring.create(plans, this.addon);
-    for (const b of this.wiring.bound) this.log.verbose(`entrypoint ${b.entrypoint}: listening on ${b.actual}${b.actual !== b.addr ? ` (spec: ${b.addr})` : ""}`);
+    const activation = opts.activation ?? Activation.none();
+    for (const r of activation.refused) this.log.warn(`socket activation: ${r}; closed`);
+    this.wiring = Wiring.create(plans, this.addon, activation);
+    for (const s of activation.closeLeftovers()) this.log.warn(`socket activation: fd ${s.fd} (${s.name}, ${s.addr}) matches no TcpListener by entrypoint name or address; closed`);
+    for (const b of this.wiring.bound) {
+      const from = b.activated !== undefined ? ` (from socket activation: ${b.activated})` : b.actual !== b.addr ? ` (spec: ${b.addr})` : "";
+      this.log.verbose(`entrypoint ${b.entrypoint}: listening on ${b.actual}${from}`);
+    }
     this.broker = new Broker(this.addon, this.log);
     const needed = [...new Set(plans.flatMap((p) => controllersFor(p.limits)))];
     let cgroups: Cgroups | undefined;
@@ -531,7 +544,9 @@ class Application implements LoopHost {
     if (this.log.verbosity < 1) return;
     const name = v.plan.entrypoint;
     this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v.pid, v.plan)}`);
-    this.log.verbose(`entrypoint ${name}: fds ${[...v.plan.fds, ...received].map((f) => describeFd(f).replace(/ {2}/, ": ")).join("; ")}`);
+    // A listener's address as it is (port 0 bound, a runtime or socket-activated address), not as planned.
+    const actual = (f: FdGrant): FdGrant => (f.source.kind === "tcplistener" ? { ...f, source: { ...f.source, addr: this.wiring.listeningOn(name, f.fd) ?? f.source.addr } } : f);
+    this.log.verbose(`entrypoint ${name}: fds ${[...v.plan.fds, ...received].map((f) => describeFd(actual(f)).replace(/ {2}/, ": ")).join("; ")}`);
   }
 
   async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {
@@ -606,6 +621,7 @@ class Application implements LoopHost {
     this.shutdownSignal = send;
     if (!this.shuttingDown) {
       this.shuttingDown = true;
+      this.opts.onStopping?.();
       this.stopPreparing();
       for (const loop of this.loops) loop.stop();
     }
@@ -653,6 +669,7 @@ class Application implements LoopHost {
       const bound = this.opts.concurrency ?? DEFAULT_CONCURRENCY;
       for (const plan of triggered) this.loops.push(new TriggerLoop(this, plan, this.wiring.sourceOf(plan), plan.limits.concurrency ?? bound, this.wiring.packetsOf(plan)));
       for (const plan of triggered) this.refill(plan);
+      this.opts.onReady?.();
     }
     this.pending--;
     this.checkDone();

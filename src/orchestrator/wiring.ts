@@ -12,6 +12,7 @@
  */
 import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
+import { Activation } from "./activation.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 
 export class WiringError extends Error {}
@@ -34,14 +35,17 @@ export class Wiring {
   private readonly listeners = new Map<string, number>();
   /** Who holds each launcher fd: entrypoint names (templates) and "source:NAME". */
   private readonly holders = new Map<number, Set<string>>();
-  /** Actual bound addresses, for logs ("0.0.0.0:0" -> "0.0.0.0:41234"). */
-  readonly bound: { entrypoint: string; addr: string; actual: string }[] = [];
+  /** Actual bound addresses, for logs ("0.0.0.0:0" -> "0.0.0.0:41234"); `activated`: passed by the service manager, not bound here. */
+  readonly bound: { key: string; entrypoint: string; addr: string; actual: string; activated?: string }[] = [];
 
-  private constructor(private readonly addon: NativeAddon) {}
+  private constructor(
+    private readonly addon: NativeAddon,
+    private readonly activation: Activation,
+  ) {}
 
   /** Creates every end the plans refer to; on any failure closes them all and throws. */
-  static create(plans: VoidPlan[], addon: NativeAddon): Wiring {
-    const w = new Wiring(addon);
+  static create(plans: VoidPlan[], addon: NativeAddon, activation: Activation = Activation.none()): Wiring {
+    const w = new Wiring(addon, activation);
     for (const plan of plans) if (plan.trigger.kind === "Pipe") w.triggerPipes.add(plan.trigger.name);
     try {
       for (const plan of plans) {
@@ -85,6 +89,12 @@ export class Wiring {
     else if (s.kind === "filesocket") this.socket(s.name);
     else if (s.kind === "tcplistener") {
       const [ip, port] = splitAddr(s.addr);
+      const passed = this.activation.take(plan.entrypoint, s.addr);
+      if (passed !== undefined) {
+        this.listeners.set(`${plan.entrypoint}\0${f.fd}`, passed.fd);
+        this.bound.push({ key: `${plan.entrypoint}\0${f.fd}`, entrypoint: plan.entrypoint, addr: s.addr, actual: passed.addr, activated: passed.name });
+        return;
+      }
       let bound: { fd: number; port: number };
       try {
         bound = this.addon.tcpListen(ip, port);
@@ -95,8 +105,14 @@ export class Wiring {
       }
       this.listeners.set(`${plan.entrypoint}\0${f.fd}`, bound.fd);
       const actual = ip.includes(":") ? `[${ip}]:${bound.port}` : `${ip}:${bound.port}`;
-      this.bound.push({ entrypoint: plan.entrypoint, addr: s.addr, actual });
+      this.bound.push({ key: `${plan.entrypoint}\0${f.fd}`, entrypoint: plan.entrypoint, addr: s.addr, actual });
     }
+  }
+
+  /** Where `entrypoint`'s listener at fd `fd` listens, as bound (or passed by the service manager). */
+  listeningOn(entrypoint: string, fd: number): string | undefined {
+    const key = `${entrypoint}\0${fd}`;
+    return this.bound.find((b) => b.key === key)?.actual;
   }
 
   /** The launcher fd to hand over for a plan's fd grant (pipes, sockets, listeners). */

@@ -1,0 +1,217 @@
+/**
+ * `void run` as a service, for a root and an unprivileged launcher:
+ * - socket activation, with Debian's systemd-socket-activate: the echo
+ *   example's TcpListener takes the passed socket (matched by its name)
+ *   instead of binding the spec's address;
+ * - sd_notify: READY=1 once every Startup void runs and STOPPING=1 when an
+ *   orderly stop begins, to a datagram socket the test listens on (a small
+ *   C listener: Node has no AF_UNIX datagram sockets);
+ * - -D: returns only once the voids run (pid file, log file), or with the
+ *   error and status when something fails first (a missing spec, a port in
+ *   use); an orderly stop of the background launcher exits 0.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { asLauncher, type Launcher, launchers, makeStage, pidAlive, repoRoot, runVoid, type Stage, scratch, waitFor, writeSpec } from "./harness.js";
+
+let stage: Stage;
+let echo: string;
+let echoSpec: string;
+let listenerBin: string;
+const hasActivate = spawnSync("systemd-socket-activate", ["--version"]).status === 0;
+
+/** Prints each datagram received on the AF_UNIX socket argv[1] as one line (newlines as "|"), until one holds STOPPING=1. */
+const LISTENER_C = `
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) return 3;
+  chmod(argv[1], 0777);
+  printf("listening\\n");
+  fflush(stdout);
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n < 0) return 4;
+    buf[n] = 0;
+    for (ssize_t i = 0; i < n; i++) if (buf[i] == '\\n') buf[i] = '|';
+    printf("%s\\n", buf);
+    fflush(stdout);
+    if (strstr(buf, "STOPPING=1")) return 0;
+  }
+}
+`;
+
+before(() => {
+  stage = makeStage();
+  const dir = join(stage.dir, "echo");
+  cpSync(join(repoRoot, "examples", "echo"), dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  echo = join(dir, "echo");
+  echoSpec = join(dir, "spec.json");
+  const src = join(scratch(stage, "notify"), "listener.c");
+  writeFileSync(src, LISTENER_C);
+  listenerBin = join(stage.dir, "scratch", "notify", "listener");
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-Werror", "-o", listenerBin, src], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+after(() => {
+  stage.cleanup();
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Sends `text` to 127.0.0.1:port (retrying while nothing listens) and returns the reply up to the peer's close. */
+async function exchange(port: number, text: string): Promise<string> {
+  const { connect } = await import("node:net");
+  for (let i = 0; i < 100; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const c = connect(port, "127.0.0.1", () => c.end(text));
+        let data = "";
+        c.on("data", (d) => {
+          data += d.toString();
+        });
+        c.on("end", () => resolve(data));
+        c.on("error", reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing answered on ${port}`);
+}
+
+function collect(child: ChildProcess): { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  return { out: () => out, err: () => err };
+}
+
+function voidArgv(launcher: Launcher, args: string[]): string[] {
+  return asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
+}
+
+const hasBwrap = spawnSync("bwrap", ["--version"]).status === 0;
+
+describe("void doctor where user namespaces are forbidden", () => {
+  it("says so in words", { skip: hasBwrap ? false : "bubblewrap is not installed" }, () => {
+    // bwrap's own user namespace allows no nested one: what a locked-down container looks like from inside.
+    const r = spawnSync("bwrap", ["--dev-bind", "/", "/", "--unshare-user", "--disable-userns", "--", process.execPath, stage.voidBin, "doctor"], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL {2}a real void: .*does not let uid \d+ create user namespaces/);
+  });
+});
+
+for (const launcher of launchers) {
+  describe(`void run as a service (${launcher} launcher)`, () => {
+    it("takes its listening socket from systemd socket activation (by entrypoint name) instead of binding the spec's address", { skip: hasActivate ? false : "systemd-socket-activate is not installed", timeout: 60_000 }, async () => {
+      const port = await freePort();
+      const child = spawn("systemd-socket-activate", ["-l", `127.0.0.1:${port}`, "--fdname=listener", ...voidArgv(launcher, ["run", "-v", "-s", echoSpec, echo])], {
+        cwd: stage.dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+      const io = collect(child);
+      try {
+        // systemd-socket-activate starts void run on the first connection, which then waits in the passed socket.
+        assert.equal(await exchange(port, "hello activation"), "hello activation");
+        assert.equal(await exchange(port, "again"), "again");
+        assert.match(io.err(), new RegExp(`entrypoint listener: listening on 127\\.0\\.0\\.1:${port} \\(from socket activation: listener\\)`), io.err());
+      } finally {
+        child.kill("SIGTERM");
+        const [code] = await once(child, "exit");
+        assert.equal(code, 0, `an orderly stop: ${io.err()}`);
+      }
+      assert.doesNotMatch(io.err(), /7007/, "the spec's own address was never bound");
+    });
+
+    it("tells the service manager READY=1 once its voids run, and STOPPING=1 when it stops", { timeout: 60_000 }, async () => {
+      const socket = join(stage.dir, "scratch", "notify", `notify-${launcher}.sock`);
+      const listener = spawn(listenerBin, [socket], { stdio: ["ignore", "pipe", "inherit"] });
+      const heard = collect(listener);
+      try {
+        assert.ok(await waitFor(() => heard.out().includes("listening"), 5000));
+        const spec = writeSpec(stage, `notify-${launcher}`, { entrypoints: { "sleep-30000": { args: ["BinaryName", "Entrypoint"] } } });
+        const [cmd, ...rest] = voidArgv(launcher, ["run", "-s", spec, stage.actor]);
+        const child = spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NOTIFY_SOCKET: socket } });
+        const io = collect(child);
+        assert.ok(await waitFor(() => heard.out().includes("READY=1"), 10_000), `no READY=1: ${heard.out()} ${io.err()}`);
+        assert.match(heard.out(), new RegExp(`READY=1\\|STATUS=every Startup void is running\\|MAINPID=${child.pid}`));
+        child.kill("SIGTERM");
+        const [code] = await once(child, "exit");
+        assert.equal(code, 0, io.err());
+        assert.ok(await waitFor(() => heard.out().includes("STOPPING=1"), 5000), heard.out());
+      } finally {
+        if (listener.exitCode === null) listener.kill("SIGKILL");
+      }
+    });
+
+    it("-D returns once the voids run, with a pid file and a log file; the background launcher stops in order", { timeout: 60_000 }, async () => {
+      const dir = scratch(stage, `daemon-${launcher}`);
+      chmodSync(dir, 0o777);
+      const pidFile = join(dir, "void.pid");
+      const logFile = join(dir, "void.log");
+      const spec = writeSpec(stage, `daemon-${launcher}`, { entrypoints: { "sleep-30000": { args: ["BinaryName", "Entrypoint"] } } });
+      const r = runVoid(stage, launcher, ["run", "-vD", "--pid-file", pidFile, "--log-file", logFile, "-s", spec, stage.actor]);
+      assert.equal(r.status, 0, r.stderr);
+      const m = r.stdout.match(/^void: running in the background as pid (\d+)$/m);
+      assert.ok(m, r.stdout);
+      const pid = Number(m[1]);
+      assert.equal(readFileSync(pidFile, "utf8"), `${pid}\n`, "the pid file exists when -D returns");
+      assert.ok(pidAlive(pid));
+      assert.match(readFileSync(logFile, "utf8"), /entrypoint sleep-30000: host pid \d+/, "-v went to the log file");
+      process.kill(pid, "SIGTERM");
+      assert.ok(await waitFor(() => !pidAlive(pid), 10_000), "the background launcher ended");
+      assert.ok(await waitFor(() => !existsSync(pidFile), 5000), "the pid file was removed");
+    });
+
+    it("-D fails with the error and status of what failed before the voids run: a missing spec, a port in use", async () => {
+      const missing = runVoid(stage, launcher, ["run", "-D", "-s", join(stage.dir, "no-such-spec.json"), stage.actor]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /no-such-spec\.json/);
+      assert.doesNotMatch(missing.stdout, /running in the background/);
+      const busy = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (busy.address() as { port: number }).port;
+        const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+          const [cmd, ...rest] = voidArgv(launcher, ["run", "-D", "-s", echoSpec, echo]);
+          const c = spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VOID_LISTEN_LISTENER: `127.0.0.1:${port}` } });
+          const io = collect(c);
+          c.on("exit", (status) => resolve({ status, stderr: io.err() }));
+        });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: the address is already in use/);
+      } finally {
+        busy.close();
+      }
+    });
+  });
+}
