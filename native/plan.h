@@ -155,6 +155,11 @@ struct void_plan {
    * void, whose void-init waits for its trigger message (argv and fds)
    * before starting the entrypoint (void_init.c). */
   int message_fd;
+  /* Filled in by the child: the inode of each of its namespaces, in the
+   * order user mnt pid net ipc uts cgroup time (time: the one its children
+   * get), 0 where unknown. Read before the void can exit, so `void run -v`
+   * never has to read them from /proc after the fact. */
+  uint64_t ns_ino[8];
   /* Filled in by the addon, not by TypeScript. */
   int init_fd;   /* O_PATH fd of the void-init binary */
   int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */

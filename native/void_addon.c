@@ -408,6 +408,7 @@ struct spawn_work {
   /* results */
   uint32_t id;
   pid_t pid;
+  uint64_t ns_ino[8]; /* the void's namespaces (plan.h ns_ino) */
   int err;           /* errno of a failed syscall, or 0 */
   char errmsg[512];  /* the failure, for the rejection */
 };
@@ -449,6 +450,7 @@ static void spawn_execute(napi_env env, void *data) {
   struct live_void *v = calloc(1, sizeof *v);
   int pidfd = -1;
   pid_t pid = v ? void_spawn(&plan, &pidfd) : -ENOMEM;
+  memcpy(w->ns_ino, plan.ns_ino, sizeof w->ns_ino);
   close(pipefd[1]);
   if (ack[0] >= 0) {
     close(ack[0]);
@@ -501,6 +503,13 @@ static void spawn_complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, result, "id", v);
     napi_create_int32(env, w->pid, &v);
     napi_set_named_property(env, result, "pid", v);
+    napi_value ns;
+    napi_create_array_with_length(env, 8, &ns);
+    for (uint32_t i = 0; i < 8; i++) {
+      napi_create_double(env, (double)w->ns_ino[i], &v);
+      napi_set_element(env, ns, i, v);
+    }
+    napi_set_named_property(env, result, "namespaces", ns);
     napi_resolve_deferred(env, w->deferred, result);
   }
   napi_delete_async_work(env, w->work);
@@ -895,11 +904,23 @@ static napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
  * standard streams use one instead of a pipe: a pipe can be opened again
  * through /proc/PID/fd in either direction (a void with Procfs would read
  * what other voids write), a socket cannot. */
+/* streamPair() -> [read end, write end]: an AF_UNIX stream pair that
+ * carries bytes one way only. The read end is what voids share (stdin):
+ * shut for writing, so a void cannot send anything back — in particular
+ * no fd (SCM_RIGHTS) of a memfd or a Tmpfs file, which would sit unread
+ * in the launcher's receive queue, pinning its memory past the void's end
+ * and its memory limit. The write end is shut for reading likewise. */
 static napi_value js_stream_pair(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
     return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_STREAM");
+  if (shutdown(fds[0], SHUT_WR) < 0 || shutdown(fds[1], SHUT_RD) < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return throw_errno(env, err, "shutdown", "the stdin socket's back channel");
+  }
   return fd_pair(env, fds[0], fds[1]);
 }
 

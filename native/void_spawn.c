@@ -25,8 +25,10 @@
  *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal;
- *   2. write its own uid/gid maps (setgroups "deny" first); open its user
- *      namespace's /proc/sys/user for step 7;
+ *   2. write its own uid/gid maps (setgroups "deny" first); unshare the
+ *      time namespace (it applies to void-init, from its execve on);
+ *      record its namespaces' inode numbers for the launcher's log; open
+ *      its user namespace's /proc/sys/user for step 7;
  *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
  *      any other mount operation, so nothing we do can propagate to the
  *      host (an MNT_DETACH on a shared tree once unmounted the host's
@@ -41,16 +43,15 @@
  *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
  *      and make the new root itself read-only;
  *   7. set hostname and domain name; enter the working directory; bring
- *      up the loopback interface of
- *      the void's network namespace if the plan forwards to it; set the
- *      user namespace's own limits (inotify, fanotify, namespaces);
+ *      up the loopback interface of the void's network namespace if the
+ *      plan forwards to it; set the user namespace's own limits (inotify,
+ *      fanotify, namespaces);
  *   8. place the granted fds at their numbers, /dev/null on ungranted
  *      standard streams, close everything else (close_range);
- *   9. unshare the time namespace (applies from the execve on);
- *  10. drop every capability (bounding, ambient, inheritable, permitted,
+ *   9. drop every capability (bounding, ambient, inheritable, permitted,
  *      effective), lock the securebits, set no_new_privs;
- *  11. install the seccomp filter (install_seccomp);
- *  12. execve void-init (from an fd opened before pivoting: it is not
+ *  10. install the seccomp filter (install_seccomp);
+ *  11. execve void-init (from an fd opened before pivoting: it is not
  *      visible in the void) with the plan's environment (empty unless
  *      granted), which forks and execs the entrypoint (and,
  *      for Forward grants, makes sockets in the void's network namespace
@@ -100,7 +101,7 @@
 
 /* Everything the child needs; lives on the parent's (suspended) stack. */
 struct child_ctx {
-  const struct void_plan *plan;
+  struct void_plan *plan; /* read only, but for ns_ino (record_namespaces) */
   int status_fd; /* where errors go; moves when fds are rearranged */
   int init_fd;   /* void-init, executed last; moves too */
   int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
@@ -588,6 +589,33 @@ static void enter_newroot(struct child_ctx *c) {
     die(c, "make root read-only", "/");
 }
 
+/* The working directory (WorkingDirectory), entered one component at a
+ * time without following a symlink, as mount points are: a directory
+ * under a writable bind may have been swapped for a symlink since
+ * planning. Only the void's own tree is reachable by now, but the void
+ * starts where the plan says or not at all. */
+static void enter_cwd(struct child_ctx *c, const char *path) {
+  struct buf b = {.len = 0};
+  buf_add(&b, path);
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die(c, "open", "/");
+  char *p = b.data;
+  while (*p != 0) {
+    while (*p == '/') p++;
+    if (*p == 0) break;
+    char *end = strchr(p, '/');
+    if (end != NULL) *end = 0;
+    int next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) die(c, errno == ENOTDIR || errno == ELOOP ? "working directory changed since planning (not a directory on its path)" : "open (working directory)", path);
+    close(dir);
+    dir = next;
+    if (end == NULL) break;
+    p = end + 1;
+  }
+  if (fchdir(dir) < 0) die(c, "fchdir", path);
+  close(dir);
+}
+
 /* ---- 7. UTS ---- */
 
 static void set_names(struct child_ctx *c) {
@@ -754,6 +782,21 @@ static void new_session(struct child_ctx *c) {
   if (setsid() < 0) die(c, "setsid", "(a session of the void's own)");
 }
 
+/* The inode numbers of the child's namespaces, for the launcher's log
+ * (plan.h ns_ino), read from the host's /proc while it is still visible.
+ * The memory is the spawning thread's (CLONE_VM), which waits for the
+ * execve. The time namespace is the one void-init will be in. */
+static void record_namespaces(struct child_ctx *c) {
+  static const char *const names[8] = {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time_for_children"};
+  for (int i = 0; i < 8; i++) {
+    struct buf path = {.len = 0};
+    buf_add(&path, "/proc/self/ns/");
+    buf_add(&path, names[i]);
+    struct stat st;
+    c->plan->ns_ino[i] = stat(path.data, &st) == 0 ? (uint64_t)st.st_ino : 0;
+  }
+}
+
 static int child_main(void *arg) {
   struct child_ctx *c = arg;
   const struct void_plan *p = c->plan;
@@ -761,6 +804,8 @@ static int child_main(void *arg) {
   die_with_parent(c);
   new_session(c);
   setup_id_maps(c);
+  if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
+  record_namespaces(c);
   int user_limits_dir = open_user_limits(c);
   join_cgroups(c);
   make_mounts_private(c);
@@ -770,11 +815,10 @@ static int child_main(void *arg) {
   if (p->options & PLAN_OPT_PROCFS) add_proc(c);
   enter_newroot(c);
   set_names(c);
-  if (p->cwd != NULL && chdir(p->cwd) < 0) die(c, "chdir", p->cwd);
+  if (p->cwd != NULL) enter_cwd(c, p->cwd);
   if (p->options & PLAN_OPT_LOOPBACK) bring_up_loopback(c);
   set_user_limits(c, user_limits_dir);
   place_fds(c);
-  if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
   drop_privileges(c);
   install_seccomp(c);
 

@@ -46,7 +46,7 @@ export function describePlan(plan: VoidPlan): string {
     `  exec         ${plan.exec}${plan.isStatic ? " (static)" : ""}`,
     `  argv         ${JSON.stringify(plan.argv.map((a) => (a.kind === "literal" ? a.value : "<trigger data>")))}`,
     // Values passed on from the launcher are not printed: they may be secrets.
-    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "spec" ? `${v.name}=${JSON.stringify(v.value)}` : `${v.name} (from the launcher)`)).join(" ")}`,
+    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "launcher" ? `${v.name} (from the launcher)` : `${v.name}=${JSON.stringify(v.value)}${v.from === "void" ? " (for ld.so: the binary's $ORIGIN)" : ""}`)).join(" ")}`,
     ...(plan.cwd !== "/" ? [`  directory    ${plan.cwd} (the entrypoint starts there)`] : []),
     `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
     `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}${
@@ -71,6 +71,7 @@ export function describePlan(plan: VoidPlan): string {
     ...plan.fds.map((f) => `    ${describeFd(f)}`),
     `  mounts`,
     ...plan.mounts.map((m) => `    ${mountLine(m)}`),
+    ...plan.absentOptional.map((a) => `    ${a}  not bound`),
   ];
   return lines.join("\n");
 }

@@ -10,7 +10,7 @@ import { loadAddon } from "../native/addon.js";
 import { Activation } from "../orchestrator/activation.js";
 import { CgroupError } from "../orchestrator/cgroups.js";
 import { ServiceManager } from "../orchestrator/service-manager.js";
-import { stderrLogger } from "../orchestrator/log.js";
+import { paintLabels, stderrLogger } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
@@ -45,7 +45,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (opts.logFile !== undefined && !opts.daemon) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
   const readyFd = takeReadyFd();
   if (opts.daemon && readyFd === undefined) return daemonize(opts);
-  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(paintLabels(w + "\n")));
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
@@ -131,7 +131,7 @@ async function daemonize(opts: RunOptions): Promise<number> {
   });
   if (!ready) {
     const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
-    process.stderr.write(`void: error: the background void run ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`} before its voids were running\n`);
+    process.stderr.write(paintLabels(`void: error: the background void run ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`} before its voids were running\n`));
     return code !== null && code !== 0 ? code : EXIT_LAUNCHER_FAILURE;
   }
   pipe.destroy();
@@ -148,19 +148,19 @@ async function daemonize(opts: RunOptions): Promise<number> {
  */
 export function failureStatus(e: unknown): number {
   if (e instanceof InputError) {
-    process.stderr.write(e.message.endsWith("\n") ? e.message : e.message + "\n");
+    process.stderr.write(paintLabels(e.message.endsWith("\n") ? e.message : e.message + "\n"));
     return e.status;
   }
   if (e instanceof CgroupError) {
-    process.stderr.write(`void: error: ${e.message}\n(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`);
+    process.stderr.write(paintLabels(`void: error: ${e.message}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`);
     return EXIT_INVALID_INPUT;
   }
   if (e instanceof WiringError) {
     // A listener that cannot bind, an address that cannot be used:
     // reported before any void starts.
-    process.stderr.write(`void: error: ${e.message}\n`);
+    process.stderr.write(paintLabels(`void: error: ${e.message}\n`));
     return EXIT_INVALID_INPUT;
   }
-  process.stderr.write(`void: error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(paintLabels(`void: error: ${e instanceof Error ? e.message : String(e)}\n`));
   return EXIT_LAUNCHER_FAILURE;
 }

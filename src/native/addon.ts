@@ -47,7 +47,8 @@ export interface NativeError extends Error {
 
 export interface NativeAddon {
   init(initPath: string, onEvent: VoidEventHandler): void;
-  spawn(plan: Buffer): Promise<{ id: number; pid: number }>;
+  /** `namespaces`: the inode of each of the void's namespaces, in ALL_NAMESPACES order (0: unknown), read by the child before the void could exit. */
+  spawn(plan: Buffer): Promise<{ id: number; pid: number; namespaces: number[] }>;
   /** 0, or a negative errno (-ESRCH once the void has exited). */
   signal(id: number, sig: number): number;
   hostFeatures(): HostFeatures;
@@ -62,7 +63,7 @@ export interface NativeAddon {
    * of up to PIPE_BUF bytes, one read(2); `packets` says whether it is.
    */
   pipe(packets?: boolean): [number, number, boolean];
-  /** AF_UNIX SOCK_STREAM pair, close-on-exec (cannot be reopened through /proc, unlike a pipe). */
+  /** [read end, write end]: an AF_UNIX SOCK_STREAM pair carrying bytes one way only (the read end cannot send: no fd can be parked in the launcher), close-on-exec (cannot be reopened through /proc, unlike a pipe). */
   streamPair(): [number, number];
   /** AF_UNIX SOCK_SEQPACKET pair, close-on-exec. */
   seqpacketPair(): [number, number];

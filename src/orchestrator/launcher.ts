@@ -27,6 +27,8 @@ export class RunningVoid {
     /** Host pid of the void's init (PID 1 inside). */
     readonly pid: number,
     readonly plan: VoidPlan,
+    /** Inode of each namespace, in ALL_NAMESPACES order (0: unknown). */
+    readonly namespaces: readonly number[] = [],
   ) {
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
@@ -158,8 +160,8 @@ export class Launcher {
   }
 
   async spawn(req: SpawnRequest): Promise<RunningVoid> {
-    const { id, pid } = await this.addon.spawn(marshal(req));
-    const v = new RunningVoid(this.addon, id, pid, req.plan);
+    const { id, pid, namespaces } = await this.addon.spawn(marshal(req));
+    const v = new RunningVoid(this.addon, id, pid, req.plan, namespaces);
     this.voids.set(id, v);
     owners.set(id, this);
     for (const [kind, text, status] of early.get(id) ?? []) this.dispatch(id, kind, text, status);

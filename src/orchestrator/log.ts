@@ -32,7 +32,18 @@ export function visible(text: string): string {
   return out;
 }
 
-export function stderrLogger(verbosity: number, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+/**
+ * Colours the "error:" and "warning:" labels of void's lines in `text`
+ * ("void: error: …", "spec.json: error: …")
+ * (red, yellow), when stderr is a terminal and NO_COLOR is not set
+ * (no-color.org); otherwise returns it as it is.
+ */
+export function paintLabels(text: string, tty: boolean = process.stderr.isTTY === true, env: NodeJS.ProcessEnv = process.env): string {
+  if (!tty || (env["NO_COLOR"] ?? "") !== "" || env["TERM"] === "dumb") return text;
+  return text.replace(/^((?:[^\n:]*: )?)(error|warning):/gm, (_, head: string, label: string) => `${head}\x1b[${label === "error" ? "1;31" : "1;33"}m${label}:\x1b[0m`);
+}
+
+export function stderrLogger(verbosity: number, write: (line: string) => void = (l) => process.stderr.write(paintLabels(l))): Logger {
   const out = (prefix: string, m: string) => write(`void: ${prefix}${visible(m)}\n`);
   return {
     verbosity,

@@ -12,7 +12,7 @@ import { posix } from "node:path";
 import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
-import type { FdGrant, VoidPlan } from "../plan/types.js";
+import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
@@ -49,16 +49,32 @@ export interface RunOptions {
   onStopping?: () => void;
 }
 
-function namespaceIds(pid: number, plan: VoidPlan): string {
-  return plan.namespaces
-    .map((ns) => {
-      try {
-        return `${ns}:${readlinkSync(`/proc/${pid}/ns/${ns}`).replace(/^.*\[(\d+)\]$/, "$1")}`;
-      } catch {
-        return `${ns}:?`;
+/** "user:4026532174 mnt:…": the inodes the child recorded before the void could exit (launcher.ts). */
+function namespaceIds(v: RunningVoid): string {
+  return v.plan.namespaces.map((ns) => `${ns}:${v.namespaces[ALL_NAMESPACES.indexOf(ns)] || "?"}`).join(" ");
+}
+
+/** A void's mounts in one line, for -v: what it sees, where from, how. */
+function mountsLine(plan: VoidPlan): string {
+  return plan.mounts
+    .map((m): string => {
+      switch (m.type) {
+        case "tmpfs":
+          return "/ (tmpfs, ro)";
+        case "scratch":
+          return `${m.dest} (tmpfs, rw, ${m.size} bytes)`;
+        case "bind":
+          return `${m.dest}${m.source !== m.dest ? ` <- ${m.source}` : ""} (${m.readOnly ? "ro" : "rw"})`;
+        case "symlink":
+          return `${m.dest} -> ${m.target}`;
+        case "devnull":
+        case "device":
+          return `${m.dest} (device)`;
+        default:
+          return "/proc (proc, /proc/sys ro)";
       }
     })
-    .join(" ");
+    .join(", ");
 }
 
 /** Host pid of the entrypoint stopped inside a void (its init's only child). */
@@ -221,6 +237,8 @@ class Application implements LoopHost {
   /** Set once no trigger can take a message any more: prepared voids are discarded, none made. */
   private noMorePreparing = false;
   private shuttingDown = false;
+  /** Entrypoints whose mounts -v has listed. */
+  private readonly mountsLogged = new Set<string>();
   /** Entrypoints told about already (explainSilentFailure). */
   private readonly explained = new Set<string>();
   /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
@@ -543,7 +561,12 @@ class Application implements LoopHost {
   private logSpawn(v: RunningVoid, received: FdGrant[] = []): void {
     if (this.log.verbosity < 1) return;
     const name = v.plan.entrypoint;
-    this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v.pid, v.plan)}`);
+    this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v)}`);
+    if (!this.mountsLogged.has(name)) {
+      // The same for every void of an entrypoint: once.
+      this.mountsLogged.add(name);
+      this.log.verbose(`entrypoint ${name}: mounts ${mountsLine(v.plan)}`);
+    }
     // A listener's address as it is (port 0 bound, a runtime or socket-activated address), not as planned.
     const actual = (f: FdGrant): FdGrant => (f.source.kind === "tcplistener" ? { ...f, source: { ...f.source, addr: this.wiring.listeningOn(name, f.fd) ?? f.source.addr } } : f);
     this.log.verbose(`entrypoint ${name}: fds ${[...v.plan.fds, ...received].map((f) => describeFd(actual(f)).replace(/ {2}/, ": ")).join("; ")}`);

@@ -84,6 +84,12 @@ export interface Resolution {
   isStatic: boolean;
   /** Human-readable problems; any one means the program cannot start. */
   errors: string[];
+  /**
+   * The binary's $ORIGIN when its RPATH/RUNPATH uses it. ld.so learns it
+   * from /proc/self/exe, which a void has only with Procfs; otherwise it
+   * falls back to LD_ORIGIN_PATH, which the planner then sets.
+   */
+  programOrigin?: string;
 }
 
 export interface ResolveOptions {
@@ -361,6 +367,8 @@ class Resolver {
   private cache: LdCache | null | undefined;
   sawProgram = false;
   sawDynamic = false;
+  /** The first program's $ORIGIN, when its RPATH or RUNPATH uses it. */
+  programOrigin: string | undefined;
 
   constructor(
     readonly host: HostView,
@@ -525,6 +533,9 @@ class Resolver {
     if (realPath === undefined) return;
     // The kernel gives ld.so the program's real path (/proc/self/exe): its $ORIGIN.
     const main: LoadedObject = { path, realPath, elf, names: new Set(), origin: posix.dirname(realPath), variant: false };
+    if (this.programOrigin === undefined && this.files[0]?.path === path && [...elf.runpath, ...elf.rpath].some((d) => /\$(\{ORIGIN\}|ORIGIN(?![A-Za-z0-9_]))/.test(d))) {
+      this.programOrigin = main.origin;
+    }
     new Loader(this, main, rtld, loaderLayout(this.host, elf, this.opts)).run();
   }
 
@@ -775,5 +786,5 @@ class Loader {
 export function resolveLibraries(binaryPath: string, host: HostView, opts: ResolveOptions = {}): Resolution {
   const r = new Resolver(host, opts);
   r.exec(binaryPath, { reason: "binary" }, 0);
-  return { files: r.files, isStatic: r.sawProgram && !r.sawDynamic, errors: r.errors };
+  return { files: r.files, isStatic: r.sawProgram && !r.sawDynamic, errors: r.errors, ...(r.programOrigin !== undefined ? { programOrigin: r.programOrigin } : {}) };
 }

@@ -129,6 +129,8 @@ interface Context {
   binaryAbs: string;
   isStatic: boolean;
   auto: { links: LinkEntry[]; binds: BindEntry[] };
+  /** The binary's $ORIGIN when its RUNPATH/RPATH uses it (Resolution.programOrigin). */
+  programOrigin?: string;
 }
 
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
@@ -180,7 +182,7 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
   return argv;
 }
 
-function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[] {
+function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: string[]): MountEntry[] {
   const { host } = ctx;
   const base = entrypointPath(ep.name);
   const links = new Map(ctx.auto.links.map((l) => [l.dest, l.target]));
@@ -192,6 +194,11 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[]): MountEntry[
     try {
       source = materialize(host, g.hostPath).real;
     } catch (e) {
+      // "Bind if present": an optional grant whose host path is missing binds nothing.
+      if (g.optional && e instanceof HostError && e.code === "ENOENT") {
+        absent?.push(`${g.environmentPath} (optional: ${g.hostPath} does not exist)`);
+        return;
+      }
       errors.push(`${where}: Filesystem host_path ${hostMessage(e)}`);
       return;
     }
@@ -271,8 +278,13 @@ export function scratchInodes(size: number): number {
   return Math.min(1024 * 1024, Math.max(1024, Math.floor(size / 1024)));
 }
 
-/** Env's variables in spec order, then PassEnv's that the launcher has. */
-function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined): EnvVar[] {
+/**
+ * Env's variables in spec order, then PassEnv's that the launcher has;
+ * then, for a binary whose RUNPATH or RPATH uses $ORIGIN, LD_ORIGIN_PATH
+ * (unless the spec sets it): ld.so takes the program's $ORIGIN from
+ * /proc/self/exe, absent without Procfs, and falls back to it.
+ */
+function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined, programOrigin?: string): EnvVar[] {
   const vars: EnvVar[] = [];
   for (const g of ep.environment) {
     if (g.kind === "Env") for (const [name, value] of g.vars) vars.push({ name, value, from: "spec" });
@@ -283,6 +295,7 @@ function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, st
       }
     }
   }
+  if (programOrigin !== undefined && !vars.some((v) => v.name === "LD_ORIGIN_PATH")) vars.push({ name: "LD_ORIGIN_PATH", value: programOrigin, from: "void" });
   return vars;
 }
 
@@ -351,7 +364,8 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     { fd: 2, source: has("Stderr") || ctx.input.grantStderr ? { kind: "stderr" } : { kind: "devnull" } },
   ];
   const argv = planArgs(ctx, ep, fds, errors);
-  const mounts = planMounts(ctx, ep, errors);
+  const absent: string[] = [];
+  const mounts = planMounts(ctx, ep, errors, absent);
   const hostname = ep.environment.find((g) => g.kind === "Hostname");
   const domainname = ep.environment.find((g) => g.kind === "DomainName");
   const { uid, gid } = ctx.input;
@@ -377,8 +391,9 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     loopback: forwards.length > 0,
     forwards,
     argv,
-    environment: planEnvironment(ep, ctx.input.launcherEnv),
+    environment: planEnvironment(ep, ctx.input.launcherEnv, ctx.programOrigin),
     cwd: planCwd(ep, mounts, ctx.host, errors),
+    absentOptional: absent,
     fds,
     mounts,
     capabilities: [],
@@ -401,10 +416,46 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const resolution = resolveLibraries(binaryAbs, host);
   errors.push(...resolution.errors);
   const auto = automaticEntries(host, resolution.files, errors);
-  const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto };
+  const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto, ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}) };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
   errors.push(...writableCoversExecutables(plans, auto.binds));
+  errors.push(...mountsInsideWritable(plans));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
+}
+
+/**
+ * A mount nested in a bind — a bind, a Tmpfs or a symlink made inside a
+ * directory another bind shows — stands on a directory entry of the host
+ * filesystem. If any void of the spec can write the host directory that
+ * holds that entry (a writable bind whose source contains it), it can
+ * rename the entry's parent away, with the mount on it, and put a
+ * directory of its own in its place: every void built after it — the next
+ * message's, or another entrypoint's — then sees the attacker's files
+ * where its Tmpfs or read-only bind should be (another void's "private"
+ * scratch data lands on the host disk). No mount can pin a path in the
+ * host's tree against a rename, so such a spec is refused.
+ */
+export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
+  const errors: string[] = [];
+  const writable = plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
+  if (writable.length === 0) return errors;
+  for (const p of plans) {
+    const holders = p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin === "spec" && m.directory);
+    for (const m of p.mounts) {
+      if (m.type !== "bind" && m.type !== "scratch" && m.type !== "symlink") continue;
+      const holder = holders.filter((b) => b !== m && b.dest !== m.dest && isWithin(m.dest, b.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
+      if (holder === undefined) continue; // in the void's own root tmpfs
+      const onHost = posix.join(holder.source, posix.relative(holder.dest, m.dest));
+      const w = writable.find((x) => onHost !== x.source && isWithin(onHost, x.source));
+      if (w === undefined) continue;
+      const what = m.type === "scratch" ? "the Tmpfs" : m.type === "symlink" ? "the symlink" : `the bind of ${m.source}`;
+      const who = w.entrypoint === p.entrypoint ? `${p.entrypoint}'s own voids` : `entrypoint ${w.entrypoint}`;
+      errors.push(
+        `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${onHost}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
+      );
+    }
+  }
+  return errors;
 }
 
 /**

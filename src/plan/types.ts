@@ -111,7 +111,8 @@ export interface UserNamespaceLimit {
 export interface EnvVar {
   name: string;
   value: string;
-  from: "spec" | "launcher";
+  /** "void": set by the planner for the loader (LD_ORIGIN_PATH, where the binary's RUNPATH uses $ORIGIN). */
+  from: "spec" | "launcher" | "void";
 }
 
 export interface VoidPlan {
@@ -139,6 +140,8 @@ export interface VoidPlan {
   environment: EnvVar[];
   /** The directory the entrypoint starts in ("/" unless WorkingDirectory). */
   cwd: string;
+  /** Optional Filesystem grants not bound because their host path did not exist when planned ("/x (optional: /host/x does not exist)"). */
+  absentOptional: string[];
   fds: FdGrant[];
   mounts: MountEntry[];
   capabilities: [];

@@ -912,8 +912,15 @@ class Walker {
         shared = undefined;
       } else shared = payload["shared"];
     }
-    if (hostPath === undefined || environmentPath === undefined || readOnly === undefined || shared === undefined) return undefined;
-    return { kind: "Filesystem", hostPath, environmentPath, readOnly, shared };
+    let optional: boolean | undefined = false;
+    if (Object.hasOwn(payload, "optional")) {
+      if (typeof payload["optional"] !== "boolean") {
+        this.out.error(keyPath(path, "optional"), `got ${describeValue(payload["optional"])}`, { expected: "true or false" });
+        optional = undefined;
+      } else optional = payload["optional"];
+    }
+    if (hostPath === undefined || environmentPath === undefined || readOnly === undefined || shared === undefined || optional === undefined) return undefined;
+    return { kind: "Filesystem", hostPath, environmentPath, readOnly, shared, optional };
   }
 }
 

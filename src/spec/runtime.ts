@@ -221,6 +221,7 @@ export function grantToValue(grant: Grant): unknown {
       const payload: Record<string, unknown> = { host_path: grant.hostPath, environment_path: grant.environmentPath };
       if (!grant.readOnly) payload["read_only"] = false;
       if (grant.shared) payload["shared"] = true;
+      if (grant.optional) payload["optional"] = true;
       return { Filesystem: payload };
     }
     case "Hostname":
@@ -877,6 +878,7 @@ function describeEnvironmentChanges(
         parts.push(before.readOnly ? "read-only -> writable" : "writable -> read-only");
       }
       if (before.shared !== value.shared) parts.push(value.shared ? "shared acknowledged" : "no longer shared");
+      if (before.optional !== value.optional) parts.push(value.optional ? "optional" : "no longer optional");
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
     } else if (before.kind === "Forward" && value.kind === "Forward") {
       changes.push(`${path}: ${value.protocol} Forward to port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);

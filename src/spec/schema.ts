@@ -134,6 +134,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     ),
     read_only: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "read_only")),
     shared: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "shared")),
+    optional: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "optional")),
   });
   const syscall = meta(z.enum(Object.keys(X86_64_SYSCALLS) as [string, ...string[]]), { description: "An x86_64 system call name." });
   const seccomp = z.strictObject({

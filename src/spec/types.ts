@@ -48,6 +48,8 @@ export type Grant =
       readOnly: boolean;
       /** Extension: `"shared": true` on a writable bind acknowledges that other entrypoints read what this one writes there. Default false. */
       shared: boolean;
+      /** Extension: `"optional": true` binds host_path only if it exists when void plans (else nothing is mounted there). Default false. */
+      optional: boolean;
     }
   | { kind: "Hostname"; name: string }
   | { kind: "DomainName"; name: string }

@@ -104,7 +104,7 @@ export function validateSpec(spec: LocatedSpec): Validation {
 export function grantKey(grant: Grant): string {
   switch (grant.kind) {
     case "Filesystem":
-      return JSON.stringify([grant.kind, grant.hostPath, grant.environmentPath, grant.readOnly, grant.shared]);
+      return JSON.stringify([grant.kind, grant.hostPath, grant.environmentPath, grant.readOnly, grant.shared, grant.optional]);
     case "Hostname":
     case "DomainName":
       return JSON.stringify([grant.kind, grant.name]);

@@ -286,6 +286,7 @@ export const FILESYSTEM_FIELDS = {
     ),
     field("read_only", false, "Extension: false makes the bind writable. Default: true."),
     field("shared", false, "Extension, with read_only false: other entrypoints are meant to read what this one writes here (no warning). Default: false."),
+    field("optional", false, "Extension: bind host_path only if it exists (else nothing is mounted there). Default: false."),
   ],
 } as const satisfies ObjectTable;
 

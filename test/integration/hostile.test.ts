@@ -309,7 +309,7 @@ for (const launcher of launchers) {
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
     });
 
-    it("building a void never follows a symlink another void put where a mount point goes: nothing is made in the host's tree", { timeout: 60_000 }, async () => {
+    it("cannot have a mount of a later void stand where it can write: such a spec is refused before anything starts", { timeout: 60_000 }, async () => {
       const top = scratch(stage, `mountpoint-swap-${launcher}`);
       const dir = join(top, "writable");
       const victim = join(top, "victim");
@@ -325,13 +325,39 @@ for (const launcher of launchers) {
           nested: { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { Filesystem: { host_path: join(top, "config"), environment_path: "/data/sub/x" } }] },
         },
       });
+      // The first entrypoint could rename /data/sub away (symlink or directory in its place) before the next void is built, or after.
       const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile, `/oldroot${victim}`]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /the bind of .*config at \/data\/sub\/x would stand on .*writable\/sub\/x, inside what entrypoint plant-mountpoint can write/);
+      assert.doesNotMatch(r.stdout, /nested ran|plant-/, "nothing started");
+      assert.deepEqual(readdirSync(victim), [], "nothing was created in the host directory the symlink would point at");
+    });
+
+    it("cannot start a later void in another directory than planned (a symlink on its WorkingDirectory path)", { timeout: 60_000 }, async () => {
+      const dir = scratch(stage, `cwd-swap-${launcher}`);
+      mkdirSync(join(dir, "work"), { recursive: true });
+      spawnSync("chmod", ["-R", "a+rwX", dir]);
+      ownFor(dir, launcher, "plant-cwd");
+      const spec = writeSpec(stage, `hostile-cwd-${launcher}`, {
+        entrypoints: {
+          "plant-cwd": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }] },
+          nested: { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { WorkingDirectory: "/data/work" }] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile, "/"]);
       const res = results(r.stdout);
-      assert.equal(res.get("plant-rename"), "ok", r.stdout + r.stderr);
-      assert.equal(res.get("plant-symlink"), "ok");
-      assert.doesNotMatch(r.stdout, /nested ran/, "the void whose mount point was swapped did not start");
-      assert.match(r.stderr, /mount point changed since planning/, r.stderr);
-      assert.deepEqual(readdirSync(victim), [], "nothing was created in the host directory the symlink pointed at");
+      assert.equal(res.get("cwd-symlink"), "ok", r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /nested ran/, "the void did not start elsewhere");
+      assert.match(r.stderr, /working directory changed since planning/, r.stderr);
+    });
+
+    it("cannot send anything back on the shared stdin socket (no fd parked in the launcher, pinning memory)", () => {
+      const spec = writeSpec(stage, `hostile-stdin-back-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdin", "Stdout"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "stdin-back"], { input: "x" });
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("stdin-send-fd"), "EPIPE", r.stdout);
+      assert.equal(res.get("stdin-write"), "EPIPE", r.stdout);
     });
 
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {

@@ -5,7 +5,8 @@
  * root and an unprivileged launcher, with the host's own sort, env and cp.
  */
 import assert from "node:assert/strict";
-import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
@@ -84,6 +85,31 @@ for (const launcher of launchers) {
       const r = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/echo", ...args]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, `${args.join(" ")}\n`);
+    });
+
+    it("-v names every namespace of a void that exits at once, and its mounts", () => {
+      const spec = writeSpec(stage, `verbose-${launcher}`, { entrypoints: { main: { args: ["BinaryName"], environment: [{ Tmpfs: { path: "/tmp", size: "1M" } }] } } });
+      for (let i = 0; i < 5; i++) {
+        const r = runVoid(stage, launcher, ["run", "-v", "-s", spec, "/usr/bin/true"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, /namespaces user:\d+ mnt:\d+ pid:\d+ net:\d+ ipc:\d+ uts:\d+ cgroup:\d+( time:\d+)?\n/, r.stderr);
+        assert.match(r.stderr, /entrypoint main: mounts \/ \(tmpfs, ro\), .*\/tmp \(tmpfs, rw, 1048576 bytes\)/);
+      }
+    });
+
+    it("a binary whose RUNPATH uses $ORIGIN finds its library without Procfs", () => {
+      const dir = scratch(stage, `origin-${launcher}`);
+      mkdirSync(join(dir, "lib"), { recursive: true });
+      writeFileSync(join(dir, "lib.c"), "int answer(void) { return 42; }\n");
+      writeFileSync(join(dir, "main.c"), '#include <stdio.h>\nint answer(void);\nint main(void) { printf("answer %d\\n", answer()); return 0; }\n');
+      const cc = (args: string[]) => assert.equal(spawnSync("gcc", args, { cwd: dir, encoding: "utf8" }).status, 0, args.join(" "));
+      cc(["-shared", "-fPIC", "-o", "lib/libanswer.so", "lib.c"]);
+      cc(["-o", "main", "main.c", "-Llib", "-lanswer", "-Wl,-rpath,$ORIGIN/lib", "-Wl,--enable-new-dtags"]);
+      spawnSync("chmod", ["-R", "a+rX", dir]);
+      const spec = writeSpec(stage, `origin-${launcher}`, { entrypoints: { main: { environment: ["Stdout", "Stderr"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, join(dir, "main")]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "answer 42\n");
     });
 
     it("a working directory that is not in the void's tree is refused before anything starts", () => {

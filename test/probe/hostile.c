@@ -35,7 +35,12 @@
  *                  (a host path under /oldroot, where the launcher's child
  *                  sees the host while it builds a void), then write "go"
  *                  and a newline to FD
+ *   plant-cwd FD TARGET
+ *                  replace the directory /rw/work by a symlink to TARGET,
+ *                  then write "go" and a newline to FD
  *   nested         print "nested ran"
+ *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
+ *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
@@ -470,6 +475,30 @@ int main(int argc, char **argv) {
       result("plant-rename", rename("/rw/sub", "/rw/sub.old"));
       result("plant-symlink", symlink(target, "/rw/sub"));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "plant-cwd") == 0 && i + 2 < argc) {
+      int fd = atoi(argv[++i]);
+      const char *target = argv[++i];
+      result("cwd-rename", rename("/rw/work", "/rw/work.old"));
+      result("cwd-symlink", symlink(target, "/rw/work"));
+      if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "stdin-back") == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      int mem = (int)syscall(SYS_memfd_create, "pin", 0);
+      char byte = 'x';
+      struct iovec iov = {&byte, 1};
+      union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+      } control;
+      memset(&control, 0, sizeof control);
+      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+      struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(cm), &mem, sizeof mem);
+      result("stdin-send-fd", sendmsg(0, &msg, MSG_DONTWAIT));
+      result("stdin-write", write(0, "y", 1));
     } else if (strcmp(argv[i], "nested") == 0) {
       printf("nested ran\n");
     } else if (strcmp(argv[i], "cat-data") == 0) {

@@ -272,3 +272,47 @@ describe("planning Tmpfs, WorkingDirectory, Env, PassEnv", () => {
     assert.match(inside.join("\n"), /cannot mount the Tmpfs at \/srv\/scratch: it lies inside the bind of \/srv/);
   });
 });
+
+describe("optional binds", () => {
+  it("bind the host path when it exists, and nothing (said by void check) when it does not", () => {
+    const [p] = plan({
+      entrypoints: { main: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www", optional: true } }, { Filesystem: { host_path: "/srv/missing", environment_path: "/missing", optional: true } }] } },
+    });
+    assert.ok(binds(p!).some((b) => b.dest === "/www"));
+    assert.ok(!binds(p!).some((b) => b.dest === "/missing"));
+    assert.deepEqual(p!.absentOptional, ["/missing (optional: /srv/missing does not exist)"]);
+    assert.match(planErrors({ entrypoints: { main: { environment: [{ Filesystem: { host_path: "/srv/missing", environment_path: "/missing" } }] } } }).join("\n"), /no such file or directory|ENOENT/);
+  });
+});
+
+describe("mountsInsideWritable: no mount may stand where a void can write", () => {
+  const w = { host_path: "/srv/www", environment_path: "/www", read_only: false };
+  it("refuses a Tmpfs or bind nested in a writable bind, or in a bind of what another entrypoint writes", () => {
+    for (const spec of [
+      { entrypoints: { a: { environment: [{ Filesystem: w }, { Tmpfs: { path: "/www/tmp" } }] } } },
+      { entrypoints: { a: { environment: [{ Filesystem: w }] }, b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/data" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/data/index.html" } }] } } },
+    ]) {
+      assert.match(planErrors(spec).join("\n"), /would stand on \/srv\/www\/.*inside what .* can write \(the writable bind of \/srv\/www\)/, JSON.stringify(spec));
+    }
+  });
+  it("allows nesting where nobody writes, and a writable bind's own mount point", () => {
+    plan({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/srv/www/index.html" } }] } } });
+    plan({ entrypoints: { a: { environment: [{ Filesystem: { ...w, shared: true } }, { Tmpfs: { path: "/tmp" } }] }, b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www2" } }] } } });
+  });
+});
+
+describe("a binary whose RUNPATH uses $ORIGIN", () => {
+  it("gets LD_ORIGIN_PATH, its $ORIGIN, for ld.so (which has no /proc/self/exe without Procfs), unless the spec sets it", () => {
+    const h = new FakeHost().file("/opt/app/bin/app", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libx.so"], runpath: "$ORIGIN/../lib" })).file("/opt/app/lib/libx.so", buildElf({ type: 3 })).file("/lib64/ld.so", buildElf({ type: 3 }));
+    const run = (environment: unknown[]) => {
+      const parsed = parseSpecValue({ entrypoints: { main: { environment } } });
+      assert.ok(parsed.ok);
+      const r = planApplication(parsed.spec, { ...input, binary: "/opt/app/bin/app" }, h);
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.plans[0]!.environment;
+    };
+    assert.deepEqual(run([]), [{ name: "LD_ORIGIN_PATH", value: "/opt/app/bin", from: "void" }]);
+    assert.deepEqual(run([{ Env: { LD_ORIGIN_PATH: "/elsewhere" } }]), [{ name: "LD_ORIGIN_PATH", value: "/elsewhere", from: "spec" }]);
+    assert.deepEqual(plan({ entrypoints: { main: {} } })[0]!.environment, [], "a binary without $ORIGIN gets nothing");
+  });
+});

@@ -176,8 +176,8 @@ describe("runtime specs: allowed re-parameterisations", () => {
       ),
     );
     assert.deepEqual(entrypoint(result.spec, "listener").environment, [
-      { kind: "Filesystem", hostPath: "/etc/app-prod", environmentPath: "/config", readOnly: true, shared: false },
-      { kind: "Filesystem", hostPath: "/var/lib/app", environmentPath: "/state", readOnly: true, shared: false },
+      { kind: "Filesystem", hostPath: "/etc/app-prod", environmentPath: "/config", readOnly: true, shared: false, optional: false },
+      { kind: "Filesystem", hostPath: "/var/lib/app", environmentPath: "/state", readOnly: true, shared: false, optional: false },
       { kind: "Hostname", name: "web-eu" },
       { kind: "Stderr" },
     ]);
@@ -542,7 +542,7 @@ describe("runtime specs: stacking is checked against the compile-time spec", () 
       }),
     );
     assert.deepEqual(entrypoint(result.spec, "listener").environment, [
-      { kind: "Filesystem", hostPath: "/v", environmentPath: "/state", readOnly: false, shared: false },
+      { kind: "Filesystem", hostPath: "/v", environmentPath: "/state", readOnly: false, shared: false, optional: false },
       { kind: "Stdout" },
     ]);
     assert.ok(result.changes.includes('VOID_RUNTIME: entrypoints.listener.environment[0]: adds "Stdout"'));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Activation, canonicalAddr } from "../../src/orchestrator/activation.js";
-import type { Logger } from "../../src/orchestrator/log.js";
+import { type Logger, paintLabels } from "../../src/orchestrator/log.js";
 import { ServiceManager } from "../../src/orchestrator/service-manager.js";
 
 const quiet: Logger = { verbosity: 0, error: () => {}, warn: () => {}, info: () => {}, verbose: () => {}, debug: () => {} };
@@ -84,5 +84,15 @@ describe("ServiceManager (sd_notify)", () => {
     const warnings: string[] = [];
     new ServiceManager({ notify: () => -111 }, { ...quiet, warn: (m) => warnings.push(m) }, { NOTIFY_SOCKET: "/run/x" }).ready();
     assert.match(warnings[0]!, /cannot notify the service manager at \/run\/x: sendto: ECONNREFUSED/);
+  });
+});
+
+describe("paintLabels (colour on terminals, NO_COLOR honoured)", () => {
+  it("colours error and warning labels on a terminal only, and never with NO_COLOR or TERM=dumb", () => {
+    const text = "void: error: x\nspec.json: warning: y\nvoid: entrypoint a exited\n";
+    assert.equal(paintLabels(text, true, {}), "void: \x1b[1;31merror:\x1b[0m x\nspec.json: \x1b[1;33mwarning:\x1b[0m y\nvoid: entrypoint a exited\n");
+    assert.equal(paintLabels(text, false, {}), text);
+    assert.equal(paintLabels(text, true, { NO_COLOR: "1" }), text);
+    assert.equal(paintLabels(text, true, { TERM: "dumb" }), text);
   });
 });

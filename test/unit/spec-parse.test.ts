@@ -126,9 +126,9 @@ describe("parseSpec: forms and defaults", () => {
       ),
     );
     assert.deepEqual(spec.entrypoints[0]?.environment, [
-      { kind: "Filesystem", hostPath: "/etc/dnsmasq.conf", environmentPath: "/config", readOnly: true, shared: false },
-      { kind: "Filesystem", hostPath: "/var/lib/x", environmentPath: "/state", readOnly: false, shared: false },
-      { kind: "Filesystem", hostPath: "/", environmentPath: "/", readOnly: true, shared: false },
+      { kind: "Filesystem", hostPath: "/etc/dnsmasq.conf", environmentPath: "/config", readOnly: true, shared: false, optional: false },
+      { kind: "Filesystem", hostPath: "/var/lib/x", environmentPath: "/state", readOnly: false, shared: false, optional: false },
+      { kind: "Filesystem", hostPath: "/", environmentPath: "/", readOnly: true, shared: false, optional: false },
       { kind: "Hostname", name: "h" },
       { kind: "DomainName", name: "d" },
       { kind: "Procfs" },
@@ -233,7 +233,7 @@ describe("parseSpec: environment is a set", () => {
       { kind: "Stdout" },
       { kind: "Hostname", name: "h" },
       { kind: "Stderr" },
-      { kind: "Filesystem", hostPath: "/a", environmentPath: "/b", readOnly: true, shared: false },
+      { kind: "Filesystem", hostPath: "/a", environmentPath: "/b", readOnly: true, shared: false, optional: false },
     ]);
   });
 
