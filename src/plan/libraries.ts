@@ -70,7 +70,7 @@ import { realpath } from "./paths.js";
 export interface NeededFile {
   /** The path as the kernel/loader will open it (may contain symlinks, e.g. /lib64/ld-linux-x86-64.so.2). */
   path: string;
-  reason: "binary" | "interpreter" | "library" | "shebang" | "ld.so.cache";
+  reason: "binary" | "executable" | "interpreter" | "library" | "shebang" | "ld.so.cache";
   /** Path of the object or script that needed it. */
   requiredBy?: string;
   /** The DT_NEEDED name, #! interpreter token or PATH name that led to it. */

@@ -182,10 +182,34 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
   return argv;
 }
 
+/**
+ * What an entrypoint's Executable grants need, resolved as the binary is
+ * (its interpreter, libraries, #! chain): that entrypoint's own automatic
+ * entries, and each program's files for the writable-bind check.
+ */
+function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links: LinkEntry[]; binds: BindEntry[] } {
+  const files: NeededFile[] = [];
+  ep.environment.forEach((g, i) => {
+    if (g.kind !== "Executable") return;
+    const where = `${entrypointPath(ep.name)}.environment[${i}]: Executable ${g.path}`;
+    const st = ctx.host.stat(g.path);
+    if (st === null) errors.push(`${where}: no such file or directory`);
+    else if (st.type !== "file") errors.push(`${where}: not a regular file`);
+    else if (!ctx.host.isExecutable(g.path)) errors.push(`${where}: not executable (permission denied)`);
+    else {
+      const r = resolveLibraries(g.path, ctx.host);
+      errors.push(...r.errors.map((e) => `${where}: ${e}`));
+      files.push(...r.files.map((f): NeededFile => (f.reason === "binary" ? { ...f, reason: "executable" } : f)));
+    }
+  });
+  return files.length === 0 ? { links: [], binds: [] } : automaticEntries(ctx.host, files, errors);
+}
+
 function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: string[]): MountEntry[] {
   const { host } = ctx;
   const base = entrypointPath(ep.name);
-  const links = new Map(ctx.auto.links.map((l) => [l.dest, l.target]));
+  const programs = executablesOf(ctx, ep, errors);
+  const links = new Map([...ctx.auto.links, ...programs.links].map((l) => [l.dest, l.target]));
   const specBinds: BindEntry[] = [];
   ep.environment.forEach((g, i) => {
     if (g.kind !== "Filesystem") return;
@@ -242,7 +266,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   // Automatic entries: skipped where a spec bind already shows the same
   // host path at the same place; an error where a spec bind would hide them.
   const covering = (dest: string): BindEntry | undefined => specBinds.find((b) => isWithin(dest, b.dest));
-  const autos: (BindEntry | LinkEntry)[] = [...ctx.auto.links, ...ctx.auto.binds];
+  const autos: (BindEntry | LinkEntry)[] = [...ctx.auto.links, ...ctx.auto.binds, ...programs.links, ...programs.binds];
   for (const a of autos) {
     const cover = covering(a.dest);
     if (cover !== undefined) {
@@ -418,7 +442,9 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const auto = automaticEntries(host, resolution.files, errors);
   const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto, ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}) };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
-  errors.push(...writableCoversExecutables(plans, auto.binds));
+  // What any void executes: the binary's files, and every entrypoint's Executable grants'.
+  const executed = [...new Map([...auto.binds, ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b])).values()];
+  errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
 }

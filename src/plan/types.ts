@@ -23,6 +23,7 @@ export type MountOrigin =
   | "void" // part of every void: the root tmpfs, /dev/null
   | "spec" // a Filesystem or Procfs grant
   | "binary" // the entrypoint's executable
+  | "executable" // another program an Executable grant names
   | "interpreter" // the ELF interpreter (PT_INTERP)
   | "library" // a DT_NEEDED library, found by reading ELF files
   | "shebang" // an interpreter named by a #! line

@@ -685,6 +685,10 @@ class Walker {
         if (path === undefined || !this.problem(payloadPath, checkAbsolutePath(path))) return undefined;
         return { kind, path };
       }
+      case "Executable": {
+        const path = this.hostPath(payload, payloadPath, "a host path (a string)");
+        return path === undefined ? undefined : { kind, path };
+      }
       case "Env":
         return this.env(payload, payloadPath);
       case "PassEnv":

@@ -244,6 +244,8 @@ export function grantToValue(grant: Grant): unknown {
       return { Tmpfs: { path: grant.path, size: grant.size } };
     case "WorkingDirectory":
       return { WorkingDirectory: grant.path };
+    case "Executable":
+      return { Executable: grant.path };
     case "Env":
       return { Env: Object.fromEntries(grant.vars) };
     case "PassEnv":
@@ -744,6 +746,15 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       // Names and the starting directory grant nothing: a deployment may set them.
       const index = env.findIndex((g) => g.kind === grant.kind);
       return index === -1 ? env.length : index;
+    }
+    case "Executable": {
+      // Another program is another grant: only those of the compile-time spec.
+      const index = env.findIndex((g) => g.kind === "Executable" && g.path === grant.path);
+      if (index === -1) {
+        out.error(keyPath(path, "Executable"), `${WIDENS}: a new program ${quote(grant.path)}`, { hint: `the compile-time spec does not let ${epPath} run it` });
+        return undefined;
+      }
+      return index;
     }
     case "Tmpfs": {
       // Scratch space where the compile-time spec has it, no bigger.

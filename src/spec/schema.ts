@@ -171,6 +171,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
   const grant = enumSchema(GRANT_TABLE, {
     Tmpfs: tmpfs,
     WorkingDirectory: absolutePath("A directory of the void's tree: absolute and normalised."),
+    Executable: absolutePath("A program on the host: absolute and normalised."),
     Env: meta(z.record(envName, envValue), { description: `Variable names (letters, digits, _) and their values; at most ${ENV_MAX_VARS}.`, maxProperties: ENV_MAX_VARS }),
     PassEnv: meta(z.array(envName).max(ENV_MAX_VARS), { description: "Names of the launcher's environment variables to pass on." }),
     Forward: forward,

@@ -80,6 +80,8 @@ export type Grant =
   | { kind: "Env"; vars: [name: string, value: string][] }
   /** Extension: environment variables passed on by name from the launcher's environment (not set where the launcher has none). */
   | { kind: "PassEnv"; names: string[] }
+  /** Extension: another program the entrypoint runs (a command a #! script calls): bound read-only at its host path, with its interpreter, libraries and #! chain, as the binary is. */
+  | { kind: "Executable"; path: string }
   | { kind: "Stdin" }
   | { kind: "Stdout" }
   | { kind: "Stderr" };

@@ -117,6 +117,7 @@ export function grantKey(grant: Grant): string {
     case "Tmpfs":
       return JSON.stringify([grant.kind, grant.path, grant.size]);
     case "WorkingDirectory":
+    case "Executable":
       return JSON.stringify([grant.kind, grant.path]);
     case "Env":
       return JSON.stringify([grant.kind, grant.vars]);

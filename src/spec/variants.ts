@@ -212,6 +212,7 @@ export const GRANT_TABLE = {
     data("Tmpfs", '{"Tmpfs": {"path": "/tmp", "size": "64M"}}', "Extension: a writable tmpfs of at most size bytes (default 64M) at path, empty at each void's start: scratch space."),
     data("WorkingDirectory", '{"WorkingDirectory": "/path"}', "Extension: the directory the entrypoint starts in (default /); it must be a directory of the void's tree."),
     data("Env", '{"Env": {"NAME": "value", ...}}', "Extension: environment variables set to these values (otherwise the environment is empty)."),
+    data("Executable", '{"Executable": "/host/path"}', "Extension: another program the entrypoint runs (a command its script calls), bound with its interpreter and libraries, as the binary is."),
     data("PassEnv", '{"PassEnv": ["NAME", ...]}', "Extension: environment variables passed on from the launcher's environment by name (not set where the launcher has none)."),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
     unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),

@@ -112,6 +112,19 @@ for (const launcher of launchers) {
       assert.equal(r.stdout, "answer 42\n");
     });
 
+    it("a #! script runs the commands its Executable grants name, with their libraries, and no others", () => {
+      const dir = scratch(stage, `script-${launcher}`);
+      writeFileSync(join(dir, "list.sh"), "#!/bin/sh\nls /data\ncat /data/list.sh >/dev/null || echo no-cat\n");
+      writeFileSync(join(dir, "a.txt"), "a\n");
+      spawnSync("chmod", ["-R", "a+rX", dir]);
+      spawnSync("chmod", ["755", join(dir, "list.sh")]);
+      const ls = spawnSync("sh", ["-c", "command -v ls"], { encoding: "utf8" }).stdout.trim();
+      const spec = writeSpec(stage, `script-${launcher}`, { entrypoints: { main: { environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { Executable: ls }] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, join(dir, "list.sh")]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "a.txt\nlist.sh\nno-cat\n", "ls ran; cat, not granted, is absent");
+    });
+
     it("a working directory that is not in the void's tree is refused before anything starts", () => {
       const spec = writeSpec(stage, `nocwd-${launcher}`, { entrypoints: { main: { environment: [{ WorkingDirectory: "/nowhere" }] } } });
       const r = runVoid(stage, launcher, ["run", "-s", spec, "/usr/bin/env"]);

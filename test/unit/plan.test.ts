@@ -316,3 +316,33 @@ describe("a binary whose RUNPATH uses $ORIGIN", () => {
     assert.deepEqual(plan({ entrypoints: { main: {} } })[0]!.environment, [], "a binary without $ORIGIN gets nothing");
   });
 });
+
+describe("Executable grants", () => {
+  const h = new FakeHost()
+    .file("/srv/app", buildElf({ type: 2 }))
+    .file("/opt/tools/tool", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libt.so"], runpath: "/opt/tools/lib" }))
+    .file("/opt/tools/lib/libt.so", buildElf({ type: 3 }))
+    .file("/lib64/ld.so", buildElf({ type: 3 }));
+  const run = (spec: unknown) => {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    return planApplication(parsed.spec, input, h);
+  };
+  it("bind the program, its interpreter and libraries in that entrypoint's void only", () => {
+    const r = run({ entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: {} } });
+    assert.ok(r.ok, JSON.stringify(r));
+    const a = r.plans[0]!.mounts.filter((m) => m.type === "bind").map((m) => [m.dest, m.origin]);
+    assert.deepEqual(a.filter(([d]) => String(d).startsWith("/opt") || d === "/lib64/ld.so"), [
+      ["/lib64/ld.so", "interpreter"],
+      ["/opt/tools/lib/libt.so", "library"],
+      ["/opt/tools/tool", "executable"],
+    ]);
+    assert.ok(!r.plans[1]!.mounts.some((m) => m.type === "bind" && m.source.startsWith("/opt")), "not in another entrypoint's void");
+  });
+  it("are refused when missing, and covered by the writable-bind rule", () => {
+    const missing = run({ entrypoints: { a: { environment: [{ Executable: "/opt/none" }] } } });
+    assert.ok(!missing.ok && /Executable \/opt\/none: no such file or directory/.test(missing.errors.join("\n")));
+    const covered = run({ entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: { environment: [{ Filesystem: { host_path: "/opt/tools/lib", environment_path: "/w", read_only: false } }] } } });
+    assert.ok(!covered.ok && /writable bind of \/opt\/tools\/lib covers \/opt\/tools\/lib\/libt\.so \(library\)/.test(covered.errors.join("\n")), JSON.stringify(covered));
+  });
+});

@@ -719,3 +719,13 @@ describe("runtime Tmpfs, WorkingDirectory, Env, PassEnv: values may change, noth
     }
   });
 });
+
+describe("runtime Executable grants: only the compile-time programs", () => {
+  it("keeps them, drops them, never adds one", () => {
+    const base = compile({ entrypoints: { a: { environment: [{ Executable: "/usr/bin/ls" }] } } });
+    ok(applyRuntimeValue(base, { entrypoints: { a: { environment: [{ Executable: "/usr/bin/ls" }] } } }, "rt.json"));
+    ok(applyRuntimeValue(base, { entrypoints: { a: { environment: [] } } }, "rt.json"));
+    const e = errors(applyRuntimeValue(base, { entrypoints: { a: { environment: [{ Executable: "/usr/bin/curl" }] } } }, "rt.json"));
+    assert.match(formatRuntimeDiagnostics(e), /a new program "\/usr\/bin\/curl"/);
+  });
+});

@@ -126,6 +126,7 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
     .map((l) => l as Json),
   Tmpfs: fc.record({ path: environmentPath.filter((p) => p !== "/"), size: fc.constantFrom("64M", 4096, "1G") }, { requiredKeys: ["path"] }).map((t) => t as Json),
   WorkingDirectory: absolutePath,
+  Executable: absolutePath,
   Env: fc.record({ LANG: fc.constantFrom("C.UTF-8", "en_GB.UTF-8"), HOME: absolutePath }, { requiredKeys: [] }).map((e) => e as Json),
   PassEnv: fc.subarray(["TERM", "TZ", "USER"]),
   // Port 0 on the host: never a duplicate address (see uniqueListeners for TcpListeners).
