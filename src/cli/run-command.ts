@@ -3,7 +3,7 @@
  * the commander CLI (void.ts) and the fast path for `void run` (entry.ts),
  * so both behave the same. Nothing here imports commander.
  */
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
 import { loadAddon } from "../native/addon.js";
@@ -45,6 +45,10 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (opts.logFile !== undefined && !opts.daemon) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
   const readyFd = takeReadyFd();
   if (opts.daemon && readyFd === undefined) return daemonize(opts);
+  // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
+  const addon = loadAddon();
+  const manager = new ServiceManager(addon, log);
+  const activation = Activation.fromEnvironment(process.env, process.pid, addon);
   const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(paintLabels(w + "\n")));
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
@@ -53,8 +57,6 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => log.warn(w) });
   if (opts.hostRoot === true && process.getuid?.() === 0) log.warn("--host-root: every void is host uid 0 (without capabilities): it can read root-only files in its binds and writes as root");
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
-  const addon = loadAddon();
-  const manager = new ServiceManager(addon, log);
   try {
     return await runApplication(plans, {
       debug: opts.debug,
@@ -62,7 +64,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
       concurrency: opts.maxConcurrent,
       allowUnenforcedLimits: opts.allowUnenforcedLimits,
       prepare: opts.prepare,
-      activation: Activation.fromEnvironment(process.env, process.pid, addon),
+      activation,
       onReady: () => {
         if (opts.pidFile !== undefined) writePidFile(opts.pidFile);
         manager.ready();
@@ -92,11 +94,44 @@ function reportReady(fd: number): void {
   }
 }
 
-/** The pid file, written whole under a temporary name and renamed into place (a reader never sees half of it). */
+/**
+ * The pid file, written whole under a temporary name and renamed into
+ * place (a reader never sees half of it). The temporary file is created
+ * anew (O_EXCL) without following a symlink (O_NOFOLLOW): whoever can
+ * write the directory — a void, if it is under a writable bind — cannot
+ * point it at another file for the launcher to truncate.
+ */
 function writePidFile(path: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid}\n`, { mode: 0o644 });
+  // Unpredictable, so a name cannot be taken ahead (O_EXCL would then fail): not a secret, Math.random is enough.
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
+}
+
+/**
+ * --log-file, opened for appending without following a symlink, and only
+ * if it is a regular file of this user's (or new): a symlink or another
+ * user's file there is refused, not written through.
+ */
+function openLogFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new InputError(`void: error: --log-file ${path}: ${code === "ELOOP" ? "is a symlink (refused: it could point anywhere)" : e instanceof Error ? e.message : String(e)}`);
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid)) {
+    closeSync(fd);
+    throw new InputError(`void: error: --log-file ${path}: not a regular file of this user's (refused)`);
+  }
+  return fd;
 }
 
 /**
@@ -112,7 +147,7 @@ function writePidFile(path: string): void {
  */
 async function daemonize(opts: RunOptions): Promise<number> {
   const { spawn } = await import("node:child_process");
-  const out = opts.logFile !== undefined ? openSync(opts.logFile, "a", 0o640) : "inherit";
+  const out = opts.logFile !== undefined ? openLogFile(opts.logFile) : "inherit";
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     detached: true,
     stdio: ["ignore", out, out, "pipe"],

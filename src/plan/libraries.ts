@@ -19,8 +19,8 @@
  *     DT_NEEDED: names with a '/' are paths; other names are looked up in
  *     the DT_RPATH of the requesting object and then of the objects that
  *     loaded it (only when the requester has no DT_RUNPATH; an object's
- *     DT_RUNPATH also voids its own DT_RPATH), LD_LIBRARY_PATH (always
- *     empty in a void), the requester's DT_RUNPATH, /etc/ld.so.cache
+ *     DT_RUNPATH also voids its own DT_RPATH), LD_LIBRARY_PATH (never
+ *     set in a void: Env and PassEnv refuse LD_* names), the requester's DT_RUNPATH, /etc/ld.so.cache
  *     (entries of the requester's ABI), then the default directories
  *     (neither of the last two under DF_1_NODEFLIB). $ORIGIN, $LIB and
  *     $PLATFORM are expanded; elements with an unknown value are dropped.
@@ -84,6 +84,12 @@ export interface Resolution {
   isStatic: boolean;
   /** Human-readable problems; any one means the program cannot start. */
   errors: string[];
+  /**
+   * Every directory the loader was followed looking into (RPATH, RUNPATH,
+   * the default directories, hwcaps subdirectories), as written: in a void
+   * ld.so looks at the same paths, so none may be writable by a void.
+   */
+  searchedDirs: string[];
   /**
    * The binary's $ORIGIN when its RPATH/RUNPATH uses it. ld.so learns it
    * from /proc/self/exe, which a void has only with Procfs; otherwise it
@@ -387,6 +393,10 @@ class Resolver {
 
   error(message: string): void {
     if (!this.errors.includes(message)) this.errors.push(message);
+  }
+
+  searchedDirs(): string[] {
+    return [...this.dirMemo.keys()];
   }
 
   isDir(path: string): boolean {
@@ -786,5 +796,11 @@ class Loader {
 export function resolveLibraries(binaryPath: string, host: HostView, opts: ResolveOptions = {}): Resolution {
   const r = new Resolver(host, opts);
   r.exec(binaryPath, { reason: "binary" }, 0);
-  return { files: r.files, isStatic: r.sawProgram && !r.sawDynamic, errors: r.errors, ...(r.programOrigin !== undefined ? { programOrigin: r.programOrigin } : {}) };
+  return {
+    files: r.files,
+    isStatic: r.sawProgram && !r.sawDynamic,
+    errors: r.errors,
+    searchedDirs: r.searchedDirs(),
+    ...(r.programOrigin !== undefined ? { programOrigin: r.programOrigin } : {}),
+  };
 }

@@ -131,6 +131,8 @@ interface Context {
   auto: { links: LinkEntry[]; binds: BindEntry[] };
   /** The binary's $ORIGIN when its RUNPATH/RPATH uses it (Resolution.programOrigin). */
   programOrigin?: string;
+  /** Directories ld.so looks into, per entrypoint, for its Executable grants (the binary's are in every void's). */
+  executableSearchDirs: Map<string, string[]>;
 }
 
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
@@ -199,6 +201,7 @@ function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links:
     else {
       const r = resolveLibraries(g.path, ctx.host);
       errors.push(...r.errors.map((e) => `${where}: ${e}`));
+      ctx.executableSearchDirs.set(ep.name, [...(ctx.executableSearchDirs.get(ep.name) ?? []), ...r.searchedDirs]);
       files.push(...r.files.map((f): NeededFile => (f.reason === "binary" ? { ...f, reason: "executable" } : f)));
     }
   });
@@ -305,7 +308,7 @@ export function scratchInodes(size: number): number {
 /**
  * Env's variables in spec order, then PassEnv's that the launcher has;
  * then, for a binary whose RUNPATH or RPATH uses $ORIGIN, LD_ORIGIN_PATH
- * (unless the spec sets it): ld.so takes the program's $ORIGIN from
+ * (a spec may not set LD_* itself): ld.so takes the program's $ORIGIN from
  * /proc/self/exe, absent without Procfs, and falls back to it.
  */
 function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined, programOrigin?: string): EnvVar[] {
@@ -319,7 +322,7 @@ function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, st
       }
     }
   }
-  if (programOrigin !== undefined && !vars.some((v) => v.name === "LD_ORIGIN_PATH")) vars.push({ name: "LD_ORIGIN_PATH", value: programOrigin, from: "void" });
+  if (programOrigin !== undefined) vars.push({ name: "LD_ORIGIN_PATH", value: programOrigin, from: "void" });
   return vars;
 }
 
@@ -440,12 +443,23 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const resolution = resolveLibraries(binaryAbs, host);
   errors.push(...resolution.errors);
   const auto = automaticEntries(host, resolution.files, errors);
-  const ctx: Context = { spec, input, host, binaryAbs, isStatic: resolution.isStatic, auto, ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}) };
+  const ctx: Context = {
+    spec,
+    input,
+    host,
+    binaryAbs,
+    isStatic: resolution.isStatic,
+    auto,
+    executableSearchDirs: new Map(),
+    ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}),
+  };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
   // What any void executes: the binary's files, and every entrypoint's Executable grants'.
   const executed = [...new Map([...auto.binds, ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b])).values()];
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
+  errors.push(...writableLoaderDirs(plans, (ep) => [...resolution.searchedDirs, ...(ctx.executableSearchDirs.get(ep) ?? [])]));
+  errors.push(...symlinksInsideWritable(spec, plans, host));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
 }
 
@@ -463,7 +477,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
  */
 export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
   const errors: string[] = [];
-  const writable = plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
+  const writable = writableSources(plans);
   if (writable.length === 0) return errors;
   for (const p of plans) {
     const holders = p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin === "spec" && m.directory);
@@ -479,6 +493,83 @@ export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
       errors.push(
         `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${onHost}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
       );
+    }
+  }
+  return errors;
+}
+
+/** The canonical sources of every writable spec bind of the application. */
+function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
+  return plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
+}
+
+/**
+ * ld.so looks for a library in the same directories in a void as on the
+ * host (RPATH, RUNPATH, the defaults, their hwcaps subdirectories), also
+ * where the planner found nothing: a library a void put in one of them —
+ * through a writable bind shown there, or a bind of a directory some void
+ * writes — is loaded by every void started after it. Refused.
+ */
+export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (entrypoint: string) => readonly string[]): string[] {
+  const errors: string[] = [];
+  const writable = writableSources(plans);
+  if (writable.length === 0) return errors;
+  for (const p of plans) {
+    const dirs = [...new Set(searchedDirs(p.entrypoint).map((d) => posix.normalize(d)))];
+    for (const b of p.mounts) {
+      if (b.type !== "bind" || b.origin !== "spec") continue;
+      for (const d of dirs) {
+        if (!isWithin(d, b.dest)) continue;
+        const onHost = posix.join(b.source, posix.relative(b.dest, d));
+        const w = !b.readOnly ? b.source : writable.find((x) => isWithin(onHost, x.source))?.source;
+        if (w === undefined) continue;
+        errors.push(
+          `${entrypointPath(p.entrypoint)}: ld.so looks for libraries in ${d}, which the bind of ${b.source} at ${b.dest} shows ${b.readOnly ? `from inside what a void can write (the writable bind of ${w})` : "writable"}: a void could put a library there that every void started after it loads; bind that directory elsewhere, or read-only from a directory no void writes`,
+        );
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+/**
+ * A host path is resolved when void plans, symlinks and all. A symlink on
+ * the way that lies inside what a void can write could be pointed anywhere
+ * on the host before the next `void run` — the host's / as a "bind", the
+ * launcher's home as a writable one. Refused for Filesystem host paths and
+ * for the paths to what voids execute (the binary, its loader chain,
+ * Executable grants); `File` grants are checked the same way at start.
+ */
+export function symlinksInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView): string[] {
+  const errors: string[] = [];
+  const writable = writableSources(plans);
+  if (writable.length === 0) return errors;
+  const inside = (path: string) => writable.find((w) => path !== w.source && isWithin(path, w.source));
+  const say = (where: string, what: string, link: string, w: { source: string }, real?: string) =>
+    errors.push(
+      `${where}: ${what} goes through the symlink ${link}, inside what a void can write (the writable bind of ${w.source}): a void could point it anywhere on the host before the next run${real !== undefined ? `; write the path without it (${real})` : ""}`,
+    );
+  for (const ep of spec.entrypoints) {
+    ep.environment.forEach((g, i) => {
+      if (g.kind !== "Filesystem") return;
+      let m: ReturnType<typeof materialize>;
+      try {
+        m = materialize(host, g.hostPath);
+      } catch {
+        return; // a missing path is reported (or skipped, if optional) by planMounts
+      }
+      for (const s of m.symlinks) {
+        const w = inside(s.dest);
+        if (w !== undefined) say(`${entrypointPath(ep.name)}.environment[${i}]`, `host_path ${g.hostPath}`, s.dest, w, m.real);
+      }
+    });
+  }
+  for (const p of plans) {
+    for (const l of p.mounts) {
+      if (l.type !== "symlink" || l.origin === "spec" || l.origin === "void") continue;
+      const w = inside(l.dest);
+      if (w !== undefined) say(entrypointPath(p.entrypoint), `the path to what it executes (${l.reason ?? l.origin})`, l.dest, w);
     }
   }
   return errors;

@@ -117,9 +117,22 @@ export const ENV_MAX_VARS = 256;
 export const TMPFS_MIN_SIZE = 4096;
 export const TMPFS_MAX_SIZE = 1024 ** 4;
 
+/**
+ * Names an Env or PassEnv grant may not give a void: the loader's (LD_*,
+ * and GCONV_PATH, from which glibc loads code) — they would make a void
+ * load code the planner never resolved, from wherever they point (and a
+ * runtime spec may change values) — and void's own channels to the
+ * service manager and to itself (NOTIFY_SOCKET, LISTEN_*, VOID_*).
+ */
 export function checkEnvName(name: string): Problem | undefined {
-  if (new RegExp(ENV_NAME_PATTERN).test(name)) return undefined;
-  return { message: `${quote(name)} is not a variable name: letters, digits and "_", not starting with a digit` };
+  if (!new RegExp(ENV_NAME_PATTERN).test(name)) return { message: `${quote(name)} is not a variable name: letters, digits and "_", not starting with a digit` };
+  if (name.startsWith("LD_") || name === "GCONV_PATH") {
+    return { message: `${quote(name)} is the dynamic loader's: it would make the void load code void never resolved`, hint: 'name the program with "Executable" and its libraries are found as the binary\'s are' };
+  }
+  if (name === "NOTIFY_SOCKET" || name.startsWith("LISTEN_") || name.startsWith("VOID_")) {
+    return { message: `${quote(name)} is void's own (the service manager's or void's): no void is given it` };
+  }
+  return undefined;
 }
 
 export function checkEnvValue(value: string): Problem | undefined {

@@ -35,7 +35,7 @@ for (const launcher of launchers) {
   describe(`ordinary programs (${launcher} launcher)`, () => {
     it("get exactly the environment the spec sets and passes on, nothing of the launcher's else", () => {
       const spec = writeSpec(stage, `env-${launcher}`, {
-        entrypoints: { main: { args: ["BinaryName"], environment: ["Stdout", { Env: { LANG: "C.UTF-8", GREETING: "a b=c" } }, { PassEnv: ["TERM", "VOID_TEST_ABSENT"] }] } },
+        entrypoints: { main: { args: ["BinaryName"], environment: ["Stdout", { Env: { LANG: "C.UTF-8", GREETING: "a b=c" } }, { PassEnv: ["TERM", "ABSENT_IN_THE_LAUNCHER"] }] } },
       });
       const r = runVoid(stage, launcher, ["run", "-s", spec, "env"], { env: { TERM: "xterm-test", SECRET: "not-for-the-void" } });
       assert.equal(r.status, 0, r.stderr);

@@ -192,6 +192,21 @@ for (const launcher of launchers) {
       assert.ok(await waitFor(() => !existsSync(pidFile), 5000), "the pid file was removed");
     });
 
+    it("--log-file and --pid-file never write through a symlink someone planted", { timeout: 30_000 }, async () => {
+      const dir = scratch(stage, `daemon-links-${launcher}`);
+      chmodSync(dir, 0o777);
+      const target = join(dir, "target");
+      writeFileSync(target, "untouched\n");
+      chmodSync(target, 0o666);
+      const { symlinkSync } = await import("node:fs");
+      symlinkSync(target, join(dir, "void.log"));
+      const spec = writeSpec(stage, `daemon-links-${launcher}`, { entrypoints: { "exit-0": { args: ["BinaryName", "Entrypoint"] } } });
+      const r = runVoid(stage, launcher, ["run", "-D", "--log-file", join(dir, "void.log"), "-s", spec, stage.actor]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--log-file .*void\.log: is a symlink \(refused/);
+      assert.equal(readFileSync(target, "utf8"), "untouched\n");
+    });
+
     it("-D fails with the error and status of what failed before the voids run: a missing spec, a port in use", async () => {
       const missing = runVoid(stage, launcher, ["run", "-D", "-s", join(stage.dir, "no-such-spec.json"), stage.actor]);
       assert.equal(missing.status, 2);

@@ -147,7 +147,7 @@ describe("ELF programs", () => {
 
   test("a static program needs only itself", () => {
     const host = debian().file("/usr/bin/busybox", buildElf({ type: ET_EXEC }));
-    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), { files: [{ path: "/usr/bin/busybox", reason: "binary" }], isStatic: true, errors: [] });
+    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), { files: [{ path: "/usr/bin/busybox", reason: "binary" }], isStatic: true, errors: [], searchedDirs: [] });
   });
 
   test("missing, unreadable and non-executable programs", () => {

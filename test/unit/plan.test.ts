@@ -302,7 +302,7 @@ describe("mountsInsideWritable: no mount may stand where a void can write", () =
 });
 
 describe("a binary whose RUNPATH uses $ORIGIN", () => {
-  it("gets LD_ORIGIN_PATH, its $ORIGIN, for ld.so (which has no /proc/self/exe without Procfs), unless the spec sets it", () => {
+  it("gets LD_ORIGIN_PATH, its $ORIGIN, for ld.so (which has no /proc/self/exe without Procfs)", () => {
     const h = new FakeHost().file("/opt/app/bin/app", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libx.so"], runpath: "$ORIGIN/../lib" })).file("/opt/app/lib/libx.so", buildElf({ type: 3 })).file("/lib64/ld.so", buildElf({ type: 3 }));
     const run = (environment: unknown[]) => {
       const parsed = parseSpecValue({ entrypoints: { main: { environment } } });
@@ -312,7 +312,10 @@ describe("a binary whose RUNPATH uses $ORIGIN", () => {
       return r.plans[0]!.environment;
     };
     assert.deepEqual(run([]), [{ name: "LD_ORIGIN_PATH", value: "/opt/app/bin", from: "void" }]);
-    assert.deepEqual(run([{ Env: { LD_ORIGIN_PATH: "/elsewhere" } }]), [{ name: "LD_ORIGIN_PATH", value: "/elsewhere", from: "spec" }]);
+    assert.deepEqual(run([{ Env: { LANG: "C" } }]), [
+      { name: "LANG", value: "C", from: "spec" },
+      { name: "LD_ORIGIN_PATH", value: "/opt/app/bin", from: "void" },
+    ]);
     assert.deepEqual(plan({ entrypoints: { main: {} } })[0]!.environment, [], "a binary without $ORIGIN gets nothing");
   });
 });
@@ -344,5 +347,32 @@ describe("Executable grants", () => {
     assert.ok(!missing.ok && /Executable \/opt\/none: no such file or directory/.test(missing.errors.join("\n")));
     const covered = run({ entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: { environment: [{ Filesystem: { host_path: "/opt/tools/lib", environment_path: "/w", read_only: false } }] } } });
     assert.ok(!covered.ok && /writable bind of \/opt\/tools\/lib covers \/opt\/tools\/lib\/libt\.so \(library\)/.test(covered.errors.join("\n")), JSON.stringify(covered));
+  });
+});
+
+describe("what a void can write may not steer a later plan: symlinks on host paths, the loader's search directories", () => {
+  it("refuses a Filesystem host_path through a symlink inside a writable bind", () => {
+    const h = new FakeHost().file("/srv/app", buildElf({ type: 2 })).file("/srv/w/x", "x").symlink("/srv/w/sub", "/etc").file("/etc/hostname", "h");
+    const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv/w", environment_path: "/w", read_only: false } }, { Filesystem: { host_path: "/srv/w/sub", environment_path: "/sub" } }] } } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, binary: "/srv/app" }, h);
+    assert.ok(!r.ok && /host_path \/srv\/w\/sub goes through the symlink \/srv\/w\/sub, inside what a void can write \(the writable bind of \/srv\/w\)/.test(r.errors.join("\n")), JSON.stringify(r));
+  });
+  it("refuses a bind that shows a directory ld.so searches, writable or from a directory a void writes", () => {
+    const h = new FakeHost()
+      .file("/opt/app/bin/app", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libh.so"], runpath: "$ORIGIN/../lib:/opt/app/good" }))
+      .file("/opt/app/good/libh.so", buildElf({ type: 3 }))
+      .file("/lib64/ld.so", buildElf({ type: 3 }))
+      .file("/data/x", "x");
+    const run = (environment: unknown[], more: Record<string, unknown> = {}) => {
+      const parsed = parseSpecValue({ entrypoints: { a: { environment }, ...more } });
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      return planApplication(parsed.spec, { ...input, binary: "/opt/app/bin/app" }, h);
+    };
+    const writable = run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib", read_only: false } }]);
+    assert.ok(!writable.ok && /ld\.so looks for libraries in \/opt\/app\/lib, which the bind of \/data at \/opt\/app\/lib shows writable/.test(writable.errors.join("\n")), JSON.stringify(writable));
+    const shared = run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }], { b: { environment: [{ Filesystem: { host_path: "/data", environment_path: "/d", read_only: false, shared: true } }] } });
+    assert.ok(!shared.ok && /from inside what a void can write \(the writable bind of \/data\)/.test(shared.errors.join("\n")), JSON.stringify(shared));
+    assert.ok(run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }]).ok, "read-only, and nobody writes /data");
   });
 });

@@ -641,3 +641,21 @@ describe("parseSpec: scratch space, working directory, environment (Tmpfs, Worki
     }
   });
 });
+
+describe("parseSpec: variables no void is given", () => {
+  it("refuses the loader's variables and void's own, in Env and PassEnv", () => {
+    for (const [environment, message] of [
+      [[{ Env: { LD_PRELOAD: "/x.so" } }], /dynamic loader's/],
+      [[{ Env: { LD_LIBRARY_PATH: "/w" } }], /dynamic loader's/],
+      [[{ Env: { GCONV_PATH: "/w" } }], /dynamic loader's/],
+      [[{ PassEnv: ["LD_AUDIT"] }], /dynamic loader's/],
+      [[{ PassEnv: ["NOTIFY_SOCKET"] }], /void's own/],
+      [[{ PassEnv: ["LISTEN_FDS"] }], /void's own/],
+      [[{ PassEnv: ["VOID_RUNTIME"] }], /void's own/],
+    ] as const) {
+      const r = parseSpecValue({ entrypoints: { a: { environment: [...environment] } } });
+      assert.ok(!r.ok, JSON.stringify(environment));
+      assert.match(formatDiagnostics(r.errors), message);
+    }
+  });
+});
