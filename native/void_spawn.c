@@ -445,8 +445,12 @@ static void do_bind(struct child_ctx *c, const struct mount_op *op) {
   if (tree < 0) die2(c, errno, "bind (open_tree)", op->source, op->dest);
   close(fd);
   int target = open_mount_point(c, op->dest, is_dir);
+  /* A writable bind is also noexec: a void could otherwise put a program
+   * there (or a library) that a later void runs — found by PATH, by a
+   * shell's "." or by a #! line — and take it over. Scratch space (Tmpfs)
+   * is a void's own and stays executable. */
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  if (op->flags & BIND_READONLY) attrs |= MOUNT_ATTR_RDONLY;
+  attrs |= (op->flags & BIND_READONLY) ? MOUNT_ATTR_RDONLY : MOUNT_ATTR_NOEXEC;
   attach(c, tree, target, attrs, op->source, op->dest);
   close(target);
   close(tree);

@@ -20,7 +20,7 @@ function mountLine(m: MountEntry): string {
     case "symlink":
       return `${m.dest} -> ${m.target}  symlink [auto: ${m.origin}]`;
     case "bind": {
-      const flags = [m.readOnly ? "ro" : "rw", "nosuid", "nodev"].join(",");
+      const flags = [...(m.readOnly ? ["ro"] : ["rw"]), "nosuid", "nodev", ...(m.readOnly ? [] : ["noexec"])].join(",");
       const tag = m.origin === "spec" ? "[spec]" : `[auto: ${m.origin}${m.reason ? `: ${m.reason}` : ""}]`;
       const src = m.source === m.dest ? "" : `  from ${m.source}`;
       return `${m.dest}${src}  bind ${m.directory ? "dir" : "file"} (${flags}) ${tag}`;

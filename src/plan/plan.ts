@@ -133,6 +133,8 @@ interface Context {
   programOrigin?: string;
   /** Directories ld.so looks into, per entrypoint, for its Executable grants (the binary's are in every void's). */
   executableSearchDirs: Map<string, string[]>;
+  /** The symlinks on the paths to each entrypoint's Executable grants' files (the binary's are auto.links). */
+  executableLinks: Map<string, LinkEntry[]>;
 }
 
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
@@ -212,6 +214,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   const { host } = ctx;
   const base = entrypointPath(ep.name);
   const programs = executablesOf(ctx, ep, errors);
+  ctx.executableLinks.set(ep.name, programs.links);
   const links = new Map([...ctx.auto.links, ...programs.links].map((l) => [l.dest, l.target]));
   const specBinds: BindEntry[] = [];
   ep.environment.forEach((g, i) => {
@@ -451,6 +454,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     isStatic: resolution.isStatic,
     auto,
     executableSearchDirs: new Map(),
+    executableLinks: new Map(),
     ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}),
   };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
@@ -459,7 +463,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
   errors.push(...writableLoaderDirs(plans, (ep) => [...resolution.searchedDirs, ...(ctx.executableSearchDirs.get(ep) ?? [])]));
-  errors.push(...symlinksInsideWritable(spec, plans, host));
+  errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...auto.links, ...(ctx.executableLinks.get(ep) ?? [])]));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
 }
 
@@ -541,7 +545,7 @@ export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (en
  * for the paths to what voids execute (the binary, its loader chain,
  * Executable grants); `File` grants are checked the same way at start.
  */
-export function symlinksInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView): string[] {
+export function symlinksInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView, executedLinks: (entrypoint: string) => readonly LinkEntry[]): string[] {
   const errors: string[] = [];
   const writable = writableSources(plans);
   if (writable.length === 0) return errors;
@@ -565,9 +569,9 @@ export function symlinksInsideWritable(spec: Spec, plans: readonly VoidPlan[], h
       }
     });
   }
+  // Every symlink on the way to what a void executes, also those a bind of the same path shows (and planMounts drops).
   for (const p of plans) {
-    for (const l of p.mounts) {
-      if (l.type !== "symlink" || l.origin === "spec" || l.origin === "void") continue;
+    for (const l of executedLinks(p.entrypoint)) {
       const w = inside(l.dest);
       if (w !== undefined) say(entrypointPath(p.entrypoint), `the path to what it executes (${l.reason ?? l.origin})`, l.dest, w);
     }

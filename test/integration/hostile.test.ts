@@ -351,6 +351,16 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /working directory changed since planning/, r.stderr);
     });
 
+    it("cannot run what it writes in a writable bind (noexec), so no later void runs it either", () => {
+      const dir = scratch(stage, `noexec-${launcher}`);
+      ownFor(dir, launcher, "attacker");
+      const spec = writeSpec(stage, `hostile-noexec-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "exec-writable", "/rw"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(results(r.stdout).get("exec-writable"), "EACCES", r.stdout);
+      assert.doesNotMatch(r.stdout, /^planted$/m);
+    });
+
     it("cannot send anything back on the shared stdin socket (no fd parked in the launcher, pinning memory)", () => {
       const spec = writeSpec(stage, `hostile-stdin-back-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdin", "Stdout"] } } });
       const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "stdin-back"], { input: "x" });

@@ -39,6 +39,9 @@
  *                  replace the directory /rw/work by a symlink to TARGET,
  *                  then write "go" and a newline to FD
  *   nested         print "nested ran"
+ *   exec-writable DIR
+ *                  write an executable script into DIR and execve it
+ *                  ("exec-writable": EACCES on a noexec mount)
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -481,6 +484,17 @@ int main(int argc, char **argv) {
       result("cwd-rename", rename("/rw/work", "/rw/work.old"));
       result("cwd-symlink", symlink(target, "/rw/work"));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "exec-writable") == 0 && i + 1 < argc) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/planted", argv[++i]);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+      if (fd >= 0) {
+        if (write(fd, "#!/bin/sh\necho planted\n", 23) != 23) return 1;
+        close(fd);
+      }
+      char *args[] = {path, NULL};
+      char *none[] = {NULL};
+      result("exec-writable", execve(path, args, none));
     } else if (strcmp(argv[i], "stdin-back") == 0) {
       signal(SIGPIPE, SIG_IGN);
       int mem = (int)syscall(SYS_memfd_create, "pin", 0);

@@ -376,3 +376,13 @@ describe("what a void can write may not steer a later plan: symlinks on host pat
     assert.ok(run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }]).ok, "read-only, and nobody writes /data");
   });
 });
+
+describe("symlinks on the path to what voids execute, under a bind of the same path", () => {
+  it("are checked although the bind shows them (and the planner binds nothing of its own there)", () => {
+    const h = new FakeHost().file("/opt/real/app", buildElf({ type: 2 })).symlink("/opt/app/run", "../real/app").file("/opt/app/data", "x");
+    const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/opt/app", environment_path: "/opt/app", read_only: false } }] } } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, binary: "/opt/app/run" }, h);
+    assert.ok(!r.ok && /the path to what it executes .* goes through the symlink \/opt\/app\/run, inside what a void can write/.test(r.errors.join("\n")), JSON.stringify(r));
+  });
+});
