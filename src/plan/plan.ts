@@ -133,6 +133,8 @@ interface Context {
   programOrigin?: string;
   /** Directories ld.so looks into, per entrypoint, for its Executable grants (the binary's are in every void's). */
   executableSearchDirs: Map<string, string[]>;
+  /** The binary, or an interpreter of its #! chain, is Python. */
+  runsPython: boolean;
   /** The symlinks on the paths to each entrypoint's Executable grants' files (the binary's are auto.links). */
   executableLinks: Map<string, LinkEntry[]>;
 }
@@ -298,6 +300,11 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   return mounts;
 }
 
+/** python, python3, python3.11...: a program whose user site directory runs .pth files as code. */
+function isPython(path: string): boolean {
+  return /^python[0-9.]*$/.test(posix.basename(path));
+}
+
 /**
  * The most files a Tmpfs holds: one per KiB of its size, from 1,024 to
  * 1,048,576. Inodes cost kernel memory that `size` does not count; the
@@ -312,9 +319,13 @@ export function scratchInodes(size: number): number {
  * Env's variables in spec order, then PassEnv's that the launcher has;
  * then, for a binary whose RUNPATH or RPATH uses $ORIGIN, LD_ORIGIN_PATH
  * (a spec may not set LD_* itself): ld.so takes the program's $ORIGIN from
- * /proc/self/exe, absent without Procfs, and falls back to it.
+ * /proc/self/exe, absent without Procfs, and falls back to it. A Python
+ * program gets PYTHONNOUSERSITE=1: its user site directory
+ * (~/.local/lib/pythonX.Y/site-packages, relative to the working directory
+ * when HOME is unset) may lie in a writable bind, and the .pth files there
+ * run as code at start-up — a void could plant one for every later void.
  */
-function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined, programOrigin?: string): EnvVar[] {
+function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, string | undefined>> | undefined, programOrigin: string | undefined, runsPython: boolean): EnvVar[] {
   const vars: EnvVar[] = [];
   for (const g of ep.environment) {
     if (g.kind === "Env") for (const [name, value] of g.vars) vars.push({ name, value, from: "spec" });
@@ -326,6 +337,7 @@ function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, st
     }
   }
   if (programOrigin !== undefined) vars.push({ name: "LD_ORIGIN_PATH", value: programOrigin, from: "void" });
+  if (runsPython) vars.push({ name: "PYTHONNOUSERSITE", value: "1", from: "void" });
   return vars;
 }
 
@@ -421,7 +433,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     loopback: forwards.length > 0,
     forwards,
     argv,
-    environment: planEnvironment(ep, ctx.input.launcherEnv, ctx.programOrigin),
+    environment: planEnvironment(ep, ctx.input.launcherEnv, ctx.programOrigin, ctx.runsPython || ep.environment.some((g) => g.kind === "Executable" && isPython(g.path))),
     cwd: planCwd(ep, mounts, ctx.host, errors),
     absentOptional: absent,
     fds,
@@ -455,6 +467,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     auto,
     executableSearchDirs: new Map(),
     executableLinks: new Map(),
+    runsPython: resolution.files.some((f) => (f.reason === "binary" || f.reason === "shebang") && isPython(f.path)),
     ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}),
   };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));

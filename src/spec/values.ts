@@ -117,17 +117,38 @@ export const ENV_MAX_VARS = 256;
 export const TMPFS_MIN_SIZE = 4096;
 export const TMPFS_MAX_SIZE = 1024 ** 4;
 
+/** Variables that make an interpreter load or run code from a path or a string (python, perl, node, ruby, sh). */
+const INTERPRETER_CODE_VARIABLES: readonly string[] = [
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "PYTHONUSERBASE",
+  "PERL5LIB",
+  "PERLLIB",
+  "PERL5OPT",
+  "NODE_OPTIONS",
+  "NODE_PATH",
+  "RUBYOPT",
+  "RUBYLIB",
+  "BASH_ENV",
+  "ENV",
+];
+
 /**
  * Names an Env or PassEnv grant may not give a void: the loader's (LD_*,
  * and GCONV_PATH, from which glibc loads code) — they would make a void
  * load code the planner never resolved, from wherever they point (and a
- * runtime spec may change values) — and void's own channels to the
+ * runtime spec may change values), the interpreters' code paths
+ * (PYTHONPATH, PERL5LIB, NODE_OPTIONS, BASH_ENV...) — and void's own channels to the
  * service manager and to itself (NOTIFY_SOCKET, LISTEN_*, VOID_*).
  */
 export function checkEnvName(name: string): Problem | undefined {
   if (!new RegExp(ENV_NAME_PATTERN).test(name)) return { message: `${quote(name)} is not a variable name: letters, digits and "_", not starting with a digit` };
   if (name.startsWith("LD_") || name === "GCONV_PATH") {
     return { message: `${quote(name)} is the dynamic loader's: it would make the void load code void never resolved`, hint: 'name the program with "Executable" and its libraries are found as the binary\'s are' };
+  }
+  if (INTERPRETER_CODE_VARIABLES.includes(name)) {
+    return { message: `${quote(name)} makes an interpreter load or run code from where it points, which a void may be able to write`, hint: "bind the modules read-only where the interpreter looks by default" };
   }
   if (name === "NOTIFY_SOCKET" || name.startsWith("LISTEN_") || name.startsWith("VOID_")) {
     return { message: `${quote(name)} is void's own (the service manager's or void's): no void is given it` };

@@ -386,3 +386,14 @@ describe("symlinks on the path to what voids execute, under a bind of the same p
     assert.ok(!r.ok && /the path to what it executes .* goes through the symlink \/opt\/app\/run, inside what a void can write/.test(r.errors.join("\n")), JSON.stringify(r));
   });
 });
+
+describe("a Python program", () => {
+  it("gets PYTHONNOUSERSITE=1: no .pth file in a user site directory a void could write runs as code", () => {
+    const h = new FakeHost().file("/usr/bin/python3.11", buildElf({ type: 2 })).file("/srv/tool.py", "#!/usr/bin/python3.11\nprint(1)\n");
+    const parsed = parseSpecValue({ entrypoints: { main: {} } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, binary: "/srv/tool.py" }, h);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.plans[0]!.environment, [{ name: "PYTHONNOUSERSITE", value: "1", from: "void" }]);
+  });
+});

@@ -652,6 +652,9 @@ describe("parseSpec: variables no void is given", () => {
       [[{ PassEnv: ["NOTIFY_SOCKET"] }], /void's own/],
       [[{ PassEnv: ["LISTEN_FDS"] }], /void's own/],
       [[{ PassEnv: ["VOID_RUNTIME"] }], /void's own/],
+      [[{ Env: { PYTHONPATH: "/data" } }], /interpreter load or run code/],
+      [[{ Env: { NODE_OPTIONS: "--require /data/x.js" } }], /interpreter load or run code/],
+      [[{ PassEnv: ["BASH_ENV"] }], /interpreter load or run code/],
     ] as const) {
       const r = parseSpecValue({ entrypoints: { a: { environment: [...environment] } } });
       assert.ok(!r.ok, JSON.stringify(environment));
