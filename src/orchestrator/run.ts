@@ -64,7 +64,7 @@ function mountsLine(plan: VoidPlan): string {
         case "scratch":
           return `${m.dest} (tmpfs, rw, ${m.size} bytes)`;
         case "bind":
-          return `${m.dest}${m.source !== m.dest ? ` <- ${m.source}` : ""} (${m.readOnly ? "ro" : "rw"})`;
+          return `${m.dest}${m.source !== m.dest ? ` <- ${m.source}` : ""} (${m.readOnly ? "ro" : "rw, noexec"})`;
         case "symlink":
           return `${m.dest} -> ${m.target}`;
         case "devnull":

@@ -185,6 +185,10 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
         break;
     }
   });
+  // execve(2) of an empty argv fails in the void (and some programs crash on argv[0] == NULL): say so now.
+  if (argv.length === 0) {
+    errors.push(`${base}: its argv would be empty (${ep.args.length === 0 ? '"args": []' : "only Trailing, and no trailing arguments were given"}): a program needs at least its name; start "args" with "BinaryName"`);
+  }
   return argv;
 }
 

@@ -397,3 +397,11 @@ describe("a Python program", () => {
     assert.deepEqual(r.plans[0]!.environment, [{ name: "PYTHONNOUSERSITE", value: "1", from: "void" }]);
   });
 });
+
+describe("an empty argv", () => {
+  it("is refused when planned, not left to fail at spawn", () => {
+    assert.match(planErrors({ entrypoints: { a: { args: ["Trailing"] } } }, { trailing: [] }).join("\n"), /its argv would be empty \(only Trailing, and no trailing arguments were given\)/);
+    assert.match(planErrors({ entrypoints: { a: { args: [] } } }).join("\n"), /its argv would be empty \("args": \[\]\)/);
+    assert.equal(plan({ entrypoints: { a: { args: ["Trailing"] } } })[0]!.argv.length, 2, "with trailing arguments it is fine");
+  });
+});
