@@ -72,6 +72,7 @@ enum plan_options {
   PLAN_OPT_LOOPBACK = 1u << 3, /* bring up lo in the void's network namespace */
   PLAN_OPT_DEV_RANDOM = 1u << 4, /* bind the host's /dev/random and /dev/urandom */
   PLAN_OPT_MAPS_BY_LAUNCHER = 1u << 5, /* the id maps name another host id: the launcher writes them */
+  PLAN_OPT_RECORD_NS = 1u << 6, /* fill ns_ino (void run -v logs it); off, the spawn path does not stat /proc */
 };
 
 /* What a void's child asks the addon's mapper thread to do: write its
@@ -155,9 +156,9 @@ struct void_plan {
    * void, whose void-init waits for its trigger message (argv and fds)
    * before starting the entrypoint (void_init.c). */
   int message_fd;
-  /* Filled in by the child: the inode of each of its namespaces, in the
-   * order user mnt pid net ipc uts cgroup time (time: the one its children
-   * get), 0 where unknown. Read before the void can exit, so `void run -v`
+  /* Filled in by the child with PLAN_OPT_RECORD_NS: the inode of each of
+   * its namespaces, in the order user mnt pid net ipc uts cgroup time
+   * (time: the one its children get), 0 where unknown. Read before the void can exit, so `void run -v`
    * never has to read them from /proc after the fact. */
   uint64_t ns_ino[8];
   /* Filled in by the addon, not by TypeScript. */

@@ -809,7 +809,7 @@ static int child_main(void *arg) {
   new_session(c);
   setup_id_maps(c);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
-  record_namespaces(c);
+  if (p->options & PLAN_OPT_RECORD_NS) record_namespaces(c);
   int user_limits_dir = open_user_limits(c);
   join_cgroups(c);
   make_mounts_private(c);

@@ -13,6 +13,7 @@
  */
 import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
+import { canonicalAddr } from "../spec/validate.js";
 
 /** The first fd the service manager passes (SD_LISTEN_FDS_START). */
 const FIRST_FD = 3;
@@ -23,17 +24,6 @@ export interface Activated {
   name: string;
   /** Where it is bound: "ip:port" or "[ipv6]:port". */
   addr: string;
-}
-
-/** "0.0.0.0:080", "[0:0::1]:80" as the kernel reports them: "0.0.0.0:80", "[::1]:80". */
-export function canonicalAddr(addr: string): string {
-  const m = addr.match(/^(\[.*\]|[^:]*):(\d+)$/);
-  if (m === null) return addr;
-  try {
-    return `${new URL(`http://${m[1]}/`).hostname}:${Number(m[2])}`;
-  } catch {
-    return addr;
-  }
 }
 
 export class Activation {

@@ -35,6 +35,7 @@ export enum PlanOption {
   Loopback = 1 << 3,
   DevRandom = 1 << 4,
   MapsByLauncher = 1 << 5,
+  RecordNamespaces = 1 << 6,
 }
 
 const BIND_READONLY = 1;
@@ -62,6 +63,8 @@ export interface SpawnRequest {
   /** void-init's end of a prepared void's message socket (src/orchestrator/prepared.ts): argv comes with the message. */
   messageFd?: number;
   debug: boolean;
+  /** Have the child record its namespaces' inodes (for -v); off, nothing is read on the spawn path. */
+  recordNamespaces?: boolean;
 }
 
 class Writer {
@@ -101,6 +104,7 @@ export function marshal(req: SpawnRequest): Buffer {
   if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
   if (plan.procfs) options |= PlanOption.Procfs;
   if (req.debug) options |= PlanOption.Debug;
+  if (req.recordNamespaces === true) options |= PlanOption.RecordNamespaces;
   if (plan.loopback) options |= PlanOption.Loopback;
   if (plan.mounts.some((m) => m.type === "device")) options |= PlanOption.DevRandom;
   if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;

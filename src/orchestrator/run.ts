@@ -344,7 +344,7 @@ class Application implements LoopHost {
       const cgroupFds = leaf?.openProcs() ?? [];
       close.push(...cgroupFds);
       return {
-        request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug, ...(factoryFd !== undefined ? { factoryFd } : {}) },
+        request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug, recordNamespaces: this.log.verbosity >= 1, ...(factoryFd !== undefined ? { factoryFd } : {}) },
         close,
         outputs,
         rpc,

@@ -349,7 +349,7 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
 }
 
 /** "127.0.0.1:080" and "[0:0::1]:80" as the kernel sees them: "127.0.0.1:80", "[::1]:80". */
-function canonicalAddr(addr: string): string {
+export function canonicalAddr(addr: string): string {
   const m = addr.match(/^(\[.*\]|[^:]*):(\d+)$/);
   if (m === null) return addr;
   try {

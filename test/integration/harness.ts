@@ -8,6 +8,7 @@ import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -213,4 +214,30 @@ export function pidsRunning(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * Connects to 127.0.0.1:port, retrying while nothing listens yet (the
+ * launcher starting), sends `text` and half-closes if given, and returns
+ * what the peer wrote until it closed.
+ */
+export async function talk(port: number, text?: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const c = connect(port, "127.0.0.1", () => {
+          if (text !== undefined) c.end(text);
+        });
+        let data = "";
+        c.on("data", (d) => {
+          data += d.toString();
+        });
+        c.on("end", () => resolve(data));
+        c.on("error", reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing answers on 127.0.0.1:${port}`);
 }

@@ -11,11 +11,11 @@ import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { type AddressInfo, connect, createServer, type Server } from "node:net";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
-import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, talk, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
 
 let stage: Stage;
 
@@ -34,26 +34,6 @@ async function freePort(): Promise<number> {
   const s = await listenTcp();
   await new Promise<void>((resolve) => s.server.close(() => resolve()));
   return s.port;
-}
-
-/** Connects to 127.0.0.1:port (retrying while the launcher starts) and returns what the peer wrote until it closed. */
-async function connectWithRetry(port: number): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const c = connect(port, "127.0.0.1");
-        let data = "";
-        c.on("data", (d) => {
-          data += d.toString();
-        });
-        c.on("end", () => resolve(data));
-        c.on("error", reject);
-      });
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 before(() => {
@@ -256,7 +236,7 @@ for (const launcher of launchers) {
         entrypoints: { "listener-reaim": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: `127.0.0.1:${port}` } }, "Trailing"], environment: ["Stdout"] } },
       });
       const run = runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(target.port)]);
-      const answer = await connectWithRetry(port);
+      const answer = await talk(port);
       const r = await run;
       target.server.close();
       assert.equal(r.status, 0, r.stderr);

@@ -17,7 +17,7 @@ import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from "node
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { asLauncher, type Launcher, launchers, makeStage, pidAlive, repoRoot, runVoid, type Stage, scratch, waitFor, writeSpec } from "./harness.js";
+import { asLauncher, type Launcher, launchers, makeStage, pidAlive, repoRoot, runVoid, type Stage, scratch, talk, waitFor, writeSpec } from "./harness.js";
 
 let stage: Stage;
 let echo: string;
@@ -81,27 +81,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Sends `text` to 127.0.0.1:port (retrying while nothing listens) and returns the reply up to the peer's close. */
-async function exchange(port: number, text: string): Promise<string> {
-  const { connect } = await import("node:net");
-  for (let i = 0; i < 100; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const c = connect(port, "127.0.0.1", () => c.end(text));
-        let data = "";
-        c.on("data", (d) => {
-          data += d.toString();
-        });
-        c.on("end", () => resolve(data));
-        c.on("error", reject);
-      });
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing answered on ${port}`);
-}
-
 function collect(child: ChildProcess): { out: () => string; err: () => string } {
   let out = "";
   let err = "";
@@ -141,8 +120,8 @@ for (const launcher of launchers) {
       const io = collect(child);
       try {
         // systemd-socket-activate starts void run on the first connection, which then waits in the passed socket.
-        assert.equal(await exchange(port, "hello activation"), "hello activation");
-        assert.equal(await exchange(port, "again"), "again");
+        assert.equal(await talk(port, "hello activation"), "hello activation");
+        assert.equal(await talk(port, "again"), "again");
         assert.match(io.err(), new RegExp(`entrypoint listener: listening on 127\\.0\\.0\\.1:${port} \\(from socket activation: listener\\)`), io.err());
       } finally {
         child.kill("SIGTERM");

@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Activation, canonicalAddr } from "../../src/orchestrator/activation.js";
+import { Activation } from "../../src/orchestrator/activation.js";
 import { type Logger, paintLabels } from "../../src/orchestrator/log.js";
 import { ServiceManager } from "../../src/orchestrator/service-manager.js";
+import { canonicalAddr } from "../../src/spec/validate.js";
 
 const quiet: Logger = { verbosity: 0, error: () => {}, warn: () => {}, info: () => {}, verbose: () => {}, debug: () => {} };
 
@@ -49,7 +50,7 @@ describe("Activation (sd_listen_fds)", () => {
     assert.deepEqual(closed, [3], "closed, not kept");
     assert.match(junk.refused[0]!, /fd 3 \(odd\): not a listening TCP socket/);
   });
-  it("canonicalAddr writes addresses as the kernel reports them", () => {
+  it("canonicalAddr (shared with the spec's listener checks) writes addresses as the kernel reports them", () => {
     assert.equal(canonicalAddr("127.0.0.1:080"), "127.0.0.1:80");
     assert.equal(canonicalAddr("[0:0::1]:80"), "[::1]:80");
   });
