@@ -193,6 +193,13 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         plan->user_limits[plan->nuser_limits++].value = u;
         break;
       }
+      case PLAN_TAG_CONNECT:
+        if (read_u32(&pr, &u) || read_u32(&pr, &v) || plan->nconnects >= PLAN_MAX_CONNECTS ||
+            (u != PLAN_CONNECT_TCP && u != PLAN_CONNECT_UDP) || v < 1 || v > 65535)
+          goto bad;
+        plan->connects[plan->nconnects].protocol = u;
+        plan->connects[plan->nconnects++].port = (uint16_t)v;
+        break;
       case PLAN_TAG_FD:
         if (read_u32(&pr, &u) || read_u32(&pr, &v)) goto bad;
         plan->fds[plan->nfds++] = (struct fd_op){(int32_t)u, (int32_t)v};
@@ -213,6 +220,13 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
 
   if (plan->exec_path == NULL || plan->argc == 0 || plan->uid_map == NULL || plan->gid_map == NULL) {
     snprintf(err, errlen, "plan: missing exec path, argv or id maps");
+    plan_free(plan);
+    return -1;
+  }
+  /* A Connect's socket reaches the launcher over the factory, and binds
+   * 127.0.0.1 only once lo is up. */
+  if (plan->nconnects > 0 && (plan->factory_fd < 0 || !(plan->options & PLAN_OPT_LOOPBACK))) {
+    snprintf(err, errlen, "plan: Connect records without a socket factory and the loopback up");
     plan_free(plan);
     return -1;
   }

@@ -38,7 +38,14 @@ enum plan_tag {
   PLAN_TAG_TMPFS = 17,      /* u32 size low, high (bytes), u32 most inodes, string dest: writable scratch tmpfs */
   PLAN_TAG_ENV = 18,        /* string "NAME=value": one environment variable, in order */
   PLAN_TAG_CWD = 19,        /* string: the directory the entrypoint starts in (absolute) */
+  PLAN_TAG_CONNECT = 20,    /* u32 protocol (PLAN_CONNECT_*), u32 port: a Connect grant's socket at 127.0.0.1:port */
 };
+
+/* CONNECT records: at most this many (their sockets travel in one
+ * SCM_RIGHTS message; MAX_CONNECTS in src/spec/validate.ts), and only in a
+ * plan with a socket factory and the loopback up. */
+#define PLAN_MAX_CONNECTS 16
+enum plan_connect_protocol { PLAN_CONNECT_TCP = 1, PLAN_CONNECT_UDP = 2 };
 
 /* Argument rules of a void's filter (src/plan/seccomp.ts SECCOMP_RULES;
  * native/seccomp_filter.h implements each). */
@@ -150,7 +157,14 @@ struct void_plan {
     uint32_t value;
   } user_limits[PLAN_MAX_USER_LIMITS];
   int nuser_limits;
-  /* Launcher fd of void-init's socket-factory end, or -1 (no Forward). */
+  /* Connect grants (void_spawn.c open_connects): protocol and port at
+   * 127.0.0.1 in the void, in spec order. */
+  struct {
+    uint32_t protocol;
+    uint16_t port;
+  } connects[PLAN_MAX_CONNECTS];
+  int nconnects;
+  /* Launcher fd of void-init's socket-factory end, or -1 (no Forward or Connect). */
   int factory_fd;
   /* Launcher fd of void-init's message-socket end, or -1: a prepared
    * void, whose void-init waits for its trigger message (argv and fds)

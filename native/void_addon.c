@@ -1098,6 +1098,71 @@ static napi_value js_send_fds(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
+/* recvFrom(fd, maxBytes) -> {data, ip, port} | null: one datagram from an
+ * IPv4 UDP socket and who sent it (a Connect's socket in a void,
+ * src/orchestrator/connect.ts). Never blocks: null when nothing waits.
+ * A datagram longer than maxBytes is cut (UDP semantics). */
+static napi_value js_recv_from(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int max = arg_int(env, argv[1]);
+  if (max <= 0 || max > 65536) max = 65536;
+  char *data = malloc((size_t)max);
+  if (data == NULL) return throw_errno(env, ENOMEM, "recvfrom", "buffer");
+  struct sockaddr_in from;
+  socklen_t fromlen = sizeof from;
+  ssize_t n;
+  do n = recvfrom(fd, data, (size_t)max, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    free(data);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      napi_value null;
+      napi_get_null(env, &null);
+      return null;
+    }
+    return throw_errno(env, err, "recvfrom", "");
+  }
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_buffer_copy(env, (size_t)n, data, NULL, &v);
+  free(data);
+  napi_set_named_property(env, obj, "data", v);
+  char ip[INET_ADDRSTRLEN] = "0.0.0.0";
+  if (from.sin_family == AF_INET) inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+  napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "ip", v);
+  napi_create_uint32(env, from.sin_family == AF_INET ? ntohs(from.sin_port) : 0, &v);
+  napi_set_named_property(env, obj, "port", v);
+  return obj;
+}
+
+/* sendTo(fd, data, ip, port) -> 0 or -errno: one datagram to an IPv4
+ * address, never blocking (a full buffer drops it: EAGAIN). */
+static napi_value js_send_to(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  void *data;
+  size_t len;
+  CHECK(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  char ip[64];
+  size_t iplen = 0;
+  CHECK(env, napi_get_value_string_utf8(env, argv[2], ip, sizeof ip, &iplen));
+  int port = arg_int(env, argv[3]);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (port < 1 || port > 65535 || inet_pton(AF_INET, ip, &to.sin_addr) != 1) return throw_errno(env, EINVAL, "sendto", ip);
+  ssize_t n;
+  do n = sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof to);
+  while (n < 0 && errno == EINTR);
+  napi_create_int32(env, n < 0 ? -errno : 0, &result);
+  return result;
+}
+
 /* pollReadable(fds) -> boolean[]: is anything (data or EOF) waiting? */
 static napi_value js_poll_readable(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
@@ -1536,6 +1601,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"tcpListen", NULL, js_tcp_listen, NULL, NULL, NULL, napi_default, NULL},
       {"recvFds", NULL, js_recv_fds, NULL, NULL, NULL, napi_default, NULL},
       {"sendFds", NULL, js_send_fds, NULL, NULL, NULL, napi_default, NULL},
+      {"recvFrom", NULL, js_recv_from, NULL, NULL, NULL, napi_default, NULL},
+      {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL},
       {"pollReadable", NULL, js_poll_readable, NULL, NULL, NULL, napi_default, NULL},
       {"setBlocking", NULL, js_set_blocking, NULL, NULL, NULL, napi_default, NULL},
       {"socketKind", NULL, js_socket_kind, NULL, NULL, NULL, napi_default, NULL},

@@ -44,8 +44,10 @@
  *      and make the new root itself read-only;
  *   7. set hostname and domain name; enter the working directory; bring
  *      up the loopback interface of the void's network namespace if the
- *      plan forwards to it; set the user namespace's own limits (inotify,
- *      fanotify, namespaces);
+ *      plan forwards to it or connects from it; make each Connect grant's
+ *      socket at 127.0.0.1 and send them all to the launcher on the
+ *      socket factory (open_connects); set the user namespace's own
+ *      limits (inotify, fanotify, namespaces);
  *   8. place the granted fds at their numbers, /dev/null on ungranted
  *      standard streams, close everything else (close_range);
  *   9. drop every capability (bounding, ambient, inheritable, permitted,
@@ -74,6 +76,7 @@
 #include <string.h>
 #include <poll.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -647,6 +650,57 @@ static void bring_up_loopback(struct child_ctx *c) {
   close(sock);
 }
 
+/* A Connect grant (src/orchestrator/connect.ts): the void's programs
+ * connect to 127.0.0.1:PORT in the void's own network namespace, and the
+ * launcher relays what arrives there to one host address. The socket they
+ * reach must exist before the entrypoint runs and must belong to the
+ * void's namespace, which only a process inside it can create (the
+ * launcher cannot without setns). So the child makes each one here — a
+ * listening TCP socket or a bound UDP socket — while it still holds
+ * CAP_NET_BIND_SERVICE in the void's user namespace (a resolver's port 53
+ * works), and sends them all, in plan order, in one SCM_RIGHTS packet "C"
+ * on the socket factory: the first packet the launcher reads from it
+ * (void_spawn returns only after the execve, so it is already queued).
+ * The child's copies are close-on-exec: neither void-init nor the
+ * entrypoint ever holds one, and a port that is taken cannot be bound by
+ * the void's programs to intercept their own connections. */
+static void open_connects(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
+  if (p->nconnects == 0) return;
+  int socks[PLAN_MAX_CONNECTS];
+  for (int i = 0; i < p->nconnects; i++) {
+    int tcp = p->connects[i].protocol == PLAN_CONNECT_TCP;
+    struct buf where = {.len = 0};
+    buf_add(&where, tcp ? "TCP 127.0.0.1:" : "UDP 127.0.0.1:");
+    buf_add_int(&where, p->connects[i].port);
+    buf_add(&where, " (Connect)");
+    socks[i] = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (socks[i] < 0) die(c, "socket", where.data);
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_port = htons(p->connects[i].port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    if (bind(socks[i], (struct sockaddr *)&at, sizeof at) < 0) die(c, "bind", where.data);
+    if (tcp && listen(socks[i], 128) < 0) die(c, "listen", where.data);
+  }
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * PLAN_MAX_CONNECTS)];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  char tag = 'C';
+  struct iovec iov = {&tag, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)p->nconnects)};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)p->nconnects);
+  memcpy(CMSG_DATA(cm), socks, sizeof(int) * (size_t)p->nconnects);
+  ssize_t sent;
+  do sent = sendmsg(p->factory_fd, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) die(c, "sendmsg", "Connect sockets (socket factory)");
+  for (int i = 0; i < p->nconnects; i++) close(socks[i]);
+}
+
 /* ---- 8. file descriptors ---- */
 
 /* Moves each granted fd to its number. Two passes so that a source sitting
@@ -821,6 +875,7 @@ static int child_main(void *arg) {
   set_names(c);
   if (p->cwd != NULL) enter_cwd(c, p->cwd);
   if (p->options & PLAN_OPT_LOOPBACK) bring_up_loopback(c);
+  open_connects(c);
   set_user_limits(c, user_limits_dir);
   place_fds(c);
   drop_privileges(c);

@@ -65,6 +65,7 @@ export function describePlan(plan: VoidPlan): string {
       ? [
           `  network      its own loopback only (lo up: 127.0.0.1, ::1); no other interface`,
           ...plan.forwards.map((f) => `    forward    ${f.protocol.toUpperCase()} ${f.hostAddr} on the host -> 127.0.0.1:${f.environmentPort} in the void (relayed by the launcher)`),
+          ...plan.connects.map((c) => `    connect    ${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} in the void -> ${c.hostAddr} on the host (relayed by the launcher; nothing else is reachable)`),
         ]
       : []),
     `  fds`,

@@ -71,6 +71,10 @@ export interface NativeAddon {
   tcpListen(ip: string, port: number): { fd: number; port: number };
   /** Never blocks: null when nothing is waiting. */
   recvFds(fd: number, maxBytes: number): Received | null;
+  /** One datagram from an IPv4 UDP socket and its sender; never blocks: null when nothing is waiting. */
+  recvFrom(fd: number, maxBytes: number): { data: Buffer; ip: string; port: number } | null;
+  /** One datagram to an IPv4 address, never blocking; 0 or -errno. */
+  sendTo(fd: number, data: Buffer, ip: string, port: number): number;
   /** One packet with SCM_RIGHTS; 0 or -errno. */
   sendFds(fd: number, data: Buffer, fds: number[]): number;
   /** For each fd: is data or EOF waiting? */

@@ -32,7 +32,8 @@ import { closeSync, readSync, writeSync } from "node:fs";
 import { createServer, type Server, Socket } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { ForwardPlan, VoidPlan } from "../plan/types.js";
-import { closeReceived, watchFd } from "./launcher.js";
+import type { Factory } from "./factory.js";
+import { watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 import { splitAddr, WiringError } from "./wiring.js";
 
@@ -44,77 +45,6 @@ export const MAX_FLOWS = 256;
 export const MAX_CONNECTIONS = 256;
 /** Largest datagram relayed (the UDP maximum). */
 const MAX_DATAGRAM = 65_535;
-
-/** Client of void-init's socket factory: one request at a time in flight per packet, answered in order. */
-class Factory {
-  private readonly waiting: { protocol: "Udp" | "Tcp"; resolve: (fd: number) => void; reject: (e: Error) => void }[] = [];
-  private readonly watch: { rearm: () => void; stop: () => void };
-  private closed = false;
-
-  constructor(
-    private readonly fd: number,
-    private readonly addon: NativeAddon,
-  ) {
-    this.watch = watchFd(fd, () => this.readable());
-  }
-
-  /** A socket in the void connected (UDP) or connecting (TCP) to 127.0.0.1:port. */
-  open(protocol: "Udp" | "Tcp", port: number): Promise<number> {
-    if (this.closed) return Promise.reject(new Error("the void's socket factory is closed (the void has exited)"));
-    const rc = this.addon.sendFds(this.fd, Buffer.from(`${protocol === "Udp" ? "U" : "T"} ${port}`), []);
-    if (rc < 0) return Promise.reject(new Error(`cannot ask the void for a socket: sendmsg: errno ${-rc}`));
-    return new Promise((resolve, reject) => this.waiting.push({ protocol, resolve, reject }));
-  }
-
-  private readable(): void {
-    for (;;) {
-      let packet: ReturnType<NativeAddon["recvFds"]>;
-      try {
-        packet = this.addon.recvFds(this.fd, 64);
-      } catch (e) {
-        this.close(e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      if (packet === null) break;
-      if (packet.eof) {
-        this.close(new Error("the void's socket factory closed (the void has exited)"));
-        return;
-      }
-      const next = this.waiting.shift();
-      const text = packet.data.toString("latin1");
-      if (next === undefined || text !== "S" || packet.fds.length !== 1) {
-        closeReceived(packet.fds);
-        const errno = /^E (\d+)$/.exec(text)?.[1];
-        next?.reject(new Error(errno === undefined ? `malformed answer from the void's socket factory: ${JSON.stringify(text.slice(0, 40))}` : `the void could not make the socket: errno ${errno}`));
-        continue;
-      }
-      // What came is checked before anything uses it: an IPv4 socket of the type asked for (void-init makes them for 127.0.0.1).
-      const fd = packet.fds[0]!;
-      const kind = this.addon.socketKind(fd);
-      const want = next.protocol === "Udp" ? SOCK_DGRAM : SOCK_STREAM;
-      if (kind === null || kind.family !== AF_INET || kind.type !== want) {
-        closeReceived([fd]);
-        next.reject(new Error(`the void's socket factory sent ${kind === null ? "an fd that is not a socket" : `a socket of family ${kind.family}, type ${kind.type}`}, not the ${next.protocol} socket asked for`));
-        continue;
-      }
-      next.resolve(fd);
-    }
-    this.watch.rearm();
-  }
-
-  close(why = new Error("the forward was closed")): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.watch.stop();
-    closeSync(this.fd);
-    for (const w of this.waiting.splice(0)) w.reject(why);
-  }
-}
-
-/** <sys/socket.h> values (x86_64 and every other Linux architecture). */
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
 
 interface Flow {
   key: string;
@@ -340,12 +270,9 @@ function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: L
 
 /** Every Forward of one void: host ends bound before it starts, relays running while it lives. */
 export class Forwarder {
-  private factory: Factory | undefined;
-
   private constructor(
     readonly entrypoint: string,
     private readonly relays: Relay[],
-    private readonly addon: NativeAddon,
   ) {}
 
   /** Binds the host end of every Forward of `plan`; on any failure closes those bound and throws a WiringError. */
@@ -357,7 +284,7 @@ export class Forwarder {
       for (const r of relays) r.close();
       throw e;
     }
-    return new Forwarder(plan.entrypoint, relays, addon);
+    return new Forwarder(plan.entrypoint, relays);
   }
 
   /** "UDP 127.0.0.1:5353 -> 127.0.0.1:5353 in the void", one per Forward, with actual ports. */
@@ -365,15 +292,13 @@ export class Forwarder {
     return this.relays.map((r) => `${r.forward.protocol.toUpperCase()} ${r.actual}${r.actual !== r.forward.hostAddr ? ` (spec: ${r.forward.hostAddr})` : ""} -> 127.0.0.1:${r.forward.environmentPort} in its void`);
   }
 
-  /** Relays through the void whose socket factory is `factoryFd` (the launcher's end; owned from now on). */
-  start(factoryFd: number): void {
-    this.factory = new Factory(factoryFd, this.addon);
-    for (const r of this.relays) r.start(this.factory);
+  /** Relays through the void whose socket factory is `factory` (closed with the void, not here). */
+  start(factory: Factory): void {
+    for (const r of this.relays) r.start(factory);
   }
 
-  /** Stops listening and closes every relayed flow and the factory. */
+  /** Stops listening and closes every relayed flow. */
   close(): void {
     for (const r of this.relays) r.close();
-    this.factory?.close();
   }
 }

@@ -26,7 +26,11 @@ export enum Tag {
   Tmpfs = 17,
   Env = 18,
   Cwd = 19,
+  Connect = 20,
 }
+
+/** PLAN_CONNECT_* in native/plan.h. */
+const CONNECT_PROTOCOL = { Tcp: 1, Udp: 2 } as const;
 
 export enum PlanOption {
   NewTime = 1 << 0,
@@ -58,7 +62,7 @@ export interface SpawnRequest {
   hostFds: number[];
   /** Open cgroup.procs files the void joins before anything runs in it. */
   cgroupFds?: number[];
-  /** void-init's end of the socket factory, for a plan with forwards (src/orchestrator/forward.ts). */
+  /** void-init's end of the socket factory, for a plan with forwards or connects (src/orchestrator/factory.ts). */
   factoryFd?: number;
   /** void-init's end of a prepared void's message socket (src/orchestrator/prepared.ts): argv comes with the message. */
   messageFd?: number;
@@ -149,6 +153,7 @@ export function marshal(req: SpawnRequest): Buffer {
   for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
   for (const v of plan.environment) w.record(Tag.Env, `${v.name}=${v.value}`);
   if (plan.cwd !== "/") w.record(Tag.Cwd, plan.cwd);
+  for (const c of plan.connects) w.record(Tag.Connect, CONNECT_PROTOCOL[c.protocol], c.environmentPort);
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
   return w.finish();

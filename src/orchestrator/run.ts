@@ -16,6 +16,8 @@ import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
+import { Connector } from "./connect.js";
+import { Factory } from "./factory.js";
 import { Forwarder } from "./forward.js";
 import { closeReceived, Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
 import type { Logger } from "./log.js";
@@ -198,8 +200,10 @@ interface Prepared {
   rpc: { fd: number; grant: FdGrant }[];
   /** The void's cgroups, when it has limits. */
   leaf?: Leaf;
-  /** The launcher's end of void-init's socket factory, for a void with Forward grants. */
+  /** The launcher's end of the void's socket factory, for a void with Forward or Connect grants (owned by `sockets` once it runs). */
   factory?: number;
+  /** The void's socket factory and Connect relays, from its spawn until it exits (startSockets). */
+  sockets?: Factory;
 }
 
 /** A prepared void (src/orchestrator/prepared.ts): built, its void-init waiting for one message. */
@@ -336,7 +340,7 @@ class Application implements LoopHost {
         }
       });
       let factoryFd: number | undefined;
-      if (plan.forwards.length > 0) {
+      if (plan.forwards.length > 0 || plan.connects.length > 0) {
         [factory, factoryFd] = this.addon.seqpacketPair();
         close.push(factoryFd);
       }
@@ -361,6 +365,7 @@ class Application implements LoopHost {
     this.pending++;
     try {
       const v = await this.launcher.spawn(p.request);
+      this.startSockets(v, p);
       for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
       void v.exited.then(this.running(v, p, onExit));
       return v;
@@ -382,17 +387,35 @@ class Application implements LoopHost {
   }
 
   /**
+   * A spawned void's socket factory, from now until it exits: its Connect
+   * sockets (the first thing on it) start relaying at once, so a prepared
+   * void's programs find them too; Forward relays use it once the void
+   * runs (running()).
+   */
+  private startSockets(v: RunningVoid, p: Prepared): void {
+    if (p.factory === undefined) return;
+    const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log) : undefined;
+    const sockets = new Factory(
+      p.factory,
+      this.addon,
+      connector === undefined ? undefined : { count: v.plan.connects.length, deliver: (fds) => connector.start(fds), fail: (e) => connector.failed(e) },
+    );
+    p.sockets = sockets;
+    void v.exited.then(() => {
+      connector?.close();
+      sockets.close();
+    });
+  }
+
+  /**
    * A void starts its work (at spawn, or when a prepared void gets its
    * message): it counts as live, its relay and its timeout start, it is
    * logged. Returns what to do when it exits.
    */
   private running(v: RunningVoid, p: Prepared, onExit?: () => void, received: FdGrant[] = []): (o: Outcome) => Promise<void> {
     this.live++;
-    const forwarder = p.factory !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
-    if (p.factory !== undefined) {
-      if (forwarder === undefined) closeSync(p.factory);
-      else forwarder.start(p.factory);
-    }
+    const forwarder = p.sockets !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
+    if (forwarder !== undefined && p.sockets !== undefined) forwarder.start(p.sockets);
     this.logSpawn(v, received);
     const timeout = v.plan.limits.timeoutMs;
     let timedOut = false;
@@ -479,6 +502,7 @@ class Application implements LoopHost {
       p.close.push(voidEnd);
       p.request = { ...p.request, messageFd: voidEnd };
       const v = await this.launcher.spawn(p.request);
+      this.startSockets(v, p);
       for (const r of p.rpc) this.broker.attach(r.fd, r.grant, name, v.pid);
       const ready: Ready = { v, p, socket: mine };
       this.waiting.add(v);
@@ -490,6 +514,7 @@ class Application implements LoopHost {
       if (mine >= 0) closeSync(mine);
       if (p !== undefined) {
         for (const r of p.rpc) closeSync(r.fd);
+        if (p.factory !== undefined && p.sockets === undefined) closeSync(p.factory);
         void p.leaf?.remove();
       }
       this.log.verbose(`entrypoint ${name}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);

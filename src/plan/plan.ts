@@ -420,6 +420,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
   const hostSockets = ep.trigger.kind === "FileSocket" || ep.args.some((a) => a.kind === "TcpListener" || a.kind === "Rpc" || a.kind === "FileSocket");
   const seccomp = planSeccomp(ep.environment, ctx.input.arch, hostSockets);
   const forwards = ep.environment.flatMap((g) => (g.kind === "Forward" ? [{ protocol: g.protocol, hostAddr: g.hostAddr, environmentPort: g.environmentPort }] : []));
+  const connects = ep.environment.flatMap((g) => (g.kind === "Connect" ? [{ protocol: g.protocol, environmentPort: g.environmentPort, hostAddr: g.hostAddr }] : []));
   if ("error" in seccomp) errors.push(`${entrypointPath(ep.name)}: ${seccomp.error}`);
   return {
     entrypoint: ep.name,
@@ -434,8 +435,9 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
     domainname: domainname?.kind === "DomainName" ? domainname.name : "(none)",
     procfs: has("Procfs"),
-    loopback: forwards.length > 0,
+    loopback: forwards.length > 0 || connects.length > 0,
     forwards,
+    connects,
     argv,
     environment: planEnvironment(ep, ctx.input.launcherEnv, ctx.programOrigin, ctx.runsPython || ep.environment.some((g) => g.kind === "Executable" && isPython(g.path))),
     cwd: planCwd(ep, mounts, ctx.host, errors),

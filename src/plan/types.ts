@@ -71,6 +71,17 @@ export interface FdGrant {
   source: FdSource;
 }
 
+/**
+ * A Connect grant: the void's child binds 127.0.0.1:environmentPort in the
+ * void's network namespace (listening, for TCP) and hands the socket to the
+ * launcher, which relays what arrives on it to hostAddr.
+ */
+export interface ConnectPlan {
+  protocol: ForwardProtocol;
+  environmentPort: number;
+  hostAddr: string;
+}
+
 /** A Forward grant: the launcher listens on hostAddr and relays to 127.0.0.1:environmentPort in the void. */
 export interface ForwardPlan {
   protocol: ForwardProtocol;
@@ -132,10 +143,12 @@ export interface VoidPlan {
   hostname: string;
   domainname: string;
   procfs: boolean;
-  /** The void's own loopback interface is up (only with Forward grants; otherwise no interface is up). */
+  /** The void's own loopback interface is up (only with Forward or Connect grants; otherwise no interface is up). */
   loopback: boolean;
   /** Forward grants, in spec order. */
   forwards: ForwardPlan[];
+  /** Connect grants, in spec order (the order their sockets reach the launcher). */
+  connects: ConnectPlan[];
   argv: ArgvPart[];
   /** The environment variables the entrypoint gets: none unless Env or PassEnv grants them. */
   environment: EnvVar[];

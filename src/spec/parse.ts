@@ -54,6 +54,7 @@ import {
   ENV_MAX_VARS,
   TMPFS_MAX_SIZE,
   TMPFS_MIN_SIZE,
+  checkConnectAddr,
   checkListenAddr,
   checkRpcHost,
   checkUtsName,
@@ -69,6 +70,7 @@ import {
   expectedKeys,
   FAMILY_TABLE,
   FILESYSTEM_FIELDS,
+  CONNECT_FIELDS,
   FORWARD_FIELDS,
   FORWARD_PROTOCOL_TABLE,
   GRANT_TABLE,
@@ -670,6 +672,8 @@ class Walker {
         return { kind };
       case "Forward":
         return this.forward(payload, payloadPath);
+      case "Connect":
+        return this.connect(payload, payloadPath);
       case "Filesystem":
         return this.filesystem(payload, payloadPath);
       case "Seccomp":
@@ -799,6 +803,33 @@ class Walker {
     }
     if (protocol === undefined || hostAddr === undefined || environmentPort === undefined) return undefined;
     return { kind: "Forward", protocol, hostAddr, environmentPort };
+  }
+
+  /** {"protocol": "Tcp"|"Udp", "environment_port": 1..65535, "host_addr": "ip:port"}. */
+  private connect(payload: unknown, path: string): Grant | undefined {
+    const form = '{"protocol": "Tcp", "environment_port": 5432, "host_addr": "192.0.2.10:5432"}';
+    if (!isObject(payload)) {
+      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
+      return undefined;
+    }
+    this.checkKeys(payload, path, CONNECT_FIELDS, form);
+    let protocol: "Udp" | "Tcp" | undefined;
+    if (Object.hasOwn(payload, "protocol")) protocol = this.variant(FORWARD_PROTOCOL_TABLE, payload["protocol"], keyPath(path, "protocol"))?.variant.name;
+    let hostAddr: string | undefined;
+    if (Object.hasOwn(payload, "host_addr")) {
+      const addrPath = keyPath(path, "host_addr");
+      const addr = this.string(payload["host_addr"], addrPath, 'an address "ip:port" (a string)');
+      if (addr !== undefined && this.problem(addrPath, checkConnectAddr(addr))) hostAddr = addr;
+    }
+    let environmentPort: number | undefined;
+    if (Object.hasOwn(payload, "environment_port")) {
+      const portPath = keyPath(path, "environment_port");
+      const port = payload["environment_port"];
+      if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) environmentPort = port;
+      else this.out.error(portPath, `got ${describeValue(port)}`, { expected: "a port number 1..65535" });
+    }
+    if (protocol === undefined || hostAddr === undefined || environmentPort === undefined) return undefined;
+    return { kind: "Connect", protocol, hostAddr, environmentPort };
   }
 
   private limits(payload: unknown, path: string): Grant | undefined {

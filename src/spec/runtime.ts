@@ -29,7 +29,8 @@
  *   environment_path (host_path may change; read_only may go false -> true,
  *   never true -> false), Hostname and DomainName freely (a UTS name in the
  *   void's own namespace grants nothing), a Forward by protocol and
- *   environment_port (host_addr may change), Procfs/DevRandom/Stdin/Stdout/
+ *   environment_port (host_addr may change), a Connect likewise (its
+ *   host_addr may change: printed on every run), Procfs/DevRandom/Stdin/Stdout/
  *   Stderr only if granted at compile time. Grants left out are dropped
  *   (narrowing).
  * The merged environment keeps the compile-time order (mount order), and the
@@ -240,6 +241,8 @@ export function grantToValue(grant: Grant): unknown {
     }
     case "Forward":
       return { Forward: { protocol: grant.protocol, host_addr: grant.hostAddr, environment_port: grant.environmentPort } };
+    case "Connect":
+      return { Connect: { protocol: grant.protocol, environment_port: grant.environmentPort, host_addr: grant.hostAddr } };
     case "Tmpfs":
       return { Tmpfs: { path: grant.path, size: grant.size } };
     case "WorkingDirectory":
@@ -835,6 +838,19 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       }
       return index;
     }
+    case "Connect": {
+      // A deployment may re-aim a Connect (the database is elsewhere in
+      // production), printed as a notice on every run; it may not add one.
+      const index = env.findIndex((g) => g.kind === "Connect" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort);
+      if (index === -1) {
+        const have = env.flatMap((g) => (g.kind === "Connect" ? [`${g.protocol} from port ${g.environmentPort}`] : []));
+        out.error(path, `${WIDENS}: a new ${grant.protocol} Connect from port ${grant.environmentPort} in the void`, {
+          hint: have.length === 0 ? `the compile-time spec gives ${epPath} no outgoing connection` : `the compile-time spec connects only ${have.join(", ")} for ${epPath}; a runtime spec may change only host_addr`,
+        });
+        return undefined;
+      }
+      return index;
+    }
     case "Procfs":
     case "DevRandom":
     case "SeccompUnconfined":
@@ -863,6 +879,7 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
     base.find((g) => {
       if (grant.kind === "Filesystem") return g.kind === "Filesystem" && g.environmentPath === grant.environmentPath;
       if (grant.kind === "Forward") return g.kind === "Forward" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort;
+      if (grant.kind === "Connect") return g.kind === "Connect" && g.protocol === grant.protocol && g.environmentPort === grant.environmentPort;
       if (grant.kind === "Tmpfs") return g.kind === "Tmpfs" && g.path === grant.path;
       return (["Hostname", "DomainName", "Seccomp", "Limits", "WorkingDirectory", "Env", "PassEnv"] as const).some((k) => grant.kind === k) && g.kind === grant.kind;
     })
@@ -893,6 +910,8 @@ function describeEnvironmentChanges(
       changes.push(`${path}: Filesystem at ${quote(value.environmentPath)}: ${parts.join(", ")}`);
     } else if (before.kind === "Forward" && value.kind === "Forward") {
       changes.push(`${path}: ${value.protocol} Forward to port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);
+    } else if (before.kind === "Connect" && value.kind === "Connect") {
+      changes.push(`${path}: ${value.protocol} Connect from port ${value.environmentPort}: host_addr ${before.hostAddr} -> ${value.hostAddr}`);
     } else if (before.kind === "Env" && value.kind === "Env") {
       // Values are not repeated here: they may be secrets; -v prints every change.
       const changed = value.vars.filter(([n, v]) => before.vars.find(([m]) => m === n)?.[1] !== v).map(([n]) => n);

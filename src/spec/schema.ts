@@ -28,6 +28,7 @@ import {
   type EnumTable,
   FAMILY_TABLE,
   FILESYSTEM_FIELDS,
+  CONNECT_FIELDS,
   FORWARD_FIELDS,
   FORWARD_PROTOCOL_TABLE,
   GRANT_TABLE,
@@ -160,6 +161,11 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     host_addr: meta(z.string().regex(new RegExp(LISTEN_ADDR_PATTERN)), fieldDescription(FORWARD_FIELDS, "host_addr")),
     environment_port: meta(z.int().min(1024).max(65535), fieldDescription(FORWARD_FIELDS, "environment_port")),
   });
+  const connect = z.strictObject({
+    protocol: meta(enumSchema(FORWARD_PROTOCOL_TABLE, {}), fieldDescription(CONNECT_FIELDS, "protocol")),
+    environment_port: meta(z.int().min(1).max(65535), fieldDescription(CONNECT_FIELDS, "environment_port")),
+    host_addr: meta(z.string().regex(new RegExp(LISTEN_ADDR_PATTERN)), fieldDescription(CONNECT_FIELDS, "host_addr")),
+  });
   const tmpfs = z.strictObject({
     path: meta(z.string().regex(new RegExp(ENVIRONMENT_PATH_PATTERN)), fieldDescription(TMPFS_FIELDS, "path")),
     // From 4K to 1T; the string pattern is the nearest a regex gets (the parser checks exactly).
@@ -175,6 +181,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     Env: meta(z.record(envName, envValue), { description: `Variable names (letters, digits, _) and their values; at most ${ENV_MAX_VARS}.`, maxProperties: ENV_MAX_VARS }),
     PassEnv: meta(z.array(envName).max(ENV_MAX_VARS), { description: "Names of the launcher's environment variables to pass on." }),
     Forward: forward,
+    Connect: connect,
     Filesystem: filesystem,
     Seccomp: seccomp,
     Limits: limits,

@@ -64,6 +64,14 @@ export type Grant =
    */
   | { kind: "Forward"; protocol: ForwardProtocol; hostAddr: string; environmentPort: number }
   /**
+   * Extension: an outgoing connection. The void's loopback is brought up
+   * and 127.0.0.1:`environmentPort` there is a socket the launcher holds:
+   * each TCP connection or UDP flow a program of the void opens to it is
+   * relayed by the launcher to `hostAddr` (an IP address and port in the
+   * launcher's network namespace), and to nothing else.
+   */
+  | { kind: "Connect"; protocol: ForwardProtocol; hostAddr: string; environmentPort: number }
+  /**
    * Extension: changes the default seccomp filter — `allow` takes system
    * calls off its deny list, `deny` adds some (names of x86_64 calls).
    */

@@ -113,6 +113,7 @@ export function grantKey(grant: Grant): string {
     case "Limits":
       return JSON.stringify(grant);
     case "Forward":
+    case "Connect":
       return JSON.stringify([grant.kind, grant.protocol, grant.hostAddr, grant.environmentPort]);
     case "Tmpfs":
       return JSON.stringify([grant.kind, grant.path, grant.size]);
@@ -272,6 +273,44 @@ function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
   }
 }
 
+/** Most Connect grants per entrypoint: their sockets reach the launcher in one SCM_RIGHTS message (native/void_spawn.c). */
+export const MAX_CONNECTS = 16;
+
+/**
+ * Connect grants: one socket per protocol and port in the void (a Forward
+ * relays to a port the program binds there), at most MAX_CONNECTS, and
+ * none in a void that holds sockets of the host's network namespace: such
+ * a void's connect() is refused (src/plan/seccomp.ts, the host-sockets
+ * rule), so that it cannot re-aim them; its program could not use the
+ * Connect.
+ */
+function checkConnects(out: Diagnostics, ep: LocatedEntrypoint): void {
+  const connects = ep.environment.filter((g) => g.value.kind === "Connect");
+  if (connects.length === 0) return;
+  const hostSocketArg = ep.args.find((a) => a.value.kind === "TcpListener" || a.value.kind === "Rpc" || a.value.kind === "FileSocket");
+  const fileSocketTrigger = ep.trigger?.value.kind === "FileSocket" ? ep.trigger : undefined;
+  const holder = hostSocketArg ?? fileSocketTrigger;
+  if (holder !== undefined) {
+    const what = hostSocketArg !== undefined ? `a ${hostSocketArg.value.kind} argument (${hostSocketArg.path})` : `a FileSocket trigger (${fileSocketTrigger!.path})`;
+    for (const c of connects) {
+      out.error(c.path, `a Connect cannot serve ${ep.path}: it has ${what}, which gives it sockets of the host's network, and such a void's connect() is refused so that it cannot point them elsewhere`, {
+        hint: "give the outgoing connection to another entrypoint and pass the work to it over a Pipe or FileSocket",
+      });
+    }
+  }
+  if (connects.length > MAX_CONNECTS) out.error(connects[MAX_CONNECTS]!.path, `more than ${MAX_CONNECTS} Connect grants in ${ep.path}`, { hint: "relay through fewer destinations" });
+  const ports = new Map<string, string>();
+  for (const { value, path } of ep.environment) {
+    if (value.kind !== "Connect" && value.kind !== "Forward") continue;
+    const key = `${value.protocol} ${value.environmentPort}`;
+    const first = ports.get(key);
+    if (first === undefined) ports.set(key, path);
+    else if (value.kind === "Connect" || ep.environment.some((g) => g.path === first && g.value.kind === "Connect")) {
+      out.error(path, `${value.protocol} port ${value.environmentPort} in the void is already taken by the grant at ${first}`, { hint: "one Connect or Forward per protocol and port" });
+    }
+  }
+}
+
 function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
   const triggered = ep.trigger !== undefined && ep.trigger.value.kind !== "Startup";
   const devRandom = ep.environment.find((g) => g.value.kind === "DevRandom");
@@ -285,6 +324,7 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
       out.error(path, `environment_path ${quote(value.environmentPath)} is where "DevRandom" (at ${devRandom.path}) puts the host's device`, { hint: "keep one of the two" });
     }
   }
+  checkConnects(out, ep);
   const limits = ep.environment.filter((g) => g.value.kind === "Limits");
   for (const extra of limits.slice(1)) {
     if (grantKey(extra.value) !== grantKey(limits[0]!.value)) out.error(extra.path, `a second Limits grant; the first is at ${limits[0]!.path}`, { hint: "put every limit in one Limits grant" });

@@ -200,6 +200,23 @@ function checkPort(port: string, addr: string): Problem | undefined {
   return undefined;
 }
 
+/**
+ * A Connect destination: an address as a listener's is written, but a
+ * definite one — not a wildcard (0.0.0.0, ::), not port 0.
+ */
+export function checkConnectAddr(addr: string): Problem | undefined {
+  const problem = checkListenAddr(addr);
+  if (problem !== undefined) {
+    if (problem.hint?.startsWith("a listener binds") === true) return { message: problem.message, hint: 'a Connect names an IP address, not a host name: e.g. "192.0.2.10:5432"' };
+    return problem;
+  }
+  const colon = addr.lastIndexOf(":");
+  const ip = addr.slice(0, colon).replace(/^\[|\]$/g, "");
+  if (Number(addr.slice(colon + 1)) === 0) return { message: `${quote(addr)}: port 0 is not a destination`, hint: "write the port the service listens on" };
+  if (ip === "0.0.0.0" || /^[0:]+$/.test(ip)) return { message: `${quote(addr)} is a wildcard address, not a destination`, hint: 'write the address of the host to reach, e.g. "127.0.0.1:5432"' };
+  return undefined;
+}
+
 /** A TcpListener address: "ipv4:port" or "[ipv6]:port". */
 export function checkListenAddr(addr: string): Problem | undefined {
   const shown = quote(addr);

@@ -199,6 +199,11 @@ export const GRANT_TABLE = {
       "Extension: the launcher listens on host_addr and relays each UDP flow or TCP connection to 127.0.0.1:environment_port in the void's own network namespace (its loopback is brought up). Startup entrypoints only.",
     ),
     data(
+      "Connect",
+      '{"Connect": {"protocol": "Tcp"|"Udp", "environment_port": port, "host_addr": "ip:port"}}',
+      "Extension: an outgoing connection: what a program of the void sends to 127.0.0.1:environment_port (TCP connections, UDP flows) the launcher relays to host_addr, and only there. The void's loopback is brought up.",
+    ),
+    data(
       "Seccomp",
       '{"Seccomp": {"allow": [syscall, ...], "deny": [syscall, ...]}}',
       "Extension: adjust the default seccomp filter: allow takes system calls off its deny list, deny adds more (x86_64 names).",
@@ -233,6 +238,15 @@ export const FORWARD_FIELDS = {
     field("protocol", true, '"Udp" or "Tcp".'),
     field("host_addr", true, 'Where the launcher listens, in its own network namespace: "ipv4:port" or "[ipv6]:port" (port 0: any free port, logged with -v).'),
     field("environment_port", true, "The port the program listens on at 127.0.0.1 inside its void: 1024-65535 (a void has no capability to bind lower ports)."),
+  ],
+} as const satisfies ObjectTable;
+
+export const CONNECT_FIELDS = {
+  what: "Connect grant",
+  fields: [
+    field("protocol", true, '"Tcp" or "Udp".'),
+    field("environment_port", true, "The port the program connects to at 127.0.0.1 inside its void: 1-65535 (the launcher holds the socket there, so a port below 1024, such as a resolver's 53, works)."),
+    field("host_addr", true, 'Where the launcher connects, in its own network namespace: "ipv4:port" or "[ipv6]:port", an address (not a host name) and a port 1-65535.'),
   ],
 } as const satisfies ObjectTable;
 

@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
            p.seccomp_nenosys);
   }
   for (int i = 0; i < p.nuser_limits; i++) printf("user_limit %s %u\n", p.user_limits[i].name, p.user_limits[i].value);
+  for (int i = 0; i < p.nconnects; i++) printf("connect %s %u\n", p.connects[i].protocol == PLAN_CONNECT_TCP ? "tcp" : "udp", p.connects[i].port);
   if (p.factory_fd >= 0) printf("factory %d\n", p.factory_fd);
   if (p.message_fd >= 0) printf("message %d\n", p.message_fd);
   plan_free(&p);

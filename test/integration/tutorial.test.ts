@@ -81,7 +81,7 @@ describe("docs/tutorial.md", () => {
     const shown = blocks(page)
       .filter((b) => b.lang === "json")
       .map((b) => JSON.parse(b.text));
-    const files = ["spec-plain.json", "spec.json", "spec-sort.json"].map((f) => JSON.parse(readFileSync(join(tutorialSrc, f), "utf8")));
+    const files = ["spec-plain.json", "spec.json", "spec-sort.json", "spec-fetch.json"].map((f) => JSON.parse(readFileSync(join(tutorialSrc, f), "utf8")));
     assert.deepEqual(shown, files);
   });
 
@@ -93,9 +93,9 @@ describe("docs/tutorial.md", () => {
     it(`every command prints what the page shows (${launcher} launcher)`, () => {
       const dir = scratch(stage, `greet-${launcher}`);
       for (const f of readdirSync(tutorialSrc)) {
-        if (!f.endsWith(".c") && !f.endsWith(".json")) continue;
+        if (!f.endsWith(".c") && !f.endsWith(".json") && !f.endsWith(".sh")) continue;
         const text = readFileSync(join(tutorialSrc, f), "utf8").replaceAll(DOC_DIR, dir);
-        writeFileSync(join(dir, f), text);
+        writeFileSync(join(dir, f), text, { mode: f.endsWith(".sh") ? 0o755 : 0o644 });
       }
       for (const f of ["void.c", "void.h"]) copyFileSync(join(repoRoot, "lib", "c", f), join(dir, f));
       if (launcher === "unprivileged") {

@@ -56,7 +56,22 @@
  *   attack-all     (as an entrypoint) tty, families, reach-init, newest,
  *                  procsys, suid /rw, then 8 MiB to stdout
  *   sender FD      (as an entrypoint) write "msg-0" .. "msg-1999", one
- *                  line each, to pipe FD
+ *                  line each, to pipe FD; as "sender-N", N of them
+ *   tcp-ask PORT TEXT, udp-ask PORT TEXT
+ *                  a client of a Connect grant: send TEXT to 127.0.0.1:PORT
+ *                  (TCP: then half-close; UDP: sendto on an unconnected
+ *                  socket) and print "reply <what came back>" (TCP: until
+ *                  end of file; UDP: one datagram within 3 s) or
+ *                  "reply-error <errno>"
+ *   egress PORT    what a void with a Connect at 127.0.0.1:PORT tries
+ *                  besides it: bind that port itself for TCP and UDP
+ *                  ("egress-bind-tcp"/"-udp": EADDRINUSE), reach another
+ *                  loopback port, a private and a public address
+ *                  ("egress-tcp-other"...: ECONNREFUSED, ENETUNREACH)
+ *   tcp-hold PORT N
+ *                  open N TCP connections to 127.0.0.1:PORT, write "hi"
+ *                  on each, then print "held K" (how many got their first
+ *                  byte back within 3 s, the rest were closed or silent)
  *   echo MSG       (as an entrypoint) print "got MSG"
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
@@ -83,6 +98,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +326,89 @@ static void reaim(const char *what, int fd, int port) {
   result(name, connect(fd, (struct sockaddr *)&to, sizeof to));
 }
 
+/* Seconds-bounded wait for fd to be readable: 1, or 0 at the timeout. */
+static int readable_within(int fd, int ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, ms) > 0;
+}
+
+static void ask(int tcp, int port, const char *text) {
+  struct sockaddr_in to = loopback(port);
+  int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+  char buf[65536];
+  size_t got = 0;
+  if (fd < 0) goto fail;
+  if (tcp) {
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0 || write(fd, text, strlen(text)) < 0 || shutdown(fd, SHUT_WR) < 0) goto fail;
+    ssize_t n;
+    errno = 0;
+    while (got < sizeof buf - 1 && readable_within(fd, 5000) && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
+    if (got == 0 && errno != 0 && errno != EAGAIN) goto fail;
+  } else {
+    if (sendto(fd, text, strlen(text), 0, (struct sockaddr *)&to, sizeof to) < 0) goto fail;
+    if (!readable_within(fd, 3000)) {
+      errno = ETIMEDOUT;
+      goto fail;
+    }
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    if (n < 0) goto fail;
+    got = (size_t)n;
+  }
+  buf[got] = 0;
+  printf("reply %s\n", buf);
+  fflush(stdout);
+  close(fd);
+  return;
+fail:
+  printf("reply-error %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+  fflush(stdout);
+  if (fd >= 0) close(fd);
+}
+
+static void egress(int port) {
+  struct sockaddr_in at = loopback(port);
+  int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+  result("egress-bind-tcp", bind(t, (struct sockaddr *)&at, sizeof at));
+  result("egress-bind-udp", bind(u, (struct sockaddr *)&at, sizeof at));
+  close(t);
+  close(u);
+  const char *names[] = {"egress-tcp-other", "egress-tcp-private", "egress-tcp-public"};
+  const char *ips[] = {"127.0.0.1", "10.0.0.1", "1.1.1.1"};
+  for (int k = 0; k < 3; k++) {
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(k == 0 ? (port == 65535 ? 1 : port + 1) : port))};
+    inet_pton(AF_INET, ips[k], &to.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    result(names[k], connect(fd, (struct sockaddr *)&to, sizeof to));
+    close(fd);
+  }
+  struct sockaddr_in dns = {.sin_family = AF_INET, .sin_port = htons(53)};
+  inet_pton(AF_INET, "1.1.1.1", &dns.sin_addr);
+  int d = socket(AF_INET, SOCK_DGRAM, 0);
+  result("egress-udp-public", sendto(d, "x", 1, 0, (struct sockaddr *)&dns, sizeof dns));
+  close(d);
+}
+
+static void tcp_hold(int port, int count) {
+  int fds[1024], held = 0;
+  if (count > 1024) count = 1024;
+  for (int k = 0; k < count; k++) {
+    struct sockaddr_in to = loopback(port);
+    fds[k] = socket(AF_INET, SOCK_STREAM, 0);
+    if (fds[k] >= 0 && (connect(fds[k], (struct sockaddr *)&to, sizeof to) < 0 || write(fds[k], "hi", 2) < 0)) {
+      close(fds[k]);
+      fds[k] = -1;
+    }
+  }
+  for (int k = 0; k < count; k++) {
+    char b;
+    if (fds[k] >= 0 && readable_within(fds[k], 3000) && read(fds[k], &b, 1) == 1) held++;
+  }
+  printf("held %d\n", held);
+  fflush(stdout);
+  for (int k = 0; k < count; k++)
+    if (fds[k] >= 0) close(fds[k]);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "attack-all") == 0) {
     tty();
@@ -392,9 +491,9 @@ int main(int argc, char **argv) {
     sleep(30);
     return 0;
   }
-  if (argc >= 3 && strcmp(argv[1], "sender") == 0) {
-    int fd = atoi(argv[2]);
-    for (int k = 0; k < 2000; k++) {
+  if (argc >= 3 && (strcmp(argv[1], "sender") == 0 || strncmp(argv[1], "sender-", 7) == 0)) {
+    int fd = atoi(argv[2]), count = argv[1][6] == '-' ? atoi(argv[1] + 7) : 2000;
+    for (int k = 0; k < count; k++) {
       char line[32];
       int n = snprintf(line, sizeof line, "msg-%d\n", k);
       if (write(fd, line, (size_t)n) != n) return 1;
@@ -536,6 +635,14 @@ int main(int argc, char **argv) {
       }
       printf("udp-opened %d\n", opened);
       fflush(stdout);
+    } else if ((strcmp(argv[i], "tcp-ask") == 0 || strcmp(argv[i], "udp-ask") == 0) && i + 2 < argc) {
+      ask(argv[i][0] == 't', atoi(argv[i + 1]), argv[i + 2]);
+      i += 2;
+    } else if (strcmp(argv[i], "egress") == 0 && i + 1 < argc) {
+      egress(atoi(argv[++i]));
+    } else if (strcmp(argv[i], "tcp-hold") == 0 && i + 2 < argc) {
+      tcp_hold(atoi(argv[i + 1]), atoi(argv[i + 2]));
+      i += 2;
     } else if (strcmp(argv[i], "cat-fd") == 0 && i + 1 < argc) {
       int fd = atoi(argv[++i]);
       char buf[4096];

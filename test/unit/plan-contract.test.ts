@@ -83,6 +83,8 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
           { Tmpfs: { path: "/tmp", size: "2M" } },
           { WorkingDirectory: "/www" },
           { Env: { LANG: "C.UTF-8", EMPTY: "", EQ: "a=b" } },
+          { Connect: { protocol: "Tcp", environment_port: 5432, host_addr: "192.0.2.10:5432" } },
+          { Connect: { protocol: "Udp", environment_port: 53, host_addr: "192.0.2.53:53" } },
         ],
       },
     },
@@ -95,7 +97,7 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const lines = r.stdout.split("\n");
     const options = Number(lines.find((l) => l.startsWith("options "))!.split(" ")[1]);
-    assert.equal(options, PlanOption.NewTime | PlanOption.Procfs | PlanOption.Debug | PlanOption.DevRandom);
+    assert.equal(options, PlanOption.NewTime | PlanOption.Procfs | PlanOption.Debug | PlanOption.DevRandom | PlanOption.Loopback);
     assert.ok(lines.includes("uid_map 1000 1000 1"), r.stdout);
     assert.ok(lines.includes("gid_map 100 100 1"), r.stdout);
     assert.ok(lines.includes("hostname web-1"));
@@ -127,6 +129,10 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       ["env LANG=C.UTF-8", "env EMPTY=", "env EQ=a=b"],
     );
     assert.ok(lines.includes("cwd /www"));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("connect ")),
+      ["connect tcp 5432", "connect udp 53"],
+    );
   });
 
   it("every truncation and random damage is parsed or refused, never a crash or an out-of-bounds read", () => {
@@ -162,6 +168,12 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       ["a tmpfs of size 0", record(Tag.Tmpfs, 0, 0, 1024, "/tmp")],
       ["a tmpfs of 0 inodes", record(Tag.Tmpfs, 4096, 0, 0, "/tmp")],
       ["a tmpfs at a relative path", record(Tag.Tmpfs, 4096, 0, 1024, "tmp")],
+      ["a Connect of protocol 3", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Factory, 9), record(Tag.Connect, 3, 80)])],
+      ["a Connect to port 0", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Factory, 9), record(Tag.Connect, 1, 0)])],
+      ["a Connect to port 65536", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Factory, 9), record(Tag.Connect, 1, 65536)])],
+      ["17 Connects", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Factory, 9), ...Array.from({ length: 17 }, (_, i) => record(Tag.Connect, 1, 1000 + i))])],
+      ["a Connect without a socket factory", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Connect, 1, 80)])],
+      ["a Connect without the loopback", Buffer.concat([record(Tag.Factory, 9), record(Tag.Connect, 1, 80)])],
       ["an unknown tag", record(999, 0)],
       ["a string without its NUL", Buffer.concat([record(Tag.Hostname, 0x41414141).subarray(0, 8), Buffer.from("AAAA")])],
     ];

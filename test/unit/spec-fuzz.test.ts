@@ -133,6 +133,9 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
   Forward: fc
     .record({ protocol: fc.constantFrom("Udp", "Tcp"), host_addr: listenAddr.map((a) => `${a.slice(0, a.lastIndexOf(":"))}:0`), environment_port: fc.integer({ min: 1024, max: 65535 }) })
     .map((f) => f as Json),
+  Connect: fc
+    .record({ protocol: fc.constantFrom("Udp", "Tcp"), environment_port: fc.integer({ min: 1, max: 65535 }), host_addr: fc.constantFrom("127.0.0.1:5432", "192.0.2.10:53", "[::1]:443", "[2001:db8::5]:8080") })
+    .map((f) => f as Json),
 };
 const grant = variantsOf(GRANT_TABLE, grantPayloads);
 
@@ -187,6 +190,15 @@ function consistentEnvironment(grants: Json[]): Json[] {
     if (typeof g !== "object" || g === null) return true;
     const [kind, payload] = Object.entries(g)[0] ?? [];
     if (kind === undefined || payload === null) return true;
+    // One socket per protocol and port in the void: a Connect's, or the one a Forward relays to.
+    if (kind === "Connect" || kind === "Forward") {
+      const p = payload as { protocol: string; environment_port: number };
+      const port = `port:${p.protocol}:${p.environment_port}`;
+      const text = JSON.stringify(g);
+      const first = seen.get(port);
+      if (first === undefined) seen.set(port, text);
+      else if (first !== text) return false;
+    }
     const key = kind === "Filesystem" ? `fs:${(payload as { environment_path: string }).environment_path}` : kind === "Tmpfs" ? `fs:${(payload as { path: string }).path}` : kind;
     const value = JSON.stringify(payload, ["host_path", "environment_path", "read_only"]);
     const text = kind === "Filesystem" ? value : JSON.stringify(payload);
@@ -231,6 +243,11 @@ function wire(entrypoints: RawEntrypoint[], connections: Connection[]): void {
     for (let i = 0; i < ep.triggerArgs; i++) ep.args = [...(ep.args ?? ["BinaryName"]), "Trigger"];
     // A Forward is valid only in a Startup entrypoint.
     if (ep.environment !== undefined) ep.environment = ep.environment.filter((g) => typeof g !== "object" || g === null || !("Forward" in g));
+  }
+  for (const ep of entrypoints) {
+    // A Connect is invalid where the void holds sockets of the host's network (their connect() is refused).
+    const hostSockets = (typeof ep.trigger === "object" && ep.trigger !== null && "FileSocket" in ep.trigger) || (ep.args ?? []).some((a) => typeof a === "object" && a !== null && ("TcpListener" in a || "Rpc" in a || "FileSocket" in a));
+    if (hostSockets && ep.environment !== undefined) ep.environment = ep.environment.filter((g) => typeof g !== "object" || g === null || !("Connect" in g));
   }
 }
 

@@ -19,6 +19,8 @@ export function isIP(input: string): number {
   return net().isIP(input);
 }
 
+export const createConnection = ((...args: unknown[]) => (net().createConnection as (...a: unknown[]) => unknown)(...args)) as unknown as Net["createConnection"];
+
 export const createServer = ((...args: unknown[]) => (net().createServer as (...a: unknown[]) => unknown)(...args)) as unknown as Net["createServer"];
 
 export const Socket = function Socket(...args: unknown[]) {
