@@ -19,7 +19,7 @@ import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
 import { Connector } from "./connect.js";
 import { Factory } from "./factory.js";
 import { Forwarder } from "./forward.js";
-import { closeReceived, Launcher, nativeAddon, type RunningVoid } from "./launcher.js";
+import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess as RunningVoid, type VoidSpawner } from "./launcher.js";
 import type { Logger } from "./log.js";
 import type { SpawnRequest } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
@@ -49,6 +49,8 @@ export interface RunOptions {
   onReady?: () => void;
   /** Called once when an orderly stop begins (the first SIGTERM, SIGINT...). */
   onStopping?: () => void;
+  /** The port that makes voids (default: the Launcher, namespaces through the addon); tests pass a stand-in. */
+  spawner?: (events: VoidEvents) => VoidSpawner;
 }
 
 /** "user:4026532174 mnt:…": the inodes the child recorded before the void could exit (launcher.ts). */
@@ -219,7 +221,7 @@ interface Ready {
 class Application implements LoopHost {
   readonly addon = nativeAddon();
   readonly log: Logger;
-  private readonly launcher: Launcher;
+  private readonly launcher: VoidSpawner;
   private readonly wiring: Wiring;
   private readonly broker: Broker;
   private readonly cgroups: Cgroups | undefined;
@@ -257,14 +259,15 @@ class Application implements LoopHost {
     private readonly opts: RunOptions,
   ) {
     this.log = opts.log;
-    this.launcher = new Launcher({
+    const events: VoidEvents = {
       onStopped: (v, nsPid) => {
         const host = hostPidOfChild(v.pid);
         this.log.info(
           `entrypoint ${v.plan.entrypoint} stopped before execve: host pid ${host ?? "?"} (pid ${nsPid} in the void; void-init is host pid ${v.pid}). Attach a debugger, then resume it with: kill -CONT ${host ?? "<pid>"}`,
         );
       },
-    });
+    };
+    this.launcher = opts.spawner?.(events) ?? new Launcher(events);
     // Every pipe, socket and listener exists before any void starts.
     const activation = opts.activation ?? Activation.none();
     for (const r of activation.refused) this.log.warn(`socket activation: ${r}; closed`);
