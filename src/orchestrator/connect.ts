@@ -17,13 +17,25 @@
  * a socket of the host's network namespace; the destination is the
  * launcher's choice, not a field of anything the void sends; the relay's
  * host sockets are connected sockets, so only the destination's answers
- * come back. Bounded: at most MAX_CONNECTIONS TCP connections per grant
- * and void at once (more are closed as they arrive), MAX_FLOWS UDP flows
- * (client ports; the least recently used goes first), each dropped after
- * FLOW_IDLE_MS without traffic.
+ * come back. Bounded, so that no void can exhaust the launcher that
+ * serves every void of the application:
+ * - per void, over all its grants: at most MAX_CONNECTIONS TCP connections
+ *   at once (more are reset as they arrive) and MAX_FLOWS UDP flows (client
+ *   ports; the grant's least recently used goes first), each flow dropped
+ *   after FLOW_IDLE_MS without traffic;
+ * - per launcher: the relays of all voids together hold at most half of
+ *   its open-file limit (RelayBudget), so spawning voids and serving
+ *   triggers always has fds left; past it, new connections are reset and
+ *   new flows' datagrams dropped;
+ * - memory: TCP is piped with back-pressure; a UDP datagram is dropped,
+ *   as UDP may, when its flow's host socket already has MAX_QUEUED
+ *   datagrams waiting to be sent (a destination slower than the void) or
+ *   is not connected yet.
+ * A flow whose host socket cannot connect (no route, a broadcast address)
+ * is dropped with a warning; nothing of it outlives the error.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { closeSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { ConnectPlan, VoidPlan } from "../plan/types.js";
@@ -32,8 +44,10 @@ import { closeReceived, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 import { splitAddr } from "./wiring.js";
 
-/** Most TCP connections relayed at once per Connect grant and void. */
+/** Most TCP connections relayed at once per void, over all its Connect grants. */
 export const MAX_CONNECTIONS = 64;
+/** Datagrams that may wait in a flow's host socket (or for it to connect) before more are dropped. */
+export const MAX_QUEUED = 64;
 /** Datagrams read from a void's UDP socket per wake-up, so one void cannot hold the event loop. */
 const DATAGRAMS_PER_WAKE = 64;
 /** Largest datagram relayed (the UDP maximum). */
@@ -43,20 +57,66 @@ interface Relay {
   close(): void;
 }
 
+/**
+ * The fds all Connect relays of one launcher may hold at once: half of
+ * its open-file limit (the rest is for voids' pipes, sockets and files).
+ */
+export class RelayBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Half of this process's soft RLIMIT_NOFILE (Node raises it to the hard limit at start), at least 64. */
+  static forThisProcess(): RelayBudget {
+    let soft = 1024;
+    try {
+      const line = readFileSync("/proc/self/limits", "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("Max open files"));
+      const value = line?.split(/\s+/)[3];
+      if (value !== undefined && /^\d+$/.test(value)) soft = Number(value);
+    } catch {
+      // No /proc: the default stands.
+    }
+    return new RelayBudget(Math.max(64, Math.floor(soft / 2)));
+  }
+
+  take(fds: number): boolean {
+    if (this.used + fds > this.limit) return false;
+    this.used += fds;
+    return true;
+  }
+
+  give(fds: number): void {
+    this.used -= fds;
+  }
+}
+
+/** What one void's relays share: its caps over all its grants, and the launcher's budget. */
+interface Shares {
+  budget: RelayBudget;
+  connections: number;
+  flows: number;
+}
+
 const describe = (c: ConnectPlan): string => `${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} -> ${c.hostAddr}`;
 
-/** Says the first failure of a relay as a warning, the rest with -v (a void may retry in a loop). */
-function reporter(entrypoint: string, pid: number, c: ConnectPlan, log: Logger): (why: string) => void {
-  let told = false;
+/**
+ * Says the first failure of a grant as a warning, the rest with -v: a void
+ * may retry in a loop, and a triggered entrypoint has a void per message.
+ * `told` holds the grants already warned about, for the whole run.
+ */
+function reporter(entrypoint: string, pid: number, c: ConnectPlan, log: Logger, told: Set<string>): (why: string) => void {
+  const key = `${entrypoint} ${c.protocol} ${c.environmentPort}`;
   return (why) => {
     const line = `entrypoint ${entrypoint} (pid ${pid}): Connect ${describe(c)}: ${why}`;
-    if (told) log.verbose(line);
+    if (told.has(key)) log.verbose(line);
     else log.warn(`${line}${log.verbosity >= 1 ? "" : " (further failures: -v)"}`);
-    told = true;
+    told.add(key);
   };
 }
 
-function tcpRelay(fd: number, c: ConnectPlan, fail: (why: string) => void): Relay {
+function tcpRelay(fd: number, c: ConnectPlan, shares: Shares, fail: (why: string) => void): Relay {
   const [ip, port] = splitAddr(c.hostAddr);
   const open = new Set<Socket>();
   let closed = false;
@@ -65,17 +125,36 @@ function tcpRelay(fd: number, c: ConnectPlan, fail: (why: string) => void): Rela
       inner.destroy();
       return;
     }
+    if (shares.connections >= MAX_CONNECTIONS) {
+      inner.resetAndDestroy();
+      return;
+    }
+    // Two fds: the accepted connection and the one to the destination.
+    if (!shares.budget.take(2)) {
+      fail(`the launcher's relays hold ${shares.budget.limit} fds, half its open-file limit: connection reset`);
+      inner.resetAndDestroy();
+      return;
+    }
+    shares.connections++;
+    let ends = 2;
+    const gone = () => {
+      if (--ends > 0) return;
+      shares.connections--;
+      shares.budget.give(2);
+    };
     const outer = createConnection({ host: ip, port, allowHalfOpen: true });
     open.add(inner);
     open.add(outer);
     inner.on("close", () => {
       open.delete(inner);
       outer.destroy();
+      gone();
     });
     outer.on("close", () => {
       open.delete(outer);
       // The destination failed or reset: the client sees a reset, not a clean end.
       if (!inner.writableEnded) inner.resetAndDestroy();
+      gone();
     });
     inner.on("error", () => outer.destroy());
     outer.on("error", (e) => {
@@ -88,7 +167,6 @@ function tcpRelay(fd: number, c: ConnectPlan, fail: (why: string) => void): Rela
       inner.resume();
     });
   });
-  server.maxConnections = MAX_CONNECTIONS;
   server.on("error", (e) => fail(e.message));
   server.listen({ fd });
   return {
@@ -106,25 +184,37 @@ interface Flow {
   ip: string;
   port: number;
   host: UdpSocket;
-  /** Datagrams from the void before the host socket was connected. */
+  /** Datagrams from the void before the host socket was connected (at most MAX_QUEUED). */
   queued: Buffer[] | undefined;
   lastUsed: number;
 }
 
-function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, fail: (why: string) => void): Relay {
+function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares, fail: (why: string) => void): Relay {
   const [ip, port] = splitAddr(c.hostAddr);
   const flows = new Map<string, Flow>();
   let closed = false;
 
   const drop = (flow: Flow) => {
+    if (flows.get(flow.key) !== flow) return;
     flows.delete(flow.key);
     flow.host.close();
+    shares.flows--;
+    shares.budget.give(1);
   };
-  const flowFor = (from: { ip: string; port: number }): Flow => {
+  const flowFor = (from: { ip: string; port: number }): Flow | undefined => {
     const key = `${from.ip} ${from.port}`;
     const known = flows.get(key);
     if (known !== undefined) return known;
-    if (flows.size >= MAX_FLOWS) drop([...flows.values()].reduce((a, b) => (a.lastUsed <= b.lastUsed ? a : b)));
+    // At the void's cap, this grant's least recently used flow goes; a grant without one gets no new flow.
+    if (shares.flows >= MAX_FLOWS) {
+      if (flows.size === 0) return undefined;
+      drop([...flows.values()].reduce((a, b) => (a.lastUsed <= b.lastUsed ? a : b)));
+    }
+    if (!shares.budget.take(1)) {
+      fail(`the launcher's relays hold ${shares.budget.limit} fds, half its open-file limit: datagram dropped`);
+      return undefined;
+    }
+    shares.flows++;
     const host = createSocket({ type: ip.includes(":") ? "udp6" : "udp4" });
     const flow: Flow = { key, ip: from.ip, port: from.port, host, queued: [], lastUsed: Date.now() };
     flows.set(key, flow);
@@ -136,10 +226,18 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, fail: (why: st
     host.on("error", (e) => {
       // ECONNREFUSED: an ICMP "port unreachable" for an earlier datagram; the void's client times out as it would.
       fail(`${c.hostAddr}: ${e.message}`);
+      // Not connected yet (bind or connect failed): the flow has no way out; it goes.
+      if (flow.queued !== undefined) drop(flow);
     });
-    host.connect(port, ip, () => {
-      for (const d of flow.queued ?? []) host.send(d);
+    host.connect(port, ip, (err?: Error) => {
+      if (err !== undefined && err !== null) {
+        fail(`connect ${c.hostAddr}: ${err.message}`);
+        drop(flow);
+        return;
+      }
+      const queued = flow.queued ?? [];
       flow.queued = undefined;
+      if (flows.get(key) === flow) for (const d of queued) host.send(d);
     });
     return flow;
   };
@@ -154,9 +252,11 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, fail: (why: st
       }
       if (got === null) break;
       const flow = flowFor(got);
+      if (flow === undefined) continue;
       flow.lastUsed = Date.now();
-      if (flow.queued !== undefined) flow.queued.push(got.data);
-      else flow.host.send(got.data);
+      if (flow.queued !== undefined) {
+        if (flow.queued.length < MAX_QUEUED) flow.queued.push(got.data);
+      } else if (flow.host.getSendQueueCount() < MAX_QUEUED) flow.host.send(got.data);
     }
     watch.rearm();
   });
@@ -184,13 +284,19 @@ const SOCK_STREAM = 1;
 export class Connector {
   private readonly relays: Relay[] = [];
   private closed = false;
+  private readonly shares: Shares;
 
   constructor(
     private readonly plan: VoidPlan,
     private readonly pid: number,
     private readonly addon: NativeAddon,
     private readonly log: Logger,
-  ) {}
+    budget: RelayBudget,
+    /** Grants whose failures were warned about already (reporter). */
+    private readonly told: Set<string>,
+  ) {
+    this.shares = { budget, connections: 0, flows: 0 };
+  }
 
   /**
    * The void's Connect sockets arrived (one per grant, in plan order).
@@ -212,8 +318,8 @@ export class Connector {
         this.log.error(`entrypoint ${this.plan.entrypoint} (pid ${this.pid}): Connect ${describe(c)}: the void's socket is not the one planned; not relayed`);
         return;
       }
-      const fail = reporter(this.plan.entrypoint, this.pid, c, this.log);
-      this.relays.push(tcp ? tcpRelay(fd, c, fail) : udpRelay(fd, c, this.addon, fail));
+      const fail = reporter(this.plan.entrypoint, this.pid, c, this.log, this.told);
+      this.relays.push(tcp ? tcpRelay(fd, c, this.shares, fail) : udpRelay(fd, c, this.addon, this.shares, fail));
     });
   }
 

@@ -16,7 +16,7 @@ import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
 import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
-import { Connector } from "./connect.js";
+import { Connector, RelayBudget } from "./connect.js";
 import { Factory } from "./factory.js";
 import { Forwarder } from "./forward.js";
 import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess as RunningVoid, type VoidSpawner } from "./launcher.js";
@@ -229,6 +229,10 @@ class Application implements LoopHost {
   /** Each File grant's host file, opened once before any void runs (pinFile): path -> O_PATH fd. */
   private readonly files = new Map<string, number>();
   private readonly loops: TriggerLoop[] = [];
+  /** What every void's Connect relays may hold together (src/orchestrator/connect.ts). */
+  private readonly relayBudget = RelayBudget.forThisProcess();
+  /** Connect grants whose relay failures were warned about (once per grant, not per void). */
+  private readonly connectWarned = new Set<string>();
   /** Forward relays by entrypoint (Startup entrypoints only). */
   private readonly forwarders = new Map<string, Forwarder>();
   private status = 0;
@@ -397,7 +401,7 @@ class Application implements LoopHost {
    */
   private startSockets(v: RunningVoid, p: Prepared): void {
     if (p.factory === undefined) return;
-    const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log) : undefined;
+    const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log, this.relayBudget, this.connectWarned) : undefined;
     const sockets = new Factory(
       p.factory,
       this.addon,

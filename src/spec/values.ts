@@ -201,8 +201,10 @@ function checkPort(port: string, addr: string): Problem | undefined {
 }
 
 /**
- * A Connect destination: an address as a listener's is written, but a
- * definite one — not a wildcard (0.0.0.0, ::), not port 0.
+ * A Connect destination: an address as a listener's is written, but one
+ * host — not a wildcard (0.0.0.0, ::, ::ffff:0.0.0.0 however spelt), not
+ * a broadcast or multicast group, not an IPv6 link-local address (which
+ * needs a zone, and means a different host on each link) — and not port 0.
  */
 export function checkConnectAddr(addr: string): Problem | undefined {
   const problem = checkListenAddr(addr);
@@ -211,9 +213,19 @@ export function checkConnectAddr(addr: string): Problem | undefined {
     return problem;
   }
   const colon = addr.lastIndexOf(":");
-  const ip = addr.slice(0, colon).replace(/^\[|\]$/g, "");
+  const written = addr.slice(0, colon);
   if (Number(addr.slice(colon + 1)) === 0) return { message: `${quote(addr)}: port 0 is not a destination`, hint: "write the port the service listens on" };
-  if (ip === "0.0.0.0" || /^[0:]+$/.test(ip)) return { message: `${quote(addr)} is a wildcard address, not a destination`, hint: 'write the address of the host to reach, e.g. "127.0.0.1:5432"' };
+  // The WHATWG URL parser writes every IP address one way ("[::0.0.0.0]" -> "[::]", IPv4 in IPv6 as hex words).
+  const ip = new URL(`http://${written}/`).hostname.replace(/^\[|\]$/g, "");
+  const v4 = ip.includes(":") ? undefined : ip.split(".").map(Number);
+  const first = ip.includes(":") ? Number.parseInt(ip.split(":")[0] || "0", 16) : 0;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  const mappedFirst = mapped ? Number.parseInt(mapped[1]!, 16) >> 8 : undefined;
+  const any = 'write the address of the host to reach, e.g. "127.0.0.1:5432"';
+  if (ip === "0.0.0.0" || ip === "::" || ip === "::ffff:0:0") return { message: `${quote(addr)} is a wildcard address, not a destination`, hint: any };
+  if (ip === "255.255.255.255" || (v4 !== undefined && v4[0]! >= 224 && v4[0]! <= 239) || first >> 8 === 0xff || (mappedFirst !== undefined && mappedFirst >= 224))
+    return { message: `${quote(addr)} is a broadcast or multicast address, not one host`, hint: any };
+  if ((first & 0xffc0) === 0xfe80) return { message: `${quote(addr)} is an IPv6 link-local address, which names a host only with a zone (an interface)`, hint: "use the host's global or unique-local address" };
   return undefined;
 }
 

@@ -156,6 +156,24 @@ for (const launcher of launchers) {
       assert.match(warnings[0]!, new RegExp(`warning: entrypoint main \\(pid \\d+\\): Connect TCP 127\\.0\\.0\\.1:7000 -> 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*\\(further failures: -v\\)`));
     });
 
+    it("a destination the launcher cannot connect to drops the flow, warns once, and harms no other void", async () => {
+      // 127.255.255.255 is lo's broadcast address: the launcher's connect() fails (EACCES) and nothing is sent anywhere.
+      const spec = writeSpec(stage, `connect-unreachable-${launcher}`, {
+        entrypoints: {
+          main: {
+            args: ["BinaryName", "Trailing"],
+            environment: ["Stdout", "Stderr", { Connect: { protocol: "Udp", environment_port: 5353, host_addr: "127.255.255.255:53" } }, connect("Tcp", 7000, echoPort)],
+          },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, "udp-ask", "5353", "one", "udp-ask", "5353", "two", "tcp-ask", "7000", "still here"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "reply-error ETIMEDOUT\nreply-error ETIMEDOUT\nreply still here\n");
+      const warnings = r.stderr.split("\n").filter((l) => l.includes("Connect UDP 127.0.0.1:5353 ->"));
+      assert.equal(warnings.length, 1, r.stderr);
+      assert.match(warnings[0]!, /connect 127\.255\.255\.255:53: .*EACCES/);
+    });
+
     it("each void of a trigger, prepared ahead or made on arrival, has its own relay", async () => {
       const before = echoSeen.total;
       const spec = writeSpec(stage, `connect-trigger-${launcher}`, {

@@ -63,6 +63,13 @@ describe("Connect: parsing", () => {
     assert.match(text, /environment\[5\]\.Connect: unknown key "host_adr" in a Connect grant; .*\(did you mean "host_addr"\?\)/);
   });
 
+  it("refuses every spelling of the any-address, broadcast and multicast groups, and zone-less IPv6 link-local addresses", () => {
+    const bad = ["[::0.0.0.0]:53", "[::ffff:0.0.0.0]:53", "[::ffff:0:0]:53", "255.255.255.255:53", "224.0.0.251:5353", "[ff02::fb]:5353", "[::ffff:239.1.1.1]:5", "[fe80::1]:53"];
+    const text = problems(withEnv(bad.map((host_addr, i) => ({ Connect: { protocol: "Udp", environment_port: 1000 + i, host_addr } }))));
+    bad.forEach((addr, i) => assert.match(text, new RegExp(`environment\\[${i}\\]\\.Connect\\.host_addr: "${addr.replace(/[[\].]/g, "\\$&")}" is (a wildcard|a broadcast or multicast|an IPv6 link-local) address`)));
+    parsed(withEnv(["169.254.169.254:80", "[::ffff:127.0.0.1]:80", "[2001:db8::1]:53"].map((host_addr, i) => ({ Connect: { protocol: "Tcp", environment_port: 2000 + i, host_addr } }))));
+  });
+
   it("refuses a Connect where the void holds sockets of the host's network: its connect() is refused there", () => {
     for (const args of [["BinaryName", { TcpListener: { addr: "127.0.0.1:8080" } }], ["BinaryName", { Rpc: [{ OpenTcpSocket: { family: null, port: 5432, host: null } }] }]]) {
       const text = problems(withEnv([db], args));
