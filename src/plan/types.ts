@@ -26,6 +26,7 @@ export type MountOrigin =
   | "executable" // another program an Executable grant names
   | "interpreter" // the ELF interpreter (PT_INTERP)
   | "library" // a DT_NEEDED library, found by reading ELF files
+  | "module" // a shared object a Library grant names (the program dlopens it)
   | "shebang" // an interpreter named by a #! line
   | "ld.so.cache"; // the loader's cache, read inside the void
 
@@ -112,7 +113,7 @@ export interface UserNamespaceLimit {
 export interface EnvVar {
   name: string;
   value: string;
-  /** "void": set by the planner for the loader (LD_ORIGIN_PATH, where the binary's RUNPATH uses $ORIGIN). */
+  /** "void": set by the planner: LD_ORIGIN_PATH (the binary's RUNPATH uses $ORIGIN), LD_LIBRARY_PATH (LibraryPath grants), PYTHONNOUSERSITE (a Python program). */
   from: "spec" | "launcher" | "void";
 }
 
