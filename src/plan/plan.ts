@@ -24,6 +24,7 @@ import { posix } from "node:path";
 import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
+import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
 import { planSeccomp } from "./seccomp.js";
@@ -174,6 +175,8 @@ interface Context {
   runsPython: boolean;
   /** The symlinks on the paths to each entrypoint's Executable grants' files (the binary's are auto.links). */
   executableLinks: Map<string, LinkEntry[]>;
+  /** What each entrypoint's Executable grants need, for the warnings of advice.ts. */
+  executableFiles: Map<string, NeededFile[]>;
 }
 
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
@@ -254,6 +257,7 @@ function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links:
       files.push(...r.files.map((f): NeededFile => (f.reason === "binary" ? { ...f, reason: "executable" } : f)));
     }
   });
+  ctx.executableFiles.set(ep.name, files);
   for (const m of pending) {
     errors.push(`${entrypointPath(ep.name)}: Library ${m}: no program of this entrypoint can load it: neither the binary nor an Executable grant is a dynamically linked program (a static one has no loader to map it)`);
   }
@@ -537,6 +541,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     loaderGrants,
     executableSearchDirs: new Map(),
     executableLinks: new Map(),
+    executableFiles: new Map(),
     runsPython: resolution.files.some((f) => (f.reason === "binary" || f.reason === "shebang") && isPython(f.path)),
     ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}),
   };
@@ -550,7 +555,19 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   );
   errors.push(...libraryPathsInsideWritable(spec, plans, host));
   errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])]));
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
+  if (errors.length > 0) return { ok: false, errors };
+  // What the loader or a script will still miss, where the planner can see it.
+  const advice = plans.flatMap((p) => {
+    const a = {
+      where: entrypointPath(p.entrypoint),
+      mounts: p.mounts,
+      files: [...(binaryOf.get(p.entrypoint)?.resolution.files ?? []), ...(ctx.executableFiles.get(p.entrypoint) ?? [])],
+      libraryPath: loaderGrants.get(p.entrypoint)?.libraryPath ?? [],
+      hostPath: hostSearchPath(input.launcherEnv),
+    };
+    return { warnings: scriptWarnings(host, a), advice: input.advise === true ? pythonModuleWarnings(host, a) : [] };
+  });
+  return { ok: true, plans, warnings: [...writableFeedsOthers(plans), ...advice.flatMap((a) => a.warnings)], advice: advice.flatMap((a) => a.advice) };
 }
 
 /**

@@ -180,7 +180,14 @@ export interface PlanInput {
   /** --stdout / --stderr: grant the stream to every entrypoint. */
   grantStdout: boolean;
   grantStderr: boolean;
+  /** Compute PlanResult.advice (it reads every extension module of a bound Python standard library). */
+  advise?: boolean;
 }
 
-/** `warnings`: what the spec allows but a user should know (printed by void check and void run). */
-export type PlanResult = { ok: true; plans: VoidPlan[]; warnings: string[] } | { ok: false; errors: string[] };
+/**
+ * `warnings`: what the spec allows but a user should know (printed by void
+ * check and void run). `advice`: what a program may still miss, if it uses
+ * it — Python extension modules whose libraries are not bound — computed
+ * only when PlanInput.advise asks (void check; void run -v).
+ */
+export type PlanResult = { ok: true; plans: VoidPlan[]; warnings: string[]; advice: string[] } | { ok: false; errors: string[] };
