@@ -13,7 +13,7 @@
  * silence where the text is too dynamic to read.
  */
 import { posix } from "node:path";
-import type { HostView } from "./host.js";
+import { HostError, type HostView } from "./host.js";
 import { EXECVP_DEFAULT_PATH, type NeededFile, resolveLibraries } from "./libraries.js";
 import { isWithin, realpath } from "./paths.js";
 import type { MountEntry } from "./types.js";
@@ -323,6 +323,15 @@ function bound(mounts: readonly MountEntry[], real: string): boolean {
   return mounts.some((m) => m.type === "bind" && (m.source === real || (m.directory && isWithin(real, m.source))));
 }
 
+/** A regular file the launcher can see (a directory of PATH it cannot search is passed over, as a shell does). */
+function isHostFile(host: HostView, path: string): boolean {
+  try {
+    return host.stat(path)?.type === "file";
+  } catch {
+    return false;
+  }
+}
+
 function canonical(host: HostView, path: string): string | undefined {
   try {
     return realpath(host, path);
@@ -371,7 +380,7 @@ export function scriptWarnings(host: HostView, input: AdviceInput): string[] {
       if (seen.has(word)) continue;
       seen.add(word);
       const candidates = word.startsWith("/") ? [word] : input.hostPath.map((d) => posix.join(d, word));
-      const onHost = candidates.find((p) => host.stat(p)?.type === "file" && host.isExecutable(p));
+      const onHost = candidates.find((p) => isHostFile(host, p) && host.isExecutable(p));
       if (onHost === undefined) continue; // not a host command either: a typo or something the script makes
       const real = canonical(host, onHost);
       if (real === undefined || bound(input.mounts, real)) continue;
@@ -415,6 +424,15 @@ function dynloadDirs(host: HostView, mounts: readonly MountEntry[]): string[] {
  * that brings its libraries in.
  */
 export function pythonModuleWarnings(host: HostView, input: AdviceInput): string[] {
+  try {
+    return pythonModules(host, input);
+  } catch (e) {
+    if (e instanceof HostError) return []; // what the launcher cannot read, it cannot advise on
+    throw e;
+  }
+}
+
+function pythonModules(host: HostView, input: AdviceInput): string[] {
   const python = input.files.find((f) => (f.reason === "binary" || f.reason === "shebang" || f.reason === "executable") && isPythonName(f.path));
   if (python === undefined) return [];
   const modules = dynloadDirs(host, input.mounts).flatMap((d) =>
