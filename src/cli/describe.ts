@@ -5,6 +5,13 @@ import { describeFd } from "../plan/describe.js";
 import { refusedCalls, type SeccompPlan, type SeccompRule } from "../plan/seccomp.js";
 import type { MountEntry, UserNamespaceLimit, VoidPlan } from "../plan/types.js";
 
+/** Why void sets each variable it sets itself. */
+const VOID_VARIABLES: Readonly<Record<string, string>> = {
+  LD_ORIGIN_PATH: "for ld.so: the binary's $ORIGIN",
+  LD_LIBRARY_PATH: "for ld.so: the LibraryPath grants",
+  PYTHONNOUSERSITE: "for Python: no user site directory",
+};
+
 function mountLine(m: MountEntry): string {
   switch (m.type) {
     case "tmpfs":
@@ -46,7 +53,7 @@ export function describePlan(plan: VoidPlan): string {
     `  exec         ${plan.exec}${plan.isStatic ? " (static)" : ""}`,
     `  argv         ${JSON.stringify(plan.argv.map((a) => (a.kind === "literal" ? a.value : "<trigger data>")))}`,
     // Values passed on from the launcher are not printed: they may be secrets.
-    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "launcher" ? `${v.name} (from the launcher)` : `${v.name}=${JSON.stringify(v.value)}${v.from === "void" ? " (for ld.so: the binary's $ORIGIN)" : ""}`)).join(" ")}`,
+    `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "launcher" ? `${v.name} (from the launcher)` : `${v.name}=${JSON.stringify(v.value)}${v.from === "void" ? ` (${VOID_VARIABLES[v.name] ?? "set by void"})` : ""}`)).join(" ")}`,
     ...(plan.cwd !== "/" ? [`  directory    ${plan.cwd} (the entrypoint starts there)`] : []),
     `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
     `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}${

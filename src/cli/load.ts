@@ -111,6 +111,8 @@ export interface PlanOptions {
   hostRoot?: boolean;
   /** Receives each planning warning (without the "void: warning: " prefix). */
   warn?: (warning: string) => void;
+  /** Receives what a program may still miss (PlanResult.advice); computed only when given. */
+  advise?: (advice: string) => void;
 }
 
 /**
@@ -156,11 +158,13 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       grantStdout: opts.grantStdout,
       grantStderr: opts.grantStderr,
       ...(opts.hostRoot === true ? { hostRoot: true } : {}),
+      ...(opts.advise !== undefined ? { advise: true } : {}),
     },
     realHost,
   );
   if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${e}`).join("\n"));
   for (const w of result.warnings) opts.warn?.(w);
+  for (const a of result.advice) opts.advise?.(a);
   return result.plans;
 }
 

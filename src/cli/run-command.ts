@@ -54,7 +54,11 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
   for (const c of changes) log.info(`runtime: ${c}`);
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => log.warn(w) });
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true,
+    warn: (w) => log.warn(w),
+    // What a program may still miss if it uses it (void check prints it too): only with -v, as it reads every module of a bound Python library.
+    ...(opts.verbose > 0 ? { advise: (a: string) => log.warn(a) } : {}),
+  });
   if (opts.hostRoot === true && process.getuid?.() === 0) log.warn("--host-root: every void is host uid 0 (without capabilities): it can read root-only files in its binds and writes as root");
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
   try {

@@ -90,10 +90,15 @@ function preparedCount(value: string): number {
 
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean; hostRoot?: boolean }): number {
   const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn: (w) => process.stderr.write(`void: warning: ${w}\n`) });
+  const warnings: string[] = [];
+  const warn = (w: string) => {
+    warnings.push(w);
+    process.stderr.write(`void: warning: ${w}\n`);
+  };
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn, advise: warn });
   if (opts.json) {
     const embedded = embeddedSha256 !== undefined ? { embeddedSpec: { sha256: embeddedSha256 } } : {};
-    process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, entrypoints: plans }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, warnings, entrypoints: plans }, null, 2) + "\n");
     return 0;
   }
   const source = opts.spec ?? `${binary} (embedded spec, sha256 ${embeddedSha256})`;

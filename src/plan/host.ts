@@ -53,4 +53,6 @@ export interface HostView {
   openFile(path: string): HostFile;
   /** Whether the launcher could execute the file (access(2) X_OK). */
   isExecutable(path: string): boolean;
+  /** The names in a directory (symlinks followed), sorted; null when it is not a directory the launcher can read. */
+  readdir(path: string): string[] | null;
 }

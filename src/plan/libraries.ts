@@ -20,7 +20,8 @@
  *     the DT_RPATH of the requesting object and then of the objects that
  *     loaded it (only when the requester has no DT_RUNPATH; an object's
  *     DT_RUNPATH also voids its own DT_RPATH), LD_LIBRARY_PATH (never
- *     set in a void: Env and PassEnv refuse LD_* names), the requester's DT_RUNPATH, /etc/ld.so.cache
+ *     in a void only as LibraryPath grants give it: Env and PassEnv refuse
+ *     LD_* names; ResolveOptions.libraryPath), the requester's DT_RUNPATH, /etc/ld.so.cache
  *     (entries of the requester's ABI), then the default directories
  *     (neither of the last two under DF_1_NODEFLIB). $ORIGIN, $LIB and
  *     $PLATFORM are expanded; elements with an unknown value are dropped.
@@ -34,6 +35,10 @@
  *     under or its DT_SONAME, e.g. libc's DT_NEEDED ld-linux-x86-64.so.2 and
  *     the PT_INTERP loader) is not searched again; a path that reaches an
  *     already loaded file is still opened, so it is listed.
+ *   - dlopen (ResolveOptions.modules, the Library grants): each module is
+ *     mapped into the process of the last dynamic program the chain runs,
+ *     as a dependency of that program (so its RPATH, the objects already
+ *     loaded and LD_LIBRARY_PATH count), then its own DT_NEEDED.
  *
  * Distribution layouts differ (Debian multiarch /lib/x86_64-linux-gnu with
  * $LIB = lib/x86_64-linux-gnu, Fedora /lib64 with $LIB = lib64, ...); the
@@ -70,7 +75,7 @@ import { realpath } from "./paths.js";
 export interface NeededFile {
   /** The path as the kernel/loader will open it (may contain symlinks, e.g. /lib64/ld-linux-x86-64.so.2). */
   path: string;
-  reason: "binary" | "executable" | "interpreter" | "library" | "shebang" | "ld.so.cache";
+  reason: "binary" | "executable" | "interpreter" | "library" | "module" | "shebang" | "ld.so.cache";
   /** Path of the object or script that needed it. */
   requiredBy?: string;
   /** The DT_NEEDED name, #! interpreter token or PATH name that led to it. */
@@ -96,6 +101,14 @@ export interface Resolution {
    * falls back to LD_ORIGIN_PATH, which the planner then sets.
    */
   programOrigin?: string;
+  /**
+   * Library grants (ResolveOptions.modules) not mapped because no program of
+   * the chain has a dynamic loader; the caller may place them in another
+   * program's process.
+   */
+  unplacedModules: string[];
+  /** Which file each DT_NEEDED name of each object resolved to (variants included): who needs what, transitively. */
+  edges: { from: string; name: string; to: string }[];
 }
 
 export interface ResolveOptions {
@@ -109,6 +122,13 @@ export interface ResolveOptions {
   platform?: string;
   /** Where `#!/usr/bin/env NAME` looks for NAME; default /bin, /usr/bin (execvp without PATH). */
   envPath?: string[];
+  /**
+   * LD_LIBRARY_PATH, as LibraryPath grants set it in the void: absolute
+   * directories searched after DT_RPATH and before DT_RUNPATH.
+   */
+  libraryPath?: readonly string[];
+  /** Shared objects the program dlopens (Library grants): mapped into its process with their DT_NEEDED closure. */
+  modules?: readonly string[];
 }
 
 /** The kernel follows this many #! interpreters (binfmt_script recursion). */
@@ -375,6 +395,9 @@ class Resolver {
   sawDynamic = false;
   /** The first program's $ORIGIN, when its RPATH or RUNPATH uses it. */
   programOrigin: string | undefined;
+  /** The loader of the last dynamic program run: the process that stays, which dlopens modules. */
+  lastLoader: Loader | undefined;
+  readonly edges: { from: string; name: string; to: string }[] = [];
 
   constructor(
     readonly host: HostView,
@@ -546,7 +569,9 @@ class Resolver {
     if (this.programOrigin === undefined && this.files[0]?.path === path && [...elf.runpath, ...elf.rpath].some((d) => /\$(\{ORIGIN\}|ORIGIN(?![A-Za-z0-9_]))/.test(d))) {
       this.programOrigin = main.origin;
     }
-    new Loader(this, main, rtld, loaderLayout(this.host, elf, this.opts)).run();
+    const loader = new Loader(this, main, rtld, loaderLayout(this.host, elf, this.opts));
+    loader.run();
+    this.lastLoader = loader;
   }
 
   /** Checks and records PT_INTERP; returns it as the loader's first object. */
@@ -606,6 +631,7 @@ class Loader {
     const existing = this.alreadyLoaded(name);
     if (existing !== undefined) {
       existing.names.add(name);
+      this.r.edges.push({ from: requester.path, name, to: existing.path });
       return;
     }
     const found = name.includes("/") ? this.byPath(requester, name) : this.search(requester, name);
@@ -617,9 +643,25 @@ class Loader {
     if (found.path !== undefined && found.elf !== undefined) this.map(requester, name, found.path, found.elf, false);
   }
 
+  /**
+   * A module the program dlopens by its path (a Library grant): mapped as
+   * the program's own dependency, then its DT_NEEDED, breadth first.
+   */
+  module(path: string): void {
+    const c = this.candidate(path);
+    if (c.kind === "ok") {
+      this.map(this.main, path, path, c.elf, false, "module");
+      this.run();
+      return;
+    }
+    const why = c.kind === "missing" ? "no such file or directory" : c.kind === "skip" ? `${c.note} cannot be loaded by ${this.main.path} (${describeElf(this.main.elf)})` : c.message;
+    this.r.error(`${path} (a Library grant, loaded by ${this.main.path}): ${why}`);
+  }
+
   /** Records a library at `path`; follows its own DT_NEEDED unless the same file is already mapped. */
-  private map(requester: LoadedObject, name: string, path: string, elf: ElfInfo, variant: boolean): void {
-    this.r.add({ path, reason: "library", requiredBy: requester.path, name });
+  private map(requester: LoadedObject, name: string, path: string, elf: ElfInfo, variant: boolean, reason: "library" | "module" = "library"): void {
+    this.r.edges.push({ from: requester.path, name, to: path });
+    this.r.add({ path, reason, ...(reason === "library" ? { requiredBy: requester.path, name } : {}) });
     const realPath = this.r.realPathOf(path);
     if (realPath === undefined) return;
     const same = this.loaded.find((o) => o.realPath === realPath);
@@ -694,7 +736,15 @@ class Loader {
         const hit = inDirs(dirs);
         if (hit !== undefined) return hit;
       }
-    } else {
+    }
+    // LD_LIBRARY_PATH: after DT_RPATH, before DT_RUNPATH, whatever the requester has (ld.so(8)).
+    const libraryPath = this.r.opts.libraryPath ?? [];
+    if (libraryPath.length > 0) {
+      where.push(`LD_LIBRARY_PATH ${libraryPath.join(":")}`);
+      const hit = inDirs([...libraryPath]);
+      if (hit !== undefined) return hit;
+    }
+    if (requester.elf.runpath.length > 0) {
       const dirs = this.pathDirs(requester, requester.elf.runpath);
       where.push(`RUNPATH ${listDirs(dirs)}`);
       const hit = inDirs(dirs);
@@ -796,7 +846,11 @@ class Loader {
 export function resolveLibraries(binaryPath: string, host: HostView, opts: ResolveOptions = {}): Resolution {
   const r = new Resolver(host, opts);
   r.exec(binaryPath, { reason: "binary" }, 0);
+  const modules = opts.modules ?? [];
+  if (r.lastLoader !== undefined) for (const m of modules) r.lastLoader.module(m);
   return {
+    unplacedModules: r.lastLoader === undefined ? [...modules] : [],
+    edges: r.edges,
     files: r.files,
     isStatic: r.sawProgram && !r.sawDynamic,
     errors: r.errors,

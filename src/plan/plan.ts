@@ -24,7 +24,8 @@ import { posix } from "node:path";
 import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
-import { type NeededFile, resolveLibraries } from "./libraries.js";
+import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
+import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
 import { planSeccomp } from "./seccomp.js";
 import {
@@ -122,13 +123,50 @@ function automaticEntries(host: HostView, files: NeededFile[], errors: string[])
   return { links: [...links.values()], binds: [...binds.values()] };
 }
 
+/** An entrypoint's LibraryPath directories (its LD_LIBRARY_PATH, in grant order) and Library grants, as far as they exist on the host. */
+interface LoaderGrants {
+  libraryPath: string[];
+  modules: string[];
+}
+
+/** The binary resolved for one set of loader grants, and its automatic entries. */
+interface BinaryResolution {
+  resolution: Resolution;
+  auto: { links: LinkEntry[]; binds: BindEntry[] };
+  errors: string[];
+}
+
+/**
+ * An entrypoint's LibraryPath and Library grants, checked against the
+ * host: a directory that is not one, a module that is not a file, is an
+ * error here (and left out of the resolution).
+ */
+function loaderGrantsOf(host: HostView, ep: Entrypoint, errors: string[]): LoaderGrants {
+  const grants: LoaderGrants = { libraryPath: [], modules: [] };
+  ep.environment.forEach((g, i) => {
+    if (g.kind !== "LibraryPath" && g.kind !== "Library") return;
+    const where = `${entrypointPath(ep.name)}.environment[${i}]: ${g.kind} ${g.path}`;
+    const st = host.stat(g.path);
+    if (g.kind === "LibraryPath") {
+      if (st === null) errors.push(`${where}: no such directory`);
+      else if (st.type !== "dir") errors.push(`${where}: not a directory`);
+      else grants.libraryPath.push(g.path);
+    } else if (st === null) errors.push(`${where}: no such file or directory`);
+    else if (st.type !== "file") errors.push(`${where}: not a regular file`);
+    else grants.modules.push(g.path);
+  });
+  return grants;
+}
+
 interface Context {
   spec: Spec;
   input: PlanInput;
   host: HostView;
   binaryAbs: string;
   isStatic: boolean;
-  auto: { links: LinkEntry[]; binds: BindEntry[] };
+  /** The binary's files for each entrypoint: the same for all unless LibraryPath or Library grants differ. */
+  binaryOf: Map<string, BinaryResolution>;
+  loaderGrants: Map<string, LoaderGrants>;
   /** The binary's $ORIGIN when its RUNPATH/RPATH uses it (Resolution.programOrigin). */
   programOrigin?: string;
   /** Directories ld.so looks into, per entrypoint, for its Executable grants (the binary's are in every void's). */
@@ -137,6 +175,8 @@ interface Context {
   runsPython: boolean;
   /** The symlinks on the paths to each entrypoint's Executable grants' files (the binary's are auto.links). */
   executableLinks: Map<string, LinkEntry[]>;
+  /** What each entrypoint's Executable grants need, for the warnings of advice.ts. */
+  executableFiles: Map<string, NeededFile[]>;
 }
 
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
@@ -199,6 +239,9 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
  */
 function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links: LinkEntry[]; binds: BindEntry[] } {
   const files: NeededFile[] = [];
+  const { libraryPath } = ctx.loaderGrants.get(ep.name) ?? { libraryPath: [] };
+  // Library grants go into the binary's process; when it has no dynamic loader, into the first Executable's that has one.
+  let pending = ctx.binaryOf.get(ep.name)?.resolution.unplacedModules ?? [];
   ep.environment.forEach((g, i) => {
     if (g.kind !== "Executable") return;
     const where = `${entrypointPath(ep.name)}.environment[${i}]: Executable ${g.path}`;
@@ -207,12 +250,17 @@ function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links:
     else if (st.type !== "file") errors.push(`${where}: not a regular file`);
     else if (!ctx.host.isExecutable(g.path)) errors.push(`${where}: not executable (permission denied)`);
     else {
-      const r = resolveLibraries(g.path, ctx.host);
+      const r = resolveLibraries(g.path, ctx.host, { libraryPath, modules: pending });
+      pending = r.unplacedModules;
       errors.push(...r.errors.map((e) => `${where}: ${e}`));
       ctx.executableSearchDirs.set(ep.name, [...(ctx.executableSearchDirs.get(ep.name) ?? []), ...r.searchedDirs]);
       files.push(...r.files.map((f): NeededFile => (f.reason === "binary" ? { ...f, reason: "executable" } : f)));
     }
   });
+  ctx.executableFiles.set(ep.name, files);
+  for (const m of pending) {
+    errors.push(`${entrypointPath(ep.name)}: Library ${m}: no program of this entrypoint can load it: neither the binary nor an Executable grant is a dynamically linked program (a static one has no loader to map it)`);
+  }
   return files.length === 0 ? { links: [], binds: [] } : automaticEntries(ctx.host, files, errors);
 }
 
@@ -221,7 +269,8 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   const base = entrypointPath(ep.name);
   const programs = executablesOf(ctx, ep, errors);
   ctx.executableLinks.set(ep.name, programs.links);
-  const links = new Map([...ctx.auto.links, ...programs.links].map((l) => [l.dest, l.target]));
+  const auto = ctx.binaryOf.get(ep.name)?.auto ?? { links: [], binds: [] };
+  const links = new Map([...auto.links, ...programs.links].map((l) => [l.dest, l.target]));
   const specBinds: BindEntry[] = [];
   ep.environment.forEach((g, i) => {
     if (g.kind !== "Filesystem") return;
@@ -278,7 +327,7 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   // Automatic entries: skipped where a spec bind already shows the same
   // host path at the same place; an error where a spec bind would hide them.
   const covering = (dest: string): BindEntry | undefined => specBinds.find((b) => isWithin(dest, b.dest));
-  const autos: (BindEntry | LinkEntry)[] = [...ctx.auto.links, ...ctx.auto.binds, ...programs.links, ...programs.binds];
+  const autos: (BindEntry | LinkEntry)[] = [...auto.links, ...auto.binds, ...programs.links, ...programs.binds];
   for (const a of autos) {
     const cover = covering(a.dest);
     if (cover !== undefined) {
@@ -323,7 +372,9 @@ export function scratchInodes(size: number): number {
  * Env's variables in spec order, then PassEnv's that the launcher has;
  * then, for a binary whose RUNPATH or RPATH uses $ORIGIN, LD_ORIGIN_PATH
  * (a spec may not set LD_* itself): ld.so takes the program's $ORIGIN from
- * /proc/self/exe, absent without Procfs, and falls back to it. A Python
+ * /proc/self/exe, absent without Procfs, and falls back to it; with
+ * LibraryPath grants, LD_LIBRARY_PATH: exactly their directories, in grant
+ * order, where the planner looked for libraries as ld.so will. A Python
  * program gets PYTHONNOUSERSITE=1: its user site directory
  * (~/.local/lib/pythonX.Y/site-packages, relative to the working directory
  * when HOME is unset) may lie in a writable bind, and the .pth files there
@@ -341,6 +392,8 @@ function planEnvironment(ep: Entrypoint, launcherEnv: Readonly<Record<string, st
     }
   }
   if (programOrigin !== undefined) vars.push({ name: "LD_ORIGIN_PATH", value: programOrigin, from: "void" });
+  const libraryPath = ep.environment.flatMap((g) => (g.kind === "LibraryPath" ? [g.path] : []));
+  if (libraryPath.length > 0) vars.push({ name: "LD_LIBRARY_PATH", value: libraryPath.join(":"), from: "void" });
   if (runsPython) vars.push({ name: "PYTHONNOUSERSITE", value: "1", from: "void" });
   return vars;
 }
@@ -461,29 +514,106 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   if (st === null) return { ok: false, errors: [`${input.binary}: no such file or directory${input.binary.includes("/") ? "" : " (looked for in PATH and in the working directory)"}`] };
   if (st.type !== "file") return { ok: false, errors: [`${input.binary}: not a regular file`] };
   if (!host.isExecutable(binaryAbs)) return { ok: false, errors: [`${input.binary}: not executable (permission denied)`] };
-  const resolution = resolveLibraries(binaryAbs, host);
-  errors.push(...resolution.errors);
-  const auto = automaticEntries(host, resolution.files, errors);
+  // The binary is resolved once per distinct set of loader grants (usually once: none).
+  const loaderGrants = new Map(spec.entrypoints.map((ep) => [ep.name, loaderGrantsOf(host, ep, errors)]));
+  const byGrants = new Map<string, BinaryResolution>();
+  const binaryOf = new Map<string, BinaryResolution>();
+  for (const ep of spec.entrypoints) {
+    const grants = loaderGrants.get(ep.name) ?? { libraryPath: [], modules: [] };
+    const key = JSON.stringify(grants);
+    let b = byGrants.get(key);
+    if (b === undefined) {
+      const r = resolveLibraries(binaryAbs, host, grants);
+      const errs = [...r.errors];
+      b = { resolution: r, auto: automaticEntries(host, r.files, errs), errors: errs };
+      byGrants.set(key, b);
+    }
+    binaryOf.set(ep.name, b);
+  }
+  errors.push(...resolutionErrors(spec, binaryOf));
+  const resolution = [...byGrants.values()][0]?.resolution ?? resolveLibraries(binaryAbs, host);
+  const allAuto = [...byGrants.values()].map((b) => b.auto);
   const ctx: Context = {
     spec,
     input,
     host,
     binaryAbs,
     isStatic: resolution.isStatic,
-    auto,
+    binaryOf,
+    loaderGrants,
     executableSearchDirs: new Map(),
     executableLinks: new Map(),
+    executableFiles: new Map(),
     runsPython: resolution.files.some((f) => (f.reason === "binary" || f.reason === "shebang") && isPython(f.path)),
     ...(resolution.programOrigin !== undefined ? { programOrigin: resolution.programOrigin } : {}),
   };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
   // What any void executes: the binary's files, and every entrypoint's Executable grants'.
-  const executed = [...new Map([...auto.binds, ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b])).values()];
+  const executed = [...new Map([...allAuto.flatMap((a) => a.binds), ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b])).values()];
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
-  errors.push(...writableLoaderDirs(plans, (ep) => [...resolution.searchedDirs, ...(ctx.executableSearchDirs.get(ep) ?? [])]));
-  errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...auto.links, ...(ctx.executableLinks.get(ep) ?? [])]));
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, plans, warnings: writableFeedsOthers(plans) };
+  errors.push(
+    ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])]),
+  );
+  errors.push(...libraryPathsInsideWritable(spec, plans, host));
+  errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])]));
+  if (errors.length > 0) return { ok: false, errors };
+  // What the loader or a script will still miss, where the planner can see it.
+  const advice = plans.flatMap((p) => {
+    const a = {
+      where: entrypointPath(p.entrypoint),
+      mounts: p.mounts,
+      files: [...(binaryOf.get(p.entrypoint)?.resolution.files ?? []), ...(ctx.executableFiles.get(p.entrypoint) ?? [])],
+      libraryPath: loaderGrants.get(p.entrypoint)?.libraryPath ?? [],
+      hostPath: hostSearchPath(input.launcherEnv),
+    };
+    return { warnings: scriptWarnings(host, a), advice: input.advise === true ? pythonModuleWarnings(host, a) : [] };
+  });
+  return { ok: true, plans, warnings: [...writableFeedsOthers(plans), ...advice.flatMap((a) => a.warnings)], advice: advice.flatMap((a) => a.advice) };
+}
+
+/**
+ * The binary's resolution errors, once each: as they are when every
+ * entrypoint's resolution has them (the binary cannot start anywhere),
+ * else prefixed with the entrypoints whose LibraryPath or Library grants
+ * lead to them.
+ */
+function resolutionErrors(spec: Spec, binaryOf: ReadonlyMap<string, BinaryResolution>): string[] {
+  const who = new Map<string, string[]>();
+  for (const ep of spec.entrypoints) {
+    for (const e of binaryOf.get(ep.name)?.errors ?? []) who.set(e, [...(who.get(e) ?? []), ep.name]);
+  }
+  return [...who].map(([e, eps]) => (eps.length === spec.entrypoints.length ? e : `${eps.map(entrypointPath).join(", ")}: ${e}`));
+}
+
+/**
+ * A LibraryPath directory is where the planner looks for libraries at each
+ * `void run`, and ld.so in every void: if a void can write it on the host
+ * (it lies in a writable bind's source), it could plant a library there
+ * that the next plan binds and every void loads. Refused, as writable
+ * loader directories are.
+ */
+export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView): string[] {
+  const errors: string[] = [];
+  const writable = writableSources(plans);
+  if (writable.length === 0) return errors;
+  for (const ep of spec.entrypoints) {
+    ep.environment.forEach((g, i) => {
+      if (g.kind !== "LibraryPath") return;
+      let real: string;
+      try {
+        real = materialize(host, g.path).real;
+      } catch {
+        return; // a missing directory is reported by loaderGrantsOf
+      }
+      const w = writable.find((x) => isWithin(real, x.source));
+      if (w === undefined) return;
+      errors.push(
+        `${entrypointPath(ep.name)}.environment[${i}]: LibraryPath ${g.path} lies inside what a void can write (the writable bind of ${w.source}${w.entrypoint === ep.name ? "" : ` of entrypoint ${w.entrypoint}`}): a void could put a library there that the next void run binds and every void loads; search a directory no void writes`,
+      );
+    });
+  }
+  return errors;
 }
 
 /**

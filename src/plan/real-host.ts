@@ -12,7 +12,7 @@
  * `throwIfNoEntry: false`; every other failure becomes a HostError carrying
  * the errno name, the syscall and the path, so messages can name all three.
  */
-import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from "node:fs";
+import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, readlinkSync, statSync } from "node:fs";
 import { HostError, type FileType, type HostFile, type HostStat, type HostView } from "./host.js";
 
 /** The errno name of a Node system error, or "EIO" for anything else. */
@@ -153,6 +153,14 @@ export const realHost: HostView = {
       return true;
     } catch {
       return false;
+    }
+  },
+
+  readdir(path: string): string[] | null {
+    try {
+      return readdirSync(path).sort();
+    } catch {
+      return null;
     }
   },
 };

@@ -26,6 +26,7 @@ export type MountOrigin =
   | "executable" // another program an Executable grant names
   | "interpreter" // the ELF interpreter (PT_INTERP)
   | "library" // a DT_NEEDED library, found by reading ELF files
+  | "module" // a shared object a Library grant names (the program dlopens it)
   | "shebang" // an interpreter named by a #! line
   | "ld.so.cache"; // the loader's cache, read inside the void
 
@@ -123,7 +124,7 @@ export interface UserNamespaceLimit {
 export interface EnvVar {
   name: string;
   value: string;
-  /** "void": set by the planner for the loader (LD_ORIGIN_PATH, where the binary's RUNPATH uses $ORIGIN). */
+  /** "void": set by the planner: LD_ORIGIN_PATH (the binary's RUNPATH uses $ORIGIN), LD_LIBRARY_PATH (LibraryPath grants), PYTHONNOUSERSITE (a Python program). */
   from: "spec" | "launcher" | "void";
 }
 
@@ -192,7 +193,14 @@ export interface PlanInput {
   /** --stdout / --stderr: grant the stream to every entrypoint. */
   grantStdout: boolean;
   grantStderr: boolean;
+  /** Compute PlanResult.advice (it reads every extension module of a bound Python standard library). */
+  advise?: boolean;
 }
 
-/** `warnings`: what the spec allows but a user should know (printed by void check and void run). */
-export type PlanResult = { ok: true; plans: VoidPlan[]; warnings: string[] } | { ok: false; errors: string[] };
+/**
+ * `warnings`: what the spec allows but a user should know (printed by void
+ * check and void run). `advice`: what a program may still miss, if it uses
+ * it — Python extension modules whose libraries are not bound — computed
+ * only when PlanInput.advise asks (void check; void run -v).
+ */
+export type PlanResult = { ok: true; plans: VoidPlan[]; warnings: string[]; advice: string[] } | { ok: false; errors: string[] };

@@ -46,6 +46,7 @@ import {
 import { dedupeGrants, type Located, type LocatedEntrypoint, type LocatedSpec, validateSpec } from "./validate.js";
 import {
   checkAbsolutePath,
+  checkLibraryPath,
   checkEntrypointName,
   checkEnvironmentPath,
   checkEnvName,
@@ -689,9 +690,15 @@ class Walker {
         if (path === undefined || !this.problem(payloadPath, checkAbsolutePath(path))) return undefined;
         return { kind, path };
       }
-      case "Executable": {
+      case "Executable":
+      case "Library": {
         const path = this.hostPath(payload, payloadPath, "a host path (a string)");
         return path === undefined ? undefined : { kind, path };
+      }
+      case "LibraryPath": {
+        const path = this.string(payload, payloadPath, 'a host directory (a string, e.g. "/opt/app/lib")');
+        if (path === undefined || !this.problem(payloadPath, checkLibraryPath(path))) return undefined;
+        return { kind, path };
       }
       case "Env":
         return this.env(payload, payloadPath);

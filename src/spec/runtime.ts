@@ -249,6 +249,10 @@ export function grantToValue(grant: Grant): unknown {
       return { WorkingDirectory: grant.path };
     case "Executable":
       return { Executable: grant.path };
+    case "LibraryPath":
+      return { LibraryPath: grant.path };
+    case "Library":
+      return { Library: grant.path };
     case "Env":
       return { Env: Object.fromEntries(grant.vars) };
     case "PassEnv":
@@ -755,6 +759,17 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       const index = env.findIndex((g) => g.kind === "Executable" && g.path === grant.path);
       if (index === -1) {
         out.error(keyPath(path, "Executable"), `${WIDENS}: a new program ${quote(grant.path)}`, { hint: `the compile-time spec does not let ${epPath} run it` });
+        return undefined;
+      }
+      return index;
+    }
+    case "LibraryPath":
+    case "Library": {
+      // Another directory or module is more code the loader maps: only those of the compile-time spec.
+      const index = env.findIndex((g) => g.kind === grant.kind && g.path === grant.path);
+      if (index === -1) {
+        const what = grant.kind === "LibraryPath" ? "library directory" : "library";
+        out.error(keyPath(path, grant.kind), `${WIDENS}: a new ${what} ${quote(grant.path)}`, { hint: `the compile-time spec does not let ${epPath} load code from it` });
         return undefined;
       }
       return index;

@@ -19,7 +19,7 @@
 
 import { z } from "zod";
 import { X86_64_SYSCALLS } from "./syscalls.js";
-import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENV_MAX_VARS, ENV_NAME_PATTERN, ENV_VALUE_MAX_BYTES, ENVIRONMENT_PATH_PATTERN, LISTEN_ADDR_PATTERN, TMPFS_MAX_SIZE, TMPFS_MIN_SIZE } from "./values.js";
+import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENV_MAX_VARS, ENV_NAME_PATTERN, ENV_VALUE_MAX_BYTES, ENVIRONMENT_PATH_PATTERN, LIBRARY_PATH_PATTERN, LISTEN_ADDR_PATTERN, TMPFS_MAX_SIZE, TMPFS_MIN_SIZE } from "./values.js";
 import {
   ARG_TABLE,
   type DataVariantName,
@@ -178,6 +178,8 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     Tmpfs: tmpfs,
     WorkingDirectory: absolutePath("A directory of the void's tree: absolute and normalised."),
     Executable: absolutePath("A program on the host: absolute and normalised."),
+    LibraryPath: meta(z.string().regex(new RegExp(LIBRARY_PATH_PATTERN)), { description: 'A directory on the host the dynamic loader also searches (LD_LIBRARY_PATH): absolute and normalised, without ":", ";" or "$".' }),
+    Library: absolutePath("A shared object on the host (a library or an extension module): absolute and normalised."),
     Env: meta(z.record(envName, envValue), { description: `Variable names (letters, digits, _) and their values; at most ${ENV_MAX_VARS}.`, maxProperties: ENV_MAX_VARS }),
     PassEnv: meta(z.array(envName).max(ENV_MAX_VARS), { description: "Names of the launcher's environment variables to pass on." }),
     Forward: forward,

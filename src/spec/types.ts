@@ -90,6 +90,16 @@ export type Grant =
   | { kind: "PassEnv"; names: string[] }
   /** Extension: another program the entrypoint runs (a command a #! script calls): bound read-only at its host path, with its interpreter, libraries and #! chain, as the binary is. */
   | { kind: "Executable"; path: string }
+  /**
+   * Extension: a directory the dynamic loader also searches, as LD_LIBRARY_PATH
+   * does (after DT_RPATH, before DT_RUNPATH): libraries the binary and its
+   * Executable and Library grants need are looked for there, those found are
+   * bound read-only, and the void's LD_LIBRARY_PATH lists these directories in
+   * grant order.
+   */
+  | { kind: "LibraryPath"; path: string }
+  /** Extension: a shared object the program loads with dlopen (a library, a Python extension module): bound read-only with the libraries it needs, as the binary's are. */
+  | { kind: "Library"; path: string }
   | { kind: "Stdin" }
   | { kind: "Stdout" }
   | { kind: "Stderr" };

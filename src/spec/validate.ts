@@ -119,6 +119,8 @@ export function grantKey(grant: Grant): string {
       return JSON.stringify([grant.kind, grant.path, grant.size]);
     case "WorkingDirectory":
     case "Executable":
+    case "LibraryPath":
+    case "Library":
       return JSON.stringify([grant.kind, grant.path]);
     case "Env":
       return JSON.stringify([grant.kind, grant.vars]);

@@ -73,6 +73,7 @@ export function checkAbsolutePath(path: string): Problem | undefined {
 const PATH_BODY = "(?:/|(?:/(?!\\.\\.?(?:/|$))[^/\\u0000]+)+)$";
 export const ABSOLUTE_PATH_PATTERN = `^${PATH_BODY}`;
 export const ENVIRONMENT_PATH_PATTERN = `^(?!/proc(?:/|$))(?!/dev/null(?:/|$))${PATH_BODY}`;
+export const LIBRARY_PATH_PATTERN = `^(?![^:;$]*[:;$])${PATH_BODY}`;
 export const ENTRYPOINT_NAME_PATTERN = "^[^/\\u0000]+$";
 export const LISTEN_ADDR_PATTERN = "^(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$";
 
@@ -145,7 +146,13 @@ const INTERPRETER_CODE_VARIABLES: readonly string[] = [
 export function checkEnvName(name: string): Problem | undefined {
   if (!new RegExp(ENV_NAME_PATTERN).test(name)) return { message: `${quote(name)} is not a variable name: letters, digits and "_", not starting with a digit` };
   if (name.startsWith("LD_") || name === "GCONV_PATH") {
-    return { message: `${quote(name)} is the dynamic loader's: it would make the void load code void never resolved`, hint: 'name the program with "Executable" and its libraries are found as the binary\'s are' };
+    return {
+      message: `${quote(name)} is the dynamic loader's: it would make the void load code void never resolved`,
+      hint:
+        name === "LD_LIBRARY_PATH"
+          ? 'give each directory as {"LibraryPath": "/dir"}: void finds the libraries there, binds them and sets LD_LIBRARY_PATH itself'
+          : 'name the program with "Executable" and its libraries are found as the binary\'s are',
+    };
   }
   if (INTERPRETER_CODE_VARIABLES.includes(name)) {
     return { message: `${quote(name)} makes an interpreter load or run code from where it points, which a void may be able to write`, hint: "bind the modules read-only where the interpreter looks by default" };
@@ -167,6 +174,21 @@ export function checkEnvValue(value: string): Problem | undefined {
 export function checkTmpfsPath(path: string): Problem | undefined {
   if (path === "/") return { message: 'the void\'s root is a tmpfs already, read-only once built; mount scratch space below it, e.g. "/tmp"' };
   return checkEnvironmentPath(path);
+}
+
+/**
+ * A LibraryPath grant's directory: an absolute, normalised host path that
+ * ld.so reads as one element of LD_LIBRARY_PATH — so no ":" or ";" (its
+ * separators) and no "$" (it would expand $ORIGIN, $LIB, $PLATFORM).
+ */
+export function checkLibraryPath(path: string): Problem | undefined {
+  const problem = checkAbsolutePath(path);
+  if (problem !== undefined) return problem;
+  const bad = [":", ";", "$"].find((c) => path.includes(c));
+  if (bad !== undefined) {
+    return { message: `${quote(path)} contains ${quote(bad)}, which ld.so reads in LD_LIBRARY_PATH as ${bad === "$" ? "a dynamic string token ($ORIGIN, $LIB, $PLATFORM)" : "a separator between directories"}`, hint: "give each directory its own LibraryPath grant, with its literal path" };
+  }
+  return undefined;
 }
 
 /** The key of an entrypoint in "entrypoints". */

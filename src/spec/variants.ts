@@ -218,6 +218,8 @@ export const GRANT_TABLE = {
     data("WorkingDirectory", '{"WorkingDirectory": "/path"}', "Extension: the directory the entrypoint starts in (default /); it must be a directory of the void's tree."),
     data("Env", '{"Env": {"NAME": "value", ...}}', "Extension: environment variables set to these values (otherwise the environment is empty)."),
     data("Executable", '{"Executable": "/host/path"}', "Extension: another program the entrypoint runs (a command its script calls), bound with its interpreter and libraries, as the binary is."),
+    data("LibraryPath", '{"LibraryPath": "/host/dir"}', "Extension: a directory the dynamic loader also searches (LD_LIBRARY_PATH): the libraries found there are bound, and the void's LD_LIBRARY_PATH names it."),
+    data("Library", '{"Library": "/host/path.so"}', "Extension: a shared object the program loads with dlopen (a library, a Python extension module), bound with the libraries it needs."),
     data("PassEnv", '{"PassEnv": ["NAME", ...]}', "Extension: environment variables passed on from the launcher's environment by name (not set where the launcher has none)."),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
     unit("Stdout", "The launcher's standard output (otherwise /dev/null)."),

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
@@ -123,6 +123,57 @@ for (const launcher of launchers) {
       const r = runVoid(stage, launcher, ["run", "-s", spec, join(dir, "list.sh")]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "a.txt\nlist.sh\nno-cat\n", "ls ran; cat, not granted, is absent");
+      const check = runVoid(stage, launcher, ["check", "-s", spec, join(dir, "list.sh")]);
+      assert.equal(check.status, 0, check.stderr);
+      assert.match(check.stderr, /warning: entrypoints\.main: \S+list\.sh runs cat \(line 3\), which is \S+ on the host but not in the void/);
+      assert.doesNotMatch(check.stderr, /runs ls/, "ls is granted");
+    });
+
+    it("a program finds a library only through a LibraryPath grant, which sets LD_LIBRARY_PATH to it", () => {
+      const dir = scratch(stage, `llp-${launcher}`);
+      mkdirSync(join(dir, "lib"), { recursive: true });
+      writeFileSync(join(dir, "lib.c"), "int answer(void) { return 42; }\n");
+      writeFileSync(join(dir, "main.c"), '#include <stdio.h>\n#include <stdlib.h>\nint answer(void);\nint main(void) { printf("answer %d %s\\n", answer(), getenv("LD_LIBRARY_PATH")); return 0; }\n');
+      const cc = (args: string[]) => assert.equal(spawnSync("gcc", args, { cwd: dir, encoding: "utf8" }).status, 0, args.join(" "));
+      cc(["-shared", "-fPIC", "-o", "lib/libanswer.so", "lib.c"]);
+      cc(["-o", "main", "main.c", "-Llib", "-lanswer"]); // no RUNPATH: only LD_LIBRARY_PATH finds it
+      spawnSync("chmod", ["-R", "a+rX", dir]);
+      const lib = join(dir, "lib");
+      const spec = writeSpec(stage, `llp-${launcher}`, { entrypoints: { main: { environment: ["Stdout", "Stderr", { LibraryPath: lib }] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, join(dir, "main")]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `answer 42 ${lib}\n`);
+      const without = writeSpec(stage, `nollp-${launcher}`, { entrypoints: { main: { environment: ["Stdout", "Stderr"] } } });
+      const refused = runVoid(stage, launcher, ["run", "-s", without, join(dir, "main")]);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /libanswer\.so \(needed by \S+main\): not found/);
+    });
+
+    it("python3's ssl and sqlite3 work with the standard library bound and Library grants for their modules, without /usr", (t) => {
+      const python = "/usr/bin/python3";
+      const probe = existsSync(python) ? spawnSync(python, ["-c", "import sysconfig, _ssl, _sqlite3; print(sysconfig.get_paths()['stdlib']); print(_ssl.__file__); print(_sqlite3.__file__)"], { encoding: "utf8" }) : undefined;
+      if (probe?.status !== 0) {
+        t.skip(`${python} with _ssl and _sqlite3 is not installed`);
+        return;
+      }
+      const [stdlib, ssl, sqlite] = probe.stdout.trim().split("\n") as [string, string, string];
+      const bindStdlib = { Filesystem: { host_path: stdlib, environment_path: stdlib } };
+      const spec = writeSpec(stage, `python-${launcher}`, { entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", bindStdlib, { Library: ssl }, { Library: sqlite }] } } });
+      const code = "import ssl, sqlite3; print(ssl.OPENSSL_VERSION.split()[0], sqlite3.connect(':memory:').execute('select 1').fetchone()[0])";
+      const r = runVoid(stage, launcher, ["run", "-s", spec, python, "-c", code]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "OpenSSL 1\n");
+      const check = runVoid(stage, launcher, ["check", "-s", spec, python]);
+      assert.doesNotMatch(check.stdout, /^ +\/usr +bind/m, "not /usr whole");
+      assert.doesNotMatch(check.stderr, /module _ssl|module _sqlite3/, "their libraries are bound");
+      const bare = writeSpec(stage, `python-bare-${launcher}`, { entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", bindStdlib] } } });
+      const advice = runVoid(stage, launcher, ["check", "-s", bare, python]);
+      assert.equal(advice.status, 0, advice.stderr);
+      assert.ok(advice.stderr.includes(`warning: entrypoints.main: Python's extension module _ssl (${ssl}) needs libssl`), advice.stderr);
+      assert.ok(advice.stderr.includes(`grant {"Library": ${JSON.stringify(ssl)}}`), advice.stderr);
+      const failing = runVoid(stage, launcher, ["run", "-s", bare, python, "-c", "import sqlite3"]);
+      assert.notEqual(failing.status, 0);
+      assert.match(failing.stderr, /libsqlite3\.so\.0: cannot open shared object file/);
     });
 
     it("a working directory that is not in the void's tree is refused before anything starts", () => {

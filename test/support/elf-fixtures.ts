@@ -393,6 +393,13 @@ export class FakeHost implements HostView {
     const r = this.resolve(path, true);
     return r !== null && r.node.kind === "file" && (r.node.mode & 0o111) !== 0;
   }
+
+  readdir(path: string): string[] | null {
+    const r = this.resolve(path, true);
+    if (r === null || r.node.kind !== "dir") return null;
+    const prefix = r.path === "/" ? "/" : `${r.path}/`;
+    return [...this.nodes.keys()].filter((k) => k !== "/" && k.startsWith(prefix) && !k.slice(prefix.length).includes("/")).map((k) => k.slice(prefix.length)).sort();
+  }
 }
 
 /** A HostFile over bytes; records the largest read requested. */

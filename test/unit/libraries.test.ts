@@ -147,7 +147,7 @@ describe("ELF programs", () => {
 
   test("a static program needs only itself", () => {
     const host = debian().file("/usr/bin/busybox", buildElf({ type: ET_EXEC }));
-    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), { files: [{ path: "/usr/bin/busybox", reason: "binary" }], isStatic: true, errors: [], searchedDirs: [] });
+    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), { files: [{ path: "/usr/bin/busybox", reason: "binary" }], isStatic: true, errors: [], searchedDirs: [], unplacedModules: [], edges: [] });
   });
 
   test("missing, unreadable and non-executable programs", () => {
@@ -391,6 +391,60 @@ describe("the library search order", () => {
       .file("/opt/p", prog(["libz.so", "liby.so"], { runpath: "/opt/$LIB/$PLATFORM" }));
     const r = ok(resolveLibraries("/opt/p", host, { defaultDirs: ["/custom"], lib: "L", platform: "P" }));
     assert.deepEqual(libraries(r), ["/custom/libz.so", "/opt/L/P/liby.so"]);
+  });
+});
+
+describe("LD_LIBRARY_PATH (LibraryPath grants) and dlopen'ed modules (Library grants)", () => {
+  test("LD_LIBRARY_PATH comes after DT_RPATH and before DT_RUNPATH, ahead of the cache and the defaults", () => {
+    const host = debian()
+      .file("/opt/rpath/libr.so", lib("libr.so"))
+      .file("/opt/llp/libr.so", lib("libr.so"))
+      .file("/opt/llp/libq.so", lib("libq.so"))
+      .file("/opt/runpath/libq.so", lib("libq.so"))
+      .file("/opt/llp/libm.so.6", lib("libm.so.6"))
+      .file("/opt/old", prog(["libr.so", "libm.so.6"], { rpath: "/opt/rpath" }))
+      .file("/opt/new", prog(["libq.so"], { runpath: "/opt/runpath" }));
+    const libraryPath = ["/opt/none", "/opt/llp"];
+    assert.deepEqual(libraries(ok(resolveLibraries("/opt/old", host, { libraryPath }))), ["/opt/rpath/libr.so", "/opt/llp/libm.so.6"], "RPATH first, then LD_LIBRARY_PATH before the cache");
+    assert.deepEqual(libraries(ok(resolveLibraries("/opt/new", host, { libraryPath }))), ["/opt/llp/libq.so"], "LD_LIBRARY_PATH before RUNPATH");
+    assert.deepEqual(libraries(ok(resolveLibraries("/opt/new", host))), ["/opt/runpath/libq.so"], "without it, RUNPATH");
+    const r = resolveLibraries("/opt/new", host, { libraryPath });
+    assert.ok(r.searchedDirs.includes("/opt/none") && r.searchedDirs.includes("/opt/llp"), "every LD_LIBRARY_PATH directory is a searched directory");
+  });
+
+  test("a library found only through LD_LIBRARY_PATH, and the error that names it when absent", () => {
+    const host = debian().file("/opt/app/lib/libapp.so", lib("libapp.so", ["libc.so.6"])).file("/opt/app/bin/app", prog(["libapp.so", "libc.so.6"]));
+    assert.deepEqual(libraries(ok(resolveLibraries("/opt/app/bin/app", host, { libraryPath: ["/opt/app/lib"] }))), ["/opt/app/lib/libapp.so", "/lib/x86_64-linux-gnu/libc.so.6"]);
+    const missing = resolveLibraries("/opt/app/bin/app", host, { libraryPath: ["/opt/other"] });
+    assert.match(missing.errors.join("\n"), /libapp\.so \(needed by \/opt\/app\/bin\/app\): not found in LD_LIBRARY_PATH \/opt\/other, \/etc\/ld\.so\.cache or /);
+  });
+
+  test("a module is mapped into the program's process with its DT_NEEDED closure", () => {
+    const host = debian()
+      .file("/usr/lib/x86_64-linux-gnu/libssl.so.3", lib("libssl.so.3", ["libcrypto.so.3", "libc.so.6"]))
+      .file("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", lib("libcrypto.so.3", ["libc.so.6"]))
+      .file("/usr/lib/python3.11/lib-dynload/_ssl.so", lib("_ssl.so", ["libssl.so.3", "libcrypto.so.3", "libc.so.6"]), 0o644)
+      .file("/usr/bin/python3.11", prog(["libm.so.6", "libc.so.6"]));
+    const r = ok(resolveLibraries("/usr/bin/python3.11", host, { modules: ["/usr/lib/python3.11/lib-dynload/_ssl.so"] }));
+    assert.deepEqual(lines(r).slice(-3), ["module /usr/lib/python3.11/lib-dynload/_ssl.so", "library /lib/x86_64-linux-gnu/libssl.so.3", "library /lib/x86_64-linux-gnu/libcrypto.so.3"]);
+    assert.deepEqual(r.unplacedModules, []);
+    assert.ok(r.edges.some((e) => e.from === "/usr/lib/python3.11/lib-dynload/_ssl.so" && e.name === "libcrypto.so.3"), "who needs what is recorded");
+  });
+
+  test("a module that no loader can map: not a shared object, another ABI, a static program", () => {
+    const host = debian()
+      .file("/opt/m/text.so", "not an ELF file\n")
+      .file("/opt/m/i386.so", lib("i386.so", [], { class: 32, machine: EM_386 }))
+      .file("/opt/m/pie", prog(["libc.so.6"]))
+      .file("/opt/app", prog(["libc.so.6"]))
+      .file("/opt/static", buildElf({ type: ET_EXEC }));
+    const r = resolveLibraries("/opt/app", host, { modules: ["/opt/m/text.so", "/opt/m/i386.so", "/opt/m/pie"] });
+    assert.equal(r.errors.length, 3, r.errors.join("\n"));
+    assert.match(r.errors[0]!, /^\/opt\/m\/text\.so \(a Library grant, loaded by \/opt\/app\): /);
+    assert.match(r.errors[1]!, /cannot be loaded by \/opt\/app/);
+    assert.match(r.errors[2]!, /cannot dynamically load position-independent executable/);
+    const s = resolveLibraries("/opt/static", host, { modules: ["/opt/m/i386.so"] });
+    assert.deepEqual(s.unplacedModules, ["/opt/m/i386.so"], "left to the caller");
   });
 });
 

@@ -405,3 +405,70 @@ describe("an empty argv", () => {
     assert.equal(plan({ entrypoints: { a: { args: ["Trailing"] } } })[0]!.argv.length, 2, "with trailing arguments it is fine");
   });
 });
+
+describe("LibraryPath and Library grants", () => {
+  const ld = "/lib64/ld.so";
+  const h = new FakeHost()
+    .file(ld, buildElf({ type: 3 }))
+    .file("/opt/app/bin/app", buildElf({ type: 2, interp: ld, needed: ["libapp.so"] }))
+    .file("/opt/app/lib/libapp.so", buildElf({ type: 3, soname: "libapp.so" }))
+    .dir("/opt/empty")
+    .file("/opt/mods/plugin.so", buildElf({ type: 3, needed: ["libdep.so"], runpath: "/opt/deps" }), 0o644)
+    .file("/opt/deps/libdep.so", buildElf({ type: 3, soname: "libdep.so" }))
+    .file("/opt/static", buildElf({ type: 2 }))
+    .dir("/srv/state");
+  const run = (spec: unknown, binary = "/opt/app/bin/app") => {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    return planApplication(parsed.spec, { ...input, binary }, h);
+  };
+  const lib = { LibraryPath: "/opt/app/lib" };
+  it("find the binary's libraries in LibraryPath directories, bind them and set LD_LIBRARY_PATH to exactly those directories", () => {
+    const r = run({ entrypoints: { a: { environment: [{ LibraryPath: "/opt/empty" }, lib] } } });
+    assert.ok(r.ok, JSON.stringify(r));
+    const p = r.plans[0]!;
+    assert.deepEqual(p.environment, [{ name: "LD_LIBRARY_PATH", value: "/opt/empty:/opt/app/lib", from: "void" }]);
+    assert.ok(binds(p).some((b) => b.dest === "/opt/app/lib/libapp.so" && b.readOnly && b.origin === "library"), JSON.stringify(p.mounts));
+    assert.ok(!binds(p).some((b) => b.dest === "/opt/empty" || b.dest === "/opt/app/lib"), "the libraries found, not the directories");
+  });
+  it("per entrypoint: one without the grant fails to resolve, by name", () => {
+    const r = run({ entrypoints: { a: { environment: [lib] }, b: {} } });
+    assert.ok(!r.ok);
+    assert.match(r.errors.join("\n"), /^entrypoints\.b: libapp\.so \(needed by \/opt\/app\/bin\/app\): not found/m);
+    assert.doesNotMatch(r.errors.join("\n"), /entrypoints\.a/);
+  });
+  it("refuse a LibraryPath that is missing or a file, and one a void can write", () => {
+    const none = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/opt/none" }] } } });
+    assert.ok(!none.ok && /environment\[1\]: LibraryPath \/opt\/none: no such directory/.test(none.errors.join("\n")));
+    const f = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/opt/static" }] } } });
+    assert.ok(!f.ok && /LibraryPath \/opt\/static: not a directory/.test(f.errors.join("\n")));
+    const w = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/srv/state" }] }, b: { environment: [lib, { Filesystem: { host_path: "/srv", environment_path: "/data", read_only: false } }] } } });
+    assert.ok(!w.ok && /entrypoints\.a\.environment\[1\]: LibraryPath \/srv\/state lies inside what a void can write \(the writable bind of \/srv of entrypoint b\)/.test(w.errors.join("\n")), JSON.stringify(w));
+    const shown = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/srv/state" }, { Filesystem: { host_path: "/opt/empty", environment_path: "/srv", read_only: false } }] } } });
+    assert.ok(!shown.ok && /ld\.so looks for libraries in \/srv\/state, which the bind of \/opt\/empty at \/srv shows writable/.test(shown.errors.join("\n")), JSON.stringify(shown));
+  });
+  it("bind a Library grant and the libraries it needs, read-only, for that entrypoint only", () => {
+    const r = run({ entrypoints: { a: { environment: [lib, { Library: "/opt/mods/plugin.so" }] }, b: { environment: [lib] } } });
+    assert.ok(r.ok, JSON.stringify(r));
+    const a = binds(r.plans[0]!).filter((b) => b.dest.startsWith("/opt/mods") || b.dest.startsWith("/opt/deps"));
+    assert.deepEqual(
+      a.map((b) => [b.dest, b.origin, b.readOnly]),
+      [
+        ["/opt/deps/libdep.so", "library", true],
+        ["/opt/mods/plugin.so", "module", true],
+      ],
+    );
+    assert.ok(!binds(r.plans[1]!).some((b) => b.dest.startsWith("/opt/mods")));
+    const covered = run({ entrypoints: { a: { environment: [lib, { Library: "/opt/mods/plugin.so" }] }, b: { environment: [lib, { Filesystem: { host_path: "/opt/deps", environment_path: "/w", read_only: false } }] } } });
+    assert.ok(!covered.ok && /writable bind of \/opt\/deps covers \/opt\/deps\/libdep\.so \(library\)/.test(covered.errors.join("\n")), JSON.stringify(covered));
+  });
+  it("refuse a missing Library, and one no program of the entrypoint can load", () => {
+    const missing = run({ entrypoints: { a: { environment: [lib, { Library: "/opt/mods/none.so" }] } } });
+    assert.ok(!missing.ok && /environment\[1\]: Library \/opt\/mods\/none\.so: no such file or directory/.test(missing.errors.join("\n")));
+    const unplaced = run({ entrypoints: { a: { environment: [{ Library: "/opt/mods/plugin.so" }] } } }, "/opt/static");
+    assert.ok(!unplaced.ok && /Library \/opt\/mods\/plugin\.so: no program of this entrypoint can load it/.test(unplaced.errors.join("\n")), JSON.stringify(unplaced));
+    const viaExecutable = run({ entrypoints: { a: { environment: [lib, { Executable: "/opt/app/bin/app" }, { Library: "/opt/mods/plugin.so" }] } } }, "/opt/static");
+    assert.ok(viaExecutable.ok, JSON.stringify(viaExecutable));
+    assert.ok(binds(viaExecutable.plans[0]!).some((b) => b.dest === "/opt/deps/libdep.so"), "loaded by the Executable's process");
+  });
+});

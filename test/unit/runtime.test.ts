@@ -729,3 +729,15 @@ describe("runtime Executable grants: only the compile-time programs", () => {
     assert.match(formatRuntimeDiagnostics(e), /a new program "\/usr\/bin\/curl"/);
   });
 });
+
+describe("runtime LibraryPath and Library grants: only the compile-time ones", () => {
+  it("keeps them, drops them, never adds one", () => {
+    const base = compile({ entrypoints: { a: { environment: [{ LibraryPath: "/opt/app/lib" }, { Library: "/opt/app/plugin.so" }] } } });
+    ok(applyRuntimeValue(base, { entrypoints: { a: { environment: [{ Library: "/opt/app/plugin.so" }, { LibraryPath: "/opt/app/lib" }] } } }, "rt.json"));
+    ok(applyRuntimeValue(base, { entrypoints: { a: { environment: [] } } }, "rt.json"));
+    const dir = errors(applyRuntimeValue(base, { entrypoints: { a: { environment: [{ LibraryPath: "/tmp/evil" }] } } }, "rt.json"));
+    assert.match(formatRuntimeDiagnostics(dir), /environment\[0\]\.LibraryPath: widens the compile-time spec: a new library directory "\/tmp\/evil"/);
+    const mod = errors(applyRuntimeValue(base, { entrypoints: { a: { environment: [{ Library: "/tmp/evil.so" }] } } }, "rt.json"));
+    assert.match(formatRuntimeDiagnostics(mod), /a new library "\/tmp\/evil\.so"/);
+  });
+});

@@ -127,6 +127,8 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
   Tmpfs: fc.record({ path: environmentPath.filter((p) => p !== "/"), size: fc.constantFrom("64M", 4096, "1G") }, { requiredKeys: ["path"] }).map((t) => t as Json),
   WorkingDirectory: absolutePath,
   Executable: absolutePath,
+  LibraryPath: absolutePath.filter((p) => !/[:;$]/.test(p)),
+  Library: absolutePath,
   Env: fc.record({ LANG: fc.constantFrom("C.UTF-8", "en_GB.UTF-8"), HOME: absolutePath }, { requiredKeys: [] }).map((e) => e as Json),
   PassEnv: fc.subarray(["TERM", "TZ", "USER"]),
   // Port 0 on the host: never a duplicate address (see uniqueListeners for TcpListeners).

@@ -642,6 +642,38 @@ describe("parseSpec: scratch space, working directory, environment (Tmpfs, Worki
   });
 });
 
+describe("parseSpec: LibraryPath and Library", () => {
+  const envOf = (environment: unknown[]) => parseSpecValue({ entrypoints: { a: { environment } } });
+  it("parses them, once each, in order", () => {
+    const { spec } = ok(envOf([{ LibraryPath: "/opt/app/lib" }, { Library: "/usr/lib/x86_64-linux-gnu/libssl.so.3" }, { LibraryPath: "/opt/more" }, { LibraryPath: "/opt/app/lib" }]));
+    assert.deepEqual(spec.entrypoints[0]!.environment, [
+      { kind: "LibraryPath", path: "/opt/app/lib" },
+      { kind: "Library", path: "/usr/lib/x86_64-linux-gnu/libssl.so.3" },
+      { kind: "LibraryPath", path: "/opt/more" },
+    ]);
+  });
+  it("refuses what ld.so would read otherwise: relative paths, separators, dynamic string tokens", () => {
+    for (const [environment, message] of [
+      [[{ LibraryPath: "lib" }], /not an absolute path/],
+      [[{ LibraryPath: "/opt/lib/" }], /ends with "\/"/],
+      [[{ LibraryPath: "/opt/a:/opt/b" }], /contains ":", which ld\.so reads in LD_LIBRARY_PATH as a separator/],
+      [[{ LibraryPath: "/opt/a;b" }], /contains ";"/],
+      [[{ LibraryPath: "/opt/$LIB" }], /a dynamic string token/],
+      [[{ LibraryPath: ["/opt/a"] }], /a host directory/],
+      [[{ Library: "libssl.so.3" }], /not an absolute path/],
+    ] as const) {
+      const r = envOf([...environment]);
+      assert.ok(!r.ok, JSON.stringify(environment));
+      assert.match(formatDiagnostics(r.errors), message, JSON.stringify(environment));
+    }
+  });
+  it("is what a refused LD_LIBRARY_PATH points to", () => {
+    const r = envOf([{ Env: { LD_LIBRARY_PATH: "/opt/app/lib" } }]);
+    assert.ok(!r.ok);
+    assert.match(formatDiagnostics(r.errors), /\{"LibraryPath": "\/dir"\}/);
+  });
+});
+
 describe("parseSpec: variables no void is given", () => {
   it("refuses the loader's variables and void's own, in Env and PassEnv", () => {
     for (const [environment, message] of [
