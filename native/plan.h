@@ -51,7 +51,8 @@ enum seccomp_rules {
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5, /* connect(), sendto() with an address -> EPERM */
   SECCOMP_RULE_LEASES = 1u << 6,      /* fcntl F_SETLEASE -> EPERM */
   SECCOMP_RULE_INIT_LIMITS = 1u << 7, /* prlimit64 on pid 1 (void-init) -> EPERM */
-  SECCOMP_RULES_ALL = (1u << 8) - 1,
+  SECCOMP_RULE_DEBUG_PTRACE = 1u << 8, /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
+  SECCOMP_RULES_ALL = (1u << 9) - 1,
 };
 
 /* Bounds of a seccomp record: the program must stay under BPF_MAXINSNS
