@@ -58,7 +58,8 @@ enum seccomp_rules {
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5, /* connect(), sendto() with an address -> EPERM */
   SECCOMP_RULE_LEASES = 1u << 6,      /* fcntl F_SETLEASE -> EPERM */
   SECCOMP_RULE_INIT_LIMITS = 1u << 7, /* prlimit64 on pid 1 (void-init) -> EPERM */
-  SECCOMP_RULES_ALL = (1u << 8) - 1,
+  SECCOMP_RULE_DEBUG_PTRACE = 1u << 8, /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
+  SECCOMP_RULES_ALL = (1u << 9) - 1,
 };
 
 /* Bounds of a seccomp record: the program must stay under BPF_MAXINSNS
@@ -75,7 +76,7 @@ enum seccomp_rules {
 enum plan_options {
   PLAN_OPT_NEWTIME = 1u << 0, /* unshare CLONE_NEWTIME before exec */
   PLAN_OPT_PROCFS = 1u << 1,  /* mount a /proc of the void's PID namespace */
-  PLAN_OPT_DEBUG = 1u << 2,   /* stop the entrypoint with SIGSTOP before execve */
+  PLAN_OPT_DEBUG = 1u << 2,   /* stop the entrypoint at its first instruction after execve (void_init.c) */
   PLAN_OPT_LOOPBACK = 1u << 3, /* bring up lo in the void's network namespace */
   PLAN_OPT_DEV_RANDOM = 1u << 4, /* bind the host's /dev/random and /dev/urandom */
   PLAN_OPT_MAPS_BY_LAUNCHER = 1u << 5, /* the id maps name another host id: the launcher writes them */
@@ -196,7 +197,7 @@ int void_spawn(struct void_plan *plan, int *pidfd_out);
 /* Status records written by the child and by void-init on the status pipe,
  * one write(2) each, tab-separated, newline-terminated:
  *   E <errno> <what failed>   set-up or execve failure ("bind /a -> /b")
- *   S <pid in the void>       debug: the entrypoint stopped itself
+ *   S <pid in the void>       debug (-d): the entrypoint is stopped after its execve
  *   X <code>                  the entrypoint exited with <code>
  *   K <signal>                the entrypoint was killed by <signal>
  */

@@ -16,8 +16,8 @@
  *   3. an allowed call meets the argument rules the plan turns on (each
  *      compares the low 32 bits of an argument, which is what the kernel
  *      uses for an int or unsigned int argument: comparing all 64 bits is
- *      the CVE-2019-10063 pitfall, a TIOCSTI with high bits set), then is
- *      allowed.
+ *      the CVE-2019-10063 pitfall, a TIOCSTI with high bits set; ptrace's
+ *      request, a long, is compared whole), then is allowed.
  *
  * Why ranges searched as a tree: installing a filter makes the kernel run
  * it once per system call number to fill its action cache, so the cost of
@@ -63,12 +63,14 @@
 #define VF_SOCK_NONBLOCK 04000u
 #define VF_SOCK_CLOEXEC 02000000u
 #define VF_F_SETLEASE 1024u
+#define VF_PTRACE_TRACEME 0u
+#define VF_PTRACE_DETACH 17u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 116 for the rules and the final return.
- * 136 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (136 + 6 * (nranges) + 2 * (nenosys))
+ * ENOSYS number and 4 around them, 124 for the rules and the final return.
+ * 144 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (144 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -286,6 +288,22 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
      * the entrypoint's to change (RLIMIT_NOFILE 0 breaks its socket
      * factory). */
     void_filter_value_rule(&b, SYS_prlimit64, 0, 1);
+  }
+  if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
+    /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's
+     * child asks to be traced by void-init (PTRACE_TRACEME), which, once
+     * the execve has stopped it, lets it go stopped (PTRACE_DETACH with
+     * SIGSTOP). No other request: a tracer that can only detach reads and
+     * writes nothing of its tracee. The request is a long, so both halves
+     * are compared: its high half must be 0. */
+    VF_JEQ(&b, SYS_ptrace, 0, 7);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) + 4));
+    VF_JEQ(&b, 0, 0, 4);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, VF_PTRACE_TRACEME, 1, 0);
+    VF_JEQ(&b, VF_PTRACE_DETACH, 0, 1);
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+    VF_RET(&b, VF_ERRNO(EPERM));
   }
   VF_RET(&b, SECCOMP_RET_ALLOW);
   return b.n;

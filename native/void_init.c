@@ -20,6 +20,9 @@
  *   - when the entrypoint exits, reports how on the status pipe and exits
  *     with the same code (128+signal for a signal). Its exit makes the
  *     kernel kill anything left in the void's PID namespace;
+ *   - with OPT_DEBUG (void run -d), stops the entrypoint at the first
+ *     instruction of its program, after its execve (stop_after_exec), and
+ *     reports "S <pid>" once it is stopped there;
  *   - for a void with Forward grants (FACTORY_FD >= 0), makes sockets in
  *     the void's own network namespace for the launcher's relay
  *     (src/orchestrator/forward.ts): the launcher cannot create a socket
@@ -55,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -83,8 +87,8 @@ static void report(char kind, long value) {
   }
 }
 
-/* "E <errno> execve <path>" in one write. */
-static void report_exec_failure(int err, const char *path) {
+/* "E <errno> <call> <detail>" in one write. */
+static void report_failure(int err, const char *call, const char *detail) {
   char buf[4200];
   size_t len = 0;
   char num[16];
@@ -94,12 +98,81 @@ static void report_exec_failure(int err, const char *path) {
   buf[len++] = 'E';
   buf[len++] = '\t';
   while (n > 0) buf[len++] = num[--n];
-  const char *what = "\texecve ";
-  while (*what) buf[len++] = *what++;
-  while (*path && len < sizeof buf - 2) buf[len++] = *path++;
+  buf[len++] = '\t';
+  while (*call) buf[len++] = *call++;
+  buf[len++] = ' ';
+  while (*detail && len < sizeof buf - 2) buf[len++] = *detail++;
   buf[len++] = '\n';
   if (write(status_fd, buf, len) < 0) {
     /* See report(). */
+  }
+}
+
+/* "E <errno> execve <path>". */
+static void report_exec_failure(int err, const char *path) {
+  report_failure(err, "execve", path);
+}
+
+/* The entrypoint has ended with wait status `status`: report how and
+ * return the exit code void-init ends with; -1 if it has not ended. */
+static int report_end(int status) {
+  if (WIFEXITED(status)) {
+    report('X', WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    report('K', WTERMSIG(status));
+    return 128 + WTERMSIG(status);
+  }
+  return -1;
+}
+
+/* void run -d: the entrypoint asked to be traced by void-init
+ * (PTRACE_TRACEME) before its execve, so a successful execve stops it
+ * with SIGTRAP before the first instruction of the new program: the ELF
+ * interpreter's entry, or the program's own for a static one, with the
+ * program mapped and /proc/PID/exe naming it. Detaching with SIGSTOP lets
+ * it go untraced, straight into a group stop at that instruction, where
+ * any debugger the kernel lets ptrace it can attach (gdb -p) and SIGCONT
+ * resumes it. void-init stays not dumpable; a tracer that may only detach
+ * (the debug filter refuses every other request) reads nothing of its
+ * tracee.
+ *
+ * The group stop of an untraced child is reported to its parent with
+ * WUNTRACED, so "S" is written once the entrypoint *is* stopped there,
+ * and the launcher's line is true when it is printed. Signals are blocked
+ * meanwhile: any that arrives is forwarded by the loop afterwards.
+ *
+ * Returns -1 with the entrypoint stopped (or running on: see below), else
+ * the exit code once it has ended first — its execve failed ("E" reported,
+ * then exit 127) or it was killed — which is reported here. A stop for
+ * another signal while still traced means a signal reached it between
+ * fork and execve (only from outside the void: nothing inside runs yet):
+ * it is detached with that signal, as if it had never been traced, and
+ * runs on without the debug stop. */
+static int stop_after_exec(pid_t child) {
+  int traced = 1;
+  for (;;) {
+    int status;
+    if (waitpid(child, &status, WUNTRACED) < 0) {
+      if (errno == EINTR) continue;
+      report_failure(errno, "waitpid", "(the entrypoint, for -d)");
+      return -1;
+    }
+    int code = report_end(status);
+    if (code >= 0) return code;
+    if (!WIFSTOPPED(status)) continue;
+    if (!traced) {
+      report('S', (long)child);
+      return -1;
+    }
+    int sig = WSTOPSIG(status);
+    if (ptrace(PTRACE_DETACH, child, NULL, (void *)(long)(sig == SIGTRAP ? SIGSTOP : sig)) < 0 && errno != ESRCH) {
+      report_failure(errno, "ptrace", "PTRACE_DETACH (the entrypoint, for -d)");
+      return -1;
+    }
+    if (sig != SIGTRAP) return -1;
+    traced = 0; /* ESRCH: killed meanwhile, which the next wait reports */
   }
 }
 
@@ -272,13 +345,19 @@ int main(int argc, char **argv) {
   }
   if (child == 0) {
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (options & OPT_DEBUG) {
-      report('S', (long)getpid());
-      raise(SIGSTOP);
+    /* -d: traced by void-init from here, so that the execve stops
+     * (stop_after_exec). The debug filter allows this request. */
+    if ((options & OPT_DEBUG) && ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
+      report_failure(errno, "ptrace", "PTRACE_TRACEME (for -d)");
+      _exit(127);
     }
     execve(path, child_argv, envp);
     report_exec_failure(errno, path);
     _exit(127);
+  }
+  if (options & OPT_DEBUG) {
+    int code = stop_after_exec(child);
+    if (code >= 0) return code;
   }
 
   /* Signals arrive on a signalfd so that one poll(2) also serves the
@@ -313,15 +392,17 @@ int main(int argc, char **argv) {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      /* Without WUNTRACED a stop is reported only for a process void-init
+       * traces: one that asked to be (PTRACE_TRACEME, where the filter
+       * allows it) has stopped. void-init is no debugger: it lets it go
+       * with the signal it stopped for, as if it had never been traced. */
+      if (WIFSTOPPED(status)) {
+        ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)WSTOPSIG(status));
+        continue;
+      }
       if (pid != child) continue; /* an orphan: reaped, nothing to report */
-      if (WIFEXITED(status)) {
-        report('X', WEXITSTATUS(status));
-        return WEXITSTATUS(status);
-      }
-      if (WIFSIGNALED(status)) {
-        report('K', WTERMSIG(status));
-        return 128 + WTERMSIG(status);
-      }
+      int code = report_end(status);
+      if (code >= 0) return code;
     }
   }
 }

@@ -107,6 +107,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "host-sockets": "connect(), sendto() with an address: EPERM (the void may hold sockets of the host's network namespace; allow \"connect\" to lift)",
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
+  "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 
 /** The effective seccomp policy of a void, as `void check` prints it. */

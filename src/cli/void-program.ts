@@ -65,6 +65,15 @@ arrives (--prepare, default 1) and then serves that one message only: it
 starts about twice as soon. TCP listeners are bound before any void
 starts. void run ends when no void runs and nothing can produce more work.
 
+With -d, each entrypoint stops at the first instruction of its program,
+just after its execve (the program and its libraries are loaded), and
+void run prints its host pid and how to attach: as root to a root
+launcher's voids (gdb -p PID), as your own user to an unprivileged
+launcher's (gdb -iex 'set sysroot /' -p PID); in gdb, "handle SIGSTOP
+nopass", then "continue". Without a debugger, kill -CONT PID resumes it.
+The void's filter then also allows ptrace, for PTRACE_TRACEME and
+PTRACE_DETACH only.
+
 Deployment choices go in a runtime spec (--runtime FILE, or the
 environment: VOID_RUNTIME=FILE-or-JSON, VOID_LISTEN_<ENTRYPOINT>=ip:port):
 it may change listen addresses, bind host paths and hostnames, and narrow
@@ -212,7 +221,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .argument("<binary>", "the program: a path, or a name looked up in PATH (as given, it is argv's BinaryName)")
       .argument("[args...]", "passed where the spec says Trailing")
       .option("-v, --verbose", "log each void's host pid, namespaces and grants (repeat for more)", collect, 0)
-      .option("-d, --debug", "stop each entrypoint right after voiding, before execve, and print its host pid", false)
+      .option("-d, --debug", "stop each entrypoint at its program's first instruction, after execve, and print its host pid, how to attach a debugger and how to resume it", false)
       .option("-D, --daemon", "run in the background: returns once every Startup void runs (printing the launcher's pid), or with the error and status of what failed", false)
       .option("--pid-file <file>", "write the launcher's pid there once every Startup void runs (removed when void run ends)")
       .option("--log-file <file>", "with -D: append the background launcher's stdout and stderr there")

@@ -9,7 +9,7 @@ import { marshal, type SpawnRequest } from "./marshal.js";
 import { type Outcome, outcomeOf, parseRecords, type StatusRecord } from "./status.js";
 
 export interface VoidEvents {
-  /** The entrypoint stopped itself before execve (-d); nsPid is its pid inside the void. */
+  /** The entrypoint is stopped at its first instruction after execve (-d); nsPid is its pid inside the void. */
   onStopped?(v: VoidProcess, nsPid: number): void;
 }
 

@@ -3,7 +3,7 @@
  * native layer receives one contiguous buffer and the cloned child never
  * touches a JavaScript object. Keep the tags in sync with native/plan.h.
  */
-import { SECCOMP_RULES } from "../plan/seccomp.js";
+import { SECCOMP_RULES, withDebugPtrace } from "../plan/seccomp.js";
 import type { VoidPlan } from "../plan/types.js";
 
 export enum Tag {
@@ -66,6 +66,7 @@ export interface SpawnRequest {
   factoryFd?: number;
   /** void-init's end of a prepared void's message socket (src/orchestrator/prepared.ts): argv comes with the message. */
   messageFd?: number;
+  /** `void run -d`: stop the entrypoint at its first instruction after execve (PLAN_OPT_DEBUG; the filter then allows the ptrace requests that takes). */
   debug: boolean;
   /** Have the child record its namespaces' inodes (for -v); off, nothing is read on the spawn path. */
   recordNamespaces?: boolean;
@@ -144,9 +145,11 @@ export function marshal(req: SpawnRequest): Buffer {
     w.record(Tag.Fd, req.hostFds[i]!, f.fd);
   });
   for (const fd of req.cgroupFds ?? []) w.record(Tag.Cgroup, fd);
-  if (plan.seccomp.mode === "filter") {
-    // Already ascending (planSeccomp): the native side searches the ranges as a binary tree.
-    const s = plan.seccomp;
+  // -d: void-init stops the entrypoint after its execve with ptrace (native/void_init.c), which the filter allows for that only.
+  const seccomp = req.debug ? withDebugPtrace(plan.seccomp) : plan.seccomp;
+  if (seccomp.mode === "filter") {
+    // Already ascending (planSeccomp, withDebugPtrace): the native side searches the ranges as a binary tree.
+    const s = seccomp;
     const rules = s.rules.reduce((bits, r) => bits | SECCOMP_RULES[r], 0);
     w.record(Tag.Seccomp, rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }

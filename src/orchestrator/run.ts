@@ -266,8 +266,16 @@ class Application implements LoopHost {
     const events: VoidEvents = {
       onStopped: (v, nsPid) => {
         const host = hostPidOfChild(v.pid);
+        const pid = host === undefined ? "<pid>" : String(host);
+        // Who may attach (docs/architecture.md, "void run -d"): a root launcher's voids run as a host uid of their own, so root;
+        // an unprivileged launcher's run as its user, in a user namespace it owns. gdb reads the program and its libraries
+        // through /proc/PID/root after entering the void's mount namespace, which only root may: a user has it read them
+        // from the host, where the planner found them (they are bound at the same paths).
+        const attach = process.getuid?.() === 0 ? `as root: gdb -p ${pid}` : `as this user: gdb -iex 'set sysroot /' -p ${pid}`;
         this.log.info(
-          `entrypoint ${v.plan.entrypoint} stopped before execve: host pid ${host ?? "?"} (pid ${nsPid} in the void; void-init is host pid ${v.pid}). Attach a debugger, then resume it with: kill -CONT ${host ?? "<pid>"}`,
+          `entrypoint ${v.plan.entrypoint} stopped at its first instruction after execve (${v.plan.exec}): host pid ${host ?? "?"} ` +
+            `(pid ${nsPid} in the void; void-init is host pid ${v.pid}). Attach a debugger ${attach} (in gdb: handle SIGSTOP nopass, ` +
+            `then continue), or resume it without one: kill -CONT ${pid}`,
         );
       },
     };

@@ -127,6 +127,13 @@ export const SECCOMP_RULES = {
   leases: 1 << 6,
   /** prlimit64() on pid 1: EPERM. void-init shares the entrypoint's uid; its limits are not the entrypoint's to change. */
   "init-limits": 1 << 7,
+  /**
+   * `void run -d` only (withDebugPtrace): ptrace() with any request but
+   * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
+   * long): EPERM. Never planned: the launcher adds it, with ptrace, to the
+   * filter of a void it starts in debug mode.
+   */
+  "debug-ptrace": 1 << 8,
 } as const;
 
 export type SeccompRule = keyof typeof SECCOMP_RULES;
@@ -188,7 +195,25 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
     .map((name) => ({ name, nr: X86_64_SYSCALLS[name]! }))
     .sort((a, b) => a.nr - b.nr);
   const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter(
-    (r) => (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
+    (r) => r !== "debug-ptrace" && (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
   );
   return { mode: "filter", arch: "x86_64", allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX, rules };
+}
+
+/**
+ * The filter of a void started by `void run -d`: `plan` with ptrace
+ * allowed for the two requests void-init needs to stop the entrypoint at
+ * its first instruction after execve (native/void_init.c): the entrypoint
+ * asks to be traced by void-init (PTRACE_TRACEME) before its execve, and
+ * void-init lets it go stopped (PTRACE_DETACH with SIGSTOP). Every other
+ * request stays refused ("debug-ptrace"), so a tracer inside the void can
+ * only let its tracee go: it reads and writes nothing of it. A filter that
+ * allows ptrace already (a spec's Seccomp allow) and no filter at all are
+ * left as they are. Only the launcher calls this, when -d is given: a
+ * plan never holds the rule.
+ */
+export function withDebugPtrace(plan: SeccompPlan): SeccompPlan {
+  if (plan.mode !== "filter" || plan.allow.some((a) => a.name === "ptrace")) return plan;
+  const allow = [...plan.allow, { name: "ptrace", nr: X86_64_SYSCALLS.ptrace! }].sort((a, b) => a.nr - b.nr);
+  return { ...plan, allow, ranges: toRanges(allow.map((a) => a.nr)), rules: [...plan.rules, "debug-ptrace"] };
 }

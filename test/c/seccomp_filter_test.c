@@ -6,7 +6,8 @@
  * range and a foreign architecture; and, for every argument rule, the
  * values it must refuse and allow, also with garbage in the high 32 bits
  * of the argument (the kernel uses only the low half of an int argument:
- * TIOCSTI | 1 << 32 is still TIOCSTI). Nothing is installed in the
+ * TIOCSTI | 1 << 32 is still TIOCSTI; ptrace's request, a long, is used
+ * whole). Nothing is installed in the
  * kernel: a wrong program is found without running any refused call.
  * Prints "not ok" lines and a summary, exits 1 on a failure.
  */
@@ -106,6 +107,8 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_LEASES) && nr == SYS_fcntl) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_INIT_LIMITS) && nr == SYS_prlimit64) return a[0] == 1 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && nr == SYS_sendto) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
+  /* ptrace's request is a long: all 64 bits count. */
+  if ((r & SECCOMP_RULE_DEBUG_PTRACE) && nr == SYS_ptrace) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
   if ((r & SECCOMP_RULE_PERSONALITY) && nr == SYS_personality)
     return a[0] == 0 || a[0] == 8 || a[0] == 0x20000 || a[0] == 0x20008 || a[0] == 0xffffffff ? ALLOW : ERR(EPERM);
   return ALLOW;
@@ -139,7 +142,8 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
                    number == SYS_fchmodat || number == SYS_creat || number == SYS_mkdir || number == SYS_mkdirat ||
                    number == SYS_mknod || number == SYS_mknodat || number == SYS_open || number == SYS_openat ||
                    number == SYS_socket || number == SYS_socketpair || number == SYS_personality ||
-                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64;
+                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64 ||
+                   number == SYS_ptrace;
     unsigned tries = has_rule ? NINTERESTING * 6 * 2 : 1;
     for (unsigned t = 0; t < tries; t++) {
       memset(d.args, 0, sizeof d.args);

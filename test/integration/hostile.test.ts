@@ -15,7 +15,7 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
-import { asLauncher, isRoot, type Launcher, launchers, makeStage, runVoid, runVoidAsync, type Stage, scratch, startVoid, talk, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, runVoid, runVoidAsync, type Stage, scratch, startVoid, talk, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
 
 let stage: Stage;
 
@@ -151,6 +151,45 @@ for (const launcher of launchers) {
       for (const f of ["netlink_route", "af_unix", "af_inet", "af_inet6", "socketpair_unix", "getpid"]) assert.equal(r.get(f), "ok", f);
       for (const c of ["statmount", "listmount", "mseal", "nr-600", "clone3", "openat2"]) assert.equal(r.get(c), "ENOSYS", c);
       for (const c of ["io_uring_setup", "keyctl", "mq_open", "fanotify_init"]) assert.equal(r.get(c), "EPERM", c);
+    });
+
+    it("cannot ptrace at all without -d; with -d only PTRACE_TRACEME and PTRACE_DETACH pass the filter, and void-init lets a tracee go", async () => {
+      const spec = writeSpec(stage, `hostile-ptrace-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      const refused = ["ptrace-attach-1", "ptrace-seize-1", "ptrace-peekdata-1", "ptrace-pokedata-1", "ptrace-interrupt-1", "ptrace-traceme-high-bits"];
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "ptrace"]);
+      assert.equal(run.status, 0, run.stderr);
+      let r = results(run.stdout);
+      for (const a of [...refused, "ptrace-detach-1", "ptrace-traceme"]) assert.equal(r.get(a), "EPERM", `${a}:\n${run.stdout}`);
+      assert.equal(r.get("after-traceme-signal"), "ok");
+
+      const child = startVoid(stage, launcher, ["run", "-d", "-s", spec, stage.hostile, "ptrace"]);
+      let out = "";
+      let err = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      let pid = 0;
+      try {
+        pid = await new Promise<number>((resolve, reject) => {
+          child.stderr!.on("data", (d: Buffer) => {
+            err += d.toString();
+            const m = /after execve \([^)]+\): host pid (\d+)/.exec(err);
+            if (m) resolve(Number(m[1]));
+          });
+          child.on("exit", () => reject(new Error(`exited before stopping: ${err}`)));
+        });
+        process.kill(pid, "SIGCONT");
+        const [code] = await once(child, "exit");
+        assert.equal(code, 0, err);
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        if (pid > 0 && pidAlive(pid)) process.kill(pid, "SIGKILL");
+      }
+      r = results(out);
+      for (const a of refused) assert.equal(r.get(a), "EPERM", `${a} under -d:\n${out}`);
+      assert.equal(r.get("ptrace-detach-1"), "ESRCH", "DETACH reaches the kernel, which finds no tracee");
+      assert.equal(r.get("ptrace-traceme"), "ok", "TRACEME reaches the kernel: void-init is its tracer");
+      assert.equal(r.get("after-traceme-signal"), "ok", "void-init let its tracee go on after a signal stop");
     });
 
     for (const unconfined of [false, true]) {

@@ -1,14 +1,16 @@
 /**
  * The life of an application under `void run`: signals, dying with the
- * launcher (even on SIGKILL), -d, -D, failures reported by name, and
+ * launcher (even on SIGKILL), -d (stopped after execve, a debugger
+ * attached), -D, failures reported by name, and
  * nothing left behind.
  */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { launchers, makeStage, pidAlive, pidsRunning, runVoid, type Stage, startVoid, waitFor, writeSpec } from "./harness.js";
+import { asLauncher, launchers, makeStage, pidAlive, pidsRunning, runVoid, type Stage, startVoid, waitFor, writeSpec } from "./harness.js";
 
 let stage: Stage;
 before(() => {
@@ -32,6 +34,51 @@ function watchStderr(child: ReturnType<typeof startVoid>, re: RegExp): { text: (
     });
   });
   return { text: () => text, match };
+}
+
+const hasGdb = spawnSync("gdb", ["--version"]).status === 0;
+
+/** Runs gdb (argv) without blocking the event loop; its stdout and stderr together. */
+async function runGdb(argv: string[]): Promise<string> {
+  const gdb = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" }, timeout: 60_000 });
+  let text = "";
+  gdb.stdout.on("data", (d: Buffer) => {
+    text += d.toString();
+  });
+  gdb.stderr.on("data", (d: Buffer) => {
+    text += d.toString();
+  });
+  await once(gdb, "exit");
+  return text;
+}
+
+/**
+ * What /proc says of a stopped process: state, tracer, program, comm,
+ * where it stands (the pc /proc/PID/syscall shows) and the first
+ * instruction of what execve loaded (auxv: AT_BASE, the ELF interpreter's
+ * load address, plus that file's e_entry; AT_ENTRY for a static program).
+ */
+function stoppedAfterExec(pid: number): { state: string; tracer: number; exe: string; comm: string; pc: bigint; entry: bigint; interpreter: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+  const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
+  const tracer = Number(/^TracerPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  const fields = readFileSync(`/proc/${pid}/syscall`, "utf8").trim().split(" ");
+  const pc = BigInt(fields[fields.length - 1]!);
+  const auxv = readFileSync(`/proc/${pid}/auxv`);
+  const aux = new Map<bigint, bigint>();
+  for (let i = 0; i + 16 <= auxv.length; i += 16) aux.set(auxv.readBigUInt64LE(i), auxv.readBigUInt64LE(i + 8));
+  const base = aux.get(7n) ?? 0n; // AT_BASE
+  let interpreter = "(none: static)";
+  let entry = aux.get(9n) ?? 0n; // AT_ENTRY
+  if (base !== 0n) {
+    const line = readFileSync(`/proc/${pid}/maps`, "utf8")
+      .split("\n")
+      .find((l) => BigInt(`0x${l.split("-")[0]}`) === base);
+    interpreter = line?.split(/\s+/)[5] ?? "";
+    entry = base + readFileSync(interpreter).readBigUInt64LE(24); // e_entry of an ELF64 header
+  }
+  return { state, tracer, exe: readlinkSync(`/proc/${pid}/exe`), comm, pc, entry, interpreter };
 }
 
 for (const launcher of launchers) {
@@ -70,25 +117,66 @@ for (const launcher of launchers) {
       assert.doesNotMatch(granted.stderr, /not granted/);
     });
 
-    it("-d stops the entrypoint before execve and prints its host pid", async () => {
+    it("-d stops the entrypoint at its first instruction after execve (its program, not void-init), says how to attach; SIGCONT runs it to the end", async () => {
       const spec = writeSpec(stage, `debug-${launcher}`, { entrypoints: { "print-resumed": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] } } });
       const child = startVoid(stage, launcher, ["run", "-d", "-s", spec, stage.actor]);
       let out = "";
       child.stdout!.on("data", (d: Buffer) => {
         out += d.toString();
       });
-      const m = await watchStderr(child, /stopped before execve: host pid (\d+)/).match;
-      const pid = Number(m[1]);
-      const { readFileSync } = await import("node:fs");
-      const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.charAt(0);
-      assert.ok(await waitFor(() => state() === "T"), "stopped");
-      assert.equal(out, "");
-      process.kill(pid, "SIGCONT");
-      const [code] = await once(child, "exit");
-      assert.equal(code, 0);
-      assert.equal(out, "resumed\n");
+      let pid = 0;
+      try {
+        const err = watchStderr(child, /stopped at its first instruction after execve \(([^)]+)\): host pid (\d+) \(pid 2 in the void; void-init is host pid (\d+)\)\. (.*)$/m);
+        const m = await err.match;
+        pid = Number(m[2]);
+        assert.equal(m[1], stage.actor);
+        const gdb = launcher === "root" ? `as root: gdb -p ${pid} ` : `as this user: gdb -iex 'set sysroot /' -p ${pid} `;
+        assert.ok(m[4]!.startsWith(`Attach a debugger ${gdb}`) && m[4]!.endsWith(`resume it without one: kill -CONT ${pid}`), m[4]);
+        // Stopped when the line is printed (void-init reports once the stop is reported to it), not about to be.
+        const stopped = stoppedAfterExec(pid);
+        assert.equal(stopped.state, "T");
+        assert.equal(stopped.tracer, 0, "untraced: any debugger may attach");
+        assert.equal(stopped.exe, stage.actor, "the program is loaded");
+        assert.equal(stopped.comm, "actor");
+        assert.equal(stopped.pc, stopped.entry, `at the first instruction: the ELF interpreter's entry (${stopped.interpreter})`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(out, "");
+        assert.equal(stoppedAfterExec(pid).state, "T", "still stopped");
+        process.kill(pid, "SIGCONT");
+        const [code] = await once(child, "exit");
+        assert.equal(code, 0, err.text());
+        assert.equal(out, "resumed\n");
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        if (pid > 0 && pidAlive(pid)) process.kill(pid, "SIGKILL");
+      }
     });
 
+    it("-d: a debugger attaches to the stopped entrypoint, as the launcher's line says, and sees its program", { skip: hasGdb ? false : "gdb is not installed" }, async () => {
+      const spec = writeSpec(stage, `debug-gdb-${launcher}`, { entrypoints: { "print-resumed": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] } } });
+      const child = startVoid(stage, launcher, ["run", "-d", "-s", spec, stage.actor]);
+      const exited = once(child, "exit"); // it may end while gdb still runs
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      let pid = 0;
+      try {
+        const err = watchStderr(child, /after execve \([^)]+\): host pid (\d+)/);
+        pid = Number((await err.match)[1]);
+        // The launcher's own words: root attaches to a root launcher's voids; an unprivileged launcher's user to its own.
+        const sysroot = launcher === "root" ? [] : ["-iex", "set sysroot /"];
+        const gdb = asLauncher(launcher, ["gdb", "-nx", "-batch", ...sysroot, "-p", String(pid), "-ex", "handle SIGSTOP nostop noprint nopass", "-ex", "break main", "-ex", "continue", "-ex", "continue"]);
+        const r = await runGdb(gdb);
+        assert.match(r, /Breakpoint 1, (0x[0-9a-f]+ in )?main /, r);
+        const [code] = await exited;
+        assert.equal(code, 0, err.text());
+        assert.equal(out, "resumed\n");
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        if (pid > 0 && pidAlive(pid)) process.kill(pid, "SIGKILL");
+      }
+    });
   });
 }
 
@@ -110,6 +198,28 @@ describe("failures inside a void", () => {
     const status = await runApplication(plans, { debug: false, log: { verbosity: 0, error: (m) => lines.push(m), warn() {}, info() {}, verbose() {}, debug() {} } });
     assert.equal(status, 125);
     assert.deepEqual(lines, [`entrypoint fib: bind ${dir} -> /data: No such file or directory`]);
+  });
+
+  it("with -d, a failed execve is still reported by name, and nothing is said to be stopped", async () => {
+    // A copy of the actor, planned, then made not executable: the bind
+    // (same inode) succeeds, the entrypoint's execve fails with EACCES.
+    const { planFor } = await import("../../src/cli/load.js");
+    const { runApplication } = await import("../../src/orchestrator/run.js");
+    const { parseSpecValue } = await import("../../src/spec/parse.js");
+    const dir = join(stage.dir, "scratch", "noexec");
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    const binary = join(dir, "actor-copy");
+    copyFileSync(stage.actor, binary);
+    chmodSync(binary, 0o755);
+    const parsed = parseSpecValue({ entrypoints: { fib: {} } });
+    assert.ok(parsed.ok);
+    const plans = planFor(parsed.spec, { binary, trailing: [], grantStdout: false, grantStderr: false });
+    chmodSync(binary, 0o644);
+    const lines: string[] = [];
+    const status = await runApplication(plans, { debug: true, log: { verbosity: 0, error: (m) => lines.push(m), warn() {}, info: (m) => lines.push(m), verbose() {}, debug() {} } });
+    assert.equal(status, 127);
+    assert.deepEqual(lines, [`entrypoint fib: execve ${binary}: Permission denied`]);
   });
 });
 

@@ -10,6 +10,13 @@
  *   families       sockets of families a void has no use for
  *   reach-init     void-init's fds and memory: pidfd_getfd, ptrace,
  *                  process_vm_readv, /proc/1/mem and /proc/1/fd
+ *   ptrace         each ptrace request a debugger or an attacker makes
+ *                  (attach, seize, peek, poke, detach of pid 1; TRACEME
+ *                  with high bits set), then PTRACE_TRACEME itself, then
+ *                  raise SIGWINCH (ignored, but a tracer is told of it
+ *                  first) and print "after-traceme-signal ok": under
+ *                  void run -d only TRACEME and DETACH pass the filter,
+ *                  and void-init, made its tracer, lets it go on
  *   newest         system calls past the filter's table, and the ones it
  *                  refuses by name
  *   procsys        open /proc's kernel-wide files for writing (with Procfs)
@@ -235,6 +242,23 @@ static void families(void) {
   /* The kernel turns AF_INET + SOCK_PACKET (10) into a packet socket. */
   result("af_inet_sock_packet", socket(AF_INET, 10, htons(0x0003)));
   result("af_inet_sock_packet_cloexec", socket(AF_INET, 10 | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(0x0003)));
+}
+
+static void ptrace_requests(void) {
+  long word = 0;
+  result("ptrace-attach-1", syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0));
+  result("ptrace-seize-1", syscall(SYS_ptrace, PTRACE_SEIZE, 1, 0, 0));
+  result("ptrace-peekdata-1", syscall(SYS_ptrace, PTRACE_PEEKDATA, 1, 0x400000, &word));
+  result("ptrace-pokedata-1", syscall(SYS_ptrace, PTRACE_POKEDATA, 1, 0x400000, 0));
+  result("ptrace-interrupt-1", syscall(SYS_ptrace, PTRACE_INTERRUPT, 1, 0, 0));
+  /* PTRACE_TRACEME with high bits: the kernel uses the whole long (an unknown request). */
+  result("ptrace-traceme-high-bits", syscall(SYS_ptrace, 0x100000000L | PTRACE_TRACEME, 0, 0, 0));
+  /* Passes the debug filter; pid 1 is not its tracee. */
+  result("ptrace-detach-1", syscall(SYS_ptrace, PTRACE_DETACH, 1, 0, 0));
+  result("ptrace-traceme", syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0));
+  signal(SIGWINCH, SIG_DFL);
+  raise(SIGWINCH);
+  result("after-traceme-signal", 0);
 }
 
 static void reach_init(void) {
@@ -509,6 +533,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "suid") == 0 && i + 1 < argc) suid(argv[++i]);
     else if (strcmp(argv[i], "families") == 0) families();
     else if (strcmp(argv[i], "reach-init") == 0) reach_init();
+    else if (strcmp(argv[i], "ptrace") == 0) ptrace_requests();
     else if (strcmp(argv[i], "newest") == 0) newest();
     else if (strcmp(argv[i], "budgets") == 0) budgets();
     else if (strcmp(argv[i], "procsys") == 0) {

@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { marshal, PlanOption, Tag } from "../../src/orchestrator/marshal.js";
+import { SECCOMP_RULES, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { planApplication } from "../../src/plan/plan.js";
 import type { PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
@@ -116,8 +117,17 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       plan.fds.map((f, i) => `fd ${f.fd} from ${[-1, 1, -1, 17][i]}`),
     );
     assert.ok(lines.includes("cgroup 21") && lines.includes("factory 40"));
+    // debug: true, so the filter is the debug one (withDebugPtrace): ptrace allowed under its rule.
+    const debugFilter = withDebugPtrace(plan.seccomp);
+    assert.ok(debugFilter.mode === "filter" && debugFilter.rules.includes("debug-ptrace"));
+    const rules = debugFilter.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
+    assert.ok(lines.includes(`seccomp rules ${rules} known_max ${debugFilter.knownMax} ranges ${debugFilter.ranges.length} enosys ${debugFilter.enosys.length}`), r.stdout);
+    // Without -d the filter is the plan's own.
+    const plain = parse(marshal({ plan, argv, hostFds: [-1, 1, -1, 17], debug: false }));
     assert.ok(plan.seccomp.mode === "filter");
-    assert.ok(lines.includes(`seccomp rules ${lines.find((l) => l.startsWith("seccomp "))!.split(" ")[2]} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`));
+    const plainRules = plan.seccomp.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
+    assert.ok(!plan.seccomp.rules.includes("debug-ptrace"));
+    assert.ok(plain.stdout.split("\n").includes(`seccomp rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`), plain.stdout);
     assert.deepEqual(
       lines.filter((l) => l.startsWith("user_limit ")),
       plan.userLimits.map((l) => `user_limit ${l.name} ${l.value}`),

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_ALLOW, ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, toRanges } from "../../src/plan/seccomp.js";
+import { DEFAULT_ALLOW, ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, toRanges, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { applyRuntimeValue } from "../../src/spec/runtime.js";
 import { X86_64_SYSCALLS } from "../../src/spec/syscalls.js";
@@ -49,6 +49,34 @@ describe("seccomp", () => {
     assert.deepEqual(adjusted.enosys, [], "a denied openat2 gets EPERM, clone3 is allowed");
     for (let i = 1; i < adjusted.allow.length; i++) assert.ok(adjusted.allow[i]!.nr > adjusted.allow[i - 1]!.nr);
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
+  });
+
+  it("void run -d adds ptrace under the debug-ptrace rule, and nothing else; no plan ever holds that rule", () => {
+    const plain = planSeccomp([], "x64", true);
+    assert.ok("mode" in plain && plain.mode === "filter" && !plain.rules.includes("debug-ptrace"));
+    const debug = withDebugPtrace(plain);
+    assert.ok(debug.mode === "filter");
+    assert.deepEqual(
+      debug.allow.map((a) => a.name).sort(),
+      [...plain.allow.map((a) => a.name), "ptrace"].sort(),
+    );
+    assert.deepEqual(debug.rules, [...plain.rules, "debug-ptrace"]);
+    assert.deepEqual(debug.enosys, plain.enosys);
+    for (let i = 1; i < debug.allow.length; i++) assert.ok(debug.allow[i]!.nr > debug.allow[i - 1]!.nr);
+    assert.deepEqual(
+      debug.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i)),
+      debug.allow.map((a) => a.nr),
+    );
+    // Every filter a spec can ask for, but the debug one, leaves ptrace refused.
+    for (const env of [[], ["Stdout"], [{ Seccomp: { allow: ["unshare"] } }], [{ Seccomp: { deny: ["ptrace"] } }]]) {
+      const p = planSeccomp(spec(env).entrypoints[0]!.environment, "x64");
+      assert.ok("mode" in p && p.mode === "filter" && !p.allow.some((a) => a.name === "ptrace") && !p.rules.includes("debug-ptrace"));
+    }
+    // A spec that allows ptrace itself keeps it whole; no filter stays no filter.
+    const allowed = planSeccomp(spec([{ Seccomp: { allow: ["ptrace"] } }]).entrypoints[0]!.environment, "x64");
+    assert.ok("mode" in allowed);
+    assert.equal(withDebugPtrace(allowed), allowed);
+    assert.deepEqual(withDebugPtrace({ mode: "unconfined" }), { mode: "unconfined" });
   });
 
   it("a void that may hold host sockets gets the host-sockets rule, unless the spec allows connect", () => {
