@@ -123,7 +123,7 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     const rules = debugFilter.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
     assert.ok(lines.includes(`seccomp rules ${rules} known_max ${debugFilter.knownMax} ranges ${debugFilter.ranges.length} enosys ${debugFilter.enosys.length}`), r.stdout);
     // Without -d the filter is the plan's own.
-    const plain = parse(marshal({ plan, argv, hostFds: [-1, 1, -1, 17], debug: false }));
+    const plain = parse(marshal({ plan, argv, hostFds: [-1, 1, -1, 17], factoryFd: 40, debug: false }));
     assert.ok(plan.seccomp.mode === "filter");
     const plainRules = plan.seccomp.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
     assert.ok(!plan.seccomp.rules.includes("debug-ptrace"));
