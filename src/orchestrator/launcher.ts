@@ -10,10 +10,42 @@ import { type Outcome, outcomeOf, parseRecords, type StatusRecord } from "./stat
 
 export interface VoidEvents {
   /** The entrypoint stopped itself before execve (-d); nsPid is its pid inside the void. */
-  onStopped?(v: RunningVoid, nsPid: number): void;
+  onStopped?(v: VoidProcess, nsPid: number): void;
 }
 
-export class RunningVoid {
+/**
+ * A void as the orchestrator (src/orchestrator/run.ts) sees it, whoever
+ * made it: a RunningVoid of the Launcher, or a test's stand-in.
+ */
+export interface VoidProcess {
+  readonly id: number;
+  /** Host pid of the void's init (PID 1 inside). */
+  readonly pid: number;
+  readonly plan: VoidPlan;
+  /** Inode of each namespace, in ALL_NAMESPACES order (0: unknown). */
+  readonly namespaces: readonly number[];
+  /** How it ended, once it has. */
+  readonly exited: Promise<Outcome>;
+  readonly alive: boolean;
+  /** Sends `sig` to the void's init, which forwards it to the entrypoint. */
+  signal(sig: number): void;
+}
+
+/**
+ * The orchestrator's port to the kernel for making voids: the Launcher
+ * builds them with namespaces through the addon; a test may pass a
+ * stand-in (test/support/unvoided.ts runs void-init without namespaces,
+ * so the orchestration is tested without root). Given a SpawnRequest, it
+ * must leave the void its own copies of every fd the request names before
+ * spawn() resolves: the caller closes its own then.
+ */
+export interface VoidSpawner {
+  spawn(req: SpawnRequest): Promise<VoidProcess>;
+  /** The voids that have not exited yet. */
+  readonly live: VoidProcess[];
+}
+
+export class RunningVoid implements VoidProcess {
   readonly records: StatusRecord[] = [];
   /** A record not yet complete (a read of the status pipe can end inside one). */
   private partial = "";
@@ -151,7 +183,7 @@ export function nativeAddon(): NativeAddon {
   return addon();
 }
 
-export class Launcher {
+export class Launcher implements VoidSpawner {
   private readonly addon: NativeAddon;
   private readonly voids = new Map<number, RunningVoid>();
 

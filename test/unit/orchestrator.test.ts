@@ -1,0 +1,143 @@
+/**
+ * The orchestrator (src/orchestrator/run.ts) without root or user
+ * namespaces: every "void" is the real void-init run as an ordinary
+ * process by the stand-in spawner (test/support/unvoided.ts), with the fds
+ * and argv the orchestrator asks for. What is checked is what the
+ * orchestrator does — who is spawned, with what argv, prepared or not,
+ * when the run ends and with what status — from the spawns it makes and
+ * the files its programs write, not from log text.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { stderrLogger } from "../../src/orchestrator/log.js";
+import { runApplication } from "../../src/orchestrator/run.js";
+import { planApplication } from "../../src/plan/plan.js";
+import { realHost } from "../../src/plan/real-host.js";
+import type { VoidPlan } from "../../src/plan/types.js";
+import { parseSpecValue } from "../../src/spec/parse.js";
+import { UnvoidedSpawner } from "../support/unvoided.js";
+
+let dir = "";
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "void-orchestrator-"));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Plans `spec` for /bin/sh: each entrypoint runs the script named like it, in `dir`. */
+function plansFor(spec: unknown, scripts: Record<string, string>): VoidPlan[] {
+  for (const [name, text] of Object.entries(scripts)) {
+    writeFileSync(join(dir, name), text);
+    chmodSync(join(dir, name), 0o644);
+  }
+  const parsed = parseSpecValue(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  const r = planApplication(
+    parsed.spec,
+    { binary: "/bin/sh", trailing: [], cwd: dir, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, timeNamespace: false, arch: process.arch, grantStdout: false, grantStderr: false },
+    realHost,
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.plans;
+}
+
+async function run(plans: VoidPlan[], opts: { prepare?: number; concurrency?: number } = {}): Promise<{ status: number; spawner: UnvoidedSpawner; log: string[] }> {
+  const { spawner, make } = UnvoidedSpawner.factory(dir);
+  const log: string[] = [];
+  const status = await runApplication(plans, { debug: false, log: stderrLogger(1, (l) => log.push(l)), spawner: make, ...opts });
+  return { status, spawner, log };
+}
+
+const lines = (file: string): string[] => readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean).sort();
+
+describe("the orchestrator, with voids stood in for by plain processes", () => {
+  it("a Pipe trigger starts one void per line, with the line as its argument, and the run ends when the writer is done", async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          writer: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          handler: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"] },
+        },
+      },
+      { writer: 'printf "one\\ntwo\\nthree\\n" >&"$1"\n', handler: 'echo "got $1" >> handled-1.txt\n' },
+    );
+    for (const prepare of [0, 1]) {
+      rmSync(join(dir, "handled-1.txt"), { force: true });
+      const { status, spawner } = await run(plans, { prepare });
+      assert.equal(status, 0);
+      assert.deepEqual(lines("handled-1.txt"), ["got one", "got three", "got two"]);
+      const handlers = spawner.events.filter((e) => e.entrypoint === "handler");
+      // Each message had a void; with --prepare 1 they are made ahead (a message that finds none
+      // ready gets one made on arrival), so one more may be made and discarded at the end.
+      if (prepare === 0) {
+        assert.equal(handlers.length, 3);
+        assert.ok(handlers.every((e) => !e.prepared));
+        assert.deepEqual(handlers.map((e) => e.argv.at(-1)).sort(), ["one", "three", "two"]);
+      } else {
+        assert.ok(handlers.length >= 3, `${handlers.length} handler voids`);
+        assert.ok(handlers.filter((e) => e.prepared).length >= 1, "voids were prepared ahead");
+        assert.ok(handlers.filter((e) => !e.prepared).length <= 3);
+      }
+      assert.equal(spawner.live.length, 0, "no void is left running");
+    }
+  });
+
+  it("the last non-zero status of any void is the run's, and a failing handler does not stop the others", async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          writer: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          handler: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"] },
+        },
+      },
+      { writer: 'printf "ok\\nfail\\nok\\n" >&"$1"\n', handler: 'echo "$1" >> handled-2.txt; [ "$1" = ok ] || exit 7\n' },
+    );
+    const { status } = await run(plans, { prepare: 0 });
+    assert.equal(status, 7);
+    assert.deepEqual(lines("handled-2.txt"), ["fail", "ok", "ok"]);
+  });
+
+  it("voids of a trigger run at most `concurrency` at once", async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          writer: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          handler: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: [{ Limits: { concurrency: 2 } }] },
+        },
+      },
+      {
+        writer: 'for i in 1 2 3 4 5 6; do echo "$i"; done >&"$1"\n',
+        // Each handler notes how many handlers are in their critical section at once.
+        handler: 'mkdir -p running; touch "running/$1"; ls running | wc -l >> concurrency.txt; sleep 0.1; rm "running/$1"\n',
+      },
+    );
+    const { status } = await run(plans, { prepare: 0 });
+    assert.equal(status, 0);
+    const seen = lines("concurrency.txt").map(Number);
+    assert.equal(seen.length, 6);
+    assert.ok(Math.max(...seen) <= 2, `at most 2 at once, saw ${seen.join(",")}`);
+  });
+
+  it("an orderly stop (SIGTERM to void run) ends every void and the run, with status 0", async () => {
+    const plans = plansFor({ entrypoints: { main: { args: ["BinaryName", "Entrypoint"] }, other: { args: ["BinaryName", "Entrypoint"] } } }, { main: "exec sleep 30\n", other: "exec sleep 30\n" });
+    const { spawner, make } = UnvoidedSpawner.factory(dir);
+    const started = Date.now();
+    const running = runApplication(plans, { debug: false, log: stderrLogger(0, () => {}), spawner: make });
+    while (spawner.live.length < 2) await new Promise((r) => setTimeout(r, 10));
+    // runApplication handles SIGTERM itself while it runs: this process is not ended by it.
+    process.kill(process.pid, "SIGTERM");
+    assert.equal(await running, 0);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(spawner.live.length, 0);
+  });
+
+  it("a Startup void whose binary cannot be executed fails the run with the execve error, and nothing is left", async () => {
+    const plans = plansFor({ entrypoints: { main: { args: ["BinaryName", "Entrypoint"] } } }, { main: "exit 0\n" }).map((p) => ({ ...p, exec: join(dir, "no-such-binary") }));
+    const { status, spawner, log } = await run(plans);
+    assert.equal(status, 127);
+    assert.ok(log.some((l) => /execve .*no-such-binary/.test(l)), log.join("\n"));
+    assert.equal(spawner.live.length, 0);
+  });
+});
