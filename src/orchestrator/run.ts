@@ -15,13 +15,13 @@ import { describeFd } from "../plan/describe.js";
 import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
-import { CgroupError, Cgroups, controllersFor, type Leaf } from "./cgroups.js";
+import { CgroupError, Cgroups, controllersFor } from "./cgroups.js";
 import { Connector, RelayBudget } from "./connect.js";
 import { Factory } from "./factory.js";
+import { type VoidResources, VoidLife, type VoidState } from "./lifecycle.js";
 import { Forwarder } from "./forward.js";
-import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess as RunningVoid, type VoidSpawner } from "./launcher.js";
+import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess, type VoidSpawner } from "./launcher.js";
 import type { Logger } from "./log.js";
-import type { SpawnRequest } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { type Outcome, signalName } from "./status.js";
 import { EXIT_DRAIN_MS, Streams } from "./streams.js";
@@ -54,7 +54,7 @@ export interface RunOptions {
 }
 
 /** "user:4026532174 mnt:…": the inodes the child recorded before the void could exit (launcher.ts). */
-function namespaceIds(v: RunningVoid): string {
+function namespaceIds(v: VoidProcess): string {
   return v.plan.namespaces.map((ns) => `${ns}:${v.namespaces[ALL_NAMESPACES.indexOf(ns)] || "?"}`).join(" ");
 }
 
@@ -191,33 +191,6 @@ function pinFile(path: string, writable: readonly string[], addon: NativeAddon):
   }
 }
 
-/** What one spawn needs from the launcher, and what to close afterwards. */
-interface Prepared {
-  request: SpawnRequest;
-  /** Launcher fds to close once the void has its copies. */
-  close: number[];
-  /** Its output relays' ends: its exit is logged after them (src/orchestrator/streams.ts). */
-  outputs: Promise<void>[];
-  /** RPC broker ends to attach once the void is running. */
-  rpc: { fd: number; grant: FdGrant }[];
-  /** The void's cgroups, when it has limits. */
-  leaf?: Leaf;
-  /** The launcher's end of the void's socket factory, for a void with Forward or Connect grants (owned by `sockets` once it runs). */
-  factory?: number;
-  /** The void's socket factory and Connect relays, from its spawn until it exits (startSockets). */
-  sockets?: Factory;
-}
-
-/** A prepared void (src/orchestrator/prepared.ts): built, its void-init waiting for one message. */
-interface Ready {
-  v: RunningVoid;
-  p: Prepared;
-  /** The launcher's end of the message socket; -1 once the message is sent or the void discarded. */
-  socket: number;
-  /** Set when it got its message: what to do when it exits. */
-  ended?: (o: Outcome) => Promise<void>;
-}
-
 class Application implements LoopHost {
   readonly addon = nativeAddon();
   readonly log: Logger;
@@ -236,14 +209,10 @@ class Application implements LoopHost {
   /** Forward relays by entrypoint (Startup entrypoints only). */
   private readonly forwarders = new Map<string, Forwarder>();
   private status = 0;
-  private live = 0;
-  private pending = 0;
-  /** Prepared voids waiting for a message, by entrypoint. */
-  private readonly ready = new Map<string, Ready[]>();
-  /** Prepared voids being made, by entrypoint. */
-  private readonly preparing = new Map<string, number>();
-  /** Prepared voids that have not exited and never got a message (waiting or discarded): not running, so not signalled. */
-  private readonly waiting = new Set<RunningVoid>();
+  /** Every void that has not exited, in any state (src/orchestrator/lifecycle.ts): what "is anything still going on" is asked of. */
+  private readonly voids = new Set<VoidLife>();
+  /** The Startup voids are being made and the trigger loops do not exist yet: the run cannot be over. */
+  private starting = false;
   /** Set once no trigger can take a message any more: prepared voids are discarded, none made. */
   private noMorePreparing = false;
   private shuttingDown = false;
@@ -316,12 +285,10 @@ class Application implements LoopHost {
     }
   }
 
-  /** Opens or creates the launcher side of each fd of one void. */
-  private prepare(plan: VoidPlan, argv: string[], extraFds: number[]): Prepared {
-    const close: number[] = [];
-    const outputs: Promise<void>[] = [];
-    const rpc: Prepared["rpc"] = [];
-    let factory: number | undefined;
+  /** Opens or creates the launcher side of each fd of one void: a void in state preparing, tracked from now on. */
+  private prepare(plan: VoidPlan, argv: string[], extraFds: number[], prepared = false): VoidLife {
+    const r: VoidResources = { request: { plan, argv, hostFds: [], debug: this.opts.debug }, close: [], outputs: [], rpc: [] };
+    const life = new VoidLife(plan, r, prepared);
     try {
       const hostFds = plan.fds.map((f) => {
         switch (f.source.kind) {
@@ -329,8 +296,8 @@ class Application implements LoopHost {
           case "stdout":
           case "stderr": {
             const s = this.streams.forVoid(f.source.kind);
-            if (s.close !== undefined) close.push(s.close);
-            if (s.ended !== undefined) outputs.push(s.ended);
+            if (s.close !== undefined) r.close.push(s.close);
+            if (s.ended !== undefined) r.outputs.push(s.ended);
             return s.fd;
           }
           case "devnull":
@@ -339,13 +306,13 @@ class Application implements LoopHost {
             // A new open file description of the pinned file (its own offset), whatever is at the path now.
             // O_NONBLOCK: a lease a void holds on it makes this fail (EWOULDBLOCK) instead of blocking the launcher.
             const fd = openSync(`/proc/self/fd/${this.files.get(f.source.path)!}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-            close.push(fd);
+            r.close.push(fd);
             return fd;
           }
           case "rpc": {
             const [mine, theirs] = this.addon.seqpacketPair();
-            rpc.push({ fd: mine, grant: f });
-            close.push(theirs);
+            r.rpc.push({ fd: mine, grant: f });
+            r.close.push(theirs);
             return theirs;
           }
           case "received":
@@ -356,49 +323,70 @@ class Application implements LoopHost {
       });
       let factoryFd: number | undefined;
       if (plan.forwards.length > 0 || plan.connects.length > 0) {
-        [factory, factoryFd] = this.addon.seqpacketPair();
-        close.push(factoryFd);
+        [r.factory, factoryFd] = this.addon.seqpacketPair();
+        r.close.push(factoryFd);
+      }
+      let messageFd: number | undefined;
+      if (prepared) {
+        [life.messageSocket, messageFd] = this.addon.seqpacketPair();
+        r.close.push(messageFd);
       }
       const leaf = this.cgroups !== undefined && controllersFor(plan.limits).length > 0 ? this.cgroups.create(plan.limits) : undefined;
+      if (leaf !== undefined) r.leaf = leaf;
       const cgroupFds = leaf?.openProcs() ?? [];
-      close.push(...cgroupFds);
-      return {
-        request: { plan, argv, hostFds, cgroupFds, debug: this.opts.debug, recordNamespaces: this.log.verbosity >= 1, ...(factoryFd !== undefined ? { factoryFd } : {}) },
-        close,
-        outputs,
-        rpc,
-        ...(leaf ? { leaf } : {}),
-        ...(factory !== undefined ? { factory } : {}),
+      r.close.push(...cgroupFds);
+      r.request = {
+        plan,
+        argv,
+        hostFds,
+        cgroupFds,
+        debug: this.opts.debug,
+        recordNamespaces: this.log.verbosity >= 1,
+        ...(factoryFd !== undefined ? { factoryFd } : {}),
+        ...(messageFd !== undefined ? { messageFd } : {}),
       };
     } catch (e) {
-      for (const fd of [...close, ...rpc.map((r) => r.fd), ...(factory !== undefined ? [factory] : [])]) closeSync(fd);
+      void life.release();
       throw e;
+    }
+    this.voids.add(life);
+    return life;
+  }
+
+  /**
+   * Spawns a prepared void description (state preparing). Resolves true
+   * once it is ready or running, false if it could not be made (logged
+   * when `quiet` is false; it is then exited and released).
+   */
+  private async launch(life: VoidLife, quiet = false): Promise<boolean> {
+    try {
+      const v = await this.launcher.spawn(life.resources.request);
+      for (const r of life.spawned(v)) this.broker.attach(r.fd, r.grant, life.entrypoint, v.pid);
+      this.startSockets(v, life);
+      void v.exited.then(async (o) => {
+        if (life.onExit !== undefined) await life.onExit(o);
+        else await this.notStarted(life, o);
+      });
+      return true;
+    } catch (e) {
+      this.forwarders.get(life.entrypoint)?.close();
+      await life.ended();
+      this.voids.delete(life);
+      if (!quiet) {
+        this.log.error(`entrypoint ${life.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
+        this.status = EXIT_LAUNCHER_FAILURE;
+      } else this.log.verbose(`entrypoint ${life.entrypoint}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
+      return false;
     }
   }
 
-  private async spawn(p: Prepared, onExit?: () => void): Promise<RunningVoid | undefined> {
-    this.pending++;
-    try {
-      const v = await this.launcher.spawn(p.request);
-      this.startSockets(v, p);
-      for (const r of p.rpc) this.broker.attach(r.fd, r.grant, v.plan.entrypoint, v.pid);
-      void v.exited.then(this.running(v, p, onExit));
-      return v;
-    } catch (e) {
-      for (const r of p.rpc) closeSync(r.fd);
-      if (p.factory !== undefined) closeSync(p.factory);
-      this.forwarders.get(p.request.plan.entrypoint)?.close();
-      void p.leaf?.remove();
-      this.log.error(`entrypoint ${p.request.plan.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
-      this.status = EXIT_LAUNCHER_FAILURE;
-      onExit?.();
-      return undefined;
-    } finally {
-      // Received fds among them, whose last copy this may be: closed off the event loop.
-      closeReceived(p.close);
-      this.pending--;
-      this.checkDone();
-    }
+  /** Spawns a void that runs at once (a Startup void, or one made on a message's arrival). */
+  private async spawnNow(life: VoidLife, onExit?: () => void): Promise<VoidProcess | undefined> {
+    const ok = await this.launch(life);
+    if (ok) life.onExit = this.running(life, onExit);
+    else onExit?.();
+    this.checkDone();
+    return ok ? life.process : undefined;
   }
 
   /**
@@ -407,15 +395,17 @@ class Application implements LoopHost {
    * void's programs find them too; Forward relays use it once the void
    * runs (running()).
    */
-  private startSockets(v: RunningVoid, p: Prepared): void {
-    if (p.factory === undefined) return;
+  private startSockets(v: VoidProcess, life: VoidLife): void {
+    const fd = life.resources.factory;
+    if (fd === undefined) return;
     const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log, this.relayBudget, this.connectWarned) : undefined;
     const sockets = new Factory(
-      p.factory,
+      fd,
       this.addon,
       connector === undefined ? undefined : { count: v.plan.connects.length, deliver: (fds) => connector.start(fds), fail: (e) => connector.failed(e) },
     );
-    p.sockets = sockets;
+    life.sockets = sockets;
+    life.resources.factory = undefined;
     void v.exited.then(() => {
       connector?.close();
       sockets.close();
@@ -427,10 +417,11 @@ class Application implements LoopHost {
    * message): it counts as live, its relay and its timeout start, it is
    * logged. Returns what to do when it exits.
    */
-  private running(v: RunningVoid, p: Prepared, onExit?: () => void, received: FdGrant[] = []): (o: Outcome) => Promise<void> {
-    this.live++;
-    const forwarder = p.sockets !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
-    if (forwarder !== undefined && p.sockets !== undefined) forwarder.start(p.sockets);
+  private running(life: VoidLife, onExit?: () => void, received: FdGrant[] = []): (o: Outcome) => Promise<void> {
+    const v = life.process!;
+    const p = life.resources;
+    const forwarder = life.sockets !== undefined ? this.forwarders.get(v.plan.entrypoint) : undefined;
+    if (forwarder !== undefined && life.sockets !== undefined) forwarder.start(life.sockets);
     this.logSpawn(v, received);
     const timeout = v.plan.limits.timeoutMs;
     let timedOut = false;
@@ -462,8 +453,8 @@ class Application implements LoopHost {
         this.status = o.status;
         this.explainSilentFailure(v.plan, o);
       }
-      await p.leaf?.remove();
-      this.live--;
+      await life.ended();
+      this.voids.delete(life);
       onExit?.();
       this.checkDone();
     };
@@ -495,102 +486,69 @@ class Application implements LoopHost {
     return !this.shuttingDown && !this.noMorePreparing && !this.loops.some((l) => l.name === entrypoint && l.isFinished);
   }
 
+  /** Voids of `entrypoint` in `state`, oldest first. */
+  private inState(state: VoidState, entrypoint?: string): VoidLife[] {
+    return [...this.voids].filter((l) => l.state === state && (entrypoint === undefined || l.entrypoint === entrypoint));
+  }
+
   /** Makes voids ahead for `plan`'s trigger until `--prepare` of them exist or are being made. */
   private refill(plan: VoidPlan): void {
     if (!this.takesMessages(plan.entrypoint)) return;
-    const have = (this.ready.get(plan.entrypoint)?.length ?? 0) + (this.preparing.get(plan.entrypoint) ?? 0);
+    const have = this.inState("ready", plan.entrypoint).length + this.inState("preparing", plan.entrypoint).filter((l) => l.prepared).length;
     for (let i = have; i < (this.opts.prepare ?? DEFAULT_PREPARED); i++) void this.prepareAhead(plan);
   }
 
   /** Builds one void for `plan`'s next message: everything but the entrypoint, which waits for it. */
   private async prepareAhead(plan: VoidPlan): Promise<void> {
-    const name = plan.entrypoint;
-    this.preparing.set(name, (this.preparing.get(name) ?? 0) + 1);
-    this.pending++;
-    let p: Prepared | undefined;
-    let mine = -1;
+    let life: VoidLife;
     try {
       // The argv comes with the message; void-init ignores this one.
-      p = this.prepare(plan, plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : [])), []);
-      const [launcherEnd, voidEnd] = this.addon.seqpacketPair();
-      mine = launcherEnd;
-      p.close.push(voidEnd);
-      p.request = { ...p.request, messageFd: voidEnd };
-      const v = await this.launcher.spawn(p.request);
-      this.startSockets(v, p);
-      for (const r of p.rpc) this.broker.attach(r.fd, r.grant, name, v.pid);
-      const ready: Ready = { v, p, socket: mine };
-      this.waiting.add(v);
-      void v.exited.then((o) => (ready.ended !== undefined ? ready.ended(o) : this.readyGone(ready, o)));
-      this.log.debug(`entrypoint ${name}: prepared a void ahead of its next message (void-init host pid ${v.pid})`);
-      if (!this.takesMessages(name)) this.discard(ready);
-      else this.ready.set(name, [...(this.ready.get(name) ?? []), ready]);
+      life = this.prepare(plan, plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : [])), [], true);
     } catch (e) {
-      if (mine >= 0) closeSync(mine);
-      if (p !== undefined) {
-        for (const r of p.rpc) closeSync(r.fd);
-        if (p.factory !== undefined && p.sockets === undefined) closeSync(p.factory);
-        void p.leaf?.remove();
-      }
-      this.log.verbose(`entrypoint ${name}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
-    } finally {
-      if (p !== undefined) for (const fd of p.close) closeSync(fd);
-      this.preparing.set(name, (this.preparing.get(name) ?? 1) - 1);
-      this.pending--;
-      this.checkDone();
+      this.log.verbose(`entrypoint ${plan.entrypoint}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
+      return;
     }
-  }
-
-  /** A prepared void no longer needed: closing its message socket makes void-init exit, having started nothing. */
-  private discard(r: Ready): void {
-    if (r.socket < 0) return;
-    closeSync(r.socket);
-    r.socket = -1;
+    if (await this.launch(life, true)) {
+      this.log.debug(`entrypoint ${plan.entrypoint}: prepared a void ahead of its next message (void-init host pid ${life.process!.pid})`);
+      if (!this.takesMessages(plan.entrypoint)) life.discard();
+    }
+    this.checkDone();
   }
 
   /** Discards every waiting prepared void, and makes no more. */
   private stopPreparing(): void {
     this.noMorePreparing = true;
-    for (const list of this.ready.values()) for (const r of list.splice(0)) this.discard(r);
+    for (const life of this.inState("ready")) life.discard();
   }
 
   /** A prepared void exited without a message: discarded, or ended from outside (logged). */
-  private async readyGone(r: Ready, o: Outcome): Promise<void> {
-    const list = this.ready.get(r.v.plan.entrypoint);
-    const at = list?.indexOf(r) ?? -1;
-    if (at >= 0) list!.splice(at, 1);
-    if (r.socket >= 0) {
-      this.discard(r);
-      if (!this.shuttingDown) this.log.warn(`entrypoint ${r.v.plan.entrypoint}: a void prepared for its next message (pid ${r.v.pid}) ended before one came: ${o.failure ?? o.summary}`);
-    }
-    await r.p.leaf?.remove();
-    this.waiting.delete(r.v);
+  private async notStarted(life: VoidLife, o: Outcome): Promise<void> {
+    if (life.state === "ready" && !this.shuttingDown) this.log.warn(`entrypoint ${life.entrypoint}: a void prepared for its next message (pid ${life.process!.pid}) ended before one came: ${o.failure ?? o.summary}`);
+    await life.ended();
+    this.voids.delete(life);
     this.checkDone();
   }
 
-  /** Gives `message` to a prepared void; false (the message untouched) if it cannot take it. */
-  private activate(r: Ready, plan: VoidPlan, message: Message, onExit: () => void): boolean {
+  /** Gives `message` to a prepared void; false (the message untouched, the void discarded) if it cannot take it. */
+  private activate(life: VoidLife, plan: VoidPlan, message: Message, onExit: () => void): boolean {
     const first = firstMessageFd(plan);
     const { argv, fds } = messageArgv(plan, message, first);
     const packet = encodeMessage(argv);
     if (packet === null) {
-      this.discard(r);
+      life.discard();
       return false;
     }
-    const rc = this.addon.sendFds(r.socket, packet, fds);
+    const rc = this.addon.sendFds(life.messageSocket, packet, fds);
     if (rc < 0) {
-      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${r.v.pid}) could not take a message (errno ${-rc}); making one`);
-      this.discard(r);
+      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${life.process!.pid}) could not take a message (errno ${-rc}); making one`);
+      life.discard();
       return false;
     }
-    closeSync(r.socket);
-    r.socket = -1;
+    life.started();
     // The void has its copies now (or, without a "Trigger" argument, was not granted them).
     if (message.kind === "fds") closeReceived(message.fds);
-    this.waiting.delete(r.v);
-    r.ended = this.running(
-      r.v,
-      r.p,
+    life.onExit = this.running(
+      life,
       onExit,
       fds.map((_, index) => ({ fd: first + index, source: { kind: "received", index } })),
     );
@@ -598,7 +556,7 @@ class Application implements LoopHost {
   }
 
   /** Logs a void that starts its work; `received` are a prepared void's message fds (a void made on arrival has them in its plan). */
-  private logSpawn(v: RunningVoid, received: FdGrant[] = []): void {
+  private logSpawn(v: VoidProcess, received: FdGrant[] = []): void {
     if (this.log.verbosity < 1) return;
     const name = v.plan.entrypoint;
     this.log.verbose(`entrypoint ${name}: host pid ${v.pid}; namespaces ${namespaceIds(v)}`);
@@ -613,7 +571,7 @@ class Application implements LoopHost {
   }
 
   async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {
-    const ready = this.ready.get(plan.entrypoint)?.shift();
+    const ready = this.inState("ready", plan.entrypoint).sort((a, b) => a.readyAt - b.readyAt)[0];
     if (ready !== undefined && this.activate(ready, plan, message, onExit)) {
       this.refill(plan); // the next message's void is made while this one runs
       return;
@@ -627,9 +585,9 @@ class Application implements LoopHost {
     if (message.kind === "fds" && extra.length === 0) closeReceived(message.fds);
     const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
     const fds = [...plan.fds, ...received];
-    let prepared: Prepared;
+    let life: VoidLife;
     try {
-      prepared = this.prepare({ ...plan, fds }, argv, extra);
+      life = this.prepare({ ...plan, fds }, argv, extra);
     } catch (e) {
       closeReceived(extra);
       this.log.error(`entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);
@@ -638,30 +596,33 @@ class Application implements LoopHost {
       return;
     }
     // The received fds are the void's now: close ours once it has them.
-    prepared.close.push(...extra);
-    await this.spawn(prepared, onExit);
+    life.resources.close.push(...extra);
+    await this.spawnNow(life, onExit);
   }
 
   loopFinished(loop: TriggerLoop): void {
-    for (const r of this.ready.get(loop.name)?.splice(0) ?? []) this.discard(r);
+    for (const life of this.inState("ready", loop.name)) life.discard();
     this.wiring.release(`source:${loop.name}`);
     this.wiring.release(loop.name);
     this.checkDone();
   }
 
   /**
-   * Done when no void runs, none is being spawned and every trigger loop
-   * has ended. If no void runs and every loop is idle, nothing can write
-   * to any loop ever again (only voids write; the launcher holds only
-   * templates for triggered voids), so the templates are released and the
-   * loops end at EOF.
+   * Asked of the voids' states whenever one changes. The run is over when
+   * no void is being made or running, every trigger loop has ended, and
+   * every prepared void has exited. If no void is being made or running
+   * and no trigger loop has a message waiting, nothing can write to any
+   * loop ever again — only running voids write, and the launcher holds
+   * only templates of ends for triggered voids (prepared ones hold copies)
+   * — so the templates are released, the prepared voids discarded, and
+   * the loops end at end-of-file.
    */
   private checkDone(): void {
-    if (this.live > 0 || this.pending > 0) return;
+    if (this.starting || this.voids.size > 0 && [...this.voids].some((l) => l.state === "preparing" || l.state === "running")) return;
     const active = this.loops.filter((l) => !l.isFinished);
     if (active.length === 0) {
       this.stopPreparing();
-      if (this.waiting.size === 0) this.finish();
+      if (this.voids.size === 0) this.finish();
       return;
     }
     const readable = this.addon.pollReadable(active.map((l) => l.fd));
@@ -676,7 +637,7 @@ class Application implements LoopHost {
   /** Passes a signal on to every running void (SIGUSR1, SIGUSR2). */
   forward(sig: number): void {
     // Not to a prepared void: its void-init would hold the signal and pass it to an entrypoint started later.
-    for (const v of this.launcher.live) if (!this.waiting.has(v)) v.signal(sig);
+    for (const life of this.inState("running")) life.process?.signal(sig);
   }
 
   shutdown(sig: number, escalate: boolean): void {
@@ -689,7 +650,7 @@ class Application implements LoopHost {
       for (const loop of this.loops) loop.stop();
     }
     // Prepared voids were discarded above (they end by themselves), unless this is the second signal.
-    const targets = this.launcher.live.filter((v) => escalate || !this.waiting.has(v));
+    const targets = [...this.voids].filter((l) => l.state === "running" || (escalate && (l.state === "ready" || l.state === "discarded"))).flatMap((l) => (l.process !== undefined ? [l.process] : []));
     const what = `received ${signalName(sig)}: sending ${signalName(send)} to ${targets.length} void(s)`;
     if (escalate || sig === os.signals.SIGTERM || sig === os.signals.SIGINT) this.log.info(escalate ? `${what}, now` : `${what} and waiting for them to end`);
     else this.log.verbose(what);
@@ -702,7 +663,7 @@ class Application implements LoopHost {
     // Bind every Forward's host end and open every file before spawning
     // anything: a port in use or a missing file is an error with nothing
     // started.
-    const prepared: Prepared[] = [];
+    const lives: VoidLife[] = [];
     try {
       for (const plan of startup) {
         if (plan.forwards.length === 0) continue;
@@ -711,17 +672,20 @@ class Application implements LoopHost {
         for (const line of forwarder.describe()) this.log.verbose(`entrypoint ${plan.entrypoint}: forwarding ${line}`);
       }
       for (const plan of startup) {
-        prepared.push(this.prepare(plan, plan.argv.map((a) => (a.kind === "literal" ? a.value : "")), []));
+        lives.push(this.prepare(plan, plan.argv.map((a) => (a.kind === "literal" ? a.value : "")), []));
       }
     } catch (e) {
-      for (const p of prepared) for (const fd of [...p.close, ...p.rpc.map((r) => r.fd), ...(p.factory !== undefined ? [p.factory] : [])]) closeSync(fd);
+      for (const life of lives) {
+        await life.release();
+        this.voids.delete(life);
+      }
       for (const f of this.forwarders.values()) f.close();
       this.wiring.closeAll();
       await this.streams.close();
       throw e;
     }
-    this.pending++; // hold "done" until the loops exist
-    const spawned = await Promise.all(prepared.map((p) => this.spawn(p)));
+    this.starting = true; // not done until the loops exist
+    const spawned = await Promise.all(lives.map((life) => this.spawnNow(life)));
     if (spawned.some((v) => v === undefined)) {
       // A Startup void could not be created: stop the others.
       for (const v of spawned) v?.signal(os.signals.SIGKILL);
@@ -734,7 +698,7 @@ class Application implements LoopHost {
       for (const plan of triggered) this.refill(plan);
       this.opts.onReady?.();
     }
-    this.pending--;
+    this.starting = false;
     this.checkDone();
     await this.finished;
     for (const f of this.forwarders.values()) f.close();
