@@ -66,7 +66,9 @@ describe("Connect: parsing", () => {
   it("refuses every spelling of the any-address, broadcast and multicast groups, and zone-less IPv6 link-local addresses", () => {
     const bad = ["[::0.0.0.0]:53", "[::ffff:0.0.0.0]:53", "[::ffff:0:0]:53", "255.255.255.255:53", "224.0.0.251:5353", "[ff02::fb]:5353", "[::ffff:239.1.1.1]:5", "[fe80::1]:53"];
     const text = problems(withEnv(bad.map((host_addr, i) => ({ Connect: { protocol: "Udp", environment_port: 1000 + i, host_addr } }))));
-    bad.forEach((addr, i) => assert.match(text, new RegExp(`environment\\[${i}\\]\\.Connect\\.host_addr: "${addr.replace(/[[\].]/g, "\\$&")}" is (a wildcard|a broadcast or multicast|an IPv6 link-local) address`)));
+    for (const [i, addr] of bad.entries()) {
+      assert.match(text, new RegExp(`environment\\[${i}\\]\\.Connect\\.host_addr: "${addr.replace(/[[\].]/g, "\\$&")}" is (a wildcard|a broadcast or multicast|an IPv6 link-local) address`));
+    }
     parsed(withEnv(["169.254.169.254:80", "[::ffff:127.0.0.1]:80", "[2001:db8::1]:53"].map((host_addr, i) => ({ Connect: { protocol: "Tcp", environment_port: 2000 + i, host_addr } }))));
   });
 
