@@ -24,6 +24,20 @@ static int read_u32(struct reader *r, uint32_t *out) {
   return 0;
 }
 
+/* A plain absolute path: "/", or "/" followed by components that are
+ * neither empty nor "." nor "..", at most PLAN_MAX_PATH bytes. What the
+ * child mounts at it is then exactly where the plan says. */
+static int plain_path(const char *s) {
+  if (s[0] != '/' || strlen(s) > PLAN_MAX_PATH) return 0;
+  if (s[1] == 0) return 1;
+  for (const char *c = s + 1;;) {
+    size_t n = strcspn(c, "/");
+    if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 0;
+    if (c[n] == 0) return 1;
+    c += n + 1;
+  }
+}
+
 /* A NUL-terminated string inside [p, end); advances past it. */
 static const char *read_str(struct reader *r) {
   const uint8_t *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
@@ -54,7 +68,9 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       return -1;
     }
     if (tag == PLAN_TAG_ARG) nargs++;
-    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND || tag == PLAN_TAG_TMPFS) nmounts++;
+    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND || tag == PLAN_TAG_TMPFS ||
+        tag == PLAN_TAG_DEVICE || tag == PLAN_TAG_PROC)
+      nmounts++;
     if (tag == PLAN_TAG_ENV) nenv++;
     if (tag == PLAN_TAG_FD) nfds++;
     r.p += (plen + 3u) & ~3u;
@@ -76,6 +92,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   plan->argv = plan->init_argv + PLAN_INIT_ARGS;
   plan->envp = plan->argv + nargs + 1;
 
+  int nroots = 0, nprocs = 0, has_dev_null = 0;
   r.p = buf;
   while (r.p < r.end) {
     uint32_t tag = 0, plen = 0;
@@ -111,19 +128,23 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       case PLAN_TAG_DIR:
         if (!(a = read_str(&pr))) goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_DIR, 0, 0, 0, NULL, a};
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_DIR, .dest = a};
         break;
       case PLAN_TAG_SYMLINK:
         if (!(a = read_str(&pr)) || !(b = read_str(&pr))) goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_SYMLINK, 0, 0, 0, a, b};
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_SYMLINK, .source = a, .dest = b};
         break;
       case PLAN_TAG_BIND: {
         uint32_t dev_lo, dev_hi, ino_lo, ino_hi;
         if (read_u32(&pr, &u) || read_u32(&pr, &dev_lo) || read_u32(&pr, &dev_hi) || read_u32(&pr, &ino_lo) ||
             read_u32(&pr, &ino_hi) || !(a = read_str(&pr)) || !(b = read_str(&pr)) || a[0] != '/')
           goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_BIND, u, ((uint64_t)dev_hi << 32) | dev_lo,
-                                                          ((uint64_t)ino_hi << 32) | ino_lo, a, b};
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_BIND,
+                                                          .flags = u,
+                                                          .dev = ((uint64_t)dev_hi << 32) | dev_lo,
+                                                          .ino = ((uint64_t)ino_hi << 32) | ino_lo,
+                                                          .source = a,
+                                                          .dest = b};
         break;
       }
       case PLAN_TAG_SECCOMP: {
@@ -156,7 +177,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       }
       case PLAN_TAG_CGROUP:
-        if (read_u32(&pr, &u) || plan->ncgroups >= 8) goto bad;
+        if (read_u32(&pr, &u) || plan->ncgroups >= PLAN_MAX_CGROUPS) goto bad;
         plan->cgroup_fds[plan->ncgroups++] = (int)u;
         break;
       case PLAN_TAG_FACTORY:
@@ -172,7 +193,46 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || !(a = read_str(&pr)) || inodes == 0 ||
             (lo == 0 && hi == 0))
           goto bad;
-        plan->mounts[plan->nmounts++] = (struct mount_op){MOUNT_TMPFS, 0, ((uint64_t)hi << 32) | lo, inodes, NULL, a};
+        plan->mounts[plan->nmounts++] =
+            (struct mount_op){.kind = MOUNT_TMPFS, .dev = ((uint64_t)hi << 32) | lo, .ino = inodes, .dest = a};
+        break;
+      }
+      case PLAN_TAG_ROOT: {
+        /* The void's root: one, at "/", of a size and an inode count the
+         * kernel can honour, a plain mode, known flags, nothing after. */
+        uint32_t lo, hi, inodes, mode, flags;
+        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || read_u32(&pr, &mode) ||
+            read_u32(&pr, &flags) || !(a = read_str(&pr)) || pr.p != pr.end || nroots++ > 0 || strcmp(a, "/") != 0 ||
+            (lo == 0 && hi == 0) || inodes == 0 || mode > 07777 || (flags & ~(uint32_t)PLAN_ROOT_ALL) != 0)
+          goto bad;
+        plan->root_size = ((uint64_t)hi << 32) | lo;
+        plan->root_inodes = inodes;
+        plan->root_mode = mode;
+        plan->root_flags = flags;
+        break;
+      }
+      case PLAN_TAG_DEVICE:
+        /* A host device node bound at the same path: a plain path under
+         * /dev (the child also checks that it is a character device). */
+        if (!(a = read_str(&pr)) || pr.p != pr.end || strncmp(a, "/dev/", 5) != 0 || !plain_path(a)) goto bad;
+        if (strcmp(a, "/dev/null") == 0) has_dev_null = 1;
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_DEVICE, .source = a, .dest = a};
+        break;
+      case PLAN_TAG_PROC: {
+        /* One proc, at a plain path; the names of the parts made read-only
+         * are single components of [a-z0-9_-], at most PLAN_MAX_PROC_READONLY. */
+        uint32_t nparts = 0;
+        const char *first = NULL;
+        if (!(a = read_str(&pr)) || !plain_path(a) || strcmp(a, "/") == 0 || nprocs++ > 0) goto bad;
+        while (pr.p < pr.end) {
+          if (!(b = read_str(&pr)) || nparts >= PLAN_MAX_PROC_READONLY || b[0] == 0 ||
+              b[strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_-")] != 0)
+            goto bad;
+          if (first == NULL) first = b;
+          nparts++;
+        }
+        plan->mounts[plan->nmounts++] =
+            (struct mount_op){.kind = MOUNT_PROC, .source = first, .dest = a, .nparts = nparts};
         break;
       }
       case PLAN_TAG_ENV:
@@ -181,7 +241,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         plan->envp[plan->nenv++] = a;
         break;
       case PLAN_TAG_CWD:
-        if (!(a = read_str(&pr)) || a[0] != '/' || strlen(a) > 3000) goto bad;
+        if (!(a = read_str(&pr)) || a[0] != '/' || strlen(a) > PLAN_MAX_PATH) goto bad;
         plan->cwd = a;
         break;
       case PLAN_TAG_USER_LIMIT: {
@@ -223,6 +283,13 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
     plan_free(plan);
     return -1;
   }
+  /* The child builds the tree on the root and connects every ungranted
+   * standard stream to /dev/null: a plan without either cannot run. */
+  if (nroots != 1 || !has_dev_null) {
+    snprintf(err, errlen, "plan: no root tmpfs or no /dev/null");
+    plan_free(plan);
+    return -1;
+  }
   /* A Connect's socket reaches the launcher over the factory, and binds
    * 127.0.0.1 only once lo is up. */
   if (plan->nconnects > 0 && (plan->factory_fd < 0 || !(plan->options & PLAN_OPT_LOOPBACK))) {
@@ -232,7 +299,7 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
   }
   for (int i = 0; i < plan->nmounts; i++) {
     const char *d = plan->mounts[i].dest;
-    if (d[0] != '/' || strlen(d) > 3000) {
+    if (d[0] != '/' || strlen(d) > PLAN_MAX_PATH) {
       snprintf(err, errlen, "plan: bad destination path \"%s\"", d);
       plan_free(plan);
       return -1;

@@ -149,8 +149,7 @@ static size_t drain(int fd, char *buf, size_t cap, int *eof) {
  * most PATH_MAX + 512 bytes each (plan.h). More means the pipe is not
  * void-init's any more: the launcher stops reading it and reports the
  * void as failed ("F" record), so no void can make the launcher buffer
- * without bound. */
-#define STATUS_MAX_BYTES 65536u
+ * without bound. The bound is the contract's VOID_STATUS_MAX_BYTES. */
 static const char status_flood[] = "F\tstatus pipe flooded\n";
 
 /* Accounts len bytes just read from v's status pipe; past the bound, stops
@@ -158,13 +157,13 @@ static const char status_flood[] = "F\tstatus pipe flooded\n";
  * Called with table_lock held. */
 static size_t bound_status(struct live_void *v, char *buf, size_t len) {
   v->status_bytes += len;
-  if (v->status_bytes <= STATUS_MAX_BYTES) return len;
+  if (v->status_bytes <= (size_t)VOID_STATUS_MAX_BYTES) return len;
   if (v->status_rd >= 0) {
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
     close(v->status_rd);
     v->status_rd = -1;
   }
-  if (v->status_bytes - len > STATUS_MAX_BYTES) return 0; /* reported already */
+  if (v->status_bytes - len > (size_t)VOID_STATUS_MAX_BYTES) return 0; /* reported already */
   memcpy(buf, status_flood, sizeof status_flood - 1);
   return sizeof status_flood - 1;
 }
@@ -976,8 +975,6 @@ static napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo) {
   return obj;
 }
 
-#define MAX_PASSED_FDS 16
-
 /* recvFds(fd, maxBytes) -> null when nothing is waiting (EAGAIN), else
  * { data, fds, eof, truncated }. Never blocks (MSG_DONTWAIT). Received fds
  * are close-on-exec. If a packet carried more fds than fit (MSG_CTRUNC),
@@ -993,7 +990,7 @@ static napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
   char *data = malloc((size_t)max);
   if (data == NULL) return throw_errno(env, ENOMEM, "recvmsg", "buffer");
   union {
-    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    char buf[CMSG_SPACE(sizeof(int) * VOID_MESSAGE_MAX_FDS)];
     struct cmsghdr align;
   } control;
   struct iovec iov = {data, (size_t)max};
@@ -1069,9 +1066,9 @@ static napi_value js_send_fds(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_buffer_info(env, argv[1], &data, &len));
   uint32_t nfds = 0;
   CHECK(env, napi_get_array_length(env, argv[2], &nfds));
-  if (nfds > MAX_PASSED_FDS) return throw_errno(env, EINVAL, "sendmsg", "too many fds");
+  if (nfds > VOID_MESSAGE_MAX_FDS) return throw_errno(env, EINVAL, "sendmsg", "too many fds");
   union {
-    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    char buf[CMSG_SPACE(sizeof(int) * VOID_MESSAGE_MAX_FDS)];
     struct cmsghdr align;
   } control;
   memset(&control, 0, sizeof control);

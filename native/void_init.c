@@ -20,7 +20,7 @@
  *   - when the entrypoint exits, reports how on the status pipe and exits
  *     with the same code (128+signal for a signal). Its exit makes the
  *     kernel kill anything left in the void's PID namespace;
- *   - with OPT_DEBUG (void run -d), stops the entrypoint at the first
+ *   - with PLAN_OPT_DEBUG (void run -d), stops the entrypoint at the first
  *     instruction of its program, after its execve (stop_after_exec), and
  *     reports "S <pid>" once it is stopped there;
  *   - for a void with Forward grants (FACTORY_FD >= 0), makes sockets in
@@ -37,8 +37,8 @@
  *     before its message arrived, src/orchestrator/prepared.ts), first
  *     waits for that one message: a single SOCK_SEQPACKET packet whose
  *     bytes are the entrypoint's whole argv (each string NUL-terminated)
- *     and whose SCM_RIGHTS fds (at most MAX_MESSAGE_FDS) go to the numbers
- *     from STATUS_FD up, where the launcher numbered them in that argv. The
+ *     and whose SCM_RIGHTS fds (at most VOID_MESSAGE_MAX_FDS) go to the numbers
+ *     from STATUS_FD up (VOID_FD_MESSAGE_ABOVE_STATUS), where the launcher numbered them in that argv. The
  *     socket is then closed, so a void serves exactly one message. End of
  *     file instead (the launcher no longer needs the void) exits 0 at once,
  *     reporting nothing.
@@ -64,10 +64,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OPT_DEBUG (1u << 2) /* PLAN_OPT_DEBUG in plan.h */
-#define MAX_MESSAGE_FDS 16     /* FILE_SOCKET_MAX_FDS in src/rpc/protocol.ts */
-#define MAX_MESSAGE_BYTES 65536 /* MESSAGE_MAX_BYTES in src/orchestrator/prepared.ts */
-#define MAX_MESSAGE_ARGS 4096
+/* The option bits, the message limits, PLAN_INIT_ARGS and the fd layout
+ * are the contract's (generated from src/native/contract.ts). */
+#include "contract.h"
 
 static int status_fd = -1;
 
@@ -240,8 +239,8 @@ static int move_above(int fd, int floor) {
   return moved;
 }
 
-static char message[MAX_MESSAGE_BYTES];
-static char *message_argv[MAX_MESSAGE_ARGS + 1];
+static char message[VOID_MESSAGE_MAX_BYTES];
+static char *message_argv[VOID_MESSAGE_MAX_ARGS + 1];
 
 /* A prepared void: wait for the one message it was made for (see the top
  * of this file) and put its fds in place. Returns the entrypoint's argv;
@@ -249,7 +248,7 @@ static char *message_argv[MAX_MESSAGE_ARGS + 1];
  * an "E" report). *factory may move. */
 static char **await_message(int msgfd, int *factory) {
   union {
-    char buf[CMSG_SPACE(sizeof(int) * MAX_MESSAGE_FDS)];
+    char buf[CMSG_SPACE(sizeof(int) * VOID_MESSAGE_MAX_FDS)];
     struct cmsghdr align;
   } control;
   struct iovec iov = {message, sizeof message};
@@ -262,17 +261,17 @@ static char **await_message(int msgfd, int *factory) {
     report_exec_failure(errno, "(recvmsg on the message socket)");
     _exit(125);
   }
-  int fds[MAX_MESSAGE_FDS];
+  int fds[VOID_MESSAGE_MAX_FDS];
   int nfds = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < k && nfds < MAX_MESSAGE_FDS; i++) memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    for (int i = 0; i < k && nfds < VOID_MESSAGE_MAX_FDS; i++) memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
   }
   /* argv: NUL-terminated strings filling the packet exactly, at least one. */
   int argc = 0;
   size_t at = 0;
-  while (at < (size_t)n && argc < MAX_MESSAGE_ARGS) {
+  while (at < (size_t)n && argc < VOID_MESSAGE_MAX_ARGS) {
     char *end = memchr(message + at, 0, (size_t)n - at);
     if (end == NULL) break;
     message_argv[argc++] = message + at;
@@ -286,7 +285,7 @@ static char **await_message(int msgfd, int *factory) {
   /* The message's fds go to STATUS_FD, STATUS_FD + 1, ...: move the status
    * pipe, the factory and every received fd above that range first, so
    * that no dup3 below replaces an fd still needed. */
-  int first = status_fd;
+  int first = status_fd + VOID_FD_MESSAGE_ABOVE_STATUS;
   int floor = first + nfds;
   close(msgfd); /* one message per void */
   status_fd = move_above(status_fd, floor);
@@ -304,13 +303,13 @@ static char **await_message(int msgfd, int *factory) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6 || (argc < 7 && atoi(argv[4]) < 0)) return 125;
+  if (argc < PLAN_INIT_ARGS || (argc < PLAN_INIT_ARGS + 1 && atoi(argv[4]) < 0)) return 125;
   status_fd = atoi(argv[1]);
   unsigned options = (unsigned)strtoul(argv[2], NULL, 10);
   int factory = atoi(argv[3]);
   int msgfd = atoi(argv[4]);
   const char *path = argv[5];
-  char **child_argv = argv + 6;
+  char **child_argv = argv + PLAN_INIT_ARGS;
   /* The environment the child gave void-init: exactly the plan's (Env and
    * PassEnv grants), empty without them. */
   extern char **environ;
@@ -347,7 +346,7 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* -d: traced by void-init from here, so that the execve stops
      * (stop_after_exec). The debug filter allows this request. */
-    if ((options & OPT_DEBUG) && ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
+    if ((options & PLAN_OPT_DEBUG) && ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
       report_failure(errno, "ptrace", "PTRACE_TRACEME (for -d)");
       _exit(127);
     }
@@ -355,7 +354,7 @@ int main(int argc, char **argv) {
     report_exec_failure(errno, path);
     _exit(127);
   }
-  if (options & OPT_DEBUG) {
+  if (options & PLAN_OPT_DEBUG) {
     int code = stop_after_exec(child);
     if (code >= 0) return code;
   }

@@ -34,14 +34,16 @@
  *      host (an MNT_DETACH on a shared tree once unmounted the host's
  *      mounts);
  *   4. build the root: a tmpfs "base" on /tmp of this namespace holding
- *      `newroot` (another tmpfs, the void's future /) and `oldroot`, then
- *      pivot_root into the base so the host is reachable only as /oldroot;
- *   5. create the planned directories, symlinks and binds under /newroot,
- *      each bind read-only, nosuid, nodev unless the plan says otherwise,
- *      plus /dev/null, optionally /dev/random and /dev/urandom, and
- *      optionally /proc;
+ *      `newroot` (the void's future /: the plan's ROOT record, a tmpfs of
+ *      its size, inodes and mode) and `oldroot`, then pivot_root into the
+ *      base so the host is reachable only as /oldroot;
+ *   5. make every other mount the plan lists under /newroot, in its order:
+ *      directories, symlinks, binds (each read-only, nosuid, nodev unless
+ *      the plan says otherwise), scratch tmpfs, the host devices it names
+ *      (/dev/null always; /dev/random and /dev/urandom with DevRandom)
+ *      and a /proc with its kernel-wide parts read-only (Procfs);
  *   6. detach the host (/oldroot), pivot into /newroot, detach the base,
- *      and make the new root itself read-only;
+ *      and make the new root itself read-only (as the ROOT record says);
  *   7. set hostname and domain name; enter the working directory; bring
  *      up the loopback interface of the void's network namespace if the
  *      plan forwards to it or connects from it; make each Connect grant's
@@ -122,6 +124,14 @@ struct buf {
 
 static void buf_add(struct buf *b, const char *s) {
   while (*s && b->len < sizeof b->data - 2) b->data[b->len++] = *s++;
+  b->data[b->len] = 0;
+}
+
+static void buf_add_octal(struct buf *b, unsigned long v) {
+  char tmp[24];
+  int i = 0;
+  do tmp[i++] = (char)('0' + (v & 7)); while ((v >>= 3) && i < 22);
+  while (i > 0 && b->len < sizeof b->data - 2) b->data[b->len++] = tmp[--i];
   b->data[b->len] = 0;
 }
 
@@ -400,16 +410,27 @@ static void make_mounts_private(struct child_ctx *c) {
 
 /* The base tmpfs holds newroot and oldroot. It is mounted over BASE inside
  * this mount namespace only; no directory is created on the host. After
- * pivot_root the host's tree is reachable as /oldroot until we detach it. */
+ * pivot_root the host's tree is reachable as /oldroot until we detach it.
+ * The base is the child's scaffolding, never visible in the void: its
+ * size is the child's own business, not the plan's. */
 static void enter_base(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
   if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0)
     die(c, "mount tmpfs on", BASE);
   if (chdir(BASE) < 0) die(c, "chdir", BASE);
   if (mkdir("newroot", 0755) < 0) die(c, "mkdir", BASE "/newroot");
   if (mkdir("oldroot", 0755) < 0) die(c, "mkdir", BASE "/oldroot");
-  /* The void's root: its own small tmpfs, made read-only once built. */
-  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=16384") < 0)
-    die(c, "mount tmpfs on", BASE "/newroot");
+  /* The void's root: its own small tmpfs (the plan's ROOT record), made
+   * read-only once built (enter_newroot). nosuid and nodev always. */
+  struct buf opts = {.len = 0};
+  buf_add(&opts, "mode=");
+  buf_add_octal(&opts, p->root_mode);
+  buf_add(&opts, ",size=");
+  buf_add_int(&opts, (long)p->root_size);
+  buf_add(&opts, ",nr_inodes=");
+  buf_add_int(&opts, (long)p->root_inodes);
+  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0)
+    die2(c, errno, "mount tmpfs on", BASE "/newroot", opts.data);
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0) die(c, "pivot_root", BASE);
   if (chdir("/") < 0) die(c, "chdir", "/");
   c->newroot_fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -493,6 +514,79 @@ static void make_symlink(struct child_ctx *c, const struct mount_op *op) {
   close(parent);
 }
 
+/* Binds one host device node at the same path (a DEVICE record), nosuid
+ * and noexec (but not nodev: opening it is the point). A user namespace
+ * cannot mknod. /dev/null is in every void's plan: the target of every
+ * standard stream that was not granted. /dev/random and /dev/urandom only
+ * with DevRandom: they give the same bytes as getrandom(2), which every
+ * void may call, but some programs (dnsmasq) insist on opening the file.
+ * The source is opened refusing symlinks, as a bind source is, and must be
+ * a character device; that very node is then cloned from the fd. */
+static void add_device(struct child_ctx *c, const struct mount_op *op) {
+  struct buf src = {.len = 0};
+  buf_add(&src, OLDROOT);
+  buf_add(&src, op->source);
+  struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, src.data, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) fd = open(src.data, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) die2(c, errno, "bind (open device)", op->source, op->dest);
+  struct stat st;
+  if (fstat(fd, &st) < 0) die2(c, errno, "fstat device", op->source, op->dest);
+  if (!S_ISCHR(st.st_mode)) die2(c, ENODEV, "bind device (not a character device)", op->source, op->dest);
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) die2(c, errno, "bind (open_tree)", op->source, op->dest);
+  close(fd);
+  int target = open_mount_point(c, op->dest, 0);
+  attach(c, tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, op->source, op->dest);
+  close(target);
+  close(tree);
+}
+
+/* A /proc of the void's own PID namespace. Must be mounted while the host's
+ * /proc is still visible under /oldroot: the kernel refuses a new proc
+ * mount in a user namespace unless a full one is already visible. Made
+ * with fsopen/fsmount and attached to the mount point's fd; the parts
+ * made read-only below are opened from the new proc's own root fd. */
+static void add_proc(struct child_ctx *c, const struct mount_op *op) {
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs < 0) die(c, "fsopen", "proc");
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die(c, "fsconfig proc for", op->dest);
+  int proc = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (proc < 0) die(c, "fsmount proc for", op->dest);
+  close(fs);
+  int target = open_mount_point(c, op->dest, 1);
+  attach(c, proc, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", op->dest);
+  close(target);
+  /* The kernel-wide parts of /proc are made read-only, as bubblewrap and
+   * Docker do: most sysctls check only the writer's uid, and a void of a
+   * root launcher runs as host uid 0 with --host-root (with no capability),
+   * so a writable /proc/sys would let it set kernel.core_pattern and have
+   * the kernel run a program as real root. The void's own /proc/sys/net is
+   * read-only too. The planner lists the parts (src/plan/plan.ts
+   * PROC_READ_ONLY: sys, sysrq-trigger, irq, bus, fs) in the PROC record,
+   * NUL-terminated one after another; plan.c checked each is one plain
+   * component. */
+  const char *name = op->source;
+  for (uint32_t i = 0; i < op->nparts; i++, name += strlen(name) + 1) {
+    struct buf dest = {.len = 0};
+    buf_add(&dest, op->dest);
+    buf_add(&dest, "/");
+    buf_add(&dest, name);
+    int part = openat(proc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (part < 0 && errno == ENOENT) continue; /* not in this kernel's proc */
+    if (part < 0) die(c, "open", dest.data);
+    int tree = (int)syscall(SYS_open_tree, part, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) die(c, "bind (open_tree, read-only /proc part)", dest.data);
+    attach(c, tree, part, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", dest.data);
+    close(tree);
+    close(part);
+  }
+  close(proc);
+}
+
+/* Every mount the plan lists but the root, in the plan's order (the
+ * planner sorted them so that an outer mount comes before what it holds,
+ * and /dev/null, the devices and /proc after the binds). */
 static void build_tree(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   for (int i = 0; i < p->nmounts; i++) {
@@ -515,71 +609,14 @@ static void build_tree(struct child_ctx *c) {
       case MOUNT_TMPFS:
         mount_scratch(c, op);
         break;
+      case MOUNT_DEVICE:
+        add_device(c, op);
+        break;
+      case MOUNT_PROC:
+        add_proc(c, op);
+        break;
     }
   }
-}
-
-/* Binds one host device node at the same path, nosuid and noexec (but not
- * nodev: opening it is the point). A user namespace cannot mknod. */
-static void add_device(struct child_ctx *c, const char *path) {
-  struct buf src = {.len = 0};
-  buf_add(&src, OLDROOT);
-  buf_add(&src, path);
-  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src.data, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (tree < 0) die2(c, errno, "bind (open_tree)", path, path);
-  int target = open_mount_point(c, path, 0);
-  attach(c, tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, path, path);
-  close(target);
-  close(tree);
-}
-
-/* /dev/null is in every void: the target of every standard stream that
- * was not granted. /dev/random and /dev/urandom only with DevRandom: they
- * give the same bytes as getrandom(2), which every void may call, but some
- * programs (dnsmasq) insist on opening the file. */
-static void add_devices(struct child_ctx *c) {
-  add_device(c, "/dev/null");
-  if (c->plan->options & PLAN_OPT_DEV_RANDOM) {
-    add_device(c, "/dev/random");
-    add_device(c, "/dev/urandom");
-  }
-}
-
-/* A /proc of the void's own PID namespace. Must be mounted while the host's
- * /proc is still visible under /oldroot: the kernel refuses a new proc
- * mount in a user namespace unless a full one is already visible. Made
- * with fsopen/fsmount and attached to the mount point's fd; the parts
- * made read-only below are opened from the new proc's own root fd. */
-static void add_proc(struct child_ctx *c) {
-  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-  if (fs < 0) die(c, "fsopen", "proc");
-  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die(c, "fsconfig proc for", "/proc");
-  int proc = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-  if (proc < 0) die(c, "fsmount proc for", "/proc");
-  close(fs);
-  int target = open_mount_point(c, "/proc", 1);
-  attach(c, proc, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", "/proc");
-  close(target);
-  /* The kernel-wide parts of /proc are made read-only, as bubblewrap and
-   * Docker do: most sysctls check only the writer's uid, and a void of a
-   * root launcher runs as host uid 0 (with no capability), so a writable
-   * /proc/sys would let it set kernel.core_pattern and have the kernel run
-   * a program as real root. The void's own /proc/sys/net is read-only too. */
-  static const char *const kernel_wide[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
-  for (unsigned i = 0; i < sizeof kernel_wide / sizeof kernel_wide[0]; i++) {
-    struct buf dest = {.len = 0};
-    buf_add(&dest, "/proc/");
-    buf_add(&dest, kernel_wide[i]);
-    int part = openat(proc, kernel_wide[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (part < 0 && errno == ENOENT) continue; /* not in this kernel's proc */
-    if (part < 0) die(c, "open", dest.data);
-    int tree = (int)syscall(SYS_open_tree, part, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-    if (tree < 0) die(c, "bind (open_tree, read-only /proc part)", dest.data);
-    attach(c, tree, part, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "proc", dest.data);
-    close(tree);
-    close(part);
-  }
-  close(proc);
 }
 
 /* Detach the host, make /newroot the root, detach the base (the
@@ -592,8 +629,9 @@ static void enter_newroot(struct child_ctx *c) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) die(c, "pivot_root", NEWROOT);
   if (umount2(".", MNT_DETACH) < 0) die(c, "umount2 (detach base)", "/");
   if (chdir("/") < 0) die(c, "chdir", "/");
-  if (set_mount_attr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
-    die(c, "make root read-only", "/");
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (c->plan->root_flags & PLAN_ROOT_READONLY) attrs |= MOUNT_ATTR_RDONLY;
+  if (set_mount_attr("/", attrs, 0) < 0) die(c, "make root read-only", "/");
 }
 
 /* The working directory (WorkingDirectory), entered one component at a
@@ -706,7 +744,8 @@ static void open_connects(struct child_ctx *c) {
 /* Moves each granted fd to its number. Two passes so that a source sitting
  * on another grant's target number is never clobbered: first duplicate
  * every source above all targets, then dup3 into place (which clears
- * O_CLOEXEC). The status pipe goes last, just above the grants, and stays
+ * O_CLOEXEC). The rest follows the contract's fd layout (VOID_FD_* in
+ * contract.h): the status pipe goes last, just above the grants, and stays
  * open across the execve of void-init (which marks it close-on-exec); so
  * do the socket factory's end when there is one (two above the status
  * pipe, after void-init's own fd) and a prepared void's message socket
@@ -715,10 +754,12 @@ static void open_connects(struct child_ctx *c) {
  * temporary that has already been placed. */
 static void place_fds(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
-  int top = 2;
+  int top = VOID_FD_FIRST_GRANTED - 1;
   for (int i = 0; i < p->nfds; i++)
     if (p->fds[i].target > top) top = p->fds[i].target;
-  int status_target = top + 1;
+  int status_target = top + VOID_FD_STATUS_ABOVE_GRANTS;
+  int init_target = status_target + VOID_FD_INIT_ABOVE_STATUS;
+  int factory_target = status_target + VOID_FD_FACTORY_ABOVE_STATUS;
 
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) die(c, "open", "/dev/null");
@@ -751,15 +792,15 @@ static void place_fds(struct child_ctx *c) {
   c->status_fd = status_target;
   /* void-init is executed through this fd; close-on-exec, so no void ever
    * holds it. */
-  if (dup3(init, status_target + 1, O_CLOEXEC) < 0) die(c, "dup3", "void-init");
-  c->init_fd = status_target + 1;
-  int first_free = status_target + 2;
+  if (dup3(init, init_target, O_CLOEXEC) < 0) die(c, "dup3", "void-init");
+  c->init_fd = init_target;
+  int first_free = init_target + 1;
   c->factory_fd = -1;
   if (factory >= 0) {
-    if (factory == status_target + 2 ? fcntl(factory, F_SETFD, 0) < 0 : dup3(factory, status_target + 2, 0) < 0)
+    if (factory == factory_target ? fcntl(factory, F_SETFD, 0) < 0 : dup3(factory, factory_target, 0) < 0)
       die(c, "dup3", "socket factory");
-    c->factory_fd = status_target + 2;
-    first_free = status_target + 3;
+    c->factory_fd = factory_target;
+    first_free = factory_target + 1;
   }
   c->message_fd = -1;
   if (message >= 0) {
@@ -869,8 +910,6 @@ static int child_main(void *arg) {
   make_mounts_private(c);
   enter_base(c);
   build_tree(c);
-  add_devices(c);
-  if (p->options & PLAN_OPT_PROCFS) add_proc(c);
   enter_newroot(c);
   set_names(c);
   if (p->cwd != NULL) enter_cwd(c, p->cwd);

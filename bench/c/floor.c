@@ -201,12 +201,19 @@ static int child_main(void *arg) {
   STAMP(STEP_PRIVATE);
   if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0) fail(4);
   if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0) fail(4);
-  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=16384") < 0) fail(4);
+  {
+    /* The plan's ROOT record, as void_spawn.c mounts it. */
+    char opts[96];
+    snprintf(opts, sizeof opts, "mode=%o,size=%llu,nr_inodes=%u", (unsigned)p->root_mode, (unsigned long long)p->root_size,
+             (unsigned)p->root_inodes);
+    if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) fail(4);
+  }
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0 || chdir("/") < 0) fail(4);
 
   STAMP(STEP_BASE);
   for (int i = 0; i < p->nmounts; i++) {
     const struct mount_op *op = &p->mounts[i];
+    if (op->kind == MOUNT_DEVICE) continue; /* /dev/null only (checked in main): below */
     join(d, "/newroot", op->dest);
     if (op->kind == MOUNT_DIR) {
       mkdir_p(d);
@@ -247,10 +254,10 @@ static int child_main(void *arg) {
 
   STAMP(STEP_NAMES);
   /* fds: duplicate above every target, dup3 into place, close the rest */
-  int top = 2;
+  int top = VOID_FD_FIRST_GRANTED - 1;
   for (int i = 0; i < p->nfds; i++)
     if (p->fds[i].target > top) top = p->fds[i].target;
-  int st_target = top + 1;
+  int st_target = top + VOID_FD_STATUS_ABOVE_GRANTS;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) fail(9);
   int tmp[p->nfds > 0 ? p->nfds : 1];
@@ -263,8 +270,8 @@ static int child_main(void *arg) {
   if (status < 0 || init < 0) fail(9);
   for (int i = 0; i < p->nfds; i++)
     if (dup3(tmp[i], p->fds[i].target, 0) < 0) fail(9);
-  if (dup3(status, st_target, 0) < 0 || dup3(init, st_target + 1, O_CLOEXEC) < 0) fail(9);
-  if (syscall(SYS_close_range, st_target + 2, ~0U, 0) < 0) fail(9);
+  if (dup3(status, st_target, 0) < 0 || dup3(init, st_target + VOID_FD_INIT_ABOVE_STATUS, O_CLOEXEC) < 0) fail(9);
+  if (syscall(SYS_close_range, st_target + VOID_FD_INIT_ABOVE_STATUS + 1, ~0U, 0) < 0) fail(9);
 
   STAMP(STEP_FDS);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) fail(10);
@@ -446,8 +453,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "floor: %s\n", err);
     return 1;
   }
-  if (plan.options & (PLAN_OPT_LOOPBACK | PLAN_OPT_DEV_RANDOM)) {
-    fprintf(stderr, "floor: plans with Forward or DevRandom grants are not supported (no loopback, no /dev/random)\n");
+  int unsupported = (plan.options & PLAN_OPT_LOOPBACK) != 0;
+  for (int i = 0; i < plan.nmounts; i++) {
+    const struct mount_op *op = &plan.mounts[i];
+    if (op->kind == MOUNT_TMPFS || op->kind == MOUNT_PROC || (op->kind == MOUNT_DEVICE && strcmp(op->dest, "/dev/null") != 0))
+      unsupported = 1;
+  }
+  if (unsupported) {
+    fprintf(stderr, "floor: plans with Forward, DevRandom, Procfs or Tmpfs grants are not supported (no loopback, no /dev/random, no /proc, no scratch)\n");
     return 2;
   }
 #ifdef PLAN_MAX_SECCOMP_RANGES

@@ -15,7 +15,7 @@ const VOID_VARIABLES: Readonly<Record<string, string>> = {
 function mountLine(m: MountEntry): string {
   switch (m.type) {
     case "tmpfs":
-      return `/  tmpfs (empty, read-only once built)`;
+      return `/  tmpfs (${m.readOnly ? "ro once built" : "rw"},nosuid,nodev, mode ${m.mode.toString(8).padStart(4, "0")}; at most ${m.size} bytes and ${m.inodes} files, empty)`;
     case "scratch":
       return `${m.dest}  tmpfs (rw,nosuid,nodev; at most ${m.size} bytes and ${m.inodes} files, empty at each void's start) [spec: Tmpfs]`;
     case "devnull":
@@ -23,7 +23,7 @@ function mountLine(m: MountEntry): string {
     case "device":
       return `${m.dest}  bind of the host's ${m.dest} (nosuid, noexec) [spec: DevRandom]`;
     case "proc":
-      return `/proc  proc of the void's PID namespace (nosuid, nodev, noexec)`;
+      return `${m.dest}  proc of the void's PID namespace (nosuid, nodev, noexec${m.readOnly.length > 0 ? `; read-only: ${m.readOnly.map((p) => `${m.dest}/${p}`).join(", ")}` : ""})`;
     case "symlink":
       return `${m.dest} -> ${m.target}  symlink [auto: ${m.origin}]`;
     case "bind": {

@@ -1,50 +1,16 @@
 /**
  * Marshals a VoidPlan into the flat record format of native/plan.h, so the
  * native layer receives one contiguous buffer and the cloned child never
- * touches a JavaScript object. Keep the tags in sync with native/plan.h.
+ * touches a JavaScript object. The tags, bits and protocols are the
+ * contract's (src/native/contract.ts, which native/contract.h is
+ * generated from). Every mount of the plan is a record: the child makes
+ * exactly the mounts `void check` lists, in that order.
  */
-import { SECCOMP_RULES, withDebugPtrace } from "../plan/seccomp.js";
+import { BindFlag, ConnectProtocol, PlanOption, RootFlag, SECCOMP_RULES, Tag } from "../native/contract.js";
+import { withDebugPtrace } from "../plan/seccomp.js";
 import type { VoidPlan } from "../plan/types.js";
 
-export enum Tag {
-  Options = 1,
-  UidMap = 2,
-  GidMap = 3,
-  Hostname = 4,
-  DomainName = 5,
-  Exec = 6,
-  Arg = 7,
-  Dir = 8,
-  Symlink = 9,
-  Bind = 10,
-  Fd = 11,
-  Seccomp = 12,
-  Cgroup = 13,
-  Factory = 14,
-  Message = 15,
-  UserLimit = 16,
-  Tmpfs = 17,
-  Env = 18,
-  Cwd = 19,
-  Connect = 20,
-}
-
-/** PLAN_CONNECT_* in native/plan.h. */
-const CONNECT_PROTOCOL = { Tcp: 1, Udp: 2 } as const;
-
-export enum PlanOption {
-  NewTime = 1 << 0,
-  Procfs = 1 << 1,
-  Debug = 1 << 2,
-  Loopback = 1 << 3,
-  DevRandom = 1 << 4,
-  MapsByLauncher = 1 << 5,
-  RecordNamespaces = 1 << 6,
-}
-
-const BIND_READONLY = 1;
-const BIND_DIRECTORY = 2;
-const BIND_IDENTITY = 4;
+export { PlanOption, Tag };
 
 /** A decimal 64-bit number as [low, high] 32-bit halves (0, 0 when absent). */
 function u64(decimal: string | undefined): [number, number] {
@@ -107,11 +73,9 @@ export function marshal(req: SpawnRequest): Buffer {
   const w = new Writer();
   let options = 0;
   if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
-  if (plan.procfs) options |= PlanOption.Procfs;
   if (req.debug) options |= PlanOption.Debug;
   if (req.recordNamespaces === true) options |= PlanOption.RecordNamespaces;
   if (plan.loopback) options |= PlanOption.Loopback;
-  if (plan.mounts.some((m) => m.type === "device")) options |= PlanOption.DevRandom;
   if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
   w.record(Tag.Options, options);
   w.record(Tag.UidMap, idMap(plan.uidMap));
@@ -122,8 +86,11 @@ export function marshal(req: SpawnRequest): Buffer {
   for (const a of req.argv) w.record(Tag.Arg, a);
   for (const m of plan.mounts) {
     switch (m.type) {
+      case "tmpfs":
+        w.record(Tag.Root, ...u64(String(m.size)), m.inodes, m.mode, m.readOnly ? RootFlag.ReadOnly : 0, m.dest);
+        break;
       case "bind":
-        w.record(Tag.Bind, (m.readOnly ? BIND_READONLY : 0) | (m.directory ? BIND_DIRECTORY : 0) | (m.dev !== undefined && m.ino !== undefined ? BIND_IDENTITY : 0), ...u64(m.dev), ...u64(m.ino), m.source, m.dest);
+        w.record(Tag.Bind, (m.readOnly ? BindFlag.ReadOnly : 0) | (m.directory ? BindFlag.Directory : 0) | (m.dev !== undefined && m.ino !== undefined ? BindFlag.Identity : 0), ...u64(m.dev), ...u64(m.ino), m.source, m.dest);
         break;
       case "symlink":
         w.record(Tag.Symlink, m.target, m.dest);
@@ -131,13 +98,12 @@ export function marshal(req: SpawnRequest): Buffer {
       case "scratch":
         w.record(Tag.Tmpfs, ...u64(String(m.size)), m.inodes, m.dest);
         break;
-      // The root tmpfs, the devices and /proc are built by the native layer
-      // itself (see native/void_spawn.c); /proc and the random devices are
-      // requested by options.
-      case "tmpfs":
       case "devnull":
       case "device":
+        w.record(Tag.Device, m.dest);
+        break;
       case "proc":
+        w.record(Tag.Proc, m.dest, ...m.readOnly);
         break;
     }
   }
@@ -156,7 +122,7 @@ export function marshal(req: SpawnRequest): Buffer {
   for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
   for (const v of plan.environment) w.record(Tag.Env, `${v.name}=${v.value}`);
   if (plan.cwd !== "/") w.record(Tag.Cwd, plan.cwd);
-  for (const c of plan.connects) w.record(Tag.Connect, CONNECT_PROTOCOL[c.protocol], c.environmentPort);
+  for (const c of plan.connects) w.record(Tag.Connect, ConnectProtocol[c.protocol], c.environmentPort);
   if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
   return w.finish();

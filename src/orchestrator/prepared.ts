@@ -18,28 +18,32 @@
  * application ends) is discarded by closing the socket: void-init exits
  * at once with 0, having started nothing.
  */
+import { FdLayout, Limit } from "../native/contract.js";
 import type { VoidPlan } from "../plan/types.js";
 import type { Message } from "./trigger.js";
 
 /** Default number of voids made ahead per trigger (`void run --prepare N`). */
 export const DEFAULT_PREPARED = 1;
 
-/** Largest message packet (the entrypoint's whole argv); native/void_init.c MAX_MESSAGE_BYTES. A longer argv is spawned the ordinary way. */
-export const MESSAGE_MAX_BYTES = 65536;
+/** Largest message packet (the entrypoint's whole argv): the contract's VOID_MESSAGE_MAX_BYTES. A longer argv is spawned the ordinary way. */
+export const MESSAGE_MAX_BYTES = Limit.MessageMaxBytes;
 
 /**
- * Where a message's fds go in the void: from the first number above the
- * plan's fds (never below 3: the standard streams always exist), which is
- * where void-init's status pipe sits until the message comes.
+ * Where a message's fds go in the void (the contract's fd layout,
+ * src/native/contract.ts FD_LAYOUT): from where void-init's status pipe
+ * sits until the message comes, right above the plan's fds (never below
+ * the first granted fd: the standard streams always exist).
  */
 export function firstMessageFd(plan: VoidPlan): number {
-  return Math.max(2, ...plan.fds.map((f) => f.fd)) + 1;
+  const status = Math.max(FdLayout.FirstGranted - 1, ...plan.fds.map((f) => f.fd)) + FdLayout.StatusAboveGrants;
+  return status + FdLayout.MessageFdsAboveStatus;
 }
 
-/** The packet for a prepared void: argv strings, each NUL-terminated; null when too long. */
+/** The packet for a prepared void: argv strings, each NUL-terminated; null when too long or too many for void-init. */
 export function encodeMessage(argv: readonly string[]): Buffer | null {
+  if (argv.length === 0 || argv.length > Limit.MessageMaxArgs) return null;
   const packet = Buffer.concat(argv.map((a) => Buffer.from(`${a}\0`, "utf8")));
-  return packet.length <= MESSAGE_MAX_BYTES && argv.length > 0 ? packet : null;
+  return packet.length <= MESSAGE_MAX_BYTES ? packet : null;
 }
 
 /** The argv for one message, with the fds it passes in (FileSocket) numbered from `firstFd`. */

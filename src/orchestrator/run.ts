@@ -75,7 +75,7 @@ function mountsLine(plan: VoidPlan): string {
         case "device":
           return `${m.dest} (device)`;
         default:
-          return "/proc (proc, /proc/sys ro)";
+          return `${m.dest} (proc${m.readOnly.length > 0 ? `, ro: ${m.readOnly.join(" ")}` : ""})`;
       }
     })
     .join(", ");

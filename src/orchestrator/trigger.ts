@@ -32,6 +32,7 @@
  */
 import { readSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
+import { Limit } from "../native/contract.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
 import { closeReceived, watchFd } from "./launcher.js";
@@ -117,14 +118,14 @@ export class TriggerLoop {
       this.split(this.buf.subarray(0, n), this.packets && n < PIPE_BUF);
       return true;
     }
-    const packet = this.host.addon.recvFds(this.fd, 4096);
+    const packet = this.host.addon.recvFds(this.fd, Limit.FileSocketMaxBytes);
     if (packet === null) return false;
     if (packet.eof) {
       this.eof = true;
       return false;
     }
     if (packet.truncated) {
-      this.host.log.error(`trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${4096} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`);
+      this.host.log.error(`trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${Limit.FileSocketMaxBytes} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`);
       closeAll(packet.fds);
       return true;
     }

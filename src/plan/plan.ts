@@ -21,6 +21,7 @@
  *     paths recreated, so that no library has to be listed in a spec.
  */
 import { posix } from "node:path";
+import { FdLayout } from "../native/contract.js";
 import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
@@ -182,7 +183,7 @@ interface Context {
 function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]): ArgvPart[] {
   const argv: ArgvPart[] = [];
   const base = entrypointPath(ep.name);
-  let next = 3;
+  let next = FdLayout.FirstGranted;
   const grant = (source: FdGrant["source"]): string => {
     const fd = next++;
     fds.push({ fd, source });
@@ -345,13 +346,31 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
   }
 
   const ordered = [...byDest.values()].sort((x, y) => compareByComponents(x.dest, y.dest));
-  const mounts: MountEntry[] = [{ type: "tmpfs", dest: "/", readOnly: true, origin: "void" }, ...ordered, { type: "devnull", dest: "/dev/null", origin: "void" }];
+  const mounts: MountEntry[] = [ROOT, ...ordered, { type: "devnull", dest: "/dev/null", origin: "void" }];
   if (ep.environment.some((g) => g.kind === "DevRandom")) {
     mounts.push({ type: "device", dest: "/dev/random", origin: "spec" }, { type: "device", dest: "/dev/urandom", origin: "spec" });
   }
-  if (ep.environment.some((g) => g.kind === "Procfs")) mounts.push({ type: "proc", dest: "/proc", origin: "spec" });
+  if (ep.environment.some((g) => g.kind === "Procfs")) mounts.push({ type: "proc", dest: "/proc", readOnly: [...PROC_READ_ONLY], origin: "spec" });
   return mounts;
 }
+
+/**
+ * The void's root: its own small tmpfs (it holds only the mount points and
+ * symlinks the planner lists), mode 0755, made read-only once the tree is
+ * built, so nothing in the void can create a file outside its binds and
+ * scratch space.
+ */
+const ROOT = { type: "tmpfs", dest: "/", readOnly: true, size: 1024 * 1024, inodes: 16384, mode: 0o755, origin: "void" } as const;
+
+/**
+ * The kernel-wide parts of a void's /proc, made read-only, as bubblewrap
+ * and Docker do: most sysctls check only the writer's uid, and a void of a
+ * root launcher with --host-root runs as host uid 0 (with no capability),
+ * so a writable /proc/sys would let it set kernel.core_pattern and have
+ * the kernel run a program as real root. The void's own /proc/sys/net is
+ * read-only too.
+ */
+const PROC_READ_ONLY = ["sys", "sysrq-trigger", "irq", "bus", "fs"] as const;
 
 /** python, python3, python3.11...: a program whose user site directory runs .pth files as code. */
 function isPython(path: string): boolean {

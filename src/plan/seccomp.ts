@@ -28,6 +28,7 @@
  * property.
  */
 import type { Grant } from "../spec/types.js";
+import { SECCOMP_RULES } from "../native/contract.js";
 import { X86_64_SYSCALLS } from "../spec/syscalls.js";
 
 /**
@@ -101,40 +102,8 @@ export const DEFAULT_ALLOW: readonly string[] = [
  */
 export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2"];
 
-/** The argument rules of the default filter (native/seccomp_filter.h implements each). */
-export const SECCOMP_RULES = {
-  /** clone() with a CLONE_NEW* flag: EPERM (lifted by allowing "unshare"). */
-  "namespace-clone": 1 << 0,
-  /** ioctl TIOCSTI / TIOCLINUX, compared on the low 32 bits of the request: EPERM (no typing into a terminal). */
-  "terminal-injection": 1 << 1,
-  /** chmod/fchmod/fchmodat, open/openat/creat with O_CREAT or O_TMPFILE, mkdir/mkdirat, mknod/mknodat with S_ISUID or S_ISGID in the mode: EPERM. */
-  "setuid-modes": 1 << 2,
-  /** socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE, or AF_INET with SOCK_PACKET (which the kernel makes a packet socket): EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); socketpair() other than AF_UNIX: EAFNOSUPPORT. */
-  "socket-families": 1 << 3,
-  /** personality() other than PER_LINUX, PER_LINUX32, UNAME26 (alone or with PER_LINUX32) and the 0xffffffff query: EPERM. */
-  personality: 1 << 4,
-  /**
-   * For a void that holds or may receive a socket of the host's network
-   * namespace (a TcpListener's listener and the connections it accepts, a
-   * brokered TCP socket, anything passed over a FileSocket): connect() and
-   * sendto() with an address: EPERM. Such a socket is connected, and those
-   * two calls are the only ways to point it elsewhere (connect(AF_UNSPEC)
-   * then connect() re-aims a TCP socket at any host address). Lifted by
-   * allowing "connect" explicitly.
-   */
-  "host-sockets": 1 << 5,
-  /** fcntl(F_SETLEASE): EPERM. A lease makes every other open of the file wait up to lease-break-time (the launcher reopening a File grant, host writers of a bound file). */
-  leases: 1 << 6,
-  /** prlimit64() on pid 1: EPERM. void-init shares the entrypoint's uid; its limits are not the entrypoint's to change. */
-  "init-limits": 1 << 7,
-  /**
-   * `void run -d` only (withDebugPtrace): ptrace() with any request but
-   * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
-   * long): EPERM. Never planned: the launcher adds it, with ptrace, to the
-   * filter of a void it starts in debug mode.
-   */
-  "debug-ptrace": 1 << 8,
-} as const;
+/** The argument rules of the default filter, by name, and their bits in a plan record: defined with the rest of the wire format (src/native/contract.ts SECCOMP_RULE_BITS documents each). */
+export { SECCOMP_RULES } from "../native/contract.js";
 
 export type SeccompRule = keyof typeof SECCOMP_RULES;
 

@@ -47,13 +47,16 @@ export type MountEntry =
       shared?: boolean;
     }
   | { type: "symlink"; dest: string; target: string; origin: MountOrigin; reason?: string }
-  | { type: "tmpfs"; dest: "/"; readOnly: true; origin: "void" }
+  /** The void's root: an empty tmpfs of at most `size` bytes and `inodes` files (nosuid, nodev), made read-only once the tree is built. */
+  | { type: "tmpfs"; dest: "/"; readOnly: true; size: number; inodes: number; mode: number; origin: "void" }
   /** A Tmpfs grant: writable scratch space of at most `size` bytes (nosuid, nodev), empty at each void's start. */
   | { type: "scratch"; dest: string; size: number; inodes: number; origin: "spec" }
+  /** The host's /dev/null bound at the same path (nosuid, noexec): every ungranted standard stream is connected to it. */
   | { type: "devnull"; dest: "/dev/null"; origin: "void" }
   /** DevRandom: the host's device bound at the same path (nosuid, noexec). */
   | { type: "device"; dest: "/dev/random" | "/dev/urandom"; origin: "spec" }
-  | { type: "proc"; dest: "/proc"; origin: "spec" };
+  /** Procfs: a proc of the void's PID namespace (nosuid, nodev, noexec), with the kernel-wide parts `readOnly` (names under dest). */
+  | { type: "proc"; dest: "/proc"; readOnly: string[]; origin: "spec" };
 
 /** What an fd inside the void is connected to. */
 export type FdSource =

@@ -38,6 +38,7 @@
  * src/orchestrator.
  */
 
+import { Limit } from "../native/contract.js";
 import { readJsonText } from "../spec/json-text.js";
 import type { RpcOperation } from "../spec/types.js";
 
@@ -50,9 +51,10 @@ export const RPC_MAX_HOST_BYTES = 253;
 
 /**
  * FileSocket convention (docs/rpc.md): one SOCK_SEQPACKET packet carries at
- * least one data byte and 1 to 16 file descriptors.
+ * least one data byte and 1 to 16 file descriptors (the contract's
+ * VOID_MESSAGE_MAX_FDS).
  */
-export const FILE_SOCKET_MAX_FDS = 16;
+export const FILE_SOCKET_MAX_FDS = Limit.MessageMaxFds;
 /**
  * Pipe-trigger convention (docs/rpc.md): a message is one line, at most
  * PIPE_BUF (4096) bytes including its terminating newline, so one write(2)

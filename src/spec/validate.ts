@@ -37,6 +37,7 @@
  * them, so one typo does not cascade into several errors.
  */
 
+import { Limit } from "../native/contract.js";
 import { Diagnostics, indexPath, keyPath, quote } from "./diagnostics.js";
 import { closestMatch } from "./suggest.js";
 import type { Arg, Diagnostic, Grant, Spec, Trigger } from "./types.js";
@@ -276,7 +277,7 @@ function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
 }
 
 /** Most Connect grants per entrypoint: their sockets reach the launcher in one SCM_RIGHTS message (native/void_spawn.c). */
-export const MAX_CONNECTS = 16;
+export const MAX_CONNECTS = Limit.MaxConnects;
 
 /**
  * Connect grants: one socket per protocol and port in the void (a Forward

@@ -19,11 +19,12 @@
  */
 import { closeSync } from "node:fs";
 import { loadAddon } from "../native/addon.js";
+import { Limit } from "../native/contract.js";
 
 /** Most fds in one packet (a FileSocket trigger accepts 1..16). */
-export const FILESOCKET_MAX_FDS = 16;
+export const FILESOCKET_MAX_FDS = Limit.MessageMaxFds;
 /** Largest packet read by recvFds unless told otherwise. */
-const DEFAULT_MAX_BYTES = 4096;
+const DEFAULT_MAX_BYTES = Limit.FileSocketMaxBytes;
 
 /** A packet that cannot be used, or a failed send; `code` is an errno name. */
 export class FileSocketError extends Error {

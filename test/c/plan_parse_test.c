@@ -89,6 +89,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("options %u\n", p.options);
+  printf("root / size %llu inodes %u mode %o flags %u\n", (unsigned long long)p.root_size, p.root_inodes, p.root_mode,
+         p.root_flags);
   printf("uid_map %s", p.uid_map);
   printf("gid_map %s", p.gid_map);
   printf("hostname %s\n", p.hostname ? p.hostname : "(unset)");
@@ -101,6 +103,13 @@ int main(int argc, char **argv) {
     if (m->kind == MOUNT_SYMLINK) printf("symlink %s -> %s\n", m->dest, m->source);
     if (m->kind == MOUNT_TMPFS)
       printf("tmpfs %s size %llu inodes %llu\n", m->dest, (unsigned long long)m->dev, (unsigned long long)m->ino);
+    if (m->kind == MOUNT_DEVICE) printf("device %s from %s\n", m->dest, m->source);
+    if (m->kind == MOUNT_PROC) {
+      printf("proc %s read-only", m->dest);
+      const char *part = m->source;
+      for (uint32_t k = 0; k < m->nparts; k++, part += strlen(part) + 1) printf(" %s", part);
+      printf("\n");
+    }
     if (m->kind == MOUNT_BIND)
       printf("bind %s from %s flags %u dev %llu ino %llu\n", m->dest, m->source, m->flags, (unsigned long long)m->dev,
              (unsigned long long)m->ino);

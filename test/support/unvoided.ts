@@ -15,6 +15,7 @@ import { closeSync, readSync } from "node:fs";
 import { constants as os } from "node:os";
 import type { WaitStatus } from "../../src/native/addon.js";
 import { nativePaths } from "../../src/native/addon.js";
+import { FdLayout } from "../../src/native/contract.js";
 import { nativeAddon, type VoidEvents, type VoidProcess, type VoidSpawner } from "../../src/orchestrator/launcher.js";
 import { PlanOption, type SpawnRequest } from "../../src/orchestrator/marshal.js";
 import { type Outcome, outcomeOf, parseRecords, type StatusRecord } from "../../src/orchestrator/status.js";
@@ -104,11 +105,11 @@ export class UnvoidedSpawner implements VoidSpawner {
   async spawn(req: SpawnRequest): Promise<VoidProcess> {
     const { plan } = req;
     if (req.factoryFd !== undefined) throw new Error("the unvoided stand-in has no network namespace: no Forward or Connect");
-    // The child's layout (native/void_spawn.c place_fds): grants at their
+    // The child's layout (src/native/contract.ts FD_LAYOUT): grants at their
     // numbers, the status pipe above the highest, void-init's own fd next
-    // (unused here), then the message socket.
-    const top = Math.max(2, ...plan.fds.map((f) => f.fd));
-    const status = top + 1;
+    // (unused here), then the message socket where the factory would be.
+    const top = Math.max(FdLayout.FirstGranted - 1, ...plan.fds.map((f) => f.fd));
+    const status = top + FdLayout.StatusAboveGrants;
     const stdio: ("ignore" | number)[] = Array.from({ length: status + 3 }, () => "ignore");
     plan.fds.forEach((f, i) => {
       const host = req.hostFds[i]!;
@@ -116,7 +117,7 @@ export class UnvoidedSpawner implements VoidSpawner {
     });
     const [statusRead, statusWrite] = nativeAddon().pipe();
     stdio[status] = statusWrite;
-    const message = req.messageFd !== undefined ? status + 2 : -1;
+    const message = req.messageFd !== undefined ? status + FdLayout.FactoryAboveStatus : -1;
     if (req.messageFd !== undefined) stdio[message] = req.messageFd;
     else stdio.length = status + 1;
     const options = req.debug ? PlanOption.Debug : 0;

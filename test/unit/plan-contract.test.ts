@@ -13,10 +13,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Limit, RootFlag } from "../../src/native/contract.js";
 import { marshal, PlanOption, Tag } from "../../src/orchestrator/marshal.js";
 import { SECCOMP_RULES, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { planApplication } from "../../src/plan/plan.js";
-import type { PlanInput, VoidPlan } from "../../src/plan/types.js";
+import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { buildElf, FakeHost } from "../support/elf-fixtures.js";
 
@@ -53,8 +54,40 @@ function record(tag: number, ...parts: (number | string)[]): Buffer {
   return Buffer.concat([header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
 }
 
-/** The smallest plan plan.c accepts. */
-const minimal = Buffer.concat([record(Tag.UidMap, "0 1000 1\n"), record(Tag.GidMap, "0 100 1\n"), record(Tag.Exec, "/app"), record(Tag.Arg, "app")]);
+/** A record whose payload is exactly `payload` (no NUL added). */
+function rawRecord(tag: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(tag, 0);
+  header.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
+}
+
+/** The root record as the planner makes it: [size low, high, inodes, mode, flags, dest]. */
+const root = (dest = "/", size = 1 << 20, inodes = 16384, mode = 0o755, flags: number = RootFlag.ReadOnly) => record(Tag.Root, size, 0, inodes, mode, flags, dest);
+/** The parts of its /proc a void gets read-only. */
+const procParts = ["sys", "sysrq-trigger", "irq", "bus", "fs"];
+
+/** The smallest plan plan.c accepts: ids, an exec path and argv, the root and /dev/null. */
+const minimal = Buffer.concat([record(Tag.UidMap, "0 1000 1\n"), record(Tag.GidMap, "0 100 1\n"), record(Tag.Exec, "/app"), record(Tag.Arg, "app"), root(), record(Tag.Device, "/dev/null")]);
+
+/** What plan_parse_test prints for a planned mount: the child makes exactly this (the root first, the rest in order). */
+function parsedLine(m: MountEntry): string {
+  switch (m.type) {
+    case "tmpfs":
+      return `root / size ${m.size} inodes ${m.inodes} mode ${m.mode.toString(8)} flags ${m.readOnly ? RootFlag.ReadOnly : 0}`;
+    case "bind":
+      return `bind ${m.dest} from ${m.source}`;
+    case "symlink":
+      return `symlink ${m.dest} -> ${m.target}`;
+    case "scratch":
+      return `tmpfs ${m.dest} size ${m.size} inodes ${m.inodes}`;
+    case "devnull":
+    case "device":
+      return `device ${m.dest} from ${m.dest}`;
+    case "proc":
+      return `proc ${m.dest} read-only${m.readOnly.map((p) => ` ${p}`).join("")}`;
+  }
+}
 
 describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? false : "gcc is not installed" }, () => {
   let dir = "";
@@ -98,7 +131,16 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const lines = r.stdout.split("\n");
     const options = Number(lines.find((l) => l.startsWith("options "))!.split(" ")[1]);
-    assert.equal(options, PlanOption.NewTime | PlanOption.Procfs | PlanOption.Debug | PlanOption.DevRandom | PlanOption.Loopback);
+    assert.equal(options, PlanOption.NewTime | PlanOption.Debug | PlanOption.Loopback);
+    // Every mount the plan lists (what `void check` prints) is a record the child executes, in the plan's order.
+    assert.deepEqual(
+      lines.filter((l) => /^(root|bind|symlink|dir|tmpfs|device|proc) /.test(l)).map((l) => (l.startsWith("bind ") ? l.split(" ").slice(0, 4).join(" ") : l)),
+      plan.mounts.map(parsedLine),
+    );
+    assert.deepEqual(
+      plan.mounts.filter((m) => m.type === "tmpfs" || m.type === "devnull" || m.type === "device" || m.type === "proc").map(parsedLine),
+      [`root / size ${1 << 20} inodes 16384 mode 755 flags 1`, "device /dev/null from /dev/null", "device /dev/random from /dev/random", "device /dev/urandom from /dev/urandom", `proc /proc read-only ${procParts.join(" ")}`],
+    );
     assert.ok(lines.includes("uid_map 1000 1000 1"), r.stdout);
     assert.ok(lines.includes("gid_map 100 100 1"), r.stdout);
     assert.ok(lines.includes("hostname web-1"));
@@ -185,8 +227,51 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       ["a Connect without a socket factory", Buffer.concat([record(Tag.Options, PlanOption.Loopback), record(Tag.Connect, 1, 80)])],
       ["a Connect without the loopback", Buffer.concat([record(Tag.Factory, 9), record(Tag.Connect, 1, 80)])],
       ["an unknown tag", record(999, 0)],
+      ["a second root", root()],
+      // Devices: plain paths under /dev, nothing else.
+      ["a device outside /dev", record(Tag.Device, "/etc/shadow")],
+      ["a device that climbs out of /dev", record(Tag.Device, "/dev/../etc/shadow")],
+      ["a device at /dev/.", record(Tag.Device, "/dev/.")],
+      ["a device with an empty component", record(Tag.Device, "/dev//null")],
+      ["a device at /dev/ itself", record(Tag.Device, "/dev/")],
+      ["a relative device", record(Tag.Device, "dev/null")],
+      ["a device path past the limit", record(Tag.Device, `/dev/${"a".repeat(Limit.MaxPath)}`)],
+      ["a device with a second string", record(Tag.Device, "/dev/zero", "/dev/null")],
+      ["a device without its NUL", Buffer.concat([record(Tag.Device, 0x41414141).subarray(0, 8), Buffer.from("/dev")])],
+      // /proc: one, at a plain path; its read-only parts single plain components, at most PLAN_MAX_PROC_READONLY.
+      ["a second proc", Buffer.concat([record(Tag.Proc, "/proc"), record(Tag.Proc, "/proc2")])],
+      ["a proc at /", record(Tag.Proc, "/")],
+      ["a relative proc", record(Tag.Proc, "proc")],
+      ["a proc that climbs out", record(Tag.Proc, "/proc/..")],
+      ["a proc without its path", record(Tag.Proc)],
+      ["a read-only part that climbs out", record(Tag.Proc, "/proc", "..")],
+      ["a read-only part with a slash", record(Tag.Proc, "/proc", "sys/kernel")],
+      ["an empty read-only part", record(Tag.Proc, "/proc", "sys", "")],
+      ["a read-only part in upper case", record(Tag.Proc, "/proc", "SYS")],
+      [`${Limit.MaxProcReadOnly + 1} read-only parts`, record(Tag.Proc, "/proc", ...Array.from({ length: Limit.MaxProcReadOnly + 1 }, (_, i) => `p${i}`))],
+      ["a read-only part without its NUL", rawRecord(Tag.Proc, Buffer.from("/proc\0sys"))],
       ["a string without its NUL", Buffer.concat([record(Tag.Hostname, 0x41414141).subarray(0, 8), Buffer.from("AAAA")])],
     ];
+    // The root: exactly one, at "/", of a real size, with known flags and nothing after its path (instead of the minimal plan's).
+    const withoutRoot = Buffer.concat([record(Tag.UidMap, "0 1000 1\n"), record(Tag.GidMap, "0 100 1\n"), record(Tag.Exec, "/app"), record(Tag.Arg, "app"), record(Tag.Device, "/dev/null")]);
+    assert.equal(parse(Buffer.concat([withoutRoot, root()])).status, 0, "the minimal plan's root is the planner's");
+    const badRoots: [string, Buffer][] = [
+      ["a root elsewhere", root("/tmp")],
+      ["a root at a relative path", root("")],
+      ["a root of size 0", root("/", 0)],
+      ["a root of 0 inodes", root("/", 4096, 0)],
+      ["a root of mode 010000", root("/", 4096, 16, 0o10000)],
+      ["a root with an unknown flag", root("/", 4096, 16, 0o755, 1 << 9)],
+      ["a root without its path", record(Tag.Root, 4096, 0, 16, 0o755, 1)],
+      ["a root with bytes after its path", record(Tag.Root, 4096, 0, 16, 0o755, 1, "/", "x")],
+      ["a root cut short", record(Tag.Root, 4096, 0, 16)],
+      ["a root path without its NUL", rawRecord(Tag.Root, Buffer.concat([record(0, 4096, 0, 16, 0o755, 1).subarray(8), Buffer.from("/")]))],
+    ];
+    for (const [what, extra] of badRoots) {
+      const r = parse(Buffer.concat([withoutRoot, extra]));
+      assert.equal(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^error: plan: /, what);
+    }
     for (const [what, extra] of bad) {
       const r = parse(Buffer.concat([minimal, extra]));
       assert.equal(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
@@ -194,5 +279,22 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     }
     const fine = parse(Buffer.concat([minimal, ...Array.from({ length: 16 }, () => record(Tag.UserLimit, 7, "max_inotify_watches"))]));
     assert.equal(fine.status, 0, "16 budgets are the most");
+    const parts = Array.from({ length: Limit.MaxProcReadOnly }, (_, i) => `p${i}`);
+    const proc = parse(Buffer.concat([minimal, record(Tag.Proc, "/proc", ...parts), record(Tag.Device, "/dev/urandom")]));
+    assert.equal(proc.status, 0, proc.stdout);
+    assert.ok(proc.stdout.includes(`proc /proc read-only ${parts.join(" ")}\n`), proc.stdout);
+    assert.equal(parse(Buffer.concat([minimal, record(Tag.Proc, "/proc")])).status, 0, "a proc with no read-only part parses");
+  });
+
+  it("a plan without its root or without /dev/null is refused: the child builds on the one and connects streams to the other", () => {
+    const ids = Buffer.concat([record(Tag.UidMap, "0 1000 1\n"), record(Tag.GidMap, "0 100 1\n"), record(Tag.Exec, "/app"), record(Tag.Arg, "app")]);
+    for (const [what, buf] of [
+      ["no root", Buffer.concat([ids, record(Tag.Device, "/dev/null")])],
+      ["no /dev/null", Buffer.concat([ids, root(), record(Tag.Device, "/dev/random")])],
+    ] as const) {
+      const r = parse(buf);
+      assert.equal(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^error: plan: no root tmpfs or no \/dev\/null/, what);
+    }
   });
 });
