@@ -5,7 +5,7 @@
  * capability, exits).
  */
 
-import type { CreateEvent, Snapshot, TracerEvent } from "../../src/forktop/protocol.js";
+import type { CreateEvent, Snapshot, TracerEvent } from "../../src/protocol.js";
 
 export const HOST_NS = { user: 4026531837, mnt: 4026531841, pid: 4026531836, net: 4026531840, ipc: 4026531839, uts: 4026531838, cgroup: 4026531835, time: 4026531834 };
 export const FULL_CAPS = "000001ffffffffff";

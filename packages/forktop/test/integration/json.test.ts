@@ -20,12 +20,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseEventLine } from "../../src/forktop/protocol.js";
-import { Tracer, tracerArgs } from "../../src/forktop/tracer.js";
-import { story } from "../support/forktop-events.js";
-import { asLauncher, launchers, makeStage, repoRoot, type Stage, scratch, writeSpec } from "./harness.js";
+import { parseEventLine } from "../../src/protocol.js";
+import { Tracer, tracerArgs } from "../../src/tracer.js";
+import { story } from "../support/events.js";
+import { addVoid, asLauncher, launchers, makeStage, noVoid, packageRoot, type Stage, scratch, type VoidInStage, writeSpec } from "./harness.js";
 
-const forktop = join(repoRoot, "bin", "forktop");
+const forktop = join(packageRoot, "bin", "forktop");
 
 function runForktop(args: string[], env: Record<string, string> = {}, cwd?: string) {
   return spawnSync(process.execPath, [forktop, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120000, ...(cwd ? { cwd } : {}) });
@@ -76,9 +76,12 @@ function checkOnce(lines: Line[]): Map<number, Line> {
 describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
   let stage: Stage;
   let spec: string;
+  let app: VoidInStage;
 
   before(() => {
     stage = makeStage();
+    if (noVoid) return;
+    app = addVoid(stage);
     spec = writeSpec(stage, "forktop-json", {
       entrypoints: {
         "forks-2": { args: ["BinaryName", "Entrypoint"] },
@@ -89,9 +92,9 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
   after(() => stage.cleanup());
 
   for (const launcher of launchers) {
-    it(`-o FILE: every process of a void run app exactly once (${launcher} launcher)`, () => {
+    it(`-o FILE: every process of a void run app exactly once (${launcher} launcher)`, { skip: noVoid }, () => {
       const out = join(scratch(stage, `json-${launcher}`), "trace.jsonl");
-      const r = runForktop(["--json", "-o", out, "--", ...asLauncher(launcher, [process.execPath, stage.voidBin, "run", "-s", spec, stage.actor])]);
+      const r = runForktop(["--json", "-o", out, "--", ...asLauncher(launcher, [process.execPath, app.voidBin, "run", "-s", spec, app.actor])]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "hello\n", "with -o the program keeps forktop's stdout");
       const lines = parseLines(readFileSync(out, "utf8"));
@@ -101,7 +104,7 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
       assert.equal(all.filter((l) => l.event === "spawn").length, 1);
       const exec = lines.filter((l) => l.event === "exec");
       const cmd = (l: Line) => (l.snapshot?.cmdline ?? []).join(" ");
-      const actors = exec.filter((l) => (l.snapshot?.cmdline ?? [])[0] === stage.actor).map((l) => l.pid!);
+      const actors = exec.filter((l) => (l.snapshot?.cmdline ?? [])[0] === app.actor).map((l) => l.pid!);
       assert.equal(new Set(actors).size, 2, `both actors exec'd: ${exec.map(cmd).join(" | ")}`);
       assert.ok(exec.filter((l) => /void-init/.test(cmd(l))).length >= 2, "two void-inits");
       const forkedByActor = all.filter((l) => actors.includes(l.ppid!) && l.event !== "spawn");
@@ -161,7 +164,7 @@ describe("forktop with a scripted tracer", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "forktop-fake-"));
     fake = join(dir, "fake-tracer");
-    writeFileSync(fake, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repoRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    writeFileSync(fake, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);
     events = join(dir, "events.jsonl");
     writeFileSync(events, [...storyLines, unknown].join("\n") + "\n");

@@ -20,8 +20,8 @@ import { fileURLToPath } from "node:url";
 import { LineSplitter } from "./lines.js";
 import { parseEventLine, type TracerEvent, type UnknownEvent } from "./protocol.js";
 
-/** dist/src/forktop/tracer.js -> the repository (or installed package) root. */
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** dist/src/tracer.js -> the package root (packages/forktop in the repository, or the installed package). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export function tracerPath(): string {
   return process.env["FORKTOP_TRACER"] || join(packageRoot, "build", "forktop-tracer");
