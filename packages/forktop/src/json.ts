@@ -14,7 +14,7 @@
  */
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import type { ExitEvent } from "./protocol.js";
+import { type ExitEvent, isEvent } from "./protocol.js";
 import { type Target, Tracer } from "./tracer.js";
 
 export interface JsonOptions {
@@ -88,7 +88,7 @@ export async function runJson(opts: JsonOptions): Promise<number> {
       return;
     }
     if (ev.event === "spawn" && "pid" in ev) rootPid = ev.pid;
-    if (ev.event === "exit" && "pid" in ev && ev.pid === rootPid && !(ev as ExitEvent).thread) status = exitStatus(ev as ExitEvent);
+    if (isEvent(ev, "exit") && ev.pid === rootPid && !ev.thread) status = exitStatus(ev);
     if (ev.event === "error" && "message" in ev) process.stderr.write(`forktop: ${ev.message}\n`);
     if (writeError !== null) return;
     try {

@@ -14,7 +14,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "n
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { NAMESPACES, parseEventLine, type Snapshot } from "../../src/protocol.js";
+import { NAMESPACES, PROTOCOL_VERSION, parseEventLine, type Snapshot } from "../../src/protocol.js";
 import { addVoid, asLauncher, buildProgram, isRoot, type Launcher, launchers, makeStage, noVoid, pidAlive, type Stage, type VoidInStage, waitFor, writeSpec } from "./harness.js";
 
 /** The tracer's snapshot, as the UI's protocol module types it. */
@@ -33,6 +33,7 @@ interface Ev {
   snapshot?: Snap;
   shell?: number;
   mode?: string;
+  version?: number;
   tracer?: number;
   reason?: string;
   message?: string;
@@ -317,6 +318,7 @@ describe("forktop-tracer", () => {
         assert.equal(r.status, 0, r.stderr);
         const events = r.events;
         assert.equal(events[0]?.event, "hello");
+        assert.equal(events[0]?.version, PROTOCOL_VERSION, "the tracer speaks the UI's protocol version");
         assert.equal(events[0]?.mode, "ptrace");
         assert.deepEqual(
           events.filter((e) => e.event === "error"),
