@@ -10,7 +10,8 @@
  *
  * forktop's own messages (poll mode, tracer errors) go to stderr.
  * Exit status: the traced program's (128+signal when killed) with `--`;
- * 0 with `-p`; 125 when the tracer failed.
+ * 0 with `-p`; 125 when the tracer failed or was refused (another protocol
+ * version).
  */
 
 import { closeSync, openSync, writeSync } from "node:fs";
@@ -99,6 +100,9 @@ export async function runJson(opts: JsonOptions): Promise<number> {
       tracer.send("detach");
     }
   });
+  tracer.on("refused", (why) => {
+    process.stderr.write(`forktop: ${why}\n`);
+  });
   tracer.on("bad-line", (error, raw) => {
     failed = true;
     process.stderr.write(`forktop: bad tracer line (${error}): ${raw.slice(0, 200)}\n`);
@@ -118,6 +122,7 @@ export async function runJson(opts: JsonOptions): Promise<number> {
   process.off("SIGHUP", onSignal);
   if (outFd !== 1) closeSync(outFd);
   for (const text of tracer.stderr) process.stderr.write(text);
+  if (tracer.refused !== null) return EXIT_FORKTOP_FAILURE;
   if (writeError !== null && opts.output !== undefined) {
     process.stderr.write(`forktop: write ${opts.output}: ${writeError}\n`);
     return EXIT_FORKTOP_FAILURE;

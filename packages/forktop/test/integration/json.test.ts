@@ -10,7 +10,8 @@
  * - `forktop --json --once -p PID`: one attach line per process of a tree;
  * - a scripted tracer: lines forwarded byte for byte (unknown events too),
  *   a bad line reported and status 125; Tracer commands (rescan, shell
- *   error, detach) and its arguments;
+ *   error, detach) and its arguments; a tracer of another protocol
+ *   version, or one that does not begin with hello, refused (125);
  * - usage errors.
  */
 
@@ -20,7 +21,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseEventLine } from "../../src/protocol.js";
+import { PROTOCOL_VERSION, parseEventLine } from "../../src/protocol.js";
 import { Tracer, tracerArgs } from "../../src/tracer.js";
 import { story } from "../support/events.js";
 import { addVoid, asLauncher, launchers, makeStage, noVoid, packageRoot, type Stage, scratch, type VoidInStage, writeSpec } from "./harness.js";
@@ -185,6 +186,32 @@ describe("forktop with a scripted tracer", () => {
     assert.equal(r.status, 125);
     assert.match(r.stderr, /bad tracer line \(fork: pid: /);
     assert.equal(readFileSync(out, "utf8"), [storyLines[1], storyLines[2]].join("\n") + "\n");
+  });
+
+  it("refuses a tracer of another protocol version, saying how to rebuild it, and forwards none of its lines", () => {
+    const other = join(dir, "other-version.jsonl");
+    const hello = JSON.parse(storyLines[0]!) as object;
+    writeFileSync(other, [JSON.stringify({ ...hello, version: PROTOCOL_VERSION + 1 }), ...storyLines.slice(1)].join("\n") + "\n");
+    const r = runForktop(["--json", "-p", "100"], { FORKTOP_TRACER: fake, FAKE_TRACER_EVENTS: other });
+    assert.equal(r.status, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      `forktop: the tracer at ${fake} speaks protocol ${PROTOCOL_VERSION + 1}, this forktop speaks ${PROTOCOL_VERSION}: rebuild it with \`sh ${join(packageRoot, "scripts", "build-native.sh")}\`\n`,
+    );
+    const noHello = join(dir, "no-hello.jsonl");
+    writeFileSync(noHello, storyLines.slice(1).join("\n") + "\n");
+    const r2 = runForktop(["--json", "-p", "100"], { FORKTOP_TRACER: fake, FAKE_TRACER_EVENTS: noHello });
+    assert.equal(r2.status, 125, r2.stderr);
+    assert.equal(r2.stdout, "");
+    assert.match(r2.stderr, /^forktop: the tracer at \S+ did not begin with hello, so it speaks another protocol than this forktop's \(\d+\): rebuild it with /);
+  });
+
+  it("an error before hello (the real tracer, a process that does not exist) is the tracer's error, not a refusal", () => {
+    const r = runForktop(["--json", "-p", "999999999"]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^forktop: -p 999999999: no such process$/m);
+    assert.doesNotMatch(r.stderr, /protocol/);
   });
 
   it("Tracer passes the options as arguments and carries commands and replies", async () => {

@@ -11,7 +11,9 @@
  *   what that process has (its uid inside its user namespace, the void's
  *   hostname, the void's root directory), read independently from /proc
  *   and with nsenter; `exit` brings the view back;
- * - `q` quits, and the application runs on, no longer traced.
+ * - `q` quits, and the application runs on, no longer traced;
+ * - with a scripted tracer: poll mode, a failed shell, and a tracer of
+ *   another protocol version refused.
  * The tmux server, the application and the stage are removed at the end.
  */
 
@@ -20,6 +22,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { PROTOCOL_VERSION } from "../../src/protocol.js";
 import { story } from "../support/events.js";
 import { addVoid, makeStage, noVoid, packageRoot, pidAlive, pidsRunning, type Stage, waitFor, writeSpec } from "./harness.js";
 
@@ -264,5 +267,22 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     await waitScreen("keys work after the failed shell", (t) => t.split("\n")[0]!.includes("│ flat"));
     keys("q");
     await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
+  });
+
+  it("refuses a tracer of another protocol version: leaves the screen, says why, exits 125", async () => {
+    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
+    session = "refused";
+    const events = join(stage.dir, "other-version.jsonl");
+    const [hello, ...rest] = story();
+    writeFileSync(events, [{ ...hello, version: PROTOCOL_VERSION + 1 }, ...rest].map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const fake = join(stage.dir, "fake-tracer");
+    writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    chmodSync(fake, 0o755);
+    const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
+    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "24", cmd);
+    const s = await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT="));
+    assert.match(s, new RegExp(`forktop: the tracer at \\S+ speaks protocol ${PROTOCOL_VERSION + 1}, this forktop speaks ${PROTOCOL_VERSION}: rebuild it with`));
+    assert.match(s, /FORKTOP-EXIT=125/);
+    assert.doesNotMatch(s, /worker/, "none of its lines was shown");
   });
 });
