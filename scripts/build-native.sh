@@ -2,7 +2,7 @@
 # Builds the native layer with the system C compiler, offline:
 #   build/void.node  the Node-API addon (spawns voids, watches pidfds)
 #   build/void-init  the static PID 1 of every void
-#   build/forktop-tracer  forktop's ptrace helper (native/forktop/)
+# (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
 # The addon compiles against the `node-api-headers` npm package, not Node's
 # own headers: Node-API is ABI-stable, so one build serves every Node >= 20
 # and nothing is downloaded (node-gyp would fetch headers on a machine
@@ -38,9 +38,4 @@ mv build/void.node.tmp build/void.node
 INIT_CC=${INIT_CC:-$(command -v musl-gcc || echo "$CC")}
 $INIT_CC $CFLAGS -static native/void_init.c -o build/void-init.tmp
 mv build/void-init.tmp build/void-init
-# forktop's tracer: a separate single-threaded process, because a thread of
-# Node must never be a tracer (docs/forktop-protocol.md).
-$CC $CFLAGS native/forktop/tracer.c native/forktop/snapshot.c native/forktop/inject.c native/forktop/json.c \
-  -o build/forktop-tracer.tmp
-mv build/forktop-tracer.tmp build/forktop-tracer
-echo "build-native: built build/void.node with $($CC --version | head -n 1), build/void-init with $(basename "$INIT_CC"), build/forktop-tracer"
+echo "build-native: built build/void.node with $($CC --version | head -n 1), build/void-init with $(basename "$INIT_CC")"

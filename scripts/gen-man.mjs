@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Writes the man pages (man/void.1, man/forktop.1) and shell completions
-// (completions/) from the commander programs behind `void --help` and
-// `forktop --help`, as compiled by tsc into dist/ (src/cli/gen/pages.ts).
+// Writes the man pages (man/void.1, packages/forktop/man/forktop.1) and
+// shell completions (completions/, packages/forktop/completions/) from the
+// commander programs behind `void --help` and `forktop --help`, as compiled
+// by tsc into dist/ and packages/forktop/dist/ (src/cli/gen/pages.ts).
 // Run after changing a command, an option or a help text:
-//   npx tsc -p tsconfig.json && node scripts/gen-man.mjs
+//   npm run gen-man
 // `--check` writes nothing and exits 1 when a committed file differs.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,16 +12,17 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
-const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const versionOf = (dir) => JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")).version;
+const versions = { void: versionOf("."), forktop: versionOf("packages/forktop") };
 let pages;
 try {
   pages = await import(join(root, "dist", "src", "cli", "gen", "pages.js"));
 } catch (e) {
-  process.stderr.write(`gen-man: cannot load dist/src/cli/gen/pages.js (run tsc first): ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`gen-man: cannot load dist/src/cli/gen/pages.js (build first: npm run gen-man): ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 }
 let stale = 0;
-for (const [path, text] of pages.generatedFiles(version)) {
+for (const [path, text] of pages.generatedFiles(versions)) {
   const file = join(root, path);
   let old;
   try {
@@ -30,7 +32,7 @@ for (const [path, text] of pages.generatedFiles(version)) {
   }
   if (old === text) continue;
   if (check) {
-    process.stderr.write(`gen-man: ${path} is not what the CLI generates: run node scripts/gen-man.mjs\n`);
+    process.stderr.write(`gen-man: ${path} is not what the CLI generates: run npm run gen-man\n`);
     stale++;
     continue;
   }

@@ -2,8 +2,9 @@
 # One command from a fresh clone to a working void:
 #   1. installs the Debian packages it needs, where missing (as root);
 #   2. installs the npm dependencies (npm install, from package-lock.json);
-#   3. builds the native layer (offline, against node-api-headers) and the
-#      TypeScript;
+#   3. builds both packages of the workspace (void-run and packages/forktop):
+#      the native code (offline; the addon against node-api-headers) and
+#      the TypeScript;
 #   4. builds the examples and runs examples/fib under `void run`.
 set -eu
 cd "$(dirname "$0")/.."

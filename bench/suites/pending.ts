@@ -1,10 +1,11 @@
 /**
  * forktop's overhead: a fork/exec-heavy workload (dash running /bin/true
- * 200 times) untraced, under build/forktop-tracer (its JSON events to
+ * 200 times) untraced, under forktop's tracer (packages/forktop's
+ * build/forktop-tracer, in the checkout; its JSON events to
  * /dev/null), and under `strace -f -e trace=none` (ptrace following every
  * fork, reporting nothing), round-robin, timed by bench/c/spawnt. Every
  * contender runs through the same `sh -c 'exec ... >/dev/null'`. When
- * build/forktop-tracer is not built, the row says so and nothing is timed.
+ * the tracer is not built, the row says so and nothing is timed.
  * (The HTTPS example, once a stub here, is measured by suites/https.ts.)
  */
 import { existsSync } from "node:fs";
@@ -20,7 +21,7 @@ const STRACE = "strace -f -e trace=none";
 
 /** forktop: the slowdown of a fork-heavy program under forktop's tracer vs without it. */
 export async function forktopOverhead(ctx: Ctx): Promise<{ rows: Row[]; notes: string[]; raw: unknown }> {
-  const tracer = join(ctx.paths.code, "build", "forktop-tracer");
+  const tracer = join(ctx.paths.repo, "packages", "forktop", "build", "forktop-tracer");
   if (!existsSync(tracer)) {
     return { rows: [{ suite: "pending", measure: "forktop overhead: traced vs untraced", note: `not measured yet: ${tracer} is not built`, met: null }], notes: [], raw: {} };
   }

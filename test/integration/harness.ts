@@ -54,7 +54,9 @@ function gcc(args: string[]): void {
 export function makeStage(): Stage {
   const dir = mkdtempSync(join(tmpdir(), "void-test-"));
   chmodSync(dir, 0o755);
-  for (const part of ["package.json", "bin", "build", join("dist", "src")]) {
+  // forktop too (packages/forktop, run by bin/forktop): the tutorial watches a void with it.
+  const forktop = join("packages", "forktop");
+  for (const part of ["package.json", "bin", "build", join("dist", "src"), ...["package.json", "bin", "build", join("dist", "src")].map((p) => join(forktop, p))]) {
     cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
   }
   for (const dep of ["commander", "zod"]) {

@@ -28,11 +28,13 @@ describe("after the whole suite", () => {
   it("no void-init, probe or test program is still running", async () => {
     assert.ok(await waitFor(() => pidsRunning("void-init").length === 0, 5000), `void-init still running: ${pidsRunning("void-init")}`);
     assert.ok(await waitFor(() => pidsRunning("/void-test-").length === 0, 5000), `still running: ${pidsRunning("/void-test-")}`);
+    // forktop's tests (packages/forktop) stage their programs in forktop-test-* dirs.
+    assert.ok(await waitFor(() => pidsRunning("/forktop-test-").length === 0, 5000), `still running: ${pidsRunning("/forktop-test-")}`);
   });
 
   it("no temp dir of the tests remains", () => {
     assert.deepEqual(
-      readdirSync(tmpdir()).filter((n) => n.startsWith("void-test-")),
+      readdirSync(tmpdir()).filter((n) => n.startsWith("void-test-") || n.startsWith("forktop-test-")),
       [],
     );
   });

@@ -14,13 +14,14 @@ import { generatedFiles } from "../../src/cli/gen/pages.js";
 import { roffText } from "../../src/cli/gen/man.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+const versionOf = (dir: string): string => (JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as { version: string }).version;
+const versions = { void: versionOf("."), forktop: versionOf("packages/forktop") };
 
 describe("generated man pages and completions", () => {
-  for (const [path, text] of generatedFiles(version)) {
+  for (const [path, text] of generatedFiles(versions)) {
     it(`${path} is what scripts/gen-man.mjs generates`, () => {
       const committed = readFileSync(join(root, path), "utf8");
-      assert.equal(committed, text, `${path} differs from the CLI's help: run npx tsc -p tsconfig.json && node scripts/gen-man.mjs, and commit the result`);
+      assert.equal(committed, text, `${path} differs from the CLI's help: run npm run gen-man, and commit the result`);
     });
   }
 
@@ -28,7 +29,7 @@ describe("generated man pages and completions", () => {
     const voidPage = readFileSync(join(root, "man/void.1"), "utf8");
     for (const flag of ["\\-\\-spec", "\\-\\-runtime", "\\-\\-host\\-root", "\\-\\-prepare", "\\-\\-max\\-concurrent", "\\-\\-allow\\-unenforced\\-limits", "\\-\\-json"]) assert.ok(voidPage.includes(flag), flag);
     assert.match(voidPage, /^\.SH EXIT STATUS$/m);
-    const forktopPage = readFileSync(join(root, "man/forktop.1"), "utf8");
+    const forktopPage = readFileSync(join(root, "packages/forktop/man/forktop.1"), "utf8");
     for (const flag of ["\\-\\-pid", "\\-\\-once", "\\-\\-program\\-output", "\\-\\-rescan\\-ms"]) assert.ok(forktopPage.includes(flag), flag);
   });
 
@@ -56,6 +57,6 @@ describe("bash completion", { skip: spawnSync("bash", ["-c", "true"]).status !==
     assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", "check", "--runtime", "READM"]), ["README.md"]);
     // After BINARY, words are the program's own: file names, not void's options.
     assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", "run", "-s", "x.json", "./app", "READM"]), ["README.md"]);
-    assert.deepEqual(bashComplete("completions/forktop.bash", "_forktop", ["forktop", "--p"]), ["--pid", "--program-output", "--poll"]);
+    assert.deepEqual(bashComplete("packages/forktop/completions/forktop.bash", "_forktop", ["forktop", "--p"]), ["--pid", "--program-output", "--poll"]);
   });
 });

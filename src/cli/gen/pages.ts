@@ -1,19 +1,26 @@
 /**
  * What scripts/gen-man.mjs writes, file by file: the man pages and shell
  * completions of void and forktop, rendered from their commander trees
- * (void-program.ts, forktop-program.ts). test/unit/man-completions.test.ts
- * compares the committed files with this.
+ * (void-program.ts; forktop's packages/forktop/src/cli/program.ts, through
+ * the workspace package). test/unit/man-completions.test.ts compares the
+ * committed files with this.
  */
-import { EXIT_STATUS as FORKTOP_EXIT_STATUS, buildProgram as buildForktop } from "../forktop-program.js";
+import { EXIT_STATUS as FORKTOP_EXIT_STATUS, buildProgram as buildForktop } from "@void-run/forktop/program";
 import { buildProgram as buildVoid, EXIT_STATUS as VOID_EXIT_STATUS } from "../void-program.js";
 import { renderBash, renderZsh } from "./completions.js";
 import { renderMan } from "./man.js";
 
 const noStatus = () => {};
 
-/** Generated files, by path relative to the package root. */
-export function generatedFiles(version: string): Map<string, string> {
-  const source = `void-run ${version}`;
+/** The version of each package, from its package.json. */
+export interface Versions {
+  void: string;
+  forktop: string;
+}
+
+/** Generated files, by path relative to the repository root. */
+export function generatedFiles(versions: Versions): Map<string, string> {
+  const source = `void-run ${versions.void}`;
   const voidProgram = buildVoid(noStatus);
   const forktop = buildForktop(noStatus);
   return new Map([
@@ -27,17 +34,17 @@ export function generatedFiles(version: string): Map<string, string> {
       }),
     ],
     [
-      "man/forktop.1",
+      "packages/forktop/man/forktop.1",
       renderMan({
         program: forktop,
-        source,
+        source: `forktop ${versions.forktop}`,
         exitStatus: FORKTOP_EXIT_STATUS,
         seeAlso: ["void(1)", "ptrace(2)", "namespaces(7)", "the package's docs/forktop.md (the JSON format and the privilege rules)"],
       }),
     ],
     ["completions/void.bash", renderBash(voidProgram)],
     ["completions/_void", renderZsh(voidProgram)],
-    ["completions/forktop.bash", renderBash(forktop)],
-    ["completions/_forktop", renderZsh(forktop)],
+    ["packages/forktop/completions/forktop.bash", renderBash(forktop)],
+    ["packages/forktop/completions/_forktop", renderZsh(forktop)],
   ]);
 }

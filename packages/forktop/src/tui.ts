@@ -131,6 +131,10 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     for (const w of shellWaiters) w(ev);
     session.changed();
   });
+  // A tracer of another protocol version: leave, saying why (after the view is gone).
+  tracer.on("refused", () => {
+    if (!busy) void quit();
+  });
   tracer.on("bad-line", (error) => {
     table.protocolError(Date.now(), error);
     session.changed();
@@ -279,6 +283,10 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       rmSync(outPath, { force: true });
       rmdirSync(outDir);
     } else if (size !== 0 || live > 0) process.stderr.write(`forktop: the program's output is in ${outPath}\n`);
+  }
+  if (tracer.refused !== null) {
+    process.stderr.write(`forktop: ${tracer.refused}\n`);
+    return 125;
   }
   return code;
 }

@@ -35,10 +35,12 @@ const hexCaps = z.string().regex(/^[0-9a-fA-F]{1,16}$/, "a hex capability mask")
 
 const fdSchema = z.looseObject({
   fd: int.nonnegative(),
+  /** One of FD_TYPES, or a type a newer tracer names. */
   type: z.string(),
-  target: z.string().nullable().optional(),
+  target: nullable(z.string()),
 });
 
+/** One process's state as the tracer read it from the host's /proc/PID. */
 const snapshotSchema = z.looseObject({
   nspid: nullable(z.array(int)),
   tgid: nullable(int),
@@ -47,11 +49,15 @@ const snapshotSchema = z.looseObject({
   cmdline: nullable(z.array(z.string())),
   exe: nullable(z.string()),
   state: nullable(z.string()),
+  /** real, effective, saved, fs (host view) */
   uid: nullable(z.array(int)),
   gid: nullable(z.array(int)),
+  /** [inside, outside, count] rows */
   uid_map: nullable(z.array(idMapEntry)),
   gid_map: nullable(z.array(idMapEntry)),
+  /** by Namespace; a newer tracer may name more */
   ns: nullable(z.record(z.string(), z.number().nullable())),
+  /** by CapSet */
   caps: nullable(z.record(z.string(), hexCaps.nullable())),
   no_new_privs: nullable(z.boolean()),
   seccomp: nullable(int),
@@ -64,54 +70,34 @@ const snapshotSchema = z.looseObject({
   fds_total: nullable(int),
 });
 
-export interface Fd {
-  fd: number;
-  type: FdType | string;
-  target: string | null;
-}
-
-/** One process's state as the tracer read it from the host's /proc/PID. */
-export interface Snapshot {
-  nspid: number[] | null;
-  tgid: number | null;
-  ppid: number | null;
-  comm: string | null;
-  cmdline: string[] | null;
-  exe: string | null;
-  state: string | null;
-  /** real, effective, saved, fs (host view) */
-  uid: number[] | null;
-  gid: number[] | null;
-  /** [inside, outside, count] rows */
-  uid_map: [number, number, number][] | null;
-  gid_map: [number, number, number][] | null;
-  ns: Partial<Record<Namespace, number | null>> | null;
-  caps: Partial<Record<CapSet, string | null>> | null;
-  no_new_privs: boolean | null;
-  seccomp: number | null;
-  seccomp_filters: number | null;
-  root: string | null;
-  cwd: string | null;
-  cgroup: string | null;
-  mounts: number | null;
-  fds: Fd[] | null;
-  fds_total: number | null;
-}
+export type Fd = z.infer<typeof fdSchema>;
+export type Snapshot = z.infer<typeof snapshotSchema>;
 
 const base = { time: z.number() };
 const pidField = int.positive();
+/** A process appears: `spawn` (the CMD child), `attach` (existing), `fork`, `vfork`, `clone`. */
+const create = <E extends string>(event: E) => z.looseObject({ event: z.literal(event), ...base, pid: pidField, ppid: int, snapshot: snapshotSchema });
 
+/** Every event this version knows, by name: the one definition of the protocol's lines. */
 const schemas = {
-  hello: z.looseObject({ ...base, version: int, mode: z.enum(["ptrace", "poll"]), tracer: int, reason: z.string().nullable().optional() }),
-  spawn: z.looseObject({ ...base, pid: pidField, ppid: int, snapshot: snapshotSchema }),
-  attach: z.looseObject({ ...base, pid: pidField, ppid: int, snapshot: snapshotSchema }),
-  fork: z.looseObject({ ...base, pid: pidField, ppid: int, snapshot: snapshotSchema }),
-  vfork: z.looseObject({ ...base, pid: pidField, ppid: int, snapshot: snapshotSchema }),
-  clone: z.looseObject({ ...base, pid: pidField, ppid: int, snapshot: snapshotSchema }),
-  thread: z.looseObject({ ...base, pid: pidField, tgid: pidField }),
-  exec: z.looseObject({ ...base, pid: pidField, snapshot: snapshotSchema, former_pid: int.optional() }),
-  change: z.looseObject({ ...base, pid: pidField, snapshot: snapshotSchema }),
+  hello: z.looseObject({
+    event: z.literal("hello"),
+    ...base,
+    version: int,
+    mode: z.enum(["ptrace", "poll"]),
+    tracer: int,
+    reason: z.string().nullable().optional(),
+  }),
+  spawn: create("spawn"),
+  attach: create("attach"),
+  fork: create("fork"),
+  vfork: create("vfork"),
+  clone: create("clone"),
+  thread: z.looseObject({ event: z.literal("thread"), ...base, pid: pidField, tgid: pidField }),
+  exec: z.looseObject({ event: z.literal("exec"), ...base, pid: pidField, snapshot: snapshotSchema, former_pid: int.optional() }),
+  change: z.looseObject({ event: z.literal("change"), ...base, pid: pidField, snapshot: snapshotSchema }),
   exit: z.looseObject({
+    event: z.literal("exit"),
     ...base,
     pid: pidField,
     code: int.optional(),
@@ -120,83 +106,33 @@ const schemas = {
     thread: z.boolean().optional(),
     snapshot: snapshotSchema.nullable().optional(),
   }),
-  shell: z.looseObject({ ...base, pid: pidField, shell: pidField }),
-  "shell-exit": z.looseObject({ ...base, shell: int, code: int.optional(), signal: z.string().optional() }),
-  detached: z.looseObject({ ...base }),
-  error: z.looseObject({ ...base, message: z.string(), pid: int.optional() }),
-} as const;
+  shell: z.looseObject({ event: z.literal("shell"), ...base, pid: pidField, shell: pidField }),
+  "shell-exit": z.looseObject({ event: z.literal("shell-exit"), ...base, shell: int, code: int.optional(), signal: z.string().optional() }),
+  detached: z.looseObject({ event: z.literal("detached"), ...base }),
+  error: z.looseObject({ event: z.literal("error"), ...base, message: z.string(), pid: int.optional() }),
+};
 
-export type EventName = keyof typeof schemas;
-export const EVENT_NAMES = Object.keys(schemas) as EventName[];
+type Schemas = typeof schemas;
+export type EventName = keyof Schemas;
+export const EVENT_NAMES = Object.keys(schemas).filter(isEventName);
 
-export interface HelloEvent {
-  event: "hello";
-  time: number;
-  version: number;
-  mode: "ptrace" | "poll";
-  tracer: number;
-  reason?: string | null;
+function isEventName(name: string): name is EventName {
+  return Object.hasOwn(schemas, name);
 }
-/** A process appears: `spawn` (the CMD child), `attach` (existing), `fork`, `vfork`, `clone`. */
-export interface CreateEvent {
-  event: "spawn" | "attach" | "fork" | "vfork" | "clone";
-  time: number;
-  pid: number;
-  ppid: number;
-  snapshot: Snapshot;
-}
-export interface ThreadEvent {
-  event: "thread";
-  time: number;
-  pid: number;
-  tgid: number;
-}
-export interface ExecEvent {
-  event: "exec";
-  time: number;
-  pid: number;
-  snapshot: Snapshot;
-  former_pid?: number;
-}
-export interface ChangeEvent {
-  event: "change";
-  time: number;
-  pid: number;
-  snapshot: Snapshot;
-}
-export interface ExitEvent {
-  event: "exit";
-  time: number;
-  pid: number;
-  code?: number;
-  signal?: string;
-  core?: boolean;
-  thread?: boolean;
-  snapshot?: Snapshot | null;
-}
-export interface ShellEvent {
-  event: "shell";
-  time: number;
-  pid: number;
-  shell: number;
-}
-export interface ShellExitEvent {
-  event: "shell-exit";
-  time: number;
-  shell: number;
-  code?: number;
-  signal?: string;
-}
-export interface DetachedEvent {
-  event: "detached";
-  time: number;
-}
-export interface ErrorEvent {
-  event: "error";
-  time: number;
-  message: string;
-  pid?: number;
-}
+
+export type HelloEvent = z.infer<Schemas["hello"]>;
+export type CreateEvent = z.infer<Schemas["spawn" | "attach" | "fork" | "vfork" | "clone"]>;
+export type ThreadEvent = z.infer<Schemas["thread"]>;
+export type ExecEvent = z.infer<Schemas["exec"]>;
+export type ChangeEvent = z.infer<Schemas["change"]>;
+export type ExitEvent = z.infer<Schemas["exit"]>;
+export type ShellEvent = z.infer<Schemas["shell"]>;
+export type ShellExitEvent = z.infer<Schemas["shell-exit"]>;
+export type DetachedEvent = z.infer<Schemas["detached"]>;
+export type ErrorEvent = z.infer<Schemas["error"]>;
+/** Any event this version knows. */
+export type TracerEvent = z.infer<Schemas[EventName]>;
+
 /** An event this version does not know (kept, shown in the log, forwarded by --json). */
 export interface UnknownEvent {
   event: string;
@@ -204,19 +140,15 @@ export interface UnknownEvent {
   unknown: true;
 }
 
-export type TracerEvent =
-  | HelloEvent
-  | CreateEvent
-  | ThreadEvent
-  | ExecEvent
-  | ChangeEvent
-  | ExitEvent
-  | ShellEvent
-  | ShellExitEvent
-  | DetachedEvent
-  | ErrorEvent;
-
 export type ParsedLine = { ok: true; event: TracerEvent | UnknownEvent; raw: string } | { ok: false; error: string; raw: string };
+
+/**
+ * Whether `ev` is the event `name`, narrowed to its type: parseEventLine
+ * makes an UnknownEvent only of a name this version does not know.
+ */
+export function isEvent<N extends EventName>(ev: TracerEvent | UnknownEvent, name: N): ev is z.infer<Schemas[N]> {
+  return ev.event === name;
+}
 
 export function isCreateEvent(e: { event: string }): e is CreateEvent {
   return e.event === "spawn" || e.event === "attach" || e.event === "fork" || e.event === "vfork" || e.event === "clone";
@@ -244,10 +176,10 @@ export function parseEventLine(raw: string): ParsedLine {
   if (typeof obj["event"] !== "string") return { ok: false, error: 'no "event" string', raw };
   if (typeof obj["time"] !== "number") return { ok: false, error: `${obj["event"]}: no numeric "time"`, raw };
   const name = obj["event"];
-  if (!Object.hasOwn(schemas, name)) return { ok: true, event: { event: name, time: obj["time"], unknown: true }, raw };
-  const r = schemas[name as EventName].safeParse(obj);
+  if (!isEventName(name)) return { ok: true, event: { event: name, time: obj["time"], unknown: true }, raw };
+  const r = schemas[name].safeParse(obj);
   if (!r.success) return { ok: false, error: `${name}: ${r.error.issues.map(describeIssue).join("; ")}`, raw };
-  return { ok: true, event: r.data as unknown as TracerEvent, raw };
+  return { ok: true, event: r.data, raw };
 }
 
 /** An empty snapshot: every field unknown. */

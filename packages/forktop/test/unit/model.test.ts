@@ -1,5 +1,5 @@
 /**
- * forktop's pure core (src/forktop/protocol.ts, model.ts): event-line
+ * forktop's pure core (src/protocol.ts, model.ts): event-line
  * validation, the process table built from scripted event sequences
  * (namespaces, threads, exec, exits, pid reuse), tree and flat views, the
  * filter, ids inside user namespaces, and every "more than its parent" rule.
@@ -19,9 +19,9 @@ import {
   type Row,
   type ViewOptions,
   visibleRows,
-} from "../../src/forktop/model.js";
-import { parseEventLine, type Snapshot, type TracerEvent } from "../../src/forktop/protocol.js";
-import { create, FULL_CAPS, NO_CAPS, snap, story, voidSnap } from "../support/forktop-events.js";
+} from "../../src/model.js";
+import { parseEventLine, type Snapshot, type TracerEvent } from "../../src/protocol.js";
+import { create, FULL_CAPS, NO_CAPS, snap, story, voidSnap } from "../support/events.js";
 
 function tableOf(events: TracerEvent[]): ProcessTable {
   const t = new ProcessTable();

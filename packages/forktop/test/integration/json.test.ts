@@ -10,7 +10,8 @@
  * - `forktop --json --once -p PID`: one attach line per process of a tree;
  * - a scripted tracer: lines forwarded byte for byte (unknown events too),
  *   a bad line reported and status 125; Tracer commands (rescan, shell
- *   error, detach) and its arguments;
+ *   error, detach) and its arguments; a tracer of another protocol
+ *   version, or one that does not begin with hello, refused (125);
  * - usage errors.
  */
 
@@ -20,12 +21,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseEventLine } from "../../src/forktop/protocol.js";
-import { Tracer, tracerArgs } from "../../src/forktop/tracer.js";
-import { story } from "../support/forktop-events.js";
-import { asLauncher, launchers, makeStage, repoRoot, type Stage, scratch, writeSpec } from "./harness.js";
+import { PROTOCOL_VERSION, parseEventLine } from "../../src/protocol.js";
+import { Tracer, tracerArgs } from "../../src/tracer.js";
+import { story } from "../support/events.js";
+import { addVoid, asLauncher, launchers, makeStage, noVoid, packageRoot, type Stage, scratch, type VoidInStage, writeSpec } from "./harness.js";
 
-const forktop = join(repoRoot, "bin", "forktop");
+const forktop = join(packageRoot, "bin", "forktop");
 
 function runForktop(args: string[], env: Record<string, string> = {}, cwd?: string) {
   return spawnSync(process.execPath, [forktop, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120000, ...(cwd ? { cwd } : {}) });
@@ -76,9 +77,12 @@ function checkOnce(lines: Line[]): Map<number, Line> {
 describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
   let stage: Stage;
   let spec: string;
+  let app: VoidInStage;
 
   before(() => {
     stage = makeStage();
+    if (noVoid) return;
+    app = addVoid(stage);
     spec = writeSpec(stage, "forktop-json", {
       entrypoints: {
         "forks-2": { args: ["BinaryName", "Entrypoint"] },
@@ -89,9 +93,9 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
   after(() => stage.cleanup());
 
   for (const launcher of launchers) {
-    it(`-o FILE: every process of a void run app exactly once (${launcher} launcher)`, () => {
+    it(`-o FILE: every process of a void run app exactly once (${launcher} launcher)`, { skip: noVoid }, () => {
       const out = join(scratch(stage, `json-${launcher}`), "trace.jsonl");
-      const r = runForktop(["--json", "-o", out, "--", ...asLauncher(launcher, [process.execPath, stage.voidBin, "run", "-s", spec, stage.actor])]);
+      const r = runForktop(["--json", "-o", out, "--", ...asLauncher(launcher, [process.execPath, app.voidBin, "run", "-s", spec, app.actor])]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "hello\n", "with -o the program keeps forktop's stdout");
       const lines = parseLines(readFileSync(out, "utf8"));
@@ -101,7 +105,7 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
       assert.equal(all.filter((l) => l.event === "spawn").length, 1);
       const exec = lines.filter((l) => l.event === "exec");
       const cmd = (l: Line) => (l.snapshot?.cmdline ?? []).join(" ");
-      const actors = exec.filter((l) => (l.snapshot?.cmdline ?? [])[0] === stage.actor).map((l) => l.pid!);
+      const actors = exec.filter((l) => (l.snapshot?.cmdline ?? [])[0] === app.actor).map((l) => l.pid!);
       assert.equal(new Set(actors).size, 2, `both actors exec'd: ${exec.map(cmd).join(" | ")}`);
       assert.ok(exec.filter((l) => /void-init/.test(cmd(l))).length >= 2, "two void-inits");
       const forkedByActor = all.filter((l) => actors.includes(l.ppid!) && l.event !== "spawn");
@@ -161,7 +165,7 @@ describe("forktop with a scripted tracer", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "forktop-fake-"));
     fake = join(dir, "fake-tracer");
-    writeFileSync(fake, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repoRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    writeFileSync(fake, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);
     events = join(dir, "events.jsonl");
     writeFileSync(events, [...storyLines, unknown].join("\n") + "\n");
@@ -182,6 +186,32 @@ describe("forktop with a scripted tracer", () => {
     assert.equal(r.status, 125);
     assert.match(r.stderr, /bad tracer line \(fork: pid: /);
     assert.equal(readFileSync(out, "utf8"), [storyLines[1], storyLines[2]].join("\n") + "\n");
+  });
+
+  it("refuses a tracer of another protocol version, saying how to rebuild it, and forwards none of its lines", () => {
+    const other = join(dir, "other-version.jsonl");
+    const hello = JSON.parse(storyLines[0]!) as object;
+    writeFileSync(other, [JSON.stringify({ ...hello, version: PROTOCOL_VERSION + 1 }), ...storyLines.slice(1)].join("\n") + "\n");
+    const r = runForktop(["--json", "-p", "100"], { FORKTOP_TRACER: fake, FAKE_TRACER_EVENTS: other });
+    assert.equal(r.status, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      `forktop: the tracer at ${fake} speaks protocol ${PROTOCOL_VERSION + 1}, this forktop speaks ${PROTOCOL_VERSION}: rebuild it with \`sh ${join(packageRoot, "scripts", "build-native.sh")}\`\n`,
+    );
+    const noHello = join(dir, "no-hello.jsonl");
+    writeFileSync(noHello, storyLines.slice(1).join("\n") + "\n");
+    const r2 = runForktop(["--json", "-p", "100"], { FORKTOP_TRACER: fake, FAKE_TRACER_EVENTS: noHello });
+    assert.equal(r2.status, 125, r2.stderr);
+    assert.equal(r2.stdout, "");
+    assert.match(r2.stderr, /^forktop: the tracer at \S+ did not begin with hello, so it speaks another protocol than this forktop's \(\d+\): rebuild it with /);
+  });
+
+  it("an error before hello (the real tracer, a process that does not exist) is the tracer's error, not a refusal", () => {
+    const r = runForktop(["--json", "-p", "999999999"]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^forktop: -p 999999999: no such process$/m);
+    assert.doesNotMatch(r.stderr, /protocol/);
   });
 
   it("Tracer passes the options as arguments and carries commands and replies", async () => {

@@ -7,8 +7,7 @@
  * anything else -> `error`. EOF on the socket: exit 0. With
  * FAKE_TRACER_EXIT=1 it exits 0 right after the lines (as the real tracer
  * does once every traced process has exited).
- * Usage: node fake-tracer.js --control-fd 3 [...] (arguments are recorded
- * in a `hello`-like first line's `args` field when FAKE_TRACER_ECHO_ARGS=1).
+ * Usage: node fake-tracer.js --control-fd 3 [...].
  */
 
 import { readFileSync } from "node:fs";
@@ -22,7 +21,6 @@ if (!file) {
 const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
 const sock = new Socket({ fd: 3, readable: true, writable: true });
 const send = (obj: object | string) => sock.write((typeof obj === "string" ? obj : JSON.stringify(obj)) + "\n");
-if (process.env["FAKE_TRACER_ECHO_ARGS"] === "1") send({ event: "args", time: Date.now(), args: process.argv.slice(2) });
 for (const l of lines) send(l);
 if (process.env["FAKE_TRACER_EXIT"] === "1") sock.end(() => process.exit(0));
 let firstPid: number | null = null;

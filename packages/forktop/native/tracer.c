@@ -639,7 +639,7 @@ static void read_exec_error(char **argv) {
 static void hello(const char *mode, const char *reason) {
   struct buf b;
   event_begin(&b, "hello");
-  buf_printf(&b, ",\"version\":1,\"mode\":\"%s\",\"tracer\":%d", mode, T.self);
+  buf_printf(&b, ",\"version\":%d,\"mode\":\"%s\",\"tracer\":%d", FORKTOP_PROTOCOL_VERSION, mode, T.self);
   if (reason) {
     buf_str(&b, ",\"reason\":");
     json_str(&b, reason);

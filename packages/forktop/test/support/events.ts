@@ -5,7 +5,7 @@
  * capability, exits).
  */
 
-import type { CreateEvent, Snapshot, TracerEvent } from "../../src/forktop/protocol.js";
+import { type CreateEvent, PROTOCOL_VERSION, type Snapshot, type TracerEvent } from "../../src/protocol.js";
 
 export const HOST_NS = { user: 4026531837, mnt: 4026531841, pid: 4026531836, net: 4026531840, ipc: 4026531839, uts: 4026531838, cgroup: 4026531835, time: 4026531834 };
 export const FULL_CAPS = "000001ffffffffff";
@@ -97,7 +97,7 @@ export function story(): TracerEvent[] {
     caps: { inh: NO_CAPS, prm: "0000000000002000", eff: "0000000000002000", bnd: NO_CAPS, amb: NO_CAPS },
   });
   return [
-    { event: "hello", time: tick(), version: 1, mode: "ptrace", tracer: 99 },
+    { event: "hello", time: tick(), version: PROTOCOL_VERSION, mode: "ptrace", tracer: 99 },
     create("spawn", 100, 99, launcher),
     create("clone", 101, 100, voidp),
     { event: "thread", time: tick(), pid: 105, tgid: 101 },

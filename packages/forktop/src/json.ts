@@ -10,11 +10,12 @@
  *
  * forktop's own messages (poll mode, tracer errors) go to stderr.
  * Exit status: the traced program's (128+signal when killed) with `--`;
- * 0 with `-p`; 125 when the tracer failed.
+ * 0 with `-p`; 125 when the tracer failed or was refused (another protocol
+ * version).
  */
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import type { ExitEvent } from "./protocol.js";
+import { type ExitEvent, isEvent } from "./protocol.js";
 import { type Target, Tracer } from "./tracer.js";
 
 export interface JsonOptions {
@@ -88,7 +89,7 @@ export async function runJson(opts: JsonOptions): Promise<number> {
       return;
     }
     if (ev.event === "spawn" && "pid" in ev) rootPid = ev.pid;
-    if (ev.event === "exit" && "pid" in ev && ev.pid === rootPid && !(ev as ExitEvent).thread) status = exitStatus(ev as ExitEvent);
+    if (isEvent(ev, "exit") && ev.pid === rootPid && !ev.thread) status = exitStatus(ev);
     if (ev.event === "error" && "message" in ev) process.stderr.write(`forktop: ${ev.message}\n`);
     if (writeError !== null) return;
     try {
@@ -98,6 +99,9 @@ export async function runJson(opts: JsonOptions): Promise<number> {
       writeError = (e as Error).message;
       tracer.send("detach");
     }
+  });
+  tracer.on("refused", (why) => {
+    process.stderr.write(`forktop: ${why}\n`);
   });
   tracer.on("bad-line", (error, raw) => {
     failed = true;
@@ -118,6 +122,7 @@ export async function runJson(opts: JsonOptions): Promise<number> {
   process.off("SIGHUP", onSignal);
   if (outFd !== 1) closeSync(outFd);
   for (const text of tracer.stderr) process.stderr.write(text);
+  if (tracer.refused !== null) return EXIT_FORKTOP_FAILURE;
   if (writeError !== null && opts.output !== undefined) {
     process.stderr.write(`forktop: write ${opts.output}: ${writeError}\n`);
     return EXIT_FORKTOP_FAILURE;

@@ -1,14 +1,14 @@
 /**
  * The `forktop` command line (commander): runs the program
- * forktop-program.ts builds.
+ * program.ts builds.
  *
  * Exit statuses: 0 after quitting the view (or with -p); with --json and
  * `-- CMD`, CMD's status (128+signal when killed); 2 for usage errors;
  * 125 when forktop or its tracer fails.
  */
 import { CommanderError } from "commander";
-import { EXIT_FORKTOP_FAILURE } from "../forktop/json.js";
-import { buildProgram, EXIT_USAGE } from "./forktop-program.js";
+import { EXIT_FORKTOP_FAILURE } from "../json.js";
+import { buildProgram, EXIT_USAGE } from "./program.js";
 
 export { buildProgram };
 

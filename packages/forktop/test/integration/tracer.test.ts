@@ -5,7 +5,7 @@
  * into a plain process and into a real void, as root and as uid 65534.
  *
  * Every line the tracer writes must also pass the UI's own parser
- * (src/forktop/protocol.ts), so both sides of the protocol are checked
+ * (src/protocol.ts), so both sides of the protocol are checked
  * against each other.
  */
 import assert from "node:assert/strict";
@@ -14,8 +14,8 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "n
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { NAMESPACES, parseEventLine, type Snapshot } from "../../src/forktop/protocol.js";
-import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, repoRoot, type Stage, waitFor, writeSpec } from "./harness.js";
+import { NAMESPACES, PROTOCOL_VERSION, parseEventLine, type Snapshot } from "../../src/protocol.js";
+import { addVoid, asLauncher, buildProgram, isRoot, type Launcher, launchers, makeStage, noVoid, pidAlive, type Stage, type VoidInStage, waitFor, writeSpec } from "./harness.js";
 
 /** The tracer's snapshot, as the UI's protocol module types it. */
 type Snap = Snapshot;
@@ -33,6 +33,7 @@ interface Ev {
   snapshot?: Snap;
   shell?: number;
   mode?: string;
+  version?: number;
   tracer?: number;
   reason?: string;
   message?: string;
@@ -41,6 +42,8 @@ interface Ev {
 const CREATE = new Set(["spawn", "attach", "fork", "vfork", "clone"]);
 
 let stage: Stage;
+/** void-run in the stage, when FORKTOP_TEST_VOID names one. */
+let app: VoidInStage | null = null;
 let tracer: string;
 let forkbomb: string;
 let target: string;
@@ -49,23 +52,13 @@ let threadExec: string;
 let shared: string;
 const started: ChildProcess[] = [];
 
-function cc(out: string, src: string): void {
-  const r = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-pthread", "-o", out, join(repoRoot, "test", "forktop", src)], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`cc ${src} failed:\n${r.stderr}`);
-  chmodSync(out, 0o755);
-}
-
 before(() => {
   stage = makeStage();
-  tracer = join(stage.dir, "build", "forktop-tracer");
-  forkbomb = join(stage.dir, "forkbomb");
-  target = join(stage.dir, "target");
-  threadExec = join(stage.dir, "thread-exec");
-  cc(forkbomb, "forkbomb.c");
-  cc(target, "target.c");
-  cc(threadExec, "thread-exec.c");
+  tracer = stage.tracer;
+  forkbomb = buildProgram(stage, "forkbomb");
+  target = buildProgram(stage, "target");
+  threadExec = buildProgram(stage, "thread-exec");
+  if (!noVoid) app = addVoid(stage);
   shared = join(stage.dir, "shared");
   mkdirSync(shared);
   chmodSync(shared, 0o1777);
@@ -189,7 +182,7 @@ class Session {
   }
 }
 
-/** test/forktop/target.c, started as `launcher`. */
+/** test/c/target.c, started as `launcher`. */
 function startTarget(launcher: Launcher) {
   const [cmd, ...rest] = asLauncher(launcher, [target]);
   const child = spawn(cmd!, rest, { stdio: ["pipe", "pipe", "inherit"], cwd: stage.dir });
@@ -325,6 +318,7 @@ describe("forktop-tracer", () => {
         assert.equal(r.status, 0, r.stderr);
         const events = r.events;
         assert.equal(events[0]?.event, "hello");
+        assert.equal(events[0]?.version, PROTOCOL_VERSION, "the tracer speaks the UI's protocol version");
         assert.equal(events[0]?.mode, "ptrace");
         assert.deepEqual(
           events.filter((e) => e.event === "error"),
@@ -539,13 +533,13 @@ describe("forktop-tracer", () => {
         await detachAndFinish(s, t);
       });
 
-      it("opens a shell inside a real void (same namespaces, seccomp, no_new_privs, root)", async () => {
+      it("opens a shell inside a real void (same namespaces, seccomp, no_new_privs, root)", { skip: noVoid }, async () => {
         const spec = writeSpec(stage, `forktop-${launcher}`, {
           entrypoints: {
             main: { args: ["BinaryName"], environment: ["Stdin", "Stdout", "Stderr", "Procfs", { Hostname: "forktop-void" }] },
           },
         });
-        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, stage.voidBin, "run", "-s", spec, target], "pipe");
+        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, app!.voidBin, "run", "-s", spec, target], "pipe");
         const exec = await s.event((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === target, "the target's exec");
         await s.stdout.wait((l) => l.startsWith("ready"), "ready");
         const pid = exec.pid!;
@@ -572,13 +566,13 @@ describe("forktop-tracer", () => {
         assert.equal(exits[0]!.code, 0);
       });
 
-      it("a shell the void's seccomp filter forbids fails cleanly: error naming the step, the target runs on", async () => {
+      it("a shell the void's seccomp filter forbids fails cleanly: error naming the step, the target runs on", { skip: noVoid }, async () => {
         const spec = writeSpec(stage, `forktop-deny-${launcher}`, {
           entrypoints: {
             main: { args: ["BinaryName"], environment: ["Stdin", "Stdout", "Stderr", { Seccomp: { allow: [], deny: ["setsid"] } }] },
           },
         });
-        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, stage.voidBin, "run", "-s", spec, target], "pipe");
+        const s = new Session(launcher, ["--rescan-ms", "0", "--", process.execPath, app!.voidBin, "run", "-s", spec, target], "pipe");
         const exec = await s.event((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === target, "the target's exec");
         await s.stdout.wait((l) => l.startsWith("ready"), "ready");
         const pid = exec.pid!;

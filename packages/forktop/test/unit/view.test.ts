@@ -9,14 +9,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderToString } from "ink";
 import { createElement } from "react";
-import { LineSplitter, TailBuffer } from "../../src/forktop/lines.js";
-import { ProcessTable, visibleRows } from "../../src/forktop/model.js";
-import type { TracerEvent } from "../../src/forktop/protocol.js";
-import { App } from "../../src/forktop/ui/App.js";
-import { layoutScreen, Session } from "../../src/forktop/ui/screen.js";
-import { type Effect, handleKey, initialState, keyOf, splitInput, type UiState, viewOptions } from "../../src/forktop/ui/state.js";
-import { columnsFor, detailLines, fit, formatRow, idColumn, lineText, nsBadges, privColumn, sanitize } from "../../src/forktop/view.js";
-import { create, snap, story, voidSnap } from "../support/forktop-events.js";
+import { LineSplitter, TailBuffer } from "../../src/lines.js";
+import { ProcessTable, visibleRows } from "../../src/model.js";
+import type { TracerEvent } from "../../src/protocol.js";
+import { App } from "../../src/ui/App.js";
+import { layoutScreen, Session } from "../../src/ui/screen.js";
+import { type Effect, handleKey, initialState, keyOf, splitInput, type UiState, viewOptions } from "../../src/ui/state.js";
+import { columnsFor, detailLines, fit, formatRow, idColumn, lineText, nsBadges, privColumn, sanitize } from "../../src/view.js";
+import { create, snap, story, voidSnap } from "../support/events.js";
 
 function sessionOf(events: TracerEvent[]): Session {
   const t = new ProcessTable();

@@ -15,8 +15,8 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT_FORKTOP_FAILURE, runJson } from "../forktop/json.js";
-import { checkTracer, type Target } from "../forktop/tracer.js";
+import { EXIT_FORKTOP_FAILURE, runJson } from "../json.js";
+import { checkTracer, type Target } from "../tracer.js";
 
 const VERSION = "0.1.0";
 export const EXIT_USAGE = 2;
@@ -125,11 +125,11 @@ const CI_VARIABLES = ["CI", "CONTINUOUS_INTEGRATION"] as const;
  * back before anything is started, so the traced program sees its
  * environment unchanged.
  */
-async function importTui(): Promise<typeof import("../forktop/tui.js")> {
+async function importTui(): Promise<typeof import("../tui.js")> {
   const saved = CI_VARIABLES.map((name) => [name, process.env[name]] as const);
   for (const [name] of saved) delete process.env[name];
   try {
-    return await import("../forktop/tui.js");
+    return await import("../tui.js");
   } finally {
     for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
   }

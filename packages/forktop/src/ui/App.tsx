@@ -1,7 +1,7 @@
 /**
  * The forktop TUI as an ink component. It only draws `layoutScreen`'s lines
  * and feeds keys to the pure reducer in state.ts; effects (quit, shell,
- * rescan) go to the controller (src/forktop/tui.ts), which owns the tracer.
+ * rescan) go to the controller (src/tui.ts), which owns the tracer.
  */
 
 import { Box, Text, useInput, useStdout } from "ink";

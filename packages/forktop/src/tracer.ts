@@ -9,6 +9,12 @@
  *
  * `FORKTOP_TRACER` overrides the tracer's path (the tests use it to run a
  * scripted tracer).
+ *
+ * The tracer's first line is `hello`, naming its protocol version: a tracer
+ * of another version than PROTOCOL_VERSION (one built from other sources) is
+ * refused: none of its lines is passed on, it is told to detach, and
+ * `refused` says why. Only `error` lines may come before `hello` (a tracer
+ * that fails before it traces anything writes one and exits).
  */
 
 import { type ChildProcess, type IOType, spawn } from "node:child_process";
@@ -18,13 +24,41 @@ import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineSplitter } from "./lines.js";
-import { parseEventLine, type TracerEvent, type UnknownEvent } from "./protocol.js";
+import { PROTOCOL_VERSION, parseEventLine, type TracerEvent, type UnknownEvent } from "./protocol.js";
 
-/** dist/src/forktop/tracer.js -> the repository (or installed package) root. */
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** dist/src/tracer.js -> the package root (packages/forktop in the repository, or the installed package). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export function tracerPath(): string {
   return process.env["FORKTOP_TRACER"] || join(packageRoot, "build", "forktop-tracer");
+}
+
+/** How to rebuild the tracer of this forktop. */
+function rebuildHint(): string {
+  return `rebuild it with \`sh ${join(packageRoot, "scripts", "build-native.sh")}\``;
+}
+
+/**
+ * What one of the tracer's first lines says about its protocol: "hello" for
+ * a hello of PROTOCOL_VERSION, "before-hello" for an `error` line, else
+ * why the tracer at `path` is refused.
+ */
+export function greeting(raw: string, path: string): "hello" | "before-hello" | { refused: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = null;
+  }
+  const line = typeof value === "object" && value !== null && !Array.isArray(value) ? new Map(Object.entries(value)) : new Map<string, unknown>();
+  if (line.get("event") === "error") return "before-hello";
+  if (line.get("event") !== "hello") {
+    return { refused: `the tracer at ${path} did not begin with hello, so it speaks another protocol than this forktop's (${PROTOCOL_VERSION}): ${rebuildHint()}` };
+  }
+  const version = line.get("version");
+  if (version === PROTOCOL_VERSION) return "hello";
+  const theirs = typeof version === "number" ? `speaks protocol ${version}` : "names no protocol version";
+  return { refused: `the tracer at ${path} ${theirs}, this forktop speaks ${PROTOCOL_VERSION}: ${rebuildHint()}` };
 }
 
 /** Throws an Error saying how to build the tracer when it is missing. */
@@ -75,11 +109,14 @@ export function tracerArgs(opts: TracerOptions): string[] {
  * A running tracer. Events:
  *  - `event` (event, rawLine): a valid event line;
  *  - `bad-line` (error, rawLine): a line that is not a valid event;
+ *  - `refused` (why): the tracer speaks another protocol version (see
+ *    `greeting`); no line is passed on after it, and it is told to detach;
  *  - `exit` (TracerExit): the tracer exited and its control socket is drained.
  */
 export class Tracer extends EventEmitter<{
   event: [TracerEvent | UnknownEvent, string];
   "bad-line": [string, string];
+  refused: [string];
   exit: [TracerExit];
 }> {
   readonly child: ChildProcess;
@@ -87,6 +124,9 @@ export class Tracer extends EventEmitter<{
   private exitInfo: TracerExit | null = null;
   private controlClosed = false;
   private exited: Promise<TracerExit>;
+  private greeted = false;
+  /** Why the tracer was refused (another protocol version), or null. */
+  refused: string | null = null;
   /** stderr of the tracer, when it was a pipe. */
   readonly stderr: string[] = [];
 
@@ -101,7 +141,17 @@ export class Tracer extends EventEmitter<{
     this.control = control as Socket;
     const splitter = new LineSplitter();
     const deliver = (line: string) => {
-      if (line === "") return;
+      if (line === "" || this.refused !== null) return;
+      if (!this.greeted) {
+        const g = greeting(line, path);
+        if (typeof g === "object") {
+          this.refused = g.refused;
+          this.emit("refused", g.refused);
+          void this.detach();
+          return;
+        }
+        this.greeted = g === "hello";
+      }
       const parsed = parseEventLine(line);
       if (parsed.ok) this.emit("event", parsed.event, line);
       else this.emit("bad-line", parsed.error, line);

@@ -16,6 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The protocol version the tracer says in `hello` (docs/forktop-protocol.md).
+ * The UI refuses a tracer of another version. The same number as
+ * PROTOCOL_VERSION in src/protocol.ts: test/unit/protocol.test.ts fails when
+ * the two differ. */
+#define FORKTOP_PROTOCOL_VERSION 1
+
 /* ---- json.c ---- */
 
 /* A growable byte buffer; aborts the tracer when memory runs out (there is

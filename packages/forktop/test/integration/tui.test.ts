@@ -11,7 +11,9 @@
  *   what that process has (its uid inside its user namespace, the void's
  *   hostname, the void's root directory), read independently from /proc
  *   and with nsenter; `exit` brings the view back;
- * - `q` quits, and the application runs on, no longer traced.
+ * - `q` quits, and the application runs on, no longer traced;
+ * - with a scripted tracer: poll mode, a failed shell, and a tracer of
+ *   another protocol version refused.
  * The tmux server, the application and the stage are removed at the end.
  */
 
@@ -20,8 +22,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { story } from "../support/forktop-events.js";
-import { makeStage, pidAlive, pidsRunning, repoRoot, type Stage, waitFor, writeSpec } from "./harness.js";
+import { PROTOCOL_VERSION } from "../../src/protocol.js";
+import { story } from "../support/events.js";
+import { addVoid, makeStage, noVoid, packageRoot, pidAlive, pidsRunning, type Stage, waitFor, writeSpec } from "./harness.js";
 
 const SOCKET = `forktop-test-${process.pid}`;
 
@@ -98,25 +101,27 @@ function insideEffective(pid: number, kind: "Uid" | "Gid"): number {
 
 describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   let stage: Stage;
-  let spec: string;
+  let spec: string | null = null;
   let outFile: string;
   const actors: number[] = [];
 
   before(() => {
     stage = makeStage();
+    outFile = join(stage.dir, "program-output");
+    if (noVoid) return;
+    addVoid(stage);
     spec = writeSpec(stage, "forktop-tui", {
       entrypoints: {
         "sleep-120000": { args: ["BinaryName", "Entrypoint"] },
         "sleep-120001": { args: ["BinaryName", "Entrypoint"] },
       },
     });
-    outFile = join(stage.dir, "program-output");
   });
 
   after(() => {
     spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
     // The application was left running by q: end it (its launcher ends its voids).
-    for (const pid of pidsRunning("bin/void\0run\0-s\0" + spec)) {
+    for (const pid of spec === null ? [] : pidsRunning("bin/void\0run\0-s\0" + spec)) {
       try {
         process.kill(pid, "SIGTERM");
       } catch {
@@ -130,10 +135,10 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     rmSync(outFile, { force: true });
   });
 
-  it("shows the tree, filters, details, toggles, opens a shell inside a void and quits leaving it running", async () => {
-    const forktop = join(repoRoot, "bin", "forktop");
+  it("shows the tree, filters, details, toggles, opens a shell inside a void and quits leaving it running", { skip: noVoid }, async () => {
+    const forktop = join(packageRoot, "bin", "forktop");
     // Run from the stage with a relative binary, so that command lines are short enough to read at 80 columns.
-    const cmd = `cd ${shQuote(stage.dir)} && ${shQuote(process.execPath)} ${shQuote(forktop)} --program-output ${shQuote(outFile)} -- ${shQuote(process.execPath)} bin/void run -s ${shQuote(spec)} ./actor; echo FORKTOP-EXIT=$?; sleep 600`;
+    const cmd = `cd ${shQuote(stage.dir)} && ${shQuote(process.execPath)} ${shQuote(forktop)} --program-output ${shQuote(outFile)} -- ${shQuote(process.execPath)} bin/void run -s ${shQuote(spec!)} ./actor; echo FORKTOP-EXIT=$?; sleep 600`;
     tmux("new-session", "-d", "-s", "main", "-x", "80", "-y", "24", cmd);
 
     // The tree: the launcher, two voids (all namespaces new), an actor under each.
@@ -230,7 +235,7 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   it("labels poll mode as lossy, and keeps the final tree when the program exits", async () => {
     spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", "main"]);
     session = "poll";
-    const forktop = join(repoRoot, "bin", "forktop");
+    const forktop = join(packageRoot, "bin", "forktop");
     const cmd = `${shQuote(process.execPath)} ${shQuote(forktop)} --poll --rescan-ms 100 --program-output ${shQuote(outFile)} -- sh -c 'sleep 3; echo done-$((6*7))'; echo FORKTOP-EXIT=$?; sleep 600`;
     tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
     let s = await waitScreen("the poll mode header", (t) => t.startsWith("forktop poll"));
@@ -250,9 +255,9 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     const events = join(stage.dir, "story.jsonl");
     writeFileSync(events, story().map((e) => JSON.stringify(e)).join("\n") + "\n");
     const fake = join(stage.dir, "fake-tracer");
-    writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(repoRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);
-    const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(repoRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
+    const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
     tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
     await waitScreen("the scripted tree", (t) => /└─ worker -n 1 \(exit 3\)/.test(t));
     keys("s");
@@ -262,5 +267,22 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     await waitScreen("keys work after the failed shell", (t) => t.split("\n")[0]!.includes("│ flat"));
     keys("q");
     await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT=0"));
+  });
+
+  it("refuses a tracer of another protocol version: leaves the screen, says why, exits 125", async () => {
+    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
+    session = "refused";
+    const events = join(stage.dir, "other-version.jsonl");
+    const [hello, ...rest] = story();
+    writeFileSync(events, [{ ...hello, version: PROTOCOL_VERSION + 1 }, ...rest].map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const fake = join(stage.dir, "fake-tracer");
+    writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
+    chmodSync(fake, 0o755);
+    const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
+    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "24", cmd);
+    const s = await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT="));
+    assert.match(s, new RegExp(`forktop: the tracer at \\S+ speaks protocol ${PROTOCOL_VERSION + 1}, this forktop speaks ${PROTOCOL_VERSION}: rebuild it with`));
+    assert.match(s, /FORKTOP-EXIT=125/);
+    assert.doesNotMatch(s, /worker/, "none of its lines was shown");
   });
 });
