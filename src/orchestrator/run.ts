@@ -354,15 +354,19 @@ class Application implements LoopHost {
   }
 
   /**
-   * Spawns a prepared void description (state preparing). Resolves true
-   * once it is ready or running, false if it could not be made (logged
-   * when `quiet` is false; it is then exited and released).
+   * Spawns a void in state preparing. Resolves true once it is ready (a
+   * prepared void) or running, false if it could not be made (logged when
+   * `quiet` is false; it is then exited and released). A void that runs at
+   * once gets its exit handler (running(), which ends with `onExit`)
+   * before anything can see it exit: a void may be gone before its spawn
+   * has resolved.
    */
-  private async launch(life: VoidLife, quiet = false): Promise<boolean> {
+  private async launch(life: VoidLife, quiet = false, onExit?: () => void): Promise<boolean> {
     try {
       const v = await this.launcher.spawn(life.resources.request);
       for (const r of life.spawned(v)) this.broker.attach(r.fd, r.grant, life.entrypoint, v.pid);
       this.startSockets(v, life);
+      if (life.state === "running") life.onExit = this.running(life, onExit);
       void v.exited.then(async (o) => {
         if (life.onExit !== undefined) await life.onExit(o);
         else await this.notStarted(life, o);
@@ -382,9 +386,8 @@ class Application implements LoopHost {
 
   /** Spawns a void that runs at once (a Startup void, or one made on a message's arrival). */
   private async spawnNow(life: VoidLife, onExit?: () => void): Promise<VoidProcess | undefined> {
-    const ok = await this.launch(life);
-    if (ok) life.onExit = this.running(life, onExit);
-    else onExit?.();
+    const ok = await this.launch(life, false, onExit);
+    if (!ok) onExit?.();
     this.checkDone();
     return ok ? life.process : undefined;
   }

@@ -89,12 +89,19 @@ export class UnvoidedSpawner implements VoidSpawner {
   private readonly voids = new Set<UnvoidedProcess>();
   private nextId = 1_000_000;
 
-  /** `cwd`: where every "void" runs (it has the host's whole filesystem). */
-  constructor(private readonly cwd: string) {}
+  /**
+   * `cwd`: where every "void" runs (it has the host's whole filesystem).
+   * `late`: spawn() resolves only once the void has exited, as the addon's
+   * may for a void that is gone at once (its exit event can come first).
+   */
+  constructor(
+    private readonly cwd: string,
+    private readonly late = false,
+  ) {}
 
   /** For RunOptions.spawner. */
-  static factory(cwd: string): { spawner: UnvoidedSpawner; make: (events: VoidEvents) => VoidSpawner } {
-    const spawner = new UnvoidedSpawner(cwd);
+  static factory(cwd: string, late = false): { spawner: UnvoidedSpawner; make: (events: VoidEvents) => VoidSpawner } {
+    const spawner = new UnvoidedSpawner(cwd, late);
     return { spawner, make: () => spawner };
   }
 
@@ -139,6 +146,7 @@ export class UnvoidedSpawner implements VoidSpawner {
     this.voids.add(v);
     void v.exited.then(() => this.voids.delete(v));
     this.events.push({ entrypoint: plan.entrypoint, argv: req.argv, prepared: req.messageFd !== undefined, pid: v.pid });
+    if (this.late && req.messageFd === undefined) await v.exited;
     return v;
   }
 }

@@ -43,8 +43,8 @@ function plansFor(spec: unknown, scripts: Record<string, string>): VoidPlan[] {
   return r.plans;
 }
 
-async function run(plans: VoidPlan[], opts: { prepare?: number; concurrency?: number } = {}): Promise<{ status: number; spawner: UnvoidedSpawner; log: string[] }> {
-  const { spawner, make } = UnvoidedSpawner.factory(dir);
+async function run(plans: VoidPlan[], opts: { prepare?: number; concurrency?: number; late?: boolean } = {}): Promise<{ status: number; spawner: UnvoidedSpawner; log: string[] }> {
+  const { spawner, make } = UnvoidedSpawner.factory(dir, opts.late);
   const log: string[] = [];
   const status = await runApplication(plans, { debug: false, log: stderrLogger(1, (l) => log.push(l)), spawner: make, ...opts });
   return { status, spawner, log };
@@ -82,6 +82,22 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
       }
       assert.equal(spawner.live.length, 0, "no void is left running");
     }
+  });
+
+  it("a void that has exited before its spawn resolves still counts as handled: the run ends", { timeout: 20_000 }, async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          writer: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          handler: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"] },
+        },
+      },
+      { writer: 'printf "a\\nb\\nc\\nd\\n" >&"$1"\n', handler: 'echo "$1" >> handled-late.txt\n' },
+    );
+    rmSync(join(dir, "handled-late.txt"), { force: true });
+    const { status } = await run(plans, { prepare: 0, late: true });
+    assert.equal(status, 0);
+    assert.deepEqual(lines("handled-late.txt"), ["a", "b", "c", "d"]);
   });
 
   it("the last non-zero status of any void is the run's, and a failing handler does not stop the others", async () => {
