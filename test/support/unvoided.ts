@@ -7,8 +7,11 @@
  * without namespaces, mounts, seccomp or a change of uid. So the whole
  * orchestration (wiring, triggers, prepared voids, the broker, exits and
  * signals) runs without root or user namespaces, and a test asserts on
- * the spawns it records. Not for grants that need the void's own network
- * namespace (Forward, Connect): it refuses them.
+ * the spawns it records. Without a network namespace of its own, a
+ * "void"'s loopback is the host's: void-init's socket factory (Forward)
+ * connects to the host's 127.0.0.1, so a test of Forward uses free ports;
+ * Connect, whose sockets the child binds in the void's namespace, is
+ * refused.
  */
 import { type ChildProcess, spawn as spawnProcess } from "node:child_process";
 import { closeSync, readSync } from "node:fs";
@@ -111,7 +114,7 @@ export class UnvoidedSpawner implements VoidSpawner {
 
   async spawn(req: SpawnRequest): Promise<VoidProcess> {
     const { plan } = req;
-    if (req.factoryFd !== undefined) throw new Error("the unvoided stand-in has no network namespace: no Forward or Connect");
+    if (plan.connects.length > 0) throw new Error("the unvoided stand-in has no network namespace of its own: no Connect");
     // The child's layout (src/native/contract.ts FD_LAYOUT): grants at their
     // numbers, the status pipe above the highest, void-init's own fd next
     // (unused here), then the message socket where the factory would be.
@@ -124,11 +127,13 @@ export class UnvoidedSpawner implements VoidSpawner {
     });
     const [statusRead, statusWrite] = nativeAddon().pipe();
     stdio[status] = statusWrite;
-    const message = req.messageFd !== undefined ? status + FdLayout.FactoryAboveStatus : -1;
+    const factory = req.factoryFd !== undefined ? status + FdLayout.FactoryAboveStatus : -1;
+    if (req.factoryFd !== undefined) stdio[factory] = req.factoryFd;
+    const message = req.messageFd !== undefined ? (factory >= 0 ? factory + 1 : status + FdLayout.FactoryAboveStatus) : -1;
     if (req.messageFd !== undefined) stdio[message] = req.messageFd;
-    else stdio.length = status + 1;
+    stdio.length = Math.max(status, factory, message) + 1;
     const options = req.debug ? PlanOption.Debug : 0;
-    const child = spawnProcess(nativePaths().init, [String(status), String(options), "-1", String(message), plan.exec, ...req.argv], {
+    const child = spawnProcess(nativePaths().init, [String(status), String(options), String(factory), String(message), plan.exec, ...req.argv], {
       argv0: "void-init",
       cwd: this.cwd,
       // A session of its own, as the child of void_spawn.c makes (and a group to end with it).

@@ -8,9 +8,12 @@
  * the files its programs write, not from log text.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect as tcpConnect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { stderrLogger } from "../../src/orchestrator/log.js";
 import { runApplication } from "../../src/orchestrator/run.js";
@@ -26,8 +29,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Plans `spec` for /bin/sh: each entrypoint runs the script named like it, in `dir`. */
-function plansFor(spec: unknown, scripts: Record<string, string>): VoidPlan[] {
+/** Plans `spec` for /bin/sh (or `binary`): each entrypoint runs the script named like it, in `dir`. */
+function plansFor(spec: unknown, scripts: Record<string, string>, binary = "/bin/sh"): VoidPlan[] {
   for (const [name, text] of Object.entries(scripts)) {
     writeFileSync(join(dir, name), text);
     chmodSync(join(dir, name), 0o644);
@@ -36,7 +39,7 @@ function plansFor(spec: unknown, scripts: Record<string, string>): VoidPlan[] {
   assert.ok(parsed.ok, JSON.stringify(parsed));
   const r = planApplication(
     parsed.spec,
-    { binary: "/bin/sh", trailing: [], cwd: dir, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, timeNamespace: false, arch: process.arch, grantStdout: false, grantStderr: false },
+    { binary, trailing: [], cwd: dir, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, timeNamespace: false, arch: process.arch, grantStdout: false, grantStderr: false },
     realHost,
   );
   assert.ok(r.ok, JSON.stringify(r));
@@ -51,6 +54,40 @@ async function run(plans: VoidPlan[], opts: { prepare?: number; concurrency?: nu
 }
 
 const lines = (file: string): string[] => readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean).sort();
+
+/** A TCP port of the host's loopback that nothing listens on now. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+/** What 127.0.0.1:port answers to `text`, retrying while nothing listens yet. */
+async function ask(port: number, text: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const c = tcpConnect(port, "127.0.0.1", () => c.end(text));
+        let got = "";
+        c.on("data", (d) => {
+          got += d.toString();
+        });
+        c.on("end", () => resolve(got));
+        c.on("error", reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  throw new Error(`nothing answers on 127.0.0.1:${port}`);
+}
+
+/** The RPC client module (src/rpc/client.ts) as a program in a void imports it. */
+const rpcClient = pathToFileURL(join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..", "src", "rpc", "client.js")).href;
 
 describe("the orchestrator, with voids stood in for by plain processes", () => {
   it("a Pipe trigger starts one void per line, with the line as its argument, and the run ends when the writer is done", async () => {
@@ -147,6 +184,61 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
     assert.equal(await running, 0);
     assert.ok(Date.now() - started < 10_000);
     assert.equal(spawner.live.length, 0);
+  });
+
+  it("Forward: the launcher's host end relays each connection to the void's port, through void-init's socket factory", async () => {
+    const [host, inner] = [await freePort(), await freePort()];
+    const plans = plansFor(
+      { entrypoints: { echo: { args: ["BinaryName", "Entrypoint"], environment: [{ Forward: { protocol: "Tcp", host_addr: `127.0.0.1:${host}`, environment_port: inner } }] } } },
+      { echo: `require("net").createServer({ allowHalfOpen: true }, (c) => { let t = ""; c.on("data", (d) => (t += d)); c.on("end", () => c.end("echo: " + t)); }).listen(${inner}, "127.0.0.1");\n` },
+      process.execPath,
+    );
+    const { spawner, make } = UnvoidedSpawner.factory(dir);
+    const running = runApplication(plans, { debug: false, log: stderrLogger(0, () => {}), spawner: make });
+    assert.equal(await ask(host, "one"), "echo: one");
+    assert.equal(await ask(host, "two"), "echo: two");
+    assert.deepEqual(
+      spawner.events.map((e) => e.entrypoint),
+      ["echo"],
+    );
+    process.kill(process.pid, "SIGTERM");
+    assert.equal(await running, 0);
+  });
+
+  it("the broker opens exactly the connection an Rpc grant lists, for a program that asks for it", async () => {
+    const server = createServer((c) => c.end("pong\n"));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const plans = plansFor(
+        { entrypoints: { client: { args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: null, port, host: "127.0.0.1" } }] }] } } },
+        {
+          client: `const fs = require("fs");
+(async () => {
+  const { openTcpSocket, RpcError } = await import(${JSON.stringify(rpcClient)});
+  const rpc = Number(process.argv.at(-1));
+  const s = await openTcpSocket(rpc, "127.0.0.1", ${port});
+  let got = "";
+  s.on("data", (d) => (got += d));
+  s.on("end", async () => {
+    let refused = "";
+    try { await openTcpSocket(rpc, "127.0.0.1", ${port} + 1); } catch (e) { refused = e instanceof RpcError ? e.code : String(e); }
+    fs.writeFileSync("rpc.txt", got + "other port: " + refused + "\\n");
+  });
+})();
+`,
+        },
+        process.execPath,
+      );
+      rmSync(join(dir, "rpc.txt"), { force: true });
+      const { status } = await run(plans);
+      assert.equal(status, 0);
+      assert.ok(existsSync(join(dir, "rpc.txt")));
+      assert.equal(readFileSync(join(dir, "rpc.txt"), "utf8"), "pong\nother port: EACCES\n");
+    } finally {
+      server.close();
+    }
   });
 
   it("a Startup void whose binary cannot be executed fails the run with the execve error, and nothing is left", async () => {
