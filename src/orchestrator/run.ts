@@ -562,9 +562,14 @@ class Application implements LoopHost {
       this.discard(r);
       return false;
     }
-    const rc = this.addon.sendFds(r.socket, packet, fds);
-    if (rc < 0) {
-      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${r.v.pid}) could not take a message (errno ${-rc}); making one`);
+    let why: string | undefined;
+    try {
+      if (!this.addon.sendFds(r.socket, packet, fds)) why = "its message socket is full";
+    } catch (e) {
+      why = e instanceof Error ? e.message : String(e);
+    }
+    if (why !== undefined) {
+      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${r.v.pid}) could not take a message (${why}); making one`);
       this.discard(r);
       return false;
     }
