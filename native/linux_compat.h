@@ -21,6 +21,9 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* Linux 5.3 */
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif

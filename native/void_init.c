@@ -67,6 +67,7 @@
 /* The option bits, the message limits, PLAN_INIT_ARGS and the fd layout
  * are the contract's (generated from src/native/contract.ts). */
 #include "contract.h"
+#include "fdpass.h"
 
 static int status_fd = -1;
 
@@ -199,22 +200,8 @@ static int serve_factory(int factory) {
   }
   char reply[24];
   size_t len = 0;
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct iovec iov = {reply, 0};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
   if (err == 0) {
     reply[len++] = 'S';
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &sock, sizeof sock);
   } else {
     char digits[12];
     int k = 0;
@@ -224,10 +211,7 @@ static int serve_factory(int factory) {
     reply[len++] = ' ';
     while (k > 0) reply[len++] = digits[--k];
   }
-  iov.iov_len = len;
-  ssize_t sent;
-  do sent = sendmsg(factory, &msg, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
+  ssize_t sent = fdpass_send(factory, reply, len, &sock, err == 0 ? 1 : 0, 0);
   if (sock >= 0) close(sock);
   return sent < 0 && errno != EAGAIN ? -1 : 0;
 }
@@ -247,26 +231,15 @@ static char *message_argv[VOID_MESSAGE_MAX_ARGS + 1];
  * exits on end of file (0) or on a malformed or failed receive (125, with
  * an "E" report). *factory may move. */
 static char **await_message(int msgfd, int *factory) {
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * VOID_MESSAGE_MAX_FDS)];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {message, sizeof message};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-  ssize_t n;
-  do n = recvmsg(msgfd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int fds[VOID_MESSAGE_MAX_FDS];
+  size_t got = 0;
+  int flags = 0;
+  ssize_t n = fdpass_recv(msgfd, message, sizeof message, fds, VOID_MESSAGE_MAX_FDS, &got, 0, &flags);
+  int nfds = (int)got;
   if (n == 0) _exit(0); /* discarded: nothing ran, nothing to report */
   if (n < 0) {
     report_exec_failure(errno, "(recvmsg on the message socket)");
     _exit(125);
-  }
-  int fds[VOID_MESSAGE_MAX_FDS];
-  int nfds = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < k && nfds < VOID_MESSAGE_MAX_FDS; i++) memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
   }
   /* argv: NUL-terminated strings filling the packet exactly, at least one. */
   int argc = 0;
@@ -278,7 +251,7 @@ static char **await_message(int msgfd, int *factory) {
     at = (size_t)(end - message) + 1;
   }
   message_argv[argc] = NULL;
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || at != (size_t)n || argc == 0) {
+  if ((flags & (MSG_TRUNC | MSG_CTRUNC)) || at != (size_t)n || argc == 0) {
     report_exec_failure(EPROTO, "(malformed message on the message socket)");
     _exit(125);
   }

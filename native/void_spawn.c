@@ -14,6 +14,12 @@
  *   suspended until the child calls execve or exits. Only that one worker
  *   thread waits; the event loop keeps running.
  *
+ *   The parent's side of this (the stack, the signal mask, the clone
+ *   itself) is native/spawn_clone.c; this file holds the child's code
+ *   only, and test/unit/child-symbols.test.ts checks that everything it
+ *   calls is on an allow-list of system-call wrappers and string
+ *   functions.
+ *
  *   Because memory is shared, the child must only make plain system calls:
  *   no malloc, no locks, no stdio, no writes to memory other than its own
  *   stack. All data it needs was parsed by the parent into `struct
@@ -92,28 +98,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "plan.h"
+#include "fdpass.h"
 #include "linux_compat.h"
+#include "plan.h"
 #include "seccomp_filter.h"
+#include "void_spawn.h"
 
 /* Paths used while building the root. BASE must exist on the host; the
  * tmpfs mounted over it lives only in the void's mount namespace. */
 #define BASE "/tmp"
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
-
-#define CHILD_STACK_SIZE (256 * 1024)
-
-/* Everything the child needs; lives on the parent's (suspended) stack. */
-struct child_ctx {
-  struct void_plan *plan; /* read only, but for ns_ino (record_namespaces) */
-  int status_fd; /* where errors go; moves when fds are rearranged */
-  int init_fd;   /* void-init, executed last; moves too */
-  int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
-  int message_fd; /* a prepared void's message socket end, -1 if none; placed by place_fds */
-  const int *pidfd; /* where clone stores the child's pidfd in the launcher (for the mapper) */
-  int newroot_fd; /* O_PATH fd of /newroot while the tree is built (walk_to_parent), else -1 */
-};
 
 /* ---- small async-signal-safe string helpers (no snprintf in the child) ---- */
 
@@ -718,23 +713,8 @@ static void open_connects(struct child_ctx *c) {
     if (bind(socks[i], (struct sockaddr *)&at, sizeof at) < 0) die(c, "bind", where.data);
     if (tcp && listen(socks[i], 128) < 0) die(c, "listen", where.data);
   }
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * PLAN_MAX_CONNECTS)];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
   char tag = 'C';
-  struct iovec iov = {&tag, 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)p->nconnects)};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)p->nconnects);
-  memcpy(CMSG_DATA(cm), socks, sizeof(int) * (size_t)p->nconnects);
-  ssize_t sent;
-  do sent = sendmsg(p->factory_fd, &msg, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
+  ssize_t sent = fdpass_send(p->factory_fd, &tag, 1, socks, (size_t)p->nconnects, 0);
   if (sent < 0) die(c, "sendmsg", "Connect sockets (socket factory)");
   for (int i = 0; i < p->nconnects; i++) close(socks[i]);
 }
@@ -896,7 +876,7 @@ static void record_namespaces(struct child_ctx *c) {
   }
 }
 
-static int child_main(void *arg) {
+int void_child_main(void *arg) {
   struct child_ctx *c = arg;
   const struct void_plan *p = c->plan;
   reset_signals();
@@ -938,24 +918,4 @@ static int child_main(void *arg) {
   argv[5] = p->exec_path;
   syscall(SYS_execveat, c->init_fd, "", (char *const *)argv, (char *const *)p->envp, AT_EMPTY_PATH);
   die(c, "execveat", "void-init");
-}
-
-int void_spawn(struct void_plan *plan, int *pidfd_out) {
-  int pidfd = -1;
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd, .newroot_fd = -1};
-  void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return -errno;
-
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
-  pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, &ctx, &pidfd);
-  int err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  munmap(stack, CHILD_STACK_SIZE);
-  if (pid < 0) return -err;
-  *pidfd_out = pidfd;
-  return pid;
 }

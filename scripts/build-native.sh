@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds the native layer with the system C compiler, offline:
-#   build/void.node  the Node-API addon (spawns voids, watches pidfds)
+#   build/void.node  the Node-API addon (spawns voids, watches pidfds):
+#                    native/addon/*.c, one file per concern, with the spawn
+#                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c)
 #   build/void-init  the static PID 1 of every void
 # (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
 # The addon compiles against the `node-api-headers` npm package, not Node's
@@ -29,7 +31,7 @@ fi
 mkdir -p build
 CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter"
 $CC $CFLAGS -fPIC -shared -fvisibility=hidden -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=void \
-  -I"$HEADERS" native/void_addon.c native/void_spawn.c native/plan.c -o build/void.node.tmp -lpthread
+  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c -o build/void.node.tmp -lpthread
 mv build/void.node.tmp build/void.node
 # void-init runs inside voids that may contain no libraries at all: static.
 # With musl (Debian musl-tools) it is ~30 KiB instead of ~760 KiB of static

@@ -4,7 +4,10 @@
 #                               (-nostdlib on x86_64), and libc forms
 #   sleep                       a static entrypoint that waits forever
 #   ns_cost                     per-namespace clone+exit floor
-#   floor                       the C floor for a whole void (+ native/void_spawn.c)
+#   floor                       the C floor for a whole void (+ native/void_spawn.c,
+#                               native/spawn_clone.c, native/plan.c)
+#   clone-exit.node             the benchmarks' Node-API addon (cloneExit),
+#                               bench/c/build-addon.sh
 #   spawnt                      times external commands
 #   trig                        trigger sender/receiver, with lib/c, static
 #   https_plain                 examples/https unvoided: fork + exec per connection
@@ -25,7 +28,8 @@ $CC $CFLAGS -static -DTRUE_LIBC -o $out/true-libc bench/c/true.c
 $CC $CFLAGS -DTRUE_LIBC -o $out/true-dyn bench/c/true.c
 $CC $CFLAGS -static -o $out/sleep bench/c/sleep.c
 $CC $CFLAGS -Inative -o $out/ns_cost bench/c/ns_cost.c
-$CC $CFLAGS -Inative -o $out/floor bench/c/floor.c native/void_spawn.c native/plan.c -lpthread
+$CC $CFLAGS -Inative -o $out/floor bench/c/floor.c native/spawn_clone.c native/void_spawn.c native/plan.c -lpthread
+sh bench/c/build-addon.sh $out/clone-exit.node
 $CC $CFLAGS -o $out/spawnt bench/c/spawnt.c
 $CC $CFLAGS -static -Ilib/c -o $out/trig bench/c/trig.c lib/c/void.c
 $CC $CFLAGS -o $out/https_plain bench/c/https_plain.c

@@ -23,8 +23,24 @@
  * seccomp filter if the plan has one (--seccomp), then execveat void-init
  * (or, with --direct, execve the entrypoint itself: no PID 1 of ours).
  *
- *   --native   use native/void_spawn.c's void_spawn() instead of the child
- *              below: the addon's own code without Node around it
+ *   --native   use native/void_spawn() (native/spawn_clone.c, with the
+ *              child of native/void_spawn.c) instead of the child below:
+ *              the addon's own code without Node around it
+ *
+ * Why a handwritten child beside void_spawn.c, rather than only --native:
+ * the plan is shared (native/plan.c parses it, so both build the same
+ * void), and --native already runs void_spawn.c's child unchanged; but
+ * the default child exists to measure what --native cannot. It stamps
+ * each step's time into memory it shares with this program (the
+ * latency-steps figure of docs/performance.md): doing that in
+ * void_spawn.c would put timing code into the child of every real void,
+ * a call the child-symbols test rightly refuses (clock_gettime is not a
+ * system-call wrapper of the allow-list). And its variants (--direct: no
+ * void-init; --no-net: no network namespace; no seccomp filter) are
+ * voids the production child must never be able to build. The two are
+ * kept honest against each other by the latency suite, which reports the
+ * handwritten floor and --native side by side (1.02x apart when last
+ * measured).
  *   --no-net   no CLONE_NEWNET (the network namespace's share)
  *   --fds N    hold N more open fds (copies of /dev/null) while spawning, as
  *              an orchestrator with many live voids does: clone copies the
@@ -66,7 +82,7 @@
 #include "linux_compat.h"
 #include "seccomp_filter.h"
 
-int void_spawn(struct void_plan *plan, int *pidfd_out); /* native/void_spawn.c */
+int void_spawn(struct void_plan *plan, int *pidfd_out); /* native/spawn_clone.c (the child: native/void_spawn.c) */
 
 #define TIMING_FD 100
 #define STACK_SIZE (256 * 1024)

@@ -2,16 +2,17 @@
  * Per-namespace cost: clone + exit with no new namespace, each namespace
  * alone, all of them, all but the network (bench/c/ns_cost.c, the floor),
  * and — interleaved in the same rounds — the same clones through the addon
- * (cloneExit: the same clone3 on a libuv worker thread of this Node
+ * (cloneExit of the benchmarks' own addon, bench/c/clone_exit_addon.c,
+ * built by bench/c/build-addon.sh: the same clone3 on a libuv worker thread of this Node
  * process, timed there; and one call per clone timed from JavaScript,
  * which adds the worker hop), and a whole void through the addon (spawn
  * to exit of the static true).
  */
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { awaitQuiet, type Ctx, type Row, runJsonLines, type Suite, type SuiteResult } from "../context.js";
 import { type Rounds, ratio, rotate, summarize, scale, pooled } from "../stats.js";
 import { barChart } from "../svg.js";
-import { loadAddon } from "../../src/native/addon.js";
 import { AddonSpawner, onePlan, STDOUT_SPEC } from "../voids.js";
 
 interface Batch {
@@ -48,6 +49,11 @@ const fromJs = (config: string) => `addon from JS: ${config}`;
 const JS_CONFIGS = ["none", "all"];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
+/** The benchmarks' addon (bench/c/clone_exit_addon.c), built by bench/c/build.sh beside the C programs. */
+function loadCloneExit(ctx: Ctx): { cloneExit(nsFlags: number, count: number): Promise<number[]> } {
+  return createRequire(import.meta.url)(join(ctx.paths.build, "clone-exit.node")) as { cloneExit(nsFlags: number, count: number): Promise<number[]> };
+}
+
 export const nsSuite: Suite = {
   name: "ns",
   title: "Per-namespace cost (clone + exit)",
@@ -57,7 +63,7 @@ export const nsSuite: Suite = {
     const addonPerRound = ctx.budget.quick ? 5 : 15;
     const spawner = new AddonSpawner(onePlan(STDOUT_SPEC, ctx.paths.trueStatic));
     await spawner.batch(3); // warm-up
-    const addon = loadAddon();
+    const addon = loadCloneExit(ctx);
     await addon.cloneExit(NS_FLAGS["all"]!, 3);
     const wall: Rounds = [];
     const cpu: Rounds = [];

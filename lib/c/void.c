@@ -25,8 +25,96 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* The kernel's own limit on fds per SCM_RIGHTS message (SCM_MAX_FD). */
-#define RECV_FDS_CAP 253
+/*
+ * Sending and receiving fds (SCM_RIGHTS): a copy of native/fdpass.h, the
+ * one implementation void uses everywhere (the launcher, void-init, the
+ * cloned child). This library is shipped as two standalone files, so it
+ * carries the copy instead of including it; test/unit/c-lib.test.ts fails
+ * when the two differ by a byte.
+ */
+/* fdpass.h: begin (lib/c/void.c holds a copy from this line to the end marker) */
+
+/* The kernel's own limit on fds in one SCM_RIGHTS message (SCM_MAX_FD). */
+#define FDPASS_MAX_FDS 253
+
+/* Sends one packet of `len` bytes of `data`, with `nfds` fds in one
+ * SCM_RIGHTS control message when nfds > 0. MSG_NOSIGNAL is always added
+ * to `flags`: a peer that has gone is EPIPE, not SIGPIPE. More than
+ * FDPASS_MAX_FDS fds: -1 with EINVAL, nothing sent. */
+static inline ssize_t fdpass_send(int sock, const void *data, size_t len, const int *fds, size_t nfds, int flags) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX_FDS)];
+    struct cmsghdr align;
+  } control;
+  if (nfds > FDPASS_MAX_FDS || (nfds > 0 && fds == NULL)) {
+    errno = EINVAL;
+    return -1;
+  }
+  struct iovec iov = {(void *)data, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (nfds > 0) {
+    memset(control.buf, 0, CMSG_SPACE(sizeof(int) * nfds));
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  }
+  ssize_t n;
+  do n = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* Receives one packet: at most `len` bytes into `buf` and at most
+ * `max_fds` fds into `fds` (*nfds of them), each close-on-exec
+ * (MSG_CMSG_CLOEXEC is always added to `flags`). *msg_flags (when not
+ * NULL) gets the packet's flags: MSG_TRUNC when the data did not fit,
+ * MSG_CTRUNC when fds did not. The kernel closes what does not fit in the
+ * control buffer; since CMSG_SPACE rounds up, one fd more than max_fds can
+ * fit there, and that one is closed here, with MSG_CTRUNC: no fd is ever
+ * left installed and unreported. */
+static inline ssize_t fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *nfds, int flags, int *msg_flags) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX_FDS)];
+    struct cmsghdr align;
+  } control;
+  size_t cap = max_fds < FDPASS_MAX_FDS ? max_fds : FDPASS_MAX_FDS;
+  struct iovec iov = {buf, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (cap > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * cap);
+  }
+  *nfds = 0;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return n;
+  if (msg.msg_controllen > 0) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      const unsigned char *data = CMSG_DATA(c);
+      for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, data + i * sizeof(int), sizeof fd);
+        if (*nfds < max_fds) {
+          fds[(*nfds)++] = fd;
+        } else {
+          close(fd);
+          msg.msg_flags |= MSG_CTRUNC;
+        }
+      }
+    }
+  }
+  if (msg_flags != NULL) *msg_flags = msg.msg_flags;
+  return n;
+}
+
+/* fdpass.h: end */
 
 /* close() that keeps errno, for clean-up on error paths. */
 static void close_keep_errno(int fd)
@@ -99,32 +187,12 @@ int void_send_fds(int sock, const int *fds, size_t n, const void *data, size_t l
         errno = EINVAL;
         return -1;
     }
-    struct iovec iov = {
-        .iov_base = (void *)(len > 0 ? data : &zero_byte),
-        .iov_len = len > 0 ? len : 1,
-    };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * VOID_FILESOCKET_MAX_FDS)];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (n > 0) {
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n);
-    }
-    ssize_t sent;
-    do
-        sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (sent < 0 && errno == EINTR);
+    const void *payload = len > 0 ? data : &zero_byte;
+    size_t payload_len = len > 0 ? len : 1;
+    ssize_t sent = fdpass_send(sock, payload, payload_len, fds, n, 0);
     if (sent < 0)
         return -1;
-    if ((size_t)sent != iov.iov_len) {
+    if ((size_t)sent != payload_len) {
         /* Only possible on a stream socket, which is not the convention. */
         errno = EMSGSIZE;
         return -1;
@@ -150,46 +218,17 @@ ssize_t void_recv_fds(int sock, int *fds, size_t max_fds, size_t *n_fds, void *b
         return -1;
     }
     *n_fds = 0;
-    size_t cap = max_fds < RECV_FDS_CAP ? max_fds : RECV_FDS_CAP;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * RECV_FDS_CAP)];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct iovec iov = { .iov_base = buf, .iov_len = len };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (cap > 0) {
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * cap);
-    }
-    ssize_t got;
-    do
-        got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (got < 0 && errno == EINTR);
+    size_t cap = max_fds < FDPASS_MAX_FDS ? max_fds : FDPASS_MAX_FDS;
+    int received[FDPASS_MAX_FDS];
+    size_t n = 0;
+    int flags = 0;
+    /* Every fd that arrived is in received[] whatever happens next (fds
+     * beyond cap are closed by fdpass_recv, with MSG_CTRUNC). */
+    ssize_t got = fdpass_recv(sock, buf, len, received, cap, &n, 0, &flags);
     if (got < 0)
         return -1;
 
-    /* Collect every fd that arrived, whatever happens next. */
-    int received[RECV_FDS_CAP + 1];
-    size_t n = 0;
-    if (msg.msg_controllen > 0) {
-        for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-            if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len < CMSG_LEN(0))
-                continue;
-            size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            const unsigned char *data = CMSG_DATA(cmsg);
-            for (size_t i = 0; i < count; i++) {
-                int fd;
-                memcpy(&fd, data + i * sizeof(int), sizeof fd);
-                if (n < sizeof received / sizeof received[0])
-                    received[n++] = fd;
-                else
-                    close_keep_errno(fd);
-            }
-        }
-    }
-
-    if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || n > max_fds) {
+    if ((flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || n > max_fds) {
         close_all(received, n);
         errno = EMSGSIZE;
         return -1;

@@ -14,6 +14,7 @@ import { paintLabels, stderrLogger } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
+import { withoutDaemonFlag } from "./daemon-argv.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
@@ -42,8 +43,9 @@ const READY_FD_VARIABLE = "VOID_DAEMON_READY_FD";
 
 export async function runCommand(binary: string, args: string[], opts: RunOptions): Promise<number> {
   const log = stderrLogger(opts.verbose);
-  if (opts.logFile !== undefined && !opts.daemon) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
+  // The background copy of a `void run -D` runs without -D (daemonize): its readiness fd says what it is.
   const readyFd = takeReadyFd();
+  if (opts.logFile !== undefined && !opts.daemon && readyFd === undefined) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
   if (opts.daemon && readyFd === undefined) return daemonize(opts);
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
   const addon = loadAddon();
@@ -152,7 +154,8 @@ function openLogFile(path: string): number {
 async function daemonize(opts: RunOptions): Promise<number> {
   const { spawn } = await import("node:child_process");
   const out = opts.logFile !== undefined ? openLogFile(opts.logFile) : "inherit";
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  // The same command without the launcher's own -D; the program's argv is left as it is.
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...withoutDaemonFlag(process.argv.slice(2))], {
     detached: true,
     stdio: ["ignore", out, out, "pipe"],
     env: { ...process.env, [READY_FD_VARIABLE]: "3" },

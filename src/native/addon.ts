@@ -1,8 +1,15 @@
 /**
- * Typed loader for the native addon (native/void_addon.c).
+ * Typed loader for the native addon (native/addon/, one C file per
+ * concern: native/addon/addon.h lists them).
  *
  * The addon makes no policy: it spawns a marshalled plan (see
  * src/orchestrator/marshal.ts) and reports what happens to each void.
+ *
+ * Errors cross one way: every failure is a thrown NativeError (or a
+ * rejected promise of one), never a returned errno. Only "nothing to do
+ * now" is a return value: null from recvFds and recvFrom when nothing is
+ * waiting, false from sendFds and sendTo when the socket's buffer is full,
+ * false from signal when the void has already exited.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -39,18 +46,36 @@ export interface Received {
   truncated: boolean;
 }
 
-/** Errors thrown by the addon carry the errno name and the syscall. */
+/**
+ * What the addon throws, shaped as Node's own system errors: the message
+ * is "<syscall> <what>: <description>" ("connect 127.0.0.1:80: Connection
+ * refused"), never a bare number.
+ */
 export interface NativeError extends Error {
+  /** The errno name: "ECONNREFUSED". */
   code: string;
+  /** The errno, negated as Node's are: -111. */
+  errno: number;
+  /** The call that failed: "connect". */
   syscall: string;
+  /** The file or socket path it failed on, where there is one. */
+  path?: string;
+  /** The IP address (and port) it failed on, where there is one. */
+  address?: string;
+  port?: number;
+}
+
+/** Whether `e` is an error thrown by the addon (or shaped as one). */
+export function isNativeError(e: unknown): e is NativeError {
+  return e instanceof Error && typeof (e as Partial<NativeError>).code === "string" && typeof (e as Partial<NativeError>).syscall === "string";
 }
 
 export interface NativeAddon {
   init(initPath: string, onEvent: VoidEventHandler): void;
   /** `namespaces`: the inode of each of the void's namespaces, in ALL_NAMESPACES order (0: unknown), read by the child before the void could exit. */
   spawn(plan: Buffer): Promise<{ id: number; pid: number; namespaces: number[] }>;
-  /** 0, or a negative errno (-ESRCH once the void has exited). */
-  signal(id: number, sig: number): number;
+  /** pidfd_send_signal: true, or false once the void has exited. */
+  signal(id: number, sig: number): boolean;
   hostFeatures(): HostFeatures;
   /** Reports "readable" for `fd` once; rearm(id) for the next report. Keeps Node alive until unwatch. */
   watch(fd: number): number;
@@ -73,10 +98,10 @@ export interface NativeAddon {
   recvFds(fd: number, maxBytes: number): Received | null;
   /** One datagram from an IPv4 UDP socket and its sender; never blocks: null when nothing is waiting. */
   recvFrom(fd: number, maxBytes: number): { data: Buffer; ip: string; port: number } | null;
-  /** One datagram to an IPv4 address, never blocking; 0 or -errno. */
-  sendTo(fd: number, data: Buffer, ip: string, port: number): number;
-  /** One packet with SCM_RIGHTS; 0 or -errno. */
-  sendFds(fd: number, data: Buffer, fds: number[]): number;
+  /** One datagram to an IPv4 address, never blocking: true, or false when the buffer is full (the datagram is dropped). */
+  sendTo(fd: number, data: Buffer, ip: string, port: number): boolean;
+  /** One packet with SCM_RIGHTS, never blocking: true, or false when the socket's buffer is full (nothing was sent). EPIPE and the rest throw. */
+  sendFds(fd: number, data: Buffer, fds: number[]): boolean;
   /** For each fd: is data or EOF waiting? */
   pollReadable(fds: number[]): boolean[];
   setBlocking(fd: number, blocking: boolean): void;
@@ -90,10 +115,11 @@ export interface NativeAddon {
   setCloexec(fd: number): void;
   /**
    * One datagram `message` to the AF_UNIX socket at `path` (an abstract
-   * address when it starts with "@"): sd_notify(3)'s protocol. 0, or -errno.
+   * address when it starts with "@"): sd_notify(3)'s protocol. Never
+   * blocks; a failure throws (with `path`).
    */
-  notify(path: string, message: string): number;
-  /** A connected TCP or UDP socket (blocking) to ip:port. */
+  notify(path: string, message: string): void;
+  /** A connected TCP or UDP socket (blocking) to ip:port; rejects with `address` and `port` set. */
   connect(ip: string, port: number, udp: boolean, timeoutMs: number): Promise<number>;
   /**
    * Copies `from` to `to` on a thread of its own until EOF on `from` or
@@ -106,13 +132,6 @@ export interface NativeAddon {
   closeLater(fds: number[]): void;
   /** Ends a relay now; with release (only after its "ended"), frees it. */
   relayStop(id: number, release?: boolean): void;
-  /**
-   * Benchmarks only (bench/suites/ns.ts): `count` bare clones with
-   * CLONE_VM|CLONE_VFORK and the given CLONE_NEW* flags, each exiting at
-   * once and reaped, on a libuv worker thread; the ns of each, clone to
-   * reap. Throws EINVAL for other flags or a count outside 1..100000.
-   */
-  cloneExit(nsFlags: number, count: number): Promise<number[]>;
 }
 
 /** The repository (or installed package) root: dist/src/native -> ../../.. */

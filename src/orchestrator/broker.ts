@@ -113,10 +113,15 @@ export class Broker {
       }
       if (!this.clients.has(c)) return; // detached meanwhile
       const fds = reply.fd === undefined ? [] : [reply.fd];
-      const rc = this.addon.sendFds(c.fd, Buffer.from(encodeReply(reply.reply)), fds);
+      let why: string | undefined;
+      try {
+        if (!this.addon.sendFds(c.fd, Buffer.from(encodeReply(reply.reply)), fds)) why = "its socket is full";
+      } catch (e) {
+        why = e instanceof Error ? e.message : String(e);
+      }
       if (reply.fd !== undefined) closeSync(reply.fd);
-      if (rc < 0) {
-        this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): could not send the reply (errno ${-rc}); closing its broker socket`);
+      if (why !== undefined) {
+        this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): could not send the reply (${why}); closing its broker socket`);
         this.detach(c);
         return;
       }

@@ -220,8 +220,12 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares
     flows.set(key, flow);
     host.on("message", (data) => {
       flow.lastUsed = Date.now();
-      // A full buffer in the void drops the datagram, as UDP may.
-      addon.sendTo(fd, data, flow.ip, flow.port);
+      // A full buffer in the void drops the datagram (sendTo is false), as UDP may.
+      try {
+        addon.sendTo(fd, data, flow.ip, flow.port);
+      } catch (e) {
+        fail(e instanceof Error ? e.message : String(e)); // dropped, and said
+      }
     });
     host.on("error", (e) => {
       // ECONNREFUSED: an ICMP "port unreachable" for an earlier datagram; the void's client times out as it would.

@@ -20,6 +20,7 @@
 import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import { closeReceived, watchFd } from "./launcher.js";
+import { errnoName, strerror } from "./status.js";
 
 /** <sys/socket.h> values (x86_64 and every other Linux architecture). */
 export const AF_INET = 2;
@@ -50,8 +51,13 @@ export class Factory {
   /** A socket in the void connected (UDP) or connecting (TCP) to 127.0.0.1:port. */
   open(protocol: "Udp" | "Tcp", port: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error("the void's socket factory is closed (the void has exited)"));
-    const rc = this.addon.sendFds(this.fd, Buffer.from(`${protocol === "Udp" ? "U" : "T"} ${port}`), []);
-    if (rc < 0) return Promise.reject(new Error(`cannot ask the void for a socket: sendmsg: errno ${-rc}`));
+    try {
+      if (!this.addon.sendFds(this.fd, Buffer.from(`${protocol === "Udp" ? "U" : "T"} ${port}`), [])) {
+        return Promise.reject(Object.assign(new Error("cannot ask the void for a socket: sendmsg: its socket factory is not reading (Resource temporarily unavailable)"), { code: "EAGAIN" }));
+      }
+    } catch (e) {
+      return Promise.reject(Object.assign(new Error(`cannot ask the void for a socket: ${e instanceof Error ? e.message : String(e)}`), { code: (e as { code?: unknown }).code }));
+    }
     return new Promise((resolve, reject) => this.waiting.push({ protocol, resolve, reject }));
   }
 
@@ -83,7 +89,7 @@ export class Factory {
       if (next === undefined || text !== "S" || packet.fds.length !== 1) {
         closeReceived(packet.fds);
         const errno = /^E (\d+)$/.exec(text)?.[1];
-        next?.reject(new Error(errno === undefined ? `malformed answer from the void's socket factory: ${JSON.stringify(text.slice(0, 40))}` : `the void could not make the socket: errno ${errno}`));
+        next?.reject(errno === undefined ? new Error(`malformed answer from the void's socket factory: ${JSON.stringify(text.slice(0, 40))}`) : factoryError(Number(errno)));
         continue;
       }
       // What came is checked before anything uses it: an IPv4 socket of the type asked for (void-init makes them for 127.0.0.1).
@@ -111,4 +117,12 @@ export class Factory {
     this.connects = undefined;
     connects?.fail(why);
   }
+}
+
+/**
+ * void-init's "E <errno>" answer as the addon's errors look (code, errno,
+ * syscall, words): the socket it could not make in the void.
+ */
+function factoryError(errno: number): Error {
+  return Object.assign(new Error(`the void could not make the socket: socket/connect in the void: ${strerror(errno)}`), { code: errnoName(errno) ?? "EIO", errno: -errno, syscall: "connect" });
 }

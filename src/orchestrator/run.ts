@@ -541,9 +541,14 @@ class Application implements LoopHost {
       life.discard();
       return false;
     }
-    const rc = this.addon.sendFds(life.messageSocket, packet, fds);
-    if (rc < 0) {
-      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${life.process!.pid}) could not take a message (errno ${-rc}); making one`);
+    let why: string | undefined;
+    try {
+      if (!this.addon.sendFds(life.messageSocket, packet, fds)) why = "its message socket is full";
+    } catch (e) {
+      why = e instanceof Error ? e.message : String(e);
+    }
+    if (why !== undefined) {
+      this.log.verbose(`entrypoint ${plan.entrypoint}: the void prepared for it (pid ${life.process!.pid}) could not take a message (${why}); making one`);
       life.discard();
       return false;
     }

@@ -6,7 +6,6 @@
  * NOTIFY_SOCKET nothing is sent. The variable is removed from the
  * environment, so no void can be given it (PassEnv).
  */
-import { constants } from "node:os";
 import type { NativeAddon } from "../native/addon.js";
 import type { Logger } from "./log.js";
 
@@ -34,11 +33,12 @@ export class ServiceManager {
 
   private send(message: string): void {
     if (this.socket === undefined) return;
-    const rc = this.addon.notify(this.socket, message);
-    if (rc < 0) {
-      const name = Object.entries(constants.errno).find(([, n]) => n === -rc)?.[0] ?? `errno ${-rc}`;
-      this.log.warn(`cannot notify the service manager at ${this.socket}: sendto: ${name}`);
+    try {
+      this.addon.notify(this.socket, message);
+    } catch (e) {
+      this.log.warn(`cannot notify the service manager: ${e instanceof Error ? e.message : String(e)}`);
+      return;
     }
-    else this.log.verbose(`told the service manager: ${message.split("\n")[0]}`);
+    this.log.verbose(`told the service manager: ${message.split("\n")[0]}`);
   }
 }

@@ -63,6 +63,12 @@ export function strerror(errno: number): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** "ENOENT" for 2, or undefined for a number Node does not know. */
+export function errnoName(errno: number): string | undefined {
+  errorMap ??= getSystemErrorMap();
+  return errorMap.get(-errno)?.[0];
+}
+
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
 
 /** "SIGSEGV" for 11. */

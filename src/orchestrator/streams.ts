@@ -16,7 +16,7 @@
  *
  * Output reaches the real stream through a pipe of each void's own: the
  * void holds its write end, a relay thread of the addon's
- * (native/void_addon.c) copies from the read end to the launcher's
+ * (native/addon/relay.c) copies from the read end to the launcher's
  * stream. Nothing is shared between voids: reopening the pipe through
  * /proc/PID/fd reaches only the void's own output, O_NONBLOCK changes only
  * its own pipe, and no void can shut the stream down for another (as it

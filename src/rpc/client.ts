@@ -39,8 +39,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Sends one request and waits for its reply without blocking the event loop. */
 export async function rpcOpen(rpcFd: number, op: RpcOp, host: string, port: number, family: RpcFamily | null = null): Promise<Opened> {
   const addon = loadAddon();
-  const rc = addon.sendFds(rpcFd, Buffer.from(encodeRequest({ op, host, port, family })), []);
-  if (rc < 0) throw new RpcError("EPIPE", `rpc: cannot send to the broker (errno ${-rc})`);
+  let sent: boolean;
+  try {
+    sent = addon.sendFds(rpcFd, Buffer.from(encodeRequest({ op, host, port, family })), []);
+  } catch (e) {
+    throw new RpcError("EPIPE", `rpc: cannot send to the broker: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!sent) throw new RpcError("EPIPE", "rpc: cannot send to the broker: sendmsg: its socket is full (Resource temporarily unavailable)");
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     const packet = addon.recvFds(rpcFd, 2048);
     if (packet === null) {

@@ -57,9 +57,14 @@ export async function sendFds(sock: number, fds: readonly number[], data: Buffer
   const payload = data.length === 0 ? Buffer.alloc(1) : data;
   const addon = loadAddon();
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-    const rc = addon.sendFds(sock, payload, [...fds]);
-    if (rc === 0) return;
-    if (rc !== -11) throw new FileSocketError(rc === -32 ? "EPIPE" : `errno ${-rc}`, `sendmsg on file socket fd ${sock} failed (errno ${-rc})`);
+    let sent: boolean;
+    try {
+      sent = addon.sendFds(sock, payload, [...fds]);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw new FileSocketError(typeof code === "string" ? code : "EIO", `file socket fd ${sock}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (sent) return;
     await sleep(wait); // EAGAIN: the receiver has not caught up
   }
 }

@@ -23,8 +23,11 @@ const openFds = () => readdirSync("/proc/self/fd").length;
 
 /** Sends one packet and waits (polling) for the broker's reply. */
 async function ask(fd: number, data: Buffer, fds: number[] = []): Promise<{ data: Buffer; fds: number[] } | "eof"> {
-  const rc = addon.sendFds(fd, data, fds);
-  if (rc < 0) return "eof";
+  try {
+    if (!addon.sendFds(fd, data, fds)) return "eof";
+  } catch {
+    return "eof";
+  }
   for (let i = 0; i < 1000; i++) {
     const r = addon.recvFds(fd, 4096);
     if (r !== null) return r.eof ? "eof" : { data: r.data, fds: r.fds };

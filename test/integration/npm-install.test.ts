@@ -80,7 +80,7 @@ function skipped(t: TestContext, needsCc = false): boolean {
 describe("the npm tarball", () => {
   it("ships what a user needs and no build outputs of the examples", (t) => {
     if (skipped(t)) return;
-    for (const f of ["LICENSE", "README.md", "docs/spec.md", "examples/fib/fib.c", "examples/fib/spec.json", "man/void.1", "completions/void.bash", "completions/_void", "scripts/build-native.sh", "native/void_addon.c"]) {
+    for (const f of ["LICENSE", "README.md", "docs/spec.md", "examples/fib/fib.c", "examples/fib/spec.json", "man/void.1", "completions/void.bash", "completions/_void", "scripts/build-native.sh", "native/addon/module.c", "native/fdpass.h"]) {
       assert.ok(existsSync(join(installed, f)), `${f} is not in the installed package`);
     }
     // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout.

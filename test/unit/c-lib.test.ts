@@ -8,13 +8,14 @@
  *   side of the protocol), host escaping included;
  * - the C client reads every reply encodeReply can make: each error name
  *   becomes the documented errno, messages arrive byte for byte;
- * - the same again under AddressSanitizer/UBSan when the compiler has them.
+ * - the same again under AddressSanitizer/UBSan when the compiler has them;
+ * - its SCM_RIGHTS functions are native/fdpass.h's, byte for byte.
  * No root and no network: socketpairs, pipes and a forked fake broker.
  */
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -102,6 +103,24 @@ function checkReplies(binary: string, cases: Case[]): void {
 }
 
 const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
+
+/** The text between fdpass.h's begin and end markers, markers included. */
+function fdpassBlock(text: string, file: string): string {
+  const begin = text.indexOf("/* fdpass.h: begin");
+  const end = text.indexOf("/* fdpass.h: end */");
+  assert.ok(begin >= 0 && end > begin, `${file}: no fdpass.h block`);
+  return text.slice(begin, end);
+}
+
+describe("lib/c/void.c and native/fdpass.h", () => {
+  it("send and receive fds with the same code: lib/c carries native/fdpass.h's functions unchanged", () => {
+    const native = fdpassBlock(readFileSync(join(repoRoot, "native", "fdpass.h"), "utf8"), "native/fdpass.h");
+    const lib = fdpassBlock(readFileSync(voidC, "utf8"), "lib/c/void.c");
+    assert.equal(lib, native, "copy native/fdpass.h's block (between its begin and end markers) into lib/c/void.c");
+    assert.match(native, /static inline ssize_t fdpass_send\(/);
+    assert.match(native, /static inline ssize_t fdpass_recv\(/);
+  });
+});
 
 describe("lib/c/void.c", { skip: hasGcc ? false : "gcc is not installed" }, () => {
   let dir = "";

@@ -49,6 +49,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../fdpass.h"
 #include "tracer.h"
 
 #define BUSYBOX "/bin/busybox"
@@ -432,20 +433,8 @@ static int setup_child(struct injection *in, pid_t target, int slave, int memfd,
   }
   close(pidfd);
   char byte = 'F';
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(2 * sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
   int fds[2] = {slave, memfd};
-  memcpy(CMSG_DATA(c), fds, sizeof fds);
-  ssize_t sent = sendmsg(ours, &msg, MSG_NOSIGNAL);
+  ssize_t sent = fdpass_send(ours, &byte, 1, fds, 2, 0);
   int send_err = errno;
   close(ours);
   if (sent != 1) {

@@ -1,8 +1,9 @@
 /*
  * clone_exit.h — one clone3 whose child exits at once: the unit of the
  * per-namespace cost benchmark. Shared by bench/c/ns_cost.c (the C floor)
- * and the addon's cloneExit (the same clone made from Node), so both
- * measure exactly the same system call.
+ * and the benchmark addon's cloneExit (bench/c/clone_exit_addon.c: the
+ * same clone made from Node), so both measure exactly the same system
+ * call.
  *
  * On x86_64 it is CLONE_VM|CLONE_VFORK|flags, as void_spawn.c clones (the
  * posix_spawn way): the caller resumes when the child is gone, and the

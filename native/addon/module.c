@@ -1,0 +1,85 @@
+/*
+ * module.c — the addon's entry point: the table of functions JavaScript
+ * sees (src/native/addon.ts types them), and hostFeatures for void doctor.
+ * Each function lives in the file of its concern (addon.h lists them).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addon.h"
+#include "../linux_compat.h"
+
+/* hostFeatures() -> which of the kernel features void uses exist here. */
+static napi_value js_host_features(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  napi_value obj;
+  CHECK(env, napi_create_object(env, &obj));
+  /* clone3 with an invalid (too small) size fails with EINVAL when it
+   * exists and ENOSYS when it does not; nothing is created. */
+  errno = 0;
+  long r = syscall(SYS_clone3, NULL, 0);
+  set_named_bool(env, obj, "clone3", r < 0 && errno != ENOSYS);
+  /* pidfd_open of ourselves (Linux 5.3). */
+  long fd = syscall(SYS_pidfd_open, getpid(), 0);
+  set_named_bool(env, obj, "pidfd", fd >= 0);
+  /* waitid(P_PIDFD) (Linux 5.4), which reaps every void, with no fallback:
+   * on our own pidfd it fails with ECHILD (not our child) where P_PIDFD
+   * exists and EINVAL where it does not. */
+  siginfo_t info;
+  errno = 0;
+  set_named_bool(env, obj, "waitidPidfd", fd >= 0 && waitid((idtype_t)P_PIDFD, (id_t)fd, &info, WEXITED | WNOHANG) < 0 && errno == ECHILD);
+  if (fd >= 0) close((int)fd);
+  /* openat2 with a zero-sized struct open_how: EINVAL where it exists (Linux 5.6). */
+  errno = 0;
+  r = syscall(SYS_openat2, AT_FDCWD, "", NULL, 0);
+  set_named_bool(env, obj, "openat2", !(r < 0 && errno == ENOSYS));
+  /* close_range on an empty range above any open fd. */
+  errno = 0;
+  r = syscall(SYS_close_range, ~0U - 1, ~0U - 1, 0);
+  set_named_bool(env, obj, "closeRange", !(r < 0 && errno == ENOSYS));
+  errno = 0;
+  r = syscall(SYS_mount_setattr, -1, "", 0, NULL, 0);
+  set_named_bool(env, obj, "mountSetattr", !(r < 0 && errno == ENOSYS));
+  return obj;
+}
+
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+
+static napi_value module_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      FN("init", js_init),                     /* spawn.c */
+      FN("spawn", js_spawn),
+      FN("signal", js_signal),
+      FN("hostFeatures", js_host_features),    /* here */
+      FN("watch", js_watch),                   /* watcher.c */
+      FN("rearm", js_rearm),
+      FN("unwatch", js_unwatch),
+      FN("pipe", js_pipe),                     /* fds.c */
+      FN("seqpacketPair", js_seqpacket_pair),
+      FN("streamPair", js_stream_pair),
+      FN("recvFds", js_recv_fds),
+      FN("sendFds", js_send_fds),
+      FN("pollReadable", js_poll_readable),
+      FN("setBlocking", js_set_blocking),
+      FN("setCloexec", js_set_cloexec),
+      FN("openNoSymlinks", js_open_no_symlinks),
+      FN("tcpListen", js_tcp_listen),          /* sockets.c */
+      FN("connect", js_connect),
+      FN("socketKind", js_socket_kind),
+      FN("socketAddress", js_socket_address),
+      FN("recvFrom", js_recv_from),
+      FN("sendTo", js_send_to),
+      FN("notify", js_notify),
+      FN("relay", js_relay),                   /* relay.c */
+      FN("relayStop", js_relay_stop),
+      FN("closeLater", js_close_later),
+  };
+  CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)

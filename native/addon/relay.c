@@ -1,0 +1,220 @@
+/*
+ * relay.c — threads that copy and close fds, so no blocking write or close
+ * ever stops the event loop.
+ *
+ *   relay(from, to) -> id    a thread of its own copies from -> to (on its
+ *                            own copies of both fds) until EOF on `from`
+ *                            or relayStop(id); "ended" is then posted
+ *   relayStop(id, release)
+ *   closeLater(fds)          closes each fd on the closer thread
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addon.h"
+
+/* ---- stream relays ---- */
+
+/* A relay copies bytes from one fd to another on a thread of its own:
+ * between a void's own output pipe (or the voids' shared input socket)
+ * and the launcher's real stream (src/orchestrator/streams.ts), and both
+ * ways between a void's datagram socket and a brokered UDP socket
+ * (src/orchestrator/broker.ts). A write that blocks (a terminal stopped
+ * with ^S, a reader that does not read) blocks only this thread: the
+ * event loop keeps supervising every void. When `to` fails for good
+ * (EPIPE: the reader is gone) the relay goes on reading and drops the
+ * bytes, so writers never block on a relay that cannot deliver. It ends
+ * at EOF on `from` or when stopped; it then closes both fds and posts
+ * "ended". */
+struct relay {
+  uint32_t id;
+  int from, to;
+  int stop_rd, stop_wr; /* a pipe: relayStop writes a byte */
+};
+
+/* Waits until fd is ready for `events` or the relay is stopped; 0 when ready, -1 when stopped. */
+static int relay_wait(struct relay *r, int fd, short events) {
+  for (;;) {
+    struct pollfd p[2] = {{fd, events, 0}, {r->stop_rd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (p[1].revents) return -1;
+    if (p[0].revents) return 0;
+  }
+}
+
+static void *relay_thread(void *arg) {
+  struct relay *r = arg;
+  char buf[65536];
+  int sink_ok = 1;
+  while (relay_wait(r, r->from, POLLIN) == 0) {
+    ssize_t n = read(r->from, buf, sizeof buf);
+    /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
+     * earlier datagram; the next one may arrive. */
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
+    if (n <= 0) break;
+    size_t off = 0;
+    while (sink_ok && off < (size_t)n) {
+      ssize_t w = write(r->to, buf + off, (size_t)n - off);
+      if (w > 0) off += (size_t)w;
+      else if (w < 0 && errno == EINTR) continue;
+      else if (w < 0 && errno == EAGAIN) {
+        if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
+      } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
+        break; /* a datagram that could not go: dropped, as the network would */
+      } else sink_ok = 0; /* the reader is gone: drop from now on */
+    }
+  }
+stopped:
+  close(r->from);
+  close(r->to);
+  close(r->stop_rd);
+  post(r->id, EVENT_ENDED, -1, 0, "", 0);
+  /* stop_wr stays open until relayStop or never: relayStop may still write to it. */
+  return NULL;
+}
+
+#define MAX_RELAYS 4096
+static struct relay *relays[MAX_RELAYS]; /* main thread only */
+
+/* relay(from, to) -> id. The relay works on copies (F_DUPFD_CLOEXEC) of
+ * both fds, closed when it ends; the caller's stay the caller's. */
+napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int slot = 0;
+  while (slot < MAX_RELAYS && relays[slot] != NULL) slot++;
+  if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(4096 relays at most)");
+  struct relay *r = calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, ENOMEM, "calloc", "(relay)");
+  int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
+  r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
+  r->to = r->from < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);
+  int stop[2] = {-1, -1};
+  if (r->to < 0 || pipe2(stop, O_CLOEXEC) < 0) {
+    int err = errno;
+    int dup_failed = r->to < 0;
+    if (r->from >= 0) close(r->from);
+    if (r->to >= 0) close(r->to);
+    free(r);
+    return throw_errno(env, err, dup_failed ? "fcntl" : "pipe2", dup_failed ? "F_DUPFD_CLOEXEC (relay)" : "(relay)");
+  }
+  r->stop_rd = stop[0];
+  r->stop_wr = stop[1];
+  r->id = watcher_new_id();
+  int rc = start_thread(relay_thread, r);
+  if (rc != 0) {
+    close(stop[0]);
+    close(stop[1]);
+    close(r->from);
+    close(r->to);
+    free(r);
+    return throw_errno(env, rc, "pthread_create", "(relay)");
+  }
+  relays[slot] = r;
+  keep_alive(env, 1);
+  napi_create_uint32(env, r->id, &result);
+  return result;
+}
+
+/* relayStop(id): ends a relay now (what it has not copied is dropped);
+ * "ended" follows. Called again once "ended" came, it frees the relay. */
+napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t id;
+  bool release = false;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_value_uint32(env, argv[0], &id));
+  if (argc > 1) napi_get_value_bool(env, argv[1], &release);
+  for (int i = 0; i < MAX_RELAYS; i++) {
+    struct relay *r = relays[i];
+    if (r == NULL || r->id != id) continue;
+    if (release) {
+      /* Only after "ended": the thread no longer touches r. */
+      close(r->stop_wr);
+      free(r);
+      relays[i] = NULL;
+    } else if (write(r->stop_wr, "x", 1) < 0) {
+      /* the stop pipe holds at most a byte or two: cannot fill */
+    }
+  }
+  return NULL;
+}
+
+/* ---- closing what voids sent ---- */
+
+/* close(2) can block: the last close of a TCP socket with SO_LINGER set
+ * waits up to the linger time for its unsent data, and a void chooses
+ * both. Every fd that came from a void (trigger messages, broker requests,
+ * Forward answers) is closed here, on a thread of its own, so no void can
+ * stop the event loop that supervises the others. closeLater never
+ * blocks: the queue grows while the closer is stuck. */
+static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closer_wake = PTHREAD_COND_INITIALIZER;
+static int *closer_queue;
+static size_t closer_len, closer_cap;
+static int closer_started;
+
+static void *closer(void *unused) {
+  (void)unused;
+  for (;;) {
+    pthread_mutex_lock(&closer_lock);
+    while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
+    int fd = closer_queue[--closer_len];
+    pthread_mutex_unlock(&closer_lock);
+    /* A lingering socket's last close waits for its unsent data, for as
+     * long as the void asked (INT_MAX seconds: for ever). Linger off: the
+     * close returns at once and the kernel still sends what is queued, then
+     * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
+    struct linger off = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+    close(fd);
+  }
+  return NULL;
+}
+
+/* closeLater(fds): closes each fd on the closer thread. */
+napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t n = 0;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  CHECK(env, napi_get_array_length(env, argv[0], &n));
+  pthread_mutex_lock(&closer_lock);
+  if (!closer_started) closer_started = start_thread(closer, NULL) == 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, argv[0], i, &v);
+    int fd = arg_int(env, v);
+    if (fd < 0) continue;
+    if (!closer_started) { /* no thread: close here rather than leak */
+      close(fd);
+      continue;
+    }
+    if (closer_len == closer_cap) {
+      size_t cap = closer_cap ? closer_cap * 2 : 64;
+      int *q = realloc(closer_queue, cap * sizeof *q);
+      if (q == NULL) {
+        close(fd);
+        continue;
+      }
+      closer_queue = q;
+      closer_cap = cap;
+    }
+    closer_queue[closer_len++] = fd;
+  }
+  pthread_cond_signal(&closer_wake);
+  pthread_mutex_unlock(&closer_lock);
+  return NULL;
+}
