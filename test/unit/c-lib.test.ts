@@ -113,10 +113,12 @@ function fdpassBlock(text: string, file: string): string {
 }
 
 describe("lib/c/void.c and native/fdpass.h", () => {
-  it("send and receive fds with the same code: lib/c carries native/fdpass.h's functions unchanged", () => {
+  it("send and receive fds with the same code: lib/c carries native/fdpass.h's functions unchanged, forktop a copy of the file", () => {
     const native = fdpassBlock(readFileSync(join(repoRoot, "native", "fdpass.h"), "utf8"), "native/fdpass.h");
     const lib = fdpassBlock(readFileSync(voidC, "utf8"), "lib/c/void.c");
     assert.equal(lib, native, "copy native/fdpass.h's block (between its begin and end markers) into lib/c/void.c");
+    const forktop = readFileSync(join(repoRoot, "packages", "forktop", "native", "fdpass.h"), "utf8");
+    assert.equal(forktop, readFileSync(join(repoRoot, "native", "fdpass.h"), "utf8"), "forktop ships its own copy of native/fdpass.h: copy the file to packages/forktop/native/fdpass.h");
     assert.match(native, /static inline ssize_t fdpass_send\(/);
     assert.match(native, /static inline ssize_t fdpass_recv\(/);
   });

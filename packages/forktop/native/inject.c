@@ -49,7 +49,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../fdpass.h"
+#include "fdpass.h" /* a copy of void-run's native/fdpass.h (forktop ships on its own), checked equal by void-run's test/unit/c-lib.test.ts */
 #include "tracer.h"
 
 #define BUSYBOX "/bin/busybox"
