@@ -26,7 +26,7 @@ import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./
 import { type Outcome, signalName } from "./status.js";
 import { EXIT_DRAIN_MS, Streams } from "./streams.js";
 import { type LoopHost, type Message, TriggerLoop } from "./trigger.js";
-import { Wiring } from "./wiring.js";
+import { triggerCycle, Wiring } from "./wiring.js";
 
 /** Exit status when void itself fails (like podman/docker's 125). */
 export const EXIT_LAUNCHER_FAILURE = 125;
@@ -220,6 +220,8 @@ class Application implements LoopHost {
   private readonly mountsLogged = new Set<string>();
   /** Entrypoints told about already (explainSilentFailure). */
   private readonly explained = new Set<string>();
+  /** A cycle of triggers in the wiring, [] for none (checkDone). */
+  private readonly cycle: string[];
   /** The signal passed on at shutdown: voids dying of it are expected, not errors. */
   private shutdownSignal = 0;
   private finish!: () => void;
@@ -253,6 +255,7 @@ class Application implements LoopHost {
     const activation = opts.activation ?? Activation.none();
     for (const r of activation.refused) this.log.warn(`socket activation: ${r}; closed`);
     this.wiring = Wiring.create(plans, this.addon, activation);
+    this.cycle = triggerCycle(plans);
     for (const s of activation.closeLeftovers()) this.log.warn(`socket activation: fd ${s.fd} (${s.name}, ${s.addr}) matches no TcpListener by entrypoint name or address; closed`);
     for (const b of this.wiring.bound) {
       const from = b.activated !== undefined ? ` (from socket activation: ${b.activated})` : b.actual !== b.addr ? ` (spec: ${b.addr})` : "";
@@ -618,24 +621,30 @@ class Application implements LoopHost {
   /**
    * Asked of the voids' states whenever one changes. The run is over when
    * no void is being made or running, every trigger loop has ended, and
-   * every prepared void has exited. If no void is being made or running
-   * and no trigger loop has a message waiting, nothing can write to any
-   * loop ever again — only running voids write, and the launcher holds
-   * only templates of ends for triggered voids (prepared ones hold copies)
-   * — so the templates are released, the prepared voids discarded, and
-   * the loops end at end-of-file.
+   * every prepared void has exited.
+   *
+   * The loops end by themselves, from the wiring: a loop ends at its
+   * source's end-of-file, once every writer is gone — Startup voids that
+   * exited, and triggered entrypoints whose own loop ended (their
+   * templates are released then, their prepared voids discarded:
+   * loopFinished). Only a cycle of triggers (src/orchestrator/wiring.ts
+   * triggerCycle) keeps its ends open for ever that way; for a spec with
+   * one, when no void is being made or running and no loop of it has a
+   * message waiting, nothing can write to any loop again, so the templates
+   * are released, the prepared voids discarded, and the loops end.
    */
   private checkDone(): void {
-    if (this.starting || this.voids.size > 0 && [...this.voids].some((l) => l.state === "preparing" || l.state === "running")) return;
+    if (this.starting || (this.voids.size > 0 && [...this.voids].some((l) => l.state === "preparing" || l.state === "running"))) return;
     const active = this.loops.filter((l) => !l.isFinished);
     if (active.length === 0) {
       this.stopPreparing();
       if (this.voids.size === 0) this.finish();
       return;
     }
+    if (this.cycle.length === 0) return;
     const readable = this.addon.pollReadable(active.map((l) => l.fd));
     if (readable.every((r) => !r)) {
-      this.log.debug("no void is running and no trigger has a message: releasing the ends held for triggered voids");
+      this.log.debug(`no void is running and no trigger has a message: releasing the ends held for triggered voids (a cycle of triggers: ${this.cycle.join(" -> ")})`);
       this.wiring.releaseTemplates();
       // Prepared voids hold copies of those ends too.
       this.stopPreparing();

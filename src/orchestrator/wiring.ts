@@ -24,6 +24,47 @@ export function splitAddr(addr: string): [string, number] {
   return [m[1]!, Number(m[2])];
 }
 
+/**
+ * The triggered entrypoints whose voids can, through other triggered
+ * entrypoints, write to their own trigger's source — a cycle of triggers —
+ * in the order of one such cycle; [] when there is none.
+ *
+ * Without a cycle, every end a trigger loop waits on is released by the
+ * wiring alone: a loop's source reaches end-of-file once the Startup voids
+ * that write it have exited and the triggered entrypoints that write it
+ * have finished (their templates released when their own loop ends), so
+ * the loops end one after the other. With a cycle, each loop of it waits
+ * for the others: only "no void runs and no loop has a message" shows that
+ * nothing can ever write again (src/orchestrator/run.ts checkDone).
+ */
+export function triggerCycle(plans: readonly VoidPlan[]): string[] {
+  const source = (p: VoidPlan): string | undefined => (p.trigger.kind === "Pipe" ? `pipe:${p.trigger.name}` : p.trigger.kind === "FileSocket" ? `filesocket:${p.trigger.name}` : undefined);
+  const triggered = plans.filter((p) => source(p) !== undefined);
+  const writes = (p: VoidPlan): Set<string> =>
+    new Set(p.fds.flatMap((f) => ((f.source.kind === "pipe" || f.source.kind === "filesocket") && f.source.direction === "Tx" ? [`${f.source.kind}:${f.source.name}`] : [])));
+  const next = new Map(triggered.map((p) => [p.entrypoint, triggered.filter((q) => writes(p).has(source(q)!)).map((q) => q.entrypoint)]));
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "open") return path.slice(path.indexOf(name));
+    state.set(name, "open");
+    path.push(name);
+    for (const n of next.get(name) ?? []) {
+      const found = visit(n);
+      if (found !== undefined) return found;
+    }
+    path.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const p of triggered) {
+    const found = visit(p.entrypoint);
+    if (found !== undefined) return found;
+  }
+  return [];
+}
+
 export class Wiring {
   private readonly pipes = new Map<string, [number, number]>();
   /** Pipes read by a trigger: made in packet mode (one write, one read) where the kernel has it. */

@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { stderrLogger } from "../../src/orchestrator/log.js";
 import { runApplication } from "../../src/orchestrator/run.js";
+import { triggerCycle } from "../../src/orchestrator/wiring.js";
 import { planApplication } from "../../src/plan/plan.js";
 import { realHost } from "../../src/plan/real-host.js";
 import type { VoidPlan } from "../../src/plan/types.js";
@@ -135,6 +136,46 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
     const { status } = await run(plans, { prepare: 0, late: true });
     assert.equal(status, 0);
     assert.deepEqual(lines("handled-late.txt"), ["a", "b", "c", "d"]);
+  });
+
+  it("a chain of triggers ends by the wiring alone: each loop ends when the one before it has", async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          writer: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          first: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "stage2" } }, "Trigger"] },
+          second: { trigger: { Pipe: "stage2" }, args: ["BinaryName", "Entrypoint", "Trigger"] },
+        },
+      },
+      { writer: 'printf "x\\ny\\n" >&"$1"\n', first: 'echo "$2-first" >&"$1"\n', second: 'echo "$1" >> chain.txt\n' },
+    );
+    assert.deepEqual(triggerCycle(plans), []);
+    rmSync(join(dir, "chain.txt"), { force: true });
+    const { status } = await run(plans);
+    assert.equal(status, 0);
+    assert.deepEqual(lines("chain.txt"), ["x-first", "y-first"]);
+  });
+
+  it("a cycle of triggers (each the other's only writer) ends once no void runs and no loop has a message", { timeout: 20_000 }, async () => {
+    const plans = plansFor(
+      {
+        entrypoints: {
+          main: { args: ["BinaryName", "Entrypoint"] },
+          pinger: { trigger: { Pipe: "ping" }, args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "pong" } }, "Trigger"] },
+          ponger: { trigger: { Pipe: "pong" }, args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "ping" } }, "Trigger"] },
+        },
+      },
+      { main: "echo ran >> cycle.txt\n", pinger: "exit 0\n", ponger: "exit 0\n" },
+    );
+    assert.deepEqual([...triggerCycle(plans)].sort(), ["pinger", "ponger"]);
+    rmSync(join(dir, "cycle.txt"), { force: true });
+    const { status, spawner } = await run(plans);
+    assert.equal(status, 0);
+    assert.deepEqual(lines("cycle.txt"), ["ran"]);
+    assert.deepEqual(
+      spawner.events.filter((e) => !e.prepared).map((e) => e.entrypoint),
+      ["main"],
+    );
   });
 
   it("the last non-zero status of any void is the run's, and a failing handler does not stop the others", async () => {
