@@ -146,7 +146,13 @@ export function machine(): Record<string, string | number> {
 export function gitState(repo: string): { commit: string; dirty: string[] } {
   const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).stdout.trim();
   const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: repo, encoding: "utf8" }).stdout;
-  return { commit: head, dirty: status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3)) };
+  return {
+    commit: head,
+    dirty: status
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => l.slice(3)),
+  };
 }
 
 export function node24Path(): string | undefined {

@@ -127,7 +127,15 @@ async function main(): Promise<number> {
     } catch (e) {
       const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
       ctx.log(`${suite.name} failed: ${message}`);
-      results.push({ name: suite.name, title: suite.title, rows: [{ suite: suite.name, measure: "FAILED", note: message.split("\n")[0] }], figures: [], notes: [], raw: { error: message }, seconds: (Date.now() - t0) / 1000 });
+      results.push({
+        name: suite.name,
+        title: suite.title,
+        rows: [{ suite: suite.name, measure: "FAILED", note: message.split("\n")[0] }],
+        figures: [],
+        notes: [],
+        raw: { error: message },
+        seconds: (Date.now() - t0) / 1000,
+      });
     }
     ctx.log(`${suite.name}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }

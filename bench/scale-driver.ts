@@ -104,11 +104,7 @@ for (const level of levels) {
   const floorFds: number[][] = [];
   const ownFds = readdirSync("/proc/self/fd").length;
   for (let r = 0; r < 3; r++) {
-    const steps = [
-      async () => addon.push((await probe.batch(probes)).map((s) => s.exit)),
-      async () => floor.push(floorProbe(probes)),
-      async () => floorFds.push(floorProbe(probes, ownFds)),
-    ];
+    const steps = [async () => addon.push((await probe.batch(probes)).map((s) => s.exit)), async () => floor.push(floorProbe(probes)), async () => floorFds.push(floorProbe(probes, ownFds))];
     for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]!();
   }
   const ns = nsCost();

@@ -68,8 +68,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       return -1;
     }
     if (tag == PLAN_TAG_ARG) nargs++;
-    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND || tag == PLAN_TAG_TMPFS ||
-        tag == PLAN_TAG_DEVICE || tag == PLAN_TAG_PROC)
+    if (tag == PLAN_TAG_DIR || tag == PLAN_TAG_SYMLINK || tag == PLAN_TAG_BIND || tag == PLAN_TAG_TMPFS || tag == PLAN_TAG_DEVICE ||
+        tag == PLAN_TAG_PROC)
       nmounts++;
     if (tag == PLAN_TAG_ENV) nenv++;
     if (tag == PLAN_TAG_FD) nfds++;
@@ -136,8 +136,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       case PLAN_TAG_BIND: {
         uint32_t dev_lo, dev_hi, ino_lo, ino_hi;
-        if (read_u32(&pr, &u) || read_u32(&pr, &dev_lo) || read_u32(&pr, &dev_hi) || read_u32(&pr, &ino_lo) ||
-            read_u32(&pr, &ino_hi) || !(a = read_str(&pr)) || !(b = read_str(&pr)) || a[0] != '/')
+        if (read_u32(&pr, &u) || read_u32(&pr, &dev_lo) || read_u32(&pr, &dev_hi) || read_u32(&pr, &ino_lo) || read_u32(&pr, &ino_hi) ||
+            !(a = read_str(&pr)) || !(b = read_str(&pr)) || a[0] != '/')
           goto bad;
         plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_BIND,
                                                           .flags = u,
@@ -149,9 +149,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       }
       case PLAN_TAG_SECCOMP: {
         uint32_t prev = 0;
-        if (read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) ||
-            read_u32(&pr, &plan->seccomp_nranges) || read_u32(&pr, &plan->seccomp_nenosys) ||
-            plan->seccomp_rules & ~(uint32_t)SECCOMP_RULES_ALL || plan->seccomp_known_max >= 0x40000000u ||
+        if (read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) || read_u32(&pr, &plan->seccomp_nranges) ||
+            read_u32(&pr, &plan->seccomp_nenosys) || plan->seccomp_rules & ~(uint32_t)SECCOMP_RULES_ALL || plan->seccomp_known_max >= 0x40000000u ||
             plan->seccomp_nranges > PLAN_MAX_SECCOMP_RANGES || plan->seccomp_nenosys > PLAN_MAX_SECCOMP_ENOSYS ||
             (size_t)(pr.end - pr.p) != 8u * plan->seccomp_nranges + 4u * plan->seccomp_nenosys)
           goto bad;
@@ -190,20 +189,18 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       case PLAN_TAG_TMPFS: {
         uint32_t lo, hi, inodes;
-        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || !(a = read_str(&pr)) || inodes == 0 ||
-            (lo == 0 && hi == 0))
+        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || !(a = read_str(&pr)) || inodes == 0 || (lo == 0 && hi == 0))
           goto bad;
-        plan->mounts[plan->nmounts++] =
-            (struct mount_op){.kind = MOUNT_TMPFS, .dev = ((uint64_t)hi << 32) | lo, .ino = inodes, .dest = a};
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_TMPFS, .dev = ((uint64_t)hi << 32) | lo, .ino = inodes, .dest = a};
         break;
       }
       case PLAN_TAG_ROOT: {
         /* The void's root: one, at "/", of a size and an inode count the
          * kernel can honour, a plain mode, known flags, nothing after. */
         uint32_t lo, hi, inodes, mode, flags;
-        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || read_u32(&pr, &mode) ||
-            read_u32(&pr, &flags) || !(a = read_str(&pr)) || pr.p != pr.end || nroots++ > 0 || strcmp(a, "/") != 0 ||
-            (lo == 0 && hi == 0) || inodes == 0 || mode > 07777 || (flags & ~(uint32_t)PLAN_ROOT_ALL) != 0)
+        if (read_u32(&pr, &lo) || read_u32(&pr, &hi) || read_u32(&pr, &inodes) || read_u32(&pr, &mode) || read_u32(&pr, &flags) ||
+            !(a = read_str(&pr)) || pr.p != pr.end || nroots++ > 0 || strcmp(a, "/") != 0 || (lo == 0 && hi == 0) || inodes == 0 || mode > 07777 ||
+            (flags & ~(uint32_t)PLAN_ROOT_ALL) != 0)
           goto bad;
         plan->root_size = ((uint64_t)hi << 32) | lo;
         plan->root_inodes = inodes;
@@ -225,14 +222,12 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         const char *first = NULL;
         if (!(a = read_str(&pr)) || !plain_path(a) || strcmp(a, "/") == 0 || nprocs++ > 0) goto bad;
         while (pr.p < pr.end) {
-          if (!(b = read_str(&pr)) || nparts >= PLAN_MAX_PROC_READONLY || b[0] == 0 ||
-              b[strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_-")] != 0)
+          if (!(b = read_str(&pr)) || nparts >= PLAN_MAX_PROC_READONLY || b[0] == 0 || b[strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_-")] != 0)
             goto bad;
           if (first == NULL) first = b;
           nparts++;
         }
-        plan->mounts[plan->nmounts++] =
-            (struct mount_op){.kind = MOUNT_PROC, .source = first, .dest = a, .nparts = nparts};
+        plan->mounts[plan->nmounts++] = (struct mount_op){.kind = MOUNT_PROC, .source = first, .dest = a, .nparts = nparts};
         break;
       }
       case PLAN_TAG_ENV:
@@ -254,8 +249,8 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
         break;
       }
       case PLAN_TAG_CONNECT:
-        if (read_u32(&pr, &u) || read_u32(&pr, &v) || plan->nconnects >= PLAN_MAX_CONNECTS ||
-            (u != PLAN_CONNECT_TCP && u != PLAN_CONNECT_UDP) || v < 1 || v > 65535)
+        if (read_u32(&pr, &u) || read_u32(&pr, &v) || plan->nconnects >= PLAN_MAX_CONNECTS || (u != PLAN_CONNECT_TCP && u != PLAN_CONNECT_UDP) ||
+            v < 1 || v > 65535)
           goto bad;
         plan->connects[plan->nconnects].protocol = u;
         plan->connects[plan->nconnects++].port = (uint16_t)v;

@@ -40,8 +40,8 @@ enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND, MOUNT_TMPFS, MOUNT_DEVIC
 
 struct mount_op {
   enum mount_kind kind;
-  uint32_t flags;    /* BIND_* for binds */
-  uint64_t dev, ino; /* binds with BIND_IDENTITY; for MOUNT_TMPFS: size in bytes, most inodes */
+  uint32_t flags;     /* BIND_* for binds */
+  uint64_t dev, ino;  /* binds with BIND_IDENTITY; for MOUNT_TMPFS: size in bytes, most inodes */
   const char *source; /* host path for binds, link target for symlinks; MOUNT_PROC: the first of
                          `nparts` names of parts made read-only, NUL-terminated one after another */
   const char *dest;   /* absolute path inside the void (MOUNT_DEVICE: also the host device's path) */
@@ -74,7 +74,7 @@ struct void_plan {
   const char **init_argv;
   const char **envp; /* NULL-terminated "NAME=value" strings */
   int nenv;
-  const char *cwd;   /* NULL: "/" */
+  const char *cwd; /* NULL: "/" */
   struct mount_op *mounts;
   int nmounts;
   struct fd_op *fds;
@@ -118,12 +118,12 @@ struct void_plan {
    * never has to read them from /proc after the fact. */
   uint64_t ns_ino[8];
   /* Filled in by the addon, not by TypeScript. */
-  int init_fd;   /* O_PATH fd of the void-init binary */
-  int launcher_pidfd; /* pidfd of the launcher itself: readable once it has died */
-  int mapper_fd; /* write end of the mapper thread's request pipe (PLAN_OPT_MAPS_BY_LAUNCHER) */
+  int init_fd;                /* O_PATH fd of the void-init binary */
+  int launcher_pidfd;         /* pidfd of the launcher itself: readable once it has died */
+  int mapper_fd;              /* write end of the mapper thread's request pipe (PLAN_OPT_MAPS_BY_LAUNCHER) */
   int map_ack_rd, map_ack_wr; /* this spawn's answer pipe, or -1 */
-  int status_fd; /* write end of the status pipe */
-  char *arena;   /* owns argv, mounts, fds */
+  int status_fd;              /* write end of the status pipe */
+  char *arena;                /* owns argv, mounts, fds */
 };
 
 /* Parses `len` bytes at `buf` (which must outlive the plan). Returns 0, or

@@ -45,8 +45,7 @@
 /* Namespace flags a clone() may not carry under the default filter.
  * (CLONE_NEWTIME is 0x80, inside clone()'s exit-signal byte: clone() cannot
  * create a time namespace at all.) */
-#define NS_CLONE_FLAGS \
-  (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+#define NS_CLONE_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
 /* The kernel ABI values the rules compare against (fixed on x86_64). */
 #define VF_TIOCSTI 0x5412u

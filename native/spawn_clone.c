@@ -25,15 +25,16 @@
 
 int void_spawn(struct void_plan *plan, int *pidfd_out) {
   int pidfd = -1;
-  struct child_ctx ctx = {.plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd, .newroot_fd = -1};
+  struct child_ctx ctx = {
+      .plan = plan, .status_fd = plan->status_fd, .init_fd = plan->init_fd, .factory_fd = -1, .message_fd = -1, .pidfd = &pidfd, .newroot_fd = -1};
   void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -errno;
 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+              CLONE_NEWCGROUP | SIGCHLD;
   pid_t pid = clone(void_child_main, (char *)stack + CHILD_STACK_SIZE, flags, &ctx, &pidfd);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -76,7 +76,8 @@ static void report(char kind, long value) {
   int i = 0, n = 0;
   char digits[24];
   unsigned long u = value < 0 ? (unsigned long)-value : (unsigned long)value;
-  do digits[n++] = (char)('0' + u % 10); while ((u /= 10) && n < 22);
+  do digits[n++] = (char)('0' + u % 10);
+  while ((u /= 10) && n < 22);
   buf[i++] = kind;
   buf[i++] = '\t';
   if (value < 0) buf[i++] = '-';
@@ -94,7 +95,8 @@ static void report_failure(int err, const char *call, const char *detail) {
   char num[16];
   int n = 0;
   unsigned u = (unsigned)err;
-  do num[n++] = (char)('0' + u % 10); while ((u /= 10) && n < 15);
+  do num[n++] = (char)('0' + u % 10);
+  while ((u /= 10) && n < 15);
   buf[len++] = 'E';
   buf[len++] = '\t';
   while (n > 0) buf[len++] = num[--n];
@@ -195,8 +197,10 @@ static int serve_factory(int factory) {
   } else {
     sock = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
-    if (sock < 0) err = errno;
-    else if (connect(sock, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS) err = errno;
+    if (sock < 0)
+      err = errno;
+    else if (connect(sock, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS)
+      err = errno;
   }
   char reply[24];
   size_t len = 0;
@@ -206,7 +210,8 @@ static int serve_factory(int factory) {
     char digits[12];
     int k = 0;
     unsigned u = (unsigned)err;
-    do digits[k++] = (char)('0' + u % 10); while ((u /= 10) && k < 11);
+    do digits[k++] = (char)('0' + u % 10);
+    while ((u /= 10) && k < 11);
     reply[len++] = 'E';
     reply[len++] = ' ';
     while (k > 0) reply[len++] = digits[--k];

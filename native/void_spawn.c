@@ -125,7 +125,8 @@ static void buf_add(struct buf *b, const char *s) {
 static void buf_add_octal(struct buf *b, unsigned long v) {
   char tmp[24];
   int i = 0;
-  do tmp[i++] = (char)('0' + (v & 7)); while ((v >>= 3) && i < 22);
+  do tmp[i++] = (char)('0' + (v & 7));
+  while ((v >>= 3) && i < 22);
   while (i > 0 && b->len < sizeof b->data - 2) b->data[b->len++] = tmp[--i];
   b->data[b->len] = 0;
 }
@@ -134,7 +135,8 @@ static void buf_add_int(struct buf *b, long v) {
   char tmp[24];
   int i = 0;
   unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
-  do tmp[i++] = (char)('0' + u % 10); while ((u /= 10) && i < 22);
+  do tmp[i++] = (char)('0' + u % 10);
+  while ((u /= 10) && i < 22);
   if (v < 0) tmp[i++] = '-';
   while (i > 0 && b->len < sizeof b->data - 2) b->data[b->len++] = tmp[--i];
   b->data[b->len] = 0;
@@ -142,8 +144,7 @@ static void buf_add_int(struct buf *b, long v) {
 
 /* Reports "E <errno> <what> <path>[ -> <path2>]" on the status pipe and exits.
  * `what` names the operation (usually the syscall). */
-__attribute__((noreturn)) static void die2(struct child_ctx *c, int err, const char *what,
-                                           const char *path, const char *path2) {
+__attribute__((noreturn)) static void die2(struct child_ctx *c, int err, const char *what, const char *path, const char *path2) {
   struct buf b = {.len = 0};
   buf_add(&b, "E\t");
   buf_add_int(&b, err);
@@ -341,8 +342,10 @@ static int open_mount_point(struct child_ctx *c, const char *dest, int directory
     if (mkdirat(parent, last, 0755) < 0 && errno != EEXIST) die(c, "create mount point", dest);
   } else {
     int f = openat(parent, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-    if (f >= 0) close(f);
-    else if (errno != EEXIST && errno != EROFS) die(c, "create mount point", dest);
+    if (f >= 0)
+      close(f);
+    else if (errno != EEXIST && errno != EROFS)
+      die(c, "create mount point", dest);
   }
   int fd = openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die(c, "open mount point", dest);
@@ -377,8 +380,7 @@ static void attach(struct child_ctx *c, int tree, int target, uint64_t attrs, co
  * the source mount (nosuid, nodev, noexec...) or it fails with EPERM. */
 static int set_mount_attr(const char *path, uint64_t attrs, int recursive) {
   struct mount_attr_v0 attr = {.attr_set = attrs};
-  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
-    return 0;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0) return 0;
   if (errno != ENOSYS) return -1;
   struct statvfs st;
   if (statvfs(path, &st) < 0) return -1;
@@ -410,8 +412,7 @@ static void make_mounts_private(struct child_ctx *c) {
  * size is the child's own business, not the plan's. */
 static void enter_base(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
-  if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0)
-    die(c, "mount tmpfs on", BASE);
+  if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0) die(c, "mount tmpfs on", BASE);
   if (chdir(BASE) < 0) die(c, "chdir", BASE);
   if (mkdir("newroot", 0755) < 0) die(c, "mkdir", BASE "/newroot");
   if (mkdir("oldroot", 0755) < 0) die(c, "mkdir", BASE "/oldroot");
@@ -424,8 +425,7 @@ static void enter_base(struct child_ctx *c) {
   buf_add_int(&opts, (long)p->root_size);
   buf_add(&opts, ",nr_inodes=");
   buf_add_int(&opts, (long)p->root_inodes);
-  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0)
-    die2(c, errno, "mount tmpfs on", BASE "/newroot", opts.data);
+  if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0) die2(c, errno, "mount tmpfs on", BASE "/newroot", opts.data);
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0) die(c, "pivot_root", BASE);
   if (chdir("/") < 0) die(c, "chdir", "/");
   c->newroot_fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -646,7 +646,10 @@ static void enter_cwd(struct child_ctx *c, const char *path) {
     char *end = strchr(p, '/');
     if (end != NULL) *end = 0;
     int next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0) die(c, errno == ENOTDIR || errno == ELOOP ? "working directory changed since planning (not a directory on its path)" : "open (working directory)", path);
+    if (next < 0)
+      die(c,
+          errno == ENOTDIR || errno == ELOOP ? "working directory changed since planning (not a directory on its path)" : "open (working directory)",
+          path);
     close(dir);
     dir = next;
     if (end == NULL) break;
@@ -777,15 +780,13 @@ static void place_fds(struct child_ctx *c) {
   int first_free = init_target + 1;
   c->factory_fd = -1;
   if (factory >= 0) {
-    if (factory == factory_target ? fcntl(factory, F_SETFD, 0) < 0 : dup3(factory, factory_target, 0) < 0)
-      die(c, "dup3", "socket factory");
+    if (factory == factory_target ? fcntl(factory, F_SETFD, 0) < 0 : dup3(factory, factory_target, 0) < 0) die(c, "dup3", "socket factory");
     c->factory_fd = factory_target;
     first_free = factory_target + 1;
   }
   c->message_fd = -1;
   if (message >= 0) {
-    if (message == first_free ? fcntl(message, F_SETFD, 0) < 0 : dup3(message, first_free, 0) < 0)
-      die(c, "dup3", "message socket");
+    if (message == first_free ? fcntl(message, F_SETFD, 0) < 0 : dup3(message, first_free, 0) < 0) die(c, "dup3", "message socket");
     c->message_fd = first_free++;
   }
 
@@ -801,8 +802,8 @@ static void place_fds(struct child_ctx *c) {
 static void drop_privileges(struct child_ctx *c) {
   /* Lock root out of capabilities: even uid 0 in the void gains nothing on
    * execve (SECBIT_NOROOT), and the bits cannot be changed back. */
-  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
+  if (prctl(PR_SET_SECUREBITS,
+            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
     die(c, "prctl", "PR_SET_SECUREBITS");
   for (int cap = 0; cap <= 63; cap++) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
@@ -810,8 +811,7 @@ static void drop_privileges(struct child_ctx *c) {
       die(c, "prctl", "PR_CAPBSET_DROP");
     }
   }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-    die(c, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) die(c, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);

@@ -13,12 +13,12 @@
 /* Everything the child needs; lives on the parent's (suspended) stack. */
 struct child_ctx {
   struct void_plan *plan; /* read only, but for ns_ino (record_namespaces) */
-  int status_fd; /* where errors go; moves when fds are rearranged */
-  int init_fd;   /* void-init, executed last; moves too */
-  int factory_fd; /* void-init's socket factory end, -1 if none; placed by place_fds */
-  int message_fd; /* a prepared void's message socket end, -1 if none; placed by place_fds */
-  const int *pidfd; /* where clone stores the child's pidfd in the launcher (for the mapper) */
-  int newroot_fd; /* O_PATH fd of /newroot while the tree is built (walk_to_parent), else -1 */
+  int status_fd;          /* where errors go; moves when fds are rearranged */
+  int init_fd;            /* void-init, executed last; moves too */
+  int factory_fd;         /* void-init's socket factory end, -1 if none; placed by place_fds */
+  int message_fd;         /* a prepared void's message socket end, -1 if none; placed by place_fds */
+  const int *pidfd;       /* where clone stores the child's pidfd in the launcher (for the mapper) */
+  int newroot_fd;         /* O_PATH fd of /newroot while the tree is built (walk_to_parent), else -1 */
 };
 
 /* The child: builds the void described by the struct child_ctx `arg` and

@@ -86,7 +86,9 @@ async function build(options) {
     try {
       return await esbuild.build({ ...options, alias, logLevel: "silent" });
     } catch (e) {
-      const missing = Object.keys(alias).filter((m) => (e.errors ?? []).some((err) => err.text.includes(`No matching export in "${alias[m]}"`) || err.text.includes(`No matching export in "${relative(process.cwd(), alias[m])}"`)));
+      const missing = Object.keys(alias).filter((m) =>
+        (e.errors ?? []).some((err) => err.text.includes(`No matching export in "${alias[m]}"`) || err.text.includes(`No matching export in "${relative(process.cwd(), alias[m])}"`)),
+      );
       if (missing.length === 0) throw e;
       for (const m of missing) {
         process.stderr.write(`bundle-cli: warning: ${alias[m]} lacks what the code imports from ${m}; ${m} is loaded at start-up instead\n`);

@@ -14,8 +14,9 @@
 #   dnsmasq-base        examples/dnsmasq (the daemon only: no service is started)
 #   wrk                 the HTTPS benchmark's load generator
 #   systemd             systemd-socket-activate, for the socket activation test (no service is started)
+#   clang-format        the C style check of the test command (scripts/format.sh)
 set -eu
-packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk systemd"
+packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk systemd clang-format"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

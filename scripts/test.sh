@@ -17,6 +17,8 @@ sh packages/forktop/scripts/test.sh --build-only
 npm run --silent build:native
 rm -rf dist && npx tsc -p tsconfig.json && node scripts/bundle-cli.mjs
 npx biome check --error-on-warnings src test scripts bin bench
+# One style per language: Biome's formatter (checked by biome check above and here) and clang-format.
+sh scripts/format.sh --check
 # C: the probes build with -Werror in the tests themselves; the examples here.
 sh examples/build.sh
 export FORKTOP_TEST_VOID="$PWD"

@@ -95,14 +95,36 @@ static int init_fd = -1;
  * clock_gettime is the vDSO) and we read them after it has exec'd. Only
  * the handwritten child stamps (not --native). */
 enum step {
-  STEP_START, STEP_SIGNALS, STEP_PDEATHSIG, STEP_IDMAPS, STEP_PRIVATE, STEP_BASE, STEP_BINDS, STEP_DEVNULL,
-  STEP_NEWROOT, STEP_NAMES, STEP_FDS, STEP_TIMENS, STEP_CAPS, STEP_SECCOMP, NSTEPS
+  STEP_START,
+  STEP_SIGNALS,
+  STEP_PDEATHSIG,
+  STEP_IDMAPS,
+  STEP_PRIVATE,
+  STEP_BASE,
+  STEP_BINDS,
+  STEP_DEVNULL,
+  STEP_NEWROOT,
+  STEP_NAMES,
+  STEP_FDS,
+  STEP_TIMENS,
+  STEP_CAPS,
+  STEP_SECCOMP,
+  NSTEPS
 };
-static const char *const step_names[NSTEPS] = {
-    "clone: parent to child running", "reset signal dispositions", "pdeathsig + host ppid check", "uid/gid maps",
-    "make / private", "base tmpfs + newroot tmpfs + pivot_root", "planned dirs, symlinks, binds", "/dev/null",
-    "detach host, pivot, detach base, ro root", "hostname, domain name", "place fds, close_range", "unshare CLONE_NEWTIME",
-    "drop capabilities, securebits, no_new_privs", "seccomp filter"};
+static const char *const step_names[NSTEPS] = {"clone: parent to child running",
+                                               "reset signal dispositions",
+                                               "pdeathsig + host ppid check",
+                                               "uid/gid maps",
+                                               "make / private",
+                                               "base tmpfs + newroot tmpfs + pivot_root",
+                                               "planned dirs, symlinks, binds",
+                                               "/dev/null",
+                                               "detach host, pivot, detach base, ro root",
+                                               "hostname, domain name",
+                                               "place fds, close_range",
+                                               "unshare CLONE_NEWTIME",
+                                               "drop capabilities, securebits, no_new_privs",
+                                               "seccomp filter"};
 static volatile int64_t step_at[NSTEPS];
 
 static int64_t now_ns(void);
@@ -115,7 +137,9 @@ struct child {
 };
 
 /* Never returns; reports nothing (the floor has no one to tell). */
-__attribute__((noreturn)) static void fail(int step) { _exit(100 + step); }
+__attribute__((noreturn)) static void fail(int step) {
+  _exit(100 + step);
+}
 
 static void write_file(const char *path, const char *s, int step) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -126,8 +150,10 @@ static void write_file(const char *path, const char *s, int step) {
 static void join(char *out, const char *a, const char *b) {
   size_t n = strlen(a);
   memcpy(out, a, n);
-  if (strcmp(b, "/") != 0) strcpy(out + n, b);
-  else out[n] = 0;
+  if (strcmp(b, "/") != 0)
+    strcpy(out + n, b);
+  else
+    out[n] = 0;
 }
 
 static void mkdir_p(char *path) {
@@ -166,7 +192,8 @@ static void make_file(const char *path) {
 static void itoa(char *out, unsigned v) {
   char tmp[12];
   int n = 0;
-  do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) > 0);
+  do tmp[n++] = (char)('0' + v % 10);
+  while ((v /= 10) > 0);
   while (n > 0) *out++ = tmp[--n];
   *out = 0;
 }
@@ -220,8 +247,7 @@ static int child_main(void *arg) {
   {
     /* The plan's ROOT record, as void_spawn.c mounts it. */
     char opts[96];
-    snprintf(opts, sizeof opts, "mode=%o,size=%llu,nr_inodes=%u", (unsigned)p->root_mode, (unsigned long long)p->root_size,
-             (unsigned)p->root_inodes);
+    snprintf(opts, sizeof opts, "mode=%o,size=%llu,nr_inodes=%u", (unsigned)p->root_mode, (unsigned long long)p->root_size, (unsigned)p->root_inodes);
     if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) fail(4);
   }
   if (syscall(SYS_pivot_root, ".", "oldroot") < 0 || chdir("/") < 0) fail(4);
@@ -293,8 +319,8 @@ static int child_main(void *arg) {
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) fail(10);
   STAMP(STEP_TIMENS);
 
-  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
+  if (prctl(PR_SET_SECUREBITS,
+            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
     fail(11);
   for (int cap = 0; cap <= 63; cap++)
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
@@ -361,8 +387,8 @@ static int spawn_one(struct void_plan *plan, int *status_rd) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD | (opt_no_net ? 0 : CLONE_NEWNET);
+    int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+                SIGCHLD | (opt_no_net ? 0 : CLONE_NEWNET);
     pid_t pid = clone(child_main, (char *)stack + STACK_SIZE, flags, &c, &pidfd);
     int err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -421,15 +447,24 @@ int main(int argc, char **argv) {
   const char *planfile = NULL;
   int n = 20, threads = 0, extra_fds = 0; /* threads 0: latency mode; -j N (even 1): throughput mode */
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) n = atoi(argv[++i]);
-    else if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--fds") == 0 && i + 1 < argc) extra_fds = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--direct") == 0) opt_direct = 1;
-    else if (strcmp(argv[i], "--no-net") == 0) opt_no_net = 1;
-    else if (strcmp(argv[i], "--native") == 0) opt_native = 1;
-    else if (strcmp(argv[i], "--seccomp") == 0) opt_seccomp = 1;
-    else if (strcmp(argv[i], "--no-seccomp") == 0) opt_seccomp = 0;
-    else if (argv[i][0] != '-' && planfile == NULL) planfile = argv[i];
+    if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+      n = atoi(argv[++i]);
+    else if (strcmp(argv[i], "-j") == 0 && i + 1 < argc)
+      threads = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--fds") == 0 && i + 1 < argc)
+      extra_fds = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--direct") == 0)
+      opt_direct = 1;
+    else if (strcmp(argv[i], "--no-net") == 0)
+      opt_no_net = 1;
+    else if (strcmp(argv[i], "--native") == 0)
+      opt_native = 1;
+    else if (strcmp(argv[i], "--seccomp") == 0)
+      opt_seccomp = 1;
+    else if (strcmp(argv[i], "--no-seccomp") == 0)
+      opt_seccomp = 0;
+    else if (argv[i][0] != '-' && planfile == NULL)
+      planfile = argv[i];
     else {
       fprintf(stderr, "usage: floor PLANFILE [-n N] [-j THREADS] [--fds N] [--direct] [--no-net] [--native] [--seccomp]\n");
       return 2;
@@ -472,11 +507,11 @@ int main(int argc, char **argv) {
   int unsupported = (plan.options & PLAN_OPT_LOOPBACK) != 0;
   for (int i = 0; i < plan.nmounts; i++) {
     const struct mount_op *op = &plan.mounts[i];
-    if (op->kind == MOUNT_TMPFS || op->kind == MOUNT_PROC || (op->kind == MOUNT_DEVICE && strcmp(op->dest, "/dev/null") != 0))
-      unsupported = 1;
+    if (op->kind == MOUNT_TMPFS || op->kind == MOUNT_PROC || (op->kind == MOUNT_DEVICE && strcmp(op->dest, "/dev/null") != 0)) unsupported = 1;
   }
   if (unsupported) {
-    fprintf(stderr, "floor: plans with Forward, DevRandom, Procfs or Tmpfs grants are not supported (no loopback, no /dev/random, no /proc, no scratch)\n");
+    fprintf(stderr,
+            "floor: plans with Forward, DevRandom, Procfs or Tmpfs grants are not supported (no loopback, no /dev/random, no /proc, no scratch)\n");
     return 2;
   }
 #ifdef PLAN_MAX_SECCOMP_RANGES
@@ -505,8 +540,8 @@ int main(int argc, char **argv) {
   int tp[2];
   if (pipe2(tp, O_CLOEXEC | O_NONBLOCK) < 0 || dup3(tp[1], TIMING_FD, O_CLOEXEC) < 0) return 1;
   close(tp[1]);
-  int64_t *clone_t = calloc((size_t)n, sizeof *clone_t), *first = calloc((size_t)n, sizeof *first),
-          *exit_t = calloc((size_t)n, sizeof *exit_t), *steps = calloc((size_t)n * NSTEPS, sizeof *steps);
+  int64_t *clone_t = calloc((size_t)n, sizeof *clone_t), *first = calloc((size_t)n, sizeof *first), *exit_t = calloc((size_t)n, sizeof *exit_t),
+          *steps = calloc((size_t)n * NSTEPS, sizeof *steps);
   for (int i = 0; i < n; i++) {
     int status_rd;
     for (int k = 0; k < NSTEPS; k++) step_at[k] = 0;

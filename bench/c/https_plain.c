@@ -155,8 +155,10 @@ static int recv_fd(int sock) {
     size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     int *fds = (int *)CMSG_DATA(c);
     for (size_t i = 0; i < k; i++) {
-      if (fd < 0) fd = fds[i];
-      else close(fds[i]);
+      if (fd < 0)
+        fd = fds[i];
+      else
+        close(fds[i]);
     }
   }
   return fd;

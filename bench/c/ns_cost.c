@@ -47,8 +47,7 @@ struct config {
   uint64_t flags;
 };
 
-#define ALL_NS \
-  (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
+#define ALL_NS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 static const struct config configs[] = {
     {"none", 0},
@@ -126,10 +125,18 @@ int main(int argc, char **argv) {
   int opt;
   while ((opt = getopt(argc, argv, "n:r:o:s:")) != -1) {
     switch (opt) {
-      case 'n': iterations = atoi(optarg); break;
-      case 'r': rounds = atoi(optarg); break;
-      case 'o': rotation = atoi(optarg); break;
-      case 's': settle_ms = atoi(optarg); break;
+      case 'n':
+        iterations = atoi(optarg);
+        break;
+      case 'r':
+        rounds = atoi(optarg);
+        break;
+      case 'o':
+        rotation = atoi(optarg);
+        break;
+      case 's':
+        settle_ms = atoi(optarg);
+        break;
       default:
         fprintf(stderr, "usage: ns_cost [-n ITERATIONS] [-r ROUNDS] [-o ROTATION] [-s SETTLE_MS]\n");
         return 2;
@@ -177,9 +184,9 @@ int main(int argc, char **argv) {
       struct cpu_mark m1 = cpu_mark();
       qsort(samples, (size_t)iterations, sizeof *samples, cmp64);
       double cpu = busy_ns(m0, m1, ncpu) / iterations;
-      printf("{\"config\":\"%s\",\"round\":%d,\"n\":%d,\"mean_ns\":%lld,\"median_ns\":%lld,\"cpu_ns\":%.0f,\"window_ns\":%lld,\"busy_ns\":%.0f}\n", c->name,
-             r + rotation, iterations, (long long)(total / iterations), (long long)samples[iterations / 2], cpu, (long long)(m1.wall - m0.wall),
-             busy_ns(m0, m1, ncpu));
+      printf("{\"config\":\"%s\",\"round\":%d,\"n\":%d,\"mean_ns\":%lld,\"median_ns\":%lld,\"cpu_ns\":%.0f,\"window_ns\":%lld,\"busy_ns\":%.0f}\n",
+             c->name, r + rotation, iterations, (long long)(total / iterations), (long long)samples[iterations / 2], cpu,
+             (long long)(m1.wall - m0.wall), busy_ns(m0, m1, ncpu));
       fflush(stdout);
     }
   }

@@ -33,12 +33,15 @@ static int64_t now_ns(void) {
 int main(int argc, char **argv) {
   int n = 10, keep_stderr = 0, i = 1;
   for (; i < argc; i++) {
-    if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) n = atoi(argv[++i]);
-    else if (strcmp(argv[i], "-e") == 0) keep_stderr = 1;
+    if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+      n = atoi(argv[++i]);
+    else if (strcmp(argv[i], "-e") == 0)
+      keep_stderr = 1;
     else if (strcmp(argv[i], "--") == 0) {
       i++;
       break;
-    } else break;
+    } else
+      break;
   }
   if (i >= argc || n < 1) {
     fprintf(stderr, "usage: spawnt [-n N] [-e] -- COMMAND [ARGS...]\n");

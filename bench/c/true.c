@@ -27,7 +27,8 @@ static long sys3(long n, long a, long b, long c) {
 static size_t format(char *out, long long v) {
   char tmp[24];
   size_t n = 0, len = 0;
-  do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) > 0 && n < sizeof tmp);
+  do tmp[n++] = (char)('0' + v % 10);
+  while ((v /= 10) > 0 && n < sizeof tmp);
   out[len++] = 'T';
   out[len++] = ' ';
   while (n > 0) out[len++] = tmp[--n];

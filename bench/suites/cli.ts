@@ -154,8 +154,10 @@ export const cliSuite: Suite = {
     });
     const notes = [
       `dist/void.cjs: ${(statSync(bundle).size / 1024).toFixed(0)} KiB (scripts/bundle-cli.mjs, esbuild --minify; commander inside, evaluated only off the run fast path; zod outside).`,
-      node24 ? `Node 24 (${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()}): compile cache in a directory of the bench's own (NODE_COMPILE_CACHE), warmed before the rounds; "without" sets NODE_DISABLE_COMPILE_CACHE=1.` : "Not measured: Node 24 and the compile cache (none found at /tmp/n24/node_modules/.bin/node or $VOID_BENCH_NODE24).",
-      "Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1): there bin/void keeps V8's code cache of the bundle itself (dist/void.cjs.v8cache, written by the warm-up); \"without\" sets NODE_DISABLE_COMPILE_CACHE=1, which bin/void obeys too.",
+      node24
+        ? `Node 24 (${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()}): compile cache in a directory of the bench's own (NODE_COMPILE_CACHE), warmed before the rounds; "without" sets NODE_DISABLE_COMPILE_CACHE=1.`
+        : "Not measured: Node 24 and the compile cache (none found at /tmp/n24/node_modules/.bin/node or $VOID_BENCH_NODE24).",
+      'Node 20 has no module compile cache (module.enableCompileCache is Node >= 22.1): there bin/void keeps V8\'s code cache of the bundle itself (dist/void.cjs.v8cache, written by the warm-up); "without" sets NODE_DISABLE_COMPILE_CACHE=1, which bin/void obeys too.',
     ];
     return {
       name: "cli",

@@ -155,7 +155,13 @@ export const httpsSuite: Suite = {
         const a: Record<string, number[]> = {};
         const b: Record<string, number[]> = {};
         const c: Record<string, number[]> = {};
-        for (const [name, port] of rotate<[string, number]>([[VOIDED, portVoid], [PLAIN, portPlain]], r)) {
+        for (const [name, port] of rotate<[string, number]>(
+          [
+            [VOIDED, portVoid],
+            [PLAIN, portPlain],
+          ],
+          r,
+        )) {
           const t0 = name === VOIDED ? cpuTicks(voided.pid!) : 0;
           const m0 = cpuMark();
           const out = load(port, seconds);
@@ -198,7 +204,13 @@ export const httpsSuite: Suite = {
     ];
     for (const name of [VOIDED, PLAIN]) {
       rows.push({ suite: "https", measure: `${name}: requests/s`, value: summarize(pooled(wall, name)), unit: "/s" });
-      rows.push({ suite: "https", measure: `${name}: latency p50`, value: summarize(pooled(p50, name)), unit: "ms", note: "wrk: from writing the request to the response; connect and handshake not included" });
+      rows.push({
+        suite: "https",
+        measure: `${name}: latency p50`,
+        value: summarize(pooled(p50, name)),
+        unit: "ms",
+        note: "wrk: from writing the request to the response; connect and handshake not included",
+      });
       rows.push({ suite: "https", measure: `${name}: latency p99`, value: summarize(pooled(p99, name)), unit: "ms" });
       rows.push({ suite: "https", measure: `${name}: machine CPU per request`, value: scale(summarize(pooled(cpuPerReq, name)), 1e-6), unit: "ms", note: "both cores, wrk's TLS client included" });
     }

@@ -92,24 +92,32 @@ export const latencySuite: Suite = {
     const env = { ...process.env, VOID_INIT: join(ctx.paths.code, "build", "void-init") };
     const muslInit = join(ctx.paths.build, "void-init-musl");
     const steps: Record<string, number[]> = {};
-    const floor = (file: string, extra: string[], init?: string, record = false) => async (n: number) => {
-      const seccomp = extra.includes("--no-seccomp") ? [] : ["--seccomp"];
-      const args = [file, "-n", String(n), ...seccomp, ...extra.filter((a) => a !== "--no-seccomp")];
-      const [o] = runJsonLines<FloorOut>(floorBin, args, { env: init ? { ...env, VOID_INIT: init } : env, cwd: ctx.paths.repo });
-      if (o === undefined) throw new Error("floor: no output");
-      if (record && o.steps) {
-        // Per spawn: the child's steps, then execve of void-init to the
-        // entrypoint's first instruction, then the way out (exit seen).
-        const inChild = o.first.map((_, i) => Object.values(o.steps!).reduce((sum, v) => sum + (v[i] ?? 0), 0));
-        const add = (name: string, values: number[]) => {
-          steps[name] = [...(steps[name] ?? []), ...values];
-        };
-        for (const [name, values] of Object.entries(o.steps)) add(name, values);
-        add("execve void-init, fork, execve entrypoint (to its first instruction)", o.first.map((f, i) => f - inChild[i]!));
-        add("entrypoint exits → void-init reports, exits → namespaces torn down → waitid", o.exit.map((e, i) => e - o.first[i]!));
-      }
-      return { first: o.first, exit: o.exit, spawned: o.clone };
-    };
+    const floor =
+      (file: string, extra: string[], init?: string, record = false) =>
+      async (n: number) => {
+        const seccomp = extra.includes("--no-seccomp") ? [] : ["--seccomp"];
+        const args = [file, "-n", String(n), ...seccomp, ...extra.filter((a) => a !== "--no-seccomp")];
+        const [o] = runJsonLines<FloorOut>(floorBin, args, { env: init ? { ...env, VOID_INIT: init } : env, cwd: ctx.paths.repo });
+        if (o === undefined) throw new Error("floor: no output");
+        if (record && o.steps) {
+          // Per spawn: the child's steps, then execve of void-init to the
+          // entrypoint's first instruction, then the way out (exit seen).
+          const inChild = o.first.map((_, i) => Object.values(o.steps!).reduce((sum, v) => sum + (v[i] ?? 0), 0));
+          const add = (name: string, values: number[]) => {
+            steps[name] = [...(steps[name] ?? []), ...values];
+          };
+          for (const [name, values] of Object.entries(o.steps)) add(name, values);
+          add(
+            "execve void-init, fork, execve entrypoint (to its first instruction)",
+            o.first.map((f, i) => f - inChild[i]!),
+          );
+          add(
+            "entrypoint exits → void-init reports, exits → namespaces torn down → waitid",
+            o.exit.map((e, i) => e - o.first[i]!),
+          );
+        }
+        return { first: o.first, exit: o.exit, spawned: o.clone };
+      };
     const external = (cmd: string[]) => async (n: number) => {
       const t = spawnt(ctx, n, cmd);
       return { first: t.first, exit: t.exit };
@@ -305,7 +313,9 @@ export const latencySuite: Suite = {
         `A live void's /proc/PID/timens_offsets: "${offsets}" (zero offsets: MONOTONIC inside equals the launcher's).`,
         `The plan ${hasSeccomp(staticPlan) ? "has a seccomp filter; the C floors install the same filter (--seccomp)" : "has no seccomp filter"}.`,
         "bwrap --unshare-all makes no time namespace (and, as root, may skip the user namespace); unshare -Urmpfin makes no UTS, cgroup or time namespace and no new root.",
-        existsSync(muslInit) ? "void-init linked with musl: bench/c/build.sh builds native/void_init.c unchanged with musl-gcc (Debian musl-tools)." : "Not measured: void-init linked with musl (musl-gcc is not installed: Debian musl-tools).",
+        existsSync(muslInit)
+          ? "void-init linked with musl: bench/c/build.sh builds native/void_init.c unchanged with musl-gcc (Debian musl-tools)."
+          : "Not measured: void-init linked with musl (musl-gcc is not installed: Debian musl-tools).",
       ],
       raw: { rounds, perBatch, first, exit, spawned, steps, offsets, clockChecked, clockBad },
     };

@@ -150,7 +150,7 @@ export const nsSuite: Suite = {
     rows.push({
       suite: "ns",
       measure: "network namespace share of all namespaces (C clone+exit)",
-      ratio: summarize(wall.map((w) => 1 - (w["all-but-net"]![0]! / w["all"]![0]!))),
+      ratio: summarize(wall.map((w) => 1 - w["all-but-net"]![0]! / w["all"]![0]!)),
       ratioTo: "(all − all-but-net) / all",
       ratioUnit: "",
     });

@@ -46,11 +46,10 @@ export const scaleSuite: Suite = {
     const planFile = join(build, "plans", "scale-true.plan");
     writePlanFile(onePlan(STDOUT_SPEC, trueStatic), planFile);
     await awaitQuiet(ctx);
-    const [out] = runJsonLines<DriverOut>(
-      node,
-      [join(code, "dist", "bench", "scale-driver.js"), trueStatic, join(build, "sleep"), build, planFile, levels.join(","), String(probes)],
-      { cwd: ctx.paths.repo, timeoutMs: 400_000 },
-    );
+    const [out] = runJsonLines<DriverOut>(node, [join(code, "dist", "bench", "scale-driver.js"), trueStatic, join(build, "sleep"), build, planFile, levels.join(","), String(probes)], {
+      cwd: ctx.paths.repo,
+      timeoutMs: 400_000,
+    });
     if (out === undefined) throw new Error("scale-driver: no output");
     const L = out.levels;
     const first = L[0]!;
@@ -160,7 +159,11 @@ export const scaleSuite: Suite = {
       title: this.title,
       rows,
       figures: [{ file: "scale.svg", svg, caption: "Spawn time of one more void and orchestrator memory as live voids grow, as ratios to the first level." }],
-      notes: [`Log-log slopes: ${Object.entries(slopes).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}.`],
+      notes: [
+        `Log-log slopes: ${Object.entries(slopes)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(", ")}.`,
+      ],
       raw: out,
     };
   },

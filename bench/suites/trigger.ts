@@ -102,7 +102,10 @@ export const triggerSuite: Suite = {
       name: `C floor -j ${j}${extra.length ? " without CLONE_NEWNET" : ""}`,
       run: (count) => {
         const m0 = cpuMark();
-        const [o] = runJsonLines<{ voids: number; wall_ns: number; failures: number }>(join(build, "floor"), [planFile, "-n", String(count), "-j", String(j), "--seccomp", ...extra], { env, cwd: ctx.paths.repo });
+        const [o] = runJsonLines<{ voids: number; wall_ns: number; failures: number }>(join(build, "floor"), [planFile, "-n", String(count), "-j", String(j), "--seccomp", ...extra], {
+          env,
+          cwd: ctx.paths.repo,
+        });
         const m1 = cpuMark();
         if (o === undefined || o.failures > 0) throw new Error(`floor -j ${j}: ${JSON.stringify(o)}`);
         return { rate: o.voids / (o.wall_ns / 1e9), handled: o.voids, cpuPerVoid: busyNs(m0, m1, cores) / count };

@@ -26,39 +26,32 @@
 
 #include "https.h"
 
-int https_send_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
+int https_send_all(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
     }
-    return 0;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
 }
 
-int https_socket_timeouts(int fd, int seconds)
-{
-    struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
-        return -1;
-    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+int https_socket_timeouts(int fd, int seconds) {
+  struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) return -1;
+  return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-int main(int argc, char **argv)
-{
-    if (argc >= 2 && strcmp(argv[1], "listener") == 0)
-        return https_listener(argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "tls") == 0)
-        return https_tls(argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "http") == 0)
-        return https_http(argc, argv);
-    fprintf(stderr, "https: run me under void: sh examples/build.sh && "
-                    "bin/void run -v -s examples/https/spec.json examples/https/https\n");
-    return 2;
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "listener") == 0) return https_listener(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "tls") == 0) return https_tls(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "http") == 0) return https_http(argc, argv);
+  fprintf(stderr,
+          "https: run me under void: sh examples/build.sh && "
+          "bin/void run -v -s examples/https/spec.json examples/https/https\n");
+  return 2;
 }

@@ -77,10 +77,9 @@ static volatile sig_atomic_t deadline_status = 1;
 
 /* SIGALRM: the current phase ran out of time. _exit is async-signal-safe;
  * the kernel closes the connection, the client sees it end. */
-static void on_deadline(int sig)
-{
-    (void)sig;
-    _exit(deadline_status);
+static void on_deadline(int sig) {
+  (void)sig;
+  _exit(deadline_status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -93,62 +92,57 @@ static void on_deadline(int sig)
  * the void has no reason to keep the key file open. Returns the buffer
  * (*len set), or NULL with a message.
  */
-static unsigned char *read_whole_fd(int fd, const char *what, size_t *len)
-{
-    size_t cap = 8192, n = 0;
-    unsigned char *buf = malloc(cap);
-    if (buf == NULL) {
-        close(fd);
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap >= PEM_MAX_BYTES) {
-                fprintf(stderr, "https tls: %s: larger than %d bytes\n", what, PEM_MAX_BYTES);
-                goto fail;
-            }
-            size_t bigger = cap * 2;
-            unsigned char *grown = malloc(bigger);
-            if (grown == NULL)
-                goto fail;
-            /* Copy rather than realloc, so that a key never lies in freed
-             * memory that was not wiped. */
-            memcpy(grown, buf, n);
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            buf = grown;
-            cap = bigger;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "https tls: reading %s: %s\n", what, strerror(errno));
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
+static unsigned char *read_whole_fd(int fd, const char *what, size_t *len) {
+  size_t cap = 8192, n = 0;
+  unsigned char *buf = malloc(cap);
+  if (buf == NULL) {
     close(fd);
-    *len = n;
-    return buf;
-fail:
-    close(fd);
-    OPENSSL_cleanse(buf, cap);
-    free(buf);
     return NULL;
+  }
+  for (;;) {
+    if (n == cap) {
+      if (cap >= PEM_MAX_BYTES) {
+        fprintf(stderr, "https tls: %s: larger than %d bytes\n", what, PEM_MAX_BYTES);
+        goto fail;
+      }
+      size_t bigger = cap * 2;
+      unsigned char *grown = malloc(bigger);
+      if (grown == NULL) goto fail;
+      /* Copy rather than realloc, so that a key never lies in freed
+       * memory that was not wiped. */
+      memcpy(grown, buf, n);
+      OPENSSL_cleanse(buf, cap);
+      free(buf);
+      buf = grown;
+      cap = bigger;
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "https tls: reading %s: %s\n", what, strerror(errno));
+      goto fail;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  *len = n;
+  return buf;
+fail:
+  close(fd);
+  OPENSSL_cleanse(buf, cap);
+  free(buf);
+  return NULL;
 }
 
 /* PEM passphrase callback: there is no one to ask (no terminal, no
  * stdin), so an encrypted key is refused instead of prompting. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
+static int no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
 }
 
 /*
@@ -158,47 +152,40 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
  * stops at the end of the buffer, which OpenSSL reports as "no start
  * line"; any other error is a broken file.
  */
-static int use_certificate_chain(SSL_CTX *ctx, const unsigned char *pem, size_t len)
-{
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL)
-        return -1;
-    int ok = -1;
-    X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, no_passphrase, NULL);
-    if (leaf == NULL || SSL_CTX_use_certificate(ctx, leaf) != 1)
-        goto out;
-    X509 *extra;
-    while ((extra = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
-        /* add0: the context owns it from here on, unless adding fails. */
-        if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
-            X509_free(extra);
-            goto out;
-        }
+static int use_certificate_chain(SSL_CTX *ctx, const unsigned char *pem, size_t len) {
+  BIO *bio = BIO_new_mem_buf(pem, (int)len);
+  if (bio == NULL) return -1;
+  int ok = -1;
+  X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, no_passphrase, NULL);
+  if (leaf == NULL || SSL_CTX_use_certificate(ctx, leaf) != 1) goto out;
+  X509 *extra;
+  while ((extra = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+    /* add0: the context owns it from here on, unless adding fails. */
+    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+      X509_free(extra);
+      goto out;
     }
-    unsigned long e = ERR_peek_last_error();
-    if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
-        goto out;
-    ERR_clear_error();
-    ok = 0;
+  }
+  unsigned long e = ERR_peek_last_error();
+  if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) goto out;
+  ERR_clear_error();
+  ok = 0;
 out:
-    X509_free(leaf);
-    BIO_free(bio);
-    return ok;
+  X509_free(leaf);
+  BIO_free(bio);
+  return ok;
 }
 
 /* The private key from a PEM buffer, checked against the certificate. */
-static int use_private_key(SSL_CTX *ctx, const unsigned char *pem, size_t len)
-{
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL)
-        return -1;
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    BIO_free(bio);
-    if (key == NULL)
-        return -1;
-    int ok = SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-    EVP_PKEY_free(key);
-    return ok ? 0 : -1;
+static int use_private_key(SSL_CTX *ctx, const unsigned char *pem, size_t len) {
+  BIO *bio = BIO_new_mem_buf(pem, (int)len);
+  if (bio == NULL) return -1;
+  EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+  BIO_free(bio);
+  if (key == NULL) return -1;
+  int ok = SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+  EVP_PKEY_free(key);
+  return ok ? 0 : -1;
 }
 
 /*
@@ -206,17 +193,14 @@ static int use_private_key(SSL_CTX *ctx, const unsigned char *pem, size_t len)
  * one that offers only other protocols (h2 alone) gets no ALPN answer and
  * may carry on or give up, its choice.
  */
-static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *in, unsigned int inlen, void *arg)
-{
-    static const unsigned char ours[] = "\x08http/1.1";
-    unsigned char *chosen = NULL;
-    (void)ssl;
-    (void)arg;
-    if (SSL_select_next_proto(&chosen, outlen, ours, sizeof ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
-        return SSL_TLSEXT_ERR_NOACK;
-    *out = chosen;
-    return SSL_TLSEXT_ERR_OK;
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in, unsigned int inlen, void *arg) {
+  static const unsigned char ours[] = "\x08http/1.1";
+  unsigned char *chosen = NULL;
+  (void)ssl;
+  (void)arg;
+  if (SSL_select_next_proto(&chosen, outlen, ours, sizeof ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
 }
 
 /*
@@ -228,51 +212,46 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
  * again — a ticket key would only be one more secret to leak.
  * Returns NULL with a message on any failure.
  */
-static SSL_CTX *make_context(int cert_fd, int key_fd)
-{
-    size_t cert_len = 0, key_len = 0;
-    unsigned char *cert = read_whole_fd(cert_fd, "certificate", &cert_len);
-    unsigned char *key = read_whole_fd(key_fd, "private key", &key_len);
-    SSL_CTX *ctx = NULL;
-    if (cert == NULL || key == NULL)
-        goto out;
-    ctx = SSL_CTX_new(TLS_server_method());
-    if (ctx == NULL)
-        goto out;
-    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-        goto fail;
-    /* TLS 1.2 suites: only those with an ephemeral ECDHE key exchange, so
-     * that a stolen key cannot decrypt recorded sessions (TLS 1.3 has no
-     * other kind). */
-    if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
-        goto fail;
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
-    if (use_certificate_chain(ctx, cert, cert_len) < 0) {
-        fprintf(stderr, "https tls: the certificate fd holds no usable PEM certificate\n");
-        goto fail;
-    }
-    if (use_private_key(ctx, key, key_len) < 0) {
-        fprintf(stderr, "https tls: the key fd holds no usable unencrypted PEM private key for this certificate\n");
-        goto fail;
-    }
-    goto out;
+static SSL_CTX *make_context(int cert_fd, int key_fd) {
+  size_t cert_len = 0, key_len = 0;
+  unsigned char *cert = read_whole_fd(cert_fd, "certificate", &cert_len);
+  unsigned char *key = read_whole_fd(key_fd, "private key", &key_len);
+  SSL_CTX *ctx = NULL;
+  if (cert == NULL || key == NULL) goto out;
+  ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == NULL) goto out;
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) goto fail;
+  /* TLS 1.2 suites: only those with an ephemeral ECDHE key exchange, so
+   * that a stolen key cannot decrypt recorded sessions (TLS 1.3 has no
+   * other kind). */
+  if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) goto fail;
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+  if (use_certificate_chain(ctx, cert, cert_len) < 0) {
+    fprintf(stderr, "https tls: the certificate fd holds no usable PEM certificate\n");
+    goto fail;
+  }
+  if (use_private_key(ctx, key, key_len) < 0) {
+    fprintf(stderr, "https tls: the key fd holds no usable unencrypted PEM private key for this certificate\n");
+    goto fail;
+  }
+  goto out;
 fail:
-    ERR_print_errors_fp(stderr);
-    SSL_CTX_free(ctx);
-    ctx = NULL;
+  ERR_print_errors_fp(stderr);
+  SSL_CTX_free(ctx);
+  ctx = NULL;
 out:
-    if (cert != NULL) {
-        OPENSSL_cleanse(cert, cert_len);
-        free(cert);
-    }
-    if (key != NULL) {
-        OPENSSL_cleanse(key, key_len);
-        free(key);
-    }
-    return ctx;
+  if (cert != NULL) {
+    OPENSSL_cleanse(cert, cert_len);
+    free(cert);
+  }
+  if (key != NULL) {
+    OPENSSL_cleanse(key, key_len);
+    free(key);
+  }
+  return ctx;
 }
 
 /* ------------------------------------------------------------------ */
@@ -285,17 +264,13 @@ out:
  * it has not arrived. Scanning starts at `from`, so bytes are looked at a
  * bounded number of times however the client splits its writes.
  */
-static size_t head_end(const char *buf, size_t len, size_t from)
-{
-    for (size_t i = from; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (i + 1 < len && buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
+static size_t head_end(const char *buf, size_t len, size_t from) {
+  for (size_t i = from; i < len; i++) {
+    if (buf[i] != '\n') continue;
+    if (i + 1 < len && buf[i + 1] == '\n') return i + 2;
+    if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
+  }
+  return 0;
 }
 
 #define HEAD_TOO_LARGE ((size_t)-1)
@@ -307,20 +282,17 @@ static size_t head_end(const char *buf, size_t len, size_t from)
  * head (a body, a pipelined request) are ignored: one request per
  * connection.
  */
-static size_t read_head(SSL *ssl, char *buf, size_t cap)
-{
-    size_t len = 0;
-    while (len < cap) {
-        int r = SSL_read(ssl, buf + len, (int)(cap - len));
-        if (r <= 0)
-            return 0;
-        size_t from = len >= 2 ? len - 2 : 0;
-        len += (size_t)r;
-        size_t end = head_end(buf, len, from);
-        if (end > 0)
-            return end;
-    }
-    return HEAD_TOO_LARGE;
+static size_t read_head(SSL *ssl, char *buf, size_t cap) {
+  size_t len = 0;
+  while (len < cap) {
+    int r = SSL_read(ssl, buf + len, (int)(cap - len));
+    if (r <= 0) return 0;
+    size_t from = len >= 2 ? len - 2 : 0;
+    len += (size_t)r;
+    size_t end = head_end(buf, len, from);
+    if (end > 0) return end;
+  }
+  return HEAD_TOO_LARGE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,22 +307,20 @@ static int session_broken;
 
 /* SSL_write until all n bytes are in the session; -1 if the client or
  * the connection failed (timeout, reset). */
-static int ssl_write_all(SSL *ssl, const void *buf, size_t n)
-{
-    const char *p = buf;
-    if (session_broken)
-        return -1;
-    while (n > 0) {
-        int chunk = n > 65536 ? 65536 : (int)n;
-        int w = SSL_write(ssl, p, chunk);
-        if (w <= 0) {
-            session_broken = 1;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
+static int ssl_write_all(SSL *ssl, const void *buf, size_t n) {
+  const char *p = buf;
+  if (session_broken) return -1;
+  while (n > 0) {
+    int chunk = n > 65536 ? 65536 : (int)n;
+    int w = SSL_write(ssl, p, chunk);
+    if (w <= 0) {
+      session_broken = 1;
+      return -1;
     }
-    return 0;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
 }
 
 /*
@@ -385,59 +355,56 @@ static const char RESPONSE_503[] =
  * Returns 0 when a response was relayed, -1 otherwise (after answering
  * 502/503 where the client can still be told).
  */
-static int relay(SSL *ssl, int requests, const char *head, size_t head_len)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        perror("https tls: socketpair");
-        ssl_write_all(ssl, RESPONSE_503, sizeof RESPONSE_503 - 1);
-        return -1;
-    }
-    if (void_send_fds(requests, &sv[1], 1, "r", 1) < 0) {
-        /* EPIPE: the launcher is shutting down and starts no more voids. */
-        perror("https tls: passing the request on");
-        close(sv[0]);
-        close(sv[1]);
-        ssl_write_all(ssl, RESPONSE_503, sizeof RESPONSE_503 - 1);
-        return -1;
-    }
-    close(sv[1]); /* the http void has it now; a copy here would hide its EOF */
-    https_socket_timeouts(sv[0], RESPONSE_SECONDS);
-    if (https_send_all(sv[0], head, head_len) < 0 || shutdown(sv[0], SHUT_WR) < 0) {
-        perror("https tls: writing the request to the http void");
-        close(sv[0]);
-        ssl_write_all(ssl, RESPONSE_502, sizeof RESPONSE_502 - 1);
-        return -1;
-    }
-    static char buf[65536];
-    size_t relayed = 0;
-    int status = 0;
-    for (;;) {
-        ssize_t r = read(sv[0], buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            perror("https tls: reading the http void's response");
-            status = -1;
-            break;
-        }
-        if (r == 0)
-            break;
-        if (ssl_write_all(ssl, buf, (size_t)r) < 0) {
-            fprintf(stderr, "https tls: the client went away during the response\n");
-            close(sv[0]);
-            return -1;
-        }
-        relayed += (size_t)r;
-    }
+static int relay(SSL *ssl, int requests, const char *head, size_t head_len) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    perror("https tls: socketpair");
+    ssl_write_all(ssl, RESPONSE_503, sizeof RESPONSE_503 - 1);
+    return -1;
+  }
+  if (void_send_fds(requests, &sv[1], 1, "r", 1) < 0) {
+    /* EPIPE: the launcher is shutting down and starts no more voids. */
+    perror("https tls: passing the request on");
     close(sv[0]);
-    if (relayed == 0) {
-        /* The http void died (or never started) without a word. */
-        fprintf(stderr, "https tls: no response from the http void\n");
-        ssl_write_all(ssl, RESPONSE_502, sizeof RESPONSE_502 - 1);
-        return -1;
+    close(sv[1]);
+    ssl_write_all(ssl, RESPONSE_503, sizeof RESPONSE_503 - 1);
+    return -1;
+  }
+  close(sv[1]); /* the http void has it now; a copy here would hide its EOF */
+  https_socket_timeouts(sv[0], RESPONSE_SECONDS);
+  if (https_send_all(sv[0], head, head_len) < 0 || shutdown(sv[0], SHUT_WR) < 0) {
+    perror("https tls: writing the request to the http void");
+    close(sv[0]);
+    ssl_write_all(ssl, RESPONSE_502, sizeof RESPONSE_502 - 1);
+    return -1;
+  }
+  static char buf[65536];
+  size_t relayed = 0;
+  int status = 0;
+  for (;;) {
+    ssize_t r = read(sv[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      perror("https tls: reading the http void's response");
+      status = -1;
+      break;
     }
-    return status;
+    if (r == 0) break;
+    if (ssl_write_all(ssl, buf, (size_t)r) < 0) {
+      fprintf(stderr, "https tls: the client went away during the response\n");
+      close(sv[0]);
+      return -1;
+    }
+    relayed += (size_t)r;
+  }
+  close(sv[0]);
+  if (relayed == 0) {
+    /* The http void died (or never started) without a word. */
+    fprintf(stderr, "https tls: no response from the http void\n");
+    ssl_write_all(ssl, RESPONSE_502, sizeof RESPONSE_502 - 1);
+    return -1;
+  }
+  return status;
 }
 
 /*
@@ -448,94 +415,90 @@ static int relay(SSL *ssl, int requests, const char *head, size_t head_len)
  * like web servers do, stop writing (FIN), read and discard for a moment
  * until the client closes too, then close.
  */
-static void finish_connection(SSL *ssl, int conn)
-{
-    if (session_broken) {
-        close(conn);
-        return;
-    }
-    SSL_shutdown(ssl);
-    deadline_status = 0;
-    alarm(LINGER_SECONDS);
-    shutdown(conn, SHUT_WR);
-    https_socket_timeouts(conn, LINGER_SECONDS);
-    char sink[4096];
-    size_t drained = 0;
-    while (drained < LINGER_MAX_BYTES) {
-        ssize_t r = read(conn, sink, sizeof sink);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        drained += (size_t)r;
-    }
-    alarm(0);
+static void finish_connection(SSL *ssl, int conn) {
+  if (session_broken) {
     close(conn);
+    return;
+  }
+  SSL_shutdown(ssl);
+  deadline_status = 0;
+  alarm(LINGER_SECONDS);
+  shutdown(conn, SHUT_WR);
+  https_socket_timeouts(conn, LINGER_SECONDS);
+  char sink[4096];
+  size_t drained = 0;
+  while (drained < LINGER_MAX_BYTES) {
+    ssize_t r = read(conn, sink, sizeof sink);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    drained += (size_t)r;
+  }
+  alarm(0);
+  close(conn);
 }
 
-int https_tls(int argc, char **argv)
-{
-    if (argc != 6) {
-        fprintf(stderr, "https tls: expected argv: tls CERT_FD KEY_FD REQUESTS_FD CONN_FD (one connection per void)\n");
-        return 2;
-    }
-    int cert_fd = void_fd_arg(argv[2]);
-    int key_fd = void_fd_arg(argv[3]);
-    int requests = void_fd_arg(argv[4]);
-    int conn = void_fd_arg(argv[5]);
-    if (cert_fd < 0 || key_fd < 0 || requests < 0 || conn < 0) {
-        perror("https tls: fd argument");
-        return 2;
-    }
+int https_tls(int argc, char **argv) {
+  if (argc != 6) {
+    fprintf(stderr, "https tls: expected argv: tls CERT_FD KEY_FD REQUESTS_FD CONN_FD (one connection per void)\n");
+    return 2;
+  }
+  int cert_fd = void_fd_arg(argv[2]);
+  int key_fd = void_fd_arg(argv[3]);
+  int requests = void_fd_arg(argv[4]);
+  int conn = void_fd_arg(argv[5]);
+  if (cert_fd < 0 || key_fd < 0 || requests < 0 || conn < 0) {
+    perror("https tls: fd argument");
+    return 2;
+  }
 
-    /* A client that resets the connection must not kill us mid-write
-     * (OpenSSL writes with write(2), which raises SIGPIPE). */
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = { .sa_handler = on_deadline };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    alarm(HEAD_SECONDS);
-    https_socket_timeouts(conn, IDLE_SECONDS);
+  /* A client that resets the connection must not kill us mid-write
+   * (OpenSSL writes with write(2), which raises SIGPIPE). */
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa = {.sa_handler = on_deadline};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
+  alarm(HEAD_SECONDS);
+  https_socket_timeouts(conn, IDLE_SECONDS);
 
-    /* No configuration file: what this server does is in this file, not
-     * in whatever openssl.cnf the host has (the void has none anyway). */
-    OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-    SSL_CTX *ctx = make_context(cert_fd, key_fd);
-    if (ctx == NULL) {
-        close(conn);
-        return 2;
-    }
-    SSL *ssl = SSL_new(ctx);
-    if (ssl == NULL || SSL_set_fd(ssl, conn) != 1) {
-        ERR_print_errors_fp(stderr);
-        return 1;
-    }
-    if (SSL_accept(ssl) != 1) {
-        /* Not TLS, or TLS we do not accept. OpenSSL has sent the alert,
-         * if any; after a fatal error there is no session to shut down. */
-        fprintf(stderr, "https tls: handshake failed\n");
-        ERR_print_errors_fp(stderr);
-        close(conn);
-        return 1;
-    }
+  /* No configuration file: what this server does is in this file, not
+   * in whatever openssl.cnf the host has (the void has none anyway). */
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+  SSL_CTX *ctx = make_context(cert_fd, key_fd);
+  if (ctx == NULL) {
+    close(conn);
+    return 2;
+  }
+  SSL *ssl = SSL_new(ctx);
+  if (ssl == NULL || SSL_set_fd(ssl, conn) != 1) {
+    ERR_print_errors_fp(stderr);
+    return 1;
+  }
+  if (SSL_accept(ssl) != 1) {
+    /* Not TLS, or TLS we do not accept. OpenSSL has sent the alert,
+     * if any; after a fatal error there is no session to shut down. */
+    fprintf(stderr, "https tls: handshake failed\n");
+    ERR_print_errors_fp(stderr);
+    close(conn);
+    return 1;
+  }
 
-    static char head[HTTPS_MAX_REQUEST];
-    size_t head_len = read_head(ssl, head, sizeof head);
-    if (head_len == 0) {
-        fprintf(stderr, "https tls: the connection ended before a complete request\n");
-        close(conn);
-        return 1;
-    }
-    int status = 1;
-    alarm(RESPONSE_SECONDS);
-    if (head_len == HEAD_TOO_LARGE) {
-        fprintf(stderr, "https tls: request head larger than %d bytes: 431\n", HTTPS_MAX_REQUEST);
-        status = ssl_write_all(ssl, RESPONSE_431, sizeof RESPONSE_431 - 1) < 0 ? 1 : 0;
-    } else {
-        status = relay(ssl, requests, head, head_len) < 0 ? 1 : 0;
-    }
-    finish_connection(ssl, conn);
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    return status;
+  static char head[HTTPS_MAX_REQUEST];
+  size_t head_len = read_head(ssl, head, sizeof head);
+  if (head_len == 0) {
+    fprintf(stderr, "https tls: the connection ended before a complete request\n");
+    close(conn);
+    return 1;
+  }
+  int status = 1;
+  alarm(RESPONSE_SECONDS);
+  if (head_len == HEAD_TOO_LARGE) {
+    fprintf(stderr, "https tls: request head larger than %d bytes: 431\n", HTTPS_MAX_REQUEST);
+    status = ssl_write_all(ssl, RESPONSE_431, sizeof RESPONSE_431 - 1) < 0 ? 1 : 0;
+  } else {
+    status = relay(ssl, requests, head, head_len) < 0 ? 1 : 0;
+  }
+  finish_connection(ssl, conn);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return status;
 }

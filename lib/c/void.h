@@ -91,9 +91,9 @@ int void_pipe_send(int fd, const char *msg);
 
 /* Where the broker connected an Rpc socket (from the reply). */
 struct void_rpc_peer {
-    int family;                       /* AF_INET or AF_INET6 */
-    char address[VOID_RPC_ADDR_MAX];  /* e.g. "192.0.2.1", "2001:db8::1" */
-    int port;
+  int family;                      /* AF_INET or AF_INET6 */
+  char address[VOID_RPC_ADDR_MAX]; /* e.g. "192.0.2.1", "2001:db8::1" */
+  int port;
 };
 
 /*
@@ -123,8 +123,7 @@ struct void_rpc_peer {
  * One request at a time per rpc_fd: replies come back in order, so two
  * threads sharing an rpc_fd must serialise their calls.
  */
-int void_rpc_open(int rpc_fd, int type, const char *host, int port, int family,
-                  struct void_rpc_peer *peer, char *err, size_t errlen);
+int void_rpc_open(int rpc_fd, int type, const char *host, int port, int family, struct void_rpc_peer *peer, char *err, size_t errlen);
 
 /* void_rpc_open(rpc_fd, SOCK_STREAM, ...): a connected TCP socket. */
 int void_rpc_open_tcp(int rpc_fd, const char *host, int port, int family, char *err, size_t errlen);

@@ -38,12 +38,12 @@
 
 /* A Node-API call that fails is a bug of the addon's (or a caller passing
  * the wrong types): thrown as such. */
-#define CHECK(env, call)                                                           \
-  do {                                                                             \
-    if ((call) != napi_ok) {                                                       \
+#define CHECK(env, call)                                                             \
+  do {                                                                               \
+    if ((call) != napi_ok) {                                                         \
       napi_throw_error((env), "EINVAL", "void addon: Node-API call failed: " #call); \
-      return NULL;                                                                 \
-    }                                                                              \
+      return NULL;                                                                   \
+    }                                                                                \
   } while (0)
 
 /* ---- common.c ---- */

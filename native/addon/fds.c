@@ -65,8 +65,7 @@ napi_value js_pipe(napi_env env, napi_callback_info cbinfo) {
 napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
-    return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_SEQPACKET");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_SEQPACKET");
   return fd_pair(env, fds[0], fds[1]);
 }
 
@@ -83,8 +82,7 @@ napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
 napi_value js_stream_pair(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-    return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_STREAM");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_STREAM");
   if (shutdown(fds[0], SHUT_WR) < 0 || shutdown(fds[1], SHUT_RD) < 0) {
     int err = errno;
     close(fds[0]);
@@ -221,8 +219,7 @@ napi_value js_set_blocking(napi_env env, napi_callback_info cbinfo) {
   int fd = arg_int(env, argv[0]);
   CHECK(env, napi_get_value_bool(env, argv[1], &blocking));
   int fl = fcntl(fd, F_GETFL);
-  if (fl < 0 || fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) < 0)
-    return throw_errno(env, errno, "fcntl", "O_NONBLOCK");
+  if (fl < 0 || fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl", "O_NONBLOCK");
   return NULL;
 }
 

@@ -47,18 +47,19 @@ static napi_value js_host_features(napi_env env, napi_callback_info cbinfo) {
   return obj;
 }
 
-#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+#define FN(name, fn) \
+  { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
 
 static napi_value module_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      FN("init", js_init),                     /* spawn.c */
+      FN("init", js_init), /* spawn.c */
       FN("spawn", js_spawn),
       FN("signal", js_signal),
-      FN("hostFeatures", js_host_features),    /* here */
-      FN("watch", js_watch),                   /* watcher.c */
+      FN("hostFeatures", js_host_features), /* here */
+      FN("watch", js_watch),                /* watcher.c */
       FN("rearm", js_rearm),
       FN("unwatch", js_unwatch),
-      FN("pipe", js_pipe),                     /* fds.c */
+      FN("pipe", js_pipe), /* fds.c */
       FN("seqpacketPair", js_seqpacket_pair),
       FN("streamPair", js_stream_pair),
       FN("recvFds", js_recv_fds),
@@ -67,14 +68,14 @@ static napi_value module_init(napi_env env, napi_value exports) {
       FN("setBlocking", js_set_blocking),
       FN("setCloexec", js_set_cloexec),
       FN("openNoSymlinks", js_open_no_symlinks),
-      FN("tcpListen", js_tcp_listen),          /* sockets.c */
+      FN("tcpListen", js_tcp_listen), /* sockets.c */
       FN("connect", js_connect),
       FN("socketKind", js_socket_kind),
       FN("socketAddress", js_socket_address),
       FN("recvFrom", js_recv_from),
       FN("sendTo", js_send_to),
       FN("notify", js_notify),
-      FN("relay", js_relay),                   /* relay.c */
+      FN("relay", js_relay), /* relay.c */
       FN("relayStop", js_relay_stop),
       FN("closeLater", js_close_later),
   };

@@ -65,13 +65,16 @@ static void *relay_thread(void *arg) {
     size_t off = 0;
     while (sink_ok && off < (size_t)n) {
       ssize_t w = write(r->to, buf + off, (size_t)n - off);
-      if (w > 0) off += (size_t)w;
-      else if (w < 0 && errno == EINTR) continue;
+      if (w > 0)
+        off += (size_t)w;
+      else if (w < 0 && errno == EINTR)
+        continue;
       else if (w < 0 && errno == EAGAIN) {
         if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
       } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
         break; /* a datagram that could not go: dropped, as the network would */
-      } else sink_ok = 0; /* the reader is gone: drop from now on */
+      } else
+        sink_ok = 0; /* the reader is gone: drop from now on */
     }
   }
 stopped:

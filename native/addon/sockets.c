@@ -153,10 +153,14 @@ static void connect_execute(napi_env env, void *data) {
       int rc = poll(&p, 1, w->timeout_ms);
       int soerr = 0;
       socklen_t sl = sizeof soerr;
-      if (rc == 0) w->err = ETIMEDOUT;
-      else if (rc < 0) w->err = errno;
-      else if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) w->err = errno;
-      else w->err = soerr;
+      if (rc == 0)
+        w->err = ETIMEDOUT;
+      else if (rc < 0)
+        w->err = errno;
+      else if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        w->err = errno;
+      else
+        w->err = soerr;
     }
   }
   if (w->err == 0) {

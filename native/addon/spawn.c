@@ -129,7 +129,7 @@ struct spawn_work {
   /* results */
   uint32_t id;
   pid_t pid;
-  uint64_t ns_ino[8]; /* the void's namespaces (plan.h ns_ino) */
+  uint64_t ns_ino[8];  /* the void's namespaces (plan.h ns_ino) */
   int err;             /* errno of a failed step, or 0 */
   const char *syscall; /* the step that failed */
   char what[512];      /* what it failed on (the plan parser's message) */

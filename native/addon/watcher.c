@@ -44,11 +44,11 @@
 /* An entry is a void (its pidfd and status pipe) or a watched fd. */
 struct watched {
   uint32_t id;
-  int is_fd;     /* a watched fd (watch), not a void */
-  pid_t pid;     /* void: its host pid */
-  int pidfd;     /* void: its pidfd; else -1 */
-  int fd;        /* watched fd: the fd; else -1 */
-  int status_rd; /* void: status pipe, -1 once it hung up */
+  int is_fd;           /* a watched fd (watch), not a void */
+  pid_t pid;           /* void: its host pid */
+  int pidfd;           /* void: its pidfd; else -1 */
+  int fd;              /* watched fd: the fd; else -1 */
+  int status_rd;       /* void: status pipe, -1 once it hung up */
   size_t status_bytes; /* void: read from the status pipe so far */
   struct watched *next;
 };
@@ -224,16 +224,15 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     napi_value argv[4], undefined;
     napi_get_undefined(env, &undefined);
     napi_create_uint32(env, e->id, &argv[0]);
-    const char *kind = e->kind == EVENT_EXIT       ? "exit"
-                       : e->kind == EVENT_READABLE ? "readable"
-                       : e->kind == EVENT_ENDED    ? "ended"
-                                                   : "record";
+    const char *kind = e->kind == EVENT_EXIT ? "exit" : e->kind == EVENT_READABLE ? "readable" : e->kind == EVENT_ENDED ? "ended" : "record";
     napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[1]);
     napi_create_string_utf8(env, e->text, e->len, &argv[2]);
     napi_create_object(env, &argv[3]);
     if (e->kind == EVENT_EXIT) {
-      if (e->code >= 0) set_named_int(env, argv[3], "code", e->code);
-      else set_named_int(env, argv[3], "signal", e->signal);
+      if (e->code >= 0)
+        set_named_int(env, argv[3], "code", e->code);
+      else
+        set_named_int(env, argv[3], "signal", e->signal);
       keep_alive(env, -1);
     }
     if (e->kind == EVENT_ENDED) keep_alive(env, -1);

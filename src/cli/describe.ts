@@ -72,7 +72,9 @@ export function describePlan(plan: VoidPlan): string {
       ? [
           `  network      its own loopback only (lo up: 127.0.0.1, ::1); no other interface`,
           ...plan.forwards.map((f) => `    forward    ${f.protocol.toUpperCase()} ${f.hostAddr} on the host -> 127.0.0.1:${f.environmentPort} in the void (relayed by the launcher)`),
-          ...plan.connects.map((c) => `    connect    ${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} in the void -> ${c.hostAddr} on the host (relayed by the launcher; nothing else is reachable)`),
+          ...plan.connects.map(
+            (c) => `    connect    ${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} in the void -> ${c.hostAddr} on the host (relayed by the launcher; nothing else is reachable)`,
+          ),
         ]
       : []),
     `  fds`,
@@ -104,7 +106,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
   "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
-  "host-sockets": "connect(), sendto() with an address: EPERM (the void may hold sockets of the host's network namespace; allow \"connect\" to lift)",
+  "host-sockets": 'connect(), sendto() with an address: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
@@ -116,10 +118,7 @@ function seccompLines(s: SeccompPlan): string[] {
   return [
     `  seccomp      allow-list of ${s.allow.length} system calls; any other fails with EPERM, ENOSYS for ${[...s.enosys.map((e) => e.name), `numbers above ${s.knownMax}`].join(", ")}; other architectures are killed`,
     "    allowed",
-    ...wrap(
-      s.allow.map((a) => a.name).sort(),
-      "      ",
-    ),
+    ...wrap(s.allow.map((a) => a.name).sort(), "      "),
     "    refused",
     ...wrap(refusedCalls(s), "      "),
     "    rules",

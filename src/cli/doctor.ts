@@ -87,7 +87,12 @@ export function hostChecks(): Check[] {
     checks.push({ name: "native addon", ok: false, required: true, detail: e instanceof Error ? e.message : String(e) });
   }
   if (features) {
-    checks.push({ name: "clone3", ok: features.clone3, required: false, detail: features.clone3 ? "present (void creates voids with clone(2) and CLONE_PIDFD, Linux 5.2)" : "absent (void does not need it)" });
+    checks.push({
+      name: "clone3",
+      ok: features.clone3,
+      required: false,
+      detail: features.clone3 ? "present (void creates voids with clone(2) and CLONE_PIDFD, Linux 5.2)" : "absent (void does not need it)",
+    });
     const pidfds = features.pidfd && features.waitidPidfd;
     checks.push({
       name: "pidfds",
@@ -95,9 +100,21 @@ export function hostChecks(): Check[] {
       required: true,
       detail: pidfds ? "present: exits are watched with pidfds and reaped with waitid(P_PIDFD)" : `absent (${features.pidfd ? "waitid(P_PIDFD)" : "pidfd_open"}): void needs Linux >= ${MINIMUM_LINUX}`,
     });
-    checks.push({ name: "openat2", ok: features.openat2, required: false, detail: features.openat2 ? "present: bind sources and File grants are opened refusing a symlink in any component" : "absent (Linux < 5.6): only their last component is checked for a symlink (a bind source's device and inode are still checked)" });
+    checks.push({
+      name: "openat2",
+      ok: features.openat2,
+      required: false,
+      detail: features.openat2
+        ? "present: bind sources and File grants are opened refusing a symlink in any component"
+        : "absent (Linux < 5.6): only their last component is checked for a symlink (a bind source's device and inode are still checked)",
+    });
     checks.push({ name: "close_range", ok: features.closeRange, required: false, detail: features.closeRange ? "present" : "absent: fds are closed one by one (slower)" });
-    checks.push({ name: "mount_setattr", ok: features.mountSetattr, required: false, detail: features.mountSetattr ? "present: binds are made read-only recursively" : "absent: falls back to MS_REMOUNT (submounts of a bind stay as they are)" });
+    checks.push({
+      name: "mount_setattr",
+      ok: features.mountSetattr,
+      required: false,
+      detail: features.mountSetattr ? "present: binds are made read-only recursively" : "absent: falls back to MS_REMOUNT (submounts of a bind stay as they are)",
+    });
   }
   const timeNs = existsSync("/proc/self/ns/time");
   checks.push({ name: "time namespaces", ok: timeNs, required: false, detail: timeNs ? "present: every void gets one" : "absent (Linux < 5.6): voids share the host's clocks" });

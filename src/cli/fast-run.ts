@@ -74,4 +74,3 @@ export function parseFastRun(argv: readonly string[]): FastRun | undefined {
   if (binary === undefined) return undefined;
   return { binary, args: argv.slice(i + 1), opts };
 }
-

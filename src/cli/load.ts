@@ -41,7 +41,7 @@ export function loadSpecWithRuntime(
   source: SpecSource,
   runtimeFile: string | undefined,
   warn: (text: string) => void,
-): { spec: Spec; /** the spec before the runtime layers */ compiled: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
+): { spec: Spec /** the spec before the runtime layers */; compiled: Spec; changes: string[] /** SHA-256 of an embedded spec */; embeddedSha256?: string } {
   const loaded = typeof source === "string" ? { spec: loadSpec(source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
   const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());

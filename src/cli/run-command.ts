@@ -56,7 +56,12 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
   for (const c of changes) log.info(`runtime: ${c}`);
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true,
+  const plans = planFor(spec, {
+    binary,
+    trailing: args,
+    grantStdout: opts.stdout,
+    grantStderr: opts.stderr,
+    hostRoot: opts.hostRoot === true,
     warn: (w) => log.warn(w),
     // What a program may still miss if it uses it (void check prints it too): only with -v, as it reads every module of a bound Python library.
     ...(opts.verbose > 0 ? { advise: (a: string) => log.warn(a) } : {}),
@@ -194,7 +199,9 @@ export function failureStatus(e: unknown): number {
     return e.status;
   }
   if (e instanceof CgroupError) {
-    process.stderr.write(paintLabels(`void: error: ${e.message}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`);
+    process.stderr.write(
+      paintLabels(`void: error: ${e.message}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`,
+    );
     return EXIT_INVALID_INPUT;
   }
   if (e instanceof WiringError) {

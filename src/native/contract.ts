@@ -224,7 +224,11 @@ export const FD_LAYOUT = {
     FirstGranted: { c: "VOID_FD_FIRST_GRANTED", value: 3, doc: "the first granted fd after the standard streams" },
     StatusAboveGrants: { c: "VOID_FD_STATUS_ABOVE_GRANTS", value: 1, doc: "the status pipe: this far above the highest granted fd (at least VOID_FD_FIRST_GRANTED - 1)" },
     InitAboveStatus: { c: "VOID_FD_INIT_ABOVE_STATUS", value: 1, doc: "void-init's own fd: this far above the status pipe" },
-    FactoryAboveStatus: { c: "VOID_FD_FACTORY_ABOVE_STATUS", value: 2, doc: "the socket factory's end: this far above the status pipe; the message socket follows it (or takes its place without one)" },
+    FactoryAboveStatus: {
+      c: "VOID_FD_FACTORY_ABOVE_STATUS",
+      value: 2,
+      doc: "the socket factory's end: this far above the status pipe; the message socket follows it (or takes its place without one)",
+    },
     MessageFdsAboveStatus: { c: "VOID_FD_MESSAGE_ABOVE_STATUS", value: 0, doc: "a message's first fd: this far above where the status pipe was" },
   },
 } as const satisfies ContractGroup;

@@ -98,7 +98,11 @@ export class Factory {
       const want = next.protocol === "Udp" ? SOCK_DGRAM : SOCK_STREAM;
       if (kind === null || kind.family !== AF_INET || kind.type !== want) {
         closeReceived([fd]);
-        next.reject(new Error(`the void's socket factory sent ${kind === null ? "an fd that is not a socket" : `a socket of family ${kind.family}, type ${kind.type}`}, not the ${next.protocol} socket asked for`));
+        next.reject(
+          new Error(
+            `the void's socket factory sent ${kind === null ? "an fd that is not a socket" : `a socket of family ${kind.family}, type ${kind.type}`}, not the ${next.protocol} socket asked for`,
+          ),
+        );
         continue;
       }
       next.resolve(fd);

@@ -142,22 +142,24 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
     if (flows.get(flow.key) === flow) rearm();
   };
   const open = (flow: Flow) => {
-    started.ready.then((factory) => factory.open("Udp", f.environmentPort)).then(
-      (fd) => {
-        if (closed || flows.get(flow.key) !== flow) {
-          closeSync(fd);
-          return;
-        }
-        flow.fd = fd;
-        const w = watchFd(fd, () => fromVoid(flow, w.rearm));
-        flow.stop = w.stop;
-        for (const data of flow.queued.splice(0)) sendIn(flow, data);
-      },
-      (e: Error) => {
-        log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
-        if (flows.get(flow.key) === flow) drop(flow);
-      },
-    );
+    started.ready
+      .then((factory) => factory.open("Udp", f.environmentPort))
+      .then(
+        (fd) => {
+          if (closed || flows.get(flow.key) !== flow) {
+            closeSync(fd);
+            return;
+          }
+          flow.fd = fd;
+          const w = watchFd(fd, () => fromVoid(flow, w.rearm));
+          flow.stop = w.stop;
+          for (const data of flow.queued.splice(0)) sendIn(flow, data);
+        },
+        (e: Error) => {
+          log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
+          if (flows.get(flow.key) === flow) drop(flow);
+        },
+      );
   };
   host.on("message", (data: Buffer, client: RemoteInfo) => {
     if (closed) return;
@@ -218,34 +220,36 @@ function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: L
     open.add(client);
     client.on("error", () => client.destroy());
     client.on("close", () => open.delete(client));
-    started.ready.then((factory) => factory.open("Tcp", f.environmentPort)).then(
-      (fd) => {
-        if (client.destroyed) {
-          closeSync(fd);
-          return;
-        }
-        const inner = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-        open.add(inner);
-        inner.on("close", () => {
-          open.delete(inner);
-          // Reset the client if the void's side failed; otherwise the pipe ended it.
-          if (!client.writableEnded) client.destroy();
-        });
-        inner.on("error", (e) => {
-          log.debug(`forward ${f.protocol} ${actual}: ${e.message}`);
-          inner.destroy();
+    started.ready
+      .then((factory) => factory.open("Tcp", f.environmentPort))
+      .then(
+        (fd) => {
+          if (client.destroyed) {
+            closeSync(fd);
+            return;
+          }
+          const inner = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+          open.add(inner);
+          inner.on("close", () => {
+            open.delete(inner);
+            // Reset the client if the void's side failed; otherwise the pipe ended it.
+            if (!client.writableEnded) client.destroy();
+          });
+          inner.on("error", (e) => {
+            log.debug(`forward ${f.protocol} ${actual}: ${e.message}`);
+            inner.destroy();
+            client.destroy();
+          });
+          client.on("close", () => inner.destroy());
+          client.pipe(inner);
+          inner.pipe(client);
+          client.resume();
+        },
+        (e: Error) => {
+          log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
           client.destroy();
-        });
-        client.on("close", () => inner.destroy());
-        client.pipe(inner);
-        inner.pipe(client);
-        client.resume();
-      },
-      (e: Error) => {
-        log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
-        client.destroy();
-      },
-    );
+        },
+      );
   });
   server.maxConnections = MAX_CONNECTIONS;
   server.on("error", (e) => log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`));
@@ -289,7 +293,9 @@ export class Forwarder {
 
   /** "UDP 127.0.0.1:5353 -> 127.0.0.1:5353 in the void", one per Forward, with actual ports. */
   describe(): string[] {
-    return this.relays.map((r) => `${r.forward.protocol.toUpperCase()} ${r.actual}${r.actual !== r.forward.hostAddr ? ` (spec: ${r.forward.hostAddr})` : ""} -> 127.0.0.1:${r.forward.environmentPort} in its void`);
+    return this.relays.map(
+      (r) => `${r.forward.protocol.toUpperCase()} ${r.actual}${r.actual !== r.forward.hostAddr ? ` (spec: ${r.forward.hostAddr})` : ""} -> 127.0.0.1:${r.forward.environmentPort} in its void`,
+    );
   }
 
   /** Relays through the void whose socket factory is `factory` (closed with the void, not here). */

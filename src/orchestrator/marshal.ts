@@ -90,7 +90,14 @@ export function marshal(req: SpawnRequest): Buffer {
         w.record(Tag.Root, ...u64(String(m.size)), m.inodes, m.mode, m.readOnly ? RootFlag.ReadOnly : 0, m.dest);
         break;
       case "bind":
-        w.record(Tag.Bind, (m.readOnly ? BindFlag.ReadOnly : 0) | (m.directory ? BindFlag.Directory : 0) | (m.dev !== undefined && m.ino !== undefined ? BindFlag.Identity : 0), ...u64(m.dev), ...u64(m.ino), m.source, m.dest);
+        w.record(
+          Tag.Bind,
+          (m.readOnly ? BindFlag.ReadOnly : 0) | (m.directory ? BindFlag.Directory : 0) | (m.dev !== undefined && m.ino !== undefined ? BindFlag.Identity : 0),
+          ...u64(m.dev),
+          ...u64(m.ino),
+          m.source,
+          m.dest,
+        );
         break;
       case "symlink":
         w.record(Tag.Symlink, m.target, m.dest);

@@ -405,11 +405,7 @@ class Application implements LoopHost {
     const fd = life.resources.factory;
     if (fd === undefined) return;
     const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log, this.relayBudget, this.connectWarned) : undefined;
-    const sockets = new Factory(
-      fd,
-      this.addon,
-      connector === undefined ? undefined : { count: v.plan.connects.length, deliver: (fds) => connector.start(fds), fail: (e) => connector.failed(e) },
-    );
+    const sockets = new Factory(fd, this.addon, connector === undefined ? undefined : { count: v.plan.connects.length, deliver: (fds) => connector.start(fds), fail: (e) => connector.failed(e) });
     life.sockets = sockets;
     life.resources.factory = undefined;
     void v.exited.then(() => {
@@ -509,7 +505,12 @@ class Application implements LoopHost {
     let life: VoidLife;
     try {
       // The argv comes with the message; void-init ignores this one.
-      life = this.prepare(plan, plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : [])), [], true);
+      life = this.prepare(
+        plan,
+        plan.argv.flatMap((a) => (a.kind === "literal" ? [a.value] : [])),
+        [],
+        true,
+      );
     } catch (e) {
       this.log.verbose(`entrypoint ${plan.entrypoint}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
       return;
@@ -529,7 +530,8 @@ class Application implements LoopHost {
 
   /** A prepared void exited without a message: discarded, or ended from outside (logged). */
   private async notStarted(life: VoidLife, o: Outcome): Promise<void> {
-    if (life.state === "ready" && !this.shuttingDown) this.log.warn(`entrypoint ${life.entrypoint}: a void prepared for its next message (pid ${life.process!.pid}) ended before one came: ${o.failure ?? o.summary}`);
+    if (life.state === "ready" && !this.shuttingDown)
+      this.log.warn(`entrypoint ${life.entrypoint}: a void prepared for its next message (pid ${life.process!.pid}) ended before one came: ${o.failure ?? o.summary}`);
     await life.ended();
     this.voids.delete(life);
     this.checkDone();
@@ -689,7 +691,13 @@ class Application implements LoopHost {
         for (const line of forwarder.describe()) this.log.verbose(`entrypoint ${plan.entrypoint}: forwarding ${line}`);
       }
       for (const plan of startup) {
-        lives.push(this.prepare(plan, plan.argv.map((a) => (a.kind === "literal" ? a.value : "")), []));
+        lives.push(
+          this.prepare(
+            plan,
+            plan.argv.map((a) => (a.kind === "literal" ? a.value : "")),
+            [],
+          ),
+        );
       }
     } catch (e) {
       for (const life of lives) {

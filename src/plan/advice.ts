@@ -435,9 +435,7 @@ export function pythonModuleWarnings(host: HostView, input: AdviceInput): string
 function pythonModules(host: HostView, input: AdviceInput): string[] {
   const python = input.files.find((f) => (f.reason === "binary" || f.reason === "shebang" || f.reason === "executable") && isPythonName(f.path));
   if (python === undefined) return [];
-  const modules = dynloadDirs(host, input.mounts).flatMap((d) =>
-    (host.readdir(d) ?? []).filter((name) => name.endsWith(".so")).map((name) => posix.join(d, name)),
-  );
+  const modules = dynloadDirs(host, input.mounts).flatMap((d) => (host.readdir(d) ?? []).filter((name) => name.endsWith(".so")).map((name) => posix.join(d, name)));
   if (modules.length === 0) return [];
   // Every module at once, in the interpreter's process: who needs what, transitively.
   const r = resolveLibraries(python.path, host, { libraryPath: input.libraryPath, modules });

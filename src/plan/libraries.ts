@@ -319,7 +319,8 @@ export function envCommand(arg: string): EnvCommand {
     }
     if (ENV_FLAGS.has(w) || /^-u.|^--unset=|^-C.|^--chdir=/.test(w)) words.shift();
     else if (w === "-u" || w === "-C") words.splice(0, 2);
-    else if (/^[^=-][^=]*=/.test(w)) words.shift(); // NAME=VALUE
+    else if (/^[^=-][^=]*=/.test(w))
+      words.shift(); // NAME=VALUE
     else if (w.startsWith("-")) return { error: `env option ${JSON.stringify(w)} is not understood by void` };
     else break;
   }
@@ -770,14 +771,7 @@ class Loader {
     return { variants, error: `${who}: not found in ${orList(where)}${notes}` };
   }
 
-  private fromCache(
-    requester: LoadedObject,
-    cache: LdCache,
-    name: string,
-    noDefaultLib: boolean,
-    variants: { path: string; elf: ElfInfo }[],
-    skipped: string[],
-  ): SearchResult | undefined {
+  private fromCache(requester: LoadedObject, cache: LdCache, name: string, noDefaultLib: boolean, variants: { path: string; elf: ElfInfo }[], skipped: string[]): SearchResult | undefined {
     const systemPrefixes = this.layout.defaultDirs.map((d) => joinDir(d, ""));
     const allowed = (p: string): boolean => !noDefaultLib || !systemPrefixes.some((prefix) => p.startsWith(prefix));
     // The cache entries must match the loader's own ABI, which is the program's.

@@ -187,7 +187,14 @@ function parseSection(raw: Uint8Array, hdr: Header, index: number): Section {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
   const what = `section ${index}`;
   return hdr.is64
-    ? { raw, name: v.getUint32(0, hdr.little), type: v.getUint32(4, hdr.little), offset: word(v, 24, hdr, `${what} sh_offset`), size: word(v, 32, hdr, `${what} sh_size`), link: v.getUint32(40, hdr.little) }
+    ? {
+        raw,
+        name: v.getUint32(0, hdr.little),
+        type: v.getUint32(4, hdr.little),
+        offset: word(v, 24, hdr, `${what} sh_offset`),
+        size: word(v, 32, hdr, `${what} sh_size`),
+        link: v.getUint32(40, hdr.little),
+      }
     : { raw, name: v.getUint32(0, hdr.little), type: v.getUint32(4, hdr.little), offset: v.getUint32(16, hdr.little), size: v.getUint32(20, hdr.little), link: v.getUint32(24, hdr.little) };
 }
 
@@ -265,9 +272,7 @@ function segments(file: HostFile, hdr: Header): { offset: number; filesz: number
   for (let i = 0; i < hdr.phnum; i++) {
     const at = i * hdr.layout.phentsize;
     out.push(
-      hdr.is64
-        ? { offset: word(ph, at + 8, hdr, "p_offset"), filesz: word(ph, at + 32, hdr, "p_filesz") }
-        : { offset: ph.getUint32(at + 4, hdr.little), filesz: ph.getUint32(at + 16, hdr.little) },
+      hdr.is64 ? { offset: word(ph, at + 8, hdr, "p_offset"), filesz: word(ph, at + 32, hdr, "p_filesz") } : { offset: ph.getUint32(at + 4, hdr.little), filesz: ph.getUint32(at + 16, hdr.little) },
     );
   }
   return out;
@@ -386,7 +391,9 @@ export function packSpec(binary: Uint8Array, specText: string): Uint8Array {
   const strtabAt = recordAt + record.length;
   const shoff = align(strtabAt + strtab.length, 8);
   entries[shstrndx] =
-    table.shstrndx !== SHN_UNDEF ? moveEntry(hdr, entries[shstrndx]!, strtabAt, strtab.length) : sectionEntry(hdr, { name: 1 + SECTION_NAME.length + 1, type: SHT_STRTAB, offset: strtabAt, size: strtab.length, align: 1 });
+    table.shstrndx !== SHN_UNDEF
+      ? moveEntry(hdr, entries[shstrndx]!, strtabAt, strtab.length)
+      : sectionEntry(hdr, { name: 1 + SECTION_NAME.length + 1, type: SHT_STRTAB, offset: strtabAt, size: strtab.length, align: 1 });
   const specEntry = sectionEntry(hdr, { name: nameOffset, type: SHT_PROGBITS, offset: recordAt, size: record.length, align: 8 });
   if (existing.length === 1) entries[existing[0]!] = specEntry;
   else entries.push(specEntry);

@@ -29,18 +29,7 @@ import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.j
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
 import { planSeccomp } from "./seccomp.js";
-import {
-  ALL_NAMESPACES,
-  type ArgvPart,
-  type FdGrant,
-  type MountEntry,
-  type MountOrigin,
-  type EnvVar,
-  type PlanInput,
-  type PlanResult,
-  type UserNamespaceLimit,
-  type VoidPlan,
-} from "./types.js";
+import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -228,7 +217,9 @@ function planArgs(ctx: Context, ep: Entrypoint, fds: FdGrant[], errors: string[]
   });
   // execve(2) of an empty argv fails in the void (and some programs crash on argv[0] == NULL): say so now.
   if (argv.length === 0) {
-    errors.push(`${base}: its argv would be empty (${ep.args.length === 0 ? '"args": []' : "only Trailing, and no trailing arguments were given"}): a program needs at least its name; start "args" with "BinaryName"`);
+    errors.push(
+      `${base}: its argv would be empty (${ep.args.length === 0 ? '"args": []' : "only Trailing, and no trailing arguments were given"}): a program needs at least its name; start "args" with "BinaryName"`,
+    );
   }
   return argv;
 }
@@ -260,7 +251,9 @@ function executablesOf(ctx: Context, ep: Entrypoint, errors: string[]): { links:
   });
   ctx.executableFiles.set(ep.name, files);
   for (const m of pending) {
-    errors.push(`${entrypointPath(ep.name)}: Library ${m}: no program of this entrypoint can load it: neither the binary nor an Executable grant is a dynamically linked program (a static one has no loader to map it)`);
+    errors.push(
+      `${entrypointPath(ep.name)}: Library ${m}: no program of this entrypoint can load it: neither the binary nor an Executable grant is a dynamically linked program (a static one has no loader to map it)`,
+    );
   }
   return files.length === 0 ? { links: [], binds: [] } : automaticEntries(ctx.host, files, errors);
 }
@@ -292,7 +285,9 @@ function planMounts(ctx: Context, ep: Entrypoint, errors: string[], absent?: str
     const dest = resolveInVoid(g.environmentPath, links);
     specBinds.push({ type: "bind", source, dest, readOnly: g.readOnly, directory: st?.type === "dir", ...identity(st), origin: "spec", ...(g.shared ? { shared: true } : {}) });
   });
-  const scratch: ScratchEntry[] = ep.environment.flatMap((g) => (g.kind === "Tmpfs" ? [{ type: "scratch" as const, dest: resolveInVoid(g.path, links), size: g.size, inodes: scratchInodes(g.size), origin: "spec" as const }] : []));
+  const scratch: ScratchEntry[] = ep.environment.flatMap((g) =>
+    g.kind === "Tmpfs" ? [{ type: "scratch" as const, dest: resolveInVoid(g.path, links), size: g.size, inodes: scratchInodes(g.size), origin: "spec" as const }] : [],
+  );
 
   // Nested spec binds land on a mount point the outer bind already shows:
   // it must exist on the host, because nothing may be created there.
@@ -433,9 +428,7 @@ function planCwd(ep: Entrypoint, mounts: readonly MountEntry[], host: HostView, 
   const mounted = mounts.find((m) => m.dest === dir);
   if (mounted?.type === "scratch" || (mounted?.type === "bind" && mounted.directory) || (mounted === undefined && madeForMounts)) return dir;
   // The deepest directory bind holding it: the directory must exist on the host under it.
-  const holder = mounts
-    .filter((m): m is BindEntry => m.type === "bind" && m.directory && m.dest !== dir && isWithin(dir, m.dest))
-    .sort((a, b) => b.dest.length - a.dest.length)[0];
+  const holder = mounts.filter((m): m is BindEntry => m.type === "bind" && m.directory && m.dest !== dir && isWithin(dir, m.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
   if (holder !== undefined && mounted === undefined && host.stat(posix.join(holder.source, posix.relative(holder.dest, dir)))?.type === "dir") return dir;
   errors.push(`${entrypointPath(ep.name)}: WorkingDirectory ${grant.path} is not a directory of the void: bind a directory there or inside one (Filesystem), or mount a Tmpfs`);
   return dir;
@@ -568,12 +561,14 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   };
   const plans = spec.entrypoints.map((ep) => planVoid(ctx, ep, errors));
   // What any void executes: the binary's files, and every entrypoint's Executable grants'.
-  const executed = [...new Map([...allAuto.flatMap((a) => a.binds), ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b])).values()];
+  const executed = [
+    ...new Map(
+      [...allAuto.flatMap((a) => a.binds), ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b]),
+    ).values(),
+  ];
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
-  errors.push(
-    ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])]),
-  );
+  errors.push(...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])]));
   errors.push(...libraryPathsInsideWritable(spec, plans, host));
   errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])]));
   if (errors.length > 0) return { ok: false, errors };

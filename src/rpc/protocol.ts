@@ -109,9 +109,7 @@ export const RPC_ERRORS = {
 export type RpcErrorName = keyof typeof RPC_ERRORS;
 export const RPC_ERROR_NAMES = Object.keys(RPC_ERRORS) as RpcErrorName[];
 
-export type RpcReply =
-  | { ok: true; family: RpcFamily; address: string; port: number }
-  | { ok: false; error: RpcErrorName; message: string };
+export type RpcReply = { ok: true; family: RpcFamily; address: string; port: number } | { ok: false; error: RpcErrorName; message: string };
 
 export type ParseRequestResult = { ok: true; request: RpcRequest } | { ok: false; error: "EPROTO"; message: string };
 
@@ -251,11 +249,7 @@ function mismatches(request: RpcRequest, operation: RpcOperation): string[] {
   }
   if (operation.port !== null && operation.port !== request.port) out.push(`port ${operation.port}`);
   if (operation.family !== null && operation.family !== request.family) {
-    out.push(
-      request.family === null
-        ? `family "${operation.family}" (send "family": "${operation.family}", not null)`
-        : `family "${operation.family}"`,
-    );
+    out.push(request.family === null ? `family "${operation.family}" (send "family": "${operation.family}", not null)` : `family "${operation.family}"`);
   }
   return out;
 }
@@ -309,9 +303,7 @@ function utf8Length(text: string): number {
  */
 export function encodeReply(reply: RpcReply): Uint8Array {
   if (reply.ok) {
-    const bytes = encoder.encode(
-      JSON.stringify({ ok: true, family: reply.family, address: reply.address, port: reply.port }),
-    );
+    const bytes = encoder.encode(JSON.stringify({ ok: true, family: reply.family, address: reply.address, port: reply.port }));
     if (bytes.length > RPC_MAX_REPLY_BYTES) throw new RangeError("encodeReply: a success reply longer than 1024 bytes");
     return bytes;
   }
@@ -336,9 +328,7 @@ export function encodeReply(reply: RpcReply): Uint8Array {
  * if `request` is not one that `parseRequest` would accept.
  */
 export function encodeRequest(request: RpcRequest): Uint8Array {
-  const bytes = encoder.encode(
-    JSON.stringify({ op: request.op, host: request.host, port: request.port, family: request.family }),
-  );
+  const bytes = encoder.encode(JSON.stringify({ op: request.op, host: request.host, port: request.port, family: request.family }));
   const check = parseRequest(bytes);
   if (!check.ok) throw new RangeError(`encodeRequest: ${check.message}`);
   return bytes;
@@ -370,15 +360,7 @@ export function parseReply(bytes: Uint8Array): ParseReplyResult {
   const keys = Object.keys(r).sort().join(",");
   if (r["ok"] === true && keys === "address,family,ok,port") {
     const { family, address, port } = r;
-    if (
-      (family === "Inet" || family === "Inet6") &&
-      typeof address === "string" &&
-      address !== "" &&
-      typeof port === "number" &&
-      Number.isInteger(port) &&
-      port >= 1 &&
-      port <= 65535
-    ) {
+    if ((family === "Inet" || family === "Inet6") && typeof address === "string" && address !== "" && typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) {
       return { ok: true, reply: { ok: true, family, address, port } };
     }
   } else if (r["ok"] === false && keys === "error,message,ok") {

@@ -134,9 +134,7 @@ interface ScanResult {
   keyOrder: Map<string, string[]>;
 }
 
-type Frame =
-  | { kind: "object"; path: string; seen: Set<string>; key: string }
-  | { kind: "array"; path: string; index: number };
+type Frame = { kind: "object"; path: string; seen: Set<string>; key: string } | { kind: "array"; path: string; index: number };
 
 type State = "value" | "value-or-close" | "key-or-close" | "key" | "colon" | "comma-or-close" | "end";
 

@@ -125,9 +125,7 @@ export interface EntrypointFragment {
   environment?: Located<Grant>[];
 }
 
-export type FragmentResult =
-  | { ok: true; fragment: EntrypointFragment; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+export type FragmentResult = { ok: true; fragment: EntrypointFragment; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 /**
  * Read one entrypoint object of a partial spec, structure only: the
@@ -137,11 +135,7 @@ export type FragmentResult =
  * `entrypoints.listener`), so diagnostics point into that document;
  * `keyOrder` (from readJsonText) makes keys be visited in text order.
  */
-export function parseEntrypointFragment(
-  value: unknown,
-  path: string,
-  keyOrder?: ReadonlyMap<string, readonly string[]>,
-): FragmentResult {
+export function parseEntrypointFragment(value: unknown, path: string, keyOrder?: ReadonlyMap<string, readonly string[]>): FragmentResult {
   const walker = new Walker(keyOrder);
   const fragment = walker.fragment(value, path);
   const { errors, warnings } = walker.out;
@@ -257,12 +251,7 @@ class Walker {
    * Reports unknown names (with did-you-mean), unit variants given a value,
    * data variants given none, and warns about stale spellings.
    */
-  private variant<N extends string>(
-    table: EnumTable<N>,
-    value: unknown,
-    path: string,
-    elsewhere?: Elsewhere,
-  ): ReadVariant<N> | undefined {
+  private variant<N extends string>(table: EnumTable<N>, value: unknown, path: string, elsewhere?: Elsewhere): ReadVariant<N> | undefined {
     let name: string;
     let payload: unknown;
     let hasPayload: boolean;
@@ -383,15 +372,11 @@ class Walker {
       }
     }
     const argsPath = keyPath(path, "args");
-    const args: Located<Arg>[] =
-      Object.hasOwn(value, "args")
-        ? this.list(value["args"], argsPath, ARG_TABLE, (item, itemPath) => this.arg(item, itemPath))
-        : [{ value: { kind: "BinaryName" }, path: argsPath }];
+    const args: Located<Arg>[] = Object.hasOwn(value, "args")
+      ? this.list(value["args"], argsPath, ARG_TABLE, (item, itemPath) => this.arg(item, itemPath))
+      : [{ value: { kind: "BinaryName" }, path: argsPath }];
     const envPath = keyPath(path, "environment");
-    const environment: Located<Grant>[] =
-      Object.hasOwn(value, "environment")
-        ? this.list(value["environment"], envPath, GRANT_TABLE, (item, itemPath) => this.grant(item, itemPath))
-        : [];
+    const environment: Located<Grant>[] = Object.hasOwn(value, "environment") ? this.list(value["environment"], envPath, GRANT_TABLE, (item, itemPath) => this.grant(item, itemPath)) : [];
     return { name, path, trigger, args, environment };
   }
 
@@ -412,25 +397,16 @@ class Walker {
       if (trigger !== undefined) fragment.trigger = { value: trigger, path: triggerPath };
     }
     if (Object.hasOwn(value, "args")) {
-      fragment.args = this.list(value["args"], keyPath(path, "args"), ARG_TABLE, (item, itemPath) =>
-        this.arg(item, itemPath),
-      );
+      fragment.args = this.list(value["args"], keyPath(path, "args"), ARG_TABLE, (item, itemPath) => this.arg(item, itemPath));
     }
     if (Object.hasOwn(value, "environment")) {
-      fragment.environment = this.list(value["environment"], keyPath(path, "environment"), GRANT_TABLE, (item, itemPath) =>
-        this.grant(item, itemPath),
-      );
+      fragment.environment = this.list(value["environment"], keyPath(path, "environment"), GRANT_TABLE, (item, itemPath) => this.grant(item, itemPath));
     }
     return fragment;
   }
 
   /** A JSON array of enum values; unreadable items are reported and left out. */
-  private list<T>(
-    value: unknown,
-    path: string,
-    table: EnumTable,
-    read: (item: unknown, path: string) => T | undefined,
-  ): Located<T>[] {
+  private list<T>(value: unknown, path: string, table: EnumTable, read: (item: unknown, path: string) => T | undefined): Located<T>[] {
     if (!Array.isArray(value)) {
       this.out.error(path, `got ${describeValue(value)}`, {
         expected: `a list of ${table.what}s: [${table.what}, ...]`,
@@ -862,18 +838,39 @@ class Walker {
       if (v !== undefined) limits[k] = v;
     };
     // Below 1 MiB no program can even be exec'd: a typo ("64" for "64M"), not a limit.
-    set("memory", read("memory", (v) => {
-      const n = parseSize(v);
-      return typeof n === "number" && n < MIN_MEMORY ? 'at least "1M": below that nothing can start' : n;
-    }));
+    set(
+      "memory",
+      read("memory", (v) => {
+        const n = parseSize(v);
+        return typeof n === "number" && n < MIN_MEMORY ? 'at least "1M": below that nothing can start' : n;
+      }),
+    );
     set("memorySwap", read("memory_swap", parseSize));
-    set("pids", read("pids", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4194304 ? (v as number) : "a whole number from 1 to 4194304")));
-    set("cpuWeight", read("cpu_weight", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10000 ? (v as number) : "a whole number from 1 to 10000")));
-    set("cpuMax", read("cpu_max", (v) => (typeof v === "number" && v >= 0.01 && v <= 4096 ? v : "a number of CPUs from 0.01 to 4096")));
+    set(
+      "pids",
+      read("pids", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4194304 ? (v as number) : "a whole number from 1 to 4194304")),
+    );
+    set(
+      "cpuWeight",
+      read("cpu_weight", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10000 ? (v as number) : "a whole number from 1 to 10000")),
+    );
+    set(
+      "cpuMax",
+      read("cpu_max", (v) => (typeof v === "number" && v >= 0.01 && v <= 4096 ? v : "a number of CPUs from 0.01 to 4096")),
+    );
     set("timeoutMs", read("timeout", parseDuration));
-    set("concurrency", read("concurrency", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100000 ? (v as number) : "a whole number from 1 to 100000")));
-    set("inotifyInstances", read("inotify_instances", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65536 ? (v as number) : "a whole number from 0 to 65536")));
-    set("inotifyWatches", read("inotify_watches", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 4194304 ? (v as number) : "a whole number from 0 to 4194304")));
+    set(
+      "concurrency",
+      read("concurrency", (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100000 ? (v as number) : "a whole number from 1 to 100000")),
+    );
+    set(
+      "inotifyInstances",
+      read("inotify_instances", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65536 ? (v as number) : "a whole number from 0 to 65536")),
+    );
+    set(
+      "inotifyWatches",
+      read("inotify_watches", (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 4194304 ? (v as number) : "a whole number from 0 to 4194304")),
+    );
     return ok ? limits : undefined;
   }
 
@@ -924,9 +921,7 @@ class Walker {
       return undefined;
     }
     this.checkKeys(payload, path, FILESYSTEM_FIELDS, form);
-    const hostPath = Object.hasOwn(payload, "host_path")
-      ? this.hostPath(payload["host_path"], keyPath(path, "host_path"), "a host path (a string)")
-      : undefined;
+    const hostPath = Object.hasOwn(payload, "host_path") ? this.hostPath(payload["host_path"], keyPath(path, "host_path"), "a host path (a string)") : undefined;
     let environmentPath: string | undefined;
     if (Object.hasOwn(payload, "environment_path")) {
       const envPath = keyPath(path, "environment_path");

@@ -49,15 +49,21 @@ import { formatDiagnostic } from "./format.js";
 import { readJsonText } from "./json-text.js";
 import { type EntrypointFragment, parseEntrypointFragment } from "./parse.js";
 import { closestMatch, didYouMean } from "./suggest.js";
-import { type Arg, DEFAULT_CONCURRENCY, DEFAULT_CPU_WEIGHT, DEFAULT_INOTIFY_INSTANCES, DEFAULT_INOTIFY_WATCHES, type Diagnostic, type Entrypoint, type Grant, type ResourceLimits, type RpcOperation, type Spec, type Trigger } from "./types.js";
 import {
-  dedupeGrants,
-  grantKey,
-  type Located,
-  type LocatedEntrypoint,
-  locateSpec,
-  validateSpec,
-} from "./validate.js";
+  type Arg,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CPU_WEIGHT,
+  DEFAULT_INOTIFY_INSTANCES,
+  DEFAULT_INOTIFY_WATCHES,
+  type Diagnostic,
+  type Entrypoint,
+  type Grant,
+  type ResourceLimits,
+  type RpcOperation,
+  type Spec,
+  type Trigger,
+} from "./types.js";
+import { dedupeGrants, grantKey, type Located, type LocatedEntrypoint, locateSpec, validateSpec } from "./validate.js";
 import { expectedKeys, ROOT_FIELDS } from "./variants.js";
 
 /** A diagnostic and where it came from: a file name, "VOID_RUNTIME", "VOID_LISTEN_X". */
@@ -182,12 +188,7 @@ export function formatRuntimeDiagnostics(diagnostics: readonly RuntimeDiagnostic
 /** A Spec written back as spec JSON (current spellings; read_only only when false). */
 export function specToValue(spec: Spec): { entrypoints: Record<string, unknown> } {
   return {
-    entrypoints: Object.fromEntries(
-      spec.entrypoints.map((ep) => [
-        ep.name,
-        { trigger: triggerToValue(ep.trigger), args: ep.args.map(argToValue), environment: ep.environment.map(grantToValue) },
-      ]),
-    ),
+    entrypoints: Object.fromEntries(spec.entrypoints.map((ep) => [ep.name, { trigger: triggerToValue(ep.trigger), args: ep.args.map(argToValue), environment: ep.environment.map(grantToValue) }])),
   };
 }
 
@@ -336,11 +337,7 @@ function listenLayer(compiled: Spec, variable: string, addr: string, base: Spec)
   const [target] = matches;
   if (target === undefined) {
     out.error("", `${variable} names no entrypoint of the spec`, {
-      hint:
-        didYouMean(variable, single) ??
-        (single.length === 0
-          ? "no entrypoint has exactly one TcpListener"
-          : `the variables for entrypoints with one TcpListener: ${single.join(", ")}`),
+      hint: didYouMean(variable, single) ?? (single.length === 0 ? "no entrypoint has exactly one TcpListener" : `the variables for entrypoints with one TcpListener: ${single.join(", ")}`),
     });
     return failure(out, variable);
   }
@@ -414,14 +411,7 @@ interface RuntimeEntry {
   value: unknown;
 }
 
-function applyDocument(
-  compiled: Spec,
-  base: Spec,
-  value: unknown,
-  keyOrder: ReadonlyMap<string, readonly string[]> | undefined,
-  source: string,
-  out: Diagnostics,
-): RuntimeResult {
+function applyDocument(compiled: Spec, base: Spec, value: unknown, keyOrder: ReadonlyMap<string, readonly string[]> | undefined, source: string, out: Diagnostics): RuntimeResult {
   const changes: string[] = [];
   const merged = new Map<string, Merged>();
   for (const entry of readRoot(value, keyOrder, out)) {
@@ -468,22 +458,14 @@ function applyDocument(
   };
 }
 
-function orderedKeys(
-  object: Record<string, unknown>,
-  path: string,
-  keyOrder: ReadonlyMap<string, readonly string[]> | undefined,
-): string[] {
+function orderedKeys(object: Record<string, unknown>, path: string, keyOrder: ReadonlyMap<string, readonly string[]> | undefined): string[] {
   const own = Object.keys(object);
   const ordered = keyOrder?.get(path);
   return ordered !== undefined && ordered.length === own.length ? [...ordered] : own;
 }
 
 /** The top level of a runtime document: its entrypoints, each still to be read. */
-function readRoot(
-  value: unknown,
-  keyOrder: ReadonlyMap<string, readonly string[]> | undefined,
-  out: Diagnostics,
-): RuntimeEntry[] {
+function readRoot(value: unknown, keyOrder: ReadonlyMap<string, readonly string[]> | undefined, out: Diagnostics): RuntimeEntry[] {
   if (!isObject(value)) {
     out.error("", `got ${describeValue(value)}`, { expected: `a JSON object: ${RUNTIME_FORM}` });
     return [];
@@ -521,21 +503,12 @@ interface Merged {
   located: LocatedEntrypoint;
 }
 
-function mergeEntrypoint(
-  compiled: Entrypoint,
-  base: Entrypoint,
-  fragment: EntrypointFragment,
-  path: string,
-  out: Diagnostics,
-  changes: string[],
-): Merged | undefined {
+function mergeEntrypoint(compiled: Entrypoint, base: Entrypoint, fragment: EntrypointFragment, path: string, out: Diagnostics, changes: string[]): Merged | undefined {
   let ok = true;
   if (fragment.trigger !== undefined && !sameTrigger(compiled.trigger, fragment.trigger.value)) {
-    out.error(
-      fragment.trigger.path,
-      `${WIDENS}: the trigger ${form(triggerToValue(fragment.trigger.value))} is not the compile-time trigger ${form(triggerToValue(compiled.trigger))}`,
-      { hint: 'a trigger is fixed at compile time; leave "trigger" out of the runtime spec' },
-    );
+    out.error(fragment.trigger.path, `${WIDENS}: the trigger ${form(triggerToValue(fragment.trigger.value))} is not the compile-time trigger ${form(triggerToValue(compiled.trigger))}`, {
+      hint: 'a trigger is fixed at compile time; leave "trigger" out of the runtime spec',
+    });
     ok = false;
   }
   const defaults = locateSpec({ entrypoints: [base] }).entrypoints[0]!;
@@ -577,8 +550,7 @@ function sameTrigger(a: Trigger, b: Trigger): boolean {
 
 // ---- arguments ----
 
-const ARGS_HINT =
-  "a runtime spec keeps every argument in place and may change only a TcpListener's addr, a File's path and an Rpc's operations";
+const ARGS_HINT = "a runtime spec keeps every argument in place and may change only a TcpListener's addr, a File's path and an Rpc's operations";
 
 function checkArgs(compiled: Entrypoint, runtime: readonly Located<Arg>[], argsPath: string, out: Diagnostics): boolean {
   if (runtime.length !== compiled.args.length) {
@@ -633,10 +605,7 @@ function checkRpc(compiled: readonly RpcOperation[], runtime: readonly RpcOperat
     if (sameKind.length === 0) {
       const kinds = [...new Set(compiled.map((c) => c.kind))];
       out.error(path, `${WIDENS}: a new RPC operation ${operation.kind}`, {
-        hint:
-          kinds.length === 0
-            ? "the compile-time Rpc allows no operation"
-            : `the compile-time Rpc allows only ${kinds.join(" and ")}`,
+        hint: kinds.length === 0 ? "the compile-time Rpc allows no operation" : `the compile-time Rpc allows only ${kinds.join(" and ")}`,
       });
       return;
     }
@@ -682,11 +651,7 @@ function describeArgChanges(base: readonly Arg[], runtime: readonly Located<Arg>
  * compile-time order (grants new to it — a Hostname or DomainName — last),
  * without repeats; undefined if any widens.
  */
-function mergeEnvironment(
-  compiled: Entrypoint,
-  runtime: readonly Located<Grant>[],
-  out: Diagnostics,
-): Located<Grant>[] | undefined {
+function mergeEnvironment(compiled: Entrypoint, runtime: readonly Located<Grant>[], out: Diagnostics): Located<Grant>[] | undefined {
   let ok = true;
   const ranked: { grant: Located<Grant>; rank: number }[] = [];
   for (const grant of runtime) {
@@ -732,17 +697,12 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
         out.error(keyPath(payloadPath, "environment_path"), `${WIDENS}: a new bind at ${quote(grant.environmentPath)}`, {
           hint:
             didYouMean(grant.environmentPath, binds) ??
-            (binds.length === 0
-              ? `the compile-time spec binds nothing in ${epPath}`
-              : `the compile-time spec binds only ${binds.map(quote).join(", ")} in ${epPath}`),
+            (binds.length === 0 ? `the compile-time spec binds nothing in ${epPath}` : `the compile-time spec binds only ${binds.map(quote).join(", ")} in ${epPath}`),
         });
         return undefined;
       }
       if (match.readOnly && !grant.readOnly) {
-        out.error(
-          keyPath(payloadPath, "read_only"),
-          `${WIDENS}: "read_only": false would make the read-only bind at ${quote(grant.environmentPath)} writable`,
-        );
+        out.error(keyPath(payloadPath, "read_only"), `${WIDENS}: "read_only": false would make the read-only bind at ${quote(grant.environmentPath)} writable`);
         return undefined;
       }
       return index;
@@ -800,7 +760,10 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       const added = (grant.kind === "Env" ? grant.vars.map(([n]) => n) : grant.names).filter((n) => !before.includes(n));
       if (added.length > 0) {
         out.error(keyPath(path, grant.kind), `${WIDENS}: ${grant.kind === "Env" ? "sets" : "passes on"} ${added.map(quote).join(", ")}, which the compile-time spec does not`, {
-          hint: before.length === 0 ? `the compile-time spec has no ${grant.kind} in ${epPath}` : `a runtime spec may ${grant.kind === "Env" ? "change the values of" : "keep"} ${before.map(quote).join(", ")} only`,
+          hint:
+            before.length === 0
+              ? `the compile-time spec has no ${grant.kind} in ${epPath}`
+              : `a runtime spec may ${grant.kind === "Env" ? "change the values of" : "keep"} ${before.map(quote).join(", ")} only`,
         });
         return undefined;
       }
@@ -816,10 +779,7 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       const extra = allowed === undefined ? [] : grant.allow.filter((n) => !allowed.includes(n));
       const dropped = denied.filter((n) => !grant.deny.includes(n));
       if (extra.length > 0 || dropped.length > 0) {
-        const what = [
-          ...(extra.length > 0 ? [`allows ${extra.map(quote).join(", ")}`] : []),
-          ...(dropped.length > 0 ? [`no longer denies ${dropped.map(quote).join(", ")}`] : []),
-        ].join(" and ");
+        const what = [...(extra.length > 0 ? [`allows ${extra.map(quote).join(", ")}`] : []), ...(dropped.length > 0 ? [`no longer denies ${dropped.map(quote).join(", ")}`] : [])].join(" and ");
         out.error(keyPath(path, "Seccomp"), `${WIDENS}: the seccomp filter ${what}`);
         return undefined;
       }
@@ -847,7 +807,8 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       if (index === -1) {
         const have = env.flatMap((g) => (g.kind === "Forward" ? [`${g.protocol} to port ${g.environmentPort}`] : []));
         out.error(path, `${WIDENS}: a new ${grant.protocol} Forward to port ${grant.environmentPort} in the void`, {
-          hint: have.length === 0 ? `the compile-time spec forwards nothing to ${epPath}` : `the compile-time spec forwards only ${have.join(", ")} to ${epPath}; a runtime spec may change only host_addr`,
+          hint:
+            have.length === 0 ? `the compile-time spec forwards nothing to ${epPath}` : `the compile-time spec forwards only ${have.join(", ")} to ${epPath}; a runtime spec may change only host_addr`,
         });
         return undefined;
       }
@@ -860,7 +821,10 @@ function grantRank(compiled: Entrypoint, { value: grant, path }: Located<Grant>,
       if (index === -1) {
         const have = env.flatMap((g) => (g.kind === "Connect" ? [`${g.protocol} from port ${g.environmentPort}`] : []));
         out.error(path, `${WIDENS}: a new ${grant.protocol} Connect from port ${grant.environmentPort} in the void`, {
-          hint: have.length === 0 ? `the compile-time spec gives ${epPath} no outgoing connection` : `the compile-time spec connects only ${have.join(", ")} for ${epPath}; a runtime spec may change only host_addr`,
+          hint:
+            have.length === 0
+              ? `the compile-time spec gives ${epPath} no outgoing connection`
+              : `the compile-time spec connects only ${have.join(", ")} for ${epPath}; a runtime spec may change only host_addr`,
         });
         return undefined;
       }
@@ -901,12 +865,7 @@ function counterpart(base: readonly Grant[], grant: Grant): Grant | undefined {
   );
 }
 
-function describeEnvironmentChanges(
-  base: readonly Grant[],
-  merged: readonly Located<Grant>[],
-  envPath: string,
-  changes: string[],
-): void {
+function describeEnvironmentChanges(base: readonly Grant[], merged: readonly Located<Grant>[], envPath: string, changes: string[]): void {
   const kept = new Set<Grant>();
   for (const { value, path } of merged) {
     const before = counterpart(base, value);

@@ -19,7 +19,18 @@
 
 import { z } from "zod";
 import { X86_64_SYSCALLS } from "./syscalls.js";
-import { ABSOLUTE_PATH_PATTERN, ENTRYPOINT_NAME_PATTERN, ENV_MAX_VARS, ENV_NAME_PATTERN, ENV_VALUE_MAX_BYTES, ENVIRONMENT_PATH_PATTERN, LIBRARY_PATH_PATTERN, LISTEN_ADDR_PATTERN, TMPFS_MAX_SIZE, TMPFS_MIN_SIZE } from "./values.js";
+import {
+  ABSOLUTE_PATH_PATTERN,
+  ENTRYPOINT_NAME_PATTERN,
+  ENV_MAX_VARS,
+  ENV_NAME_PATTERN,
+  ENV_VALUE_MAX_BYTES,
+  ENVIRONMENT_PATH_PATTERN,
+  LIBRARY_PATH_PATTERN,
+  LISTEN_ADDR_PATTERN,
+  TMPFS_MAX_SIZE,
+  TMPFS_MIN_SIZE,
+} from "./values.js";
 import {
   ARG_TABLE,
   type DataVariantName,
@@ -84,25 +95,39 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
   };
 
   const name = (what: string): z.ZodType => meta(z.string().min(1), { description: `The ${what}'s name.` });
-  const absolutePath = (description: string): z.ZodType =>
-    meta(z.string().regex(new RegExp(ABSOLUTE_PATH_PATTERN)), { description });
+  const absolutePath = (description: string): z.ZodType => meta(z.string().regex(new RegExp(ABSOLUTE_PATH_PATTERN)), { description });
   const utsName = (description: string): z.ZodType =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
-    meta(z.string().min(1).max(64).regex(/^[^\u0000]*$/), { description });
+    meta(
+      z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[^\u0000]*$/),
+      { description },
+    );
 
   const channel = name("pipe or file socket");
   const direction = enumSchema(DIRECTION_TABLE, { Rx: channel, Tx: channel });
 
   const family = enumSchema(FAMILY_TABLE, {});
-  const rpcPayload = meta(z.strictObject({
-    family: meta(family.nullable().optional(), fieldDescription(RPC_FIELDS, "family")),
-    port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
-    host: meta(
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
-      z.string().regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/).max(253).nullable().optional(),
-      fieldDescription(RPC_FIELDS, "host"),
-    ),
-  }), { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." });
+  const rpcPayload = meta(
+    z.strictObject({
+      family: meta(family.nullable().optional(), fieldDescription(RPC_FIELDS, "family")),
+      port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
+      host: meta(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
+        z
+          .string()
+          .regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/)
+          .max(253)
+          .nullable()
+          .optional(),
+        fieldDescription(RPC_FIELDS, "host"),
+      ),
+    }),
+    { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." },
+  );
   const rpcOperation = enumSchema(RPC_OPERATION_TABLE, { OpenTcpSocket: rpcPayload, OpenUdpSocket: rpcPayload });
 
   const tcpListener = z.union([
@@ -129,10 +154,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
 
   const filesystem = z.strictObject({
     host_path: absolutePath(fieldDescription(FILESYSTEM_FIELDS, "host_path")["description"] as string),
-    environment_path: meta(
-      z.string().regex(new RegExp(ENVIRONMENT_PATH_PATTERN)),
-      fieldDescription(FILESYSTEM_FIELDS, "environment_path"),
-    ),
+    environment_path: meta(z.string().regex(new RegExp(ENVIRONMENT_PATH_PATTERN)), fieldDescription(FILESYSTEM_FIELDS, "environment_path")),
     read_only: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "read_only")),
     shared: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "shared")),
     optional: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "optional")),
@@ -173,12 +195,17 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
   });
   const envName = z.string().regex(new RegExp(ENV_NAME_PATTERN));
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
-  const envValue = z.string().max(ENV_VALUE_MAX_BYTES).regex(/^[^\u0000]*$/);
+  const envValue = z
+    .string()
+    .max(ENV_VALUE_MAX_BYTES)
+    .regex(/^[^\u0000]*$/);
   const grant = enumSchema(GRANT_TABLE, {
     Tmpfs: tmpfs,
     WorkingDirectory: absolutePath("A directory of the void's tree: absolute and normalised."),
     Executable: absolutePath("A program on the host: absolute and normalised."),
-    LibraryPath: meta(z.string().regex(new RegExp(LIBRARY_PATH_PATTERN)), { description: 'A directory on the host the dynamic loader also searches (LD_LIBRARY_PATH): absolute and normalised, without ":", ";" or "$".' }),
+    LibraryPath: meta(z.string().regex(new RegExp(LIBRARY_PATH_PATTERN)), {
+      description: 'A directory on the host the dynamic loader also searches (LD_LIBRARY_PATH): absolute and normalised, without ":", ";" or "$".',
+    }),
     Library: absolutePath("A shared object on the host (a library or an extension module): absolute and normalised."),
     Env: meta(z.record(envName, envValue), { description: `Variable names (letters, digits, _) and their values; at most ${ENV_MAX_VARS}.`, maxProperties: ENV_MAX_VARS }),
     PassEnv: meta(z.array(envName).max(ENV_MAX_VARS), { description: "Names of the launcher's environment variables to pass on." }),
@@ -211,8 +238,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     {
       $id: SPEC_SCHEMA_ID,
       title: "void specification",
-      description:
-        "Which entrypoints of a program run, how they are started and connected, and the few things each one's void is granted.",
+      description: "Which entrypoints of a program run, how they are started and connected, and the few things each one's void is granted.",
     },
   );
   return { model, registry };

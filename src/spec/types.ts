@@ -12,10 +12,7 @@ export type Direction = "Rx" | "Tx";
 /** The transport a Forward grant relays. */
 export type ForwardProtocol = "Udp" | "Tcp";
 
-export type Trigger =
-  | { kind: "Startup" }
-  | { kind: "Pipe"; name: string }
-  | { kind: "FileSocket"; name: string };
+export type Trigger = { kind: "Startup" } | { kind: "Pipe"; name: string } | { kind: "FileSocket"; name: string };
 
 export type RpcOperation = {
   kind: "OpenTcpSocket" | "OpenUdpSocket";
@@ -170,6 +167,4 @@ export interface Diagnostic {
   hint?: string;
 }
 
-export type ParseResult =
-  | { ok: true; spec: Spec; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+export type ParseResult = { ok: true; spec: Spec; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };

@@ -207,12 +207,7 @@ function writerForm(rules: ChannelRules, name: string): string {
 }
 
 /** did-you-mean from the names missing the opposite end, else a note if the name is the other kind. */
-function channelHint(
-  name: string,
-  candidates: Iterable<string>,
-  others: Map<string, Channel>,
-  rules: ChannelRules,
-): string | undefined {
+function channelHint(name: string, candidates: Iterable<string>, others: Map<string, Channel>, rules: ChannelRules): string | undefined {
   const match = closestMatch(name, candidates);
   if (match !== undefined) return `did you mean ${quote(match)}?`;
   if (others.has(name)) {
@@ -221,13 +216,7 @@ function channelHint(
   return undefined;
 }
 
-function checkChannels(
-  out: Diagnostics,
-  spec: LocatedSpec,
-  channels: Map<string, Channel>,
-  others: Map<string, Channel>,
-  rules: ChannelRules,
-): void {
+function checkChannels(out: Diagnostics, spec: LocatedSpec, channels: Map<string, Channel>, others: Map<string, Channel>, rules: ChannelRules): void {
   const all = [...channels.values()];
   const unread = all.filter((c) => c.readers.length === 0).map((c) => c.name);
   const unwritten = all.filter((c) => c.writers.length === 0).map((c) => c.name);
@@ -296,9 +285,13 @@ function checkConnects(out: Diagnostics, ep: LocatedEntrypoint): void {
   if (holder !== undefined) {
     const what = hostSocketArg !== undefined ? `a ${hostSocketArg.value.kind} argument (${hostSocketArg.path})` : `a FileSocket trigger (${fileSocketTrigger!.path})`;
     for (const c of connects) {
-      out.error(c.path, `a Connect cannot serve ${ep.path}: it has ${what}, which gives it sockets of the host's network, and such a void's connect() is refused so that it cannot point them elsewhere`, {
-        hint: "give the outgoing connection to another entrypoint and pass the work to it over a Pipe or FileSocket",
-      });
+      out.error(
+        c.path,
+        `a Connect cannot serve ${ep.path}: it has ${what}, which gives it sockets of the host's network, and such a void's connect() is refused so that it cannot point them elsewhere`,
+        {
+          hint: "give the outgoing connection to another entrypoint and pass the work to it over a Pipe or FileSocket",
+        },
+      );
     }
   }
   if (connects.length > MAX_CONNECTS) out.error(connects[MAX_CONNECTS]!.path, `more than ${MAX_CONNECTS} Connect grants in ${ep.path}`, { hint: "relay through fewer destinations" });
@@ -343,7 +336,10 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
   if (set?.value.kind === "Env" && passed?.value.kind === "PassEnv") {
     const names = passed.value.names;
     const both = set.value.vars.map(([n]) => n).filter((n) => names.includes(n));
-    if (both.length > 0) out.error(passed.path, `${both.map(quote).join(", ")} ${both.length > 1 ? "are" : "is"} also set by the Env grant at ${set.path}`, { hint: "a variable is either set by the spec or passed on from the launcher" });
+    if (both.length > 0)
+      out.error(passed.path, `${both.map(quote).join(", ")} ${both.length > 1 ? "are" : "is"} also set by the Env grant at ${set.path}`, {
+        hint: "a variable is either set by the spec or passed on from the launcher",
+      });
   }
   const mountedAt = new Map<string, Located<Grant>>();
   for (const located of ep.environment) {
@@ -357,7 +353,8 @@ function checkEnvironment(out: Diagnostics, ep: LocatedEntrypoint): void {
     }
     // Two Filesystem grants at one path are reported below, in their own words.
     if (g.kind === "Filesystem" && first.value.kind === "Filesystem") continue;
-    if (grantKey(first.value) !== grantKey(g)) out.error(located.path, `${quote(where)} is mounted already by the grant at ${first.path}`, { hint: "one mount per path: a Tmpfs or a Filesystem bind" });
+    if (grantKey(first.value) !== grantKey(g))
+      out.error(located.path, `${quote(where)} is mounted already by the grant at ${first.path}`, { hint: "one mount per path: a Tmpfs or a Filesystem bind" });
   }
   const filters = ep.environment.filter((g) => g.value.kind === "Seccomp" || g.value.kind === "SeccompUnconfined");
   for (const extra of filters.slice(1)) {
@@ -428,12 +425,7 @@ function checkStartup(out: Diagnostics, spec: LocatedSpec): void {
 }
 
 /** Warn about triggered entrypoints that nothing running can ever trigger. */
-function checkReachable(
-  out: Diagnostics,
-  spec: LocatedSpec,
-  pipes: Map<string, Channel>,
-  sockets: Map<string, Channel>,
-): void {
+function checkReachable(out: Diagnostics, spec: LocatedSpec, pipes: Map<string, Channel>, sockets: Map<string, Channel>): void {
   const running = new Set(spec.entrypoints.filter((ep) => ep.trigger?.value.kind === "Startup"));
   if (!spec.complete || running.size === 0) return; // nothing running is already an error
   const writers = (trigger: Trigger): End[] => {

@@ -155,7 +155,10 @@ export function checkEnvName(name: string): Problem | undefined {
     };
   }
   if (INTERPRETER_CODE_VARIABLES.includes(name)) {
-    return { message: `${quote(name)} makes an interpreter load or run code from where it points, which a void may be able to write`, hint: "bind the modules read-only where the interpreter looks by default" };
+    return {
+      message: `${quote(name)} makes an interpreter load or run code from where it points, which a void may be able to write`,
+      hint: "bind the modules read-only where the interpreter looks by default",
+    };
   }
   if (name === "NOTIFY_SOCKET" || name.startsWith("LISTEN_") || name.startsWith("VOID_")) {
     return { message: `${quote(name)} is void's own (the service manager's or void's): no void is given it` };
@@ -186,7 +189,10 @@ export function checkLibraryPath(path: string): Problem | undefined {
   if (problem !== undefined) return problem;
   const bad = [":", ";", "$"].find((c) => path.includes(c));
   if (bad !== undefined) {
-    return { message: `${quote(path)} contains ${quote(bad)}, which ld.so reads in LD_LIBRARY_PATH as ${bad === "$" ? "a dynamic string token ($ORIGIN, $LIB, $PLATFORM)" : "a separator between directories"}`, hint: "give each directory its own LibraryPath grant, with its literal path" };
+    return {
+      message: `${quote(path)} contains ${quote(bad)}, which ld.so reads in LD_LIBRARY_PATH as ${bad === "$" ? "a dynamic string token ($ORIGIN, $LIB, $PLATFORM)" : "a separator between directories"}`,
+      hint: "give each directory its own LibraryPath grant, with its literal path",
+    };
   }
   return undefined;
 }
@@ -247,7 +253,8 @@ export function checkConnectAddr(addr: string): Problem | undefined {
   if (ip === "0.0.0.0" || ip === "::" || ip === "::ffff:0:0") return { message: `${quote(addr)} is a wildcard address, not a destination`, hint: any };
   if (ip === "255.255.255.255" || (v4 !== undefined && v4[0]! >= 224 && v4[0]! <= 239) || first >> 8 === 0xff || (mappedFirst !== undefined && mappedFirst >= 224))
     return { message: `${quote(addr)} is a broadcast or multicast address, not one host`, hint: any };
-  if ((first & 0xffc0) === 0xfe80) return { message: `${quote(addr)} is an IPv6 link-local address, which names a host only with a zone (an interface)`, hint: "use the host's global or unique-local address" };
+  if ((first & 0xffc0) === 0xfe80)
+    return { message: `${quote(addr)} is an IPv6 link-local address, which names a host only with a zone (an interface)`, hint: "use the host's global or unique-local address" };
   return undefined;
 }
 

@@ -87,19 +87,11 @@ function field<K extends string>(key: K, required: boolean, description: string)
 export const TRIGGER_TABLE = {
   what: "trigger",
   schemaName: "Trigger",
-  description: "When voids of this entrypoint are started. Default: \"Startup\".",
+  description: 'When voids of this entrypoint are started. Default: "Startup".',
   variants: [
     unit("Startup", "Run one void of this entrypoint when the application starts (the default)."),
-    data(
-      "Pipe",
-      '{"Pipe": name}',
-      'Spawn a fresh void for every message read from this named pipe; the message is passed as the "Trigger" argument.',
-    ),
-    data(
-      "FileSocket",
-      '{"FileSocket": name}',
-      'Spawn a fresh void for every datagram received on this named file socket; the file descriptors it carries are passed as "Trigger" arguments.',
-    ),
+    data("Pipe", '{"Pipe": name}', 'Spawn a fresh void for every message read from this named pipe; the message is passed as the "Trigger" argument.'),
+    data("FileSocket", '{"FileSocket": name}', 'Spawn a fresh void for every datagram received on this named file socket; the file descriptors it carries are passed as "Trigger" arguments.'),
   ],
 } as const satisfies EnumTable;
 
@@ -110,36 +102,21 @@ export const ARG_TABLE = {
   variants: [
     unit("BinaryName", "The binary's path as given to the launcher (conventionally argv[0])."),
     unit("Entrypoint", "This entrypoint's name, so that one binary can serve several entrypoints."),
-    data(
-      "File",
-      '{"File": "/host/path"}',
-      "A host file opened read-only by the launcher, passed as its file descriptor number. The path must be absolute and normalised.",
-    ),
-    data(
-      "Pipe",
-      '{"Pipe": {"Rx"|"Tx": name}}',
-      "One end of a named pipe, passed as its file descriptor number: Rx reads, Tx writes. Each pipe has exactly one reader and one writer.",
-    ),
+    data("File", '{"File": "/host/path"}', "A host file opened read-only by the launcher, passed as its file descriptor number. The path must be absolute and normalised."),
+    data("Pipe", '{"Pipe": {"Rx"|"Tx": name}}', "One end of a named pipe, passed as its file descriptor number: Rx reads, Tx writes. Each pipe has exactly one reader and one writer."),
     data(
       "FileSocket",
       '{"FileSocket": {"Rx"|"Tx": name}}',
       "One end of a named unix datagram socket that carries file descriptors: Rx receives, Tx sends. Each file socket has exactly one reader and at least one writer.",
     ),
-    unit(
-      "Trigger",
-      "The data that triggered this void: the pipe message, or the received file descriptor numbers (zero or more arguments). Only in an entrypoint with a Pipe or FileSocket trigger.",
-    ),
+    unit("Trigger", "The data that triggered this void: the pipe message, or the received file descriptor numbers (zero or more arguments). Only in an entrypoint with a Pipe or FileSocket trigger."),
     stale("PipeTrigger", "Trigger"),
     data(
       "TcpListener",
       '{"TcpListener": {"addr": "ip:port"}}',
       'A TCP socket bound to addr and listening, created by the launcher, passed as its file descriptor number. addr is "ipv4:port" or "[ipv6]:port".',
     ),
-    data(
-      "Rpc",
-      '{"Rpc": [operation, ...]}',
-      "A socket to the launcher's broker, which performs only the listed operations and returns the resulting file descriptor.",
-    ),
+    data("Rpc", '{"Rpc": [operation, ...]}', "A socket to the launcher's broker, which performs only the listed operations and returns the resulting file descriptor."),
     unit("Trailing", "The launcher's remaining command-line arguments (zero or more)."),
   ],
 } as const satisfies EnumTable;
@@ -148,10 +125,7 @@ export const DIRECTION_TABLE = {
   what: "direction",
   schemaName: "Direction",
   description: "Which end: Rx receives, Tx sends.",
-  variants: [
-    data("Rx", '{"Rx": name}', "The receiving end (read a pipe, receive on a file socket)."),
-    data("Tx", '{"Tx": name}', "The sending end (write a pipe, send on a file socket)."),
-  ],
+  variants: [data("Rx", '{"Rx": name}', "The receiving end (read a pipe, receive on a file socket)."), data("Tx", '{"Tx": name}', "The sending end (write a pipe, send on a file socket).")],
 } as const satisfies EnumTable;
 
 export const RPC_OPERATION_TABLE = {
@@ -159,16 +133,8 @@ export const RPC_OPERATION_TABLE = {
   schemaName: "RpcOperation",
   description: "An operation the broker performs on the void's behalf. null or an absent field = any value.",
   variants: [
-    data(
-      "OpenTcpSocket",
-      '{"OpenTcpSocket": {"family": ..., "port": ..., "host": ...}}',
-      "Open a TCP socket connected to host:port and return it.",
-    ),
-    data(
-      "OpenUdpSocket",
-      '{"OpenUdpSocket": {"family": ..., "port": ..., "host": ...}}',
-      "Open a UDP socket connected to host:port and return it.",
-    ),
+    data("OpenTcpSocket", '{"OpenTcpSocket": {"family": ..., "port": ..., "host": ...}}', "Open a TCP socket connected to host:port and return it."),
+    data("OpenUdpSocket", '{"OpenUdpSocket": {"family": ..., "port": ..., "host": ...}}', "Open a UDP socket connected to host:port and return it."),
   ],
 } as const satisfies EnumTable;
 
@@ -218,7 +184,11 @@ export const GRANT_TABLE = {
     data("WorkingDirectory", '{"WorkingDirectory": "/path"}', "Extension: the directory the entrypoint starts in (default /); it must be a directory of the void's tree."),
     data("Env", '{"Env": {"NAME": "value", ...}}', "Extension: environment variables set to these values (otherwise the environment is empty)."),
     data("Executable", '{"Executable": "/host/path"}', "Extension: another program the entrypoint runs (a command its script calls), bound with its interpreter and libraries, as the binary is."),
-    data("LibraryPath", '{"LibraryPath": "/host/dir"}', "Extension: a directory the dynamic loader also searches (LD_LIBRARY_PATH): the libraries found there are bound, and the void's LD_LIBRARY_PATH names it."),
+    data(
+      "LibraryPath",
+      '{"LibraryPath": "/host/dir"}',
+      "Extension: a directory the dynamic loader also searches (LD_LIBRARY_PATH): the libraries found there are bound, and the void's LD_LIBRARY_PATH names it.",
+    ),
     data("Library", '{"Library": "/host/path.so"}', "Extension: a shared object the program loads with dlopen (a library, a Python extension module), bound with the libraries it needs."),
     data("PassEnv", '{"PassEnv": ["NAME", ...]}', "Extension: environment variables passed on from the launcher's environment by name (not set where the launcher has none)."),
     unit("Stdin", "The launcher's standard input (otherwise /dev/null)."),
@@ -247,17 +217,18 @@ export const CONNECT_FIELDS = {
   what: "Connect grant",
   fields: [
     field("protocol", true, '"Tcp" or "Udp".'),
-    field("environment_port", true, "The port the program connects to at 127.0.0.1 inside its void: 1-65535 (the launcher holds the socket there, so a port below 1024, such as a resolver's 53, works)."),
+    field(
+      "environment_port",
+      true,
+      "The port the program connects to at 127.0.0.1 inside its void: 1-65535 (the launcher holds the socket there, so a port below 1024, such as a resolver's 53, works).",
+    ),
     field("host_addr", true, 'Where the launcher connects, in its own network namespace: "ipv4:port" or "[ipv6]:port", an address (not a host name) and a port 1-65535.'),
   ],
 } as const satisfies ObjectTable;
 
 export const SECCOMP_FIELDS = {
   what: "Seccomp grant",
-  fields: [
-    field("allow", false, "System calls to take off the default deny list."),
-    field("deny", false, "System calls to deny as well (they fail with EPERM)."),
-  ],
+  fields: [field("allow", false, "System calls to take off the default deny list."), field("deny", false, "System calls to deny as well (they fail with EPERM).")],
 } as const satisfies ObjectTable;
 
 export const LIMITS_FIELDS = {
@@ -277,10 +248,7 @@ export const LIMITS_FIELDS = {
 
 export const ROOT_FIELDS = {
   what: "the spec",
-  fields: [
-    field("entrypoints", true, "The parts of the program, by name. Each runs in its own void."),
-    field("$schema", false, "Optional URI of the JSON Schema, for editors. Ignored by void."),
-  ],
+  fields: [field("entrypoints", true, "The parts of the program, by name. Each runs in its own void."), field("$schema", false, "Optional URI of the JSON Schema, for editors. Ignored by void.")],
 } as const satisfies ObjectTable;
 
 export const ENTRYPOINT_FIELDS = {
@@ -296,11 +264,7 @@ export const FILESYSTEM_FIELDS = {
   what: "Filesystem grant",
   fields: [
     field("host_path", true, "Absolute, normalised path on the host to bind in."),
-    field(
-      "environment_path",
-      true,
-      "Absolute, normalised path inside the void where it appears. Not /proc or /dev/null (void owns those).",
-    ),
+    field("environment_path", true, "Absolute, normalised path inside the void where it appears. Not /proc or /dev/null (void owns those)."),
     field("read_only", false, "Extension: false makes the bind writable. Default: true."),
     field("shared", false, "Extension, with read_only false: other entrypoints are meant to read what this one writes here (no warning). Default: false."),
     field("optional", false, "Extension: bind host_path only if it exists (else nothing is mounted there). Default: false."),

@@ -89,8 +89,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("options %u\n", p.options);
-  printf("root / size %llu inodes %u mode %o flags %u\n", (unsigned long long)p.root_size, p.root_inodes, p.root_mode,
-         p.root_flags);
+  printf("root / size %llu inodes %u mode %o flags %u\n", (unsigned long long)p.root_size, p.root_inodes, p.root_mode, p.root_flags);
   printf("uid_map %s", p.uid_map);
   printf("gid_map %s", p.gid_map);
   printf("hostname %s\n", p.hostname ? p.hostname : "(unset)");
@@ -101,8 +100,7 @@ int main(int argc, char **argv) {
     const struct mount_op *m = &p.mounts[i];
     if (m->kind == MOUNT_DIR) printf("dir %s\n", m->dest);
     if (m->kind == MOUNT_SYMLINK) printf("symlink %s -> %s\n", m->dest, m->source);
-    if (m->kind == MOUNT_TMPFS)
-      printf("tmpfs %s size %llu inodes %llu\n", m->dest, (unsigned long long)m->dev, (unsigned long long)m->ino);
+    if (m->kind == MOUNT_TMPFS) printf("tmpfs %s size %llu inodes %llu\n", m->dest, (unsigned long long)m->dev, (unsigned long long)m->ino);
     if (m->kind == MOUNT_DEVICE) printf("device %s from %s\n", m->dest, m->source);
     if (m->kind == MOUNT_PROC) {
       printf("proc %s read-only", m->dest);
@@ -111,16 +109,14 @@ int main(int argc, char **argv) {
       printf("\n");
     }
     if (m->kind == MOUNT_BIND)
-      printf("bind %s from %s flags %u dev %llu ino %llu\n", m->dest, m->source, m->flags, (unsigned long long)m->dev,
-             (unsigned long long)m->ino);
+      printf("bind %s from %s flags %u dev %llu ino %llu\n", m->dest, m->source, m->flags, (unsigned long long)m->dev, (unsigned long long)m->ino);
   }
   for (int i = 0; i < p.nenv; i++) printf("env %s\n", p.envp[i]);
   if (p.cwd != NULL) printf("cwd %s\n", p.cwd);
   for (int i = 0; i < p.nfds; i++) printf("fd %d from %d\n", p.fds[i].target, p.fds[i].source);
   for (int i = 0; i < p.ncgroups; i++) printf("cgroup %d\n", p.cgroup_fds[i]);
   if (p.seccomp) {
-    printf("seccomp rules %u known_max %u ranges %u enosys %u\n", p.seccomp_rules, p.seccomp_known_max, p.seccomp_nranges,
-           p.seccomp_nenosys);
+    printf("seccomp rules %u known_max %u ranges %u enosys %u\n", p.seccomp_rules, p.seccomp_known_max, p.seccomp_nranges, p.seccomp_nenosys);
   }
   for (int i = 0; i < p.nuser_limits; i++) printf("user_limit %s %u\n", p.user_limits[i].name, p.user_limits[i].value);
   for (int i = 0; i < p.nconnects; i++) printf("connect %s %u\n", p.connects[i].protocol == PLAN_CONNECT_TCP ? "tcp" : "udp", p.connects[i].port);

@@ -114,22 +114,22 @@ static int wave_message(int fd, long i, int mixed) {
   static char big[70002];
   size_t len;
   switch ((i / 4) % 4) {
-  case 0:
-    len = 5000;
-    memset(big, 'a', len);
-    break;
-  case 1:
-    len = 70000;
-    memset(big, 'b', len);
-    break;
-  case 2:
-    len = (size_t)snprintf(big, sizeof big, "bad-%ld", i) + 1; /* keeps its NUL */
-    big[len++] = 'x';
-    break;
-  default:
-    len = 4096;
-    memset(big, 'c', len);
-    break;
+    case 0:
+      len = 5000;
+      memset(big, 'a', len);
+      break;
+    case 1:
+      len = 70000;
+      memset(big, 'b', len);
+      break;
+    case 2:
+      len = (size_t)snprintf(big, sizeof big, "bad-%ld", i) + 1; /* keeps its NUL */
+      big[len++] = 'x';
+      break;
+    default:
+      len = 4096;
+      memset(big, 'c', len);
+      break;
   }
   big[len++] = '\n';
   return write_all(fd, big, len);
@@ -247,7 +247,8 @@ int main(int argc, char **argv) {
     int rpc = fd_arg(argv[2]);
     static char big[3000];
     memset(big, '{', sizeof big);
-#define LIT(s) {s, sizeof s - 1}
+#define LIT(s) \
+  { s, sizeof s - 1 }
     static const struct {
       const char *data;
       size_t len;

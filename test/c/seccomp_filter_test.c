@@ -25,30 +25,30 @@ static int run_filter(const struct sock_filter *prog, unsigned n, const struct s
     const struct sock_filter *f = &prog[pc];
     unsigned next;
     switch (f->code) {
-    case BPF_LD | BPF_W | BPF_ABS:
-      if (f->k + 4 > sizeof *d || f->k % 4) return -1;
-      memcpy(&acc, (const char *)d + f->k, 4);
-      continue;
-    case BPF_JMP | BPF_JA:
-      next = pc + f->k;
-      break;
-    case BPF_JMP | BPF_JEQ | BPF_K:
-      next = pc + (acc == f->k ? f->jt : f->jf);
-      break;
-    case BPF_JMP | BPF_JGE | BPF_K:
-      next = pc + (acc >= f->k ? f->jt : f->jf);
-      break;
-    case BPF_JMP | BPF_JGT | BPF_K:
-      next = pc + (acc > f->k ? f->jt : f->jf);
-      break;
-    case BPF_JMP | BPF_JSET | BPF_K:
-      next = pc + (acc & f->k ? f->jt : f->jf);
-      break;
-    case BPF_RET | BPF_K:
-      *ret = f->k;
-      return 0;
-    default:
-      return -1;
+      case BPF_LD | BPF_W | BPF_ABS:
+        if (f->k + 4 > sizeof *d || f->k % 4) return -1;
+        memcpy(&acc, (const char *)d + f->k, 4);
+        continue;
+      case BPF_JMP | BPF_JA:
+        next = pc + f->k;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        next = pc + (acc == f->k ? f->jt : f->jf);
+        break;
+      case BPF_JMP | BPF_JGE | BPF_K:
+        next = pc + (acc >= f->k ? f->jt : f->jf);
+        break;
+      case BPF_JMP | BPF_JGT | BPF_K:
+        next = pc + (acc > f->k ? f->jt : f->jf);
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        next = pc + (acc & f->k ? f->jt : f->jf);
+        break;
+      case BPF_RET | BPF_K:
+        *ret = f->k;
+        return 0;
+      default:
+        return -1;
     }
     if (next + 1 >= n) return -1; /* a jump past the end */
     pc = next;
@@ -76,8 +76,7 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   uint32_t nr = (uint32_t)d->nr;
   if (nr >= 0x40000000u) return ERR(ENOSYS);
   int allowed = 0;
-  for (uint32_t i = 0; i < p->seccomp_nranges; i++)
-    allowed |= nr >= p->seccomp_ranges[2 * i] && nr <= p->seccomp_ranges[2 * i + 1];
+  for (uint32_t i = 0; i < p->seccomp_nranges; i++) allowed |= nr >= p->seccomp_ranges[2 * i] && nr <= p->seccomp_ranges[2 * i + 1];
   if (!allowed) {
     for (uint32_t i = 0; i < p->seccomp_nenosys; i++)
       if (p->seccomp_enosys[i] == nr) return ERR(ENOSYS);
@@ -90,8 +89,8 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_TTY_INJECT) && nr == SYS_ioctl) return a[1] == 0x5412 || a[1] == 0x541C ? ERR(EPERM) : ALLOW;
   if (r & SECCOMP_RULE_SUID) {
     int mode_arg = nr == SYS_chmod || nr == SYS_fchmod || nr == SYS_creat || nr == SYS_mkdir || nr == SYS_mknod ? 1
-                   : nr == SYS_fchmodat || nr == SYS_mkdirat || nr == SYS_mknodat                              ? 2
-                                                                                                             : -1;
+                   : nr == SYS_fchmodat || nr == SYS_mkdirat || nr == SYS_mknodat                               ? 2
+                                                                                                                : -1;
     if (mode_arg >= 0) return a[mode_arg] & 06000 ? ERR(EPERM) : ALLOW;
     if (nr == SYS_open) return (a[1] & (0100 | 020000000)) && (a[2] & 06000) ? ERR(EPERM) : ALLOW;
     if (nr == SYS_openat) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
@@ -116,9 +115,42 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
 
 /* Argument values worth trying: the ones each rule names, neighbours, and bit patterns. */
 static const uint64_t interesting[] = {
-    0, 1, 2, 8, 10, 0x80a, 0x8000a, 0x8080a, 11, 1024, 1025, 16, 17, 40, 0x100000000ull, 0x5412, 0x5413, 0x541C, 0x541B, 0100, 020000000, 020200000, 04000, 02000, 06755,
-    0755, 0644, 0x20000, 0x20008, 0x0400000, 0xffffffff, 0xfffffffe, CLONE_NEWUSER | SIGCHLD, CLONE_VM | SIGCHLD,
-    CLONE_NEWNET, 0x80,
+    0,
+    1,
+    2,
+    8,
+    10,
+    0x80a,
+    0x8000a,
+    0x8080a,
+    11,
+    1024,
+    1025,
+    16,
+    17,
+    40,
+    0x100000000ull,
+    0x5412,
+    0x5413,
+    0x541C,
+    0x541B,
+    0100,
+    020000000,
+    020200000,
+    04000,
+    02000,
+    06755,
+    0755,
+    0644,
+    0x20000,
+    0x20008,
+    0x0400000,
+    0xffffffff,
+    0xfffffffe,
+    CLONE_NEWUSER | SIGCHLD,
+    CLONE_VM | SIGCHLD,
+    CLONE_NEWNET,
+    0x80,
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 
@@ -138,12 +170,10 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
   for (uint32_t i = 0; i < 1024 + 8; i++) {
     uint32_t number = i < 1024 ? i : 0x40000000u + (i - 1024);
     struct seccomp_data d = {.nr = (int)number, .arch = AUDIT_ARCH_X86_64};
-    int has_rule = number == SYS_clone || number == SYS_ioctl || number == SYS_chmod || number == SYS_fchmod ||
-                   number == SYS_fchmodat || number == SYS_creat || number == SYS_mkdir || number == SYS_mkdirat ||
-                   number == SYS_mknod || number == SYS_mknodat || number == SYS_open || number == SYS_openat ||
-                   number == SYS_socket || number == SYS_socketpair || number == SYS_personality ||
-                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64 ||
-                   number == SYS_ptrace;
+    int has_rule = number == SYS_clone || number == SYS_ioctl || number == SYS_chmod || number == SYS_fchmod || number == SYS_fchmodat ||
+                   number == SYS_creat || number == SYS_mkdir || number == SYS_mkdirat || number == SYS_mknod || number == SYS_mknodat ||
+                   number == SYS_open || number == SYS_openat || number == SYS_socket || number == SYS_socketpair || number == SYS_personality ||
+                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64 || number == SYS_ptrace;
     unsigned tries = has_rule ? NINTERESTING * 6 * 2 : 1;
     for (unsigned t = 0; t < tries; t++) {
       memset(d.args, 0, sizeof d.args);
@@ -181,8 +211,7 @@ int main(void) {
     /* ENOSYS numbers among those not allowed */
     uint32_t ne = 0;
     for (uint32_t nr = 0; nr < 1024 && ne < 8; nr += 37 + count) enosys[ne++] = nr;
-    check_plan(ranges, k, enosys, ne, count % 7 == 0 ? 0 : (count * 2654435761u) & SECCOMP_RULES_ALL,
-               count % 3 ? 450 : 1023);
+    check_plan(ranges, k, enosys, ne, count % 7 == 0 ? 0 : (count * 2654435761u) & SECCOMP_RULES_ALL, count % 3 ? 450 : 1023);
     check_plan(ranges, k, enosys, 0, SECCOMP_RULES_ALL, 300 + count);
   }
   /* The extremes: nothing allowed; everything allowed in one range; every other number; the real default. */

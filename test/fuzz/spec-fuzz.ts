@@ -38,15 +38,7 @@ import fc from "fast-check";
 import { indexPath, keyPath } from "../../src/spec/diagnostics.js";
 import { formatDiagnostics, resultDiagnostics } from "../../src/spec/format.js";
 import { parseSpec, parseSpecValue } from "../../src/spec/parse.js";
-import {
-  applyRuntime,
-  applyRuntimeValue,
-  formatRuntimeDiagnostics,
-  type RuntimeResult,
-  resolveRuntime,
-  specToValue,
-  triggerToValue,
-} from "../../src/spec/runtime.js";
+import { applyRuntime, applyRuntimeValue, formatRuntimeDiagnostics, type RuntimeResult, resolveRuntime, specToValue, triggerToValue } from "../../src/spec/runtime.js";
 import type { Arg, Diagnostic, Entrypoint, Grant, ResourceLimits, RpcOperation, Spec } from "../../src/spec/types.js";
 import { ARG_TABLE, DIRECTION_TABLE, FAMILY_TABLE, GRANT_TABLE, RPC_OPERATION_TABLE, TRIGGER_TABLE } from "../../src/spec/variants.js";
 
@@ -209,9 +201,7 @@ const grantsOfKind = (v: Obj, kind: string) => items(v, "environment").filter((s
 
 /** Every Rpc operation: its object, its variant name, its path. */
 function rpcOps(v: Obj): { op: Obj; kind: string; path: string; site: ItemSite }[] {
-  return argsOfKind(v, "Rpc").flatMap((site) =>
-    (site.item["Rpc"] as J[]).map((op, j) => ({ op, kind: Object.keys(op)[0]!, path: indexPath(keyPath(site.path, "Rpc"), j), site })),
-  );
+  return argsOfKind(v, "Rpc").flatMap((site) => (site.item["Rpc"] as J[]).map((op, j) => ({ op, kind: Object.keys(op)[0]!, path: indexPath(keyPath(site.path, "Rpc"), j), site })));
 }
 
 /** Sets an own property, even "__proto__" (plain assignment would set the prototype). */
@@ -306,7 +296,26 @@ const BAD_RPC_PORTS: J[] = [0, -1, 65536, 70000, 1.5, "443", true, 1e10];
 const BAD_RPC_HOSTS: J[] = ["", "a b", "x\ny", "tab\there", "\u0000", "\u00a0x", "x\u2003y", "x\u3000", "\u007fx", "\ufeffx", 42, [], {}];
 const BAD_UTS = ["", "x".repeat(65), "é".repeat(33), "😀".repeat(17), "a\u0000b", 7, null, ["x"]];
 const BAD_NAMES = ["", "a/b", "/", "x\u0000y", "/leading", "trailing/"];
-const UNKNOWN_KEYS = ["entrypoint", "Entrypoints", "trigers", "arg", "enviroment", "host-path", "readonly", "adr", "famliy", "prot", "hosts", "alow", "memroy", "x", "", "__proto__x", "constructor", "toString"];
+const UNKNOWN_KEYS = [
+  "entrypoint",
+  "Entrypoints",
+  "trigers",
+  "arg",
+  "enviroment",
+  "host-path",
+  "readonly",
+  "adr",
+  "famliy",
+  "prot",
+  "hosts",
+  "alow",
+  "memroy",
+  "x",
+  "",
+  "__proto__x",
+  "constructor",
+  "toString",
+];
 
 /** Wrong-typed values for a place that wants `kind`. */
 const WRONG: Record<string, J[]> = {
@@ -841,7 +850,10 @@ const within = (path: string, inner: string): boolean => path === "" || inner ==
 // ---- valid mutations (for round trips) ----
 
 const validAbsolutePath = fc
-  .array(fc.stringMatching(/^[a-z0-9_.-]{1,8}$/).filter((s) => s !== "." && s !== ".."), { minLength: 0, maxLength: 4 })
+  .array(
+    fc.stringMatching(/^[a-z0-9_.-]{1,8}$/).filter((s) => s !== "." && s !== ".."),
+    { minLength: 0, maxLength: 4 },
+  )
   .map((parts) => `/${parts.join("/")}`);
 
 const validLimits = fc
@@ -1069,7 +1081,17 @@ function docEntry(doc: Obj, f: Fixture, c: Choices, need: "args" | "environment"
   return { name: ep.name, entry, ep };
 }
 
-const OTHER_ARGS: J[] = ["BinaryName", "Entrypoint", "Trigger", "Trailing", { File: "/etc/shadow" }, { Pipe: { Rx: "jobs" } }, { FileSocket: { Tx: "conns" } }, { TcpListener: { addr: "0.0.0.0:22" } }, { Rpc: [] }];
+const OTHER_ARGS: J[] = [
+  "BinaryName",
+  "Entrypoint",
+  "Trigger",
+  "Trailing",
+  { File: "/etc/shadow" },
+  { Pipe: { Rx: "jobs" } },
+  { FileSocket: { Tx: "conns" } },
+  { TcpListener: { addr: "0.0.0.0:22" } },
+  { Rpc: [] },
+];
 
 /** Widenings made on purpose: each returns a description, or undefined when it cannot apply to this spec. */
 const widenings: ((doc: Obj, f: Fixture, c: Choices) => string | undefined)[] = [
@@ -1218,7 +1240,11 @@ const narrowings: ((doc: Obj, f: Fixture, c: Choices) => string | undefined)[] =
     const i = ep.args.findIndex((a) => a.kind === "Rpc");
     const a = ep.args[i];
     if (a?.kind !== "Rpc") return undefined;
-    entry["args"][i] = { Rpc: a.operations.filter(() => c.chance(50)).map((o) => ({ [o.kind]: { family: o.family ?? c.pick([null, "Inet", "Inet6"]), port: o.port ?? c.pick([null, 443]), host: o.host ?? c.pick([null, "example.org"]) } })) };
+    entry["args"][i] = {
+      Rpc: a.operations
+        .filter(() => c.chance(50))
+        .map((o) => ({ [o.kind]: { family: o.family ?? c.pick([null, "Inet", "Inet6"]), port: o.port ?? c.pick([null, 443]), host: o.host ?? c.pick([null, "example.org"]) } })),
+    };
     return "fewer or narrower Rpc operations";
   },
   (doc, f, c) => {
@@ -1317,13 +1343,11 @@ const hostileText = fc.oneof(
     '{"entrypoints": {"a": {"environment": [{"Limits": {"memory": 1e309}}]}}}',
     "\u2028\u2029",
   ),
-  fc
-    .tuple(fc.nat({ max: FIXTURES.length - 1 }), fc.nat(), fc.string({ maxLength: 3 }))
-    .map(([i, at, insert]) => {
-      const text = JSON.stringify(FIXTURES[i]!.value);
-      const p = at % (text.length + 1);
-      return text.slice(0, p) + insert + text.slice(p);
-    }),
+  fc.tuple(fc.nat({ max: FIXTURES.length - 1 }), fc.nat(), fc.string({ maxLength: 3 })).map(([i, at, insert]) => {
+    const text = JSON.stringify(FIXTURES[i]!.value);
+    const p = at % (text.length + 1);
+    return text.slice(0, p) + insert + text.slice(p);
+  }),
 );
 
 const hostileValue = fc.oneof(
@@ -1440,7 +1464,13 @@ export const PROPERTIES: FuzzProperty[] = [
   prop(
     "no runtime text or value makes applyRuntime throw",
     300,
-    fc.tuple(fc.nat({ max: FIXTURES.length - 1 }), fc.oneof(hostileText, hostileValue.map((v) => ({ value: v })))),
+    fc.tuple(
+      fc.nat({ max: FIXTURES.length - 1 }),
+      fc.oneof(
+        hostileText,
+        hostileValue.map((v) => ({ value: v })),
+      ),
+    ),
     ([i, input]) => {
       const f = FIXTURES[i]!;
       const result = typeof input === "string" ? applyRuntime(f.spec, input, "rt.json") : applyRuntimeValue(f.spec, input.value, "rt.json");

@@ -104,7 +104,9 @@ test("bin/void uses the bundle only when it is not older than dist/src/cli/entry
 /** Node 20 has no compile cache (module.enableCompileCache, Node >= 22.1): bin/void keeps a code cache itself. */
 const ownCodeCache = !("enableCompileCache" in (await import("node:module")).default);
 
-test("without Node's compile cache, bin/void keeps V8's code cache of the bundle: stamped, replaced when bad or stale, optional", { skip: !built || !ownCodeCache ? "Node has its own compile cache" : false }, () => {
+test("without Node's compile cache, bin/void keeps V8's code cache of the bundle: stamped, replaced when bad or stale, optional", {
+  skip: !built || !ownCodeCache ? "Node has its own compile cache" : false,
+}, () => {
   const root = mkdtempSync(join(tmpdir(), "void-test-cache-"));
   try {
     chmodSync(root, 0o755);

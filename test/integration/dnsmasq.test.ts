@@ -182,12 +182,17 @@ for (const launcher of launchers) {
       const port = (server.address() as { port: number }).port;
       try {
         const probeSpec = writeSpec(stage, `forward-probe-${launcher}`, {
-          entrypoints: { probe: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", "DevRandom", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 7000 } }] } },
+          entrypoints: {
+            probe: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", "DevRandom", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 7000 } }] },
+          },
         });
         const r = await runVoidAsync(stage, launcher, ["run", "-s", probeSpec, stage.probe, "--connect-port", String(port)]);
         assert.equal(r.status, 0, r.stderr);
         const p = probeReport(r);
-        assert.deepEqual(p.net_interfaces.map((i: { name: string; up: boolean }) => [i.name, i.up]), [["lo", true]]);
+        assert.deepEqual(
+          p.net_interfaces.map((i: { name: string; up: boolean }) => [i.name, i.up]),
+          [["lo", true]],
+        );
         // 127.0.0.1 is the void's own: the host's listener is not there.
         assert.equal(p.escape.socket_inet.connect_ok, false);
         assert.equal(p.escape.socket_inet.connect_errno, "ECONNREFUSED");

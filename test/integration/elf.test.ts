@@ -48,7 +48,7 @@ for (const launcher of launchers) {
 
     it("a #! script runs with its interpreter found for it", () => {
       const script = join(stage.dir, `script-${launcher}.sh`);
-      writeFileSync(script, "#!/bin/sh\necho from a script: $0 \"$@\"\n");
+      writeFileSync(script, '#!/bin/sh\necho from a script: $0 "$@"\n');
       chmodSync(script, 0o755);
       const r = runVoid(stage, launcher, ["run", "-s", writeSpec(stage, `sh-${launcher}`, stdout), script, "a"]);
       assert.equal(r.status, 0, r.stderr);

@@ -79,7 +79,10 @@ for (const launcher of launchers) {
             }),
         ),
       );
-      assert.deepEqual(replies, Array.from({ length: N }, (_, i) => `message ${i}\n`));
+      assert.deepEqual(
+        replies,
+        Array.from({ length: N }, (_, i) => `message ${i}\n`),
+      );
       // rpc: a void without network reaches the echo server through the broker.
       const hello = await runVoidAsync(stage, launcher, ["run", "-s", ex("rpc", "spec.json"), ex("rpc", "hello"), String(port), "hi there"]);
       assert.equal(hello.status, 0, hello.stderr);

@@ -420,10 +420,19 @@ for (const launcher of launchers) {
         assert.equal(r.signal, null);
         assert.doesNotMatch(r.stderr, STACK);
         const got = r.stdout.split("\n").filter(Boolean);
-        assert.ok(got.every((l) => /^got msg-\d+$/.test(l)), r.stdout);
+        assert.ok(
+          got.every((l) => /^got msg-\d+$/.test(l)),
+          r.stdout,
+        );
         assert.equal(new Set(got).size, got.length, "no message handled twice");
         const errors = r.stderr.split("\n").filter((l) => l.startsWith("void: error: entrypoint echo-trigger")).length;
-        assert.doesNotMatch(r.stderr.split("\n").filter((l) => l.startsWith("void: error: ")).join("\n"), /undefined|\[object /);
+        assert.doesNotMatch(
+          r.stderr
+            .split("\n")
+            .filter((l) => l.startsWith("void: error: "))
+            .join("\n"),
+          /undefined|\[object /,
+        );
         return { handled: got.length, errors, unusual: r.stderr.split("\n").filter((l) => !l.endsWith("; message dropped")) };
       };
 
@@ -434,37 +443,30 @@ for (const launcher of launchers) {
         await noneLeft();
       });
 
-      it(
-        "in such a flood every message is handled or logged: none is lost silently (5 floods)",
-        async () => {
-          const spec = floodSpec();
-          for (let i = 0; i < 5; i++) {
-            const { handled, errors, unusual } = flood(spec);
-            assert.equal(handled + errors, 300, `flood ${i + 1}: ${handled} handled + ${errors} failures logged; stderr without the dropped messages:\n${unusual.join("\n").slice(0, 3000)}`);
-          }
-          await noneLeft();
-        },
-      );
+      it("in such a flood every message is handled or logged: none is lost silently (5 floods)", async () => {
+        const spec = floodSpec();
+        for (let i = 0; i < 5; i++) {
+          const { handled, errors, unusual } = flood(spec);
+          assert.equal(handled + errors, 300, `flood ${i + 1}: ${handled} handled + ${errors} failures logged; stderr without the dropped messages:\n${unusual.join("\n").slice(0, 3000)}`);
+        }
+        await noneLeft();
+      });
     });
 
-    it(
-      "a launcher without /proc (a private mount namespace) gets an error saying why its voids fail, not a silent status 125",
-      {
-        skip: !isRoot && "needs root: unmounts /proc in a private mount namespace",
-      },
-      () => {
-        const spec = writeSpec(stage, `no-proc-${launcher}`, { entrypoints: { "echo-trigger": { args: [...E, "Trailing"], environment: ["Stdout"] } } });
-        const script = 'mount --make-rprivate / && umount -l /proc && exec "$@"';
-        const [cmd, ...rest] = ["unshare", "-m", "sh", "-c", script, "sh", ...asLauncher(launcher, [process.execPath, stage.voidBin, "run", "-s", spec, stage.plumber, "hello"])];
-        const r = spawnSync(cmd!, rest, { cwd: stage.dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
-        assert.doesNotMatch(r.stderr, STACK);
-        if (r.status === 0) {
-          assert.equal(r.stdout, "got hello\n", "it runs");
-          return;
-        }
-        assert.match(r.stderr, /^void: error: .+/m, `status ${r.status} and no error message; stderr: ${JSON.stringify(r.stderr)}`);
-      },
-    );
+    it("a launcher without /proc (a private mount namespace) gets an error saying why its voids fail, not a silent status 125", {
+      skip: !isRoot && "needs root: unmounts /proc in a private mount namespace",
+    }, () => {
+      const spec = writeSpec(stage, `no-proc-${launcher}`, { entrypoints: { "echo-trigger": { args: [...E, "Trailing"], environment: ["Stdout"] } } });
+      const script = 'mount --make-rprivate / && umount -l /proc && exec "$@"';
+      const [cmd, ...rest] = ["unshare", "-m", "sh", "-c", script, "sh", ...asLauncher(launcher, [process.execPath, stage.voidBin, "run", "-s", spec, stage.plumber, "hello"])];
+      const r = spawnSync(cmd!, rest, { cwd: stage.dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+      assert.doesNotMatch(r.stderr, STACK);
+      if (r.status === 0) {
+        assert.equal(r.stdout, "got hello\n", "it runs");
+        return;
+      }
+      assert.match(r.stderr, /^void: error: .+/m, `status ${r.status} and no error message; stderr: ${JSON.stringify(r.stderr)}`);
+    });
 
     it("with /tmp full (a private mount namespace), void run still runs: it needs nothing from the host's /tmp", { skip: !isRoot && "needs root: mounts a tmpfs in a private mount namespace" }, () => {
       // The stage must stay visible once /tmp is covered: build one under /var/tmp.
@@ -495,10 +497,7 @@ for (const launcher of launchers) {
         assert.notEqual(r.status, 99, "/tmp was full");
         assert.equal(r.status, 0, r.stderr);
         assert.doesNotMatch(r.stderr, STACK);
-        assert.deepEqual(
-          r.stdout.split("\n").filter(Boolean).sort(),
-          Array.from({ length: 20 }, (_, i) => `got msg-${i}`).sort(),
-        );
+        assert.deepEqual(r.stdout.split("\n").filter(Boolean).sort(), Array.from({ length: 20 }, (_, i) => `got msg-${i}`).sort());
         assert.ok(!existsSync("/tmp/fill"), "the full tmpfs was only in the private mount namespace");
       } finally {
         outside.cleanup();

@@ -82,9 +82,16 @@ function q(s: string): string {
  * the terminal's settings with those from before.
  */
 function onTerminal(launcher: Launcher, args: string[]): string {
-  const cmd = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]).map(q).join(" ");
+  const cmd = asLauncher(launcher, [process.execPath, stage.voidBin, ...args])
+    .map(q)
+    .join(" ");
   const shell = `before=$(stty -g); ${cmd}; echo "status:$?"; after=$(stty -g); [ "$before" = "$after" ] && echo terminal:unchanged || echo "terminal:changed $before -> $after"; line=; read -r -t 1 line; echo "typed:[$line]"`;
-  const r = spawnSync("script", ["-qec", `bash --norc --noprofile -c ${q(shell)}`, "/dev/null"], { cwd: stage.dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" } });
+  const r = spawnSync("script", ["-qec", `bash --norc --noprofile -c ${q(shell)}`, "/dev/null"], {
+    cwd: stage.dir,
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" },
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.replaceAll("\r", "");
 }
@@ -128,7 +135,19 @@ for (const launcher of launchers) {
       assert.equal(run.status, 0, run.stderr);
       const r = results(run.stdout);
       assert.equal(r.get("create-plain"), "ok", run.stdout);
-      for (const attempt of ["chmod-4755", "chmod-2755", "fchmod-4755", "fchmodat-6755", "open-creat-4755", "openat-creat-2755", "openat-tmpfile-4755", "openat-high-bits", "creat-4755", "mkdir-2755", "mknod-fifo-4644"]) {
+      for (const attempt of [
+        "chmod-4755",
+        "chmod-2755",
+        "fchmod-4755",
+        "fchmodat-6755",
+        "open-creat-4755",
+        "openat-creat-2755",
+        "openat-tmpfile-4755",
+        "openat-high-bits",
+        "creat-4755",
+        "mkdir-2755",
+        "mknod-fifo-4644",
+      ]) {
         assert.equal(r.get(attempt), "EPERM", `${attempt}:\n${run.stdout}`);
       }
       assert.equal(r.get("fchmodat2-4755"), "ENOSYS", "fchmodat2 is newer than the filter: libc falls back to fchmodat");
@@ -143,7 +162,8 @@ for (const launcher of launchers) {
       const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "families", "newest"]);
       assert.equal(run.status, 0, run.stderr);
       const r = results(run.stdout);
-      for (const f of ["af_vsock", "af_vsock_high_bits", "af_packet", "af_alg", "af_key", "af_bluetooth", "socketpair_inet", "af_inet_sock_packet", "af_inet_sock_packet_cloexec"]) assert.equal(r.get(f), "EAFNOSUPPORT", `${f}:\n${run.stdout}`);
+      for (const f of ["af_vsock", "af_vsock_high_bits", "af_packet", "af_alg", "af_key", "af_bluetooth", "socketpair_inet", "af_inet_sock_packet", "af_inet_sock_packet_cloexec"])
+        assert.equal(r.get(f), "EAFNOSUPPORT", `${f}:\n${run.stdout}`);
       assert.equal(r.get("lease"), "EPERM", "no lease (it would make other opens of the file wait)");
       assert.equal(r.get("prlimit-init"), "EPERM", "void-init's limits are not the entrypoint's");
       assert.equal(r.get("prlimit-self"), "ok");
@@ -234,7 +254,9 @@ for (const launcher of launchers) {
       assert.equal(r.get("unshare-user"), "EPERM", "the filter refuses it first");
       // Limits lower it; with unshare allowed by the spec, the namespace budget (0) still refuses; /proc/sys/user is read-only.
       const limited = writeSpec(stage, `hostile-budgets-limited-${launcher}`, {
-        entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", { Seccomp: { allow: ["unshare"] } }, { Limits: { inotify_instances: 5, inotify_watches: 2 } }] } },
+        entrypoints: {
+          attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", { Seccomp: { allow: ["unshare"] } }, { Limits: { inotify_instances: 5, inotify_watches: 2 } }] },
+        },
       });
       const run = runVoid(stage, launcher, ["run", "-s", limited, stage.hostile, "budgets"]);
       assert.equal(run.status, 0, run.stderr);
@@ -339,9 +361,16 @@ for (const launcher of launchers) {
       ownFor(dir, launcher, "plant-mountpoint");
       const spec = writeSpec(stage, `hostile-mountpoint-${launcher}`, {
         entrypoints: {
-          "plant-mountpoint": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }] },
+          "plant-mountpoint": {
+            args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"],
+            environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }],
+          },
           // The nested bind's mount point, /data/sub/x, lies in what the first entrypoint writes.
-          nested: { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { Filesystem: { host_path: join(top, "config"), environment_path: "/data/sub/x" } }] },
+          nested: {
+            trigger: { Pipe: "go" },
+            args: ["BinaryName", "Entrypoint"],
+            environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { Filesystem: { host_path: join(top, "config"), environment_path: "/data/sub/x" } }],
+          },
         },
       });
       // The first entrypoint could rename /data/sub away (symlink or directory in its place) before the next void is built, or after.
@@ -359,8 +388,15 @@ for (const launcher of launchers) {
       ownFor(dir, launcher, "plant-cwd");
       const spec = writeSpec(stage, `hostile-cwd-${launcher}`, {
         entrypoints: {
-          "plant-cwd": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }] },
-          nested: { trigger: { Pipe: "go" }, args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { WorkingDirectory: "/data/work" }] },
+          "plant-cwd": {
+            args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "go" } }, "Trailing"],
+            environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false, shared: true } }],
+          },
+          nested: {
+            trigger: { Pipe: "go" },
+            args: ["BinaryName", "Entrypoint"],
+            environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data" } }, { WorkingDirectory: "/data/work" }],
+          },
         },
       });
       const r = await runVoidAsync(stage, launcher, ["run", "--prepare", "0", "-s", spec, stage.hostile, "/"]);
@@ -373,7 +409,9 @@ for (const launcher of launchers) {
     it("cannot run what it writes in a writable bind (noexec), so no later void runs it either", () => {
       const dir = scratch(stage, `noexec-${launcher}`);
       ownFor(dir, launcher, "attacker");
-      const spec = writeSpec(stage, `hostile-noexec-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } } });
+      const spec = writeSpec(stage, `hostile-noexec-${launcher}`, {
+        entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
+      });
       const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "exec-writable", "/rw"]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(results(r.stdout).get("exec-writable"), "EACCES", r.stdout);
@@ -416,7 +454,10 @@ for (const launcher of launchers) {
       ownFor(dir, launcher, "attack-all");
       const spec = writeSpec(stage, `hostile-all-${launcher}`, {
         entrypoints: {
-          "attack-all": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", "Stderr", "Stdin", "Procfs", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }, { Limits: { memory: "16M", pids: 32 } }] },
+          "attack-all": {
+            args: ["BinaryName", "Entrypoint"],
+            environment: ["Stdout", "Stderr", "Stdin", "Procfs", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }, { Limits: { memory: "16M", pids: 32 } }],
+          },
           sender: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
           echo: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
         },
@@ -463,7 +504,10 @@ for (const launcher of launchers) {
       const spec = writeSpec(stage, `hostile-linger-${launcher}`, {
         entrypoints: {
           // Forward only brings lo up; allowing connect lifts the host-sockets rule so the void can make its socket.
-          linger: { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }, { Limits: { timeout: "4s" } }] },
+          linger: {
+            args: ["BinaryName", "Entrypoint", { Rpc: [] }],
+            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }, { Limits: { timeout: "4s" } }],
+          },
           bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "1s" } }] },
         },
       });
@@ -485,7 +529,9 @@ for (const launcher of launchers) {
       rmSync(join(dir, "granted.txt"), { force: true });
       symlinkSync(outside, join(dir, "granted.txt"));
       const spec = writeSpec(stage, `hostile-file-planted-${launcher}`, {
-        entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: join(dir, "granted.txt") }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
+        entrypoints: {
+          "cat-fd": { args: ["BinaryName", "Entrypoint", { File: join(dir, "granted.txt") }], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] },
+        },
       });
       const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
       assert.notEqual(r.status, 0);

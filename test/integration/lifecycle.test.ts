@@ -166,7 +166,22 @@ for (const launcher of launchers) {
         pid = Number((await err.match)[1]);
         // The launcher's own words: root attaches to a root launcher's voids; an unprivileged launcher's user to its own.
         const sysroot = launcher === "root" ? [] : ["-iex", "set sysroot /"];
-        const gdb = asLauncher(launcher, ["gdb", "-nx", "-batch", ...sysroot, "-p", String(pid), "-ex", "handle SIGSTOP nostop noprint nopass", "-ex", "break main", "-ex", "continue", "-ex", "continue"]);
+        const gdb = asLauncher(launcher, [
+          "gdb",
+          "-nx",
+          "-batch",
+          ...sysroot,
+          "-p",
+          String(pid),
+          "-ex",
+          "handle SIGSTOP nostop noprint nopass",
+          "-ex",
+          "break main",
+          "-ex",
+          "continue",
+          "-ex",
+          "continue",
+        ]);
         const r = await runGdb(gdb);
         assert.match(r, /Breakpoint 1, (0x[0-9a-f]+ in )?main /, r);
         const [code] = await exited;

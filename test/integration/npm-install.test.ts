@@ -80,11 +80,24 @@ function skipped(t: TestContext, needsCc = false): boolean {
 describe("the npm tarball", () => {
   it("ships what a user needs and no build outputs of the examples", (t) => {
     if (skipped(t)) return;
-    for (const f of ["LICENSE", "README.md", "docs/spec.md", "examples/fib/fib.c", "examples/fib/spec.json", "man/void.1", "completions/void.bash", "completions/_void", "scripts/build-native.sh", "native/addon/module.c", "native/fdpass.h"]) {
+    for (const f of [
+      "LICENSE",
+      "README.md",
+      "docs/spec.md",
+      "examples/fib/fib.c",
+      "examples/fib/spec.json",
+      "man/void.1",
+      "completions/void.bash",
+      "completions/_void",
+      "scripts/build-native.sh",
+      "native/addon/module.c",
+      "native/fdpass.h",
+    ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is not in the installed package`);
     }
     // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout.
-    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages"]) assert.ok(!existsSync(join(installed, f)), `${f} should not be in the installed package`);
+    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages"])
+      assert.ok(!existsSync(join(installed, f)), `${f} should not be in the installed package`);
     assert.ok(!existsSync(join(dir, "prefix", "node_modules", "typescript")), "devDependencies were installed");
     assert.ok(existsSync(join(dir, "prefix", "node_modules", "node-api-headers", "include", "node_api.h")), "node-api-headers (to rebuild the addon) was not installed");
   });

@@ -151,14 +151,18 @@ for (const launcher of launchers) {
 
     it("python3's ssl and sqlite3 work with the standard library bound and Library grants for their modules, without /usr", (t) => {
       const python = "/usr/bin/python3";
-      const probe = existsSync(python) ? spawnSync(python, ["-c", "import sysconfig, _ssl, _sqlite3; print(sysconfig.get_paths()['stdlib']); print(_ssl.__file__); print(_sqlite3.__file__)"], { encoding: "utf8" }) : undefined;
+      const probe = existsSync(python)
+        ? spawnSync(python, ["-c", "import sysconfig, _ssl, _sqlite3; print(sysconfig.get_paths()['stdlib']); print(_ssl.__file__); print(_sqlite3.__file__)"], { encoding: "utf8" })
+        : undefined;
       if (probe?.status !== 0) {
         t.skip(`${python} with _ssl and _sqlite3 is not installed`);
         return;
       }
       const [stdlib, ssl, sqlite] = probe.stdout.trim().split("\n") as [string, string, string];
       const bindStdlib = { Filesystem: { host_path: stdlib, environment_path: stdlib } };
-      const spec = writeSpec(stage, `python-${launcher}`, { entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", bindStdlib, { Library: ssl }, { Library: sqlite }] } } });
+      const spec = writeSpec(stage, `python-${launcher}`, {
+        entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", bindStdlib, { Library: ssl }, { Library: sqlite }] } },
+      });
       const code = "import ssl, sqlite3; print(ssl.OPENSSL_VERSION.split()[0], sqlite3.connect(':memory:').execute('select 1').fetchone()[0])";
       const r = runVoid(stage, launcher, ["run", "-s", spec, python, "-c", code]);
       assert.equal(r.status, 0, r.stderr);

@@ -66,7 +66,7 @@ for (const launcher of launchers) {
       assert.deepEqual(r.stdout.trim().split("\n"), Array(20).fill("read payload line"));
     });
 
-    it("a FileSocket handler whose args have no \"Trigger\" is not given the packet's fds", () => {
+    it('a FileSocket handler whose args have no "Trigger" is not given the packet\'s fds', () => {
       const file = join(stage.dir, `payload-${launcher}.txt`);
       const spec = writeSpec(stage, `strig-noarg-${launcher}`, {
         entrypoints: {
@@ -105,19 +105,24 @@ for (const launcher of launchers) {
           child.on("exit", () => reject(new Error(err)));
         });
         const host = addr.startsWith("[") ? "::1" : "127.0.0.1";
-        const clients = Array.from({ length: 20 }, (_, i) =>
-          new Promise<string>((resolve, reject) => {
-            const s = netConnect({ host, port }, () => s.end(`hello ${i}`));
-            let data = "";
-            s.on("data", (d) => {
-              data += d.toString();
-            });
-            s.on("end", () => resolve(data));
-            s.on("error", reject);
-          }),
+        const clients = Array.from(
+          { length: 20 },
+          (_, i) =>
+            new Promise<string>((resolve, reject) => {
+              const s = netConnect({ host, port }, () => s.end(`hello ${i}`));
+              let data = "";
+              s.on("data", (d) => {
+                data += d.toString();
+              });
+              s.on("end", () => resolve(data));
+              s.on("error", reject);
+            }),
         );
         const replies = await Promise.all(clients);
-        assert.deepEqual(replies, Array.from({ length: 20 }, (_, i) => `hello ${i}`));
+        assert.deepEqual(
+          replies,
+          Array.from({ length: 20 }, (_, i) => `hello ${i}`),
+        );
         child.kill("SIGTERM");
         const [code] = await once(child, "exit");
         assert.equal(code, 0, `an orderly stop: ${err}`);
@@ -283,5 +288,4 @@ describe("RPC broker", () => {
       assert.match(r.stderr, /rpc rpc-client \(pid \d+\): refused: .*is not in this void's Rpc list/);
     });
   }
-
 });

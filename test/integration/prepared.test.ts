@@ -49,7 +49,10 @@ for (const launcher of launchers) {
       });
       const r = runVoid(stage, launcher, ["run", "-vv", "-s", spec, stage.plumber, "12", "40"]);
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.stdout.trim().split("\n"), Array.from({ length: 12 }, (_, i) => `got msg-${i}`));
+      assert.deepEqual(
+        r.stdout.trim().split("\n"),
+        Array.from({ length: 12 }, (_, i) => `got msg-${i}`),
+      );
       const ran = ranPids(r.stderr, "echo-trigger");
       const prepared = preparedPids(r.stderr, "echo-trigger");
       assert.equal(new Set(ran).size, 12, "a void per message");

@@ -110,7 +110,10 @@ describe("void doctor where user namespaces are forbidden", () => {
 
 for (const launcher of launchers) {
   describe(`void run as a service (${launcher} launcher)`, () => {
-    it("takes its listening socket from systemd socket activation (by entrypoint name) instead of binding the spec's address", { skip: hasActivate ? false : "systemd-socket-activate is not installed", timeout: 60_000 }, async () => {
+    it("takes its listening socket from systemd socket activation (by entrypoint name) instead of binding the spec's address", {
+      skip: hasActivate ? false : "systemd-socket-activate is not installed",
+      timeout: 60_000,
+    }, async () => {
       const port = await freePort();
       const child = spawn("systemd-socket-activate", ["-l", `127.0.0.1:${port}`, "--fdname=listener", ...voidArgv(launcher, ["run", "-v", "-s", echoSpec, echo])], {
         cwd: stage.dir,

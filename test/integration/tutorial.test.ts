@@ -58,7 +58,13 @@ function matches(expected: string, actual: string): boolean {
   if (!want.some((l) => l.trim() === "..." || l.includes(" ... "))) {
     return JSON.stringify([...want].sort()) === JSON.stringify([...got].sort());
   }
-  const lineRe = (l: string) => new RegExp(`^${l.split(" ... ").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(" .* ")}$`);
+  const lineRe = (l: string) =>
+    new RegExp(
+      `^${l
+        .split(" ... ")
+        .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join(" .* ")}$`,
+    );
   let g = 0;
   for (const l of want) {
     if (l.trim() === "...") continue;

@@ -47,7 +47,11 @@ for (const launcher of launchers) {
       assert.equal(got.length, 600, r.stdout.slice(0, 2000));
       for (let k = 0; k < 3; k++) {
         const mine = got.filter((l) => l.startsWith(`got s${k}-`));
-        assert.deepEqual(mine, Array.from({ length: 200 }, (_, i) => `got s${k}-${i}`), `sender ${k}: each once, in order`);
+        assert.deepEqual(
+          mine,
+          Array.from({ length: 200 }, (_, i) => `got s${k}-${i}`),
+          `sender ${k}: each once, in order`,
+        );
       }
     });
 
@@ -63,7 +67,10 @@ for (const launcher of launchers) {
       });
       const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, upstream, "20"]);
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.stdout.split("\n").filter(Boolean), Array.from({ length: 20 }, () => "fd the passed file"));
+      assert.deepEqual(
+        r.stdout.split("\n").filter(Boolean),
+        Array.from({ length: 20 }, () => "fd the passed file"),
+      );
     });
 
     for (const prepare of ["1", "0"]) {

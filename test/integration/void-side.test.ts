@@ -59,7 +59,11 @@ describe("void-run/args in this process", () => {
     try {
       assert.equal(fdArg(String(fd)), fd);
       for (const bad of ["", "03", "-1", "+3", " 3", "3x", "99999999999"]) {
-        assert.throws(() => fdArg(bad), (e: unknown) => e instanceof VoidArgError && e.code === "EINVAL", bad);
+        assert.throws(
+          () => fdArg(bad),
+          (e: unknown) => e instanceof VoidArgError && e.code === "EINVAL",
+          bad,
+        );
       }
     } finally {
       closeSync(fd);

@@ -62,7 +62,12 @@ for (const launcher of launchers) {
         const id = voidUid(stage.probe, "fs");
         chownSync(rw, id, id);
         const spec = writeSpec(stage, "root-only", {
-          entrypoints: { fs: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }] } },
+          entrypoints: {
+            fs: {
+              args: ["BinaryName", "Trailing"],
+              environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }],
+            },
+          },
         });
         const r = runVoid(stage, launcher, ["run", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf", "--try-write", "/data"]);
         assert.equal(r.status, 0, r.stderr);
@@ -135,7 +140,10 @@ for (const launcher of launchers) {
 
     it("has no network interface up", () => {
       const ifs = bare.net_interfaces as { name: string; up: boolean }[];
-      assert.ok(ifs.every((i) => i.up === false), JSON.stringify(ifs));
+      assert.ok(
+        ifs.every((i) => i.up === false),
+        JSON.stringify(ifs),
+      );
       assert.deepEqual(
         ifs.map((i) => i.name),
         ["lo"],
@@ -146,7 +154,8 @@ for (const launcher of launchers) {
       assert.equal(bare.seccomp, 2, "SECCOMP_MODE_FILTER");
       assert.equal(bare.escape.unshare_user.ok, false);
       assert.equal(bare.escape.unshare_user.errno, "EPERM");
-      const spec = (env: unknown[]) => writeSpec(stage, `sc-${launcher}-${env.length}`, { entrypoints: { "syscall-425.syscall-298": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", ...env] } } });
+      const spec = (env: unknown[]) =>
+        writeSpec(stage, `sc-${launcher}-${env.length}`, { entrypoints: { "syscall-425.syscall-298": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", ...env] } } });
       let r = runVoid(stage, launcher, ["run", "-s", spec([]), stage.actor]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "syscall 425: EPERM\nsyscall 298: EPERM\n");
@@ -215,7 +224,13 @@ for (const launcher of launchers) {
         entrypoints: {
           fs: {
             args: ["BinaryName", "Trailing"],
-            environment: ["Stdout", { Filesystem: { host_path: ro, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }, { Hostname: "web" }, { DomainName: "example" }],
+            environment: [
+              "Stdout",
+              { Filesystem: { host_path: ro, environment_path: "/config" } },
+              { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } },
+              { Hostname: "web" },
+              { DomainName: "example" },
+            ],
           },
         },
       });

@@ -224,11 +224,11 @@ static void families(void) {
     const char *name;
     int family, type, proto;
   } f[] = {
-      {"af_vsock", 40, SOCK_STREAM, 0},       {"af_packet", AF_PACKET, SOCK_RAW, 0},
-      {"af_alg", 38, SOCK_SEQPACKET, 0},      {"af_key", 15, SOCK_RAW, 2},
-      {"af_bluetooth", 31, SOCK_RAW, 0},      {"netlink_audit", AF_NETLINK, SOCK_RAW, 9},
+      {"af_vsock", 40, SOCK_STREAM, 0},           {"af_packet", AF_PACKET, SOCK_RAW, 0},
+      {"af_alg", 38, SOCK_SEQPACKET, 0},          {"af_key", 15, SOCK_RAW, 2},
+      {"af_bluetooth", 31, SOCK_RAW, 0},          {"netlink_audit", AF_NETLINK, SOCK_RAW, 9},
       {"netlink_route", AF_NETLINK, SOCK_RAW, 0}, {"af_unix", AF_UNIX, SOCK_STREAM, 0},
-      {"af_inet", AF_INET, SOCK_STREAM, 0},   {"af_inet6", AF_INET6, SOCK_DGRAM, 0},
+      {"af_inet", AF_INET, SOCK_STREAM, 0},       {"af_inet6", AF_INET6, SOCK_DGRAM, 0},
   };
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) {
     long s = socket(f[i].family, f[i].type, f[i].proto);
@@ -313,8 +313,10 @@ static void budgets(void) {
   int watches = 0;
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     long w = syscall(SYS_inotify_add_watch, in, paths[i], IN_ALL_EVENTS);
-    if (w >= 0) watches++;
-    else if (errno == ENOSPC) break;
+    if (w >= 0)
+      watches++;
+    else if (errno == ENOSPC)
+      break;
   }
   printf("inotify-watches %d\n", watches);
   close(in);
@@ -529,13 +531,20 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "tty") == 0) tty();
-    else if (strcmp(argv[i], "suid") == 0 && i + 1 < argc) suid(argv[++i]);
-    else if (strcmp(argv[i], "families") == 0) families();
-    else if (strcmp(argv[i], "reach-init") == 0) reach_init();
-    else if (strcmp(argv[i], "ptrace") == 0) ptrace_requests();
-    else if (strcmp(argv[i], "newest") == 0) newest();
-    else if (strcmp(argv[i], "budgets") == 0) budgets();
+    if (strcmp(argv[i], "tty") == 0)
+      tty();
+    else if (strcmp(argv[i], "suid") == 0 && i + 1 < argc)
+      suid(argv[++i]);
+    else if (strcmp(argv[i], "families") == 0)
+      families();
+    else if (strcmp(argv[i], "reach-init") == 0)
+      reach_init();
+    else if (strcmp(argv[i], "ptrace") == 0)
+      ptrace_requests();
+    else if (strcmp(argv[i], "newest") == 0)
+      newest();
+    else if (strcmp(argv[i], "budgets") == 0)
+      budgets();
     else if (strcmp(argv[i], "procsys") == 0) {
       result("proc-sys-core_pattern", open("/proc/sys/kernel/core_pattern", O_WRONLY));
       result("proc-sys-net", open("/proc/sys/net/ipv4/ip_forward", O_WRONLY));
@@ -543,8 +552,7 @@ int main(int argc, char **argv) {
       result("proc-sys-read", open("/proc/sys/kernel/ostype", O_RDONLY));
       /* The shared input socket cannot be opened again through /proc. */
       result("reopen-stdin-for-writing", open("/proc/self/fd/0", O_WRONLY));
-    }
-    else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
+    } else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
       long n = atol(argv[++i]);
       static char block[65536];
       memset(block, 'y', sizeof block);

@@ -398,7 +398,10 @@ export class FakeHost implements HostView {
     const r = this.resolve(path, true);
     if (r === null || r.node.kind !== "dir") return null;
     const prefix = r.path === "/" ? "/" : `${r.path}/`;
-    return [...this.nodes.keys()].filter((k) => k !== "/" && k.startsWith(prefix) && !k.slice(prefix.length).includes("/")).map((k) => k.slice(prefix.length)).sort();
+    return [...this.nodes.keys()]
+      .filter((k) => k !== "/" && k.startsWith(prefix) && !k.slice(prefix.length).includes("/"))
+      .map((k) => k.slice(prefix.length))
+      .sort();
   }
 }
 

@@ -31,14 +31,33 @@ describe("shellCommands: the command words of a shell script", () => {
     ]);
   });
   it("skips builtins, keywords, assignments, arguments, comments, quoted text and here-documents", () => {
-    assert.deepEqual(words('echo cat; printf "%s; rm x" a\n# cat in a comment\nLANG=C sort f\nFOO=1\ncat <<EOF\nrm -rf /\nEOF\ncat <<-\'END\'\n\tgrep\n\tEND\necho \'a | head\'\nexport A=$(id -u)\n'), ["sort:3", "cat:5", "cat:8", "id:12"]);
+    assert.deepEqual(words("echo cat; printf \"%s; rm x\" a\n# cat in a comment\nLANG=C sort f\nFOO=1\ncat <<EOF\nrm -rf /\nEOF\ncat <<-'END'\n\tgrep\n\tEND\necho 'a | head'\nexport A=$(id -u)\n"), [
+      "sort:3",
+      "cat:5",
+      "cat:8",
+      "id:12",
+    ]);
   });
   it("skips case patterns, the script's functions and words that are not plain", () => {
-    assert.deepEqual(words('case "$1" in\n  start|stop) head -1 ;;\n  *) tail -1 ;;\nesac\nlog() { logger "$@"; }\nfunction other { true; }\nlog hi\nother\n$CMD arg\n"$HOME/bin/x"\n/usr/bin/env A=1 b\n'), ["head:2", "tail:3", "logger:5", "/usr/bin/env:11"]);
+    assert.deepEqual(
+      words('case "$1" in\n  start|stop) head -1 ;;\n  *) tail -1 ;;\nesac\nlog() { logger "$@"; }\nfunction other { true; }\nlog hi\nother\n$CMD arg\n"$HOME/bin/x"\n/usr/bin/env A=1 b\n'),
+      ["head:2", "tail:3", "logger:5", "/usr/bin/env:11"],
+    );
   });
 });
 
-const input: PlanInput = { binary: "/srv/run.sh", trailing: [], cwd: "/", uid: 1000, gid: 100, timeNamespace: true, arch: "x64", grantStdout: false, grantStderr: false, launcherEnv: { PATH: "/usr/local/bin:/usr/bin:relative" } };
+const input: PlanInput = {
+  binary: "/srv/run.sh",
+  trailing: [],
+  cwd: "/",
+  uid: 1000,
+  gid: 100,
+  timeNamespace: true,
+  arch: "x64",
+  grantStdout: false,
+  grantStderr: false,
+  launcherEnv: { PATH: "/usr/local/bin:/usr/bin:relative" },
+};
 const LD = "/lib64/ld.so";
 const prog = (needed: string[] = []) => buildElf({ type: 2, interp: LD, needed });
 const lib = (soname: string, needed: string[] = []) => buildElf({ type: 3, soname, needed });

@@ -31,9 +31,10 @@ const voidC = join(repoRoot, "lib", "c", "void.c");
 const testC = join(repoRoot, "test", "c", "lib_test.c");
 
 /** The errno the C client sets for each protocol error name (docs/rpc.md). */
-const ERRNO_OF: Record<RpcErrorName, string> = Object.fromEntries(
-  RPC_ERROR_NAMES.map((name) => [name, name === "EAI_NONAME" ? "ENOENT" : name === "EAI_AGAIN" ? "EAGAIN" : name]),
-) as Record<RpcErrorName, string>;
+const ERRNO_OF: Record<RpcErrorName, string> = Object.fromEntries(RPC_ERROR_NAMES.map((name) => [name, name === "EAI_NONAME" ? "ENOENT" : name === "EAI_AGAIN" ? "EAGAIN" : name])) as Record<
+  RpcErrorName,
+  string
+>;
 
 /** Linux errno values that Node's os.constants.errno (libuv's list) lacks. */
 const LINUX_ERRNO_EXTRA: Record<string, number> = { EHOSTDOWN: 112 };
@@ -189,7 +190,7 @@ describe("lib/c/void.c", { skip: hasGcc ? false : "gcc is not installed" }, () =
       ...RPC_ERROR_NAMES.map((error): Case => ({ reply: { ok: false, error, message: `${error} happened` }, nFds: 0, type: "tcp" })),
       { reply: { ok: false, error: "EIO", message: "" }, nFds: 0, type: "udp" },
       { reply: { ok: false, error: "EACCES", message: "x".repeat(5000) }, nFds: 0, type: "tcp" },
-      { reply: { ok: false, error: "EACCES", message: "é😀\u0000\ud800\"\\\n\t".repeat(200) }, nFds: 0, type: "tcp" },
+      { reply: { ok: false, error: "EACCES", message: 'é😀\u0000\ud800"\\\n\t'.repeat(200) }, nFds: 0, type: "tcp" },
     ];
     checkReplies(libTest, cases);
   });
@@ -230,10 +231,17 @@ describe("lib/c/void.c", { skip: hasGcc ? false : "gcc is not installed" }, () =
       t.skip(`sanitizers cannot run here: ${r.stderr.split("\n")[0]}`);
       return;
     }
-    assert.equal(r.status, 0, `${r.stdout.split("\n").filter((l) => !l.startsWith("ok") && !l.startsWith("request")).join("\n")}\n${r.stderr}`);
+    assert.equal(
+      r.status,
+      0,
+      `${r.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("ok") && !l.startsWith("request"))
+        .join("\n")}\n${r.stderr}`,
+    );
     checkReplies(asan, [
       { reply: { ok: true, family: "Inet", address: "192.0.2.7", port: 443 }, nFds: 1, type: "tcp" },
-      { reply: { ok: false, error: "EACCES", message: "é😀\u0000\ud800\"\\".repeat(300) }, nFds: 0, type: "tcp" },
+      { reply: { ok: false, error: "EACCES", message: 'é😀\u0000\ud800"\\'.repeat(300) }, nFds: 0, type: "tcp" },
     ]);
   });
 });

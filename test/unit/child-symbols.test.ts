@@ -78,13 +78,19 @@ describe("the CLONE_VM child (native/void_spawn.c) calls only system-call wrappe
   const undefinedSymbols = (opt: string): { undef: string[]; defined: string[] } => {
     const obj = join(dir, `void_spawn${opt}.o`);
     // scripts/build-native.sh's flags.
-    const r = spawnSync(cc, [opt, "-g", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wno-unused-parameter", "-fPIC", "-c", join(repoRoot, "native", "void_spawn.c"), "-o", obj], { encoding: "utf8" });
+    const r = spawnSync(cc, [opt, "-g", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wno-unused-parameter", "-fPIC", "-c", join(repoRoot, "native", "void_spawn.c"), "-o", obj], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     const u = spawnSync("nm", ["-u", "--format=just-symbols", obj], { encoding: "utf8" });
     assert.equal(u.status, 0, u.stderr);
     const d = spawnSync("nm", ["--defined-only", "--extern-only", "--format=just-symbols", obj], { encoding: "utf8" });
     assert.equal(d.status, 0, d.stderr);
-    const words = (s: string) => s.split("\n").map((l) => l.trim().replace(/@.*$/, "")).filter((l) => l !== "");
+    const words = (s: string) =>
+      s
+        .split("\n")
+        .map((l) => l.trim().replace(/@.*$/, ""))
+        .filter((l) => l !== "");
     return { undef: words(u.stdout), defined: words(d.stdout) };
   };
 
@@ -92,7 +98,11 @@ describe("the CLONE_VM child (native/void_spawn.c) calls only system-call wrappe
     it(`compiled with ${opt}: every call out of the child is on the allow-list`, () => {
       const { undef, defined } = undefinedSymbols(opt);
       const refused = undef.filter((s) => !ALLOWED.has(s));
-      assert.deepEqual(refused, [], `the child calls ${refused.join(", ")}: not a plain system-call wrapper (malloc, stdio, locks and the like are forbidden in the CLONE_VM child; parent-side code goes in native/spawn_clone.c)`);
+      assert.deepEqual(
+        refused,
+        [],
+        `the child calls ${refused.join(", ")}: not a plain system-call wrapper (malloc, stdio, locks and the like are forbidden in the CLONE_VM child; parent-side code goes in native/spawn_clone.c)`,
+      );
       assert.ok(undef.includes("sendmsg") && undef.includes("mount"), `the check saw the child's calls: ${undef.join(" ")}`);
       // The file is the child's only: its one entry point, nothing of the parent's.
       assert.deepEqual(defined, ["void_child_main"]);
@@ -102,9 +112,14 @@ describe("the CLONE_VM child (native/void_spawn.c) calls only system-call wrappe
   it("would catch a forbidden call", () => {
     const src = join(dir, "bad.c");
     const obj = join(dir, "bad.o");
-    writeFileSync(src, "#include <stdlib.h>\n#include <stdio.h>\nvoid *f(void) { void *p = malloc(4); printf(\"x\"); return p; }\n");
+    writeFileSync(src, '#include <stdlib.h>\n#include <stdio.h>\nvoid *f(void) { void *p = malloc(4); printf("x"); return p; }\n');
     assert.equal(spawnSync(cc, ["-O2", "-c", src, "-o", obj]).status, 0);
-    const u = spawnSync("nm", ["-u", "--format=just-symbols", obj], { encoding: "utf8" }).stdout.split("\n").filter((s) => s !== "");
-    assert.ok(u.some((s) => !ALLOWED.has(s)), u.join(" "));
+    const u = spawnSync("nm", ["-u", "--format=just-symbols", obj], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((s) => s !== "");
+    assert.ok(
+      u.some((s) => !ALLOWED.has(s)),
+      u.join(" "),
+    );
   });
 });

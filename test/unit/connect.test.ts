@@ -73,15 +73,23 @@ describe("Connect: parsing", () => {
   });
 
   it("refuses a Connect where the void holds sockets of the host's network: its connect() is refused there", () => {
-    for (const args of [["BinaryName", { TcpListener: { addr: "127.0.0.1:8080" } }], ["BinaryName", { Rpc: [{ OpenTcpSocket: { family: null, port: 5432, host: null } }] }]]) {
+    for (const args of [
+      ["BinaryName", { TcpListener: { addr: "127.0.0.1:8080" } }],
+      ["BinaryName", { Rpc: [{ OpenTcpSocket: { family: null, port: 5432, host: null } }] }],
+    ]) {
       const text = problems(withEnv([db], args));
-      assert.match(text, /entrypoints\.app\.environment\[0\]: a Connect cannot serve entrypoints\.app: it has a (TcpListener|Rpc) argument \(entrypoints\.app\.args\[1\]\), which gives it sockets of the host's network/);
+      assert.match(
+        text,
+        /entrypoints\.app\.environment\[0\]: a Connect cannot serve entrypoints\.app: it has a (TcpListener|Rpc) argument \(entrypoints\.app\.args\[1\]\), which gives it sockets of the host's network/,
+      );
       assert.match(text, /\(give the outgoing connection to another entrypoint/);
     }
   });
 
   it("refuses two grants on one protocol and port in the void (Connect or Forward), and a seventeenth Connect", () => {
-    const text = problems(withEnv([db, { Connect: { protocol: "Tcp", environment_port: 5432, host_addr: "192.0.2.11:5432" } }, { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5432 } }]));
+    const text = problems(
+      withEnv([db, { Connect: { protocol: "Tcp", environment_port: 5432, host_addr: "192.0.2.11:5432" } }, { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5432 } }]),
+    );
     assert.match(text, /environment\[1\]: Tcp port 5432 in the void is already taken by the grant at entrypoints\.app\.environment\[0\]/);
     assert.match(text, /environment\[2\]: Tcp port 5432 in the void is already taken/);
     parsed(withEnv([db, { Connect: { protocol: "Udp", environment_port: 5432, host_addr: "192.0.2.10:5432" } }]));

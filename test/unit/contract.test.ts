@@ -43,7 +43,7 @@ describe("the contract between TypeScript and C", () => {
     try {
       const src = join(dir, "values.c");
       const prints = entries.map((e) => `  printf("%s %lld\\n", "${e.c}", (long long)(${e.c}));`);
-      writeFileSync(src, ['#include <stdio.h>', '#include "plan.h"', "int main(void) {", ...prints, "  return 0;", "}", ""].join("\n"));
+      writeFileSync(src, ["#include <stdio.h>", '#include "plan.h"', "int main(void) {", ...prints, "  return 0;", "}", ""].join("\n"));
       const bin = join(dir, "values");
       const cc = spawnSync("gcc", ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", join(repoRoot, "native"), "-o", bin, src], { encoding: "utf8" });
       assert.equal(cc.status, 0, cc.stderr);

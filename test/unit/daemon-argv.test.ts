@@ -49,6 +49,9 @@ test("the background copy reads the same run, without -D", () => {
     const after = parseFastRun(withoutDaemonFlag(line));
     assert.ok(after !== undefined);
     assert.deepEqual(after, before);
-    assert.deepEqual(after.args.filter((a) => a.includes("D")), line.slice(line.indexOf("./app") + 1).filter((a) => a.includes("D")));
+    assert.deepEqual(
+      after.args.filter((a) => a.includes("D")),
+      line.slice(line.indexOf("./app") + 1).filter((a) => a.includes("D")),
+    );
   }
 });

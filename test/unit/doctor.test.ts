@@ -29,7 +29,10 @@ describe("void doctor", () => {
     for (let i = 1; i < HISTORY.length; i++) {
       const prev = HISTORY[i - 1]!;
       const cur = HISTORY[i]!;
-      assert.ok(prev.year < cur.year || (prev.year === cur.year && compareVersions(prev.version, cur.version) <= 0), `${prev.feature} (${prev.version}, ${prev.year}) before ${cur.feature} (${cur.version}, ${cur.year})`);
+      assert.ok(
+        prev.year < cur.year || (prev.year === cur.year && compareVersions(prev.version, cur.version) <= 0),
+        `${prev.feature} (${prev.version}, ${prev.year}) before ${cur.feature} (${cur.version}, ${cur.year})`,
+      );
       // A later release never has an earlier year.
       if (compareVersions(prev.version, cur.version) < 0) assert.ok(prev.year <= cur.year, cur.feature);
     }
@@ -41,6 +44,9 @@ describe("void doctor", () => {
     assert.equal(stated, MINIMUM_LINUX, "README.md's requirements and src/cli/doctor.ts MINIMUM_LINUX disagree");
     const required = HISTORY.filter((h) => h.version === MINIMUM_LINUX && h.note?.includes("no fallback"));
     assert.equal(required.length, 1, "HISTORY marks the feature that sets the minimum");
-    assert.ok(HISTORY.every((h) => compareVersions(h.version, MINIMUM_LINUX) <= 0 || h.note?.startsWith("without it") || h.note?.startsWith("only ")), "every feature newer than the minimum says what void does without it");
+    assert.ok(
+      HISTORY.every((h) => compareVersions(h.version, MINIMUM_LINUX) <= 0 || h.note?.startsWith("without it") || h.note?.startsWith("only ")),
+      "every feature newer than the minimum says what void does without it",
+    );
   });
 });

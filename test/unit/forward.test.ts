@@ -60,16 +60,16 @@ describe("Forward and DevRandom: parsing", () => {
 
   it("refuses a port below 1024 inside the void, with the reason", () => {
     const text = problems(withEnv([{ Forward: { protocol: "Udp", host_addr: "127.0.0.1:53", environment_port: 53 } }]));
-    assert.match(text, /^error: entrypoints\.d\.environment\[0\]\.Forward\.environment_port: port 53 is below 1024, which a void cannot bind \(it holds no capability, not even CAP_NET_BIND_SERVICE\)/);
+    assert.match(
+      text,
+      /^error: entrypoints\.d\.environment\[0\]\.Forward\.environment_port: port 53 is below 1024, which a void cannot bind \(it holds no capability, not even CAP_NET_BIND_SERVICE\)/,
+    );
     assert.match(text, /host_addr may still use port 53/);
   });
 
   it("reports a misspelt protocol, a host name as address, a missing key and an unknown key at once", () => {
     const text = problems(
-      withEnv([
-        { Forward: { protocol: "Udpp", host_addr: "localhost:53", environment_port: 5353 } },
-        { Forward: { protocol: "Tcp", environment_port: 70000, hots_addr: "127.0.0.1:1" } },
-      ]),
+      withEnv([{ Forward: { protocol: "Udpp", host_addr: "localhost:53", environment_port: 5353 } }, { Forward: { protocol: "Tcp", environment_port: 70000, hots_addr: "127.0.0.1:1" } }]),
     );
     assert.match(text, /environment\[0\]\.Forward\.protocol: unknown variant "Udpp"; expected "Udp" \| "Tcp" \(did you mean "Udp"\?\)/);
     assert.match(text, /environment\[0\]\.Forward\.host_addr: "localhost" in "localhost:53" is not an IP address/);
@@ -92,7 +92,9 @@ describe("Forward and DevRandom: parsing", () => {
     const text = problems({
       entrypoints: {
         a: { args: ["BinaryName", { TcpListener: { addr: "127.0.0.1:8053" } }], environment: [udp] },
-        b: { environment: [{ Forward: { protocol: "Udp", host_addr: "127.0.0.1:5353", environment_port: 6000 } }, { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:8053", environment_port: 6000 } }] },
+        b: {
+          environment: [{ Forward: { protocol: "Udp", host_addr: "127.0.0.1:5353", environment_port: 6000 } }, { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:8053", environment_port: 6000 } }],
+        },
       },
     });
     assert.match(text, /entrypoints\.b\.environment\[0\]: a second Udp Forward on "127\.0\.0\.1:5353"; the first is at entrypoints\.a\.environment\[0\]/);
@@ -100,7 +102,9 @@ describe("Forward and DevRandom: parsing", () => {
   });
 
   it("allows the same host address for UDP and TCP, and port 0 twice", () => {
-    parsed(withEnv([udp, tcp, { Forward: { protocol: "Udp", host_addr: "127.0.0.1:0", environment_port: 1 + 5353 } }, { Forward: { protocol: "Udp", host_addr: "127.0.0.1:0", environment_port: 5353 } }]));
+    parsed(
+      withEnv([udp, tcp, { Forward: { protocol: "Udp", host_addr: "127.0.0.1:0", environment_port: 1 + 5353 } }, { Forward: { protocol: "Udp", host_addr: "127.0.0.1:0", environment_port: 5353 } }]),
+    );
   });
 
   it("refuses a Filesystem bind at /dev/urandom together with DevRandom, but not without it", () => {
@@ -131,7 +135,10 @@ describe("Forward and DevRandom: runtime specs", () => {
       },
     });
     assert.ok(r.changes.includes("prod.json: entrypoints.dnsmasq.environment[2]: Udp Forward to port 5353: host_addr 127.0.0.1:5353 -> 127.0.0.2:53"), r.changes.join("\n"));
-    assert.ok(r.changes.some((c) => /drops \{"Forward": \{"protocol": "Tcp"/.test(c)), r.changes.join("\n"));
+    assert.ok(
+      r.changes.some((c) => /drops \{"Forward": \{"protocol": "Tcp"/.test(c)),
+      r.changes.join("\n"),
+    );
   });
 
   it("refuses a new Forward, another port in the void, and DevRandom where the compile-time spec lacks it", () => {

@@ -147,7 +147,14 @@ describe("ELF programs", () => {
 
   test("a static program needs only itself", () => {
     const host = debian().file("/usr/bin/busybox", buildElf({ type: ET_EXEC }));
-    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), { files: [{ path: "/usr/bin/busybox", reason: "binary" }], isStatic: true, errors: [], searchedDirs: [], unplacedModules: [], edges: [] });
+    assert.deepEqual(ok(resolveLibraries("/usr/bin/busybox", host)), {
+      files: [{ path: "/usr/bin/busybox", reason: "binary" }],
+      isStatic: true,
+      errors: [],
+      searchedDirs: [],
+      unplacedModules: [],
+      edges: [],
+    });
   });
 
   test("missing, unreadable and non-executable programs", () => {
@@ -259,7 +266,9 @@ describe("the library search order", () => {
   });
 
   test("a missing library is an error naming every place searched", () => {
-    const host = debian().dir("/opt/app/lib").file("/opt/app/bin/x", prog(["libfoo.so.1", "libc.so.6"], { runpath: "/opt/app/lib" }));
+    const host = debian()
+      .dir("/opt/app/lib")
+      .file("/opt/app/bin/x", prog(["libfoo.so.1", "libc.so.6"], { runpath: "/opt/app/lib" }));
     const r = resolveLibraries("/opt/app/bin/x", host);
     assert.deepEqual(r.errors, [`libfoo.so.1 (needed by /opt/app/bin/x): not found in RUNPATH /opt/app/lib, /etc/ld.so.cache or ${TRIPLET_DIRS}`]);
     assert.deepEqual(libraries(r), ["/lib/x86_64-linux-gnu/libc.so.6"]);
@@ -340,17 +349,19 @@ describe("the library search order", () => {
       .file("/opt/l/libfoo.so.1", lib("libfoo.so.1"))
       .file("/opt/l/libvec.so", lib("libvec.so"))
       .file("/opt/p", prog(["libfoo.so.1"], { runpath: "/opt/l" }));
-    assert.deepEqual(libraries(ok(resolveLibraries("/opt/p", host))), [
-      "/opt/l/glibc-hwcaps/x86-64-v3/libfoo.so.1",
-      "/opt/l/libfoo.so.1",
-      "/opt/l/glibc-hwcaps/x86-64-v3/../../libvec.so",
-    ]);
+    assert.deepEqual(libraries(ok(resolveLibraries("/opt/p", host))), ["/opt/l/glibc-hwcaps/x86-64-v3/libfoo.so.1", "/opt/l/libfoo.so.1", "/opt/l/glibc-hwcaps/x86-64-v3/../../libvec.so"]);
   });
 
   test("DF_1_NODEFLIB keeps the search out of the default directories", () => {
     const host = debian()
       .file("/opt/only-cache/libq.so", lib("libq.so"))
-      .file("/etc/ld.so.cache", buildLdCache([{ name: "libm.so.6", path: "/lib/x86_64-linux-gnu/libm.so.6", flags: X86_64_LIBC6 }, { name: "libq.so", path: "/opt/only-cache/libq.so", flags: X86_64_LIBC6 }]))
+      .file(
+        "/etc/ld.so.cache",
+        buildLdCache([
+          { name: "libm.so.6", path: "/lib/x86_64-linux-gnu/libm.so.6", flags: X86_64_LIBC6 },
+          { name: "libq.so", path: "/opt/only-cache/libq.so", flags: X86_64_LIBC6 },
+        ]),
+      )
       .file("/opt/p", prog(["libq.so", "libm.so.6"], { flags1: DF_1_PIE | DF_1_NODEFLIB }));
     const r = resolveLibraries("/opt/p", host);
     assert.deepEqual(libraries(r), ["/opt/only-cache/libq.so"]);
@@ -413,7 +424,9 @@ describe("LD_LIBRARY_PATH (LibraryPath grants) and dlopen'ed modules (Library gr
   });
 
   test("a library found only through LD_LIBRARY_PATH, and the error that names it when absent", () => {
-    const host = debian().file("/opt/app/lib/libapp.so", lib("libapp.so", ["libc.so.6"])).file("/opt/app/bin/app", prog(["libapp.so", "libc.so.6"]));
+    const host = debian()
+      .file("/opt/app/lib/libapp.so", lib("libapp.so", ["libc.so.6"]))
+      .file("/opt/app/bin/app", prog(["libapp.so", "libc.so.6"]));
     assert.deepEqual(libraries(ok(resolveLibraries("/opt/app/bin/app", host, { libraryPath: ["/opt/app/lib"] }))), ["/opt/app/lib/libapp.so", "/lib/x86_64-linux-gnu/libc.so.6"]);
     const missing = resolveLibraries("/opt/app/bin/app", host, { libraryPath: ["/opt/other"] });
     assert.match(missing.errors.join("\n"), /libapp\.so \(needed by \/opt\/app\/bin\/app\): not found in LD_LIBRARY_PATH \/opt\/other, \/etc\/ld\.so\.cache or /);
@@ -428,7 +441,10 @@ describe("LD_LIBRARY_PATH (LibraryPath grants) and dlopen'ed modules (Library gr
     const r = ok(resolveLibraries("/usr/bin/python3.11", host, { modules: ["/usr/lib/python3.11/lib-dynload/_ssl.so"] }));
     assert.deepEqual(lines(r).slice(-3), ["module /usr/lib/python3.11/lib-dynload/_ssl.so", "library /lib/x86_64-linux-gnu/libssl.so.3", "library /lib/x86_64-linux-gnu/libcrypto.so.3"]);
     assert.deepEqual(r.unplacedModules, []);
-    assert.ok(r.edges.some((e) => e.from === "/usr/lib/python3.11/lib-dynload/_ssl.so" && e.name === "libcrypto.so.3"), "who needs what is recorded");
+    assert.ok(
+      r.edges.some((e) => e.from === "/usr/lib/python3.11/lib-dynload/_ssl.so" && e.name === "libcrypto.so.3"),
+      "who needs what is recorded",
+    );
   });
 
   test("a module that no loader can map: not a shared object, another ABI, a static program", () => {

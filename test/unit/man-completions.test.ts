@@ -27,7 +27,8 @@ describe("generated man pages and completions", () => {
 
   it("every option of void run and forktop is in its man page", () => {
     const voidPage = readFileSync(join(root, "man/void.1"), "utf8");
-    for (const flag of ["\\-\\-spec", "\\-\\-runtime", "\\-\\-host\\-root", "\\-\\-prepare", "\\-\\-max\\-concurrent", "\\-\\-allow\\-unenforced\\-limits", "\\-\\-json"]) assert.ok(voidPage.includes(flag), flag);
+    for (const flag of ["\\-\\-spec", "\\-\\-runtime", "\\-\\-host\\-root", "\\-\\-prepare", "\\-\\-max\\-concurrent", "\\-\\-allow\\-unenforced\\-limits", "\\-\\-json"])
+      assert.ok(voidPage.includes(flag), flag);
     assert.match(voidPage, /^\.SH EXIT STATUS$/m);
     const forktopPage = readFileSync(join(root, "packages/forktop/man/forktop.1"), "utf8");
     for (const flag of ["\\-\\-pid", "\\-\\-once", "\\-\\-program\\-output", "\\-\\-rescan\\-ms"]) assert.ok(forktopPage.includes(flag), flag);

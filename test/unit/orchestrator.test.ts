@@ -286,7 +286,10 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
     const plans = plansFor({ entrypoints: { main: { args: ["BinaryName", "Entrypoint"] } } }, { main: "exit 0\n" }).map((p) => ({ ...p, exec: join(dir, "no-such-binary") }));
     const { status, spawner, log } = await run(plans);
     assert.equal(status, 127);
-    assert.ok(log.some((l) => /execve .*no-such-binary/.test(l)), log.join("\n"));
+    assert.ok(
+      log.some((l) => /execve .*no-such-binary/.test(l)),
+      log.join("\n"),
+    );
     assert.equal(spawner.live.length, 0);
   });
 });

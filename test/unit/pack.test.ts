@@ -34,7 +34,15 @@ function headers(bytes: Uint8Array): Headers {
   const is64 = bytes[4] === 2;
   const little = bytes[5] === 1;
   return is64
-    ? { is64, little, shoff: Number(v.getBigUint64(40, little)), shnum: v.getUint16(60, little), shstrndx: v.getUint16(62, little), phoff: Number(v.getBigUint64(32, little)), phnum: v.getUint16(56, little) }
+    ? {
+        is64,
+        little,
+        shoff: Number(v.getBigUint64(40, little)),
+        shnum: v.getUint16(60, little),
+        shstrndx: v.getUint16(62, little),
+        phoff: Number(v.getBigUint64(32, little)),
+        phnum: v.getUint16(56, little),
+      }
     : { is64, little, shoff: v.getUint32(32, little), shnum: v.getUint16(48, little), shstrndx: v.getUint16(50, little), phoff: v.getUint32(28, little), phnum: v.getUint16(44, little) };
 }
 
@@ -220,8 +228,14 @@ describe("pack hand-built ELF files", () => {
 
 describe("what packSpec refuses and readPackedSpec reports", () => {
   test("not ELF, or not an executable", () => {
-    assert.throws(() => packSpec(new TextEncoder().encode("#!/bin/sh\necho hi\n"), SPEC), (e: unknown) => e instanceof ElfError && /not an ELF file/.test(e.message));
-    assert.throws(() => packSpec(buildElf({ type: 1 }), SPEC), (e: unknown) => e instanceof ElfError && /not an executable \(ELF type REL\)/.test(e.message));
+    assert.throws(
+      () => packSpec(new TextEncoder().encode("#!/bin/sh\necho hi\n"), SPEC),
+      (e: unknown) => e instanceof ElfError && /not an ELF file/.test(e.message),
+    );
+    assert.throws(
+      () => packSpec(buildElf({ type: 1 }), SPEC),
+      (e: unknown) => e instanceof ElfError && /not an executable \(ELF type REL\)/.test(e.message),
+    );
     assert.deepEqual(readPackedSpec(new TextEncoder().encode("#!/bin/sh\n")), { kind: "absent", reason: "not an ELF file" });
     assert.deepEqual(readPackedSpec(new Uint8Array(0)), { kind: "absent", reason: "not an ELF file" });
   });

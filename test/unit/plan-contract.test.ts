@@ -28,7 +28,10 @@ const SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
 const SANITIZER_ENV = { ...process.env, ASAN_OPTIONS: "exitcode=99:detect_leaks=1", UBSAN_OPTIONS: "halt_on_error=1:exitcode=98" };
 
 const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, arch: "x64", grantStdout: true, grantStderr: false };
-const host = new FakeHost().file("/srv/app", buildElf({ type: 2 })).file("/srv/www/index.html", "<html>").file("/srv/key.pem", "key");
+const host = new FakeHost()
+  .file("/srv/app", buildElf({ type: 2 }))
+  .file("/srv/www/index.html", "<html>")
+  .file("/srv/key.pem", "key");
 
 function planOf(spec: unknown): VoidPlan {
   const parsed = parseSpecValue(spec);
@@ -97,7 +100,25 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "void-plan-contract-"));
     parser = join(dir, "plan_parse_test");
-    const r = spawnSync("gcc", ["-O1", "-g", "-std=gnu11", "-Wall", "-Wextra", "-Werror", ...SANITIZERS, "-I", join(repoRoot, "native"), "-o", parser, join(repoRoot, "test", "c", "plan_parse_test.c"), join(repoRoot, "native", "plan.c")], { encoding: "utf8" });
+    const r = spawnSync(
+      "gcc",
+      [
+        "-O1",
+        "-g",
+        "-std=gnu11",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        ...SANITIZERS,
+        "-I",
+        join(repoRoot, "native"),
+        "-o",
+        parser,
+        join(repoRoot, "test", "c", "plan_parse_test.c"),
+        join(repoRoot, "native", "plan.c"),
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
   after(() => {
@@ -137,10 +158,13 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       lines.filter((l) => /^(root|bind|symlink|dir|tmpfs|device|proc) /.test(l)).map((l) => (l.startsWith("bind ") ? l.split(" ").slice(0, 4).join(" ") : l)),
       plan.mounts.map(parsedLine),
     );
-    assert.deepEqual(
-      plan.mounts.filter((m) => m.type === "tmpfs" || m.type === "devnull" || m.type === "device" || m.type === "proc").map(parsedLine),
-      [`root / size ${1 << 20} inodes 16384 mode 755 flags 1`, "device /dev/null from /dev/null", "device /dev/random from /dev/random", "device /dev/urandom from /dev/urandom", `proc /proc read-only ${procParts.join(" ")}`],
-    );
+    assert.deepEqual(plan.mounts.filter((m) => m.type === "tmpfs" || m.type === "devnull" || m.type === "device" || m.type === "proc").map(parsedLine), [
+      `root / size ${1 << 20} inodes 16384 mode 755 flags 1`,
+      "device /dev/null from /dev/null",
+      "device /dev/random from /dev/random",
+      "device /dev/urandom from /dev/urandom",
+      `proc /proc read-only ${procParts.join(" ")}`,
+    ]);
     assert.ok(lines.includes("uid_map 1000 1000 1"), r.stdout);
     assert.ok(lines.includes("gid_map 100 100 1"), r.stdout);
     assert.ok(lines.includes("hostname web-1"));
@@ -169,7 +193,10 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     assert.ok(plan.seccomp.mode === "filter");
     const plainRules = plan.seccomp.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
     assert.ok(!plan.seccomp.rules.includes("debug-ptrace"));
-    assert.ok(plain.stdout.split("\n").includes(`seccomp rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`), plain.stdout);
+    assert.ok(
+      plain.stdout.split("\n").includes(`seccomp rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`),
+      plain.stdout,
+    );
     assert.deepEqual(
       lines.filter((l) => l.startsWith("user_limit ")),
       plan.userLimits.map((l) => `user_limit ${l.name} ${l.value}`),

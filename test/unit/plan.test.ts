@@ -86,10 +86,7 @@ describe("planApplication", () => {
     const [p] = plan({
       entrypoints: {
         main: {
-          environment: [
-            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
-            { Filesystem: { host_path: "/etc/app.conf", environment_path: "/config", read_only: false } },
-          ],
+          environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/config", read_only: false } }],
         },
       },
     });
@@ -120,10 +117,7 @@ describe("planApplication", () => {
     const [p] = plan({
       entrypoints: {
         main: {
-          environment: [
-            { Filesystem: { host_path: "/srv/www/index.html", environment_path: "/www/index.html" } },
-            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
-          ],
+          environment: [{ Filesystem: { host_path: "/srv/www/index.html", environment_path: "/www/index.html" } }, { Filesystem: { host_path: "/srv/www", environment_path: "/www" } }],
         },
       },
     });
@@ -135,10 +129,7 @@ describe("planApplication", () => {
     const errors = planErrors({
       entrypoints: {
         main: {
-          environment: [
-            { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
-            { Filesystem: { host_path: "/etc/app.conf", environment_path: "/www/app.conf" } },
-          ],
+          environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/www/app.conf" } }],
         },
       },
     });
@@ -236,10 +227,25 @@ describe("writableFeedsOthers: a writable bind read by another entrypoint is a w
 describe("planning Tmpfs, WorkingDirectory, Env, PassEnv", () => {
   it("plans scratch space, the environment (launcher values only for names passed on) and the directory", () => {
     const [p] = plan(
-      { entrypoints: { main: { environment: [{ Tmpfs: { path: "/tmp", size: "1M" } }, { Filesystem: { host_path: "/srv/www", environment_path: "/www" } }, { WorkingDirectory: "/www" }, { Env: { LANG: "C.UTF-8" } }, { PassEnv: ["TERM", "MISSING"] }] } } },
+      {
+        entrypoints: {
+          main: {
+            environment: [
+              { Tmpfs: { path: "/tmp", size: "1M" } },
+              { Filesystem: { host_path: "/srv/www", environment_path: "/www" } },
+              { WorkingDirectory: "/www" },
+              { Env: { LANG: "C.UTF-8" } },
+              { PassEnv: ["TERM", "MISSING"] },
+            ],
+          },
+        },
+      },
       { launcherEnv: { TERM: "xterm", SECRET: "s" } },
     );
-    assert.deepEqual(p!.mounts.find((m) => m.type === "scratch"), { type: "scratch", dest: "/tmp", size: 1024 * 1024, inodes: 1024, origin: "spec" });
+    assert.deepEqual(
+      p!.mounts.find((m) => m.type === "scratch"),
+      { type: "scratch", dest: "/tmp", size: 1024 * 1024, inodes: 1024, origin: "spec" },
+    );
     assert.deepEqual(p!.environment, [
       { name: "LANG", value: "C.UTF-8", from: "spec" },
       { name: "TERM", value: "xterm", from: "launcher" },
@@ -276,7 +282,14 @@ describe("planning Tmpfs, WorkingDirectory, Env, PassEnv", () => {
 describe("optional binds", () => {
   it("bind the host path when it exists, and nothing (said by void check) when it does not", () => {
     const [p] = plan({
-      entrypoints: { main: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www", optional: true } }, { Filesystem: { host_path: "/srv/missing", environment_path: "/missing", optional: true } }] } },
+      entrypoints: {
+        main: {
+          environment: [
+            { Filesystem: { host_path: "/srv/www", environment_path: "/www", optional: true } },
+            { Filesystem: { host_path: "/srv/missing", environment_path: "/missing", optional: true } },
+          ],
+        },
+      },
     });
     assert.ok(binds(p!).some((b) => b.dest === "/www"));
     assert.ok(!binds(p!).some((b) => b.dest === "/missing"));
@@ -290,20 +303,35 @@ describe("mountsInsideWritable: no mount may stand where a void can write", () =
   it("refuses a Tmpfs or bind nested in a writable bind, or in a bind of what another entrypoint writes", () => {
     for (const spec of [
       { entrypoints: { a: { environment: [{ Filesystem: w }, { Tmpfs: { path: "/www/tmp" } }] } } },
-      { entrypoints: { a: { environment: [{ Filesystem: w }] }, b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/data" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/data/index.html" } }] } } },
+      {
+        entrypoints: {
+          a: { environment: [{ Filesystem: w }] },
+          b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/data" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/data/index.html" } }] },
+        },
+      },
     ]) {
       assert.match(planErrors(spec).join("\n"), /would stand on \/srv\/www\/.*inside what .* can write \(the writable bind of \/srv\/www\)/, JSON.stringify(spec));
     }
   });
   it("allows nesting where nobody writes, and a writable bind's own mount point", () => {
-    plan({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/srv/www/index.html" } }] } } });
-    plan({ entrypoints: { a: { environment: [{ Filesystem: { ...w, shared: true } }, { Tmpfs: { path: "/tmp" } }] }, b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www2" } }] } } });
+    plan({
+      entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/srv/www/index.html" } }] } },
+    });
+    plan({
+      entrypoints: {
+        a: { environment: [{ Filesystem: { ...w, shared: true } }, { Tmpfs: { path: "/tmp" } }] },
+        b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www2" } }] },
+      },
+    });
   });
 });
 
 describe("a binary whose RUNPATH uses $ORIGIN", () => {
   it("gets LD_ORIGIN_PATH, its $ORIGIN, for ld.so (which has no /proc/self/exe without Procfs)", () => {
-    const h = new FakeHost().file("/opt/app/bin/app", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libx.so"], runpath: "$ORIGIN/../lib" })).file("/opt/app/lib/libx.so", buildElf({ type: 3 })).file("/lib64/ld.so", buildElf({ type: 3 }));
+    const h = new FakeHost()
+      .file("/opt/app/bin/app", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libx.so"], runpath: "$ORIGIN/../lib" }))
+      .file("/opt/app/lib/libx.so", buildElf({ type: 3 }))
+      .file("/lib64/ld.so", buildElf({ type: 3 }));
     const run = (environment: unknown[]) => {
       const parsed = parseSpecValue({ entrypoints: { main: { environment } } });
       assert.ok(parsed.ok);
@@ -335,25 +363,36 @@ describe("Executable grants", () => {
     const r = run({ entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: {} } });
     assert.ok(r.ok, JSON.stringify(r));
     const a = r.plans[0]!.mounts.filter((m) => m.type === "bind").map((m) => [m.dest, m.origin]);
-    assert.deepEqual(a.filter(([d]) => String(d).startsWith("/opt") || d === "/lib64/ld.so"), [
-      ["/lib64/ld.so", "interpreter"],
-      ["/opt/tools/lib/libt.so", "library"],
-      ["/opt/tools/tool", "executable"],
-    ]);
+    assert.deepEqual(
+      a.filter(([d]) => String(d).startsWith("/opt") || d === "/lib64/ld.so"),
+      [
+        ["/lib64/ld.so", "interpreter"],
+        ["/opt/tools/lib/libt.so", "library"],
+        ["/opt/tools/tool", "executable"],
+      ],
+    );
     assert.ok(!r.plans[1]!.mounts.some((m) => m.type === "bind" && m.source.startsWith("/opt")), "not in another entrypoint's void");
   });
   it("are refused when missing, and covered by the writable-bind rule", () => {
     const missing = run({ entrypoints: { a: { environment: [{ Executable: "/opt/none" }] } } });
     assert.ok(!missing.ok && /Executable \/opt\/none: no such file or directory/.test(missing.errors.join("\n")));
-    const covered = run({ entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: { environment: [{ Filesystem: { host_path: "/opt/tools/lib", environment_path: "/w", read_only: false } }] } } });
+    const covered = run({
+      entrypoints: { a: { environment: [{ Executable: "/opt/tools/tool" }] }, b: { environment: [{ Filesystem: { host_path: "/opt/tools/lib", environment_path: "/w", read_only: false } }] } },
+    });
     assert.ok(!covered.ok && /writable bind of \/opt\/tools\/lib covers \/opt\/tools\/lib\/libt\.so \(library\)/.test(covered.errors.join("\n")), JSON.stringify(covered));
   });
 });
 
 describe("what a void can write may not steer a later plan: symlinks on host paths, the loader's search directories", () => {
   it("refuses a Filesystem host_path through a symlink inside a writable bind", () => {
-    const h = new FakeHost().file("/srv/app", buildElf({ type: 2 })).file("/srv/w/x", "x").symlink("/srv/w/sub", "/etc").file("/etc/hostname", "h");
-    const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv/w", environment_path: "/w", read_only: false } }, { Filesystem: { host_path: "/srv/w/sub", environment_path: "/sub" } }] } } });
+    const h = new FakeHost()
+      .file("/srv/app", buildElf({ type: 2 }))
+      .file("/srv/w/x", "x")
+      .symlink("/srv/w/sub", "/etc")
+      .file("/etc/hostname", "h");
+    const parsed = parseSpecValue({
+      entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv/w", environment_path: "/w", read_only: false } }, { Filesystem: { host_path: "/srv/w/sub", environment_path: "/sub" } }] } },
+    });
     assert.ok(parsed.ok);
     const r = planApplication(parsed.spec, { ...input, binary: "/srv/app" }, h);
     assert.ok(!r.ok && /host_path \/srv\/w\/sub goes through the symlink \/srv\/w\/sub, inside what a void can write \(the writable bind of \/srv\/w\)/.test(r.errors.join("\n")), JSON.stringify(r));
@@ -371,7 +410,9 @@ describe("what a void can write may not steer a later plan: symlinks on host pat
     };
     const writable = run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib", read_only: false } }]);
     assert.ok(!writable.ok && /ld\.so looks for libraries in \/opt\/app\/lib, which the bind of \/data at \/opt\/app\/lib shows writable/.test(writable.errors.join("\n")), JSON.stringify(writable));
-    const shared = run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }], { b: { environment: [{ Filesystem: { host_path: "/data", environment_path: "/d", read_only: false, shared: true } }] } });
+    const shared = run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }], {
+      b: { environment: [{ Filesystem: { host_path: "/data", environment_path: "/d", read_only: false, shared: true } }] },
+    });
     assert.ok(!shared.ok && /from inside what a void can write \(the writable bind of \/data\)/.test(shared.errors.join("\n")), JSON.stringify(shared));
     assert.ok(run([{ Filesystem: { host_path: "/data", environment_path: "/opt/app/lib" } }]).ok, "read-only, and nobody writes /data");
   });
@@ -379,7 +420,10 @@ describe("what a void can write may not steer a later plan: symlinks on host pat
 
 describe("symlinks on the path to what voids execute, under a bind of the same path", () => {
   it("are checked although the bind shows them (and the planner binds nothing of its own there)", () => {
-    const h = new FakeHost().file("/opt/real/app", buildElf({ type: 2 })).symlink("/opt/app/run", "../real/app").file("/opt/app/data", "x");
+    const h = new FakeHost()
+      .file("/opt/real/app", buildElf({ type: 2 }))
+      .symlink("/opt/app/run", "../real/app")
+      .file("/opt/app/data", "x");
     const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/opt/app", environment_path: "/opt/app", read_only: false } }] } } });
     assert.ok(parsed.ok);
     const r = planApplication(parsed.spec, { ...input, binary: "/opt/app/run" }, h);
@@ -428,7 +472,10 @@ describe("LibraryPath and Library grants", () => {
     assert.ok(r.ok, JSON.stringify(r));
     const p = r.plans[0]!;
     assert.deepEqual(p.environment, [{ name: "LD_LIBRARY_PATH", value: "/opt/empty:/opt/app/lib", from: "void" }]);
-    assert.ok(binds(p).some((b) => b.dest === "/opt/app/lib/libapp.so" && b.readOnly && b.origin === "library"), JSON.stringify(p.mounts));
+    assert.ok(
+      binds(p).some((b) => b.dest === "/opt/app/lib/libapp.so" && b.readOnly && b.origin === "library"),
+      JSON.stringify(p.mounts),
+    );
     assert.ok(!binds(p).some((b) => b.dest === "/opt/empty" || b.dest === "/opt/app/lib"), "the libraries found, not the directories");
   });
   it("per entrypoint: one without the grant fails to resolve, by name", () => {
@@ -442,8 +489,13 @@ describe("LibraryPath and Library grants", () => {
     assert.ok(!none.ok && /environment\[1\]: LibraryPath \/opt\/none: no such directory/.test(none.errors.join("\n")));
     const f = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/opt/static" }] } } });
     assert.ok(!f.ok && /LibraryPath \/opt\/static: not a directory/.test(f.errors.join("\n")));
-    const w = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/srv/state" }] }, b: { environment: [lib, { Filesystem: { host_path: "/srv", environment_path: "/data", read_only: false } }] } } });
-    assert.ok(!w.ok && /entrypoints\.a\.environment\[1\]: LibraryPath \/srv\/state lies inside what a void can write \(the writable bind of \/srv of entrypoint b\)/.test(w.errors.join("\n")), JSON.stringify(w));
+    const w = run({
+      entrypoints: { a: { environment: [lib, { LibraryPath: "/srv/state" }] }, b: { environment: [lib, { Filesystem: { host_path: "/srv", environment_path: "/data", read_only: false } }] } },
+    });
+    assert.ok(
+      !w.ok && /entrypoints\.a\.environment\[1\]: LibraryPath \/srv\/state lies inside what a void can write \(the writable bind of \/srv of entrypoint b\)/.test(w.errors.join("\n")),
+      JSON.stringify(w),
+    );
     const shown = run({ entrypoints: { a: { environment: [lib, { LibraryPath: "/srv/state" }, { Filesystem: { host_path: "/opt/empty", environment_path: "/srv", read_only: false } }] } } });
     assert.ok(!shown.ok && /ld\.so looks for libraries in \/srv\/state, which the bind of \/opt\/empty at \/srv shows writable/.test(shown.errors.join("\n")), JSON.stringify(shown));
   });
@@ -459,7 +511,9 @@ describe("LibraryPath and Library grants", () => {
       ],
     );
     assert.ok(!binds(r.plans[1]!).some((b) => b.dest.startsWith("/opt/mods")));
-    const covered = run({ entrypoints: { a: { environment: [lib, { Library: "/opt/mods/plugin.so" }] }, b: { environment: [lib, { Filesystem: { host_path: "/opt/deps", environment_path: "/w", read_only: false } }] } } });
+    const covered = run({
+      entrypoints: { a: { environment: [lib, { Library: "/opt/mods/plugin.so" }] }, b: { environment: [lib, { Filesystem: { host_path: "/opt/deps", environment_path: "/w", read_only: false } }] } },
+    });
     assert.ok(!covered.ok && /writable bind of \/opt\/deps covers \/opt\/deps\/libdep\.so \(library\)/.test(covered.errors.join("\n")), JSON.stringify(covered));
   });
   it("refuse a missing Library, and one no program of the entrypoint can load", () => {
@@ -469,6 +523,9 @@ describe("LibraryPath and Library grants", () => {
     assert.ok(!unplaced.ok && /Library \/opt\/mods\/plugin\.so: no program of this entrypoint can load it/.test(unplaced.errors.join("\n")), JSON.stringify(unplaced));
     const viaExecutable = run({ entrypoints: { a: { environment: [lib, { Executable: "/opt/app/bin/app" }, { Library: "/opt/mods/plugin.so" }] } } }, "/opt/static");
     assert.ok(viaExecutable.ok, JSON.stringify(viaExecutable));
-    assert.ok(binds(viaExecutable.plans[0]!).some((b) => b.dest === "/opt/deps/libdep.so"), "loaded by the Executable's process");
+    assert.ok(
+      binds(viaExecutable.plans[0]!).some((b) => b.dest === "/opt/deps/libdep.so"),
+      "loaded by the Executable's process",
+    );
   });
 });

@@ -95,23 +95,27 @@ const host = fc.oneof(
   fc.ipV4(),
   fc.ipV6(),
   fc.string({ minLength: 1, maxLength: 80, unit: "binary" }).filter(oracleHost),
-  fc.string({ minLength: 1, maxLength: 60, unit: fc.constantFrom("a", "Z", "-", ".", "é", "\"", "\\", "😀") }),
+  fc.string({ minLength: 1, maxLength: 60, unit: fc.constantFrom("a", "Z", "-", ".", "é", '"', "\\", "😀") }),
 );
 // fc.record makes null-prototype objects; spread them into plain ones for deepEqual.
 const request: fc.Arbitrary<RpcRequest> = fc.record({ op, host, port, family }).map((r) => ({ ...r }));
 
-const operation: fc.Arbitrary<RpcOperation> = fc.record({
-  kind: op,
-  family,
-  port: fc.constantFrom(53, 443, null),
-  host: fc.constantFrom("a.example", "A.EXAMPLE", "b.example", "127.0.0.1", "::1", null),
-}).map((o) => ({ ...o }));
-const smallRequest: fc.Arbitrary<RpcRequest> = fc.record({
-  op,
-  family,
-  port: fc.constantFrom(53, 443, 8443),
-  host: fc.constantFrom("a.example", "a.Example", "b.example", "c.example", "127.0.0.1", "::1", "::0001"),
-}).map((r) => ({ ...r }));
+const operation: fc.Arbitrary<RpcOperation> = fc
+  .record({
+    kind: op,
+    family,
+    port: fc.constantFrom(53, 443, null),
+    host: fc.constantFrom("a.example", "A.EXAMPLE", "b.example", "127.0.0.1", "::1", null),
+  })
+  .map((o) => ({ ...o }));
+const smallRequest: fc.Arbitrary<RpcRequest> = fc
+  .record({
+    op,
+    family,
+    port: fc.constantFrom(53, 443, 8443),
+    host: fc.constantFrom("a.example", "a.Example", "b.example", "c.example", "127.0.0.1", "::1", "::0001"),
+  })
+  .map((r) => ({ ...r }));
 
 const valid: RpcRequest = { op: "OpenTcpSocket", host: "example.org", port: 443, family: null };
 
@@ -157,8 +161,7 @@ describe("parseRequest: well-formed requests", () => {
 
 describe("parseRequest: every malformed kind is EPROTO", () => {
   const raw = (bytes: number[]) => Uint8Array.from(bytes);
-  const withHostBytes = (hostBytes: number[]) =>
-    Uint8Array.from([...utf8('{"op":"OpenTcpSocket","port":1,"family":null,"host":"'), ...hostBytes, ...utf8('"}')]);
+  const withHostBytes = (hostBytes: number[]) => Uint8Array.from([...utf8('{"op":"OpenTcpSocket","port":1,"family":null,"host":"'), ...hostBytes, ...utf8('"}')]);
   const cases: [string, Uint8Array][] = [
     ["more than 1024 bytes", utf8(JSON.stringify(valid) + " ".repeat(1024))],
     ["empty", raw([])],
@@ -251,20 +254,8 @@ describe("parseRequest: fuzz", () => {
 
   it("valid requests with one field replaced, added or removed are judged like the oracle", () => {
     const key = fc.constantFrom("op", "host", "port", "family", "v", "Op", "hostname", "__proto__");
-    const value = fc.oneof(
-      fc.jsonValue(),
-      op,
-      family,
-      port,
-      host,
-      fc.integer({ min: -2, max: 70000 }),
-      fc.double(),
-      fc.string({ unit: "binary", maxLength: 300 }),
-    );
-    const mutation = fc.oneof(
-      fc.record({ kind: fc.constant("set" as const), key, value }),
-      fc.record({ kind: fc.constant("delete" as const), key }),
-    );
+    const value = fc.oneof(fc.jsonValue(), op, family, port, host, fc.integer({ min: -2, max: 70000 }), fc.double(), fc.string({ unit: "binary", maxLength: 300 }));
+    const mutation = fc.oneof(fc.record({ kind: fc.constant("set" as const), key, value }), fc.record({ kind: fc.constant("delete" as const), key }));
     fc.assert(
       fc.property(request, fc.array(mutation, { minLength: 1, maxLength: 3 }), (r, mutations) => {
         const object: Record<string, unknown> = { ...r };
@@ -342,12 +333,7 @@ describe("isAllowed", () => {
     ["another spelling of an IPv6 address does not match", req({ host: "0:0:0:0:0:0:0:1" }), [tcp({ host: "::1" })], false],
     ["IPv6 hex digits compare without ASCII case", req({ host: "2001:DB8::A" }), [tcp({ host: "2001:db8::a" })], true],
     ["a name does not match an address", req({ host: "localhost" }), [tcp({ host: "127.0.0.1" })], false],
-    [
-      "all fields must match the same entry",
-      req({ host: "a.example", port: 53 }),
-      [tcp({ host: "a.example", port: 443 }), tcp({ host: "b.example", port: 53 })],
-      false,
-    ],
+    ["all fields must match the same entry", req({ host: "a.example", port: 53 }), [tcp({ host: "a.example", port: 443 }), tcp({ host: "b.example", port: 53 })], false],
     ["one matching entry among many", req({ port: 53 }), [udp(), tcp({ port: 443 }), tcp({ port: 53 })], true],
   ];
   for (const [name, r, ops, expected] of matrix) {
@@ -365,10 +351,7 @@ describe("isAllowed", () => {
     assert.ok(!kind.allowed && kind.message.includes("allows only OpenUdpSocket"), JSON.stringify(kind));
     const fam = isAllowed(req({ family: null }), [tcp({ family: "Inet" })]);
     assert.ok(!fam.allowed && fam.message.includes('send "family": "Inet"'), JSON.stringify(fam));
-    const closest = isAllowed(req({ host: "a.example", port: 53 }), [
-      tcp({ host: "b.example", port: 443 }),
-      tcp({ host: "a.example", port: 443 }),
-    ]);
+    const closest = isAllowed(req({ host: "a.example", port: 53 }), [tcp({ host: "b.example", port: 443 }), tcp({ host: "a.example", port: 443 })]);
     assert.ok(!closest.allowed && closest.message.includes('"host":"a.example"') && closest.message.endsWith("requires port 443"), JSON.stringify(closest));
   });
 
@@ -376,13 +359,7 @@ describe("isAllowed", () => {
     const fold = (s: string): string => Array.from(s, (c) => (c >= "A" && c <= "Z" ? String.fromCharCode(c.charCodeAt(0) + 32) : c)).join("");
     fc.assert(
       fc.property(smallRequest, fc.array(operation, { maxLength: 5 }), (r, ops) => {
-        const oracle = ops.some(
-          (o) =>
-            o.kind === r.op &&
-            (o.family === null || o.family === r.family) &&
-            (o.port === null || o.port === r.port) &&
-            (o.host === null || fold(o.host) === fold(r.host)),
-        );
+        const oracle = ops.some((o) => o.kind === r.op && (o.family === null || o.family === r.family) && (o.port === null || o.port === r.port) && (o.host === null || fold(o.host) === fold(r.host)));
         const result = isAllowed(r, ops);
         assert.equal(result.allowed, oracle);
         if (!result.allowed) {
@@ -434,10 +411,7 @@ describe("encodeReply", () => {
       { ok: false, error: "EAI_NONAME", message: "" },
     ];
     for (const reply of replies) assert.deepEqual(parseReply(encodeReply(reply)), { ok: true, reply });
-    assert.equal(
-      new TextDecoder().decode(encodeReply(replies[0]!)),
-      '{"ok":true,"family":"Inet","address":"192.0.2.1","port":443}',
-    );
+    assert.equal(new TextDecoder().decode(encodeReply(replies[0]!)), '{"ok":true,"family":"Inet","address":"192.0.2.1","port":443}');
   });
 
   it("throws for a caller's bug, not for anything a void sent", () => {
@@ -466,10 +440,7 @@ describe("encodeRequest and rpcErrorName", () => {
   it("encodeRequest refuses what parseRequest would", () => {
     assert.throws(() => encodeRequest({ ...valid, port: 0 }), RangeError);
     assert.throws(() => encodeRequest({ ...valid, host: "a b" }), RangeError);
-    assert.equal(
-      new TextDecoder().decode(encodeRequest(valid)),
-      '{"op":"OpenTcpSocket","host":"example.org","port":443,"family":null}',
-    );
+    assert.equal(new TextDecoder().decode(encodeRequest(valid)), '{"op":"OpenTcpSocket","host":"example.org","port":443,"family":null}');
   });
 
   it("maps Node's error codes to protocol names", () => {

@@ -74,10 +74,7 @@ const COMPILED_VALUE = {
         { File: "/etc/ssl/cert.pem" },
         { Pipe: { Tx: "requests" } },
         {
-          Rpc: [
-            { OpenTcpSocket: { family: null, port: 443, host: null } },
-            { OpenTcpSocket: { family: "Inet6", port: null, host: "api.example.org" } },
-          ],
+          Rpc: [{ OpenTcpSocket: { family: null, port: 443, host: null } }, { OpenTcpSocket: { family: "Inet6", port: null, host: "api.example.org" } }],
         },
         "Trailing",
       ],
@@ -115,16 +112,14 @@ describe("runtime specs: allowed re-parameterisations", () => {
   });
 
   it("moves a TcpListener to another address", () => {
-    const result = ok(
-      applyRuntime(compiled, JSON.stringify(listenerArgs(withArg(1, { TcpListener: { addr: "127.0.0.1:9443" } }))), "prod.json"),
-    );
+    const result = ok(applyRuntime(compiled, JSON.stringify(listenerArgs(withArg(1, { TcpListener: { addr: "127.0.0.1:9443" } }))), "prod.json"));
     assert.deepEqual(entrypoint(result.spec, "listener").args[1], { kind: "TcpListener", addr: "127.0.0.1:9443" });
     assert.deepEqual(result.changes, ["prod.json: entrypoints.listener.args[1]: TcpListener 0.0.0.0:8443 -> 127.0.0.1:9443"]);
     assert.deepEqual(entrypoint(result.spec, "handler"), entrypoint(compiled, "handler"));
     assert.deepEqual(entrypoint(compiled, "listener").args[1], { kind: "TcpListener", addr: "0.0.0.0:8443" }, "compiled untouched");
   });
 
-  it("accepts the stale {\"port\": N} form, with its warning", () => {
+  it('accepts the stale {"port": N} form, with its warning', () => {
     const result = ok(run(listenerArgs(withArg(1, { TcpListener: { port: 8080 } }))));
     assert.deepEqual(entrypoint(result.spec, "listener").args[1], { kind: "TcpListener", addr: "0.0.0.0:8080" });
     assert.equal(result.warnings.length, 1);
@@ -139,10 +134,7 @@ describe("runtime specs: allowed re-parameterisations", () => {
   });
 
   it("narrows Rpc operations: fewer, and null fields made concrete", () => {
-    const narrowed = [
-      { OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } },
-      { OpenTcpSocket: { family: "Inet6", port: 8443, host: "api.example.org" } },
-    ];
+    const narrowed = [{ OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } }, { OpenTcpSocket: { family: "Inet6", port: 8443, host: "api.example.org" } }];
     const result = ok(run(listenerArgs(withArg(4, { Rpc: narrowed }))));
     assert.deepEqual(entrypoint(result.spec, "listener").args[4], {
       kind: "Rpc",
@@ -190,22 +182,9 @@ describe("runtime specs: allowed re-parameterisations", () => {
   });
 
   it("adds a DomainName or a Hostname: a UTS name in the void's own namespace grants nothing", () => {
-    const result = ok(
-      applyRuntimeValue(
-        compiled,
-        { entrypoints: { handler: { environment: ["Stderr", { DomainName: "corp" }, { Hostname: "h1" }] } } },
-        "prod.json",
-      ),
-    );
-    assert.deepEqual(entrypoint(result.spec, "handler").environment, [
-      { kind: "Stderr" },
-      { kind: "DomainName", name: "corp" },
-      { kind: "Hostname", name: "h1" },
-    ]);
-    assert.deepEqual(result.changes, [
-      'prod.json: entrypoints.handler.environment[1]: adds {"DomainName": "corp"}',
-      'prod.json: entrypoints.handler.environment[2]: adds {"Hostname": "h1"}',
-    ]);
+    const result = ok(applyRuntimeValue(compiled, { entrypoints: { handler: { environment: ["Stderr", { DomainName: "corp" }, { Hostname: "h1" }] } } }, "prod.json"));
+    assert.deepEqual(entrypoint(result.spec, "handler").environment, [{ kind: "Stderr" }, { kind: "DomainName", name: "corp" }, { kind: "Hostname", name: "h1" }]);
+    assert.deepEqual(result.changes, ['prod.json: entrypoints.handler.environment[1]: adds {"DomainName": "corp"}', 'prod.json: entrypoints.handler.environment[2]: adds {"Hostname": "h1"}']);
   });
 
   it("an empty environment drops every grant", () => {
@@ -233,10 +212,7 @@ describe("runtime specs: widenings refused", () => {
   it("a changed trigger", () => {
     const error = onlyError(applyRuntimeValue(compiled, { entrypoints: { handler: { trigger: "Startup" } } }, "r"));
     assert.equal(error.path, "entrypoints.handler.trigger");
-    assert.equal(
-      error.message,
-      'widens the compile-time spec: the trigger "Startup" is not the compile-time trigger {"Pipe": "requests"}',
-    );
+    assert.equal(error.message, 'widens the compile-time spec: the trigger "Startup" is not the compile-time trigger {"Pipe": "requests"}');
   });
 
   it("arguments added or removed", () => {
@@ -258,10 +234,7 @@ describe("runtime specs: widenings refused", () => {
   it("a pipe end renamed or turned around", () => {
     const renamed = onlyError(run(listenerArgs(withArg(3, { Pipe: { Tx: "other" } }))));
     assert.equal(renamed.path, "entrypoints.listener.args[3]");
-    assert.equal(
-      renamed.message,
-      'widens the compile-time spec: {"Pipe": {"Tx": "other"}} where it has {"Pipe": {"Tx": "requests"}}',
-    );
+    assert.equal(renamed.message, 'widens the compile-time spec: {"Pipe": {"Tx": "other"}} where it has {"Pipe": {"Tx": "requests"}}');
     const turned = onlyError(run(listenerArgs(withArg(3, { Pipe: { Rx: "requests" } }))));
     assert.match(turned.message, /^widens the compile-time spec: \{"Pipe": \{"Rx": "requests"\}\}/);
   });
@@ -270,26 +243,15 @@ describe("runtime specs: widenings refused", () => {
     const port = onlyError(run(listenerArgs(withArg(4, { Rpc: [{ OpenTcpSocket: { family: null, port: 80, host: null } }] }))));
     assert.equal(port.path, "entrypoints.listener.args[4].Rpc[0]");
     assert.equal(port.message, "widens the compile-time spec: OpenTcpSocket with a new RPC port 80; it allows only port 443");
-    const host = onlyError(
-      run(listenerArgs(withArg(4, { Rpc: [{ OpenTcpSocket: { family: "Inet6", port: 8443, host: "evil.example" } }] }))),
-    );
-    assert.equal(
-      host.message,
-      'widens the compile-time spec: OpenTcpSocket with a new RPC port 8443; it allows only port 443',
-      "the closest compile-time operation is named (ties: the first)",
-    );
+    const host = onlyError(run(listenerArgs(withArg(4, { Rpc: [{ OpenTcpSocket: { family: "Inet6", port: 8443, host: "evil.example" } }] }))));
+    assert.equal(host.message, "widens the compile-time spec: OpenTcpSocket with a new RPC port 8443; it allows only port 443", "the closest compile-time operation is named (ties: the first)");
     const anyPort = onlyError(run(listenerArgs(withArg(4, { Rpc: [{ OpenTcpSocket: { family: "Inet", host: "x.org" } }] }))));
     assert.equal(anyPort.message, "widens the compile-time spec: OpenTcpSocket with any port; it allows only port 443");
     const nullHost = compile({
       entrypoints: { a: { args: [{ Rpc: [{ OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } }] }] } },
     });
-    const both = onlyError(
-      applyRuntimeValue(nullHost, { entrypoints: { a: { args: [{ Rpc: [{ OpenTcpSocket: { family: "Inet", port: 80 } }] }] } } }, "r"),
-    );
-    assert.equal(
-      both.message,
-      'widens the compile-time spec: OpenTcpSocket with a new RPC port 80 and any host; it allows only port 443 and host "example.org"',
-    );
+    const both = onlyError(applyRuntimeValue(nullHost, { entrypoints: { a: { args: [{ Rpc: [{ OpenTcpSocket: { family: "Inet", port: 80 } }] }] } } }, "r"));
+    assert.equal(both.message, 'widens the compile-time spec: OpenTcpSocket with a new RPC port 80 and any host; it allows only port 443 and host "example.org"');
   });
 
   it("an Rpc operation of another kind", () => {
@@ -300,9 +262,7 @@ describe("runtime specs: widenings refused", () => {
   });
 
   it("a new bind", () => {
-    const error = onlyError(
-      run(listenerEnv([{ Filesystem: { host_path: "/srv/secrets", environment_path: "/secrets" } }, "Stdout"])),
-    );
+    const error = onlyError(run(listenerEnv([{ Filesystem: { host_path: "/srv/secrets", environment_path: "/secrets" } }, "Stdout"])));
     assert.equal(error.path, "entrypoints.listener.environment[0].Filesystem.environment_path");
     assert.equal(error.message, 'widens the compile-time spec: a new bind at "/secrets"');
     assert.equal(error.hint, 'the compile-time spec binds only "/config", "/state" in entrypoints.listener');
@@ -311,14 +271,9 @@ describe("runtime specs: widenings refused", () => {
   });
 
   it("a read-only bind made writable", () => {
-    const error = onlyError(
-      run(listenerEnv([{ Filesystem: { host_path: "/etc/app", environment_path: "/config", read_only: false } }])),
-    );
+    const error = onlyError(run(listenerEnv([{ Filesystem: { host_path: "/etc/app", environment_path: "/config", read_only: false } }])));
     assert.equal(error.path, "entrypoints.listener.environment[0].Filesystem.read_only");
-    assert.equal(
-      error.message,
-      'widens the compile-time spec: "read_only": false would make the read-only bind at "/config" writable',
-    );
+    assert.equal(error.message, 'widens the compile-time spec: "read_only": false would make the read-only bind at "/config" writable');
   });
 
   it("a unit grant the compile-time spec does not have", () => {
@@ -356,14 +311,7 @@ describe("runtime specs: the merged spec is validated again", () => {
   });
 
   it("one environment_path with two host paths", () => {
-    const error = onlyError(
-      run(
-        listenerEnv([
-          { Filesystem: { host_path: "/etc/a", environment_path: "/config" } },
-          { Filesystem: { host_path: "/etc/b", environment_path: "/config" } },
-        ]),
-      ),
-    );
+    const error = onlyError(run(listenerEnv([{ Filesystem: { host_path: "/etc/a", environment_path: "/config" } }, { Filesystem: { host_path: "/etc/b", environment_path: "/config" } }])));
     assert.match(error.message, /environment_path "\/config" is granted again with a different host_path/);
   });
 
@@ -484,9 +432,7 @@ describe("runtime specs: environment variables", () => {
   });
 
   it("VOID_RUNTIME: inline JSON, or a file", () => {
-    const inline = ok(
-      runtimeFromEnvironment(compiled, { VOID_RUNTIME: ` ${JSON.stringify(listenerEnv(["Stderr"]))}` }, noFiles),
-    );
+    const inline = ok(runtimeFromEnvironment(compiled, { VOID_RUNTIME: ` ${JSON.stringify(listenerEnv(["Stderr"]))}` }, noFiles));
     assert.deepEqual(entrypoint(inline.spec, "listener").environment, [{ kind: "Stderr" }]);
     assert.ok(inline.changes.every((line) => line.startsWith("VOID_RUNTIME: entrypoints.listener.environment")));
     const files: Record<string, string> = { "/etc/void/prod.json": JSON.stringify(listenerEnv(["Stdout"])) };
@@ -550,8 +496,7 @@ describe("runtime specs: stacking is checked against the compile-time spec", () 
 
   it("but never widen it, whatever the file did first", () => {
     const readFile = file(listenerEnv([{ Filesystem: { host_path: "/etc/app", environment_path: "/config" } }]));
-    const stacked = (runtime: unknown): RuntimeResult =>
-      resolveRuntime(compiled, { file: "prod.json", env: { VOID_RUNTIME: JSON.stringify(runtime) }, readFile });
+    const stacked = (runtime: unknown): RuntimeResult => resolveRuntime(compiled, { file: "prod.json", env: { VOID_RUNTIME: JSON.stringify(runtime) }, readFile });
     const bind = onlyError(stacked(listenerEnv([{ Filesystem: { host_path: "/", environment_path: "/host" } }])));
     assert.equal(bind.source, "VOID_RUNTIME");
     assert.match(bind.message, /^widens the compile-time spec: a new bind at "\/host"$/);
@@ -662,7 +607,17 @@ describe("runtime Limits only tighten, also where the spec sets none (the value 
 
   it("accepts what tightens: new limits where none bound, the defaults themselves, lower values", () => {
     const none = limitsOf([]);
-    for (const limits of [{ memory: "8M" }, { memory: "8M", memory_swap: "8G" }, { cpu_weight: 100 }, { cpu_weight: 1 }, { concurrency: 64 }, { concurrency: 2 }, { inotify_instances: 0 }, { inotify_instances: 16, inotify_watches: 100 }, { pids: 4, timeout: "1s", cpu_max: 0.1 }]) {
+    for (const limits of [
+      { memory: "8M" },
+      { memory: "8M", memory_swap: "8G" },
+      { cpu_weight: 100 },
+      { cpu_weight: 1 },
+      { concurrency: 64 },
+      { concurrency: 2 },
+      { inotify_instances: 0 },
+      { inotify_instances: 16, inotify_watches: 100 },
+      { pids: 4, timeout: "1s", cpu_max: 0.1 },
+    ]) {
       const r = apply(none, limits);
       assert.ok(r.ok, `${JSON.stringify(limits)}: ${JSON.stringify(!r.ok && r.errors)}`);
     }
@@ -696,13 +651,27 @@ describe("checkRuntimeConcurrency: a runtime concurrency where the spec sets non
 });
 
 describe("runtime Tmpfs, WorkingDirectory, Env, PassEnv: values may change, nothing may be added", () => {
-  const base = compile({ entrypoints: { a: { environment: [{ Tmpfs: { path: "/tmp", size: "64M" } }, { WorkingDirectory: "/data" }, { Env: { LANG: "C.UTF-8", MODE: "dev" } }, { PassEnv: ["TERM", "TZ"] }] } } });
+  const base = compile({
+    entrypoints: { a: { environment: [{ Tmpfs: { path: "/tmp", size: "64M" } }, { WorkingDirectory: "/data" }, { Env: { LANG: "C.UTF-8", MODE: "dev" } }, { PassEnv: ["TERM", "TZ"] }] } },
+  });
   const apply = (environment: unknown[]) => applyRuntimeValue(base, { entrypoints: { a: { environment } } }, "rt.json");
   it("accepts new values, a smaller tmpfs, another directory, fewer names", () => {
     const r = ok(apply([{ Tmpfs: { path: "/tmp", size: "16M" } }, { WorkingDirectory: "/srv" }, { Env: { LANG: "C.UTF-8", MODE: "prod" } }, { PassEnv: ["TERM"] }]));
     const env = entrypoint(r.spec, "a").environment;
-    assert.deepEqual(env.find((g) => g.kind === "Env"), { kind: "Env", vars: [["LANG", "C.UTF-8"], ["MODE", "prod"]] });
-    assert.ok(r.changes.some((c) => /Env: MODE changed/.test(c)), r.changes.join("\n"));
+    assert.deepEqual(
+      env.find((g) => g.kind === "Env"),
+      {
+        kind: "Env",
+        vars: [
+          ["LANG", "C.UTF-8"],
+          ["MODE", "prod"],
+        ],
+      },
+    );
+    assert.ok(
+      r.changes.some((c) => /Env: MODE changed/.test(c)),
+      r.changes.join("\n"),
+    );
     assert.ok(!r.changes.some((c) => c.includes("prod")), "values are not repeated in the changes");
     assert.ok(r.changes.some((c) => /Tmpfs at "\/tmp": size 67108864 -> 16777216/.test(c)));
     assert.ok(r.changes.some((c) => /WorkingDirectory "\/data" -> "\/srv"/.test(c)));

@@ -22,7 +22,9 @@ describe("native/seccomp_filter.h", { skip: hasGcc ? false : "gcc is not install
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "void-seccomp-filter-"));
     binary = join(dir, "seccomp_filter_test");
-    const r = spawnSync("gcc", ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-I", join(repoRoot, "native"), "-o", binary, join(repoRoot, "test", "c", "seccomp_filter_test.c")], { encoding: "utf8" });
+    const r = spawnSync("gcc", ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-I", join(repoRoot, "native"), "-o", binary, join(repoRoot, "test", "c", "seccomp_filter_test.c")], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
   });
   after(() => {

@@ -26,17 +26,60 @@ describe("seccomp", () => {
     const plain = planSeccomp([], "x64");
     assert.ok("mode" in plain && plain.mode === "filter");
     const allowed = new Set(plain.allow.map((a) => a.name));
-    for (const name of ["mount", "umount2", "pivot_root", "chroot", "setns", "unshare", "open_tree", "move_mount", "fsopen", "keyctl", "add_key", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise", "kcmp", "init_module", "kexec_load", "reboot", "syslog", "settimeofday", "clock_settime", "iopl", "open_by_handle_at", "name_to_handle_at", "mq_open", "fanotify_init", "modify_ldt", "mbind", "sethostname", "vhangup"]) {
+    for (const name of [
+      "mount",
+      "umount2",
+      "pivot_root",
+      "chroot",
+      "setns",
+      "unshare",
+      "open_tree",
+      "move_mount",
+      "fsopen",
+      "keyctl",
+      "add_key",
+      "bpf",
+      "perf_event_open",
+      "userfaultfd",
+      "io_uring_setup",
+      "ptrace",
+      "process_vm_readv",
+      "process_vm_writev",
+      "pidfd_getfd",
+      "process_madvise",
+      "kcmp",
+      "init_module",
+      "kexec_load",
+      "reboot",
+      "syslog",
+      "settimeofday",
+      "clock_settime",
+      "iopl",
+      "open_by_handle_at",
+      "name_to_handle_at",
+      "mq_open",
+      "fanotify_init",
+      "modify_ldt",
+      "mbind",
+      "sethostname",
+      "vhangup",
+    ]) {
       assert.ok(!allowed.has(name), `${name} allowed by default`);
       assert.ok(refusedCalls(plain).includes(name), `${name} not listed as refused`);
     }
     for (const name of ["read", "openat", "execve", "clone", "socket", "sendmsg", "recvmsg", "futex", "mmap", "getrandom", "ioctl", "chmod"]) assert.ok(allowed.has(name), name);
-    assert.deepEqual(plain.enosys.map((e) => e.name), ["clone3", "openat2"]);
+    assert.deepEqual(
+      plain.enosys.map((e) => e.name),
+      ["clone3", "openat2"],
+    );
     assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
     assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality", "leases", "init-limits"]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
-    assert.deepEqual(fromRanges, plain.allow.map((a) => a.nr));
+    assert.deepEqual(
+      fromRanges,
+      plain.allow.map((a) => a.nr),
+    );
     for (let i = 1; i < plain.ranges.length; i++) assert.ok(plain.ranges[i]![0] > plain.ranges[i - 1]![1] + 1);
   });
 
@@ -56,10 +99,7 @@ describe("seccomp", () => {
     assert.ok("mode" in plain && plain.mode === "filter" && !plain.rules.includes("debug-ptrace"));
     const debug = withDebugPtrace(plain);
     assert.ok(debug.mode === "filter");
-    assert.deepEqual(
-      debug.allow.map((a) => a.name).sort(),
-      [...plain.allow.map((a) => a.name), "ptrace"].sort(),
-    );
+    assert.deepEqual(debug.allow.map((a) => a.name).sort(), [...plain.allow.map((a) => a.name), "ptrace"].sort());
     assert.deepEqual(debug.rules, [...plain.rules, "debug-ptrace"]);
     assert.deepEqual(debug.enosys, plain.enosys);
     for (let i = 1; i < debug.allow.length; i++) assert.ok(debug.allow[i]!.nr > debug.allow[i - 1]!.nr);
@@ -90,7 +130,11 @@ describe("seccomp", () => {
 
   it("toRanges joins consecutive numbers", () => {
     assert.deepEqual(toRanges([]), []);
-    assert.deepEqual(toRanges([0, 1, 2, 4, 6, 7]), [[0, 2], [4, 4], [6, 7]]);
+    assert.deepEqual(toRanges([0, 1, 2, 4, 6, 7]), [
+      [0, 2],
+      [4, 4],
+      [6, 7],
+    ]);
   });
 
   it("refuses to run unfiltered silently on an architecture without a table", () => {

@@ -23,15 +23,7 @@ import { scanJson } from "../../src/spec/json-text.js";
 import { parseSpec, parseSpecValue } from "../../src/spec/parse.js";
 import { specJsonSchema } from "../../src/spec/schema.js";
 import type { ParseResult } from "../../src/spec/types.js";
-import {
-  ARG_TABLE,
-  type DataVariantName,
-  type EnumTable,
-  FAMILY_TABLE,
-  GRANT_TABLE,
-  RPC_OPERATION_TABLE,
-  TRIGGER_TABLE,
-} from "../../src/spec/variants.js";
+import { ARG_TABLE, type DataVariantName, type EnumTable, FAMILY_TABLE, GRANT_TABLE, RPC_OPERATION_TABLE, TRIGGER_TABLE } from "../../src/spec/variants.js";
 
 const RUNS = { numRuns: 500 };
 
@@ -45,9 +37,7 @@ type Json = unknown;
 
 const name = fc.string({ minLength: 1, maxLength: 10 });
 const entrypointName = name.filter((n) => !n.includes("/") && !n.includes("\0"));
-const segment = fc
-  .string({ minLength: 1, maxLength: 6, unit: fc.constantFrom("a", "b", ".", "-", "é", " ") })
-  .filter((s) => s !== "." && s !== "..");
+const segment = fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom("a", "b", ".", "-", "é", " ") }).filter((s) => s !== "." && s !== "..");
 const absolutePath = fc.oneof(
   fc.constant("/"),
   fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join("/")}`),
@@ -68,11 +58,7 @@ function unitForm(variantName: string): fc.Arbitrary<Json> {
  * Every current variant of a table, except those in `skip`; data variants
  * take their payload from `payloads`.
  */
-function variantsOf<T extends EnumTable>(
-  table: T,
-  payloads: Partial<Record<DataVariantName<T>, fc.Arbitrary<Json>>>,
-  skip: readonly string[] = [],
-): fc.Arbitrary<Json> {
+function variantsOf<T extends EnumTable>(table: T, payloads: Partial<Record<DataVariantName<T>, fc.Arbitrary<Json>>>, skip: readonly string[] = []): fc.Arbitrary<Json> {
   const byName: Partial<Record<string, fc.Arbitrary<Json>>> = payloads;
   const options = table.variants
     .filter((v) => !skip.includes(v.name) && !(v.unit && v.replacedBy !== undefined))
@@ -85,8 +71,7 @@ function variantsOf<T extends EnumTable>(
   return fc.oneof(...options);
 }
 
-const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null | undefined> =>
-  fc.oneof(arb, fc.constant(null), fc.constant(undefined));
+const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null | undefined> => fc.oneof(arb, fc.constant(null), fc.constant(undefined));
 
 const rpcTarget = fc
   .record({
@@ -118,12 +103,8 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
     .chain((fs) => fc.constantFrom(fs, { host_path: fs.host_path, environment_path: fs.environment_path })),
   Hostname: utsName,
   DomainName: utsName,
-  Seccomp: fc
-    .record({ allow: fc.subarray(["ptrace", "bpf", "keyctl"]), deny: fc.subarray(["socket", "connect", "bind"]) })
-    .map((s) => s as Json),
-  Limits: fc
-    .record({ memory: fc.constantFrom("64M", 1048576), pids: fc.integer({ min: 1, max: 1000 }), timeout: fc.constantFrom("30s", 2) }, { requiredKeys: [] })
-    .map((l) => l as Json),
+  Seccomp: fc.record({ allow: fc.subarray(["ptrace", "bpf", "keyctl"]), deny: fc.subarray(["socket", "connect", "bind"]) }).map((s) => s as Json),
+  Limits: fc.record({ memory: fc.constantFrom("64M", 1048576), pids: fc.integer({ min: 1, max: 1000 }), timeout: fc.constantFrom("30s", 2) }, { requiredKeys: [] }).map((l) => l as Json),
   Tmpfs: fc.record({ path: environmentPath.filter((p) => p !== "/"), size: fc.constantFrom("64M", 4096, "1G") }, { requiredKeys: ["path"] }).map((t) => t as Json),
   WorkingDirectory: absolutePath,
   Executable: absolutePath,
@@ -136,7 +117,11 @@ const grantPayloads: Record<DataVariantName<typeof GRANT_TABLE>, fc.Arbitrary<Js
     .record({ protocol: fc.constantFrom("Udp", "Tcp"), host_addr: listenAddr.map((a) => `${a.slice(0, a.lastIndexOf(":"))}:0`), environment_port: fc.integer({ min: 1024, max: 65535 }) })
     .map((f) => f as Json),
   Connect: fc
-    .record({ protocol: fc.constantFrom("Udp", "Tcp"), environment_port: fc.integer({ min: 1, max: 65535 }), host_addr: fc.constantFrom("127.0.0.1:5432", "192.0.2.10:53", "[::1]:443", "[2001:db8::5]:8080") })
+    .record({
+      protocol: fc.constantFrom("Udp", "Tcp"),
+      environment_port: fc.integer({ min: 1, max: 65535 }),
+      host_addr: fc.constantFrom("127.0.0.1:5432", "192.0.2.10:53", "[::1]:443", "[2001:db8::5]:8080"),
+    })
     .map((f) => f as Json),
 };
 const grant = variantsOf(GRANT_TABLE, grantPayloads);
@@ -248,7 +233,9 @@ function wire(entrypoints: RawEntrypoint[], connections: Connection[]): void {
   }
   for (const ep of entrypoints) {
     // A Connect is invalid where the void holds sockets of the host's network (their connect() is refused).
-    const hostSockets = (typeof ep.trigger === "object" && ep.trigger !== null && "FileSocket" in ep.trigger) || (ep.args ?? []).some((a) => typeof a === "object" && a !== null && ("TcpListener" in a || "Rpc" in a || "FileSocket" in a));
+    const hostSockets =
+      (typeof ep.trigger === "object" && ep.trigger !== null && "FileSocket" in ep.trigger) ||
+      (ep.args ?? []).some((a) => typeof a === "object" && a !== null && ("TcpListener" in a || "Rpc" in a || "FileSocket" in a));
     if (hostSockets && ep.environment !== undefined) ep.environment = ep.environment.filter((g) => typeof g !== "object" || g === null || !("Connect" in g));
   }
 }
@@ -323,11 +310,17 @@ const nearSpec = fc.record(
 
 describe("the parser never throws", () => {
   it("on any JSON value", () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => wellFormedResult(parseSpecValue(value))), RUNS);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => wellFormedResult(parseSpecValue(value))),
+      RUNS,
+    );
   });
 
   it("on near-miss specs", () => {
-    fc.assert(fc.property(nearSpec, (value) => wellFormedResult(parseSpecValue(value))), RUNS);
+    fc.assert(
+      fc.property(nearSpec, (value) => wellFormedResult(parseSpecValue(value))),
+      RUNS,
+    );
   });
 
   it("on any text, and reports broken JSON with a line and column", () => {
@@ -335,9 +328,7 @@ describe("the parser never throws", () => {
       fc.string(),
       fc.json(),
       nearSpec.map((v) => JSON.stringify(v)),
-      fc
-        .tuple(fc.json(), fc.nat(), fc.nat({ max: 3 }))
-        .map(([json, at, cut]) => json.slice(0, at % (json.length + 1)) + json.slice((at % (json.length + 1)) + cut)),
+      fc.tuple(fc.json(), fc.nat(), fc.nat({ max: 3 })).map(([json, at, cut]) => json.slice(0, at % (json.length + 1)) + json.slice((at % (json.length + 1)) + cut)),
     );
     fc.assert(
       fc.property(text, (t) => {
@@ -362,9 +353,7 @@ describe("the parser never throws", () => {
     const text = fc.oneof(
       fc.json(),
       fc.string({ unit: fc.constantFrom("{", "}", "[", "]", ",", ":", '"', "1", "0", "-", ".", "e", "t", " ", "\\", "u") }),
-      fc
-        .tuple(fc.json(), fc.nat(), fc.string({ maxLength: 2 }))
-        .map(([json, at, insert]) => json.slice(0, at % (json.length + 1)) + insert + json.slice(at % (json.length + 1))),
+      fc.tuple(fc.json(), fc.nat(), fc.string({ maxLength: 2 })).map(([json, at, insert]) => json.slice(0, at % (json.length + 1)) + insert + json.slice(at % (json.length + 1))),
     );
     fc.assert(
       fc.property(text, (t) => {

@@ -43,9 +43,7 @@ describe("parseSpec: forms and defaults", () => {
   });
 
   it("parses the original fib spec", () => {
-    const { spec } = ok(
-      parseSpec('{"entrypoints":{"fib":{"args":["BinaryName","Trailing"],"environment":["Stdout"]}}}'),
-    );
+    const { spec } = ok(parseSpec('{"entrypoints":{"fib":{"args":["BinaryName","Trailing"],"environment":["Stdout"]}}}'));
     assert.deepEqual(spec.entrypoints[0], {
       name: "fib",
       trigger: { kind: "Startup" },
@@ -69,11 +67,7 @@ describe("parseSpec: forms and defaults", () => {
               { TcpListener: { addr: "0.0.0.0:8443" } },
               { TcpListener: { addr: "[::1]:0" } },
               {
-                Rpc: [
-                  { OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } },
-                  { OpenUdpSocket: { family: "Inet6", port: null, host: null } },
-                  { OpenUdpSocket: {} },
-                ],
+                Rpc: [{ OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } }, { OpenUdpSocket: { family: "Inet6", port: null, host: null } }, { OpenUdpSocket: {} }],
               },
               "Trailing",
             ],
@@ -139,9 +133,7 @@ describe("parseSpec: forms and defaults", () => {
   });
 
   it('accepts serde\'s long form {"Unit": null} of unit variants', () => {
-    const { spec, warnings } = ok(
-      parseSpecValue(one({ trigger: { Startup: null }, args: [{ BinaryName: null }], environment: [{ Stdout: null }] })),
-    );
+    const { spec, warnings } = ok(parseSpecValue(one({ trigger: { Startup: null }, args: [{ BinaryName: null }], environment: [{ Stdout: null }] })));
     assert.deepEqual(spec.entrypoints[0], {
       name: "app",
       trigger: { kind: "Startup" },
@@ -314,14 +306,7 @@ describe("parseSpec: every error at once", () => {
     const all = errors(parseSpecValue({ entrypoints: { a: { args: [1, "x", [], {}, null, true] } } }));
     assert.deepEqual(
       all.map((e) => e.message),
-      [
-        "got the number 1",
-        'unknown variant "x"',
-        "got an empty array",
-        "got an empty object",
-        "got null",
-        "got the boolean true",
-      ],
+      ["got the number 1", 'unknown variant "x"', "got an empty array", "got an empty object", "got null", "got the boolean true"],
     );
   });
 
@@ -353,10 +338,7 @@ describe("parseSpec: validation rules", () => {
     );
     assert.deepEqual(
       twoReaders.map((e) => `${e.path}: ${e.message}`),
-      [
-        'entrypoints.b.args[0]: pipe "p" already has a reader at entrypoints.b.trigger',
-        'entrypoints.b.args[1]: file socket "s" already has a reader at entrypoints.a.args[2]',
-      ],
+      ['entrypoints.b.args[0]: pipe "p" already has a reader at entrypoints.b.trigger', 'entrypoints.b.args[1]: file socket "s" already has a reader at entrypoints.a.args[2]'],
     );
   });
 
@@ -376,9 +358,7 @@ describe("parseSpec: validation rules", () => {
   });
 
   it("refuses a spec where nothing starts", () => {
-    const error = onlyError(
-      parseSpecValue({ entrypoints: { a: { trigger: { Pipe: "p" }, args: [{ Pipe: { Tx: "p" } }] } } }),
-    );
+    const error = onlyError(parseSpecValue({ entrypoints: { a: { trigger: { Pipe: "p" }, args: [{ Pipe: { Tx: "p" } }] } } }));
     assert.equal(error.path, "entrypoints");
     assert.match(error.message, /nothing would ever run/);
   });
@@ -401,9 +381,7 @@ describe("parseSpec: validation rules", () => {
 
   it("refuses two TcpListeners on one address, but not on port 0", () => {
     ok(parseSpecValue(one({ args: [{ TcpListener: { addr: "0.0.0.0:0" } }, { TcpListener: { addr: "0.0.0.0:0" } }] })));
-    const error = onlyError(
-      parseSpecValue(one({ args: [{ TcpListener: { port: 80 } }, { TcpListener: { addr: "0.0.0.0:80" } }] })),
-    );
+    const error = onlyError(parseSpecValue(one({ args: [{ TcpListener: { port: 80 } }, { TcpListener: { addr: "0.0.0.0:80" } }] })));
     assert.equal(error.path, "entrypoints.app.args[1]");
   });
 
@@ -419,10 +397,7 @@ describe("parseSpec: validation rules", () => {
 
   it("counts UTS names in bytes (the kernel's limit is 64)", () => {
     ok(parseSpecValue(one({ environment: [{ Hostname: "é".repeat(32) }] })));
-    assert.match(
-      onlyError(parseSpecValue(one({ environment: [{ Hostname: `${"é".repeat(32)}x` }] }))).message,
-      /65 bytes/,
-    );
+    assert.match(onlyError(parseSpecValue(one({ environment: [{ Hostname: `${"é".repeat(32)}x` }] }))).message, /65 bytes/);
   });
 
   it("validates a Spec built in code through locateSpec", () => {
@@ -468,13 +443,7 @@ describe("did-you-mean", () => {
     );
     assert.deepEqual(
       all.map((e) => e.hint),
-      [
-        'did you mean "trigger"?',
-        'did you mean "Entrypoint"?',
-        'did you mean "Rx"?',
-        'did you mean "host"?',
-        'did you mean "Inet6"?',
-      ],
+      ['did you mean "trigger"?', 'did you mean "Entrypoint"?', 'did you mean "Rx"?', 'did you mean "host"?', 'did you mean "Inet6"?'],
     );
   });
 
@@ -525,21 +494,7 @@ describe("JSON text", () => {
   });
 
   it("agrees with V8 on where the error is, whenever V8 says", () => {
-    const broken = [
-      '{"a" 1}',
-      '{"a":1 "b":2}',
-      "[1 2]",
-      '{"a":1,}',
-      '{"a":-}',
-      '{"a":"x',
-      '"\\q"',
-      '{"a":01}',
-      "[1.]",
-      "[1e]",
-      '{"a":1}x',
-      "{a:1}",
-      '["\u0001"]',
-    ];
+    const broken = ['{"a" 1}', '{"a":1 "b":2}', "[1 2]", '{"a":1,}', '{"a":-}', '{"a":"x', '"\\q"', '{"a":01}', "[1.]", "[1e]", '{"a":1}x', "{a:1}", '["\u0001"]'];
     for (const text of broken) {
       let v8: number | undefined;
       try {
@@ -608,12 +563,26 @@ describe("formatDiagnostics", () => {
 describe("parseSpec: scratch space, working directory, environment (Tmpfs, WorkingDirectory, Env, PassEnv)", () => {
   const envOf = (environment: unknown[]) => parseSpecValue({ entrypoints: { a: { environment } } });
   it("parses them, with Tmpfs size defaulting to 64M", () => {
-    const { spec } = ok(envOf([{ Tmpfs: { path: "/tmp" } }, { Tmpfs: { path: "/var/cache", size: "1G" } }, { WorkingDirectory: "/data" }, { Env: { LANG: "C.UTF-8", HOME: "/tmp" } }, { PassEnv: ["TERM", "TZ", "TERM"] }]));
+    const { spec } = ok(
+      envOf([
+        { Tmpfs: { path: "/tmp" } },
+        { Tmpfs: { path: "/var/cache", size: "1G" } },
+        { WorkingDirectory: "/data" },
+        { Env: { LANG: "C.UTF-8", HOME: "/tmp" } },
+        { PassEnv: ["TERM", "TZ", "TERM"] },
+      ]),
+    );
     assert.deepEqual(spec.entrypoints[0]!.environment, [
       { kind: "Tmpfs", path: "/tmp", size: 64 * 1024 * 1024 },
       { kind: "Tmpfs", path: "/var/cache", size: 1024 ** 3 },
       { kind: "WorkingDirectory", path: "/data" },
-      { kind: "Env", vars: [["LANG", "C.UTF-8"], ["HOME", "/tmp"]] },
+      {
+        kind: "Env",
+        vars: [
+          ["LANG", "C.UTF-8"],
+          ["HOME", "/tmp"],
+        ],
+      },
       { kind: "PassEnv", names: ["TERM", "TZ"] },
     ]);
   });

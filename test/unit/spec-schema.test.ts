@@ -156,9 +156,7 @@ describe("spec JSON Schema", () => {
 });
 
 describe("schema patterns agree with the parser's checks", () => {
-  const pathLike = fc
-    .array(fc.constantFrom("/", "/", ".", "..", "a", "proc", "dev", "null", "é", "\u0000", " "), { maxLength: 8 })
-    .map((parts) => parts.join(""));
+  const pathLike = fc.array(fc.constantFrom("/", "/", ".", "..", "a", "proc", "dev", "null", "é", "\u0000", " "), { maxLength: 8 }).map((parts) => parts.join(""));
 
   it("absolute paths: the pattern matches exactly what checkAbsolutePath accepts", () => {
     const pattern = new RegExp(ABSOLUTE_PATH_PATTERN, "u");
@@ -195,6 +193,9 @@ describe("schema patterns agree with the parser's checks", () => {
       fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 70000 })).map(([ip, port]) => `[${ip}]:${port}`),
       fc.string({ unit: fc.constantFrom("1", "0", ".", ":", "[", "]", "f", "%", "x") }),
     );
-    fc.assert(fc.property(addr, (a) => checkListenAddr(a) !== undefined || pattern.test(a)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(addr, (a) => checkListenAddr(a) !== undefined || pattern.test(a)),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -71,9 +71,15 @@ static struct {
   bool master_eof, tty_eof;
 } S = {.master = -1};
 
-bool shell_active(void) { return S.active; }
-int shell_master_fd(void) { return S.active && !S.master_eof ? S.master : -1; }
-int shell_tty_fd(void) { return S.active && !S.tty_eof ? T.tty_fd : -1; }
+bool shell_active(void) {
+  return S.active;
+}
+int shell_master_fd(void) {
+  return S.active && !S.master_eof ? S.master : -1;
+}
+int shell_tty_fd(void) {
+  return S.active && !S.tty_eof ? T.tty_fd : -1;
+}
 
 /* ---- tracee memory ---- */
 
@@ -124,7 +130,9 @@ static void collect_threads(struct task *t, void *arg) {
   if (t->tgid == c->tgid && t->state != TASK_PENDING && c->s->n < 256) c->s->tids[c->s->n++] = t->tid;
 }
 
-static bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+static bool is_stop_signal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
 
 /* Brings every thread of PID to a PTRACE_EVENT_STOP (PTRACE_INTERRUPT).
  * Stops that come first (a signal to deliver, a fork event) go through the
@@ -180,8 +188,10 @@ static void resume_threads(struct stopped *s) {
     struct task *t = task_find(s->tids[i]);
     if (!t || !t->held) continue;
     t->held = false;
-    if (t->group_stopped) ptrace(PTRACE_LISTEN, t->tid, 0, 0);
-    else ptrace(PTRACE_CONT, t->tid, 0, 0);
+    if (t->group_stopped)
+      ptrace(PTRACE_LISTEN, t->tid, 0, 0);
+    else
+      ptrace(PTRACE_CONT, t->tid, 0, 0);
   }
 }
 
@@ -189,13 +199,13 @@ static void resume_threads(struct stopped *s) {
 
 struct injection {
   pid_t tid;
-  unsigned long addr;              /* where `syscall; int3` is */
-  struct user_regs_struct base;    /* registers to start from */
-  int deferred_sig;                /* a signal that arrived meanwhile */
-  pid_t new_child;                 /* set by a fork event during the call */
-  bool exec_done;                  /* execveat succeeded: stopped at PTRACE_EVENT_EXEC */
+  unsigned long addr;           /* where `syscall; int3` is */
+  struct user_regs_struct base; /* registers to start from */
+  int deferred_sig;             /* a signal that arrived meanwhile */
+  pid_t new_child;              /* set by a fork event during the call */
+  bool exec_done;               /* execveat succeeded: stopped at PTRACE_EVENT_EXEC */
   int exec_status;
-  bool gone;                       /* the tracee died */
+  bool gone; /* the tracee died */
 };
 
 /* Runs one system call in a stopped tracee and returns its result (a
@@ -258,18 +268,18 @@ static long inject(struct injection *in, long nr, long a1, long a2, long a3, lon
 static void apply_restart(struct user_regs_struct *r) {
   if ((long)r->orig_rax < 0) return;
   switch ((long)r->rax) {
-  case -ERESTARTSYS:
-  case -ERESTARTNOINTR:
-  case -ERESTARTNOHAND:
-    r->rax = r->orig_rax;
-    r->rip -= 2;
-    break;
-  case -ERESTART_RESTARTBLOCK:
-    r->rax = SYS_restart_syscall;
-    r->rip -= 2;
-    break;
-  default:
-    break;
+    case -ERESTARTSYS:
+    case -ERESTARTNOINTR:
+    case -ERESTARTNOHAND:
+      r->rax = r->orig_rax;
+      r->rip -= 2;
+      break;
+    case -ERESTART_RESTARTBLOCK:
+      r->rax = SYS_restart_syscall;
+      r->rip -= 2;
+      break;
+    default:
+      break;
   }
   r->orig_rax = (unsigned long)-1;
 }
@@ -356,7 +366,9 @@ static unsigned long scratch_put(struct scratch *s, const void *p, size_t len, s
   return at;
 }
 
-static unsigned long scratch_str(struct scratch *s, const char *str) { return scratch_put(s, str, strlen(str) + 1, 1); }
+static unsigned long scratch_str(struct scratch *s, const char *str) {
+  return scratch_put(s, str, strlen(str) + 1, 1);
+}
 
 #define CONTROL_LEN CMSG_SPACE(2 * sizeof(int))
 
@@ -536,9 +548,12 @@ void shell_open(pid_t pid, int rows, int cols) {
     int e = errno;
     resume_threads(&st);
     close(memfd), close(master), close(slave);
-    if (group_stopped) emit_error(pid, "shell %d: the process is stopped (job control); continue it first", pid);
-    else if (st.n == 0) emit_error(pid, "shell %d: the process is gone", pid);
-    else emit_error(pid, "shell %d: stopping its threads (PTRACE_INTERRUPT): %s", pid, strerrorname_np(e));
+    if (group_stopped)
+      emit_error(pid, "shell %d: the process is stopped (job control); continue it first", pid);
+    else if (st.n == 0)
+      emit_error(pid, "shell %d: the process is gone", pid);
+    else
+      emit_error(pid, "shell %d: stopping its threads (PTRACE_INTERRUPT): %s", pid, strerrorname_np(e));
     return;
   }
   pid_t tid = pid;
@@ -678,8 +693,10 @@ static void write_all(int fd, const char *p, size_t n) {
 void shell_pump_master(void) {
   char buf[16384];
   ssize_t n = read(S.master, buf, sizeof buf);
-  if (n > 0) write_all(T.tty_fd, buf, (size_t)n);
-  else if (n == 0 || (errno != EINTR && errno != EAGAIN)) S.master_eof = true; /* EIO: no slave left */
+  if (n > 0)
+    write_all(T.tty_fd, buf, (size_t)n);
+  else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+    S.master_eof = true; /* EIO: no slave left */
 }
 
 void shell_pump_tty(void) {
@@ -708,7 +725,9 @@ void shell_on_death(pid_t pid, int status) {
   struct buf b;
   event_begin(&b, "shell-exit");
   buf_printf(&b, ",\"shell\":%d", pid);
-  if (WIFEXITED(status)) buf_printf(&b, ",\"code\":%d", WEXITSTATUS(status));
-  else if (WIFSIGNALED(status)) buf_printf(&b, ",\"signal\":\"%s\"", signal_name(WTERMSIG(status)));
+  if (WIFEXITED(status))
+    buf_printf(&b, ",\"code\":%d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    buf_printf(&b, ",\"signal\":\"%s\"", signal_name(WTERMSIG(status)));
   event_end(&b);
 }

@@ -49,7 +49,9 @@ void buf_add(struct buf *b, const void *p, size_t n) {
   b->data[b->len] = 0;
 }
 
-void buf_str(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_str(struct buf *b, const char *s) {
+  buf_add(b, s, strlen(s));
+}
 
 void buf_printf(struct buf *b, const char *fmt, ...) {
   va_list ap;
@@ -71,10 +73,14 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
   size_t len;
   unsigned min;
   if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, min = 0x10000;
+  else
+    return 0;
   if (len > n) return 0;
   unsigned cp = c & (0x3f >> (len - 1));
   for (size_t i = 1; i < len; i++) {
@@ -120,9 +126,13 @@ void json_strn(struct buf *b, const char *str, size_t n) {
   buf_add(b, "\"", 1);
 }
 
-void json_str(struct buf *b, const char *s) { json_strn(b, s, strlen(s)); }
+void json_str(struct buf *b, const char *s) {
+  json_strn(b, s, strlen(s));
+}
 
 void json_str_or_null(struct buf *b, const char *s) {
-  if (s) json_str(b, s);
-  else buf_str(b, "null");
+  if (s)
+    json_str(b, s);
+  else
+    buf_str(b, "null");
 }

@@ -101,8 +101,10 @@ static void json_int_field(struct buf *b, const char *status, const char *key) {
   const char *v = status ? status_field(status, key) : NULL;
   char *end;
   long long x = v ? strtoll(v, &end, 10) : 0;
-  if (!v || end == v) buf_str(b, "null");
-  else buf_printf(b, "%lld", x);
+  if (!v || end == v)
+    buf_str(b, "null");
+  else
+    buf_printf(b, "%lld", x);
 }
 
 static void json_hex_field(struct buf *b, const char *status, const char *key) {
@@ -113,8 +115,10 @@ static void json_hex_field(struct buf *b, const char *status, const char *key) {
   }
   size_t n = 0;
   while (isxdigit((unsigned char)v[n])) n++;
-  if (n == 0) buf_str(b, "null");
-  else json_strn(b, v, n);
+  if (n == 0)
+    buf_str(b, "null");
+  else
+    json_strn(b, v, n);
 }
 
 /* readlink into a malloc'd string, or NULL. */
@@ -161,8 +165,10 @@ static void json_namespaces(struct buf *b, pid_t pid) {
     char *link = read_link(path);
     const char *open = link ? strchr(link, '[') : NULL;
     buf_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
-    if (open) buf_printf(b, "%llu", strtoull(open + 1, NULL, 10));
-    else buf_str(b, "null");
+    if (open)
+      buf_printf(b, "%llu", strtoull(open + 1, NULL, 10));
+    else
+      buf_str(b, "null");
     free(link);
   }
   buf_str(b, "}");
@@ -283,8 +289,10 @@ void snapshot_json(struct buf *b, pid_t pid) {
   json_int_field(b, status, "PPid");
   buf_str(b, ",\"state\":");
   const char *state = status ? status_field(status, "State") : NULL;
-  if (state && *state && *state != '\n') json_strn(b, state, 1);
-  else buf_str(b, "null");
+  if (state && *state && *state != '\n')
+    json_strn(b, state, 1);
+  else
+    buf_str(b, "null");
 
   json_proc_text(b, pid, "comm");
   size_t len;
@@ -385,16 +393,16 @@ static const char *state_value(const char *s) {
 static char state_class(const char *v) {
   if (v[0] != '"') return 'n';
   switch (v[1]) {
-  case 't':
-  case 'T':
-    return 's';
-  case 'R':
-  case 'S':
-  case 'D':
-  case 'I':
-    return 'r';
-  default:
-    return v[1];
+    case 't':
+    case 'T':
+      return 's';
+    case 'R':
+    case 'S':
+    case 'D':
+    case 'I':
+      return 'r';
+    default:
+      return v[1];
   }
 }
 

@@ -51,8 +51,7 @@
 
 #include "tracer.h"
 
-#define PTRACE_OPTIONS \
-  (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
+#define PTRACE_OPTIONS (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
 
 /* A child whose creator's event has not arrived after this long is
  * announced from /proc, if its likely creator (its PPid or Tgid then) is
@@ -68,8 +67,8 @@
 struct tracer T = {.control_fd = -1, .out_fd = 1, .tty_fd = -1, .rescan_ms = 500, .inject_child = -1};
 
 static const char *progname = "forktop-tracer";
-static bool control_eof;   /* the UI went away: detach and exit */
-static int exit_status;    /* exit status once everything is over */
+static bool control_eof; /* the UI went away: detach and exit */
+static int exit_status;  /* exit status once everything is over */
 static double detach_deadline;
 
 /* ---- time and events ---- */
@@ -84,8 +83,7 @@ void event_begin(struct buf *b, const char *name) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   buf_init(b);
-  buf_printf(b, "{\"event\":\"%s\",\"time\":%lld.%03ld", name, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-             (ts.tv_nsec / 1000) % 1000);
+  buf_printf(b, "{\"event\":\"%s\",\"time\":%lld.%03ld", name, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, (ts.tv_nsec / 1000) % 1000);
 }
 
 /* One write per line, so lines never interleave. A closed control socket
@@ -122,8 +120,10 @@ void emit_error(pid_t pid, const char *fmt, ...) {
 const char *signal_name(int sig) {
   static char name[32];
   const char *abbrev = sigabbrev_np(sig);
-  if (abbrev) snprintf(name, sizeof name, "SIG%s", abbrev);
-  else snprintf(name, sizeof name, "SIG%d", sig);
+  if (abbrev)
+    snprintf(name, sizeof name, "SIG%s", abbrev);
+  else
+    snprintf(name, sizeof name, "SIG%d", sig);
   return name;
 }
 
@@ -246,8 +246,7 @@ static void listen_stopped(struct task *t) {
     resume(t, 0);
     return;
   }
-  if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) < 0 && errno != ESRCH)
-    emit_error(t->tid, "ptrace(PTRACE_LISTEN, %d): %s", t->tid, strerrorname_np(errno));
+  if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) < 0 && errno != ESRCH) emit_error(t->tid, "ptrace(PTRACE_LISTEN, %d): %s", t->tid, strerrorname_np(errno));
 }
 
 /* ---- the state machine ---- */
@@ -299,8 +298,10 @@ void on_new_task(struct task *parent, int event, pid_t child) {
   }
   c->is_thread = tgid != child;
   c->tgid = c->is_thread ? parent->tgid : child;
-  if (c->is_thread) announce_thread(c);
-  else announce_process(c, creation_event_name(event, parent->tid), parent->tgid);
+  if (c->is_thread)
+    announce_thread(c);
+  else
+    announce_process(c, creation_event_name(event, parent->tid), parent->tgid);
   if (!was_pending) return;
   if (c->pending_dead) {
     emit_exit(c, c->pending_status);
@@ -414,42 +415,43 @@ void handle_status(pid_t pid, int status) {
   t->group_stopped = false;
   unsigned long msg = 0;
   switch (event) {
-  case PTRACE_EVENT_FORK:
-  case PTRACE_EVENT_VFORK:
-  case PTRACE_EVENT_CLONE:
-    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) < 0) {
-      emit_error(pid, "ptrace(PTRACE_GETEVENTMSG, %d): %s", pid, strerrorname_np(errno));
-    } else {
-      on_new_task(t, event, (pid_t)msg);
-    }
-    resume(t, 0);
-    return;
-  case PTRACE_EVENT_EXEC:
-    handle_exec(t);
-    resume(t, 0);
-    return;
-  case PTRACE_EVENT_EXIT:
-    if (!t->is_thread) {
-      struct buf s;
-      buf_init(&s);
-      snapshot_json(&s, pid);
-      free(t->exit_snapshot);
-      t->exit_snapshot = s.data;
-    }
-    /* Even while detaching: let it die traced, so its exit is reported. */
-    if (ptrace(PTRACE_CONT, pid, 0, 0) < 0 && errno != ESRCH)
-      emit_error(pid, "ptrace(PTRACE_CONT, %d): %s", pid, strerrorname_np(errno));
-    return;
-  case PTRACE_EVENT_STOP:
-    if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) listen_stopped(t);
-    else resume(t, 0); /* PTRACE_INTERRUPT, or a notification */
-    return;
-  case 0:
-    resume(t, sig); /* signal-delivery stop: deliver it */
-    return;
-  default:
-    resume(t, 0);
-    return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+      if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) < 0) {
+        emit_error(pid, "ptrace(PTRACE_GETEVENTMSG, %d): %s", pid, strerrorname_np(errno));
+      } else {
+        on_new_task(t, event, (pid_t)msg);
+      }
+      resume(t, 0);
+      return;
+    case PTRACE_EVENT_EXEC:
+      handle_exec(t);
+      resume(t, 0);
+      return;
+    case PTRACE_EVENT_EXIT:
+      if (!t->is_thread) {
+        struct buf s;
+        buf_init(&s);
+        snapshot_json(&s, pid);
+        free(t->exit_snapshot);
+        t->exit_snapshot = s.data;
+      }
+      /* Even while detaching: let it die traced, so its exit is reported. */
+      if (ptrace(PTRACE_CONT, pid, 0, 0) < 0 && errno != ESRCH) emit_error(pid, "ptrace(PTRACE_CONT, %d): %s", pid, strerrorname_np(errno));
+      return;
+    case PTRACE_EVENT_STOP:
+      if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+        listen_stopped(t);
+      else
+        resume(t, 0); /* PTRACE_INTERRUPT, or a notification */
+      return;
+    case 0:
+      resume(t, sig); /* signal-delivery stop: deliver it */
+      return;
+    default:
+      resume(t, 0);
+      return;
   }
 }
 
@@ -530,7 +532,9 @@ static void rescan_one(struct task *t, void *arg) {
   event_end(&b);
 }
 
-static void rescan_ptrace(void) { task_each(rescan_one, NULL); }
+static void rescan_ptrace(void) {
+  task_each(rescan_one, NULL);
+}
 
 /* ---- detaching ---- */
 
@@ -622,7 +626,9 @@ static pid_t fork_stopped_child(char **argv) {
  * sends no SIGSTOP of its own, and it is what makes PTRACE_INTERRUPT and
  * PTRACE_LISTEN (clean detach, group-stops) possible. It fails with EPERM
  * where ptrace is forbidden to us (a seccomp filter, an LSM): poll mode. */
-static int seize_cmd(pid_t pid) { return (int)ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTIONS); }
+static int seize_cmd(pid_t pid) {
+  return (int)ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTIONS);
+}
 
 /* The child could not exec CMD: say so (its exit 127 follows). */
 static void read_exec_error(char **argv) {
@@ -879,13 +885,17 @@ static void run_command(char *line) {
   int a, b, c;
   char extra;
   if (sscanf(line, "shell %d %d %d %c", &a, &b, &c, &extra) == 3) {
-    if (T.poll_mode) emit_error(a, "shell %d: the tracer is in poll mode (no ptrace)", a);
-    else shell_open(a, b, c);
+    if (T.poll_mode)
+      emit_error(a, "shell %d: the tracer is in poll mode (no ptrace)", a);
+    else
+      shell_open(a, b, c);
   } else if (sscanf(line, "resize %d %d %c", &a, &b, &extra) == 2) {
     shell_resize(a, b);
   } else if (strcmp(line, "rescan") == 0) {
-    if (T.poll_mode) poll_rescan_now = true;
-    else rescan_ptrace();
+    if (T.poll_mode)
+      poll_rescan_now = true;
+    else
+      rescan_ptrace();
   } else if (strcmp(line, "detach") == 0) {
     control_eof = false;
     if (T.poll_mode) {
@@ -979,35 +989,38 @@ int main(int argc, char **argv) {
   bool want_once = false;
   pid_t attach_pid = 0;
   static const struct option opts[] = {
-      {"control-fd", required_argument, NULL, 'c'}, {"tty-fd", required_argument, NULL, 't'},
-      {"rescan-ms", required_argument, NULL, 'r'},  {"poll", no_argument, NULL, 'P'},
-      {"once", no_argument, NULL, 'o'},             {"help", no_argument, NULL, 'h'},
+      {"control-fd", required_argument, NULL, 'c'},
+      {"tty-fd", required_argument, NULL, 't'},
+      {"rescan-ms", required_argument, NULL, 'r'},
+      {"poll", no_argument, NULL, 'P'},
+      {"once", no_argument, NULL, 'o'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   int opt;
   while ((opt = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
     switch (opt) {
-    case 'c':
-      control_fd = parse_int(optarg, "--control-fd");
-      break;
-    case 't':
-      tty_fd = parse_int(optarg, "--tty-fd");
-      break;
-    case 'r':
-      T.rescan_ms = parse_int(optarg, "--rescan-ms");
-      break;
-    case 'P':
-      T.poll_mode = true;
-      break;
-    case 'o':
-      want_once = true;
-      break;
-    case 'p':
-      attach_pid = parse_int(optarg, "-p");
-      if (attach_pid <= 0) usage();
-      break;
-    default:
-      usage();
+      case 'c':
+        control_fd = parse_int(optarg, "--control-fd");
+        break;
+      case 't':
+        tty_fd = parse_int(optarg, "--tty-fd");
+        break;
+      case 'r':
+        T.rescan_ms = parse_int(optarg, "--rescan-ms");
+        break;
+      case 'P':
+        T.poll_mode = true;
+        break;
+      case 'o':
+        want_once = true;
+        break;
+      case 'p':
+        attach_pid = parse_int(optarg, "-p");
+        if (attach_pid <= 0) usage();
+        break;
+      default:
+        usage();
     }
   }
   char **cmd = argv + optind;

@@ -89,17 +89,17 @@ enum task_state {
 
 struct task {
   pid_t tid, tgid;
-  bool is_thread;         /* a non-leader thread (no snapshot) */
+  bool is_thread; /* a non-leader thread (no snapshot) */
   enum task_state state;
-  bool held;              /* in a ptrace-stop the tracer has not resumed */
-  bool group_stopped;     /* last stop was a group-stop (resume with LISTEN) */
-  bool pending_dead;      /* PENDING, and its death was already reported */
-  int pending_status;     /* that death's wait status */
+  bool held;                    /* in a ptrace-stop the tracer has not resumed */
+  bool group_stopped;           /* last stop was a group-stop (resume with LISTEN) */
+  bool pending_dead;            /* PENDING, and its death was already reported */
+  int pending_status;           /* that death's wait status */
   pid_t guess_tgid, guess_ppid; /* PENDING: from /proc, for the fallback */
-  double pending_since;   /* monotonic ms */
-  char *snapshot;         /* last emitted snapshot (processes) */
-  char *exit_snapshot;    /* taken at PTRACE_EVENT_EXIT */
-  struct task *next;      /* hash chain */
+  double pending_since;         /* monotonic ms */
+  char *snapshot;               /* last emitted snapshot (processes) */
+  char *exit_snapshot;          /* taken at PTRACE_EVENT_EXIT */
+  struct task *next;            /* hash chain */
 };
 
 struct task *task_find(pid_t tid);
@@ -116,9 +116,9 @@ double now_mono_ms(void);
 
 /* The tracer's configuration and global state. */
 struct tracer {
-  int control_fd;   /* -1: events on stdout, no commands */
-  int out_fd;       /* where events go */
-  int tty_fd;       /* -1: no shell */
+  int control_fd; /* -1: events on stdout, no commands */
+  int out_fd;     /* where events go */
+  int tty_fd;     /* -1: no shell */
   int rescan_ms;
   bool poll_mode;
   bool detaching;

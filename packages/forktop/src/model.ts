@@ -18,18 +18,7 @@
  * (different, but not an increase by itself).
  */
 
-import {
-  CAP_SETS,
-  type CreateEvent,
-  type ExitEvent,
-  type HelloEvent,
-  isCreateEvent,
-  NAMESPACES,
-  type Namespace,
-  type Snapshot,
-  type TracerEvent,
-  type UnknownEvent,
-} from "./protocol.js";
+import { CAP_SETS, type CreateEvent, type ExitEvent, type HelloEvent, isCreateEvent, NAMESPACES, type Namespace, type Snapshot, type TracerEvent, type UnknownEvent } from "./protocol.js";
 
 // ---------------------------------------------------------------------------
 // Capabilities and ids
@@ -614,7 +603,14 @@ export function comparePrivileges(child: Snapshot, parent: Snapshot): Difference
     out.push(
       child.no_new_privs
         ? { field: "no_new_privs", label: "no_new_privs set", parent: "no", child: "yes", verdict: "less", why: "cannot gain privileges by execve" }
-        : { field: "no_new_privs", label: "no_new_privs cleared", parent: "yes", child: "no", verdict: "more", why: "its parent had no_new_privs, it does not: setuid and file capabilities work again" },
+        : {
+            field: "no_new_privs",
+            label: "no_new_privs cleared",
+            parent: "yes",
+            child: "no",
+            verdict: "more",
+            why: "its parent had no_new_privs, it does not: setuid and file capabilities work again",
+          },
     );
   }
 

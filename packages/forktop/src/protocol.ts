@@ -28,7 +28,11 @@ export type CapSet = (typeof CAP_SETS)[number];
 export const FD_TYPES = ["file", "dir", "tty", "pipe", "socket", "anon", "memfd", "dev", "other"] as const;
 export type FdType = (typeof FD_TYPES)[number];
 
-const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional().transform((v) => (v === undefined ? null : v));
+const nullable = <T extends z.ZodType>(t: T) =>
+  t
+    .nullable()
+    .optional()
+    .transform((v) => (v === undefined ? null : v));
 const int = z.number().int();
 const idMapEntry = z.tuple([int, int, int]);
 const hexCaps = z.string().regex(/^[0-9a-fA-F]{1,16}$/, "a hex capability mask");

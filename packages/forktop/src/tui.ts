@@ -142,14 +142,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   tracer.on("exit", (exit) => {
     const stderr = tracer.stderr.join("").trim();
     if (stderr !== "") for (const line of stderr.split("\n")) table.addLog({ time: Date.now(), kind: "protocol", text: `tracer: ${line}`, level: "warn" });
-    session.tracerGone = table.detached
-      ? "detached"
-      : exit.code === 0
-        ? table.liveCount === 0
-          ? "all processes exited"
-          : "tracer exited"
-        : `tracer failed (${exit.signal ?? `status ${exit.code}`})`;
-    if (exit.code !== 0) session.ui = { ...session.ui, message: { text: `the tracer ${exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`}; the view is frozen (q quits)`, level: "error" } };
+    session.tracerGone = table.detached ? "detached" : exit.code === 0 ? (table.liveCount === 0 ? "all processes exited" : "tracer exited") : `tracer failed (${exit.signal ?? `status ${exit.code}`})`;
+    if (exit.code !== 0)
+      session.ui = {
+        ...session.ui,
+        message: { text: `the tracer ${exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`}; the view is frozen (q quits)`, level: "error" },
+      };
     for (const w of shellWaiters) w({ event: "tracer-exit", time: Date.now(), unknown: true });
     session.changed();
   });

@@ -204,7 +204,14 @@ export function formatRow(table: ProcessTable, row: Row, width: number, selected
 export function logLine(e: LogEntry, width: number): Line {
   const color = e.level === "error" ? "red" : e.level === "warn" ? "yellow" : undefined;
   const kind = fit(e.kind, 10);
-  return fitLine([{ text: clock(e.time) + " ", color: "gray" }, { text: kind + " ", color: "cyan" }, { text: sanitize(e.text), ...(color ? { color } : {}) }], width);
+  return fitLine(
+    [
+      { text: clock(e.time) + " ", color: "gray" },
+      { text: kind + " ", color: "cyan" },
+      { text: sanitize(e.text), ...(color ? { color } : {}) },
+    ],
+    width,
+  );
 }
 
 /** Wraps text to lines of at most `width` characters (hard wrap, after a first line's prefix). */

@@ -114,7 +114,13 @@ function zshDescription(text: string): string {
 function zshOption(option: Option): string {
   const fs = flags(option);
   const desc = `[${zshDescription(option.description)}]`;
-  const value = takesFile(option) ? ":file:_files" : /<pid>/.test(option.flags) ? ":pid:_pids" : takesValue(option) ? `:${(/<([^>]+)>/.exec(option.flags)?.[1] ?? "value").replace(/[^A-Za-z0-9_-]/g, "")}: ` : "";
+  const value = takesFile(option)
+    ? ":file:_files"
+    : /<pid>/.test(option.flags)
+      ? ":pid:_pids"
+      : takesValue(option)
+        ? `:${(/<([^>]+)>/.exec(option.flags)?.[1] ?? "value").replace(/[^A-Za-z0-9_-]/g, "")}: `
+        : "";
   const exclusive = fs.length > 1 ? `'(${fs.join(" ")})'` : "";
   const names = fs.length > 1 ? `{${fs.join(",")}}` : (fs[0] ?? "");
   return `${exclusive}${names}'${desc}${value}'`;

@@ -62,7 +62,9 @@ struct node {
 
 static int node_main(struct node *n);
 
-static int clone_entry(void *arg) { return node_main(arg); }
+static int clone_entry(void *arg) {
+  return node_main(arg);
+}
 
 static void *thread_main(void *arg) {
   int tgid = *(int *)arg;
@@ -72,7 +74,9 @@ static void *thread_main(void *arg) {
   return NULL;
 }
 
-static int code_of(int level, int index) { return level == 0 ? 0 : (level * 10 + index) % 256; }
+static int code_of(int level, int index) {
+  return level == 0 ? 0 : (level * 10 + index) % 256;
+}
 
 static int node_main(struct node *n) {
   int me = host_id("/proc/self/status");

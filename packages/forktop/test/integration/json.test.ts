@@ -129,7 +129,10 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
     try {
       // Wait until both sleeps are there.
       for (let i = 0; i < 200; i++) {
-        const kids = spawnSync("pgrep", ["-P", String(tree.pid)], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+        const kids = spawnSync("pgrep", ["-P", String(tree.pid)], { encoding: "utf8" })
+          .stdout.trim()
+          .split("\n")
+          .filter(Boolean);
         if (kids.length === 2) break;
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -148,7 +151,11 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
       assert.equal(lines[1]!.ppid, tree.pid);
       assert.equal(tree.exitCode, null, "still running");
     } finally {
-      for (const pid of spawnSync("pgrep", ["-P", String(tree.pid)], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+      for (const pid of spawnSync("pgrep", ["-P", String(tree.pid)], { encoding: "utf8" })
+        .stdout.trim()
+        .split("\n")
+        .filter(Boolean))
+        process.kill(Number(pid), "SIGKILL");
       tree.kill("SIGKILL");
     }
   });

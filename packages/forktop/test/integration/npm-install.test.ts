@@ -90,7 +90,17 @@ function traceTrue(): void {
 describe("forktop's npm tarball", () => {
   it("ships the command, the built tracer, its source and build script, docs, man page and completions; no tests", (t) => {
     if (skipped(t)) return;
-    for (const f of ["bin/forktop", "dist/src/cli/forktop.js", "build/forktop-tracer", "native/tracer.c", "scripts/build-native.sh", "docs/forktop.md", "man/forktop.1", "completions/forktop.bash", "completions/_forktop"]) {
+    for (const f of [
+      "bin/forktop",
+      "dist/src/cli/forktop.js",
+      "build/forktop-tracer",
+      "native/tracer.c",
+      "scripts/build-native.sh",
+      "docs/forktop.md",
+      "man/forktop.1",
+      "completions/forktop.bash",
+      "completions/_forktop",
+    ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is not in the installed package`);
     }
     for (const f of ["test", "src", "dist/test", "scripts/test.sh"]) assert.ok(!existsSync(join(installed, f)), `${f} should not be in the installed package`);

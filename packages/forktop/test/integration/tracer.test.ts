@@ -254,9 +254,7 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   s.send("shell 999999999 1 1");
   await s.event((e) => e.event === "error" && e.pid === 999999999, "the error after resize", 30_000, mark);
   // $((n+1)) keeps the markers out of the echoed command line.
-  s.typeInShell(
-    "echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); stty size; echo @@$((5+1)); exit\n",
-  );
+  s.typeInShell("echo @@$((0+1)); id; echo @@$((1+1)); hostname; echo @@$((2+1)); cat /proc/self/status; echo @@$((3+1)); ls -1a /; echo @@$((4+1)); stty size; echo @@$((5+1)); exit\n");
   const closed = await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
   assert.equal(closed.shell, shellPid);
   assert.equal(closed.code, 0);
@@ -407,7 +405,10 @@ describe("forktop-tracer", () => {
           s.events.filter((e) => e.event === "error"),
           [],
         );
-        const complete = () => readFileSync(manifest, "utf8").split("\n").filter((l) => l.startsWith("proc ")).length === 485;
+        const complete = () =>
+          readFileSync(manifest, "utf8")
+            .split("\n")
+            .filter((l) => l.startsWith("proc ")).length === 485;
         assert.ok(await waitFor(complete, 30_000), "all 485 processes ran");
         const pids = readFileSync(manifest, "utf8")
           .split("\n")
@@ -633,7 +634,7 @@ describe("forktop-tracer", () => {
     const r = runTracer("root", ["--", "/bin/bash", "-c", 'exec -a "$(printf "\\377\\376\\001\\"x\\303\\251")" /bin/true']);
     assert.equal(r.status, 0, r.stderr);
     const exec = r.events.filter((e) => e.event === "exec").at(-1)!;
-    assert.deepEqual(exec.snapshot?.cmdline, ["\u00ff\u00fe\u0001\"x\u00e9"]);
+    assert.deepEqual(exec.snapshot?.cmdline, ['\u00ff\u00fe\u0001"x\u00e9']);
   });
 
   it("rejects bad arguments (2), a missing process and a CMD that cannot be executed (1, with an error line)", () => {

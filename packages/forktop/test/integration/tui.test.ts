@@ -195,7 +195,10 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     await waitScreen("the shell prompt", (t) => t.includes(`[forktop ${target}]`));
     typeLine("echo BEGIN-$((6*7)); id; hostname; ls /; echo END-$((6*7))");
     s = await waitScreen("the shell's answers", (t) => /^END-42$/m.test(t));
-    const out = s.slice(s.search(/^BEGIN-42$/m), s.search(/^END-42$/m)).split("\n").slice(1);
+    const out = s
+      .slice(s.search(/^BEGIN-42$/m), s.search(/^END-42$/m))
+      .split("\n")
+      .slice(1);
     const uid = insideEffective(target, "Uid");
     const gid = insideEffective(target, "Gid");
     assert.match(out[0]!, new RegExp(`^uid=${uid}(\\(\\w+\\))? gid=${gid}(\\(\\w+\\))?`));
@@ -219,7 +222,11 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     // A resize: the view follows the terminal.
     tmux("resize-window", "-t", session, "-x", "100", "-y", "30");
     s = await waitScreen("the view at 100x30", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 100));
-    assert.equal(s.split("\n").findIndex((l) => l.startsWith("── events")), 23, "30 rows: 21 process rows");
+    assert.equal(
+      s.split("\n").findIndex((l) => l.startsWith("── events")),
+      23,
+      "30 rows: 21 process rows",
+    );
     tmux("resize-window", "-t", session, "-x", "80", "-y", "24");
     await waitScreen("the view at 80x24 again", (t) => t.split("\n").some((l) => /^── events \(\d+\) ─+$/.test(l) && [...l].length === 80));
 
@@ -253,7 +260,12 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
     session = "noshell";
     const events = join(stage.dir, "story.jsonl");
-    writeFileSync(events, story().map((e) => JSON.stringify(e)).join("\n") + "\n");
+    writeFileSync(
+      events,
+      story()
+        .map((e) => JSON.stringify(e))
+        .join("\n") + "\n",
+    );
     const fake = join(stage.dir, "fake-tracer");
     writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);

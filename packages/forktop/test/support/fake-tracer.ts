@@ -18,7 +18,9 @@ if (!file) {
   process.stderr.write("fake-tracer: FAKE_TRACER_EVENTS is not set\n");
   process.exit(2);
 }
-const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+const lines = readFileSync(file, "utf8")
+  .split("\n")
+  .filter((l) => l !== "");
 const sock = new Socket({ fd: 3, readable: true, writable: true });
 const send = (obj: object | string) => sock.write((typeof obj === "string" ? obj : JSON.stringify(obj)) + "\n");
 for (const l of lines) send(l);

@@ -7,19 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  capMask,
-  capNames,
-  comparePrivileges,
-  describeCaps,
-  differencesOf,
-  insideId,
-  LOG_LIMIT,
-  ProcessTable,
-  type Row,
-  type ViewOptions,
-  visibleRows,
-} from "../../src/model.js";
+import { capMask, capNames, comparePrivileges, describeCaps, differencesOf, insideId, LOG_LIMIT, ProcessTable, type Row, type ViewOptions, visibleRows } from "../../src/model.js";
 import { parseEventLine, type Snapshot, type TracerEvent } from "../../src/protocol.js";
 import { create, FULL_CAPS, NO_CAPS, snap, story, voidSnap } from "../support/events.js";
 
@@ -203,7 +191,13 @@ describe("forktop: more than its parent", () => {
   it("capabilities gained in eff/prm/bnd/amb are MORE, dropped are less, inh is changed", () => {
     const child = snap({ caps: { inh: "0000000000000001", prm: "0000000000200000", eff: "0000000000200000", bnd: "0000000000000001", amb: "0000000000200000" } });
     const p = snap({ caps: { inh: NO_CAPS, prm: NO_CAPS, eff: NO_CAPS, bnd: FULL_CAPS, amb: NO_CAPS } });
-    assert.deepEqual(verdicts(child, p), ["changed cap inh +chown", "more cap prm +sys_admin", "more cap eff +sys_admin", `less cap bnd -${describeCaps(capMask(FULL_CAPS)! & ~1n)}`, "more cap amb +sys_admin"]);
+    assert.deepEqual(verdicts(child, p), [
+      "changed cap inh +chown",
+      "more cap prm +sys_admin",
+      "more cap eff +sys_admin",
+      `less cap bnd -${describeCaps(capMask(FULL_CAPS)! & ~1n)}`,
+      "more cap amb +sys_admin",
+    ]);
     const d = comparePrivileges(child, p).find((x) => x.field === "caps.eff")!;
     assert.equal(d.parent, "none");
     assert.equal(d.child, "sys_admin");
@@ -246,9 +240,31 @@ describe("forktop: more than its parent", () => {
     assert.deepEqual(verdicts(snap({ uid_map: [[0, 1000, 1]] }), unpriv), ["less uid_map"]);
     const nested = snap({ uid_map: [[0, 1000, 1]] });
     assert.deepEqual(verdicts(snap({ uid_map: [[0, 1000, 2]] }), nested), ["more uid_map"]);
-    assert.deepEqual(verdicts(snap({ uid_map: [[0, 1000, 1]] }), snap({ uid_map: [[0, 1000, 1], [1, 2000, 5]] })), ["less uid_map"]);
+    assert.deepEqual(
+      verdicts(
+        snap({ uid_map: [[0, 1000, 1]] }),
+        snap({
+          uid_map: [
+            [0, 1000, 1],
+            [1, 2000, 5],
+          ],
+        }),
+      ),
+      ["less uid_map"],
+    );
     // A map spanning two adjacent parent rows is covered.
-    assert.deepEqual(verdicts(snap({ uid_map: [[0, 10, 20]] }), snap({ uid_map: [[0, 10, 10], [10, 20, 10]] })), ["less uid_map"]);
+    assert.deepEqual(
+      verdicts(
+        snap({ uid_map: [[0, 10, 20]] }),
+        snap({
+          uid_map: [
+            [0, 10, 10],
+            [10, 20, 10],
+          ],
+        }),
+      ),
+      ["less uid_map"],
+    );
   });
 
   it("root outside the parent's is MORE, inside less", () => {

@@ -185,7 +185,27 @@ describe("forktop keys", () => {
     const s = sessionOf(story());
     const p = s.table.byPid(102)!;
     const text = detailLines(s.table, p, 80).map(lineText);
-    for (const label of ["command", "exe", "uid", "gid", "uid_map", "gid_map", "caps inh", "caps prm", "caps eff", "caps bnd", "caps amb", "no_new_privs", "seccomp", "root", "cwd", "cgroup", "mounts", "namespaces", "fds"]) {
+    for (const label of [
+      "command",
+      "exe",
+      "uid",
+      "gid",
+      "uid_map",
+      "gid_map",
+      "caps inh",
+      "caps prm",
+      "caps eff",
+      "caps bnd",
+      "caps amb",
+      "no_new_privs",
+      "seccomp",
+      "root",
+      "cwd",
+      "cgroup",
+      "mounts",
+      "namespaces",
+      "fds",
+    ]) {
       assert.ok(
         text.some((l) => l.startsWith(label)),
         label,
