@@ -31,6 +31,11 @@ import {
   TMPFS_MAX_SIZE,
   TMPFS_MIN_SIZE,
 } from "./values.js";
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
+const NO_NUL = /^[^\u0000]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
+const NO_CONTROL_CHARACTERS = /^[^\s\u0000-\u001f\u007f-\u009f]+$/;
 import {
   ARG_TABLE,
   type DataVariantName,
@@ -96,16 +101,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
 
   const name = (what: string): z.ZodType => meta(z.string().min(1), { description: `The ${what}'s name.` });
   const absolutePath = (description: string): z.ZodType => meta(z.string().regex(new RegExp(ABSOLUTE_PATH_PATTERN)), { description });
-  const utsName = (description: string): z.ZodType =>
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
-    meta(
-      z
-        .string()
-        .min(1)
-        .max(64)
-        .regex(/^[^\u0000]*$/),
-      { description },
-    );
+  const utsName = (description: string): z.ZodType => meta(z.string().min(1).max(64).regex(NO_NUL), { description });
 
   const channel = name("pipe or file socket");
   const direction = enumSchema(DIRECTION_TABLE, { Rx: channel, Tx: channel });
@@ -115,16 +111,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     z.strictObject({
       family: meta(family.nullable().optional(), fieldDescription(RPC_FIELDS, "family")),
       port: meta(z.int().min(1).max(65535).nullable().optional(), fieldDescription(RPC_FIELDS, "port")),
-      host: meta(
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
-        z
-          .string()
-          .regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/)
-          .max(253)
-          .nullable()
-          .optional(),
-        fieldDescription(RPC_FIELDS, "host"),
-      ),
+      host: meta(z.string().regex(NO_CONTROL_CHARACTERS).max(253).nullable().optional(), fieldDescription(RPC_FIELDS, "host")),
     }),
     { id: "RpcTarget", title: "RpcTarget", description: "What the broker may connect to; null or absent = any." },
   );
@@ -194,11 +181,7 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     size: meta(z.union([z.int().min(TMPFS_MIN_SIZE).max(TMPFS_MAX_SIZE), z.string().regex(/^(?:[1-9]\d{3,}|[1-9]\d*[KMGT])$/)]).optional(), fieldDescription(TMPFS_FIELDS, "size")),
   });
   const envName = z.string().regex(new RegExp(ENV_NAME_PATTERN));
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is excluded
-  const envValue = z
-    .string()
-    .max(ENV_VALUE_MAX_BYTES)
-    .regex(/^[^\u0000]*$/);
+  const envValue = z.string().max(ENV_VALUE_MAX_BYTES).regex(NO_NUL);
   const grant = enumSchema(GRANT_TABLE, {
     Tmpfs: tmpfs,
     WorkingDirectory: absolutePath("A directory of the void's tree: absolute and normalised."),
