@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include "glibc_compat.h" /* pthread_sigmask at its first version: the glibc baseline */
 #include "linux_compat.h"
 #include "void_spawn.h"
 

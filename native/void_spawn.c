@@ -101,6 +101,7 @@
 #include "fdpass.h"
 #include "linux_compat.h"
 #include "plan.h"
+#include "glibc_compat.h"
 #include "seccomp_filter.h"
 #include "void_spawn.h"
 
@@ -350,7 +351,7 @@ static int open_mount_point(struct child_ctx *c, const char *dest, int directory
   int fd = openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die(c, "open mount point", dest);
   struct stat st;
-  if (fstat(fd, &st) < 0) die(c, "fstat mount point", dest);
+  if (void_fstat(fd, &st) < 0) die(c, "fstat mount point", dest);
   if (S_ISLNK(st.st_mode) || (S_ISDIR(st.st_mode) != 0) != (directory != 0))
     die2(c, ESTALE, "mount point changed since planning (a symlink, or another type)", dest, NULL);
   close(parent);
@@ -454,7 +455,7 @@ static void do_bind(struct child_ctx *c, const struct mount_op *op) {
     die2(c, errno, "bind", op->source, op->dest);
   }
   struct stat st;
-  if (fstat(fd, &st) < 0) die2(c, errno, "fstat bind source", op->source, op->dest);
+  if (void_fstat(fd, &st) < 0) die2(c, errno, "fstat bind source", op->source, op->dest);
   int is_dir = S_ISDIR(st.st_mode) != 0;
   if (is_dir != ((op->flags & BIND_DIRECTORY) != 0) || S_ISLNK(st.st_mode))
     die2(c, ESTALE, "bind source changed since planning (another type)", op->source, op->dest);
@@ -526,7 +527,7 @@ static void add_device(struct child_ctx *c, const struct mount_op *op) {
   if (fd < 0 && errno == ENOSYS) fd = open(src.data, O_PATH | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) die2(c, errno, "bind (open device)", op->source, op->dest);
   struct stat st;
-  if (fstat(fd, &st) < 0) die2(c, errno, "fstat device", op->source, op->dest);
+  if (void_fstat(fd, &st) < 0) die2(c, errno, "fstat device", op->source, op->dest);
   if (!S_ISCHR(st.st_mode)) die2(c, ENODEV, "bind device (not a character device)", op->source, op->dest);
   int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0) die2(c, errno, "bind (open_tree)", op->source, op->dest);
@@ -872,7 +873,7 @@ static void record_namespaces(struct child_ctx *c) {
     buf_add(&path, "/proc/self/ns/");
     buf_add(&path, names[i]);
     struct stat st;
-    c->plan->ns_ino[i] = stat(path.data, &st) == 0 ? (uint64_t)st.st_ino : 0;
+    c->plan->ns_ino[i] = void_stat(path.data, &st) == 0 ? (uint64_t)st.st_ino : 0;
   }
 }
 

@@ -5,6 +5,15 @@
 #                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c)
 #   build/void-init  the static PID 1 of every void
 # (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
+# Environment: CC (default cc) and INIT_CC (default musl-gcc if present,
+# else CC) choose the compilers, OUT (default build) the directory;
+# scripts/build-prebuilt.sh uses them to build the prebuilt binaries of the
+# npm tarball, aarch64 ones with a cross compiler.
+#
+# The addon must load with an old glibc (the baseline in
+# docs/architecture.md, "Native binaries and the glibc baseline"), whatever
+# glibc builds it: native/glibc_compat.h binds the few symbols that glibc
+# versioned anew to their first versions.
 # The addon compiles against the `node-api-headers` npm package, not Node's
 # own headers: Node-API is ABI-stable, so one build serves every Node >= 20
 # and nothing is downloaded (node-gyp would fetch headers on a machine
@@ -20,6 +29,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
+OUT=${OUT:-build}
 HEADERS=$(node -e 'try { process.stdout.write(require("node:path").join(require("node:path").dirname(require.resolve("node-api-headers/package.json")), "include")) } catch {}')
 if [ -z "$HEADERS" ] || [ ! -f "$HEADERS/node_api.h" ]; then
   HEADERS="$(dirname "$(dirname "$(command -v node)")")/include/node"
@@ -28,16 +38,22 @@ if [ ! -f "$HEADERS/node_api.h" ]; then
   echo "build-native: node_api.h not found (the node-api-headers package, or $HEADERS); run 'npm install' first" >&2
   exit 1
 fi
-mkdir -p build
+mkdir -p "$OUT"
 CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter"
+# With glibc, the addon names libpthread.so.0 (a stub since glibc 2.34)
+# among its libraries: an older glibc finds the pthread functions there.
+PTHREAD=-lpthread
+case $($CC -print-file-name=libpthread.so.0) in
+  /*) PTHREAD="-Wl,--push-state,--no-as-needed -l:libpthread.so.0 -Wl,--pop-state" ;;
+esac
 $CC $CFLAGS -fPIC -shared -fvisibility=hidden -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=void \
-  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c -o build/void.node.tmp -lpthread
-mv build/void.node.tmp build/void.node
+  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c -o "$OUT/void.node.tmp" $PTHREAD
+mv "$OUT/void.node.tmp" "$OUT/void.node"
 # void-init runs inside voids that may contain no libraries at all: static.
 # With musl (Debian musl-tools) it is ~30 KiB instead of ~760 KiB of static
 # glibc, and a void starts measurably faster (docs/performance.md); glibc
 # is the fallback.
 INIT_CC=${INIT_CC:-$(command -v musl-gcc || echo "$CC")}
-$INIT_CC $CFLAGS -static native/void_init.c -o build/void-init.tmp
-mv build/void-init.tmp build/void-init
-echo "build-native: built build/void.node with $($CC --version | head -n 1), build/void-init with $(basename "$INIT_CC")"
+$INIT_CC $CFLAGS -static native/void_init.c -o "$OUT/void-init.tmp"
+mv "$OUT/void-init.tmp" "$OUT/void-init"
+echo "build-native: built $OUT/void.node with $($CC --version | head -n 1), $OUT/void-init with $(basename "$INIT_CC")"

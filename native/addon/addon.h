@@ -35,6 +35,9 @@
 
 /* The contract with TypeScript (limits such as VOID_MESSAGE_MAX_FDS): src/native/contract.ts. */
 #include "../contract.h"
+/* Loadable by an old glibc (the baseline of the prebuilt binaries), and errno names without strerrorname_np. */
+#include "../glibc_compat.h"
+#include "../errno_name.h"
 
 /* A Node-API call that fails is a bug of the addon's (or a caller passing
  * the wrong types): thrown as such. */

@@ -22,7 +22,7 @@ napi_value errno_error(napi_env env, int err, const char *syscall, const char *w
 
 napi_value errno_error_text(napi_env env, int err, const char *syscall, const char *msg) {
   if (err <= 0) err = EIO;
-  const char *name = strerrorname_np(err);
+  const char *name = errno_name(err);
   napi_value error, code, message;
   napi_create_string_utf8(env, name ? name : "EIO", NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
