@@ -5,7 +5,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { loadAddon } from "../native/addon.js";
+import { relative } from "node:path";
+import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
+import { buildAdvice, GLIBC_BASELINE, glibcProblem, type NativeBinaries, runtimeGlibc } from "../native/binaries.js";
 import { limitsSupport } from "../orchestrator/cgroups.js";
 
 export interface Check {
@@ -67,6 +69,29 @@ function cgroup2Mount(): string | undefined {
   return undefined;
 }
 
+/** Which native binaries void uses (src/native/binaries.ts), and the glibc the prebuilt ones need. */
+export function binariesCheck(): Check {
+  const glibc = runtimeGlibc();
+  const libc = glibc !== undefined ? `this system's glibc is ${glibc}` : "this system has no glibc";
+  let binaries: NativeBinaries;
+  try {
+    binaries = nativeBinaries();
+  } catch (e) {
+    return { name: "native binaries", ok: false, required: true, detail: `${e instanceof Error ? e.message : String(e)} (${libc})` };
+  }
+  const where = relative(packageRoot(), binaries.dir);
+  if (binaries.source === "built") {
+    return { name: "native binaries", ok: true, required: true, detail: `built on this machine (${where}/); prebuilt ones need glibc >= ${GLIBC_BASELINE}, ${libc}` };
+  }
+  const problem = glibcProblem(glibc, `${process.platform}-${process.arch}`);
+  return {
+    name: "native binaries",
+    ok: problem === undefined,
+    required: true,
+    detail: `prebuilt (${where}/, for glibc >= ${GLIBC_BASELINE}); ${problem ?? libc}${problem !== undefined ? `; ${buildAdvice(packageRoot())}` : ""}`,
+  };
+}
+
 export function hostChecks(): Check[] {
   const uid = process.getuid?.() ?? 0;
   const checks: Check[] = [];
@@ -80,9 +105,12 @@ export function hostChecks(): Check[] {
     required: uid !== 0,
     detail: `user.max_user_namespaces=${maxUserNs}${debianKnob !== undefined ? `, kernel.unprivileged_userns_clone=${debianKnob}` : ""}${apparmorKnob !== undefined ? `, kernel.apparmor_restrict_unprivileged_userns=${apparmorKnob}` : ""}${unprivOk ? "" : " — non-root launchers cannot create voids"}`,
   });
+  const binaries = binariesCheck();
+  checks.push(binaries);
   let features: ReturnType<ReturnType<typeof loadAddon>["hostFeatures"]> | undefined;
   try {
-    features = loadAddon().hostFeatures();
+    // Without binaries the check above has said why: once is enough.
+    if (binaries.ok) features = loadAddon().hostFeatures();
   } catch (e) {
     checks.push({ name: "native addon", ok: false, required: true, detail: e instanceof Error ? e.message : String(e) });
   }

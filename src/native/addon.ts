@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildAdvice, glibcProblem, type NativeBinaries, runtimeGlibc, selectBinaries } from "./binaries.js";
 
 export type VoidEventKind = "record" | "exit" | "readable" | "ended";
 
@@ -144,20 +145,39 @@ export function packageRoot(): string {
   throw new Error("void: cannot find the package root from " + fileURLToPath(import.meta.url));
 }
 
-export function nativePaths(): { addon: string; init: string } {
+let selected: NativeBinaries | undefined;
+
+/** The native binaries in use: build/ when built here, else the tarball's prebuilt/linux-ARCH/ (src/native/binaries.ts). Throws an Error saying how to build them when there are none for this platform. */
+export function nativeBinaries(): NativeBinaries {
+  if (selected) return selected;
   const root = packageRoot();
-  return { addon: join(root, "build", "void.node"), init: join(root, "build", "void-init") };
+  const found = selectBinaries(root, { platform: process.platform, arch: process.arch, exists: existsSync });
+  if ("error" in found) throw new Error(found.error);
+  selected = found;
+  return found;
+}
+
+export function nativePaths(): { addon: string; init: string } {
+  const { addon, init } = nativeBinaries();
+  return { addon, init };
 }
 
 let loaded: NativeAddon | undefined;
 
 export function loadAddon(): NativeAddon {
   if (loaded) return loaded;
-  const { addon } = nativePaths();
-  if (!existsSync(addon)) {
-    throw new Error(`void: the native addon ${addon} is not built; run 'npm run build:native' (or the README's set-up command)`);
-  }
+  const binaries = nativeBinaries();
   const require = createRequire(import.meta.url);
-  loaded = require(addon) as NativeAddon;
+  try {
+    loaded = require(binaries.addon) as NativeAddon;
+  } catch (e) {
+    // The prebuilt addon needs glibc >= GLIBC_BASELINE: asked only now, as
+    // the report that tells costs a few ms.
+    const platform = `${process.platform}-${process.arch}`;
+    const problem = binaries.source === "prebuilt" ? glibcProblem(runtimeGlibc(), platform) : undefined;
+    const why = e instanceof Error ? e.message : String(e);
+    if (problem !== undefined) throw new Error(`cannot load the prebuilt addon ${binaries.addon}: ${problem}; ${buildAdvice(packageRoot())} (${why})`);
+    throw new Error(`cannot load the native addon ${binaries.addon}: ${why}`);
+  }
   return loaded;
 }
