@@ -15,8 +15,15 @@
 #   wrk                 the HTTPS benchmark's load generator
 #   systemd             systemd-socket-activate, for the socket activation test (no service is started)
 #   clang-format        the C style check of the test command (scripts/format.sh)
+#   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross
+#                       the aarch64 prebuilt binaries of the npm tarball
+#                       (scripts/build-prebuilt.sh, run by npm pack)
+# Not installed: qemu-user-static, with which the npm tarball's test also
+# runs the aarch64 void-init when it is there. Its files in
+# /usr/lib/binfmt.d make systemd register binfmt_misc handlers on a host
+# that runs systemd, which changes how that host runs foreign binaries.
 set -eu
-packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk systemd clang-format"
+packages="gcc libc6-dev util-linux zlib1g-dev libssl-dev openssl curl bubblewrap musl-tools busybox-static tmux dnsmasq-base wrk systemd clang-format gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

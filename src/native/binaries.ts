@@ -1,6 +1,6 @@
 /**
- * Which native binaries void uses: the addon (void.node), void-init and
- * forktop's tracer, all from one directory.
+ * Which native binaries void uses: the addon (void.node) and void-init,
+ * from one directory (forktop's tracer is its own package's).
  *
  *   build/                    built on this machine (scripts/build-native.sh):
  *                             a checkout, or an installed package rebuilt
@@ -12,7 +12,7 @@
  *
  * The prebuilt addon needs glibc >= GLIBC_BASELINE (native/glibc_compat.h
  * keeps it there; test/unit/glibc-baseline.test.ts checks the files);
- * void-init and the tracer are static. Anything else (another OS or
+ * void-init is static. Anything else (another OS or
  * architecture, musl, an older glibc) gets a message saying how to build
  * from source. docs/architecture.md, "Native binaries and the glibc
  * baseline".
@@ -31,8 +31,6 @@ export interface NativeBinaries {
   dir: string;
   addon: string;
   init: string;
-  /** forktop's tracer (x86_64 only: absent from prebuilt/linux-arm64). */
-  tracer: string;
 }
 
 export interface NativeHost {
@@ -42,7 +40,7 @@ export interface NativeHost {
 }
 
 function inDir(source: NativeBinaries["source"], dir: string): NativeBinaries {
-  return { source, dir, addon: join(dir, "void.node"), init: join(dir, "void-init"), tracer: join(dir, "forktop-tracer") };
+  return { source, dir, addon: join(dir, "void.node"), init: join(dir, "void-init") };
 }
 
 /** How to build the native layer, for messages. */

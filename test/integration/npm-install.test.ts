@@ -1,16 +1,22 @@
 /**
- * The npm tarball installs and runs: `npm pack` this checkout, `npm install`
- * the tarball into a temporary prefix (dependencies from npm's cache when
- * they are there: --prefer-offline), then, from the installed package only:
- * `void doctor`, examples/fib built from the shipped source and run under
- * `void run` with the shipped spec, and the native code rebuilt with the
- * shipped scripts/build-native.sh (no devDependencies installed) and run
- * again. Skipped, saying why, when the checkout is not built or npm cannot
- * reach a registry for a dependency it does not have cached.
+ * The npm tarball installs and runs: `npm pack` this checkout (its prepack
+ * script builds the prebuilt binaries, scripts/build-prebuilt.sh), `npm
+ * install` the tarball into a temporary prefix (dependencies from npm's
+ * cache when they are there: --prefer-offline), then, from the installed
+ * package only: `void doctor` and examples/fib (built from the shipped
+ * source) under `void run` with the shipped spec, both with a PATH that
+ * has node and npm but no C compiler, as the install itself, so the
+ * prebuilt binaries are what runs; the tarball's prebuilt directories for
+ * x86_64 and aarch64 (the aarch64 void-init run under qemu-aarch64-static
+ * when that is installed: no binfmt_misc registration is needed for a
+ * static binary named on the command line); then the native code rebuilt
+ * with the shipped scripts/build-native.sh (no devDependencies installed)
+ * and run again. Skipped, saying why, when the checkout is not built or npm
+ * cannot reach a registry for a dependency it does not have cached.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
@@ -22,6 +28,9 @@ const cc = spawnSync("cc", ["--version"], { encoding: "utf8" }).status === 0;
 
 let dir = "";
 let installed = "";
+let tarball = "";
+/** PATH and environment without a C compiler: node, npm and sh only (symlinks in DIR/bin). */
+let noCompiler: NodeJS.ProcessEnv = {};
 let skipReason: string | false = !built ? "the checkout is not built (npm run build)" : !npm ? "npm is not installed" : false;
 
 /** npm's ways of saying it could not reach a registry (or had nothing cached with --offline). */
@@ -32,15 +41,24 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), "void-test-npm-"));
   // Voids of a root launcher run as an unprivileged uid: they must reach the binary.
   chmodSync(dir, 0o755);
-  const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+  const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repoRoot, encoding: "utf8", timeout: 300_000 });
   assert.equal(pack.status, 0, `npm pack: ${pack.stderr}`);
-  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
-  assert.ok(tarball, `npm pack wrote no tarball: ${pack.stdout}`);
+  const name = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+  assert.ok(name, `npm pack wrote no tarball: ${pack.stdout}`);
+  tarball = join(dir, name);
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  const npmPath = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
+  symlinkSync(process.execPath, join(bin, "node"));
+  symlinkSync(realpathSync(npmPath), join(bin, "npm"));
+  symlinkSync("/bin/sh", join(bin, "sh"));
+  noCompiler = { ...process.env, PATH: bin };
   const prefix = join(dir, "prefix");
-  const install = spawnSync("npm", ["install", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", join(dir, tarball)], {
+  const install = spawnSync("npm", ["install", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
     cwd: dir,
     encoding: "utf8",
     timeout: 300_000,
+    env: noCompiler,
   });
   if (install.status !== 0 && UNREACHABLE.test(install.stderr)) {
     skipReason = `npm install could not reach a registry for an uncached dependency: ${install.stderr.trim().split("\n")[0]}`;
@@ -55,10 +73,17 @@ after(() => {
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], timeout = 60_000) {
+/** Runs the installed `void`; `env` defaults to the one without a compiler. */
+function run(args: string[], timeout = 60_000, env = noCompiler) {
   const bin = join(dir, "prefix", "node_modules", ".bin", "void");
-  const r = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout });
+  const r = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function readelf(args: string[]): string {
+  const r = spawnSync("readelf", args, { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
 }
 
 /** Builds examples/fib from the installed package's source into DIR/fib. */
@@ -95,22 +120,66 @@ describe("the npm tarball", () => {
     ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is not in the installed package`);
     }
-    // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout.
-    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages"])
+    // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout. The binaries are prebuilt/, not build/.
+    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages", "build"])
       assert.ok(!existsSync(join(installed, f)), `${f} should not be in the installed package`);
     assert.ok(!existsSync(join(dir, "prefix", "node_modules", "typescript")), "devDependencies were installed");
     assert.ok(existsSync(join(dir, "prefix", "node_modules", "node-api-headers", "include", "node_api.h")), "node-api-headers (to rebuild the addon) was not installed");
   });
 
-  it("runs void doctor from the installed package", (t) => {
+  it("carries stripped prebuilt binaries for linux-x64 and linux-arm64, and no build/", (t) => {
+    if (skipped(t)) return;
+    const list = spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" });
+    assert.equal(list.status, 0, list.stderr);
+    const files = list.stdout.split("\n");
+    const expected = ["linux-x64/void.node", "linux-x64/void-init", "linux-arm64/void.node", "linux-arm64/void-init"];
+    for (const f of expected) assert.ok(files.includes(`package/prebuilt/${f}`), `the tarball lacks prebuilt/${f}`);
+    assert.ok(!files.some((f) => f.startsWith("package/build/")), "the tarball carries build/, which would hide the prebuilt binaries");
+    for (const f of expected) {
+      const file = join(installed, "prebuilt", f);
+      const machine = /^\s*Machine:\s*(.*)$/m.exec(readelf(["-h", file]))?.[1];
+      assert.equal(machine, f.startsWith("linux-arm64") ? "AArch64" : "Advanced Micro Devices X86-64", file);
+      assert.doesNotMatch(readelf(["-S", "-W", file]), /\.symtab|\.debug_info/, `${file} is not stripped`);
+    }
+  });
+
+  it("runs the aarch64 void-init under qemu-aarch64-static", (t) => {
+    if (skipped(t)) return;
+    const qemu = spawnSync("qemu-aarch64-static", ["--version"], { encoding: "utf8" });
+    if (qemu.status !== 0) {
+      t.skip("qemu-aarch64-static is not installed (Debian qemu-user-static)");
+      return;
+    }
+    // As an ordinary process: status fd 1, no options, no factory, no
+    // message socket; its child execs the host's sh (qemu passes an
+    // execve of a native binary to the kernel) and exits 3, which
+    // void-init reports on its status fd ("X<TAB>3") and exits with.
+    const r = spawnSync("qemu-aarch64-static", [join(installed, "prebuilt", "linux-arm64", "void-init"), "1", "0", "-1", "-1", "/bin/sh", "sh", "-c", "exit 3"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(r.stdout, "X\t3\n", r.stderr);
+    assert.equal(r.status, 3);
+  });
+
+  it("has no C compiler on the PATH its commands run with", (t) => {
+    if (skipped(t)) return;
+    for (const c of ["cc", "gcc", "clang"]) {
+      assert.notEqual(spawnSync("sh", ["-c", `command -v ${c}`], { env: noCompiler }).status, 0, `${c} is on ${noCompiler["PATH"]}`);
+    }
+    assert.equal(spawnSync("sh", ["-c", "command -v node && command -v npm"], { env: noCompiler }).status, 0);
+  });
+
+  it("runs void doctor from the installed package, on the prebuilt binaries", (t) => {
     if (skipped(t)) return;
     const r = run(["doctor"]);
     if (isRoot) assert.equal(r.status, 0, r.stdout + r.stderr);
     else assert.ok(r.status === 0 || r.status === 1, r.stdout + r.stderr);
     assert.match(r.stdout, /a real void: /);
+    assert.match(r.stdout, new RegExp(`ok +native binaries: prebuilt \\(prebuilt/linux-${process.arch}/, for glibc >= 2\\.17\\)`), r.stdout);
   });
 
-  it("runs examples/fib, built from the shipped source, with the shipped spec", (t) => {
+  it("runs examples/fib, built from the shipped source, with the shipped spec, on the prebuilt binaries", (t) => {
     if (skipped(t, true)) return;
     const fib = buildFib();
     const r = run(["run", "-s", join(installed, "examples", "fib", "spec.json"), fib, "20"]);
@@ -124,8 +193,10 @@ describe("the npm tarball", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /build-native: built build\/void\.node/);
     spawnSync("chmod", ["-R", "a+rX", installed]);
-    const run2 = run(["run", "-s", join(installed, "examples", "fib", "spec.json"), buildFib(), "10"]);
+    const run2 = run(["run", "-s", join(installed, "examples", "fib", "spec.json"), buildFib(), "10"], 60_000, process.env);
     assert.equal(run2.status, 0, run2.stderr);
     assert.equal(run2.stdout, "fib(10) = 55\n");
+    const doctor = run(["doctor"], 60_000, process.env);
+    assert.match(doctor.stdout, /native binaries: built on this machine \(build\/\)/, doctor.stdout);
   });
 });

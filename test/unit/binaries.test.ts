@@ -22,7 +22,6 @@ describe("native binaries", () => {
       dir: "/opt/void-run/build",
       addon: "/opt/void-run/build/void.node",
       init: "/opt/void-run/build/void-init",
-      tracer: "/opt/void-run/build/forktop-tracer",
     });
   });
 

@@ -19,23 +19,18 @@
 
 import { type ChildProcess, type IOType, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { selectBinaries } from "../native/binaries.js";
 import { LineSplitter } from "./lines.js";
 import { PROTOCOL_VERSION, parseEventLine, type TracerEvent, type UnknownEvent } from "./protocol.js";
 
 /** dist/src/tracer.js -> the package root (packages/forktop in the repository, or the installed package). */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The tracer beside the addon in use (build/, or the tarball's prebuilt/linux-ARCH/: src/native/binaries.ts). */
 export function tracerPath(): string {
-  const override = process.env["FORKTOP_TRACER"];
-  if (override) return override;
-  const found = selectBinaries(packageRoot, { platform: process.platform, arch: process.arch, exists: existsSync });
-  return "error" in found ? join(packageRoot, "build", "forktop-tracer") : found.tracer;
+  return process.env["FORKTOP_TRACER"] || join(packageRoot, "build", "forktop-tracer");
 }
 
 /** How to rebuild the tracer of this forktop. */
@@ -72,8 +67,7 @@ export function checkTracer(path = tracerPath()): void {
     accessSync(path, constants.X_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "error";
-    const arch = process.arch === "x64" ? "" : ` (forktop runs on x86_64 only, not ${process.arch})`;
-    throw new Error(`cannot run the tracer ${path} (${code})${arch}: build it with \`sh scripts/build-native.sh\` (or \`npm run build\`)`);
+    throw new Error(`cannot run the tracer ${path} (${code}): build it with \`sh scripts/build-native.sh\` (or \`npm run build\`)`);
   }
 }
 
