@@ -568,7 +568,9 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   ];
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...mountsInsideWritable(plans));
-  errors.push(...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])]));
+  errors.push(
+    ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
+  );
   errors.push(...libraryPathsInsideWritable(spec, plans, host));
   errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])]));
   if (errors.length > 0) return { ok: false, errors };
@@ -649,13 +651,14 @@ export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
   for (const p of plans) {
     const holders = p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin === "spec" && m.directory);
     for (const m of p.mounts) {
-      if (m.type !== "bind" && m.type !== "scratch" && m.type !== "symlink") continue;
+      // Every mount the child makes: a spec bind, a Tmpfs, a symlink, and the void's own /dev/null, devices and /proc.
+      if (m.type === "tmpfs") continue; // the root itself
       const holder = holders.filter((b) => b !== m && b.dest !== m.dest && isWithin(m.dest, b.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
       if (holder === undefined) continue; // in the void's own root tmpfs
       const onHost = posix.join(holder.source, posix.relative(holder.dest, m.dest));
       const w = writable.find((x) => onHost !== x.source && isWithin(onHost, x.source));
       if (w === undefined) continue;
-      const what = m.type === "scratch" ? "the Tmpfs" : m.type === "symlink" ? "the symlink" : `the bind of ${m.source}`;
+      const what = m.type === "scratch" ? "the Tmpfs" : m.type === "symlink" ? "the symlink" : m.type === "bind" ? `the bind of ${m.source}` : m.type === "proc" ? "the void's /proc" : "the device";
       const who = w.entrypoint === p.entrypoint ? `${p.entrypoint}'s own voids` : `entrypoint ${w.entrypoint}`;
       errors.push(
         `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${onHost}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
@@ -677,7 +680,7 @@ function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; sour
  * through a writable bind shown there, or a bind of a directory some void
  * writes — is loaded by every void started after it. Refused.
  */
-export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (entrypoint: string) => readonly string[]): string[] {
+export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (entrypoint: string) => readonly string[], host: HostView): string[] {
   const errors: string[] = [];
   const writable = writableSources(plans);
   if (writable.length === 0) return errors;
@@ -688,7 +691,11 @@ export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (en
       for (const d of dirs) {
         if (!isWithin(d, b.dest)) continue;
         const onHost = posix.join(b.source, posix.relative(b.dest, d));
-        const w = !b.readOnly ? b.source : writable.find((x) => isWithin(onHost, x.source))?.source;
+        // Where ld.so will really look: a symlink in a read-only bound
+        // directory (a glibc-hwcaps entry, say) may lead into a writable one,
+        // also for a subdirectory a void creates there later.
+        const real = resolveExisting(host, onHost);
+        const w = !b.readOnly ? b.source : writable.find((x) => isWithin(onHost, x.source) || isWithin(real, x.source))?.source;
         if (w === undefined) continue;
         errors.push(
           `${entrypointPath(p.entrypoint)}: ld.so looks for libraries in ${d}, which the bind of ${b.source} at ${b.dest} shows ${b.readOnly ? `from inside what a void can write (the writable bind of ${w})` : "writable"}: a void could put a library there that every void started after it loads; bind that directory elsewhere, or read-only from a directory no void writes`,
@@ -698,6 +705,25 @@ export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (en
     }
   }
   return errors;
+}
+
+/**
+ * `path` with its longest existing prefix resolved (symlinks and all) and
+ * the rest, which does not exist yet, appended: where `path` will be once
+ * someone creates it.
+ */
+function resolveExisting(host: HostView, path: string): string {
+  let prefix = path;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return posix.join(materialize(host, prefix).real, ...rest);
+    } catch {
+      if (prefix === "/") return path;
+      rest.unshift(posix.basename(prefix));
+      prefix = posix.dirname(prefix);
+    }
+  }
 }
 
 /**

@@ -313,6 +313,16 @@ describe("mountsInsideWritable: no mount may stand where a void can write", () =
       assert.match(planErrors(spec).join("\n"), /would stand on \/srv\/www\/.*inside what .* can write \(the writable bind of \/srv\/www\)/, JSON.stringify(spec));
     }
   });
+  it("refuses a writable bind at /dev, where the child makes /dev/null and the random devices' mount points", () => {
+    const spec = {
+      entrypoints: {
+        a: { environment: ["DevRandom", { Filesystem: { host_path: "/srv/www", environment_path: "/dev", read_only: false, shared: true } }] },
+      },
+    };
+    const errors = planErrors(spec).join("\n");
+    assert.match(errors, /the device at \/dev\/null would stand on \/srv\/www\/null, inside what a's own voids can write/);
+    assert.match(errors, /the device at \/dev\/random would stand on \/srv\/www\/random/);
+  });
   it("allows nesting where nobody writes, and a writable bind's own mount point", () => {
     plan({
       entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/srv" } }, { Filesystem: { host_path: "/etc/app.conf", environment_path: "/srv/www/index.html" } }] } },
@@ -477,6 +487,29 @@ describe("LibraryPath and Library grants", () => {
       JSON.stringify(p.mounts),
     );
     assert.ok(!binds(p).some((b) => b.dest === "/opt/empty" || b.dest === "/opt/app/lib"), "the libraries found, not the directories");
+  });
+  it("refuse a LibraryPath whose glibc-hwcaps entry is a symlink into what a void can write, even before anything is there", () => {
+    const hw = new FakeHost()
+      .file(ld, buildElf({ type: 3 }))
+      .file("/opt/app/bin/app", buildElf({ type: 2, interp: ld, needed: ["libapp.so"] }))
+      .file("/opt/lib2/libapp.so", buildElf({ type: 3, soname: "libapp.so" }))
+      .symlink("/opt/lib2/glibc-hwcaps", "../w2")
+      .dir("/opt/w2");
+    const parsed = parseSpecValue({
+      entrypoints: {
+        planter: { environment: [{ Filesystem: { host_path: "/opt/w2", environment_path: "/data", read_only: false, shared: true } }] },
+        main: {
+          environment: [{ LibraryPath: "/opt/lib2" }, { Filesystem: { host_path: "/opt/lib2", environment_path: "/opt/lib2" } }, { Filesystem: { host_path: "/opt/w2", environment_path: "/opt/w2" } }],
+        },
+      },
+    });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const r = planApplication(parsed.spec, { ...input, binary: "/opt/app/bin/app" }, hw);
+    assert.ok(!r.ok, "planned");
+    assert.match(
+      r.errors.join("\n"),
+      /entrypoints\.main: ld\.so looks for libraries in \/opt\/lib2\/glibc-hwcaps\/x86-64-v\d, which the bind of \/opt\/lib2 at \/opt\/lib2 shows from inside what a void can write \(the writable bind of \/opt\/w2\)/,
+    );
   });
   it("per entrypoint: one without the grant fails to resolve, by name", () => {
     const r = run({ entrypoints: { a: { environment: [lib] }, b: {} } });
