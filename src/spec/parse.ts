@@ -759,60 +759,53 @@ class Walker {
 
   /** {"protocol": "Udp"|"Tcp", "host_addr": "ip:port", "environment_port": 1024..65535}. */
   private forward(payload: unknown, path: string): Grant | undefined {
-    const form = '{"protocol": "Udp", "host_addr": "127.0.0.1:5353", "environment_port": 5353}';
-    if (!isObject(payload)) {
-      this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
-      return undefined;
-    }
-    this.checkKeys(payload, path, FORWARD_FIELDS, form);
-    let protocol: "Udp" | "Tcp" | undefined;
-    if (Object.hasOwn(payload, "protocol")) protocol = this.variant(FORWARD_PROTOCOL_TABLE, payload["protocol"], keyPath(path, "protocol"))?.variant.name;
-    let hostAddr: string | undefined;
-    if (Object.hasOwn(payload, "host_addr")) {
-      const addrPath = keyPath(path, "host_addr");
-      const addr = this.string(payload["host_addr"], addrPath, 'an address "ip:port" (a string)');
-      if (addr !== undefined && this.problem(addrPath, checkListenAddr(addr))) hostAddr = addr;
-    }
-    let environmentPort: number | undefined;
-    if (Object.hasOwn(payload, "environment_port")) {
-      const portPath = keyPath(path, "environment_port");
-      const port = payload["environment_port"];
-      if (typeof port === "number" && Number.isInteger(port) && port >= 1024 && port <= 65535) environmentPort = port;
-      else if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port < 1024) {
+    const read = this.relay(payload, path, FORWARD_FIELDS, '{"protocol": "Udp", "host_addr": "127.0.0.1:5353", "environment_port": 5353}', checkListenAddr, (port, portPath) => {
+      if (typeof port === "number" && Number.isInteger(port) && port >= 1024 && port <= 65535) return port;
+      if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port < 1024) {
         this.out.error(portPath, `port ${port} is below 1024, which a void cannot bind (it holds no capability, not even CAP_NET_BIND_SERVICE)`, {
           hint: `let the program listen on a port from 1024 up inside its void; host_addr may still use port ${port} if the launcher may bind it`,
         });
       } else this.out.error(portPath, `got ${describeValue(port)}`, { expected: "a port number 1024..65535" });
-    }
-    if (protocol === undefined || hostAddr === undefined || environmentPort === undefined) return undefined;
-    return { kind: "Forward", protocol, hostAddr, environmentPort };
+      return undefined;
+    });
+    return read === undefined ? undefined : { kind: "Forward", ...read };
   }
 
   /** {"protocol": "Tcp"|"Udp", "environment_port": 1..65535, "host_addr": "ip:port"}. */
   private connect(payload: unknown, path: string): Grant | undefined {
-    const form = '{"protocol": "Tcp", "environment_port": 5432, "host_addr": "192.0.2.10:5432"}';
+    const read = this.relay(payload, path, CONNECT_FIELDS, '{"protocol": "Tcp", "environment_port": 5432, "host_addr": "192.0.2.10:5432"}', checkConnectAddr, (port, portPath) => {
+      if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+      this.out.error(portPath, `got ${describeValue(port)}`, { expected: "a port number 1..65535" });
+      return undefined;
+    });
+    return read === undefined ? undefined : { kind: "Connect", ...read };
+  }
+
+  /** What Forward and Connect share: a protocol, a host address checked by `checkAddr`, a port in the void read by `readPort`. */
+  private relay(
+    payload: unknown,
+    path: string,
+    fields: ObjectTable,
+    form: string,
+    checkAddr: (addr: string) => Problem | undefined,
+    readPort: (port: unknown, portPath: string) => number | undefined,
+  ): { protocol: "Udp" | "Tcp"; hostAddr: string; environmentPort: number } | undefined {
     if (!isObject(payload)) {
       this.out.error(path, `got ${describeValue(payload)}`, { expected: `an object ${form}` });
       return undefined;
     }
-    this.checkKeys(payload, path, CONNECT_FIELDS, form);
+    this.checkKeys(payload, path, fields, form);
     let protocol: "Udp" | "Tcp" | undefined;
     if (Object.hasOwn(payload, "protocol")) protocol = this.variant(FORWARD_PROTOCOL_TABLE, payload["protocol"], keyPath(path, "protocol"))?.variant.name;
     let hostAddr: string | undefined;
     if (Object.hasOwn(payload, "host_addr")) {
       const addrPath = keyPath(path, "host_addr");
       const addr = this.string(payload["host_addr"], addrPath, 'an address "ip:port" (a string)');
-      if (addr !== undefined && this.problem(addrPath, checkConnectAddr(addr))) hostAddr = addr;
+      if (addr !== undefined && this.problem(addrPath, checkAddr(addr))) hostAddr = addr;
     }
-    let environmentPort: number | undefined;
-    if (Object.hasOwn(payload, "environment_port")) {
-      const portPath = keyPath(path, "environment_port");
-      const port = payload["environment_port"];
-      if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) environmentPort = port;
-      else this.out.error(portPath, `got ${describeValue(port)}`, { expected: "a port number 1..65535" });
-    }
+    const environmentPort = Object.hasOwn(payload, "environment_port") ? readPort(payload["environment_port"], keyPath(path, "environment_port")) : undefined;
     if (protocol === undefined || hostAddr === undefined || environmentPort === undefined) return undefined;
-    return { kind: "Connect", protocol, hostAddr, environmentPort };
+    return { protocol, hostAddr, environmentPort };
   }
 
   private limits(payload: unknown, path: string): Grant | undefined {
