@@ -32,7 +32,7 @@ _void() {
   case "$sub" in
     run)
       if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W '-v --verbose -d --debug -D --daemon --pid-file --log-file -j --max-concurrent --prepare --allow-unenforced-limits -s --spec --runtime --stdout --stderr --host-root -h --help' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W '-v --verbose -d --debug -D --daemon --pid-file --log-file -j --max-concurrent --prepare --allow-unenforced-limits --no-cache -s --spec --runtime --stdout --stderr --host-root -h --help' -- "$cur")
       else
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
@@ -65,11 +65,18 @@ _void() {
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       fi ;;
+    cache)
+      if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W '-h --help' -- "$cur")
+      else
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      fi ;;
     *)
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-V --version -h --help' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'run check pack schema doctor' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'run check pack schema doctor cache' -- "$cur")
       fi ;;
   esac
   return 0

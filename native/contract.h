@@ -186,4 +186,66 @@ enum seccomp_rules {
 /* a message's first fd: this far above where the status pipe was */
 #define VOID_FD_MESSAGE_ABOVE_STATUS 0
 
+/* Records of a cached plan (src/cli/plan-cache.ts writes them, native/front.c reads them): framed
+ * as plan records
+ */
+enum cache_tag {
+  /* string: the void package's directory (realpath) the entry was made by */
+  CACHE_TAG_ROOT = 1,
+  /* string: the working directory */
+  CACHE_TAG_CWD = 2,
+  /* string: one word of the command line after `void`, in order */
+  CACHE_TAG_ARG = 3,
+  /* string: the Uid, Gid, Groups and Cap* lines of /proc/self/status */
+  CACHE_TAG_CREDS = 4,
+  /* u32: 1 if /proc/self/ns/time existed */
+  CACHE_TAG_TIMENS = 5,
+  /* u32 follow (stat 1, lstat 0), string path, string identity
+   * "dev:ino:size:mtime_ns:ctime_ns:mode", "absent" or "error"
+   */
+  CACHE_TAG_FILE = 6,
+  /* string path, then the file's exact bytes to the end of the payload */
+  CACHE_TAG_CONTENT = 7,
+  /* u32 set (1) or unset (0), string name, string value */
+  CACHE_TAG_ENV = 8,
+  /* string prefix: every variable with it must be listed by an ENV record */
+  CACHE_TAG_ENV_PREFIX = 9,
+  /* string BINARY as typed (no slash), string the file PATH lookup found then */
+  CACHE_TAG_BINARY = 10,
+  /* string: what the run wrote to stderr before starting any void (warnings, -v lines), written
+   * again
+   */
+  CACHE_TAG_TEXT = 11,
+  /* u32 errno, string: Node's text for it (what a failure record prints) */
+  CACHE_TAG_ERRNO = 12,
+  /* u32 signal, string: its name as Node gives it */
+  CACHE_TAG_SIGNAL = 13,
+  /* u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line,
+   * string namespaces ("user:0 mnt:1 ...": name and ns_ino index)
+   */
+  CACHE_TAG_ENTRY = 14,
+  /* u32: how many -v the command line has */
+  CACHE_TAG_VERBOSITY = 16,
+  /* the entry's marshalled plan; each FD record's source is a CACHE_FD_* kind, which the front end
+   * replaces
+   */
+  CACHE_TAG_PLAN = 15,
+};
+
+/* Sources of the FD records of a cached plan: the front end puts this run's fd there */
+enum cache_fd_kind {
+  /* the launcher's stdout (relayed, or passed as is when it is /dev/null) */
+  CACHE_FD_STDOUT = 1,
+  /* the launcher's stderr, likewise */
+  CACHE_FD_STDERR = 2,
+  /* /dev/null (the child opens it) */
+  CACHE_FD_DEVNULL = -1,
+};
+
+/* The cached-plan file */
+/* header: 8 bytes "VOIDRUN1", u32 body length, u32 0, u64 FNV-1a of the body */
+#define CACHE_HEADER_BYTES 24
+/* largest cache file the front end reads */
+#define CACHE_MAX_BYTES 16777216
+
 #endif

@@ -34,6 +34,11 @@ struct map_request {
   int ack_wr;       /* the launcher's end of the answer pipe */
 };
 
+/* The launcher's thread that answers map requests (native/mapper.c):
+ * reads them from the pipe whose read end is `rd_fd` (an int cast to a
+ * pointer, for pthread_create), until every writer has closed it. */
+void *void_mapper(void *rd_fd);
+
 /* Every mount the plan lists, in its order (the ROOT record is kept apart:
  * it is made first, before the tree is built on it). */
 enum mount_kind { MOUNT_DIR, MOUNT_SYMLINK, MOUNT_BIND, MOUNT_TMPFS, MOUNT_DEVICE, MOUNT_PROC };

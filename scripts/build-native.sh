@@ -2,8 +2,11 @@
 # Builds the native layer with the system C compiler, offline:
 #   build/void.node  the Node-API addon (spawns voids, watches pidfds):
 #                    native/addon/*.c, one file per concern, with the spawn
-#                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c)
+#                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c,
+#                    native/mapper.c)
 #   build/void-init  the static PID 1 of every void
+#   build/void-run-fast  the native front end of `void run` (native/front.c)
+#   build/void-run-fast  the native front end of `void run` (native/front.c)
 # (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
 # Environment: CC (default cc) and INIT_CC (default musl-gcc if present,
 # else CC) choose the compilers, OUT (default build) the directory;
@@ -47,7 +50,7 @@ case $($CC -print-file-name=libpthread.so.0) in
   /*) PTHREAD="-Wl,--push-state,--no-as-needed -l:libpthread.so.0 -Wl,--pop-state" ;;
 esac
 $CC $CFLAGS -fPIC -shared -fvisibility=hidden -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=void \
-  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c -o "$OUT/void.node.tmp" $PTHREAD
+  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void.node.tmp" $PTHREAD
 mv "$OUT/void.node.tmp" "$OUT/void.node"
 # void-init runs inside voids that may contain no libraries at all: static.
 # With musl (Debian musl-tools) it is ~30 KiB instead of ~760 KiB of static
@@ -56,4 +59,10 @@ mv "$OUT/void.node.tmp" "$OUT/void.node"
 INIT_CC=${INIT_CC:-$(command -v musl-gcc || echo "$CC")}
 $INIT_CC $CFLAGS -static native/void_init.c -o "$OUT/void-init.tmp"
 mv "$OUT/void-init.tmp" "$OUT/void-init"
-echo "build-native: built $OUT/void.node with $($CC --version | head -n 1), $OUT/void-init with $(basename "$INIT_CC")"
+# The native front end of `void run` (native/front.c): runs a cached plan
+# without Node. Static (no loader, no libraries to find: it starts in a
+# fraction of a millisecond), with the C library the addon uses, so that
+# its error texts (strerror) are the addon's.
+$CC $CFLAGS -static native/front.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void-run-fast.tmp" -lpthread
+mv "$OUT/void-run-fast.tmp" "$OUT/void-run-fast"
+echo "build-native: built $OUT/void.node with $($CC --version | head -n 1), $OUT/void-init with $(basename "$INIT_CC"), $OUT/void-run-fast"

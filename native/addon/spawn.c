@@ -34,59 +34,9 @@ static int self_pidfd = -1; /* this process's own pidfd, for voids to check we l
 
 /* A root launcher's voids map an unprivileged host id of their own
  * (src/plan/plan.ts voidUid), which only the parent user namespace may
- * write. The child cannot wait for the thread that cloned it (CLONE_VFORK
- * suspends it until the child execs), so this thread writes the maps: the
- * child sends the address of a struct map_request (plan.h) on mapper_wr
- * and waits for the answer byte. The child's host pid comes from its
- * pidfd, which clone stored in the launcher's memory and fd table before
- * the child ran. */
+ * write: a thread of the addon's runs void_mapper (native/mapper.c) on
+ * the read end of this pipe. */
 static int mapper_rd = -1, mapper_wr = -1;
-
-static int write_proc(pid_t pid, const char *file, const char *content) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  size_t len = strlen(content);
-  int err = write(fd, content, len) == (ssize_t)len ? 0 : errno;
-  close(fd);
-  return err;
-}
-
-/* 0, or the errno of the step that failed. */
-static int write_maps(const struct map_request *req) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", *req->pidfd);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return EIO;
-  buf[n] = 0;
-  const char *at = strstr(buf, "\nPid:\t");
-  pid_t pid = at ? (pid_t)atoi(at + 6) : 0;
-  if (pid <= 0) return ESRCH;
-  int err = write_proc(pid, "setgroups", "deny");
-  if (err == 0) err = write_proc(pid, "uid_map", req->uid_map);
-  if (err == 0) err = write_proc(pid, "gid_map", req->gid_map);
-  return err;
-}
-
-static void *mapper(void *unused) {
-  (void)unused;
-  for (;;) {
-    const struct map_request *req;
-    ssize_t n = read(mapper_rd, &req, sizeof req);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != (ssize_t)sizeof req) continue; /* writes of a pointer are atomic: never partial */
-    int err = write_maps(req);
-    unsigned char answer = (unsigned char)(err > 255 ? EIO : err);
-    if (write(req->ack_wr, &answer, 1) < 0) {
-      /* the child reads it; if it is gone, nobody waits */
-    }
-  }
-  return NULL;
-}
 
 /* ---- init ---- */
 
@@ -111,7 +61,7 @@ napi_value js_init(napi_env env, napi_callback_info cbinfo) {
   if (pipe2(mapper_pipe, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2", "(the id map writer)");
   mapper_rd = mapper_pipe[0];
   mapper_wr = mapper_pipe[1];
-  err = start_thread(mapper, NULL);
+  err = start_thread(void_mapper, (void *)(intptr_t)mapper_rd);
   if (err != 0) return throw_errno(env, err, "pthread_create", "(the id map writer)");
   init_fd = fd;
   return NULL;

@@ -7,7 +7,7 @@
  * BINARY is one of -s/--spec FILE (or --spec=FILE), --runtime FILE (or
  * --runtime=FILE), -v/--verbose (repeatable, also -vv), -j/--max-concurrent
  * N (a whole number >= 1), --prepare N (0 to 64), --stdout, --stderr,
- * --allow-unenforced-limits.
+ * --allow-unenforced-limits, --host-root, --no-cache.
  * As with commander's passThroughOptions, everything after BINARY is the
  * program's own. Anything else (-h, -d, -D, an unknown or repeated option,
  * a value that starts with "-", no BINARY) returns undefined.
@@ -66,6 +66,8 @@ export function parseFastRun(argv: readonly string[]): FastRun | undefined {
       opts.allowUnenforcedLimits = true;
     } else if (a === "--host-root") {
       opts.hostRoot = true;
+    } else if (a === "--no-cache") {
+      opts.noCache = true;
     } else {
       return undefined;
     }

@@ -10,7 +10,7 @@ import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
-import { HostError } from "../plan/host.js";
+import { HostError, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
 import { planApplication } from "../plan/plan.js";
 import { realHost } from "../plan/real-host.js";
@@ -41,9 +41,11 @@ export function loadSpecWithRuntime(
   source: SpecSource,
   runtimeFile: string | undefined,
   warn: (text: string) => void,
-): { spec: Spec /** the spec before the runtime layers */; compiled: Spec; changes: string[] /** SHA-256 of an embedded spec */; embeddedSha256?: string } {
-  const loaded = typeof source === "string" ? { spec: loadSpec(source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
-  const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
+  /** Reads the spec and runtime spec files (the plan cache records their bytes through it). */
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): { spec: Spec; /** the spec before the runtime layers */ compiled: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
+  const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, readFile), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
+  const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
   return { spec: result.spec, compiled: loaded.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}) };
@@ -54,9 +56,9 @@ export function loadSpec(path: string, warn: (text: string) => void): Spec {
 }
 
 /** A spec file's text; an unreadable file is invalid input. */
-export function readSpecFile(path: string): string {
+export function readSpecFile(path: string, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): string {
   try {
-    return readFileSync(path, "utf8");
+    return readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read the spec: ${code === "ENOENT" ? "no such file" : String(e)}`);
@@ -113,6 +115,11 @@ export interface PlanOptions {
   warn?: (warning: string) => void;
   /** Receives what a program may still miss (PlanResult.advice); computed only when given. */
   advise?: (advice: string) => void;
+  /** The file BINARY names (default: findBinary). */
+  executable?: string;
+  /** The host view (default: realHost) and environment (default: process.env) the planner reads: the plan cache records both. */
+  host?: HostView;
+  launcherEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -147,20 +154,20 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
     spec,
     {
       binary: opts.binary,
-      executable: findBinary(opts.binary),
+      executable: opts.executable ?? findBinary(opts.binary),
       trailing: opts.trailing,
       cwd: process.cwd(),
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
       timeNamespace: timeNamespaceAvailable(),
       arch: process.arch,
-      launcherEnv: process.env,
+      launcherEnv: opts.launcherEnv ?? process.env,
       grantStdout: opts.grantStdout,
       grantStderr: opts.grantStderr,
       ...(opts.hostRoot === true ? { hostRoot: true } : {}),
       ...(opts.advise !== undefined ? { advise: true } : {}),
     },
-    realHost,
+    opts.host ?? realHost,
   );
   if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${e}`).join("\n"));
   for (const w of result.warnings) opts.warn?.(w);

@@ -15,6 +15,8 @@ import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
+import { realHost } from "../plan/real-host.js";
+import { ORCHESTRATED_ENV, PlanRecorder, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
@@ -36,38 +38,57 @@ export interface RunOptions {
   pidFile?: string;
   /** --log-file (with -D): the background launcher's stdout and stderr are appended there. */
   logFile?: string;
+  /** --no-cache: neither use nor write the plan cache (src/cli/plan-cache.ts). */
+  noCache?: boolean;
 }
 
 /** The environment variable that tells a `void run -D`'s background copy which fd to report readiness on. */
 const READY_FD_VARIABLE = "VOID_DAEMON_READY_FD";
 
 export async function runCommand(binary: string, args: string[], opts: RunOptions): Promise<number> {
-  const log = stderrLogger(opts.verbose);
   // The background copy of a `void run -D` runs without -D (daemonize): its readiness fd says what it is.
   const readyFd = takeReadyFd();
+  // What this run reads to plan, kept for the plan cache (src/cli/plan-cache.ts), unless --no-cache, -d or -D (either copy).
+  const recorder = opts.noCache === true || opts.daemon || opts.debug || readyFd !== undefined ? undefined : new PlanRecorder();
+  // A service manager's variables are taken out of the environment below: looked at first.
+  const orchestrated = ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
+  if (recorder !== undefined && orchestrated !== undefined) recorder.unrecordable = `${orchestrated} is set`;
+  const toStderr = (line: string) => process.stderr.write(paintLabels(line));
+  const write = recorder?.stderr(toStderr) ?? toStderr;
+  const log = stderrLogger(opts.verbose, write);
   if (opts.logFile !== undefined && !opts.daemon && readyFd === undefined) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
   if (opts.daemon && readyFd === undefined) return daemonize(opts);
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
   const addon = loadAddon();
   const manager = new ServiceManager(addon, log);
   const activation = Activation.fromEnvironment(process.env, process.pid, addon);
-  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(paintLabels(w + "\n")));
+  if (recorder !== undefined) {
+    recorder.env.set("VOID_RUNTIME", process.env["VOID_RUNTIME"]);
+    recorder.envPrefix(process.env, "VOID_LISTEN_");
+    if (opts.spec === undefined) recorder.unrecordable = "the spec is embedded in the binary";
+  }
+  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => write(w + "\n"), recorder?.readFile);
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
   for (const c of changes) log.info(`runtime: ${c}`);
+  if (recorder !== undefined && !binary.includes("/")) recorder.env.set("PATH", process.env["PATH"]);
+  const executable = findBinary(binary);
   const plans = planFor(spec, {
     binary,
     trailing: args,
     grantStdout: opts.stdout,
     grantStderr: opts.stderr,
     hostRoot: opts.hostRoot === true,
+    executable,
+    ...(recorder !== undefined ? { host: recorder.host(realHost), launcherEnv: recorder.environment(process.env) } : {}),
     warn: (w) => log.warn(w),
     // What a program may still miss if it uses it (void check prints it too): only with -v, as it reads every module of a bound Python library.
     ...(opts.verbose > 0 ? { advise: (a: string) => log.warn(a) } : {}),
   });
   if (opts.hostRoot === true && process.getuid?.() === 0) log.warn("--host-root: every void is host uid 0 (without capabilities): it can read root-only files in its binds and writes as root");
   for (const p of plans) log.debug(`plan for ${p.entrypoint}: ${JSON.stringify(p)}`);
+  recorder?.stopText();
   try {
     return await runApplication(plans, {
       debug: opts.debug,
@@ -77,6 +98,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
       prepare: opts.prepare,
       activation,
       onReady: () => {
+        // Every void runs: the plan is good, and writing it now costs the run nothing it waits for.
+        if (recorder !== undefined && opts.pidFile === undefined) savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => log.debug(m));
         if (opts.pidFile !== undefined) writePidFile(opts.pidFile);
         manager.ready();
         if (readyFd !== undefined) reportReady(readyFd);

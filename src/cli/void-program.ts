@@ -13,11 +13,13 @@
  * 125 when void itself fails.
  */
 import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
 import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { runCommand } from "./run-command.js";
+import { cacheDir, cacheFiles, type CacheListing, describeEntry } from "./plan-cache.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
@@ -121,6 +123,40 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
  * (src/plan/pack.ts). The spec is validated as `void run` would; OUT is
  * written whole under a temporary name, then renamed into place.
  */
+/** `void cache list`: each cached plan, with the command line and directory it was made for. */
+function cacheListCommand(): number {
+  const dir = cacheDir();
+  if (dir === undefined) {
+    process.stderr.write("void: no plan cache: neither XDG_CACHE_HOME nor HOME is an absolute path\n");
+    return 0;
+  }
+  const files = cacheFiles(dir);
+  const lines = [`${dir}: ${files.length} cached plan(s)`];
+  for (const f of files) {
+    let d: CacheListing;
+    try {
+      d = describeEntry(f);
+    } catch (e) {
+      lines.push(`${basename(f)}  (unreadable: ${e instanceof Error ? e.message : String(e)})`);
+      continue;
+    }
+    const what = d.problem !== undefined ? `(ignored: ${d.problem})` : `in ${d.cwd ?? "?"}: void ${(d.words ?? []).map((w) => JSON.stringify(w)).join(" ")}`;
+    lines.push(`${basename(f)}  ${d.size} bytes  ${what}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/** `void cache clear`: removes every cached plan (and left-over temporary files). */
+function cacheClearCommand(): number {
+  const dir = cacheDir();
+  if (dir === undefined) return 0;
+  const files = cacheFiles(dir);
+  for (const f of files) rmSync(f, { force: true });
+  process.stdout.write(`void: removed ${files.length} cached plan(s) from ${dir}\n`);
+  return 0;
+}
+
 function packCommand(binary: string, opts: { spec: string; output: string }): number {
   const text = readSpecFile(opts.spec);
   parseSpecText(text, opts.spec, (w) => process.stderr.write(w + "\n"));
@@ -228,9 +264,11 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .option("-j, --max-concurrent <n>", "at most N voids of one trigger at a time; more messages wait", positiveInt, DEFAULT_CONCURRENCY)
       .option("--prepare <n>", "build N voids ahead for each trigger, each waiting for one message (0: build each when its message arrives)", preparedCount, DEFAULT_PREPARED)
       .option("--allow-unenforced-limits", "run even where the spec's memory/pids/cpu limits cannot be enforced (no cgroup delegation)", false)
+      .option("--no-cache", "plan in Node and run without the plan cache, neither using nor writing it (see void cache)")
       .passThroughOptions()
       .addHelpText("after", runHelp),
-  ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, opts)));
+  ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, { ...opts, noCache: opts.cache === false })));
+
 
   commonOptions(
     program
@@ -266,6 +304,16 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     .description("check the kernel features void needs, start a test void, and show when each feature reached Linux")
     .option("--json", "machine-readable output", false)
     .action(async (opts) => setStatus(await doctorCommand(opts)));
+
+  const cache = program.command("cache").description("the plan cache: compiled plans that let void run start without Node (docs/architecture.md)");
+  cache
+    .command("list")
+    .description("list the cached plans of this user, with the command line each was made for")
+    .action(() => setStatus(cacheListCommand()));
+  cache
+    .command("clear")
+    .description("remove every cached plan of this user")
+    .action(() => setStatus(cacheClearCommand()));
 
   return program;
 }

@@ -235,5 +235,61 @@ export const FD_LAYOUT = {
 
 export const FdLayout = values(FD_LAYOUT);
 
+
+/**
+ * Records of a cached plan (src/cli/plan-cache.ts writes them, the native
+ * front end native/front.c reads them): the same [u32 tag][u32 length]
+ * [payload, padded to 4 bytes] framing as a plan, after a header (magic,
+ * body length, checksum: CACHE_HEADER_BYTES). Validity records come
+ * first; the front end runs the entry only if every one still holds.
+ */
+export const CACHE_TAGS = {
+  title: "Records of a cached plan (src/cli/plan-cache.ts writes them, native/front.c reads them): framed as plan records",
+  enumName: "cache_tag",
+  entries: {
+    Root: { c: "CACHE_TAG_ROOT", value: 1, doc: "string: the void package's directory (realpath) the entry was made by" },
+    Cwd: { c: "CACHE_TAG_CWD", value: 2, doc: "string: the working directory" },
+    Arg: { c: "CACHE_TAG_ARG", value: 3, doc: "string: one word of the command line after `void`, in order" },
+    Creds: { c: "CACHE_TAG_CREDS", value: 4, doc: "string: the Uid, Gid, Groups and Cap* lines of /proc/self/status" },
+    TimeNs: { c: "CACHE_TAG_TIMENS", value: 5, doc: "u32: 1 if /proc/self/ns/time existed" },
+    File: { c: "CACHE_TAG_FILE", value: 6, doc: 'u32 follow (stat 1, lstat 0), string path, string identity "dev:ino:size:mtime_ns:ctime_ns:mode", "absent" or "error"' },
+    Content: { c: "CACHE_TAG_CONTENT", value: 7, doc: "string path, then the file's exact bytes to the end of the payload" },
+    Env: { c: "CACHE_TAG_ENV", value: 8, doc: "u32 set (1) or unset (0), string name, string value" },
+    EnvPrefix: { c: "CACHE_TAG_ENV_PREFIX", value: 9, doc: "string prefix: every variable with it must be listed by an ENV record" },
+    Binary: { c: "CACHE_TAG_BINARY", value: 10, doc: "string BINARY as typed (no slash), string the file PATH lookup found then" },
+    Text: { c: "CACHE_TAG_TEXT", value: 11, doc: "string: what the run wrote to stderr before starting any void (warnings, -v lines), written again" },
+    Errno: { c: "CACHE_TAG_ERRNO", value: 12, doc: "u32 errno, string: Node's text for it (what a failure record prints)" },
+    Signal: { c: "CACHE_TAG_SIGNAL", value: 13, doc: "u32 signal, string: its name as Node gives it" },
+    Entry: { c: "CACHE_TAG_ENTRY", value: 14, doc: 'u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line, string namespaces ("user:0 mnt:1 ...": name and ns_ino index)' },
+    Verbosity: { c: "CACHE_TAG_VERBOSITY", value: 16, doc: "u32: how many -v the command line has" },
+    Plan: { c: "CACHE_TAG_PLAN", value: 15, doc: "the entry's marshalled plan; each FD record's source is a CACHE_FD_* kind, which the front end replaces" },
+  },
+} as const satisfies ContractGroup;
+
+export const CacheTag = values(CACHE_TAGS);
+
+/** What the source of an FD record of a cached plan stands for. */
+export const CACHE_FD_KINDS = {
+  title: "Sources of the FD records of a cached plan: the front end puts this run's fd there",
+  enumName: "cache_fd_kind",
+  entries: {
+    Stdout: { c: "CACHE_FD_STDOUT", value: 1, doc: "the launcher's stdout (relayed, or passed as is when it is /dev/null)" },
+    Stderr: { c: "CACHE_FD_STDERR", value: 2, doc: "the launcher's stderr, likewise" },
+    DevNull: { c: "CACHE_FD_DEVNULL", value: -1, doc: "/dev/null (the child opens it)" },
+  },
+} as const satisfies ContractGroup;
+
+export const CacheFd = values(CACHE_FD_KINDS);
+
+export const CACHE_LIMITS = {
+  title: "The cached-plan file",
+  entries: {
+    HeaderBytes: { c: "CACHE_HEADER_BYTES", value: 24, doc: 'header: 8 bytes "VOIDRUN1", u32 body length, u32 0, u64 FNV-1a of the body' },
+    MaxBytes: { c: "CACHE_MAX_BYTES", value: 16777216, doc: "largest cache file the front end reads" },
+  },
+} as const satisfies ContractGroup;
+
+export const CacheLimit = values(CACHE_LIMITS);
+
 /** Every group, in the order native/contract.h lists them. */
-export const CONTRACT: readonly ContractGroup[] = [TAGS, PLAN_OPTIONS, BIND_FLAGS, ROOT_FLAGS, CONNECT_PROTOCOLS, SECCOMP_RULE_BITS, LIMITS, FD_LAYOUT];
+export const CONTRACT: readonly ContractGroup[] = [TAGS, PLAN_OPTIONS, BIND_FLAGS, ROOT_FLAGS, CONNECT_PROTOCOLS, SECCOMP_RULE_BITS, LIMITS, FD_LAYOUT, CACHE_TAGS, CACHE_FD_KINDS, CACHE_LIMITS];

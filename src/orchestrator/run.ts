@@ -58,8 +58,8 @@ function namespaceIds(v: VoidProcess): string {
   return v.plan.namespaces.map((ns) => `${ns}:${v.namespaces[ALL_NAMESPACES.indexOf(ns)] || "?"}`).join(" ");
 }
 
-/** A void's mounts in one line, for -v: what it sees, where from, how. */
-function mountsLine(plan: VoidPlan): string {
+/** A void's mounts in one line, for -v: what it sees, where from, how (the native front end prints it from its cached plan). */
+export function mountsLine(plan: VoidPlan): string {
   return plan.mounts
     .map((m): string => {
       switch (m.type) {
@@ -79,6 +79,11 @@ function mountsLine(plan: VoidPlan): string {
       }
     })
     .join(", ");
+}
+
+/** A void's fds in one line, for -v. */
+export function fdsLine(fds: readonly FdGrant[]): string {
+  return fds.map((f) => describeFd(f).replace(/ {2}/, ": ")).join("; ");
 }
 
 /** Host pid of the entrypoint stopped inside a void (its init's only child). */
@@ -580,7 +585,7 @@ class Application implements LoopHost {
     }
     // A listener's address as it is (port 0 bound, a runtime or socket-activated address), not as planned.
     const actual = (f: FdGrant): FdGrant => (f.source.kind === "tcplistener" ? { ...f, source: { ...f.source, addr: this.wiring.listeningOn(name, f.fd) ?? f.source.addr } } : f);
-    this.log.verbose(`entrypoint ${name}: fds ${[...v.plan.fds, ...received].map((f) => describeFd(actual(f)).replace(/ {2}/, ": ")).join("; ")}`);
+    this.log.verbose(`entrypoint ${name}: fds ${fdsLine([...v.plan.fds, ...received].map(actual))}`);
   }
 
   async spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void> {

@@ -51,7 +51,7 @@ function bashComplete(script: string, fn: string, words: string[]): string[] {
 describe("bash completion", { skip: spawnSync("bash", ["-c", "true"]).status !== 0 ? "no bash" : false }, () => {
   it("offers the subcommands, then each one's options, then file names", () => {
     assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", "r"]), ["run"]);
-    assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", ""]), ["run", "check", "pack", "schema", "doctor"]);
+    assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", ""]), ["run", "check", "pack", "schema", "doctor", "cache"]);
     const runOptions = bashComplete("completions/void.bash", "_void", ["void", "run", "--s"]);
     assert.deepEqual(runOptions, ["--spec", "--stdout", "--stderr"]);
     assert.deepEqual(bashComplete("completions/void.bash", "_void", ["void", "run", "-s", "examples/fib/spe"]), ["examples/fib/spec.json"]);

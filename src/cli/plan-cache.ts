@@ -1,0 +1,409 @@
+/**
+ * The compiled-plan cache of `void run` (docs/architecture.md, "The native
+ * front end"). A `void run` whose spec needs no orchestration — every
+ * entrypoint a Startup one, fds only the standard output streams and
+ * /dev/null, no Forward, Connect, listener, broker, pipe, file socket or
+ * Limits — is planned in Node as always; this file then writes what the
+ * native front end (native/front.c, build/void-run-fast) needs to run the
+ * same command again without Node: each entrypoint's marshalled plan, what
+ * the run printed before starting any void, and a manifest of everything
+ * the plan was made from, which the front end checks before every use:
+ *
+ *   - the command line, working directory, package directory;
+ *   - the spec's and runtime spec's exact bytes;
+ *   - every file the planner looked at, found or not (the binary, each
+ *     library and the ld.so.cache, #! interpreters, bind sources, the
+ *     directories it listed) as (device, inode, size, mtime, ctime, mode):
+ *     a library upgraded in place changes its ctime and size, a binary
+ *     replaced by another of the same size and mtime its ctime (and
+ *     inode), a file that appears earlier in a search path its absence;
+ *   - the files of void itself (package.json, the CLI, void-init, the
+ *     front end), so a rebuilt void never uses an older void's plan;
+ *   - every environment variable the plan read (PassEnv, PATH), and the
+ *     runtime ones (VOID_RUNTIME, every VOID_LISTEN_*);
+ *   - the launcher's uid, gids, groups and capabilities.
+ *
+ * Nothing here is trusted for access control: the file lives in a
+ * directory of the user's own (mode 0700), is written atomically (a new
+ * file renamed into place) with mode 0600, and the front end ignores one
+ * that is not the user's, is group- or world-writable, or whose checksum
+ * (FNV-1a 64: a corruption check, not an authenticator) does not match.
+ * Anything that does not hold sends the command to Node, which plans it
+ * afresh and writes the entry again.
+ */
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { getSystemErrorMap } from "node:util";
+import { constants as os } from "node:os";
+import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
+import { packageRoot } from "../native/addon.js";
+import type { HostView } from "../plan/host.js";
+import type { VoidPlan } from "../plan/types.js";
+import { ALL_NAMESPACES } from "../plan/types.js";
+import { marshal } from "../orchestrator/marshal.js";
+import { fdsLine, mountsLine } from "../orchestrator/run.js";
+import { visible } from "../orchestrator/log.js";
+
+/** The first 8 bytes of every cache file. */
+export const CACHE_MAGIC = "VOIDRUN1";
+const HEADER_BYTES = 24;
+/** Cache files are named PREFIX + 16 hex digits + SUFFIX. */
+export const CACHE_PREFIX = "run-";
+export const CACHE_SUFFIX = ".plan";
+
+/** Turns the front end off (for one run, or a test pass): bin/void then runs Node as before. */
+export const FAST_PATH_VARIABLE = "VOID_FAST_PATH";
+
+/**
+ * The user's cache directory: $XDG_CACHE_HOME/void, else $HOME/.cache/void
+ * (each only if absolute); undefined without either: no cache.
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const xdg = env["XDG_CACHE_HOME"];
+  if (xdg?.startsWith("/")) return join(xdg, "void");
+  const home = env["HOME"];
+  if (home?.startsWith("/")) return join(home, ".cache", "void");
+  return undefined;
+}
+
+/** FNV-1a 64 of `data` (native/front.c computes the same). */
+export function fnv1a64(data: Uint8Array): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of data) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h;
+}
+
+/** The cache file's name for a command line: the hash of the package directory, working directory, uid and words. */
+export function cacheName(root: string, cwd: string, uid: number, words: readonly string[]): string {
+  const key = Buffer.from([root, cwd, String(uid), ...words].map((s) => `${s}\0`).join(""), "utf8");
+  return `${CACHE_PREFIX}${fnv1a64(key).toString(16).padStart(16, "0")}${CACHE_SUFFIX}`;
+}
+
+/** "dev:ino:size:mtime_ns:ctime_ns:mode" of `path` (stat, or lstat), "absent", or "error". */
+export function identity(path: string, follow: boolean): string {
+  try {
+    const st = follow ? statSync(path, { bigint: true, throwIfNoEntry: false }) : lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined) return "absent";
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "absent" : "error";
+  }
+}
+
+/** The lines of /proc/self/status that name who the launcher is and what it may. */
+export function credentials(): string {
+  const text = readFileSync("/proc/self/status", "utf8");
+  return text
+    .split("\n")
+    .filter((l) => /^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):/.test(l))
+    .map((l) => `${l}\n`)
+    .join("");
+}
+
+/**
+ * What one `void run` read while it was planned, recorded as it was read:
+ * each file's identity is taken before the planner reads it (a file that
+ * changes meanwhile then fails the check next time, never the other way
+ * round), each environment variable's value, each spec's bytes.
+ */
+export class PlanRecorder {
+  /** "1/path" (stat) or "0/path" (lstat) -> identity. */
+  readonly files = new Map<string, string>();
+  readonly contents = new Map<string, Buffer>();
+  readonly env = new Map<string, string | undefined>();
+  readonly envPrefixes = new Set<string>();
+  /** What was written to stderr before any void started. */
+  readonly text: string[] = [];
+  /** Something was read in a way the manifest cannot check (the environment enumerated): no cache. */
+  unrecordable: string | undefined;
+  private recordingText = true;
+
+  file(path: string, follow: boolean): void {
+    const key = `${follow ? 1 : 0}/${path}`;
+    if (!this.files.has(key)) this.files.set(key, identity(path, follow));
+  }
+
+  /** Reads a spec or runtime spec file, keeping its bytes. */
+  readonly readFile = (path: string): string => {
+    const bytes = readFileSync(path);
+    if (!this.contents.has(path)) this.contents.set(path, bytes);
+    return bytes.toString("utf8");
+  };
+
+  /** A HostView that records every path the planner asks about. */
+  host(base: HostView): HostView {
+    const seen = <T>(path: string, follow: boolean, result: () => T): T => {
+      this.file(path, follow);
+      return result();
+    };
+    return {
+      lstat: (p) => seen(p, false, () => base.lstat(p)),
+      stat: (p) => seen(p, true, () => base.stat(p)),
+      readlink: (p) => seen(p, false, () => base.readlink(p)),
+      openFile: (p) => seen(p, true, () => base.openFile(p)),
+      isExecutable: (p) => seen(p, true, () => base.isExecutable(p)),
+      readdir: (p) => seen(p, true, () => base.readdir(p)),
+    };
+  }
+
+  /** `env` as the planner sees it, recording every variable it reads. */
+  environment(env: NodeJS.ProcessEnv): Readonly<Record<string, string | undefined>> {
+    return new Proxy(env, {
+      get: (target, name) => {
+        if (typeof name !== "string") return undefined;
+        const value = target[name];
+        this.env.set(name, value);
+        return value;
+      },
+      has: (target, name) => {
+        if (typeof name === "string") this.env.set(name, target[name]);
+        return name in target;
+      },
+      ownKeys: (target) => {
+        this.unrecordable = "the planner listed the environment";
+        return Reflect.ownKeys(target);
+      },
+      getOwnPropertyDescriptor: (target, name) => {
+        if (typeof name === "string") this.env.set(name, target[name]);
+        return Reflect.getOwnPropertyDescriptor(target, name);
+      },
+    });
+  }
+
+  /** Records every variable starting with `prefix` (all of them must match next time, and no other). */
+  envPrefix(env: NodeJS.ProcessEnv, prefix: string): void {
+    this.envPrefixes.add(prefix);
+    for (const [name, value] of Object.entries(env)) if (name.startsWith(prefix)) this.env.set(name, value);
+  }
+
+  /** Writes `line` to stderr as `write` would, and keeps it while no void has started. */
+  stderr(write: (line: string) => void): (line: string) => void {
+    return (line) => {
+      if (this.recordingText) this.text.push(line);
+      write(line);
+    };
+  }
+
+  /** From now on what is written is the run's own, not the plan's. */
+  stopText(): void {
+    this.recordingText = false;
+  }
+}
+
+/** Why `plans` need the Node orchestrator (undefined: the front end can run them). */
+export function needsOrchestrator(plans: readonly VoidPlan[]): string | undefined {
+  for (const p of plans) {
+    if (p.trigger.kind !== "Startup") return `entrypoint ${p.entrypoint} has a trigger`;
+    if (p.forwards.length > 0 || p.connects.length > 0) return `entrypoint ${p.entrypoint} has Forward or Connect grants`;
+    if (Object.values(p.limits).some((v) => v !== undefined)) return `entrypoint ${p.entrypoint} has Limits`;
+    const fd = p.fds.find((f) => f.source.kind !== "stdout" && f.source.kind !== "stderr" && f.source.kind !== "devnull");
+    if (fd !== undefined) return `entrypoint ${p.entrypoint} has fd ${fd.fd} of kind ${fd.source.kind}`;
+    if (p.argv.some((a) => a.kind !== "literal")) return `entrypoint ${p.entrypoint} takes a message`;
+  }
+  return undefined;
+}
+
+/** Environment variables under which the front end never runs (a service manager's, -D's). */
+export const ORCHESTRATED_ENV = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "VOID_DAEMON_READY_FD"];
+
+class Records {
+  private readonly chunks: Buffer[] = [];
+
+  add(tag: number, ...parts: (string | number | Buffer)[]): void {
+    const payload = Buffer.concat(
+      parts.map((p) => {
+        if (Buffer.isBuffer(p)) return p;
+        if (typeof p === "number") {
+          const b = Buffer.alloc(4);
+          b.writeInt32LE(p | 0);
+          return b;
+        }
+        if (p.includes("\0")) throw new Error("NUL byte in a cached string");
+        return Buffer.from(`${p}\0`, "utf8");
+      }),
+    );
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(tag, 0);
+    header.writeUInt32LE(payload.length, 4);
+    this.chunks.push(header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4));
+  }
+
+  finish(): Buffer {
+    const body = Buffer.concat(this.chunks);
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.write(CACHE_MAGIC, 0, "latin1");
+    header.writeUInt32LE(body.length, 8);
+    header.writeBigUInt64LE(fnv1a64(body), 16);
+    return Buffer.concat([header, body]);
+  }
+}
+
+/** The files that make up this void: a plan made by another build is never used. */
+function voidFiles(root: string): string[] {
+  return ["package.json", "bin/void", "dist/void.cjs", "dist/src/cli/entry.js", "build/void-init", "build/void-run-fast"].map((p) => join(root, p));
+}
+
+export interface CacheInput {
+  /** The words after `void` (starting with "run"). */
+  words: readonly string[];
+  /** BINARY as typed, and the file it names (findBinary). */
+  binary: string;
+  executable: string;
+  verbosity: number;
+  plans: readonly VoidPlan[];
+  recorder: PlanRecorder;
+}
+
+/** The package directory as the front end computes it (realpath of bin/void's "..": the package root). */
+export function cacheRoot(): string {
+  return realpathSync(packageRoot());
+}
+
+/** The bytes of the cache entry for one run. */
+export function cacheEntry(input: CacheInput): Buffer {
+  const { recorder: rec } = input;
+  const r = new Records();
+  const root = cacheRoot();
+  r.add(CacheTag.Root, root);
+  r.add(CacheTag.Cwd, process.cwd());
+  for (const w of input.words) r.add(CacheTag.Arg, w);
+  r.add(CacheTag.Creds, credentials());
+  r.add(CacheTag.Verbosity, input.verbosity);
+  r.add(CacheTag.TimeNs, existsSync("/proc/self/ns/time") ? 1 : 0);
+  for (const f of voidFiles(root)) rec.file(f, true);
+  for (const [key, id] of rec.files) r.add(CacheTag.File, key.startsWith("1/") ? 1 : 0, key.slice(2), id);
+  for (const [path, bytes] of rec.contents) r.add(CacheTag.Content, path, bytes);
+  for (const name of ORCHESTRATED_ENV) rec.env.set(name, undefined);
+  for (const [name, value] of rec.env) r.add(CacheTag.Env, value === undefined ? 0 : 1, name, value ?? "");
+  for (const prefix of rec.envPrefixes) r.add(CacheTag.EnvPrefix, prefix);
+  if (!input.binary.includes("/") && input.binary !== "") r.add(CacheTag.Binary, input.binary, input.executable);
+  for (const t of rec.text) r.add(CacheTag.Text, t);
+  for (const [errno, [, text]] of getSystemErrorMap()) {
+    if (errno < 0 && errno > -4096) r.add(CacheTag.Errno, -errno, text.charAt(0).toUpperCase() + text.slice(1));
+  }
+  const names = new Map<number, string>(Object.entries(os.signals).map(([name, num]) => [num, name]));
+  for (const [num, name] of names) r.add(CacheTag.Signal, num, name);
+  for (const plan of input.plans) {
+    const stderrDevnull = plan.fds.find((f) => f.fd === 2)?.source.kind === "devnull" ? 1 : 0;
+    const namespaces = plan.namespaces.map((ns) => `${ns}:${ALL_NAMESPACES.indexOf(ns)}`).join(" ");
+    const name = visible(plan.entrypoint);
+    r.add(CacheTag.Entry, stderrDevnull, name, `void: ${visible(`entrypoint ${plan.entrypoint}: mounts ${mountsLine(plan)}`)}\n`, `void: ${visible(`entrypoint ${plan.entrypoint}: fds ${fdsLine(plan.fds)}`)}\n`, namespaces);
+    const hostFds = plan.fds.map((f) => (f.source.kind === "stdout" ? CacheFd.Stdout : f.source.kind === "stderr" ? CacheFd.Stderr : CacheFd.DevNull));
+    const argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : ""));
+    r.add(CacheTag.Plan, marshal({ plan, argv, hostFds, debug: false, recordNamespaces: input.verbosity >= 1 }));
+  }
+  const bytes = r.finish();
+  if (bytes.length > CacheLimit.MaxBytes) throw new Error("cache entry too large");
+  return bytes;
+}
+
+/**
+ * The cache directory, made if missing (mode 0700), if it is a directory
+ * of this user's that nobody else may write; else undefined.
+ */
+export function ownCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = cacheDir(env);
+  if (dir === undefined) return undefined;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `bytes` as the cache entry `name`: a new file of mode 0600 renamed into place. */
+export function writeEntry(dir: string, name: string, bytes: Buffer): void {
+  const tmp = join(dir, `${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, join(dir, name));
+}
+
+/** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too). */
+export function savePlan(input: CacheInput, debug: (m: string) => void): void {
+  const why =
+    input.recorder.unrecordable ?? needsOrchestrator(input.plans) ?? (input.verbosity >= 2 ? "-vv" : undefined) ?? ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
+  if (why !== undefined) {
+    debug(`plan cache: not cached (${why})`);
+    return;
+  }
+  const dir = ownCacheDir();
+  if (dir === undefined) {
+    debug("plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME)");
+    return;
+  }
+  try {
+    const name = cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words);
+    writeEntry(dir, name, cacheEntry(input));
+    debug(`plan cache: wrote ${join(dir, name)}`);
+  } catch (e) {
+    debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** One cache file as `void cache list` shows it. */
+export interface CacheListing {
+  file: string;
+  size: number;
+  /** The command line and directory it was made for, or why it would be ignored. */
+  words?: string[];
+  cwd?: string;
+  problem?: string;
+}
+
+/** Reads the command line back from a cache file (for listing only: the front end does the checking). */
+export function describeEntry(path: string): CacheListing {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    const listing: CacheListing = { file: path, size: st.size };
+    if (!st.isFile()) return { ...listing, problem: "not a regular file" };
+    if (st.uid !== process.geteuid?.()) return { ...listing, problem: "not this user's" };
+    if ((st.mode & 0o077) !== 0) return { ...listing, problem: "readable or writable by others" };
+    const bytes = readFileSync(fd);
+    if (bytes.length < HEADER_BYTES || bytes.subarray(0, 8).toString("latin1") !== CACHE_MAGIC) return { ...listing, problem: "not a cached plan" };
+    const body = bytes.subarray(HEADER_BYTES);
+    if (bytes.readUInt32LE(8) !== body.length || bytes.readBigUInt64LE(16) !== fnv1a64(body)) return { ...listing, problem: "truncated or damaged" };
+    const words: string[] = [];
+    let cwd: string | undefined;
+    for (let at = 0; at + 8 <= body.length; ) {
+      const tag = body.readUInt32LE(at);
+      const len = body.readUInt32LE(at + 4);
+      const payload = body.subarray(at + 8, at + 8 + len);
+      const text = payload.subarray(0, Math.max(0, payload.indexOf(0))).toString("utf8");
+      if (tag === CacheTag.Arg) words.push(text);
+      if (tag === CacheTag.Cwd) cwd = text;
+      at += 8 + len + ((4 - (len % 4)) % 4);
+    }
+    return { ...listing, words, ...(cwd !== undefined ? { cwd } : {}) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every file in the cache directory (cache entries and left-over temporary files). */
+export function cacheFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.startsWith(CACHE_PREFIX) && (n.endsWith(CACHE_SUFFIX) || n.endsWith(".tmp")))
+      .sort()
+      .map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
+}
