@@ -51,6 +51,13 @@ const HEADER_BYTES = 24;
 export const CACHE_PREFIX = "run-";
 export const CACHE_SUFFIX = ".plan";
 
+/**
+ * With this set to 1, `void run` plans, writes the cache entry (if the plan
+ * qualifies) and exits 0 without starting anything: the test suite's warm
+ * pass makes every later run of the same command use the front end.
+ */
+export const PRIME_VARIABLE = "VOID_PLAN_CACHE_PRIME";
+
 /** Turns the front end off (for one run, or a test pass): bin/void then runs Node as before. */
 export const FAST_PATH_VARIABLE = "VOID_FAST_PATH";
 

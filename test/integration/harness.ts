@@ -100,6 +100,38 @@ export function writeSpec(stage: Stage, name: string, spec: unknown): string {
   return path;
 }
 
+/**
+ * The warm pass (VOID_TEST_FAST_PATH=1, scripts/test.sh): bin/void is
+ * executed as a command (its shell part runs the native front end,
+ * build/void-run-fast), and every `void run` is first primed — planned and
+ * its plan cached without running (VOID_PLAN_CACHE_PRIME) — so that the
+ * run itself uses the front end wherever its plan qualifies. Otherwise
+ * bin/void runs under Node, as it always did: the Node orchestrator.
+ */
+export const fastPath = process.env["VOID_TEST_FAST_PATH"] === "1";
+
+/** The launcher's own plan cache directory in the stage ($XDG_CACHE_HOME), made on first use. */
+export function cacheHome(stage: Stage, launcher: Launcher): string {
+  const dir = join(stage.dir, `cache-${launcher}`);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { mode: 0o700 });
+    if (launcher === "unprivileged" && isRoot) spawnSync("chown", [`${UNPRIV_UID}:${UNPRIV_GID}`, dir]);
+  }
+  return dir;
+}
+
+/** argv and environment of `void ARGS` as `launcher` (see fastPath). */
+function voidCommand(stage: Stage, launcher: Launcher, args: string[], env: Record<string, string> = {}): { argv: string[]; env: Record<string, string> } {
+  const path = fastPath ? `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}` : (process.env.PATH ?? "/usr/bin:/bin");
+  const full = { PATH: path, XDG_CACHE_HOME: cacheHome(stage, launcher), ...env };
+  const argv = asLauncher(launcher, fastPath ? [stage.voidBin, ...args] : [process.execPath, stage.voidBin, ...args]);
+  if (fastPath && args[0] === "run") {
+    const [cmd, ...rest] = argv;
+    spawnSync(cmd!, rest, { cwd: stage.dir, stdio: "ignore", timeout: 30_000, env: { ...full, VOID_PLAN_CACHE_PRIME: "1" } });
+  }
+  return { argv, env: full };
+}
+
 /** argv prefix that runs a command as the given launcher. */
 export function asLauncher(launcher: Launcher, argv: string[]): string[] {
   if (launcher === "root" || !isRoot) return argv;
@@ -129,13 +161,14 @@ export interface BinaryRunResult {
 
 /** runVoid for binary output: stdout is returned as bytes, not decoded as UTF-8. */
 export function runVoidBinary(stage: Stage, launcher: Launcher, args: string[], opts: RunOptions = {}): BinaryRunResult {
-  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
+  const command = voidCommand(stage, launcher, args, opts.env);
+  const [cmd, ...rest] = command.argv;
   const r: SpawnSyncReturns<Buffer> = spawnSync(cmd!, rest, {
     cwd: stage.dir,
     input: opts.input ?? "",
     timeout: opts.timeoutMs ?? 30_000,
     maxBuffer: 256 * 1024 * 1024,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
+    env: command.env,
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
 }
@@ -166,8 +199,9 @@ export async function runVoidAsync(stage: Stage, launcher: Launcher, args: strin
 
 /** Starts `void ARGS` in the background; the caller must wait for it. */
 export function startVoid(stage: Stage, launcher: Launcher, args: string[], env: Record<string, string> = {}) {
-  const [cmd, ...rest] = asLauncher(launcher, [process.execPath, stage.voidBin, ...args]);
-  return spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+  const command = voidCommand(stage, launcher, args, env);
+  const [cmd, ...rest] = command.argv;
+  return spawn(cmd!, rest, { cwd: stage.dir, stdio: ["ignore", "pipe", "pipe"], env: command.env });
 }
 
 /** Probe JSON from a run's stdout. */

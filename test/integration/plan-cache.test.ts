@@ -1,0 +1,261 @@
+/**
+ * The plan cache and the native front end (src/cli/plan-cache.ts,
+ * native/front.c): a cached plan is used only while every input is
+ * unchanged, a damaged or foreign cache file is ignored and rewritten,
+ * and the front end prints and exits as the Node orchestrator does.
+ * bin/void is executed as a command here (its shell part runs the front
+ * end), as each launcher, with a cache directory of the launcher's own.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { asLauncher, isRoot, type Launcher, launchers, makeStage, type Stage, scratch, UNPRIV_GID, UNPRIV_UID, waitFor } from "./harness.js";
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let stage: Stage;
+let dir: string;
+
+function gcc(args: string[]): void {
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-Werror", ...args], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+function cacheDirOf(launcher: Launcher): string {
+  return join(stage.dir, `pc-cache-${launcher}`);
+}
+
+/** Runs bin/void as a command (the front end first), traced: stderr says whether the cache was used. */
+function run(launcher: Launcher, args: string[], env: Record<string, string> = {}): Result {
+  const [cmd, ...rest] = asLauncher(launcher, [stage.voidBin, ...args]);
+  const r = spawnSync(cmd!, rest, {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, XDG_CACHE_HOME: cacheDirOf(launcher), VOID_FAST_PATH_TRACE: "1", ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const used = (r: Result) => r.stderr.includes("void: plan cache: used");
+/** What a run printed, without the trace lines and with pids and namespace inodes made equal. */
+const normal = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => !l.startsWith("void: plan cache:"))
+    .join("\n")
+    .replace(/pid \d+/g, "pid N")
+    .replace(/:\d{6,}/g, ":INO");
+
+function cacheFiles(launcher: Launcher): string[] {
+  return readdirSync(join(cacheDirOf(launcher), "void"))
+    .filter((n) => n.endsWith(".plan"))
+    .map((n) => join(cacheDirOf(launcher), "void", n));
+}
+
+/** The file's owner, if the test can make it another user's. */
+function chownTo(path: string, uid: number): void {
+  spawnSync("chown", [`${uid}:${uid}`, path]);
+}
+
+before(() => {
+  stage = makeStage();
+  dir = scratch(stage, "plan-cache");
+  for (const l of launchers) {
+    mkdirSync(cacheDirOf(l), { mode: 0o700 });
+    if (l === "unprivileged" && isRoot) spawnSync("chown", [`${UNPRIV_UID}:${UNPRIV_GID}`, cacheDirOf(l)]);
+  }
+  // A program and a library of its own, found through RUNPATH: the library is upgraded in place below.
+  writeFileSync(join(dir, "lib.c"), 'const char *word(void) { return "first"; }\n');
+  writeFileSync(join(dir, "lib2.c"), 'const char *word(void) { return "again"; }\n');
+  writeFileSync(join(dir, "app.c"), '#include <stdio.h>\nconst char *word(void);\nint main(void) { printf("%s\\n", word()); return 0; }\n');
+  gcc(["-shared", "-fPIC", "-o", join(dir, "libword.so"), join(dir, "lib.c")]);
+  gcc(["-shared", "-fPIC", "-o", join(dir, "libword2.so"), join(dir, "lib2.c")]);
+  gcc(["-o", join(dir, "app"), join(dir, "app.c"), `-L${dir}`, "-lword", `-Wl,-rpath,${dir}`]);
+  // Two static programs of the same size: one replaces the other below.
+  writeFileSync(join(dir, "say.c"), '#include <unistd.h>\nint main(void) { write(1, "AAAA\\n", 5); return 0; }\n');
+  writeFileSync(join(dir, "say2.c"), '#include <unistd.h>\nint main(void) { write(1, "BBBB\\n", 5); return 0; }\n');
+  gcc(["-static", "-o", join(dir, "say"), join(dir, "say.c")]);
+  gcc(["-static", "-o", join(dir, "say2"), join(dir, "say2.c")]);
+  writeFileSync(join(dir, "spec.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] } } }));
+  writeFileSync(
+    join(dir, "env.json"),
+    JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }),
+  );
+  writeFileSync(join(dir, "quiet.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: [] } } }));
+  spawnSync("chmod", ["-R", "a+rwX", dir]);
+});
+
+after(() => stage?.cleanup());
+
+for (const launcher of launchers) {
+  describe(`plan cache (${launcher} launcher)`, () => {
+    it("the first run plans in Node and caches; the next runs the cached plan, printing the same", () => {
+      const first = run(launcher, ["run", "-v", "-s", "spec.json", "./app"]);
+      assert.equal(first.status, 0, first.stderr);
+      assert.ok(!used(first), first.stderr);
+      assert.equal(first.stdout, "first\n");
+      const files = cacheFiles(launcher);
+      assert.ok(files.length >= 1);
+      for (const f of files) {
+        const st = statSync(f);
+        assert.equal(st.mode & 0o777, 0o600);
+        assert.equal(st.uid, launcher === "root" ? 0 : UNPRIV_UID);
+      }
+      const second = run(launcher, ["run", "-v", "-s", "spec.json", "./app"]);
+      assert.equal(second.status, 0, second.stderr);
+      assert.ok(used(second), second.stderr);
+      assert.equal(second.stdout, "first\n");
+      assert.deepEqual(normal(second.stderr).split("\n").sort(), normal(first.stderr).split("\n").sort());
+    });
+
+    it("--no-cache and VOID_FAST_PATH=0 go to Node", () => {
+      run(launcher, ["run", "-s", "spec.json", "./app"]);
+      assert.ok(used(run(launcher, ["run", "-s", "spec.json", "./app"])));
+      assert.ok(!used(run(launcher, ["run", "--no-cache", "-s", "spec.json", "./app"])));
+      const off = run(launcher, ["run", "-s", "spec.json", "./app"], { VOID_FAST_PATH: "0" });
+      assert.ok(!used(off));
+      assert.equal(off.stdout, "first\n");
+    });
+
+    it("a library upgraded in place is noticed: Node plans again, and the new library runs", () => {
+      const lib = join(dir, `libword-${launcher}.so`);
+      copyFileSync(join(dir, "libword.so"), join(dir, "libword.so.orig"));
+      run(launcher, ["run", "-s", "spec.json", "./app"]);
+      assert.ok(used(run(launcher, ["run", "-s", "spec.json", "./app"])));
+      // In place: the same inode, new bytes.
+      writeFileSync(join(dir, "libword.so"), readFileSync(join(dir, "libword2.so")));
+      const r = run(launcher, ["run", "-s", "spec.json", "./app"]);
+      assert.ok(!used(r), r.stderr);
+      assert.equal(r.stdout, "again\n");
+      assert.ok(used(run(launcher, ["run", "-s", "spec.json", "./app"])));
+      writeFileSync(join(dir, "libword.so"), readFileSync(join(dir, "libword.so.orig")));
+      rmSync(lib, { force: true });
+    });
+
+    it("a binary replaced by another of the same size and mtime is noticed (its ctime)", () => {
+      const target = join(dir, `say-${launcher}`);
+      copyFileSync(join(dir, "say"), target);
+      chmodSync(target, 0o755);
+      const before = statSync(target, { bigint: true });
+      assert.equal(statSync(join(dir, "say2")).size, Number(before.size), "the two programs should have the same size");
+      const ref = `${target}.ref`;
+      spawnSync("cp", ["-p", target, ref]);
+      assert.equal(run(launcher, ["run", "-s", "spec.json", `./say-${launcher}`]).stdout, "AAAA\n");
+      assert.ok(used(run(launcher, ["run", "-s", "spec.json", `./say-${launcher}`])));
+      writeFileSync(target, readFileSync(join(dir, "say2")));
+      spawnSync("touch", ["-m", "-r", ref, target]);
+      const now = statSync(target, { bigint: true });
+      assert.equal(now.mtimeNs, before.mtimeNs);
+      assert.equal(now.size, before.size);
+      const r = run(launcher, ["run", "-s", "spec.json", `./say-${launcher}`]);
+      assert.ok(!used(r), r.stderr);
+      assert.equal(r.stdout, "BBBB\n");
+    });
+
+    it("a changed spec, PassEnv value or PATH lookup is noticed", () => {
+      writeFileSync(join(dir, `spec-${launcher}.json`), readFileSync(join(dir, "spec.json")));
+      chmodSync(join(dir, `spec-${launcher}.json`), 0o666);
+      run(launcher, ["run", "-s", `spec-${launcher}.json`, "./app"]);
+      assert.ok(used(run(launcher, ["run", "-s", `spec-${launcher}.json`, "./app"])));
+      writeFileSync(join(dir, `spec-${launcher}.json`), `${readFileSync(join(dir, "spec.json"), "utf8")} `);
+      assert.ok(!used(run(launcher, ["run", "-s", `spec-${launcher}.json`, "./app"])));
+
+      run(launcher, ["run", "-s", "env.json", "/usr/bin/printenv", "GREETING"], { GREETING: "hello" });
+      const same = run(launcher, ["run", "-s", "env.json", "/usr/bin/printenv", "GREETING"], { GREETING: "hello" });
+      assert.ok(used(same));
+      assert.equal(same.stdout, "hello\n");
+      const changed = run(launcher, ["run", "-s", "env.json", "/usr/bin/printenv", "GREETING"], { GREETING: "bye" });
+      assert.ok(!used(changed));
+      assert.equal(changed.stdout, "bye\n");
+
+      run(launcher, ["run", "-s", "spec.json", "true"]);
+      assert.ok(used(run(launcher, ["run", "-s", "spec.json", "true"])));
+      // Another PATH: another lookup of `true`.
+      assert.ok(!used(run(launcher, ["run", "-s", "spec.json", "true"], { PATH: `/bin:${dirname(process.execPath)}:/usr/bin` })));
+    });
+
+    for (const [what, damage] of [
+      ["group- and world-writable", (f: string) => chmodSync(f, 0o666)],
+      ["truncated", (f: string) => truncateSync(f, Math.floor(statSync(f).size / 2))],
+      ["tampered with", (f: string) => {
+        const b = readFileSync(f);
+        b[b.length - 8] = (b[b.length - 8] ?? 0) ^ 0xff;
+        writeFileSync(f, b);
+      }],
+      ...(isRoot ? [["not the user's", (f: string) => chownTo(f, launcher === "root" ? UNPRIV_UID : 0)] as const] : []),
+    ] as const) {
+      it(`a cache file ${what} is ignored and rewritten`, () => {
+        const args = ["run", "-s", "quiet.json", `./say`];
+        run(launcher, args);
+        assert.ok(used(run(launcher, args)));
+        const before = new Set(cacheFiles(launcher));
+        const file = cacheFiles(launcher).find((f) => readFileSync(f).includes(Buffer.from("quiet.json\0")));
+        assert.ok(file !== undefined && before.has(file));
+        damage(file);
+        const r = run(launcher, args);
+        assert.ok(!used(r), r.stderr);
+        assert.equal(r.status, 0);
+        const st = statSync(file);
+        assert.equal(st.mode & 0o777, 0o600);
+        assert.equal(st.uid, launcher === "root" ? 0 : UNPRIV_UID);
+        assert.ok(used(run(launcher, args)));
+      });
+    }
+
+    it("statuses, failures and the silent-failure hint are those of Node", () => {
+      for (const [spec, args] of [
+        ["quiet.json", ["/bin/sh", "-c", "exit 3"]],
+        ["spec.json", ["/bin/sh", "-c", "kill -SEGV $$"]],
+        ["spec.json", ["./no-such-program"]],
+        ["spec.json", ["/bin/sh", "-c", "echo out; echo err >&2; exit 7"]],
+      ] as const) {
+        const node = run(launcher, ["run", "--no-cache", "-s", spec, ...args]);
+        run(launcher, ["run", "-s", spec, ...args]);
+        const fast = run(launcher, ["run", "-s", spec, ...args]);
+        if (node.status === 2) continue; // invalid input: never cached
+        assert.ok(used(fast), fast.stderr);
+        assert.equal(fast.status, node.status, `${args.join(" ")}: ${fast.stderr}`);
+        assert.equal(normal(fast.stderr), normal(node.stderr));
+        assert.equal(fast.stdout, node.stdout);
+      }
+    });
+
+    it("SIGTERM is passed on and an orderly stop exits 0; SIGUSR1 reaches the void", async () => {
+      const args = ["run", "-s", "spec.json", "/bin/sleep", "30"];
+      const [cmd, ...rest] = asLauncher(launcher, [stage.voidBin, ...args]);
+      const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, XDG_CACHE_HOME: cacheDirOf(launcher), VOID_PLAN_CACHE_PRIME: "1" };
+      spawnSync(cmd!, rest, { cwd: dir, env, stdio: "ignore" });
+      const child = spawn(cmd!, rest, { cwd: dir, env: { ...env, VOID_PLAN_CACHE_PRIME: "", VOID_FAST_PATH_TRACE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      assert.ok(await waitFor(() => stderr.includes("plan cache: used")), stderr);
+      await new Promise((r) => setTimeout(r, 300));
+      const pid = launcher === "root" ? child.pid! : Number(spawnSync("pgrep", ["-P", String(child.pid), "-f", "void-run-fast"], { encoding: "utf8" }).stdout.trim() || child.pid);
+      process.kill(pid, "SIGTERM");
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /void: received SIGTERM: sending SIGTERM to 1 void\(s\) and waiting for them to end/);
+    });
+
+    it("void cache list and clear", () => {
+      const list = run(launcher, ["cache", "list"]);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /cached plan\(s\)/);
+      assert.match(list.stdout, /void "run" "-s" "spec.json"/);
+      const clear = run(launcher, ["cache", "clear"]);
+      assert.equal(clear.status, 0, clear.stderr);
+      assert.equal(cacheFiles(launcher).length, 0);
+      assert.ok(!used(run(launcher, ["run", "-s", "spec.json", "./app"])));
+    });
+  });
+}
