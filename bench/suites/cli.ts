@@ -13,11 +13,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { awaitQuiet, type Ctx, type Row, runJsonLines, spawnt, type Suite, type SuiteResult } from "../context.js";
 import { difference, pooled, type Rounds, ratio, rotate, scale, summarize } from "../stats.js";
 import { barChart } from "../svg.js";
-import { STDOUT_SPEC } from "../voids.js";
+import { onePlan, STDOUT_SPEC, writePlanFile } from "../voids.js";
 
 interface Contender {
   name: string;
@@ -32,6 +32,9 @@ const N24 = "Node 24: node -e 0";
 const VOID_RUN = "void run (bin/void: the bundle)";
 const VOID_RUN24 = "Node 24: void run (bin/void: the bundle, compile cache)";
 const BWRAP = "bwrap --unshare-all (one-shot)";
+const CACHED = "void run, cached plan (bin/void: the native front end, no Node)";
+const BWRAP_BINDS = "bwrap --unshare-all, the void's binds (one-shot)";
+const FLOOR1 = "C floor, one-shot (bench/c/floor PLAN -n 1)";
 const TARGET = "one-shot void run ≤ node -e 0 + 15 ms";
 
 export const cliSuite: Suite = {
@@ -52,6 +55,13 @@ export const cliSuite: Suite = {
     const empty = join(build, "empty.mjs");
     writeFileSync(empty, "");
     const commander = join(code, "node_modules", "commander");
+    // The front end's cache: a directory of the bench's own, emptied first.
+    const cacheHome = join(build, "plan-cache");
+    rmSync(cacheHome, { recursive: true, force: true });
+    mkdirSync(cacheHome, { recursive: true, mode: 0o700 });
+    const cachedEnv = { ...process.env, XDG_CACHE_HOME: cacheHome, PATH: `${dirname(node)}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+    const floorPlan = join(build, "cli-true-static.plan");
+    writePlanFile(onePlan(STDOUT_SPEC, trueStatic), floorPlan);
     const contenders: Contender[] = [
       { name: NODE0, cmd: [node, "-e", "0"], baseline: NODE0 },
       { name: "ESM entry importing nothing (node empty.mjs)", cmd: [node, empty], baseline: NODE0 },
@@ -62,6 +72,15 @@ export const cliSuite: Suite = {
       { name: "void run, unbundled (dist/src/cli/entry.js)", cmd: [node, unbundled, ...runArgs], baseline: NODE0 },
       { name: "void run through commander, unbundled (dist/src/cli/void.js)", cmd: [node, commanderCli, ...runArgs], baseline: NODE0 },
       { name: BWRAP, cmd: ["bwrap", "--unshare-all", "--ro-bind", trueStatic, "/true", "/true"], baseline: BWRAP },
+      // The same command line as VOID_RUN, but bin/void executed as a command: its shell part runs build/void-run-fast,
+      // which runs the plan the warm-up's first (Node) run cached, without starting Node (docs/architecture.md).
+      { name: CACHED, cmd: [voidBin, ...runArgs], env: cachedEnv, baseline: BWRAP },
+      {
+        name: BWRAP_BINDS,
+        cmd: ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", trueStatic, trueStatic, "--dev-bind", "/dev/null", "/dev/null", trueStatic],
+        baseline: BWRAP,
+      },
+      { name: FLOOR1, cmd: [join(build, "floor"), floorPlan, "-n", "1", "--seccomp"], env: { ...process.env, VOID_INIT: join(code, "build", "void-init") }, baseline: BWRAP },
     ];
     const cacheDirs: string[] = [];
     if (node24) {
@@ -125,6 +144,13 @@ export const cliSuite: Suite = {
       ratioTo: BWRAP,
       ratioUnit: "×",
     });
+    for (const [a, b] of [
+      [CACHED, BWRAP_BINDS],
+      [CACHED, FLOOR1],
+      [CACHED, VOID_RUN],
+    ] as const) {
+      rows.push({ suite: "cli", measure: `${a} ÷ ${b}`, ratio: ratio(wall, a, b), ratioTo: b, ratioUnit: "×" });
+    }
     if (pooled(first, VOID_RUN).length > 0) {
       rows.push({
         suite: "cli",
