@@ -200,8 +200,9 @@ enum cache_tag {
   CACHE_TAG_CREDS = 4,
   /* u32: 1 if /proc/self/ns/time existed */
   CACHE_TAG_TIMENS = 5,
-  /* u32 follow (stat 1, lstat 0), string path, string identity
-   * "dev:ino:size:mtime_ns:ctime_ns:mode", "absent" or "error"
+  /* u32 look (lstat 0, stat 1, stat and list 2), string path, string identity:
+   * "dev:ino:size:mtime_ns:ctime_ns:mode", "d:dev:ino:mode:uid:gid" (a directory not listed),
+   * "absent" or "error"
    */
   CACHE_TAG_FILE = 6,
   /* string path, then the file's exact bytes to the end of the payload */
@@ -226,6 +227,10 @@ enum cache_tag {
   CACHE_TAG_ENTRY = 14,
   /* u32: how many -v the command line has */
   CACHE_TAG_VERBOSITY = 16,
+  /* string: the void-init every void starts (src/native/binaries.ts chose it: build/ or
+   * prebuilt/<platform>/); a FILE record holds its identity
+   */
+  CACHE_TAG_INIT = 17,
   /* the entry's marshalled plan; each FD record's source is a CACHE_FD_* kind, which the front end
    * replaces
    */

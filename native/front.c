@@ -2,10 +2,14 @@
  * front.c — `void run` without Node, for a command whose plan is cached
  * (build/void-run-fast; docs/architecture.md, "The native front end").
  *
- *   void-run-fast SCRIPT WORDS...
+ *   void-run-fast SCRIPT WORDS...   (from bin/void's shell part)
+ *   void WORDS...                   (a link named void to this file)
  *
  * bin/void runs this first (its shell part) with its own path and the
- * words the user typed after `void`. If the words are a `void run` whose
+ * words the user typed after `void`. Installed as the command itself (a
+ * symlink named `void` on the PATH, such as build/void), it skips the
+ * shell, finds the package above its own executable and falls back to
+ * `node PACKAGE/bin/void WORDS...`. If the words are a `void run` whose
  * compiled plan an earlier run cached (src/cli/plan-cache.ts) and every
  * input of that plan is exactly as it was, this program runs the voids
  * itself: it spawns them with the addon's own code (plan.c parses the
@@ -65,14 +69,14 @@ extern char **environ;
 
 /* The orchestrator's numbers (src/orchestrator/run.ts, streams.ts, status.ts). */
 #define EXIT_LAUNCHER_FAILURE 125
-#define EXIT_DRAIN_MS 1000  /* streams.ts EXIT_DRAIN_MS: a void's output before its exit is logged */
-#define DRAIN_MS 5000       /* streams.ts DRAIN_MS: every void's output once all have ended */
+#define EXIT_DRAIN_MS 1000    /* streams.ts EXIT_DRAIN_MS: a void's output before its exit is logged */
+#define DRAIN_MS 5000         /* streams.ts DRAIN_MS: every void's output once all have ended */
 #define MAX_WHAT (4096 + 512) /* status.ts MAX_WHAT */
 #define MALFORMED_STATUS 125
 #define MAX_ENTRIES 64
 
-static const char *script;  /* bin/void */
-static char **words;        /* what the user typed after `void` */
+static const char *script; /* bin/void */
+static char **words;       /* what the user typed after `void` */
 static int nwords;
 static int trace;
 
@@ -145,12 +149,20 @@ static uint64_t fnv1a64(const void *data, size_t len, uint64_t h) {
 }
 #define FNV_OFFSET 0xcbf29ce484222325ull
 
-/* "dev:ino:size:mtime_ns:ctime_ns:mode", "absent" or "error": as
- * plan-cache.ts identity() writes it from Node's stat. */
-static void identity(const char *path, int follow, char *out, size_t cap) {
+/* The identity of `path` as plan-cache.ts identity() writes it from
+ * Node's stat, for `look` 0 (lstat), 1 (stat) or 2 (stat, a directory
+ * whose entries were listed): "dev:ino:size:mtime_ns:ctime_ns:mode",
+ * "d:dev:ino:mode:uid:gid" for a directory not listed, "absent" or
+ * "error". */
+static void identity(const char *path, uint32_t look, char *out, size_t cap) {
   struct stat st;
-  if ((follow ? stat(path, &st) : lstat(path, &st)) < 0) {
+  if ((look == 0 ? lstat(path, &st) : stat(path, &st)) < 0) {
     snprintf(out, cap, "%s", errno == ENOENT || errno == ENOTDIR ? "absent" : "error");
+    return;
+  }
+  if (S_ISDIR(st.st_mode) && look != 2) {
+    snprintf(out, cap, "d:%llu:%llu:%u:%u:%u", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (unsigned)st.st_mode,
+             (unsigned)st.st_uid, (unsigned)st.st_gid);
     return;
   }
   long long mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
@@ -192,8 +204,10 @@ static int credentials(char *out, size_t cap) {
  * normalised as Node's path.resolve(cwd, dir, name) does. */
 static void resolve_path(const char *cwd, const char *dir, size_t dirlen, const char *name, char *out, size_t cap) {
   char joined[PATH_MAX * 2 + 8];
-  if (dirlen > 0 && dir[0] == '/') snprintf(joined, sizeof joined, "%.*s/%s", (int)dirlen, dir, name);
-  else snprintf(joined, sizeof joined, "%s/%.*s/%s", cwd, (int)dirlen, dir, name);
+  if (dirlen > 0 && dir[0] == '/')
+    snprintf(joined, sizeof joined, "%.*s/%s", (int)dirlen, dir, name);
+  else
+    snprintf(joined, sizeof joined, "%s/%.*s/%s", cwd, (int)dirlen, dir, name);
   /* Collapse empty and "." components and resolve ".." lexically. */
   size_t o = 0;
   out[0] = 0;
@@ -271,7 +285,8 @@ struct cache {
 };
 
 static struct cache cache;
-static int verbosity; /* the count of -v (a VERBOSITY record) */
+static int verbosity;            /* the count of -v (a VERBOSITY record) */
+static char init_path[PATH_MAX]; /* the void-init the plan's launcher chose (an INIT record) */
 static int colour;
 
 /* Reads and checks the cache entry for this command; returns NULL (the
@@ -280,9 +295,12 @@ static const char *load_cache(const char *root, const char *cwd) {
   /* The user's cache directory: $XDG_CACHE_HOME/void, else $HOME/.cache/void (plan-cache.ts cacheDir). */
   char dir[PATH_MAX];
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  if (xdg != NULL && xdg[0] == '/') snprintf(dir, sizeof dir, "%s/void", xdg);
-  else if (home != NULL && home[0] == '/') snprintf(dir, sizeof dir, "%s/.cache/void", home);
-  else return "no XDG_CACHE_HOME or HOME";
+  if (xdg != NULL && xdg[0] == '/')
+    snprintf(dir, sizeof dir, "%s/void", xdg);
+  else if (home != NULL && home[0] == '/')
+    snprintf(dir, sizeof dir, "%s/.cache/void", home);
+  else
+    return "no XDG_CACHE_HOME or HOME";
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) return "no cache directory";
   struct stat st;
@@ -352,19 +370,25 @@ static const char *load_cache(const char *root, const char *cwd) {
         args++;
         break;
       case CACHE_TAG_CREDS:
-        if ((s1 = field_str(&f)) == NULL || credentials(creds, sizeof creds) < 0 || strcmp(s1, creds) != 0) return "the launcher's ids or capabilities differ";
+        if ((s1 = field_str(&f)) == NULL || credentials(creds, sizeof creds) < 0 || strcmp(s1, creds) != 0)
+          return "the launcher's ids or capabilities differ";
         have_creds = 1;
         break;
       case CACHE_TAG_VERBOSITY:
         if (field_u32(&f, &u) < 0 || u > 1) return "malformed VERBOSITY record";
         verbosity = (int)u;
         break;
+      case CACHE_TAG_INIT:
+        if ((s1 = field_str(&f)) == NULL || s1[0] != '/' || strlen(s1) >= sizeof init_path) return "malformed INIT record";
+        snprintf(init_path, sizeof init_path, "%s", s1);
+        break;
       case CACHE_TAG_TIMENS:
         if (field_u32(&f, &u) < 0 || (u != 0) != (access("/proc/self/ns/time", F_OK) == 0)) return "time namespaces came or went";
         break;
       case CACHE_TAG_FILE:
         if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL || (s2 = field_str(&f)) == NULL) return "malformed FILE record";
-        identity(s1, (int)u, ident, sizeof ident);
+        if (u > 2) return "malformed FILE record";
+        identity(s1, u, ident, sizeof ident);
         if (strcmp(ident, s2) != 0 || strcmp(ident, "error") == 0) {
           if (trace) fprintf(stderr, "void: plan cache: %s changed (%s, was %s)\n", s1, ident, s2);
           return "a file the plan was made from changed";
@@ -396,7 +420,8 @@ static const char *load_cache(const char *root, const char *cwd) {
             struct field g = {q.p, q.p + q.len};
             uint32_t set;
             const char *n;
-            if (q.tag == CACHE_TAG_ENV && field_u32(&g, &set) == 0 && (n = field_str(&g)) != NULL && strlen(n) == nlen && strncmp(n, *v, nlen) == 0) listed = 1;
+            if (q.tag == CACHE_TAG_ENV && field_u32(&g, &set) == 0 && (n = field_str(&g)) != NULL && strlen(n) == nlen && strncmp(n, *v, nlen) == 0)
+              listed = 1;
           }
           if (!listed) return "a new runtime variable is set";
         }
@@ -437,7 +462,7 @@ static const char *load_cache(const char *root, const char *cwd) {
     }
   }
   if (at != end) return "malformed records";
-  if (!have_root || !have_cwd || !have_creds || args != nwords || cache.nentries == 0) return "an incomplete entry";
+  if (!have_root || !have_cwd || !have_creds || init_path[0] == 0 || args != nwords || cache.nentries == 0) return "an incomplete entry";
   for (int i = 0; i < cache.nentries; i++)
     if (cache.entries[i].plan == NULL) return "an entry without its plan";
   return NULL;
@@ -595,11 +620,15 @@ static void escape_text(const uint8_t *text, size_t len, size_t max, int backsla
       cut = 1;
       break;
     }
-    if (c == '\\' && backslashes) o += (size_t)snprintf(out + o, cap - o, "\\\\");
-    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    else if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029 || c == 0xfeff)
+    if (c == '\\' && backslashes)
+      o += (size_t)snprintf(out + o, cap - o, "\\\\");
+    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+      o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    else if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029 ||
+             c == 0xfeff)
       o += (size_t)snprintf(out + o, cap - o, "\\u{%x}", c);
-    else o += put_utf8(out + o, c);
+    else
+      o += put_utf8(out + o, c);
   }
   if (cut && o + 4 < cap) o += (size_t)snprintf(out + o, cap - o, "...");
   out[o] = 0;
@@ -627,12 +656,15 @@ static void *relay_thread(void *arg) {
     size_t off = 0;
     while (sink_ok && off < (size_t)n) {
       ssize_t w = write(r->to, buf + off, (size_t)n - off);
-      if (w > 0) off += (size_t)w;
-      else if (w < 0 && errno == EINTR) continue;
+      if (w > 0)
+        off += (size_t)w;
+      else if (w < 0 && errno == EINTR)
+        continue;
       else if (w < 0 && errno == EAGAIN) {
         struct pollfd p = {r->to, POLLOUT, 0};
         poll(&p, 1, -1);
-      } else sink_ok = 0;
+      } else
+        sink_ok = 0;
     }
   }
   close(r->from);
@@ -752,8 +784,10 @@ static int spawn_void(struct voidp *v, char *msg, size_t cap) {
       return -1;
     }
     enum disposition d = stream_disp[kind];
-    if (d == CLOSED) plan.fds[i].source = -1;
-    else if (d == PASS) plan.fds[i].source = kind;
+    if (d == CLOSED)
+      plan.fds[i].source = -1;
+    else if (d == PASS)
+      plan.fds[i].source = kind;
     else {
       int w = nclose < 8 && v->nrelays < 2 ? start_relay(v, kind) : (errno = EMFILE, -1);
       if (w < 0) {
@@ -910,7 +944,8 @@ static void outcome_of(struct voidp *v, struct outcome *o) {
       if (ends++ == 0) last_kind = 'K', last_n = (int)num;
     } else if (!malformed) {
       malformed = 1;
-      if (len >= 2 && line[0] == 'F' && line[1] == '\t') escape_text(line + 2, len - 2, (size_t)-1, 0, bad, sizeof bad);
+      if (len >= 2 && line[0] == 'F' && line[1] == '\t')
+        escape_text(line + 2, len - 2, (size_t)-1, 0, bad, sizeof bad);
       else {
         char q[400];
         escape_text(line, len, 80, 1, q, sizeof q);
@@ -925,8 +960,10 @@ static void outcome_of(struct voidp *v, struct outcome *o) {
   if (malformed || ends > 1) {
     o->status = MALFORMED_STATUS;
     snprintf(o->summary, sizeof o->summary, "failed");
-    if (malformed) snprintf(o->failure, sizeof o->failure, "void-init's status pipe carried a malformed record: %s; the void is counted as failed", bad);
-    else snprintf(o->failure, sizeof o->failure, "void-init's status pipe carried %d exit records; the void is counted as failed", ends);
+    if (malformed)
+      snprintf(o->failure, sizeof o->failure, "void-init's status pipe carried a malformed record: %s; the void is counted as failed", bad);
+    else
+      snprintf(o->failure, sizeof o->failure, "void-init's status pipe carried %d exit records; the void is counted as failed", ends);
     return;
   }
   if (error_no != 0) snprintf(o->failure, sizeof o->failure, "%s: %s", error_what, node_strerror(error_no, b1, sizeof b1));
@@ -941,8 +978,10 @@ static void outcome_of(struct voidp *v, struct outcome *o) {
   } else {
     int code = v->wait_code >= 0 ? v->wait_code : 125;
     o->status = code;
-    if (o->failure[0]) snprintf(o->summary, sizeof o->summary, "failed to start");
-    else snprintf(o->summary, sizeof o->summary, "exited with status %d", code);
+    if (o->failure[0])
+      snprintf(o->summary, sizeof o->summary, "failed to start");
+    else
+      snprintf(o->summary, sizeof o->summary, "exited with status %d", code);
   }
 }
 
@@ -957,9 +996,12 @@ static void report(struct voidp *v) {
   struct outcome o;
   outcome_of(v, &o);
   const char *name = v->e->name;
-  if (o.failure[0]) say(L_ERROR, "entrypoint %s: %s", name, o.failure);
-  else if (o.signal != 0 && !stopped_by_us(&o)) say(L_ERROR, "entrypoint %s (pid %d) %s", name, (int)v->pid, o.summary);
-  else say(L_VERBOSE, "entrypoint %s (pid %d) %s", name, (int)v->pid, o.summary);
+  if (o.failure[0])
+    say(L_ERROR, "entrypoint %s: %s", name, o.failure);
+  else if (o.signal != 0 && !stopped_by_us(&o))
+    say(L_ERROR, "entrypoint %s (pid %d) %s", name, (int)v->pid, o.summary);
+  else
+    say(L_VERBOSE, "entrypoint %s (pid %d) %s", name, (int)v->pid, o.summary);
   if (o.status != 0 && !stopped_by_us(&o)) {
     run_status = o.status;
     /* explainSilentFailure: once per entrypoint, and every entrypoint runs once here. */
@@ -987,9 +1029,12 @@ static void shutdown_voids(int sig, int escalate) {
   char b1[32], b2[32];
   char what[160];
   snprintf(what, sizeof what, "received %s: sending %s to %d void(s)", signal_name(sig, b1, sizeof b1), signal_name(send, b2, sizeof b2), targets);
-  if (escalate) say(L_INFO, "%s, now", what);
-  else if (sig == SIGTERM || sig == SIGINT) say(L_INFO, "%s and waiting for them to end", what);
-  else say(L_VERBOSE, "%s", what);
+  if (escalate)
+    say(L_INFO, "%s, now", what);
+  else if (sig == SIGTERM || sig == SIGINT)
+    say(L_INFO, "%s and waiting for them to end", what);
+  else
+    say(L_VERBOSE, "%s", what);
   for (int i = 0; i < nvoids; i++) send_signal(&voids[i], send);
 }
 
@@ -1122,25 +1167,70 @@ static int run_voids(int sfd) {
   return run_status;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: void-run-fast SCRIPT [WORDS...] (bin/void runs this)\n");
-    return 2;
+/* The package directory of the front end invoked as the command itself:
+ * the first directory above the executable (build/ or
+ * prebuilt/linux-<arch>/) that holds bin/void, as Node's packageRoot
+ * finds package.json. */
+static int root_from_exe(char *root, size_t cap) {
+  char exe[PATH_MAX];
+  if (realpath("/proc/self/exe", exe) == NULL) return -1;
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL || slash == exe) return -1;
+    *slash = 0;
+    char probe[PATH_MAX + 16];
+    snprintf(probe, sizeof probe, "%s/bin/void", exe);
+    if (access(probe, F_OK) == 0) {
+      snprintf(root, cap, "%s", exe);
+      return 0;
+    }
   }
-  script = argv[1];
-  words = argv + 2;
-  nwords = argc - 2;
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  /* Two ways in: bin/void's shell part runs `void-run-fast SCRIPT
+   * WORDS...`; the front end installed as the command itself (a link
+   * named `void` to this file: docs/architecture.md) is run as `void
+   * WORDS...`, and finds the package from its own executable. */
+  const char *base = strrchr(argv[0], '/');
+  base = base != NULL ? base + 1 : argv[0];
+  static char script_path[PATH_MAX + 16];
+  char root[PATH_MAX], cwd[PATH_MAX];
+  int direct = strcmp(base, "void-run-fast") != 0;
+  if (direct) {
+    if (root_from_exe(root, sizeof root) < 0) {
+      fprintf(stderr, "void: error: cannot find the void package above %s (its bin/void)\n", argv[0]);
+      return EXIT_LAUNCHER_FAILURE;
+    }
+    snprintf(script_path, sizeof script_path, "%s/bin/void", root);
+    script = script_path;
+    words = argv + 1;
+    nwords = argc - 1;
+  } else {
+    if (argc < 2) {
+      fprintf(stderr, "usage: void-run-fast SCRIPT [WORDS...] (bin/void runs this)\n");
+      return 2;
+    }
+    script = argv[1];
+    words = argv + 2;
+    nwords = argc - 2;
+  }
   const char *mode = getenv("VOID_FAST_PATH");
   trace = getenv("VOID_FAST_PATH_TRACE") != NULL && getenv("VOID_FAST_PATH_TRACE")[0] != 0;
   if (mode != NULL && strcmp(mode, "0") == 0) run_node(NULL);
   if (nwords < 1 || strcmp(words[0], "run") != 0) run_node(NULL);
 
   /* The package directory: bin/void's parent's parent, as Node's packageRoot sees it (realpath). */
-  char root[PATH_MAX], cwd[PATH_MAX], up[PATH_MAX + 8];
-  const char *slash = strrchr(script, '/');
-  if (slash == NULL) snprintf(up, sizeof up, "..");
-  else snprintf(up, sizeof up, "%.*s/..", (int)(slash - script), script);
-  if (realpath(up, root) == NULL) run_node("cannot resolve the package directory");
+  if (!direct) {
+    char up[PATH_MAX + 8];
+    const char *slash = strrchr(script, '/');
+    if (slash == NULL)
+      snprintf(up, sizeof up, "..");
+    else
+      snprintf(up, sizeof up, "%.*s/..", (int)(slash - script), script);
+    if (realpath(up, root) == NULL) run_node("cannot resolve the package directory");
+  }
   if (getcwd(cwd, sizeof cwd) == NULL) run_node("getcwd failed");
   const char *why = load_cache(root, cwd);
   if (why != NULL) run_node(why);
@@ -1150,10 +1240,8 @@ int main(int argc, char **argv) {
   const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
   colour = isatty(2) && (no_color == NULL || no_color[0] == 0) && (term == NULL || strcmp(term, "dumb") != 0);
 
-  char init_path[PATH_MAX + 32];
-  snprintf(init_path, sizeof init_path, "%s/build/void-init", root);
   init_fd = open(init_path, O_PATH | O_CLOEXEC);
-  if (init_fd < 0) run_node("cannot open build/void-init");
+  if (init_fd < 0) run_node("cannot open void-init");
   self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 
   /* Signals: ignored SIGPIPE (a reader gone is the relay's business), the

@@ -30,7 +30,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__GLIBC__)
+/* VOID_STATIC: a static program (build/void-run-fast) takes every symbol
+ * from the libc.a it links, which has no versions to pick. */
+#if defined(__GLIBC__) && !defined(VOID_STATIC)
 #if defined(__x86_64__)
 #define VOID_GLIBC_FIRST "GLIBC_2.2.5"
 #elif defined(__aarch64__)

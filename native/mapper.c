@@ -59,7 +59,7 @@ void *void_mapper(void *rd_fd) {
     const struct map_request *req;
     ssize_t n = read(rd, &req, sizeof req);
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) return NULL; /* every writer is gone */
+    if (n == 0) return NULL;                /* every writer is gone */
     if (n != (ssize_t)sizeof req) continue; /* writes of a pointer are atomic: never partial */
     int err = write_maps(req);
     unsigned char answer = (unsigned char)(err > 255 ? EIO : err);

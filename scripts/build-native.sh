@@ -5,8 +5,10 @@
 #                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c,
 #                    native/mapper.c)
 #   build/void-init  the static PID 1 of every void
-#   build/void-run-fast  the native front end of `void run` (native/front.c)
-#   build/void-run-fast  the native front end of `void run` (native/front.c)
+#   build/void-run-fast  the native front end of `void run` (native/front.c),
+#                    and build/void, a symlink to it: the command without Node
+#   build/void-run-fast  the native front end of `void run` (native/front.c),
+#                    and build/void, a symlink to it: the command without Node
 # (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
 # Environment: CC (default cc) and INIT_CC (default musl-gcc if present,
 # else CC) choose the compilers, OUT (default build) the directory;
@@ -63,6 +65,9 @@ mv "$OUT/void-init.tmp" "$OUT/void-init"
 # without Node. Static (no loader, no libraries to find: it starts in a
 # fraction of a millisecond), with the C library the addon uses, so that
 # its error texts (strerror) are the addon's.
-$CC $CFLAGS -static native/front.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void-run-fast.tmp" -lpthread
+$CC $CFLAGS -static -DVOID_STATIC native/front.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void-run-fast.tmp" -lpthread
 mv "$OUT/void-run-fast.tmp" "$OUT/void-run-fast"
+# The same front end under the name `void`: link it onto the PATH to skip
+# bin/void's shell part (docs/architecture.md, "The native front end").
+ln -sf void-run-fast "$OUT/void"
 echo "build-native: built $OUT/void.node with $($CC --version | head -n 1), $OUT/void-init with $(basename "$INIT_CC"), $OUT/void-run-fast"

@@ -17,7 +17,26 @@ import { dirname, join } from "node:path";
 import { awaitQuiet, type Ctx, type Row, runJsonLines, spawnt, type Suite, type SuiteResult } from "../context.js";
 import { difference, pooled, type Rounds, ratio, rotate, scale, summarize } from "../stats.js";
 import { barChart } from "../svg.js";
-import { onePlan, STDOUT_SPEC, writePlanFile } from "../voids.js";
+import { onePlan, plansFor, STDOUT_SPEC, writePlanFile } from "../voids.js";
+import type { MountEntry } from "../../src/plan/types.js";
+
+/** bwrap arguments that build what `mounts` (a void's plan) holds: the same binds and symlinks, /dev/null, an empty root. */
+function bwrapMounts(mounts: readonly MountEntry[]): string[] {
+  return mounts.flatMap((m): string[] => {
+    switch (m.type) {
+      case "bind":
+        return [m.readOnly ? "--ro-bind" : "--bind", m.source, m.dest];
+      case "symlink":
+        return ["--symlink", m.target, m.dest];
+      case "devnull":
+        return ["--dev-bind", "/dev/null", "/dev/null"];
+      case "tmpfs":
+        return [];
+      default:
+        throw new Error(`bench: no bwrap equivalent of a ${m.type} mount`);
+    }
+  });
+}
 
 interface Contender {
   name: string;
@@ -30,11 +49,16 @@ interface Contender {
 const NODE0 = "node -e 0";
 const N24 = "Node 24: node -e 0";
 const VOID_RUN = "void run (bin/void: the bundle)";
+const NO_CACHE = "void run --no-cache (the bundle, no plan recorded or written)";
 const VOID_RUN24 = "Node 24: void run (bin/void: the bundle, compile cache)";
 const BWRAP = "bwrap --unshare-all (one-shot)";
 const CACHED = "void run, cached plan (bin/void: the native front end, no Node)";
 const BWRAP_BINDS = "bwrap --unshare-all, the void's binds (one-shot)";
 const FLOOR1 = "C floor, one-shot (bench/c/floor PLAN -n 1)";
+const NATIVE = "void run, cached plan (build/void: the front end as the command, no shell)";
+const CACHED_DYN = "void run /bin/true, cached plan (bin/void)";
+const NATIVE_DYN = "void run /bin/true, cached plan (build/void)";
+const BWRAP_DYN = "bwrap --unshare-all, /bin/true with the void's binds (its libraries)";
 const TARGET = "one-shot void run ≤ node -e 0 + 15 ms";
 
 export const cliSuite: Suite = {
@@ -48,6 +72,10 @@ export const cliSuite: Suite = {
     writeFileSync(spec, JSON.stringify(STDOUT_SPEC));
     const voidBin = join(code, "bin", "void");
     const runArgs = ["run", "-s", spec, trueStatic];
+    const runDyn = ["run", "-s", spec, "/bin/true"];
+    const nativeBin = join(code, "build", "void");
+    const [dynPlan] = plansFor(STDOUT_SPEC, "/bin/true");
+    if (dynPlan === undefined) throw new Error("bench: no plan for /bin/true");
     const bundle = join(code, "dist", "void.cjs");
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build makes it (esbuild, a devDependency)`);
     const unbundled = join(code, "dist", "src", "cli", "entry.js");
@@ -67,7 +95,9 @@ export const cliSuite: Suite = {
       { name: "ESM entry importing nothing (node empty.mjs)", cmd: [node, empty], baseline: NODE0 },
       { name: "commander alone (require)", cmd: [node, "-e", `require(${JSON.stringify(commander)})`], baseline: NODE0 },
       { name: "void --version (bin/void: the bundle, commander)", cmd: [node, voidBin, "--version"], baseline: NODE0 },
-      { name: VOID_RUN, cmd: [node, voidBin, ...runArgs], baseline: NODE0 },
+      // node bin/void: Node, never the front end; each run plans, records what it read and writes the cache entry (uncached: a fresh cache directory each round would be the same work).
+      { name: VOID_RUN, cmd: [node, voidBin, ...runArgs], env: cachedEnv, baseline: NODE0 },
+      { name: NO_CACHE, cmd: [node, voidBin, "run", "--no-cache", ...runArgs.slice(1)], baseline: NODE0 },
       { name: "void run, the bundle without bin/void's code cache", cmd: [node, voidBin, ...runArgs], env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }, baseline: NODE0 },
       { name: "void run, unbundled (dist/src/cli/entry.js)", cmd: [node, unbundled, ...runArgs], baseline: NODE0 },
       { name: "void run through commander, unbundled (dist/src/cli/void.js)", cmd: [node, commanderCli, ...runArgs], baseline: NODE0 },
@@ -80,6 +110,10 @@ export const cliSuite: Suite = {
         cmd: ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", trueStatic, trueStatic, "--dev-bind", "/dev/null", "/dev/null", trueStatic],
         baseline: BWRAP,
       },
+      { name: NATIVE, cmd: [nativeBin, ...runArgs], env: cachedEnv, baseline: BWRAP },
+      { name: CACHED_DYN, cmd: [voidBin, ...runDyn], env: cachedEnv, baseline: BWRAP },
+      { name: NATIVE_DYN, cmd: [nativeBin, ...runDyn], env: cachedEnv, baseline: BWRAP },
+      { name: BWRAP_DYN, cmd: ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", ...bwrapMounts(dynPlan.mounts), "/bin/true"], baseline: BWRAP },
       { name: FLOOR1, cmd: [join(build, "floor"), floorPlan, "-n", "1", "--seccomp"], env: { ...process.env, VOID_INIT: join(code, "build", "void-init") }, baseline: BWRAP },
     ];
     const cacheDirs: string[] = [];
@@ -148,6 +182,11 @@ export const cliSuite: Suite = {
       [CACHED, BWRAP_BINDS],
       [CACHED, FLOOR1],
       [CACHED, VOID_RUN],
+      [VOID_RUN, NO_CACHE],
+      [NATIVE, BWRAP_BINDS],
+      [NATIVE, FLOOR1],
+      [CACHED_DYN, BWRAP_DYN],
+      [NATIVE_DYN, BWRAP_DYN],
     ] as const) {
       rows.push({ suite: "cli", measure: `${a} ÷ ${b}`, ratio: ratio(wall, a, b), ratioTo: b, ratioUnit: "×" });
     }

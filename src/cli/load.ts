@@ -43,7 +43,7 @@ export function loadSpecWithRuntime(
   warn: (text: string) => void,
   /** Reads the spec and runtime spec files (the plan cache records their bytes through it). */
   readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
-): { spec: Spec; /** the spec before the runtime layers */ compiled: Spec; changes: string[]; /** SHA-256 of an embedded spec */ embeddedSha256?: string } {
+): { spec: Spec /** the spec before the runtime layers */; compiled: Spec; changes: string[] /** SHA-256 of an embedded spec */; embeddedSha256?: string } {
   const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, readFile), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
   const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());

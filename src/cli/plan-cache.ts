@@ -36,7 +36,7 @@ import { join } from "node:path";
 import { getSystemErrorMap } from "node:util";
 import { constants as os } from "node:os";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
-import { packageRoot } from "../native/addon.js";
+import { nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { ALL_NAMESPACES } from "../plan/types.js";
@@ -89,11 +89,26 @@ export function cacheName(root: string, cwd: string, uid: number, words: readonl
   return `${CACHE_PREFIX}${fnv1a64(key).toString(16).padStart(16, "0")}${CACHE_SUFFIX}`;
 }
 
-/** "dev:ino:size:mtime_ns:ctime_ns:mode" of `path` (stat, or lstat), "absent", or "error". */
-export function identity(path: string, follow: boolean): string {
+/**
+ * How a path is looked at: lstat, stat, or stat and list (a directory
+ * whose entries the planner read). The CACHE_TAG_FILE record's u32.
+ */
+export const Look = { Lstat: 0, Stat: 1, List: 2 } as const;
+export type Look = (typeof Look)[keyof typeof Look];
+
+/**
+ * The identity of `path` as looked at: "dev:ino:size:mtime_ns:ctime_ns:mode"
+ * of a file, or of a listed directory (whose mtime changes with its
+ * entries); "d:dev:ino:mode:uid:gid" of a directory only stat'ed (the
+ * planner asked whether it is there and what it is: a file written into
+ * the working directory must not void the plan); "absent"; or "error".
+ * native/front.c identity() computes the same.
+ */
+export function identity(path: string, look: Look): string {
   try {
-    const st = follow ? statSync(path, { bigint: true, throwIfNoEntry: false }) : lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    const st = look === Look.Lstat ? lstatSync(path, { bigint: true, throwIfNoEntry: false }) : statSync(path, { bigint: true, throwIfNoEntry: false });
     if (st === undefined) return "absent";
+    if (st.isDirectory() && look !== Look.List) return `d:${st.dev}:${st.ino}:${st.mode}:${st.uid}:${st.gid}`;
     return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -118,7 +133,7 @@ export function credentials(): string {
  * round), each environment variable's value, each spec's bytes.
  */
 export class PlanRecorder {
-  /** "1/path" (stat) or "0/path" (lstat) -> identity. */
+  /** "LOOK/path" (Look: lstat 0, stat 1, list 2) -> identity. */
   readonly files = new Map<string, string>();
   readonly contents = new Map<string, Buffer>();
   readonly env = new Map<string, string | undefined>();
@@ -129,9 +144,9 @@ export class PlanRecorder {
   unrecordable: string | undefined;
   private recordingText = true;
 
-  file(path: string, follow: boolean): void {
-    const key = `${follow ? 1 : 0}/${path}`;
-    if (!this.files.has(key)) this.files.set(key, identity(path, follow));
+  file(path: string, look: Look): void {
+    const key = `${look}/${path}`;
+    if (!this.files.has(key)) this.files.set(key, identity(path, look));
   }
 
   /** Reads a spec or runtime spec file, keeping its bytes. */
@@ -143,17 +158,17 @@ export class PlanRecorder {
 
   /** A HostView that records every path the planner asks about. */
   host(base: HostView): HostView {
-    const seen = <T>(path: string, follow: boolean, result: () => T): T => {
-      this.file(path, follow);
+    const seen = <T>(path: string, look: Look, result: () => T): T => {
+      this.file(path, look);
       return result();
     };
     return {
-      lstat: (p) => seen(p, false, () => base.lstat(p)),
-      stat: (p) => seen(p, true, () => base.stat(p)),
-      readlink: (p) => seen(p, false, () => base.readlink(p)),
-      openFile: (p) => seen(p, true, () => base.openFile(p)),
-      isExecutable: (p) => seen(p, true, () => base.isExecutable(p)),
-      readdir: (p) => seen(p, true, () => base.readdir(p)),
+      lstat: (p) => seen(p, Look.Lstat, () => base.lstat(p)),
+      stat: (p) => seen(p, Look.Stat, () => base.stat(p)),
+      readlink: (p) => seen(p, Look.Lstat, () => base.readlink(p)),
+      openFile: (p) => seen(p, Look.Stat, () => base.openFile(p)),
+      isExecutable: (p) => seen(p, Look.Stat, () => base.isExecutable(p)),
+      readdir: (p) => seen(p, Look.List, () => base.readdir(p)),
     };
   }
 
@@ -251,7 +266,8 @@ class Records {
 
 /** The files that make up this void: a plan made by another build is never used. */
 function voidFiles(root: string): string[] {
-  return ["package.json", "bin/void", "dist/void.cjs", "dist/src/cli/entry.js", "build/void-init", "build/void-run-fast"].map((p) => join(root, p));
+  const { addon, init, front } = nativeBinaries();
+  return [...["package.json", "bin/void", "dist/void.cjs", "dist/src/cli/entry.js"].map((p) => join(root, p)), addon, init, front];
 }
 
 export interface CacheInput {
@@ -281,8 +297,9 @@ export function cacheEntry(input: CacheInput): Buffer {
   r.add(CacheTag.Creds, credentials());
   r.add(CacheTag.Verbosity, input.verbosity);
   r.add(CacheTag.TimeNs, existsSync("/proc/self/ns/time") ? 1 : 0);
-  for (const f of voidFiles(root)) rec.file(f, true);
-  for (const [key, id] of rec.files) r.add(CacheTag.File, key.startsWith("1/") ? 1 : 0, key.slice(2), id);
+  for (const f of voidFiles(root)) rec.file(f, Look.Stat);
+  r.add(CacheTag.Init, nativeBinaries().init);
+  for (const [key, id] of rec.files) r.add(CacheTag.File, Number(key.slice(0, key.indexOf("/"))), key.slice(key.indexOf("/") + 1), id);
   for (const [path, bytes] of rec.contents) r.add(CacheTag.Content, path, bytes);
   for (const name of ORCHESTRATED_ENV) rec.env.set(name, undefined);
   for (const [name, value] of rec.env) r.add(CacheTag.Env, value === undefined ? 0 : 1, name, value ?? "");
@@ -298,7 +315,14 @@ export function cacheEntry(input: CacheInput): Buffer {
     const stderrDevnull = plan.fds.find((f) => f.fd === 2)?.source.kind === "devnull" ? 1 : 0;
     const namespaces = plan.namespaces.map((ns) => `${ns}:${ALL_NAMESPACES.indexOf(ns)}`).join(" ");
     const name = visible(plan.entrypoint);
-    r.add(CacheTag.Entry, stderrDevnull, name, `void: ${visible(`entrypoint ${plan.entrypoint}: mounts ${mountsLine(plan)}`)}\n`, `void: ${visible(`entrypoint ${plan.entrypoint}: fds ${fdsLine(plan.fds)}`)}\n`, namespaces);
+    r.add(
+      CacheTag.Entry,
+      stderrDevnull,
+      name,
+      `void: ${visible(`entrypoint ${plan.entrypoint}: mounts ${mountsLine(plan)}`)}\n`,
+      `void: ${visible(`entrypoint ${plan.entrypoint}: fds ${fdsLine(plan.fds)}`)}\n`,
+      namespaces,
+    );
     const hostFds = plan.fds.map((f) => (f.source.kind === "stdout" ? CacheFd.Stdout : f.source.kind === "stderr" ? CacheFd.Stderr : CacheFd.DevNull));
     const argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : ""));
     r.add(CacheTag.Plan, marshal({ plan, argv, hostFds, debug: false, recordNamespaces: input.verbosity >= 1 }));
@@ -343,8 +367,7 @@ export function writeEntry(dir: string, name: string, bytes: Buffer): void {
 
 /** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too). */
 export function savePlan(input: CacheInput, debug: (m: string) => void): void {
-  const why =
-    input.recorder.unrecordable ?? needsOrchestrator(input.plans) ?? (input.verbosity >= 2 ? "-vv" : undefined) ?? ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
+  const why = input.recorder.unrecordable ?? needsOrchestrator(input.plans) ?? (input.verbosity >= 2 ? "-vv" : undefined) ?? ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
   if (why !== undefined) {
     debug(`plan cache: not cached (${why})`);
     return;

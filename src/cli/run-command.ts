@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { once } from "node:events";
+import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { loadAddon } from "../native/addon.js";
 import { Activation } from "../orchestrator/activation.js";
@@ -16,7 +17,7 @@ import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
-import { ORCHESTRATED_ENV, PlanRecorder, PRIME_VARIABLE, savePlan } from "./plan-cache.js";
+import { Look, ORCHESTRATED_ENV, PlanRecorder, PRIME_VARIABLE, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
@@ -68,7 +69,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (recorder !== undefined) {
     recorder.env.set("VOID_RUNTIME", process.env["VOID_RUNTIME"]);
     recorder.envPrefix(process.env, "VOID_LISTEN_");
-    if (opts.spec === undefined) recorder.unrecordable = "the spec is embedded in the binary";
+    // A spec packed into the binary (void pack) is part of the binary's file: its identity covers both.
+    if (opts.spec === undefined) recorder.file(resolve(process.cwd(), findBinary(binary)), Look.Stat);
   }
   const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => write(w + "\n"), recorder?.readFile);
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);

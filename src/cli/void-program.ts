@@ -269,7 +269,6 @@ export function buildProgram(setStatus: (n: number) => void): Command {
       .addHelpText("after", runHelp),
   ).action(async (binary: string, args: string[], opts) => setStatus(await runCommand(binary, args, { ...opts, noCache: opts.cache === false })));
 
-
   commonOptions(
     program
       .command("check")

@@ -1,6 +1,6 @@
 /**
- * Which native binaries void uses: the addon (void.node) and void-init,
- * from one directory (forktop's tracer is its own package's).
+ * Which native binaries void uses: the addon (void.node), void-init and
+ * the native front end of `void run` (void-run-fast), from one directory (forktop's tracer is its own package's).
  *
  *   build/                    built on this machine (scripts/build-native.sh):
  *                             a checkout, or an installed package rebuilt
@@ -31,6 +31,8 @@ export interface NativeBinaries {
   dir: string;
   addon: string;
   init: string;
+  /** The native front end of `void run` (native/front.c): bin/void runs it first. */
+  front: string;
 }
 
 export interface NativeHost {
@@ -40,7 +42,7 @@ export interface NativeHost {
 }
 
 function inDir(source: NativeBinaries["source"], dir: string): NativeBinaries {
-  return { source, dir, addon: join(dir, "void.node"), init: join(dir, "void-init") };
+  return { source, dir, addon: join(dir, "void.node"), init: join(dir, "void-init"), front: join(dir, "void-run-fast") };
 }
 
 /** How to build the native layer, for messages. */

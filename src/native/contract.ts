@@ -235,7 +235,6 @@ export const FD_LAYOUT = {
 
 export const FdLayout = values(FD_LAYOUT);
 
-
 /**
  * Records of a cached plan (src/cli/plan-cache.ts writes them, the native
  * front end native/front.c reads them): the same [u32 tag][u32 length]
@@ -252,7 +251,11 @@ export const CACHE_TAGS = {
     Arg: { c: "CACHE_TAG_ARG", value: 3, doc: "string: one word of the command line after `void`, in order" },
     Creds: { c: "CACHE_TAG_CREDS", value: 4, doc: "string: the Uid, Gid, Groups and Cap* lines of /proc/self/status" },
     TimeNs: { c: "CACHE_TAG_TIMENS", value: 5, doc: "u32: 1 if /proc/self/ns/time existed" },
-    File: { c: "CACHE_TAG_FILE", value: 6, doc: 'u32 follow (stat 1, lstat 0), string path, string identity "dev:ino:size:mtime_ns:ctime_ns:mode", "absent" or "error"' },
+    File: {
+      c: "CACHE_TAG_FILE",
+      value: 6,
+      doc: 'u32 look (lstat 0, stat 1, stat and list 2), string path, string identity: "dev:ino:size:mtime_ns:ctime_ns:mode", "d:dev:ino:mode:uid:gid" (a directory not listed), "absent" or "error"',
+    },
     Content: { c: "CACHE_TAG_CONTENT", value: 7, doc: "string path, then the file's exact bytes to the end of the payload" },
     Env: { c: "CACHE_TAG_ENV", value: 8, doc: "u32 set (1) or unset (0), string name, string value" },
     EnvPrefix: { c: "CACHE_TAG_ENV_PREFIX", value: 9, doc: "string prefix: every variable with it must be listed by an ENV record" },
@@ -260,8 +263,13 @@ export const CACHE_TAGS = {
     Text: { c: "CACHE_TAG_TEXT", value: 11, doc: "string: what the run wrote to stderr before starting any void (warnings, -v lines), written again" },
     Errno: { c: "CACHE_TAG_ERRNO", value: 12, doc: "u32 errno, string: Node's text for it (what a failure record prints)" },
     Signal: { c: "CACHE_TAG_SIGNAL", value: 13, doc: "u32 signal, string: its name as Node gives it" },
-    Entry: { c: "CACHE_TAG_ENTRY", value: 14, doc: 'u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line, string namespaces ("user:0 mnt:1 ...": name and ns_ino index)' },
+    Entry: {
+      c: "CACHE_TAG_ENTRY",
+      value: 14,
+      doc: 'u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line, string namespaces ("user:0 mnt:1 ...": name and ns_ino index)',
+    },
     Verbosity: { c: "CACHE_TAG_VERBOSITY", value: 16, doc: "u32: how many -v the command line has" },
+    Init: { c: "CACHE_TAG_INIT", value: 17, doc: "string: the void-init every void starts (src/native/binaries.ts chose it: build/ or prebuilt/<platform>/); a FILE record holds its identity" },
     Plan: { c: "CACHE_TAG_PLAN", value: 15, doc: "the entry's marshalled plan; each FD record's source is a CACHE_FD_* kind, which the front end replaces" },
   },
 } as const satisfies ContractGroup;

@@ -52,6 +52,8 @@ before(() => {
   symlinkSync(process.execPath, join(bin, "node"));
   symlinkSync(realpathSync(npmPath), join(bin, "npm"));
   symlinkSync("/bin/sh", join(bin, "sh"));
+  // bin/void's shell part resolves npm's bin symlink with readlink (coreutils, on every machine) to find the front end.
+  symlinkSync(realpathSync("/usr/bin/readlink"), join(bin, "readlink"));
   noCompiler = { ...process.env, PATH: bin };
   const prefix = join(dir, "prefix");
   const install = spawnSync("npm", ["install", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
@@ -132,7 +134,7 @@ describe("the npm tarball", () => {
     const list = spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" });
     assert.equal(list.status, 0, list.stderr);
     const files = list.stdout.split("\n");
-    const expected = ["linux-x64/void.node", "linux-x64/void-init", "linux-arm64/void.node", "linux-arm64/void-init"];
+    const expected = ["linux-x64/void.node", "linux-x64/void-init", "linux-x64/void-run-fast", "linux-arm64/void.node", "linux-arm64/void-init", "linux-arm64/void-run-fast"];
     for (const f of expected) assert.ok(files.includes(`package/prebuilt/${f}`), `the tarball lacks prebuilt/${f}`);
     assert.ok(!files.some((f) => f.startsWith("package/build/")), "the tarball carries build/, which would hide the prebuilt binaries");
     for (const f of expected) {
@@ -185,6 +187,20 @@ describe("the npm tarball", () => {
     const r = run(["run", "-s", join(installed, "examples", "fib", "spec.json"), fib, "20"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "fib(20) = 6765\n");
+  });
+
+  it("runs the same command again in the prebuilt native front end, from its cached plan", (t) => {
+    if (skipped(t, true)) return;
+    const fib = buildFib();
+    const env = { ...noCompiler, XDG_CACHE_HOME: join(dir, "cache"), VOID_FAST_PATH_TRACE: "1" };
+    const words = ["run", "-s", join(installed, "examples", "fib", "spec.json"), fib, "15"];
+    const first = run(words, 60_000, env);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /plan cache: not used \(no cache directory\)/);
+    const second = run(words, 60_000, env);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, "fib(15) = 610\n");
+    assert.match(second.stderr, /plan cache: used/, "the prebuilt front end did not run the cached plan");
   });
 
   it("rebuilds its native code without devDependencies, and runs with it", (t) => {

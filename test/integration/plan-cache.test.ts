@@ -85,10 +85,7 @@ before(() => {
   gcc(["-static", "-o", join(dir, "say"), join(dir, "say.c")]);
   gcc(["-static", "-o", join(dir, "say2"), join(dir, "say2.c")]);
   writeFileSync(join(dir, "spec.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] } } }));
-  writeFileSync(
-    join(dir, "env.json"),
-    JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }),
-  );
+  writeFileSync(join(dir, "env.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }));
   writeFileSync(join(dir, "quiet.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: [] } } }));
   spawnSync("chmod", ["-R", "a+rwX", dir]);
 });
@@ -160,6 +157,30 @@ for (const launcher of launchers) {
       assert.equal(r.stdout, "BBBB\n");
     });
 
+    it("a file written into the working directory keeps the plan; a packed binary's spec is cached with the binary", () => {
+      run(launcher, ["run", "-s", "spec.json", "./app"]);
+      // The working directory is only stat'ed by the planner: its entries changing is not a reason to plan again.
+      writeFileSync(join(dir, `output-${launcher}.txt`), "x");
+      const kept = run(launcher, ["run", "-s", "spec.json", "./app"]);
+      assert.ok(used(kept), kept.stderr);
+      // void pack: the spec is in the binary, whose identity the cache holds.
+      const packed = `say-packed-${launcher}`;
+      const pack = run(launcher, ["pack", "-s", "spec.json", "./say", "-o", packed]);
+      assert.equal(pack.status, 0, pack.stderr);
+      const first = run(launcher, ["run", `./${packed}`]);
+      assert.equal(first.stdout, "AAAA\n", first.stderr);
+      assert.ok(!used(first));
+      const second = run(launcher, ["run", `./${packed}`]);
+      assert.equal(second.stdout, "AAAA\n", second.stderr);
+      assert.ok(used(second), second.stderr);
+      // Packed again with another spec (stdout not granted): the binary changed, so the new spec is read.
+      const repack = run(launcher, ["pack", "-s", "quiet.json", "./say", "-o", packed]);
+      assert.equal(repack.status, 0, repack.stderr);
+      const third = run(launcher, ["run", `./${packed}`]);
+      assert.ok(!used(third), third.stderr);
+      assert.equal(third.stdout, "");
+    });
+
     it("a changed spec, PassEnv value or PATH lookup is noticed", () => {
       writeFileSync(join(dir, `spec-${launcher}.json`), readFileSync(join(dir, "spec.json")));
       chmodSync(join(dir, `spec-${launcher}.json`), 0o666);
@@ -185,11 +206,14 @@ for (const launcher of launchers) {
     for (const [what, damage] of [
       ["group- and world-writable", (f: string) => chmodSync(f, 0o666)],
       ["truncated", (f: string) => truncateSync(f, Math.floor(statSync(f).size / 2))],
-      ["tampered with", (f: string) => {
-        const b = readFileSync(f);
-        b[b.length - 8] = (b[b.length - 8] ?? 0) ^ 0xff;
-        writeFileSync(f, b);
-      }],
+      [
+        "tampered with",
+        (f: string) => {
+          const b = readFileSync(f);
+          b[b.length - 8] = (b[b.length - 8] ?? 0) ^ 0xff;
+          writeFileSync(f, b);
+        },
+      ],
       ...(isRoot ? [["not the user's", (f: string) => chownTo(f, launcher === "root" ? UNPRIV_UID : 0)] as const] : []),
     ] as const) {
       it(`a cache file ${what} is ignored and rewritten`, () => {

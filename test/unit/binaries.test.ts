@@ -22,6 +22,7 @@ describe("native binaries", () => {
       dir: "/opt/void-run/build",
       addon: "/opt/void-run/build/void.node",
       init: "/opt/void-run/build/void-init",
+      front: "/opt/void-run/build/void-run-fast",
     });
   });
 
@@ -31,6 +32,7 @@ describe("native binaries", () => {
       assert.ok(!("error" in found));
       assert.equal(found.source, "prebuilt");
       assert.equal(found.init, `/opt/void-run/prebuilt/linux-${arch}/void-init`);
+      assert.equal(found.front, `/opt/void-run/prebuilt/linux-${arch}/void-run-fast`);
     }
     assert.deepEqual(PREBUILT_PLATFORMS, ["linux-x64", "linux-arm64"]);
   });

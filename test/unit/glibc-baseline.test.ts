@@ -1,7 +1,7 @@
 /**
  * The native binaries load with the documented glibc baseline: every
  * glibc symbol version the addon needs is at most GLIBC_BASELINE
- * (src/native/binaries.ts), and void-init is static
+ * (src/native/binaries.ts), and void-init and the front end (void-run-fast) are static
  * (no dynamic section, no program interpreter). Checked on build/ and on
  * each prebuilt/linux-ARCH/ there is, with readelf (binutils, installed
  * with gcc), which reads an ELF file of any architecture: what objdump -T
@@ -74,11 +74,13 @@ describe(`the native binaries need glibc <= ${GLIBC_BASELINE}`, () => {
     }
   });
 
-  it("void-init is static", (t) => {
+  it("void-init and the front end (void-run-fast) are static", (t) => {
     if (skipped(t)) return;
     for (const dir of dirs) {
-      const file = join(root, dir, "void-init");
-      assert.ok(isStatic(file), `${file} is not static`);
+      for (const name of ["void-init", "void-run-fast"]) {
+        const file = join(root, dir, name);
+        assert.ok(isStatic(file), `${file} is not static`);
+      }
     }
   });
 
