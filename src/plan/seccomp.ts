@@ -23,10 +23,9 @@
  * against both tables (src/spec/parse.ts): one spec serves both machines.
  * The plan names its architecture; the native side refuses a plan whose
  * architecture is not the one it was compiled for (native/plan.c) and
- * takes the numbers of its argument rules from that architecture
- * (native/seccomp_filter.h). The native layer
- * turns the plan into a BPF program (native/seccomp_filter.h, installed by
- * native/void_spawn.c).
+ * takes the numbers of its argument rules from that architecture. The
+ * native layer turns the plan into a BPF program (native/seccomp_filter.h,
+ * installed by native/void_spawn.c).
  *
  * Why an allow-list: a deny list lets every system call the kernel adds
  * after it was written reach the kernel from every void (listmount,
@@ -47,7 +46,8 @@ import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from "../spec/syscalls.js";
 
 /**
  * What a void may call, by purpose (names absent from the host's table are
- * dropped, see above). Everything else in the table is refused, notably: mounts and namespaces (mount, pivot_root, chroot,
+ * dropped, see above). Everything else in the table is refused, notably:
+ * mounts and namespaces (mount, pivot_root, chroot,
  * setns, unshare, the new mount API), keyrings, bpf, perf_event_open,
  * userfaultfd, io_uring (which bypasses seccomp for what it performs),
  * looking into other processes (ptrace, process_vm_*, pidfd_getfd,
@@ -399,6 +399,12 @@ const ARCH_OF: Readonly<Record<string, SeccompArch>> = { x64: "x86_64", arm64: "
 /** Each architecture's system call table (src/spec/syscalls.ts). */
 export const SYSCALL_TABLES: Readonly<Record<SeccompArch, Readonly<Record<string, number>>>> = { x86_64: X86_64_SYSCALLS, aarch64: AARCH64_SYSCALLS };
 
+/** The highest number of each table: numbers past it get ENOSYS. */
+const KNOWN_MAX: Readonly<Record<SeccompArch, number>> = {
+  x86_64: Math.max(...Object.values(X86_64_SYSCALLS)),
+  aarch64: Math.max(...Object.values(AARCH64_SYSCALLS)),
+};
+
 /** The number of `name` on `arch`, or undefined where that architecture has no such call. */
 export function syscallNumber(arch: SeccompArch, name: string): number | undefined {
   const table = SYSCALL_TABLES[arch];
@@ -452,8 +458,7 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
   const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter(
     (r) => r !== "debug-ptrace" && (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
   );
-  const knownMax = Math.max(...Object.values(SYSCALL_TABLES[seccompArch]));
-  return { mode: "filter", arch: seccompArch, allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax, rules };
+  return { mode: "filter", arch: seccompArch, allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX[seccompArch], rules };
 }
 
 /**

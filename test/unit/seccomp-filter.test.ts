@@ -15,7 +15,10 @@
  *     foreign architecture;
  *   - the kernel values the rules compare with, and the addon, void-init,
  *     plan.c and bench/c/floor.c compiled for aarch64 with the cross
- *     compiler, warnings as errors (skipped, saying so, without it).
+ *     compiler, warnings as errors (skipped, saying so, without it);
+ *   - where qemu-aarch64-static is installed, both test programs also
+ *     compiled for aarch64 (so plan.c and seccomp_filter.h as the aarch64
+ *     addon compiles them) and run under user-mode emulation.
  * On x86_64 the same program is also installed for real: the integration
  * tests (hostile.test.ts, escape.test.ts, void.test.ts) check from inside a
  * void what the interpreter checks here.
@@ -39,6 +42,10 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
 const CROSS = "aarch64-linux-gnu-gcc";
 const hasCross = spawnSync(CROSS, ["--version"]).status === 0;
+/** User-mode emulation, run directly (nothing registered with the kernel): aarch64 programs of the tests, not the filter in a kernel (qemu does not install a guest's seccomp filter). */
+const QEMU = "qemu-aarch64-static";
+const hasQemu = hasCross && spawnSync(QEMU, ["--version"]).status === 0;
+const noQemu = hasQemu ? false : `${CROSS} or ${QEMU} is not installed: the aarch64 build of the test is not run`;
 const CFLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow"];
 const native = join(repoRoot, "native");
 const testC = join(repoRoot, "test", "c");
@@ -106,6 +113,15 @@ describe("native/seccomp_filter.h", { skip: hasGcc ? false : "gcc is not install
     });
   }
 
+  it("aarch64: the test built for aarch64 and run under qemu-aarch64-static agrees too", { skip: noQemu }, () => {
+    const cross = join(dir, "seccomp_filter_test-aarch64");
+    gcc(CROSS, [...CFLAGS, "-static", "-I", native, "-o", cross, join(testC, "seccomp_filter_test.c")]);
+    const table = SYSCALL_TABLES.aarch64;
+    const r = spawnSync(QEMU, [cross, "aarch64", ...RULE_CALLS.filter((n) => Object.hasOwn(table, n)).map((n) => `${n}=${table[n]}`)], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok - \d+ checks, 0 failed$/m);
+  });
+
   it("the kernel values the rules compare with are the target's: x86_64 here, aarch64 with the cross compiler", (t) => {
     gcc("gcc", ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", native, "-c", "-o", join(dir, "abi-x86_64.o"), join(testC, "seccomp_abi_check.c")]);
     if (!hasCross) {
@@ -156,13 +172,20 @@ interface Query {
 
 describe("the planned default filter, through native/plan.c, run by a BPF interpreter", { skip: hasGcc ? false : "gcc is not installed" }, () => {
   let dir = "";
-  const evaluator: Record<SeccompArch, string> = { x86_64: "", aarch64: "" };
+  /** The command that runs seccomp_eval as each build: x86_64 and aarch64 here (VOID_PLAN_SECCOMP_ARCH given), and the real aarch64 build under qemu. */
+  const evaluator: Record<SeccompArch | "qemu", string[]> = { x86_64: [], aarch64: [], qemu: [] };
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "void-seccomp-eval-"));
     for (const arch of ["x86_64", "aarch64"] as const) {
-      evaluator[arch] = join(dir, `seccomp_eval_${arch}`);
+      const out = join(dir, `seccomp_eval_${arch}`);
       const as = arch === "x86_64" ? "PLAN_SECCOMP_ARCH_X86_64" : "PLAN_SECCOMP_ARCH_AARCH64";
-      gcc("gcc", [...CFLAGS, `-DVOID_PLAN_SECCOMP_ARCH=${as}`, "-I", native, "-I", testC, "-o", evaluator[arch], join(testC, "seccomp_eval.c"), join(native, "plan.c")]);
+      gcc("gcc", [...CFLAGS, `-DVOID_PLAN_SECCOMP_ARCH=${as}`, "-I", native, "-I", testC, "-o", out, join(testC, "seccomp_eval.c"), join(native, "plan.c")]);
+      evaluator[arch] = [out];
+    }
+    if (hasQemu) {
+      const out = join(dir, "seccomp_eval_aarch64_native");
+      gcc(CROSS, [...CFLAGS, "-static", "-I", native, "-I", testC, "-o", out, join(testC, "seccomp_eval.c"), join(native, "plan.c")]);
+      evaluator.qemu = [QEMU, out];
     }
   });
   after(() => {
@@ -170,17 +193,18 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
   });
 
   /** Runs `queries` against `filter` marshalled, in the evaluator built as `build`'s; the output lines after the program's. */
-  function evaluate(build: SeccompArch, filter: SeccompPlan, queries: readonly Query[], debug = false): { status: number | null; lines: string[]; stdout: string } {
+  function evaluate(build: SeccompArch | "qemu", filter: SeccompPlan, queries: readonly Query[], debug = false): { status: number | null; lines: string[]; stdout: string } {
     const file = join(dir, `plan-${build}-${Math.random().toString(36).slice(2)}`);
     writeFileSync(file, marshal({ plan: voidPlan(filter), argv: ["/srv/app"], hostFds: [-1, -1, -1], debug }));
     const input = queries.map((q) => [q.arch, q.nr, ...[0, 1, 2, 3, 4, 5].map((i) => q.args?.[i] ?? 0)].map((v) => BigInt(v).toString()).join(" ")).join("\n");
-    const r = spawnSync(evaluator[build], [file], { input: `${input}\n`, encoding: "utf8", timeout: 60_000 });
+    const [command, ...args] = evaluator[build];
+    const r = spawnSync(command!, [...args, file], { input: `${input}\n`, encoding: "utf8", timeout: 60_000 });
     rmSync(file, { force: true });
     const lines = r.stdout.split("\n").filter((l) => l !== "");
     return { status: r.status, lines: lines.slice(1), stdout: r.stdout };
   }
 
-  function check(build: SeccompArch, filter: SeccompPlan, queries: readonly Query[], debug = false): void {
+  function check(build: SeccompArch | "qemu", filter: SeccompPlan, queries: readonly Query[], debug = false): void {
     const r = evaluate(build, filter, queries, debug);
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /^program \d+ instructions$/m);
@@ -305,6 +329,29 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         true,
       );
     });
+
+    if (arch === "aarch64") {
+      it("aarch64: the real aarch64 build (plan.c and seccomp_filter.h compiled for aarch64, run under qemu-aarch64-static) takes its filter, refuses x86_64's, and its program decides the same", {
+        skip: noQemu,
+      }, () => {
+        const filter = filterOf(nodeArch);
+        const queries: Query[] = [
+          ...filter.allow.map((a) => ({ what: `allowed ${a.name}`, arch: AA, nr: a.nr, args: a.name === "socket" || a.name === "socketpair" ? [1, 1, 0] : [], expect: "allow" })),
+          ...refusedCalls(filter).map((name) => ({ what: `refused ${name}`, arch: AA, nr: nr(name), expect: `errno ${name === "clone3" || name === "openat2" ? ENOSYS : EPERM}` })),
+          { what: "past the table", arch: AA, nr: filter.knownMax + 1, expect: `errno ${ENOSYS}` },
+          { what: "x86_64", arch: AUDIT_ARCH.x86_64, nr: 0, expect: "kill" },
+          { what: "ioctl TIOCSTI", arch: AA, nr: nr("ioctl"), args: [0, 0x5412], expect: `errno ${EPERM}` },
+          { what: "clone with CLONE_NEWUSER", arch: AA, nr: nr("clone"), args: [0x10000000 | 17], expect: `errno ${EPERM}` },
+          { what: "openat O_CREAT 04755", arch: AA, nr: nr("openat"), args: [-100, 0, 0o101, 0o4755], expect: `errno ${EPERM}` },
+          { what: "fchmodat 04755", arch: AA, nr: nr("fchmodat"), args: [-100, 0, 0o4755], expect: `errno ${EPERM}` },
+          { what: "socket AF_PACKET", arch: AA, nr: nr("socket"), args: [17, 3, 0], expect: `errno ${EAFNOSUPPORT}` },
+        ];
+        check("qemu", filter, queries);
+        const foreign = evaluate("qemu", filterOf("x64"), []);
+        assert.equal(foreign.status, 1, foreign.stdout);
+        assert.match(foreign.stdout, /^error: plan: /);
+      });
+    }
 
     it(`${arch}: native/plan.c of a ${arch} build accepts a ${arch} filter and refuses a ${other} one`, () => {
       const mine = evaluate(arch, filterOf(nodeArch), []);
