@@ -1,7 +1,7 @@
 /*
  * contract.h — the numbers TypeScript and C agree on: plan record tags,
- * option bits, bind and root flags, Connect protocols, seccomp rule bits,
- * limits and the fd layout of a void.
+ * option bits, bind and root flags, Connect protocols, seccomp
+ * architectures and rule bits, limits and the fd layout of a void.
  *
  * GENERATED from src/native/contract.ts by scripts/gen-contract.mjs
  * (npm run gen-contract); do not edit. test/unit/contract.test.ts fails
@@ -36,8 +36,9 @@ enum plan_tag {
   PLAN_TAG_BIND = 10,
   /* i32 source fd in the launcher (-1: /dev/null), i32 target fd */
   PLAN_TAG_FD = 11,
-  /* u32 rules (SECCOMP_RULE_*), u32 highest known number, u32 nranges, u32 nenosys, nranges x (u32
-   * first, u32 last) allowed, nenosys x u32 numbers that get ENOSYS
+  /* u32 arch (PLAN_SECCOMP_ARCH_*: whose numbers these are), u32 rules (SECCOMP_RULE_*), u32
+   * highest known number, u32 nranges, u32 nenosys, nranges x (u32 first, u32 last) allowed,
+   * nenosys x u32 numbers that get ENOSYS
    */
   PLAN_TAG_SECCOMP = 12,
   /* i32 fd in the launcher: a cgroup.procs to join (one per hierarchy) */
@@ -109,6 +110,16 @@ enum plan_connect_protocol {
   PLAN_CONNECT_TCP = 1,
   /* a bound UDP socket */
   PLAN_CONNECT_UDP = 2,
+};
+
+/* The architecture of a SECCOMP record's numbers (native/plan.c refuses any but the one it was
+ * compiled for)
+ */
+enum plan_seccomp_arch {
+  /* x86_64 (AUDIT_ARCH_X86_64) */
+  PLAN_SECCOMP_ARCH_X86_64 = 1,
+  /* aarch64 (AUDIT_ARCH_AARCH64) */
+  PLAN_SECCOMP_ARCH_AARCH64 = 2,
 };
 
 /* Argument rules of a void's filter (src/plan/seccomp.ts; native/seccomp_filter.h implements each) */

@@ -149,12 +149,10 @@ int plan_parse(const uint8_t *buf, size_t len, struct void_plan *plan, char *err
       }
       case PLAN_TAG_SECCOMP: {
         uint32_t prev = 0;
-#if !defined(__x86_64__)
-        /* The numbers are x86_64's (src/plan/seccomp.ts plans a filter for
-         * x86_64 only): elsewhere they would name other calls. */
-        goto bad;
-#endif
-        if (read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) || read_u32(&pr, &plan->seccomp_nranges) ||
+        /* The numbers are those of the record's architecture: on another
+         * one they would name other calls. */
+        if (read_u32(&pr, &plan->seccomp_arch) || plan->seccomp_arch == 0 || plan->seccomp_arch != (uint32_t)VOID_PLAN_SECCOMP_ARCH ||
+            read_u32(&pr, &plan->seccomp_rules) || read_u32(&pr, &plan->seccomp_known_max) || read_u32(&pr, &plan->seccomp_nranges) ||
             read_u32(&pr, &plan->seccomp_nenosys) || plan->seccomp_rules & ~(uint32_t)SECCOMP_RULES_ALL || plan->seccomp_known_max >= 0x40000000u ||
             plan->seccomp_nranges > PLAN_MAX_SECCOMP_RANGES || plan->seccomp_nenosys > PLAN_MAX_SECCOMP_ENOSYS ||
             (size_t)(pr.end - pr.p) != 8u * plan->seccomp_nranges + 4u * plan->seccomp_nenosys)

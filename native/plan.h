@@ -20,6 +20,21 @@
 
 #include "contract.h"
 
+/* The architecture whose SECCOMP records this build accepts
+ * (PLAN_SECCOMP_ARCH_*): the one it is compiled for, since a record's
+ * numbers name other calls on another. Elsewhere none: every SECCOMP
+ * record is refused. A test may define it to act as another build
+ * (test/unit/plan-contract.test.ts). */
+#ifndef VOID_PLAN_SECCOMP_ARCH
+#if defined(__x86_64__)
+#define VOID_PLAN_SECCOMP_ARCH PLAN_SECCOMP_ARCH_X86_64
+#elif defined(__aarch64__)
+#define VOID_PLAN_SECCOMP_ARCH PLAN_SECCOMP_ARCH_AARCH64
+#else
+#define VOID_PLAN_SECCOMP_ARCH 0
+#endif
+#endif
+
 /* What a void's child asks the addon's mapper thread to do: write its
  * setgroups, uid_map and gid_map (a process may map only its own id into
  * the user namespace it is born in; any other mapping must be written
@@ -88,7 +103,10 @@ struct void_plan {
    * allowed numbers are inclusive ranges [2i, 2i+1] of seccomp_ranges,
    * ascending and disjoint; any other number up to seccomp_known_max gets
    * EPERM (ENOSYS if listed in seccomp_enosys), past it ENOSYS. The arrays
-   * point into the marshalled buffer and may be unaligned. */
+   * point into the marshalled buffer and may be unaligned. seccomp_arch
+   * (PLAN_SECCOMP_ARCH_*) is whose numbers they are: VOID_PLAN_SECCOMP_ARCH,
+   * or plan.c refuses the plan. */
+  uint32_t seccomp_arch;
   const uint32_t *seccomp_ranges;
   uint32_t seccomp_nranges;
   const uint32_t *seccomp_enosys;

@@ -5,9 +5,17 @@
  * by native/void_spawn.c, which installs it, and bench/c/floor.c, the C
  * floor the benchmarks compare against, so both install the same program.
  *
+ * A plan's numbers are those of one architecture, x86_64 or aarch64 (its
+ * seccomp_arch: native/plan.c accepted it only if it is the one this file
+ * is compiled for); the program admits that architecture only and takes
+ * the numbers of its argument rules from that architecture's table below,
+ * so a filter for either can be built, and is checked
+ * (test/c/seccomp_filter_test.c), on any machine.
+ *
  * The program, in order:
  *   1. a foreign architecture kills the process (no x32 or i386 entry
- *      around the list); x32 numbers get ENOSYS;
+ *      around the list on x86_64, no AArch32 one on aarch64); x32 numbers
+ *      get ENOSYS (on aarch64 no call has such a number either);
  *   2. a binary search over the allowed ranges; a number in none of them
  *      gets ENOSYS if the plan lists it so (clone3, openat2: libc falls
  *      back to calls the rules can inspect) or if it is past the highest
@@ -47,20 +55,171 @@
  * create a time namespace at all.) */
 #define NS_CLONE_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
-/* The architecture the filter admits: the one this file is compiled for.
- * Only x86_64 plans carry a filter (src/plan/seccomp.ts has x86_64's table
- * of numbers; native/plan.c refuses a filter record elsewhere), but the
- * addon is built for aarch64 too, where a void runs unconfined. */
+/* The system calls the argument rules inspect, and their numbers on each
+ * architecture, written out (x86_64's own table; aarch64's is the kernel's
+ * asm-generic one) so that either filter can be built anywhere. -1: the
+ * architecture has no such call (aarch64 has only the *at forms of chmod,
+ * mkdir, mknod and open, and no creat). The numbers of the architecture
+ * compiled for are checked against its <sys/syscall.h> below, and both
+ * tables against src/spec/syscalls.ts by test/unit/seccomp-filter.test.ts.
+ * The arguments the rules read are at the same positions on both:
+ * clone's flags are its first argument everywhere (aarch64 is
+ * CLONE_BACKWARDS, which swaps only the tls and child_tid arguments);
+ * ioctl(fd, request), fchmod(fd, mode), fchmodat(dirfd, path, mode),
+ * mkdirat(dirfd, path, mode), mknodat(dirfd, path, mode, dev),
+ * openat(dirfd, path, flags, mode), socket(family, type, protocol),
+ * socketpair(family, ...), personality(persona), sendto(fd, buf, len,
+ * flags, dest, addrlen), fcntl(fd, cmd), prlimit64(pid, ...),
+ * ptrace(request, ...). */
+/* clang-format off */
+#define VF_RULE_CALLS(X) \
+  X(clone) \
+  X(ioctl) \
+  X(chmod) \
+  X(fchmod) \
+  X(fchmodat) \
+  X(creat) \
+  X(mkdir) \
+  X(mkdirat) \
+  X(mknod) \
+  X(mknodat) \
+  X(open) \
+  X(openat) \
+  X(socket) \
+  X(socketpair) \
+  X(personality) \
+  X(connect) \
+  X(sendto) \
+  X(fcntl) \
+  X(prlimit64) \
+  X(ptrace)
+/* clang-format on */
+
+#define VF_X86_64_clone 56
+#define VF_X86_64_ioctl 16
+#define VF_X86_64_chmod 90
+#define VF_X86_64_fchmod 91
+#define VF_X86_64_fchmodat 268
+#define VF_X86_64_creat 85
+#define VF_X86_64_mkdir 83
+#define VF_X86_64_mkdirat 258
+#define VF_X86_64_mknod 133
+#define VF_X86_64_mknodat 259
+#define VF_X86_64_open 2
+#define VF_X86_64_openat 257
+#define VF_X86_64_socket 41
+#define VF_X86_64_socketpair 53
+#define VF_X86_64_personality 135
+#define VF_X86_64_connect 42
+#define VF_X86_64_sendto 44
+#define VF_X86_64_fcntl 72
+#define VF_X86_64_prlimit64 302
+#define VF_X86_64_ptrace 101
+
+#define VF_AARCH64_clone 220
+#define VF_AARCH64_ioctl 29
+#define VF_AARCH64_chmod (-1)
+#define VF_AARCH64_fchmod 52
+#define VF_AARCH64_fchmodat 53
+#define VF_AARCH64_creat (-1)
+#define VF_AARCH64_mkdir (-1)
+#define VF_AARCH64_mkdirat 34
+#define VF_AARCH64_mknod (-1)
+#define VF_AARCH64_mknodat 33
+#define VF_AARCH64_open (-1)
+#define VF_AARCH64_openat 56
+#define VF_AARCH64_socket 198
+#define VF_AARCH64_socketpair 199
+#define VF_AARCH64_personality 92
+#define VF_AARCH64_connect 203
+#define VF_AARCH64_sendto 206
+#define VF_AARCH64_fcntl 25
+#define VF_AARCH64_prlimit64 261
+#define VF_AARCH64_ptrace 117
+
+/* One architecture of a filter: the plan's name for it, the kernel's
+ * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
+struct void_filter_arch {
+  uint32_t plan_arch;
+  uint32_t audit_arch;
+#define VF_FIELD(name) int32_t name;
+  VF_RULE_CALLS(VF_FIELD)
+#undef VF_FIELD
+};
+
+/* The architecture of a plan's numbers (PLAN_SECCOMP_ARCH_*), or NULL. */
+static inline const struct void_filter_arch *void_filter_arch_of(uint32_t plan_arch) {
+#define VF_X86_64_INIT(name) .name = VF_X86_64_##name,
+#define VF_AARCH64_INIT(name) .name = VF_AARCH64_##name,
+  static const struct void_filter_arch arches[] = {
+      {.plan_arch = PLAN_SECCOMP_ARCH_X86_64, .audit_arch = AUDIT_ARCH_X86_64, VF_RULE_CALLS(VF_X86_64_INIT)},
+      {.plan_arch = PLAN_SECCOMP_ARCH_AARCH64, .audit_arch = AUDIT_ARCH_AARCH64, VF_RULE_CALLS(VF_AARCH64_INIT)},
+  };
+#undef VF_X86_64_INIT
+#undef VF_AARCH64_INIT
+  for (unsigned i = 0; i < sizeof arches / sizeof arches[0]; i++)
+    if (arches[i].plan_arch == plan_arch) return &arches[i];
+  return NULL;
+}
+
+/* The table of the architecture compiled for must be its <sys/syscall.h>
+ * (a call the table says is absent must be absent there too). */
 #if defined(__x86_64__)
-#define VOID_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define VF_HOST(name) VF_X86_64_##name
 #elif defined(__aarch64__)
-#define VOID_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#define VF_HOST(name) VF_AARCH64_##name
 #else
 #error "seccomp_filter.h: x86_64 and aarch64 only"
 #endif
+#define VF_CHECK(name) _Static_assert(VF_HOST(name) == SYS_##name, "seccomp_filter.h: the number of " #name " is not <sys/syscall.h>'s")
+#define VF_CHECK_ABSENT(name) _Static_assert(VF_HOST(name) == -1, "seccomp_filter.h: " #name " exists on this architecture")
+VF_CHECK(clone);
+VF_CHECK(ioctl);
+#ifdef SYS_chmod
+VF_CHECK(chmod);
+#else
+VF_CHECK_ABSENT(chmod);
+#endif
+VF_CHECK(fchmod);
+VF_CHECK(fchmodat);
+#ifdef SYS_creat
+VF_CHECK(creat);
+#else
+VF_CHECK_ABSENT(creat);
+#endif
+#ifdef SYS_mkdir
+VF_CHECK(mkdir);
+#else
+VF_CHECK_ABSENT(mkdir);
+#endif
+VF_CHECK(mkdirat);
+#ifdef SYS_mknod
+VF_CHECK(mknod);
+#else
+VF_CHECK_ABSENT(mknod);
+#endif
+VF_CHECK(mknodat);
+#ifdef SYS_open
+VF_CHECK(open);
+#else
+VF_CHECK_ABSENT(open);
+#endif
+VF_CHECK(openat);
+VF_CHECK(socket);
+VF_CHECK(socketpair);
+VF_CHECK(personality);
+VF_CHECK(connect);
+VF_CHECK(sendto);
+VF_CHECK(fcntl);
+VF_CHECK(prlimit64);
+VF_CHECK(ptrace);
+#undef VF_CHECK
+#undef VF_CHECK_ABSENT
 
-/* The kernel ABI values the rules compare against (fixed on x86_64, and
- * the same on aarch64). */
+/* The kernel ABI values the rules compare against: the same on x86_64 and
+ * aarch64 (which uses the asm-generic ioctl, fcntl and socket values; O_CREAT
+ * and __O_TMPFILE are not among the open flags arm64 redefines).
+ * test/c/seccomp_abi_check.c checks them against each target's headers. */
 #define VF_TIOCSTI 0x5412u
 #define VF_TIOCLINUX 0x541Cu
 #define VF_O_CREAT 0100u
@@ -173,12 +332,18 @@ static inline void void_filter_open_rule(struct void_filter_builder *b, uint32_t
 }
 
 /* Writes the plan's program into prog (VOID_FILTER_MAX_INSNS entries) and
- * returns its length. */
+ * returns its length. A plan of an unknown architecture (native/plan.c
+ * refuses it before) gets a program that kills at the first call. */
 static inline unsigned short build_void_filter(const struct void_plan *p, struct sock_filter *prog) {
   struct void_filter_builder b = {.prog = prog, .n = 0, .nleaves = 0};
+  const struct void_filter_arch *a = void_filter_arch_of(p->seccomp_arch);
+  if (a == NULL) {
+    VF_RET(&b, SECCOMP_RET_KILL_PROCESS);
+    return b.n;
+  }
   /* 1. architecture, x32 */
   VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
-  VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VOID_AUDIT_ARCH, 1, 0));
+  VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->audit_arch, 1, 0));
   VF_RET(&b, SECCOMP_RET_KILL_PROCESS);
   VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
   VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
@@ -211,10 +376,12 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
    * that number loads an argument, after which the rule returns. */
   uint32_t rules = p->seccomp_rules;
   if (rules & SECCOMP_RULE_NS_CLONE) {
-    void_filter_bits_rule(&b, SYS_clone, 0, NS_CLONE_FLAGS); /* low half of the flags: every CLONE_NEW* is there */
+    /* clone's flags are its first argument on both architectures; their low
+     * half holds every CLONE_NEW*. */
+    void_filter_bits_rule(&b, (uint32_t)a->clone, 0, NS_CLONE_FLAGS);
   }
   if (rules & SECCOMP_RULE_TTY_INJECT) {
-    VF_JEQ(&b, SYS_ioctl, 0, 5);
+    VF_JEQ(&b, (uint32_t)a->ioctl, 0, 5);
     VF_LOAD_ARG(&b, 1);
     VF_JEQ(&b, VF_TIOCSTI, 2, 0);
     VF_JEQ(&b, VF_TIOCLINUX, 1, 0);
@@ -223,28 +390,20 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
   }
   if (rules & SECCOMP_RULE_SUID) {
     /* chmod, creat, mkdir, mknod and open are x86_64's; aarch64 has only
-     * the *at calls. */
-#ifdef SYS_chmod
-    void_filter_bits_rule(&b, SYS_chmod, 1, VF_SUID_SGID);
-#endif
-    void_filter_bits_rule(&b, SYS_fchmod, 1, VF_SUID_SGID);
-    void_filter_bits_rule(&b, SYS_fchmodat, 2, VF_SUID_SGID);
-#ifdef SYS_creat
-    void_filter_bits_rule(&b, SYS_creat, 1, VF_SUID_SGID);
-    void_filter_bits_rule(&b, SYS_mkdir, 1, VF_SUID_SGID);
-#endif
-    void_filter_bits_rule(&b, SYS_mkdirat, 2, VF_SUID_SGID);
-#ifdef SYS_mknod
-    void_filter_bits_rule(&b, SYS_mknod, 1, VF_SUID_SGID);
-#endif
-    void_filter_bits_rule(&b, SYS_mknodat, 2, VF_SUID_SGID);
-#ifdef SYS_open
-    void_filter_open_rule(&b, SYS_open, 1, 2);
-#endif
-    void_filter_open_rule(&b, SYS_openat, 2, 3);
+     * the *at calls (and fchmod). */
+    if (a->chmod >= 0) void_filter_bits_rule(&b, (uint32_t)a->chmod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, (uint32_t)a->fchmod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, (uint32_t)a->fchmodat, 2, VF_SUID_SGID);
+    if (a->creat >= 0) void_filter_bits_rule(&b, (uint32_t)a->creat, 1, VF_SUID_SGID);
+    if (a->mkdir >= 0) void_filter_bits_rule(&b, (uint32_t)a->mkdir, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, (uint32_t)a->mkdirat, 2, VF_SUID_SGID);
+    if (a->mknod >= 0) void_filter_bits_rule(&b, (uint32_t)a->mknod, 1, VF_SUID_SGID);
+    void_filter_bits_rule(&b, (uint32_t)a->mknodat, 2, VF_SUID_SGID);
+    if (a->open >= 0) void_filter_open_rule(&b, (uint32_t)a->open, 1, 2);
+    void_filter_open_rule(&b, (uint32_t)a->openat, 2, 3);
   }
   if (rules & SECCOMP_RULE_SOCKET) {
-    VF_JEQ(&b, SYS_socket, 0, 16);
+    VF_JEQ(&b, (uint32_t)a->socket, 0, 16);
     VF_LOAD_ARG(&b, 0);
     VF_JEQ(&b, VF_AF_UNIX, 13, 0);
     VF_JEQ(&b, VF_AF_INET6, 12, 0);
@@ -264,7 +423,7 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC, 0, 1);
     VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
     VF_RET(&b, SECCOMP_RET_ALLOW);
-    VF_JEQ(&b, SYS_socketpair, 0, 4);
+    VF_JEQ(&b, (uint32_t)a->socketpair, 0, 4);
     VF_LOAD_ARG(&b, 0);
     VF_JEQ(&b, VF_AF_UNIX, 1, 0);
     VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
@@ -274,7 +433,7 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     /* Docker's list: PER_LINUX, PER_LINUX32, UNAME26, UNAME26|PER_LINUX32,
      * and the query. ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC and the rest
      * weaken the address space of what the void execs next. */
-    VF_JEQ(&b, SYS_personality, 0, 8);
+    VF_JEQ(&b, (uint32_t)a->personality, 0, 8);
     VF_LOAD_ARG(&b, 0);
     VF_JEQ(&b, 0x0u, 5, 0);
     VF_JEQ(&b, 0x8u, 4, 0);
@@ -289,9 +448,9 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
      * no connect() at all (connect(AF_UNSPEC) then connect() re-aims a TCP
      * socket), no sendto() with a destination (a 64-bit pointer: both
      * halves must be 0). */
-    VF_JEQ(&b, SYS_connect, 0, 1);
+    VF_JEQ(&b, (uint32_t)a->connect, 0, 1);
     VF_RET(&b, VF_ERRNO(EPERM));
-    VF_JEQ(&b, SYS_sendto, 0, 6);
+    VF_JEQ(&b, (uint32_t)a->sendto, 0, 6);
     VF_LOAD_ARG(&b, 4);
     VF_JEQ(&b, 0, 0, 2);
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4));
@@ -303,13 +462,13 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     /* A lease makes every other open of the file wait (lease-break-time,
      * 45 s by default): the launcher's reopen of a File grant, host
      * writers of a read-only bound file. */
-    void_filter_value_rule(&b, SYS_fcntl, 1, VF_F_SETLEASE);
+    void_filter_value_rule(&b, (uint32_t)a->fcntl, 1, VF_F_SETLEASE);
   }
   if (rules & SECCOMP_RULE_INIT_LIMITS) {
     /* void-init (PID 1) shares the entrypoint's uid; its limits are not
      * the entrypoint's to change (RLIMIT_NOFILE 0 breaks its socket
      * factory). */
-    void_filter_value_rule(&b, SYS_prlimit64, 0, 1);
+    void_filter_value_rule(&b, (uint32_t)a->prlimit64, 0, 1);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
     /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's
@@ -318,7 +477,7 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
      * SIGSTOP). No other request: a tracer that can only detach reads and
      * writes nothing of its tracee. The request is a long, so both halves
      * are compared: its high half must be 0. */
-    VF_JEQ(&b, SYS_ptrace, 0, 7);
+    VF_JEQ(&b, (uint32_t)a->ptrace, 0, 7);
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) + 4));
     VF_JEQ(&b, 0, 0, 4);
     VF_LOAD_ARG(&b, 0);

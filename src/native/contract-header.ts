@@ -44,8 +44,8 @@ export function renderContractHeader(): string {
   const lines = [
     "/*",
     " * contract.h — the numbers TypeScript and C agree on: plan record tags,",
-    " * option bits, bind and root flags, Connect protocols, seccomp rule bits,",
-    " * limits and the fd layout of a void.",
+    " * option bits, bind and root flags, Connect protocols, seccomp",
+    " * architectures and rule bits, limits and the fd layout of a void.",
     " *",
     " * GENERATED from src/native/contract.ts by scripts/gen-contract.mjs",
     " * (npm run gen-contract); do not edit. test/unit/contract.test.ts fails",

@@ -4,7 +4,7 @@
  * Every number both sides must agree on lives in this table: the record
  * tags of a marshalled plan (src/orchestrator/marshal.ts writes them,
  * native/plan.c reads them), the option bits, bind and root flags, Connect
- * protocols, the seccomp argument rules, the limits of a plan and of a
+ * protocols, the seccomp architectures and argument rules, the limits of a plan and of a
  * prepared void's message, and the fd layout a void starts with. The C
  * side gets it as native/contract.h, which scripts/gen-contract.mjs
  * renders from this table (src/native/contract-header.ts) and which is
@@ -66,7 +66,7 @@ export const TAGS = {
     Seccomp: {
       c: "PLAN_TAG_SECCOMP",
       value: 12,
-      doc: "u32 rules (SECCOMP_RULE_*), u32 highest known number, u32 nranges, u32 nenosys, nranges x (u32 first, u32 last) allowed, nenosys x u32 numbers that get ENOSYS",
+      doc: "u32 arch (PLAN_SECCOMP_ARCH_*: whose numbers these are), u32 rules (SECCOMP_RULE_*), u32 highest known number, u32 nranges, u32 nenosys, nranges x (u32 first, u32 last) allowed, nenosys x u32 numbers that get ENOSYS",
     },
     Cgroup: { c: "PLAN_TAG_CGROUP", value: 13, doc: "i32 fd in the launcher: a cgroup.procs to join (one per hierarchy)" },
     Factory: { c: "PLAN_TAG_FACTORY", value: 14, doc: "i32 fd in the launcher: void-init's end of the socket factory (Forward and Connect grants)" },
@@ -136,6 +136,24 @@ export const CONNECT_PROTOCOLS = {
 } as const satisfies ContractGroup;
 
 export const ConnectProtocol = values(CONNECT_PROTOCOLS);
+
+/**
+ * The architecture a SECCOMP record's numbers belong to (the keys are
+ * SeccompPlan.arch, src/plan/seccomp.ts). native/plan.c refuses a record
+ * of any architecture but the one it was compiled for (a number names
+ * another call elsewhere), and native/seccomp_filter.h takes the
+ * architecture's audit value and the numbers of its argument rules from it.
+ */
+export const SECCOMP_ARCHES = {
+  title: "The architecture of a SECCOMP record's numbers (native/plan.c refuses any but the one it was compiled for)",
+  enumName: "plan_seccomp_arch",
+  entries: {
+    x86_64: { c: "PLAN_SECCOMP_ARCH_X86_64", value: 1, doc: "x86_64 (AUDIT_ARCH_X86_64)" },
+    aarch64: { c: "PLAN_SECCOMP_ARCH_AARCH64", value: 2, doc: "aarch64 (AUDIT_ARCH_AARCH64)" },
+  },
+} as const satisfies ContractGroup;
+
+export const SeccompArchId = values(SECCOMP_ARCHES);
 
 /**
  * The argument rules of a void's filter (src/plan/seccomp.ts decides which
@@ -300,4 +318,17 @@ export const CACHE_LIMITS = {
 export const CacheLimit = values(CACHE_LIMITS);
 
 /** Every group, in the order native/contract.h lists them. */
-export const CONTRACT: readonly ContractGroup[] = [TAGS, PLAN_OPTIONS, BIND_FLAGS, ROOT_FLAGS, CONNECT_PROTOCOLS, SECCOMP_RULE_BITS, LIMITS, FD_LAYOUT, CACHE_TAGS, CACHE_FD_KINDS, CACHE_LIMITS];
+export const CONTRACT: readonly ContractGroup[] = [
+  TAGS,
+  PLAN_OPTIONS,
+  BIND_FLAGS,
+  ROOT_FLAGS,
+  CONNECT_PROTOCOLS,
+  SECCOMP_ARCHES,
+  SECCOMP_RULE_BITS,
+  LIMITS,
+  FD_LAYOUT,
+  CACHE_TAGS,
+  CACHE_FD_KINDS,
+  CACHE_LIMITS,
+];

@@ -6,7 +6,7 @@
  * generated from). Every mount of the plan is a record: the child makes
  * exactly the mounts `void check` lists, in that order.
  */
-import { BindFlag, ConnectProtocol, PlanOption, RootFlag, SECCOMP_RULES, Tag } from "../native/contract.js";
+import { BindFlag, ConnectProtocol, PlanOption, RootFlag, SECCOMP_RULES, SeccompArchId, Tag } from "../native/contract.js";
 import { withDebugPtrace } from "../plan/seccomp.js";
 import type { VoidPlan } from "../plan/types.js";
 
@@ -124,7 +124,7 @@ export function marshal(req: SpawnRequest): Buffer {
     // Already ascending (planSeccomp, withDebugPtrace): the native side searches the ranges as a binary tree.
     const s = seccomp;
     const rules = s.rules.reduce((bits, r) => bits | SECCOMP_RULES[r], 0);
-    w.record(Tag.Seccomp, rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
+    w.record(Tag.Seccomp, SeccompArchId[s.arch], rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }
   for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
   for (const v of plan.environment) w.record(Tag.Env, `${v.name}=${v.value}`);

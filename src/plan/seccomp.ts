@@ -2,17 +2,30 @@
  * The seccomp filter of a void (pure). Every void gets a default filter
  * that is an allow-list: the system calls an ordinary program makes
  * (files it was given, memory, processes, signals, time, the sockets of its
- * own network namespace) are allowed; every other call the x86_64 table
- * knows fails with EPERM, and every number past the table (system calls
- * newer than this list) with ENOSYS, so libraries fall back to the older
- * call. On top of the list, argument rules close what a whole-call
+ * own network namespace) are allowed; every other call the architecture's
+ * table knows fails with EPERM, and every number past the table (system
+ * calls newer than this list) with ENOSYS, so libraries fall back to the
+ * older call. On top of the list, argument rules close what a whole-call
  * decision cannot: namespace flags on clone(), terminal injection by
  * ioctl, setuid/setgid modes, socket families other than unix, IP and
  * route netlink, and personality flags that weaken the address space.
  * A spec's {"Seccomp": {"allow": [...], "deny": [...]}} adds calls to the
- * list or removes them; "SeccompUnconfined" opts out. The native layer
- * turns the plan into a BPF program (native/seccomp_filter.h, installed by
- * native/void_spawn.c).
+ * list or removes them; "SeccompUnconfined" opts out.
+ *
+ * Two architectures, x86_64 and aarch64 (Node's "x64" and "arm64"), each
+ * with its own table of numbers (src/spec/syscalls.ts, generated from the
+ * kernel headers). The lists below are names: a name the host's table does
+ * not have is left out of its filter, because no program can make that call
+ * there. aarch64 has only the asm-generic calls: no open, stat, chmod,
+ * mkdir, fork, poll, select... (its libc uses openat, newfstatat, fchmodat,
+ * mkdirat, clone, ppoll, pselect6), so its default filter allows the same
+ * calls minus the ones it lacks. A spec's allow/deny names are checked
+ * against both tables (src/spec/parse.ts): one spec serves both machines.
+ * The plan names its architecture; the native side refuses a plan whose
+ * architecture is not the one it was compiled for (native/plan.c) and
+ * takes the numbers of its argument rules from that architecture. The
+ * native layer turns the plan into a BPF program (native/seccomp_filter.h,
+ * installed by native/void_spawn.c).
  *
  * Why an allow-list: a deny list lets every system call the kernel adds
  * after it was written reach the kernel from every void (listmount,
@@ -29,11 +42,12 @@
  */
 import type { Grant } from "../spec/types.js";
 import { SECCOMP_RULES } from "../native/contract.js";
-import { X86_64_SYSCALLS } from "../spec/syscalls.js";
+import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from "../spec/syscalls.js";
 
 /**
- * What a void may call, by purpose. Everything else in the x86_64 table is
- * refused, notably: mounts and namespaces (mount, pivot_root, chroot,
+ * What a void may call, by purpose (names absent from the host's table are
+ * dropped, see above). Everything else in the table is refused, notably:
+ * mounts and namespaces (mount, pivot_root, chroot,
  * setns, unshare, the new mount API), keyrings, bpf, perf_event_open,
  * userfaultfd, io_uring (which bypasses seccomp for what it performs),
  * looking into other processes (ptrace, process_vm_*, pidfd_getfd,
@@ -351,7 +365,8 @@ export type SeccompPlan =
   | { mode: "unconfined" }
   | {
       mode: "filter";
-      arch: "x86_64";
+      /** The architecture whose numbers these are: native/plan.c refuses the plan on any other. */
+      arch: SeccompArch;
       /** Allowed system calls, by name and number, ascending by number without repeats. */
       allow: { name: string; nr: number }[];
       /** The same numbers as inclusive ranges [first, last], ascending and disjoint: native/seccomp_filter.h searches them as a binary tree. */
@@ -375,22 +390,58 @@ export function toRanges(numbers: readonly number[]): [number, number][] {
   return out;
 }
 
-const KNOWN_MAX = Math.max(...Object.values(X86_64_SYSCALLS));
+/** The architectures with a filter, by their kernel names (SeccompPlan.arch, the SECCOMP record's arch: src/native/contract.ts SECCOMP_ARCHES). */
+export type SeccompArch = "x86_64" | "aarch64";
 
-/** The system calls of the table a filter refuses (for `void check`), by name, alphabetically. */
+/** Node's process.arch -> the architecture of its filter. */
+const ARCH_OF: Readonly<Record<string, SeccompArch>> = { x64: "x86_64", arm64: "aarch64" };
+
+/** Each architecture's system call table (src/spec/syscalls.ts). */
+export const SYSCALL_TABLES: Readonly<Record<SeccompArch, Readonly<Record<string, number>>>> = { x86_64: X86_64_SYSCALLS, aarch64: AARCH64_SYSCALLS };
+
+/** The highest number of each table: numbers past it get ENOSYS. */
+const KNOWN_MAX: Readonly<Record<SeccompArch, number>> = {
+  x86_64: Math.max(...Object.values(X86_64_SYSCALLS)),
+  aarch64: Math.max(...Object.values(AARCH64_SYSCALLS)),
+};
+
+/** The number of `name` on `arch`, or undefined where that architecture has no such call. */
+export function syscallNumber(arch: SeccompArch, name: string): number | undefined {
+  const table = SYSCALL_TABLES[arch];
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** `names` that exist on `arch`, with their numbers, ascending by number. */
+function numbered(arch: SeccompArch, names: Iterable<string>): { name: string; nr: number }[] {
+  const out: { name: string; nr: number }[] = [];
+  for (const name of names) {
+    const nr = syscallNumber(arch, name);
+    if (nr !== undefined) out.push({ name, nr });
+  }
+  return out.sort((a, b) => a.nr - b.nr);
+}
+
+/** The system calls of the plan's table a filter refuses (for `void check`), by name, alphabetically. */
 export function refusedCalls(plan: SeccompPlan): string[] {
   if (plan.mode !== "filter") return [];
   const allowed = new Set(plan.allow.map((a) => a.name));
-  return Object.keys(X86_64_SYSCALLS)
+  return Object.keys(SYSCALL_TABLES[plan.arch])
     .filter((n) => !allowed.has(n))
     .sort();
 }
 
-/** The filter for an entrypoint's grants, or an error message. `hostSockets`: the void holds or may receive sockets of the host's network namespace. */
+/**
+ * The filter for an entrypoint's grants, or an error message. `arch`:
+ * Node's process.arch of the launcher ("x64", "arm64"). `hostSockets`: the
+ * void holds or may receive sockets of the host's network namespace. A
+ * name of the spec's Seccomp lists that `arch` does not have is ignored:
+ * it cannot be called there.
+ */
 export function planSeccomp(environment: readonly Grant[], arch: string, hostSockets = false): SeccompPlan | { error: string } {
   if (environment.some((g) => g.kind === "SeccompUnconfined")) return { mode: "unconfined" };
-  if (arch !== "x64") {
-    return { error: `seccomp filters are implemented for x86_64 only, not ${arch}: add "SeccompUnconfined" to the environment to run without one` };
+  const seccompArch = Object.hasOwn(ARCH_OF, arch) ? ARCH_OF[arch] : undefined;
+  if (seccompArch === undefined) {
+    return { error: `seccomp filters are implemented for x86_64 and aarch64 only, not ${arch}: add "SeccompUnconfined" to the environment to run without one` };
   }
   const adjust = environment.find((g) => g.kind === "Seccomp");
   const extraAllow = adjust?.kind === "Seccomp" ? adjust.allow : [];
@@ -399,14 +450,15 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
   const namespaces = extraAllow.includes("unshare");
   const names = new Set([...DEFAULT_ALLOW, ...extraAllow, ...(namespaces ? ["clone3"] : [])]);
   for (const n of deny) names.delete(n);
-  const allow = [...names].map((name) => ({ name, nr: X86_64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr);
-  const enosys = ENOSYS_BY_DEFAULT.filter((n) => !names.has(n) && !deny.has(n))
-    .map((name) => ({ name, nr: X86_64_SYSCALLS[name]! }))
-    .sort((a, b) => a.nr - b.nr);
+  const allow = numbered(seccompArch, names);
+  const enosys = numbered(
+    seccompArch,
+    ENOSYS_BY_DEFAULT.filter((n) => !names.has(n) && !deny.has(n)),
+  );
   const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter(
     (r) => r !== "debug-ptrace" && (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
   );
-  return { mode: "filter", arch: "x86_64", allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX, rules };
+  return { mode: "filter", arch: seccompArch, allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX[seccompArch], rules };
 }
 
 /**
@@ -423,6 +475,6 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
  */
 export function withDebugPtrace(plan: SeccompPlan): SeccompPlan {
   if (plan.mode !== "filter" || plan.allow.some((a) => a.name === "ptrace")) return plan;
-  const allow = [...plan.allow, { name: "ptrace", nr: X86_64_SYSCALLS.ptrace! }].sort((a, b) => a.nr - b.nr);
+  const allow = [...plan.allow, { name: "ptrace", nr: SYSCALL_TABLES[plan.arch].ptrace! }].sort((a, b) => a.nr - b.nr);
   return { ...plan, allow, ranges: toRanges(allow.map((a) => a.nr)), rules: [...plan.rules, "debug-ptrace"] };
 }

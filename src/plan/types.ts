@@ -191,7 +191,7 @@ export interface PlanInput {
   timeNamespace: boolean;
   /** The launcher's environment, for PassEnv grants (absent: none passed). */
   launcherEnv?: Readonly<Record<string, string | undefined>>;
-  /** The launcher's CPU architecture (process.arch): seccomp filters exist for x64. */
+  /** The launcher's CPU architecture (process.arch): seccomp filters exist for x64 and arm64. */
   arch: string;
   /** --stdout / --stderr: grant the stream to every entrypoint. */
   grantStdout: boolean;

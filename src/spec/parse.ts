@@ -28,7 +28,6 @@
 
 import { Diagnostics, describeValue, indexPath, isObject, keyPath, quote } from "./diagnostics.js";
 import { readJsonText } from "./json-text.js";
-import { X86_64_SYSCALLS } from "./syscalls.js";
 import { closestMatch, didYouMean } from "./suggest.js";
 import {
   type Arg,
@@ -59,7 +58,9 @@ import {
   checkListenAddr,
   checkRpcHost,
   checkUtsName,
+  isSyscallName,
   type Problem,
+  SYSCALL_NAMES,
 } from "./values.js";
 import {
   ARG_TABLE,
@@ -888,9 +889,9 @@ class Walker {
         if (typeof item !== "string") {
           this.out.error(itemPath, `got ${describeValue(item)}`, { expected: "a system call name (a string)" });
           ok = false;
-        } else if (!Object.hasOwn(X86_64_SYSCALLS, item)) {
-          const hint = didYouMean(item, Object.keys(X86_64_SYSCALLS));
-          this.out.error(itemPath, `unknown system call ${quote(item)}`, { expected: "an x86_64 system call name", ...(hint ? { hint } : {}) });
+        } else if (!isSyscallName(item)) {
+          const hint = didYouMean(item, SYSCALL_NAMES);
+          this.out.error(itemPath, `unknown system call ${quote(item)}`, { expected: "a Linux system call name (of x86_64 or aarch64)", ...(hint ? { hint } : {}) });
           ok = false;
         }
       });

@@ -18,7 +18,6 @@
  */
 
 import { z } from "zod";
-import { X86_64_SYSCALLS } from "./syscalls.js";
 import {
   ABSOLUTE_PATH_PATTERN,
   ENTRYPOINT_NAME_PATTERN,
@@ -28,6 +27,7 @@ import {
   ENVIRONMENT_PATH_PATTERN,
   LIBRARY_PATH_PATTERN,
   LISTEN_ADDR_PATTERN,
+  SYSCALL_NAMES,
   TMPFS_MAX_SIZE,
   TMPFS_MIN_SIZE,
 } from "./values.js";
@@ -146,7 +146,9 @@ function buildSpecModel(): { model: z.ZodType; registry: z.core.$ZodRegistry<Met
     shared: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "shared")),
     optional: meta(z.boolean().optional(), fieldDescription(FILESYSTEM_FIELDS, "optional")),
   });
-  const syscall = meta(z.enum(Object.keys(X86_64_SYSCALLS) as [string, ...string[]]), { description: "An x86_64 system call name." });
+  const syscall = meta(z.enum(SYSCALL_NAMES as [string, ...string[]]), {
+    description: "A Linux system call name of x86_64 or aarch64; one the host's architecture lacks is ignored there.",
+  });
   const seccomp = z.strictObject({
     allow: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "allow")),
     deny: meta(z.array(syscall).optional(), fieldDescription(SECCOMP_FIELDS, "deny")),

@@ -70,7 +70,8 @@ export type Grant =
   | { kind: "Connect"; protocol: ForwardProtocol; hostAddr: string; environmentPort: number }
   /**
    * Extension: changes the default seccomp filter — `allow` takes system
-   * calls off its deny list, `deny` adds some (names of x86_64 calls).
+   * calls off its deny list, `deny` adds some (names of x86_64 or aarch64
+   * calls; one the host's architecture lacks is ignored there).
    */
   | { kind: "Seccomp"; allow: string[]; deny: string[] }
   /** Extension: no seccomp filter at all (opt-out). */

@@ -25,6 +25,7 @@
 import { isIP } from "node:net";
 import { quote } from "./diagnostics.js";
 import { RPC_MAX_HOST_BYTES } from "../rpc/protocol.js";
+import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from "./syscalls.js";
 
 export interface Problem {
   message: string;
@@ -287,4 +288,21 @@ export function checkListenAddr(addr: string): Problem | undefined {
     };
   }
   return checkPort(addr.slice(colon + 1), addr);
+}
+
+/**
+ * The system call names a spec's Seccomp allow and deny lists may hold: a
+ * call of x86_64 or of aarch64 (src/spec/syscalls.ts), the two
+ * architectures void filters, so one spec serves both. A name the host's
+ * architecture lacks (open, stat, fork... on aarch64) is accepted here and
+ * ignored when the filter is planned: it cannot be called there
+ * (src/plan/seccomp.ts). x86_64's order, then aarch64's own names.
+ */
+export const SYSCALL_NAMES: readonly string[] = [...new Set([...Object.keys(X86_64_SYSCALLS), ...Object.keys(AARCH64_SYSCALLS)])];
+
+const SYSCALL_NAME_SET: ReadonlySet<string> = new Set(SYSCALL_NAMES);
+
+/** Whether `name` is a system call of x86_64 or aarch64. */
+export function isSyscallName(name: string): boolean {
+  return SYSCALL_NAME_SET.has(name);
 }

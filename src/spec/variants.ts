@@ -172,7 +172,7 @@ export const GRANT_TABLE = {
     data(
       "Seccomp",
       '{"Seccomp": {"allow": [syscall, ...], "deny": [syscall, ...]}}',
-      "Extension: adjust the default seccomp filter: allow takes system calls off its deny list, deny adds more (x86_64 names).",
+      "Extension: adjust the default seccomp filter: allow takes system calls off its deny list, deny adds more (system call names of x86_64 or aarch64; one the host's architecture lacks is ignored there).",
     ),
     unit("SeccompUnconfined", "Extension: run without any seccomp filter (opt-out of the default filter)."),
     data(

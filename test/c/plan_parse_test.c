@@ -116,7 +116,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < p.nfds; i++) printf("fd %d from %d\n", p.fds[i].target, p.fds[i].source);
   for (int i = 0; i < p.ncgroups; i++) printf("cgroup %d\n", p.cgroup_fds[i]);
   if (p.seccomp) {
-    printf("seccomp rules %u known_max %u ranges %u enosys %u\n", p.seccomp_rules, p.seccomp_known_max, p.seccomp_nranges, p.seccomp_nenosys);
+    printf("seccomp arch %u rules %u known_max %u ranges %u enosys %u\n", p.seccomp_arch, p.seccomp_rules, p.seccomp_known_max, p.seccomp_nranges,
+           p.seccomp_nenosys);
   }
   for (int i = 0; i < p.nuser_limits; i++) printf("user_limit %s %u\n", p.user_limits[i].name, p.user_limits[i].value);
   for (int i = 0; i < p.nconnects; i++) printf("connect %s %u\n", p.connects[i].protocol == PLAN_CONNECT_TCP ? "tcp" : "udp", p.connects[i].port);

@@ -1,7 +1,14 @@
 /*
  * seccomp_filter_test — checks native/seccomp_filter.h's program by running
- * it, in a small classic-BPF interpreter, against a plain-C oracle of the
- * same policy: for allow-lists of every size 0..200 ranges (random, fixed
+ * it, in a small classic-BPF interpreter (bpf_run.h), against a plain-C
+ * oracle of the same policy, for one architecture, whatever the machine:
+ *   seccomp_filter_test ARCH NAME=NUMBER...
+ * ARCH is x86_64 or aarch64; the NAME=NUMBER pairs are the numbers of the
+ * calls the argument rules inspect, from src/spec/syscalls.ts (a call not
+ * given does not exist on ARCH), so the oracle does not take them from the
+ * header it checks; it first prints the header's own numbers for ARCH
+ * ("numbers clone 56 ioctl 16 ..."; -1: absent), which the test compares
+ * with the table. Then for allow-lists of every size 0..200 ranges (random, fixed
  * seed) and the extremes, every system call number 0..1023 plus the x32
  * range and a foreign architecture; and, for every argument rule, the
  * values it must refuse and allow, also with garbage in the high 32 bits
@@ -15,46 +22,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "bpf_run.h"
 #include "seccomp_filter.h"
-
-/* The subset of classic BPF the builder emits; anything else is a failure. */
-static int run_filter(const struct sock_filter *prog, unsigned n, const struct seccomp_data *d, uint32_t *ret) {
-  uint32_t acc = 0;
-  for (unsigned pc = 0; pc < n; pc++) {
-    const struct sock_filter *f = &prog[pc];
-    unsigned next;
-    switch (f->code) {
-      case BPF_LD | BPF_W | BPF_ABS:
-        if (f->k + 4 > sizeof *d || f->k % 4) return -1;
-        memcpy(&acc, (const char *)d + f->k, 4);
-        continue;
-      case BPF_JMP | BPF_JA:
-        next = pc + f->k;
-        break;
-      case BPF_JMP | BPF_JEQ | BPF_K:
-        next = pc + (acc == f->k ? f->jt : f->jf);
-        break;
-      case BPF_JMP | BPF_JGE | BPF_K:
-        next = pc + (acc >= f->k ? f->jt : f->jf);
-        break;
-      case BPF_JMP | BPF_JGT | BPF_K:
-        next = pc + (acc > f->k ? f->jt : f->jf);
-        break;
-      case BPF_JMP | BPF_JSET | BPF_K:
-        next = pc + (acc & f->k ? f->jt : f->jf);
-        break;
-      case BPF_RET | BPF_K:
-        *ret = f->k;
-        return 0;
-      default:
-        return -1;
-    }
-    if (next + 1 >= n) return -1; /* a jump past the end */
-    pc = next;
-  }
-  return -1; /* fell off the end */
-}
 
 static int failures;
 static unsigned checks;
@@ -70,9 +41,19 @@ static void check(int ok, const char *what, unsigned nranges, uint32_t nr, uint6
 #define ALLOW SECCOMP_RET_ALLOW
 #define ERR(e) (SECCOMP_RET_ERRNO | (e))
 
+/* The architecture under test: its kernel name, and the numbers of the
+ * calls the rules inspect as the command line gave them (-1: absent). */
+static uint32_t audit_arch;
+static uint32_t plan_arch;
+#define NR_FIELD(name) int64_t name;
+static struct { VF_RULE_CALLS(NR_FIELD) } nr_of;
+#undef NR_FIELD
+/* Whether `nr` is the number of a call the table gave (never -1 == nr). */
+#define IS(nr, name) (nr_of.name >= 0 && (int64_t)(nr) == nr_of.name)
+
 /* The policy, written plainly. */
 static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) {
-  if (d->arch != AUDIT_ARCH_X86_64) return SECCOMP_RET_KILL_PROCESS;
+  if (d->arch != audit_arch) return SECCOMP_RET_KILL_PROCESS;
   uint32_t nr = (uint32_t)d->nr;
   if (nr >= 0x40000000u) return ERR(ENOSYS);
   int allowed = 0;
@@ -85,30 +66,31 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   uint32_t a[6];
   for (int i = 0; i < 6; i++) a[i] = (uint32_t)d->args[i];
   uint32_t r = p->seccomp_rules;
-  if ((r & SECCOMP_RULE_NS_CLONE) && nr == SYS_clone) return a[0] & NS_CLONE_FLAGS ? ERR(EPERM) : ALLOW;
-  if ((r & SECCOMP_RULE_TTY_INJECT) && nr == SYS_ioctl) return a[1] == 0x5412 || a[1] == 0x541C ? ERR(EPERM) : ALLOW;
+  /* clone's flags: the first argument on both architectures. */
+  if ((r & SECCOMP_RULE_NS_CLONE) && IS(nr, clone)) return a[0] & NS_CLONE_FLAGS ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_TTY_INJECT) && IS(nr, ioctl)) return a[1] == 0x5412 || a[1] == 0x541C ? ERR(EPERM) : ALLOW;
   if (r & SECCOMP_RULE_SUID) {
-    int mode_arg = nr == SYS_chmod || nr == SYS_fchmod || nr == SYS_creat || nr == SYS_mkdir || nr == SYS_mknod ? 1
-                   : nr == SYS_fchmodat || nr == SYS_mkdirat || nr == SYS_mknodat                               ? 2
-                                                                                                                : -1;
+    int mode_arg = IS(nr, chmod) || IS(nr, fchmod) || IS(nr, creat) || IS(nr, mkdir) || IS(nr, mknod) ? 1
+                   : IS(nr, fchmodat) || IS(nr, mkdirat) || IS(nr, mknodat)                           ? 2
+                                                                                                      : -1;
     if (mode_arg >= 0) return a[mode_arg] & 06000 ? ERR(EPERM) : ALLOW;
-    if (nr == SYS_open) return (a[1] & (0100 | 020000000)) && (a[2] & 06000) ? ERR(EPERM) : ALLOW;
-    if (nr == SYS_openat) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
+    if (IS(nr, open)) return (a[1] & (0100 | 020000000)) && (a[2] & 06000) ? ERR(EPERM) : ALLOW;
+    if (IS(nr, openat)) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
   }
-  if ((r & SECCOMP_RULE_SOCKET) && nr == SYS_socket) {
+  if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socket)) {
     if (a[0] == 2) return (a[1] & ~(uint32_t)(04000 | 02000000)) == 10 ? ERR(EAFNOSUPPORT) : ALLOW;
     if (a[0] == 1 || a[0] == 10) return ALLOW;
     if (a[0] != 16) return ERR(EAFNOSUPPORT);
     return a[2] == 0 ? ALLOW : ERR(EPROTONOSUPPORT);
   }
-  if ((r & SECCOMP_RULE_SOCKET) && nr == SYS_socketpair) return a[0] == 1 ? ALLOW : ERR(EAFNOSUPPORT);
-  if ((r & SECCOMP_RULE_HOST_SOCKETS) && nr == SYS_connect) return ERR(EPERM);
-  if ((r & SECCOMP_RULE_LEASES) && nr == SYS_fcntl) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
-  if ((r & SECCOMP_RULE_INIT_LIMITS) && nr == SYS_prlimit64) return a[0] == 1 ? ERR(EPERM) : ALLOW;
-  if ((r & SECCOMP_RULE_HOST_SOCKETS) && nr == SYS_sendto) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socketpair)) return a[0] == 1 ? ALLOW : ERR(EAFNOSUPPORT);
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, connect)) return ERR(EPERM);
+  if ((r & SECCOMP_RULE_LEASES) && IS(nr, fcntl)) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_INIT_LIMITS) && IS(nr, prlimit64)) return a[0] == 1 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* ptrace's request is a long: all 64 bits count. */
-  if ((r & SECCOMP_RULE_DEBUG_PTRACE) && nr == SYS_ptrace) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
-  if ((r & SECCOMP_RULE_PERSONALITY) && nr == SYS_personality)
+  if ((r & SECCOMP_RULE_DEBUG_PTRACE) && IS(nr, ptrace)) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
+  if ((r & SECCOMP_RULE_PERSONALITY) && IS(nr, personality))
     return a[0] == 0 || a[0] == 8 || a[0] == 0x20000 || a[0] == 0x20008 || a[0] == 0xffffffff ? ALLOW : ERR(EPERM);
   return ALLOW;
 }
@@ -158,6 +140,7 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
   struct void_plan plan;
   memset(&plan, 0, sizeof plan);
   plan.seccomp = 1;
+  plan.seccomp_arch = plan_arch;
   plan.seccomp_ranges = ranges;
   plan.seccomp_nranges = nranges;
   plan.seccomp_enosys = enosys;
@@ -169,11 +152,14 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
   check(n <= VOID_FILTER_MAX_INSNS(nranges, nenosys) && n <= BPF_MAXINSNS, "program longer than its bound", nranges, 0, 0);
   for (uint32_t i = 0; i < 1024 + 8; i++) {
     uint32_t number = i < 1024 ? i : 0x40000000u + (i - 1024);
-    struct seccomp_data d = {.nr = (int)number, .arch = AUDIT_ARCH_X86_64};
-    int has_rule = number == SYS_clone || number == SYS_ioctl || number == SYS_chmod || number == SYS_fchmod || number == SYS_fchmodat ||
-                   number == SYS_creat || number == SYS_mkdir || number == SYS_mkdirat || number == SYS_mknod || number == SYS_mknodat ||
-                   number == SYS_open || number == SYS_openat || number == SYS_socket || number == SYS_socketpair || number == SYS_personality ||
-                   number == SYS_connect || number == SYS_sendto || number == SYS_fcntl || number == SYS_prlimit64 || number == SYS_ptrace;
+    struct seccomp_data d = {.nr = (int)number, .arch = audit_arch};
+    /* A rule's call, by the table's numbers or by the header's (a number
+     * the two disagree on is then tried with every argument). */
+    const struct void_filter_arch *h = void_filter_arch_of(plan_arch);
+    int has_rule = 0;
+#define HAS_RULE(name) has_rule |= IS(number, name) || (h->name >= 0 && (int64_t)number == h->name);
+    VF_RULE_CALLS(HAS_RULE)
+#undef HAS_RULE
     unsigned tries = has_rule ? NINTERESTING * 6 * 2 : 1;
     for (unsigned t = 0; t < tries; t++) {
       memset(d.args, 0, sizeof d.args);
@@ -191,12 +177,56 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
       check(ret == oracle(&plan, &d), "program disagrees with the policy", nranges, number, d.args[1]);
     }
   }
-  struct seccomp_data foreign = {.nr = 0, .arch = AUDIT_ARCH_I386};
-  uint32_t ret;
-  check(run_filter(prog, n, &foreign, &ret) == 0 && ret == SECCOMP_RET_KILL_PROCESS, "foreign arch not killed", nranges, 0, 0);
+  /* Every other architecture, the other one of the two among them, is killed. */
+  static const uint32_t foreign_arches[] = {AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, 0};
+  for (unsigned i = 0; i < sizeof foreign_arches / sizeof foreign_arches[0]; i++) {
+    if (foreign_arches[i] == audit_arch) continue;
+    struct seccomp_data foreign = {.nr = 0, .arch = foreign_arches[i]};
+    uint32_t ret;
+    check(run_filter(prog, n, &foreign, &ret) == 0 && ret == SECCOMP_RET_KILL_PROCESS, "foreign arch not killed", nranges, foreign_arches[i], 0);
+  }
 }
 
-int main(void) {
+/* ARCH NAME=NUMBER...: sets audit_arch, plan_arch and nr_of; prints the header's numbers. */
+static void parse_args(int argc, char **argv) {
+  if (argc < 2 || (strcmp(argv[1], "x86_64") != 0 && strcmp(argv[1], "aarch64") != 0)) {
+    fprintf(stderr, "usage: seccomp_filter_test x86_64|aarch64 NAME=NUMBER...\n");
+    exit(2);
+  }
+  int x86 = strcmp(argv[1], "x86_64") == 0;
+  audit_arch = x86 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_AARCH64;
+  plan_arch = x86 ? PLAN_SECCOMP_ARCH_X86_64 : PLAN_SECCOMP_ARCH_AARCH64;
+#define ABSENT(name) nr_of.name = -1;
+  VF_RULE_CALLS(ABSENT)
+#undef ABSENT
+  for (int i = 2; i < argc; i++) {
+    char *eq = strchr(argv[i], '=');
+    if (eq == NULL) exit(2);
+    *eq = 0;
+    int known = 0;
+#define SET(name) \
+  if (strcmp(argv[i], #name) == 0) nr_of.name = strtol(eq + 1, NULL, 10), known = 1;
+    VF_RULE_CALLS(SET)
+#undef SET
+    if (!known) {
+      fprintf(stderr, "seccomp_filter_test: %s is not a call of the rules\n", argv[i]);
+      exit(2);
+    }
+  }
+  const struct void_filter_arch *h = void_filter_arch_of(plan_arch);
+  if (h == NULL || h->audit_arch != audit_arch) {
+    printf("not ok - seccomp_filter.h has no table for %s\n", argv[1]);
+    exit(1);
+  }
+  printf("numbers");
+#define PRINT(name) printf(" %s %d", #name, (int)h->name);
+  VF_RULE_CALLS(PRINT)
+#undef PRINT
+  printf("\n");
+}
+
+int main(int argc, char **argv) {
+  parse_args(argc, argv);
   static uint32_t ranges[2 * PLAN_MAX_SECCOMP_RANGES];
   static uint32_t enosys[PLAN_MAX_SECCOMP_ENOSYS];
   srand(1234);

@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Limit, RootFlag } from "../../src/native/contract.js";
+import { Limit, RootFlag, SeccompArchId } from "../../src/native/contract.js";
 import { marshal, PlanOption, Tag } from "../../src/orchestrator/marshal.js";
-import { SECCOMP_RULES, withDebugPtrace } from "../../src/plan/seccomp.js";
+import { planSeccomp, SECCOMP_RULES, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { planApplication } from "../../src/plan/plan.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
@@ -27,7 +27,11 @@ const SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
 /** A sanitizer report exits with these, never 0 (parsed) or 1 (refused). */
 const SANITIZER_ENV = { ...process.env, ASAN_OPTIONS: "exitcode=99:detect_leaks=1", UBSAN_OPTIONS: "halt_on_error=1:exitcode=98" };
 
-const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, arch: "x64", grantStdout: true, grantStderr: false };
+/** The architecture this machine's plan.c accepts filters of (the test runs on x86_64 or aarch64). */
+const nodeArch = process.arch === "arm64" ? "arm64" : "x64";
+const hostArch = nodeArch === "arm64" ? SeccompArchId.aarch64 : SeccompArchId.x86_64;
+const otherArch = nodeArch === "arm64" ? SeccompArchId.x86_64 : SeccompArchId.aarch64;
+const input: PlanInput = { binary: "./app", trailing: ["--port", "80"], cwd: "/srv", uid: 1000, gid: 100, timeNamespace: true, arch: nodeArch, grantStdout: true, grantStderr: false };
 const host = new FakeHost()
   .file("/srv/app", buildElf({ type: 2 }))
   .file("/srv/www/index.html", "<html>")
@@ -187,14 +191,14 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     const debugFilter = withDebugPtrace(plan.seccomp);
     assert.ok(debugFilter.mode === "filter" && debugFilter.rules.includes("debug-ptrace"));
     const rules = debugFilter.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
-    assert.ok(lines.includes(`seccomp rules ${rules} known_max ${debugFilter.knownMax} ranges ${debugFilter.ranges.length} enosys ${debugFilter.enosys.length}`), r.stdout);
+    assert.ok(lines.includes(`seccomp arch ${hostArch} rules ${rules} known_max ${debugFilter.knownMax} ranges ${debugFilter.ranges.length} enosys ${debugFilter.enosys.length}`), r.stdout);
     // Without -d the filter is the plan's own.
     const plain = parse(marshal({ plan, argv, hostFds: [-1, 1, -1, 17], factoryFd: 40, debug: false }));
     assert.ok(plan.seccomp.mode === "filter");
     const plainRules = plan.seccomp.rules.reduce((bits, x) => bits | SECCOMP_RULES[x], 0);
     assert.ok(!plan.seccomp.rules.includes("debug-ptrace"));
     assert.ok(
-      plain.stdout.split("\n").includes(`seccomp rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`),
+      plain.stdout.split("\n").includes(`seccomp arch ${hostArch} rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`),
       plain.stdout,
     );
     assert.deepEqual(
@@ -234,9 +238,13 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       ["a name of 33 bytes", record(Tag.UserLimit, 1, "a".repeat(33))],
       ["a budget without its name", record(Tag.UserLimit, 1)],
       ["17 budgets", Buffer.concat(Array.from({ length: 17 }, () => record(Tag.UserLimit, 1, "max_inotify_instances")))],
-      ["filter ranges out of order", record(Tag.Seccomp, 0, 450, 2, 0, 10, 20, 5, 6)],
-      ["a filter range past the x32 bit", record(Tag.Seccomp, 0, 450, 1, 0, 0, 0x40000000)],
-      ["an unknown filter rule", record(Tag.Seccomp, 1 << 30, 450, 0, 0)],
+      ["filter ranges out of order", record(Tag.Seccomp, hostArch, 0, 450, 2, 0, 10, 20, 5, 6)],
+      ["a filter range past the x32 bit", record(Tag.Seccomp, hostArch, 0, 450, 1, 0, 0, 0x40000000)],
+      ["an unknown filter rule", record(Tag.Seccomp, hostArch, 1 << 30, 450, 0, 0)],
+      ["a filter of the other architecture", record(Tag.Seccomp, otherArch, 0, 450, 1, 0, 0, 10)],
+      ["a filter of no architecture", record(Tag.Seccomp, 0, 0, 450, 1, 0, 0, 10)],
+      ["a filter of an unknown architecture", record(Tag.Seccomp, 3, 0, 450, 1, 0, 0, 10)],
+      ["a filter without its architecture", record(Tag.Seccomp)],
       ["a bind from a relative path", record(Tag.Bind, 0, 0, 0, 0, 0, "etc", "/etc")],
       ["a bind to a relative path", record(Tag.Bind, 0, 0, 0, 0, 0, "/etc", "etc")],
       ["a ninth cgroup", Buffer.concat(Array.from({ length: 9 }, (_, i) => record(Tag.Cgroup, i)))],
@@ -311,6 +319,21 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
     assert.equal(proc.status, 0, proc.stdout);
     assert.ok(proc.stdout.includes(`proc /proc read-only ${parts.join(" ")}\n`), proc.stdout);
     assert.equal(parse(Buffer.concat([minimal, record(Tag.Proc, "/proc")])).status, 0, "a proc with no read-only part parses");
+    const filter = parse(Buffer.concat([minimal, record(Tag.Seccomp, hostArch, 0, 450, 1, 0, 0, 10)]));
+    assert.equal(filter.status, 0, filter.stdout);
+    assert.ok(filter.stdout.includes(`seccomp arch ${hostArch} rules 0 known_max 450 ranges 1 enosys 0\n`), filter.stdout);
+  });
+
+  it("the filter record names its architecture; this machine's plan.c takes its own and refuses the other's", () => {
+    const plan = planOf(spec);
+    const own = parse(marshal({ plan, argv: ["./app"], hostFds: [-1, 1, -1, 17], factoryFd: 40, debug: false }));
+    assert.equal(own.status, 0, own.stdout);
+    assert.match(own.stdout, new RegExp(`^seccomp arch ${hostArch} `, "m"));
+    const other = planSeccomp([], nodeArch === "arm64" ? "x64" : "arm64");
+    assert.ok("mode" in other && other.mode === "filter");
+    const foreign = parse(marshal({ plan: { ...plan, seccomp: other }, argv: ["./app"], hostFds: [-1, 1, -1, 17], factoryFd: 40, debug: false }));
+    assert.equal(foreign.status, 1, foreign.stdout);
+    assert.match(foreign.stdout, new RegExp(`^error: plan: malformed record \\(tag ${Tag.Seccomp}\\)`));
   });
 
   it("a plan without its root or without /dev/null is refused: the child builds on the one and connects streams to the other", () => {

@@ -3,10 +3,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_ALLOW, ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, toRanges, withDebugPtrace } from "../../src/plan/seccomp.js";
+import { DEFAULT_ALLOW, ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, SYSCALL_TABLES, syscallNumber, toRanges, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { applyRuntimeValue } from "../../src/spec/runtime.js";
-import { X86_64_SYSCALLS } from "../../src/spec/syscalls.js";
+import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from "../../src/spec/syscalls.js";
 import type { Spec } from "../../src/spec/types.js";
 
 function spec(environment: unknown[]): Spec {
@@ -138,7 +138,147 @@ describe("seccomp", () => {
   });
 
   it("refuses to run unfiltered silently on an architecture without a table", () => {
-    assert.match((planSeccomp([], "arm64") as { error: string }).error, /x86_64 only.*SeccompUnconfined/);
+    for (const arch of ["riscv64", "ia32", "arm", "constructor", "__proto__"]) {
+      assert.match((planSeccomp([], arch) as { error: string }).error, /x86_64 and aarch64 only, not .*SeccompUnconfined/, arch);
+    }
+  });
+
+  it("aarch64: the same allow-list minus the calls aarch64 does not have, with aarch64's numbers", () => {
+    const x86 = planSeccomp([], "x64");
+    const arm = planSeccomp([], "arm64");
+    assert.ok("mode" in x86 && x86.mode === "filter" && "mode" in arm && arm.mode === "filter");
+    assert.equal(x86.arch, "x86_64");
+    assert.equal(arm.arch, "aarch64");
+    // The names: exactly those of the default list aarch64 has; what it lacks are the old calls its libc replaces with *at forms and the like.
+    const armNames = arm.allow.map((a) => a.name).sort();
+    assert.deepEqual(armNames, DEFAULT_ALLOW.filter((n) => Object.hasOwn(AARCH64_SYSCALLS, n)).sort());
+    const missing = DEFAULT_ALLOW.filter((n) => !Object.hasOwn(AARCH64_SYSCALLS, n)).sort();
+    assert.deepEqual(missing, [
+      "access",
+      "alarm",
+      "arch_prctl",
+      "chmod",
+      "chown",
+      "creat",
+      "dup2",
+      "epoll_create",
+      "epoll_wait",
+      "eventfd",
+      "fork",
+      "futimesat",
+      "get_thread_area",
+      "getdents",
+      "getpgrp",
+      "inotify_init",
+      "lchown",
+      "link",
+      "lstat",
+      "mkdir",
+      "mknod",
+      "open",
+      "pause",
+      "pipe",
+      "poll",
+      "readlink",
+      "rename",
+      "rmdir",
+      "select",
+      "set_thread_area",
+      "signalfd",
+      "stat",
+      "symlink",
+      "time",
+      "unlink",
+      "utime",
+      "utimes",
+      "vfork",
+    ]);
+    // What an aarch64 libc calls instead is there.
+    for (const name of [
+      "openat",
+      "newfstatat",
+      "fstat",
+      "faccessat",
+      "fchmodat",
+      "fchownat",
+      "mkdirat",
+      "mknodat",
+      "unlinkat",
+      "renameat",
+      "renameat2",
+      "linkat",
+      "symlinkat",
+      "readlinkat",
+      "dup3",
+      "pipe2",
+      "ppoll",
+      "pselect6",
+      "epoll_create1",
+      "epoll_pwait",
+      "eventfd2",
+      "signalfd4",
+      "inotify_init1",
+      "getdents64",
+      "clone",
+      "execve",
+      "utimensat",
+      "clock_gettime",
+      "getrandom",
+      "socket",
+    ]) {
+      assert.ok(armNames.includes(name), name);
+    }
+    // Numbers: aarch64's table, ascending, and the ranges hold exactly them.
+    for (const a of arm.allow) assert.equal(a.nr, AARCH64_SYSCALLS[a.name], a.name);
+    for (let i = 1; i < arm.allow.length; i++) assert.ok(arm.allow[i]!.nr > arm.allow[i - 1]!.nr);
+    assert.deepEqual(
+      arm.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i)),
+      arm.allow.map((a) => a.nr),
+    );
+    assert.deepEqual(
+      arm.enosys,
+      ["clone3", "openat2"].map((name) => ({ name, nr: AARCH64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr),
+    );
+    assert.equal(arm.knownMax, Math.max(...Object.values(AARCH64_SYSCALLS)));
+    assert.deepEqual(arm.rules, x86.rules, "the same argument rules (native/seccomp_filter.h applies each with aarch64's numbers)");
+    // refusedCalls lists aarch64's calls: mount is refused, open is not a call there at all.
+    const refused = refusedCalls(arm);
+    assert.ok(refused.includes("mount") && refused.includes("ptrace") && refused.includes("io_uring_setup"));
+    assert.ok(!refused.includes("open") && !refused.includes("arch_prctl"));
+    assert.deepEqual([...refused, ...armNames].sort(), Object.keys(AARCH64_SYSCALLS).sort());
+    // The debug filter adds aarch64's ptrace.
+    const debug = withDebugPtrace(arm);
+    assert.ok(debug.mode === "filter" && debug.allow.some((a) => a.name === "ptrace" && a.nr === AARCH64_SYSCALLS["ptrace"]));
+    assert.equal(syscallNumber("aarch64", "ptrace"), 117);
+    assert.equal(syscallNumber("aarch64", "open"), undefined);
+    assert.equal(syscallNumber("x86_64", "open"), 2);
+    assert.equal(syscallNumber("aarch64", "toString"), undefined);
+  });
+
+  it("aarch64's table is the asm-generic one: known numbers, no x86_64-only calls, nothing of its own", () => {
+    assert.deepEqual(
+      Object.fromEntries(["io_setup", "openat", "close", "read", "write", "exit_group", "clone", "execve", "mmap", "clone3", "openat2", "ptrace", "socket"].map((n) => [n, AARCH64_SYSCALLS[n]])),
+      { io_setup: 0, openat: 56, close: 57, read: 63, write: 64, exit_group: 94, clone: 220, execve: 221, mmap: 222, clone3: 435, openat2: 437, ptrace: 117, socket: 198 },
+    );
+    assert.deepEqual(
+      Object.keys(AARCH64_SYSCALLS).filter((n) => !Object.hasOwn(X86_64_SYSCALLS, n)),
+      [],
+    );
+    for (const n of ["open", "stat", "fork", "arch_prctl", "iopl", "modify_ldt", "syscalls", "arch_specific_syscall"]) assert.ok(!Object.hasOwn(AARCH64_SYSCALLS, n), n);
+    assert.deepEqual(Object.keys(SYSCALL_TABLES).sort(), ["aarch64", "x86_64"]);
+  });
+
+  it("a spec's names are those of either architecture; on the host's, a name it lacks is ignored", () => {
+    const env = spec([{ Seccomp: { allow: ["ptrace", "open", "modify_ldt"], deny: ["socket", "stat", "fork"] } }]).entrypoints[0]!.environment;
+    const arm = planSeccomp(env, "arm64");
+    const x86 = planSeccomp(env, "x64");
+    assert.ok("mode" in arm && arm.mode === "filter" && "mode" in x86 && x86.mode === "filter");
+    const armNames = arm.allow.map((a) => a.name);
+    assert.ok(armNames.includes("ptrace") && !armNames.includes("open") && !armNames.includes("modify_ldt") && !armNames.includes("socket"));
+    assert.ok(!armNames.includes("fork") && armNames.includes("clone"), "denying fork does not touch clone");
+    const x86Names = x86.allow.map((a) => a.name);
+    assert.ok(x86Names.includes("open") && x86Names.includes("modify_ldt") && !x86Names.includes("stat") && !x86Names.includes("fork"));
+    for (const p of [arm, x86]) for (const a of p.allow) assert.equal(a.nr, SYSCALL_TABLES[p.arch][a.name], `${p.arch} ${a.name}`);
   });
 
   it("rejects unknown system calls with a did-you-mean, and two filters", () => {

@@ -1,0 +1,45 @@
+/*
+ * seccomp_abi_check — compiles, or fails to, for the architecture it is
+ * compiled for: every kernel value native/seccomp_filter.h's argument
+ * rules compare against (written there as VF_* numbers, and in the rules'
+ * code) is that architecture's, as its own headers define it. Nothing to
+ * run: test/unit/seccomp-filter.test.ts compiles it with gcc and with
+ * aarch64-linux-gnu-gcc. seccomp_filter.h itself checks its system call
+ * numbers against the target's <sys/syscall.h> the same way.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "seccomp_filter.h"
+
+#define SAME(a, b) _Static_assert((a) == (b), #a " is not " #b " on this architecture")
+SAME(VF_TIOCSTI, TIOCSTI);
+SAME(VF_TIOCLINUX, TIOCLINUX);
+SAME(VF_O_CREAT, O_CREAT);
+SAME(VF_O_TMPFILE, O_TMPFILE & ~O_DIRECTORY);
+SAME(VF_SUID_SGID, S_ISUID | S_ISGID);
+SAME(VF_AF_UNIX, AF_UNIX);
+SAME(VF_AF_INET, AF_INET);
+SAME(VF_AF_INET6, AF_INET6);
+SAME(VF_AF_NETLINK, AF_NETLINK);
+SAME(VF_NETLINK_ROUTE, NETLINK_ROUTE);
+SAME(VF_SOCK_PACKET, SOCK_PACKET);
+SAME(VF_SOCK_NONBLOCK, SOCK_NONBLOCK);
+SAME(VF_SOCK_CLOEXEC, SOCK_CLOEXEC);
+SAME(VF_F_SETLEASE, F_SETLEASE);
+SAME(VF_PTRACE_TRACEME, PTRACE_TRACEME);
+SAME(VF_PTRACE_DETACH, PTRACE_DETACH);
+/* The personality values the rule admits: PER_LINUX, PER_LINUX32, UNAME26, UNAME26 | PER_LINUX32. */
+SAME(0x0u, PER_LINUX);
+SAME(0x8u, PER_LINUX32);
+SAME(0x20000u, UNAME26);
+/* The filter compares the low 32 bits of an argument as the kernel reads it
+ * from seccomp_data: a little-endian u64 per argument on both targets. */
+SAME(offsetof(struct seccomp_data, args[1]), 24);
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the filter loads the low half of an argument at its first 4 bytes");
