@@ -259,8 +259,10 @@ enum cache_fd_kind {
 };
 
 /* The cached-plan file */
-/* header: 8 bytes "VOIDRUN1", u32 body length, u32 0, u64 FNV-1a of the body */
-#define CACHE_HEADER_BYTES 24
+/* header: 8 bytes "VOIDRUN2", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the
+ * user's cache key (native/cache_key.h)
+ */
+#define CACHE_HEADER_BYTES 48
 /* largest cache file the front end reads */
 #define CACHE_MAX_BYTES 16777216
 

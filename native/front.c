@@ -62,8 +62,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache_key.h"
 #include "linux_compat.h"
 #include "plan.h"
+#include "sha256.h"
 
 extern char **environ;
 
@@ -84,8 +86,15 @@ static int trace;
 
 /* Runs the command as bin/void always did: Node, on bin/void itself
  * (whose shell part Node never sees). Nothing has been started. */
+static sigset_t original_mask; /* the signal mask this program started with */
+
 __attribute__((noreturn)) static void run_node(const char *why) {
   if (trace && why != NULL) fprintf(stderr, "void: plan cache: not used (%s)\n", why);
+  /* Node starts with the signal state this program was given, as when
+   * bin/void ran it directly (the mask and SIGPIPE may have been changed
+   * below before a late fallback). */
+  signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &original_mask, NULL);
   char **argv = calloc((size_t)nwords + 3, sizeof *argv);
   if (argv == NULL) {
     fprintf(stderr, "void: error: calloc: %s\n", strerror(errno));
@@ -340,12 +349,17 @@ static const char *load_cache(const char *root, const char *cwd) {
   }
   close(fd);
   uint32_t body_len;
-  uint64_t sum;
   memcpy(&body_len, cache.data + 8, 4);
-  memcpy(&sum, cache.data + 16, 8);
-  if (got != size || memcmp(cache.data, "VOIDRUN1", 8) != 0 || body_len != size - CACHE_HEADER_BYTES ||
-      fnv1a64(cache.data + CACHE_HEADER_BYTES, body_len, FNV_OFFSET) != sum)
-    return "the entry is truncated or damaged";
+  if (got != size || memcmp(cache.data, "VOIDRUN2", 8) != 0 || body_len != size - CACHE_HEADER_BYTES) return "the entry is truncated or damaged";
+  /* The authenticator: HMAC-SHA256 of the body under the user's key in
+   * the kernel keyring (cache_key.h), which no void can read. Owner and
+   * mode do not tell the launcher's entries from a void's; this does. */
+  uint8_t key[VOID_CACHE_KEY_BYTES], mac[32];
+  const char *what = "";
+  if (void_cache_key(key, 0, &what) < 0) return "no plan cache key in the user's keyring";
+  hmac_sha256(key, sizeof key, cache.data + CACHE_HEADER_BYTES, body_len, mac);
+  memset(key, 0, sizeof key);
+  if (!same_bytes(mac, cache.data + 16, sizeof mac)) return "the entry is not authenticated (damaged, or not void's)";
 
   const uint8_t *at = cache.data + CACHE_HEADER_BYTES, *end = cache.data + size;
   int args = 0, have_root = 0, have_cwd = 0, have_creds = 0;
@@ -1189,6 +1203,12 @@ static int root_from_exe(char *root, size_t cap) {
 }
 
 int main(int argc, char **argv) {
+  sigprocmask(SIG_SETMASK, NULL, &original_mask);
+  /* A closed standard fd gets /dev/null, as Node does for itself at start
+   * (so the orchestrator then passes /dev/null to the void): nothing this
+   * program opens may land on 0, 1 or 2. */
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd) return EXIT_LAUNCHER_FAILURE;
   /* Two ways in: bin/void's shell part runs `void-run-fast SCRIPT
    * WORDS...`; the front end installed as the command itself (a link
    * named `void` to this file: docs/architecture.md) is run as `void

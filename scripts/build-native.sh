@@ -3,7 +3,7 @@
 #   build/void.node  the Node-API addon (spawns voids, watches pidfds):
 #                    native/addon/*.c, one file per concern, with the spawn
 #                    (native/spawn_clone.c, native/void_spawn.c, native/plan.c,
-#                    native/mapper.c)
+#                    native/mapper.c) and the plan cache's key (native/cache_key.c)
 #   build/void-init  the static PID 1 of every void
 #   build/void-run-fast  the native front end of `void run` (native/front.c),
 #                    and build/void, a symlink to it: the command without Node
@@ -52,7 +52,7 @@ case $($CC -print-file-name=libpthread.so.0) in
   /*) PTHREAD="-Wl,--push-state,--no-as-needed -l:libpthread.so.0 -Wl,--pop-state" ;;
 esac
 $CC $CFLAGS -fPIC -shared -fvisibility=hidden -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=void \
-  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void.node.tmp" $PTHREAD
+  -I"$HEADERS" native/addon/*.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c native/cache_key.c -o "$OUT/void.node.tmp" $PTHREAD
 mv "$OUT/void.node.tmp" "$OUT/void.node"
 # void-init runs inside voids that may contain no libraries at all: static.
 # With musl (Debian musl-tools) it is ~30 KiB instead of ~760 KiB of static
@@ -65,7 +65,7 @@ mv "$OUT/void-init.tmp" "$OUT/void-init"
 # without Node. Static (no loader, no libraries to find: it starts in a
 # fraction of a millisecond), with the C library the addon uses, so that
 # its error texts (strerror) are the addon's.
-$CC $CFLAGS -static -DVOID_STATIC native/front.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c -o "$OUT/void-run-fast.tmp" -lpthread
+$CC $CFLAGS -static -DVOID_STATIC native/front.c native/spawn_clone.c native/void_spawn.c native/plan.c native/mapper.c native/cache_key.c -o "$OUT/void-run-fast.tmp" -lpthread
 mv "$OUT/void-run-fast.tmp" "$OUT/void-run-fast"
 # The same front end under the name `void`: link it onto the PATH to skip
 # bin/void's shell part (docs/architecture.md, "The native front end").

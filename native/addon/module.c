@@ -1,17 +1,36 @@
 /*
  * module.c — the addon's entry point: the table of functions JavaScript
- * sees (src/native/addon.ts types them), and hostFeatures for void doctor.
+ * sees (src/native/addon.ts types them), hostFeatures for void doctor,
+ * and cacheKey for the plan cache.
  * Each function lives in the file of its concern (addon.h lists them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "addon.h"
+#include "../cache_key.h"
 #include "../linux_compat.h"
+
+/* cacheKey() -> the plan cache's key (native/cache_key.h), made if there
+ * is none: a Buffer of 32 bytes; throws the error shape of addon.h when
+ * the keyring is unavailable. */
+static napi_value js_cache_key(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  uint8_t key[VOID_CACHE_KEY_BYTES];
+  const char *what = "";
+  int err = void_cache_key(key, 1, &what);
+  if (err < 0) return throw_errno(env, -err, what, "(the plan cache key)");
+  napi_value buf;
+  void *data;
+  CHECK(env, napi_create_buffer_copy(env, sizeof key, key, &data, &buf));
+  memset(key, 0, sizeof key);
+  return buf;
+}
 
 /* hostFeatures() -> which of the kernel features void uses exist here. */
 static napi_value js_host_features(napi_env env, napi_callback_info cbinfo) {
@@ -56,7 +75,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
       FN("spawn", js_spawn),
       FN("signal", js_signal),
       FN("hostFeatures", js_host_features), /* here */
-      FN("watch", js_watch),                /* watcher.c */
+      FN("cacheKey", js_cache_key),
+      FN("watch", js_watch), /* watcher.c */
       FN("rearm", js_rearm),
       FN("unwatch", js_unwatch),
       FN("pipe", js_pipe), /* fds.c */

@@ -23,20 +23,25 @@
  *     runtime ones (VOID_RUNTIME, every VOID_LISTEN_*);
  *   - the launcher's uid, gids, groups and capabilities.
  *
- * Nothing here is trusted for access control: the file lives in a
- * directory of the user's own (mode 0700), is written atomically (a new
- * file renamed into place) with mode 0600, and the front end ignores one
- * that is not the user's, is group- or world-writable, or whose checksum
- * (FNV-1a 64: a corruption check, not an authenticator) does not match.
+ * Where it lives and who may write it: the file lives in a directory of
+ * the user's own (mode 0700) whose every ancestor only the user or root
+ * may change (untrustedDirectory), and is written atomically (a new file
+ * renamed into place) with mode 0600. That keeps other users out, but not
+ * the user's own voids: a void may hold a writable bind over the cache
+ * directory and writes as the user. So every entry carries an HMAC-SHA256
+ * of its body under a key in the user's persistent kernel keyring
+ * (native/cache_key.h), which no void can reach, and the front end runs
+ * none whose authenticator does not verify, whatever its owner and mode.
  * Anything that does not hold sends the command to Node, which plans it
  * afresh and writes the entry again.
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import { getSystemErrorMap } from "node:util";
 import { constants as os } from "node:os";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
-import { nativeBinaries, packageRoot } from "../native/addon.js";
+import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { ALL_NAMESPACES } from "../plan/types.js";
@@ -45,8 +50,9 @@ import { fdsLine, mountsLine } from "../orchestrator/run.js";
 import { visible } from "../orchestrator/log.js";
 
 /** The first 8 bytes of every cache file. */
-export const CACHE_MAGIC = "VOIDRUN1";
-const HEADER_BYTES = 24;
+export const CACHE_MAGIC = "VOIDRUN2";
+/** Magic, body length, reserved u32, HMAC-SHA256 of the body (src/native/contract.ts CACHE_LIMITS). */
+const HEADER_BYTES = CacheLimit.HeaderBytes;
 /** Cache files are named PREFIX + 16 hex digits + SUFFIX. */
 export const CACHE_PREFIX = "run-";
 export const CACHE_SUFFIX = ".plan";
@@ -73,7 +79,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   return undefined;
 }
 
-/** FNV-1a 64 of `data` (native/front.c computes the same). */
+/** FNV-1a 64 of `data`: names a cache file (native/front.c computes the same). */
 export function fnv1a64(data: Uint8Array): bigint {
   let h = 0xcbf29ce484222325n;
   for (const b of data) {
@@ -254,12 +260,13 @@ class Records {
     this.chunks.push(header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4));
   }
 
-  finish(): Buffer {
+  /** The file: the header, whose authenticator is the body's HMAC-SHA256 under `key`, and the body. */
+  finish(key: Buffer): Buffer {
     const body = Buffer.concat(this.chunks);
     const header = Buffer.alloc(HEADER_BYTES);
     header.write(CACHE_MAGIC, 0, "latin1");
     header.writeUInt32LE(body.length, 8);
-    header.writeBigUInt64LE(fnv1a64(body), 16);
+    authenticator(key, body).copy(header, 16);
     return Buffer.concat([header, body]);
   }
 }
@@ -286,8 +293,26 @@ export function cacheRoot(): string {
   return realpathSync(packageRoot());
 }
 
-/** The bytes of the cache entry for one run. */
-export function cacheEntry(input: CacheInput): Buffer {
+/** HMAC-SHA256 of a cache file's body under the user's cache key (native/front.c checks it with native/sha256.h). */
+export function authenticator(key: Buffer, body: Uint8Array): Buffer {
+  return createHmac("sha256", key).update(body).digest();
+}
+
+/**
+ * The plan cache's key, from the user's persistent keyring (made if there
+ * is none: native/cache_key.h says why it lives there), or why there is
+ * none; without a key nothing is cached.
+ */
+export function cacheKey(): { key: Buffer } | { error: string } {
+  try {
+    return { key: loadAddon().cacheKey() };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The bytes of the cache entry for one run, authenticated under `key`. */
+export function cacheEntry(input: CacheInput, key: Buffer): Buffer {
   const { recorder: rec } = input;
   const r = new Records();
   const root = cacheRoot();
@@ -327,24 +352,72 @@ export function cacheEntry(input: CacheInput): Buffer {
     const argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : ""));
     r.add(CacheTag.Plan, marshal({ plan, argv, hostFds, debug: false, recordNamespaces: input.verbosity >= 1 }));
   }
-  const bytes = r.finish();
+  const bytes = r.finish(key);
   if (bytes.length > CacheLimit.MaxBytes) throw new Error("cache entry too large");
   return bytes;
 }
 
 /**
- * The cache directory, made if missing (mode 0700), if it is a directory
- * of this user's that nobody else may write; else undefined.
+ * Why `dir` (an absolute path without symlinks) is not a directory only
+ * this user (or root) can change, or undefined when it is: it and every
+ * directory above it must be owned by the user or root and writable by
+ * nobody else, except root-owned sticky directories such as /tmp (where
+ * nobody can rename or remove what is ours). So nobody else can swap a
+ * component for a symlink between this check and the writes that follow
+ * (a root `void run` with a HOME in someone else's directory would
+ * otherwise write where they point it).
  */
-export function ownCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dir = cacheDir(env);
-  if (dir === undefined) return undefined;
+export function untrustedDirectory(dir: string, uid: number): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const st = lstatSync(d);
+    if (!st.isDirectory()) return `${d} is not a directory`;
+    if (st.uid !== uid && st.uid !== 0) return `${d} belongs to uid ${st.uid}`;
+    const sticky = (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !(sticky && st.uid === 0)) return `${d} is writable by others`;
+    if (d === "/") return undefined;
+  }
+}
+
+/**
+ * The cache directory, made if missing (mode 0700), if it and every
+ * directory above it can be changed only by this user (untrustedDirectory);
+ * else undefined, with the reason given to `why`. Symlinks in the path
+ * ($XDG_CACHE_HOME or $HOME) are resolved first, and the resolved path is
+ * the one used.
+ */
+export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: string) => void = () => {}): string | undefined {
+  const wanted = cacheDir(env);
+  if (wanted === undefined) {
+    why("neither XDG_CACHE_HOME nor HOME is an absolute path");
+    return undefined;
+  }
+  const uid = process.geteuid?.() ?? 0;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The nearest directory that exists, resolved; then what is missing below it, made one level at a time.
+    const missing: string[] = [];
+    let existing = wanted;
+    while (!existsSync(existing)) {
+      missing.unshift(basename(existing));
+      existing = dirname(existing);
+    }
+    let dir = realpathSync(existing);
+    const problem = untrustedDirectory(dir, uid);
+    if (problem !== undefined) {
+      why(problem);
+      return undefined;
+    }
+    for (const part of missing) {
+      dir = join(dir, part);
+      mkdirSync(dir, { mode: 0o700 });
+    }
     const st = lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return undefined;
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+      why(`${dir} is not a directory of this user's alone`);
+      return undefined;
+    }
     return dir;
-  } catch {
+  } catch (e) {
+    why(e instanceof Error ? e.message : String(e));
     return undefined;
   }
 }
@@ -372,14 +445,22 @@ export function savePlan(input: CacheInput, debug: (m: string) => void): void {
     debug(`plan cache: not cached (${why})`);
     return;
   }
-  const dir = ownCacheDir();
+  let problem = "";
+  const dir = ownCacheDir(process.env, (why) => {
+    problem = why;
+  });
   if (dir === undefined) {
-    debug("plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME)");
+    debug(`plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME): ${problem}`);
+    return;
+  }
+  const key = cacheKey();
+  if ("error" in key) {
+    debug(`plan cache: not cached (no key: ${key.error})`);
     return;
   }
   try {
     const name = cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words);
-    writeEntry(dir, name, cacheEntry(input));
+    writeEntry(dir, name, cacheEntry(input, key.key));
     debug(`plan cache: wrote ${join(dir, name)}`);
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
@@ -408,7 +489,10 @@ export function describeEntry(path: string): CacheListing {
     const bytes = readFileSync(fd);
     if (bytes.length < HEADER_BYTES || bytes.subarray(0, 8).toString("latin1") !== CACHE_MAGIC) return { ...listing, problem: "not a cached plan" };
     const body = bytes.subarray(HEADER_BYTES);
-    if (bytes.readUInt32LE(8) !== body.length || bytes.readBigUInt64LE(16) !== fnv1a64(body)) return { ...listing, problem: "truncated or damaged" };
+    if (bytes.readUInt32LE(8) !== body.length) return { ...listing, problem: "truncated" };
+    const key = cacheKey();
+    if ("error" in key) return { ...listing, problem: `cannot be checked (no key: ${key.error})` };
+    if (!timingSafeEqual(bytes.subarray(16, 48), authenticator(key.key, body))) return { ...listing, problem: "not authenticated (damaged, or not written by void under this user's key)" };
     const words: string[] = [];
     let cwd: string | undefined;
     for (let at = 0; at + 8 <= body.length; ) {

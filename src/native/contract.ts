@@ -257,7 +257,7 @@ export const FdLayout = values(FD_LAYOUT);
  * Records of a cached plan (src/cli/plan-cache.ts writes them, the native
  * front end native/front.c reads them): the same [u32 tag][u32 length]
  * [payload, padded to 4 bytes] framing as a plan, after a header (magic,
- * body length, checksum: CACHE_HEADER_BYTES). Validity records come
+ * body length, authenticator: CACHE_HEADER_BYTES). Validity records come
  * first; the front end runs the entry only if every one still holds.
  */
 export const CACHE_TAGS = {
@@ -310,7 +310,7 @@ export const CacheFd = values(CACHE_FD_KINDS);
 export const CACHE_LIMITS = {
   title: "The cached-plan file",
   entries: {
-    HeaderBytes: { c: "CACHE_HEADER_BYTES", value: 24, doc: 'header: 8 bytes "VOIDRUN1", u32 body length, u32 0, u64 FNV-1a of the body' },
+    HeaderBytes: { c: "CACHE_HEADER_BYTES", value: 48, doc: 'header: 8 bytes "VOIDRUN2", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the user\'s cache key (native/cache_key.h)' },
     MaxBytes: { c: "CACHE_MAX_BYTES", value: 16777216, doc: "largest cache file the front end reads" },
   },
 } as const satisfies ContractGroup;

@@ -86,6 +86,44 @@ before(() => {
   gcc(["-static", "-o", join(dir, "say2"), join(dir, "say2.c")]);
   writeFileSync(join(dir, "spec.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] } } }));
   writeFileSync(join(dir, "env.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }));
+  // The plan cache's key in the persistent keyring: its serial, read outside any void, and what a void can do with it.
+  writeFileSync(
+    join(dir, "keyserial.c"),
+    `#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
+int main(void) {
+  long ring = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_PROCESS_KEYRING);
+  long id = syscall(SYS_keyctl, KEYCTL_SEARCH, ring, "user", "void:plan-cache:v1", 0);
+  printf("%ld\\n", id);
+  return id < 0;
+}
+`,
+  );
+  writeFileSync(
+    join(dir, "keythief.c"),
+    `#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
+int main(int argc, char **argv) {
+  char buf[64];
+  long serial = argc > 1 ? atol(argv[1]) : 0;
+  long byserial = syscall(SYS_keyctl, KEYCTL_READ, serial, buf, sizeof buf);
+  long ring = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_PROCESS_KEYRING);
+  long found = ring < 0 ? -1 : syscall(SYS_keyctl, KEYCTL_SEARCH, ring, "user", "void:plan-cache:v1", 0);
+  long user = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", "void:plan-cache:v1", 0);
+  long session = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", "void:plan-cache:v1", 0);
+  printf("read-by-serial %ld persistent %ld user %ld session %ld\\n", byserial, found, user, session);
+  return byserial >= 0 || found >= 0 || user >= 0 || session >= 0;
+}
+`,
+  );
+  gcc(["-o", join(dir, "keyserial"), join(dir, "keyserial.c")]);
+  gcc(["-static", "-o", join(dir, "keythief"), join(dir, "keythief.c")]);
+  writeFileSync(join(dir, "unconfined.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "SeccompUnconfined"] } } }));
   writeFileSync(join(dir, "quiet.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: [] } } }));
   spawnSync("chmod", ["-R", "a+rwX", dir]);
 });
@@ -271,7 +309,55 @@ for (const launcher of launchers) {
       assert.match(stderr, /void: received SIGTERM: sending SIGTERM to 1 void\(s\) and waiting for them to end/);
     });
 
+    it("the key that authenticates entries is out of every void's reach (the kernel keyring of another user namespace)", () => {
+      run(launcher, ["run", "-s", "spec.json", "./app"]);
+      const [cmd, ...rest] = asLauncher(launcher, [join(dir, "keyserial")]);
+      const serial = spawnSync(cmd!, rest, { encoding: "utf8" });
+      assert.equal(serial.status, 0, `the launcher's user has no cache key: ${serial.stdout}${serial.stderr}`);
+      // No seccomp filter: only the kernel stands between the void and the key.
+      const r = run(launcher, ["run", "--no-cache", "-s", "unconfined.json", "./keythief", serial.stdout.trim()]);
+      assert.equal(r.status, 0, `a void reached the key: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /read-by-serial -1 persistent -1 user -1 session -1/);
+    });
+
+    it("an entry a void could have written (its authenticator not made with the key) is never run", () => {
+      const args = ["run", "-s", "quiet.json", "./say"];
+      for (const f of cacheFiles(launcher)) rmSync(f);
+      run(launcher, args);
+      assert.ok(used(run(launcher, args)));
+      const [file, ...others] = cacheFiles(launcher);
+      assert.ok(file !== undefined && others.length === 0);
+      // What a forger can do without the key: change the body, keep or recompute everything else it can compute.
+      const b = readFileSync(file);
+      const at = b.indexOf(Buffer.from("quiet.json\0"));
+      b.write("QUIET", at, "latin1");
+      writeFileSync(file, b);
+      const r = run(launcher, args);
+      assert.ok(!used(r), r.stderr);
+      assert.match(r.stderr, /not authenticated/);
+    });
+
+    if (launcher === "root" && isRoot) {
+      it("root writes no cache into a directory another user could change (a HOME of theirs)", () => {
+        const home = join(stage.dir, "pc-other-home");
+        mkdirSync(home, { mode: 0o755 });
+        spawnSync("chown", [`${UNPRIV_UID}:${UNPRIV_GID}`, home]);
+        const env = { XDG_CACHE_HOME: "", HOME: home };
+        const r = run(launcher, ["run", "-s", "quiet.json", "./say"], env);
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(!readdirSync(home).includes(".cache"), "root made a directory in another user's HOME");
+        // Nor in a .cache of theirs (a symlink planted there would send root's writes anywhere).
+        mkdirSync(join(home, ".cache"));
+        spawnSync("chown", [`${UNPRIV_UID}:${UNPRIV_GID}`, join(home, ".cache")]);
+        const again = run(launcher, ["run", "-s", "quiet.json", "./say"], env);
+        assert.equal(again.status, 0, again.stderr);
+        assert.deepEqual(readdirSync(join(home, ".cache")), []);
+        assert.ok(!used(run(launcher, ["run", "-s", "quiet.json", "./say"], env)));
+      });
+    }
+
     it("void cache list and clear", () => {
+      run(launcher, ["run", "-s", "spec.json", "./app"]);
       const list = run(launcher, ["cache", "list"]);
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /cached plan\(s\)/);
