@@ -30,7 +30,9 @@
  * environment variable the plan depends on; the file PATH lookup finds
  * for BINARY; the presence of time namespaces. The entry itself must be a
  * regular file of this user's, mode 0600 or stricter, in a directory of
- * this user's that nobody else may write, with an intact checksum.
+ * this user's that nobody else may write, and its body must verify under
+ * the user's cache key (an HMAC-SHA256: cache_key.h says why ownership is
+ * not enough); nothing in it is looked at before that.
  *
  * Only plans that need no orchestration are cached: Startup entrypoints
  * whose fds are stdout, stderr or /dev/null, without Forward, Connect,
@@ -656,7 +658,7 @@ struct relay {
 };
 
 /* Copies a void's output pipe to the launcher's stream until EOF, on a
- * thread of its own, as the addon's relay does (void_addon.c
+ * thread of its own, as the addon's relay does (native/addon/relay.c
  * relay_thread): a write that blocks blocks only this thread, and once
  * the stream is gone (EPIPE) what follows is read and dropped. */
 static void *relay_thread(void *arg) {

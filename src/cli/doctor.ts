@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { relative } from "node:path";
+import { cacheStatus } from "./plan-cache.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import { buildAdvice, GLIBC_BASELINE, glibcProblem, type NativeBinaries, runtimeGlibc } from "../native/binaries.js";
 import { limitsSupport } from "../orchestrator/cgroups.js";
@@ -150,6 +151,11 @@ export function hostChecks(): Check[] {
   checks.push({ name: "resource limits", ok: limits.ok, required: false, detail: limits.ok ? limits.detail : `${limits.detail} (specs with Limits need --allow-unenforced-limits)` });
   const cg = cgroup2Mount();
   checks.push({ name: "cgroup v2", ok: cg !== undefined, required: false, detail: cg ? `mounted at ${cg}` : "not mounted: resource limits will not be available" });
+  if (features) {
+    // The plan cache (docs/architecture.md, "The native front end"): without it every void run plans in Node.
+    const cache = cacheStatus();
+    checks.push({ name: "plan cache", ok: cache.ok, required: false, detail: cache.ok ? cache.detail : `${cache.detail} — every void run plans in Node` });
+  }
   return checks;
 }
 

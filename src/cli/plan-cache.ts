@@ -378,6 +378,19 @@ export function untrustedDirectory(dir: string, uid: number): string | undefined
   }
 }
 
+/** Where the cache is and whether it can be used, without making anything but the key (for void doctor). */
+export function cacheStatus(env: NodeJS.ProcessEnv = process.env): { ok: boolean; detail: string } {
+  const wanted = cacheDir(env);
+  if (wanted === undefined) return { ok: false, detail: "off: neither XDG_CACHE_HOME nor HOME is an absolute path" };
+  let existing = wanted;
+  while (!existsSync(existing)) existing = dirname(existing);
+  const problem = untrustedDirectory(realpathSync(existing), process.geteuid?.() ?? 0);
+  if (problem !== undefined) return { ok: false, detail: `off: ${wanted}: ${problem}` };
+  const key = cacheKey();
+  if ("error" in key) return { ok: false, detail: `off: no key in the persistent kernel keyring (${key.error})` };
+  return { ok: true, detail: `${wanted}; entries authenticated with a key in the persistent kernel keyring` };
+}
+
 /**
  * The cache directory, made if missing (mode 0700), if it and every
  * directory above it can be changed only by this user (untrustedDirectory);
