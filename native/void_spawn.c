@@ -30,7 +30,8 @@
  * What the child does, in order (each function below):
  *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
  *      leave the launcher's session (setsid), so no void has its
- *      controlling terminal;
+ *      controlling terminal; leave its session keyring too (a new, empty
+ *      one of the void's own);
  *   2. write its own uid/gid maps (setgroups "deny" first); unshare the
  *      time namespace (it applies to void-init, from its execve on);
  *      record its namespaces' inode numbers for the launcher's log; open
@@ -75,6 +76,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sched.h>
@@ -862,6 +864,24 @@ static void new_session(struct child_ctx *c) {
   if (setsid() < 0) die(c, "setsid", "(a session of the void's own)");
 }
 
+/* A session keyring of the void's own (keyrings(7)). A process inherits
+ * its parent's session keyring and possesses whatever is linked into it,
+ * whatever its user namespace: without this, a void allowed to call keyctl
+ * (SeccompUnconfined, or a Seccomp allow; the default filter refuses it)
+ * could read the keys the user keeps in the launcher's session keyring —
+ * Kerberos caches, fscrypt keys, and the plan cache's key wherever the
+ * persistent keyring was linked there (native/cache_key.h) — and fill the
+ * user's key quota in a keyring that outlives it. KEYCTL_JOIN_SESSION_KEYRING
+ * without a name makes a new, empty, anonymous keyring. Failing (EDQUOT:
+ * the user's key quota is full) stops the void, which must not run with
+ * the launcher's; ENOSYS (no keyrings) and EPERM (a container's seccomp
+ * profile, which the void inherits) mean it cannot reach any keyring
+ * either. */
+static void own_session_keyring(struct child_ctx *c) {
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS && errno != EPERM)
+    die(c, "keyctl", "KEYCTL_JOIN_SESSION_KEYRING (a session keyring of the void's own)");
+}
+
 /* The inode numbers of the child's namespaces, for the launcher's log
  * (plan.h ns_ino), read from the host's /proc while it is still visible.
  * The memory is the spawning thread's (CLONE_VM), which waits for the
@@ -883,6 +903,7 @@ int void_child_main(void *arg) {
   reset_signals();
   die_with_parent(c);
   new_session(c);
+  own_session_keyring(c);
   setup_id_maps(c);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
   if (p->options & PLAN_OPT_RECORD_NS) record_namespaces(c);

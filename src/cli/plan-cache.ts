@@ -392,13 +392,14 @@ export function cacheStatus(env: NodeJS.ProcessEnv = process.env): { ok: boolean
 }
 
 /**
- * The cache directory, made if missing (mode 0700), if it and every
+ * The cache directory, made if missing (mode 0700; with `create` false,
+ * only if it exists), if it is not a symbolic link and it and every
  * directory above it can be changed only by this user (untrustedDirectory);
  * else undefined, with the reason given to `why`. Symlinks in the path
  * ($XDG_CACHE_HOME or $HOME) are resolved first, and the resolved path is
  * the one used.
  */
-export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: string) => void = () => {}): string | undefined {
+export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: string) => void = () => {}, create = true): string | undefined {
   const wanted = cacheDir(env);
   if (wanted === undefined) {
     why("neither XDG_CACHE_HOME nor HOME is an absolute path");
@@ -406,6 +407,16 @@ export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: 
   }
   const uid = process.geteuid?.() ?? 0;
   try {
+    // The cache directory itself is never a symlink (the front end opens it O_NOFOLLOW): one a void planted, through a
+    // writable bind over the directory above, would otherwise send the writes below wherever it points.
+    if (lstatSync(wanted, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      why(`${wanted} is a symbolic link`);
+      return undefined;
+    }
+    if (!create && !existsSync(wanted)) {
+      why(`${wanted} does not exist`);
+      return undefined;
+    }
     // The nearest directory that exists, resolved; then what is missing below it, made one level at a time.
     const missing: string[] = [];
     let existing = wanted;

@@ -12,14 +12,14 @@
  * 2 for invalid input (spec, binary, libraries, usage), nothing spawned;
  * 125 when void itself fails.
  */
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
 import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { runCommand } from "./run-command.js";
-import { cacheDir, cacheFiles, type CacheListing, describeEntry } from "./plan-cache.js";
+import { cacheDir, cacheFiles, type CacheListing, describeEntry, ownCacheDir } from "./plan-cache.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
@@ -123,13 +123,37 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
  * (src/plan/pack.ts). The spec is validated as `void run` would; OUT is
  * written whole under a temporary name, then renamed into place.
  */
+/**
+ * The cache directory `void cache` lists or clears: the one `void run`
+ * writes (ownCacheDir, never made here), or undefined after saying why
+ * there is none. A directory that exists but cannot be trusted (a
+ * symlink, or another user could change it) is neither listed nor
+ * cleared: nothing is followed there.
+ */
+function existingCacheDir(): { dir: string } | { none: string } {
+  const wanted = cacheDir();
+  if (wanted === undefined) return { none: "void: no plan cache: neither XDG_CACHE_HOME nor HOME is an absolute path" };
+  let problem = "";
+  const dir = ownCacheDir(
+    process.env,
+    (why) => {
+      problem = why;
+    },
+    false,
+  );
+  if (dir !== undefined) return { dir };
+  if (!existsSync(wanted)) return { none: `${wanted}: 0 cached plan(s)` };
+  return { none: `void: warning: the plan cache at ${wanted} is not used: ${problem}` };
+}
+
 /** `void cache list`: each cached plan, with the command line and directory it was made for. */
 function cacheListCommand(): number {
-  const dir = cacheDir();
-  if (dir === undefined) {
-    process.stderr.write("void: no plan cache: neither XDG_CACHE_HOME nor HOME is an absolute path\n");
+  const found = existingCacheDir();
+  if ("none" in found) {
+    process.stderr.write(`${found.none}\n`);
     return 0;
   }
+  const { dir } = found;
   const files = cacheFiles(dir);
   const lines = [`${dir}: ${files.length} cached plan(s)`];
   for (const f of files) {
@@ -149,11 +173,14 @@ function cacheListCommand(): number {
 
 /** `void cache clear`: removes every cached plan (and left-over temporary files). */
 function cacheClearCommand(): number {
-  const dir = cacheDir();
-  if (dir === undefined) return 0;
-  const files = cacheFiles(dir);
+  const found = existingCacheDir();
+  if ("none" in found) {
+    process.stderr.write(`${found.none}\n`);
+    return 0;
+  }
+  const files = cacheFiles(found.dir);
   for (const f of files) rmSync(f, { force: true });
-  process.stdout.write(`void: removed ${files.length} cached plan(s) from ${dir}\n`);
+  process.stdout.write(`void: removed ${files.length} cached plan(s) from ${found.dir}\n`);
   return 0;
 }
 

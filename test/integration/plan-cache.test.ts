@@ -90,10 +90,18 @@ before(() => {
   writeFileSync(
     join(dir, "keyserial.c"),
     `#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/keyctl.h>
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 2 && strcmp(argv[1], "exec") == 0) {
+    /* What keyctl(1) documents: a new session keyring with the persistent keyring linked into it, then the command. */
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) return 3;
+    if (syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING) < 0) return 4;
+    execv(argv[2], argv + 2);
+    return 5;
+  }
   long ring = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_PROCESS_KEYRING);
   long id = syscall(SYS_keyctl, KEYCTL_SEARCH, ring, "user", "void:plan-cache:v1", 0);
   printf("%ld\\n", id);
@@ -318,6 +326,11 @@ for (const launcher of launchers) {
       const r = run(launcher, ["run", "--no-cache", "-s", "unconfined.json", "./keythief", serial.stdout.trim()]);
       assert.equal(r.status, 0, `a void reached the key: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /read-by-serial -1 persistent -1 user -1 session -1/);
+      // A launcher whose session keyring holds the persistent keyring (keyctl get_persistent @s): the void has a session keyring of its own.
+      const [wcmd, ...wrest] = asLauncher(launcher, [join(dir, "keyserial"), "exec", stage.voidBin, "run", "--no-cache", "-s", "unconfined.json", "./keythief", serial.stdout.trim()]);
+      const linked = spawnSync(wcmd!, wrest, { cwd: dir, encoding: "utf8", env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+      assert.equal(linked.status, 0, `a void reached the key through the launcher's session keyring: ${linked.stdout}${linked.stderr}`);
+      assert.match(linked.stdout, /read-by-serial -1 persistent -1 user -1 session -1/);
     });
 
     it("an entry a void could have written (its authenticator not made with the key) is never run", () => {
