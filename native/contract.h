@@ -228,9 +228,11 @@ enum cache_tag {
    * again
    */
   CACHE_TAG_TEXT = 11,
-  /* u32 errno, string: Node's text for it (what a failure record prints) */
+  /* pairs to the end of the payload: u32 errno, string Node's text for it (what a failure record
+   * prints)
+   */
   CACHE_TAG_ERRNO = 12,
-  /* u32 signal, string: its name as Node gives it */
+  /* pairs to the end of the payload: u32 signal, string its name as Node gives it */
   CACHE_TAG_SIGNAL = 13,
   /* u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line,
    * string namespaces ("user:0 mnt:1 ...": name and ns_ino index)

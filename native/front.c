@@ -453,12 +453,16 @@ static const char *load_cache(const char *root, const char *cwd) {
         cache.texts[cache.ntexts++] = s1;
         break;
       case CACHE_TAG_ERRNO:
-        if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed ERRNO record";
-        if (u < 4096) cache.errnos[u] = s1;
+        while (f.p < f.end) {
+          if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed ERRNO record";
+          if (u < 4096) cache.errnos[u] = s1;
+        }
         break;
       case CACHE_TAG_SIGNAL:
-        if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed SIGNAL record";
-        if (u < 65) cache.signals[u] = s1;
+        while (f.p < f.end) {
+          if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed SIGNAL record";
+          if (u < 65) cache.signals[u] = s1;
+        }
         break;
       case CACHE_TAG_ENTRY:
         if (cache.nentries >= MAX_ENTRIES) return "too many entrypoints";

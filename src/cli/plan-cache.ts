@@ -36,7 +36,6 @@
  * afresh and writes the entry again.
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { getSystemErrorMap } from "node:util";
 import { constants as os } from "node:os";
@@ -260,13 +259,13 @@ class Records {
     this.chunks.push(header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4));
   }
 
-  /** The file: the header, whose authenticator is the body's HMAC-SHA256 under `key`, and the body. */
-  finish(key: Buffer): Buffer {
+  /** The file: the header, with the body's authenticator (`seal`), and the body. */
+  finish(seal: (body: Buffer) => Buffer): Buffer {
     const body = Buffer.concat(this.chunks);
     const header = Buffer.alloc(HEADER_BYTES);
     header.write(CACHE_MAGIC, 0, "latin1");
     header.writeUInt32LE(body.length, 8);
-    authenticator(key, body).copy(header, 16);
+    seal(body).copy(header, 16);
     return Buffer.concat([header, body]);
   }
 }
@@ -293,26 +292,30 @@ export function cacheRoot(): string {
   return realpathSync(packageRoot());
 }
 
-/** HMAC-SHA256 of a cache file's body under the user's cache key (native/front.c checks it with native/sha256.h). */
-export function authenticator(key: Buffer, body: Uint8Array): Buffer {
-  return createHmac("sha256", key).update(body).digest();
-}
-
 /**
- * The plan cache's key, from the user's persistent keyring (made if there
- * is none: native/cache_key.h says why it lives there), or why there is
- * none; without a key nothing is cached.
+ * The authenticator of a cache file's body: its HMAC-SHA256 under the
+ * user's cache key, computed by the addon (native/addon/module.c
+ * cacheSeal, with native/sha256.h: the front end checks it with the same
+ * code), which keeps the key out of JavaScript; or why there is none (no
+ * key: keyrings unavailable). Without one nothing is cached.
  */
-export function cacheKey(): { key: Buffer } | { error: string } {
+export function seal(body: Buffer): { mac: Buffer } | { error: string } {
   try {
-    return { key: loadAddon().cacheKey() };
+    return { mac: loadAddon().cacheSeal(body) };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
 }
 
-/** The bytes of the cache entry for one run, authenticated under `key`. */
-export function cacheEntry(input: CacheInput, key: Buffer): Buffer {
+/** seal, throwing. */
+function sealOrThrow(body: Buffer): Buffer {
+  const s = seal(body);
+  if ("error" in s) throw new Error(`no key: ${s.error}`);
+  return s.mac;
+}
+
+/** The bytes of the cache entry for one run, authenticated (sealed) under the user's key. */
+export function cacheEntry(input: CacheInput): Buffer {
   const { recorder: rec } = input;
   const r = new Records();
   const root = cacheRoot();
@@ -331,11 +334,12 @@ export function cacheEntry(input: CacheInput, key: Buffer): Buffer {
   for (const prefix of rec.envPrefixes) r.add(CacheTag.EnvPrefix, prefix);
   if (!input.binary.includes("/") && input.binary !== "") r.add(CacheTag.Binary, input.binary, input.executable);
   for (const t of rec.text) r.add(CacheTag.Text, t);
-  for (const [errno, [, text]] of getSystemErrorMap()) {
-    if (errno < 0 && errno > -4096) r.add(CacheTag.Errno, -errno, text.charAt(0).toUpperCase() + text.slice(1));
-  }
+  // Node's texts, one record each (a record per errno made the entry ~1 ms slower to build).
+  const errnos: (string | number)[] = [];
+  for (const [errno, [, text]] of getSystemErrorMap()) if (errno < 0 && errno > -4096) errnos.push(-errno, text.charAt(0).toUpperCase() + text.slice(1));
+  r.add(CacheTag.Errno, ...errnos);
   const names = new Map<number, string>(Object.entries(os.signals).map(([name, num]) => [num, name]));
-  for (const [num, name] of names) r.add(CacheTag.Signal, num, name);
+  r.add(CacheTag.Signal, ...[...names].flat());
   for (const plan of input.plans) {
     const stderrDevnull = plan.fds.find((f) => f.fd === 2)?.source.kind === "devnull" ? 1 : 0;
     const namespaces = plan.namespaces.map((ns) => `${ns}:${ALL_NAMESPACES.indexOf(ns)}`).join(" ");
@@ -352,7 +356,7 @@ export function cacheEntry(input: CacheInput, key: Buffer): Buffer {
     const argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : ""));
     r.add(CacheTag.Plan, marshal({ plan, argv, hostFds, debug: false, recordNamespaces: input.verbosity >= 1 }));
   }
-  const bytes = r.finish(key);
+  const bytes = r.finish(sealOrThrow);
   if (bytes.length > CacheLimit.MaxBytes) throw new Error("cache entry too large");
   return bytes;
 }
@@ -386,7 +390,7 @@ export function cacheStatus(env: NodeJS.ProcessEnv = process.env): { ok: boolean
   while (!existsSync(existing)) existing = dirname(existing);
   const problem = untrustedDirectory(realpathSync(existing), process.geteuid?.() ?? 0);
   if (problem !== undefined) return { ok: false, detail: `off: ${wanted}: ${problem}` };
-  const key = cacheKey();
+  const key = seal(Buffer.alloc(0));
   if ("error" in key) return { ok: false, detail: `off: no key in the persistent kernel keyring (${key.error})` };
   return { ok: true, detail: `${wanted}; entries authenticated with a key in the persistent kernel keyring` };
 }
@@ -477,14 +481,9 @@ export function savePlan(input: CacheInput, debug: (m: string) => void): void {
     debug(`plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME): ${problem}`);
     return;
   }
-  const key = cacheKey();
-  if ("error" in key) {
-    debug(`plan cache: not cached (no key: ${key.error})`);
-    return;
-  }
   try {
     const name = cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words);
-    writeEntry(dir, name, cacheEntry(input, key.key));
+    writeEntry(dir, name, cacheEntry(input));
     debug(`plan cache: wrote ${join(dir, name)}`);
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
@@ -514,9 +513,9 @@ export function describeEntry(path: string): CacheListing {
     if (bytes.length < HEADER_BYTES || bytes.subarray(0, 8).toString("latin1") !== CACHE_MAGIC) return { ...listing, problem: "not a cached plan" };
     const body = bytes.subarray(HEADER_BYTES);
     if (bytes.readUInt32LE(8) !== body.length) return { ...listing, problem: "truncated" };
-    const key = cacheKey();
-    if ("error" in key) return { ...listing, problem: `cannot be checked (no key: ${key.error})` };
-    if (!timingSafeEqual(bytes.subarray(16, 48), authenticator(key.key, body))) return { ...listing, problem: "not authenticated (damaged, or not written by void under this user's key)" };
+    const mac = seal(body);
+    if ("error" in mac) return { ...listing, problem: `cannot be checked (no key: ${mac.error})` };
+    if (!mac.mac.equals(bytes.subarray(16, 48))) return { ...listing, problem: "not authenticated (damaged, or not written by void under this user's key)" };
     const words: string[] = [];
     let cwd: string | undefined;
     for (let at = 0; at + 8 <= body.length; ) {

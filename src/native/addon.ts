@@ -133,8 +133,8 @@ export interface NativeAddon {
   closeLater(fds: number[]): void;
   /** Ends a relay now; with release (only after its "ended"), frees it. */
   relayStop(id: number, release?: boolean): void;
-  /** The plan cache's key (native/cache_key.h): 32 bytes from the user's persistent keyring, made if there is none. Throws when keyrings are unavailable. */
-  cacheKey(): Buffer;
+  /** The authenticator of a plan cache entry's body: HMAC-SHA256 under the user's cache key (native/cache_key.h: in the persistent keyring, made if there is none; never seen by JavaScript). Throws when keyrings are unavailable. */
+  cacheSeal(body: Buffer): Buffer;
 }
 
 /** The repository (or installed package) root: dist/src/native -> ../../.. */

@@ -279,8 +279,8 @@ export const CACHE_TAGS = {
     EnvPrefix: { c: "CACHE_TAG_ENV_PREFIX", value: 9, doc: "string prefix: every variable with it must be listed by an ENV record" },
     Binary: { c: "CACHE_TAG_BINARY", value: 10, doc: "string BINARY as typed (no slash), string the file PATH lookup found then" },
     Text: { c: "CACHE_TAG_TEXT", value: 11, doc: "string: what the run wrote to stderr before starting any void (warnings, -v lines), written again" },
-    Errno: { c: "CACHE_TAG_ERRNO", value: 12, doc: "u32 errno, string: Node's text for it (what a failure record prints)" },
-    Signal: { c: "CACHE_TAG_SIGNAL", value: 13, doc: "u32 signal, string: its name as Node gives it" },
+    Errno: { c: "CACHE_TAG_ERRNO", value: 12, doc: "pairs to the end of the payload: u32 errno, string Node's text for it (what a failure record prints)" },
+    Signal: { c: "CACHE_TAG_SIGNAL", value: 13, doc: "pairs to the end of the payload: u32 signal, string its name as Node gives it" },
     Entry: {
       c: "CACHE_TAG_ENTRY",
       value: 14,
