@@ -50,6 +50,8 @@ const NODE0 = "node -e 0";
 const N24 = "Node 24: node -e 0";
 const VOID_RUN = "void run (bin/void: the bundle)";
 const NO_CACHE = "void run --no-cache (the bundle, no plan recorded or written)";
+const FIRST = "void run, first run (sh: rm -rf an emptied cache directory, then node bin/void run)";
+const FIRST_BASE = "void run --no-cache, started the same way (sh: rm -rf, node bin/void run --no-cache)";
 const VOID_RUN24 = "Node 24: void run (bin/void: the bundle, compile cache)";
 const BWRAP = "bwrap --unshare-all (one-shot)";
 const CACHED = "void run, cached plan (bin/void: the native front end, no Node)";
@@ -98,6 +100,20 @@ export const cliSuite: Suite = {
       // node bin/void: Node, never the front end; each run plans, records what it read and writes the cache entry (uncached: a fresh cache directory each round would be the same work).
       { name: VOID_RUN, cmd: [node, voidBin, ...runArgs], env: cachedEnv, baseline: NODE0 },
       { name: NO_CACHE, cmd: [node, voidBin, "run", "--no-cache", ...runArgs.slice(1)], baseline: NODE0 },
+      // The uncached run as a user meets it: no entry yet (each run starts from an empty cache directory), against the
+      // same start-up without the cache; both go through the same sh and rm.
+      {
+        name: FIRST,
+        cmd: ["sh", "-c", 'rm -rf "$XDG_CACHE_HOME"; exec "$0" "$@"', node, voidBin, ...runArgs],
+        env: { ...process.env, XDG_CACHE_HOME: join(build, "plan-cache-first") },
+        baseline: NODE0,
+      },
+      {
+        name: FIRST_BASE,
+        cmd: ["sh", "-c", 'rm -rf "$XDG_CACHE_HOME"; exec "$0" "$@"', node, voidBin, "run", "--no-cache", ...runArgs.slice(1)],
+        env: { ...process.env, XDG_CACHE_HOME: join(build, "plan-cache-none") },
+        baseline: NODE0,
+      },
       { name: "void run, the bundle without bin/void's code cache", cmd: [node, voidBin, ...runArgs], env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }, baseline: NODE0 },
       { name: "void run, unbundled (dist/src/cli/entry.js)", cmd: [node, unbundled, ...runArgs], baseline: NODE0 },
       { name: "void run through commander, unbundled (dist/src/cli/void.js)", cmd: [node, commanderCli, ...runArgs], baseline: NODE0 },
@@ -183,6 +199,7 @@ export const cliSuite: Suite = {
       [CACHED, FLOOR1],
       [CACHED, VOID_RUN],
       [VOID_RUN, NO_CACHE],
+      [FIRST, FIRST_BASE],
       [NATIVE, BWRAP_BINDS],
       [NATIVE, FLOOR1],
       [CACHED_DYN, BWRAP_DYN],
