@@ -585,7 +585,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     };
     return { warnings: scriptWarnings(host, a), advice: input.advise === true ? pythonModuleWarnings(host, a) : [] };
   });
-  return { ok: true, plans, warnings: [...writableFeedsOthers(plans), ...advice.flatMap((a) => a.warnings)], advice: advice.flatMap((a) => a.advice) };
+  return { ok: true, plans, warnings: [...writableFeedsOthers(plans), ...writableKernelInterfaces(plans), ...advice.flatMap((a) => a.warnings)], advice: advice.flatMap((a) => a.advice) };
 }
 
 /**
@@ -796,6 +796,30 @@ export function writableFeedsOthers(plans: readonly VoidPlan[]): string[] {
       if (readers.length === 0) continue;
       warnings.push(
         `${entrypointPath(writer.entrypoint)}: the writable bind of ${w.source} is read by ${readers.join(", ")}: a void of ${writer.entrypoint} chooses what they read there; if that is the design, say so with "shared": true on the writable bind`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/**
+ * A writable bind of the host's /proc or /sys (or anything under them)
+ * hands a void the kernel's own interfaces. Procfs gives a void its own
+ * /proc with the kernel-wide parts read-only; a Filesystem grant of the
+ * host's is explicit, and allowed, but worth a warning: sysctl files let
+ * host uid 0 write whatever their owner bits allow without any capability
+ * (kernel.core_pattern runs a program as real root), so under --host-root
+ * such a void is root on the host, and any void can write what the
+ * launcher's uid may there.
+ */
+export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
+  const warnings: string[] = [];
+  for (const p of plans) {
+    for (const m of p.mounts) {
+      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
+      if (!isWithin(m.source, "/proc") && !isWithin(m.source, "/sys")) continue;
+      warnings.push(
+        `${entrypointPath(p.entrypoint)}: the writable bind of ${m.source} gives its voids the host kernel's own interface: they can change what the launcher's uid may change there (with --host-root, kernel settings that run programs as root); grant it read-only unless that is the design ("Procfs" gives a void a /proc of its own)`,
       );
     }
   }

@@ -15,6 +15,8 @@ const host = new FakeHost()
   .file("/srv/cert.pem", "cert")
   .file("/srv/www/index.html", "<html>")
   .file("/etc/app.conf", "x=1")
+  .dir("/proc/sys/kernel")
+  .dir("/sys/fs")
   .file("/usr/lib/lib.so", "lib")
   .symlink("/lib", "usr/lib")
   .file("/srv/notexec", buildElf({ type: 2 }), 0o644);
@@ -221,6 +223,30 @@ describe("writableFeedsOthers: a writable bind read by another entrypoint is a w
     const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv", environment_path: "/s", shared: true } }] } } });
     assert.ok(!parsed.ok);
     assert.match(JSON.stringify(parsed.errors), /this bind is read-only/);
+  });
+});
+
+describe("writableKernelInterfaces: a writable bind of the host's /proc or /sys is a warning", () => {
+  function warnings(spec: unknown): string[] {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const r = planApplication(parsed.spec, input, host);
+    assert.ok(r.ok, JSON.stringify(r));
+    return r.warnings;
+  }
+  const bind = (hostPath: string, readOnly: boolean) => ({ entrypoints: { main: { environment: [{ Filesystem: { host_path: hostPath, environment_path: "/k", read_only: readOnly } }] } } });
+  it("names the bind, what it risks and the alternative, for /proc/sys and /sys", () => {
+    for (const path of ["/proc/sys", "/proc/sys/kernel", "/sys/fs"]) {
+      const w = warnings(bind(path, false));
+      assert.equal(w.length, 1, path);
+      assert.match(w[0]!, new RegExp(`^entrypoints\\.main: the writable bind of ${path.replaceAll("/", "\\/")} gives its voids the host kernel's own interface`));
+      assert.match(w[0]!, /--host-root/);
+      assert.match(w[0]!, /"Procfs"/);
+    }
+  });
+  it("says nothing for a read-only bind of them or a writable bind elsewhere", () => {
+    assert.deepEqual(warnings(bind("/proc/sys", true)), []);
+    assert.deepEqual(warnings(bind("/srv/www", false)), []);
   });
 });
 
