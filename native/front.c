@@ -26,7 +26,8 @@
  * started): the package directory, working directory and words; the
  * launcher's uid, gids, groups and capabilities (/proc/self/status); the
  * spec and runtime spec bytes; every file the planner looked at, by
- * (device, inode, size, mtime, ctime, mode), or its absence; every
+ * (device, inode, size, mtime, ctime, mode) — a directory it only stat'ed
+ * by (device, inode, mode, owner) — or its absence; every
  * environment variable the plan depends on; the file PATH lookup finds
  * for BINARY; the presence of time namespaces. The entry itself must be a
  * regular file of this user's, mode 0600 or stricter, in a directory of

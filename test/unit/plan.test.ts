@@ -193,14 +193,16 @@ describe("planUserLimits: a void's own user-namespace budgets", () => {
   });
 });
 
+/** The planner's warnings for a spec that must plan. */
+function warnings(spec: unknown): string[] {
+  const parsed = parseSpecValue(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  const r = planApplication(parsed.spec, input, host);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.warnings;
+}
+
 describe("writableFeedsOthers: a writable bind read by another entrypoint is a warning, unless shared", () => {
-  function warnings(spec: unknown): string[] {
-    const parsed = parseSpecValue(spec);
-    assert.ok(parsed.ok, JSON.stringify(parsed));
-    const r = planApplication(parsed.spec, input, host);
-    assert.ok(r.ok, JSON.stringify(r));
-    return r.warnings;
-  }
   const writer = (extra: object = {}) => ({ environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/out", read_only: false, ...extra } }] });
   it("names the writer, the reader and what it reads: a bind inside, a bind around, a File", () => {
     for (const reader of [
@@ -227,13 +229,6 @@ describe("writableFeedsOthers: a writable bind read by another entrypoint is a w
 });
 
 describe("writableKernelInterfaces: a writable bind of the host's /proc or /sys is a warning", () => {
-  function warnings(spec: unknown): string[] {
-    const parsed = parseSpecValue(spec);
-    assert.ok(parsed.ok, JSON.stringify(parsed));
-    const r = planApplication(parsed.spec, input, host);
-    assert.ok(r.ok, JSON.stringify(r));
-    return r.warnings;
-  }
   const bind = (hostPath: string, readOnly: boolean) => ({ entrypoints: { main: { environment: [{ Filesystem: { host_path: hostPath, environment_path: "/k", read_only: readOnly } }] } } });
   it("names the bind, what it risks and the alternative, for /proc/sys and /sys", () => {
     for (const path of ["/proc/sys", "/proc/sys/kernel", "/sys/fs"]) {
