@@ -7,9 +7,10 @@
  *
  * bin/void runs this first (its shell part) with its own path and the
  * words the user typed after `void`. Installed as the command itself (a
- * symlink named `void` on the PATH, such as build/void), it skips the
- * shell, finds the package above its own executable and falls back to
- * `node PACKAGE/bin/void WORDS...`. If the words are a `void run` whose
+ * symlink named `void`: build/void, or an npm install's bin/void, which
+ * scripts/postinstall.cjs makes one), it skips the shell, finds the
+ * package above its own executable and falls back to `node
+ * PACKAGE/bin/void.cjs WORDS...`, the Node side of the command. If the words are a `void run` whose
  * compiled plan an earlier run cached (src/cli/plan-cache.ts) and every
  * input of that plan is exactly as it was, this program runs the voids
  * itself: it spawns them with the addon's own code (plan.c parses the
@@ -80,7 +81,7 @@ extern char **environ;
 #define MALFORMED_STATUS 125
 #define MAX_ENTRIES 64
 
-static const char *script; /* bin/void */
+static const char *script; /* bin/void, or bin/void.cjs (the Node side) */
 static char **words;       /* what the user typed after `void` */
 static int nwords;
 static int trace;
@@ -88,7 +89,8 @@ static int trace;
 /* ---- falling back to Node ---- */
 
 /* Runs the command as bin/void always did: Node, on bin/void itself
- * (whose shell part Node never sees). Nothing has been started. */
+ * (whose shell part Node never sees) or bin/void.cjs. Nothing has been
+ * started. */
 static sigset_t original_mask; /* the signal mask this program started with */
 
 __attribute__((noreturn)) static void run_node(const char *why) {
@@ -1190,7 +1192,7 @@ static int run_voids(int sfd) {
 
 /* The package directory of the front end invoked as the command itself:
  * the first directory above the executable (build/ or
- * prebuilt/linux-<arch>/) that holds bin/void, as Node's packageRoot
+ * prebuilt/linux-<arch>/) that holds bin/void.cjs, as Node's packageRoot
  * finds package.json. */
 static int root_from_exe(char *root, size_t cap) {
   char exe[PATH_MAX];
@@ -1200,7 +1202,7 @@ static int root_from_exe(char *root, size_t cap) {
     if (slash == NULL || slash == exe) return -1;
     *slash = 0;
     char probe[PATH_MAX + 16];
-    snprintf(probe, sizeof probe, "%s/bin/void", exe);
+    snprintf(probe, sizeof probe, "%s/bin/void.cjs", exe);
     if (access(probe, F_OK) == 0) {
       snprintf(root, cap, "%s", exe);
       return 0;
@@ -1227,10 +1229,10 @@ int main(int argc, char **argv) {
   int direct = strcmp(base, "void-run-fast") != 0;
   if (direct) {
     if (root_from_exe(root, sizeof root) < 0) {
-      fprintf(stderr, "void: error: cannot find the void package above %s (its bin/void)\n", argv[0]);
+      fprintf(stderr, "void: error: cannot find the void package above %s (its bin/void.cjs)\n", argv[0]);
       return EXIT_LAUNCHER_FAILURE;
     }
-    snprintf(script_path, sizeof script_path, "%s/bin/void", root);
+    snprintf(script_path, sizeof script_path, "%s/bin/void.cjs", root);
     script = script_path;
     words = argv + 1;
     nwords = argc - 1;

@@ -7,8 +7,6 @@
 #   build/void-init  the static PID 1 of every void
 #   build/void-run-fast  the native front end of `void run` (native/front.c),
 #                    and build/void, a symlink to it: the command without Node
-#   build/void-run-fast  the native front end of `void run` (native/front.c),
-#                    and build/void, a symlink to it: the command without Node
 # (forktop's tracer is built by packages/forktop/scripts/build-native.sh.)
 # Environment: CC (default cc) and INIT_CC (default musl-gcc if present,
 # else CC) choose the compilers, OUT (default build) the directory;
@@ -70,4 +68,10 @@ mv "$OUT/void-run-fast.tmp" "$OUT/void-run-fast"
 # The same front end under the name `void`: link it onto the PATH to skip
 # bin/void's shell part (docs/architecture.md, "The native front end").
 ln -sf void-run-fast "$OUT/void"
+# An installed package whose bin/void scripts/postinstall.cjs made a link to
+# the prebuilt front end now uses the one built here, as it does the addon.
+if [ "$OUT" = build ] && [ -L bin/void ]; then
+  ln -s ../build/void-run-fast bin/void.tmp.$$
+  mv -f bin/void.tmp.$$ bin/void
+fi
 echo "build-native: built $OUT/void.node with $($CC --version | head -n 1), $OUT/void-init with $(basename "$INIT_CC"), $OUT/void-run-fast"

@@ -3,9 +3,9 @@
  * feature, whether it is here, and what void does without it; then a real
  * void is started to prove the whole recipe works for this launcher.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { release } from "node:os";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { cacheStatus } from "./plan-cache.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import { buildAdvice, GLIBC_BASELINE, glibcProblem, type NativeBinaries, runtimeGlibc } from "../native/binaries.js";
@@ -93,6 +93,29 @@ export function binariesCheck(): Check {
   };
 }
 
+/**
+ * What the `void` command is (docs/architecture.md, "The native front
+ * end"): a link to the native front end itself (an npm install whose
+ * postinstall ran, scripts/postinstall.cjs), or bin/void's script, whose
+ * shell part runs the front end first; either way, whether there is a
+ * front end for this machine at all.
+ */
+export function commandCheck(binaries: NativeBinaries | undefined): Check {
+  const root = packageRoot();
+  const bin = join(root, "bin", "void");
+  const link = lstatSync(bin, { throwIfNoEntry: false })?.isSymbolicLink() ? readlinkSync(bin) : undefined;
+  if (link !== undefined) return { name: "void command", ok: true, required: false, detail: `bin/void is the native front end (a link to ${link}): a cached void run starts neither a shell nor Node` };
+  const built = join(root, "build", "void-run-fast");
+  const front = existsSync(built) ? built : binaries !== undefined && existsSync(binaries.front) ? binaries.front : undefined;
+  if (front === undefined) return { name: "void command", ok: false, required: false, detail: "bin/void is a script and there is no native front end for this machine: every command runs Node" };
+  return {
+    name: "void command",
+    ok: true,
+    required: false,
+    detail: `bin/void is a script whose shell part runs the native front end (${relative(root, front)}); a link named void to the front end skips the shell (~0.7 ms)${existsSync(join(root, "build", "void")) ? ": build/void is one" : ""}`,
+  };
+}
+
 export function hostChecks(): Check[] {
   const uid = process.getuid?.() ?? 0;
   const checks: Check[] = [];
@@ -156,6 +179,13 @@ export function hostChecks(): Check[] {
     const cache = cacheStatus();
     checks.push({ name: "plan cache", ok: cache.ok, required: false, detail: cache.ok ? cache.detail : `${cache.detail} — every void run plans in Node` });
   }
+  let selected: NativeBinaries | undefined;
+  try {
+    selected = nativeBinaries();
+  } catch {
+    // said by the native binaries check
+  }
+  checks.push(commandCheck(selected));
   return checks;
 }
 

@@ -273,7 +273,7 @@ class Records {
 /** The files that make up this void: a plan made by another build is never used. */
 function voidFiles(root: string): string[] {
   const { addon, init, front } = nativeBinaries();
-  return [...["package.json", "bin/void", "dist/void.cjs", "dist/src/cli/entry.js"].map((p) => join(root, p)), addon, init, front];
+  return [...["package.json", "bin/void", "bin/void.cjs", "dist/void.cjs", "dist/src/cli/entry.js"].map((p) => join(root, p)), addon, init, front];
 }
 
 export interface CacheInput {
@@ -483,12 +483,25 @@ export function writeEntry(dir: string, name: string, bytes: Buffer): void {
   renameSync(tmp, join(dir, name));
 }
 
-/** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too). */
-export function savePlan(input: CacheInput, debug: (m: string) => void): void {
+/** A cache entry built and sealed, not yet written (prepareEntry, then commitEntry). */
+export interface PreparedEntry {
+  dir: string;
+  name: string;
+  bytes: Buffer;
+}
+
+/**
+ * Builds and seals the cache entry for this run, if it qualifies; best
+ * effort: undefined, with the reason given to `debug`, when there is none
+ * to write. `void run` calls it while the addon makes the Startup voids on
+ * its own threads (run.ts whileSpawning), so the work overlaps theirs, and
+ * writes the entry (commitEntry) only once every void runs.
+ */
+export function prepareEntry(input: CacheInput, debug: (m: string) => void): PreparedEntry | undefined {
   const why = input.recorder.unrecordable ?? needsOrchestrator(input.plans) ?? (input.verbosity >= 2 ? "-vv" : undefined) ?? ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
   if (why !== undefined) {
     debug(`plan cache: not cached (${why})`);
-    return;
+    return undefined;
   }
   let problem = "";
   const dir = ownCacheDir(process.env, (why) => {
@@ -496,15 +509,30 @@ export function savePlan(input: CacheInput, debug: (m: string) => void): void {
   });
   if (dir === undefined) {
     debug(`plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME): ${problem}`);
-    return;
+    return undefined;
   }
   try {
-    const name = cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words);
-    writeEntry(dir, name, cacheEntry(input));
-    debug(`plan cache: wrote ${join(dir, name)}`);
+    return { dir, name: cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words), bytes: cacheEntry(input) };
+  } catch (e) {
+    debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
+    return undefined;
+  }
+}
+
+/** Writes a prepared entry; best effort (a failure only means Node next time too). */
+export function commitEntry(entry: PreparedEntry, debug: (m: string) => void): void {
+  try {
+    writeEntry(entry.dir, entry.name, entry.bytes);
+    debug(`plan cache: wrote ${join(entry.dir, entry.name)}`);
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too). */
+export function savePlan(input: CacheInput, debug: (m: string) => void): void {
+  const entry = prepareEntry(input, debug);
+  if (entry !== undefined) commitEntry(entry, debug);
 }
 
 /** One cache file as `void cache list` shows it. */

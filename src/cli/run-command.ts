@@ -17,7 +17,7 @@ import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
-import { Look, ORCHESTRATED_ENV, PlanRecorder, PRIME_VARIABLE, savePlan } from "./plan-cache.js";
+import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
@@ -99,6 +99,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => log.debug(m));
     return 0;
   }
+  const cacheInput = recorder !== undefined && opts.pidFile === undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
+  let entry: PreparedEntry | undefined;
   try {
     return await runApplication(plans, {
       debug: opts.debug,
@@ -107,9 +109,13 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
       allowUnenforcedLimits: opts.allowUnenforcedLimits,
       prepare: opts.prepare,
       activation,
+      // The cache entry is built while the addon's threads make the voids (a one-shot run of a short program would
+      // otherwise wait for it), and written once every void runs: a plan that could not start is never cached.
+      whileSpawning: () => {
+        if (cacheInput !== undefined) entry = prepareEntry(cacheInput, (m) => log.debug(m));
+      },
       onReady: () => {
-        // Every void runs: the plan is good, and writing it now costs the run nothing it waits for.
-        if (recorder !== undefined && opts.pidFile === undefined) savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => log.debug(m));
+        if (entry !== undefined) commitEntry(entry, (m) => log.debug(m));
         if (opts.pidFile !== undefined) writePidFile(opts.pidFile);
         manager.ready();
         if (readyFd !== undefined) reportReady(readyFd);

@@ -45,6 +45,11 @@ export interface RunOptions {
   prepare?: number;
   /** Listening sockets passed by a service manager (src/orchestrator/activation.ts). */
   activation?: Activation;
+  /**
+   * Called once the spawn of every Startup void has begun: the addon makes
+   * them on its own threads meanwhile, so work done here overlaps theirs.
+   */
+  whileSpawning?: () => void;
   /** Called once every Startup void is running and every trigger takes messages (not if a Startup void failed). */
   onReady?: () => void;
   /** Called once when an orderly stop begins (the first SIGTERM, SIGINT...). */
@@ -715,7 +720,9 @@ class Application implements LoopHost {
       throw e;
     }
     this.starting = true; // not done until the loops exist
-    const spawned = await Promise.all(lives.map((life) => this.spawnNow(life)));
+    const spawning = lives.map((life) => this.spawnNow(life));
+    this.opts.whileSpawning?.();
+    const spawned = await Promise.all(spawning);
     if (spawned.some((v) => v === undefined)) {
       // A Startup void could not be created: stop the others.
       for (const v of spawned) v?.signal(os.signals.SIGKILL);

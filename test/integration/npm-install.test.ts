@@ -3,8 +3,10 @@
  * script builds the prebuilt binaries, scripts/build-prebuilt.sh), `npm
  * install` the tarball into a temporary prefix (dependencies from npm's
  * cache when they are there: --prefer-offline), then, from the installed
- * package only: `void doctor` and examples/fib (built from the shipped
- * source) under `void run` with the shipped spec, both with a PATH that
+ * package only: its postinstall script made `void` a link to the prebuilt
+ * native front end (and with --ignore-scripts `void` stays the script,
+ * which runs it too), `void doctor` and examples/fib (built from the
+ * shipped source) under `void run` with the shipped spec, both with a PATH that
  * has node and npm but no C compiler, as the install itself, so the
  * prebuilt binaries are what runs; the tarball's prebuilt directories for
  * x86_64 and aarch64 (the aarch64 void-init run under qemu-aarch64-static
@@ -16,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
@@ -75,9 +77,9 @@ after(() => {
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the installed `void`; `env` defaults to the one without a compiler. */
-function run(args: string[], timeout = 60_000, env = noCompiler) {
-  const bin = join(dir, "prefix", "node_modules", ".bin", "void");
+/** Runs the installed `void` (of `prefix`); `env` defaults to the one without a compiler. */
+function run(args: string[], timeout = 60_000, env = noCompiler, prefix = "prefix") {
+  const bin = join(dir, prefix, "node_modules", ".bin", "void");
   const r = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -189,6 +191,36 @@ describe("the npm tarball", () => {
     assert.equal(r.stdout, "fib(20) = 6765\n");
   });
 
+  it("makes the installed void command a link to the prebuilt front end (its postinstall script)", (t) => {
+    if (skipped(t)) return;
+    assert.equal(readlinkSync(join(installed, "bin", "void")), join("..", "prebuilt", `linux-${process.arch}`, "void-run-fast"));
+    assert.match(run(["doctor"]).stdout, /void command: bin\/void is the native front end/);
+    assert.equal(run(["--version"]).stdout.trim(), JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version);
+  });
+
+  it("keeps bin/void the script with --ignore-scripts, and its shell part still runs the front end", (t) => {
+    if (skipped(t, true)) return;
+    const prefix = join(dir, "prefix-no-scripts");
+    const install = spawnSync("npm", ["install", "--ignore-scripts", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 300_000,
+      env: noCompiler,
+    });
+    assert.equal(install.status, 0, `npm install --ignore-scripts: ${install.stderr}`);
+    spawnSync("chmod", ["-R", "a+rX", prefix]);
+    const script = join(prefix, "node_modules", "void-run", "bin", "void");
+    assert.ok(lstatSync(script).isFile(), "bin/void is not the script");
+    assert.match(readFileSync(script, "utf8"), /^#!\/bin\/sh\n/);
+    const env = { ...noCompiler, XDG_CACHE_HOME: join(dir, "cache-no-scripts"), VOID_FAST_PATH_TRACE: "1" };
+    const words = ["run", "-s", join(installed, "examples", "fib", "spec.json"), buildFib(), "12"];
+    assert.equal(run(words, 60_000, env, "prefix-no-scripts").status, 0);
+    const second = run(words, 60_000, env, "prefix-no-scripts");
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, "fib(12) = 144\n");
+    assert.match(second.stderr, /plan cache: used/, "the script's shell part did not run the front end");
+  });
+
   it("runs the same command again in the prebuilt native front end, from its cached plan", (t) => {
     if (skipped(t, true)) return;
     const fib = buildFib();
@@ -208,6 +240,8 @@ describe("the npm tarball", () => {
     const r = spawnSync("sh", [join(installed, "scripts", "build-native.sh")], { encoding: "utf8", timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /build-native: built build\/void\.node/);
+    // The installed command follows the binaries to build/, as the addon does.
+    assert.equal(readlinkSync(join(installed, "bin", "void")), join("..", "build", "void-run-fast"));
     spawnSync("chmod", ["-R", "a+rX", installed]);
     const run2 = run(["run", "-s", join(installed, "examples", "fib", "spec.json"), buildFib(), "10"], 60_000, process.env);
     assert.equal(run2.status, 0, run2.stderr);

@@ -282,6 +282,27 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
     }
   });
 
+  it("whileSpawning runs once every Startup void's spawn has begun, and before onReady", async () => {
+    const plans = plansFor({ entrypoints: { a: { args: ["BinaryName", "Entrypoint"] }, b: { args: ["BinaryName", "Entrypoint"] } } }, { a: "exit 0\n", b: "exit 0\n" });
+    const { spawner, make } = UnvoidedSpawner.factory(dir);
+    const order: string[] = [];
+    const status = await runApplication(plans, {
+      debug: false,
+      log: stderrLogger(0, () => {}),
+      spawner: make,
+      whileSpawning: () =>
+        order.push(
+          `spawning ${spawner.events
+            .map((e) => e.entrypoint)
+            .sort()
+            .join(" ")}`,
+        ),
+      onReady: () => order.push("ready"),
+    });
+    assert.equal(status, 0);
+    assert.deepEqual(order, ["spawning a b", "ready"]);
+  });
+
   it("a Startup void whose binary cannot be executed fails the run with the execve error, and nothing is left", async () => {
     const plans = plansFor({ entrypoints: { main: { args: ["BinaryName", "Entrypoint"] } } }, { main: "exit 0\n" }).map((p) => ({ ...p, exec: join(dir, "no-such-binary") }));
     const { status, spawner, log } = await run(plans);

@@ -1,0 +1,85 @@
+// The Node side of the `void` command: what bin/void runs as a Node script,
+// and what the native front end (native/front.c) executes with Node for
+// everything it does not run itself.
+//
+// It runs the CLI built by `npm run build`: the bundle dist/void.cjs (scripts/bundle-cli.mjs) when it is at least as new as the
+// compiled dist/src/cli/entry.js (tsc rewrites every file it emits, so a
+// `tsc` run after the bundle was made leaves the bundle stale and unused),
+// otherwise dist/src/cli/entry.js itself.
+//
+// This file is CommonJS: a CommonJS entry point starts ~10 ms sooner than
+// an ES module one on Node 20, which loads its ESM loader first (measured by `npm run bench`, docs/performance.md).
+"use strict";
+const { statSync } = require("node:fs");
+const { dirname, join } = require("node:path");
+const module_ = require("node:module");
+
+// V8's compile cache (Node >= 22.1; absent on Node 20): later starts skip
+// compiling the CLI. Best effort: an unusable cache directory only disables it.
+module_.enableCompileCache?.();
+
+const dist = join(__dirname, "..", "dist");
+const entry = join(dist, "src", "cli", "entry.js");
+const bundle = join(dist, "void.cjs");
+const entryTime = statSync(entry, { throwIfNoEntry: false })?.mtimeMs;
+const bundleStat = statSync(bundle, { throwIfNoEntry: false });
+const bundleTime = bundleStat?.mtimeMs;
+if (bundleTime !== undefined && (entryTime === undefined || bundleTime >= entryTime)) {
+  // NODE_DISABLE_COMPILE_CACHE, Node's switch for its compile cache, turns off bin/void's own too.
+  if (module_.enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) require(bundle);
+  else requireWithCodeCache(bundle, bundleStat);
+} else if (entryTime === undefined) {
+  process.stderr.write("void: not built yet: run the README's set-up command (or `npm run build`) first\n");
+  process.exitCode = 125;
+} else {
+  import(require("node:url").pathToFileURL(entry).href);
+}
+
+/**
+ * Node 20 has no compile cache (module.enableCompileCache is Node >= 22.1),
+ * so there bin/void keeps V8's code cache of the bundle itself, as Node 22's
+ * cache does: `FILE.v8cache` beside the bundle, written by the first run that
+ * finds none (or finds it rejected) and can write there; a run that cannot
+ * (an unprivileged user, a read-only install) compiles as before. Measured
+ * by `npm run bench` (docs/performance.md).
+ *
+ * The file starts with a line naming the bundle's size and mtime: V8 checks
+ * a code cache only against its own version, flags and the source's
+ * *length*, so a rebuilt bundle of the same length must not meet the old
+ * cache. The cache is made at exit, after the run, so that it holds the
+ * functions the run compiled and not only the top level. It is code, trusted
+ * as the bundle is: it lives beside it, in a directory only the bundle's
+ * writers can write.
+ */
+function requireWithCodeCache(file, stat) {
+  const fs = require("node:fs");
+  const vm = require("node:vm");
+  const cacheFile = `${file}.v8cache`;
+  const stamp = Buffer.from(`void.cjs ${stat.size} ${stat.mtimeMs}\n`);
+  let cachedData;
+  try {
+    const cache = fs.readFileSync(cacheFile);
+    if (cache.subarray(0, stamp.length).equals(stamp)) cachedData = cache.subarray(stamp.length);
+  } catch {
+    // no cache yet
+  }
+  const script = new vm.Script(module_.wrap(fs.readFileSync(file, "utf8")), {
+    filename: file,
+    ...(cachedData !== undefined ? { cachedData } : {}),
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once("exit", () => {
+      const tmp = `${cacheFile}.tmp-${process.pid}`;
+      try {
+        fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]), { flag: "wx" });
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        // best effort: an unwritable dist/ only means compiling next time too
+        fs.rmSync(tmp, { force: true });
+      }
+    });
+  }
+  const bundleModule = { exports: {}, filename: file, id: file };
+  script.runInThisContext().call(bundleModule.exports, bundleModule.exports, module_.createRequire(file), bundleModule, file, dirname(file));
+}
