@@ -717,7 +717,7 @@ static int nvoids;
 static int run_status;
 static int shutting_down, shutdown_signal, interrupted;
 static int init_fd = -1, self_pidfd = -1, mapper_wr = -1;
-enum disposition { PASS, RELAY, CLOSED };
+enum disposition { DEVNULL, RELAY };
 static enum disposition stream_disp[3];
 
 static long long now_ms(void) {
@@ -726,14 +726,15 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* streams.ts streamDisposition: /dev/null is passed as it is, a closed
- * stream gives /dev/null, anything else is relayed through a pipe of the
+/* streams.ts streamDisposition: a stream that is /dev/null or closed
+ * gives the void its own /dev/null (opened in the void, on its read-only
+ * device bind: the launcher's fd would let a void that owns the node
+ * fchmod the host's), anything else is relayed through a pipe of the
  * void's own. */
 static enum disposition disposition(int fd) {
   struct stat st;
-  if (fstat(fd, &st) < 0) return CLOSED;
-  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return PASS;
-  return RELAY;
+  if (fstat(fd, &st) < 0) return DEVNULL;
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) ? DEVNULL : RELAY;
 }
 
 /* Starts the launcher's id-map writer (once; only a root launcher's plans need it). */
@@ -807,10 +808,8 @@ static int spawn_void(struct voidp *v, char *msg, size_t cap) {
       return -1;
     }
     enum disposition d = stream_disp[kind];
-    if (d == CLOSED)
+    if (d == DEVNULL)
       plan.fds[i].source = -1;
-    else if (d == PASS)
-      plan.fds[i].source = kind;
     else {
       int w = nclose < 8 && v->nrelays < 2 ? start_relay(v, kind) : (errno = EMFILE, -1);
       if (w < 0) {

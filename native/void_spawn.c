@@ -512,9 +512,15 @@ static void make_symlink(struct child_ctx *c, const struct mount_op *op) {
   close(parent);
 }
 
-/* Binds one host device node at the same path (a DEVICE record), nosuid
- * and noexec (but not nodev: opening it is the point). A user namespace
- * cannot mknod. /dev/null is in every void's plan: the target of every
+/* Binds one host device node at the same path (a DEVICE record), nosuid,
+ * noexec and read-only (but not nodev: opening it is the point). Read-only
+ * does not stop reading or writing the device (a device node's open for
+ * writing does not count as a write to its mount), only changes to the
+ * node itself: a void whose uid owns it — host uid 0 with --host-root —
+ * would otherwise chmod or utime the host's /dev/null for every process.
+ * The void's standard streams that the launcher would give /dev/null are
+ * opened here, on this node (place_fds), never passed from the launcher.
+ * A user namespace cannot mknod. /dev/null is in every void's plan: the target of every
  * standard stream that was not granted. /dev/random and /dev/urandom only
  * with DevRandom: they give the same bytes as getrandom(2), which every
  * void may call, but some programs (dnsmasq) insist on opening the file.
@@ -535,7 +541,7 @@ static void add_device(struct child_ctx *c, const struct mount_op *op) {
   if (tree < 0) die2(c, errno, "bind (open_tree)", op->source, op->dest);
   close(fd);
   int target = open_mount_point(c, op->dest, 0);
-  attach(c, tree, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, op->source, op->dest);
+  attach(c, tree, target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, op->source, op->dest);
   close(target);
   close(tree);
 }

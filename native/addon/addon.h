@@ -116,6 +116,7 @@ napi_value js_poll_readable(napi_env env, napi_callback_info cbinfo);
 napi_value js_set_blocking(napi_env env, napi_callback_info cbinfo);
 napi_value js_set_cloexec(napi_env env, napi_callback_info cbinfo);
 napi_value js_open_no_symlinks(napi_env env, napi_callback_info cbinfo);
+napi_value js_pin_read_only(napi_env env, napi_callback_info cbinfo); /* readonly.c */
 
 /* ---- sockets.c ---- */
 napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo);

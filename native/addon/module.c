@@ -103,7 +103,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
       FN("setBlocking", js_set_blocking),
       FN("setCloexec", js_set_cloexec),
       FN("openNoSymlinks", js_open_no_symlinks),
-      FN("tcpListen", js_tcp_listen), /* sockets.c */
+      FN("pinReadOnly", js_pin_read_only), /* readonly.c */
+      FN("tcpListen", js_tcp_listen),      /* sockets.c */
       FN("connect", js_connect),
       FN("socketKind", js_socket_kind),
       FN("socketAddress", js_socket_address),

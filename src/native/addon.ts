@@ -108,6 +108,14 @@ export interface NativeAddon {
   setBlocking(fd: number, blocking: boolean): void;
   /** An O_PATH fd of `path`, refusing a symlink in any component (ELOOP); throws a NativeError. */
   openNoSymlinks(path: string): number;
+  /**
+   * An O_PATH fd of the file `fd` (opened at `path`) reached through a
+   * read-only, nosuid, nodev, noexec mount of its own, detached
+   * (native/addon/readonly.c): what is opened through it cannot change the
+   * file, its mode, times or attributes (EROFS). `legacy` takes the way of
+   * Linux < 5.12 (tests). Throws a NativeError naming the syscall.
+   */
+  pinReadOnly(fd: number, path: string, legacy?: boolean): number;
   /** A socket's family and type (AF_*, SOCK_*), or null when fd is not a socket. */
   socketKind(fd: number): { family: number; type: number } | null;
   /** An IPv4 or IPv6 socket's local address (getsockname), whether it is a stream socket and listening; null for anything else. */

@@ -168,8 +168,10 @@ function resolveOutsideWritable(path: string, writable: readonly string[]): stri
 /**
  * Opens a File grant's host file once, before any void runs. Symlinks on
  * the path are followed now (unless one lies inside a writable bind:
- * resolveOutsideWritable) and never again. Every void gets its own open
- * file description of this very file (reopened through /proc/self/fd), so
+ * resolveOutsideWritable) and never again. The fd kept reaches the file
+ * through a read-only mount of its own (native/addon/readonly.c). Every
+ * void gets its own open file description of this very file, read-only
+ * to the inode (reopened through /proc/self/fd), so
  * a void that can write the file's directory and swaps the file for a
  * symlink, a FIFO or another file changes nothing for the voids after it.
  * Only a regular file of a real filesystem is granted: a FIFO would block
@@ -194,10 +196,15 @@ function pinFile(path: string, writable: readonly string[], addon: NativeAddon):
     }
     const fs = PSEUDO_FILESYSTEMS.get(statfsSync(`/proc/self/fd/${fd}`).type);
     if (fs !== undefined) throw new Error(`File ${path}: a file of ${fs}; a File grant is a file of a real filesystem`);
-    return fd;
-  } catch (e) {
+    // Reached through a read-only mount of its own: a void that owns the file (its uid is the launcher's, or host uid 0
+    // with --host-root) could otherwise fchmod it, change its times, or reopen it through /proc/self/fd for writing.
+    try {
+      return addon.pinReadOnly(fd, resolved);
+    } catch (e) {
+      throw new Error(`File ${path}: cannot reach it through a read-only mount (${e instanceof Error ? e.message : String(e)})`);
+    }
+  } finally {
     closeSync(fd);
-    throw e;
   }
 }
 

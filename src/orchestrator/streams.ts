@@ -2,8 +2,11 @@
  * The launcher's standard streams as voids receive them.
  *
  * A void granted Stdin, Stdout or Stderr never holds the launcher's own
- * stream, except /dev/null: every other kind would give it more than the
- * stream. A terminal above all: it takes ioctls (TIOCSTI types into the
+ * stream: every kind would give it more than the stream. Even /dev/null:
+ * a void whose uid owns the node (host uid 0, with --host-root) could
+ * fchmod the launcher's and so the host's; where the launcher's stream is
+ * /dev/null (or closed) the void opens its own, on its read-only bind of
+ * the node (native/void_spawn.c add_device). A terminal above all: it takes ioctls (TIOCSTI types into the
  * shell that started `void run`, TCSETS turns echo off for good, TCXONC
  * stops the terminal and with it the launcher's next write), and the
  * shell's terminal is open read-write, so an output fd also reads the keys
@@ -60,16 +63,15 @@ const DRAIN_MS = 5000;
 /** How long the launcher waits for a void's output relay before it logs the void's exit. */
 export const EXIT_DRAIN_MS = 1000;
 
-/** What a void may receive of the launcher's fd `fd`: "pass" (as it is: /dev/null), "relay", or "closed" (no such fd: /dev/null too). */
-export function streamDisposition(fd: number): "pass" | "relay" | "closed" {
+/** What a void gets for the launcher's fd `fd`: "devnull" (it is /dev/null, or closed: the void's own /dev/null) or "relay". */
+export function streamDisposition(fd: number): "devnull" | "relay" {
   let st: ReturnType<typeof fstatSync>;
   try {
     st = fstatSync(fd);
   } catch {
-    return "closed";
+    return "devnull";
   }
-  if (st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV) return "pass";
-  return "relay";
+  return st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV ? "devnull" : "relay";
 }
 
 interface Relay {
@@ -87,8 +89,8 @@ export interface VoidStream {
 export class Streams {
   /** Output streams whose voids each get a relayed pipe. */
   private readonly relayedOutput = new Set<StreamName>();
-  /** Streams the launcher does not have: voids get /dev/null. */
-  private readonly closed = new Set<StreamName>();
+  /** Streams that are /dev/null or closed in the launcher: each void opens its own /dev/null. */
+  private readonly devNull = new Set<StreamName>();
   /** The shared input socket (its void end) and its relay. */
   private stdin?: { voidEnd: number; relay: Relay };
   /** Output relays not yet ended. */
@@ -105,9 +107,10 @@ export class Streams {
     const granted = new Set(plans.flatMap((p) => p.fds.map((f) => f.source.kind)));
     for (const name of ["stdin", "stdout", "stderr"] as const) {
       if (!granted.has(name)) continue;
-      const how = streamDisposition(STREAM_FD[name]);
-      if (how === "closed") s.closed.add(name);
-      if (how !== "relay") continue;
+      if (streamDisposition(STREAM_FD[name]) === "devnull") {
+        s.devNull.add(name);
+        continue;
+      }
       if (name !== "stdin") {
         s.relayedOutput.add(name);
         log.debug(`${name}: each void gets a pipe of its own, relayed by the launcher`);
@@ -131,7 +134,7 @@ export class Streams {
 
   /** What a void gets for `name` (call once per void; close `close` once the void has its copy). */
   forVoid(name: StreamName): VoidStream {
-    if (this.closed.has(name)) return { fd: -1 };
+    if (this.devNull.has(name)) return { fd: -1 };
     if (name === "stdin") return { fd: this.stdin?.voidEnd ?? 0 };
     if (!this.relayedOutput.has(name)) return { fd: STREAM_FD[name] };
     const [r, w] = this.addon.pipe();

@@ -290,6 +290,80 @@ for (const launcher of launchers) {
       });
     }
 
+    it("cannot change a File grant's file through its fd, though its uid owns the file (--host-root for a root launcher)", { timeout: 60_000 }, async () => {
+      const dir = scratch(stage, `own-file-${launcher}`);
+      const file = join(dir, "granted.txt");
+      writeFileSync(file, "granted\n");
+      chmodSync(file, 0o644);
+      // The void's uid owns it: an unprivileged launcher's own file; host uid 0 (--host-root) and a root-owned file.
+      if (launcher === "unprivileged" && isRoot) chownSync(file, UNPRIV_UID, UNPRIV_GID);
+      const before = statSync(file);
+      const spec = writeSpec(stage, `hostile-own-file-${launcher}`, {
+        entrypoints: { "own-inode": { args: ["BinaryName", "Entrypoint", { File: file }, "Trailing"], environment: ["Stdout", "Procfs"] } },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", ...(launcher === "root" ? ["--host-root"] : []), "-s", spec, stage.hostile, "/no-such-path"]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      for (const attack of ["fchmod-fd", "futimens-fd", "setxattr-fd", "reopen-write-fd"]) assert.equal(res.get(attack), "EROFS", `${attack}: ${r.stdout}`);
+      const after = statSync(file);
+      assert.equal(readFileSync(file, "utf8"), "granted\n");
+      assert.equal(after.mode, before.mode);
+      assert.equal(after.mtimeMs, before.mtimeMs);
+    });
+
+    it("cannot change a File grant's file through its fd on Linux < 5.12 either (read-only by remount)", () => {
+      const dir = scratch(stage, `own-file-legacy-${launcher}`);
+      const file = join(dir, "granted.txt");
+      writeFileSync(file, "granted\n");
+      chmodSync(file, 0o644);
+      if (launcher === "unprivileged" && isRoot) chownSync(file, UNPRIV_UID, UNPRIV_GID);
+      // The addon's way without mount_setattr, taken here on purpose, by the launcher's uid: the file's owner.
+      const script = `
+        const { closeSync, constants, fchmodSync, futimesSync, openSync } = require("node:fs");
+        const addon = require(${JSON.stringify(join(stage.dir, "build", "void.node"))});
+        const file = ${JSON.stringify(file)};
+        const pinned = addon.openNoSymlinks(file);
+        const fd = openSync("/proc/self/fd/" + addon.pinReadOnly(pinned, file, true), constants.O_RDONLY);
+        for (const [name, f] of [["fchmod", () => fchmodSync(fd, 0o666)], ["futimes", () => futimesSync(fd, 0, 0)], ["reopen", () => closeSync(openSync("/proc/self/fd/" + fd, constants.O_WRONLY))]]) {
+          try { f(); console.log(name + " ok"); } catch (e) { console.log(name + " " + e.code); }
+        }`;
+      const [cmd, ...args] = asLauncher(launcher, [process.execPath, "-e", script]);
+      const r = spawnSync(cmd!, args, { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "fchmod EROFS\nfutimes EROFS\nreopen EROFS\n");
+      assert.equal(statSync(file).mode & 0o777, 0o644);
+    });
+
+    if (launcher === "root")
+      it("cannot change /dev/null, its own or the launcher's stdout, as host uid 0 (--host-root), in Node and in the front end", { timeout: 60_000 }, () => {
+        // A stand-in node (c 1 3) bound over /dev/null in a mount namespace of the test's own, / made private first:
+        // should an attack work, it changes the stand-in, never the host's /dev/null. The launcher's stdout is that /dev/null.
+        const dir = scratch(stage, "dev-null-stand-in");
+        const fake = join(dir, "null");
+        rmSync(fake, { force: true });
+        assert.equal(spawnSync("mknod", ["-m", "666", fake, "c", "1", "3"]).status, 0);
+        const before = statSync(fake);
+        const cache = join(dir, "cache");
+        mkdirSync(cache, { recursive: true, mode: 0o700 });
+        const spec = writeSpec(stage, "hostile-dev-null", { entrypoints: { "own-inode": { args: ["BinaryName", "Entrypoint", "Trailing"], environment: ["Stdout", "Stderr"] } } });
+        const words = ["run", "--host-root", "-s", spec, stage.hostile, "1", "/dev/null"];
+        const inPrivateNs = (env: NodeJS.ProcessEnv, argv: string[]) =>
+          spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /dev/null && exec "$@" >/dev/null', fake, ...argv], {
+            encoding: "utf8",
+            env: { ...process.env, XDG_CACHE_HOME: cache, ...env },
+          });
+        const node = inPrivateNs({ VOID_FAST_PATH: "0" }, [process.execPath, stage.voidBin, ...words]);
+        assert.equal(node.status, 0, node.stderr);
+        // The same command in the native front end: planned and cached first, then run from its cached plan.
+        assert.equal(inPrivateNs({ VOID_PLAN_CACHE_PRIME: "1" }, [process.execPath, stage.voidBin, ...words]).status, 0);
+        const front = inPrivateNs({ VOID_FAST_PATH_TRACE: "1" }, [stage.voidBin, ...words]);
+        assert.equal(front.status, 0, front.stderr);
+        assert.match(front.stderr, /plan cache: used/);
+        const after = statSync(fake);
+        assert.equal(after.mode, before.mode, "the void changed the mode of the launcher's /dev/null");
+        assert.equal(after.mtimeMs, before.mtimeMs, "the void changed the times of the launcher's /dev/null");
+      });
+
     it("cannot point an accepted connection at another host address", { timeout: 60_000 }, async () => {
       const target = await listenTcp();
       const port = await freePort();

@@ -45,6 +45,14 @@
  *   plant-cwd FD TARGET
  *                  replace the directory /rw/work by a symlink to TARGET,
  *                  then write "go" and a newline to FD
+ *   own-inode FD PATH
+ *                  what a void whose uid owns a file tries on it: on fd FD
+ *                  (a File grant, or 1: its stdout) fchmod 0606
+ *                  ("fchmod-fd"), futimens to 1970 ("futimens-fd"), a
+ *                  user.* xattr ("setxattr-fd"), a reopen through
+ *                  /proc/self/fd for writing ("reopen-write-fd", with
+ *                  Procfs); on PATH (a device node of its own /dev) chmod
+ *                  0600 ("chmod-path") and utimensat ("utime-path")
  *   nested         print "nested ran"
  *   exec-writable DIR
  *                  write an executable script into DIR and execve it
@@ -121,6 +129,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -645,6 +654,21 @@ int main(int argc, char **argv) {
       memcpy(CMSG_DATA(cm), &mem, sizeof mem);
       result("stdin-send-fd", sendmsg(0, &msg, MSG_DONTWAIT));
       result("stdin-write", write(0, "y", 1));
+    } else if (strcmp(argv[i], "own-inode") == 0 && i + 2 < argc) {
+      int fd = atoi(argv[i + 1]);
+      const char *path = argv[i + 2];
+      i += 2;
+      const struct timespec epoch[2] = {{0, 0}, {0, 0}};
+      result("fchmod-fd", fchmod(fd, 0606));
+      result("futimens-fd", futimens(fd, epoch));
+      result("setxattr-fd", fsetxattr(fd, "user.void", "x", 1, 0));
+      char self[64];
+      snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+      int w = open(self, O_WRONLY | O_TRUNC);
+      result("reopen-write-fd", w);
+      if (w >= 0) result("reopen-write-fd-write", write(w, "OWNED\n", 6));
+      result("chmod-path", chmod(path, 0600));
+      result("utime-path", utimensat(AT_FDCWD, path, epoch, 0));
     } else if (strcmp(argv[i], "nested") == 0) {
       printf("nested ran\n");
     } else if (strcmp(argv[i], "cat-data") == 0) {
