@@ -1189,25 +1189,47 @@ static int run_voids(int sfd) {
   return run_status;
 }
 
-/* The package directory of the front end invoked as the command itself:
- * the first directory above the executable (build/ or
- * prebuilt/linux-<arch>/) that holds bin/void.cjs, as Node's packageRoot
- * finds package.json. */
+/* Whether `dir` is a directory nobody but its owner and group may write
+ * (a world-writable one would let anyone plant the Node side run below). */
+static int not_world_writable(const char *dir) {
+  struct stat st;
+  return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) == 0;
+}
+
+/* The package directory of the front end invoked as the command itself,
+ * from its own executable: PACKAGE/build/void-run-fast or
+ * PACKAGE/prebuilt/linux-<arch>/void-run-fast, and nowhere else (a copy
+ * elsewhere would otherwise run whatever bin/void.cjs lies above it), the
+ * package holding package.json and bin/void.cjs, it and its bin/ not
+ * world-writable: as Node's packageRoot finds it. */
 static int root_from_exe(char *root, size_t cap) {
   char exe[PATH_MAX];
   if (realpath("/proc/self/exe", exe) == NULL) return -1;
-  for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(exe, '/');
-    if (slash == NULL || slash == exe) return -1;
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL) return -1;
+  *slash = 0; /* exe: its directory */
+  slash = strrchr(exe, '/');
+  if (slash == NULL) return -1;
+  if (strcmp(slash + 1, "build") == 0) {
     *slash = 0;
-    char probe[PATH_MAX + 16];
-    snprintf(probe, sizeof probe, "%s/bin/void.cjs", exe);
-    if (access(probe, F_OK) == 0) {
-      snprintf(root, cap, "%s", exe);
-      return 0;
-    }
+  } else if (strncmp(slash + 1, "linux-", 6) == 0) {
+    *slash = 0;
+    slash = strrchr(exe, '/');
+    if (slash == NULL || strcmp(slash + 1, "prebuilt") != 0) return -1;
+    *slash = 0;
+  } else {
+    return -1;
   }
-  return -1;
+  if (exe[0] == 0) return -1;
+  char probe[PATH_MAX + 32];
+  snprintf(probe, sizeof probe, "%s/bin/void.cjs", exe);
+  if (access(probe, F_OK) != 0) return -1;
+  snprintf(probe, sizeof probe, "%s/package.json", exe);
+  if (access(probe, F_OK) != 0) return -1;
+  snprintf(probe, sizeof probe, "%s/bin", exe);
+  if (!not_world_writable(exe) || !not_world_writable(probe)) return -1;
+  snprintf(root, cap, "%s", exe);
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -1228,7 +1250,10 @@ int main(int argc, char **argv) {
   int direct = strcmp(base, "void-run-fast") != 0;
   if (direct) {
     if (root_from_exe(root, sizeof root) < 0) {
-      fprintf(stderr, "void: error: cannot find the void package above %s (its bin/void.cjs)\n", argv[0]);
+      fprintf(stderr,
+              "void: error: %s is not in a void package's build/ or prebuilt/linux-<arch>/ (with package.json and bin/void.cjs, "
+              "not world-writable): link to the front end, do not copy it\n",
+              argv[0]);
       return EXIT_LAUNCHER_FAILURE;
     }
     snprintf(script_path, sizeof script_path, "%s/bin/void.cjs", root);

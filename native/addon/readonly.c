@@ -16,31 +16,36 @@
  * bind.
  *
  * That mount is a clone of the file alone (open_tree OPEN_TREE_CLONE,
- * Linux 5.2), detached: it is attached nowhere, in no namespace, and lives
- * as long as an fd refers to it. The launcher reopens it through
- * /proc/self/fd for every void, as it did the file itself.
+ * Linux 5.2), made read-only and then *buried*: a helper attaches it in a
+ * mount namespace of its own and exits, and with its namespace gone the
+ * mount belongs to no namespace at all, held only by the fd. No process
+ * can change such a mount (mount_setattr, a remount, open_tree and
+ * move_mount all refuse a mount outside every namespace). A clone left
+ * detached in its anonymous namespace would not do: a void allowed to make
+ * a user namespace (SeccompUnconfined) holds CAP_SYS_ADMIN over its own
+ * mount namespace, which is enough for mount_setattr to clear the
+ * read-only flag of a detached mount, for every void of the run at once.
+ * The launcher reopens the file through /proc/self/fd for every void, as
+ * it did the file itself.
  *
- *   - A launcher that may mount (root: CAP_SYS_ADMIN over its mount
- *     namespace) clones the very file it pinned, and marks the clone
- *     read-only with mount_setattr (Linux 5.12).
- *   - Otherwise (an unprivileged launcher: open_tree fails with EPERM) a
- *     helper does it: a child made with clone(2) in a new user and mount
- *     namespace, where it may mount, sharing the launcher's memory and fd
- *     table (CLONE_VM, CLONE_FILES) and suspending the calling thread
- *     until it exits (CLONE_VFORK). open_tree clones only a mount of the
- *     caller's own namespace, and the pinned fd is on the launcher's; so
- *     the helper opens the path in its copy of the launcher's tree,
- *     refusing any symlink (openat2 RESOLVE_NO_SYMLINKS), and proceeds
- *     only if that is the pinned file (device and inode): a file swapped
- *     in meanwhile fails the grant instead of being granted. The helper
- *     reads and opens only what the launcher could: its capabilities are
- *     its new namespace's and count for none of the host's files.
- *   - Without mount_setattr (Linux < 5.12), or with `legacy` (tests take
- *     this way on newer kernels), the helper attaches the clone over the
- *     file in its own mount namespace, made private first, and remounts
- *     it read-only (MS_REMOUNT|MS_BIND, repeating the flags the kernel
- *     locked). When the helper exits its namespace goes and the mount is
- *     detached, still read-only, held by the fd.
+ * The helper is a child made with clone(2) in a new mount namespace (and,
+ * for a launcher without CAP_SYS_ADMIN, a new user namespace, where it may
+ * mount), sharing the launcher's memory and fd table (CLONE_VM,
+ * CLONE_FILES) and suspending the calling thread until it exits
+ * (CLONE_VFORK). It makes its tree private before anything else, so
+ * nothing it does propagates anywhere. open_tree clones only a mount of
+ * the caller's own namespace, and the pinned fd is on the launcher's; so
+ * the helper opens the path in its copy of the launcher's tree, refusing
+ * any symlink (openat2 RESOLVE_NO_SYMLINKS), and proceeds only if that is
+ * the pinned file (device and inode): a file swapped in meanwhile fails
+ * the grant instead of being granted. It reads and opens only what the
+ * launcher could: a root launcher's helper stays in the host's user
+ * namespace; an unprivileged launcher's has capabilities only in its new
+ * one, which count for none of the host's files. The clone is made
+ * read-only with mount_setattr (Linux 5.12) before it is attached, or,
+ * without it (and with `legacy`, which tests take on newer kernels), by a
+ * remount once attached (MS_REMOUNT|MS_BIND, repeating the flags the
+ * kernel locked).
  *
  * The helper's code runs on a stack of its own in the launcher's memory:
  * it calls system-call wrappers only (no allocation, no stdio), as
@@ -80,6 +85,7 @@ struct pin_helper {
   const char *syscall; /* that step */
 };
 
+/* Notes what failed; 1, the helper's exit status. */
 static int helper_fail(struct pin_helper *h, int err, const char *syscall) {
   h->err = err;
   h->syscall = syscall;
@@ -101,11 +107,8 @@ static void self_fd_path(char *buf, int fd) {
   *p = 0;
 }
 
-/* The Linux < 5.12 way: attach `tree` over the file (`at`) in this
- * namespace only, and remount it read-only through the tree's fd. */
-static int remount_read_only(struct pin_helper *h, int tree, int at) {
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return helper_fail(h, errno, "mount (make / private)");
-  if (syscall(SYS_move_mount, tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) return helper_fail(h, errno, "move_mount");
+/* Remounts the attached clone `tree` read-only through its fd (Linux < 5.12). */
+static int remount_read_only(struct pin_helper *h, int tree) {
   char self[32];
   self_fd_path(self, tree);
   struct statfs st;
@@ -118,36 +121,58 @@ static int remount_read_only(struct pin_helper *h, int tree, int at) {
   return 0;
 }
 
+/* Clones the file at `at` (an O_PATH fd of it in this namespace), makes
+ * the clone read-only and attaches it over the file; the clone's fd, or -1. */
+static int bury_clone(struct pin_helper *h, int at) {
+  int tree = (int)syscall(SYS_open_tree, at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) {
+    helper_fail(h, errno, "open_tree");
+    return -1;
+  }
+  struct mount_attr_v0 attr = {.attr_set = PIN_ATTRS};
+  int remount = h->legacy;
+  if (!remount && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+    if (errno != ENOSYS) {
+      helper_fail(h, errno, "mount_setattr");
+      close(tree);
+      return -1;
+    }
+    remount = 1;
+  }
+  if (syscall(SYS_move_mount, tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    helper_fail(h, errno, "move_mount");
+    close(tree);
+    return -1;
+  }
+  if (remount && remount_read_only(h, tree)) {
+    close(tree);
+    return -1;
+  }
+  return tree;
+}
+
 static int helper_main(void *arg) {
   struct pin_helper *h = arg;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return helper_fail(h, errno, "mount (make / private)");
   struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, h->path, &how, sizeof how);
   if (fd < 0 && errno == ENOSYS) fd = open(h->path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return helper_fail(h, errno, "openat2");
   struct stat st;
-  if (fstat(fd, &st) < 0) return helper_fail(h, errno, "fstat");
-  if (st.st_dev != h->dev || st.st_ino != h->ino) return helper_fail(h, ESTALE, "openat2 (not the file the launcher opened: it was replaced)");
-  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (tree < 0) return helper_fail(h, errno, "open_tree");
-  struct mount_attr_v0 attr = {.attr_set = PIN_ATTRS};
-  if (!h->legacy && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
-    close(fd);
-    h->fd = tree;
-    return 0;
-  }
-  if (!h->legacy && errno != ENOSYS) return helper_fail(h, errno, "mount_setattr");
-  int failed = remount_read_only(h, tree, fd);
+  int tree = -1;
+  if (void_fstat(fd, &st) < 0)
+    helper_fail(h, errno, "fstat");
+  else if (st.st_dev != h->dev || st.st_ino != h->ino)
+    helper_fail(h, ESTALE, "openat2 (not the file the launcher opened: it was replaced)");
+  else
+    tree = bury_clone(h, fd);
   close(fd);
-  if (failed) {
-    close(tree);
-    return 1;
-  }
   h->fd = tree;
-  return 0;
+  return tree < 0;
 }
 
-/* Runs the helper; the clone of the file, or -1 with h->err and h->syscall set. */
-static int run_helper(struct pin_helper *h) {
+/* Runs the helper with clone `flags` (besides the shared ones); the buried clone, or -1 with h->err and h->syscall set. */
+static int run_helper(struct pin_helper *h, int flags) {
   void *stack = mmap(NULL, HELPER_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) {
     helper_fail(h, errno, "mmap (helper stack)");
@@ -157,12 +182,15 @@ static int run_helper(struct pin_helper *h) {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   h->fd = -1;
-  pid_t pid = clone(helper_main, (char *)stack + HELPER_STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, h);
+  h->err = 0;
+  pid_t pid = clone(helper_main, (char *)stack + HELPER_STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS | flags | SIGCHLD, h);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   munmap(stack, HELPER_STACK_SIZE);
   if (pid < 0) {
-    helper_fail(h, err, "clone (a user and mount namespace for the read-only mount)");
+    helper_fail(
+        h, err,
+        flags & CLONE_NEWUSER ? "clone (a user and mount namespace for the read-only mount)" : "clone (a mount namespace for the read-only mount)");
     return -1;
   }
   int status;
@@ -183,24 +211,13 @@ napi_value js_pin_read_only(napi_env env, napi_callback_info cbinfo) {
   bool legacy = false;
   if (argc >= 3) napi_get_value_bool(env, argv[2], &legacy);
   struct stat st;
-  if (fstat(pinned, &st) < 0) return throw_errno_path(env, errno, "fstat", path);
-  if (!legacy) {
-    int tree = (int)syscall(SYS_open_tree, pinned, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (tree >= 0) {
-      struct mount_attr_v0 attr = {.attr_set = PIN_ATTRS};
-      if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
-        napi_create_int32(env, tree, &result);
-        return result;
-      }
-      int err = errno;
-      close(tree);
-      if (err != ENOSYS) return throw_errno_path(env, err, "mount_setattr (read-only clone)", path);
-    } else if (errno != EPERM) {
-      return throw_errno_path(env, errno, "open_tree", path);
-    }
-  }
+  if (void_fstat(pinned, &st) < 0) return throw_errno_path(env, errno, "fstat", path);
   struct pin_helper h = {.path = path, .dev = st.st_dev, .ino = st.st_ino, .legacy = legacy, .fd = -1, .err = 0, .syscall = NULL};
-  if (run_helper(&h) < 0) return throw_errno_path(env, h.err, h.syscall, path);
-  napi_create_int32(env, h.fd, &result);
+  /* A launcher that may mount (root) keeps its own user namespace, and with it its access to every host file; any
+   * other needs a user namespace of its own to mount in. */
+  int fd = run_helper(&h, 0);
+  if (fd < 0 && h.err == EPERM && h.syscall != NULL && strncmp(h.syscall, "clone", 5) == 0) fd = run_helper(&h, CLONE_NEWUSER);
+  if (fd < 0) return throw_errno_path(env, h.err, h.syscall, path);
+  napi_create_int32(env, fd, &result);
   return result;
 }

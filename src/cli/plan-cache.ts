@@ -40,6 +40,7 @@ import { basename, dirname, join } from "node:path";
 import { getSystemErrorMap } from "node:util";
 import { constants as os } from "node:os";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
+import { RecordWriter } from "../native/records.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -237,37 +238,13 @@ export function needsOrchestrator(plans: readonly VoidPlan[]): string | undefine
 /** Environment variables under which the front end never runs (a service manager's, -D's). */
 export const ORCHESTRATED_ENV = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "VOID_DAEMON_READY_FD"];
 
-class Records {
-  private readonly chunks: Buffer[] = [];
-
-  add(tag: number, ...parts: (string | number | Buffer)[]): void {
-    const payload = Buffer.concat(
-      parts.map((p) => {
-        if (Buffer.isBuffer(p)) return p;
-        if (typeof p === "number") {
-          const b = Buffer.alloc(4);
-          b.writeInt32LE(p | 0);
-          return b;
-        }
-        if (p.includes("\0")) throw new Error("NUL byte in a cached string");
-        return Buffer.from(`${p}\0`, "utf8");
-      }),
-    );
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(tag, 0);
-    header.writeUInt32LE(payload.length, 4);
-    this.chunks.push(header, payload, Buffer.alloc((4 - (payload.length % 4)) % 4));
-  }
-
-  /** The file: the header, with the body's authenticator (`seal`), and the body. */
-  finish(seal: (body: Buffer) => Buffer): Buffer {
-    const body = Buffer.concat(this.chunks);
-    const header = Buffer.alloc(HEADER_BYTES);
-    header.write(CACHE_MAGIC, 0, "latin1");
-    header.writeUInt32LE(body.length, 8);
-    seal(body).copy(header, 16);
-    return Buffer.concat([header, body]);
-  }
+/** The file: the header, with the body's authenticator (`seal`), and the body (the records). */
+function finishEntry(body: Buffer, seal: (body: Buffer) => Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.write(CACHE_MAGIC, 0, "latin1");
+  header.writeUInt32LE(body.length, 8);
+  seal(body).copy(header, 16);
+  return Buffer.concat([header, body]);
 }
 
 /** The files that make up this void: a plan made by another build is never used. */
@@ -289,7 +266,7 @@ export interface CacheInput {
 
 /** The package directory as the front end computes it (realpath of bin/void's "..": the package root). */
 export function cacheRoot(): string {
-  return realpathSync(packageRoot());
+  return realpathSync.native(packageRoot());
 }
 
 /**
@@ -317,7 +294,7 @@ function sealOrThrow(body: Buffer): Buffer {
 /** The bytes of the cache entry for one run, authenticated (sealed) under the user's key. */
 export function cacheEntry(input: CacheInput): Buffer {
   const { recorder: rec } = input;
-  const r = new Records();
+  const r = new RecordWriter("cached string");
   const root = cacheRoot();
   r.add(CacheTag.Root, root);
   r.add(CacheTag.Cwd, process.cwd());
@@ -356,7 +333,7 @@ export function cacheEntry(input: CacheInput): Buffer {
     const argv = plan.argv.map((a) => (a.kind === "literal" ? a.value : ""));
     r.add(CacheTag.Plan, marshal({ plan, argv, hostFds, debug: false, recordNamespaces: input.verbosity >= 1 }));
   }
-  const bytes = r.finish(sealOrThrow);
+  const bytes = finishEntry(r.bytes(), sealOrThrow);
   if (bytes.length > CacheLimit.MaxBytes) throw new Error("cache entry too large");
   return bytes;
 }
@@ -388,7 +365,7 @@ export function cacheStatus(env: NodeJS.ProcessEnv = process.env): { ok: boolean
   if (wanted === undefined) return { ok: false, detail: "off: neither XDG_CACHE_HOME nor HOME is an absolute path" };
   let existing = wanted;
   while (!existsSync(existing)) existing = dirname(existing);
-  const problem = untrustedDirectory(realpathSync(existing), process.geteuid?.() ?? 0);
+  const problem = untrustedDirectory(realpathSync.native(existing), process.geteuid?.() ?? 0);
   if (problem !== undefined) return { ok: false, detail: `off: ${wanted}: ${problem}` };
   const key = seal(Buffer.alloc(0));
   if ("error" in key) return { ok: false, detail: `off: no key in the persistent kernel keyring (${key.error})` };
@@ -428,7 +405,7 @@ export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: 
       missing.unshift(basename(existing));
       existing = dirname(existing);
     }
-    let dir = realpathSync(existing);
+    let dir = realpathSync.native(existing);
     const problem = untrustedDirectory(dir, uid);
     if (problem !== undefined) {
       why(problem);

@@ -7,6 +7,7 @@
  * exactly the mounts `void check` lists, in that order.
  */
 import { BindFlag, ConnectProtocol, PlanOption, RootFlag, SECCOMP_RULES, SeccompArchId, Tag } from "../native/contract.js";
+import { RecordWriter } from "../native/records.js";
 import { withDebugPtrace } from "../plan/seccomp.js";
 import type { VoidPlan } from "../plan/types.js";
 
@@ -38,59 +39,32 @@ export interface SpawnRequest {
   recordNamespaces?: boolean;
 }
 
-class Writer {
-  private chunks: Buffer[] = [];
-
-  record(tag: Tag, ...parts: (string | number)[]): void {
-    const payload = Buffer.concat(
-      parts.map((p) => {
-        if (typeof p === "number") {
-          const b = Buffer.alloc(4);
-          b.writeInt32LE(p | 0);
-          return b;
-        }
-        if (p.includes("\0")) throw new Error(`void: NUL byte in plan string ${JSON.stringify(p)}`);
-        return Buffer.from(p + "\0", "utf8");
-      }),
-    );
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(tag, 0);
-    header.writeUInt32LE(payload.length, 4);
-    const pad = Buffer.alloc((4 - (payload.length % 4)) % 4);
-    this.chunks.push(header, payload, pad);
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
-
 const idMap = (m: VoidPlan["uidMap"]): string => m.map((e) => `${e.inside} ${e.outside} ${e.count}\n`).join("");
 
 export function marshal(req: SpawnRequest): Buffer {
   const { plan } = req;
   if (req.hostFds.length !== plan.fds.length) throw new Error("void: marshal: one host fd per planned fd is required");
-  const w = new Writer();
+  const w = new RecordWriter("plan string");
   let options = 0;
   if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
   if (req.debug) options |= PlanOption.Debug;
   if (req.recordNamespaces === true) options |= PlanOption.RecordNamespaces;
   if (plan.loopback) options |= PlanOption.Loopback;
   if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
-  w.record(Tag.Options, options);
-  w.record(Tag.UidMap, idMap(plan.uidMap));
-  w.record(Tag.GidMap, idMap(plan.gidMap));
-  w.record(Tag.Hostname, plan.hostname);
-  w.record(Tag.DomainName, plan.domainname);
-  w.record(Tag.Exec, plan.exec);
-  for (const a of req.argv) w.record(Tag.Arg, a);
+  w.add(Tag.Options, options);
+  w.add(Tag.UidMap, idMap(plan.uidMap));
+  w.add(Tag.GidMap, idMap(plan.gidMap));
+  w.add(Tag.Hostname, plan.hostname);
+  w.add(Tag.DomainName, plan.domainname);
+  w.add(Tag.Exec, plan.exec);
+  for (const a of req.argv) w.add(Tag.Arg, a);
   for (const m of plan.mounts) {
     switch (m.type) {
       case "tmpfs":
-        w.record(Tag.Root, ...u64(String(m.size)), m.inodes, m.mode, m.readOnly ? RootFlag.ReadOnly : 0, m.dest);
+        w.add(Tag.Root, ...u64(String(m.size)), m.inodes, m.mode, m.readOnly ? RootFlag.ReadOnly : 0, m.dest);
         break;
       case "bind":
-        w.record(
+        w.add(
           Tag.Bind,
           (m.readOnly ? BindFlag.ReadOnly : 0) | (m.directory ? BindFlag.Directory : 0) | (m.dev !== undefined && m.ino !== undefined ? BindFlag.Identity : 0),
           ...u64(m.dev),
@@ -100,37 +74,37 @@ export function marshal(req: SpawnRequest): Buffer {
         );
         break;
       case "symlink":
-        w.record(Tag.Symlink, m.target, m.dest);
+        w.add(Tag.Symlink, m.target, m.dest);
         break;
       case "scratch":
-        w.record(Tag.Tmpfs, ...u64(String(m.size)), m.inodes, m.dest);
+        w.add(Tag.Tmpfs, ...u64(String(m.size)), m.inodes, m.dest);
         break;
       case "devnull":
       case "device":
-        w.record(Tag.Device, m.dest);
+        w.add(Tag.Device, m.dest);
         break;
       case "proc":
-        w.record(Tag.Proc, m.dest, ...m.readOnly);
+        w.add(Tag.Proc, m.dest, ...m.readOnly);
         break;
     }
   }
   plan.fds.forEach((f, i) => {
-    w.record(Tag.Fd, req.hostFds[i]!, f.fd);
+    w.add(Tag.Fd, req.hostFds[i]!, f.fd);
   });
-  for (const fd of req.cgroupFds ?? []) w.record(Tag.Cgroup, fd);
+  for (const fd of req.cgroupFds ?? []) w.add(Tag.Cgroup, fd);
   // -d: void-init stops the entrypoint after its execve with ptrace (native/void_init.c), which the filter allows for that only.
   const seccomp = req.debug ? withDebugPtrace(plan.seccomp) : plan.seccomp;
   if (seccomp.mode === "filter") {
     // Already ascending (planSeccomp, withDebugPtrace): the native side searches the ranges as a binary tree.
     const s = seccomp;
     const rules = s.rules.reduce((bits, r) => bits | SECCOMP_RULES[r], 0);
-    w.record(Tag.Seccomp, SeccompArchId[s.arch], rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
+    w.add(Tag.Seccomp, SeccompArchId[s.arch], rules, s.knownMax, s.ranges.length, s.enosys.length, ...s.ranges.flat(), ...s.enosys.map((e) => e.nr));
   }
-  for (const l of plan.userLimits) w.record(Tag.UserLimit, l.value, l.name);
-  for (const v of plan.environment) w.record(Tag.Env, `${v.name}=${v.value}`);
-  if (plan.cwd !== "/") w.record(Tag.Cwd, plan.cwd);
-  for (const c of plan.connects) w.record(Tag.Connect, ConnectProtocol[c.protocol], c.environmentPort);
-  if (req.factoryFd !== undefined) w.record(Tag.Factory, req.factoryFd);
-  if (req.messageFd !== undefined) w.record(Tag.Message, req.messageFd);
-  return w.finish();
+  for (const l of plan.userLimits) w.add(Tag.UserLimit, l.value, l.name);
+  for (const v of plan.environment) w.add(Tag.Env, `${v.name}=${v.value}`);
+  if (plan.cwd !== "/") w.add(Tag.Cwd, plan.cwd);
+  for (const c of plan.connects) w.add(Tag.Connect, ConnectProtocol[c.protocol], c.environmentPort);
+  if (req.factoryFd !== undefined) w.add(Tag.Factory, req.factoryFd);
+  if (req.messageFd !== undefined) w.add(Tag.Message, req.messageFd);
+  return w.bytes();
 }

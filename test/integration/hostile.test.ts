@@ -290,26 +290,34 @@ for (const launcher of launchers) {
       });
     }
 
-    it("cannot change a File grant's file through its fd, though its uid owns the file (--host-root for a root launcher)", { timeout: 60_000 }, async () => {
-      const dir = scratch(stage, `own-file-${launcher}`);
-      const file = join(dir, "granted.txt");
-      writeFileSync(file, "granted\n");
-      chmodSync(file, 0o644);
-      // The void's uid owns it: an unprivileged launcher's own file; host uid 0 (--host-root) and a root-owned file.
-      if (launcher === "unprivileged" && isRoot) chownSync(file, UNPRIV_UID, UNPRIV_GID);
-      const before = statSync(file);
-      const spec = writeSpec(stage, `hostile-own-file-${launcher}`, {
-        entrypoints: { "own-inode": { args: ["BinaryName", "Entrypoint", { File: file }, "Trailing"], environment: ["Stdout", "Procfs"] } },
+    for (const unconfined of [false, true])
+      it(`cannot change a File grant's file through its fd, though its uid owns the file (--host-root for a root launcher)${unconfined ? ", nor clear its mount's read-only flag from a user namespace of its own (SeccompUnconfined)" : ""}`, {
+        timeout: 60_000,
+      }, async () => {
+        const dir = scratch(stage, `own-file-${launcher}-${unconfined}`);
+        const file = join(dir, "granted.txt");
+        writeFileSync(file, "granted\n");
+        chmodSync(file, 0o644);
+        // The void's uid owns it: an unprivileged launcher's own file; host uid 0 (--host-root) and a root-owned file.
+        if (launcher === "unprivileged" && isRoot) chownSync(file, UNPRIV_UID, UNPRIV_GID);
+        const before = statSync(file);
+        const spec = writeSpec(stage, `hostile-own-file-${launcher}-${unconfined}`, {
+          entrypoints: { "own-inode": { args: ["BinaryName", "Entrypoint", { File: file }, "Trailing"], environment: ["Stdout", "Procfs", ...(unconfined ? ["SeccompUnconfined"] : [])] } },
+        });
+        const r = await runVoidAsync(stage, launcher, ["run", ...(launcher === "root" ? ["--host-root"] : []), "-s", spec, stage.hostile, "/no-such-path"]);
+        assert.equal(r.status, 0, r.stderr);
+        const res = results(r.stdout);
+        if (unconfined) {
+          assert.equal(res.get("unshare-userns"), "ok", r.stdout);
+          // The mount belongs to no namespace: nobody can change it.
+          assert.equal(res.get("clear-read-only"), "EINVAL", r.stdout);
+        }
+        for (const attack of ["fchmod-fd", "futimens-fd", "setxattr-fd", "reopen-write-fd"]) assert.equal(res.get(attack), "EROFS", `${attack}: ${r.stdout}`);
+        const after = statSync(file);
+        assert.equal(readFileSync(file, "utf8"), "granted\n");
+        assert.equal(after.mode, before.mode);
+        assert.equal(after.mtimeMs, before.mtimeMs);
       });
-      const r = await runVoidAsync(stage, launcher, ["run", ...(launcher === "root" ? ["--host-root"] : []), "-s", spec, stage.hostile, "/no-such-path"]);
-      assert.equal(r.status, 0, r.stderr);
-      const res = results(r.stdout);
-      for (const attack of ["fchmod-fd", "futimens-fd", "setxattr-fd", "reopen-write-fd"]) assert.equal(res.get(attack), "EROFS", `${attack}: ${r.stdout}`);
-      const after = statSync(file);
-      assert.equal(readFileSync(file, "utf8"), "granted\n");
-      assert.equal(after.mode, before.mode);
-      assert.equal(after.mtimeMs, before.mtimeMs);
-    });
 
     it("cannot change a File grant's file through its fd on Linux < 5.12 either (read-only by remount)", () => {
       const dir = scratch(stage, `own-file-legacy-${launcher}`);

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, type Stage, scratch, UNPRIV_GID, UNPRIV_UID, waitFor } from "./harness.js";
@@ -368,6 +368,30 @@ for (const launcher of launchers) {
         assert.ok(!used(run(launcher, ["run", "-s", "quiet.json", "./say"], env)));
       });
     }
+
+    it("the front end as the command runs only from its package's build/ or prebuilt/linux-<arch>/ (a copy elsewhere runs no bin/void.cjs above it)", () => {
+      rmSync(join(dir, `void-${launcher}`), { force: true });
+      symlinkSync(join(stage.dir, "build", "void-run-fast"), join(dir, `void-${launcher}`));
+      const [cmd, ...rest] = asLauncher(launcher, [join(dir, `void-${launcher}`), "--version"]);
+      const viaLink = spawnSync(cmd!, rest, { encoding: "utf8", env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+      assert.equal(viaLink.status, 0, viaLink.stderr);
+      // A copy under a directory whose bin/void.cjs anyone could have put there.
+      const planted = join(dir, `planted-${launcher}`);
+      mkdirSync(join(planted, "bin"), { recursive: true });
+      mkdirSync(join(planted, "tools"), { recursive: true });
+      writeFileSync(join(planted, "bin", "void.cjs"), 'console.log("PLANTED");\n');
+      writeFileSync(join(planted, "package.json"), "{}\n");
+      copyFileSync(join(stage.dir, "build", "void-run-fast"), join(planted, "tools", "void"));
+      chmodSync(join(planted, "tools", "void"), 0o755);
+      spawnSync("chmod", ["-R", "a+rX", planted]);
+      const [cmd2, ...rest2] = asLauncher(launcher, [join(planted, "tools", "void"), "--version"]);
+      const copy = spawnSync(cmd2!, rest2, { encoding: "utf8", env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+      assert.equal(copy.status, 125);
+      assert.doesNotMatch(copy.stdout, /PLANTED/);
+      assert.match(copy.stderr, /is not in a void package's build\/ or prebuilt\/linux-<arch>\//);
+      rmSync(join(dir, `void-${launcher}`), { force: true });
+      rmSync(planted, { recursive: true, force: true });
+    });
 
     it("void cache list and clear", () => {
       run(launcher, ["run", "-s", "spec.json", "./app"]);

@@ -46,7 +46,10 @@
  *                  replace the directory /rw/work by a symlink to TARGET,
  *                  then write "go" and a newline to FD
  *   own-inode FD PATH
- *                  what a void whose uid owns a file tries on it: on fd FD
+ *                  what a void whose uid owns a file tries on it: first,
+ *                  in a user and mount namespace of its own (where it may
+ *                  mount: "unshare-userns", SeccompUnconfined), clear the
+ *                  read-only flag of FD's mount ("clear-read-only"); on fd FD
  *                  (a File grant, or 1: its stdout) fchmod 0606
  *                  ("fchmod-fd"), futimens to 1970 ("futimens-fd"), a
  *                  user.* xattr ("setxattr-fd"), a reopen through
@@ -115,6 +118,7 @@
 #include <linux/filter.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -659,6 +663,11 @@ int main(int argc, char **argv) {
       const char *path = argv[i + 2];
       i += 2;
       const struct timespec epoch[2] = {{0, 0}, {0, 0}};
+      result("unshare-userns", unshare(CLONE_NEWUSER | CLONE_NEWNS));
+      struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+      } clear = {0, 1 /* MOUNT_ATTR_RDONLY */, 0, 0};
+      result("clear-read-only", syscall(442 /* mount_setattr */, fd, "", 0x1000 /* AT_EMPTY_PATH */, &clear, sizeof clear));
       result("fchmod-fd", fchmod(fd, 0606));
       result("futimens-fd", futimens(fd, epoch));
       result("setxattr-fd", fsetxattr(fd, "user.void", "x", 1, 0));

@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Limit, RootFlag, SeccompArchId } from "../../src/native/contract.js";
+import { RecordWriter } from "../../src/native/records.js";
 import { marshal, PlanOption, Tag } from "../../src/orchestrator/marshal.js";
 import { planSeccomp, SECCOMP_RULES, withDebugPtrace } from "../../src/plan/seccomp.js";
 import { planApplication } from "../../src/plan/plan.js";
@@ -346,5 +347,33 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       assert.equal(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /^error: plan: no root tmpfs or no \/dev\/null/, what);
     }
+  });
+});
+
+describe("the record writer (src/native/records.ts), the format of plans and cache entries", () => {
+  it("writes tag, length, parts and zero padding, little-endian", () => {
+    const w = new RecordWriter("test string");
+    w.add(7, -2, "ab", Uint8Array.of(9));
+    w.add(0x01020304);
+    const expected = Buffer.from([7, 0, 0, 0, 8, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0x61, 0x62, 0, 9, 4, 3, 2, 1, 0, 0, 0, 0]);
+    assert.deepEqual(w.bytes(), expected);
+  });
+
+  it("grows past its first buffer and keeps every record", () => {
+    const w = new RecordWriter("test string");
+    for (let i = 0; i < 2000; i++) w.add(i, `record-${i}`);
+    const b = w.bytes();
+    let at = 0;
+    for (let i = 0; i < 2000; i++) {
+      assert.equal(b.readUInt32LE(at), i);
+      const len = b.readUInt32LE(at + 4);
+      assert.equal(b.subarray(at + 8, at + 8 + len).toString("utf8"), `record-${i}\0`);
+      at += 8 + len + ((4 - (len % 4)) % 4);
+    }
+    assert.equal(at, b.length);
+  });
+
+  it("refuses a string with a NUL byte, naming it", () => {
+    assert.throws(() => new RecordWriter("plan string").add(1, "a\0b"), /NUL byte in plan string "a\\u0000b"/);
   });
 });
