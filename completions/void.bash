@@ -69,8 +69,7 @@ _void() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-h --help' -- "$cur")
       else
-        compopt -o filenames 2>/dev/null
-        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'list clear prime' -- "$cur")
       fi ;;
     *)
       if [[ $cur == -* ]]; then

@@ -496,20 +496,22 @@ export function prepareEntry(input: CacheInput, debug: (m: string) => void): Pre
   }
 }
 
-/** Writes a prepared entry; best effort (a failure only means Node next time too). */
-export function commitEntry(entry: PreparedEntry, debug: (m: string) => void): void {
+/** Writes a prepared entry; best effort (a failure only means Node next time too): whether it was written. */
+export function commitEntry(entry: PreparedEntry, debug: (m: string) => void): boolean {
   try {
     writeEntry(entry.dir, entry.name, entry.bytes);
     debug(`plan cache: wrote ${join(entry.dir, entry.name)}`);
+    return true;
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
+    return false;
   }
 }
 
-/** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too). */
-export function savePlan(input: CacheInput, debug: (m: string) => void): void {
+/** Plans and writes the cache entry for this run, if it qualifies; best effort (a failure only means Node next time too): whether it was written. */
+export function savePlan(input: CacheInput, debug: (m: string) => void): boolean {
   const entry = prepareEntry(input, debug);
-  if (entry !== undefined) commitEntry(entry, debug);
+  return entry !== undefined && commitEntry(entry, debug);
 }
 
 /** One cache file as `void cache list` shows it. */

@@ -60,7 +60,10 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (opts.logFile !== undefined && !opts.daemon && readyFd === undefined) throw new InputError("void: error: --log-file is for -D (in the foreground, redirect stderr)");
   // The test suite's warm pass primes the cache (plan-cache.ts PRIME_VARIABLE): nothing is ever started then.
   const prime = process.env[PRIME_VARIABLE] === "1";
-  if (prime && (opts.daemon || recorder === undefined)) return 0;
+  if (prime && (opts.daemon || recorder === undefined)) {
+    toStderr(`void: plan cache: not cached (${opts.daemon ? "-D" : opts.debug ? "-d" : "--no-cache"})\n`);
+    return 1;
+  }
   if (opts.daemon && readyFd === undefined) return daemonize(opts);
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
   const addon = loadAddon();
@@ -96,8 +99,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   recorder?.stopText();
   // The test suite's warm pass (test/integration/harness.ts): plan, write the cache entry, start nothing.
   if (prime && recorder !== undefined) {
-    savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => log.debug(m));
-    return 0;
+    // Asked for (void cache prime, the test suite's warm pass): what happened is said, not only with -vv.
+    return savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => toStderr(`void: ${m}\n`)) ? 0 : 1;
   }
   const cacheInput = recorder !== undefined && opts.pidFile === undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;

@@ -13,13 +13,15 @@
  * 125 when void itself fails.
  */
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { spawnSync } from "node:child_process";
+import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
 import { describePlan } from "./describe.js";
 import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { runCommand } from "./run-command.js";
-import { cacheDir, cacheFiles, type CacheListing, describeEntry, ownCacheDir } from "./plan-cache.js";
+import { cacheDir, cacheFiles, type CacheListing, describeEntry, ownCacheDir, PRIME_VARIABLE } from "./plan-cache.js";
+import { packageRoot } from "../native/addon.js";
 import { stderrLogger } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
@@ -184,6 +186,20 @@ function cacheClearCommand(): number {
   return 0;
 }
 
+/**
+ * `void cache prime -- run ...`: plans that `void run` command as it would
+ * run, writes its cache entry and starts nothing, so that its first real
+ * run (in the same directory) already starts without Node: an install
+ * step for a deployment. Run by a Node child given exactly those words
+ * (the entry is named by them) and VOID_PLAN_CACHE_PRIME=1; it says on
+ * stderr whether it cached the plan, and why not.
+ */
+function cachePrimeCommand(words: string[]): number {
+  if (words[0] !== "run") throw new InputError(`void: error: void cache prime caches a void run: its words start with "run" (void cache prime run -s SPEC BINARY ...)`);
+  const r = spawnSync(process.execPath, [join(packageRoot(), "bin", "void.cjs"), ...words], { stdio: "inherit", env: { ...process.env, [PRIME_VARIABLE]: "1" } });
+  return r.status ?? 1;
+}
+
 function packCommand(binary: string, opts: { spec: string; output: string }): number {
   const text = readSpecFile(opts.spec);
   parseSpecText(text, opts.spec, (w) => process.stderr.write(w + "\n"));
@@ -331,7 +347,7 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     .option("--json", "machine-readable output", false)
     .action(async (opts) => setStatus(await doctorCommand(opts)));
 
-  const cache = program.command("cache").description("the plan cache: compiled plans that let void run start without Node (docs/architecture.md)");
+  const cache = program.command("cache").description("the plan cache: compiled plans that let void run start without Node (docs/architecture.md)").enablePositionalOptions();
   cache
     .command("list")
     .description("list the cached plans of this user, with the command line each was made for")
@@ -340,6 +356,13 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     .command("clear")
     .description("remove every cached plan of this user")
     .action(() => setStatus(cacheClearCommand()));
+  cache
+    .command("prime")
+    .description("plan a void run command and cache its plan without running it, so that its first run in this directory starts without Node")
+    .argument("<words...>", "the command after `void`: run [OPTIONS] BINARY [ARGS...] (after -- if you like)")
+    .passThroughOptions()
+    .addHelpText("after", "\nExample:\n  $ void cache prime run -s spec.json ./app --port 8080\n  $ void run -s spec.json ./app --port 8080    # from the cached plan\n")
+    .action((words: string[]) => setStatus(cachePrimeCommand(words)));
 
   return program;
 }

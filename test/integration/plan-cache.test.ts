@@ -393,6 +393,23 @@ for (const launcher of launchers) {
       rmSync(planted, { recursive: true, force: true });
     });
 
+    it("void cache prime plans and caches a void run without running it; the first real run uses it", () => {
+      run(launcher, ["cache", "clear"]);
+      const prime = run(launcher, ["cache", "prime", "run", "-s", "spec.json", "./app", "primed"]);
+      assert.equal(prime.status, 0, prime.stderr);
+      assert.match(prime.stderr, /void: plan cache: wrote /);
+      assert.equal(prime.stdout, "", "nothing ran");
+      const first = run(launcher, ["run", "-s", "spec.json", "./app", "primed"]);
+      assert.equal(first.status, 0, first.stderr);
+      assert.ok(used(first), first.stderr);
+      const refused = run(launcher, ["cache", "prime", "run", "--no-cache", "-s", "spec.json", "./app"]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /not cached \(--no-cache\)/);
+      const notRun = run(launcher, ["cache", "prime", "check", "-s", "spec.json", "./app"]);
+      assert.equal(notRun.status, 2);
+      assert.match(notRun.stderr, /caches a void run/);
+    });
+
     it("void cache list and clear", () => {
       run(launcher, ["run", "-s", "spec.json", "./app"]);
       const list = run(launcher, ["cache", "list"]);

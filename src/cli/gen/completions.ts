@@ -11,7 +11,8 @@ import type { Command, Option } from "commander";
 interface Spec {
   name: string;
   options: Option[];
-  subcommands: { name: string; description: string; options: Option[] }[];
+  /** Each subcommand; `commands`: its own subcommands' names (void cache list, clear, prime). */
+  subcommands: { name: string; description: string; options: Option[]; commands: string[] }[];
 }
 
 function visible(cmd: Command): Option[] {
@@ -22,7 +23,7 @@ function specOf(program: Command): Spec {
   return {
     name: program.name(),
     options: visible(program),
-    subcommands: program.commands.map((c) => ({ name: c.name(), description: c.description(), options: visible(c) })),
+    subcommands: program.commands.map((c) => ({ name: c.name(), description: c.description(), options: visible(c), commands: c.commands.map((n) => n.name()) })),
   };
 }
 
@@ -87,6 +88,8 @@ export function renderBash(program: Command): string {
     lines.push(`      else`);
     if (s.name === "help") {
       lines.push(`        mapfile -t COMPREPLY < <(compgen -W ${shellWord(spec.subcommands.map((c) => c.name).join(" "))} -- "$cur")`);
+    } else if (s.commands.length > 0) {
+      lines.push(`        mapfile -t COMPREPLY < <(compgen -W ${shellWord(s.commands.join(" "))} -- "$cur")`);
     } else {
       lines.push(`        compopt -o filenames 2>/dev/null`, `        mapfile -t COMPREPLY < <(compgen -f -- "$cur")`);
     }

@@ -114,6 +114,15 @@ export function renderMan(page: ManPage): string {
       out.push(...itemList(sub.createHelp(), sub));
       const subAfter = afterHelpText(sub);
       if (subAfter.trim() !== "") out.push(".PP", ...roffText(subAfter));
+      // Its own commands (void cache list, clear, prime), each a section of its own.
+      const subHelp = sub.createHelp();
+      for (const nested of subHelp.visibleCommands(sub).filter((c) => c.name() !== "help")) {
+        out.push(`.SS "${roffEscape(`${name} ${sub.name()} ${subHelp.subcommandTerm(nested)}`)}"`);
+        out.push(...roffText(subHelp.commandDescription(nested)));
+        out.push(...itemList(nested.createHelp(), nested));
+        const nestedAfter = afterHelpText(nested);
+        if (nestedAfter.trim() !== "") out.push(".PP", ...roffText(nestedAfter));
+      }
     }
   }
   out.push(".SH EXIT STATUS", ...roffText(page.exitStatus));
