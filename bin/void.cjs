@@ -47,7 +47,12 @@ if (bundleTime !== undefined && (entryTime === undefined || bundleTime >= entryT
  * a code cache only against its own version, flags and the source's
  * *length*, so a rebuilt bundle of the same length must not meet the old
  * cache. The cache is made at exit, after the run, so that it holds the
- * functions the run compiled and not only the top level. It is code, trusted
+ * functions the run compiled and not only the top level; so it holds what
+ * that command needed. `void run` is the command whose start-up counts: a
+ * cache made by another (`void --version`, the first thing many type) left
+ * `void run` compiling most of its code at every start (~9 ms here), so the
+ * line also says "run" when a `void run` made it, and the first `void run`
+ * that finds a cache made by another command makes it again. It is code, trusted
  * as the bundle is: it lives beside it, in a directory only the bundle's
  * writers can write.
  */
@@ -55,11 +60,19 @@ function requireWithCodeCache(file, stat) {
   const fs = require("node:fs");
   const vm = require("node:vm");
   const cacheFile = `${file}.v8cache`;
-  const stamp = Buffer.from(`void.cjs ${stat.size} ${stat.mtimeMs}\n`);
+  const run = process.argv[2] === "run";
+  const base = `void.cjs ${stat.size} ${stat.mtimeMs}`;
+  const stamp = Buffer.from(`${base}${run ? " run" : ""}\n`);
   let cachedData;
+  let madeByRun = false;
   try {
     const cache = fs.readFileSync(cacheFile);
-    if (cache.subarray(0, stamp.length).equals(stamp)) cachedData = cache.subarray(stamp.length);
+    const newline = cache.indexOf(10);
+    const line = newline < 0 ? "" : cache.subarray(0, newline).toString("latin1");
+    if (line === base || line === `${base} run`) {
+      cachedData = cache.subarray(newline + 1);
+      madeByRun = line !== base;
+    }
   } catch {
     // no cache yet
   }
@@ -68,7 +81,7 @@ function requireWithCodeCache(file, stat) {
     ...(cachedData !== undefined ? { cachedData } : {}),
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  if (cachedData === undefined || script.cachedDataRejected || (run && !madeByRun)) {
     process.once("exit", () => {
       const tmp = `${cacheFile}.tmp-${process.pid}`;
       try {

@@ -104,7 +104,7 @@ test("bin/void uses the bundle only when it is not older than dist/src/cli/entry
 /** Node 20 has no compile cache (module.enableCompileCache, Node >= 22.1): bin/void keeps a code cache itself. */
 const ownCodeCache = !("enableCompileCache" in (await import("node:module")).default);
 
-test("without Node's compile cache, bin/void keeps V8's code cache of the bundle: stamped, replaced when bad or stale, optional", {
+test("without Node's compile cache, bin/void keeps V8's code cache of the bundle: stamped, replaced when bad or stale or not made by void run, optional", {
   skip: !built || !ownCodeCache ? "Node has its own compile cache" : false,
 }, () => {
   const root = mkdtempSync(join(tmpdir(), "void-test-cache-"));
@@ -136,6 +136,17 @@ test("without Node's compile cache, bin/void keeps V8's code cache of the bundle
     writeFileSync(cache, `${stamp()}not a code cache`);
     assert.equal(run(owner, ["--version"], root).stdout, "ohter void.cjs\n");
     assert.ok(readFileSync(cache).length > stamp().length + 100);
+    // The first `void run` replaces a cache another command made (it holds what that command compiled), and marks it
+    // "run"; other commands leave that one be.
+    const byOther = readFileSync(cache);
+    assert.equal(run(owner, ["run", "x"], root).stdout, "ohter void.cjs\n");
+    const byRun = readFileSync(cache);
+    assert.equal(byRun.subarray(0, byRun.indexOf(10) + 1).toString(), `${stamp().trimEnd()} run\n`);
+    assert.notDeepEqual(byRun, byOther);
+    assert.equal(run(owner, ["run", "x"], root).stdout, "ohter void.cjs\n");
+    assert.deepEqual(readFileSync(cache), byRun, "a cache made by void run is kept by the next void run");
+    assert.equal(run(owner, ["--version"], root).stdout, "ohter void.cjs\n");
+    assert.deepEqual(readFileSync(cache), byRun, "and by other commands");
     // NODE_DISABLE_COMPILE_CACHE turns it off; so does a dist/ the user cannot write.
     rmSync(cache);
     const off = spawnSync(process.execPath, [join(root, "bin", "void"), "--version"], { encoding: "utf8", env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" } });
