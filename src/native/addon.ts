@@ -110,9 +110,10 @@ export interface NativeAddon {
   openNoSymlinks(path: string): number;
   /**
    * An O_PATH fd of the file `fd` (opened at `path`) reached through a
-   * read-only, nosuid, nodev, noexec mount of its own, detached
-   * (native/addon/readonly.c): what is opened through it cannot change the
-   * file, its mode, times or attributes (EROFS). `legacy` takes the way of
+   * read-only, nosuid, nodev, noexec mount of its own that belongs to no
+   * mount namespace (native/addon/readonly.c): what is opened through it
+   * cannot change the file, its mode, times or attributes (EROFS), and
+   * nobody can change the mount. `legacy` takes the way of
    * Linux < 5.12 (tests). Throws a NativeError naming the syscall.
    */
   pinReadOnly(fd: number, path: string, legacy?: boolean): number;

@@ -170,10 +170,11 @@ function resolveOutsideWritable(path: string, writable: readonly string[]): stri
  * the path are followed now (unless one lies inside a writable bind:
  * resolveOutsideWritable) and never again. The fd kept reaches the file
  * through a read-only mount of its own (native/addon/readonly.c). Every
- * void gets its own open file description of this very file, read-only
- * to the inode (reopened through /proc/self/fd), so
- * a void that can write the file's directory and swaps the file for a
- * symlink, a FIFO or another file changes nothing for the voids after it.
+ * void gets its own open file description of this very file, through that
+ * mount (reopened through /proc/self/fd), so a void that can write the
+ * file's directory and swaps the file for a symlink, a FIFO or another
+ * file changes nothing for the voids after it, and none can change the
+ * file itself, though its uid may own it.
  * Only a regular file of a real filesystem is granted: a FIFO would block
  * the launcher in open(2), a directory fd would give the void a whole host
  * tree, and a file of procfs or sysfs is read with the opener's (the

@@ -6,7 +6,8 @@
  * a void whose uid owns the node (host uid 0, with --host-root) could
  * fchmod the launcher's and so the host's; where the launcher's stream is
  * /dev/null (or closed) the void opens its own, on its read-only bind of
- * the node (native/void_spawn.c add_device). A terminal above all: it takes ioctls (TIOCSTI types into the
+ * the node (native/void_spawn.c add_device). A terminal above all: it
+ * takes ioctls (TIOCSTI types into the
  * shell that started `void run`, TCSETS turns echo off for good, TCXONC
  * stops the terminal and with it the launcher's next write), and the
  * shell's terminal is open read-write, so an output fd also reads the keys
