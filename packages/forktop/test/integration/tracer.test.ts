@@ -258,6 +258,9 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   const closed = await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
   assert.equal(closed.shell, shellPid);
   assert.equal(closed.code, 0);
+  // The tracer writes the shell's last output to its terminal before it reports the exit, but script(1) relays
+  // that terminal to us on its own time: the event can come first.
+  await s.waitTty((tty) => tty.includes("@@6"), "the shell's last marker");
 
   // The shell is a fork of the target: created by it, then busybox from a memfd.
   const events = s.events;
