@@ -10,7 +10,8 @@
  * symlink named `void`: build/void, or an npm install's bin/void, which
  * scripts/postinstall.cjs makes one), it skips the shell, finds the
  * package above its own executable and falls back to `node
- * PACKAGE/bin/void.cjs WORDS...`, the Node side of the command. If the words are a `void run` whose
+ * PACKAGE/bin/void.cjs WORDS...`, the Node side of the command. If the
+ * words are a `void run` whose
  * compiled plan an earlier run cached (src/cli/plan-cache.ts) and every
  * input of that plan is exactly as it was, this program runs the voids
  * itself: it spawns them with the addon's own code (plan.c parses the
