@@ -121,6 +121,10 @@ const MAX_PHDR_TABLE = 65536;
 const PATH_MAX = 4096;
 /** No real dynamic section comes near this; bounds what a hostile one costs. */
 const MAX_DYNAMIC_BYTES = 1 << 20;
+/** Most DT_NEEDED entries an object may have (the largest real ones have a few hundred). */
+export const MAX_NEEDED = 1024;
+/** Most DT_RPATH plus DT_RUNPATH directories an object may list. */
+export const MAX_SEARCH_PATH_ELEMENTS = 256;
 /** Longest DT_NEEDED/RPATH/RUNPATH/SONAME string we accept. */
 const MAX_DYN_STRING = 65536;
 
@@ -161,13 +165,21 @@ export function hasElfMagic(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
-/** A short, printable rendering of a file's first bytes for error messages. */
+/**
+ * What a file that is not ELF is, for a message: its kind, never its
+ * bytes. The planner reads every file a binary names (DT_NEEDED, #!) as
+ * the launcher, root included, and its messages may reach logs that
+ * others read: a binary naming /etc/shadow must not have a line of it
+ * printed.
+ */
 export function describeStart(bytes: Uint8Array): string {
-  if (bytes.length === 0) return "empty file";
+  if (bytes.length === 0) return "an empty file";
   const head = bytes.subarray(0, 16);
+  const text = String.fromCharCode(...head);
+  if (text.startsWith("#!")) return "a #! script";
+  if (text.startsWith("/* GNU ld script") || /^(GROUP|INPUT) ?\(/.test(text)) return "a GNU ld script";
   const printable = head.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d);
-  if (printable) return `starts with ${JSON.stringify(String.fromCharCode(...head))}`;
-  return `starts with ${Array.from(head, (b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+  return printable ? "a text file" : "a binary file";
 }
 
 /** "x86-64", "AArch64", or "machine 1234" for the ones not in our table. */
@@ -360,10 +372,16 @@ function parseDynamicInfo(file: HostFile, entries: DynEntry[], segments: Segment
     return entry === undefined ? undefined : readDynString(file, table, entry.value, what);
   };
   const soname = last(DT_SONAME, "DT_SONAME");
+  // Planning costs needed names × search directories: bounded, far above what a real object has.
+  const neededEntries = entries.filter((e) => e.tag === DT_NEEDED);
+  if (neededEntries.length > MAX_NEEDED) throw new ElfError(`${neededEntries.length} DT_NEEDED entries (more than ${MAX_NEEDED})`);
+  const runpath = splitPath(last(DT_RUNPATH, "DT_RUNPATH"));
+  const rpath = splitPath(last(DT_RPATH, "DT_RPATH"));
+  if (runpath.length + rpath.length > MAX_SEARCH_PATH_ELEMENTS) throw new ElfError(`${runpath.length + rpath.length} DT_RPATH/DT_RUNPATH directories (more than ${MAX_SEARCH_PATH_ELEMENTS})`);
   return {
-    needed: entries.filter((e) => e.tag === DT_NEEDED).map((e) => readDynString(file, table, e.value, "DT_NEEDED")),
-    runpath: splitPath(last(DT_RUNPATH, "DT_RUNPATH")),
-    rpath: splitPath(last(DT_RPATH, "DT_RPATH")),
+    needed: neededEntries.map((e) => readDynString(file, table, e.value, "DT_NEEDED")),
+    runpath,
+    rpath,
     ...(soname !== undefined ? { soname } : {}),
     flags1,
   };

@@ -702,14 +702,27 @@ class Loader {
     return { variants: [], error: `${who}: ${c.kind === "skip" ? c.note : `${path}: no such file or directory`}` };
   }
 
-  /** RPATH or RUNPATH elements of `obj` as directories: DSTs expanded, relative and unknown ones dropped. */
+  /**
+   * RPATH or RUNPATH elements of `obj` as directories: DSTs expanded,
+   * relative and unknown ones dropped, and each directory once however it
+   * is spelled ("/lib", "//lib/", "/./lib": empty and "." components are
+   * nothing to the kernel; ".." is kept, as it follows symlinks), so that
+   * a crafted list cannot multiply the lookups.
+   */
   private pathDirs(obj: LoadedObject, elements: string[]): string[] {
     const dirs: string[] = [];
+    const seen = new Set<string>();
     for (const element of elements) {
       if (element === "") continue; // the working directory: unknowable, and never bound
       const dir = expandDst(element, this.dstValues(obj));
       if (dir === undefined || !dir.startsWith("/")) continue;
-      if (!dirs.includes(dir)) dirs.push(dir);
+      const key = `/${dir
+        .split("/")
+        .filter((c) => c !== "" && c !== ".")
+        .join("/")}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      dirs.push(dir);
     }
     return dirs;
   }

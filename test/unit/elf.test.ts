@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import "../support/fast-check-seed.js";
-import { DF_1_NODEFLIB, DF_1_PIE, ElfError, type ElfInfo, describeElf, readElf } from "../../src/plan/elf.js";
+import { DF_1_NODEFLIB, DF_1_PIE, ElfError, type ElfInfo, describeElf, MAX_NEEDED, MAX_SEARCH_PATH_ELEMENTS, readElf } from "../../src/plan/elf.js";
 import { realHost } from "../../src/plan/real-host.js";
 import { EM_386, EM_AARCH64, EM_PPC, EM_X86_64, ET_DYN, ET_EXEC, buildElf, memoryFile } from "../support/elf-fixtures.js";
 
@@ -157,13 +157,26 @@ describe("readElf rejects bad input with a clear ElfError", () => {
   };
 
   test("a script is not an ELF file", () => {
-    rejects(new TextEncoder().encode("#!/bin/sh\necho hi\n"), /^not an ELF file \(starts with "#!\/bin\/sh\\necho h"\)$/);
+    rejects(new TextEncoder().encode("#!/bin/sh\necho hi\n"), /^not an ELF file \(a #! script\)$/);
   });
 
   test("binary garbage and empty files", () => {
-    rejects(Uint8Array.from([0xca, 0xfe, 0xba, 0xbe, 0, 1]), /^not an ELF file \(starts with ca fe ba be 00 01\)$/);
-    rejects(new Uint8Array(40).fill(0x41), /^not an ELF file \(starts with "AAAAAAAAAAAAAAAA"\)$/);
-    rejects(new Uint8Array(0), /not an ELF file \(empty file\)/);
+    rejects(Uint8Array.from([0xca, 0xfe, 0xba, 0xbe, 0, 1]), /^not an ELF file \(a binary file\)$/);
+    rejects(new Uint8Array(40).fill(0x41), /^not an ELF file \(a text file\)$/);
+    rejects(new Uint8Array(0), /not an ELF file \(an empty file\)/);
+  });
+
+  test("a file's bytes are never printed: a binary that names /etc/shadow must not show a line of it", () => {
+    rejects(new TextEncoder().encode("root:*:20228:0:99999:7:::\n"), /^not an ELF file \(a text file\)$/);
+    rejects(new TextEncoder().encode("/* GNU ld script\n"), /^not an ELF file \(a GNU ld script\)$/);
+  });
+
+  test("more DT_NEEDED entries or search directories than planning should pay for", () => {
+    const many = Array.from({ length: MAX_NEEDED + 1 }, (_, i) => `lib${i}.so`);
+    rejects(buildElf({ needed: many }), new RegExp(`^${MAX_NEEDED + 1} DT_NEEDED entries \\(more than ${MAX_NEEDED}\\)$`));
+    const dirs = Array.from({ length: MAX_SEARCH_PATH_ELEMENTS + 1 }, (_, i) => `/d${i}`).join(":");
+    rejects(buildElf({ needed: ["libc.so.6"], runpath: dirs }), /DT_RPATH\/DT_RUNPATH directories \(more than/);
+    assert.equal(read(buildElf({ needed: many.slice(0, MAX_NEEDED) })).needed.length, MAX_NEEDED);
   });
 
   test("magic alone", () => {

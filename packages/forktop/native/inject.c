@@ -618,8 +618,20 @@ restore:
     return;
   }
 
-  /* 5. The child: held at its first stop (or about to be). */
-  pid_t child = in.new_child > 0 ? in.new_child : (pid_t)r;
+  /* 5. The child: held at its first stop (or about to be). Known only from
+   * the fork event the kernel reported during the call (every tracee is
+   * traced with PTRACE_O_TRACEFORK, so a real clone always makes one),
+   * never from the call's return value: the target controls that (a
+   * seccomp user-notification listener can make clone "return" any pid
+   * without making a process), and a pid taken from it would have this
+   * tracer wait for, SIGKILL or set up some other process. */
+  if (in.new_child <= 0) {
+    T.inject_child = -1;
+    close(memfd), close(master), close(slave);
+    emit_error(pid, "shell %d: clone returned %ld but made no child the kernel reported (does the target answer clone itself?)", pid, r);
+    return;
+  }
+  pid_t child = in.new_child;
   struct task *ct = task_find(child);
   int status;
   while (ct && !ct->held) {
