@@ -136,8 +136,13 @@ export class Streams {
   /** What a void gets for `name` (call once per void; close `close` once the void has its copy). */
   forVoid(name: StreamName): VoidStream {
     if (this.devNull.has(name)) return { fd: -1 };
-    if (name === "stdin") return { fd: this.stdin?.voidEnd ?? 0 };
-    if (!this.relayedOutput.has(name)) return { fd: STREAM_FD[name] };
+    // Every stream a plan grants was sorted by open(): /dev/null, the shared input socket, or a relayed output. A
+    // name none of them holds is a caller's bug, never a reason to hand a void the launcher's own stream.
+    if (name === "stdin") {
+      if (this.stdin === undefined) throw new Error("void: internal error: stdin granted to a void but never opened");
+      return { fd: this.stdin.voidEnd };
+    }
+    if (!this.relayedOutput.has(name)) throw new Error(`void: internal error: ${name} granted to a void but never opened`);
     const [r, w] = this.addon.pipe();
     let relay: Relay;
     try {
