@@ -228,12 +228,6 @@ enum cache_tag {
    * again
    */
   CACHE_TAG_TEXT = 11,
-  /* pairs to the end of the payload: u32 errno, string Node's text for it (what a failure record
-   * prints)
-   */
-  CACHE_TAG_ERRNO = 12,
-  /* pairs to the end of the payload: u32 signal, string its name as Node gives it */
-  CACHE_TAG_SIGNAL = 13,
   /* u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line,
    * string namespaces ("user:0 mnt:1 ...": name and ns_ino index)
    */
@@ -261,7 +255,7 @@ enum cache_fd_kind {
 };
 
 /* The cached-plan file */
-/* header: 8 bytes "VOIDRUN2", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the
+/* header: 8 bytes "VOIDRUN3", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the
  * user's cache key (native/cache_key.h)
  */
 #define CACHE_HEADER_BYTES 48

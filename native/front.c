@@ -71,6 +71,7 @@
 #include "linux_compat.h"
 #include "plan.h"
 #include "sha256.h"
+#include "texts.h"
 
 extern char **environ;
 
@@ -293,8 +294,6 @@ struct cache {
   uint8_t *data;
   const char *texts[256];
   int ntexts;
-  const char *errnos[4096];
-  const char *signals[65];
   struct entry entries[MAX_ENTRIES];
   int nentries;
 };
@@ -356,7 +355,7 @@ static const char *load_cache(const char *root, const char *cwd) {
   close(fd);
   uint32_t body_len;
   memcpy(&body_len, cache.data + 8, 4);
-  if (got != size || memcmp(cache.data, "VOIDRUN2", 8) != 0 || body_len != size - CACHE_HEADER_BYTES) return "the entry is truncated or damaged";
+  if (got != size || memcmp(cache.data, "VOIDRUN3", 8) != 0 || body_len != size - CACHE_HEADER_BYTES) return "the entry is truncated or damaged";
   /* The authenticator: HMAC-SHA256 of the body under the user's key in
    * the kernel keyring (cache_key.h), which no void can read. Owner and
    * mode do not tell the launcher's entries from a void's; this does. */
@@ -456,18 +455,6 @@ static const char *load_cache(const char *root, const char *cwd) {
         if ((s1 = field_str(&f)) == NULL || cache.ntexts >= (int)(sizeof cache.texts / sizeof cache.texts[0])) return "malformed TEXT record";
         cache.texts[cache.ntexts++] = s1;
         break;
-      case CACHE_TAG_ERRNO:
-        while (f.p < f.end) {
-          if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed ERRNO record";
-          if (u < 4096) cache.errnos[u] = s1;
-        }
-        break;
-      case CACHE_TAG_SIGNAL:
-        while (f.p < f.end) {
-          if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL) return "malformed SIGNAL record";
-          if (u < 65) cache.signals[u] = s1;
-        }
-        break;
       case CACHE_TAG_ENTRY:
         if (cache.nentries >= MAX_ENTRIES) return "too many entrypoints";
         e = &cache.entries[cache.nentries++];
@@ -562,13 +549,15 @@ __attribute__((format(printf, 2, 3))) static void say(enum level level, const ch
 }
 
 static const char *node_strerror(int e, char *buf, size_t cap) {
-  if (e > 0 && e < 4096 && cache.errnos[e] != NULL) return cache.errnos[e];
+  const char *text = void_errno_text(e);
+  if (text != NULL) return text;
   snprintf(buf, cap, "error %d", e);
   return buf;
 }
 
 static const char *signal_name(int sig, char *buf, size_t cap) {
-  if (sig > 0 && sig < 65 && cache.signals[sig] != NULL) return cache.signals[sig];
+  const char *name = void_signal_name(sig);
+  if (name != NULL) return name;
   snprintf(buf, cap, "signal %d", sig);
   return buf;
 }

@@ -37,8 +37,6 @@
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { getSystemErrorMap } from "node:util";
-import { constants as os } from "node:os";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
 import { RecordWriter } from "../native/records.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
@@ -50,7 +48,7 @@ import { fdsLine, mountsLine } from "../orchestrator/run.js";
 import { visible } from "../orchestrator/log.js";
 
 /** The first 8 bytes of every cache file. */
-export const CACHE_MAGIC = "VOIDRUN2";
+export const CACHE_MAGIC = "VOIDRUN3";
 /** Magic, body length, reserved u32, HMAC-SHA256 of the body (src/native/contract.ts CACHE_LIMITS). */
 const HEADER_BYTES = CacheLimit.HeaderBytes;
 /** Cache files are named PREFIX + 16 hex digits + SUFFIX. */
@@ -311,12 +309,6 @@ export function cacheEntry(input: CacheInput): Buffer {
   for (const prefix of rec.envPrefixes) r.add(CacheTag.EnvPrefix, prefix);
   if (!input.binary.includes("/") && input.binary !== "") r.add(CacheTag.Binary, input.binary, input.executable);
   for (const t of rec.text) r.add(CacheTag.Text, t);
-  // Node's texts, one record each (a record per errno made the entry ~1 ms slower to build).
-  const errnos: (string | number)[] = [];
-  for (const [errno, [, text]] of getSystemErrorMap()) if (errno < 0 && errno > -4096) errnos.push(-errno, text.charAt(0).toUpperCase() + text.slice(1));
-  r.add(CacheTag.Errno, ...errnos);
-  const names = new Map<number, string>(Object.entries(os.signals).map(([name, num]) => [num, name]));
-  r.add(CacheTag.Signal, ...[...names].flat());
   for (const plan of input.plans) {
     const stderrDevnull = plan.fds.find((f) => f.fd === 2)?.source.kind === "devnull" ? 1 : 0;
     const namespaces = plan.namespaces.map((ns) => `${ns}:${ALL_NAMESPACES.indexOf(ns)}`).join(" ");

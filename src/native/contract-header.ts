@@ -1,9 +1,11 @@
 /**
  * Renders the contract table (src/native/contract.ts) as C: the text of
- * native/contract.h, which scripts/gen-contract.mjs writes and
- * test/unit/contract.test.ts compares with the committed file.
+ * native/contract.h; and the texts table (src/native/texts.ts) as
+ * native/texts.h. scripts/gen-contract.mjs writes both, and
+ * test/unit/contract.test.ts compares them with the committed files.
  */
 import { allBits, CONTRACT, type ContractEntry, type ContractGroup } from "./contract.js";
+import { ERRNO_TEXTS, SIGNAL_NAMES } from "./texts.js";
 
 /** 1u << n for a single bit, else the decimal value. */
 function cValue(e: ContractEntry, bits: boolean): string {
@@ -57,5 +59,53 @@ export function renderContractHeader(): string {
   ];
   for (const g of CONTRACT) lines.push(...group(g), "");
   lines.push("#endif");
+  return `${lines.join("\n")}\n`;
+}
+
+/** A C string literal of `text` (the table's texts are printable ASCII). */
+function cString(text: string): string {
+  if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`not printable ASCII: ${JSON.stringify(text)}`);
+  return `"${text.replace(/["\\]/g, "\\$&")}"`;
+}
+
+export function renderTextsHeader(): string {
+  const lines = [
+    "/*",
+    " * texts.h — what void prints for an errno value or a signal number, the",
+    " * same words the Node launcher prints (src/orchestrator/status.ts).",
+    " *",
+    " * GENERATED from src/native/texts.ts by scripts/gen-contract.mjs",
+    " * (npm run gen-contract); do not edit. test/unit/contract.test.ts fails",
+    " * when this file differs from what the table renders.",
+    " */",
+    "#ifndef VOID_TEXTS_H",
+    "#define VOID_TEXTS_H",
+    "",
+    "#include <errno.h>",
+    "#include <signal.h>",
+    "#include <stddef.h>",
+    "",
+    "/* The table's numbers are the kernel's; the C library must agree. */",
+  ];
+  for (const [n, name] of ERRNO_TEXTS) lines.push(`_Static_assert(${name} == ${n}, "${name}");`);
+  for (const [n, name] of SIGNAL_NAMES) lines.push(`_Static_assert(${name} == ${n}, "${name}");`);
+  lines.push(
+    "",
+    '/* The text for errno value `e` ("No such file or directory"), or NULL: the caller prints "error N". */',
+    "static inline const char *void_errno_text(int e) {",
+    "  static const char *const texts[] = {",
+  );
+  for (const [n, , text] of ERRNO_TEXTS) lines.push(`      [${n}] = ${cString(text)},`);
+  lines.push(
+    "  };",
+    "  return e > 0 && (size_t)e < sizeof texts / sizeof texts[0] ? texts[e] : NULL;",
+    "}",
+    "",
+    '/* The name of signal `s` ("SIGTERM"), or NULL: the caller prints "signal N". */',
+    "static inline const char *void_signal_name(int s) {",
+    "  static const char *const names[] = {",
+  );
+  for (const [n, name] of SIGNAL_NAMES) lines.push(`      [${n}] = ${cString(name)},`);
+  lines.push("  };", "  return s > 0 && (size_t)s < sizeof names / sizeof names[0] ? names[s] : NULL;", "}", "", "#endif");
   return `${lines.join("\n")}\n`;
 }

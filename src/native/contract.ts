@@ -279,8 +279,6 @@ export const CACHE_TAGS = {
     EnvPrefix: { c: "CACHE_TAG_ENV_PREFIX", value: 9, doc: "string prefix: every variable with it must be listed by an ENV record" },
     Binary: { c: "CACHE_TAG_BINARY", value: 10, doc: "string BINARY as typed (no slash), string the file PATH lookup found then" },
     Text: { c: "CACHE_TAG_TEXT", value: 11, doc: "string: what the run wrote to stderr before starting any void (warnings, -v lines), written again" },
-    Errno: { c: "CACHE_TAG_ERRNO", value: 12, doc: "pairs to the end of the payload: u32 errno, string Node's text for it (what a failure record prints)" },
-    Signal: { c: "CACHE_TAG_SIGNAL", value: 13, doc: "pairs to the end of the payload: u32 signal, string its name as Node gives it" },
     Entry: {
       c: "CACHE_TAG_ENTRY",
       value: 14,
@@ -310,7 +308,7 @@ export const CacheFd = values(CACHE_FD_KINDS);
 export const CACHE_LIMITS = {
   title: "The cached-plan file",
   entries: {
-    HeaderBytes: { c: "CACHE_HEADER_BYTES", value: 48, doc: 'header: 8 bytes "VOIDRUN2", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the user\'s cache key (native/cache_key.h)' },
+    HeaderBytes: { c: "CACHE_HEADER_BYTES", value: 48, doc: 'header: 8 bytes "VOIDRUN3", u32 body length, u32 0, 32 bytes HMAC-SHA256 of the body under the user\'s cache key (native/cache_key.h)' },
     MaxBytes: { c: "CACHE_MAX_BYTES", value: 16777216, doc: "largest cache file the front end reads" },
   },
 } as const satisfies ContractGroup;

@@ -20,7 +20,7 @@
 import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import { closeReceived, watchFd } from "./launcher.js";
-import { errnoName, strerror } from "./status.js";
+import { errnoName, strerror } from "../native/texts.js";
 
 /** <sys/socket.h> values (x86_64 and every other Linux architecture). */
 export const AF_INET = 2;

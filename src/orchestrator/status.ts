@@ -2,9 +2,8 @@
  * The status records a void reports on its status pipe (native/plan.h),
  * and what they mean for the void's outcome.
  */
-import { constants } from "node:os";
-import { getSystemErrorMap } from "node:util";
 import type { WaitStatus } from "../native/addon.js";
+import { signalName, strerror } from "../native/texts.js";
 import { visible } from "./log.js";
 
 export type StatusRecord =
@@ -50,30 +49,6 @@ export function parseRecords(text: string): StatusRecord[] {
     else records.push({ kind: "malformed", text: line.startsWith("F\t") ? line.slice(2) : `"${escapeText(line, 80)}"` });
   }
   return records;
-}
-
-let errorMap: Map<number, [string, string]> | undefined;
-
-/** "No such file or directory" for 2, like strerror(3). */
-export function strerror(errno: number): string {
-  errorMap ??= getSystemErrorMap();
-  const entry = errorMap.get(-errno);
-  if (entry === undefined) return `error ${errno}`;
-  const text = entry[1];
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** "ENOENT" for 2, or undefined for a number Node does not know. */
-export function errnoName(errno: number): string | undefined {
-  errorMap ??= getSystemErrorMap();
-  return errorMap.get(-errno)?.[0];
-}
-
-const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
-
-/** "SIGSEGV" for 11. */
-export function signalName(signal: number): string {
-  return signalNames.get(signal) ?? `signal ${signal}`;
 }
 
 /** How one void ended, from its init's wait status and its records. */

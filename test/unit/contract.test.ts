@@ -6,13 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { constants } from "node:os";
+import { getSystemErrorMap } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CONTRACT, FdLayout, Limit } from "../../src/native/contract.js";
-import { renderContractHeader } from "../../src/native/contract-header.js";
+import { renderContractHeader, renderTextsHeader } from "../../src/native/contract-header.js";
+import { ERRNO_TEXTS, errnoName, SIGNAL_NAMES, signalName, strerror } from "../../src/native/texts.js";
 import { firstMessageFd } from "../../src/orchestrator/prepared.js";
 import type { VoidPlan } from "../../src/plan/types.js";
 import { USER_LIMIT_NAMES } from "../../src/plan/types.js";
@@ -26,6 +29,30 @@ const entries = CONTRACT.flatMap((g) => Object.values(g.entries));
 describe("the contract between TypeScript and C", () => {
   it("native/contract.h is exactly what src/native/contract.ts renders (npm run gen-contract)", () => {
     assert.equal(readFileSync(join(repoRoot, "native", "contract.h"), "utf8"), renderContractHeader(), "native/contract.h is stale: run npm run gen-contract");
+  });
+
+  it("native/texts.h is exactly what src/native/texts.ts renders (npm run gen-contract)", () => {
+    assert.equal(readFileSync(join(repoRoot, "native", "texts.h"), "utf8"), renderTextsHeader(), "native/texts.h is stale: run npm run gen-contract");
+  });
+
+  it("the errno texts are libuv's and the signal names the kernel's numbers, whatever Node runs", () => {
+    // Node's table is where the texts come from; this Node may lack one (Node 20 has no ENOEXEC) but never disagrees.
+    const node = getSystemErrorMap();
+    for (const [errno, name, text] of ERRNO_TEXTS) {
+      assert.equal(strerror(errno), text);
+      assert.equal(errnoName(errno), name);
+      const theirs = node.get(-errno);
+      if (theirs === undefined) continue;
+      assert.equal(theirs[0], name, `errno ${errno}`);
+      assert.equal(theirs[1].toLowerCase(), text.toLowerCase(), `errno ${errno}`);
+    }
+    for (const [errno, [name]] of node) if (errno < 0 && -errno < 1000) assert.equal(errnoName(-errno), name, `errno ${-errno} (${name}) is missing from the table`);
+    assert.equal(strerror(10), "error 10", "an errno libuv has no text for");
+    const signals = constants.signals as Record<string, number>;
+    for (const [num, name] of SIGNAL_NAMES) assert.equal(signals[name], num, name);
+    assert.equal(new Set(SIGNAL_NAMES.map(([n]) => n)).size, SIGNAL_NAMES.length, "a signal number appears twice");
+    assert.equal(signalName(6), "SIGABRT");
+    assert.equal(signalName(34), "signal 34");
   });
 
   it("names and values are unique where they must be: one C name per number, one value per tag, one bit per flag", () => {
