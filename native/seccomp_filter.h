@@ -402,6 +402,19 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     if (a->open >= 0) void_filter_open_rule(&b, (uint32_t)a->open, 1, 2);
     void_filter_open_rule(&b, (uint32_t)a->openat, 2, 3);
   }
+  if (rules & SECCOMP_RULE_HOST_SOCKETS) {
+    /* ... and no AF_UNIX socket of its own: with one it could pass what it
+     * holds (SCM_RIGHTS, which no filter can read) to a void without this
+     * rule through a socket file in a directory both see, and that void
+     * could re-aim it. socketpair() stays: its ends leave the void only
+     * through the fds it already holds. Then the accumulator holds the
+     * number again for the rules below. */
+    VF_JEQ(&b, (uint32_t)a->socket, 0, 4);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, VF_AF_UNIX, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+  }
   if (rules & SECCOMP_RULE_SOCKET) {
     VF_JEQ(&b, (uint32_t)a->socket, 0, 16);
     VF_LOAD_ARG(&b, 0);

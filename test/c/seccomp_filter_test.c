@@ -77,6 +77,7 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
     if (IS(nr, open)) return (a[1] & (0100 | 020000000)) && (a[2] & 06000) ? ERR(EPERM) : ALLOW;
     if (IS(nr, openat)) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
   }
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, socket) && a[0] == 1) return ERR(EPERM);
   if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socket)) {
     if (a[0] == 2) return (a[1] & ~(uint32_t)(04000 | 02000000)) == 10 ? ERR(EAFNOSUPPORT) : ALLOW;
     if (a[0] == 1 || a[0] == 10) return ALLOW;

@@ -432,6 +432,32 @@ for (const launcher of launchers) {
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
     });
 
+    it("cannot hand a brokered socket to a void without the host-sockets rule through a directory both see (no AF_UNIX socket of its own)", { timeout: 60_000 }, async () => {
+      const listed = await listenTcp();
+      const unlisted = await listenTcp();
+      const shared = scratch(stage, `pass-${launcher}`);
+      spawnSync("chmod", ["a+rwx", shared]);
+      ownFor(shared, launcher, "pass-taker");
+      const bind = { Filesystem: { host_path: shared, environment_path: "/shared", read_only: false, shared: true } };
+      const spec = writeSpec(stage, `hostile-pass-${launcher}`, {
+        entrypoints: {
+          "pass-holder": { args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: listed.port, host: "127.0.0.1" } }] }, "Trailing"], environment: ["Stdout", bind] },
+          "pass-taker": { args: ["BinaryName", "Entrypoint", "Trailing"], environment: ["Stdout", bind] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(listed.port), String(unlisted.port)]);
+      listed.server.close();
+      unlisted.server.close();
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("holder-tcp"), "ok", r.stdout + r.stderr);
+      for (const a of ["unix-stream", "unix-dgram", "unix-seqpacket"]) assert.equal(res.get(a), "EPERM", `${a}:\n${r.stdout}`);
+      assert.equal(res.get("unix-pair"), "ok", "a socketpair stays: its ends leave only through fds the void holds");
+      assert.match(r.stdout, /^pass-sent 0$/m);
+      assert.equal(res.get("taker-got"), "ENOENT", r.stdout);
+      assert.equal(unlisted.connections(), 0, "nothing reached the unlisted port");
+    });
+
     it("cannot have a mount of a later void stand where it can write: such a spec is refused before anything starts", { timeout: 60_000 }, async () => {
       const top = scratch(stage, `mountpoint-swap-${launcher}`);
       const dir = join(top, "writable");

@@ -101,6 +101,20 @@
  *                  sendmsg with an address), send "udp-ok" on the UDP one,
  *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
  *                  address
+ *   pass-holder RPC_FD PORT OTHER
+ *                  (as an entrypoint) open a TCP socket to 127.0.0.1:PORT
+ *                  through the broker and try to hand it to another void
+ *                  through /shared: make AF_UNIX sockets ("unix-stream",
+ *                  "unix-dgram", "unix-seqpacket", "unix-pair"), listen on
+ *                  /shared/s and send it to whoever connects within 3 s,
+ *                  and send it to a datagram socket at /shared/d
+ *                  ("pass-sent N": how many times it went); OTHER is the
+ *                  taker's port (both take the same trailing arguments)
+ *   pass-taker PORT OTHER
+ *                  (as an entrypoint) wait up to 3 s for a socket from
+ *                  /shared (bind /shared/d, connect to /shared/s), then
+ *                  point it at 127.0.0.1:OTHER ("taker-got",
+ *                  "taker-connect")
  *   empty-packets SOCK FILE
  *                  (as an entrypoint) on a FileSocket shared with another
  *                  writer: an empty packet, an empty packet carrying FILE,
@@ -133,6 +147,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
@@ -365,6 +380,108 @@ static void reaim(const char *what, int fd, int port) {
   result(name, connect(fd, (struct sockaddr *)&to, sizeof to));
 }
 
+static int readable_within(int fd, int ms);
+
+/* Sends fd over the AF_UNIX socket s (to `to` when not NULL): 1 if it went. */
+static int send_fd(int s, int fd, const struct sockaddr_un *to) {
+  char byte = 'x', control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_name = (void *)to,
+                       .msg_namelen = to ? sizeof *to : 0,
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control,
+                       .msg_controllen = sizeof control};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return sendmsg(s, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+}
+
+/* An fd received on s within ms, or -1. */
+static int recv_fd(int s, int ms) {
+  struct pollfd p = {s, POLLIN, 0};
+  if (poll(&p, 1, ms) <= 0) return -1;
+  char byte, control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  if (recvmsg(s, &msg, MSG_DONTWAIT) < 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+static struct sockaddr_un shared_address(const char *name) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  snprintf(a.sun_path, sizeof a.sun_path, "/shared/%s", name);
+  return a;
+}
+
+/* The holder's side of handing a brokered TCP socket to another void. */
+static void pass_holder(int rpc, int port) {
+  char err[256];
+  int tcp = void_rpc_open_tcp(rpc, "127.0.0.1", port, AF_INET, err, sizeof err);
+  result("holder-tcp", tcp);
+  int stream = socket(AF_UNIX, SOCK_STREAM, 0), dgram = socket(AF_UNIX, SOCK_DGRAM, 0);
+  int seqpacket = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), pair[2];
+  result("unix-stream", stream);
+  result("unix-dgram", dgram);
+  result("unix-seqpacket", seqpacket);
+  result("unix-pair", socketpair(AF_UNIX, SOCK_STREAM, 0, pair));
+  int sent = 0;
+  if (tcp >= 0) {
+    struct sockaddr_un s = shared_address("s"), d = shared_address("d");
+    unlink(s.sun_path);
+    if (stream >= 0 && bind(stream, (struct sockaddr *)&s, sizeof s) == 0) {
+      chmod(s.sun_path, 0777);
+      listen(stream, 4);
+    }
+    for (int round = 0; round < 30; round++) {
+      if (stream >= 0 && readable_within(stream, 0)) {
+        int conn = accept(stream, NULL, NULL);
+        if (conn >= 0) sent += send_fd(conn, tcp, NULL);
+        close(conn);
+      }
+      if (dgram >= 0) sent += send_fd(dgram, tcp, &d);
+      struct timespec t = {0, 100 * 1000 * 1000};
+      nanosleep(&t, NULL);
+    }
+    unlink(s.sun_path);
+  }
+  printf("pass-sent %d\n", sent);
+  fflush(stdout);
+}
+
+/* The taker's side: a socket from /shared, pointed at 127.0.0.1:port. */
+static void pass_taker(int port) {
+  struct sockaddr_un s = shared_address("s"), d = shared_address("d");
+  int dgram = socket(AF_UNIX, SOCK_DGRAM, 0), got = -1;
+  unlink(d.sun_path);
+  if (dgram >= 0 && bind(dgram, (struct sockaddr *)&d, sizeof d) == 0) chmod(d.sun_path, 0777);
+  for (int round = 0; round < 30 && got < 0; round++) {
+    got = recv_fd(dgram, 50);
+    int stream = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (got < 0 && stream >= 0 && connect(stream, (struct sockaddr *)&s, sizeof s) == 0) got = recv_fd(stream, 50);
+    close(stream);
+    struct timespec t = {0, 50 * 1000 * 1000};
+    nanosleep(&t, NULL);
+  }
+  unlink(d.sun_path);
+  result("taker-got", got < 0 ? (errno = ENOENT, -1) : 0);
+  if (got < 0) return;
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  struct sockaddr_in to = loopback(port);
+  connect(got, &unspec, sizeof unspec);
+  result("taker-connect", connect(got, (struct sockaddr *)&to, sizeof to));
+}
+
 /* Seconds-bounded wait for fd to be readable: 1, or 0 at the timeout. */
 static int readable_within(int fd, int ms) {
   struct pollfd p = {fd, POLLIN, 0};
@@ -581,6 +698,12 @@ int main(int argc, char **argv) {
       result("unlink", unlink(path));
       result("swap", fifo ? mkfifo(path, 0644) : symlink("../outside.txt", path));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "pass-holder") == 0 && i + 3 < argc) {
+      pass_holder(atoi(argv[i + 1]), atoi(argv[i + 2]));
+      i += 3;
+    } else if (strcmp(argv[i], "pass-taker") == 0 && i + 2 < argc) {
+      pass_taker(atoi(argv[i + 2]));
+      i += 2;
     } else if (strcmp(argv[i], "listener-reaim") == 0 && i + 2 < argc) {
       int listener = atoi(argv[i + 1]), port = atoi(argv[i + 2]);
       i += 2;

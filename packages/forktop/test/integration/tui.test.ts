@@ -150,7 +150,7 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     assert.match(lines[1]!, /PID +NSPID UID in\/out +S NS +PRIV COMMAND/);
     // The launcher's row: node (by its full path, which a long one, e.g. a
     // Node 24 from npm, leaves no room after at 80 columns) running void.
-    assert.match(s, /^ +\d+ .* [c-][n-]. \S*\bnode( bin\/void run -s|\S* …)/m);
+    assert.match(s, /^ +\d+ .* [c-][n-]. \S*\bnode( bin\/void run -s|\S* ?…)/m);
     const voidInits = lines.filter((l) => /^ +\d+ +1 .* UMPNIHCT +-n\d [├└]─ void-init/.test(l));
     assert.equal(voidInits.length, 2, s);
     const actorRows = lines.filter((l) => /^ +\d+ +2 .* ········ .*-n\d .*└─ \.\/actor sleep-12000[01]/.test(l));
