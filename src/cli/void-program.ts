@@ -12,7 +12,7 @@
  * 2 for invalid input (spec, binary, libraries, usage), nothing spawned;
  * 125 when void itself fails.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -221,13 +221,24 @@ function packCommand(binary: string, opts: { spec: string; output: string }): nu
   }
   const check = readPackedSpec(packed);
   if (check.kind !== "ok") throw new Error(`void pack: the packed file does not read back (${check.kind})`);
-  const tmp = `${opts.output}.void-pack-${process.pid}`;
+  // A new file under a name nobody can guess ahead (not a secret: Math.random is enough), made anew (O_EXCL: never
+  // one that is there already, nor a symlink someone planted, O_NOFOLLOW), its mode set through the fd, then renamed into place: whoever else can write the output
+  // directory (another user, a void with a writable bind there) cannot point the write or the chmod elsewhere.
+  // The input's mode without write for group and others: a packed binary is not for others to change.
+  const tmp = `${opts.output}.void-pack-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  let created = false;
   try {
-    writeFileSync(tmp, packed, { mode });
-    chmodSync(tmp, mode);
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    created = true;
+    try {
+      writeSync(fd, packed);
+      fchmodSync(fd, mode & 0o755);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, opts.output);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    if (created) rmSync(tmp, { force: true });
     throw new InputError(`void: error: cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`);
   }
   process.stdout.write(`${opts.output}: ${binary} with ${opts.spec} embedded (section ${SECTION_NAME}, spec sha256 ${check.specSha256})\n`);

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PACK_HEADER_SIZE, SECTION_NAME } from "../../src/plan/pack.js";
@@ -95,6 +95,28 @@ describe("void pack", () => {
     const r = spawnSync(packed, ["30"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "fib(30) = 832040\n");
+  });
+
+  it("writes a new file of its own: an output that is a symlink is replaced, never written through; group and others never get write", () => {
+    const victim = join(stage.dir, "pack-victim.txt");
+    writeFileSync(victim, "victim\n");
+    chmodSync(victim, 0o600);
+    const out = join(stage.dir, "fib.symlinked");
+    symlinkSync(victim, out);
+    const loose = join(stage.dir, "fib.loose");
+    copyFileSync(fib, loose);
+    chmodSync(loose, 0o777);
+    const r = runVoid(stage, launchers[0]!, ["pack", loose, "-s", spec, "-o", out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(victim, "utf8"), "victim\n");
+    assert.equal(statSync(victim).mode & 0o777, 0o600);
+    assert.ok(lstatSync(out).isFile(), "the symlink itself was replaced");
+    assert.equal(statSync(out).mode & 0o777, 0o755, "a 0777 input gives a 0755 output");
+    assert.deepEqual(
+      readdirSync(stage.dir).filter((n) => n.includes(".void-pack-")),
+      [],
+      "no temporary file left",
+    );
   });
 
   it("binutils see the section: readelf lists it, objcopy dumps the record", { skip: !haveReadelf || !hasTool("objcopy") }, () => {
