@@ -431,6 +431,23 @@ export function refusedCalls(plan: SeccompPlan): string[] {
 }
 
 /**
+ * Calls a Seccomp grant may not allow: each would do, out of the filter's
+ * sight, what a rule refuses, so `void check` would list rules that no
+ * longer hold. A program that needs one runs with "SeccompUnconfined",
+ * which says so.
+ */
+export const RULES_BLIND: Readonly<Record<string, string>> = {
+  io_uring_setup:
+    'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
+  io_uring_enter:
+    'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
+  io_uring_register:
+    'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
+  openat2:
+    "the filter cannot read the mode openat2 creates a file with (it is in a struct), so the setuid rule would not hold; without it openat2 fails with ENOSYS and libraries fall back to openat, which the rule checks",
+};
+
+/**
  * The filter for an entrypoint's grants, or an error message. `arch`:
  * Node's process.arch of the launcher ("x64", "arm64"). `hostSockets`: the
  * void holds or may receive sockets of the host's network namespace. A
@@ -445,6 +462,8 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
   }
   const adjust = environment.find((g) => g.kind === "Seccomp");
   const extraAllow = adjust?.kind === "Seccomp" ? adjust.allow : [];
+  const blind = extraAllow.find((n) => Object.hasOwn(RULES_BLIND, n));
+  if (blind !== undefined) return { error: `Seccomp allows "${blind}": ${RULES_BLIND[blind]}` };
   const deny = new Set(adjust?.kind === "Seccomp" ? adjust.deny : []);
   // Allowing "unshare" allows namespaces: clone() with CLONE_NEW* and clone3() too.
   const namespaces = extraAllow.includes("unshare");

@@ -128,6 +128,18 @@ describe("seccomp", () => {
     assert.ok("mode" in lifted && lifted.mode === "filter" && !lifted.rules.includes("host-sockets"));
   });
 
+  it("refuses to allow what would do the rules' work out of the filter's sight: io_uring, openat2 (each architecture)", () => {
+    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register", "openat2"]) {
+      for (const arch of ["x64", "arm64"]) {
+        const p = planSeccomp(spec([{ Seccomp: { allow: ["getpid", name] } }]).entrypoints[0]!.environment, arch);
+        assert.ok("error" in p, `${name} on ${arch}`);
+        assert.match(p.error, new RegExp(`^Seccomp allows "${name}": .*(setuid|host-sockets) rule`));
+      }
+    }
+    // Denying them is fine (they are refused anyway), and so is opting out of the filter altogether.
+    assert.ok("mode" in planSeccomp(spec([{ Seccomp: { deny: ["openat2", "io_uring_setup"] } }]).entrypoints[0]!.environment, "x64"));
+  });
+
   it("toRanges joins consecutive numbers", () => {
     assert.deepEqual(toRanges([]), []);
     assert.deepEqual(toRanges([0, 1, 2, 4, 6, 7]), [
