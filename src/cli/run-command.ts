@@ -11,7 +11,7 @@ import { loadAddon } from "../native/addon.js";
 import { Activation } from "../orchestrator/activation.js";
 import { CgroupError } from "../orchestrator/cgroups.js";
 import { ServiceManager } from "../orchestrator/service-manager.js";
-import { paintLabels, stderrLogger } from "../orchestrator/log.js";
+import { paintLabels, stderrLogger, visibleLines } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
@@ -75,7 +75,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     // A spec packed into the binary (void pack) is part of the binary's file: its identity covers both.
     if (opts.spec === undefined) recorder.file(resolve(process.cwd(), findBinary(binary)), Look.Stat);
   }
-  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => write(w + "\n"), recorder?.readFile);
+  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => write(visibleLines(w) + "\n"), recorder?.readFile);
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
@@ -237,21 +237,21 @@ async function daemonize(opts: RunOptions): Promise<number> {
  */
 export function failureStatus(e: unknown): number {
   if (e instanceof InputError) {
-    process.stderr.write(paintLabels(e.message.endsWith("\n") ? e.message : e.message + "\n"));
+    process.stderr.write(paintLabels(visibleLines(e.message.endsWith("\n") ? e.message : e.message + "\n")));
     return e.status;
   }
   if (e instanceof CgroupError) {
     process.stderr.write(
-      paintLabels(`void: error: ${e.message}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`,
+      paintLabels(`void: error: ${visibleLines(e.message)}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`,
     );
     return EXIT_INVALID_INPUT;
   }
   if (e instanceof WiringError) {
     // A listener that cannot bind, an address that cannot be used:
     // reported before any void starts.
-    process.stderr.write(paintLabels(`void: error: ${e.message}\n`));
+    process.stderr.write(paintLabels(`void: error: ${visibleLines(e.message)}\n`));
     return EXIT_INVALID_INPUT;
   }
-  process.stderr.write(paintLabels(`void: error: ${e instanceof Error ? e.message : String(e)}\n`));
+  process.stderr.write(paintLabels(`void: error: ${visibleLines(e instanceof Error ? e.message : String(e))}\n`));
   return EXIT_LAUNCHER_FAILURE;
 }

@@ -22,7 +22,7 @@ import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, re
 import { runCommand } from "./run-command.js";
 import { cacheDir, cacheFiles, type CacheListing, describeEntry, ownCacheDir, PRIME_VARIABLE } from "./plan-cache.js";
 import { packageRoot } from "../native/addon.js";
-import { stderrLogger } from "../orchestrator/log.js";
+import { stderrLogger, visibleLines } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
 import { ElfError } from "../plan/elf.js";
@@ -102,11 +102,13 @@ function preparedCount(value: string): number {
 }
 
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean; hostRoot?: boolean }): number {
-  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(w + "\n"));
+  // Everything printed is shown escaped (visibleLines): paths and names come from the spec, which may be a packed
+  // binary's, and a terminal must show what they are, not what their escape sequences draw.
+  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(visibleLines(w) + "\n"));
   const warnings: string[] = [];
   const warn = (w: string) => {
     warnings.push(w);
-    process.stderr.write(`void: warning: ${w}\n`);
+    process.stderr.write(`void: warning: ${visibleLines(w)}\n`);
   };
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn, advise: warn });
   if (opts.json) {
@@ -116,7 +118,7 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
   }
   const source = opts.spec ?? `${binary} (embedded spec, sha256 ${embeddedSha256})`;
   const runtime = changes.length > 0 ? `runtime changes:\n${changes.map((c) => `  ${c}`).join("\n")}\n\n` : "";
-  process.stdout.write(`${source}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`);
+  process.stdout.write(visibleLines(`${source}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`));
   return 0;
 }
 
@@ -169,7 +171,7 @@ function cacheListCommand(): number {
     const what = d.problem !== undefined ? `(ignored: ${d.problem})` : `in ${d.cwd ?? "?"}: void ${(d.words ?? []).map((w) => JSON.stringify(w)).join(" ")}`;
     lines.push(`${basename(f)}  ${d.size} bytes  ${what}`);
   }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  process.stdout.write(`${visibleLines(lines.join("\n"))}\n`);
   return 0;
 }
 
@@ -202,7 +204,7 @@ function cachePrimeCommand(words: string[]): number {
 
 function packCommand(binary: string, opts: { spec: string; output: string }): number {
   const text = readSpecFile(opts.spec);
-  parseSpecText(text, opts.spec, (w) => process.stderr.write(w + "\n"));
+  parseSpecText(text, opts.spec, (w) => process.stderr.write(visibleLines(w) + "\n"));
   let input: Uint8Array;
   let mode: number;
   try {

@@ -32,6 +32,11 @@ export function visible(text: string): string {
   return out;
 }
 
+/** `visible` on each line of `text`, keeping its line breaks: what void prints that is not its own words (spec text, paths). */
+export function visibleLines(text: string): string {
+  return text.split("\n").map(visible).join("\n");
+}
+
 /**
  * Colours the "error:" and "warning:" labels of void's lines in `text`
  * ("void: error: …", "spec.json: error: …")

@@ -432,6 +432,19 @@ for (const launcher of launchers) {
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
     });
 
+    it("void check shows what a spec names escaped: escape sequences and bidi controls reach the terminal as text", () => {
+      const dir = scratch(stage, `escaped-${launcher}`);
+      // A name that clears the screen, a path that moves the cursor up and reverses what follows ("rw" shown as "wr"...).
+      const spec = writeSpec(stage, `hostile-escapes-${launcher}`, {
+        entrypoints: { "m\u001b[2Jx": { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data\u001b[1A\u202ero", read_only: false } }] } },
+      });
+      const r = runVoid(stage, launcher, ["check", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /[\u001b\u202e]/, "no raw escape or bidi control is printed");
+      assert.match(r.stdout, /^entrypoint m\\x1b\[2Jx /m);
+      assert.match(r.stdout, /^ +\/data\\x1b\[1A\\u\{202e\}ro {2}from .* bind dir \(rw,/m);
+    });
+
     it("cannot hand a brokered socket to a void without the host-sockets rule through a directory both see (no AF_UNIX socket of its own)", { timeout: 60_000 }, async () => {
       const listed = await listenTcp();
       const unlisted = await listenTcp();
