@@ -3,7 +3,7 @@
  * the commander CLI (void.ts) and the fast path for `void run` (entry.ts),
  * so both behave the same. Nothing here imports commander.
  */
-import { closeSync, constants, fstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
@@ -15,6 +15,7 @@ import { paintLabels, stderrLogger, visibleLines } from "../orchestrator/log.js"
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
+import { type AnchoredPath, anchorParent } from "./anchored-dir.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
@@ -104,6 +105,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   }
   const cacheInput = recorder !== undefined && opts.pidFile === undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;
+  const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile) : undefined;
+  let pidFile: PidFile | undefined;
   try {
     return await runApplication(plans, {
       debug: opts.debug,
@@ -119,14 +122,14 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
       },
       onReady: () => {
         if (entry !== undefined) commitEntry(entry, (m) => log.debug(m));
-        if (opts.pidFile !== undefined) writePidFile(opts.pidFile);
+        if (pidAt !== undefined) pidFile = writePidFile(pidAt);
         manager.ready();
         if (readyFd !== undefined) reportReady(readyFd);
       },
       onStopping: () => manager.stopping(),
     });
   } finally {
-    if (opts.pidFile !== undefined) rmSync(opts.pidFile, { force: true });
+    if (pidAt !== undefined) removePidFile(pidFile, pidAt);
   }
 }
 
@@ -148,36 +151,73 @@ function reportReady(fd: number): void {
 }
 
 /**
- * The pid file, written whole under a temporary name and renamed into
- * place (a reader never sees half of it). The temporary file is created
- * anew (O_EXCL) without following a symlink (O_NOFOLLOW): whoever can
- * write the directory — a void, if it is under a writable bind — cannot
- * point it at another file for the launcher to truncate.
+ * The directory of --pid-file or --log-file, held before anything starts
+ * (src/cli/anchored-dir.ts: no symlink a void could have put on the way is
+ * followed); a refusal is invalid input.
  */
-function writePidFile(path: string): void {
-  // Unpredictable, so a name cannot be taken ahead (O_EXCL would then fail): not a secret, Math.random is enough.
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+function anchorOption(option: string, path: string): AnchoredPath {
   try {
-    writeSync(fd, `${process.pid}\n`);
-  } finally {
-    closeSync(fd);
+    return anchorParent(path);
+  } catch (e) {
+    throw new InputError(`void: error: ${option} ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  renameSync(tmp, path);
+}
+
+/** The pid file as written: where, and which file it is (its device and inode). */
+interface PidFile {
+  at: AnchoredPath;
+  dev: number;
+  ino: number;
 }
 
 /**
- * --log-file, opened for appending without following a symlink, and only
- * if it is a regular file of this user's (or new): a symlink or another
- * user's file there is refused, not written through.
+ * The pid file, written whole under a temporary name and renamed into
+ * place (a reader never sees half of it), in the directory held by `at`.
+ * The temporary file is created anew (O_EXCL) without following a symlink
+ * (O_NOFOLLOW): whoever can write the directory — a void, if it is under a
+ * writable bind — cannot point it at another file for the launcher to
+ * truncate.
+ */
+function writePidFile(at: AnchoredPath): PidFile {
+  // Unpredictable, so a name cannot be taken ahead (O_EXCL would then fail): not a secret, Math.random is enough.
+  const tmp = `${at.path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  let st: { dev: number; ino: number };
+  try {
+    writeSync(fd, `${process.pid}\n`);
+    st = fstatSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, at.path);
+  return { at, dev: st.dev, ino: st.ino };
+}
+
+/** Removes the pid file at exit, if it is still the one written (not a file someone put in its place). */
+function removePidFile(written: PidFile | undefined, at: AnchoredPath): void {
+  try {
+    const st = lstatSync(at.path, { throwIfNoEntry: false });
+    if (written !== undefined && st !== undefined && st.dev === written.dev && st.ino === written.ino) unlinkSync(at.path);
+  } finally {
+    closeSync(at.dirFd);
+  }
+}
+
+/**
+ * --log-file, opened for appending in its held directory without following
+ * a symlink, and only if it is a regular file of this user's (or new): a
+ * symlink or another user's file there is refused, not written through.
  */
 function openLogFile(path: string): number {
+  const at = anchorOption("--log-file", path);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+    fd = openSync(at.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new InputError(`void: error: --log-file ${path}: ${code === "ELOOP" ? "is a symlink (refused: it could point anywhere)" : e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    closeSync(at.dirFd);
   }
   const st = fstatSync(fd);
   if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid)) {

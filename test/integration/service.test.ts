@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -180,13 +180,33 @@ for (const launcher of launchers) {
       const target = join(dir, "target");
       writeFileSync(target, "untouched\n");
       chmodSync(target, 0o666);
-      const { symlinkSync } = await import("node:fs");
       symlinkSync(target, join(dir, "void.log"));
       const spec = writeSpec(stage, `daemon-links-${launcher}`, { entrypoints: { "exit-0": { args: ["BinaryName", "Entrypoint"] } } });
       const r = runVoid(stage, launcher, ["run", "-D", "--log-file", join(dir, "void.log"), "-s", spec, stage.actor]);
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /--log-file .*void\.log: is a symlink \(refused/);
       assert.equal(readFileSync(target, "utf8"), "untouched\n");
+
+      // A directory on the way swapped for a symlink (a void with a writable bind over dir could do it) into a
+      // directory only the launcher's user or root may write: refused for both files, nothing written there.
+      const closed = join(dir, "closed");
+      mkdirSync(closed, { mode: 0o777 });
+      chmodSync(closed, 0o777);
+      symlinkSync(closed, join(dir, "logs"));
+      const log = runVoid(stage, launcher, ["run", "-D", "--log-file", join(dir, "logs", "void.log"), "-s", spec, stage.actor]);
+      assert.equal(log.status, 2, log.stderr);
+      assert.match(log.stderr, /--log-file .*logs\/void\.log: .*logs is a symbolic link where others can put one \(.* is writable by others\)/);
+      const pid = runVoid(stage, launcher, ["run", "--pid-file", join(dir, "logs", "void.pid"), "-s", spec, stage.actor]);
+      assert.equal(pid.status, 2, pid.stderr);
+      assert.match(pid.stderr, /--pid-file .*logs\/void\.pid: .*symbolic link where others can put one/);
+      assert.deepEqual(readdirSync(closed), [], "nothing was written through the symlink");
+      // A symlink in a directory nobody else can change is followed as before.
+      const trusted = join(stage.dir, `daemon-trusted-${launcher}`);
+      mkdirSync(trusted, { mode: 0o755 });
+      symlinkSync(closed, join(trusted, "run"));
+      const ok = runVoid(stage, launcher, ["run", "--pid-file", join(trusted, "run", "void.pid"), "-s", spec, stage.actor]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.deepEqual(readdirSync(closed), [], "the pid file is removed at exit");
     });
 
     it("-D fails with the error and status of what failed before the voids run: a missing spec, a port in use", async () => {
