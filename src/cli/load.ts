@@ -4,7 +4,7 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
@@ -43,12 +43,31 @@ export function loadSpecWithRuntime(
   warn: (text: string) => void,
   /** Reads the spec and runtime spec files (the plan cache records their bytes through it). */
   readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
-): { spec: Spec /** the spec before the runtime layers */; compiled: Spec; changes: string[] /** SHA-256 of an embedded spec */; embeddedSha256?: string } {
-  const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, readFile), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
-  const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile });
+): {
+  spec: Spec /** the spec before the runtime layers */;
+  compiled: Spec;
+  changes: string[] /** SHA-256 of an embedded spec */;
+  embeddedSha256?: string;
+  /** The spec and runtime spec files read, absolute, as given and resolved (PlanInput.specFiles). */
+  files: string[];
+} {
+  const files: string[] = [];
+  const reading = (path: string) => {
+    const text = readFile(path);
+    const absolute = resolve(path);
+    files.push(absolute);
+    try {
+      files.push(realpathSync.native(absolute));
+    } catch {
+      // read a moment ago: gone since, nothing more to protect
+    }
+    return text;
+  };
+  const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, reading), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
+  const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: reading });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
-  return { spec: result.spec, compiled: loaded.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}) };
+  return { spec: result.spec, compiled: loaded.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}), files };
 }
 
 export function loadSpec(path: string, warn: (text: string) => void): Spec {
@@ -120,6 +139,8 @@ export interface PlanOptions {
   /** The host view (default: realHost) and environment (default: process.env) the planner reads: the plan cache records both. */
   host?: HostView;
   launcherEnv?: Readonly<Record<string, string | undefined>>;
+  /** The spec files the plan is made from (loadSpecWithRuntime's `files`): no writable bind may cover one. */
+  specFiles?: readonly string[];
 }
 
 /**
@@ -166,6 +187,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       grantStderr: opts.grantStderr,
       ...(opts.hostRoot === true ? { hostRoot: true } : {}),
       ...(opts.advise !== undefined ? { advise: true } : {}),
+      ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
     },
     opts.host ?? realHost,
   );

@@ -76,7 +76,12 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     // A spec packed into the binary (void pack) is part of the binary's file: its identity covers both.
     if (opts.spec === undefined) recorder.file(resolve(process.cwd(), findBinary(binary)), Look.Stat);
   }
-  const { spec, compiled, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => write(visibleLines(w) + "\n"), recorder?.readFile);
+  const { spec, compiled, changes, embeddedSha256, files } = loadSpecWithRuntime(
+    opts.spec ?? { embeddedIn: findBinary(binary) },
+    opts.runtime,
+    (w) => write(visibleLines(w) + "\n"),
+    recorder?.readFile,
+  );
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
@@ -90,6 +95,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     grantStderr: opts.stderr,
     hostRoot: opts.hostRoot === true,
     executable,
+    specFiles: files,
     ...(recorder !== undefined ? { host: recorder.host(realHost), launcherEnv: recorder.environment(process.env) } : {}),
     warn: (w) => log.warn(w),
     // What a program may still miss if it uses it (void check prints it too): only with -v, as it reads every module of a bound Python library.

@@ -104,13 +104,13 @@ function preparedCount(value: string): number {
 function checkCommand(binary: string, args: string[], opts: { spec?: string; runtime?: string; json: boolean; stdout: boolean; stderr: boolean; hostRoot?: boolean }): number {
   // Everything printed is shown escaped (visibleLines): paths and names come from the spec, which may be a packed
   // binary's, and a terminal must show what they are, not what their escape sequences draw.
-  const { spec, changes, embeddedSha256 } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(visibleLines(w) + "\n"));
+  const { spec, changes, embeddedSha256, files } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, (w) => process.stderr.write(visibleLines(w) + "\n"));
   const warnings: string[] = [];
   const warn = (w: string) => {
     warnings.push(w);
     process.stderr.write(`void: warning: ${visibleLines(w)}\n`);
   };
-  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn, advise: warn });
+  const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn, advise: warn, specFiles: files });
   if (opts.json) {
     const embedded = embeddedSha256 !== undefined ? { embeddedSpec: { sha256: embeddedSha256 } } : {};
     process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, warnings, entrypoints: plans }, null, 2) + "\n");

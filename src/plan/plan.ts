@@ -567,6 +567,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     ).values(),
   ];
   errors.push(...writableCoversExecutables(plans, executed));
+  errors.push(...writableCoversSpecs(plans, input.specFiles ?? []));
   errors.push(...mountsInsideWritable(plans));
   errors.push(
     ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
@@ -824,6 +825,28 @@ export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
     }
   }
   return warnings;
+}
+
+/**
+ * A writable bind must not cover the spec (or runtime spec) that grants it:
+ * a void that rewrites it — or replaces it, writing the directory that
+ * holds it — grants whatever it likes to every void of the next run of
+ * the same command (a bind of the host's /, "SeccompUnconfined").
+ */
+export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[]): string[] {
+  const errors: string[] = [];
+  const under = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+  for (const plan of plans) {
+    for (const m of plan.mounts) {
+      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
+      const covered = [...new Set(specFiles.filter((f) => under(f, m.source)))];
+      if (covered.length === 0) continue;
+      errors.push(
+        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
+      );
+    }
+  }
+  return errors;
 }
 
 /**

@@ -198,6 +198,12 @@ export interface PlanInput {
   grantStderr: boolean;
   /** Compute PlanResult.advice (it reads every extension module of a bound Python standard library). */
   advise?: boolean;
+  /**
+   * The spec and runtime spec files this plan was read from, absolute, each
+   * as given and as resolved (symlinks followed): no writable bind may
+   * cover one (writableCoversSpecs).
+   */
+  specFiles?: readonly string[];
 }
 
 /**

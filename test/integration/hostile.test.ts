@@ -715,6 +715,38 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /covers .*libc\.so\.6 \((library|interpreter)\)/);
     });
 
+    it("cannot be given a writable bind over the spec it is planned from, nor a runtime spec: refused before anything starts", () => {
+      const dir = scratch(stage, `spec-inside-${launcher}`);
+      const writer = { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } };
+      const inside = join(dir, "spec.json");
+      writeFileSync(inside, JSON.stringify({ entrypoints: writer }));
+      chmodSync(inside, 0o644);
+      // Reached through a symlink elsewhere too: the file it resolves to is what a void could rewrite.
+      const link = join(stage.dir, `spec-link-${launcher}.json`);
+      rmSync(link, { force: true });
+      symlinkSync(inside, link);
+      for (const [command, path] of [
+        ["check", inside],
+        ["run", inside],
+        ["run", link],
+      ] as const) {
+        const r = runVoid(stage, launcher, [command, "-s", path, stage.hostile, "nested"]);
+        assert.equal(r.status, 2, `${command} ${path}: ${r.stderr}`);
+        assert.match(r.stderr, /entrypoints\.nested: the writable bind of .* covers .*spec\.json.*, the spec this run is planned from: a void of nested could rewrite what the next run grants/);
+        assert.equal(r.stdout, "", "nothing started");
+      }
+      const outside = writeSpec(stage, `spec-outside-${launcher}`, { entrypoints: writer });
+      const runtime = join(dir, "runtime.json");
+      writeFileSync(runtime, "{}");
+      chmodSync(runtime, 0o644);
+      const r = runVoid(stage, launcher, ["run", "-s", outside, "--runtime", runtime, stage.hostile, "nested"]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /covers .*runtime\.json, the spec this run is planned from/);
+      const fine = runVoid(stage, launcher, ["run", "-s", outside, stage.hostile, "nested"]);
+      assert.equal(fine.status, 0, fine.stderr);
+      assert.match(fine.stdout, /nested ran/);
+    });
+
     it("an empty packet on a shared FileSocket is one packet, not the end of the trigger for every writer", { timeout: 60_000 }, async () => {
       const file = join(scratch(stage, `empty-packets-${launcher}`), "file.txt");
       writeFileSync(file, "x\n");
