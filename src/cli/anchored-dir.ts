@@ -21,6 +21,7 @@
 import { closeSync, fstatSync, lstatSync, readlinkSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { loadAddon } from "../native/addon.js";
+import { sharedDirectoryLink } from "../plan/paths.js";
 
 /** The kernel's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
@@ -44,11 +45,7 @@ function untrustedLink(holder: string, link: string, uid: number): string | unde
   const othersWrite = (dir.mode & 0o022) !== 0;
   if (dir.uid !== uid && dir.uid !== 0) return `${holder} belongs to uid ${dir.uid}`;
   if (othersWrite && !(sticky && dir.uid === 0)) return `${holder} is writable by others`;
-  if (othersWrite) {
-    const owner = lstatSync(link).uid;
-    if (owner !== uid && owner !== dir.uid) return `the symlink belongs to uid ${owner} in the shared directory ${holder}`;
-  }
-  return undefined;
+  return sharedDirectoryLink(dir, lstatSync(link).uid, uid);
 }
 
 /**

@@ -70,6 +70,24 @@ export function materialize(host: HostView, path: string): Materialized {
   });
 }
 
+/**
+ * Why the kernel's fs.protected_symlinks would refuse to follow a symlink
+ * owned by `linkUid`, in a directory of `dir`'s mode and owner, for a
+ * process of uid `follower` — or undefined when it would follow it. In a
+ * sticky directory anyone may write (/tmp, /var/tmp, /dev/shm) only a
+ * link of the follower's or of the directory's owner is followed: another
+ * user can put one there where a path does not exist yet. void resolves
+ * paths itself (lstat, readlink) where the kernel never sees a link, so
+ * it applies the same rule (src/plan/real-host.ts readlink, and every
+ * resolver of the launcher's).
+ */
+export function sharedDirectoryLink(dir: { mode: number; uid: number }, linkUid: number, follower: number): string | undefined {
+  const sticky = (dir.mode & 0o1000) !== 0;
+  const anyoneWrites = (dir.mode & 0o002) !== 0;
+  if (!sticky || !anyoneWrites || linkUid === follower || linkUid === dir.uid) return undefined;
+  return `a symbolic link of uid ${linkUid} in a sticky directory anyone may write: not followed (the kernel's fs.protected_symlinks would not follow it either)`;
+}
+
 /** The canonical host path (realpath(3) through the HostView). */
 export function realpath(host: HostView, path: string): string {
   return materialize(host, path).real;

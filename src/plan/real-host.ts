@@ -13,7 +13,9 @@
  * the errno name, the syscall and the path, so messages can name all three.
  */
 import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, readlinkSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { HostError, type FileType, type HostFile, type HostStat, type HostView } from "./host.js";
+import { sharedDirectoryLink } from "./paths.js";
 
 /** The errno name of a Node system error, or "EIO" for anything else. */
 function errnoCode(e: unknown): string {
@@ -136,11 +138,14 @@ export const realHost: HostView = {
   },
 
   readlink(path: string): string {
+    let why: string | undefined;
     try {
-      return readlinkSync(path, "utf8");
+      why = sharedDirectoryLink(lstatSync(dirname(path)), lstatSync(path).uid, process.geteuid?.() ?? 0);
+      if (why === undefined) return readlinkSync(path, "utf8");
     } catch (e) {
       throw hostError(e, "readlink", path);
     }
+    throw new HostError("EACCES", "readlink", path, `${path}: ${why}`);
   },
 
   openFile(path: string): HostFile {

@@ -747,6 +747,49 @@ for (const launcher of launchers) {
       assert.match(fine.stdout, /nested ran/);
     });
 
+    it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {
+      skip: !isRoot && "needs root to plant another uid's symlink",
+    }, () => {
+      const top = scratch(stage, `sticky-${launcher}`);
+      const shared = join(top, "tmp");
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      // What the launcher's user may read and a local user may not: a 0600 file and a directory of the launcher's.
+      const own = join(top, "home");
+      mkdirSync(own, { mode: 0o700 });
+      writeFileSync(join(own, "key"), "private\n", { mode: 0o600 });
+      if (launcher === "unprivileged") spawnSync("chown", ["-R", `${UNPRIV_UID}:${UNPRIV_GID}`, own]);
+      const other = UNPRIV_UID - 1;
+      const plant = (name: string, target: string, uid: number) => {
+        symlinkSync(target, join(shared, name));
+        spawnSync("chown", ["-h", `${uid}:${uid}`, join(shared, name)]);
+      };
+      plant("input.conf", join(own, "key"), other);
+      plant("appdata", own, other);
+      const specs = {
+        file: writeSpec(stage, `sticky-file-${launcher}`, { entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: join(shared, "input.conf") }], environment: ["Stdout"] } } }),
+        bind: writeSpec(stage, `sticky-bind-${launcher}`, {
+          entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: join(shared, "appdata"), environment_path: "/data", read_only: false } }] } },
+        }),
+      };
+      for (const [kind, spec] of Object.entries(specs)) {
+        // A File grant is opened (and its path followed) when void run starts; a bind is resolved when planning.
+        for (const command of kind === "file" ? ["run"] : ["check", "run"]) {
+          const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "3"]);
+          // Refused before any void starts: when planning (2), or when the launcher opens the File grants.
+          assert.ok(kind === "file" ? r.status !== 0 : r.status === 2, `${kind} ${command}: ${r.status} ${r.stderr}`);
+          assert.match(r.stderr, new RegExp(`a symbolic link of uid ${other} in a sticky directory anyone may write: not followed`), `${kind} ${command}`);
+          assert.doesNotMatch(r.stdout, /private/);
+        }
+      }
+      // The launcher's own link there is followed, as the kernel would.
+      rmSync(join(shared, "input.conf"));
+      plant("input.conf", join(own, "key"), launcher === "root" ? 0 : UNPRIV_UID);
+      const r = runVoid(stage, launcher, ["run", "-s", specs.file, stage.hostile, "3"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "private\n");
+    });
+
     it("an empty packet on a shared FileSocket is one packet, not the end of the trigger for every writer", { timeout: 60_000 }, async () => {
       const file = join(scratch(stage, `empty-packets-${launcher}`), "file.txt");
       writeFileSync(file, "x\n");

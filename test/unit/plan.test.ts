@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { sharedDirectoryLink } from "../../src/plan/paths.js";
 import { planApplication } from "../../src/plan/plan.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
@@ -171,6 +172,21 @@ describe("planApplication", () => {
   it("refuses a missing or non-executable binary", () => {
     assert.deepEqual(planErrors({ entrypoints: { main: {} } }, { binary: "/srv/missing" }), ["/srv/missing: no such file or directory"]);
     assert.deepEqual(planErrors({ entrypoints: { main: {} } }, { binary: "notexec" }), ["notexec: not executable (permission denied)"]);
+  });
+});
+
+describe("sharedDirectoryLink: the kernel's fs.protected_symlinks, for the paths void resolves itself", () => {
+  it("in a sticky directory anyone may write, follows only the follower's links and the directory owner's", () => {
+    const tmp = { mode: 0o41777, uid: 0 };
+    assert.match(sharedDirectoryLink(tmp, 1000, 0) ?? "", /a symbolic link of uid 1000 in a sticky directory anyone may write: not followed/);
+    assert.match(sharedDirectoryLink(tmp, 1000, 2000) ?? "", /uid 1000/);
+    assert.equal(sharedDirectoryLink(tmp, 1000, 1000), undefined, "the follower's own");
+    assert.equal(sharedDirectoryLink(tmp, 0, 1000), undefined, "the directory owner's");
+    assert.equal(sharedDirectoryLink({ mode: 0o41777, uid: 1000 }, 1000, 0), undefined, "the owner of a sticky directory of its own");
+  });
+
+  it("elsewhere follows every link, as the kernel does (other rules guard writable binds)", () => {
+    for (const mode of [0o40755, 0o40777, 0o41755, 0o41770]) assert.equal(sharedDirectoryLink({ mode, uid: 0 }, 1000, 0), undefined, mode.toString(8));
   });
 });
 
