@@ -254,6 +254,30 @@ describe("what packSpec refuses and readPackedSpec reports", () => {
     assert.equal(readPackedSpec(length).kind, "malformed");
   });
 
+  test("program headers that cover the file many times over are refused, not hashed (a sparse file would take hours)", () => {
+    // A real layout, then room, then every program header pointed at the whole file.
+    const elf = buildElf({ interp: "/lib/ld.so", needed: ["libc.so.6"] });
+    const padded = new Uint8Array(elf.length + 200_000);
+    padded.set(elf);
+    const packed = packSpec(padded, SPEC);
+    assert.equal(readPackedSpec(packed).kind, "ok", "the padded program itself is fine");
+    const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+    const phoff = Number(view.getBigUint64(32, true));
+    const phnum = view.getUint16(56, true);
+    assert.equal(phnum, 3);
+    for (let i = 0; i < phnum; i++) {
+      view.setBigUint64(phoff + i * 56 + 8, 0n, true);
+      view.setBigUint64(phoff + i * 56 + 32, BigInt(packed.length), true);
+    }
+    assert.throws(
+      () => imageDigest(memoryFile(packed)),
+      (e: unknown) => e instanceof ElfError && /the program headers cover \d+ bytes, more than twice the file's \d+/.test(e.message),
+    );
+    const r = readPackedSpec(packed);
+    assert.equal(r.kind, "tampered");
+    assert.equal((r as { binaryModified: boolean }).binaryModified, true);
+  });
+
   test("the section header table cut off: no spec can be found", () => {
     const packed = packSpec(buildElf({}), SPEC);
     const r = readPackedSpec(packed.subarray(0, packed.length - 10));
