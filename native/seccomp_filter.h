@@ -234,14 +234,19 @@ VF_CHECK(ptrace);
 #define VF_SOCK_NONBLOCK 04000u
 #define VF_SOCK_CLOEXEC 02000000u
 #define VF_F_SETLEASE 1024u
+#define VF_SIOC_NETDEV_FIRST 0x8910u /* SIOCGIFNAME: interface, ARP, bridge, device-private ioctls */
+#define VF_SIOC_NETDEV_LAST 0x89ffu
+#define VF_SIOC_WIRELESS_FIRST 0x8b00u /* SIOCIWFIRST: wireless extensions */
+#define VF_SIOC_WIRELESS_LAST 0x8bffu
 #define VF_PTRACE_TRACEME 0u
 #define VF_PTRACE_DETACH 17u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 124 for the rules and the final return.
- * 144 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (144 + 6 * (nranges) + 2 * (nenosys))
+ * ENOSYS number and 4 around them, 150 for the rules and the final return.
+ * 170 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
+ * checks every program against this bound, every rule included. */
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (170 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -379,6 +384,22 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     /* clone's flags are its first argument on both architectures; their low
      * half holds every CLONE_NEW*. */
     void_filter_bits_rule(&b, (uint32_t)a->clone, 0, NS_CLONE_FLAGS);
+  }
+  if (rules & SECCOMP_RULE_HOST_SOCKETS) {
+    /* A socket of the host's network namespace answers for that namespace:
+     * no interface, ARP or bridge queries on it (SIOCGIFCONF, SIOCGIFHWADDR,
+     * SIOCGARP... 0x8910-0x89ff; wireless 0x8b00-0x8bff): they tell the
+     * host's interfaces, addresses and MAC addresses. The socket ioctls a
+     * program uses (FIONREAD, SIOCATMARK, SIOCGSTAMP, below 0x8910) stay.
+     * Then the accumulator holds the number again. */
+    VF_JEQ(&b, (uint32_t)a->ioctl, 0, 6);
+    VF_LOAD_ARG(&b, 1);
+    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VF_SIOC_NETDEV_FIRST, 0, 4));
+    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, VF_SIOC_WIRELESS_LAST, 3, 0));
+    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, VF_SIOC_NETDEV_LAST, 0, 1));
+    VOID_FILTER_EMIT(&b, BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VF_SIOC_WIRELESS_FIRST, 0, 1));
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
   }
   if (rules & SECCOMP_RULE_TTY_INJECT) {
     VF_JEQ(&b, (uint32_t)a->ioctl, 0, 5);

@@ -68,6 +68,8 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   uint32_t r = p->seccomp_rules;
   /* clone's flags: the first argument on both architectures. */
   if ((r & SECCOMP_RULE_NS_CLONE) && IS(nr, clone)) return a[0] & NS_CLONE_FLAGS ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, ioctl) && ((a[1] >= 0x8910 && a[1] <= 0x89ff) || (a[1] >= 0x8b00 && a[1] <= 0x8bff)))
+    return ERR(EPERM);
   if ((r & SECCOMP_RULE_TTY_INJECT) && IS(nr, ioctl)) return a[1] == 0x5412 || a[1] == 0x541C ? ERR(EPERM) : ALLOW;
   if (r & SECCOMP_RULE_SUID) {
     int mode_arg = IS(nr, chmod) || IS(nr, fchmod) || IS(nr, creat) || IS(nr, mkdir) || IS(nr, mknod) ? 1
@@ -115,6 +117,19 @@ static const uint64_t interesting[] = {
     0x100000000ull,
     0x5412,
     0x5413,
+    0x8905,
+    0x890f,
+    0x8910,
+    0x8912,
+    0x8927,
+    0x89ff,
+    0x8a00,
+    0x8aff,
+    0x8b00,
+    0x8b01,
+    0x8bff,
+    0x8c00,
+    0x100008912ull,
     0x541C,
     0x541B,
     0100,

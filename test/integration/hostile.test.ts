@@ -388,6 +388,8 @@ for (const launcher of launchers) {
       assert.equal(res.get("accepted-disconnect"), "EPERM", r.stdout);
       assert.equal(res.get("accepted-connect"), "EPERM", r.stdout);
       assert.equal(res.get("accepted-sendto"), "EPERM", r.stdout);
+      assert.equal(res.get("accepted-ifconf"), "EPERM", "the host's interfaces are not the void's to list");
+      assert.equal(res.get("accepted-fionread"), "ok");
       assert.equal(target.connections(), 0, "nothing reached the unlisted port");
       assert.match(answer, /held/, "the connection still works for what it was accepted for");
     });
@@ -421,7 +423,9 @@ for (const launcher of launchers) {
       assert.equal(r.status, 0, r.stderr);
       const res = results(r.stdout);
       assert.equal(res.get("rpc-tcp"), "ok", r.stdout + r.stderr);
-      for (const a of ["rpc-tcp-disconnect", "rpc-tcp-connect", "rpc-tcp-sendto", "rpc-udp-sendto", "rpc-udp-disconnect", "rpc-udp-connect"]) assert.equal(res.get(a), "EPERM", `${a}:\n${r.stdout}`);
+      for (const a of ["rpc-tcp-disconnect", "rpc-tcp-connect", "rpc-tcp-sendto", "rpc-udp-sendto", "rpc-udp-disconnect", "rpc-udp-connect", "rpc-tcp-ifconf"])
+        assert.equal(res.get(a), "EPERM", `${a}:\n${r.stdout}`);
+      assert.equal(res.get("rpc-tcp-fionread"), "ok");
       assert.equal(res.get("rpc-udp"), "ok");
       assert.equal(res.get("rpc-udp-send"), "ok");
       assert.equal(res.get("rpc-udp-reply"), "pong", "the relayed datagram socket works both ways");

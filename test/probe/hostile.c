@@ -94,7 +94,9 @@
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
  *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
- *                  with that address; write "held" on it and close
+ *                  with that address; ask it for the host's interfaces
+ *                  (SIOCGIFCONF; and FIONREAD, which stays); write "held"
+ *                  on it and close
  *   rpc-reaim RPC_FD PORT1 PORT2
  *                  open TCP and UDP sockets to 127.0.0.1:PORT1 through the
  *                  broker, try to point each at PORT2 (connect, sendto,
@@ -148,6 +150,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
@@ -366,6 +369,16 @@ static struct sockaddr_in loopback(int port) {
 /* The ways to point a connected socket elsewhere. */
 static void reaim(const char *what, int fd, int port) {
   char name[64];
+  /* What the socket's network namespace (the host's) has for interfaces; then an ioctl programs do use. */
+  struct ifconf ifc;
+  char ifbuf[4096];
+  ifc.ifc_len = sizeof ifbuf;
+  ifc.ifc_buf = ifbuf;
+  snprintf(name, sizeof name, "%s-ifconf", what);
+  result(name, ioctl(fd, SIOCGIFCONF, &ifc));
+  int queued = 0;
+  snprintf(name, sizeof name, "%s-fionread", what);
+  result(name, ioctl(fd, FIONREAD, &queued));
   struct sockaddr_in to = loopback(port);
   struct sockaddr unspec = {.sa_family = AF_UNSPEC};
   snprintf(name, sizeof name, "%s-sendto", what);
