@@ -34,8 +34,11 @@ int void_spawn(struct void_plan *plan, int *pidfd_out) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-              CLONE_NEWCGROUP | SIGCHLD;
+  /* Not CLONE_NEWCGROUP: the child makes its cgroup namespace once it is
+   * in its own cgroup (void_spawn.c), so the namespace's root is that
+   * cgroup, not the launcher's (whose path names the launcher's pid). */
+  int flags =
+      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
   pid_t pid = clone(void_child_main, (char *)stack + CHILD_STACK_SIZE, flags, &ctx, &pidfd);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);

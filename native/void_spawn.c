@@ -912,9 +912,12 @@ int void_child_main(void *arg) {
   own_session_keyring(c);
   setup_id_maps(c);
   if ((p->options & PLAN_OPT_NEWTIME) && unshare(CLONE_NEWTIME) < 0) die(c, "unshare", "CLONE_NEWTIME");
+  join_cgroups(c);
+  /* The cgroup namespace, made in the void's own cgroup: /proc/self/cgroup
+   * then shows "/" there, and nothing of the launcher's cgroup path. */
+  if (unshare(CLONE_NEWCGROUP) < 0) die(c, "unshare", "CLONE_NEWCGROUP");
   if (p->options & PLAN_OPT_RECORD_NS) record_namespaces(c);
   int user_limits_dir = open_user_limits(c);
-  join_cgroups(c);
   make_mounts_private(c);
   enter_base(c);
   build_tree(c);

@@ -64,6 +64,18 @@ describe("resource limits (root launcher)", { skip: !isRoot && "cgroups are crea
     assert.ok(Date.now() - started < 10_000);
   });
 
+  it("a void's cgroup namespace is rooted at its own cgroup: /proc/self/cgroup names nothing of the launcher's", () => {
+    const spec = writeSpec(stage, "cgroup-ns", { entrypoints: { probe: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs", { Limits: { pids: 50 } }] } } });
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.probe, "--no-escape"]);
+    assert.equal(r.status, 0, r.stderr);
+    const cgroup = (JSON.parse(r.stdout) as { cgroup: string }).cgroup;
+    const lines = cgroup.trim().split("\n");
+    assert.ok(lines.length > 0, cgroup);
+    // "ID:CONTROLLERS:PATH": the path is "/" in every hierarchy (it was /void-<launcher pid>/N where the void joined one).
+    for (const line of lines) assert.match(line, /^\d+:[^:]*:\/$/, cgroup);
+    assert.doesNotMatch(cgroup, /void-\d+/);
+  });
+
   it("leaves no cgroup behind", () => {
     assert.deepEqual(leftoverCgroups(), []);
   });
