@@ -230,6 +230,8 @@ VF_CHECK(ptrace);
 #define VF_AF_INET6 10u
 #define VF_AF_NETLINK 16u
 #define VF_NETLINK_ROUTE 0u
+#define VF_SOCK_STREAM 1u
+#define VF_SOCK_SEQPACKET 5u
 #define VF_SOCK_PACKET 10u
 #define VF_SOCK_NONBLOCK 04000u
 #define VF_SOCK_CLOEXEC 02000000u
@@ -427,12 +429,22 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     /* ... and no AF_UNIX socket of its own: with one it could pass what it
      * holds (SCM_RIGHTS, which no filter can read) to a void without this
      * rule through a socket file in a directory both see, and that void
-     * could re-aim it. socketpair() stays: its ends leave the void only
-     * through the fds it already holds. Then the accumulator holds the
-     * number again for the rules below. */
+     * could re-aim it. Nor a datagram socketpair(): a connected datagram
+     * socket still sends to any address sendmsg() names. Stream and
+     * seqpacket pairs stay: their ends only reach each other, and leave
+     * the void only through the fds it already holds (seqpacket sockets
+     * ignore a name). Then the accumulator holds the number again for the
+     * rules below. */
     VF_JEQ(&b, (uint32_t)a->socket, 0, 4);
     VF_LOAD_ARG(&b, 0);
     VF_JEQ(&b, VF_AF_UNIX, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    VF_JEQ(&b, (uint32_t)a->socketpair, 0, 6);
+    VF_LOAD_ARG(&b, 1);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
+    VF_JEQ(&b, VF_SOCK_STREAM, 2, 0);
+    VF_JEQ(&b, VF_SOCK_SEQPACKET, 1, 0);
     VF_RET(&b, VF_ERRNO(EPERM));
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
   }

@@ -106,7 +106,8 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
   "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
-  "host-sockets": 'connect(), sendto() with an address, socket(AF_UNIX), interface ioctls: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
+  "host-sockets":
+    'connect(), sendto() with an address, socket(AF_UNIX), a datagram socketpair(), interface ioctls: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",

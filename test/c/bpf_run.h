@@ -25,6 +25,9 @@ static inline int run_filter(const struct sock_filter *prog, unsigned n, const s
         if (f->k + 4 > sizeof *d || f->k % 4) return -1;
         memcpy(&acc, (const char *)d + f->k, 4);
         continue;
+      case BPF_ALU | BPF_AND | BPF_K:
+        acc &= f->k;
+        continue;
       case BPF_JMP | BPF_JA:
         next = pc + f->k;
         break;

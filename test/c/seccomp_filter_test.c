@@ -80,6 +80,10 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
     if (IS(nr, openat)) return (a[2] & (0100 | 020000000)) && (a[3] & 06000) ? ERR(EPERM) : ALLOW;
   }
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, socket) && a[0] == 1) return ERR(EPERM);
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, socketpair)) {
+    uint32_t type = a[1] & ~(uint32_t)(04000 | 02000000);
+    if (type != 1 && type != 5) return ERR(EPERM);
+  }
   if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socket)) {
     if (a[0] == 2) return (a[1] & ~(uint32_t)(04000 | 02000000)) == 10 ? ERR(EAFNOSUPPORT) : ALLOW;
     if (a[0] == 1 || a[0] == 10) return ALLOW;
@@ -117,6 +121,12 @@ static const uint64_t interesting[] = {
     0x100000000ull,
     0x5412,
     0x5413,
+    3,
+    5,
+    0x805,
+    0x80805,
+    0x80802,
+    0x80801,
     0x8905,
     0x890f,
     0x8910,

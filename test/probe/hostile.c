@@ -107,9 +107,12 @@
  *                  (as an entrypoint) open a TCP socket to 127.0.0.1:PORT
  *                  through the broker and try to hand it to another void
  *                  through /shared: make AF_UNIX sockets ("unix-stream",
- *                  "unix-dgram", "unix-seqpacket", "unix-pair"), listen on
- *                  /shared/s and send it to whoever connects within 3 s,
- *                  and send it to a datagram socket at /shared/d
+ *                  "unix-dgram", "unix-seqpacket", socketpairs "unix-pair"
+ *                  of streams, "unix-pair-dgram", "unix-pair-seqpacket"),
+ *                  listen on /shared/s and send it to whoever connects
+ *                  within 3 s, and send it to a datagram socket at
+ *                  /shared/d (from the datagram socket, and from the
+ *                  datagram pair's end)
  *                  ("pass-sent N": how many times it went); OTHER is the
  *                  taker's port (both take the same trailing arguments)
  *   pass-taker PORT OTHER
@@ -448,6 +451,10 @@ static void pass_holder(int rpc, int port) {
   result("unix-dgram", dgram);
   result("unix-seqpacket", seqpacket);
   result("unix-pair", socketpair(AF_UNIX, SOCK_STREAM, 0, pair));
+  /* A connected datagram socket still sends wherever sendmsg() names. */
+  int dpair[2] = {-1, -1}, spair[2];
+  result("unix-pair-dgram", socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dpair));
+  result("unix-pair-seqpacket", socketpair(AF_UNIX, SOCK_SEQPACKET, 0, spair));
   int sent = 0;
   if (tcp >= 0) {
     struct sockaddr_un s = shared_address("s"), d = shared_address("d");
@@ -463,6 +470,7 @@ static void pass_holder(int rpc, int port) {
         close(conn);
       }
       if (dgram >= 0) sent += send_fd(dgram, tcp, &d);
+      if (dpair[0] >= 0) sent += send_fd(dpair[0], tcp, &d);
       struct timespec t = {0, 100 * 1000 * 1000};
       nanosleep(&t, NULL);
     }
