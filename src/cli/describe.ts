@@ -1,6 +1,7 @@
 /**
  * Human-readable rendering of plans for `void check`.
  */
+import { visible } from "../orchestrator/log.js";
 import { describeFd } from "../plan/describe.js";
 import { refusedCalls, type SeccompPlan, type SeccompRule } from "../plan/seccomp.js";
 import type { MountEntry, UserNamespaceLimit, VoidPlan } from "../plan/types.js";
@@ -83,7 +84,9 @@ export function describePlan(plan: VoidPlan): string {
     ...plan.mounts.map((m) => `    ${mountLine(m)}`),
     ...plan.absentOptional.map((a) => `    ${a}  not bound`),
   ];
-  return lines.join("\n");
+  // Each line escaped whole: a name or path of the spec (a packed binary's) with a line break or an escape
+  // sequence in it prints as text, never as a line of its own or as what the terminal would draw.
+  return lines.map(visible).join("\n");
 }
 
 /** Words joined into lines of at most `width` characters, each after `indent`. */

@@ -13,8 +13,10 @@ import type { Spec } from "../spec/types.js";
 import { HostError, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
 import { planApplication } from "../plan/plan.js";
+import { materialize } from "../plan/paths.js";
 import { realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
+import { visible } from "../orchestrator/log.js";
 
 /** Exit status for invalid input: spec, binary, libraries, arguments. */
 export const EXIT_INVALID_INPUT = 2;
@@ -48,7 +50,7 @@ export function loadSpecWithRuntime(
   compiled: Spec;
   changes: string[] /** SHA-256 of an embedded spec */;
   embeddedSha256?: string;
-  /** The spec and runtime spec files read, absolute, as given and resolved (PlanInput.specFiles). */
+  /** The spec and runtime spec files read, absolute, as given and resolved, and every symlink on the way (PlanInput.specFiles). */
   files: string[];
 } {
   const files: string[] = [];
@@ -57,9 +59,11 @@ export function loadSpecWithRuntime(
     const absolute = resolve(path);
     files.push(absolute);
     try {
-      files.push(realpathSync.native(absolute));
+      // Every symlink on the way counts too: one inside a writable bind could be pointed at a spec of the void's.
+      const m = materialize(realHost, absolute);
+      files.push(...m.symlinks.map((l) => l.dest), m.real, realpathSync.native(absolute));
     } catch {
-      // read a moment ago: gone since, nothing more to protect
+      // read a moment ago: gone since, or not resolvable as void resolves paths; nothing more to protect
     }
     return text;
   };
@@ -191,7 +195,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
     },
     opts.host ?? realHost,
   );
-  if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${e}`).join("\n"));
+  if (!result.ok) throw new InputError(result.errors.map((e) => `void: error: ${visible(e)}`).join("\n"));
   for (const w of result.warnings) opts.warn?.(w);
   for (const a of result.advice) opts.advise?.(a);
   return result.plans;

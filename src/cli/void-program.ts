@@ -22,7 +22,7 @@ import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, re
 import { runCommand } from "./run-command.js";
 import { cacheDir, cacheFiles, type CacheListing, describeEntry, ownCacheDir, PRIME_VARIABLE } from "./plan-cache.js";
 import { packageRoot } from "../native/addon.js";
-import { stderrLogger, visibleLines } from "../orchestrator/log.js";
+import { stderrLogger, visible, visibleLines } from "../orchestrator/log.js";
 import { DEFAULT_CONCURRENCY, runApplication } from "../orchestrator/run.js";
 import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
 import { ElfError } from "../plan/elf.js";
@@ -108,7 +108,7 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
   const warnings: string[] = [];
   const warn = (w: string) => {
     warnings.push(w);
-    process.stderr.write(`void: warning: ${visibleLines(w)}\n`);
+    process.stderr.write(`void: warning: ${visible(w)}\n`);
   };
   const plans = planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, warn, advise: warn, specFiles: files });
   if (opts.json) {
@@ -116,8 +116,8 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
     process.stdout.write(JSON.stringify({ spec: opts.spec ?? null, ...embedded, binary, runtimeChanges: changes, warnings, entrypoints: plans }, null, 2) + "\n");
     return 0;
   }
-  const source = opts.spec ?? `${binary} (embedded spec, sha256 ${embeddedSha256})`;
-  const runtime = changes.length > 0 ? `runtime changes:\n${changes.map((c) => `  ${c}`).join("\n")}\n\n` : "";
+  const source = visible(opts.spec ?? `${binary} (embedded spec, sha256 ${embeddedSha256})`);
+  const runtime = changes.length > 0 ? `runtime changes:\n${changes.map((c) => `  ${visible(c)}`).join("\n")}\n\n` : "";
   process.stdout.write(visibleLines(`${source}: valid; ${plans.length} entrypoint(s)\n\n${runtime}${plans.map(describePlan).join("\n\n")}\n`));
   return 0;
 }
@@ -168,7 +168,7 @@ function cacheListCommand(): number {
       lines.push(`${basename(f)}  (unreadable: ${e instanceof Error ? e.message : String(e)})`);
       continue;
     }
-    const what = d.problem !== undefined ? `(ignored: ${d.problem})` : `in ${d.cwd ?? "?"}: void ${(d.words ?? []).map((w) => JSON.stringify(w)).join(" ")}`;
+    const what = d.problem !== undefined ? `(ignored: ${d.problem})` : `in ${visible(d.cwd ?? "?")}: void ${(d.words ?? []).map((w) => JSON.stringify(w)).join(" ")}`;
     lines.push(`${basename(f)}  ${d.size} bytes  ${what}`);
   }
   process.stdout.write(`${visibleLines(lines.join("\n"))}\n`);

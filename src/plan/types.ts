@@ -200,8 +200,8 @@ export interface PlanInput {
   advise?: boolean;
   /**
    * The spec and runtime spec files this plan was read from, absolute, each
-   * as given and as resolved (symlinks followed): no writable bind may
-   * cover one (writableCoversSpecs).
+   * as given and as resolved (symlinks followed), and every symlink on the
+   * way: no writable bind may cover one (writableCoversSpecs).
    */
   specFiles?: readonly string[];
 }

@@ -440,13 +440,25 @@ for (const launcher of launchers) {
       const dir = scratch(stage, `escaped-${launcher}`);
       // A name that clears the screen, a path that moves the cursor up and reverses what follows ("rw" shown as "wr"...).
       const spec = writeSpec(stage, `hostile-escapes-${launcher}`, {
-        entrypoints: { "m\u001b[2Jx": { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data\u001b[1A\u202ero", read_only: false } }] } },
+        entrypoints: {
+          "m\u001b[2Jx": {
+            args: ["BinaryName", "Trailing"],
+            environment: [
+              "Stdout",
+              { Filesystem: { host_path: dir, environment_path: "/data\u001b[1A\u202ero", read_only: false } },
+              // A line break in a path: a line of its own would look like a read-only bind.
+              { Filesystem: { host_path: dir, environment_path: "/w\n    /forged  bind dir (ro,nosuid,nodev) [spec]", read_only: false, shared: true } },
+            ],
+          },
+        },
       });
       const r = runVoid(stage, launcher, ["check", "-s", spec, stage.hostile]);
       assert.equal(r.status, 0, r.stderr);
       for (const raw of ["\u001b", "\u202e"]) assert.ok(!(r.stdout + r.stderr).includes(raw), "no raw escape or bidi control is printed");
       assert.match(r.stdout, /^entrypoint m\\x1b\[2Jx /m);
       assert.match(r.stdout, /^ +\/data\\x1b\[1A\\u\{202e\}ro {2}from .* bind dir \(rw,/m);
+      assert.doesNotMatch(r.stdout, /^ +\/forged/m, "no line of the spec's making");
+      assert.match(r.stdout, /^ +\/w\\x0a {4}\/forged {2}bind dir \(ro,nosuid,nodev\) \[spec\] {2}from .* bind dir \(rw,/m);
     });
 
     it("cannot hand a brokered socket to a void without the host-sockets rule through a directory both see (no AF_UNIX socket of its own)", { timeout: 60_000 }, async () => {
@@ -739,6 +751,18 @@ for (const launcher of launchers) {
         assert.match(r.stderr, /entrypoints\.nested: the writable bind of .* covers .*spec\.json.*, the spec this run is planned from: a void of nested could rewrite what the next run grants/);
         assert.equal(r.stdout, "", "nothing started");
       }
+      // Or through a symlink inside the bind on the way to a spec outside it: the void could point that symlink at its own.
+      const elsewhere = scratch(stage, `spec-elsewhere-${launcher}`);
+      writeFileSync(join(elsewhere, "spec.json"), JSON.stringify({ entrypoints: writer }));
+      chmodSync(join(elsewhere, "spec.json"), 0o644);
+      rmSync(join(dir, "sub"), { force: true });
+      symlinkSync(elsewhere, join(dir, "sub"));
+      const via = join(stage.dir, `spec-via-${launcher}`);
+      rmSync(via, { force: true });
+      symlinkSync(join(dir, "sub"), via);
+      const through = runVoid(stage, launcher, ["run", "-s", join(via, "spec.json"), stage.hostile]);
+      assert.equal(through.status, 2, through.stderr);
+      assert.match(through.stderr, /covers .*spec-inside-\w+\/sub, the spec this run is planned from/);
       const outside = writeSpec(stage, `spec-outside-${launcher}`, { entrypoints: writer });
       const runtime = join(dir, "runtime.json");
       writeFileSync(runtime, "{}");
