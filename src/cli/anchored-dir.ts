@@ -12,7 +12,10 @@
  *      symlink on the way is followed only if the directory holding it can
  *      be changed by nobody but this user and root (and, in a sticky
  *      directory others may write, such as /tmp, only a symlink of this
- *      user's or the directory owner's: what fs.protected_symlinks allows);
+ *      user's or the directory owner's: what fs.protected_symlinks allows)
+ *      and it lies in no writable bind of the spec (a void of an
+ *      unprivileged launcher writes as the launcher's user, one of a
+ *      --host-root launcher as root: ownership proves nothing there);
  *   2. the result is opened refusing every symlink (openat2
  *      RESOLVE_NO_SYMLINKS, native/addon/fds.c openNoSymlinks), so a
  *      directory swapped for one after the walk fails the open instead;
@@ -21,7 +24,7 @@
 import { closeSync, fstatSync, lstatSync, readlinkSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { loadAddon } from "../native/addon.js";
-import { sharedDirectoryLink } from "../plan/paths.js";
+import { untrustedLink } from "../plan/paths.js";
 
 /** The kernel's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
@@ -39,13 +42,13 @@ export interface AnchoredPath {
 }
 
 /** Why a symlink in `holder` may not be followed, or undefined when it may. */
-function untrustedLink(holder: string, link: string, uid: number): string | undefined {
+function untrustedHolder(holder: string, link: string, uid: number): string | undefined {
   const dir = lstatSync(holder);
   const sticky = (dir.mode & 0o1000) !== 0;
   const othersWrite = (dir.mode & 0o022) !== 0;
   if (dir.uid !== uid && dir.uid !== 0) return `${holder} belongs to uid ${dir.uid}`;
   if (othersWrite && !(sticky && dir.uid === 0)) return `${holder} is writable by others`;
-  return sharedDirectoryLink(dir, lstatSync(link).uid, uid);
+  return untrustedLink(dir, lstatSync(link).uid, uid);
 }
 
 /**
@@ -53,7 +56,7 @@ function untrustedLink(holder: string, link: string, uid: number): string | unde
  * that nobody but `uid` and root can have put there; throws an Error that
  * says which one it refused.
  */
-export function resolveTrusted(dir: string, uid: number): string {
+export function resolveTrusted(dir: string, uid: number, writable: readonly string[] = []): string {
   let pending = dir.split("/").filter((p) => p !== "" && p !== ".");
   let current = "/";
   let links = 0;
@@ -69,7 +72,9 @@ export function resolveTrusted(dir: string, uid: number): string {
       continue;
     }
     if (++links > MAX_LINKS) throw new Error(`too many symbolic links on the way to ${dir}`);
-    const why = untrustedLink(current, next, uid);
+    const bind = writable.find((w) => w === "/" || next === w || next.startsWith(`${w}/`));
+    if (bind !== undefined) throw new Error(`${next} is a symbolic link inside ${bind}, which a void of this run may write: refused, it could point anywhere`);
+    const why = untrustedHolder(current, next, uid);
     if (why !== undefined) throw new Error(`${next} is a symbolic link where others can put one (${why}): refused, it could point anywhere`);
     const target = readlinkSync(next);
     if (target.startsWith("/")) current = "/";
@@ -80,15 +85,16 @@ export function resolveTrusted(dir: string, uid: number): string {
 
 /**
  * Holds the directory of `file` (relative to the working directory) as
- * described above; throws an Error naming the problem (a refused symlink,
- * a missing directory).
+ * described above; `writable`: the host paths of the spec's writable
+ * binds. Throws an Error naming the problem (a refused symlink, a missing
+ * directory).
  */
-export function anchorParent(file: string): AnchoredPath {
+export function anchorParent(file: string, writable: readonly string[]): AnchoredPath {
   const absolute = resolve(file);
   const name = basename(absolute);
   if (name === "" || name === "." || name === "..") throw new Error(`${file} names no file`);
   const uid = process.geteuid?.() ?? 0;
-  const dir = resolveTrusted(dirname(absolute), uid);
+  const dir = resolveTrusted(dirname(absolute), uid, writable);
   const dirFd = loadAddon().openNoSymlinks(dir);
   try {
     if (!fstatSync(dirFd).isDirectory()) throw new Error(`${dir} is not a directory`);

@@ -18,6 +18,7 @@ import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { type AnchoredPath, anchorParent } from "./anchored-dir.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
+import type { VoidPlan } from "../plan/types.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
 
@@ -65,7 +66,12 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     toStderr(`void: plan cache: not cached (${opts.daemon ? "-D" : opts.debug ? "-d" : "--no-cache"})\n`);
     return 1;
   }
-  if (opts.daemon && readyFd === undefined) return daemonize(opts);
+  if (opts.daemon && readyFd === undefined) {
+    // With --log-file the spec is planned here too, quietly (the background copy plans it again and says what it
+    // says), so the log is refused where a void of this run could write: its output would go there.
+    const writable = opts.logFile !== undefined ? writableSources(planQuietly(binary, args, opts)) : [];
+    return daemonize(opts, writable);
+  }
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
   const addon = loadAddon();
   const manager = new ServiceManager(addon, log);
@@ -111,7 +117,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   }
   const cacheInput = recorder !== undefined && opts.pidFile === undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;
-  const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile) : undefined;
+  const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile, writableSources(plans)) : undefined;
   let pidFile: PidFile | undefined;
   try {
     return await runApplication(plans, {
@@ -161,12 +167,23 @@ function reportReady(fd: number): void {
  * (src/cli/anchored-dir.ts: no symlink a void could have put on the way is
  * followed); a refusal is invalid input.
  */
-function anchorOption(option: string, path: string): AnchoredPath {
+function anchorOption(option: string, path: string, writable: readonly string[]): AnchoredPath {
   try {
-    return anchorParent(path);
+    return anchorParent(path, writable);
   } catch (e) {
     throw new InputError(`void: error: ${option} ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The host paths the voids of `plans` may write: their writable binds. */
+function writableSources(plans: readonly VoidPlan[]): string[] {
+  return plans.flatMap((p) => p.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly ? [m.source] : [])));
+}
+
+/** The plans of this command, made without a word on stderr (errors still end the command: invalid input, exit 2). */
+function planQuietly(binary: string, args: string[], opts: RunOptions): VoidPlan[] {
+  const { spec, files } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, () => {});
+  return planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, specFiles: files });
 }
 
 /** The pid file as written: where, and which file it is (its device and inode). */
@@ -214,8 +231,8 @@ function removePidFile(written: PidFile | undefined, at: AnchoredPath): void {
  * a symlink, and only if it is a regular file of this user's (or new): a
  * symlink or another user's file there is refused, not written through.
  */
-function openLogFile(path: string): number {
-  const at = anchorOption("--log-file", path);
+function openLogFile(path: string, writable: readonly string[]): number {
+  const at = anchorOption("--log-file", path, writable);
   let fd: number;
   try {
     fd = openSync(at.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
@@ -244,9 +261,9 @@ function openLogFile(path: string): number {
  * launcher, so the launcher itself must be the process left running.
  * node:child_process is loaded here only.
  */
-async function daemonize(opts: RunOptions): Promise<number> {
+async function daemonize(opts: RunOptions, writable: readonly string[]): Promise<number> {
   const { spawn } = await import("node:child_process");
-  const out = opts.logFile !== undefined ? openLogFile(opts.logFile) : "inherit";
+  const out = opts.logFile !== undefined ? openLogFile(opts.logFile, writable) : "inherit";
   // The same command without the launcher's own -D; the program's argv is left as it is.
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...withoutDaemonFlag(process.argv.slice(2))], {
     detached: true,

@@ -17,6 +17,7 @@ import { spawnSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HISTORY, hostChecks, kernelRelease } from "./doctor.js";
+import { type AnchoredPath, anchorParent } from "./anchored-dir.js";
 import { describePlan } from "./describe.js";
 import { findBinary, InputError, loadSpecWithRuntime, parseSpecText, planFor, readSpecFile } from "./load.js";
 import { runCommand } from "./run-command.js";
@@ -223,11 +224,19 @@ function packCommand(binary: string, opts: { spec: string; output: string }): nu
   }
   const check = readPackedSpec(packed);
   if (check.kind !== "ok") throw new Error(`void pack: the packed file does not read back (${check.kind})`);
-  // A new file under a name nobody can guess ahead (not a secret: Math.random is enough), made anew (O_EXCL: never
-  // one that is there already, nor a symlink someone planted, O_NOFOLLOW), its mode set through the fd, then renamed into place: whoever else can write the output
-  // directory (another user, a void with a writable bind there) cannot point the write or the chmod elsewhere.
-  // The input's mode without write for group and others: a packed binary is not for others to change.
-  const tmp = `${opts.output}.void-pack-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  // The output's directory held first (src/cli/anchored-dir.ts: no symlink another user or a void could have put on
+  // the way is followed), then a new file there under a name nobody can guess ahead (not a secret: Math.random is
+  // enough), made anew (O_EXCL: never one that is there already, nor a symlink someone planted, O_NOFOLLOW), its mode
+  // set through the fd, then renamed into place: whoever else can write the output directory (another user, a void
+  // with a writable bind there) cannot point the write or the chmod elsewhere. The input's mode without write for
+  // group and others: a packed binary is not for others to change.
+  let at: AnchoredPath;
+  try {
+    at = anchorParent(opts.output, []);
+  } catch (e) {
+    throw new InputError(`void: error: cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const tmp = `${at.path}.void-pack-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let created = false;
   try {
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -238,10 +247,12 @@ function packCommand(binary: string, opts: { spec: string; output: string }): nu
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, opts.output);
+    renameSync(tmp, at.path);
   } catch (e) {
     if (created) rmSync(tmp, { force: true });
     throw new InputError(`void: error: cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    closeSync(at.dirFd);
   }
   process.stdout.write(`${opts.output}: ${binary} with ${opts.spec} embedded (section ${SECTION_NAME}, spec sha256 ${check.specSha256})\n`);
   return 0;

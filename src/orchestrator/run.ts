@@ -12,7 +12,7 @@ import { posix } from "node:path";
 import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
-import { sharedDirectoryLink } from "../plan/paths.js";
+import { untrustedLink } from "../plan/paths.js";
 import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
@@ -159,7 +159,7 @@ function resolveOutsideWritable(path: string, writable: readonly string[]): stri
     }
     const inside = writable.find((w) => isUnder(next, w));
     if (inside !== undefined) throw new Error(`File ${path}: ${next} is a symlink inside ${inside}, which a void may write; a File grant is never reached through one`);
-    const shared = sharedDirectoryLink(lstatSync(done), lstatSync(next).uid, process.geteuid?.() ?? 0);
+    const shared = untrustedLink(lstatSync(done), lstatSync(next).uid, process.geteuid?.() ?? 0);
     if (shared !== undefined) throw new Error(`File ${path}: ${next} is ${shared}`);
     if (++links > 40) throw new Error(`File ${path}: too many levels of symbolic links`);
     const target = readlinkSync(next);

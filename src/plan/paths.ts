@@ -71,21 +71,29 @@ export function materialize(host: HostView, path: string): Materialized {
 }
 
 /**
- * Why the kernel's fs.protected_symlinks would refuse to follow a symlink
- * owned by `linkUid`, in a directory of `dir`'s mode and owner, for a
- * process of uid `follower` — or undefined when it would follow it. In a
- * sticky directory anyone may write (/tmp, /var/tmp, /dev/shm) only a
- * link of the follower's or of the directory's owner is followed: another
- * user can put one there where a path does not exist yet. void resolves
- * paths itself (lstat, readlink) where the kernel never sees a link, so
- * it applies the same rule (src/plan/real-host.ts readlink, and every
- * resolver of the launcher's).
+ * Why a symlink owned by `linkUid`, in a directory of `dir`'s mode and
+ * owner, may not be followed by the launcher (uid `follower`) — or
+ * undefined when it may. Another local user must not choose where a path
+ * of the launcher's leads (a File grant at its private key, a writable
+ * bind at its home), so a symlink is followed only where nobody else can
+ * have put it: in a directory of the follower's or root's that others
+ * cannot write — or, in a sticky directory others may write (/tmp,
+ * /var/tmp, /dev/shm), only a link of the follower's or of the
+ * directory's owner (the kernel's fs.protected_symlinks, extended to
+ * group-writable sticky directories). void resolves paths itself (lstat,
+ * readlink), where the kernel never sees a link, so it applies this rule
+ * itself: src/plan/real-host.ts readlink (planning), File grants at start
+ * (src/orchestrator/run.ts), the --pid-file and --log-file directories
+ * (src/cli/anchored-dir.ts). Symlinks a void could have put in a writable
+ * bind are refused separately (the planner's symlinksInsideWritable).
  */
-export function sharedDirectoryLink(dir: { mode: number; uid: number }, linkUid: number, follower: number): string | undefined {
+export function untrustedLink(dir: { mode: number; uid: number }, linkUid: number, follower: number): string | undefined {
+  if (dir.uid !== follower && dir.uid !== 0) return `a symbolic link in a directory of uid ${dir.uid}, who could point it anywhere: not followed`;
   const sticky = (dir.mode & 0o1000) !== 0;
-  const anyoneWrites = (dir.mode & 0o002) !== 0;
-  if (!sticky || !anyoneWrites || linkUid === follower || linkUid === dir.uid) return undefined;
-  return `a symbolic link of uid ${linkUid} in a sticky directory anyone may write: not followed (the kernel's fs.protected_symlinks would not follow it either)`;
+  if (!sticky && (dir.mode & 0o002) !== 0) return "a symbolic link in a directory anyone may write: not followed";
+  if (sticky && (dir.mode & 0o022) !== 0 && linkUid !== follower && linkUid !== dir.uid)
+    return `a symbolic link of uid ${linkUid} in a sticky directory others may write: not followed (the kernel's fs.protected_symlinks would not follow it either)`;
+  return undefined;
 }
 
 /** The canonical host path (realpath(3) through the HostView). */

@@ -15,7 +15,7 @@
 import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, readlinkSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { HostError, type FileType, type HostFile, type HostStat, type HostView } from "./host.js";
-import { sharedDirectoryLink } from "./paths.js";
+import { untrustedLink } from "./paths.js";
 
 /** The errno name of a Node system error, or "EIO" for anything else. */
 function errnoCode(e: unknown): string {
@@ -140,7 +140,7 @@ export const realHost: HostView = {
   readlink(path: string): string {
     let why: string | undefined;
     try {
-      why = sharedDirectoryLink(lstatSync(dirname(path)), lstatSync(path).uid, process.geteuid?.() ?? 0);
+      why = untrustedLink(lstatSync(dirname(path)), lstatSync(path).uid, process.geteuid?.() ?? 0);
       if (why === undefined) return readlinkSync(path, "utf8");
     } catch (e) {
       throw hostError(e, "readlink", path);

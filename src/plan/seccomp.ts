@@ -445,6 +445,8 @@ export const RULES_BLIND: Readonly<Record<string, string>> = {
     'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
   openat2:
     "the filter cannot read the mode openat2 creates a file with (it is in a struct), so the setuid rule would not hold; without it openat2 fails with ENOSYS and libraries fall back to openat, which the rule checks",
+  clone3:
+    'the filter cannot read clone3\'s flags (they are in a struct), so the namespace-clone rule would not hold; without it clone3 fails with ENOSYS and libc falls back to clone, which the rule checks (a program that makes namespaces allows "unshare", which lifts that rule and allows clone3 too)',
 };
 
 /**
@@ -462,7 +464,8 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
   }
   const adjust = environment.find((g) => g.kind === "Seccomp");
   const extraAllow = adjust?.kind === "Seccomp" ? adjust.allow : [];
-  const blind = extraAllow.find((n) => Object.hasOwn(RULES_BLIND, n));
+  // Allowing "unshare" lifts the namespace-clone rule, and with it what clone3 would hide from it.
+  const blind = extraAllow.find((n) => Object.hasOwn(RULES_BLIND, n) && !(n === "clone3" && extraAllow.includes("unshare")));
   if (blind !== undefined) return { error: `Seccomp allows "${blind}": ${RULES_BLIND[blind]}` };
   const deny = new Set(adjust?.kind === "Seccomp" ? adjust.deny : []);
   // Allowing "unshare" allows namespaces: clone() with CLONE_NEW* and clone3() too.

@@ -806,10 +806,23 @@ for (const launcher of launchers) {
           const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "3"]);
           // Refused before any void starts: when planning (2), or when the launcher opens the File grants.
           assert.ok(kind === "file" ? r.status !== 0 : r.status === 2, `${kind} ${command}: ${r.status} ${r.stderr}`);
-          assert.match(r.stderr, new RegExp(`a symbolic link of uid ${other} in a sticky directory anyone may write: not followed`), `${kind} ${command}`);
+          assert.match(r.stderr, new RegExp(`a symbolic link of uid ${other} in a sticky directory others may write: not followed`), `${kind} ${command}`);
           assert.doesNotMatch(r.stdout, /private/);
         }
       }
+      // A directory of the other user's own there, where the spec's path does not exist yet, with the link inside it.
+      const theirs = join(shared, "app");
+      mkdirSync(theirs);
+      spawnSync("chown", [`${other}:${other}`, theirs]);
+      symlinkSync(join(own, "key"), join(theirs, "input.conf"));
+      spawnSync("chown", ["-h", `${other}:${other}`, join(theirs, "input.conf")]);
+      const nested = writeSpec(stage, `sticky-nested-${launcher}`, {
+        entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: join(theirs, "input.conf") }], environment: ["Stdout"] } },
+      });
+      const n = runVoid(stage, launcher, ["run", "-s", nested, stage.hostile]);
+      assert.notEqual(n.status, 0, n.stderr);
+      assert.match(n.stderr, new RegExp(`a symbolic link in a directory of uid ${other}, who could point it anywhere: not followed`));
+      assert.doesNotMatch(n.stdout, /private/);
       // The launcher's own link there is followed, as the kernel would.
       rmSync(join(shared, "input.conf"));
       plant("input.conf", join(own, "key"), launcher === "root" ? 0 : UNPRIV_UID);

@@ -200,6 +200,20 @@ for (const launcher of launchers) {
       assert.equal(pid.status, 2, pid.stderr);
       assert.match(pid.stderr, /--pid-file .*logs\/void\.pid: .*symbolic link where others can put one/);
       assert.deepEqual(readdirSync(closed), [], "nothing was written through the symlink");
+      // A symlink inside a writable bind of the run: its voids write as the launcher's user (or as root with
+      // --host-root), so whoever owns the directory, a void could have put it there.
+      const bound = join(stage.dir, `daemon-bound-${launcher}`);
+      mkdirSync(bound, { mode: 0o755 });
+      symlinkSync(closed, join(bound, "logs"));
+      const boundSpec = writeSpec(stage, `daemon-bound-${launcher}`, {
+        entrypoints: { "exit-0": { args: ["BinaryName", "Entrypoint"], environment: [{ Filesystem: { host_path: bound, environment_path: "/state", read_only: false } }] } },
+      });
+      for (const option of ["--log-file", "--pid-file"]) {
+        const r = runVoid(stage, launcher, ["run", ...(option === "--log-file" ? ["-D"] : []), option, join(bound, "logs", "void.x"), "-s", boundSpec, stage.actor]);
+        assert.equal(r.status, 2, `${option}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`${option} .*logs/void\\.x: .*logs is a symbolic link inside .*daemon-bound-\\w+, which a void of this run may write`));
+      }
+      assert.deepEqual(readdirSync(closed), [], "nothing was written through the symlink");
       // A symlink in a directory nobody else can change is followed as before.
       const trusted = join(stage.dir, `daemon-trusted-${launcher}`);
       mkdirSync(trusted, { mode: 0o755 });

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { sharedDirectoryLink } from "../../src/plan/paths.js";
+import { untrustedLink } from "../../src/plan/paths.js";
 import { planApplication } from "../../src/plan/plan.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
@@ -175,18 +175,29 @@ describe("planApplication", () => {
   });
 });
 
-describe("sharedDirectoryLink: the kernel's fs.protected_symlinks, for the paths void resolves itself", () => {
-  it("in a sticky directory anyone may write, follows only the follower's links and the directory owner's", () => {
-    const tmp = { mode: 0o41777, uid: 0 };
-    assert.match(sharedDirectoryLink(tmp, 1000, 0) ?? "", /a symbolic link of uid 1000 in a sticky directory anyone may write: not followed/);
-    assert.match(sharedDirectoryLink(tmp, 1000, 2000) ?? "", /uid 1000/);
-    assert.equal(sharedDirectoryLink(tmp, 1000, 1000), undefined, "the follower's own");
-    assert.equal(sharedDirectoryLink(tmp, 0, 1000), undefined, "the directory owner's");
-    assert.equal(sharedDirectoryLink({ mode: 0o41777, uid: 1000 }, 1000, 0), undefined, "the owner of a sticky directory of its own");
+describe("untrustedLink: which symlinks the launcher follows in host paths it resolves itself", () => {
+  it("in a sticky directory others may write, only the follower's links and the directory owner's", () => {
+    for (const mode of [0o41777, 0o41770, 0o41730]) {
+      const tmp = { mode, uid: 0 };
+      assert.match(untrustedLink(tmp, 1000, 0) ?? "", /a symbolic link of uid 1000 in a sticky directory others may write: not followed/, mode.toString(8));
+      assert.match(untrustedLink(tmp, 1000, 2000) ?? "", /uid 1000/);
+      assert.equal(untrustedLink(tmp, 1000, 1000), undefined, "the follower's own");
+      assert.equal(untrustedLink(tmp, 0, 1000), undefined, "the directory owner's");
+    }
   });
 
-  it("elsewhere follows every link, as the kernel does (other rules guard writable binds)", () => {
-    for (const mode of [0o40755, 0o40777, 0o41755, 0o41770]) assert.equal(sharedDirectoryLink({ mode, uid: 0 }, 1000, 0), undefined, mode.toString(8));
+  it("never in another user's directory, nor in one anyone may write", () => {
+    assert.match(untrustedLink({ mode: 0o40755, uid: 1000 }, 1000, 0) ?? "", /a symbolic link in a directory of uid 1000, who could point it anywhere/);
+    assert.match(untrustedLink({ mode: 0o41777, uid: 1000 }, 1000, 2000) ?? "", /directory of uid 1000/);
+    assert.match(untrustedLink({ mode: 0o40777, uid: 0 }, 0, 0) ?? "", /a symbolic link in a directory anyone may write/);
+  });
+
+  it("follows links in the follower's and root's own directories", () => {
+    for (const mode of [0o40755, 0o40775, 0o41755]) {
+      assert.equal(untrustedLink({ mode, uid: 0 }, 1000, 0), undefined, mode.toString(8));
+      assert.equal(untrustedLink({ mode, uid: 1000 }, 1000, 1000), undefined, mode.toString(8));
+      assert.equal(untrustedLink({ mode, uid: 0 }, 0, 1000), undefined, mode.toString(8));
+    }
   });
 });
 

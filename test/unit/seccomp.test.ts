@@ -129,13 +129,15 @@ describe("seccomp", () => {
   });
 
   it("refuses to allow what would do the rules' work out of the filter's sight: io_uring, openat2 (each architecture)", () => {
-    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register", "openat2"]) {
+    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register", "openat2", "clone3"]) {
       for (const arch of ["x64", "arm64"]) {
         const p = planSeccomp(spec([{ Seccomp: { allow: ["getpid", name] } }]).entrypoints[0]!.environment, arch);
         assert.ok("error" in p, `${name} on ${arch}`);
-        assert.match(p.error, new RegExp(`^Seccomp allows "${name}": .*(setuid|host-sockets) rule`));
+        assert.match(p.error, new RegExp(`^Seccomp allows "${name}": .*(setuid|host-sockets|namespace-clone) rule`));
       }
     }
+    // clone3 with "unshare": the namespace-clone rule is lifted anyway, clone3 with it.
+    assert.ok("mode" in planSeccomp(spec([{ Seccomp: { allow: ["unshare", "clone3"] } }]).entrypoints[0]!.environment, "x64"));
     // Denying them is fine (they are refused anyway), and so is opting out of the filter altogether.
     assert.ok("mode" in planSeccomp(spec([{ Seccomp: { deny: ["openat2", "io_uring_setup"] } }]).entrypoints[0]!.environment, "x64"));
   });
