@@ -4,8 +4,8 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
@@ -56,22 +56,46 @@ export function loadSpecWithRuntime(
   const files: string[] = [];
   const reading = (path: string) => {
     const text = readFile(path);
-    const absolute = resolve(path);
-    files.push(absolute);
-    try {
-      // Every symlink on the way counts too: one inside a writable bind could be pointed at a spec of the void's.
-      const m = materialize(realHost, absolute);
-      files.push(...m.symlinks.map((l) => l.dest), m.real, realpathSync.native(absolute));
-    } catch {
-      // read a moment ago: gone since, or not resolvable as void resolves paths; nothing more to protect
-    }
+    // Every symlink on the way counts too: one inside a writable bind could be pointed at a spec of the void's.
+    files.push(...trustedSpecFile(path));
     return text;
   };
+  if (typeof source !== "string") files.push(...trustedSpecFile(findBinary(source.embeddedIn)));
   const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, reading), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
   const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: reading });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
   return { spec: result.spec, compiled: loaded.spec, changes: result.changes, ...(loaded.sha256 !== undefined ? { embeddedSha256: loaded.sha256 } : {}), files };
+}
+
+/**
+ * A spec (or runtime spec, or a binary carrying one) says what every void
+ * of the run is granted, so nobody but the launcher's user and root may
+ * have chosen it: its path is resolved as void resolves host paths
+ * (following only symlinks nobody else could have put there:
+ * src/plan/paths.ts untrustedLink), and the file must belong to the
+ * launcher's user or root and be writable by no one else, in a directory
+ * of theirs that others cannot write (or a sticky one, where others cannot
+ * replace it). Returns the path as given (absolute), every symlink on the
+ * way and the file it leads to, for writableCoversSpecs.
+ */
+export function trustedSpecFile(path: string): string[] {
+  const absolute = resolve(path);
+  const refuse = (why: string) => new InputError(`void: error: ${visible(path)}: ${why}: refused, as another user could change what this run grants`);
+  let m: ReturnType<typeof materialize>;
+  try {
+    m = materialize(realHost, absolute);
+  } catch (e) {
+    throw refuse(e instanceof Error ? visible(e.message) : String(e));
+  }
+  const uid = process.geteuid?.() ?? 0;
+  const file = lstatSync(m.real);
+  const dir = lstatSync(dirname(m.real));
+  if (file.uid !== uid && file.uid !== 0) throw refuse(`${visible(m.real)} belongs to uid ${file.uid}`);
+  if ((file.mode & 0o002) !== 0) throw refuse(`anyone may write ${visible(m.real)}`);
+  if (dir.uid !== uid && dir.uid !== 0) throw refuse(`its directory ${visible(dirname(m.real))} belongs to uid ${dir.uid}, who could replace it`);
+  if ((dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0) throw refuse(`anyone may replace it in ${visible(dirname(m.real))}`);
+  return [absolute, ...m.symlinks.map((l) => l.dest), m.real];
 }
 
 export function loadSpec(path: string, warn: (text: string) => void): Spec {

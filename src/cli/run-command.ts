@@ -11,7 +11,7 @@ import { loadAddon } from "../native/addon.js";
 import { Activation } from "../orchestrator/activation.js";
 import { CgroupError } from "../orchestrator/cgroups.js";
 import { ServiceManager } from "../orchestrator/service-manager.js";
-import { paintLabels, stderrLogger, visibleLines } from "../orchestrator/log.js";
+import { paintLabels, stderrLogger, visible, visibleLines } from "../orchestrator/log.js";
 import { EXIT_LAUNCHER_FAILURE, runApplication } from "../orchestrator/run.js";
 import { WiringError } from "../orchestrator/wiring.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
@@ -305,16 +305,18 @@ export function failureStatus(e: unknown): number {
   }
   if (e instanceof CgroupError) {
     process.stderr.write(
-      paintLabels(`void: error: ${visibleLines(e.message)}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`,
+      paintLabels(`void: error: ${visible(e.message)}\n`) + `(nothing was started; run as root, give void a delegated cgroup, or pass --allow-unenforced-limits to run without the limits)\n`,
     );
     return EXIT_INVALID_INPUT;
   }
   if (e instanceof WiringError) {
     // A listener that cannot bind, an address that cannot be used:
     // reported before any void starts.
-    process.stderr.write(paintLabels(`void: error: ${visibleLines(e.message)}\n`));
+    process.stderr.write(paintLabels(`void: error: ${visible(e.message)}\n`));
     return EXIT_INVALID_INPUT;
   }
-  process.stderr.write(paintLabels(`void: error: ${visibleLines(e instanceof Error ? e.message : String(e))}\n`));
+  // One message, one line: a path in it (a File grant's, a bind's) with a line break prints as text, never as a line
+  // that looks like another of void's.
+  process.stderr.write(paintLabels(`void: error: ${visible(e instanceof Error ? e.message : String(e))}\n`));
   return EXIT_LAUNCHER_FAILURE;
 }

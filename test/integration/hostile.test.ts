@@ -458,6 +458,14 @@ for (const launcher of launchers) {
       assert.match(r.stdout, /^entrypoint m\\x1b\[2Jx /m);
       assert.match(r.stdout, /^ +\/data\\x1b\[1A\\u\{202e\}ro {2}from .* bind dir \(rw,/m);
       assert.doesNotMatch(r.stdout, /^ +\/forged/m, "no line of the spec's making");
+      // An error at start names a path with a line break in it: one line still.
+      const odd = join(dir, "x\nvoid: error: forged");
+      mkdirSync(odd, { recursive: true });
+      const startSpec = writeSpec(stage, `hostile-escapes-start-${launcher}`, { entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: odd }], environment: ["Stdout"] } } });
+      const start = runVoid(stage, launcher, ["run", "-s", startSpec, stage.hostile]);
+      assert.notEqual(start.status, 0);
+      assert.match(start.stderr, /x\\x0avoid: error: forged/);
+      assert.doesNotMatch(start.stderr, /^void: error: forged/m);
       assert.match(r.stdout, /^ +\/w\\x0a {4}\/forged {2}bind dir \(ro,nosuid,nodev\) \[spec\] {2}from .* bind dir \(rw,/m);
     });
 
@@ -729,6 +737,55 @@ for (const launcher of launchers) {
       const r = runVoid(stage, launcher, ["check", "-s", libs, stage.hostile]);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /covers .*libc\.so\.6 \((library|interpreter)\)/);
+    });
+
+    it("plans only from a spec nobody but the launcher's user and root could have chosen: its owner, its directory, the links on the way", {
+      skip: !isRoot && "needs root to make another uid's files",
+    }, () => {
+      const top = scratch(stage, `spec-owner-${launcher}`);
+      const other = UNPRIV_UID - 1;
+      const text = JSON.stringify({ entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] } } });
+      const put = (path: string, mode: number, uid: number) => {
+        writeFileSync(path, text);
+        chmodSync(path, mode);
+        chownSync(path, uid, uid);
+      };
+      const theirs = join(top, "theirs.json");
+      put(theirs, 0o644, other);
+      const loose = join(top, "loose.json");
+      put(loose, 0o666, 0);
+      const theirDir = join(top, "their-dir");
+      mkdirSync(theirDir);
+      chownSync(theirDir, other, other);
+      put(join(theirDir, "spec.json"), 0o644, 0);
+      const linkDir = join(top, "link-dir");
+      mkdirSync(linkDir);
+      chownSync(linkDir, other, other);
+      put(join(top, "fine.json"), 0o644, 0);
+      symlinkSync(join(top, "fine.json"), join(linkDir, "spec.json"));
+      for (const [path, why] of [
+        [theirs, `belongs to uid ${other}`],
+        [loose, "anyone may write"],
+        [join(theirDir, "spec.json"), `its directory .* belongs to uid ${other}, who could replace it`],
+        [join(linkDir, "spec.json"), `a symbolic link in a directory of uid ${other}`],
+      ] as const) {
+        for (const command of ["check", "run"]) {
+          const r = runVoid(stage, launcher, [command, "-s", path, stage.hostile]);
+          assert.equal(r.status, 2, `${command} ${path}: ${r.stderr}`);
+          assert.match(r.stderr, new RegExp(`${why}.*: refused, as another user could change what this run grants`), `${command} ${path}`);
+          assert.equal(r.stdout, "");
+        }
+      }
+      // --runtime the same.
+      const runtime = join(top, "runtime.json");
+      writeFileSync(runtime, "{}");
+      chownSync(runtime, other, other);
+      const r = runVoid(stage, launcher, ["run", "-s", join(top, "fine.json"), "--runtime", runtime, stage.hostile]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /runtime\.json: .*belongs to uid \d+.*refused/);
+      const fine = runVoid(stage, launcher, ["run", "-s", join(top, "fine.json"), stage.hostile]);
+      assert.equal(fine.status, 0, fine.stderr);
+      assert.match(fine.stdout, /nested ran/);
     });
 
     it("cannot be given a writable bind over the spec it is planned from, nor a runtime spec: refused before anything starts", () => {
