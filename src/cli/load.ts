@@ -107,6 +107,7 @@ export function readSpecFile(path: string, readFile: (path: string) => string = 
   try {
     return readFile(path);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read the spec: ${code === "ENOENT" ? "no such file" : String(e)}`);
   }

@@ -51,8 +51,9 @@ const READY_FD_VARIABLE = "VOID_DAEMON_READY_FD";
 export async function runCommand(binary: string, args: string[], opts: RunOptions): Promise<number> {
   // The background copy of a `void run -D` runs without -D (daemonize): its readiness fd says what it is.
   const readyFd = takeReadyFd();
-  // What this run reads to plan, kept for the plan cache (src/cli/plan-cache.ts), unless --no-cache, -d or -D (either copy).
-  const recorder = opts.noCache === true || opts.daemon || opts.debug || readyFd !== undefined ? undefined : new PlanRecorder();
+  // What this run reads to plan, kept for the plan cache (src/cli/plan-cache.ts), unless --no-cache, -d, -D (either
+  // copy) or --pid-file: the native front end runs none of these, so no entry may be made for them (not even primed).
+  const recorder = opts.noCache === true || opts.daemon || opts.debug || readyFd !== undefined || opts.pidFile !== undefined ? undefined : new PlanRecorder();
   // A service manager's variables are taken out of the environment below: looked at first.
   const orchestrated = ORCHESTRATED_ENV.find((v) => process.env[v] !== undefined);
   if (recorder !== undefined && orchestrated !== undefined) recorder.unrecordable = `${orchestrated} is set`;
@@ -63,7 +64,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   // The test suite's warm pass primes the cache (plan-cache.ts PRIME_VARIABLE): nothing is ever started then.
   const prime = process.env[PRIME_VARIABLE] === "1";
   if (prime && (opts.daemon || recorder === undefined)) {
-    toStderr(`void: plan cache: not cached (${opts.daemon ? "-D" : opts.debug ? "-d" : "--no-cache"})\n`);
+    toStderr(`void: plan cache: not cached (${opts.daemon ? "-D" : opts.debug ? "-d" : opts.pidFile !== undefined ? "--pid-file" : "--no-cache"})\n`);
     return 1;
   }
   if (opts.daemon && readyFd === undefined) {
@@ -115,7 +116,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     // Asked for (void cache prime, the test suite's warm pass): what happened is said, not only with -vv.
     return savePlan({ words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder }, (m) => toStderr(`void: ${m}\n`)) ? 0 : 1;
   }
-  const cacheInput = recorder !== undefined && opts.pidFile === undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
+  const cacheInput = recorder !== undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;
   const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile, writableSources(plans)) : undefined;
   let pidFile: PidFile | undefined;

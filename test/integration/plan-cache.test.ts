@@ -134,6 +134,10 @@ int main(int argc, char **argv) {
   writeFileSync(join(dir, "unconfined.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "SeccompUnconfined"] } } }));
   writeFileSync(join(dir, "quiet.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: [] } } }));
   spawnSync("chmod", ["-R", "a+rwX", dir]);
+  // Both launchers write here, as in /tmp (sticky: neither replaces the other's files); the specs are the test's
+  // own, which nobody else may change (void refuses a spec others can write).
+  chmodSync(dir, 0o1777);
+  for (const f of readdirSync(dir)) if (f.endsWith(".json")) chmodSync(join(dir, f), 0o644);
 });
 
 after(() => stage?.cleanup());
@@ -229,7 +233,7 @@ for (const launcher of launchers) {
 
     it("a changed spec, PassEnv value or PATH lookup is noticed", () => {
       writeFileSync(join(dir, `spec-${launcher}.json`), readFileSync(join(dir, "spec.json")));
-      chmodSync(join(dir, `spec-${launcher}.json`), 0o666);
+      chmodSync(join(dir, `spec-${launcher}.json`), 0o644);
       run(launcher, ["run", "-s", `spec-${launcher}.json`, "./app"]);
       assert.ok(used(run(launcher, ["run", "-s", `spec-${launcher}.json`, "./app"])));
       writeFileSync(join(dir, `spec-${launcher}.json`), `${readFileSync(join(dir, "spec.json"), "utf8")} `);
@@ -405,6 +409,10 @@ for (const launcher of launchers) {
       const refused = run(launcher, ["cache", "prime", "run", "--no-cache", "-s", "spec.json", "./app"]);
       assert.equal(refused.status, 1);
       assert.match(refused.stderr, /not cached \(--no-cache\)/);
+      // The front end writes no pid file: a --pid-file run is never cached, primed or not.
+      const pid = run(launcher, ["cache", "prime", "run", "--pid-file", "void.pid", "-s", "spec.json", "./app"]);
+      assert.equal(pid.status, 1);
+      assert.match(pid.stderr, /not cached \(--pid-file\)/);
       const notRun = run(launcher, ["cache", "prime", "check", "-s", "spec.json", "./app"]);
       assert.equal(notRun.status, 2);
       assert.match(notRun.stderr, /caches a void run/);
