@@ -94,9 +94,14 @@ napi_value js_stream_pair(napi_env env, napi_callback_info cbinfo) {
 
 /* recvFds(fd, maxBytes) -> null when nothing is waiting (EAGAIN), else
  * { data, fds, eof, truncated }. Never blocks (MSG_DONTWAIT). Received fds
- * are close-on-exec. If a packet carried more fds than fit (MSG_CTRUNC),
- * the excess is closed already; the ones that arrived are returned with
- * truncated = true for the caller to close. */
+ * are close-on-exec. Room is made for every fd a packet can carry (the
+ * kernel's SCM_MAX_FD), so the kernel never closes any itself, here, on
+ * Node's thread: the last close of a socket a void sent with SO_LINGER
+ * waits up to its linger time, and would hold the launcher's event loop
+ * (src/orchestrator/launcher.ts closeReceived closes on a thread of its
+ * own). A packet with more than VOID_MESSAGE_MAX_FDS fds, or more bytes
+ * than `maxBytes`, comes back whole with truncated = true: the caller
+ * closes its fds (closeLater) and drops it. */
 napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 2;
   napi_value argv[2];
@@ -106,10 +111,10 @@ napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
   if (max <= 0 || max > 65536) max = 65536;
   char *data = malloc((size_t)max);
   if (data == NULL) return throw_errno(env, ENOMEM, "malloc", "(recvmsg buffer)");
-  int got[VOID_MESSAGE_MAX_FDS];
+  int got[FDPASS_MAX_FDS];
   size_t count = 0;
   int flags = 0;
-  ssize_t n = fdpass_recv(fd, data, (size_t)max, got, VOID_MESSAGE_MAX_FDS, &count, MSG_DONTWAIT, &flags);
+  ssize_t n = fdpass_recv(fd, data, (size_t)max, got, FDPASS_MAX_FDS, &count, MSG_DONTWAIT, &flags);
   if (n < 0) {
     int err = errno;
     free(data);
@@ -152,7 +157,7 @@ napi_value js_recv_fds(napi_env env, napi_callback_info cbinfo) {
     }
   }
   set_named_bool(env, obj, "eof", eof);
-  set_named_bool(env, obj, "truncated", (flags & (MSG_CTRUNC | MSG_TRUNC)) != 0);
+  set_named_bool(env, obj, "truncated", (flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || count > VOID_MESSAGE_MAX_FDS);
   return obj;
 }
 

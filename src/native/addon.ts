@@ -43,7 +43,7 @@ export interface Received {
   fds: number[];
   /** Every peer closed (or the socket was shut down for reading) and nothing was waiting; an empty packet is not the end. */
   eof: boolean;
-  /** Data or fds did not fit (MSG_TRUNC/MSG_CTRUNC); fds beyond 16 were closed by the kernel. */
+  /** Data did not fit, or the packet carried more than 16 fds: every fd it carried is in `fds`, for the caller to close (closeReceived: never on this thread) and drop the packet. */
   truncated: boolean;
 }
 

@@ -106,10 +106,10 @@ export class Broker {
       }
       closeReceived(packet.fds); // a request never carries fds
       const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
-      const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes`) : await this.handle(c, packet.data);
+      const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`) : await this.handle(c, packet.data);
       if (tooLong) {
         this.counts.refused++;
-        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes`);
+        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
       }
       if (!this.clients.has(c)) return; // detached meanwhile
       const fds = reply.fd === undefined ? [] : [reply.fd];

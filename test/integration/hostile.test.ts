@@ -645,25 +645,28 @@ for (const launcher of launchers) {
       if (cgroup !== undefined) assert.ok(!existsSync(join("/sys/fs/cgroup", cgroup, `void-${child.pid}`)) && !existsSync(join("/sys/fs/cgroup", posix.dirname(cgroup), `void-${child.pid}`)), cgroup);
     });
 
-    it("a lingering socket sent to the launcher does not stop it: timeouts still fire on time", { timeout: 60_000 }, async () => {
-      const spec = writeSpec(stage, `hostile-linger-${launcher}`, {
-        entrypoints: {
-          // Forward only brings lo up; allowing connect lifts the host-sockets rule so the void can make its socket.
-          linger: {
-            args: ["BinaryName", "Entrypoint", { Rpc: [] }],
-            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }, { Limits: { timeout: "4s" } }],
+    for (const sender of ["linger", "linger17"])
+      it(`a lingering socket sent to the launcher${sender === "linger17" ? " as the 17th fd of a packet (more than it takes)" : ""} does not stop it: timeouts still fire on time`, {
+        timeout: 60_000,
+      }, async () => {
+        const spec = writeSpec(stage, `hostile-${sender}-${launcher}`, {
+          entrypoints: {
+            // Forward only brings lo up; allowing connect lifts the host-sockets rule so the void can make its socket.
+            [sender]: {
+              args: ["BinaryName", "Entrypoint", { Rpc: [] }],
+              environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }, { Limits: { timeout: "4s" } }],
+            },
+            bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "1s" } }] },
           },
-          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "1s" } }] },
-        },
+        });
+        const started = Date.now();
+        const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+        const took = Date.now() - started;
+        assert.match(r.stdout, /^sent$/m, r.stderr);
+        assert.match(r.stderr, /bystander \(pid \d+\) killed at its timeout \(1000 ms\)/);
+        // The socket's close would wait 25 s on the event loop; the launcher ends with its voids' timeouts instead.
+        assert.ok(took < 15_000, `void run took ${took} ms`);
       });
-      const started = Date.now();
-      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
-      const took = Date.now() - started;
-      assert.match(r.stdout, /^sent$/m, r.stderr);
-      assert.match(r.stderr, /bystander \(pid \d+\) killed at its timeout \(1000 ms\)/);
-      // The socket's close would wait 25 s on the event loop; the launcher ends with its voids' timeouts instead.
-      assert.ok(took < 15_000, `void run took ${took} ms`);
-    });
 
     it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {
       const dir = scratch(stage, `file-planted-${launcher}`);

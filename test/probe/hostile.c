@@ -65,6 +65,10 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
+ *   linger17 RPC_FD
+ *                  the same, the socket sent as the 17th fd of one packet
+ *                  (one more than the launcher takes: the kernel would
+ *                  close it inside the launcher's recvmsg)
  *   bystander      (as an entrypoint) sleep 30 s
  *   thief          (as an entrypoint, with Procfs) shut its streams down,
  *                  reopen its stdout through /proc for reading and report
@@ -600,7 +604,7 @@ int main(int argc, char **argv) {
       if (write(1, block, sizeof block) < 0) break;
     return 0;
   }
-  if (argc >= 3 && strcmp(argv[1], "linger") == 0) {
+  if (argc >= 3 && (strcmp(argv[1], "linger") == 0 || strcmp(argv[1], "linger17") == 0)) {
     int rpc = atoi(argv[2]);
     int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
     setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -614,8 +618,22 @@ int main(int argc, char **argv) {
     }
     struct linger lg = {1, 25};
     setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    if (void_send_fds(rpc, &c, 1, "x", 1) < 0) return 5;
-    close(c);
+    int fds[17];
+    int many = strcmp(argv[1], "linger17") == 0 ? 17 : 1;
+    for (int i = 0; i < many - 1; i++) fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    fds[many - 1] = c;
+    /* By hand: void_send_fds sends at most the 16 the launcher takes. */
+    char control[CMSG_SPACE(sizeof fds)];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {"x", 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)many)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)many);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)many);
+    if (sendmsg(rpc, &msg, MSG_NOSIGNAL) < 0) return 5;
+    for (int i = 0; i < many; i++) close(fds[i]);
     printf("sent\n");
     fflush(stdout);
     sleep(30);
