@@ -4,7 +4,7 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
@@ -17,6 +17,7 @@ import { materialize } from "../plan/paths.js";
 import { realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { visible } from "../orchestrator/log.js";
+import { loadAddon } from "../native/addon.js";
 
 /** Exit status for invalid input: spec, binary, libraries, arguments. */
 export const EXIT_INVALID_INPUT = 2;
@@ -43,8 +44,8 @@ export function loadSpecWithRuntime(
   source: SpecSource,
   runtimeFile: string | undefined,
   warn: (text: string) => void,
-  /** Reads the spec and runtime spec files (the plan cache records their bytes through it). */
-  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+  /** Told the bytes of each spec and runtime spec file read, by the path given (the plan cache records them). */
+  record?: (path: string, bytes: Buffer) => void,
 ): {
   spec: Spec /** the spec before the runtime layers */;
   compiled: Spec;
@@ -55,13 +56,29 @@ export function loadSpecWithRuntime(
 } {
   const files: string[] = [];
   const reading = (path: string) => {
-    const text = readFile(path);
-    // Every symlink on the way counts too: one inside a writable bind could be pointed at a spec of the void's.
-    files.push(...trustedSpecFile(path));
-    return text;
+    const trusted = openTrustedSpec(path);
+    try {
+      const bytes = readFileSync(trusted.fd);
+      // Every symlink on the way counts too: one inside a writable bind could be pointed at a spec of the void's.
+      files.push(...trusted.files);
+      record?.(path, bytes);
+      return bytes.toString("utf8");
+    } finally {
+      closeSync(trusted.fd);
+    }
   };
-  if (typeof source !== "string") files.push(...trustedSpecFile(findBinary(source.embeddedIn)));
-  const loaded = typeof source === "string" ? { spec: parseSpecText(readSpecFile(source, reading), source, warn), sha256: undefined } : loadEmbeddedSpec(source.embeddedIn, warn);
+  let loaded: { spec: Spec; sha256: string | undefined };
+  if (typeof source === "string") loaded = { spec: parseSpecText(readSpecFile(source, reading), source, warn), sha256: undefined };
+  else {
+    // The binary carrying the spec is read through the very file checked.
+    const trusted = openTrustedSpec(findBinary(source.embeddedIn));
+    try {
+      files.push(...trusted.files);
+      loaded = loadEmbeddedSpec(source.embeddedIn, warn, `/proc/self/fd/${trusted.fd}`);
+    } finally {
+      closeSync(trusted.fd);
+    }
+  }
   const result = resolveRuntime(loaded.spec, { file: runtimeFile, env: process.env, readFile: reading });
   if (result.warnings.length > 0) warn(formatRuntimeDiagnostics(result.warnings).trimEnd());
   if (!result.ok) throw new InputError(formatRuntimeDiagnostics(result.errors));
@@ -71,31 +88,59 @@ export function loadSpecWithRuntime(
 /**
  * A spec (or runtime spec, or a binary carrying one) says what every void
  * of the run is granted, so nobody but the launcher's user and root may
- * have chosen it: its path is resolved as void resolves host paths
+ * have chosen it. Its path is resolved as void resolves host paths
  * (following only symlinks nobody else could have put there:
- * src/plan/paths.ts untrustedLink), and the file must belong to the
- * launcher's user or root and be writable by no one else, in a directory
- * of theirs that others cannot write (or a sticky one, where others cannot
- * replace it). Returns the path as given (absolute), every symlink on the
- * way and the file it leads to, for writableCoversSpecs.
+ * src/plan/paths.ts untrustedLink); every directory from / down to it must
+ * belong to the launcher's user or root, and be one others cannot write
+ * or a sticky one (where they cannot rename what is not theirs), so nobody
+ * else can swap anything on the way; the file is then opened refusing any
+ * symlink (openat2) and must be a regular file of the launcher's user or
+ * root that no one else may write (its group excepted: a umask of 002).
+ * The caller reads the spec from the fd returned (and closes it), never by
+ * its path again. `files`: the path as given (absolute), every symlink on
+ * the way and the file it leads to, for writableCoversSpecs.
  */
-export function trustedSpecFile(path: string): string[] {
+export function openTrustedSpec(path: string): { fd: number; files: string[] } {
   const absolute = resolve(path);
   const refuse = (why: string) => new InputError(`void: error: ${visible(path)}: ${why}: refused, as another user could change what this run grants`);
   let m: ReturnType<typeof materialize>;
   try {
     m = materialize(realHost, absolute);
   } catch (e) {
+    if (e instanceof HostError && (e.code === "ENOENT" || e.code === "ENOTDIR")) throw new InputError(`${path}: cannot read the spec: no such file`);
     throw refuse(e instanceof Error ? visible(e.message) : String(e));
   }
   const uid = process.geteuid?.() ?? 0;
-  const file = lstatSync(m.real);
-  const dir = lstatSync(dirname(m.real));
-  if (file.uid !== uid && file.uid !== 0) throw refuse(`${visible(m.real)} belongs to uid ${file.uid}`);
-  if ((file.mode & 0o002) !== 0) throw refuse(`anyone may write ${visible(m.real)}`);
-  if (dir.uid !== uid && dir.uid !== 0) throw refuse(`its directory ${visible(dirname(m.real))} belongs to uid ${dir.uid}, who could replace it`);
-  if ((dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0) throw refuse(`anyone may replace it in ${visible(dirname(m.real))}`);
-  return [absolute, ...m.symlinks.map((l) => l.dest), m.real];
+  for (let dir = dirname(m.real); ; dir = dirname(dir)) {
+    const st = lstatSync(dir);
+    if (st.uid !== uid && st.uid !== 0) throw refuse(`${visible(dir)} belongs to uid ${st.uid}, who could put another file there`);
+    if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) throw refuse(`anyone may write ${visible(dir)}`);
+    if (dir === "/") break;
+  }
+  let fd: number;
+  try {
+    const held = loadAddon().openNoSymlinks(m.real);
+    try {
+      fd = openSync(`/proc/self/fd/${held}`, constants.O_RDONLY | constants.O_NONBLOCK);
+    } finally {
+      closeSync(held);
+    }
+  } catch (e) {
+    throw new InputError(`${path}: cannot read the spec: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const file = fstatSync(fd);
+  const why = !file.isFile()
+    ? "not a regular file"
+    : file.uid !== uid && file.uid !== 0
+      ? `${visible(m.real)} belongs to uid ${file.uid}`
+      : (file.mode & 0o002) !== 0
+        ? `anyone may write ${visible(m.real)}`
+        : undefined;
+  if (why !== undefined) {
+    closeSync(fd);
+    throw refuse(why);
+  }
+  return { fd, files: [absolute, ...m.symlinks.map((l) => l.dest), m.real] };
 }
 
 export function loadSpec(path: string, warn: (text: string) => void): Spec {
@@ -126,10 +171,11 @@ export function parseSpecText(text: string, name: string, warn: (text: string) =
  * SHA-256s packed with it. No section, a spec or program changed since
  * packing, or an unreadable section are invalid input: nothing starts.
  */
-export function loadEmbeddedSpec(binary: string, warn: (text: string) => void): { spec: Spec; sha256: string } {
+export function loadEmbeddedSpec(binary: string, warn: (text: string) => void, opened?: string): { spec: Spec; sha256: string } {
   let packed: PackedSpec;
   try {
-    const file = realHost.openFile(resolve(process.cwd(), binary));
+    // `opened`: the binary already opened and checked (loadSpecWithRuntime: /proc/self/fd/N).
+    const file = realHost.openFile(opened ?? resolve(process.cwd(), binary));
     try {
       packed = readPackedSpec(file);
     } finally {

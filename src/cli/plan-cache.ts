@@ -153,11 +153,9 @@ export class PlanRecorder {
     if (!this.files.has(key)) this.files.set(key, identity(path, look));
   }
 
-  /** Reads a spec or runtime spec file, keeping its bytes. */
-  readonly readFile = (path: string): string => {
-    const bytes = readFileSync(path);
+  /** Keeps the bytes of a spec or runtime spec file, as read (by the path given). */
+  readonly content = (path: string, bytes: Buffer): void => {
     if (!this.contents.has(path)) this.contents.set(path, bytes);
-    return bytes.toString("utf8");
   };
 
   /** A HostView that records every path the planner asks about. */

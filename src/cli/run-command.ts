@@ -87,7 +87,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
     opts.spec ?? { embeddedIn: findBinary(binary) },
     opts.runtime,
     (w) => write(visibleLines(w) + "\n"),
-    recorder?.readFile,
+    recorder?.content,
   );
   checkRuntimeConcurrency(compiled, spec, opts.maxConcurrent ?? DEFAULT_CONCURRENCY);
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);

@@ -761,6 +761,11 @@ for (const launcher of launchers) {
       mkdirSync(theirDir);
       chownSync(theirDir, other, other);
       put(join(theirDir, "spec.json"), 0o644, 0);
+      // Higher up too: whoever owns a directory above can swap what lies below it (rename, RENAME_EXCHANGE) mid-read.
+      const theirTop = join(top, "their-top");
+      mkdirSync(join(theirTop, "sub"), { recursive: true });
+      chownSync(theirTop, other, other);
+      put(join(theirTop, "sub", "spec.json"), 0o644, 0);
       const linkDir = join(top, "link-dir");
       mkdirSync(linkDir);
       chownSync(linkDir, other, other);
@@ -769,7 +774,8 @@ for (const launcher of launchers) {
       for (const [path, why] of [
         [theirs, `belongs to uid ${other}`],
         [loose, "anyone may write"],
-        [join(theirDir, "spec.json"), `its directory .* belongs to uid ${other}, who could replace it`],
+        [join(theirDir, "spec.json"), `their-dir belongs to uid ${other}, who could put another file there`],
+        [join(theirTop, "sub", "spec.json"), `their-top belongs to uid ${other}, who could put another file there`],
         [join(linkDir, "spec.json"), `a symbolic link in a directory of uid ${other}`],
       ] as const) {
         for (const command of ["check", "run"]) {
