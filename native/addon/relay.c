@@ -18,7 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../fdpass.h"
 #include "addon.h"
 
 /* ---- stream relays ---- */
@@ -170,64 +169,6 @@ static int *closer_queue;
 static size_t closer_len, closer_cap;
 static int closer_started;
 
-/* Adds fd to the closer's queue (the closer itself calls it, for what it
- * takes out of a unix socket). */
-static void queue_close(int fd) {
-  pthread_mutex_lock(&closer_lock);
-  if (closer_len == closer_cap) {
-    size_t cap = closer_cap ? closer_cap * 2 : 64;
-    int *q = realloc(closer_queue, cap * sizeof *q);
-    if (q == NULL) {
-      pthread_mutex_unlock(&closer_lock);
-      close(fd); /* no memory: close here rather than leak */
-      return;
-    }
-    closer_queue = q;
-    closer_cap = cap;
-  }
-  closer_queue[closer_len++] = fd;
-  pthread_mutex_unlock(&closer_lock);
-}
-
-/* A unix socket's close drops the fds still queued in it (in flight), and
- * a lingering TCP socket among them would then wait here, inside close:
- * the closer stuck, nothing a void sends is closed any more, and once the
- * launcher's fd table is full the kernel drops the fds of the next packet
- * inside recvmsg, on Node's thread. So every fd waiting in the socket is
- * taken out first, and queued to be closed like any other (linger off,
- * drained in turn). Shut for reading first, the queue can only shrink;
- * it holds at most a few hundred packets (the senders' buffers, or
- * net.unix.max_dgram_qlen), so 1024 reads empty it (a read of an empty
- * packet and the end look alike). A listening socket's pending
- * connections are accepted and queued the same way (at most the
- * backlog's 4096, somaxconn). */
-static void drain_unix(int fd) {
-  int domain = 0, type = 0, listening = 0;
-  socklen_t len = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) return;
-  len = sizeof listening;
-  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
-    for (int i = 0; i < 4096; i++) {
-      int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (c < 0) break;
-      queue_close(c);
-    }
-    return;
-  }
-  len = sizeof type;
-  getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
-  shutdown(fd, SHUT_RD);
-  static char data[65536]; /* the closer's own: one thread */
-  for (int i = 0; i < 1024; i++) {
-    int got[FDPASS_MAX_FDS];
-    size_t n = 0;
-    ssize_t r = fdpass_recv(fd, data, sizeof data, got, FDPASS_MAX_FDS, &n, MSG_DONTWAIT, NULL);
-    for (size_t k = 0; k < n; k++) queue_close(got[k]);
-    /* A stream's fds ride on its bytes: no bytes, nothing more. */
-    if (r < 0 || (r == 0 && n == 0 && type == SOCK_STREAM)) break;
-  }
-}
-
 static void *closer(void *unused) {
   (void)unused;
   for (;;) {
@@ -241,7 +182,6 @@ static void *closer(void *unused) {
      * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
     struct linger off = {0, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
-    drain_unix(fd);
     close(fd);
   }
   return NULL;

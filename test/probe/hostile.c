@@ -65,13 +65,6 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
- *   linger-nested RPC_FD
- *                  the lingering socket sent to the launcher inside a unix
- *                  socket's queue (it goes when the launcher closes that
- *                  socket), with another socket whose other end it keeps,
- *                  which the launcher closes after it: "closer-alive yes"
- *                  if that one was closed within 5 s (the closer is not
- *                  stuck), else "no"
  *   linger17 RPC_FD
  *                  the same, the socket sent as the 17th fd of one packet
  *                  (one more than the launcher takes: the kernel would
@@ -609,38 +602,6 @@ int main(int argc, char **argv) {
     memset(block, 'z', sizeof block);
     for (int k = 0; k < 128; k++)
       if (write(1, block, sizeof block) < 0) break;
-    return 0;
-  }
-  if (argc >= 3 && strcmp(argv[1], "linger-nested") == 0) {
-    int rpc = atoi(argv[2]);
-    int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
-    setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in a = loopback(6000);
-    if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) return 3;
-    int c = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return 4;
-    fcntl(c, F_SETFL, O_NONBLOCK);
-    static char junk[65536];
-    while (write(c, junk, sizeof junk) > 0) {
-    }
-    struct linger lg = {1, 25};
-    setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    /* c goes into pair[1]'s queue; pair[1] to the launcher; c's last reference is then in flight there. */
-    int pair[2], probe[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 5;
-    if (send_fd(pair[0], c, NULL) != 1) return 6;
-    close(c);
-    /* One request (refused: its Rpc list is empty) carrying both: the launcher closes what a request carries
-     * last to first, so pair[1] (with c in its queue) before probe[0]. */
-    static const char req[] = "{\"op\":\"OpenTcpSocket\",\"host\":\"127.0.0.1\",\"port\":1,\"family\":\"Inet\"}";
-    int both[2] = {probe[0], pair[1]};
-    if (void_send_fds(rpc, both, 2, req, sizeof req - 1) < 0) return 7;
-    close(pair[1]);
-    close(probe[0]);
-    struct pollfd p = {probe[1], POLLIN, 0};
-    int hup = poll(&p, 1, 5000) > 0 && (p.revents & (POLLHUP | POLLIN));
-    printf("closer-alive %s\n", hup ? "yes" : "no");
-    fflush(stdout);
     return 0;
   }
   if (argc >= 3 && (strcmp(argv[1], "linger") == 0 || strcmp(argv[1], "linger17") == 0)) {
