@@ -24,7 +24,7 @@
 import { closeSync, fstatSync, lstatSync, readlinkSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { loadAddon } from "../native/addon.js";
-import { untrustedLink } from "../plan/paths.js";
+import { isWithin, untrustedLink } from "../plan/paths.js";
 
 /** The kernel's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
@@ -72,7 +72,7 @@ export function resolveTrusted(dir: string, uid: number, writable: readonly stri
       continue;
     }
     if (++links > MAX_LINKS) throw new Error(`too many symbolic links on the way to ${dir}`);
-    const bind = writable.find((w) => w === "/" || next === w || next.startsWith(`${w}/`));
+    const bind = writable.find((w) => isWithin(next, w));
     if (bind !== undefined) throw new Error(`${next} is a symbolic link inside ${bind}, which a void of this run may write: refused, it could point anywhere`);
     const why = untrustedHolder(current, next, uid);
     if (why !== undefined) throw new Error(`${next} is a symbolic link where others can put one (${why}): refused, it could point anywhere`);

@@ -18,6 +18,7 @@ import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { type AnchoredPath, anchorParent } from "./anchored-dir.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
+import { writableSources } from "../plan/plan.js";
 import type { VoidPlan } from "../plan/types.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
@@ -70,7 +71,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (opts.daemon && readyFd === undefined) {
     // With --log-file the spec is planned here too, quietly (the background copy plans it again and says what it
     // says), so the log is refused where a void of this run could write: its output would go there.
-    const writable = opts.logFile !== undefined ? writableSources(planQuietly(binary, args, opts)) : [];
+    const writable = opts.logFile !== undefined ? writableSources(planQuietly(binary, args, opts)).map((w) => w.source) : [];
     return daemonize(opts, writable);
   }
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
@@ -118,7 +119,14 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   }
   const cacheInput = recorder !== undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;
-  const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile, writableSources(plans)) : undefined;
+  const pidAt =
+    opts.pidFile !== undefined
+      ? anchorOption(
+          "--pid-file",
+          opts.pidFile,
+          writableSources(plans).map((w) => w.source),
+        )
+      : undefined;
   let pidFile: PidFile | undefined;
   try {
     return await runApplication(plans, {
@@ -176,20 +184,14 @@ function anchorOption(option: string, path: string, writable: readonly string[])
   }
 }
 
-/** The host paths the voids of `plans` may write: their writable binds. */
-function writableSources(plans: readonly VoidPlan[]): string[] {
-  return plans.flatMap((p) => p.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly ? [m.source] : [])));
-}
-
 /** The plans of this command, made without a word on stderr (errors still end the command: invalid input, exit 2). */
 function planQuietly(binary: string, args: string[], opts: RunOptions): VoidPlan[] {
   const { spec, files } = loadSpecWithRuntime(opts.spec ?? { embeddedIn: findBinary(binary) }, opts.runtime, () => {});
   return planFor(spec, { binary, trailing: args, grantStdout: opts.stdout, grantStderr: opts.stderr, hostRoot: opts.hostRoot === true, specFiles: files });
 }
 
-/** The pid file as written: where, and which file it is (its device and inode). */
+/** Which file the pid file written is (its device and inode): removed at exit only if it is still that one. */
 interface PidFile {
-  at: AnchoredPath;
   dev: number;
   ino: number;
 }
@@ -214,7 +216,7 @@ function writePidFile(at: AnchoredPath): PidFile {
     closeSync(fd);
   }
   renameSync(tmp, at.path);
-  return { at, dev: st.dev, ino: st.ino };
+  return { dev: st.dev, ino: st.ino };
 }
 
 /** Removes the pid file at exit, if it is still the one written (not a file someone put in its place). */

@@ -669,8 +669,8 @@ export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
   return errors;
 }
 
-/** The canonical sources of every writable spec bind of the application. */
-function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
+/** The canonical sources of every writable spec bind of the application (the host paths its voids may write). */
+export function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
   return plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
 }
 
@@ -835,11 +835,10 @@ export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
  */
 export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[]): string[] {
   const errors: string[] = [];
-  const under = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
   for (const plan of plans) {
     for (const m of plan.mounts) {
       if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      const covered = [...new Set(specFiles.filter((f) => under(f, m.source)))];
+      const covered = [...new Set(specFiles.filter((f) => isWithin(f, m.source)))];
       if (covered.length === 0) continue;
       errors.push(
         `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
