@@ -9,7 +9,7 @@
  *   sendFds(fd, data, fds)   -> true, or false when it would block
  *   pollReadable(fds)        -> boolean[]
  *   setBlocking(fd, b), setCloexec(fd)
- *   openNoSymlinks(path)     -> an O_PATH fd
+ *   openNoSymlinks(path, read) -> an O_PATH fd, or a read-only one
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -240,23 +240,30 @@ napi_value js_set_cloexec(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
-/* openNoSymlinks(path) -> an O_PATH fd of path, opened refusing a symlink
- * in any component (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS,
+/* openNoSymlinks(path, read) -> an O_PATH fd of path, opened refusing a
+ * symlink in any component (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS,
  * Linux 5.6; before that O_NOFOLLOW on the last component only). The
  * launcher resolves a File grant's path itself, refusing symlinks a void
  * could have planted, and then opens the result with this: a component
  * swapped for a symlink in between fails (ELOOP) instead of being
- * followed. */
+ * followed. With `read` true the fd is opened for reading instead
+ * (O_RDONLY|O_NONBLOCK|O_NOCTTY: a FIFO put there cannot block, a terminal
+ * does not become the launcher's), so a file can be read without
+ * reopening it through /proc/self/fd, which a launcher without /proc
+ * lacks. */
 napi_value js_open_no_symlinks(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value argv[1], result;
+  size_t argc = 2;
+  napi_value argv[2], result;
   char path[4096];
   size_t len;
+  bool read = false;
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len));
-  struct open_how_v0 how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &read);
+  int flags = (read ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH) | O_CLOEXEC;
+  struct open_how_v0 how = {.flags = (uint64_t)flags, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-  if (fd < 0 && errno == ENOSYS) fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOSYS) fd = open(path, flags | O_NOFOLLOW);
   if (fd < 0) return throw_errno_path(env, errno, "openat2", path);
   napi_create_int32(env, fd, &result);
   return result;

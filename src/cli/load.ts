@@ -4,17 +4,17 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
-import { HostError, type HostView } from "../plan/host.js";
+import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
 import { planApplication } from "../plan/plan.js";
 import { materialize } from "../plan/paths.js";
-import { realHost } from "../plan/real-host.js";
+import { borrowedFile, realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { visible } from "../orchestrator/log.js";
 import { loadAddon } from "../native/addon.js";
@@ -74,7 +74,7 @@ export function loadSpecWithRuntime(
     const trusted = openTrustedSpec(findBinary(source.embeddedIn));
     try {
       files.push(...trusted.files);
-      loaded = loadEmbeddedSpec(source.embeddedIn, warn, `/proc/self/fd/${trusted.fd}`);
+      loaded = loadEmbeddedSpec(source.embeddedIn, warn, borrowedFile(trusted.fd, source.embeddedIn));
     } finally {
       closeSync(trusted.fd);
     }
@@ -119,12 +119,8 @@ export function openTrustedSpec(path: string): { fd: number; files: string[] } {
   }
   let fd: number;
   try {
-    const held = loadAddon().openNoSymlinks(m.real);
-    try {
-      fd = openSync(`/proc/self/fd/${held}`, constants.O_RDONLY | constants.O_NONBLOCK);
-    } finally {
-      closeSync(held);
-    }
+    // Opened for reading at once (not an O_PATH fd reopened through /proc/self/fd: a launcher may have no /proc).
+    fd = loadAddon().openNoSymlinks(m.real, true);
   } catch (e) {
     throw new InputError(`${path}: cannot read the spec: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -171,11 +167,11 @@ export function parseSpecText(text: string, name: string, warn: (text: string) =
  * SHA-256s packed with it. No section, a spec or program changed since
  * packing, or an unreadable section are invalid input: nothing starts.
  */
-export function loadEmbeddedSpec(binary: string, warn: (text: string) => void, opened?: string): { spec: Spec; sha256: string } {
+export function loadEmbeddedSpec(binary: string, warn: (text: string) => void, opened?: HostFile): { spec: Spec; sha256: string } {
   let packed: PackedSpec;
   try {
-    // `opened`: the binary already opened and checked (loadSpecWithRuntime: /proc/self/fd/N).
-    const file = realHost.openFile(opened ?? resolve(process.cwd(), binary));
+    // `opened`: the binary already opened and checked (loadSpecWithRuntime's openTrustedSpec).
+    const file = opened ?? realHost.openFile(resolve(process.cwd(), binary));
     try {
       packed = readPackedSpec(file);
     } finally {

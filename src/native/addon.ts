@@ -106,8 +106,11 @@ export interface NativeAddon {
   /** For each fd: is data or EOF waiting? */
   pollReadable(fds: number[]): boolean[];
   setBlocking(fd: number, blocking: boolean): void;
-  /** An O_PATH fd of `path`, refusing a symlink in any component (ELOOP); throws a NativeError. */
-  openNoSymlinks(path: string): number;
+  /**
+   * An O_PATH fd of `path` (with `read`, one opened O_RDONLY|O_NONBLOCK|O_NOCTTY),
+   * refusing a symlink in any component (ELOOP); throws a NativeError.
+   */
+  openNoSymlinks(path: string, read?: boolean): number;
   /**
    * An O_PATH fd of the file `fd` (opened at `path`) reached through a
    * read-only, nosuid, nodev, noexec mount of its own that belongs to no

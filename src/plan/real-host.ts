@@ -65,6 +65,8 @@ class RealFile implements HostFile {
     fd: number,
     readonly size: number,
     private readonly path: string,
+    /** false: the fd is the caller's, close() only stops reading it. */
+    private readonly owned = true,
   ) {
     this.fd = fd;
   }
@@ -95,6 +97,7 @@ class RealFile implements HostFile {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
+    if (!this.owned) return;
     try {
       closeSync(fd);
     } catch (e) {
@@ -126,6 +129,21 @@ function openRegularFile(path: string): HostFile {
     closeSync(fd);
     throw e instanceof HostError ? e : hostError(e, "fstat", path);
   }
+}
+
+/**
+ * Positional reads on `fd`, a regular file the caller opened (and checked)
+ * and will close itself: what is read is that very file, whatever its path
+ * has become since.
+ */
+export function borrowedFile(fd: number, path: string): HostFile {
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } catch (e) {
+    throw hostError(e, "fstat", path);
+  }
+  return new RealFile(fd, size, path, false);
 }
 
 export const realHost: HostView = {
