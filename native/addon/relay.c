@@ -6,16 +6,21 @@
  *                            own copies of both fds) until EOF on `from`
  *                            or relayStop(id); "ended" is then posted
  *   relayStop(id, release)
- *   closeLater(fds)          closes each fd on the closer thread
+ *   closeLater(fds)          closes each fd on the closer thread, none
+ *                            of them for more than about a millisecond
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addon.h"
@@ -162,15 +167,63 @@ napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
  * both. Every fd that came from a void (trigger messages, broker requests,
  * Forward answers) is closed here, on a thread of its own, so no void can
  * stop the event loop that supervises the others. closeLater never
- * blocks: the queue grows while the closer is stuck. */
+ * blocks: the queue grows while the closer is busy.
+ *
+ * The closer itself must not be stopped either, or the queue (and the
+ * launcher's fd table) would grow for as long as a void likes. Linger is
+ * turned off on each socket before its close, but a void can hide the
+ * lingering socket where setsockopt cannot reach it: in flight in the
+ * receive queue of a unix socket it sends. The last close of that unix
+ * socket drops the sockets queued in it, and the kernel closes them (in
+ * the closing thread, on its way back from close) with their linger on.
+ * So every close runs under a timer: CLOSER_SIGNAL is sent to the closer
+ * thread CLOSER_PATIENCE_NS after the close began, and a pending signal
+ * ends a linger wait (sk_stream_wait_close) and every later one of the
+ * same close at once. The sockets still send what is queued, then FIN,
+ * in the background, as with linger off. A close thus holds the closer
+ * for about a millisecond at most, whatever the void put in flight. The
+ * signal's handler does nothing; only this thread unblocks it (every
+ * addon thread starts with all signals blocked: start_thread), and the
+ * timer aims at this thread alone (SIGEV_THREAD_ID). */
+#define CLOSER_SIGNAL (SIGRTMIN + 4)
+#define CLOSER_PATIENCE_NS 1000000L
 static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t closer_wake = PTHREAD_COND_INITIALIZER;
 static int *closer_queue;
 static size_t closer_len, closer_cap;
 static int closer_started;
 
+static void closer_interrupt(int sig) {
+  (void)sig; /* only to end the wait the signal interrupted */
+}
+
+/* A timer that sends CLOSER_SIGNAL to the calling thread; false without
+ * one (the closer then closes without it, as it did before). */
+static bool closer_timer(timer_t *timer) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = closer_interrupt; /* no SA_RESTART: the wait must end */
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(CLOSER_SIGNAL, &sa, NULL) < 0) return false;
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD_ID;
+  ev.sigev_signo = CLOSER_SIGNAL;
+  ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  if (timer_create(CLOCK_MONOTONIC, &ev, timer) < 0) return false;
+  sigset_t mine;
+  sigemptyset(&mine);
+  sigaddset(&mine, CLOSER_SIGNAL);
+  pthread_sigmask(SIG_UNBLOCK, &mine, NULL);
+  return true;
+}
+
 static void *closer(void *unused) {
   (void)unused;
+  timer_t timer;
+  bool timed = closer_timer(&timer);
+  const struct itimerspec patience = {.it_value = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS}};
+  const struct itimerspec off = {0};
   for (;;) {
     pthread_mutex_lock(&closer_lock);
     while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
@@ -180,9 +233,11 @@ static void *closer(void *unused) {
      * long as the void asked (INT_MAX seconds: for ever). Linger off: the
      * close returns at once and the kernel still sends what is queued, then
      * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
-    struct linger off = {0, 0};
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+    struct linger lg = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    if (timed) timer_settime(timer, 0, &patience, NULL);
     close(fd);
+    if (timed) timer_settime(timer, 0, &off, NULL);
   }
   return NULL;
 }

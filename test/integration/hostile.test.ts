@@ -668,6 +668,25 @@ for (const launcher of launchers) {
         assert.ok(took < 15_000, `void run took ${took} ms`);
       });
 
+    it("lingering sockets hidden in flight inside unix sockets sent to the launcher do not stop its closer: the next fd sent is closed at once", {
+      timeout: 60_000,
+    }, async () => {
+      const spec = writeSpec(stage, `hostile-linger-nested-${launcher}`, {
+        entrypoints: {
+          "linger-nested": {
+            args: ["BinaryName", "Entrypoint", { Rpc: [] }],
+            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }],
+          },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
+      assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
+      // Each of the three would hold the closer 25 s; the probe waits 15 s at most.
+      assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
+      assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+    });
+
     it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {
       const dir = scratch(stage, `file-planted-${launcher}`);
       const outside = join(stage.dir, "scratch", `planted-target-${launcher}.txt`);

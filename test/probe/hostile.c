@@ -65,6 +65,11 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
+ *   linger-nested RPC_FD
+ *                  the same sockets hidden in flight in the receive queues
+ *                  of three unix sockets sent to the launcher; then a probe
+ *                  socket: "probe-closed yes|no MS", how soon the launcher
+ *                  closed it
  *   linger17 RPC_FD
  *                  the same, the socket sent as the 17th fd of one packet
  *                  (one more than the launcher takes: the kernel would
@@ -402,6 +407,25 @@ static void reaim(const char *what, int fd, int port) {
 
 static int readable_within(int fd, int ms);
 
+/* A TCP socket on the void's loopback whose close would wait 25 s:
+ * SO_LINGER on, and unsent data its peer (a listener on `port` that never
+ * accepts, with a tiny receive buffer) will not take. -1 on failure. */
+static int lingering_socket(int port) {
+  int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+  setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in a = loopback(port);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) return -1;
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return -1;
+  fcntl(c, F_SETFL, O_NONBLOCK);
+  static char junk[65536];
+  while (write(c, junk, sizeof junk) > 0) {
+  }
+  struct linger lg = {1, 25};
+  setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  return c; /* the listener stays open (and unread) until the void exits */
+}
+
 /* Sends fd over the AF_UNIX socket s (to `to` when not NULL): 1 if it went. */
 static int send_fd(int s, int fd, const struct sockaddr_un *to) {
   char byte = 'x', control[CMSG_SPACE(sizeof(int))];
@@ -604,20 +628,44 @@ int main(int argc, char **argv) {
       if (write(1, block, sizeof block) < 0) break;
     return 0;
   }
+  if (argc >= 3 && strcmp(argv[1], "linger-nested") == 0) {
+    int rpc = atoi(argv[2]);
+    /* Three unix sockets in a row, each holding lingering sockets in flight
+     * in its receive queue, where the launcher's setsockopt cannot reach
+     * them: the last close of each would wait 25 s for them. */
+    for (int k = 0; k < 3; k++) {
+      int pair[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0) return 3;
+      for (int j = 0; j < 4; j++) {
+        int c = lingering_socket(6000 + 4 * k + j);
+        if (c < 0) return 4;
+        if (!send_fd(pair[0], c, NULL)) return 5;
+        close(c);
+      }
+      close(pair[0]);
+      if (!send_fd(rpc, pair[1], NULL)) return 6;
+      close(pair[1]);
+    }
+    usleep(200000);
+    /* Then a probe: the launcher's closer closes its end at once, or it is stuck. */
+    int probe[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 7;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!send_fd(rpc, probe[1], NULL)) return 8;
+    close(probe[1]);
+    struct pollfd p = {probe[0], POLLIN, 0};
+    int ready = poll(&p, 1, 15000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
+    fflush(stdout);
+    return 0;
+  }
   if (argc >= 3 && (strcmp(argv[1], "linger") == 0 || strcmp(argv[1], "linger17") == 0)) {
     int rpc = atoi(argv[2]);
-    int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
-    setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in a = loopback(6000);
-    if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) return 3;
-    int c = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return 4;
-    fcntl(c, F_SETFL, O_NONBLOCK);
-    static char junk[65536];
-    while (write(c, junk, sizeof junk) > 0) {
-    }
-    struct linger lg = {1, 25};
-    setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    int c = lingering_socket(6000);
+    if (c < 0) return 4;
     int fds[17];
     int many = strcmp(argv[1], "linger17") == 0 ? 17 : 1;
     for (int i = 0; i < many - 1; i++) fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);

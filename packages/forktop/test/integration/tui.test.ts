@@ -55,6 +55,19 @@ function keys(...k: string[]): void {
   tmux("send-keys", "-t", session, ...k);
 }
 
+/**
+ * Starts `cmd` in a new session `name` (width x 24) and makes it the one
+ * the helpers talk to, then ends the previous one. In this order the tmux
+ * server never runs out of sessions in between: ending the last session
+ * first makes the server exit, and a new-session racing that exit fails.
+ */
+function switchSession(name: string, width: number, cmd: string): void {
+  const previous = session;
+  tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", "24", cmd);
+  session = name;
+  spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", previous], { env: TMUX_ENV });
+}
+
 /** Types text literally, then Enter. */
 function typeLine(text: string): void {
   tmux("send-keys", "-t", session, "-l", text);
@@ -240,11 +253,9 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   });
 
   it("labels poll mode as lossy, and keeps the final tree when the program exits", async () => {
-    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", "main"]);
-    session = "poll";
     const forktop = join(packageRoot, "bin", "forktop");
     const cmd = `${shQuote(process.execPath)} ${shQuote(forktop)} --poll --rescan-ms 100 --program-output ${shQuote(outFile)} -- sh -c 'sleep 3; echo done-$((6*7))'; echo FORKTOP-EXIT=$?; sleep 600`;
-    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
+    switchSession("poll", 80, cmd);
     let s = await waitScreen("the poll mode header", (t) => t.startsWith("forktop poll"));
     assert.match(s.split("\n")[1]!, /^POLL MODE, LOSSY: .*polling \/proc misses processes/);
     s = await waitScreen("the program's exit", (t) => /all processes exited/.test(t));
@@ -257,8 +268,6 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   });
 
   it("shows the tracer's message when a shell cannot be made, and stays usable", async () => {
-    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
-    session = "noshell";
     const events = join(stage.dir, "story.jsonl");
     writeFileSync(
       events,
@@ -270,7 +279,7 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);
     const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
-    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd);
+    switchSession("noshell", 80, cmd);
     await waitScreen("the scripted tree", (t) => /└─ worker -n 1 \(exit 3\)/.test(t));
     keys("s");
     const s = await waitScreen("the tracer's error", (t) => t.includes("shell: shell 100: the fake tracer cannot inject"));
@@ -282,8 +291,6 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   });
 
   it("refuses a tracer of another protocol version: leaves the screen, says why, exits 125", async () => {
-    spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", session]);
-    session = "refused";
     const events = join(stage.dir, "other-version.jsonl");
     const [hello, ...rest] = story();
     writeFileSync(events, [{ ...hello, version: PROTOCOL_VERSION + 1 }, ...rest].map((e) => JSON.stringify(e)).join("\n") + "\n");
@@ -291,7 +298,7 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
     writeFileSync(fake, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "dist", "test", "support", "fake-tracer.js"))} "$@"\n`);
     chmodSync(fake, 0o755);
     const cmd = `FORKTOP_TRACER=${shQuote(fake)} FAKE_TRACER_EVENTS=${shQuote(events)} ${shQuote(process.execPath)} ${shQuote(join(packageRoot, "bin", "forktop"))} -p 100; echo FORKTOP-EXIT=$?; sleep 600`;
-    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "24", cmd);
+    switchSession("refused", 200, cmd);
     const s = await waitScreen("forktop's exit", (t) => t.includes("FORKTOP-EXIT="));
     assert.match(s, new RegExp(`forktop: the tracer at \\S+ speaks protocol ${PROTOCOL_VERSION + 1}, this forktop speaks ${PROTOCOL_VERSION}: rebuild it with`));
     assert.match(s, /FORKTOP-EXIT=125/);
