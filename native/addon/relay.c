@@ -198,8 +198,15 @@ static void closer_interrupt(int sig) {
 }
 
 /* A timer that sends CLOSER_SIGNAL to the calling thread; false without
- * one (the closer then closes without it, as it did before). */
-static bool closer_timer(timer_t *timer) {
+ * one (the closer then closes without it, as it did before). The timer
+ * calls are made directly: glibc's timer_create is versioned GLIBC_2.34
+ * (libc and librt merged), above the addon's baseline (glibc_compat.h),
+ * and the kernel's timer id is a plain int. */
+static int closer_timer_settime(int timer, const struct itimerspec *value) {
+  return (int)syscall(SYS_timer_settime, timer, 0, value, NULL);
+}
+
+static bool closer_timer(int *timer) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = closer_interrupt; /* no SA_RESTART: the wait must end */
@@ -210,7 +217,7 @@ static bool closer_timer(timer_t *timer) {
   ev.sigev_notify = SIGEV_THREAD_ID;
   ev.sigev_signo = CLOSER_SIGNAL;
   ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-  if (timer_create(CLOCK_MONOTONIC, &ev, timer) < 0) return false;
+  if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, timer) < 0) return false;
   sigset_t mine;
   sigemptyset(&mine);
   sigaddset(&mine, CLOSER_SIGNAL);
@@ -220,7 +227,7 @@ static bool closer_timer(timer_t *timer) {
 
 static void *closer(void *unused) {
   (void)unused;
-  timer_t timer;
+  int timer = -1;
   bool timed = closer_timer(&timer);
   const struct itimerspec patience = {.it_value = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS}};
   const struct itimerspec off = {0};
@@ -235,9 +242,9 @@ static void *closer(void *unused) {
      * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
     struct linger lg = {0, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    if (timed) timer_settime(timer, 0, &patience, NULL);
+    if (timed) closer_timer_settime(timer, &patience);
     close(fd);
-    if (timed) timer_settime(timer, 0, &off, NULL);
+    if (timed) closer_timer_settime(timer, &off);
   }
   return NULL;
 }
