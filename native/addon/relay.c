@@ -194,9 +194,11 @@ napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
 #define CLOSER_PATIENCE_NS 100000L
 static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t closer_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t closer_idle = PTHREAD_COND_INITIALIZER;
 static int *closer_queue;
 static size_t closer_len, closer_cap;
 static int closer_started;
+static bool closer_busy; /* a close is under way (closer_lock) */
 
 static void closer_interrupt(int sig) {
   (void)sig; /* only to end the wait the signal interrupted */
@@ -241,6 +243,7 @@ static void *closer(void *unused) {
     pthread_mutex_lock(&closer_lock);
     while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
     int fd = closer_queue[--closer_len];
+    closer_busy = true;
     pthread_mutex_unlock(&closer_lock);
     /* A lingering socket's last close waits for its unsent data, for as
      * long as the void asked (INT_MAX seconds: for ever). Linger off: the
@@ -251,8 +254,28 @@ static void *closer(void *unused) {
     if (timed) closer_timer_settime(timer, &patience);
     close(fd);
     if (timed) closer_timer_settime(timer, &off);
+    pthread_mutex_lock(&closer_lock);
+    closer_busy = false;
+    if (closer_len == 0) pthread_cond_broadcast(&closer_idle);
+    pthread_mutex_unlock(&closer_lock);
   }
   return NULL;
+}
+
+/* At exit (atexit, on the thread that calls exit(3)): waits until the
+ * closer has closed everything it was given, for 2 s at most. An fd left
+ * open would be closed by the kernel as the process ends, in the exiting
+ * thread, where no signal ends a linger wait: a lingering socket in the
+ * queue of a unix socket the launcher still held would hold up the
+ * launcher's exit (its parent's wait) for the linger time. */
+static void closer_drain_at_exit(void) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 2;
+  pthread_mutex_lock(&closer_lock);
+  while (closer_len > 0 || closer_busy)
+    if (pthread_cond_timedwait(&closer_idle, &closer_lock, &deadline) != 0) break;
+  pthread_mutex_unlock(&closer_lock);
 }
 
 /* closeLater(fds): closes each fd on the closer thread. */
@@ -263,7 +286,10 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_array_length(env, argv[0], &n));
   pthread_mutex_lock(&closer_lock);
-  if (!closer_started) closer_started = start_thread(closer, NULL) == 0;
+  if (!closer_started) {
+    closer_started = start_thread(closer, NULL) == 0;
+    if (closer_started) atexit(closer_drain_at_exit);
+  }
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     napi_get_element(env, argv[0], i, &v);

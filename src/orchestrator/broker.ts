@@ -119,7 +119,7 @@ export class Broker {
       } catch (e) {
         why = e instanceof Error ? e.message : String(e);
       }
-      if (reply.fd !== undefined) closeSync(reply.fd);
+      if (reply.fd !== undefined) closeReceived([reply.fd]);
       if (why !== undefined) {
         this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): could not send the reply (${why}); closing its broker socket`);
         this.detach(c);
@@ -222,7 +222,8 @@ export class Broker {
   private detach(c: Client): void {
     if (!this.clients.delete(c)) return;
     c.stop();
-    closeSync(c.fd);
+    // Its receive queue holds what the void sent and the broker has not read (fds too): their last close can block.
+    closeReceived([c.fd]);
   }
 
   closeAll(): void {

@@ -17,7 +17,6 @@
  * give the launcher nothing but a socket of the void's own network
  * namespace, which holds only its loopback.
  */
-import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import { closeReceived, watchFd } from "./launcher.js";
 import { errnoName, strerror } from "../native/texts.js";
@@ -115,7 +114,7 @@ export class Factory {
     if (this.closed) return;
     this.closed = true;
     this.watch.stop();
-    closeSync(this.fd);
+    closeReceived([this.fd]); // its queue may hold fds from the void: off the event loop
     for (const w of this.waiting.splice(0)) w.reject(why);
     const connects = this.connects;
     this.connects = undefined;

@@ -28,12 +28,12 @@
  *   both ways with half-close; at most MAX_CONNECTIONS at once.
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dgram";
-import { closeSync, readSync, writeSync } from "node:fs";
+import { readSync, writeSync } from "node:fs";
 import { createServer, type Server, Socket } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { ForwardPlan, VoidPlan } from "../plan/types.js";
 import type { Factory } from "./factory.js";
-import { watchFd } from "./launcher.js";
+import { closeReceived, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 import { splitAddr, WiringError } from "./wiring.js";
 
@@ -111,7 +111,7 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
   const drop = (flow: Flow) => {
     flows.delete(flow.key);
     flow.stop?.();
-    if (flow.fd !== undefined) closeSync(flow.fd);
+    if (flow.fd !== undefined) closeReceived([flow.fd]);
     flow.fd = undefined;
   };
   const sendIn = (flow: Flow, data: Buffer) => {
@@ -147,7 +147,7 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
       .then(
         (fd) => {
           if (closed || flows.get(flow.key) !== flow) {
-            closeSync(fd);
+            closeReceived([fd]);
             return;
           }
           flow.fd = fd;
@@ -225,7 +225,7 @@ function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: L
       .then(
         (fd) => {
           if (client.destroyed) {
-            closeSync(fd);
+            closeReceived([fd]);
             return;
           }
           const inner = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });

@@ -24,7 +24,6 @@
  * socket factory, a prepared void's message socket, its cgroup leaf — and
  * release() gives back exactly what is still held, in any state.
  */
-import { closeSync } from "node:fs";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
 import type { Leaf } from "./cgroups.js";
 import type { Factory } from "./factory.js";
@@ -125,9 +124,10 @@ export class VoidLife {
     const r = this.resources;
     // Off the event loop: some may be the last copy of an fd from a void, whose close can block.
     closeReceived(r.close.splice(0));
-    for (const e of r.rpc.splice(0)) closeSync(e.fd);
+    // So are sockets a void can write into: their queues may hold its fds.
+    closeReceived(r.rpc.splice(0).map((e) => e.fd));
     if (this.sockets !== undefined) this.sockets.close();
-    else if (r.factory !== undefined) closeSync(r.factory);
+    else if (r.factory !== undefined) closeReceived([r.factory]);
     r.factory = undefined;
     this.closeMessageSocket();
     const leaf = r.leaf;
@@ -137,7 +137,7 @@ export class VoidLife {
 
   private closeMessageSocket(): void {
     if (this.messageSocket < 0) return;
-    closeSync(this.messageSocket);
+    closeReceived([this.messageSocket]);
     this.messageSocket = -1;
   }
 

@@ -10,7 +10,6 @@
  * A template is released when its entrypoint's trigger loop ends; when the
  * last holder of a writing end lets go, its reader sees EOF.
  */
-import { closeSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import type { FdGrant, VoidPlan } from "../plan/types.js";
@@ -231,7 +230,8 @@ export class Wiring {
   private close(fd: number): void {
     if (this.closed.has(fd)) return;
     this.closed.add(fd);
-    closeSync(fd);
+    // Off the event loop: a socket's queue may hold fds voids sent, whose last close can block.
+    this.addon.closeLater([fd]);
   }
 
   closeAll(): void {

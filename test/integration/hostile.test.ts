@@ -668,6 +668,27 @@ for (const launcher of launchers) {
         assert.ok(took < 15_000, `void run took ${took} ms`);
       });
 
+    it("lingering sockets left unread in a broker socket's queue do not stop the launcher when it closes that socket", {
+      timeout: 60_000,
+    }, async () => {
+      const spec = writeSpec(stage, `hostile-linger-queued-${launcher}`, {
+        entrypoints: {
+          "linger-queued": {
+            args: ["BinaryName", "Entrypoint", { Rpc: [] }],
+            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }],
+          },
+          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "2s" } }] },
+        },
+      });
+      const started = Date.now();
+      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      const took = Date.now() - started;
+      assert.match(r.stdout, /^queued$/m, r.stderr);
+      assert.match(r.stderr, /bystander \(pid \d+\) killed at its timeout \(2000 ms\)/);
+      // The close of that socket would wait 25 s (for ever, had the void asked) on the event loop, and at exit.
+      assert.ok(took < 15_000, `void run took ${took} ms`);
+    });
+
     it("lingering sockets hidden in flight inside unix sockets sent to the launcher do not stop its closer: the next fd sent is closed at once", {
       timeout: 60_000,
     }, async () => {

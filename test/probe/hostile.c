@@ -65,6 +65,10 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
+ *   linger-queued RPC_FD
+ *                  lingering sockets (and the listener they wait on) left
+ *                  unread in the broker socket's queue, the broker then made
+ *                  to close that socket (SHUT_RD: its reply fails); sleep 5 s
  *   linger-nested RPC_FD
  *                  the same sockets hidden in flight in the receive queues
  *                  of three unix sockets sent to the launcher; then a probe
@@ -407,14 +411,20 @@ static void reaim(const char *what, int fd, int port) {
 
 static int readable_within(int fd, int ms);
 
-/* A TCP socket on the void's loopback whose close would wait 25 s:
- * SO_LINGER on, and unsent data its peer (a listener on `port` that never
- * accepts, with a tiny receive buffer) will not take. -1 on failure. */
-static int lingering_socket(int port) {
+/* A listener on the void's loopback `port` that never accepts, with a tiny
+ * receive buffer; -1 on failure. */
+static int idle_listener(int port) {
   int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
   setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   struct sockaddr_in a = loopback(port);
-  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) return -1;
+  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4) < 0) return -1;
+  return l;
+}
+
+/* A TCP socket connected to the idle listener on `port` whose close would
+ * wait 25 s: SO_LINGER on, and unsent data the peer will not take. */
+static int lingering_to(int port) {
+  struct sockaddr_in a = loopback(port);
   int c = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return -1;
   fcntl(c, F_SETFL, O_NONBLOCK);
@@ -423,7 +433,12 @@ static int lingering_socket(int port) {
   }
   struct linger lg = {1, 25};
   setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-  return c; /* the listener stays open (and unread) until the void exits */
+  return c;
+}
+
+/* Both: the listener stays open (and unread) until the void exits. */
+static int lingering_socket(int port) {
+  return idle_listener(port) < 0 ? -1 : lingering_to(port);
 }
 
 /* Sends fd over the AF_UNIX socket s (to `to` when not NULL): 1 if it went. */
@@ -626,6 +641,25 @@ int main(int argc, char **argv) {
     memset(block, 'z', sizeof block);
     for (int k = 0; k < 128; k++)
       if (write(1, block, sizeof block) < 0) break;
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "linger-queued") == 0) {
+    int rpc = atoi(argv[2]);
+    /* Lingering sockets left unread in the broker socket's queue, with the
+     * listener their peers wait on among them (so nothing can ever answer
+     * them once the queue is dropped), then the broker made to close it: a
+     * reply cannot reach a socket shut for reading. */
+    int p = idle_listener(7000), l1 = lingering_to(7000), l2 = lingering_to(7000);
+    if (p < 0 || l1 < 0 || l2 < 0) return 3;
+    shutdown(rpc, SHUT_RD);
+    if (send(rpc, "junk", 4, MSG_NOSIGNAL) != 4) return 4;
+    int queued[] = {l1, p, l2};
+    for (int i = 0; i < 3; i++)
+      if (!send_fd(rpc, queued[i], NULL)) return 5;
+    for (int i = 0; i < 3; i++) close(queued[i]);
+    printf("queued\n");
+    fflush(stdout);
+    sleep(5);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "linger-nested") == 0) {
