@@ -6,7 +6,7 @@
  *                            own copies of both fds) until EOF on `from`
  *                            or relayStop(id); "ended" is then posted
  *   relayStop(id, release)
- *   closeLater(fds)          closes each fd on the closer thread, no
+ *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
  */
 #define _GNU_SOURCE
@@ -192,33 +192,52 @@ napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
  * timer's signal is never queued twice, so a long close gathers none. */
 #define CLOSER_SIGNAL (SIGRTMIN + 4)
 #define CLOSER_PATIENCE_NS 100000L
+/* Some closes wait where no signal reaches: the last close of a pipe waits
+ * for the pipe's lock (pipe_release), which a process of the void can hold
+ * for as long as it likes (a splice() from an empty socket into that pipe
+ * waits holding it). A close still under way after CLOSER_STUCK_NS is
+ * taken to be one of those, and the next closeLater starts another closer
+ * thread for the rest of the queue, up to CLOSER_MAX: each stuck one is
+ * matched by a process of a void holding a lock, and returns to work (or,
+ * when another closer already waits, ends) once that process lets go, at
+ * the latest when its void ends. At most one closer waits for work. */
+#define CLOSER_STUCK_NS 100000000L
+#define CLOSER_MAX 256
 static pthread_mutex_t closer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t closer_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t closer_idle = PTHREAD_COND_INITIALIZER;
 static int *closer_queue;
 static size_t closer_len, closer_cap;
-static int closer_started;
-static bool closer_busy; /* a close is under way (closer_lock) */
+/* Under closer_lock: the closer threads alive, how many of them wait for
+ * work, and per slot whether a thread has it and when its close began
+ * (0: none under way). */
+static unsigned closers, closers_waiting;
+static bool closer_slot_used[CLOSER_MAX];
+static uint64_t closer_since[CLOSER_MAX];
+static bool closer_handler_set, closer_atexit_set;
+
+static uint64_t closer_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void closer_interrupt(int sig) {
   (void)sig; /* only to end the wait the signal interrupted */
 }
 
 /* A timer that sends CLOSER_SIGNAL to the calling thread; false without
- * one (the closer then closes without it, as it did before). The timer
- * calls are made directly: glibc's timer_create is versioned GLIBC_2.34
- * (libc and librt merged), above the addon's baseline (glibc_compat.h),
- * and the kernel's timer id is a plain int. */
+ * one (the closer then closes without it). The timer calls are made
+ * directly: glibc's timer_create is versioned GLIBC_2.34 (libc and librt
+ * merged), above the addon's baseline (glibc_compat.h), and the kernel's
+ * timer id is a plain int. The handler is installed (closer_lock held)
+ * before the first closer starts. */
 static int closer_timer_settime(int timer, const struct itimerspec *value) {
   return (int)syscall(SYS_timer_settime, timer, 0, value, NULL);
 }
 
 static bool closer_timer(int *timer) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = closer_interrupt; /* no SA_RESTART: the wait must end */
-  sigemptyset(&sa.sa_mask);
-  if (sigaction(CLOSER_SIGNAL, &sa, NULL) < 0) return false;
+  if (!closer_handler_set) return false;
   struct sigevent ev;
   memset(&ev, 0, sizeof ev);
   ev.sigev_notify = SIGEV_THREAD_ID;
@@ -232,18 +251,29 @@ static bool closer_timer(int *timer) {
   return true;
 }
 
-static void *closer(void *unused) {
-  (void)unused;
+static bool closer_any_busy(void) {
+  for (unsigned i = 0; i < CLOSER_MAX; i++)
+    if (closer_slot_used[i] && closer_since[i] != 0) return true;
+  return false;
+}
+
+static void *closer(void *arg) {
+  size_t slot = (size_t)(uintptr_t)arg;
   int timer = -1;
   bool timed = closer_timer(&timer);
   const struct itimerspec patience = {.it_value = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS},
                                       .it_interval = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS}};
   const struct itimerspec off = {0};
+  pthread_mutex_lock(&closer_lock);
   for (;;) {
-    pthread_mutex_lock(&closer_lock);
-    while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
+    if (closer_len == 0) {
+      if (closers_waiting > 0) break; /* another closer waits already: this one ends */
+      closers_waiting++;
+      while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
+      closers_waiting--;
+    }
     int fd = closer_queue[--closer_len];
-    closer_busy = true;
+    closer_since[slot] = closer_now();
     pthread_mutex_unlock(&closer_lock);
     /* A lingering socket's last close waits for its unsent data, for as
      * long as the void asked (INT_MAX seconds: for ever). Linger off: the
@@ -255,30 +285,63 @@ static void *closer(void *unused) {
     close(fd);
     if (timed) closer_timer_settime(timer, &off);
     pthread_mutex_lock(&closer_lock);
-    closer_busy = false;
-    if (closer_len == 0) pthread_cond_broadcast(&closer_idle);
-    pthread_mutex_unlock(&closer_lock);
+    closer_since[slot] = 0;
+    if (closer_len == 0 && !closer_any_busy()) pthread_cond_broadcast(&closer_idle);
   }
+  closer_slot_used[slot] = false;
+  closers--;
+  pthread_mutex_unlock(&closer_lock);
+  if (timed) syscall(SYS_timer_delete, timer);
   return NULL;
 }
 
 /* At exit (atexit, on the thread that calls exit(3)): waits until the
- * closer has closed everything it was given, for 2 s at most. An fd left
- * open would be closed by the kernel as the process ends, in the exiting
- * thread, where no signal ends a linger wait: a lingering socket in the
- * queue of a unix socket the launcher still held would hold up the
+ * closers have closed everything they were given, for 2 s at most. An fd
+ * left open would be closed by the kernel as the process ends, in the
+ * exiting thread, where no signal ends a linger wait: a lingering socket
+ * in the queue of a unix socket the launcher still held would hold up the
  * launcher's exit (its parent's wait) for the linger time. */
 static void closer_drain_at_exit(void) {
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 2;
   pthread_mutex_lock(&closer_lock);
-  while (closer_len > 0 || closer_busy)
+  while (closer_len > 0 || closer_any_busy())
     if (pthread_cond_timedwait(&closer_idle, &closer_lock, &deadline) != 0) break;
   pthread_mutex_unlock(&closer_lock);
 }
 
-/* closeLater(fds): closes each fd on the closer thread. */
+/* With closer_lock held, after queueing: wakes the closer that waits, or,
+ * when none waits and every close under way has lasted CLOSER_STUCK_NS (or
+ * there is no closer yet), starts another. false: none could start (the
+ * caller then closes what it queued itself, if no closer is alive). */
+static bool closer_dispatch(void) {
+  if (closers_waiting > 0) {
+    pthread_cond_signal(&closer_wake);
+    return true;
+  }
+  uint64_t now = closer_now();
+  for (unsigned i = 0; i < CLOSER_MAX; i++)
+    if (closer_slot_used[i] && (closer_since[i] == 0 || now - closer_since[i] < (uint64_t)CLOSER_STUCK_NS)) return true;
+  if (closers >= CLOSER_MAX) return true; /* all stuck: the queue waits (docs/security.md) */
+  if (!closer_handler_set) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = closer_interrupt; /* no SA_RESTART: the wait must end */
+    sigemptyset(&sa.sa_mask);
+    closer_handler_set = sigaction(CLOSER_SIGNAL, &sa, NULL) == 0;
+  }
+  unsigned slot = 0;
+  while (closer_slot_used[slot]) slot++;
+  if (start_thread(closer, (void *)(uintptr_t)slot) != 0) return closers > 0;
+  closer_slot_used[slot] = true;
+  closer_since[slot] = 0;
+  closers++;
+  if (!closer_atexit_set) closer_atexit_set = atexit(closer_drain_at_exit) == 0;
+  return true;
+}
+
+/* closeLater(fds): closes each fd on a closer thread. */
 napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
   napi_value argv[1];
@@ -286,19 +349,11 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_array_length(env, argv[0], &n));
   pthread_mutex_lock(&closer_lock);
-  if (!closer_started) {
-    closer_started = start_thread(closer, NULL) == 0;
-    if (closer_started) atexit(closer_drain_at_exit);
-  }
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     napi_get_element(env, argv[0], i, &v);
     int fd = arg_int(env, v);
     if (fd < 0) continue;
-    if (!closer_started) { /* no thread: close here rather than leak */
-      close(fd);
-      continue;
-    }
     if (closer_len == closer_cap) {
       size_t cap = closer_cap ? closer_cap * 2 : 64;
       int *q = realloc(closer_queue, cap * sizeof *q);
@@ -311,7 +366,10 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
     }
     closer_queue[closer_len++] = fd;
   }
-  pthread_cond_signal(&closer_wake);
+  if (closer_len > 0 && !closer_dispatch() && closers == 0) {
+    /* no thread at all: close here rather than leak */
+    while (closer_len > 0) close(closer_queue[--closer_len]);
+  }
   pthread_mutex_unlock(&closer_lock);
   return NULL;
 }

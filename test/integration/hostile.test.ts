@@ -668,6 +668,19 @@ for (const launcher of launchers) {
         assert.ok(took < 15_000, `void run took ${took} ms`);
       });
 
+    it("a close that waits where no signal reaches (a pipe whose lock a void holds) does not stop the launcher's closing: the next fd sent is closed at once", {
+      timeout: 60_000,
+    }, async () => {
+      const spec = writeSpec(stage, `hostile-splice-stuck-${launcher}`, {
+        entrypoints: { "splice-stuck": { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout"] } },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
+      assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
+      assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
+      assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+    });
+
     it("lingering sockets left unread in a broker socket's queue do not stop the launcher when it closes that socket", {
       timeout: 60_000,
     }, async () => {

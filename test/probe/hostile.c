@@ -65,6 +65,11 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
+ *   splice-stuck RPC_FD
+ *                  send the launcher a pipe's read end whose last close waits
+ *                  uninterruptibly (a child splices into the pipe from an
+ *                  empty socket, holding its lock), then a probe socket:
+ *                  "probe-closed yes|no MS"
  *   linger-queued RPC_FD
  *                  lingering sockets (and the listener they wait on) left
  *                  unread in the broker socket's queue, the broker then made
@@ -165,6 +170,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <net/if.h>
 #include <sys/xattr.h>
@@ -641,6 +647,42 @@ int main(int argc, char **argv) {
     memset(block, 'z', sizeof block);
     for (int k = 0; k < 128; k++)
       if (write(1, block, sizeof block) < 0) break;
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "splice-stuck") == 0) {
+    int rpc = atoi(argv[2]);
+    /* A close no signal ends: a child splices from an empty socket into a
+     * pipe, holding the pipe's lock while it waits; the last close of the
+     * pipe's read end, sent to the launcher, waits for that lock
+     * (pipe_release). Then a probe: is the launcher still closing what it
+     * is sent? */
+    int s[2], p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0 || pipe(p) < 0) return 3;
+    pid_t child = fork();
+    if (child == 0) {
+      close(p[0]); /* the launcher's copy must be the last */
+      splice(s[0], NULL, p[1], NULL, 4096, 0);
+      _exit(0);
+    }
+    close(p[1]);
+    usleep(200000); /* the child waits in splice by now */
+    if (!send_fd(rpc, p[0], NULL)) return 4;
+    close(p[0]);
+    usleep(300000);
+    int probe[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 5;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!send_fd(rpc, probe[1], NULL)) return 6;
+    close(probe[1]);
+    struct pollfd w = {probe[0], POLLIN, 0};
+    int ready = poll(&w, 1, 10000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
+    fflush(stdout);
+    kill(child, SIGKILL); /* lets go of the lock: the launcher's close ends */
+    waitpid(child, NULL, 0);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "linger-queued") == 0) {
