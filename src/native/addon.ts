@@ -141,7 +141,7 @@ export interface NativeAddon {
    * that thread; once `to` fails for good the rest is read and dropped.
    */
   relay(from: number, to: number): number;
-  /** Closes each fd on a thread of the addon's own (the last close of a lingering socket blocks); never blocks. */
+  /** Closes each fd on a closer thread of the addon's own (a close can block: lingering sockets, a pipe whose lock a void holds); never blocks. */
   closeLater(fds: number[]): void;
   /** Ends a relay now; with release (only after its "ended"), frees it. */
   relayStop(id: number, release?: boolean): void;

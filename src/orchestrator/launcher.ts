@@ -171,9 +171,11 @@ export function relayFd(from: number, to: number): { ended: Promise<void>; stop:
 }
 
 /**
- * Closes fds that came from a void (or may be the last copy of one) off
- * the event loop: a void can make close(2) block (a TCP socket with
- * SO_LINGER and unsent data).
+ * Closes fds that came from a void (or may be the last copy of one), and
+ * sockets a void can write into (their queues may hold its fds), off the
+ * event loop: a void can make close(2) block (a TCP socket with SO_LINGER
+ * and unsent data, hidden in a unix socket's queue too; a pipe whose lock
+ * it holds). native/addon/relay.c says how the closer threads keep going.
  */
 export function closeReceived(fds: readonly number[]): void {
   if (fds.length > 0) addon().closeLater([...fds]);
