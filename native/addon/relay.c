@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@
 #include "addon.h"
 
 /* ---- stream relays ---- */
+
+static void closer_give(const int *fds, size_t n);
 
 /* A relay copies bytes from one fd to another on a thread of its own:
  * between a void's own output pipe (or the voids' shared input socket)
@@ -57,12 +60,39 @@ static int relay_wait(struct relay *r, int fd, short events) {
   }
 }
 
+/* One read from `from`. A unix socket a void writes into can carry fds
+ * (SCM_RIGHTS), which read(2) would leave for the kernel to close right
+ * here, on this thread, where nothing ends a linger wait: they are taken
+ * (room for all SCM_MAX_FD a packet can carry) and given to the closers. */
+static ssize_t relay_read(int from, bool is_socket, char *buf, size_t len) {
+  if (!is_socket) return read(from, buf, len);
+  union {
+    char bytes[CMSG_SPACE(253 * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {buf, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+  ssize_t n = recvmsg(from, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int fds[253];
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    if (count > 253) count = 253;
+    memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+    closer_give(fds, count);
+  }
+  return n;
+}
+
 static void *relay_thread(void *arg) {
   struct relay *r = arg;
   char buf[65536];
   int sink_ok = 1;
+  struct stat st;
+  bool is_socket = void_fstat(r->from, &st) == 0 && S_ISSOCK(st.st_mode);
   while (relay_wait(r, r->from, POLLIN) == 0) {
-    ssize_t n = read(r->from, buf, sizeof buf);
+    ssize_t n = relay_read(r->from, is_socket, buf, sizeof buf);
     /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
      * earlier datagram; the next one may arrive. */
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
@@ -82,12 +112,15 @@ static void *relay_thread(void *arg) {
         sink_ok = 0; /* the reader is gone: drop from now on */
     }
   }
-stopped:
-  close(r->from);
-  close(r->to);
+stopped:;
+  /* r is the main thread's once "ended" is posted (relayStop frees it). */
+  int ends[2] = {r->from, r->to};
   close(r->stop_rd);
   post(r->id, EVENT_ENDED, -1, 0, "", 0);
-  /* stop_wr stays open until relayStop or never: relayStop may still write to it. */
+  /* stop_wr stays open until relayStop or never: relayStop may still write to it.
+   * The copies go to the closers: the last close of a socket drops what is
+   * left in its queue, fds of a void's among it. */
+  closer_give(ends, 2);
   return NULL;
 }
 
@@ -341,6 +374,33 @@ static bool closer_dispatch(void) {
   return true;
 }
 
+/* Queues fds for the closers (closer_lock held); one that cannot be
+ * queued (no memory) is closed here. */
+static void closer_queue_locked(int fd) {
+  if (closer_len == closer_cap) {
+    size_t cap = closer_cap ? closer_cap * 2 : 64;
+    int *q = realloc(closer_queue, cap * sizeof *q);
+    if (q == NULL) {
+      close(fd);
+      return;
+    }
+    closer_queue = q;
+    closer_cap = cap;
+  }
+  closer_queue[closer_len++] = fd;
+}
+
+/* Gives fds to the closers; without any closer thread (none could start)
+ * they are closed here rather than leaked. */
+static void closer_give(const int *fds, size_t n) {
+  pthread_mutex_lock(&closer_lock);
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] >= 0) closer_queue_locked(fds[i]);
+  if (closer_len > 0 && !closer_dispatch() && closers == 0)
+    while (closer_len > 0) close(closer_queue[--closer_len]);
+  pthread_mutex_unlock(&closer_lock);
+}
+
 /* closeLater(fds): closes each fd on a closer thread. */
 napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
@@ -348,28 +408,16 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   uint32_t n = 0;
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   CHECK(env, napi_get_array_length(env, argv[0], &n));
-  pthread_mutex_lock(&closer_lock);
+  int batch[64];
+  size_t len = 0;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     napi_get_element(env, argv[0], i, &v);
-    int fd = arg_int(env, v);
-    if (fd < 0) continue;
-    if (closer_len == closer_cap) {
-      size_t cap = closer_cap ? closer_cap * 2 : 64;
-      int *q = realloc(closer_queue, cap * sizeof *q);
-      if (q == NULL) {
-        close(fd);
-        continue;
-      }
-      closer_queue = q;
-      closer_cap = cap;
+    batch[len++] = arg_int(env, v);
+    if (len == 64 || i + 1 == n) {
+      closer_give(batch, len);
+      len = 0;
     }
-    closer_queue[closer_len++] = fd;
   }
-  if (closer_len > 0 && !closer_dispatch() && closers == 0) {
-    /* no thread at all: close here rather than leak */
-    while (closer_len > 0) close(closer_queue[--closer_len]);
-  }
-  pthread_mutex_unlock(&closer_lock);
   return NULL;
 }

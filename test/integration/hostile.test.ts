@@ -668,6 +668,27 @@ for (const launcher of launchers) {
         assert.ok(took < 15_000, `void run took ${took} ms`);
       });
 
+    it("lingering sockets sent through a brokered UDP socket (a relayed unix socket) do not keep the launcher from ending", {
+      timeout: 60_000,
+    }, async () => {
+      const port = await freePort();
+      const spec = writeSpec(stage, `hostile-linger-relayed-${launcher}`, {
+        entrypoints: {
+          "linger-relayed": {
+            args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenUdpSocket: { family: "Inet", port, host: "127.0.0.1" } }] }, "Trailing"],
+            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }],
+          },
+        },
+      });
+      const started = Date.now();
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(port)]);
+      const took = Date.now() - started;
+      assert.match(r.stdout, /^relayed$/m, r.stderr);
+      assert.equal(r.status, 0, r.stderr);
+      // The relay thread would close them itself, waiting 25 s (for ever, had the void asked), and the run would not end.
+      assert.ok(took < 15_000, `void run took ${took} ms`);
+    });
+
     it("a close that waits where no signal reaches (a pipe whose lock a void holds) does not stop the launcher's closing: the next fd sent is closed at once", {
       timeout: 60_000,
     }, async () => {

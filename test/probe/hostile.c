@@ -65,6 +65,10 @@
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
  *                  close would wait 25 s (SO_LINGER, unsent data), send
  *                  it to the launcher on RPC_FD, sleep 30 s
+ *   linger-relayed RPC_FD PORT
+ *                  send a lingering socket, then the listener it waits on,
+ *                  through a brokered UDP socket (a unix socket the launcher
+ *                  relays); exit at once
  *   splice-stuck RPC_FD
  *                  send the launcher a pipe's read end whose last close waits
  *                  uninterruptibly (a child splices into the pipe from an
@@ -647,6 +651,26 @@ int main(int argc, char **argv) {
     memset(block, 'z', sizeof block);
     for (int k = 0; k < 128; k++)
       if (write(1, block, sizeof block) < 0) break;
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "linger-relayed") == 0) {
+    int rpc = atoi(argv[2]), port = atoi(argv[3]);
+    /* A brokered UDP socket is a unix socket the launcher relays: a
+     * lingering socket sent through it, and the listener it waits on after
+     * it, land in the relay's queue. */
+    char err[256];
+    int u = void_rpc_open_udp(rpc, "127.0.0.1", port, AF_INET, err, sizeof err);
+    if (u < 0) {
+      printf("open-udp failed: %s\n", err);
+      return 3;
+    }
+    int p = idle_listener(7100), l = lingering_to(7100);
+    if (p < 0 || l < 0) return 4;
+    if (!send_fd(u, l, NULL) || !send_fd(u, p, NULL)) return 5;
+    close(l);
+    close(p);
+    printf("relayed\n");
+    fflush(stdout);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "splice-stuck") == 0) {
