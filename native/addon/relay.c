@@ -8,6 +8,7 @@
  *   relayStop(id, release)
  *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
+ *   closerBacklog()          how many of them are not closed yet
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -247,6 +248,17 @@ static size_t closer_len, closer_cap;
 static unsigned closers, closers_waiting;
 static bool closer_slot_used[CLOSER_MAX];
 static uint64_t closer_since[CLOSER_MAX];
+/* The file each close under way is of, and fds waiting for the closer
+ * closing that same file (closer_lock). */
+static dev_t closer_dev[CLOSER_MAX];
+static ino_t closer_ino[CLOSER_MAX];
+struct closer_deferred {
+  dev_t dev;
+  ino_t ino;
+  int fd;
+};
+static struct closer_deferred *closer_deferred;
+static size_t closer_deferred_len, closer_deferred_cap;
 static bool closer_handler_set, closer_atexit_set;
 
 static uint64_t closer_now(void) {
@@ -290,6 +302,25 @@ static bool closer_any_busy(void) {
   return false;
 }
 
+/* Takes (closer_lock held) a deferred fd of the file dev/ino, or -1. */
+static int closer_take_deferred(dev_t dev, ino_t ino) {
+  for (size_t i = 0; i < closer_deferred_len; i++) {
+    if (closer_deferred[i].dev != dev || closer_deferred[i].ino != ino) continue;
+    int fd = closer_deferred[i].fd;
+    closer_deferred[i] = closer_deferred[--closer_deferred_len];
+    return fd;
+  }
+  return -1;
+}
+
+/* Whether (closer_lock held) another closer's close under way is of the
+ * file dev/ino. */
+static bool closer_closing(size_t self, dev_t dev, ino_t ino) {
+  for (size_t i = 0; i < CLOSER_MAX; i++)
+    if (i != self && closer_slot_used[i] && closer_since[i] != 0 && closer_dev[i] == dev && closer_ino[i] == ino) return true;
+  return false;
+}
+
 static void *closer(void *arg) {
   size_t slot = (size_t)(uintptr_t)arg;
   int timer = -1;
@@ -297,15 +328,48 @@ static void *closer(void *arg) {
   const struct itimerspec patience = {.it_value = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS},
                                       .it_interval = {.tv_sec = 0, .tv_nsec = CLOSER_PATIENCE_NS}};
   const struct itimerspec off = {0};
+  bool last = false; /* last_dev/last_ino: the file this closer closed last */
+  dev_t last_dev = 0;
+  ino_t last_ino = 0;
   pthread_mutex_lock(&closer_lock);
   for (;;) {
-    if (closer_len == 0) {
-      if (closers_waiting > 0) break; /* another closer waits already: this one ends */
-      closers_waiting++;
-      while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
-      closers_waiting--;
+    /* Closes of one file wait on one thing (a pipe's lock is taken by
+     * every last close of each of its open files): they are made one after
+     * the other, by the closer that closed it last, so one lock held stops
+     * one closer, not all of them. */
+    int fd = last ? closer_take_deferred(last_dev, last_ino) : -1;
+    dev_t dev = last_dev;
+    ino_t ino = last_ino;
+    if (fd < 0) {
+      last = false;
+      if (closer_len == 0) {
+        if (closers_waiting > 0) break; /* another closer waits already: this one ends */
+        closers_waiting++;
+        while (closer_len == 0) pthread_cond_wait(&closer_wake, &closer_lock);
+        closers_waiting--;
+      }
+      fd = closer_queue[--closer_len];
+      pthread_mutex_unlock(&closer_lock);
+      struct stat st;
+      bool known = void_fstat(fd, &st) == 0;
+      pthread_mutex_lock(&closer_lock);
+      dev = known ? st.st_dev : 0;
+      ino = known ? st.st_ino : 0;
+      if (known && closer_closing(slot, dev, ino)) {
+        if (closer_deferred_len == closer_deferred_cap) {
+          size_t cap = closer_deferred_cap ? closer_deferred_cap * 2 : 64;
+          struct closer_deferred *d = realloc(closer_deferred, cap * sizeof *d);
+          if (d == NULL) goto close_it; /* no room to wait: close it now */
+          closer_deferred = d;
+          closer_deferred_cap = cap;
+        }
+        closer_deferred[closer_deferred_len++] = (struct closer_deferred){dev, ino, fd};
+        continue;
+      }
     }
-    int fd = closer_queue[--closer_len];
+  close_it:
+    closer_dev[slot] = dev;
+    closer_ino[slot] = ino;
     closer_since[slot] = closer_now();
     pthread_mutex_unlock(&closer_lock);
     /* A lingering socket's last close waits for its unsent data, for as
@@ -319,7 +383,10 @@ static void *closer(void *arg) {
     if (timed) closer_timer_settime(timer, &off);
     pthread_mutex_lock(&closer_lock);
     closer_since[slot] = 0;
-    if (closer_len == 0 && !closer_any_busy()) pthread_cond_broadcast(&closer_idle);
+    last = true;
+    last_dev = dev;
+    last_ino = ino;
+    if (closer_len == 0 && closer_deferred_len == 0 && !closer_any_busy()) pthread_cond_broadcast(&closer_idle);
   }
   closer_slot_used[slot] = false;
   closers--;
@@ -339,7 +406,7 @@ static void closer_drain_at_exit(void) {
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 2;
   pthread_mutex_lock(&closer_lock);
-  while (closer_len > 0 || closer_any_busy())
+  while (closer_len > 0 || closer_deferred_len > 0 || closer_any_busy())
     if (pthread_cond_timedwait(&closer_idle, &closer_lock, &deadline) != 0) break;
   pthread_mutex_unlock(&closer_lock);
 }
@@ -396,7 +463,11 @@ static void closer_give(const int *fds, size_t n) {
   pthread_mutex_lock(&closer_lock);
   for (size_t i = 0; i < n; i++)
     if (fds[i] >= 0) closer_queue_locked(fds[i]);
-  if (closer_len > 0 && !closer_dispatch() && closers == 0)
+  /* With nothing to close and no closer yet, one is started all the same:
+   * closeLater([]) makes the first closer (and its timer) before any void
+   * runs, so no void can keep it from having one (a timer needs a queued
+   * signal of the launcher's user, a count a void can use up). */
+  if ((closer_len > 0 || closers == 0) && !closer_dispatch() && closers == 0)
     while (closer_len > 0) close(closer_queue[--closer_len]);
   pthread_mutex_unlock(&closer_lock);
 }
@@ -420,4 +491,17 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
     }
   }
   return NULL;
+}
+
+/* closerBacklog() -> the fds given to the closers and not closed yet. */
+napi_value js_closer_backlog(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  pthread_mutex_lock(&closer_lock);
+  size_t n = closer_len + closer_deferred_len;
+  for (unsigned i = 0; i < CLOSER_MAX; i++)
+    if (closer_slot_used[i] && closer_since[i] != 0) n++;
+  pthread_mutex_unlock(&closer_lock);
+  napi_value result;
+  napi_create_uint32(env, (uint32_t)n, &result);
+  return result;
 }

@@ -274,6 +274,8 @@ class Application implements LoopHost {
       },
     };
     this.launcher = opts.spawner?.(events) ?? new Launcher(events);
+    // The first closer thread (and its timer) exists before any void starts (native/addon/relay.c).
+    this.addon.closeLater([]);
     // Every pipe, socket and listener exists before any void starts.
     const activation = opts.activation ?? Activation.none();
     for (const r of activation.refused) this.log.warn(`socket activation: ${r}; closed`);

@@ -35,7 +35,7 @@ import type { NativeAddon } from "../native/addon.js";
 import { Limit } from "../native/contract.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
-import { closeReceived, watchFd } from "./launcher.js";
+import { CLOSER_RETRY_MS, closeReceived, closersBehind, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
@@ -65,6 +65,8 @@ export class TriggerLoop {
   private waitLogged = false;
   private partial: Buffer = Buffer.alloc(0);
   private discarding = false;
+  /** Set while FileSocket messages are not taken (the closers are behind): looks again when it fires. */
+  private paused: ReturnType<typeof setTimeout> | null = null;
   private readonly watch: { rearm: () => void; stop: () => void };
   private readonly buf = Buffer.alloc(65536);
   /** Messages taken so far (for logs and tests). */
@@ -94,9 +96,23 @@ export class TriggerLoop {
     this.armed = false;
     // Read only while there is room: the rest waits in the kernel.
     while (!this.eof && this.queue.length === 0 && this.running < this.bound) {
-      if (!this.readOnce()) break;
+      if (this.closersBehind() || !this.readOnce()) break;
     }
     this.pump();
+  }
+
+  /**
+   * A FileSocket message carries fds: none are taken while the closers are
+   * behind (launcher.ts CLOSER_BACKLOG_MAX); a timer reads again, the
+   * watch is not rearmed meanwhile.
+   */
+  private closersBehind(): boolean {
+    if (this.plan.trigger.kind === "Pipe" || !closersBehind(this.host.addon)) return false;
+    this.paused ??= setTimeout(() => {
+      this.paused = null;
+      if (!this.finished) this.onReadable();
+    }, CLOSER_RETRY_MS);
+    return true;
   }
 
   /** One read; false when nothing was waiting. */
@@ -193,7 +209,7 @@ export class TriggerLoop {
       this.waitLogged = false;
     }
     if (this.finished) return;
-    if (!this.eof && !this.armed && this.queue.length === 0 && this.running < this.bound) {
+    if (!this.eof && !this.armed && this.paused === null && this.queue.length === 0 && this.running < this.bound) {
       this.armed = true;
       this.watch.rearm();
     }
@@ -212,6 +228,8 @@ export class TriggerLoop {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.paused !== null) clearTimeout(this.paused);
+    this.paused = null;
     this.watch.stop();
     this.host.log.verbose(`trigger ${this.name}: no more messages (${this.count} handled)`);
     this.host.loopFinished(this);

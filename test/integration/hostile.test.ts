@@ -668,6 +668,33 @@ for (const launcher of launchers) {
         assert.ok(took < 15_000, `void run took ${took} ms`);
       });
 
+    it("many opens of one pipe whose lock a void holds stop one closer, not one each: the launcher's threads stay few", {
+      timeout: 60_000,
+    }, async () => {
+      const spec = writeSpec(stage, `hostile-splice-many-${launcher}`, {
+        entrypoints: { "splice-many": { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout", "Procfs"] } },
+      });
+      const child = startVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      let out = "";
+      let err = "";
+      child.stderr!.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      const threads = () => readdirSync(`/proc/${child.pid}/task`).length;
+      let before = 0;
+      let after = 0;
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (before === 0 && out.includes("started\n")) before = threads();
+        if (after === 0 && out.includes("sent-many\n")) after = threads();
+      });
+      const [status] = (await once(child, "exit")) as [number | null];
+      assert.equal(status, 0, err);
+      assert.ok(before > 0 && after > 0, out);
+      // One closer per stuck close would be 24 more threads; per pipe, one.
+      assert.ok(after - before < 8, `the launcher had ${before} threads, then ${after}`);
+    });
+
     it("lingering sockets sent through a brokered UDP socket (a relayed unix socket) do not keep the launcher from ending", {
       timeout: 60_000,
     }, async () => {

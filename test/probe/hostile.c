@@ -69,6 +69,10 @@
  *                  send a lingering socket, then the listener it waits on,
  *                  through a brokered UDP socket (a unix socket the launcher
  *                  relays); exit at once
+ *   splice-many RPC_FD
+ *                  (with Procfs) reopen one such pipe 24 times through
+ *                  /proc/self/fd and send each open to the launcher, 130 ms
+ *                  apart: "started", then "sent-many"
  *   splice-stuck RPC_FD
  *                  send the launcher a pipe's read end whose last close waits
  *                  uninterruptibly (a child splices into the pipe from an
@@ -671,6 +675,41 @@ int main(int argc, char **argv) {
     close(p);
     printf("relayed\n");
     fflush(stdout);
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "splice-many") == 0) {
+    int rpc = atoi(argv[2]);
+    /* One pipe reopened through /proc (Procfs) again and again, first (an
+     * open takes the pipe's lock too): each open is a file of that pipe
+     * whose last close waits for the same lock, which a child then holds
+     * (as splice-stuck). Sent one by one, slower than the launcher takes a
+     * close to be stuck. */
+    int s[2], p[2], opens[24];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0 || pipe(p) < 0) return 3;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    for (int i = 0; i < 24; i++)
+      if ((opens[i] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) return 4;
+    pid_t child = fork();
+    if (child == 0) {
+      close(p[0]);
+      for (int i = 0; i < 24; i++) close(opens[i]);
+      splice(s[0], NULL, p[1], NULL, 4096, 0);
+      _exit(0);
+    }
+    printf("started\n");
+    fflush(stdout);
+    usleep(200000);
+    for (int i = 0; i < 24; i++) {
+      if (!send_fd(rpc, opens[i], NULL)) return 5;
+      close(opens[i]);
+      usleep(130000);
+    }
+    printf("sent-many\n");
+    fflush(stdout);
+    sleep(2);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "splice-stuck") == 0) {
