@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/kcmp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 /* ---- stream relays ---- */
 
 static void closer_give(const int *fds, size_t n);
+static bool closer_behind(void);
 
 /* A relay copies bytes from one fd to another on a thread of its own:
  * between a void's own output pipe (or the voids' shared input socket)
@@ -73,7 +75,10 @@ static ssize_t relay_read(int from, bool is_socket, char *buf, size_t len) {
   } control;
   struct iovec iov = {buf, len};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
-  ssize_t n = recvmsg(from, &msg, MSG_CMSG_CLOEXEC);
+  /* MSG_DONTWAIT: poll said readable, but for a UDP socket that may have
+   * been an error (ICMP) the other relay's send consumed since; a blocking
+   * receive would then wait for ever, out of relayStop's reach. */
+  ssize_t n = recvmsg(from, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (n < 0) return n;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -93,6 +98,14 @@ static void *relay_thread(void *arg) {
   struct stat st;
   bool is_socket = void_fstat(r->from, &st) == 0 && S_ISSOCK(st.st_mode);
   while (relay_wait(r, r->from, POLLIN) == 0) {
+    /* What a socket carries may be fds: none are taken while the closers
+     * are behind (closer_behind), as the broker and FileSocket triggers do
+     * (src/orchestrator/launcher.ts CLOSER_BACKLOG_MAX). */
+    if (is_socket && closer_behind()) {
+      struct pollfd p = {r->stop_rd, POLLIN, 0};
+      if (poll(&p, 1, 20) > 0) break;
+      continue;
+    }
     ssize_t n = relay_read(r->from, is_socket, buf, sizeof buf);
     /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
      * earlier datagram; the next one may arrive. */
@@ -337,7 +350,10 @@ static void *closer(void *arg) {
      * every last close of each of its open files): they are made one after
      * the other, by the closer that closed it last, so one lock held stops
      * one closer, not all of them. */
-    int fd = last ? closer_take_deferred(last_dev, last_ino) : -1;
+    /* The last closer to finish closing a file takes what waits for it:
+     * one still closing it (stuck) keeps what waits; one that closed a
+     * copy of it meanwhile must not leave it waiting for nobody. */
+    int fd = last && !closer_closing(slot, last_dev, last_ino) ? closer_take_deferred(last_dev, last_ino) : -1;
     dev_t dev = last_dev;
     ino_t ino = last_ino;
     if (fd < 0) {
@@ -356,6 +372,14 @@ static void *closer(void *arg) {
       dev = known ? st.st_dev : 0;
       ino = known ? st.st_ino : 0;
       if (known && closer_closing(slot, dev, ino)) {
+        /* Another copy of a file already waiting here is not its last
+         * reference: its close cannot wait for anything. Only one copy of
+         * each open file waits (kcmp; without it, every copy does). */
+        bool copy = false;
+        for (size_t i = 0; i < closer_deferred_len && !copy; i++)
+          copy = closer_deferred[i].dev == dev && closer_deferred[i].ino == ino &&
+                 syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, closer_deferred[i].fd, fd) == 0;
+        if (copy) goto close_it;
         if (closer_deferred_len == closer_deferred_cap) {
           size_t cap = closer_deferred_cap ? closer_deferred_cap * 2 : 64;
           struct closer_deferred *d = realloc(closer_deferred, cap * sizeof *d);
@@ -383,7 +407,7 @@ static void *closer(void *arg) {
     if (timed) closer_timer_settime(timer, &off);
     pthread_mutex_lock(&closer_lock);
     closer_since[slot] = 0;
-    last = true;
+    last = dev != 0 || ino != 0;
     last_dev = dev;
     last_ino = ino;
     if (closer_len == 0 && closer_deferred_len == 0 && !closer_any_busy()) pthread_cond_broadcast(&closer_idle);
@@ -409,6 +433,35 @@ static void closer_drain_at_exit(void) {
   while (closer_len > 0 || closer_deferred_len > 0 || closer_any_busy())
     if (pthread_cond_timedwait(&closer_idle, &closer_lock, &deadline) != 0) break;
   pthread_mutex_unlock(&closer_lock);
+}
+
+/* The watch: while fds wait in the queue, it looks every 20 ms for closes
+ * that have become stuck since (closer_dispatch), so fds queued behind a
+ * close that was still young get a closer of their own even when nothing
+ * more is sent. It sleeps while the queue is empty. */
+static pthread_cond_t closer_watch_wake = PTHREAD_COND_INITIALIZER;
+static bool closer_watch_started;
+static bool closer_dispatch(void);
+
+static void *closer_watch(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&closer_lock);
+  for (;;) {
+    if (closer_len == 0) {
+      pthread_cond_wait(&closer_watch_wake, &closer_lock);
+      continue;
+    }
+    struct timespec at;
+    clock_gettime(CLOCK_REALTIME, &at);
+    at.tv_nsec += 20000000L;
+    if (at.tv_nsec >= 1000000000L) {
+      at.tv_sec++;
+      at.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&closer_watch_wake, &closer_lock, &at);
+    if (closer_len > 0) closer_dispatch();
+  }
+  return NULL;
 }
 
 /* With closer_lock held, after queueing: wakes the closer that waits, or,
@@ -438,6 +491,7 @@ static bool closer_dispatch(void) {
   closer_since[slot] = 0;
   closers++;
   if (!closer_atexit_set) closer_atexit_set = atexit(closer_drain_at_exit) == 0;
+  if (!closer_watch_started) closer_watch_started = start_thread(closer_watch, NULL) == 0;
   return true;
 }
 
@@ -469,6 +523,7 @@ static void closer_give(const int *fds, size_t n) {
    * signal of the launcher's user, a count a void can use up). */
   if ((closer_len > 0 || closers == 0) && !closer_dispatch() && closers == 0)
     while (closer_len > 0) close(closer_queue[--closer_len]);
+  if (closer_len > 0) pthread_cond_signal(&closer_watch_wake);
   pthread_mutex_unlock(&closer_lock);
 }
 
@@ -493,13 +548,33 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+/* The fds given to the closers and not closed yet (closer_lock held).
+ * Asking also looks for closers stuck since fds were queued: fds queued
+ * while the closes under way were young would otherwise wait for the next
+ * closeLater, which a paused reader never makes. */
+static size_t closer_backlog_locked(void) {
+  if (closer_len > 0) closer_dispatch();
+  size_t n = closer_len + closer_deferred_len;
+  for (unsigned i = 0; i < CLOSER_MAX; i++)
+    if (closer_slot_used[i] && closer_since[i] != 0) n++;
+  return n;
+}
+
+/* Whether more than CLOSER_BACKLOG_MAX fds wait for the closers (the
+ * same bound as src/orchestrator/launcher.ts). */
+#define CLOSER_BACKLOG_MAX 1024
+static bool closer_behind(void) {
+  pthread_mutex_lock(&closer_lock);
+  bool behind = closer_backlog_locked() > CLOSER_BACKLOG_MAX;
+  pthread_mutex_unlock(&closer_lock);
+  return behind;
+}
+
 /* closerBacklog() -> the fds given to the closers and not closed yet. */
 napi_value js_closer_backlog(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   pthread_mutex_lock(&closer_lock);
-  size_t n = closer_len + closer_deferred_len;
-  for (unsigned i = 0; i < CLOSER_MAX; i++)
-    if (closer_slot_used[i] && closer_since[i] != 0) n++;
+  size_t n = closer_backlog_locked();
   pthread_mutex_unlock(&closer_lock);
   napi_value result;
   napi_create_uint32(env, (uint32_t)n, &result);

@@ -695,6 +695,49 @@ for (const launcher of launchers) {
       assert.ok(after - before < 8, `the launcher had ${before} threads, then ${after}`);
     });
 
+    for (const copies of ["write-end", "other"])
+      it(`a stalled close followed at once by 1,120 fds whose closes cannot wait (${copies === "write-end" ? "copies of the stalled pipe's other end" : "copies of another socket"}) does not stop the launcher taking fds`, {
+        timeout: 60_000,
+      }, async () => {
+        const spec = writeSpec(stage, `hostile-backlog-${copies}-${launcher}`, {
+          entrypoints: { "backlog-copies": { args: ["BinaryName", "Entrypoint", { Rpc: [] }, "Trailing"], environment: ["Stdout"] } },
+        });
+        const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, copies]);
+        const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
+        assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
+        assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
+        assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+      });
+
+    it("closes a void stalls, pushed through a brokered UDP socket, do not fill the launcher's fd table: the relay stops taking them", {
+      timeout: 60_000,
+    }, async () => {
+      const port = await freePort();
+      const spec = writeSpec(stage, `hostile-relay-backlog-${launcher}`, {
+        entrypoints: {
+          "relay-backlog": { args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenUdpSocket: { family: "Inet", port, host: "127.0.0.1" } }] }, "Trailing"], environment: ["Stdout", "Procfs"] },
+        },
+      });
+      const child = startVoid(stage, launcher, ["run", "-s", spec, stage.hostile, String(port)]);
+      let out = "";
+      let err = "";
+      child.stderr!.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      const fds = () => readdirSync(`/proc/${child.pid}/fd`).length;
+      let held = 0;
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (held === 0 && out.includes("measured\n")) held = fds();
+      });
+      const [status] = (await once(child, "exit")) as [number | null];
+      assert.equal(status, 0, err);
+      const m = /^opened (\d+) sent (\d+)$/m.exec(out);
+      assert.ok(m !== null && held > 0, out);
+      // With room to open them (RLIMIT_NOFILE), more were offered than the launcher may keep waiting.
+      if (Number(m[1]) > 1500) assert.ok(held < 1024 + 400, `the launcher held ${held} fds (${m[0]})`);
+    });
+
     it("lingering sockets sent through a brokered UDP socket (a relayed unix socket) do not keep the launcher from ending", {
       timeout: 60_000,
     }, async () => {

@@ -69,6 +69,14 @@
  *                  send a lingering socket, then the listener it waits on,
  *                  through a brokered UDP socket (a unix socket the launcher
  *                  relays); exit at once
+ *   backlog-copies RPC_FD write-end|other
+ *                  a close the launcher cannot make (splice-stuck), then at
+ *                  once 1,120 fds whose closes cannot wait, then a probe:
+ *                  "probe-closed yes|no MS"
+ *   relay-backlog RPC_FD PORT
+ *                  (with Procfs) 2,000 opens of such a pipe pushed through a
+ *                  brokered UDP socket while it takes them: "opened N sent
+ *                  M", then "measured" a second later
  *   splice-many RPC_FD
  *                  (with Procfs) reopen one such pipe 24 times through
  *                  /proc/self/fd and send each open to the launcher, 130 ms
@@ -163,6 +171,7 @@
 #include <linux/filter.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -675,6 +684,98 @@ int main(int argc, char **argv) {
     close(p);
     printf("relayed\n");
     fflush(stdout);
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "backlog-copies") == 0) {
+    int rpc = atoi(argv[2]);
+    bool write_end = strcmp(argv[3], "write-end") == 0;
+    /* A close the launcher cannot make (a pipe's read end whose lock a
+     * child holds, as splice-stuck), then at once 1,120 fds whose closes
+     * cannot wait (copies of the pipe's write end, which this process
+     * still holds, or of a socket of its own), 16 a packet, then a probe:
+     * closed at once, or is the launcher no longer taking fds? */
+    int s[2], p[2], other[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0 || pipe(p) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, other) < 0) return 3;
+    pid_t child = fork();
+    if (child == 0) {
+      close(p[0]);
+      splice(s[0], NULL, p[1], NULL, 4096, 0);
+      _exit(0);
+    }
+    usleep(200000);
+    if (!send_fd(rpc, p[0], NULL)) return 4;
+    close(p[0]);
+    int copy = write_end ? p[1] : other[0], many[16];
+    for (int i = 0; i < 16; i++) many[i] = copy;
+    char control[CMSG_SPACE(sizeof many)];
+    for (int k = 0; k < 70; k++) {
+      memset(control, 0, sizeof control);
+      struct iovec iov = {"x", 1};
+      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+      struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN(sizeof many);
+      memcpy(CMSG_DATA(cm), many, sizeof many);
+      struct pollfd w = {rpc, POLLOUT, 0};
+      if (poll(&w, 1, 5000) != 1 || sendmsg(rpc, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) break;
+    }
+    int probe[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 5;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd w = {rpc, POLLOUT, 0};
+    bool sent = poll(&w, 1, 5000) == 1 && send_fd(rpc, probe[1], NULL);
+    close(probe[1]);
+    struct pollfd r = {probe[0], POLLIN, 0};
+    int ready = sent ? poll(&r, 1, 8000) : 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
+    fflush(stdout);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "relay-backlog") == 0) {
+    int rpc = atoi(argv[2]), port = atoi(argv[3]);
+    /* Closes the launcher cannot make (opens of one pipe whose lock a
+     * child holds, as splice-many), 2,000 of them, pushed through a brokered
+     * UDP socket (a relayed unix socket) as fast as it takes them: the relay
+     * must stop taking them, not fill the launcher's fd table. */
+    enum { OPENS = 2000 };
+    static int opens[OPENS];
+    int s[2], p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0 || pipe(p) < 0) return 3;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    int n = 0;
+    while (n < OPENS && (opens[n] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) n++;
+    char err[256];
+    int u = void_rpc_open_udp(rpc, "127.0.0.1", port, AF_INET, err, sizeof err);
+    if (u < 0) return 4;
+    pid_t child = fork();
+    if (child == 0) {
+      close(p[0]);
+      for (int i = 0; i < n; i++) close(opens[i]);
+      splice(s[0], NULL, p[1], NULL, 4096, 0);
+      _exit(0);
+    }
+    usleep(200000);
+    int sent = 0;
+    for (int i = 0; i < n; i++) {
+      struct pollfd w = {u, POLLOUT, 0};
+      if (poll(&w, 1, 2000) != 1 || !send_fd(u, opens[i], NULL)) break; /* the relay stopped taking them */
+      close(opens[i]);
+      sent++;
+    }
+    printf("opened %d sent %d\n", n, sent);
+    fflush(stdout);
+    sleep(1);
+    printf("measured\n");
+    fflush(stdout);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "splice-many") == 0) {
