@@ -186,6 +186,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/un.h>
@@ -434,6 +435,27 @@ static void reaim(const char *what, int fd, int port) {
 
 static int readable_within(int fd, int ms);
 
+static void no_wait(int sig) {
+  (void)sig; /* only to end the wait it interrupts */
+}
+
+/* close(fd) that waits for no lingering socket: this process's own copy
+ * may turn out to be the last one (the launcher may already have closed
+ * its copy of what was sent), and the last close of a lingering socket,
+ * or of a unix socket holding some, would wait the linger time here. A
+ * periodic SIGALRM (no SA_RESTART) ends such a wait, as the launcher's
+ * closer timer does. */
+static void quick_close(int fd) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = no_wait;
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval every = {{0, 1000}, {0, 1000}}, off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &every, NULL);
+  close(fd);
+  setitimer(ITIMER_REAL, &off, NULL);
+}
+
 /* A listener on the void's loopback `port` that never accepts, with a tiny
  * receive buffer; -1 on failure. */
 static int idle_listener(int port) {
@@ -680,8 +702,8 @@ int main(int argc, char **argv) {
     int p = idle_listener(7100), l = lingering_to(7100);
     if (p < 0 || l < 0) return 4;
     if (!send_fd(u, l, NULL) || !send_fd(u, p, NULL)) return 5;
-    close(l);
-    close(p);
+    quick_close(l);
+    quick_close(p);
     printf("relayed\n");
     fflush(stdout);
     return 0;
@@ -862,7 +884,7 @@ int main(int argc, char **argv) {
     int queued[] = {l1, p, l2};
     for (int i = 0; i < 3; i++)
       if (!send_fd(rpc, queued[i], NULL)) return 5;
-    for (int i = 0; i < 3; i++) close(queued[i]);
+    for (int i = 0; i < 3; i++) quick_close(queued[i]);
     printf("queued\n");
     fflush(stdout);
     sleep(5);
@@ -880,11 +902,11 @@ int main(int argc, char **argv) {
         int c = lingering_socket(6000 + 4 * k + j);
         if (c < 0) return 4;
         if (!send_fd(pair[0], c, NULL)) return 5;
-        close(c);
+        quick_close(c);
       }
-      close(pair[0]);
+      quick_close(pair[0]);
       if (!send_fd(rpc, pair[1], NULL)) return 6;
-      close(pair[1]);
+      quick_close(pair[1]);
     }
     usleep(200000);
     /* Then a probe: the launcher's closer closes its end at once, or it is stuck. */
@@ -893,7 +915,7 @@ int main(int argc, char **argv) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!send_fd(rpc, probe[1], NULL)) return 8;
-    close(probe[1]);
+    quick_close(probe[1]);
     struct pollfd p = {probe[0], POLLIN, 0};
     int ready = poll(&p, 1, 15000);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -921,7 +943,7 @@ int main(int argc, char **argv) {
     cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)many);
     memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)many);
     if (sendmsg(rpc, &msg, MSG_NOSIGNAL) < 0) return 5;
-    for (int i = 0; i < many; i++) close(fds[i]);
+    for (int i = 0; i < many; i++) quick_close(fds[i]);
     printf("sent\n");
     fflush(stdout);
     sleep(30);
