@@ -721,6 +721,7 @@ int main(int argc, char **argv) {
     pid_t child = fork();
     if (child == 0) {
       close(p[0]);
+      alarm(8); /* holds the lock 8 s at most: this process's own close of a copy may be the last, and would wait for it */
       splice(s[0], NULL, p[1], NULL, 4096, 0);
       _exit(0);
     }
@@ -780,6 +781,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
       close(p[0]);
       for (int i = 0; i < n; i++) close(opens[i]);
+      alarm(8); /* holds the lock 8 s at most: this process's own close of a copy may be the last, and would wait for it */
       splice(s[0], NULL, p[1], NULL, 4096, 0);
       _exit(0);
     }
@@ -817,6 +819,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
       close(p[0]);
       for (int i = 0; i < 24; i++) close(opens[i]);
+      alarm(8); /* holds the lock 8 s at most: this process's own close of a copy may be the last, and would wait for it */
       splice(s[0], NULL, p[1], NULL, 4096, 0);
       _exit(0);
     }
@@ -847,6 +850,7 @@ int main(int argc, char **argv) {
     pid_t child = fork();
     if (child == 0) {
       close(p[0]); /* the launcher's copy must be the last */
+      alarm(8);    /* holds the lock 8 s at most: this process's own close of a copy may be the last, and would wait for it */
       splice(s[0], NULL, p[1], NULL, 4096, 0);
       _exit(0);
     }
