@@ -131,6 +131,6 @@ napi_value js_notify(napi_env env, napi_callback_info cbinfo);
 napi_value js_relay(napi_env env, napi_callback_info cbinfo);
 napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo);
 napi_value js_close_later(napi_env env, napi_callback_info cbinfo);
-napi_value js_closer_backlog(napi_env env, napi_callback_info cbinfo);
+napi_value js_closers_behind(napi_env env, napi_callback_info cbinfo);
 
 #endif

@@ -114,7 +114,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       FN("relay", js_relay), /* relay.c */
       FN("relayStop", js_relay_stop),
       FN("closeLater", js_close_later),
-      FN("closerBacklog", js_closer_backlog),
+      FN("closersBehind", js_closers_behind),
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -8,7 +8,8 @@
  *   relayStop(id, release)
  *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
- *   closerBacklog()          how many of them are not closed yet
+ *   closersBehind()          whether too many of them wait: readers of
+ *                            what voids send pause (closer_behind)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,11 +98,14 @@ static void *relay_thread(void *arg) {
   int sink_ok = 1;
   struct stat st;
   bool is_socket = void_fstat(r->from, &st) == 0 && S_ISSOCK(st.st_mode);
+  int domain = 0;
+  socklen_t dlen = sizeof domain;
+  bool carries_fds = is_socket && getsockopt(r->from, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 && domain == AF_UNIX;
   while (relay_wait(r, r->from, POLLIN) == 0) {
-    /* What a socket carries may be fds: none are taken while the closers
-     * are behind (closer_behind), as the broker and FileSocket triggers do
-     * (src/orchestrator/launcher.ts CLOSER_BACKLOG_MAX). */
-    if (is_socket && closer_behind()) {
+    /* What a unix socket carries may be fds: none are taken while the
+     * closers are behind (closer_behind), as the broker and FileSocket
+     * triggers do. */
+    if (carries_fds && closer_behind()) {
       struct pollfd p = {r->stop_rd, POLLIN, 0};
       if (poll(&p, 1, 20) > 0) break;
       continue;
@@ -243,8 +247,8 @@ napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
  * for the pipe's lock (pipe_release), which a process of the void can hold
  * for as long as it likes (a splice() from an empty socket into that pipe
  * waits holding it). A close still under way after CLOSER_STUCK_NS is
- * taken to be one of those, and the next closeLater starts another closer
- * thread for the rest of the queue, up to CLOSER_MAX: each stuck one is
+ * taken to be one of those, and the next closeLater (or the watch, below)
+ * starts another closer thread for the rest of the queue, up to CLOSER_MAX: each stuck one is
  * matched by a process of a void holding a lock, and returns to work (or,
  * when another closer already waits, ends) once that process lets go, at
  * the latest when its void ends. At most one closer waits for work. */
@@ -256,9 +260,9 @@ static pthread_cond_t closer_idle = PTHREAD_COND_INITIALIZER;
 static int *closer_queue;
 static size_t closer_len, closer_cap;
 /* Under closer_lock: the closer threads alive, how many of them wait for
- * work, and per slot whether a thread has it and when its close began
- * (0: none under way). */
-static unsigned closers, closers_waiting;
+ * work and how many are closing, and per slot whether a thread has it and
+ * when its close began (0: none under way). */
+static unsigned closers, closers_waiting, closers_busy;
 static bool closer_slot_used[CLOSER_MAX];
 static uint64_t closer_since[CLOSER_MAX];
 /* The file each close under way is of, and fds waiting for the closer
@@ -307,12 +311,6 @@ static bool closer_timer(int *timer) {
   sigaddset(&mine, CLOSER_SIGNAL);
   pthread_sigmask(SIG_UNBLOCK, &mine, NULL);
   return true;
-}
-
-static bool closer_any_busy(void) {
-  for (unsigned i = 0; i < CLOSER_MAX; i++)
-    if (closer_slot_used[i] && closer_since[i] != 0) return true;
-  return false;
 }
 
 /* Takes (closer_lock held) a deferred fd of the file dev/ino, or -1. */
@@ -395,6 +393,7 @@ static void *closer(void *arg) {
     closer_dev[slot] = dev;
     closer_ino[slot] = ino;
     closer_since[slot] = closer_now();
+    closers_busy++;
     pthread_mutex_unlock(&closer_lock);
     /* A lingering socket's last close waits for its unsent data, for as
      * long as the void asked (INT_MAX seconds: for ever). Linger off: the
@@ -407,10 +406,11 @@ static void *closer(void *arg) {
     if (timed) closer_timer_settime(timer, &off);
     pthread_mutex_lock(&closer_lock);
     closer_since[slot] = 0;
+    closers_busy--;
     last = dev != 0 || ino != 0;
     last_dev = dev;
     last_ino = ino;
-    if (closer_len == 0 && closer_deferred_len == 0 && !closer_any_busy()) pthread_cond_broadcast(&closer_idle);
+    if (closer_len == 0 && closer_deferred_len == 0 && closers_busy == 0) pthread_cond_broadcast(&closer_idle);
   }
   closer_slot_used[slot] = false;
   closers--;
@@ -430,7 +430,7 @@ static void closer_drain_at_exit(void) {
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 2;
   pthread_mutex_lock(&closer_lock);
-  while (closer_len > 0 || closer_deferred_len > 0 || closer_any_busy())
+  while (closer_len > 0 || closer_deferred_len > 0 || closers_busy > 0)
     if (pthread_cond_timedwait(&closer_idle, &closer_lock, &deadline) != 0) break;
   pthread_mutex_unlock(&closer_lock);
 }
@@ -548,35 +548,24 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
-/* The fds given to the closers and not closed yet (closer_lock held).
- * Asking also looks for closers stuck since fds were queued: fds queued
- * while the closes under way were young would otherwise wait for the next
- * closeLater, which a paused reader never makes. */
-static size_t closer_backlog_locked(void) {
-  if (closer_len > 0) closer_dispatch();
-  size_t n = closer_len + closer_deferred_len;
-  for (unsigned i = 0; i < CLOSER_MAX; i++)
-    if (closer_slot_used[i] && closer_since[i] != 0) n++;
-  return n;
-}
-
-/* Whether more than CLOSER_BACKLOG_MAX fds wait for the closers (the
- * same bound as src/orchestrator/launcher.ts). */
+/* Whether more than CLOSER_BACKLOG_MAX fds given to the closers are not
+ * closed yet (waiting, or in a close under way). Closes take microseconds;
+ * a backlog this long means closes a void stalls (a pipe whose lock it
+ * holds): readers of what voids send (the broker, FileSocket triggers,
+ * relays of unix sockets) then take nothing more until the closers catch
+ * up, or what a void keeps sending would fill the launcher's fd table. */
 #define CLOSER_BACKLOG_MAX 1024
 static bool closer_behind(void) {
   pthread_mutex_lock(&closer_lock);
-  bool behind = closer_backlog_locked() > CLOSER_BACKLOG_MAX;
+  bool behind = closer_len + closer_deferred_len + closers_busy > CLOSER_BACKLOG_MAX;
   pthread_mutex_unlock(&closer_lock);
   return behind;
 }
 
-/* closerBacklog() -> the fds given to the closers and not closed yet. */
-napi_value js_closer_backlog(napi_env env, napi_callback_info cbinfo) {
+/* closersBehind() -> closer_behind(). */
+napi_value js_closers_behind(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
-  pthread_mutex_lock(&closer_lock);
-  size_t n = closer_backlog_locked();
-  pthread_mutex_unlock(&closer_lock);
   napi_value result;
-  napi_create_uint32(env, (uint32_t)n, &result);
+  napi_get_boolean(env, closer_behind(), &result);
   return result;
 }

@@ -143,8 +143,8 @@ export interface NativeAddon {
   relay(from: number, to: number): number;
   /** Closes each fd on a closer thread of the addon's own (a close can block: lingering sockets, a pipe whose lock a void holds); never blocks. */
   closeLater(fds: number[]): void;
-  /** The fds given to closeLater and not closed yet (waiting, or in a close under way). */
-  closerBacklog(): number;
+  /** Whether more fds given to closeLater wait than readers of what voids send should add to (native/addon/relay.c CLOSER_BACKLOG_MAX): they then pause. */
+  closersBehind(): boolean;
   /** Ends a relay now; with release (only after its "ended"), frees it. */
   relayStop(id: number, release?: boolean): void;
   /** The authenticator of a plan cache entry's body: HMAC-SHA256 under the user's cache key (native/cache_key.h: in the persistent keyring, made if there is none; never seen by JavaScript). Throws when keyrings are unavailable. */

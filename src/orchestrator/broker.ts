@@ -14,7 +14,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { FdGrant } from "../plan/types.js";
 import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
 import type { RpcOperation } from "../spec/types.js";
-import { CLOSER_RETRY_MS, closeReceived, closersBehind, relayFd, watchFd } from "./launcher.js";
+import { CLOSER_RETRY_MS, closeReceived, relayFd, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** How long one outgoing connect may take. */
@@ -86,8 +86,8 @@ export class Broker {
     // One request at a time per void, in order: read the next only after
     // answering this one.
     for (;;) {
-      // A request may carry fds: none are taken while the closers are behind (launcher.ts CLOSER_BACKLOG_MAX).
-      while (closersBehind(this.addon)) {
+      // A request may carry fds: none are taken while the closers are behind (native/addon/relay.c closer_behind).
+      while (this.addon.closersBehind()) {
         await new Promise((resolve) => setTimeout(resolve, CLOSER_RETRY_MS));
         if (!this.clients.has(c)) return;
       }

@@ -181,22 +181,8 @@ export function closeReceived(fds: readonly number[]): void {
   if (fds.length > 0) addon().closeLater([...fds]);
 }
 
-/**
- * How many fds may wait for the closers before the launcher stops taking
- * more from voids (broker requests, FileSocket messages) until they catch
- * up. Closes take microseconds; a backlog this long means closes a void
- * stalls (a pipe whose lock it holds): without the pause, what it keeps
- * sending would fill the launcher's fd table.
- */
-export const CLOSER_BACKLOG_MAX = 1024;
-
-/** How soon a reader paused by CLOSER_BACKLOG_MAX looks again (ms). */
+/** How soon a reader of what voids send, paused while the closers are behind, looks again (ms). */
 export const CLOSER_RETRY_MS = 20;
-
-/** Whether the closers are behind by more than CLOSER_BACKLOG_MAX fds. */
-export function closersBehind(a: Pick<NativeAddon, "closerBacklog">): boolean {
-  return a.closerBacklog() > CLOSER_BACKLOG_MAX;
-}
 
 export function nativeAddon(): NativeAddon {
   return addon();

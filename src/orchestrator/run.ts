@@ -13,7 +13,7 @@ import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
 import { untrustedLink } from "../plan/paths.js";
-import { writableSources } from "../plan/plan.js";
+import { writablePaths } from "../plan/plan.js";
 import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
@@ -302,7 +302,7 @@ class Application implements LoopHost {
     }
     this.cgroups = cgroups;
     try {
-      const writable = writableSources(plans).map((w) => w.source);
+      const writable = writablePaths(plans);
       for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable, this.addon));
       this.streams = Streams.open(plans, this.addon, this.log);
     } catch (e) {

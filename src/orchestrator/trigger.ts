@@ -35,7 +35,7 @@ import type { NativeAddon } from "../native/addon.js";
 import { Limit } from "../native/contract.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
-import { CLOSER_RETRY_MS, closeReceived, closersBehind, watchFd } from "./launcher.js";
+import { CLOSER_RETRY_MS, closeReceived, watchFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
@@ -96,18 +96,18 @@ export class TriggerLoop {
     this.armed = false;
     // Read only while there is room: the rest waits in the kernel.
     while (!this.eof && this.queue.length === 0 && this.running < this.bound) {
-      if (this.closersBehind() || !this.readOnce()) break;
+      if (this.waitForClosers() || !this.readOnce()) break;
     }
     this.pump();
   }
 
   /**
    * A FileSocket message carries fds: none are taken while the closers are
-   * behind (launcher.ts CLOSER_BACKLOG_MAX); a timer reads again, the
+   * behind (native/addon/relay.c closer_behind); a timer reads again, the
    * watch is not rearmed meanwhile.
    */
-  private closersBehind(): boolean {
-    if (this.plan.trigger.kind === "Pipe" || !closersBehind(this.host.addon)) return false;
+  private waitForClosers(): boolean {
+    if (this.plan.trigger.kind === "Pipe" || !this.host.addon.closersBehind()) return false;
     this.paused ??= setTimeout(() => {
       this.paused = null;
       if (!this.finished) this.onReadable();

@@ -670,8 +670,13 @@ export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
 }
 
 /** The canonical sources of every writable spec bind of the application (the host paths its voids may write). */
-export function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
+function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
   return plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
+}
+
+/** The host paths the voids of `plans` may write (writableSources without who). */
+export function writablePaths(plans: readonly VoidPlan[]): string[] {
+  return writableSources(plans).map((w) => w.source);
 }
 
 /**
