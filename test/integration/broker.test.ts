@@ -21,6 +21,21 @@ const addon = nativeAddon();
 const quiet: Logger = { verbosity: 0, error() {}, warn() {}, info() {}, verbose() {}, debug() {} };
 const openFds = () => readdirSync("/proc/self/fd").length;
 
+/**
+ * The fd count once the closer threads have closed what earlier tests gave
+ * them (the broker closes its ends off the event loop): unchanged for 50 ms.
+ */
+async function settledFds(): Promise<number> {
+  let last = openFds();
+  for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    const now = openFds();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
 /** Sends one packet and waits (polling) for the broker's reply. */
 async function ask(fd: number, data: Buffer, fds: number[] = []): Promise<{ data: Buffer; fds: number[] } | "eof"> {
   try {
@@ -75,7 +90,7 @@ describe("the RPC broker", () => {
   });
 
   it("survives random garbage, disallowed calls and stray fds without leaking or connecting", async () => {
-    const before = openFds();
+    const before = await settledFds();
     const connectionsBefore = connections;
     const broker = new Broker(addon, quiet);
     const [mine, theirs] = addon.seqpacketPair();
@@ -117,7 +132,7 @@ describe("the RPC broker", () => {
   });
 
   it("a peer that closes mid-conversation is dropped cleanly", async () => {
-    const before = openFds();
+    const before = await settledFds();
     const broker = new Broker(addon, quiet);
     const [mine, theirs] = addon.seqpacketPair();
     broker.attach(mine, grant(), "gone", 0);

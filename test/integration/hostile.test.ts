@@ -96,6 +96,14 @@ function onTerminal(launcher: Launcher, args: string[]): string {
   return r.stdout.replaceAll("\r", "");
 }
 
+/** The probe of the closer attacks (hostile.c send_probe) was closed by the launcher within 3 s. */
+function assertProbeClosedAtOnce(r: { stdout: string; stderr: string }): void {
+  const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
+  assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
+  assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
+  assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+}
+
 for (const launcher of launchers) {
   describe(`a hostile void (${launcher} launcher)`, () => {
     it("cannot type into, read, or reconfigure the launcher's terminal, and the launcher goes on supervising", { skip: hasScript && hasBash ? false : "script(1) or bash is missing" }, () => {
@@ -703,10 +711,7 @@ for (const launcher of launchers) {
           entrypoints: { "backlog-copies": { args: ["BinaryName", "Entrypoint", { Rpc: [] }, "Trailing"], environment: ["Stdout"] } },
         });
         const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, copies]);
-        const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
-        assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
-        assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
-        assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+        assertProbeClosedAtOnce(r);
       });
 
     it("closes a void stalls, pushed through a brokered UDP socket, do not fill the launcher's fd table: the relay stops taking them", {
@@ -766,10 +771,7 @@ for (const launcher of launchers) {
         entrypoints: { "splice-stuck": { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout"] } },
       });
       const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
-      const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
-      assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
-      assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
-      assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+      assertProbeClosedAtOnce(r);
     });
 
     it("lingering sockets left unread in a broker socket's queue do not stop the launcher when it closes that socket", {
@@ -805,11 +807,8 @@ for (const launcher of launchers) {
         },
       });
       const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
-      const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
-      assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
       // Each of the three would hold the closer 25 s; the probe waits 15 s at most.
-      assert.equal(probe[1], "yes", `the probe was not closed within ${probe[2]} ms`);
-      assert.ok(Number(probe[2]) < 3000, `the probe was closed after ${probe[2]} ms`);
+      assertProbeClosedAtOnce(r);
     });
 
     it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {

@@ -505,6 +505,29 @@ static int send_fd(int s, int fd, const struct sockaddr_un *to) {
   return sendmsg(s, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
 }
 
+/* The probe of the closer attacks: one end of a fresh socket pair sent to
+ * the launcher on `rpc` (waiting up to 5 s for room), this process's copy
+ * closed; prints "probe-closed yes|no MS": whether, and how soon, the
+ * launcher closed its copy (the other end sees EOF), waiting `ms` at most. */
+static void send_probe(int rpc, int ms) {
+  int probe[2];
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct pollfd room = {rpc, POLLOUT, 0};
+  int ready = 0;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) == 0) {
+    bool sent = poll(&room, 1, 5000) == 1 && send_fd(rpc, probe[1], NULL);
+    quick_close(probe[1]);
+    struct pollfd eof = {probe[0], POLLIN, 0};
+    ready = sent ? poll(&eof, 1, ms) : 0;
+    close(probe[0]);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  long took = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", took);
+  fflush(stdout);
+}
+
 /* An fd received on s within ms, or -1. */
 static int recv_fd(int s, int ms) {
   struct pollfd p = {s, POLLIN, 0};
@@ -743,19 +766,7 @@ int main(int argc, char **argv) {
       struct pollfd w = {rpc, POLLOUT, 0};
       if (poll(&w, 1, 5000) != 1 || sendmsg(rpc, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) break;
     }
-    int probe[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 5;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct pollfd w = {rpc, POLLOUT, 0};
-    bool sent = poll(&w, 1, 5000) == 1 && send_fd(rpc, probe[1], NULL);
-    close(probe[1]);
-    struct pollfd r = {probe[0], POLLIN, 0};
-    int ready = sent ? poll(&r, 1, 8000) : 0;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
-    fflush(stdout);
+    send_probe(rpc, 8000);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     return 0;
@@ -859,18 +870,7 @@ int main(int argc, char **argv) {
     if (!send_fd(rpc, p[0], NULL)) return 4;
     close(p[0]);
     usleep(300000);
-    int probe[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 5;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!send_fd(rpc, probe[1], NULL)) return 6;
-    close(probe[1]);
-    struct pollfd w = {probe[0], POLLIN, 0};
-    int ready = poll(&w, 1, 10000);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
-    fflush(stdout);
+    send_probe(rpc, 10000);
     kill(child, SIGKILL); /* lets go of the lock: the launcher's close ends */
     waitpid(child, NULL, 0);
     return 0;
@@ -914,18 +914,7 @@ int main(int argc, char **argv) {
     }
     usleep(200000);
     /* Then a probe: the launcher's closer closes its end at once, or it is stuck. */
-    int probe[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, probe) < 0) return 7;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!send_fd(rpc, probe[1], NULL)) return 8;
-    quick_close(probe[1]);
-    struct pollfd p = {probe[0], POLLIN, 0};
-    int ready = poll(&p, 1, 15000);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    printf("probe-closed %s %ld\n", ready == 1 ? "yes" : "no", ms);
-    fflush(stdout);
+    send_probe(rpc, 15000);
     return 0;
   }
   if (argc >= 3 && (strcmp(argv[1], "linger") == 0 || strcmp(argv[1], "linger17") == 0)) {
