@@ -142,10 +142,12 @@ enum seccomp_rules {
   SECCOMP_RULE_LEASES = 1u << 6,
   /* prlimit64 on pid 1 (void-init) -> EPERM */
   SECCOMP_RULE_INIT_LIMITS = 1u << 7,
+  /* shmctl SHM_LOCK -> EPERM */
+  SECCOMP_RULE_SHM_LOCK = 1u << 9,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 511u
+#define SECCOMP_RULES_ALL 1023u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

@@ -70,7 +70,7 @@
  * openat(dirfd, path, flags, mode), socket(family, type, protocol),
  * socketpair(family, ...), personality(persona), sendto(fd, buf, len,
  * flags, dest, addrlen), fcntl(fd, cmd), prlimit64(pid, ...),
- * ptrace(request, ...). */
+ * ptrace(request, ...), shmctl(id, cmd, buf). */
 /* clang-format off */
 #define VF_RULE_CALLS(X) \
   X(clone) \
@@ -92,7 +92,8 @@
   X(sendto) \
   X(fcntl) \
   X(prlimit64) \
-  X(ptrace)
+  X(ptrace) \
+  X(shmctl)
 /* clang-format on */
 
 #define VF_X86_64_clone 56
@@ -115,6 +116,7 @@
 #define VF_X86_64_fcntl 72
 #define VF_X86_64_prlimit64 302
 #define VF_X86_64_ptrace 101
+#define VF_X86_64_shmctl 31
 
 #define VF_AARCH64_clone 220
 #define VF_AARCH64_ioctl 29
@@ -136,6 +138,7 @@
 #define VF_AARCH64_fcntl 25
 #define VF_AARCH64_prlimit64 261
 #define VF_AARCH64_ptrace 117
+#define VF_AARCH64_shmctl 195
 
 /* One architecture of a filter: the plan's name for it, the kernel's
  * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
@@ -213,6 +216,7 @@ VF_CHECK(sendto);
 VF_CHECK(fcntl);
 VF_CHECK(prlimit64);
 VF_CHECK(ptrace);
+VF_CHECK(shmctl);
 #undef VF_CHECK
 #undef VF_CHECK_ABSENT
 
@@ -242,6 +246,8 @@ VF_CHECK(ptrace);
 #define VF_SIOC_WIRELESS_LAST 0x8bffu
 #define VF_PTRACE_TRACEME 0u
 #define VF_PTRACE_DETACH 17u
+#define VF_SHM_LOCK 11u
+#define VF_IPC_64 0x100u /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
@@ -515,6 +521,17 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
      * the entrypoint's to change (RLIMIT_NOFILE 0 breaks its socket
      * factory). */
     void_filter_value_rule(&b, (uint32_t)a->prlimit64, 0, 1);
+  }
+  if (rules & SECCOMP_RULE_SHM_LOCK) {
+    /* Locked shared memory is charged to the launcher's host uid
+     * (RLIMIT_MEMLOCK of the user namespace's creator): no SHM_LOCK. The
+     * command may carry IPC_64 (0x100), which the kernel strips. */
+    VF_JEQ(&b, (uint32_t)a->shmctl, 0, 5);
+    VF_LOAD_ARG(&b, 1);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)VF_IPC_64));
+    VF_JEQ(&b, VF_SHM_LOCK, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
     /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's

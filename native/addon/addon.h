@@ -12,7 +12,8 @@
  *   spawn.c    init, spawn (plan parsed and cloned on a libuv worker
  *              thread, native/spawn_clone.c), the id-map writer thread,
  *              signal
- *   fds.c      pipes, socket pairs, fd flags, openNoSymlinks, pollReadable,
+ *   fds.c      pipes, socket pairs (each made by a short-lived child in
+ *              the launcher's empty network namespace), fd flags, openNoSymlinks, pollReadable,
  *              and fd passing (recvFds, sendFds: native/fdpass.h)
  *   sockets.c  tcpListen, connect, socketKind, socketAddress, recvFrom,
  *              sendTo, notify

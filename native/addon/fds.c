@@ -3,8 +3,8 @@
  * symlinks, polling, and passing fds over sockets (native/fdpass.h).
  *
  *   pipe(packets)            -> [read end, write end, packets]
- *   seqpacketPair()          -> [a, b]
- *   streamPair()             -> [read end, write end]
+ *   seqpacketPair()          -> [a, b]        (both: made in the launcher's
+ *   streamPair()             -> [read end, write end]  empty network namespace)
  *   recvFds(fd, maxBytes)    -> { data, fds, eof, truncated } | null
  *   sendFds(fd, data, fds)   -> true, or false when it would block
  *   pollReadable(fds)        -> boolean[]
@@ -14,12 +14,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addon.h"
@@ -59,13 +65,161 @@ napi_value js_pipe(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
+/*
+ * Socket pairs for voids: made in an empty network namespace.
+ *
+ * A socket belongs for good to the network namespace of the task that made
+ * it, whoever holds it later: an abstract unix address bound on it is bound
+ * in that namespace, and the interface ioctls (SIOCGIFCONF, SIOCGIFHWADDR,
+ * ...) answer for it. A pair the launcher made itself would be of the
+ * host's namespace, and a void holding one end (the shared stdin socket, a
+ * FileSocket end, its broker socket, a UDP relay, void-init's channels)
+ * could bind abstract names in the host's namespace — take a host
+ * service's name before it starts, learn which names exist (EADDRINUSE) —
+ * and list the host's interfaces, addresses and MAC addresses: a socket
+ * ioctl needs no grant of any network. So every pair the launcher makes is
+ * made in a network namespace of its own, with nothing in it (a loopback,
+ * down), one for the launcher's whole life, which no void is in and no
+ * void's name reaches the host from; and each end is bound to an address
+ * of the kernel's choosing there at once, so that a void cannot bind one
+ * of its own on it at all. Voids' own sockets are made in each
+ * void's own namespace, as ever; TCP sockets (listeners, brokered
+ * connections) stay the host's by design, under the host-sockets rule.
+ *
+ * A thread cannot enter a user namespace (setns(CLONE_NEWUSER) refuses a
+ * multi-threaded caller), and an unprivileged launcher needs one to own a
+ * network namespace. So a short-lived child does it, sharing our memory
+ * and fd table (CLONE_VM | CLONE_VFORK | CLONE_FILES): the first makes
+ * both namespaces (CLONE_NEWUSER | CLONE_NEWNET) and leaves fds of them in
+ * the table (SIOCGSKNS on a socket made there, then NS_GET_USERNS: no
+ * /proc needed); each later one enters them (setns: the launcher's user
+ * owns that user namespace, so has every capability in it) and calls
+ * socketpair(), whose fds are the launcher's at once. The child runs
+ * nothing but system calls, with every signal blocked, on a stack of its
+ * own, while this thread waits (as native/spawn_clone.c). ~50 µs a pair,
+ * against ~4 µs for socketpair() alone; a run makes a few (one per Rpc,
+ * forwarding or prepared void, one per named socket, one for stdin).
+ */
+
+#ifndef SIOCGSKNS
+#define SIOCGSKNS 0x894C /* Linux 4.9 */
+#endif
+#define VOID_NS_GET_USERNS 0xb701 /* _IO(0xb7, 0x1), <linux/nsfs.h>, Linux 4.9 */
+
+struct pair_child {
+  int userns, netns; /* fds of the namespaces, once made */
+  int type;          /* socketpair type, or 0: make the namespaces */
+  int fds[2];
+  int err;
+  const char *call;
+};
+
+/* One child at a time: Node's thread is the only caller, and waits. */
+static struct pair_child pairs = {.userns = -1, .netns = -1};
+static char pair_stack[64 * 1024] __attribute__((aligned(16)));
+
+static int pair_child_main(void *arg) {
+  struct pair_child *c = arg;
+  if (c->type == 0) {
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      c->err = errno, c->call = "socket";
+      _exit(1);
+    }
+    int net = ioctl(s, SIOCGSKNS);
+    if (net < 0) {
+      c->err = errno, c->call = "ioctl SIOCGSKNS";
+      _exit(1);
+    }
+    close(s);
+    int user = ioctl(net, VOID_NS_GET_USERNS);
+    if (user < 0) {
+      c->err = errno, c->call = "ioctl NS_GET_USERNS";
+      _exit(1);
+    }
+    c->netns = net, c->userns = user;
+    _exit(0);
+  }
+  if (setns(c->userns, CLONE_NEWUSER) < 0) {
+    c->err = errno, c->call = "setns CLONE_NEWUSER";
+    _exit(1);
+  }
+  if (setns(c->netns, CLONE_NEWNET) < 0) {
+    c->err = errno, c->call = "setns CLONE_NEWNET";
+    _exit(1);
+  }
+  if (socketpair(AF_UNIX, c->type | SOCK_CLOEXEC, 0, c->fds) < 0) {
+    c->err = errno, c->call = "socketpair";
+    _exit(1);
+  }
+  /* Each end gets an address now (autobind: an abstract name the kernel
+   * chooses, in this namespace), so a void's bind() on it fails (EINVAL):
+   * voids sharing nothing cannot bind and probe names there either. */
+  struct sockaddr_un any = {.sun_family = AF_UNIX};
+  for (int i = 0; i < 2; i++) {
+    if (bind(c->fds[i], (struct sockaddr *)&any, sizeof any.sun_family) < 0) {
+      c->err = errno, c->call = "bind";
+      _exit(1);
+    }
+  }
+  _exit(0);
+}
+
+/* Runs the child for `type` (0: make the namespaces); 0, or an errno with
+ * pairs.call naming what failed. */
+static int pair_child_run(int type, int flags) {
+  pairs.type = type, pairs.err = 0, pairs.call = "clone", pairs.fds[0] = pairs.fds[1] = -1;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pid_t pid = clone(pair_child_main, pair_stack + sizeof pair_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | flags | SIGCHLD, &pairs);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) return err;
+  int status;
+  while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+  }
+  if (pairs.err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  for (int i = 0; i < 2; i++)
+    if (pairs.fds[i] >= 0) close(pairs.fds[i]);
+  return pairs.err != 0 ? pairs.err : ECHILD;
+}
+
+/* A pair of `type`, close-on-exec, made in the launcher's empty network
+ * namespace (made at the first call): true, or false once it has thrown an
+ * error naming the call that failed. */
+static bool empty_ns_pair(napi_env env, int type, int fds[2]) {
+  if (pairs.netns < 0) {
+    int err = pair_child_run(0, CLONE_NEWUSER | CLONE_NEWNET);
+    if (err != 0) {
+      throw_errno(env, err, pairs.call, "(the launcher's empty network namespace for voids' sockets: CLONE_NEWUSER|CLONE_NEWNET)");
+      return false;
+    }
+    /* Made in the child without close-on-exec; nothing execs in between
+     * (Node spawns on this thread, voids close every fd not granted). */
+    if (fcntl(pairs.netns, F_SETFD, FD_CLOEXEC) < 0 || fcntl(pairs.userns, F_SETFD, FD_CLOEXEC) < 0) {
+      throw_errno(env, errno, "fcntl", "F_SETFD FD_CLOEXEC (the empty network namespace's fds)");
+      return false;
+    }
+  }
+  int err = pair_child_run(type, 0);
+  if (err != 0) {
+    throw_errno(env, err, pairs.call,
+                type == SOCK_STREAM ? "AF_UNIX SOCK_STREAM (in the launcher's empty network namespace)"
+                                    : "AF_UNIX SOCK_SEQPACKET (in the launcher's empty network namespace)");
+    return false;
+  }
+  fds[0] = pairs.fds[0], fds[1] = pairs.fds[1];
+  return true;
+}
+
 /* seqpacketPair() -> [a, b]: AF_UNIX SOCK_SEQPACKET, close-on-exec.
  * SEQPACKET rather than DGRAM: packets keep their boundaries and fds, and
  * the reader sees EOF once every writer has closed its end. */
 napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_SEQPACKET");
+  if (!empty_ns_pair(env, SOCK_SEQPACKET, fds)) return NULL;
   return fd_pair(env, fds[0], fds[1]);
 }
 
@@ -82,7 +236,7 @@ napi_value js_seqpacket_pair(napi_env env, napi_callback_info cbinfo) {
 napi_value js_stream_pair(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return throw_errno(env, errno, "socketpair", "AF_UNIX SOCK_STREAM");
+  if (!empty_ns_pair(env, SOCK_STREAM, fds)) return NULL;
   if (shutdown(fds[0], SHUT_WR) < 0 || shutdown(fds[1], SHUT_RD) < 0) {
     int err = errno;
     close(fds[0]);

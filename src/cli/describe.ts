@@ -113,6 +113,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
     'connect(), sendto() with an address, socket(AF_UNIX), a datagram socketpair(), interface ioctls: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
+  "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

@@ -194,6 +194,15 @@ export const SECCOMP_RULE_BITS = {
     /** prlimit64() on pid 1: EPERM. void-init shares the entrypoint's uid; its limits are not the entrypoint's to change. */
     "init-limits": { c: "SECCOMP_RULE_INIT_LIMITS", value: 1 << 7, doc: "prlimit64 on pid 1 (void-init) -> EPERM" },
     /**
+     * shmctl(SHM_LOCK), the command compared without IPC_64: EPERM. Locked
+     * shared memory is charged to the creator of the void's user namespace
+     * (RLIMIT_MEMLOCK, counted for the launcher's host uid): a void locking
+     * its own limit's worth of segments it never touches made SHM_LOCK fail
+     * for every other process of that uid, and for every other void of a
+     * root launcher, while it lived.
+     */
+    "shm-lock": { c: "SECCOMP_RULE_SHM_LOCK", value: 1 << 9, doc: "shmctl SHM_LOCK -> EPERM" },
+    /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
      * long): EPERM. Never planned: the launcher adds it, with ptrace, to the

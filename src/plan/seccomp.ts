@@ -177,12 +177,6 @@ export const DEFAULT_ALLOW: readonly string[] = [
   "inotify_init1",
   "inotify_add_watch",
   "inotify_rm_watch",
-  "io_setup",
-  "io_destroy",
-  "io_getevents",
-  "io_pgetevents",
-  "io_submit",
-  "io_cancel",
   // Memory.
   "mmap",
   "mprotect",
@@ -350,11 +344,17 @@ export const DEFAULT_ALLOW: readonly string[] = [
 
 /**
  * Not allowed by default, and ENOSYS rather than EPERM: callers fall back
- * to an older call the filter can inspect. clone3's flags and openat2's
- * mode live in memory a seccomp filter cannot read; libc then uses clone()
- * and openat().
+ * to an older call the filter can inspect, or do without. clone3's flags
+ * and openat2's mode live in memory a seccomp filter cannot read; libc then
+ * uses clone() and openat(). The kernel's native AIO (io_setup and the
+ * calls on its contexts) draws on one budget for the whole host
+ * (fs.aio-max-nr, 65,536 events): a single io_setup(65536) would leave
+ * every other process of the host, root's included, failing with EAGAIN
+ * while the void lives, whatever its Limits. Without them a void sees a
+ * kernel built without AIO, which libaio's users handle (glibc's POSIX AIO
+ * uses threads); a spec may allow them (docs/spec.md).
  */
-export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2"];
+export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2", "io_setup", "io_destroy", "io_getevents", "io_pgetevents", "io_submit", "io_cancel"];
 
 /** The argument rules of the default filter, by name, and their bits in a plan record: defined with the rest of the wire format (src/native/contract.ts SECCOMP_RULE_BITS documents each). */
 export { SECCOMP_RULES } from "../native/contract.js";

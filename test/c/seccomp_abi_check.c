@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -35,6 +36,7 @@ SAME(VF_SOCK_CLOEXEC, SOCK_CLOEXEC);
 SAME(VF_F_SETLEASE, F_SETLEASE);
 SAME(VF_PTRACE_TRACEME, PTRACE_TRACEME);
 SAME(VF_PTRACE_DETACH, PTRACE_DETACH);
+SAME(VF_SHM_LOCK, SHM_LOCK);
 /* The personality values the rule admits: PER_LINUX, PER_LINUX32, UNAME26, UNAME26 | PER_LINUX32. */
 SAME(0x0u, PER_LINUX);
 SAME(0x8u, PER_LINUX32);

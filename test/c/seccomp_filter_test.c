@@ -94,6 +94,7 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, connect)) return ERR(EPERM);
   if ((r & SECCOMP_RULE_LEASES) && IS(nr, fcntl)) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_INIT_LIMITS) && IS(nr, prlimit64)) return a[0] == 1 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_SHM_LOCK) && IS(nr, shmctl)) return (a[1] & ~0x100u) == 11 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* ptrace's request is a long: all 64 bits count. */
   if ((r & SECCOMP_RULE_DEBUG_PTRACE) && IS(nr, ptrace)) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
@@ -159,6 +160,10 @@ static const uint64_t interesting[] = {
     CLONE_VM | SIGCHLD,
     CLONE_NEWNET,
     0x80,
+    0x10b, /* SHM_LOCK | IPC_64 */
+    12,
+    0x10c,
+    0x1000000b,
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 

@@ -580,6 +580,44 @@ for (const launcher of launchers) {
       assert.equal(res.get("stdin-write"), "EPIPE", r.stdout);
     });
 
+    it("a socket the launcher made (stdin, broker, FileSocket ends) tells nothing of the host's network and takes no name there", async () => {
+      // Stdin: no host-sockets rule applies; the socket itself must be of an empty namespace.
+      const stdinSpec = writeSpec(stage, `hostile-socket-ns-stdin-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdin", "Stdout"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", stdinSpec, stage.hostile, "socket-ns", "0"], { input: "x" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(results(r.stdout).get("interfaces"), "none", r.stdout);
+      assert.equal(results(r.stdout).get("bind-abstract"), "EINVAL", r.stdout);
+      // A broker socket and both ends of a FileSocket, each in a void of its own: no void binds a name another could probe.
+      const spec = writeSpec(stage, `hostile-socket-ns-${launcher}`, {
+        entrypoints: {
+          "socket-ns-rpc": { args: ["BinaryName", "Entrypoint", { Rpc: [] }], environment: ["Stdout"] },
+          "socket-ns-tx": { args: ["BinaryName", "Entrypoint", { FileSocket: { Tx: "s" } }], environment: ["Stdout"] },
+          "socket-ns-rx": { args: ["BinaryName", "Entrypoint", { FileSocket: { Rx: "s" } }], environment: ["Stdout"] },
+        },
+      });
+      const all = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.equal(all.status, 0, all.stderr);
+      const lines = all.stdout.split("\n");
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith("bind-abstract ")),
+        ["bind-abstract EINVAL", "bind-abstract EINVAL", "bind-abstract EINVAL"],
+        all.stdout,
+      );
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith("interfaces ")),
+        ["interfaces EPERM", "interfaces EPERM", "interfaces EPERM"],
+        all.stdout,
+      );
+    });
+
+    it("takes none of the kernel budgets the whole host shares: the AIO events, locked shared memory", () => {
+      const spec = writeSpec(stage, `hostile-host-budgets-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "host-budgets"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(results(r.stdout).get("io-setup"), "ENOSYS", r.stdout);
+      assert.equal(results(r.stdout).get("shm-lock"), "EPERM", r.stdout);
+    });
+
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {
       const top = scratch(stage, `bind-swap-${launcher}`);
       const dir = join(top, "writable");

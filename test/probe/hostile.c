@@ -60,6 +60,17 @@
  *   exec-writable DIR
  *                  write an executable script into DIR and execve it
  *                  ("exec-writable": EACCES on a noexec mount)
+ *   socket-ns FD   (also as socket-ns-*, an entrypoint's name)
+ *                  on fd FD (a socket the launcher made: stdin, a
+ *                  broker or FileSocket end): the interfaces of the
+ *                  socket's network namespace ("interfaces NAMES|none",
+ *                  SIOCGIFCONF) and bind an abstract name on it
+ *                  ("bind-abstract": EINVAL, it has an address already)
+ *   host-budgets   kernel budgets the host shares with every process:
+ *                  io_setup of 65,536 events (fs.aio-max-nr, host-wide:
+ *                  "io-setup", ENOSYS) and SHM_LOCK of a shared memory
+ *                  segment (charged to the launcher's uid: "shm-lock",
+ *                  EPERM)
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -182,6 +193,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +202,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/un.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <sys/xattr.h>
 #include <termios.h>
@@ -1105,6 +1118,30 @@ int main(int argc, char **argv) {
       char *args[] = {path, NULL};
       char *none[] = {NULL};
       result("exec-writable", execve(path, args, none));
+    } else if (strncmp(argv[i], "socket-ns", 9) == 0 && i + 1 < argc) {
+      int fd = atoi(argv[++i]);
+      struct ifreq reqs[16];
+      struct ifconf ifc = {.ifc_len = sizeof reqs, .ifc_req = reqs};
+      if (ioctl(fd, SIOCGIFCONF, &ifc) < 0) {
+        result("interfaces", -1);
+      } else {
+        printf("interfaces");
+        int n = ifc.ifc_len / (int)sizeof reqs[0];
+        for (int k = 0; k < n; k++) printf("%s%s", k == 0 ? " " : ",", reqs[k].ifr_name);
+        printf("%s\n", n == 0 ? " none" : "");
+        fflush(stdout);
+      }
+      struct sockaddr_un name = {.sun_family = AF_UNIX};
+      memcpy(name.sun_path + 1, "void-hostile-socket-ns", 22);
+      result("bind-abstract", bind(fd, (struct sockaddr *)&name, offsetof(struct sockaddr_un, sun_path) + 23));
+    } else if (strcmp(argv[i], "host-budgets") == 0) {
+      unsigned long ctx = 0;
+      long rc = syscall(SYS_io_setup, 65536, &ctx);
+      result("io-setup", rc);
+      if (rc == 0) syscall(SYS_io_destroy, ctx);
+      int shm = shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | 0600);
+      result("shm-lock", shm < 0 ? shm : shmctl(shm, SHM_LOCK, NULL));
+      if (shm >= 0) shmctl(shm, IPC_RMID, NULL);
     } else if (strcmp(argv[i], "stdin-back") == 0) {
       signal(SIGPIPE, SIG_IGN);
       int mem = (int)syscall(SYS_memfd_create, "pin", 0);

@@ -32,7 +32,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { marshal } from "../../src/orchestrator/marshal.js";
 import { planApplication } from "../../src/plan/plan.js";
-import { planSeccomp, refusedCalls, type SeccompArch, type SeccompPlan, SYSCALL_TABLES } from "../../src/plan/seccomp.js";
+import { ENOSYS_BY_DEFAULT, planSeccomp, refusedCalls, type SeccompArch, type SeccompPlan, SYSCALL_TABLES } from "../../src/plan/seccomp.js";
 import type { VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { buildElf, FakeHost } from "../support/elf-fixtures.js";
@@ -72,6 +72,7 @@ const RULE_CALLS = [
   "fcntl",
   "prlimit64",
   "ptrace",
+  "shmctl",
 ];
 
 /** <linux/audit.h> */
@@ -224,15 +225,16 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
     const has = (name: string) => Object.hasOwn(table, name);
     const AA = AUDIT_ARCH[arch];
 
-    it(`${arch}: every allowed call is allowed, every other call of the table refused (EPERM), clone3/openat2 and numbers past the table ENOSYS, other architectures killed`, () => {
+    it(`${arch}: every allowed call is allowed, every other call of the table refused (EPERM), clone3, openat2, the AIO calls and numbers past the table ENOSYS, other architectures killed`, () => {
       const filter = filterOf(nodeArch);
       // Arguments that pass every rule: socket and socketpair of AF_UNIX; zero elsewhere.
       const fine = (name: string) => (name === "socket" || name === "socketpair" ? [1, 1, 0] : []);
       const queries: Query[] = [
         ...filter.allow.map((a) => ({ what: `allowed ${a.name}`, arch: AA, nr: a.nr, args: fine(a.name), expect: "allow" })),
-        ...refusedCalls(filter).map((name) => ({ what: `refused ${name}`, arch: AA, nr: nr(name), expect: `errno ${name === "clone3" || name === "openat2" ? ENOSYS : EPERM}` })),
+        ...refusedCalls(filter).map((name) => ({ what: `refused ${name}`, arch: AA, nr: nr(name), expect: `errno ${ENOSYS_BY_DEFAULT.includes(name) ? ENOSYS : EPERM}` })),
         { what: "clone3", arch: AA, nr: nr("clone3"), expect: `errno ${ENOSYS}` },
         { what: "openat2", arch: AA, nr: nr("openat2"), expect: `errno ${ENOSYS}` },
+        { what: "io_setup", arch: AA, nr: nr("io_setup"), expect: `errno ${ENOSYS}` },
         { what: "ptrace", arch: AA, nr: nr("ptrace"), expect: `errno ${EPERM}` },
         { what: "mount", arch: AA, nr: nr("mount"), expect: `errno ${EPERM}` },
         { what: "io_uring_setup", arch: AA, nr: nr("io_uring_setup"), expect: `errno ${EPERM}` },
@@ -303,6 +305,11 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("fcntl F_GETFL", "fcntl", [3, 3], ALLOW),
         q("prlimit64 on void-init", "prlimit64", [1, 7, 0, 0], PERM),
         q("prlimit64 on itself", "prlimit64", [0, 7, 0, 0], ALLOW),
+        // shmctl(id, cmd, buf): SHM_LOCK, with or without IPC_64.
+        q("shmctl SHM_LOCK", "shmctl", [0, 11, 0], PERM),
+        q("shmctl SHM_LOCK | IPC_64", "shmctl", [0, 0x10b, 0], PERM),
+        q("shmctl SHM_UNLOCK", "shmctl", [0, 12, 0], ALLOW),
+        q("shmctl IPC_STAT | IPC_64", "shmctl", [11, 0x102, 0], ALLOW),
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),
@@ -337,7 +344,7 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         const filter = filterOf(nodeArch);
         const queries: Query[] = [
           ...filter.allow.map((a) => ({ what: `allowed ${a.name}`, arch: AA, nr: a.nr, args: a.name === "socket" || a.name === "socketpair" ? [1, 1, 0] : [], expect: "allow" })),
-          ...refusedCalls(filter).map((name) => ({ what: `refused ${name}`, arch: AA, nr: nr(name), expect: `errno ${name === "clone3" || name === "openat2" ? ENOSYS : EPERM}` })),
+          ...refusedCalls(filter).map((name) => ({ what: `refused ${name}`, arch: AA, nr: nr(name), expect: `errno ${ENOSYS_BY_DEFAULT.includes(name) ? ENOSYS : EPERM}` })),
           { what: "past the table", arch: AA, nr: filter.knownMax + 1, expect: `errno ${ENOSYS}` },
           { what: "x86_64", arch: AUDIT_ARCH.x86_64, nr: 0, expect: "kill" },
           { what: "ioctl TIOCSTI", arch: AA, nr: nr("ioctl"), args: [0, 0x5412], expect: `errno ${EPERM}` },

@@ -70,10 +70,11 @@ describe("seccomp", () => {
     for (const name of ["read", "openat", "execve", "clone", "socket", "sendmsg", "recvmsg", "futex", "mmap", "getrandom", "ioctl", "chmod"]) assert.ok(allowed.has(name), name);
     assert.deepEqual(
       plain.enosys.map((e) => e.name),
-      ["clone3", "openat2"],
+      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents", "clone3", "openat2"],
+      "ascending by number; the host-wide AIO budget's calls as on a kernel without AIO",
     );
     assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
-    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality", "leases", "init-limits"]);
+    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality", "leases", "init-limits", "shm-lock"]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
     assert.deepEqual(
@@ -89,7 +90,21 @@ describe("seccomp", () => {
     const names = adjusted.allow.map((d) => d.name);
     assert.ok(names.includes("ptrace") && names.includes("unshare") && names.includes("clone3") && !names.includes("socket"));
     assert.ok(!adjusted.rules.includes("namespace-clone"), "allowing unshare allows namespace clones too");
-    assert.deepEqual(adjusted.enosys, [], "a denied openat2 gets EPERM, clone3 is allowed");
+    assert.deepEqual(
+      adjusted.enosys.map((e) => e.name),
+      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
+      "a denied openat2 gets EPERM, clone3 is allowed",
+    );
+    const aio = planSeccomp(spec([{ Seccomp: { allow: ["io_setup", "io_submit", "io_getevents", "io_destroy"] } }]).entrypoints[0]!.environment, "x64");
+    assert.ok("mode" in aio && aio.mode === "filter");
+    assert.ok(
+      aio.allow.some((a) => a.name === "io_setup"),
+      "a program that needs the kernel's AIO may allow it",
+    );
+    assert.deepEqual(
+      aio.enosys.map((e) => e.name),
+      ["io_cancel", "io_pgetevents", "clone3", "openat2"],
+    );
     for (let i = 1; i < adjusted.allow.length; i++) assert.ok(adjusted.allow[i]!.nr > adjusted.allow[i - 1]!.nr);
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
   });
@@ -251,7 +266,7 @@ describe("seccomp", () => {
     );
     assert.deepEqual(
       arm.enosys,
-      ["clone3", "openat2"].map((name) => ({ name, nr: AARCH64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr),
+      ENOSYS_BY_DEFAULT.map((name) => ({ name, nr: AARCH64_SYSCALLS[name]! })).sort((a, b) => a.nr - b.nr),
     );
     assert.equal(arm.knownMax, Math.max(...Object.values(AARCH64_SYSCALLS)));
     assert.deepEqual(arm.rules, x86.rules, "the same argument rules (native/seccomp_filter.h applies each with aarch64's numbers)");
