@@ -183,10 +183,22 @@ function cacheClearCommand(): number {
     process.stderr.write(`${found.none}\n`);
     return 0;
   }
-  const files = cacheFiles(found.dir);
-  for (const f of files) rmSync(f, { force: true });
-  process.stdout.write(`void: removed ${files.length} cached plan(s) from ${found.dir}\n`);
-  return 0;
+  // Whatever is there under an entry's name goes, each on its own: a
+  // directory (which a void able to write the cache directory could have
+  // put first in the list) no longer stops the files after it.
+  let removed = 0;
+  let failed = 0;
+  for (const f of cacheFiles(found.dir)) {
+    try {
+      rmSync(f, { force: true, recursive: true });
+      removed++;
+    } catch (e) {
+      failed++;
+      process.stderr.write(`void: cannot remove ${visible(f)}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+  process.stdout.write(`void: removed ${removed} cached plan(s) from ${visible(found.dir)}\n`);
+  return failed === 0 ? 0 : 1;
 }
 
 /**

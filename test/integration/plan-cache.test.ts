@@ -424,8 +424,16 @@ for (const launcher of launchers) {
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /cached plan\(s\)/);
       assert.match(list.stdout, /void "run" "-s" "spec.json"/);
+      // A directory under an entry's name, first in the list (a void with a
+      // writable bind over the cache directory can make one): clear still
+      // removes everything, itself included.
+      const decoy = join(cacheDirOf(launcher), "void", "run-0000000000000000.plan");
+      mkdirSync(join(decoy, "inside"), { recursive: true });
+      writeFileSync(join(decoy, "inside", "file"), "x");
+      if (launcher === "unprivileged") spawnSync("chown", ["-R", `${UNPRIV_UID}:${UNPRIV_GID}`, decoy]);
       const clear = run(launcher, ["cache", "clear"]);
       assert.equal(clear.status, 0, clear.stderr);
+      assert.match(clear.stdout, /removed 2 cached plan\(s\)/);
       assert.equal(cacheFiles(launcher).length, 0);
       assert.ok(!used(run(launcher, ["run", "-s", "spec.json", "./app"])));
     });
