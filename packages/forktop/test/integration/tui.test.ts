@@ -14,19 +14,27 @@
  * - `q` quits, and the application runs on, no longer traced;
  * - with a scripted tracer: poll mode, a failed shell, and a tracer of
  *   another protocol version refused.
- * The tmux server, the application and the stage are removed at the end.
+ * The tmux server (and its socket), the application and the stage are
+ * removed at the end.
  */
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PROTOCOL_VERSION } from "../../src/protocol.js";
 import { story } from "../support/events.js";
 import { addVoid, makeStage, noVoid, packageRoot, pidAlive, pidsRunning, type Stage, waitFor, writeSpec } from "./harness.js";
 
-const SOCKET = `forktop-test-${process.pid}`;
+/**
+ * The tmux server's socket, in a private directory of its own (not tmux's
+ * default /tmp/tmux-UID/, where kill-server leaves the socket file behind),
+ * removed at the end.
+ */
+const tmuxDir = mkdtempSync(join(tmpdir(), "forktop-tmux-"));
+const SOCKET = join(tmuxDir, "socket");
 
 /**
  * The tmux server (and so forktop) gets CI=true whatever the test runner
@@ -39,7 +47,7 @@ const SOCKET = `forktop-test-${process.pid}`;
 const TMUX_ENV = { ...process.env, CI: "true", SHELL: "/bin/sh" };
 
 function tmux(...args: string[]): string {
-  const r = spawnSync("tmux", ["-L", SOCKET, "-f", "/dev/null", ...args], { encoding: "utf8", env: TMUX_ENV });
+  const r = spawnSync("tmux", ["-S", SOCKET, "-f", "/dev/null", ...args], { encoding: "utf8", env: TMUX_ENV });
   if (r.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -65,7 +73,7 @@ function switchSession(name: string, width: number, cmd: string): void {
   const previous = session;
   tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", "24", cmd);
   session = name;
-  spawnSync("tmux", ["-L", SOCKET, "kill-session", "-t", previous], { env: TMUX_ENV });
+  spawnSync("tmux", ["-S", SOCKET, "kill-session", "-t", previous], { env: TMUX_ENV });
 }
 
 /** Types text literally, then Enter. */
@@ -132,7 +140,8 @@ describe("forktop TUI in tmux (80x24)", { timeout: 180000 }, () => {
   });
 
   after(() => {
-    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    spawnSync("tmux", ["-S", SOCKET, "kill-server"]);
+    rmSync(tmuxDir, { recursive: true, force: true });
     // The application was left running by q: end it (its launcher ends its voids).
     for (const pid of spec === null ? [] : pidsRunning("bin/void\0run\0-s\0" + spec)) {
       try {
