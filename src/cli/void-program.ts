@@ -12,7 +12,7 @@
  * 2 for invalid input (spec, binary, libraries, usage), nothing spawned;
  * 125 when void itself fails.
  */
-import { closeSync, constants, existsSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -183,14 +183,18 @@ function cacheClearCommand(): number {
     process.stderr.write(`${found.none}\n`);
     return 0;
   }
-  // Whatever is there under an entry's name goes, each on its own: a
-  // directory (which a void able to write the cache directory could have
-  // put first in the list) no longer stops the files after it.
+  // Each name on its own: a directory under an entry's name (which a void
+  // able to write the cache directory could have put first in the list)
+  // no longer stops the files after it. An empty one is removed; nothing
+  // is removed recursively: a void could swap a directory for a symlink
+  // while a recursive removal walks it, and have it remove what the link
+  // names, as the user.
   let removed = 0;
   let failed = 0;
   for (const f of cacheFiles(found.dir)) {
     try {
-      rmSync(f, { force: true, recursive: true });
+      if (lstatSync(f).isDirectory()) rmdirSync(f);
+      else unlinkSync(f);
       removed++;
     } catch (e) {
       failed++;
