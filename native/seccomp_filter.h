@@ -70,7 +70,8 @@
  * openat(dirfd, path, flags, mode), socket(family, type, protocol),
  * socketpair(family, ...), personality(persona), sendto(fd, buf, len,
  * flags, dest, addrlen), fcntl(fd, cmd), prlimit64(pid, ...),
- * ptrace(request, ...), shmctl(id, cmd, buf). */
+ * ptrace(request, ...), shmctl(id, cmd, buf), setsockopt(fd, level,
+ * optname, ...). */
 /* clang-format off */
 #define VF_RULE_CALLS(X) \
   X(clone) \
@@ -93,7 +94,8 @@
   X(fcntl) \
   X(prlimit64) \
   X(ptrace) \
-  X(shmctl)
+  X(shmctl) \
+  X(setsockopt)
 /* clang-format on */
 
 #define VF_X86_64_clone 56
@@ -117,6 +119,7 @@
 #define VF_X86_64_prlimit64 302
 #define VF_X86_64_ptrace 101
 #define VF_X86_64_shmctl 31
+#define VF_X86_64_setsockopt 54
 
 #define VF_AARCH64_clone 220
 #define VF_AARCH64_ioctl 29
@@ -139,6 +142,7 @@
 #define VF_AARCH64_prlimit64 261
 #define VF_AARCH64_ptrace 117
 #define VF_AARCH64_shmctl 195
+#define VF_AARCH64_setsockopt 208
 
 /* One architecture of a filter: the plan's name for it, the kernel's
  * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
@@ -217,6 +221,7 @@ VF_CHECK(fcntl);
 VF_CHECK(prlimit64);
 VF_CHECK(ptrace);
 VF_CHECK(shmctl);
+VF_CHECK(setsockopt);
 #undef VF_CHECK
 #undef VF_CHECK_ABSENT
 
@@ -247,7 +252,10 @@ VF_CHECK(shmctl);
 #define VF_PTRACE_TRACEME 0u
 #define VF_PTRACE_DETACH 17u
 #define VF_SHM_LOCK 11u
-#define VF_IPC_64 0x100u /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
+#define VF_SOL_SOCKET 1u
+#define VF_SO_ZEROCOPY 60u
+#define VF_SO_PASSPIDFD 76u /* Linux 6.5 */
+#define VF_IPC_64 0x100u    /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
@@ -530,6 +538,19 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_LOAD_ARG(&b, 1);
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)VF_IPC_64));
     VF_JEQ(&b, VF_SHM_LOCK, 0, 1);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_SOCKOPTS) {
+    /* No zerocopy sends (their pinned pages are charged to the host user,
+     * the launcher's for an unprivileged launcher's void) and no pidfd of
+     * whoever sends on a socket the void shares with the launcher. */
+    VF_JEQ(&b, (uint32_t)a->setsockopt, 0, 7);
+    VF_LOAD_ARG(&b, 1);
+    VF_JEQ(&b, VF_SOL_SOCKET, 0, 4);
+    VF_LOAD_ARG(&b, 2);
+    VF_JEQ(&b, VF_SO_ZEROCOPY, 1, 0);
+    VF_JEQ(&b, VF_SO_PASSPIDFD, 0, 1);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }

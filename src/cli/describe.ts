@@ -114,6 +114,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
   "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",
+  "socket-options": "setsockopt SOL_SOCKET SO_ZEROCOPY (pinned pages are charged to the host user), SO_PASSPIDFD: EPERM",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

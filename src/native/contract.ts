@@ -203,6 +203,17 @@ export const SECCOMP_RULE_BITS = {
      */
     "shm-lock": { c: "SECCOMP_RULE_SHM_LOCK", value: 1 << 9, doc: "shmctl SHM_LOCK -> EPERM" },
     /**
+     * setsockopt(SOL_SOCKET, SO_ZEROCOPY or SO_PASSPIDFD): EPERM. Pages a
+     * zerocopy send pins are charged to the sender's host user
+     * (user->locked_vm against RLIMIT_MEMLOCK), the launcher's for an
+     * unprivileged launcher's void: a void pinning its limit made zerocopy
+     * sends fail for every process of that uid (without SO_ZEROCOPY,
+     * MSG_ZEROCOPY is ignored: an ordinary copy). SO_PASSPIDFD made the
+     * launcher's next send on a socket it shares with the void carry a pidfd
+     * of the launcher (which tells the void when the launcher ends).
+     */
+    "socket-options": { c: "SECCOMP_RULE_SOCKOPTS", value: 1 << 10, doc: "setsockopt SOL_SOCKET SO_ZEROCOPY/SO_PASSPIDFD -> EPERM" },
+    /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
      * long): EPERM. Never planned: the launcher adds it, with ptrace, to the

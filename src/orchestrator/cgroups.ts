@@ -168,6 +168,11 @@ function applyLimits(dir: string, version: 1 | 2, controllers: Controller[], l: 
     } else {
       set("memory.limit_in_bytes", l.memory);
       if (existsSync(join(dir, "memory.memsw.limit_in_bytes"))) set("memory.memsw.limit_in_bytes", l.memory + swap);
+      // v1 charges a cgroup's TCP buffers only once this is written (v2
+      // always does, to memory.max); else they come from the host's one TCP
+      // budget (net.ipv4.tcp_mem), where a void of 32M queued 600 MB in
+      // loopback connections it never read.
+      if (existsSync(join(dir, "memory.kmem.tcp.limit_in_bytes"))) set("memory.kmem.tcp.limit_in_bytes", l.memory);
     }
   }
   if (controllers.includes("pids") && l.pids !== undefined) set("pids.max", l.pids);

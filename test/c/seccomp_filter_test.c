@@ -95,6 +95,7 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_LEASES) && IS(nr, fcntl)) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_INIT_LIMITS) && IS(nr, prlimit64)) return a[0] == 1 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_SHM_LOCK) && IS(nr, shmctl)) return (a[1] & ~0x100u) == 11 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_SOCKOPTS) && IS(nr, setsockopt)) return a[1] == 1 && (a[2] == 60 || a[2] == 76) ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* ptrace's request is a long: all 64 bits count. */
   if ((r & SECCOMP_RULE_DEBUG_PTRACE) && IS(nr, ptrace)) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
@@ -164,6 +165,9 @@ static const uint64_t interesting[] = {
     12,
     0x10c,
     0x1000000b,
+    60,
+    76,
+    0x10000003c,
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 

@@ -610,12 +610,14 @@ for (const launcher of launchers) {
       );
     });
 
-    it("takes none of the kernel budgets the whole host shares: the AIO events, locked shared memory", () => {
+    it("takes none of the kernel budgets the whole host shares or its launcher's uid holds: the AIO events, locked shared memory, zerocopy pins; gets no pidfd of its launcher", () => {
       const spec = writeSpec(stage, `hostile-host-budgets-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
       const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "host-budgets"]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(results(r.stdout).get("io-setup"), "ENOSYS", r.stdout);
       assert.equal(results(r.stdout).get("shm-lock"), "EPERM", r.stdout);
+      assert.equal(results(r.stdout).get("zerocopy"), "EPERM", r.stdout);
+      assert.equal(results(r.stdout).get("passpidfd"), "EPERM", r.stdout);
     });
 
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {

@@ -55,6 +55,23 @@ describe("resource limits (root launcher)", { skip: !isRoot && "cgroups are crea
     assert.match(r.stderr, /OOM killer ended it at its memory limit \(33554432 bytes\)/);
   });
 
+  it("a void's TCP buffers count against its memory limit, not the host's TCP budget", () => {
+    // Forward brings lo up; the void connects to itself on the loopback and never reads.
+    const spec = writeSpec(stage, "tcp-mem", {
+      entrypoints: {
+        "tcp-hog-64": { args: E, environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Limits: { memory: "32M", timeout: "30s" } }] },
+      },
+    });
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.actor]);
+    const m = r.stdout.match(/^queued (\d+) (\w+)$/m);
+    if (m === null) {
+      // Or the OOM killer ended it at its limit: bounded too.
+      assert.match(r.stderr, /OOM killer ended it at its memory limit/, r.stdout + r.stderr);
+      return;
+    }
+    assert.ok(Number(m[1]) < 64, `queued ${m[1]} MiB in the TCP buffers of 64 connections with a 32M limit (~240 without)`);
+  });
+
   it("a spinning void is killed at its timeout", () => {
     const spec = writeSpec(stage, "spin", { entrypoints: { spin: { args: E, environment: [{ Limits: { timeout: "500ms", cpu_max: 0.5 } }] } } });
     const started = Date.now();

@@ -434,9 +434,10 @@ for (const launcher of launchers) {
       mkdirSync(join(full, "inside"), { recursive: true });
       mkdirSync(join(dir, "run-0000000000000001.plan"));
       if (launcher === "unprivileged") spawnSync("chown", ["-R", `${UNPRIV_UID}:${UNPRIV_GID}`, full, join(dir, "run-0000000000000001.plan")]);
+      const names = cacheFiles(launcher).length; // the two directories and the entries of this file's tests
       const clear = run(launcher, ["cache", "clear"]);
       assert.equal(clear.status, 1, clear.stderr);
-      assert.match(clear.stdout, /removed 2 cached plan\(s\)/);
+      assert.match(clear.stdout, new RegExp(`removed ${names - 1} cached plan\\(s\\)`));
       assert.match(clear.stderr, /cannot remove .*run-0000000000000000\.plan/);
       assert.deepEqual(readdirSync(dir), ["run-0000000000000000.plan"]);
       rmSync(full, { recursive: true });

@@ -10,6 +10,10 @@
  *   forks-N      fork up to N children that sleep 2 s (stops at the first
  *                failure), print "forked K" and the errno of the failure
  *   hog-N        allocate and touch N MiB, then print "hogged N"
+ *   tcp-hog-N    (with lo up) N loopback TCP connections nobody reads,
+ *                each written to (64 KiB writes) until full, 256 MiB at
+ *                most in all; print "queued M" (MiB) and the errno that
+ *                stopped it, or "ok"
  *   spin         burn CPU forever
  *   exit-N       exit with status N
  * e.g. "sleep-300.exit-7". Without arguments it exits 0.
@@ -21,6 +25,10 @@
 #include <string.h>
 #include <time.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -75,6 +83,31 @@ int main(int argc, char **argv) {
         memset(p, 1, 1 << 20);
       }
       printf("hogged %ld\n", mib);
+      fflush(stdout);
+    } else if (strncmp(step, "tcp-hog-", 8) == 0) {
+      long conns = atol(step + 8), max = 256L << 20, total = 0;
+      int err = 0;
+      int l = socket(AF_INET, SOCK_STREAM, 0);
+      struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+      socklen_t alen = sizeof a;
+      if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4096) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
+        err = errno;
+      static char buf[65536];
+      memset(buf, 'z', sizeof buf);
+      for (long k = 0; k < conns && err == 0 && total < max; k++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0 || accept(l, NULL, NULL) < 0) {
+          err = errno;
+          break;
+        }
+        fcntl(c, F_SETFL, O_NONBLOCK);
+        for (;;) {
+          ssize_t n = write(c, buf, sizeof buf);
+          if (n <= 0) break;
+          total += n;
+        }
+      }
+      printf("queued %ld %s\n", total >> 20, err ? strerrorname_np(err) : "ok");
       fflush(stdout);
     } else if (strcmp(step, "spin") == 0) {
       for (volatile unsigned long i = 0;; i++) {

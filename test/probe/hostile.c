@@ -70,7 +70,9 @@
  *                  io_setup of 65,536 events (fs.aio-max-nr, host-wide:
  *                  "io-setup", ENOSYS) and SHM_LOCK of a shared memory
  *                  segment (charged to the launcher's uid: "shm-lock",
- *                  EPERM)
+ *                  EPERM), SO_ZEROCOPY on a TCP socket (its pinned pages
+ *                  likewise: "zerocopy", EPERM), and SO_PASSPIDFD on a
+ *                  unix socket ("passpidfd", EPERM)
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -1142,6 +1144,11 @@ int main(int argc, char **argv) {
       int shm = shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | 0600);
       result("shm-lock", shm < 0 ? shm : shmctl(shm, SHM_LOCK, NULL));
       if (shm >= 0) shmctl(shm, IPC_RMID, NULL);
+      int one = 1, tcp = socket(AF_INET, SOCK_STREAM, 0), local = socket(AF_UNIX, SOCK_STREAM, 0);
+      result("zerocopy", setsockopt(tcp, SOL_SOCKET, 60 /* SO_ZEROCOPY */, &one, sizeof one));
+      result("passpidfd", setsockopt(local, SOL_SOCKET, 76 /* SO_PASSPIDFD */, &one, sizeof one));
+      close(tcp);
+      close(local);
     } else if (strcmp(argv[i], "stdin-back") == 0) {
       signal(SIGPIPE, SIG_IGN);
       int mem = (int)syscall(SYS_memfd_create, "pin", 0);

@@ -73,6 +73,7 @@ const RULE_CALLS = [
   "prlimit64",
   "ptrace",
   "shmctl",
+  "setsockopt",
 ];
 
 /** <linux/audit.h> */
@@ -310,6 +311,11 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("shmctl SHM_LOCK | IPC_64", "shmctl", [0, 0x10b, 0], PERM),
         q("shmctl SHM_UNLOCK", "shmctl", [0, 12, 0], ALLOW),
         q("shmctl IPC_STAT | IPC_64", "shmctl", [11, 0x102, 0], ALLOW),
+        // setsockopt(fd, level, optname, ...): SOL_SOCKET's SO_ZEROCOPY and SO_PASSPIDFD.
+        q("setsockopt SO_ZEROCOPY", "setsockopt", [3, 1, 60, 0, 4], PERM),
+        q("setsockopt SO_PASSPIDFD", "setsockopt", [3, 1, 76, 0, 4], PERM),
+        q("setsockopt SO_REUSEADDR", "setsockopt", [3, 1, 2, 0, 4], ALLOW),
+        q("setsockopt IPPROTO_TCP 60", "setsockopt", [3, 6, 60, 0, 4], ALLOW),
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),
