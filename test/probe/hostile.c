@@ -899,10 +899,33 @@ int main(int argc, char **argv) {
     int p = idle_listener(7000), l1 = lingering_to(7000), l2 = lingering_to(7000);
     if (p < 0 || l1 < 0 || l2 < 0) return 3;
     shutdown(rpc, SHUT_RD);
-    if (send(rpc, "junk", 4, MSG_NOSIGNAL) != 4) return 4;
+    /* The junk and the three fds in one system call (sendmmsg): sent one
+     * after the other, the broker could read the junk and close the socket
+     * before the fds went (EPIPE), when the probe lost its core in between. */
     int queued[] = {l1, p, l2};
-    for (int i = 0; i < 3; i++)
-      if (!send_fd(rpc, queued[i], NULL)) return 5;
+    char junk[] = "junk", byte = 'x';
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control[3];
+    struct iovec iov[4] = {{junk, 4}, {&byte, 1}, {&byte, 1}, {&byte, 1}};
+    struct mmsghdr msgs[4];
+    memset(msgs, 0, sizeof msgs);
+    memset(control, 0, sizeof control);
+    for (int i = 0; i < 4; i++) {
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      if (i == 0) continue;
+      msgs[i].msg_hdr.msg_control = control[i - 1].buf;
+      msgs[i].msg_hdr.msg_controllen = sizeof control[i - 1].buf;
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &queued[i - 1], sizeof(int));
+    }
+    int sent = sendmmsg(rpc, msgs, 4, MSG_NOSIGNAL);
+    if (sent != 4) return sent < 1 ? 4 : 5;
     for (int i = 0; i < 3; i++) quick_close(queued[i]);
     printf("queued\n");
     fflush(stdout);
