@@ -368,9 +368,17 @@ export function cacheStatus(env: NodeJS.ProcessEnv = process.env): { ok: boolean
  * directory above it can be changed only by this user (untrustedDirectory);
  * else undefined, with the reason given to `why`. Symlinks in the path
  * ($XDG_CACHE_HOME or $HOME) are resolved first, and the resolved path is
- * the one used.
+ * the one shown (`shown`).
+ *
+ * What is used (`dir`) is the directory held open: /proc/self/fd/N of an
+ * fd opened refusing every symlink (openNoSymlinks), checked with fstat,
+ * kept for the life of the process. A void with a writable bind over the
+ * directory above (~/.cache) could otherwise swap the cache directory for
+ * a symlink between these checks and the files read, written or removed
+ * by path later — and have `void run` write its entries, or `void cache
+ * clear` remove the user's files of those names, in any directory.
  */
-export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: string) => void = () => {}, create = true): string | undefined {
+export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: string) => void = () => {}, create = true): { dir: string; shown: string } | undefined {
   const wanted = cacheDir(env);
   if (wanted === undefined) {
     why("neither XDG_CACHE_HOME nor HOME is an absolute path");
@@ -405,12 +413,18 @@ export function ownCacheDir(env: NodeJS.ProcessEnv = process.env, why: (reason: 
       dir = join(dir, part);
       mkdirSync(dir, { mode: 0o700 });
     }
-    const st = lstatSync(dir);
+    if (!existsSync("/proc/self/fd")) {
+      why("no /proc here: the cache directory cannot be held open");
+      return undefined;
+    }
+    const fd = loadAddon().openNoSymlinks(dir, false);
+    const st = fstatSync(fd);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+      closeSync(fd);
       why(`${dir} is not a directory of this user's alone`);
       return undefined;
     }
-    return dir;
+    return { dir: `/proc/self/fd/${fd}`, shown: dir };
   } catch (e) {
     why(e instanceof Error ? e.message : String(e));
     return undefined;
@@ -447,12 +461,19 @@ export function writeEntry(dir: string, name: string, bytes: Buffer): void {
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, join(dir, name));
+  try {
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** A cache entry built and sealed, not yet written (prepareEntry, then commitEntry). */
 export interface PreparedEntry {
+  /** The cache directory held open (/proc/self/fd/N, ownCacheDir), and as shown. */
   dir: string;
+  shown: string;
   name: string;
   bytes: Buffer;
 }
@@ -471,15 +492,15 @@ export function prepareEntry(input: CacheInput, debug: (m: string) => void): Pre
     return undefined;
   }
   let problem = "";
-  const dir = ownCacheDir(process.env, (why) => {
+  const found = ownCacheDir(process.env, (why) => {
     problem = why;
   });
-  if (dir === undefined) {
+  if (found === undefined) {
     debug(`plan cache: no cache directory of this user's ($XDG_CACHE_HOME or $HOME): ${problem}`);
     return undefined;
   }
   try {
-    return { dir, name: cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words), bytes: cacheEntry(input) };
+    return { ...found, name: cacheName(cacheRoot(), process.cwd(), process.geteuid?.() ?? 0, input.words), bytes: cacheEntry(input) };
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
     return undefined;
@@ -490,7 +511,7 @@ export function prepareEntry(input: CacheInput, debug: (m: string) => void): Pre
 export function commitEntry(entry: PreparedEntry, debug: (m: string) => void): boolean {
   try {
     writeEntry(entry.dir, entry.name, entry.bytes);
-    debug(`plan cache: wrote ${join(entry.dir, entry.name)}`);
+    debug(`plan cache: wrote ${join(entry.shown, entry.name)}`);
     return true;
   } catch (e) {
     debug(`plan cache: not written (${e instanceof Error ? e.message : String(e)})`);
@@ -523,6 +544,7 @@ export function describeEntry(path: string): CacheListing {
     if (!st.isFile()) return { ...listing, problem: "not a regular file" };
     if (st.uid !== process.geteuid?.()) return { ...listing, problem: "not this user's" };
     if ((st.mode & 0o077) !== 0) return { ...listing, problem: "readable or writable by others" };
+    if (st.size > CacheLimit.MaxBytes) return { ...listing, problem: "larger than any cached plan" };
     const bytes = readFileSync(fd);
     if (bytes.length < HEADER_BYTES || bytes.subarray(0, 8).toString("latin1") !== CACHE_MAGIC) return { ...listing, problem: "not a cached plan" };
     const body = bytes.subarray(HEADER_BYTES);

@@ -135,7 +135,7 @@ function checkCommand(binary: string, args: string[], opts: { spec?: string; run
  * symlink, or another user could change it) is neither listed nor
  * cleared: nothing is followed there.
  */
-function existingCacheDir(): { dir: string } | { none: string } {
+function existingCacheDir(): { dir: string; shown: string } | { none: string } {
   const wanted = cacheDir();
   if (wanted === undefined) return { none: "void: no plan cache: neither XDG_CACHE_HOME nor HOME is an absolute path" };
   let problem = "";
@@ -146,7 +146,7 @@ function existingCacheDir(): { dir: string } | { none: string } {
     },
     false,
   );
-  if (dir !== undefined) return { dir };
+  if (dir !== undefined) return dir;
   if (!existsSync(wanted)) return { none: `${wanted}: 0 cached plan(s)` };
   return { none: `void: warning: the plan cache at ${wanted} is not used: ${problem}` };
 }
@@ -158,9 +158,9 @@ function cacheListCommand(): number {
     process.stderr.write(`${found.none}\n`);
     return 0;
   }
-  const { dir } = found;
+  const { dir, shown } = found;
   const files = cacheFiles(dir);
-  const lines = [`${dir}: ${files.length} cached plan(s)`];
+  const lines = [`${shown}: ${files.length} cached plan(s)`];
   for (const f of files) {
     let d: CacheListing;
     try {
@@ -198,10 +198,10 @@ function cacheClearCommand(): number {
       removed++;
     } catch (e) {
       failed++;
-      process.stderr.write(`void: cannot remove ${visible(f)}: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(`void: cannot remove ${visible(join(found.shown, basename(f)))}: ${e instanceof Error ? e.message : String(e)}\n`);
     }
   }
-  process.stdout.write(`void: removed ${removed} cached plan(s) from ${visible(found.dir)}\n`);
+  process.stdout.write(`void: removed ${removed} cached plan(s) from ${visible(found.shown)}\n`);
   return failed === 0 ? 0 : 1;
 }
 

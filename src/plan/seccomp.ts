@@ -197,7 +197,6 @@ export const DEFAULT_ALLOW: readonly string[] = [
   "pkey_free",
   "membarrier",
   "get_mempolicy",
-  "memfd_secret",
   // Processes and threads of the void's own PID namespace.
   "clone",
   "fork",
@@ -352,9 +351,12 @@ export const DEFAULT_ALLOW: readonly string[] = [
  * every other process of the host, root's included, failing with EAGAIN
  * while the void lives, whatever its Limits. Without them a void sees a
  * kernel built without AIO, which libaio's users handle (glibc's POSIX AIO
- * uses threads); a spec may allow them (docs/spec.md).
+ * uses threads); a spec may allow them (docs/spec.md). memfd_secret takes
+ * its pages out of the kernel's direct map (splitting it for the whole
+ * host) and keeps the host from hibernating while one exists; without it
+ * callers see a kernel without secret memory.
  */
-export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2", "io_setup", "io_destroy", "io_getevents", "io_pgetevents", "io_submit", "io_cancel"];
+export const ENOSYS_BY_DEFAULT: readonly string[] = ["clone3", "openat2", "io_setup", "io_destroy", "io_getevents", "io_pgetevents", "io_submit", "io_cancel", "memfd_secret"];
 
 /** The argument rules of the default filter, by name, and their bits in a plan record: defined with the rest of the wire format (src/native/contract.ts SECCOMP_RULE_BITS documents each). */
 export { SECCOMP_RULES } from "../native/contract.js";

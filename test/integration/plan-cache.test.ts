@@ -9,9 +9,10 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { cacheFiles as cacheFilesIn, ownCacheDir, writeEntry } from "../../src/cli/plan-cache.js";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, type Stage, scratch, UNPRIV_GID, UNPRIV_UID, waitFor } from "./harness.js";
 
 interface Result {
@@ -141,6 +142,29 @@ int main(int argc, char **argv) {
 });
 
 after(() => stage?.cleanup());
+
+describe("the plan cache's directory", () => {
+  it("is used through an fd: swapped for a symlink after its checks, nothing is written or removed where the link points", () => {
+    const home = scratch(stage, "swap-cache");
+    const xdg = join(home, "xdg");
+    mkdirSync(xdg, { mode: 0o700 });
+    const found = ownCacheDir({ XDG_CACHE_HOME: xdg });
+    assert.ok(found !== undefined);
+    assert.equal(found.shown, join(realpathSync(xdg), "void"));
+    const elsewhere = join(home, "elsewhere");
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, "run-0000000000000001.plan"), "the user's file");
+    // What a void with a writable bind over ~/.cache does between the checks and the writes.
+    renameSync(join(xdg, "void"), join(xdg, "moved"));
+    symlinkSync(elsewhere, join(xdg, "void"));
+    writeEntry(found.dir, "run-0000000000000002.plan", Buffer.from("an entry"));
+    assert.deepEqual(readdirSync(elsewhere), ["run-0000000000000001.plan"]);
+    assert.deepEqual(readdirSync(join(xdg, "moved")), ["run-0000000000000002.plan"]);
+    for (const f of cacheFilesIn(found.dir)) unlinkSync(f); // as void cache clear removes them
+    assert.deepEqual(readdirSync(elsewhere), ["run-0000000000000001.plan"]);
+    assert.deepEqual(readdirSync(join(xdg, "moved")), []);
+  });
+});
 
 for (const launcher of launchers) {
   describe(`plan cache (${launcher} launcher)`, () => {

@@ -70,7 +70,7 @@ describe("seccomp", () => {
     for (const name of ["read", "openat", "execve", "clone", "socket", "sendmsg", "recvmsg", "futex", "mmap", "getrandom", "ioctl", "chmod"]) assert.ok(allowed.has(name), name);
     assert.deepEqual(
       plain.enosys.map((e) => e.name),
-      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents", "clone3", "openat2"],
+      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents", "clone3", "openat2", "memfd_secret"],
       "ascending by number; the host-wide AIO budget's calls as on a kernel without AIO",
     );
     assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
@@ -92,7 +92,7 @@ describe("seccomp", () => {
     assert.ok(!adjusted.rules.includes("namespace-clone"), "allowing unshare allows namespace clones too");
     assert.deepEqual(
       adjusted.enosys.map((e) => e.name),
-      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
+      ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents", "memfd_secret"],
       "a denied openat2 gets EPERM, clone3 is allowed",
     );
     const aio = planSeccomp(spec([{ Seccomp: { allow: ["io_setup", "io_submit", "io_getevents", "io_destroy"] } }]).entrypoints[0]!.environment, "x64");
@@ -103,7 +103,7 @@ describe("seccomp", () => {
     );
     assert.deepEqual(
       aio.enosys.map((e) => e.name),
-      ["io_cancel", "io_pgetevents", "clone3", "openat2"],
+      ["io_cancel", "io_pgetevents", "clone3", "openat2", "memfd_secret"],
     );
     for (let i = 1; i < adjusted.allow.length; i++) assert.ok(adjusted.allow[i]!.nr > adjusted.allow[i - 1]!.nr);
     assert.deepEqual(planSeccomp(spec(["SeccompUnconfined"]).entrypoints[0]!.environment, "x64"), { mode: "unconfined" });
