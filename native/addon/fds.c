@@ -129,15 +129,18 @@ static int pair_child_main(void *arg) {
     int net = ioctl(s, SIOCGSKNS);
     if (net < 0) {
       c->err = errno, c->call = "ioctl SIOCGSKNS";
+      close(s); /* the fd table is the launcher's */
       _exit(1);
     }
     close(s);
     int user = ioctl(net, VOID_NS_GET_USERNS);
     if (user < 0) {
       c->err = errno, c->call = "ioctl NS_GET_USERNS";
+      close(net);
       _exit(1);
     }
     c->netns = net, c->userns = user;
+    c->err = 0;
     _exit(0);
   }
   if (setns(c->userns, CLONE_NEWUSER) < 0) {
@@ -162,21 +165,30 @@ static int pair_child_main(void *arg) {
       _exit(1);
     }
   }
+  c->err = 0;
   _exit(0);
 }
 
 /* Runs the child for `type` (0: make the namespaces); 0, or an errno with
  * pairs.call naming what failed. */
 static int pair_child_run(int type, int flags) {
-  pairs.type = type, pairs.err = 0, pairs.call = "clone", pairs.fds[0] = pairs.fds[1] = -1;
+  /* ECHILD until the child says it is done (a child killed before its end
+   * says nothing). */
+  pairs.type = type, pairs.err = ECHILD, pairs.call = "clone", pairs.fds[0] = pairs.fds[1] = -1;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   pid_t pid = clone(pair_child_main, pair_stack + sizeof pair_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | flags | SIGCHLD, &pairs);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (pid < 0) return err;
-  int status;
+  if (pid < 0) {
+    pairs.err = err;
+    return err;
+  }
+  /* The child has ended when clone returns (CLONE_VFORK); its result is in
+   * `pairs`, the wait only reaps it (0 stays if it fails: libuv waits only
+   * for the pids it started). */
+  int status = 0;
   while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
   }
   if (pairs.err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
