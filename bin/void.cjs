@@ -10,6 +10,15 @@
 // This file is CommonJS: a CommonJS entry point starts ~10 ms sooner than
 // an ES module one on Node 20, which loads its ESM loader first (measured by `npm run bench`, docs/performance.md).
 "use strict";
+// The front end (native/front.c) and bin/void's shell part start Node with
+// NODE_EXTRA_CA_CERTS renamed: Node 20 parses every certificate of that file
+// as it starts (~75 ms for Debian's bundle), and void makes no TLS
+// connection. Back under its own name, the user's environment is whole
+// again for the plans (PassEnv) and for whatever the command starts.
+if (process.env.VOID_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.VOID_NODE_EXTRA_CA_CERTS;
+  delete process.env.VOID_NODE_EXTRA_CA_CERTS;
+}
 const { statSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const module_ = require("node:module");

@@ -95,6 +95,24 @@ static int trace;
  * started. */
 static sigset_t original_mask; /* the signal mask this program started with */
 
+/* NODE_EXTRA_CA_CERTS is read by Node 20 as it starts, before any script
+ * runs: every certificate of the file is parsed (Debian's whole bundle:
+ * ~75 ms on the machine docs/performance.md was measured on, more than
+ * Node's whole start-up without it). void makes no TLS connection, so
+ * Node is started with the variable under another name, and bin/void.cjs
+ * puts it back first thing: process.env, the plans (PassEnv) and anything
+ * the command starts see the user's environment. Node 22 and later read
+ * the file only when TLS needs it; the rename costs them nothing. The
+ * shell part of bin/void does the same. */
+static void hide_extra_ca_certs(void) {
+  const char *certs = getenv("NODE_EXTRA_CA_CERTS");
+  if (certs == NULL) {
+    unsetenv("VOID_NODE_EXTRA_CA_CERTS"); /* the name is void's: never a user's variable to restore */
+    return;
+  }
+  if (setenv("VOID_NODE_EXTRA_CA_CERTS", certs, 1) == 0) unsetenv("NODE_EXTRA_CA_CERTS");
+}
+
 __attribute__((noreturn)) static void run_node(const char *why) {
   if (trace && why != NULL) fprintf(stderr, "void: plan cache: not used (%s)\n", why);
   /* Node starts with the signal state this program was given, as when
@@ -109,6 +127,7 @@ __attribute__((noreturn)) static void run_node(const char *why) {
   }
   argv[0] = "node";
   argv[1] = (char *)script;
+  hide_extra_ca_certs();
   for (int i = 0; i < nwords; i++) argv[i + 2] = words[i];
   execvp("node", argv);
   fprintf(stderr, "void: error: execvp node (to run %s): %s\n", script, strerror(errno));

@@ -87,6 +87,7 @@ before(() => {
   gcc(["-static", "-o", join(dir, "say2"), join(dir, "say2.c")]);
   writeFileSync(join(dir, "spec.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] } } }));
   writeFileSync(join(dir, "env.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }));
+  writeFileSync(join(dir, "certs.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["NODE_EXTRA_CA_CERTS"] }] } } }));
   // The plan cache's key in the persistent keyring: its serial, read outside any void, and what a void can do with it.
   writeFileSync(
     join(dir, "keyserial.c"),
@@ -194,6 +195,20 @@ for (const launcher of launchers) {
       const off = run(launcher, ["run", "-s", "spec.json", "./app"], { VOID_FAST_PATH: "0" });
       assert.ok(!used(off));
       assert.equal(off.stdout, "first\n");
+    });
+
+    it("Node starts without NODE_EXTRA_CA_CERTS (Node 20 reads the file as it starts), and the plans see it as the user set it", () => {
+      // A file that does not exist: Node 20 warns as it starts when it is given one.
+      const certs = "/nonexistent/void-test-certs.pem";
+      for (const env of [{}, { VOID_FAST_PATH: "0" }] as Record<string, string>[]) {
+        const r = run(launcher, ["run", "--no-cache", "-s", "certs.json", "/usr/bin/printenv", "NODE_EXTRA_CA_CERTS"], { ...env, NODE_EXTRA_CA_CERTS: certs });
+        assert.equal(r.status, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /extra certs/i);
+        assert.equal(r.stdout, `${certs}\n`);
+      }
+      // The name it is renamed to is void's: a user's variable of that name is not taken for it.
+      const stray = run(launcher, ["run", "--no-cache", "-s", "certs.json", "/usr/bin/printenv", "NODE_EXTRA_CA_CERTS"], { VOID_NODE_EXTRA_CA_CERTS: certs });
+      assert.equal(stray.stdout, "");
     });
 
     it("a library upgraded in place is noticed: Node plans again, and the new library runs", () => {
