@@ -49,6 +49,13 @@ export class RecordWriter {
     this.len += 8 + padded;
   }
 
+  /** Appends records another writer made (its bytes()). */
+  raw(records: Uint8Array): void {
+    this.reserve(records.length);
+    this.buf.set(records, this.len);
+    this.len += records.length;
+  }
+
   /** The records written so far (a copy: the writer may go on). */
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.len));

@@ -41,23 +41,40 @@ export interface SpawnRequest {
 
 const idMap = (m: VoidPlan["uidMap"]): string => m.map((e) => `${e.inside} ${e.outside} ${e.count}\n`).join("");
 
-export function marshal(req: SpawnRequest): Buffer {
-  const { plan } = req;
-  if (req.hostFds.length !== plan.fds.length) throw new Error("void: marshal: one host fd per planned fd is required");
+/**
+ * The records of a plan that are the same for every void of it, made once
+ * per plan (and per -d): a triggered entrypoint's plan is marshalled for
+ * every message, and its seccomp ranges alone are hundreds of numbers. A
+ * plan is not changed once planned (src/plan/plan.ts makes a new one).
+ */
+interface PlanRecords {
+  /** The id maps, names and the executable. */
+  head: Buffer;
+  /** Every mount, in the plan's order. */
+  mounts: Buffer;
+  /** The filter (without -d, with -d), the namespace's limits, the environment, the working directory, the Connect sockets. */
+  tail: [Buffer | undefined, Buffer | undefined];
+}
+
+const planRecords = new WeakMap<VoidPlan, PlanRecords>();
+
+function recordsOf(plan: VoidPlan): PlanRecords {
+  let r = planRecords.get(plan);
+  if (r === undefined) {
+    const head = new RecordWriter("plan string");
+    head.add(Tag.UidMap, idMap(plan.uidMap));
+    head.add(Tag.GidMap, idMap(plan.gidMap));
+    head.add(Tag.Hostname, plan.hostname);
+    head.add(Tag.DomainName, plan.domainname);
+    head.add(Tag.Exec, plan.exec);
+    r = { head: head.bytes(), mounts: mountRecords(plan), tail: [undefined, undefined] };
+    planRecords.set(plan, r);
+  }
+  return r;
+}
+
+function mountRecords(plan: VoidPlan): Buffer {
   const w = new RecordWriter("plan string");
-  let options = 0;
-  if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
-  if (req.debug) options |= PlanOption.Debug;
-  if (req.recordNamespaces === true) options |= PlanOption.RecordNamespaces;
-  if (plan.loopback) options |= PlanOption.Loopback;
-  if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
-  w.add(Tag.Options, options);
-  w.add(Tag.UidMap, idMap(plan.uidMap));
-  w.add(Tag.GidMap, idMap(plan.gidMap));
-  w.add(Tag.Hostname, plan.hostname);
-  w.add(Tag.DomainName, plan.domainname);
-  w.add(Tag.Exec, plan.exec);
-  for (const a of req.argv) w.add(Tag.Arg, a);
   for (const m of plan.mounts) {
     switch (m.type) {
       case "tmpfs":
@@ -88,12 +105,13 @@ export function marshal(req: SpawnRequest): Buffer {
         break;
     }
   }
-  plan.fds.forEach((f, i) => {
-    w.add(Tag.Fd, req.hostFds[i]!, f.fd);
-  });
-  for (const fd of req.cgroupFds ?? []) w.add(Tag.Cgroup, fd);
+  return w.bytes();
+}
+
+function tailRecords(plan: VoidPlan, debug: boolean): Buffer {
+  const w = new RecordWriter("plan string");
   // -d: void-init stops the entrypoint after its execve with ptrace (native/void_init.c), which the filter allows for that only.
-  const seccomp = req.debug ? withDebugPtrace(plan.seccomp) : plan.seccomp;
+  const seccomp = debug ? withDebugPtrace(plan.seccomp) : plan.seccomp;
   if (seccomp.mode === "filter") {
     // Already ascending (planSeccomp, withDebugPtrace): the native side searches the ranges as a binary tree.
     const s = seccomp;
@@ -104,6 +122,31 @@ export function marshal(req: SpawnRequest): Buffer {
   for (const v of plan.environment) w.add(Tag.Env, `${v.name}=${v.value}`);
   if (plan.cwd !== "/") w.add(Tag.Cwd, plan.cwd);
   for (const c of plan.connects) w.add(Tag.Connect, ConnectProtocol[c.protocol], c.environmentPort);
+  return w.bytes();
+}
+
+export function marshal(req: SpawnRequest): Buffer {
+  const { plan } = req;
+  if (req.hostFds.length !== plan.fds.length) throw new Error("void: marshal: one host fd per planned fd is required");
+  const records = recordsOf(plan);
+  const t = req.debug ? 1 : 0;
+  const tail = (records.tail[t] ??= tailRecords(plan, req.debug));
+  const w = new RecordWriter("plan string");
+  let options = 0;
+  if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
+  if (req.debug) options |= PlanOption.Debug;
+  if (req.recordNamespaces === true) options |= PlanOption.RecordNamespaces;
+  if (plan.loopback) options |= PlanOption.Loopback;
+  if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
+  w.add(Tag.Options, options);
+  w.raw(records.head);
+  for (const a of req.argv) w.add(Tag.Arg, a);
+  w.raw(records.mounts);
+  plan.fds.forEach((f, i) => {
+    w.add(Tag.Fd, req.hostFds[i]!, f.fd);
+  });
+  for (const fd of req.cgroupFds ?? []) w.add(Tag.Cgroup, fd);
+  w.raw(tail);
   if (req.factoryFd !== undefined) w.add(Tag.Factory, req.factoryFd);
   if (req.messageFd !== undefined) w.add(Tag.Message, req.messageFd);
   return w.bytes();

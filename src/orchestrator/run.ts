@@ -622,10 +622,10 @@ class Application implements LoopHost {
     // fds stay out of the void (which still runs once per packet).
     if (message.kind === "fds" && extra.length === 0) closeReceived(message.fds);
     const received: FdGrant[] = extra.map((_, index) => ({ fd: first + index, source: { kind: "received", index } }));
-    const fds = [...plan.fds, ...received];
     let life: VoidLife;
     try {
-      life = this.prepare({ ...plan, fds }, argv, extra);
+      // The trigger's own plan when the message brings no fds: its records are marshalled once (marshal.ts).
+      life = this.prepare(received.length === 0 ? plan : { ...plan, fds: [...plan.fds, ...received] }, argv, extra);
     } catch (e) {
       closeReceived(extra);
       this.log.error(`entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);

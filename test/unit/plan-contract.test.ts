@@ -202,6 +202,22 @@ describe("the plan contract: marshal.ts -> native/plan.c", { skip: hasGcc ? fals
       plain.stdout.split("\n").includes(`seccomp arch ${hostArch} rules ${plainRules} known_max ${plan.seccomp.knownMax} ranges ${plan.seccomp.ranges.length} enosys ${plan.seccomp.enosys.length}`),
       plain.stdout,
     );
+    // The plan's own records are made once per plan (marshal.ts): another void of it gets its own argv and fds, the rest unchanged.
+    const own = (l: string) => /^(arg|fd|cgroup|factory) /.test(l);
+    const again = parse(marshal({ plan, argv: ["./app", "x"], hostFds: [3, -1, 4, 5], factoryFd: 41, debug: true })).stdout.split("\n");
+    assert.deepEqual(
+      again.filter((l) => l.startsWith("arg ")),
+      ["arg ./app", "arg x"],
+    );
+    assert.deepEqual(
+      again.filter((l) => l.startsWith("fd ")),
+      plan.fds.map((f, i) => `fd ${f.fd} from ${[3, -1, 4, 5][i]}`),
+    );
+    assert.ok(!again.some((l) => l.startsWith("cgroup ")) && again.includes("factory 41"));
+    assert.deepEqual(
+      again.filter((l) => !own(l)),
+      lines.filter((l) => !own(l)),
+    );
     assert.deepEqual(
       lines.filter((l) => l.startsWith("user_limit ")),
       plan.userLimits.map((l) => `user_limit ${l.name} ${l.value}`),
