@@ -161,11 +161,12 @@ const relays = new Map<number, () => void>();
 /**
  * Copies `from` to `to` on a thread of the addon's own until EOF on `from`
  * (on copies of both fds: the caller's stay the caller's). `ended`
- * resolves when it has finished; `stop()` ends it at once.
+ * resolves when it has finished; `stop()` ends it at once. `shared`: `from`
+ * is a pipe and `to` a stream that many are relayed into, by one thread.
  */
-export function relayFd(from: number, to: number): { ended: Promise<void>; stop: () => void } {
+export function relayFd(from: number, to: number, shared = false): { ended: Promise<void>; stop: () => void } {
   const a = addon();
-  const id = a.relay(from, to);
+  const id = a.relay(from, to, shared);
   const ended = new Promise<void>((resolve) => relays.set(id, resolve));
   return { ended, stop: () => a.relayStop(id) };
 }

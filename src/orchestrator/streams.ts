@@ -19,12 +19,13 @@
  * it was given to append to.
  *
  * Output reaches the real stream through a pipe of each void's own: the
- * void holds its write end, a relay thread of the addon's
- * (native/addon/relay.c) copies from the read end to the launcher's
- * stream. Nothing is shared between voids: reopening the pipe through
+ * void holds its write end, and one thread of the addon's per stream (a
+ * hub, native/addon/relay.c) copies from every void's read end to the
+ * launcher's stream, reading each without blocking and in turns. Nothing
+ * is shared between voids: reopening the pipe through
  * /proc/PID/fd reaches only the void's own output, O_NONBLOCK changes only
  * its own pipe, and no void can shut the stream down for another (as it
- * could a shared socket). The relay's writes block only its thread, so
+ * could a shared socket). The hub's writes block only its thread, so
  * nothing a void does to its stream stops the event loop that supervises
  * every other void; the launcher logs a void's exit once its relay has
  * written the void's last bytes (or after EXIT_DRAIN_MS), so the lines
@@ -146,7 +147,7 @@ export class Streams {
     const [r, w] = this.addon.pipe();
     let relay: Relay;
     try {
-      relay = relayFd(r, STREAM_FD[name]);
+      relay = relayFd(r, STREAM_FD[name], true);
     } catch (e) {
       closeSync(w);
       throw e;
