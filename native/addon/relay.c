@@ -157,7 +157,9 @@ stopped:;
 
 /* Every void granted Stdout or Stderr writes into a pipe of its own
  * (src/orchestrator/streams.ts), and all of them are relayed into the same
- * launcher stream. A thread per void's pipe cost a thread's start and end
+ * launcher stream; so does every void of a triggered entrypoint with a
+ * Pipe Tx, into that pipe (src/orchestrator/wiring.ts: a shared write end
+ * could be reopened for reading). A thread per void's pipe cost a thread's start and end
  * per void; a hub is one thread per destination that waits with epoll on
  * every pipe relayed into it, reads what one has (64 KiB at most, so a
  * flood from one void takes turns with the others) and writes it out.

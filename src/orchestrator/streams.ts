@@ -160,6 +160,29 @@ export class Streams {
   }
 
   /**
+   * A pipe of a void's own into `to`, the write end of a Pipe several voids
+   * write to (src/orchestrator/wiring.ts sharedWriters): the void gets the
+   * write end (`fd`; close it once the void has its copy), and the
+   * launcher relays what it writes into `to`, the pipe's packets one by
+   * one where `packets` (a trigger's packet pipe).
+   */
+  relayInto(to: number, packets: boolean): VoidStream & { close: number } {
+    const [r, w] = this.addon.pipe(packets);
+    let relay: Relay;
+    try {
+      relay = relayFd(r, to, true);
+    } catch (e) {
+      closeSync(w);
+      throw e;
+    } finally {
+      closeSync(r);
+    }
+    this.live.add(relay);
+    void relay.ended.then(() => this.live.delete(relay));
+    return { fd: w, close: w, ended: relay.ended };
+  }
+
+  /**
    * Once no void runs: lets the output relays write what voids left (up to
    * DRAIN_MS; a void's pipe passed to a process still alive elsewhere
    * keeps its relay open), stops the input relay.

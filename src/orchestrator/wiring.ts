@@ -70,6 +70,17 @@ export class Wiring {
   private readonly triggerPipes = new Set<string>();
   /** Trigger pipes that did get packet mode. */
   private readonly packetPipes = new Set<string>();
+  /**
+   * Pipes more than one void may write to: the Tx of a triggered
+   * entrypoint (a void per message; a pipe has one writing entrypoint,
+   * src/spec/validate.ts). No void holds such a
+   * pipe's write end: each writer gets a pipe of its own, which the
+   * launcher relays into it (relayedTx). A void holding a shared end could
+   * reopen it through /proc/self/fd in the other direction where its uid
+   * owns the pipe (an unprivileged launcher, --host-root) and read what
+   * the other voids write before the pipe's reader does.
+   */
+  private readonly sharedWriters = new Set<string>();
   private readonly sockets = new Map<string, [number, number]>();
   /** Listener fd per "entrypoint\0fd number". */
   private readonly listeners = new Map<string, number>();
@@ -87,6 +98,14 @@ export class Wiring {
   static create(plans: VoidPlan[], addon: NativeAddon, activation: Activation = Activation.none()): Wiring {
     const w = new Wiring(addon, activation);
     for (const plan of plans) if (plan.trigger.kind === "Pipe") w.triggerPipes.add(plan.trigger.name);
+    const writers = new Map<string, number>();
+    for (const plan of plans)
+      for (const f of plan.fds)
+        if (f.source.kind === "pipe" && f.source.direction === "Tx") {
+          const n = (writers.get(f.source.name) ?? 0) + (plan.trigger.kind === "Startup" ? 1 : 2);
+          writers.set(f.source.name, n);
+          if (n > 1) w.sharedWriters.add(f.source.name);
+        }
     try {
       for (const plan of plans) {
         for (const f of plan.fds) w.createFor(plan, f);
@@ -170,12 +189,22 @@ export class Wiring {
     }
   }
 
-  /** The fd a trigger loop reads for a triggered plan. */
+  /** Whether the grant is the write end of a pipe more than one void writes to: the void then gets a pipe of its own, relayed into it (sharedWriters). */
+  relayedTx(f: FdGrant): boolean {
+    return f.source.kind === "pipe" && f.source.direction === "Tx" && this.sharedWriters.has(f.source.name);
+  }
+
+  /** Whether the pipe `name` is a packet pipe (one message per write). */
+  isPacketPipe(name: string): boolean {
+    return this.packetPipes.has(name);
+  }
+
   /** Does `plan`'s Pipe trigger read a packet pipe (one message per write)? */
   packetsOf(plan: VoidPlan): boolean {
     return plan.trigger.kind === "Pipe" && this.packetPipes.has(plan.trigger.name);
   }
 
+  /** The fd a trigger loop reads for a triggered plan. */
   sourceOf(plan: VoidPlan): number {
     const t = plan.trigger;
     if (t.kind === "Pipe") return this.pipes.get(t.name)![0];

@@ -890,6 +890,22 @@ for (const launcher of launchers) {
       assert.equal(r.stdout.match(/^victim line \d+$/gm)?.length, 20, "the other void's output arrived whole");
     });
 
+    it("cannot read what the other voids of its entrypoint write to a Pipe, though its uid owns the pipe (--host-root for a root launcher)", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-pipe-steal-${launcher}`, {
+        entrypoints: {
+          jobs: { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          worker: { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger", { Pipe: { Tx: "results" } }], environment: ["Stdout", "Procfs"] },
+          results: { args: ["BinaryName", "Entrypoint", { Pipe: { Rx: "results" } }], environment: ["Stdout"] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", ...(launcher === "root" ? ["--host-root"] : []), "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      // Its uid owns the pipe it holds, so it may reopen it for reading: it is a pipe of its own, which only it writes.
+      assert.match(r.stdout, /^reopen-pipe-for-reading ok$/m, r.stdout);
+      assert.doesNotMatch(r.stdout, /^stolen:/m, r.stdout);
+      assert.deepEqual(r.stdout.match(/^received: .*$/gm)?.sort(), ["received: result for alice", "received: result for bob"], r.stdout);
+    });
+
     it("cannot take more than 16 relayed UDP sockets (each costs the launcher two threads)", { timeout: 60_000 }, async () => {
       const port = await freePort();
       const spec = writeSpec(stage, `hostile-udp-quota-${launcher}`, {

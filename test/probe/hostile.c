@@ -118,6 +118,15 @@
  *                  whether it saw another void's output ("stolen yes/no")
  *   victim         (as an entrypoint) print "victim line <i>" 20 times
  *                  over a second
+ *   jobs FD        (as an entrypoint) write the messages "evil", "alice"
+ *                  and "bob" to pipe FD, 300 ms apart
+ *   worker MSG FD  (as an entrypoint, one void per message) write "result
+ *                  for MSG" to pipe FD, which the voids of every message
+ *                  are given; for MSG "evil", reopen FD through /proc for
+ *                  reading instead, and print each "stolen: ..." three
+ *                  readers of it read in 2 s
+ *   results FD     (as an entrypoint) print each line pipe FD carries as
+ *                  "received: ..."
  *   attack-all     (as an entrypoint) tty, families, reach-init, newest,
  *                  procsys, suid /rw, then 8 MiB to stdout
  *   sender FD      (as an entrypoint) write "msg-0" .. "msg-1999", one
@@ -1021,6 +1030,50 @@ int main(int argc, char **argv) {
       struct timespec ts = {0, 50000000};
       nanosleep(&ts, NULL);
     }
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "jobs") == 0) {
+    int fd = atoi(argv[2]);
+    const char *jobs[] = {"evil\n", "alice\n", "bob\n"};
+    for (int k = 0; k < 3; k++) {
+      if (write(fd, jobs[k], strlen(jobs[k])) < 0) return 1;
+      struct timespec ts = {0, 300000000};
+      nanosleep(&ts, NULL);
+    }
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "worker") == 0) {
+    int fd = atoi(argv[3]);
+    if (strcmp(argv[2], "evil") != 0) {
+      dprintf(fd, "result for %s\n", argv[2]);
+      return 0;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int in = open(path, O_RDONLY);
+    result("reopen-pipe-for-reading", in);
+    fflush(stdout);
+    /* Three blocked readers, ahead of the pipe's own reader in number. */
+    for (int k = 0; in >= 0 && k < 3; k++)
+      if (fork() == 0) {
+        alarm(2);
+        char buf[512];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf - 1)) > 0) {
+          buf[n] = 0;
+          printf("stolen: %s", buf);
+          fflush(stdout);
+        }
+        _exit(0);
+      }
+    while (wait(NULL) > 0) {
+    }
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "results") == 0) {
+    FILE *f = fdopen(atoi(argv[2]), "r");
+    char line[512];
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) printf("received: %s", line);
     return 0;
   }
   if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
