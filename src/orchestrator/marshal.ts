@@ -130,7 +130,11 @@ export function marshal(req: SpawnRequest): Buffer {
   if (req.hostFds.length !== plan.fds.length) throw new Error("void: marshal: one host fd per planned fd is required");
   const records = recordsOf(plan);
   const t = req.debug ? 1 : 0;
-  const tail = (records.tail[t] ??= tailRecords(plan, req.debug));
+  let tail = records.tail[t];
+  if (tail === undefined) {
+    tail = tailRecords(plan, req.debug);
+    records.tail[t] = tail;
+  }
   const w = new RecordWriter("plan string");
   let options = 0;
   if (plan.namespaces.includes("time")) options |= PlanOption.NewTime;
