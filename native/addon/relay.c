@@ -175,7 +175,11 @@ stopped:;
  *   (every copy of the pipe's write end closed) or a stop.
  * A relay's read end is closed by the closers (a pipe's last close can
  * wait for its lock, which a void can hold: the closer threads above). */
-#define MAX_HUBS 4
+/* Hubs live as long as the process; one whose relays have all ended is
+ * taken for the next new destination. With MAX_HUBS destinations busy at
+ * once, a relay into yet another gets a thread of its own, as before
+ * hubs. */
+#define MAX_HUBS 16
 struct hub {
   dev_t dev; /* the destination's identity: a relay to the same file joins this hub */
   ino_t ino;
@@ -293,6 +297,20 @@ static struct hub *hub_for(int to, int *err, const char **what) {
     if (hubs[i] == NULL && slot < 0) slot = i;
   }
   if (slot < 0) {
+    /* An idle hub takes the new destination: its thread waits in epoll_wait
+     * on nothing but its wake pipe, and reads neither dev nor ino. */
+    for (int i = 0; i < MAX_HUBS; i++) {
+      struct hub *idle = hubs[i];
+      pthread_mutex_lock(&idle->lock);
+      bool empty = idle->members == NULL;
+      if (empty) {
+        idle->dev = st.st_dev;
+        idle->ino = st.st_ino;
+        idle->sink_ok = 1;
+      }
+      pthread_mutex_unlock(&idle->lock);
+      if (empty) return idle;
+    }
     *err = EMFILE;
     *what = "relay";
     return NULL;
@@ -405,14 +423,17 @@ napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
       r->id = watcher_new_id(); /* before the hub can post for it */
       err = hub_add(h, r, from, to, &what);
     }
-    if (err != 0) {
+    if (err != 0 && !(h == NULL && err == EMFILE)) {
       free(r);
       return throw_errno(env, err, what, "(output relay)");
     }
-    relays[slot] = r;
-    keep_alive(env, 1);
-    napi_create_uint32(env, r->id, &result);
-    return result;
+    if (err == 0) {
+      relays[slot] = r;
+      keep_alive(env, 1);
+      napi_create_uint32(env, r->id, &result);
+      return result;
+    }
+    /* Every hub serves another destination: a thread of its own, below. */
   }
   r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
   r->to = r->from < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);

@@ -116,6 +116,31 @@ describe("output hubs: many pipes relayed into one destination by one thread", (
     closeSync(dw);
   });
 
+  it("more destinations at once than hubs: each relay still copies and ends (a thread of its own past the hubs)", async () => {
+    for (let round = 0; round < 2; round++) {
+      // Destinations that are pipes too, read here once every relay has ended; 24 > the 16 hubs.
+      const dests = Array.from({ length: 24 }, () => addon.pipe());
+      // Every relay made before any ends: the 17th and later find every hub busy. In round 1 the hubs are idle and taken again.
+      const relays = dests.map(([, dw]) => {
+        const [r, w] = addon.pipe();
+        const relay = relayFd(r, dw, true);
+        closeSync(r);
+        return { w, ended: relay.ended };
+      });
+      relays.forEach(({ w }, i) => {
+        writeSync(w, `to ${i} round ${round}\n`);
+        closeSync(w);
+      });
+      await within(Promise.all(relays.map((r) => r.ended)), 10_000, "every relay's end");
+      const buf = Buffer.alloc(256);
+      dests.forEach(([dr, dw], i) => {
+        closeSync(dw);
+        assert.equal(buf.toString("utf8", 0, readSync(dr, buf)), `to ${i} round ${round}\n`);
+        closeSync(dr);
+      });
+    }
+  });
+
   it("relays only pipes", () => {
     const out = openSync(join(dir, "not-a-pipe"), "w");
     try {
