@@ -5,9 +5,11 @@
  *   relay(from, to) -> id    a thread of its own copies from -> to (on its
  *                            own copies of both fds) until EOF on `from`
  *                            or relayStop(id); "ended" is then posted
- *   relay(from, to, true)    the same for a pipe into a stream many pipes
- *                            are relayed into (voids' output): one hub
- *                            thread per destination serves them all
+ *   relay(from, to, true)    the same for a void's own pipe into a Pipe
+ *                            other voids write to as well (a Pipe Tx):
+ *                            PIPE_BUF at most per write, and a reader gone
+ *                            from `to` ends the relay (the writer then
+ *                            gets EPIPE)
  *   relayStop(id, release)
  *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
@@ -17,13 +19,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,17 +51,19 @@ static bool closer_behind(void);
  * bytes, so writers never block on a relay that cannot deliver. It ends
  * at EOF on `from` or when stopped; it then closes both fds and posts
  * "ended". */
-struct hub;
 struct relay {
   uint32_t id;
   int from, to;
-  int stop_rd, stop_wr; /* a pipe: relayStop writes a byte (-1 for a hub's relay) */
-  /* A relay of a hub (below): its hub, whether relayStop asked it to end,
-   * whether the hub is done with it, and the next of the hub's relays. */
-  struct hub *hub;
-  volatile int stop_asked;
-  bool finished;
-  struct relay *hub_next;
+  int stop_rd, stop_wr; /* a pipe: relayStop writes a byte */
+  /* relay(from, to, true): `from` is a void's own packet pipe and `to` a
+   * Pipe that other voids' relays write into too (src/orchestrator/
+   * wiring.ts). A read takes one packet, at most PIPE_BUF bytes: each
+   * write into `to` is then atomic, as the void's own write of it into
+   * the Pipe would have been (a relay writing more at once could be
+   * interleaved with another's, cutting a void's line in two). And a
+   * reader gone from `to` ends the relay, so the void's next write fails
+   * with EPIPE as one into the Pipe itself would. */
+  bool pipe_tx;
 };
 
 /* Waits until fd is ready for `events` or the relay is stopped; 0 when ready, -1 when stopped. */
@@ -112,6 +116,7 @@ static void *relay_thread(void *arg) {
   int domain = 0;
   socklen_t dlen = sizeof domain;
   bool carries_fds = is_socket && getsockopt(r->from, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 && domain == AF_UNIX;
+  size_t chunk = r->pipe_tx ? PIPE_BUF : sizeof buf;
   while (relay_wait(r, r->from, POLLIN) == 0) {
     /* What a unix socket carries may be fds: none are taken while the
      * closers are behind (closer_behind), as the broker and FileSocket
@@ -121,7 +126,7 @@ static void *relay_thread(void *arg) {
       if (poll(&p, 1, 20) > 0) break;
       continue;
     }
-    ssize_t n = relay_read(r->from, is_socket, buf, sizeof buf);
+    ssize_t n = relay_read(r->from, is_socket, buf, chunk);
     /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
      * earlier datagram; the next one may arrive. */
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
@@ -137,7 +142,9 @@ static void *relay_thread(void *arg) {
         if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
       } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
         break; /* a datagram that could not go: dropped, as the network would */
-      } else
+      } else if (r->pipe_tx)
+        goto stopped; /* the writer gets EPIPE next */
+      else
         sink_ok = 0; /* the reader is gone: drop from now on */
     }
   }
@@ -153,250 +160,6 @@ stopped:;
   return NULL;
 }
 
-/* ---- output hubs: every void's output into one stream, on one thread ---- */
-
-/* Every void granted Stdout or Stderr writes into a pipe of its own
- * (src/orchestrator/streams.ts), and all of them are relayed into the same
- * launcher stream; so does every void of a triggered entrypoint with a
- * Pipe Tx, into that pipe (src/orchestrator/wiring.ts: a shared write end
- * could be reopened for reading). A thread per void's pipe cost a thread's start and end
- * per void; a hub is one thread per destination that waits with epoll on
- * every pipe relayed into it, reads what one has (64 KiB at most, so a
- * flood from one void takes turns with the others) and writes it out.
- * What a thread per pipe gave is kept:
- * - the event loop never waits: the hub's writes block only the hub;
- * - a void cannot stop the others' output more than by writing a lot:
- *   every pipe is read non-blocking (a void may reopen its own pipe
- *   through /proc and take what epoll said was there), and a destination
- *   that blocks would have blocked every relay into it anyway;
- * - relayStop(id) ends one relay at once, its unread bytes dropped, even
- *   while the hub waits for a non-blocking destination to drain;
- * - "ended" is posted once all that was read has been written, after EOF
- *   (every copy of the pipe's write end closed) or a stop.
- * A relay's read end is closed by the closers (a pipe's last close can
- * wait for its lock, which a void can hold: the closer threads above). */
-/* Hubs live as long as the process; one whose relays have all ended is
- * taken for the next new destination. With MAX_HUBS destinations busy at
- * once, a relay into yet another gets a thread of its own, as before
- * hubs. */
-#define MAX_HUBS 16
-struct hub {
-  dev_t dev; /* the destination's identity: a relay to the same file joins this hub */
-  ino_t ino;
-  int ep;               /* epoll: every member's read end, and wake_rd */
-  int wake_rd, wake_wr; /* a pipe (non-blocking): relayStop writes a byte */
-  int sink_ok;          /* 0 once the destination failed for good: what is read is dropped */
-  pthread_mutex_t lock; /* members */
-  struct relay *members;
-};
-static struct hub *hubs[MAX_HUBS]; /* main thread only */
-
-/* Takes (hub thread) r out of the hub: no more events, its "ended" and the
- * close of its read end follow once the events at hand are handled (r is
- * freed by the main thread after "ended", and a later event of the same
- * epoll_wait may still name it). */
-static void hub_finish(struct hub *h, struct relay *r, struct relay **done) {
-  if (r->finished) return;
-  r->finished = true;
-  epoll_ctl(h->ep, EPOLL_CTL_DEL, r->from, NULL);
-  pthread_mutex_lock(&h->lock);
-  struct relay **pp = &h->members;
-  while (*pp != NULL && *pp != r) pp = &(*pp)->hub_next;
-  if (*pp == r) *pp = r->hub_next;
-  pthread_mutex_unlock(&h->lock);
-  r->hub_next = *done;
-  *done = r;
-}
-
-/* The wake pipe was written: ends every relay relayStop asked to. */
-static void hub_stops(struct hub *h, struct relay **done) {
-  char bytes[256];
-  while (read(h->wake_rd, bytes, sizeof bytes) > 0) {
-  }
-  struct relay *asked[64];
-  for (;;) {
-    size_t n = 0;
-    pthread_mutex_lock(&h->lock);
-    for (struct relay *r = h->members; r != NULL && n < 64; r = r->hub_next)
-      if (__atomic_load_n(&r->stop_asked, __ATOMIC_ACQUIRE)) asked[n++] = r;
-    pthread_mutex_unlock(&h->lock);
-    for (size_t i = 0; i < n; i++) hub_finish(h, asked[i], done);
-    if (n < 64) return;
-  }
-}
-
-/* Writes what r gave; false when r was stopped meanwhile (the rest is dropped). */
-static bool hub_write(struct hub *h, struct relay *r, const char *buf, size_t n, struct relay **done) {
-  size_t off = 0;
-  while (h->sink_ok && off < n) {
-    ssize_t w = write(r->to, buf + off, n - off);
-    if (w > 0)
-      off += (size_t)w;
-    else if (w < 0 && errno == EINTR)
-      continue;
-    else if (w < 0 && errno == EAGAIN) {
-      /* A non-blocking destination that is full: wait for room, or for a stop. */
-      struct pollfd p[2] = {{r->to, POLLOUT, 0}, {h->wake_rd, POLLIN, 0}};
-      if (poll(p, 2, -1) < 0 && errno != EINTR) h->sink_ok = 0;
-      if (p[1].revents) {
-        hub_stops(h, done);
-        if (r->finished) return false;
-      }
-    } else
-      h->sink_ok = 0; /* the reader is gone: drop from now on */
-  }
-  return true;
-}
-
-static void *hub_thread(void *arg) {
-  struct hub *h = arg;
-  char buf[65536]; /* the thread's stack is 256 KiB (start_thread) */
-  struct epoll_event ev[64];
-  for (;;) {
-    int n = epoll_wait(h->ep, ev, 64, -1);
-    if (n < 0) continue; /* EINTR; epoll_wait fails for nothing else on a valid epoll fd */
-    struct relay *done = NULL;
-    for (int i = 0; i < n; i++) {
-      struct relay *r = ev[i].data.ptr;
-      if (r == NULL) {
-        hub_stops(h, &done);
-        continue;
-      }
-      if (r->finished) continue;
-      ssize_t k = read(r->from, buf, sizeof buf);
-      if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (k <= 0) {
-        hub_finish(h, r, &done);
-        continue;
-      }
-      hub_write(h, r, buf, (size_t)k, &done);
-    }
-    while (done != NULL) {
-      struct relay *r = done;
-      done = r->hub_next;
-      int ends[2] = {r->from, r->to};
-      post(r->id, EVENT_ENDED, -1, 0, "", 0); /* r is the main thread's from here */
-      closer_give(ends, 2);
-    }
-  }
-  return NULL;
-}
-
-/* The hub for the destination `to` (main thread), made on first use; NULL
- * with *err set when none can be made. */
-static struct hub *hub_for(int to, int *err, const char **what) {
-  struct stat st;
-  if (void_fstat(to, &st) < 0) {
-    *err = errno;
-    *what = "fstat";
-    return NULL;
-  }
-  int slot = -1;
-  for (int i = 0; i < MAX_HUBS; i++) {
-    if (hubs[i] != NULL && hubs[i]->dev == st.st_dev && hubs[i]->ino == st.st_ino) return hubs[i];
-    if (hubs[i] == NULL && slot < 0) slot = i;
-  }
-  if (slot < 0) {
-    /* An idle hub takes the new destination: its thread waits in epoll_wait
-     * on nothing but its wake pipe, and reads neither dev nor ino. */
-    for (int i = 0; i < MAX_HUBS; i++) {
-      struct hub *idle = hubs[i];
-      pthread_mutex_lock(&idle->lock);
-      bool empty = idle->members == NULL;
-      if (empty) {
-        idle->dev = st.st_dev;
-        idle->ino = st.st_ino;
-        idle->sink_ok = 1;
-      }
-      pthread_mutex_unlock(&idle->lock);
-      if (empty) return idle;
-    }
-    *err = EMFILE;
-    *what = "relay";
-    return NULL;
-  }
-  struct hub *h = calloc(1, sizeof *h);
-  if (h == NULL) {
-    *err = ENOMEM;
-    *what = "calloc";
-    return NULL;
-  }
-  int wake[2] = {-1, -1};
-  h->ep = epoll_create1(EPOLL_CLOEXEC);
-  *what = h->ep < 0 ? "epoll_create1" : "pipe2";
-  if (h->ep < 0 || pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) goto failed;
-  h->wake_rd = wake[0];
-  h->wake_wr = wake[1];
-  h->dev = st.st_dev;
-  h->ino = st.st_ino;
-  h->sink_ok = 1;
-  pthread_mutex_init(&h->lock, NULL);
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-  *what = "epoll_ctl";
-  if (epoll_ctl(h->ep, EPOLL_CTL_ADD, h->wake_rd, &ev) < 0) goto failed;
-  int rc = start_thread(hub_thread, h);
-  if (rc != 0) {
-    errno = rc;
-    *what = "pthread_create";
-    goto failed;
-  }
-  hubs[slot] = h;
-  return h;
-failed:
-  *err = errno;
-  if (h->ep >= 0) close(h->ep);
-  if (wake[0] >= 0) close(wake[0]);
-  if (wake[1] >= 0) close(wake[1]);
-  free(h);
-  return NULL;
-}
-
-/* Adds a relay from `from` (a pipe) to `to` to hub h (main thread): 0 or an errno. */
-static int hub_add(struct hub *h, struct relay *r, int from, int to, const char **what) {
-  struct stat st;
-  *what = "fstat";
-  if (void_fstat(from, &st) < 0) return errno;
-  *what = "relay";
-  if (!S_ISFIFO(st.st_mode)) return EINVAL; /* a hub reads pipes only (no fds can come with what it reads) */
-  *what = "fcntl";
-  r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
-  if (r->from < 0) return errno;
-  /* Non-blocking: what epoll saw may be gone when the hub reads (see above).
-   * The caller's copy shares this file description and is closed by it
-   * once the relay has its own. */
-  int fl = fcntl(r->from, F_GETFL);
-  /* A copy of the destination of the relay's own, closed when it ends:
-   * where it is a pipe others read (a Pipe grant), its reader sees EOF
-   * once every relay into it has ended (src/orchestrator/wiring.ts). */
-  r->to = fl < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);
-  if (r->to < 0 || fcntl(r->from, F_SETFL, fl | O_NONBLOCK) < 0) {
-    int e = errno;
-    close(r->from);
-    if (r->to >= 0) close(r->to);
-    return e;
-  }
-  r->hub = h;
-  r->stop_rd = r->stop_wr = -1;
-  pthread_mutex_lock(&h->lock);
-  r->hub_next = h->members;
-  h->members = r;
-  pthread_mutex_unlock(&h->lock);
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = r};
-  if (epoll_ctl(h->ep, EPOLL_CTL_ADD, r->from, &ev) < 0) {
-    int e = errno;
-    pthread_mutex_lock(&h->lock);
-    struct relay **pp = &h->members;
-    while (*pp != r) pp = &(*pp)->hub_next;
-    *pp = r->hub_next;
-    pthread_mutex_unlock(&h->lock);
-    close(r->from);
-    close(r->to);
-    *what = "epoll_ctl";
-    return e;
-  }
-  return 0;
-}
-
 #define MAX_RELAYS 4096
 static struct relay *relays[MAX_RELAYS]; /* main thread only */
 
@@ -405,36 +168,16 @@ static struct relay *relays[MAX_RELAYS]; /* main thread only */
 napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 3;
   napi_value argv[3], result;
-  bool shared = false;
+  bool pipe_tx = false;
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  if (argc > 2) napi_get_value_bool(env, argv[2], &shared);
+  if (argc > 2) napi_get_value_bool(env, argv[2], &pipe_tx);
   int slot = 0;
   while (slot < MAX_RELAYS && relays[slot] != NULL) slot++;
   if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(4096 relays at most)");
   struct relay *r = calloc(1, sizeof *r);
   if (r == NULL) return throw_errno(env, ENOMEM, "calloc", "(relay)");
   int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
-  if (shared) {
-    /* relay(from, to, true): a pipe into a stream many relays share: its hub. */
-    int err = 0;
-    const char *what = "relay";
-    struct hub *h = hub_for(to, &err, &what);
-    if (h != NULL) {
-      r->id = watcher_new_id(); /* before the hub can post for it */
-      err = hub_add(h, r, from, to, &what);
-    }
-    if (err != 0 && !(h == NULL && err == EMFILE)) {
-      free(r);
-      return throw_errno(env, err, what, "(output relay)");
-    }
-    if (err == 0) {
-      relays[slot] = r;
-      keep_alive(env, 1);
-      napi_create_uint32(env, r->id, &result);
-      return result;
-    }
-    /* Every hub serves another destination: a thread of its own, below. */
-  }
+  r->pipe_tx = pipe_tx;
   r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
   r->to = r->from < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);
   int stop[2] = {-1, -1};
@@ -478,15 +221,10 @@ napi_value js_relay_stop(napi_env env, napi_callback_info cbinfo) {
     struct relay *r = relays[i];
     if (r == NULL || r->id != id) continue;
     if (release) {
-      /* Only after "ended": the thread (or hub) no longer touches r. */
-      if (r->stop_wr >= 0) close(r->stop_wr);
+      /* Only after "ended": the thread no longer touches r. */
+      close(r->stop_wr);
       free(r);
       relays[i] = NULL;
-    } else if (r->hub != NULL) {
-      __atomic_store_n(&r->stop_asked, 1, __ATOMIC_RELEASE);
-      if (write(r->hub->wake_wr, "x", 1) < 0) {
-        /* full (EAGAIN): bytes the hub has not read yet wake it all the same */
-      }
     } else if (write(r->stop_wr, "x", 1) < 0) {
       /* the stop pipe holds at most a byte or two: cannot fill */
     }

@@ -139,11 +139,12 @@ export interface NativeAddon {
    * relayStop(id), working on its own copies of both fds (closed when it
    * ends); "ended" is posted for the returned id. A write that blocks blocks only
    * that thread; once `to` fails for good the rest is read and dropped.
-   * With `shared`, `from` must be a pipe and `to` a stream many such pipes
-   * are relayed into (voids' output): one thread per destination (a hub,
-   * native/addon/relay.c) serves them all, reading each pipe non-blocking.
+   * With `pipeTx`, `from` is a void's own packet pipe and `to` a Pipe other
+   * voids' relays write into too: one packet (at most PIPE_BUF bytes) per
+   * write, each atomic, and a reader gone from `to` ends the relay, so the
+   * void's next write fails with EPIPE (native/addon/relay.c).
    */
-  relay(from: number, to: number, shared?: boolean): number;
+  relay(from: number, to: number, pipeTx?: boolean): number;
   /** Closes each fd on a closer thread of the addon's own (a close can block: lingering sockets, a pipe whose lock a void holds); never blocks. */
   closeLater(fds: number[]): void;
   /** Whether more fds given to closeLater wait than readers of what voids send should add to (native/addon/relay.c CLOSER_BACKLOG_MAX): they then pause. */

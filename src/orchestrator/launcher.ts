@@ -161,12 +161,13 @@ const relays = new Map<number, () => void>();
 /**
  * Copies `from` to `to` on a thread of the addon's own until EOF on `from`
  * (on copies of both fds: the caller's stay the caller's). `ended`
- * resolves when it has finished; `stop()` ends it at once. `shared`: `from`
- * is a pipe and `to` a stream that many are relayed into, by one thread.
+ * resolves when it has finished; `stop()` ends it at once. `pipeTx`: a
+ * void's own packet pipe into a Pipe other voids write to (one atomic
+ * write per packet; a reader gone ends it, and the writer gets EPIPE).
  */
-export function relayFd(from: number, to: number, shared = false): { ended: Promise<void>; stop: () => void } {
+export function relayFd(from: number, to: number, pipeTx = false): { ended: Promise<void>; stop: () => void } {
   const a = addon();
-  const id = a.relay(from, to, shared);
+  const id = a.relay(from, to, pipeTx);
   const ended = new Promise<void>((resolve) => relays.set(id, resolve));
   return { ended, stop: () => a.relayStop(id) };
 }

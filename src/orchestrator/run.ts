@@ -348,7 +348,7 @@ class Application implements LoopHost {
           case "pipe": {
             if (f.source.direction !== "Tx" || !this.wiring.relayedTx(f)) return this.wiring.fdFor(plan, f);
             // A pipe other voids write to as well: the void writes into one of its own, relayed into it.
-            const s = this.streams.relayInto(this.wiring.fdFor(plan, f), this.wiring.isPacketPipe(f.source.name));
+            const s = this.streams.relayInto(this.wiring.fdFor(plan, f));
             r.close.push(s.fd);
             return s.fd;
           }

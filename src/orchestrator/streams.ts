@@ -19,13 +19,17 @@
  * it was given to append to.
  *
  * Output reaches the real stream through a pipe of each void's own: the
- * void holds its write end, and one thread of the addon's per stream (a
- * hub, native/addon/relay.c) copies from every void's read end to the
- * launcher's stream, reading each without blocking and in turns. Nothing
+ * void holds its write end, a relay thread of the addon's
+ * (native/addon/relay.c) copies from the read end to the launcher's
+ * stream. A thread per void, not one for all: a void can hold its own
+ * pipe's lock for as long as it likes (a splice() into it from an empty
+ * socket waits holding it), and a read of that pipe then waits for the
+ * lock, whatever O_NONBLOCK says; a thread shared by every void's pipe
+ * stopped every void's output that way (outside attack 20). Nothing
  * is shared between voids: reopening the pipe through
  * /proc/PID/fd reaches only the void's own output, O_NONBLOCK changes only
  * its own pipe, and no void can shut the stream down for another (as it
- * could a shared socket). The hub's writes block only its thread, so
+ * could a shared socket). The relay's writes block only its thread, so
  * nothing a void does to its stream stops the event loop that supervises
  * every other void; the launcher logs a void's exit once its relay has
  * written the void's last bytes (or after EXIT_DRAIN_MS), so the lines
@@ -147,7 +151,7 @@ export class Streams {
     const [r, w] = this.addon.pipe();
     let relay: Relay;
     try {
-      relay = relayFd(r, STREAM_FD[name], true);
+      relay = relayFd(r, STREAM_FD[name]);
     } catch (e) {
       closeSync(w);
       throw e;
@@ -163,11 +167,16 @@ export class Streams {
    * A pipe of a void's own into `to`, the write end of a Pipe several voids
    * write to (src/orchestrator/wiring.ts sharedWriters): the void gets the
    * write end (`fd`; close it once the void has its copy), and the
-   * launcher relays what it writes into `to`, the pipe's packets one by
-   * one where `packets` (a trigger's packet pipe).
+   * launcher relays what it writes into `to` on a thread of its own. The
+   * void's pipe is a packet pipe, relayed one packet per write (at most
+   * PIPE_BUF bytes), so each write the void makes of up to PIPE_BUF bytes
+   * reaches `to` whole, never interleaved with another void's, as it would
+   * writing there itself; once the pipe's reader is gone the void's writes
+   * fail with EPIPE, as they would into the pipe itself.
    */
-  relayInto(to: number, packets: boolean): VoidStream & { close: number } {
-    const [r, w] = this.addon.pipe(packets);
+  relayInto(to: number): VoidStream & { close: number } {
+    // Packet mode: Linux 3.4 and later (void needs 5.4).
+    const [r, w] = this.addon.pipe(true);
     let relay: Relay;
     try {
       relay = relayFd(r, to, true);

@@ -194,11 +194,6 @@ export class Wiring {
     return f.source.kind === "pipe" && f.source.direction === "Tx" && this.sharedWriters.has(f.source.name);
   }
 
-  /** Whether the pipe `name` is a packet pipe (one message per write). */
-  isPacketPipe(name: string): boolean {
-    return this.packetPipes.has(name);
-  }
-
   /** Does `plan`'s Pipe trigger read a packet pipe (one message per write)? */
   packetsOf(plan: VoidPlan): boolean {
     return plan.trigger.kind === "Pipe" && this.packetPipes.has(plan.trigger.name);

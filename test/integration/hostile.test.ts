@@ -890,6 +890,21 @@ for (const launcher of launchers) {
       assert.equal(r.stdout.match(/^victim line \d+$/gm)?.length, 20, "the other void's output arrived whole");
     });
 
+    it("holding its own output pipe's lock stops no other void's output", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-lock-stdout-${launcher}`, {
+        entrypoints: {
+          "lock-stdout": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] },
+          "steady-stdout": { args: ["BinaryName", "Entrypoint"], environment: ["Stdout"] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      const m = /^longest-write-ms (\d+)$/m.exec(r.stdout);
+      assert.ok(m !== null, r.stderr);
+      // A relay shared by both voids' pipes waited for the held lock for the whole 3 s (outside attack 20).
+      assert.ok(Number(m[1]) < 1500, `the other void's slowest write took ${m[1]} ms`);
+    });
+
     it("cannot read what the other voids of its entrypoint write to a Pipe, though its uid owns the pipe (--host-root for a root launcher)", { timeout: 60_000 }, async () => {
       const spec = writeSpec(stage, `hostile-pipe-steal-${launcher}`, {
         entrypoints: {

@@ -1,6 +1,7 @@
 /**
- * The addon's output hubs (native/addon/relay.c, relay(from, to, true)):
- * many pipes relayed into one destination by one thread. Runs in-process
+ * The addon's relays (native/addon/relay.c): many voids' pipes copied into
+ * one destination, a thread each; a Pipe Tx's relays (pipeTx) write one
+ * packet at a time and pass a gone reader's EPIPE on. Runs in-process
  * against the real addon (no root needed).
  */
 import assert from "node:assert/strict";
@@ -37,22 +38,16 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<numbe
   return Date.now() - started;
 }
 
-describe("output hubs: many pipes relayed into one destination by one thread", () => {
+describe("relays: many pipes into one destination", () => {
   it("copies every pipe whole, in order per pipe, ends each at its EOF, and leaves no fd behind", async () => {
     const file = join(dir, "out");
     const out = openSync(file, "w");
-    // The hub for `out` is made by the first relay into it and stays (its epoll and wake pipe).
-    const [r0, w0] = addon.pipe();
-    const first = relayFd(r0, out, true).ended;
-    closeSync(r0);
-    closeSync(w0);
-    await first;
     const before = await settledFds();
     const relays: Promise<void>[] = [];
     const writers: number[] = [];
     for (let i = 0; i < 20; i++) {
       const [r, w] = addon.pipe();
-      relays.push(relayFd(r, out, true).ended);
+      relays.push(relayFd(r, out).ended);
       closeSync(r);
       writers.push(w);
     }
@@ -74,11 +69,11 @@ describe("output hubs: many pipes relayed into one destination by one thread", (
   });
 
   it("a stop ends one relay at once, its unread bytes dropped, also while the destination is full; the others go on", async () => {
-    // A non-blocking destination that nobody reads: the hub waits for room.
+    // A non-blocking destination that nobody reads: the relay waits for room.
     const [dr, dw] = addon.pipe();
     addon.setBlocking(dw, false);
     const [r1, w1] = addon.pipe();
-    const stuck = relayFd(r1, dw, true);
+    const stuck = relayFd(r1, dw);
     closeSync(r1);
     addon.setBlocking(w1, false);
     let sent = 0;
@@ -93,7 +88,7 @@ describe("output hubs: many pipes relayed into one destination by one thread", (
     await within(stuck.ended, 2000, "the stopped relay's end");
     // Another relay into the same destination still works once there is room.
     const [r2, w2] = addon.pipe();
-    const next = relayFd(r2, dw, true);
+    const next = relayFd(r2, dw);
     closeSync(r2);
     writeSync(w2, "after\n");
     closeSync(w2);
@@ -116,37 +111,72 @@ describe("output hubs: many pipes relayed into one destination by one thread", (
     closeSync(dw);
   });
 
-  it("more destinations at once than hubs: each relay still copies and ends (a thread of its own past the hubs)", async () => {
-    for (let round = 0; round < 2; round++) {
-      // Destinations that are pipes too, read here once every relay has ended; 24 > the 16 hubs.
-      const dests = Array.from({ length: 24 }, () => addon.pipe());
-      // Every relay made before any ends: the 17th and later find every hub busy. In round 1 the hubs are idle and taken again.
-      const relays = dests.map(([, dw]) => {
-        const [r, w] = addon.pipe();
-        const relay = relayFd(r, dw, true);
-        closeSync(r);
-        return { w, ended: relay.ended };
-      });
-      relays.forEach(({ w }, i) => {
-        writeSync(w, `to ${i} round ${round}\n`);
-        closeSync(w);
-      });
-      await within(Promise.all(relays.map((r) => r.ended)), 10_000, "every relay's end");
-      const buf = Buffer.alloc(256);
-      dests.forEach(([dr, dw], i) => {
-        closeSync(dw);
-        assert.equal(buf.toString("utf8", 0, readSync(dr, buf)), `to ${i} round ${round}\n`);
-        closeSync(dr);
-      });
+  it("pipeTx: a destination whose reader is gone ends the relay and its writer gets EPIPE (a Pipe Tx); without, what comes is dropped (output)", async () => {
+    for (const passEpipe of [true, false]) {
+      const [dr, dw] = addon.pipe();
+      closeSync(dr); // the Pipe's reader is gone
+      const [r, w] = addon.pipe();
+      const relay = relayFd(r, dw, passEpipe);
+      closeSync(r);
+      writeSync(w, "into a pipe nobody reads\n");
+      if (passEpipe) {
+        await within(relay.ended, 5000, "the relay's end");
+        // The relay's copy of the read end is closed by a closer thread, soon after "ended".
+        let error: unknown;
+        for (const deadline = Date.now() + 5000; error === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 5))) {
+          try {
+            writeSync(w, "again\n");
+          } catch (e) {
+            error = e;
+          }
+        }
+        assert.match(String(error), /EPIPE/);
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(writeSync(w, "again\n"), 6, "read and dropped");
+        relay.stop();
+        await within(relay.ended, 5000, "the stopped relay's end");
+      }
+      closeSync(w);
+      closeSync(dw);
     }
   });
 
-  it("relays only pipes", () => {
-    const out = openSync(join(dir, "not-a-pipe"), "w");
-    try {
-      assert.throws(() => relayFd(out, out, true), /EINVAL|Invalid argument/);
-    } finally {
-      closeSync(out);
+  it("pipeTx: each packet a void writes reaches the Pipe whole, never interleaved with another relay's", async () => {
+    const [dr, dw] = addon.pipe();
+    const writers: number[] = [];
+    const ended: Promise<void>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [r, w] = addon.pipe(true);
+      ended.push(relayFd(r, dw, true).ended);
+      closeSync(r);
+      writers.push(w);
     }
+    // Lines of 3000 bytes (under PIPE_BUF), 10 from each writer, written in turns (all fit in the pipes: writes here block the reader below).
+    const line = (i: number, k: number) => `${`w${i} l${k} `.padEnd(2999, String(i))}\n`;
+    const reader = (async () => {
+      const chunks: Buffer[] = [];
+      const buf = Buffer.alloc(65536);
+      addon.setBlocking(dr, false);
+      for (;;) {
+        try {
+          const n = readSync(dr, buf);
+          if (n === 0) break;
+          chunks.push(Buffer.from(buf.subarray(0, n)));
+        } catch {
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+      return Buffer.concat(chunks).toString("latin1");
+    })();
+    for (let k = 0; k < 10; k++) for (const [i, w] of writers.entries()) writeSync(w, line(i, k));
+    for (const w of writers) closeSync(w);
+    await within(Promise.all(ended), 10_000, "every relay's end");
+    closeSync(dw);
+    const text = await reader;
+    closeSync(dr);
+    const lines = text.split("\n").filter(Boolean);
+    assert.equal(lines.length, 40);
+    for (const l of lines) assert.match(l, /^w(\d) l\d+ \1*$/, "a line cut by another relay's bytes");
   });
 });

@@ -118,6 +118,11 @@
  *                  whether it saw another void's output ("stolen yes/no")
  *   victim         (as an entrypoint) print "victim line <i>" 20 times
  *                  over a second
+ *   lock-stdout    (as an entrypoint) fill its stdout pipe (1 MiB), then
+ *                  hold the pipe's lock for 3 s (splice() from an empty
+ *                  socket into it waits holding the lock)
+ *   steady-stdout  (as an entrypoint) write 1 KiB to stdout every 10 ms
+ *                  for 4 s; print "longest-write-ms N", its slowest write
  *   jobs FD        (as an entrypoint) write the messages "evil", "alice"
  *                  and "bob" to pipe FD, 300 ms apart
  *   worker MSG FD  (as an entrypoint, one void per message) write "result
@@ -1030,6 +1035,43 @@ int main(int argc, char **argv) {
       struct timespec ts = {0, 50000000};
       nanosleep(&ts, NULL);
     }
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "lock-stdout") == 0) {
+    static char junk[1 << 20];
+    memset(junk, '.', sizeof junk);
+    junk[sizeof junk - 1] = '\n';
+    fcntl(1, F_SETPIPE_SZ, 1 << 20);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return 1;
+    pid_t p = fork();
+    if (p == 0) {
+      if (write(1, junk, sizeof junk) < 0) _exit(1);
+      _exit(splice(sv[0], NULL, 1, NULL, 1, 0) < 0); /* holds the pipe's lock until a byte comes */
+    }
+    sleep(3);
+    if (write(sv[1], "\n", 1) < 0) return 1;
+    waitpid(p, NULL, 0);
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "steady-stdout") == 0) {
+    static char line[1024];
+    memset(line, 'v', sizeof line);
+    line[sizeof line - 1] = '\n';
+    struct timespec start, t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    long worst = 0;
+    for (;;) {
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      if (t0.tv_sec - start.tv_sec >= 4) break;
+      if (write(1, line, sizeof line) != (ssize_t)sizeof line) return 1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+      if (ms > worst) worst = ms;
+      struct timespec ts = {0, 10000000};
+      nanosleep(&ts, NULL);
+    }
+    printf("longest-write-ms %ld\n", worst);
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "jobs") == 0) {
