@@ -10,6 +10,9 @@
  *                            PIPE_BUF at most per write, and a reader gone
  *                            from `to` ends the relay (the writer then
  *                            gets EPIPE)
+ *   relay(from, to, true, true)  and `to` is a Pipe trigger's: whole
+ *                            messages only (framed per writer); "ended"
+ *                            then says how many were dropped as too long
  *   relayStop(id, release)
  *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
@@ -64,6 +67,16 @@ struct relay {
    * reader gone from `to` ends the relay, so the void's next write fails
    * with EPIPE as one into the Pipe itself would. */
   bool pipe_tx;
+  /* relay(from, to, true, true): `to` is a Pipe trigger's packet pipe,
+   * read by the launcher's trigger loop (src/orchestrator/trigger.ts),
+   * which takes a full packet's unfinished last line to go on in the next
+   * packet. Packets of several writers come in any order, so a writer
+   * ending a full packet inside a line would have the next packet,
+   * another void's, taken as the rest of its message (forged or, past the
+   * length limit, dropped). The relay frames its own writer's messages
+   * (struct framer) and writes only whole ones: no packet it writes is
+   * full and ends inside a line. */
+  bool framed;
 };
 
 /* Waits until fd is ready for `events` or the relay is stopped; 0 when ready, -1 when stopped. */
@@ -107,9 +120,93 @@ static ssize_t relay_read(int from, bool is_socket, char *buf, size_t len) {
   return n;
 }
 
+/* Writes n bytes to r->to: 0, or -1 when the relay must end (stopped, or
+ * a Pipe Tx whose reader is gone). */
+static int relay_write(struct relay *r, const char *buf, size_t n, int *sink_ok) {
+  size_t off = 0;
+  while (*sink_ok && off < n) {
+    ssize_t w = write(r->to, buf + off, n - off);
+    if (w > 0)
+      off += (size_t)w;
+    else if (w < 0 && errno == EINTR)
+      continue;
+    else if (w < 0 && errno == EAGAIN) {
+      if (relay_wait(r, r->to, POLLOUT) < 0) return -1;
+    } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
+      break; /* a datagram that could not go: dropped, as the network would */
+    } else if (r->pipe_tx)
+      return -1; /* the writer gets EPIPE next */
+    else
+      *sink_ok = 0; /* the reader is gone: drop from now on */
+  }
+  return 0;
+}
+
+/* One writer's Pipe trigger messages, as the trigger loop reads them
+ * (src/orchestrator/trigger.ts): in a packet each newline ends a message;
+ * a packet shorter than PIPE_BUF ends its write, and what follows its last
+ * newline is a message too; a full packet's unfinished line goes on in
+ * the next packet; a message is at most PIPE_BUF - 1 bytes. */
+struct framer {
+  char data[2 * PIPE_BUF]; /* the unfinished line, then the packet just read */
+  size_t pend;             /* bytes of the unfinished line (< PIPE_BUF) */
+  bool discarding;         /* the unfinished line is too long: dropped up to its end */
+  int dropped;             /* messages dropped for their length */
+};
+
+/* Handles the n bytes read into f->data + f->pend: writes the whole
+ * messages, lines grouped into packets of at most PIPE_BUF bytes that end
+ * with a newline, and a write's last message (no newline) as a packet of
+ * its own, shorter than PIPE_BUF. 0, or -1 when the relay must end. */
+static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
+  bool full = n == PIPE_BUF;
+  size_t len = f->pend + n, start = 0, out_len = 0;
+  char out[PIPE_BUF];
+  for (size_t i = 0; i < len; i++) {
+    if (f->data[i] != '\n') continue;
+    size_t l = i + 1 - start;
+    if (f->discarding)
+      f->discarding = false; /* the end of a line too long */
+    else if (l > PIPE_BUF)
+      f->dropped++;
+    else {
+      if (out_len + l > PIPE_BUF) {
+        if (relay_write(r, out, out_len, sink_ok) < 0) return -1;
+        out_len = 0;
+      }
+      memcpy(out + out_len, f->data + start, l);
+      out_len += l;
+    }
+    start = i + 1;
+  }
+  if (out_len > 0 && relay_write(r, out, out_len, sink_ok) < 0) return -1;
+  size_t tail = len - start;
+  if (!full) {
+    /* The write ended here: its tail is a message of its own. */
+    if (f->discarding)
+      f->discarding = false;
+    else if (tail >= PIPE_BUF)
+      f->dropped++;
+    else if (tail > 0 && relay_write(r, f->data + start, tail, sink_ok) < 0)
+      return -1;
+    f->pend = 0;
+  } else if (f->discarding) {
+    f->pend = 0;
+  } else if (tail >= PIPE_BUF) {
+    f->dropped++;
+    f->discarding = true;
+    f->pend = 0;
+  } else {
+    memmove(f->data, f->data + start, tail);
+    f->pend = tail;
+  }
+  return 0;
+}
+
 static void *relay_thread(void *arg) {
   struct relay *r = arg;
   char buf[65536];
+  struct framer framer = {.pend = 0, .discarding = false, .dropped = 0};
   int sink_ok = 1;
   struct stat st;
   bool is_socket = void_fstat(r->from, &st) == 0 && S_ISSOCK(st.st_mode);
@@ -126,33 +223,24 @@ static void *relay_thread(void *arg) {
       if (poll(&p, 1, 20) > 0) break;
       continue;
     }
-    ssize_t n = relay_read(r->from, is_socket, buf, chunk);
+    char *into = r->framed ? framer.data + framer.pend : buf;
+    ssize_t n = relay_read(r->from, is_socket, into, chunk);
     /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
      * earlier datagram; the next one may arrive. */
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
-    if (n <= 0) break;
-    size_t off = 0;
-    while (sink_ok && off < (size_t)n) {
-      ssize_t w = write(r->to, buf + off, (size_t)n - off);
-      if (w > 0)
-        off += (size_t)w;
-      else if (w < 0 && errno == EINTR)
-        continue;
-      else if (w < 0 && errno == EAGAIN) {
-        if (relay_wait(r, r->to, POLLOUT) < 0) goto stopped;
-      } else if (w < 0 && (errno == ECONNREFUSED || errno == EMSGSIZE || errno == ENOBUFS || errno == EHOSTUNREACH || errno == ENETUNREACH)) {
-        break; /* a datagram that could not go: dropped, as the network would */
-      } else if (r->pipe_tx)
-        goto stopped; /* the writer gets EPIPE next */
-      else
-        sink_ok = 0; /* the reader is gone: drop from now on */
+    if (n <= 0) {
+      /* EOF: what is left of the writer's last line is a message of its
+       * own, as the trigger loop takes bytes left when the writers close. */
+      if (r->framed && framer.pend > 0 && !framer.discarding) relay_write(r, framer.data, framer.pend, &sink_ok);
+      break;
     }
+    if (r->framed ? frame(r, &framer, (size_t)n, &sink_ok) < 0 : relay_write(r, buf, (size_t)n, &sink_ok) < 0) goto stopped;
   }
 stopped:;
   /* r is the main thread's once "ended" is posted (relayStop frees it). */
   int ends[2] = {r->from, r->to};
   close(r->stop_rd);
-  post(r->id, EVENT_ENDED, -1, 0, "", 0);
+  post(r->id, EVENT_ENDED, framer.dropped, 0, "", 0);
   /* stop_wr stays open until relayStop or never: relayStop may still write to it.
    * The copies go to the closers: the last close of a socket drops what is
    * left in its queue, fds of a void's among it. */
@@ -166,18 +254,20 @@ static struct relay *relays[MAX_RELAYS]; /* main thread only */
 /* relay(from, to) -> id. The relay works on copies (F_DUPFD_CLOEXEC) of
  * both fds, closed when it ends; the caller's stay the caller's. */
 napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 3;
-  napi_value argv[3], result;
-  bool pipe_tx = false;
+  size_t argc = 4;
+  napi_value argv[4], result;
+  bool pipe_tx = false, framed = false;
   CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   if (argc > 2) napi_get_value_bool(env, argv[2], &pipe_tx);
+  if (argc > 3) napi_get_value_bool(env, argv[3], &framed);
   int slot = 0;
   while (slot < MAX_RELAYS && relays[slot] != NULL) slot++;
   if (slot == MAX_RELAYS) return throw_errno(env, EMFILE, "relay", "(4096 relays at most)");
   struct relay *r = calloc(1, sizeof *r);
   if (r == NULL) return throw_errno(env, ENOMEM, "calloc", "(relay)");
   int from = arg_int(env, argv[0]), to = arg_int(env, argv[1]);
-  r->pipe_tx = pipe_tx;
+  r->pipe_tx = pipe_tx || framed;
+  r->framed = framed;
   r->from = fcntl(from, F_DUPFD_CLOEXEC, 3);
   r->to = r->from < 0 ? -1 : fcntl(to, F_DUPFD_CLOEXEC, 3);
   int stop[2] = {-1, -1};

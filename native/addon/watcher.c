@@ -12,7 +12,9 @@
  *                                      {code} or {signal}; `text` holds
  *                                      the status lines not yet delivered
  *   onEvent(id, "readable")            a watched fd is readable
- *   onEvent(id, "ended")               a relay finished (relay.c)
+ *   onEvent(id, "ended", "", {dropped?}) a relay finished (relay.c); a
+ *                                      framed one says how many messages
+ *                                      it dropped as too long
  * The thread-safe function is referenced (keeps Node alive) only while at
  * least one void, watch or relay is alive.
  *
@@ -235,7 +237,10 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
         set_named_int(env, argv[3], "signal", e->signal);
       keep_alive(env, -1);
     }
-    if (e->kind == EVENT_ENDED) keep_alive(env, -1);
+    if (e->kind == EVENT_ENDED) {
+      if (e->code > 0) set_named_int(env, argv[3], "dropped", e->code); /* relay.c framer */
+      keep_alive(env, -1);
+    }
     napi_call_function(env, undefined, js_cb, 4, argv, NULL);
   }
   free(e);

@@ -142,9 +142,12 @@ export interface NativeAddon {
    * With `pipeTx`, `from` is a void's own packet pipe and `to` a Pipe other
    * voids' relays write into too: one packet (at most PIPE_BUF bytes) per
    * write, each atomic, and a reader gone from `to` ends the relay, so the
-   * void's next write fails with EPIPE (native/addon/relay.c).
+   * void's next write fails with EPIPE (native/addon/relay.c). With
+   * `framed` (a Pipe trigger's pipe), only whole messages are written,
+   * framed per writer as the trigger loop reads them, and "ended" says how
+   * many were dropped as too long.
    */
-  relay(from: number, to: number, pipeTx?: boolean): number;
+  relay(from: number, to: number, pipeTx?: boolean, framed?: boolean): number;
   /** Closes each fd on a closer thread of the addon's own (a close can block: lingering sockets, a pipe whose lock a void holds); never blocks. */
   closeLater(fds: number[]): void;
   /** Whether more fds given to closeLater wait than readers of what voids send should add to (native/addon/relay.c CLOSER_BACKLOG_MAX): they then pause. */

@@ -200,7 +200,7 @@ export class Broker {
       pair = this.addon.seqpacketPair();
       const [mine] = pair;
       const out = relayFd(mine, udp);
-      let back: { ended: Promise<void>; stop: () => void };
+      let back: ReturnType<typeof relayFd>;
       try {
         back = relayFd(udp, mine);
       } catch (e) {

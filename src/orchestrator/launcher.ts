@@ -118,7 +118,8 @@ function addon(): NativeAddon {
         const ended = relays.get(id);
         relays.delete(id);
         a.relayStop(id, true);
-        ended?.();
+        // An "ended" event's object is no wait status: it says only how many messages a framed relay dropped (watcher.c).
+        ended?.((status as { dropped?: number }).dropped ?? 0);
         return;
       }
       const owner = owners.get(id);
@@ -155,8 +156,8 @@ export function watchFd(fd: number, onReadable: () => void): { rearm: () => void
   };
 }
 
-/** What to do when each relay ends, by relay id. */
-const relays = new Map<number, () => void>();
+/** What to do when each relay ends, by relay id (with the messages a framed relay dropped). */
+const relays = new Map<number, (dropped: number) => void>();
 
 /**
  * Copies `from` to `to` on a thread of the addon's own until EOF on `from`
@@ -164,11 +165,13 @@ const relays = new Map<number, () => void>();
  * resolves when it has finished; `stop()` ends it at once. `pipeTx`: a
  * void's own packet pipe into a Pipe other voids write to (one atomic
  * write per packet; a reader gone ends it, and the writer gets EPIPE).
+ * `framed`: into a Pipe trigger's pipe, whole messages only; `ended` then
+ * resolves with how many the relay dropped as too long (else 0).
  */
-export function relayFd(from: number, to: number, pipeTx = false): { ended: Promise<void>; stop: () => void } {
+export function relayFd(from: number, to: number, pipeTx = false, framed = false): { ended: Promise<number>; stop: () => void } {
   const a = addon();
-  const id = a.relay(from, to, pipeTx);
-  const ended = new Promise<void>((resolve) => relays.set(id, resolve));
+  const id = a.relay(from, to, pipeTx, framed);
+  const ended = new Promise<number>((resolve) => relays.set(id, resolve));
   return { ended, stop: () => a.relayStop(id) };
 }
 

@@ -347,8 +347,9 @@ class Application implements LoopHost {
             return extraFds[f.source.index]!;
           case "pipe": {
             if (f.source.direction !== "Tx" || !this.wiring.relayedTx(f)) return this.wiring.fdFor(plan, f);
-            // A pipe other voids write to as well: the void writes into one of its own, relayed into it.
-            const s = this.streams.relayInto(this.wiring.fdFor(plan, f));
+            // A pipe other voids write to as well, or a trigger's: the void writes into one of its own, relayed into it.
+            const name = f.source.name;
+            const s = this.streams.relayInto(this.wiring.fdFor(plan, f), this.wiring.isTriggerPacketPipe(name) ? { entrypoint: plan.entrypoint, pipe: name } : undefined);
             r.close.push(s.fd);
             return s.fd;
           }

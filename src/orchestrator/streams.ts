@@ -54,6 +54,7 @@
 import { closeSync, fstatSync } from "node:fs";
 import type { NativeAddon } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
+import { PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import { relayFd } from "./launcher.js";
 import type { Logger } from "./log.js";
 
@@ -80,10 +81,7 @@ export function streamDisposition(fd: number): "devnull" | "relay" {
   return st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV ? "devnull" : "relay";
 }
 
-interface Relay {
-  ended: Promise<void>;
-  stop: () => void;
-}
+type Relay = ReturnType<typeof relayFd>;
 
 /** What one void gets for a stream: the fd to place, the launcher's copy to close once it has it, and its relay's end. */
 export interface VoidStream {
@@ -160,7 +158,7 @@ export class Streams {
     }
     this.live.add(relay);
     void relay.ended.then(() => this.live.delete(relay));
-    return { fd: w, close: w, ended: relay.ended };
+    return { fd: w, close: w, ended: relay.ended.then(() => undefined) };
   }
 
   /**
@@ -172,14 +170,17 @@ export class Streams {
    * PIPE_BUF bytes), so each write the void makes of up to PIPE_BUF bytes
    * reaches `to` whole, never interleaved with another void's, as it would
    * writing there itself; once the pipe's reader is gone the void's writes
-   * fail with EPIPE, as they would into the pipe itself.
+   * fail with EPIPE, as they would into the pipe itself. Into a Pipe
+   * trigger's pipe (`trigger`), whole messages only: the relay frames its
+   * void's writes as the trigger loop would (native/addon/relay.c
+   * framer), so no void's unfinished line joins another's message.
    */
-  relayInto(to: number): VoidStream & { close: number } {
+  relayInto(to: number, trigger?: { entrypoint: string; pipe: string }): VoidStream & { close: number } {
     // Packet mode: Linux 3.4 and later (void needs 5.4).
     const [r, w] = this.addon.pipe(true);
     let relay: Relay;
     try {
-      relay = relayFd(r, to, true);
+      relay = relayFd(r, to, true, trigger !== undefined);
     } catch (e) {
       closeSync(w);
       throw e;
@@ -187,8 +188,13 @@ export class Streams {
       closeSync(r);
     }
     this.live.add(relay);
-    void relay.ended.then(() => this.live.delete(relay));
-    return { fd: w, close: w, ended: relay.ended };
+    void relay.ended.then((dropped) => {
+      this.live.delete(relay);
+      if (dropped > 0 && trigger !== undefined) {
+        this.log.error(`entrypoint ${trigger.entrypoint}: ${dropped} message(s) to the Pipe trigger ${trigger.pipe} longer than ${PIPE_MESSAGE_MAX_BYTES} bytes; dropped`);
+      }
+    });
+    return { fd: w, close: w, ended: relay.ended.then(() => undefined) };
   }
 
   /**

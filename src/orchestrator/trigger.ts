@@ -16,6 +16,12 @@
  * closes form one last message. Where the kernel has no packet pipes, the
  * pipe is a byte stream and only newlines end messages.
  *
+ * No void writes into the pipe itself (src/orchestrator/wiring.ts): each
+ * writer's relay thread frames its messages this same way and writes
+ * whole ones only (native/addon/relay.c), so the loop never takes one
+ * void's unfinished line to go on in another's packet, and its read here,
+ * on the event loop, never waits for a pipe lock a void holds.
+ *
  * A FileSocket trigger receives packets (AF_UNIX SOCK_SEQPACKET) carrying
  * up to MAX_FDS fds by SCM_RIGHTS; each packet spawns one void whose
  * Trigger arguments are the received fds' numbers inside the void (an

@@ -73,12 +73,16 @@ export class Wiring {
   /**
    * Pipes more than one void may write to: the Tx of a triggered
    * entrypoint (a void per message; a pipe has one writing entrypoint,
-   * src/spec/validate.ts). No void holds such a
-   * pipe's write end: each writer gets a pipe of its own, which the
-   * launcher relays into it (relayedTx). A void holding a shared end could
-   * reopen it through /proc/self/fd in the other direction where its uid
-   * owns the pipe (an unprivileged launcher, --host-root) and read what
-   * the other voids write before the pipe's reader does.
+   * src/spec/validate.ts). No void holds such a pipe's write end, nor a
+   * Pipe trigger's: each writer gets a pipe of its own, which the launcher
+   * relays into it (relayedTx). A void holding a shared end could reopen
+   * it through /proc/self/fd in the other direction where its uid owns the
+   * pipe (an unprivileged launcher, --host-root) and read what the other
+   * voids write before the pipe's reader does. A void holding a trigger's
+   * end could hold the pipe's lock (a splice() into it that waits), and
+   * the trigger loop's read, on the event loop, would wait for it with the
+   * whole launcher; and the relay frames each writer's messages, so that
+   * none joins another's (Streams.relayInto).
    */
   private readonly sharedWriters = new Set<string>();
   private readonly sockets = new Map<string, [number, number]>();
@@ -189,9 +193,14 @@ export class Wiring {
     }
   }
 
-  /** Whether the grant is the write end of a pipe more than one void writes to: the void then gets a pipe of its own, relayed into it (sharedWriters). */
+  /** Whether the grant is the write end of a pipe more than one void writes to, or of a Pipe trigger's: the void then gets a pipe of its own, relayed into it (sharedWriters). */
   relayedTx(f: FdGrant): boolean {
-    return f.source.kind === "pipe" && f.source.direction === "Tx" && this.sharedWriters.has(f.source.name);
+    return f.source.kind === "pipe" && f.source.direction === "Tx" && (this.sharedWriters.has(f.source.name) || this.triggerPipes.has(f.source.name));
+  }
+
+  /** Whether the pipe `name` is a Pipe trigger's packet pipe (its relays frame whole messages). */
+  isTriggerPacketPipe(name: string): boolean {
+    return this.triggerPipes.has(name) && this.packetPipes.has(name);
   }
 
   /** Does `plan`'s Pipe trigger read a packet pipe (one message per write)? */

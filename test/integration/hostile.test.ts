@@ -905,6 +905,23 @@ for (const launcher of launchers) {
       assert.ok(Number(m[1]) < 1500, `the other void's slowest write took ${m[1]} ms`);
     });
 
+    it("holding a Pipe trigger's lock stops neither the launcher nor the other voids' timeouts", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-lock-trigger-${launcher}`, {
+        entrypoints: {
+          "lock-trigger": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          "recv-slow": { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout", { Limits: { concurrency: 1 } }] },
+          ticker: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "2s" } }] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      const ticks = [...r.stdout.matchAll(/^tick \d+ at ([\d.]+)$/gm)].map((m) => Number(m[1]));
+      assert.ok(ticks.length > 0, r.stdout + r.stderr);
+      // Its 2 s timeout ends the ticker; with the launcher's event loop waiting for the held lock it ticked on for 5 s.
+      assert.ok(Math.max(...ticks) < 3.5, `the ticker ran ${Math.max(...ticks)} s: ${r.stderr}`);
+      assert.match(r.stdout, /^recv msg1$/m);
+      assert.match(r.stdout, /^recv msg2$/m, "the held lock delays only its holder's own message");
+    });
+
     it("cannot read what the other voids of its entrypoint write to a Pipe, though its uid owns the pipe (--host-root for a root launcher)", { timeout: 60_000 }, async () => {
       const spec = writeSpec(stage, `hostile-pipe-steal-${launcher}`, {
         entrypoints: {

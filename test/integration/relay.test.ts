@@ -43,7 +43,7 @@ describe("relays: many pipes into one destination", () => {
     const file = join(dir, "out");
     const out = openSync(file, "w");
     const before = await settledFds();
-    const relays: Promise<void>[] = [];
+    const relays: Promise<unknown>[] = [];
     const writers: number[] = [];
     for (let i = 0; i < 20; i++) {
       const [r, w] = addon.pipe();
@@ -145,7 +145,7 @@ describe("relays: many pipes into one destination", () => {
   it("pipeTx: each packet a void writes reaches the Pipe whole, never interleaved with another relay's", async () => {
     const [dr, dw] = addon.pipe();
     const writers: number[] = [];
-    const ended: Promise<void>[] = [];
+    const ended: Promise<unknown>[] = [];
     for (let i = 0; i < 4; i++) {
       const [r, w] = addon.pipe(true);
       ended.push(relayFd(r, dw, true).ended);
@@ -178,5 +178,34 @@ describe("relays: many pipes into one destination", () => {
     const lines = text.split("\n").filter(Boolean);
     assert.equal(lines.length, 40);
     for (const l of lines) assert.match(l, /^w(\d) l\d+ \1*$/, "a line cut by another relay's bytes");
+  });
+
+  it("framed (a Pipe trigger's): a void's unfinished line never joins the next void's message; whole messages only", async () => {
+    const [dr, dw, packets] = addon.pipe(true);
+    assert.ok(packets, "this kernel has packet pipes");
+    const [ra, wa] = addon.pipe(true);
+    const [rb, wb] = addon.pipe(true);
+    const a = relayFd(ra, dw, true, true);
+    const b = relayFd(rb, dw, true, true);
+    closeSync(ra);
+    closeSync(rb);
+    // A full packet that ends inside a line: the trigger loop would take the next packet in the pipe, another void's, as its rest.
+    const lines = `${"a".repeat(4083)}\n`;
+    writeSync(wa, Buffer.from(`${lines}--evil-flag=`));
+    await new Promise((r) => setTimeout(r, 50));
+    writeSync(wb, "result-of-alice\n");
+    // A message longer than 4095 bytes is dropped (and counted), never cut.
+    writeSync(wb, `${"x".repeat(5000)}\nafter\n`);
+    closeSync(wb);
+    assert.equal(await within(b.ended, 5000, "b's end").then(() => b.ended), 1, "one message dropped as too long");
+    closeSync(wa); // a's unfinished line is a message of its own at its end
+    assert.equal(await a.ended, 0);
+    closeSync(dw);
+    const got: string[] = [];
+    const buf = Buffer.alloc(65536);
+    for (let n = readSync(dr, buf); n > 0; n = readSync(dr, buf)) got.push(buf.toString("latin1", 0, n));
+    closeSync(dr);
+    for (const p of got) assert.ok(p.length < 4096 || p.endsWith("\n"), "no full packet ends inside a line");
+    assert.deepEqual(got.join("").split("\n").sort(), ["--evil-flag=", "a".repeat(4083), "after", "result-of-alice"].sort());
   });
 });

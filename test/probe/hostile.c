@@ -123,6 +123,12 @@
  *                  socket into it waits holding the lock)
  *   steady-stdout  (as an entrypoint) write 1 KiB to stdout every 10 ms
  *                  for 4 s; print "longest-write-ms N", its slowest write
+ *   lock-trigger FD  (as an entrypoint) write "msg1" and "msg2" to pipe
+ *                  FD (a Pipe trigger's), then hold that pipe's lock for
+ *                  5 s (splice() into it from an empty socket)
+ *   recv-slow MSG  (as an entrypoint) print "recv MSG", sleep 1 s
+ *   ticker         (as an entrypoint) print "tick N at S" every 200 ms
+ *                  for 10 s (S: seconds since it started)
  *   jobs FD        (as an entrypoint) write the messages "evil", "alice"
  *                  and "bob" to pipe FD, 300 ms apart
  *   worker MSG FD  (as an entrypoint, one void per message) write "result
@@ -1072,6 +1078,38 @@ int main(int argc, char **argv) {
       nanosleep(&ts, NULL);
     }
     printf("longest-write-ms %ld\n", worst);
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "lock-trigger") == 0) {
+    int fd = atoi(argv[2]);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return 1;
+    alarm(5);
+    /* msg1 starts the receiver (concurrency 1, it sleeps 1 s), msg2 waits
+     * in the pipe while this process holds the pipe's lock. */
+    if (write(fd, "msg1\n", 5) != 5) return 1;
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    if (write(fd, "msg2\n", 5) != 5) return 1;
+    splice(sv[0], NULL, fd, NULL, 4096, 0); /* waits holding the pipe's lock, until the alarm */
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "recv-slow") == 0) {
+    printf("recv %s\n", argv[2]);
+    fflush(stdout);
+    sleep(1);
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "ticker") == 0) {
+    struct timespec start, t;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int k = 0; k < 50; k++) {
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      printf("tick %d at %.1f\n", k, (double)(t.tv_sec - start.tv_sec) + (double)(t.tv_nsec - start.tv_nsec) / 1e9);
+      fflush(stdout);
+      struct timespec ts = {0, 200000000};
+      nanosleep(&ts, NULL);
+    }
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "jobs") == 0) {
