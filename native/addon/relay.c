@@ -7,7 +7,7 @@
  *                            or relayStop(id); "ended" is then posted
  *   relay(from, to, true)    the same for a void's own pipe into a Pipe
  *                            other voids write to as well (a Pipe Tx):
- *                            PIPE_BUF at most per write, and a reader gone
+ *                            one packet per write, and a reader gone
  *                            from `to` ends the relay (the writer then
  *                            gets EPIPE)
  *   relay(from, to, true, true)  and `to` is a Pipe trigger's: whole
@@ -60,9 +60,10 @@ struct relay {
   int stop_rd, stop_wr; /* a pipe: relayStop writes a byte */
   /* relay(from, to, true): `from` is a void's own packet pipe and `to` a
    * Pipe that other voids' relays write into too (src/orchestrator/
-   * wiring.ts). A read takes one packet, at most PIPE_BUF bytes: each
-   * write into `to` is then atomic, as the void's own write of it into
-   * the Pipe would have been (a relay writing more at once could be
+   * wiring.ts). A read takes one packet (a write of up to PIPE_BUF bytes,
+   * more only on kernels with pages larger than that): each is written
+   * into `to` at once, so it is atomic as the void's own write of it into
+   * the Pipe would have been (a relay writing several at once could be
    * interleaved with another's, cutting a void's line in two). And a
    * reader gone from `to` ends the relay, so the void's next write fails
    * with EPIPE as one into the Pipe itself would. */
@@ -147,11 +148,12 @@ static int relay_write(struct relay *r, const char *buf, size_t n, int *sink_ok)
  * a packet shorter than PIPE_BUF ends its write, and what follows its last
  * newline is a message too; a full packet's unfinished line goes on in
  * the next packet; a message is at most PIPE_BUF - 1 bytes. */
+#define RELAY_READ 65536 /* bytes read at most: one packet, whatever the page size */
 struct framer {
-  char data[2 * PIPE_BUF]; /* the unfinished line, then the packet just read */
-  size_t pend;             /* bytes of the unfinished line (< PIPE_BUF) */
-  bool discarding;         /* the unfinished line is too long: dropped up to its end */
-  int dropped;             /* messages dropped for their length */
+  char data[PIPE_BUF + RELAY_READ]; /* the unfinished line, then the packet just read */
+  size_t pend;                      /* bytes of the unfinished line (< PIPE_BUF) */
+  bool discarding;                  /* the unfinished line is too long: dropped up to its end */
+  int dropped;                      /* messages dropped for their length */
 };
 
 /* Handles the n bytes read into f->data + f->pend: writes the whole
@@ -159,7 +161,7 @@ struct framer {
  * with a newline, and a write's last message (no newline) as a packet of
  * its own, shorter than PIPE_BUF. 0, or -1 when the relay must end. */
 static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
-  bool full = n == PIPE_BUF;
+  bool full = n >= PIPE_BUF; /* as the trigger loop: only a shorter packet ends its write */
   size_t len = f->pend + n, start = 0, out_len = 0;
   char out[PIPE_BUF];
   for (size_t i = 0; i < len; i++) {
@@ -205,7 +207,7 @@ static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
 
 static void *relay_thread(void *arg) {
   struct relay *r = arg;
-  char buf[65536];
+  char buf[RELAY_READ];
   struct framer framer = {.pend = 0, .discarding = false, .dropped = 0};
   int sink_ok = 1;
   struct stat st;
@@ -213,7 +215,6 @@ static void *relay_thread(void *arg) {
   int domain = 0;
   socklen_t dlen = sizeof domain;
   bool carries_fds = is_socket && getsockopt(r->from, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 && domain == AF_UNIX;
-  size_t chunk = r->pipe_tx ? PIPE_BUF : sizeof buf;
   while (relay_wait(r, r->from, POLLIN) == 0) {
     /* What a unix socket carries may be fds: none are taken while the
      * closers are behind (closer_behind), as the broker and FileSocket
@@ -224,7 +225,7 @@ static void *relay_thread(void *arg) {
       continue;
     }
     char *into = r->framed ? framer.data + framer.pend : buf;
-    ssize_t n = relay_read(r->from, is_socket, into, chunk);
+    ssize_t n = relay_read(r->from, is_socket, into, RELAY_READ);
     /* ECONNREFUSED: a connected UDP socket reporting an ICMP error for an
      * earlier datagram; the next one may arrive. */
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)) continue;
