@@ -80,7 +80,7 @@ int start_thread(void *(*fn)(void *), void *arg);
 
 /* ---- watcher.c ---- */
 
-enum event_kind { EVENT_RECORD, EVENT_EXIT, EVENT_READABLE, EVENT_ENDED };
+enum event_kind { EVENT_RECORD, EVENT_EXIT, EVENT_READABLE, EVENT_ENDED, EVENT_DROPPED };
 
 /* Starts the watcher thread; events go to on_event. 0 or an errno, with
  * *syscall naming what failed. */

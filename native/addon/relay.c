@@ -11,8 +11,8 @@
  *                            from `to` ends the relay (the writer then
  *                            gets EPIPE)
  *   relay(from, to, true, true)  and `to` is a Pipe trigger's: whole
- *                            messages only (framed per writer); "ended"
- *                            then says how many were dropped as too long
+ *                            messages only (framed per writer); each one
+ *                            dropped as too long is posted ("dropped")
  *   relayStop(id, release)
  *   closeLater(fds)          closes each fd on a closer thread, no
  *                            linger wait of any lasting more than ~0.1 ms
@@ -153,8 +153,13 @@ struct framer {
   char data[PIPE_BUF + RELAY_READ]; /* the unfinished line, then the packet just read */
   size_t pend;                      /* bytes of the unfinished line (< PIPE_BUF) */
   bool discarding;                  /* the unfinished line is too long: dropped up to its end */
-  int dropped;                      /* messages dropped for their length */
 };
+
+/* A message too long for the trigger loop: dropped here, and said at once
+ * ("dropped"), so the launcher logs it as the loop would have. */
+static void frame_drop(struct relay *r) {
+  post(r->id, EVENT_DROPPED, -1, 0, "", 0);
+}
 
 /* Handles the n bytes read into f->data + f->pend: writes the whole
  * messages, lines grouped into packets of at most PIPE_BUF bytes that end
@@ -170,7 +175,7 @@ static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
     if (f->discarding)
       f->discarding = false; /* the end of a line too long */
     else if (l > PIPE_BUF)
-      f->dropped++;
+      frame_drop(r);
     else {
       if (out_len + l > PIPE_BUF) {
         if (relay_write(r, out, out_len, sink_ok) < 0) return -1;
@@ -188,14 +193,14 @@ static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
     if (f->discarding)
       f->discarding = false;
     else if (tail >= PIPE_BUF)
-      f->dropped++;
+      frame_drop(r);
     else if (tail > 0 && relay_write(r, f->data + start, tail, sink_ok) < 0)
       return -1;
     f->pend = 0;
   } else if (f->discarding) {
     f->pend = 0;
   } else if (tail >= PIPE_BUF) {
-    f->dropped++;
+    frame_drop(r);
     f->discarding = true;
     f->pend = 0;
   } else {
@@ -208,7 +213,7 @@ static int frame(struct relay *r, struct framer *f, size_t n, int *sink_ok) {
 static void *relay_thread(void *arg) {
   struct relay *r = arg;
   char buf[RELAY_READ];
-  struct framer framer = {.pend = 0, .discarding = false, .dropped = 0};
+  struct framer framer = {.pend = 0, .discarding = false};
   int sink_ok = 1;
   struct stat st;
   bool is_socket = void_fstat(r->from, &st) == 0 && S_ISSOCK(st.st_mode);
@@ -241,7 +246,7 @@ stopped:;
   /* r is the main thread's once "ended" is posted (relayStop frees it). */
   int ends[2] = {r->from, r->to};
   close(r->stop_rd);
-  post(r->id, EVENT_ENDED, framer.dropped, 0, "", 0);
+  post(r->id, EVENT_ENDED, -1, 0, "", 0);
   /* stop_wr stays open until relayStop or never: relayStop may still write to it.
    * The copies go to the closers: the last close of a socket drops what is
    * left in its queue, fds of a void's among it. */
@@ -282,6 +287,13 @@ napi_value js_relay(napi_env env, napi_callback_info cbinfo) {
   }
   r->stop_rd = stop[0];
   r->stop_wr = stop[1];
+  /* A Pipe Tx's destination is written by relays only (no void holds it):
+   * non-blocking, so a relay waiting for its reader to make room waits in
+   * relay_wait, where relayStop ends it, not in write(). */
+  if (r->pipe_tx) {
+    int fl = fcntl(r->to, F_GETFL);
+    if (fl >= 0) fcntl(r->to, F_SETFL, fl | O_NONBLOCK);
+  }
   r->id = watcher_new_id();
   int rc = start_thread(relay_thread, r);
   if (rc != 0) {

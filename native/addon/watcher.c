@@ -12,9 +12,9 @@
  *                                      {code} or {signal}; `text` holds
  *                                      the status lines not yet delivered
  *   onEvent(id, "readable")            a watched fd is readable
- *   onEvent(id, "ended", "", {dropped?}) a relay finished (relay.c); a
- *                                      framed one says how many messages
- *                                      it dropped as too long
+ *   onEvent(id, "ended")               a relay finished (relay.c)
+ *   onEvent(id, "dropped")             a framed relay dropped a message
+ *                                      too long (relay.c)
  * The thread-safe function is referenced (keeps Node alive) only while at
  * least one void, watch or relay is alive.
  *
@@ -226,7 +226,11 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     napi_value argv[4], undefined;
     napi_get_undefined(env, &undefined);
     napi_create_uint32(env, e->id, &argv[0]);
-    const char *kind = e->kind == EVENT_EXIT ? "exit" : e->kind == EVENT_READABLE ? "readable" : e->kind == EVENT_ENDED ? "ended" : "record";
+    const char *kind = e->kind == EVENT_EXIT       ? "exit"
+                       : e->kind == EVENT_READABLE ? "readable"
+                       : e->kind == EVENT_ENDED    ? "ended"
+                       : e->kind == EVENT_DROPPED  ? "dropped"
+                                                   : "record";
     napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[1]);
     napi_create_string_utf8(env, e->text, e->len, &argv[2]);
     napi_create_object(env, &argv[3]);
@@ -237,10 +241,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
         set_named_int(env, argv[3], "signal", e->signal);
       keep_alive(env, -1);
     }
-    if (e->kind == EVENT_ENDED) {
-      if (e->code > 0) set_named_int(env, argv[3], "dropped", e->code); /* relay.c framer */
-      keep_alive(env, -1);
-    }
+    if (e->kind == EVENT_ENDED) keep_alive(env, -1);
     napi_call_function(env, undefined, js_cb, 4, argv, NULL);
   }
   free(e);

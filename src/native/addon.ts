@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildAdvice, glibcProblem, type NativeBinaries, runtimeGlibc, selectBinaries } from "./binaries.js";
 
-export type VoidEventKind = "record" | "exit" | "readable" | "ended";
+export type VoidEventKind = "record" | "exit" | "readable" | "ended" | "dropped";
 
 /** How void-init (the void's PID 1) ended: an exit code or a signal. */
 export type WaitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
@@ -144,8 +144,8 @@ export interface NativeAddon {
    * write, each atomic, and a reader gone from `to` ends the relay, so the
    * void's next write fails with EPIPE (native/addon/relay.c). With
    * `framed` (a Pipe trigger's pipe), only whole messages are written,
-   * framed per writer as the trigger loop reads them, and "ended" says how
-   * many were dropped as too long.
+   * framed per writer as the trigger loop reads them, and each one dropped
+   * as too long is posted ("dropped").
    */
   relay(from: number, to: number, pipeTx?: boolean, framed?: boolean): number;
   /** Closes each fd on a closer thread of the addon's own (a close can block: lingering sockets, a pipe whose lock a void holds); never blocks. */

@@ -114,12 +114,16 @@ function addon(): NativeAddon {
         watchers.get(id)?.();
         return;
       }
+      if (kind === "dropped") {
+        relayDrops.get(id)?.();
+        return;
+      }
       if (kind === "ended") {
         const ended = relays.get(id);
         relays.delete(id);
+        relayDrops.delete(id);
         a.relayStop(id, true);
-        // An "ended" event's object is no wait status: it says only how many messages a framed relay dropped (watcher.c).
-        ended?.((status as { dropped?: number }).dropped ?? 0);
+        ended?.();
         return;
       }
       const owner = owners.get(id);
@@ -156,8 +160,10 @@ export function watchFd(fd: number, onReadable: () => void): { rearm: () => void
   };
 }
 
-/** What to do when each relay ends, by relay id (with the messages a framed relay dropped). */
-const relays = new Map<number, (dropped: number) => void>();
+/** What to do when each relay ends, by relay id. */
+const relays = new Map<number, () => void>();
+/** What to do when a framed relay drops a message too long, by relay id. */
+const relayDrops = new Map<number, () => void>();
 
 /**
  * Copies `from` to `to` on a thread of the addon's own until EOF on `from`
@@ -165,13 +171,14 @@ const relays = new Map<number, (dropped: number) => void>();
  * resolves when it has finished; `stop()` ends it at once. `pipeTx`: a
  * void's own packet pipe into a Pipe other voids write to (one atomic
  * write per packet; a reader gone ends it, and the writer gets EPIPE).
- * `framed`: into a Pipe trigger's pipe, whole messages only; `ended` then
- * resolves with how many the relay dropped as too long (else 0).
+ * `framed`: into a Pipe trigger's pipe, whole messages only; `onDropped`
+ * is called for each one the relay drops as too long.
  */
-export function relayFd(from: number, to: number, pipeTx = false, framed = false): { ended: Promise<number>; stop: () => void } {
+export function relayFd(from: number, to: number, pipeTx = false, framed = false, onDropped?: () => void): { ended: Promise<void>; stop: () => void } {
   const a = addon();
   const id = a.relay(from, to, pipeTx, framed);
-  const ended = new Promise<number>((resolve) => relays.set(id, resolve));
+  if (onDropped !== undefined) relayDrops.set(id, onDropped);
+  const ended = new Promise<void>((resolve) => relays.set(id, resolve));
   return { ended, stop: () => a.relayStop(id) };
 }
 

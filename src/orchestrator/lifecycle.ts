@@ -40,6 +40,12 @@ export interface VoidResources {
   close: number[];
   /** Its output relays' ends: its exit is logged after them (src/orchestrator/streams.ts). */
   outputs: Promise<void>[];
+  /**
+   * Its relays into Pipes (src/orchestrator/streams.ts relayInto): a
+   * triggered void holds its place under `-j` until they have written
+   * what it wrote, as it would have blocked writing into the Pipe itself.
+   */
+  pipes: Promise<void>[];
   /** RPC broker ends, handed to the broker once the void is spawned. */
   rpc: { fd: number; grant: FdGrant }[];
   /** Its cgroups, when it has limits. */

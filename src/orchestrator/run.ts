@@ -315,7 +315,7 @@ class Application implements LoopHost {
 
   /** Opens or creates the launcher side of each fd of one void: a void in state preparing, tracked from now on. */
   private prepare(plan: VoidPlan, argv: string[], extraFds: number[], prepared = false): VoidLife {
-    const r: VoidResources = { request: { plan, argv, hostFds: [], debug: this.opts.debug }, close: [], outputs: [], rpc: [] };
+    const r: VoidResources = { request: { plan, argv, hostFds: [], debug: this.opts.debug }, close: [], outputs: [], pipes: [], rpc: [] };
     const life = new VoidLife(plan, r, prepared);
     try {
       const hostFds = plan.fds.map((f) => {
@@ -348,8 +348,9 @@ class Application implements LoopHost {
           case "pipe": {
             if (f.source.direction !== "Tx" || !this.wiring.relayedTx(f)) return this.wiring.fdFor(plan, f);
             // A pipe other voids write to as well, or a trigger's: the void writes into one of its own, relayed into it.
-            const name = f.source.name;
-            const s = this.streams.relayInto(this.wiring.fdFor(plan, f), this.wiring.isTriggerPacketPipe(name) ? { entrypoint: plan.entrypoint, pipe: name } : undefined);
+            const reader = this.wiring.triggerReaderOf(f.source.name);
+            const s = this.streams.relayInto(this.wiring.fdFor(plan, f), reader === undefined ? undefined : { writer: plan.entrypoint, reader });
+            r.pipes.push(s.ended);
             r.close.push(s.fd);
             return s.fd;
           }
@@ -488,6 +489,10 @@ class Application implements LoopHost {
         this.status = o.status;
         this.explainSilentFailure(v.plan, o);
       }
+      // Its relays into Pipes first: a void that wrote into a full Pipe and exited keeps its place under -j until its relay
+      // has written it, as it would have had to wait in write() itself; else exited voids' relays (threads, pipe buffers)
+      // would pile up behind a reader that does not read.
+      if (p.pipes.length > 0) await Promise.all(p.pipes);
       await life.ended();
       this.voids.delete(life);
       onExit?.();

@@ -158,7 +158,7 @@ export class Streams {
     }
     this.live.add(relay);
     void relay.ended.then(() => this.live.delete(relay));
-    return { fd: w, close: w, ended: relay.ended.then(() => undefined) };
+    return { fd: w, close: w, ended: relay.ended };
   }
 
   /**
@@ -175,12 +175,15 @@ export class Streams {
    * void's writes as the trigger loop would (native/addon/relay.c
    * framer), so no void's unfinished line joins another's message.
    */
-  relayInto(to: number, trigger?: { entrypoint: string; pipe: string }): VoidStream & { close: number } {
+  relayInto(to: number, trigger?: { writer: string; reader: string }): Required<VoidStream> {
     // Packet mode: Linux 3.4 and later (void needs 5.4).
     const [r, w] = this.addon.pipe(true);
     let relay: Relay;
+    // Said as the trigger loop says it (src/orchestrator/trigger.ts takeLine).
+    const dropped =
+      trigger === undefined ? undefined : () => this.log.error(`trigger ${trigger.reader}: message longer than ${PIPE_MESSAGE_MAX_BYTES} bytes (from entrypoint ${trigger.writer}); dropped`);
     try {
-      relay = relayFd(r, to, true, trigger !== undefined);
+      relay = relayFd(r, to, true, trigger !== undefined, dropped);
     } catch (e) {
       closeSync(w);
       throw e;
@@ -188,13 +191,8 @@ export class Streams {
       closeSync(r);
     }
     this.live.add(relay);
-    void relay.ended.then((dropped) => {
-      this.live.delete(relay);
-      if (dropped > 0 && trigger !== undefined) {
-        this.log.error(`entrypoint ${trigger.entrypoint}: ${dropped} message(s) to the Pipe trigger ${trigger.pipe} longer than ${PIPE_MESSAGE_MAX_BYTES} bytes; dropped`);
-      }
-    });
-    return { fd: w, close: w, ended: relay.ended.then(() => undefined) };
+    void relay.ended.then(() => this.live.delete(relay));
+    return { fd: w, close: w, ended: relay.ended };
   }
 
   /**

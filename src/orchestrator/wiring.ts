@@ -68,6 +68,8 @@ export class Wiring {
   private readonly pipes = new Map<string, [number, number]>();
   /** Pipes read by a trigger: made in packet mode (one write, one read) where the kernel has it. */
   private readonly triggerPipes = new Set<string>();
+  /** The entrypoint each trigger pipe triggers. */
+  private readonly triggerReaders = new Map<string, string>();
   /** Trigger pipes that did get packet mode. */
   private readonly packetPipes = new Set<string>();
   /**
@@ -101,7 +103,11 @@ export class Wiring {
   /** Creates every end the plans refer to; on any failure closes them all and throws. */
   static create(plans: VoidPlan[], addon: NativeAddon, activation: Activation = Activation.none()): Wiring {
     const w = new Wiring(addon, activation);
-    for (const plan of plans) if (plan.trigger.kind === "Pipe") w.triggerPipes.add(plan.trigger.name);
+    for (const plan of plans) {
+      if (plan.trigger.kind !== "Pipe") continue;
+      w.triggerPipes.add(plan.trigger.name);
+      w.triggerReaders.set(plan.trigger.name, plan.entrypoint);
+    }
     const writers = new Map<string, number>();
     for (const plan of plans)
       for (const f of plan.fds)
@@ -198,9 +204,9 @@ export class Wiring {
     return f.source.kind === "pipe" && f.source.direction === "Tx" && (this.sharedWriters.has(f.source.name) || this.triggerPipes.has(f.source.name));
   }
 
-  /** Whether the pipe `name` is a Pipe trigger's packet pipe (its relays frame whole messages). */
-  isTriggerPacketPipe(name: string): boolean {
-    return this.triggerPipes.has(name) && this.packetPipes.has(name);
+  /** The entrypoint a Pipe trigger's packet pipe `name` triggers (its relays frame whole messages), if it is one. */
+  triggerReaderOf(name: string): string | undefined {
+    return this.packetPipes.has(name) ? this.triggerReaders.get(name) : undefined;
   }
 
   /** Does `plan`'s Pipe trigger read a packet pipe (one message per write)? */

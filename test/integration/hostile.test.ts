@@ -905,6 +905,24 @@ for (const launcher of launchers) {
       assert.ok(Number(m[1]) < 1500, `the other void's slowest write took ${m[1]} ms`);
     });
 
+    it("voids that wrote into a Pipe its reader does not read keep their places under -j until their relays have written it", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-pileup-${launcher}`, {
+        entrypoints: {
+          "many-jobs": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "jobs" } }] },
+          "bulk-writer": { trigger: { Pipe: "jobs" }, args: ["BinaryName", "Entrypoint", "Trigger", { Pipe: { Tx: "bulk" } }], environment: ["Stdout", { Limits: { concurrency: 2 } }] },
+          "slow-reader": { args: ["BinaryName", "Entrypoint", { Pipe: { Rx: "bulk" } }], environment: ["Stdout"] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      const readStart = Number(/^read-start at ([\d.]+)$/m.exec(r.stdout)?.[1]);
+      const starts = [...r.stdout.matchAll(/^started job-\d+ at ([\d.]+)$/gm)].map((m) => Number(m[1]));
+      assert.equal(starts.length, 20, r.stdout);
+      // 64 KiB each: the Pipe holds one void's, two wait in their relays (-j 2). Without the wait, all 20 ran at once, their relays piling up.
+      const early = starts.filter((t) => t < readStart).length;
+      assert.ok(early <= 5, `${early} of 20 writers started before the reader read`);
+    });
+
     it("holding a Pipe trigger's lock stops neither the launcher nor the other voids' timeouts", { timeout: 60_000 }, async () => {
       const spec = writeSpec(stage, `hostile-lock-trigger-${launcher}`, {
         entrypoints: {

@@ -129,6 +129,12 @@
  *   recv-slow MSG  (as an entrypoint) print "recv MSG", sleep 1 s
  *   ticker         (as an entrypoint) print "tick N at S" every 200 ms
  *                  for 10 s (S: seconds since it started)
+ *   many-jobs FD   (as an entrypoint) write "job-0" .. "job-19" to pipe FD
+ *   bulk-writer MSG FD  (as an entrypoint, one void per message) print
+ *                  "started MSG at S" (S: CLOCK_MONOTONIC seconds), write
+ *                  64 KiB to pipe FD, exit
+ *   slow-reader FD (as an entrypoint) sleep 3 s, then read pipe FD to its
+ *                  end and print "read-start at S"
  *   jobs FD        (as an entrypoint) write the messages "evil", "alice"
  *                  and "bob" to pipe FD, 300 ms apart
  *   worker MSG FD  (as an entrypoint, one void per message) write "result
@@ -1109,6 +1115,33 @@ int main(int argc, char **argv) {
       fflush(stdout);
       struct timespec ts = {0, 200000000};
       nanosleep(&ts, NULL);
+    }
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "many-jobs") == 0) {
+    for (int k = 0; k < 20; k++) dprintf(atoi(argv[2]), "job-%d\n", k);
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "bulk-writer") == 0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    printf("started %s at %.3f\n", argv[2], (double)t.tv_sec + (double)t.tv_nsec / 1e9);
+    fflush(stdout);
+    static char block[4000];
+    memset(block, 'b', sizeof block - 1);
+    block[sizeof block - 1] = '\n';
+    for (int k = 0; k < 16; k++)
+      if (write(atoi(argv[3]), block, sizeof block) < 0) return 1;
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "slow-reader") == 0) {
+    sleep(3);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    printf("read-start at %.3f\n", (double)t.tv_sec + (double)t.tv_nsec / 1e9);
+    fflush(stdout);
+    char buf[65536];
+    while (read(atoi(argv[2]), buf, sizeof buf) > 0) {
     }
     return 0;
   }
