@@ -146,19 +146,7 @@ export class Streams {
       return { fd: this.stdin.voidEnd };
     }
     if (!this.relayedOutput.has(name)) throw new Error(`void: internal error: ${name} granted to a void but never opened`);
-    const [r, w] = this.addon.pipe();
-    let relay: Relay;
-    try {
-      relay = relayFd(r, STREAM_FD[name]);
-    } catch (e) {
-      closeSync(w);
-      throw e;
-    } finally {
-      closeSync(r);
-    }
-    this.live.add(relay);
-    void relay.ended.then(() => this.live.delete(relay));
-    return { fd: w, close: w, ended: relay.ended };
+    return this.relayed(false, (r) => relayFd(r, STREAM_FD[name]));
   }
 
   /**
@@ -176,14 +164,23 @@ export class Streams {
    * framer), so no void's unfinished line joins another's message.
    */
   relayInto(to: number, trigger?: { writer: string; reader: string }): Required<VoidStream> {
-    // Packet mode: Linux 3.4 and later (void needs 5.4).
-    const [r, w] = this.addon.pipe(true);
-    let relay: Relay;
     // Said as the trigger loop says it (src/orchestrator/trigger.ts takeLine).
     const dropped =
       trigger === undefined ? undefined : () => this.log.error(`trigger ${trigger.reader}: message longer than ${PIPE_MESSAGE_MAX_BYTES} bytes (from entrypoint ${trigger.writer}); dropped`);
+    // Packet mode: Linux 3.4 and later (void needs 5.4).
+    return this.relayed(true, (r) => relayFd(r, to, true, trigger !== undefined, dropped));
+  }
+
+  /**
+   * A new pipe (a packet pipe if `packet`) whose read end `start` relays:
+   * the void gets the write end, the launcher keeps neither end, and the
+   * relay is tracked until it ends (drain()).
+   */
+  private relayed(packet: boolean, start: (readEnd: number) => Relay): Required<VoidStream> {
+    const [r, w] = this.addon.pipe(packet);
+    let relay: Relay;
     try {
-      relay = relayFd(r, to, true, trigger !== undefined, dropped);
+      relay = start(r);
     } catch (e) {
       closeSync(w);
       throw e;

@@ -6,7 +6,7 @@
  * root needed).
  */
 import assert from "node:assert/strict";
-import { closeSync, openSync, readdirSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -16,26 +16,10 @@ import { nativeAddon } from "../../src/orchestrator/launcher.js";
 import type { Logger } from "../../src/orchestrator/log.js";
 import type { FdGrant } from "../../src/plan/types.js";
 import { parseReply } from "../../src/rpc/protocol.js";
+import { openFds, settledFds } from "../support/fds.js";
 
 const addon = nativeAddon();
 const quiet: Logger = { verbosity: 0, error() {}, warn() {}, info() {}, verbose() {}, debug() {} };
-const openFds = () => readdirSync("/proc/self/fd").length;
-
-/**
- * The fd count once the closer threads have closed what earlier tests gave
- * them (the broker closes its ends off the event loop): unchanged for 50 ms.
- */
-async function settledFds(): Promise<number> {
-  let last = openFds();
-  for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
-    await new Promise((r) => setTimeout(r, 5));
-    const now = openFds();
-    stable = now === last ? stable + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
 /** Sends one packet and waits (polling) for the broker's reply. */
 async function ask(fd: number, data: Buffer, fds: number[] = []): Promise<{ data: Buffer; fds: number[] } | "eof"> {
   try {

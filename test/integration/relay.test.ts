@@ -5,29 +5,16 @@
  * against the real addon (no root needed).
  */
 import assert from "node:assert/strict";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { nativeAddon, relayFd } from "../../src/orchestrator/launcher.js";
+import { settledFds } from "../support/fds.js";
 
 const addon = nativeAddon();
 const dir = mkdtempSync(join(tmpdir(), "void-relay-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const openFds = () => readdirSync("/proc/self/fd").length;
-
-/** The fd count once the closer threads have closed what the relays gave them: unchanged for 50 ms. */
-async function settledFds(): Promise<number> {
-  let last = openFds();
-  for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
-    await new Promise((r) => setTimeout(r, 5));
-    const now = openFds();
-    stable = now === last ? stable + 1 : 0;
-    last = now;
-  }
-  return last;
-}
 
 /** Resolves with how long `p` took, or rejects after `ms`. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<number> {
