@@ -4,8 +4,9 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
@@ -17,7 +18,7 @@ import { materialize } from "../plan/paths.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { visible } from "../orchestrator/log.js";
-import { loadAddon } from "../native/addon.js";
+import { loadAddon, packageRoot } from "../native/addon.js";
 
 /** Exit status for invalid input: spec, binary, libraries, arguments. */
 export const EXIT_INVALID_INPUT = 2;
@@ -237,6 +238,57 @@ export function findBinary(binary: string, path = process.env["PATH"] ?? "", cwd
   return binary;
 }
 
+let installation: readonly string[] | undefined;
+
+/**
+ * What the launcher runs of void's own package: its manifest, the
+ * commands (bin/), the compiled CLI (dist/), the native code built here
+ * or shipped prebuilt (build/, prebuilt/: the addon, void-init, the front
+ * end), its own node_modules, and what a rebuild compiles (native/,
+ * scripts/) — whether each exists or not (a void that could make build/
+ * would choose the binaries). The rest of the package directory (docs,
+ * examples, a checkout's test scratch) is never run.
+ */
+const PACKAGE_PARTS = ["package.json", "bin", "dist", "build", "prebuilt", "node_modules", "native", "scripts"];
+
+/**
+ * void's own installation (PlanInput.launcherFiles), each as given and as
+ * resolved: the parts of its package the launcher runs (PACKAGE_PARTS),
+ * the directory of each package in its `dependencies` as Node finds it
+ * from there (an npm install hoists them beside the package), and the Node
+ * executable running this.
+ */
+export function launcherFiles(): readonly string[] {
+  if (installation !== undefined) return installation;
+  const files = new Set<string>();
+  const add = (path: string) => {
+    files.add(path);
+    try {
+      files.add(realpathSync.native(path));
+    } catch {
+      // Absent or unreadable: the path as given is still refused.
+    }
+  };
+  const root = packageRoot();
+  for (const part of PACKAGE_PARTS) add(join(root, part));
+  add(process.execPath);
+  let dependencies: string[] = [];
+  try {
+    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    dependencies = Object.keys(manifest.dependencies ?? {});
+  } catch {
+    // No readable manifest: the package's parts are still refused.
+  }
+  // Where Node's require() looks for a bare name from the package: its node_modules, then each directory's above.
+  const searched = createRequire(join(root, "package.json")).resolve.paths("void-dependency") ?? [];
+  for (const name of dependencies) {
+    const dir = searched.map((d) => join(d, name)).find((d) => existsSync(join(d, "package.json")));
+    if (dir !== undefined) add(dir);
+  }
+  installation = [...files];
+  return installation;
+}
+
 export function timeNamespaceAvailable(): boolean {
   return existsSync("/proc/self/ns/time");
 }
@@ -259,6 +311,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       ...(opts.hostRoot === true ? { hostRoot: true } : {}),
       ...(opts.advise !== undefined ? { advise: true } : {}),
       ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
+      launcherFiles: launcherFiles(),
     },
     opts.host ?? realHost,
   );

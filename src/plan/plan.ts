@@ -568,6 +568,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   ];
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...writableCoversSpecs(plans, input.specFiles ?? []));
+  errors.push(...writableCoversLauncher(plans, input.launcherFiles ?? []));
   errors.push(...mountsInsideWritable(plans));
   errors.push(
     ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
@@ -847,6 +848,33 @@ export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: reado
       if (covered.length === 0) continue;
       errors.push(
         `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
+      );
+    }
+  }
+  return errors;
+}
+
+/**
+ * A writable bind must not cover void's own installation, nor lie inside
+ * it: the launcher runs those files — the CLI, the addon, void-init (PID 1
+ * of every void), the native front end, the packages they load, Node
+ * itself — with the launcher's privileges, outside any void. A void that
+ * could write one (or rename the directory holding it) would run its code
+ * as the launcher on the next `void run` (as root, with every capability,
+ * for a root launcher whose voids are host uid 0), or as PID 1 of every
+ * later void of every entrypoint.
+ */
+export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles: readonly string[]): string[] {
+  const errors: string[] = [];
+  for (const plan of plans) {
+    for (const m of plan.mounts) {
+      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
+      const covered = [...new Set(launcherFiles.filter((f) => isWithin(f, m.source)))];
+      const inside = launcherFiles.find((f) => !isWithin(f, m.source) && isWithin(m.source, f));
+      if (covered.length === 0 && inside === undefined) continue;
+      const what = covered.length > 0 ? `covers ${covered.slice(0, 3).join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}` : `lies inside ${inside}`;
+      errors.push(
+        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
       );
     }
   }

@@ -204,6 +204,14 @@ export interface PlanInput {
    * way: no writable bind may cover one (writableCoversSpecs).
    */
   specFiles?: readonly string[];
+  /**
+   * void's own installation, which the launcher runs: its package
+   * directory, the directory of each package it loads (commander, zod…),
+   * the Node executable running it; absolute, each as given and as
+   * resolved. No writable bind may cover one or lie inside one
+   * (writableCoversLauncher).
+   */
+  launcherFiles?: readonly string[];
 }
 
 /**

@@ -12,7 +12,7 @@ import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
-import { join, posix } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
 import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, runVoid, runVoidAsync, type Stage, scratch, startVoid, talk, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
@@ -1088,6 +1088,47 @@ for (const launcher of launchers) {
       const fine = runVoid(stage, launcher, ["run", "-s", outside, stage.hostile, "nested"]);
       assert.equal(fine.status, 0, fine.stderr);
       assert.match(fine.stdout, /nested ran/);
+    });
+
+    it("cannot be given a writable bind over void's own installation (its package, a package it loads, Node): refused before anything starts", () => {
+      // The stage is the package: a project directory holding it, or one of its parts, bound writable would let a
+      // void replace the front end, the CLI or void-init, and the next run would run its code as the launcher.
+      const files = ["build/void-init", "build/void-run-fast", "dist/src/cli/entry.js", "node_modules/commander/package.json"].map((f) => join(stage.dir, f));
+      const before = files.map((f) => statSync(f).mtimeMs);
+      for (const [source, what] of [
+        [stage.dir, /covers .*\/package\.json, .*\/bin, .*\/dist and \d+ more/],
+        [join(stage.dir, "build"), /covers .*\/build,/],
+        [join(stage.dir, "node_modules", "commander"), /covers .*\/node_modules\/commander,/],
+        [dirname(process.execPath), /covers .*node,/],
+      ] as const) {
+        const spec = writeSpec(stage, `own-install-${launcher}`, {
+          entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: source, environment_path: "/rw", read_only: false } }] } },
+        });
+        for (const command of ["check", "run"]) {
+          const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "nested"]);
+          assert.equal(r.status, 2, `${command} ${source}: ${r.stderr}`);
+          assert.match(
+            r.stderr,
+            /entrypoints\.nested: the writable bind of .* of void's own installation, which the launcher runs: a void of nested could change what the next void run executes/,
+            `${command} ${source}`,
+          );
+          assert.match(r.stderr, what, `${command} ${source}`);
+          assert.equal(r.stdout, "", "nothing started");
+        }
+      }
+      assert.deepEqual(
+        files.map((f) => statSync(f).mtimeMs),
+        before,
+      );
+      // A directory of the package's that void never runs (a checkout's scratch space) may be bound writable.
+      const fine = writeSpec(stage, `own-install-fine-${launcher}`, {
+        entrypoints: {
+          nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: scratch(stage, `own-install-${launcher}`), environment_path: "/rw", read_only: false } }] },
+        },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", fine, stage.hostile, "nested"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /nested ran/);
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {

@@ -272,6 +272,44 @@ describe("writableKernelInterfaces: a writable bind of the host's /proc or /sys 
   });
 });
 
+describe("writableCoversLauncher: no writable bind over void's own installation", () => {
+  const bind = (hostPath: string, readOnly = false) => ({ entrypoints: { main: { environment: [{ Filesystem: { host_path: hostPath, environment_path: "/k", read_only: readOnly } }] } } });
+  // An install in a project's node_modules (/srv/www/node_modules/void-run), and the Node running it.
+  const launcherFiles = ["/srv/www/node_modules/void-run/bin", "/srv/www/node_modules/void-run/build", "/srv/www/node_modules/commander", "/usr/lib/node"];
+  const fake = new FakeHost()
+    .file("/srv/app", buildElf({ type: 2 }))
+    .dir("/srv/www/node_modules/void-run/build/sub")
+    .file("/usr/lib/node", "node");
+  const errorsFor = (path: string) => {
+    const parsed = parseSpecValue(bind(path));
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, launcherFiles }, fake);
+    assert.ok(!r.ok, path);
+    return r.errors.filter((x) => x.includes("void's own installation"));
+  };
+  it("refuses a bind covering any of it, or inside a part of it, and says what and why", () => {
+    for (const [path, what] of [
+      ["/srv/www", /covers \/srv\/www\/node_modules\/void-run\/bin, \/srv\/www\/node_modules\/void-run\/build, \/srv\/www\/node_modules\/commander,/],
+      ["/usr/lib", /covers \/usr\/lib\/node,/],
+      ["/srv/www/node_modules/void-run/build", /covers \/srv\/www\/node_modules\/void-run\/build,/],
+      ["/srv/www/node_modules/void-run/build/sub", /lies inside \/srv\/www\/node_modules\/void-run\/build,/],
+    ] as const) {
+      const e = errorsFor(path);
+      assert.equal(e.length, 1, `${path}: ${JSON.stringify(e)}`);
+      assert.match(e[0]!, new RegExp(`^entrypoints\\.main: the writable bind of ${path.replaceAll("/", "\\/")} `));
+      assert.match(e[0]!, what);
+      assert.match(
+        e[0]!,
+        /of void's own installation, which the launcher runs: a void of main could change what the next void run executes, outside every void, as the launcher; make the bind read-only/,
+      );
+    }
+  });
+  it("allows a read-only bind of it, and a writable bind beside it", () => {
+    plan(bind("/srv/www", true), { launcherFiles });
+    plan(bind("/srv/www", false), { launcherFiles: ["/opt/void/bin", "/opt/void/build"] });
+  });
+});
+
 describe("planning Tmpfs, WorkingDirectory, Env, PassEnv", () => {
   it("plans scratch space, the environment (launcher values only for names passed on) and the directory", () => {
     const [p] = plan(
