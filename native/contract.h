@@ -134,8 +134,8 @@ enum seccomp_rules {
   SECCOMP_RULE_SOCKET = 1u << 3,
   /* personality flags other than the harmless ones -> EPERM */
   SECCOMP_RULE_PERSONALITY = 1u << 4,
-  /* connect(), sendto() with an address, socket(AF_UNIX), datagram socketpair(), interface ioctls
-   * -> EPERM
+  /* connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX),
+   * datagram socketpair(), interface ioctls -> EPERM
    */
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5,
   /* fcntl F_SETLEASE -> EPERM */

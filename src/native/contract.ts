@@ -185,10 +185,17 @@ export const SECCOMP_RULE_BITS = {
      * socket(AF_UNIX) and datagram socketpair(): EPERM, so the void cannot
      * hand what it holds to a void without the rule through a socket file
      * both see (stream and seqpacket pairs stay); and the interface, ARP, bridge and wireless ioctls
-     * (0x8910-0x89ff, 0x8b00-0x8bff), which tell the host's interfaces.
+     * (0x8910-0x89ff, 0x8b00-0x8bff), which tell the host's interfaces;
+     * and MSG_FASTOPEN in sendmsg() and sendmmsg(), which connects a
+     * closed TCP socket (a listener after shutdown()) to the address in
+     * the message, a struct no filter reads.
      * Lifted by allowing "connect" explicitly.
      */
-    "host-sockets": { c: "SECCOMP_RULE_HOST_SOCKETS", value: 1 << 5, doc: "connect(), sendto() with an address, socket(AF_UNIX), datagram socketpair(), interface ioctls -> EPERM" },
+    "host-sockets": {
+      c: "SECCOMP_RULE_HOST_SOCKETS",
+      value: 1 << 5,
+      doc: "connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), datagram socketpair(), interface ioctls -> EPERM",
+    },
     /** fcntl(F_SETLEASE): EPERM. A lease makes every other open of the file wait up to lease-break-time (the launcher reopening a File grant, host writers of a bound file). */
     leases: { c: "SECCOMP_RULE_LEASES", value: 1 << 6, doc: "fcntl F_SETLEASE -> EPERM" },
     /** prlimit64() on pid 1: EPERM. void-init shares the entrypoint's uid; its limits are not the entrypoint's to change. */

@@ -32,6 +32,8 @@ interface Client {
   rearm: () => void;
   /** Relayed UDP sockets of this void still open (at most MAX_UDP_PER_VOID). */
   udp: number;
+  /** Their relays, both ways: stopped when the void exits, wherever their ends went. */
+  relays: Set<{ stop(): void }>;
 }
 
 /**
@@ -73,13 +75,25 @@ export class Broker {
     private readonly log: Logger,
   ) {}
 
-  /** Serves the broker end `fd` of a void's RPC socket until the void closes it. */
-  attach(fd: number, grant: FdGrant, entrypoint: string, pid: number): void {
+  /**
+   * Serves the broker end `fd` of a void's RPC socket until the void
+   * closes it, or until the returned function is called: when the void
+   * exits. That also ends the UDP sockets it was given (their relays
+   * stop; their ends, wherever the void passed them, read the end): what
+   * the broker gives a void lives no longer than the void, so a void
+   * cannot hand its sockets on and exit to be given more (MAX_UDP_PER_VOID
+   * bounds each void while it lives).
+   */
+  attach(fd: number, grant: FdGrant, entrypoint: string, pid: number): () => void {
     if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
     const operations = grant.source.operations;
     const w = watchFd(fd, () => void this.serve(client));
-    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0 };
+    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set() };
     this.clients.add(client);
+    return () => {
+      this.detach(client);
+      for (const r of client.relays) r.stop();
+    };
   }
 
   private async serve(c: Client): Promise<void> {
@@ -209,8 +223,13 @@ export class Broker {
       }
       // The void closing its end ends the way out; the way back (a UDP socket never reads EOF) is stopped then.
       c.udp++;
-      void out.ended.then(() => back.stop());
+      c.relays.add(out).add(back);
+      void out.ended.then(() => {
+        c.relays.delete(out);
+        back.stop();
+      });
       void back.ended.then(() => {
+        c.relays.delete(back);
         out.stop();
         c.udp--;
       });

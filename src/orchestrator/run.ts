@@ -401,7 +401,7 @@ class Application implements LoopHost {
   private async launch(life: VoidLife, quiet = false, onExit?: () => void): Promise<boolean> {
     try {
       const v = await this.launcher.spawn(life.resources.request);
-      for (const r of life.spawned(v)) this.broker.attach(r.fd, r.grant, life.entrypoint, v.pid);
+      for (const r of life.spawned(v)) void v.exited.then(this.broker.attach(r.fd, r.grant, life.entrypoint, v.pid));
       this.startSockets(v, life);
       if (life.state === "running") life.onExit = this.running(life, onExit);
       void v.exited.then(async (o) => {

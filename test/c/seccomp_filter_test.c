@@ -97,6 +97,9 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_SHM_LOCK) && IS(nr, shmctl)) return (a[1] & ~0x100u) == 11 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_SOCKOPTS) && IS(nr, setsockopt)) return a[1] == 1 && (a[2] == 60 || a[2] == 76) ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
+  /* MSG_FASTOPEN: sendmsg's flags are its third argument, sendmmsg's its fourth. */
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendmsg)) return a[2] & 0x20000000u ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendmmsg)) return a[3] & 0x20000000u ? ERR(EPERM) : ALLOW;
   /* ptrace's request is a long: all 64 bits count. */
   if ((r & SECCOMP_RULE_DEBUG_PTRACE) && IS(nr, ptrace)) return d->args[0] == 0 || d->args[0] == 17 ? ALLOW : ERR(EPERM);
   if ((r & SECCOMP_RULE_PERSONALITY) && IS(nr, personality))
@@ -168,6 +171,10 @@ static const uint64_t interesting[] = {
     60,
     76,
     0x10000003c,
+    0x20000000, /* MSG_FASTOPEN */
+    0x20000040, /* MSG_FASTOPEN | MSG_DONTWAIT */
+    0x120000000ull,
+    0x4040,
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 

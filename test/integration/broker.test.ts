@@ -6,12 +6,13 @@
  * root needed).
  */
 import assert from "node:assert/strict";
-import { closeSync, openSync } from "node:fs";
+import { createSocket } from "node:dgram";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import "../support/fast-check-seed.js";
-import { Broker } from "../../src/orchestrator/broker.js";
+import { Broker, MAX_UDP_PER_VOID } from "../../src/orchestrator/broker.js";
 import { nativeAddon } from "../../src/orchestrator/launcher.js";
 import type { Logger } from "../../src/orchestrator/log.js";
 import type { FdGrant } from "../../src/plan/types.js";
@@ -113,6 +114,64 @@ describe("the RPC broker", () => {
     for (let i = 0; i < 200 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(openFds(), before, "no fd leaked");
     broker.closeAll();
+  });
+
+  it("ends what a void was given when it exits: its UDP sockets' relays stop wherever their ends went, and the next void gets its own", async () => {
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+    const settledThreads = async () => {
+      let last = threads();
+      for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        const now = threads();
+        stable = now === last ? stable + 1 : 0;
+        last = now;
+      }
+      return last;
+    };
+    const udp = createSocket("udp4");
+    const got: string[] = [];
+    udp.on("message", (m) => got.push(m.toString()));
+    await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+    const udpPort = udp.address().port;
+    const open = Buffer.from(JSON.stringify({ op: "OpenUdpSocket", host: "127.0.0.1", port: udpPort, family: "Inet" }));
+    const udpGrant: FdGrant = { fd: 3, source: { kind: "rpc", operations: [{ kind: "OpenUdpSocket", family: "Inet", port: udpPort, host: "127.0.0.1" }] } };
+    const broker = new Broker(addon, quiet);
+    const baseline = await settledThreads();
+    try {
+      for (const round of [1, 2]) {
+        // A void asks for all it may have and hands the ends on (here: the test keeps them), then exits.
+        const [mine, theirs] = addon.seqpacketPair();
+        const exited = broker.attach(mine, udpGrant, `round${round}`, 0);
+        const ends: number[] = [];
+        for (let i = 0; i < MAX_UDP_PER_VOID; i++) {
+          const reply = await ask(theirs, open);
+          assert.ok(reply !== "eof" && reply.fds.length === 1, `round ${round}, socket ${i}: ${reply === "eof" ? "eof" : reply.data.toString()}`);
+          ends.push(...reply.fds);
+        }
+        const more = await ask(theirs, open);
+        assert.ok(more !== "eof" && more.fds.length === 0 && /EMFILE/.test(more.data.toString()), "the void's own bound holds while it lives");
+        assert.equal(await settledThreads(), baseline + 2 * MAX_UDP_PER_VOID, "two relay threads per socket");
+        addon.sendFds(ends[0]!, Buffer.from(`hello ${round}`), []);
+        for (let i = 0; i < 400 && !got.includes(`hello ${round}`); i++) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(got.includes(`hello ${round}`), "relayed while the void lives");
+        exited();
+        assert.equal(await settledThreads(), baseline, "every relay ended with the void");
+        for (const end of ends) {
+          let r: ReturnType<typeof addon.recvFds> = null;
+          for (let i = 0; i < 400 && r === null; i++) {
+            r = addon.recvFds(end, 4096);
+            if (r === null) await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          assert.ok(r?.eof, "the end, wherever it went, reads the end");
+          closeSync(end);
+        }
+        assert.equal(await ask(theirs, open), "eof", "its broker socket, passed on, is served no more");
+        closeSync(theirs);
+      }
+    } finally {
+      broker.closeAll();
+      udp.close();
+    }
   });
 
   it("a peer that closes mid-conversation is dropped cleanly", async () => {

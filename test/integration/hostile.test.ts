@@ -396,6 +396,10 @@ for (const launcher of launchers) {
       assert.equal(res.get("accepted-disconnect"), "EPERM", r.stdout);
       assert.equal(res.get("accepted-connect"), "EPERM", r.stdout);
       assert.equal(res.get("accepted-sendto"), "EPERM", r.stdout);
+      assert.equal(res.get("accepted-fastopen"), "EPERM", r.stdout);
+      // A listener shut down is a closed TCP socket: a Fast Open (sendmsg with MSG_FASTOPEN and an address) would connect it.
+      assert.equal(res.get("listener-shutdown"), "ok", r.stdout);
+      for (const call of ["fastopen", "connect", "sendto"]) assert.equal(res.get(`listener-${call}`), "EPERM", `listener-${call}: ${r.stdout}`);
       assert.equal(res.get("accepted-ifconf"), "EPERM", "the host's interfaces are not the void's to list");
       assert.equal(res.get("accepted-fionread"), "ok");
       assert.equal(target.connections(), 0, "nothing reached the unlisted port");

@@ -167,9 +167,11 @@
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
  *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
- *                  with that address; ask it for the host's interfaces
- *                  (SIOCGIFCONF; and FIONREAD, which stays); write "held"
- *                  on it and close
+ *                  with that address, sendmsg() with MSG_FASTOPEN; ask it
+ *                  for the host's interfaces (SIOCGIFCONF; and FIONREAD,
+ *                  which stays); write "held" on it and close; then shut
+ *                  the listener down (a closed socket again) and try the
+ *                  same on it
  *   rpc-reaim RPC_FD PORT1 PORT2
  *                  open TCP and UDP sockets to 127.0.0.1:PORT1 through the
  *                  broker, try to point each at PORT2 (connect, sendto,
@@ -468,6 +470,9 @@ static void reaim(const char *what, int fd, int port) {
   struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
   snprintf(name, sizeof name, "%s-sendmsg-name", what);
   result(name, sendmsg(fd, &msg, MSG_NOSIGNAL));
+  /* TCP Fast Open: sendmsg connects a closed socket to msg_name. */
+  snprintf(name, sizeof name, "%s-fastopen", what);
+  result(name, sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_FASTOPEN | MSG_DONTWAIT));
   snprintf(name, sizeof name, "%s-disconnect", what);
   result(name, connect(fd, &unspec, sizeof unspec));
   snprintf(name, sizeof name, "%s-connect", what);
@@ -1259,6 +1264,9 @@ int main(int argc, char **argv) {
       reaim("accepted", conn, port);
       if (write(conn, "held\n", 5) != 5) result("write-held", -1);
       close(conn);
+      /* The listener itself: shut down, it is a closed TCP socket again, which a Fast Open would connect. */
+      result("listener-shutdown", shutdown(listener, SHUT_RD));
+      reaim("listener", listener, port);
     } else if (strcmp(argv[i], "rpc-reaim") == 0 && i + 3 < argc) {
       int rpc = atoi(argv[i + 1]), port1 = atoi(argv[i + 2]), port2 = atoi(argv[i + 3]);
       i += 3;

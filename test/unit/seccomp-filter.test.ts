@@ -69,6 +69,8 @@ const RULE_CALLS = [
   "personality",
   "connect",
   "sendto",
+  "sendmsg",
+  "sendmmsg",
   "fcntl",
   "prlimit64",
   "ptrace",
@@ -319,6 +321,7 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),
+        q("sendmsg MSG_FASTOPEN", "sendmsg", [3, 0x1000, 0x20000000], ALLOW),
       ];
       check(arch, filter, queries);
       // A void that may hold host sockets: connect refused, sendto only without an address (both halves of the pointer).
@@ -328,6 +331,12 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], PERM),
         q("sendto an address above 4 GiB", "sendto", [3, 0, 1, 0, high, 16], PERM),
         q("send on the connected socket", "sendto", [3, 0, 1, 0, 0, 0], ALLOW),
+        // MSG_FASTOPEN connects a closed TCP socket to the message's address, which no filter reads.
+        q("sendmsg MSG_FASTOPEN", "sendmsg", [3, 0x1000, 0x20000000], PERM),
+        q("sendmsg MSG_FASTOPEN | MSG_DONTWAIT", "sendmsg", [3, 0x1000, 0x20000040], PERM),
+        q("sendmsg MSG_NOSIGNAL | MSG_DONTWAIT", "sendmsg", [3, 0x1000, 0x4040], ALLOW),
+        q("sendmmsg MSG_FASTOPEN", "sendmmsg", [3, 0x1000, 2, 0x20000000], PERM),
+        q("sendmmsg", "sendmmsg", [3, 0x1000, 2, 0], ALLOW),
       ]);
       // void run -d: ptrace for TRACEME and DETACH only, the whole request compared.
       check(
