@@ -23,11 +23,17 @@ const { statSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const module_ = require("node:module");
 
-// V8's compile cache (Node >= 22.1; absent on Node 20): later starts skip
-// compiling the CLI. Best effort: an unusable cache directory only disables it.
-module_.enableCompileCache?.();
-
 const dist = join(__dirname, "..", "dist");
+
+// V8's compile cache (Node >= 22.1; absent on Node 20): later starts skip
+// compiling the CLI. A compile cache is code the launcher runs, so it is
+// kept in the package's dist/, which only whoever installed void can write
+// and no void may be given (src/plan/plan.ts writableCoversLauncher) —
+// never Node's default, os.tmpdir()'s node-compile-cache, which any local
+// user (or a void with a writable /tmp) can make first and fill. Best
+// effort: where dist/ is not writable, there is no cache.
+module_.enableCompileCache?.(join(dist, ".compile-cache"));
+
 const entry = join(dist, "src", "cli", "entry.js");
 const bundle = join(dist, "void.cjs");
 const entryTime = statSync(entry, { throwIfNoEntry: false })?.mtimeMs;

@@ -162,3 +162,32 @@ test("without Node's compile cache, bin/void keeps V8's code cache of the bundle
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("with Node's compile cache, bin/void keeps it in the package's dist/, never in a temporary directory others (or a void) can write", {
+  skip: !built || ownCodeCache ? "Node 20 has no compile cache (the test above)" : false,
+}, () => {
+  const root = mkdtempSync(join(tmpdir(), "void-test-compile-cache-"));
+  try {
+    chmodSync(root, 0o755);
+    cpSync(join(repoRoot, "bin"), join(root, "bin"), { recursive: true });
+    mkdirSync(join(root, "dist"));
+    writeFileSync(join(root, "dist", "void.cjs"), 'process.stdout.write("ran\\n");\n');
+    // TMPDIR is where Node's default (os.tmpdir()/node-compile-cache) would be: one any local user can make first.
+    const tmp = join(root, "tmp");
+    mkdirSync(tmp, { mode: 0o1777 });
+    chmodSync(tmp, 0o1777);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    delete env["NODE_COMPILE_CACHE"];
+    delete env["NODE_DISABLE_COMPILE_CACHE"];
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(process.execPath, [join(root, "bin", "void"), "--version"], { encoding: "utf8", env });
+      assert.deepEqual([r.status, r.stdout, r.stderr], [0, "ran\n", ""]);
+    }
+    assert.deepEqual(readdirSync(tmp), [], "nothing in the temporary directory");
+    const kept = join(root, "dist", ".compile-cache");
+    assert.ok(existsSync(kept) && readdirSync(kept).length === 1, "the cache is in dist/.compile-cache");
+    assert.ok(readdirSync(join(kept, readdirSync(kept)[0]!)).length > 0, "and holds the bundle's code");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
