@@ -25,8 +25,14 @@
  *      /bin/busybox with SCM_RIGHTS; recvmsg, setsid, ioctl(TIOCSCTTY),
  *      dup2 ×3 and execveat(memfd, "", ["sh","-i"], env, AT_EMPTY_PATH).
  * The child's memory is a copy of the target's made while the patch was in
- * place, so the same `syscall; int3` serves every injected call, and its
- * scratch memory (strings, msghdr) lives below its stack's red zone.
+ * place, so the same `syscall; int3` serves every injected call. Its
+ * scratch memory (strings, msghdr) is a page the child maps first, never
+ * the target's stack: the target chooses its stack, and one in a shared
+ * mapping would let another of its processes rewrite what the tracer
+ * reads back (an fd for pidfd_getfd, the exec path) while it is used.
+ * Nothing read back is trusted anyway: the fd taken from the child must be
+ * a unix stream socket, the send to it never blocks, and the shell is a
+ * shell only if the child's executable is then the busybox memfd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,7 +68,6 @@
 
 #define INJECT_TIMEOUT_MS 5000
 #define SCRATCH_SIZE 1024
-#define RED_ZONE 128
 
 static struct {
   bool active;
@@ -349,7 +354,7 @@ static int open_pty(int rows, int cols, int *slave_out, char *err, size_t errlen
 /* ---- scratch memory in the child ---- */
 
 /* Everything the child's injected calls point at, laid out in one block
- * written below its red zone. */
+ * in a page the child maps. */
 struct scratch {
   unsigned long base;
   unsigned char img[SCRATCH_SIZE];
@@ -404,23 +409,17 @@ static int scratch_build(struct scratch *s, pid_t target) {
 static int setup_child(struct injection *in, pid_t target, int slave, int memfd, char *err, size_t errlen) {
   long r;
   struct scratch s;
-  s.base = ((in->base.rsp - RED_ZONE - SCRATCH_SIZE) & ~15UL);
-  if (scratch_build(&s, target) < 0) {
-    snprintf(err, errlen, "scratch memory layout overflow");
+  /* A private page of the child's own: below the target's stack pointer
+   * could be a page the target shares with its other processes. */
+  r = inject(in, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (r < 0 && r > -4096) {
+    snprintf(err, errlen, "mmap in the child failed: %s", strerrorname_np((int)-r));
     return -1;
   }
-  if (mem_write(in->tid, s.base, s.img, s.used) < 0) {
-    /* The stack ends right below rsp: map a page instead. */
-    r = inject(in, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (r < 0 && r > -4096) {
-      snprintf(err, errlen, "mmap in the child failed: %s", strerrorname_np((int)-r));
-      return -1;
-    }
-    s.base = (unsigned long)r;
-    if (scratch_build(&s, target) < 0 || mem_write(in->tid, s.base, s.img, s.used) < 0) {
-      snprintf(err, errlen, "writing the child's memory: %s", strerrorname_np(errno));
-      return -1;
-    }
+  s.base = (unsigned long)r;
+  if (scratch_build(&s, target) < 0 || mem_write(in->tid, s.base, s.img, s.used) < 0) {
+    snprintf(err, errlen, "writing the child's memory: %s", strerrorname_np(errno));
+    return -1;
   }
 
   r = inject(in, SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, (long)s.sv, 0, 0);
@@ -444,9 +443,21 @@ static int setup_child(struct injection *in, pid_t target, int slave, int memfd,
     return -1;
   }
   close(pidfd);
+  /* What the child says is its socket's other end is what the tracer sends
+   * the pty and busybox on: a unix stream socket, or nothing; and the send
+   * never waits (a socket whose buffer another process filled would hold
+   * this one thread, and every tracee with it, for good). */
+  int domain = 0, type = 0;
+  socklen_t dl = sizeof domain, tl = sizeof type;
+  if (getsockopt(ours, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0 || getsockopt(ours, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || domain != AF_UNIX ||
+      type != SOCK_STREAM) {
+    close(ours);
+    snprintf(err, errlen, "the child's fd %d is not the socket it made (its memory changed under the tracer)", sv[1]);
+    return -1;
+  }
   char byte = 'F';
   int fds[2] = {slave, memfd};
-  ssize_t sent = fdpass_send(ours, &byte, 1, fds, 2, 0);
+  ssize_t sent = fdpass_send(ours, &byte, 1, fds, 2, MSG_DONTWAIT);
   int send_err = errno;
   close(ours);
   if (sent != 1) {
@@ -495,6 +506,15 @@ static int setup_child(struct injection *in, pid_t target, int slave, int memfd,
   if (!in->exec_done) {
     snprintf(err, errlen, "execveat in the child failed: %s%s", r < 0 ? strerrorname_np((int)-r) : "no exec",
              r == -EPERM || r == -EACCES ? " (seccomp?)" : "");
+    return -1;
+  }
+  /* The program it now runs must be the busybox the tracer sent, not one a
+   * process of the target named by changing the path in its memory. */
+  char exe[64];
+  struct stat ran, sent_st;
+  snprintf(exe, sizeof exe, "/proc/%d/exe", in->tid);
+  if (stat(exe, &ran) < 0 || fstat(memfd, &sent_st) < 0 || ran.st_dev != sent_st.st_dev || ran.st_ino != sent_st.st_ino) {
+    snprintf(err, errlen, "the child executed something other than the shell (its memory changed under the tracer)");
     return -1;
   }
   return 0;

@@ -26,6 +26,7 @@ import { type Target, Tracer } from "./tracer.js";
 import { App } from "./ui/App.js";
 import { Session } from "./ui/screen.js";
 import { type Effect, initialState } from "./ui/state.js";
+import { sanitize } from "./view.js";
 
 export interface TuiOptions {
   target: Target;
@@ -201,7 +202,8 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     const onResize = () => tracer.send(`resize ${stdout.rows} ${stdout.columns}`);
     stdout.on("resize", onResize);
     const p = table.byPid(pid);
-    stdout.write(`${CLEAR}${SHOW_CURSOR}forktop: opening a shell inside ${pid}${p?.snapshot.comm ? ` (${p.snapshot.comm})` : ""}; exit the shell to come back\r\n`);
+    // The name is the process's own choice (prctl PR_SET_NAME): sanitized, as everywhere on screen.
+    stdout.write(`${CLEAR}${SHOW_CURSOR}forktop: opening a shell inside ${pid}${p?.snapshot.comm ? ` (${sanitize(p.snapshot.comm)})` : ""}; exit the shell to come back\r\n`);
     const outcome = await new Promise<{ error?: string }>((resolve) => {
       let shellPid: number | null = null;
       const waiter = (ev: TracerEvent | UnknownEvent) => {

@@ -36,8 +36,11 @@ export type Line = Seg[];
 
 /** Replaces control characters (C0, DEL, C1) by "?" and tabs by a space. */
 export function sanitize(s: string): string {
+  // Control characters (C0, DEL, C1), and the invisible characters that reorder or hide text on a terminal that
+  // does bidi (U+202E right-to-left override, the isolates, zero-width and direction marks, line and paragraph
+  // separators, the byte order mark): a process could make its name read as another's.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: this is exactly what it removes
-  return s.replace(/\t/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  return s.replace(/\t/g, " ").replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\u2028\u2029\ufeff]/g, "?");
 }
 
 /** Cuts to `width` characters (an ellipsis marks a cut) and pads with spaces. */

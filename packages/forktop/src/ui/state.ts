@@ -84,14 +84,22 @@ export interface KeyContext {
   livePid(key: number): number | null;
 }
 
+/**
+ * The selected row: the first before anything is chosen; -1 when nothing is
+ * listed, or when the chosen process is no longer listed (it exited while
+ * exited processes are hidden, or left the filter). Then nothing is
+ * selected until a key moves the selection, or the process is listed
+ * again: never another process in its place, where the next `s` would
+ * open a shell (the first row is the traced command, outside every
+ * sandbox).
+ */
 export function selectedIndex(s: UiState, rows: Row[]): number {
   if (s.selected === null) return rows.length > 0 ? 0 : -1;
   const sel = s.selected;
   const i = rows.findIndex((r) => r.key === sel.key && r.tid === sel.tid);
   if (i >= 0) return i;
   // The selected thread is no longer listed: fall back to its process.
-  const j = rows.findIndex((r) => r.key === sel.key && r.kind === "proc");
-  return j >= 0 ? j : rows.length > 0 ? 0 : -1;
+  return rows.findIndex((r) => r.key === sel.key && r.kind === "proc");
 }
 
 function selectIndex(s: UiState, rows: Row[], index: number, height: number): UiState {
@@ -114,7 +122,12 @@ export function clampScroll(scroll: number, index: number, total: number, height
 /** The state after the model changed (rows moved): the selection stays on its process. */
 export function settle(s: UiState, rows: Row[], height: number): UiState {
   const i = selectedIndex(s, rows);
-  if (i < 0) return s.selected === null && s.scroll === 0 ? s : { ...s, selected: null, scroll: 0 };
+  if (i < 0) {
+    // Nothing listed, or the chosen process is gone from the list: the selection stays where it was (nothing
+    // highlighted), and the list keeps its place.
+    const scroll = Math.max(0, Math.min(s.scroll, rows.length - Math.max(1, height)));
+    return scroll === s.scroll ? s : { ...s, scroll };
+  }
   const scroll = clampScroll(s.scroll, i, rows.length, height);
   return scroll === s.scroll && s.selected !== null ? s : selectIndex(s, rows, i, height);
 }
@@ -243,7 +256,7 @@ export function handleKey(s: UiState, input: string, key: Key, ctx: KeyContext):
     return { state: { ...base, expanded, selected } };
   }
   if (input === "s") {
-    if (sel === null) return { state: base };
+    if (sel === null) return { state: { ...base, message: { text: "no process is selected (the one selected is no longer listed): choose one first", level: "error" } } };
     const pid = sel.kind === "thread" ? ctx.livePid(sel.key) : ctx.livePid(sel.key);
     if (pid === null) return { state: { ...base, message: { text: "that process has exited: no shell", level: "error" } } };
     return { state: base, effect: { kind: "shell", pid } };

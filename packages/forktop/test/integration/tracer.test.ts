@@ -48,6 +48,7 @@ let tracer: string;
 let forkbomb: string;
 let target: string;
 let threadExec: string;
+let sharedStack: string;
 /** A directory every uid may write (fork bomb manifests). */
 let shared: string;
 const started: ChildProcess[] = [];
@@ -58,6 +59,7 @@ before(() => {
   forkbomb = buildProgram(stage, "forkbomb");
   target = buildProgram(stage, "target");
   threadExec = buildProgram(stage, "thread-exec");
+  sharedStack = buildProgram(stage, "shared-stack");
   if (!noVoid) app = addVoid(stage);
   shared = join(stage.dir, "shared");
   mkdirSync(shared);
@@ -526,6 +528,30 @@ describe("forktop-tracer", () => {
         await detachAndFinish(s, t);
         const code = await new Promise((r) => (t.child.exitCode !== null ? r(t.child.exitCode) : t.child.on("exit", r)));
         assert.equal(code, 0);
+      });
+
+      it("a target whose stack another of its processes shares cannot steer the shell's setup: the shell opens, the tracer never waits on a socket it names", async () => {
+        // test/c/shared-stack.c: a helper rewrites every socketpair-like pair of fds below the target's stack pointer
+        // into a full socket nobody reads (the tracer once put the injected child's scratch memory there).
+        const [cmd, ...rest] = asLauncher(launcher, [sharedStack]);
+        const child = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir });
+        started.push(child);
+        const out = new Lines(child.stdout!);
+        const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
+        const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
+        await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
+        const mark = s.control.lines.length;
+        s.send(`shell ${pid} 24 80`);
+        const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
+        assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
+        await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+        s.typeInShell("echo @@$((0+1)); exit\n");
+        await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
+        assert.match(s.tty, /@@1/);
+        s.send("detach");
+        await s.event((e) => e.event === "detached", "detached");
+        assert.equal(await s.exited(), 0);
+        child.kill("SIGKILL");
       });
 
       it("relays a shell through a real terminal (script(1) gives the tracer a pty)", async () => {

@@ -296,6 +296,34 @@ describe("forktop keys", () => {
     assert.deepEqual(press(s, ["r"]), [{ kind: "rescan" }]);
   });
 
+  it("when the selected process leaves the list nothing is selected, never another process where s would open a shell", () => {
+    const s = sessionOf(story());
+    press(s, ["x", "jj"]);
+    assert.equal(selectedPid(s), 102, "the helper, in the void");
+    // It exits while exited processes are hidden: its row goes, and the first row (the launcher, outside the void) is not selected in its place.
+    s.table.apply({ event: "exit", time: 1763900009999, pid: 102, code: 0, core: false });
+    const lines = screenText(s);
+    assert.ok(!lines.some((l) => /^ {4}102 /.test(l)));
+    assert.equal(selectedPid(s), 102, "the selection stays on the process that left");
+    assert.deepEqual(press(s, ["s"]), [], "no shell anywhere");
+    assert.match(screenText(s).at(-1)!, /no process is selected \(the one selected is no longer listed\)/);
+    // Shown again (x), it is selected again; a move selects from the top.
+    press(s, ["x"]);
+    assert.equal(selectedPid(s), 102);
+    press(s, ["x", "j"]);
+    assert.equal(selectedPid(s), 100);
+    // Left the filter: the same.
+    const t = sessionOf(story());
+    press(t, ["j", "/", "nomatch", { return: true }]);
+    assert.deepEqual(press(t, ["s"]), []);
+  });
+
+  it("the name in the shell banner and every name on screen are sanitized, bidi controls and invisible characters too", () => {
+    assert.equal(sanitize("x\u202etini-diov"), "x?tini-diov");
+    assert.equal(sanitize("a\u2066b\u2069c\u200bd\u200fe\ufefff\u2028g\u061ch"), "a?b?c?d?e?f?g?h");
+    assert.equal(sanitize("café ünïcode 名前"), "café ünïcode 名前", "other characters stay");
+  });
+
   it("o switches the bottom pane to the program output, e makes it full screen", () => {
     const s = sessionOf(story());
     s.output = new TailBuffer();
