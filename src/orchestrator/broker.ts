@@ -130,7 +130,12 @@ export class Broker {
         this.counts.refused++;
         this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
       }
-      if (!this.clients.has(c)) return; // detached meanwhile
+      if (!this.clients.has(c)) {
+        // Detached meanwhile (the void exited, or closed its socket): what was opened for it goes. For a UDP socket,
+        // its end's close ends both relays, as the void's own close would.
+        if (reply.fd !== undefined) closeReceived([reply.fd]);
+        return;
+      }
       const fds = reply.fd === undefined ? [] : [reply.fd];
       let why: string | undefined;
       try {

@@ -174,6 +174,52 @@ describe("the RPC broker", () => {
     }
   });
 
+  it("a void that exits while its request is served leaves nothing behind: the socket opened for it is closed, a UDP socket's relays end", async () => {
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+    const udp = createSocket("udp4");
+    await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+    const udpPort = udp.address().port;
+    // The addon's connect, held until the void has exited (a connect slot busy, a slow peer).
+    let release = () => {};
+    let called = () => {};
+    const connect = async (...args: Parameters<typeof addon.connect>) => {
+      called();
+      await new Promise<void>((resolve) => (release = resolve));
+      return addon.connect(...args);
+    };
+    // The addon's own properties are read-only: the stand-in inherits them and defines its connect.
+    const slow: typeof addon = Object.defineProperty(Object.create(addon), "connect", { value: connect });
+    const ops: FdGrant["source"] = {
+      kind: "rpc",
+      operations: [
+        { kind: "OpenUdpSocket", family: "Inet", port: udpPort, host: "127.0.0.1" },
+        { kind: "OpenTcpSocket", family: "Inet", port, host: "127.0.0.1" },
+      ],
+    };
+    const before = await settledFds();
+    const threadsBefore = threads();
+    try {
+      for (const op of ["OpenUdpSocket", "OpenTcpSocket"]) {
+        const broker = new Broker(slow, quiet);
+        const [mine, theirs] = addon.seqpacketPair();
+        const exited = broker.attach(mine, { fd: 3, source: ops }, "gone", 0);
+        const connecting = new Promise<void>((resolve) => (called = resolve));
+        addon.sendFds(theirs, Buffer.from(JSON.stringify({ op, host: "127.0.0.1", port: op === "OpenUdpSocket" ? udpPort : port, family: "Inet" })), []);
+        await connecting;
+        exited();
+        closeSync(theirs);
+        release();
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(await settledFds(), before, `${op}: no fd left behind`);
+        for (let i = 0; i < 400 && threads() > threadsBefore; i++) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(threads(), threadsBefore, `${op}: no relay left behind`);
+        broker.closeAll();
+      }
+    } finally {
+      udp.close();
+    }
+  });
+
   it("a peer that closes mid-conversation is dropped cleanly", async () => {
     const before = await settledFds();
     const broker = new Broker(addon, quiet);
