@@ -77,8 +77,35 @@ static napi_value throw_address(napi_env env, int err, const char *syscall, cons
 
 /* ---- tcpListen ---- */
 
+/* A TCP socket of `family`, SO_REUSEADDR (and IPV6_V6ONLY), bound to ss. */
+static int bound_tcp(int family, const struct sockaddr_storage *ss, socklen_t sslen) {
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (const struct sockaddr *)ss, sslen) < 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
 /* tcpListen(ip, port) -> { fd, port }: bound and listening in the
- * launcher's network namespace, so the void needs no network at all. */
+ * launcher's network namespace, so the void needs no network at all.
+ *
+ * Always bound to a port named in bind(), never one the kernel chose: a
+ * socket bound to port 0 is unbound again when a void shuts its listener
+ * down (shutdown(SHUT_RD) disconnects a listener; the kernel keeps only a
+ * port that was asked for, SOCK_BINDPORT_LOCK), and the void could then
+ * bind it to any address and port of the launcher's network namespace and
+ * listen there — joining a SO_REUSEPORT group of another service of the
+ * launcher's uid and taking its connections (outside attack 25). So for
+ * port 0 a first socket finds a free port and holds it while a second,
+ * the listener, binds that port by number; then the first is closed (both
+ * SO_REUSEADDR and neither listening yet: the second bind is allowed). */
 napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 2;
   napi_value argv[2];
@@ -91,16 +118,33 @@ napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo) {
   socklen_t sslen;
   int family = parse_ip(ip, port, &ss, &sslen);
   if (family < 0) return throw_address(env, EINVAL, "inet_pton", ip, port);
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_address(env, errno, "socket", ip, port);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  const char *step = "bind";
-  if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || (step = "listen", listen(fd, 511) < 0)) {
-    int err = errno;
+  int finder = -1;
+  if (port == 0) {
+    finder = bound_tcp(family, &ss, sslen);
+    struct sockaddr_storage got;
+    socklen_t gotlen = sizeof got;
+    char unused[INET6_ADDRSTRLEN];
+    int chosen = 0;
+    if (finder < 0) return throw_address(env, errno, "bind", ip, port);
+    if (getsockname(finder, (struct sockaddr *)&got, &gotlen) < 0 || format_ip(&got, unused, &chosen) < 0 || chosen <= 0) {
+      int err = errno ? errno : EINVAL;
+      close(finder);
+      return throw_address(env, err, "getsockname", ip, port);
+    }
+    if (family == AF_INET6)
+      ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)chosen);
+    else
+      ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)chosen);
+    port = chosen;
+  }
+  int fd = bound_tcp(family, &ss, sslen);
+  int err = errno;
+  if (finder >= 0) close(finder);
+  if (fd < 0) return throw_address(env, err, "bind", ip, port);
+  if (listen(fd, 511) < 0) {
+    err = errno;
     close(fd);
-    return throw_address(env, err, step, ip, port);
+    return throw_address(env, err, "listen", ip, port);
   }
   char bound[INET6_ADDRSTRLEN];
   sslen = sizeof ss;

@@ -406,6 +406,22 @@ for (const launcher of launchers) {
       assert.match(answer, /held/, "the connection still works for what it was accepted for");
     });
 
+    it("cannot move a listener granted on port 0 to another address or port once it shuts it down", { timeout: 60_000 }, async () => {
+      // shutdown(SHUT_RD) disconnects a listener; the kernel then unbinds a port it chose itself, never one asked for.
+      const target = await freePort();
+      const spec = writeSpec(stage, `hostile-rebind-${launcher}`, {
+        entrypoints: { "listener-rebind": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: "127.0.0.1:0" } }, "Trailing"], environment: ["Stdout"] } },
+      });
+      const r = runVoid(stage, launcher, ["run", "-v", "-s", spec, stage.hostile, String(target)]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("rebind-shutdown"), "ok", r.stdout);
+      assert.equal(res.get("rebind-bind"), "EINVAL", `the listener keeps its port: ${r.stdout}`);
+      const granted = Number(/entrypoint listener-rebind: listening on 127\.0\.0\.1:(\d+) \(spec: 127\.0\.0\.1:0\)/.exec(r.stderr)?.[1]);
+      assert.ok(granted > 0, r.stderr);
+      assert.equal(Number(/rebind-port (\d+)/.exec(r.stdout)?.[1]), granted, "it listens again on the granted port only, never the one it named");
+    });
+
     it("cannot point a brokered socket elsewhere, nor reach IPv4 through ::ffff:", { timeout: 60_000 }, async () => {
       const listed = await listenTcp();
       const unlisted = await listenTcp();

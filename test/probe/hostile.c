@@ -172,6 +172,10 @@
  *                  which stays); write "held" on it and close; then shut
  *                  the listener down (a closed socket again) and try the
  *                  same on it
+ *   listener-rebind LISTEN_FD PORT
+ *                  shut the granted listener down (a closed socket again),
+ *                  then bind it to 127.0.0.1:PORT and listen there; print
+ *                  where it listens after
  *   rpc-reaim RPC_FD PORT1 PORT2
  *                  open TCP and UDP sockets to 127.0.0.1:PORT1 through the
  *                  broker, try to point each at PORT2 (connect, sendto,
@@ -1267,6 +1271,17 @@ int main(int argc, char **argv) {
       /* The listener itself: shut down, it is a closed TCP socket again, which a Fast Open would connect. */
       result("listener-shutdown", shutdown(listener, SHUT_RD));
       reaim("listener", listener, port);
+    } else if (strcmp(argv[i], "listener-rebind") == 0 && i + 2 < argc) {
+      int listener = atoi(argv[i + 1]), port = atoi(argv[i + 2]);
+      i += 2;
+      result("rebind-shutdown", shutdown(listener, SHUT_RD));
+      struct sockaddr_in to = loopback(port);
+      result("rebind-bind", bind(listener, (struct sockaddr *)&to, sizeof to));
+      result("rebind-listen", listen(listener, 8));
+      struct sockaddr_in now;
+      socklen_t len = sizeof now;
+      if (getsockname(listener, (struct sockaddr *)&now, &len) == 0) printf("rebind-port %d\n", ntohs(now.sin_port));
+      fflush(stdout);
     } else if (strcmp(argv[i], "rpc-reaim") == 0 && i + 3 < argc) {
       int rpc = atoi(argv[i + 1]), port1 = atoi(argv[i + 2]), port2 = atoi(argv[i + 3]);
       i += 3;
