@@ -4,7 +4,7 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, type BigIntStats, closeSync, constants, existsSync, fstatSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
@@ -289,6 +289,75 @@ export function launcherFiles(): readonly string[] {
   return installation;
 }
 
+let links: { hostRoot: boolean; found: readonly { dev: string; mount: string; file: string }[] } | undefined;
+
+/**
+ * PlanInput.launcherLinks: the filesystems where a file of void's
+ * installation has other names, and a void could write it: a file of the
+ * launcher's uid with the owner's write bit, when voids are that uid on
+ * the host (an unprivileged launcher, or --host-root), or one anyone may
+ * write. The files looked at are what the launcher runs (package.json,
+ * bin/, the bundles and the CLI's entry, the native binaries) and each
+ * dependency's package.json: an installer that links (pnpm's and bun's
+ * stores) links every file of a package, and no void can add a link (a
+ * link across mounts fails with EXDEV, and it sees no file of void's
+ * through a writable bind). Not Node, whose other names are the system's.
+ */
+export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount: string; file: string }[] {
+  if (links !== undefined && links.hostRoot === hostRoot) return links.found;
+  const uid = process.getuid?.() ?? 0;
+  const voidsAreLauncher = uid !== 0 || hostRoot;
+  const root = packageRoot();
+  const listed = (dir: string, depth = 1): string[] => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() && depth > 0 ? listed(join(dir, e.name), depth - 1) : [join(dir, e.name)]));
+    } catch {
+      return [];
+    }
+  };
+  const files = [
+    join(root, "package.json"),
+    ...listed(join(root, "bin"), 0),
+    ...["void.cjs", "void-cli.cjs", join("src", "cli", "entry.js")].map((f) => join(root, "dist", f)),
+    ...listed(join(root, "build"), 0),
+    ...listed(join(root, "prebuilt")),
+    ...launcherFiles()
+      .filter((f) => f !== process.execPath && !f.startsWith(`${root}/`) && f !== root)
+      .map((dir) => join(dir, "package.json")),
+  ];
+  const found = new Map<string, { dev: string; mount: string; file: string }>();
+  for (const file of files) {
+    let st: BigIntStats;
+    try {
+      st = statSync(file, { bigint: true });
+    } catch {
+      continue;
+    }
+    if (!st.isFile() || st.nlink <= 1n) continue;
+    const mode = Number(st.mode);
+    const writable = (mode & 0o002) !== 0 || (voidsAreLauncher && Number(st.uid) === uid && (mode & 0o200) !== 0);
+    const dev = String(st.dev);
+    if (writable && !found.has(dev)) found.set(dev, { dev, mount: filesystemTop(realpathSync.native(file), st.dev), file });
+  }
+  links = { hostRoot, found: [...found.values()] };
+  return links.found;
+}
+
+/** The highest directory on `path`'s way that is on the same filesystem (device) as it: where that filesystem is mounted, as the path shows it. */
+function filesystemTop(path: string, dev: bigint): string {
+  let top = dirname(path);
+  for (;;) {
+    const up = dirname(top);
+    if (up === top) return top;
+    try {
+      if (lstatSync(up, { bigint: true }).dev !== dev) return top;
+    } catch {
+      return top;
+    }
+    top = up;
+  }
+}
+
 export function timeNamespaceAvailable(): boolean {
   return existsSync("/proc/self/ns/time");
 }
@@ -312,6 +381,8 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       ...(opts.advise !== undefined ? { advise: true } : {}),
       ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
       launcherFiles: launcherFiles(),
+      // Hard links matter only where a void may write; looking for them reads the installation, so only then.
+      ...(spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly)) ? { launcherLinks: launcherLinks(opts.hostRoot === true) } : {}),
     },
     opts.host ?? realHost,
   );

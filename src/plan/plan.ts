@@ -569,6 +569,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversExecutables(plans, executed));
   errors.push(...writableCoversSpecs(plans, input.specFiles ?? []));
   errors.push(...writableCoversLauncher(plans, input.launcherFiles ?? []));
+  errors.push(...writableReachesLinkedLauncher(plans, input.launcherLinks ?? [], host));
   errors.push(...mountsInsideWritable(plans));
   errors.push(
     ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
@@ -875,6 +876,31 @@ export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles
       const what = covered.length > 0 ? `covers ${covered.slice(0, 3).join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}` : `lies inside ${inside}`;
       errors.push(
         `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
+      );
+    }
+  }
+  return errors;
+}
+
+/**
+ * Paths say nothing of hard links: a file of void's installation with
+ * other names (a pnpm or bun store links every package file from one
+ * store) can be changed in place through any of them, by whoever may
+ * write the file. So no writable bind may stand on a filesystem where such
+ * a file of void's, one a void could write, has other names: they could be
+ * anywhere on it.
+ */
+export function writableReachesLinkedLauncher(plans: readonly VoidPlan[], links: readonly { dev: string; mount: string; file: string }[], host: HostView): string[] {
+  const errors: string[] = [];
+  if (links.length === 0) return errors;
+  for (const plan of plans) {
+    for (const m of plan.mounts) {
+      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
+      const dev = m.dev ?? host.stat(m.source)?.dev;
+      const link = links.find((l) => l.dev === dev || isWithin(l.mount, m.source));
+      if (link === undefined) continue;
+      errors.push(
+        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} is on the filesystem (${link.mount}) of ${link.file}, a file of void's own installation that has other names there (hard links, as pnpm and bun make): a void could change it through one of them, and the next void run would run its code as the launcher; install void with npm (files of its own), or bind a directory of another filesystem`,
       );
     }
   }

@@ -212,6 +212,14 @@ export interface PlanInput {
    * (writableCoversLauncher).
    */
   launcherFiles?: readonly string[];
+  /**
+   * Filesystems where a file of void's installation that a void could
+   * write (its host uid's, or anyone's) has other names too — hard links,
+   * as pnpm's and bun's stores make: `dev` as HostStat.dev, `mount` the top
+   * of that filesystem on the file's path, `file` one such file. No
+   * writable bind may be on one, or cover its top (writableReachesLinkedLauncher).
+   */
+  launcherLinks?: readonly { dev: string; mount: string; file: string }[];
 }
 
 /**

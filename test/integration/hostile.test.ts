@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -1149,6 +1149,41 @@ for (const launcher of launchers) {
       const r = runVoid(stage, launcher, ["run", "-s", fine, stage.hostile, "nested"]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /nested ran/);
+    });
+
+    it("cannot be given a writable bind on the filesystem where void's own files it could write have other names (hard links, as pnpm and bun make)", () => {
+      // The stage's files are root's: a void can write them only as host root (--host-root of a root launcher).
+      const store = scratch(stage, `store-${launcher}`);
+      const data = scratch(stage, `linked-data-${launcher}`);
+      const spec = writeSpec(stage, `linked-${launcher}`, {
+        entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: data, environment_path: "/rw", read_only: false } }] } },
+      });
+      const hostRoot = launcher === "root" ? ["--host-root"] : [];
+      const link = join(store, "package.json");
+      rmSync(link, { force: true });
+      linkSync(join(stage.dir, "package.json"), link);
+      try {
+        const r = runVoid(stage, launcher, ["run", ...hostRoot, "-s", spec, stage.hostile, "nested"]);
+        if (launcher === "root") {
+          assert.equal(r.status, 2, r.stderr);
+          assert.match(
+            r.stderr,
+            /entrypoints\.nested: the writable bind of .*linked-data-root is on the filesystem \(.*\) of .*package\.json, a file of void's own installation that has other names there/,
+          );
+          assert.equal(r.stdout, "", "nothing started");
+          // Without --host-root its voids have uids of their own, which cannot write root's files: allowed.
+          const own = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"]);
+          assert.equal(own.status, 0, own.stderr);
+        } else {
+          // An unprivileged launcher's voids write as its uid, which does not own the stage's files.
+          assert.equal(r.status, 0, r.stderr);
+        }
+      } finally {
+        rmSync(link, { force: true });
+      }
+      const fine = runVoid(stage, launcher, ["run", ...hostRoot, "-s", spec, stage.hostile, "nested"]);
+      assert.equal(fine.status, 0, fine.stderr);
+      assert.match(fine.stdout, /nested ran/);
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { untrustedLink } from "../../src/plan/paths.js";
 import { planApplication } from "../../src/plan/plan.js";
+import type { HostView } from "../../src/plan/host.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
 import { buildElf, FakeHost } from "../support/elf-fixtures.js";
@@ -307,6 +308,54 @@ describe("writableCoversLauncher: no writable bind over void's own installation"
   it("allows a read-only bind of it, and a writable bind beside it", () => {
     plan(bind("/srv/www", true), { launcherFiles });
     plan(bind("/srv/www", false), { launcherFiles: ["/opt/void/bin", "/opt/void/build"] });
+  });
+});
+
+describe("writableReachesLinkedLauncher: no writable bind on a filesystem where void's own files have other names", () => {
+  const bind = (hostPath: string, readOnly = false) => ({ entrypoints: { main: { environment: [{ Filesystem: { host_path: hostPath, environment_path: "/k", read_only: readOnly } }] } } });
+  // /srv is one filesystem (device 7, mounted at /srv), the rest another (device 9); void's files are linked on /srv.
+  const fake = new FakeHost()
+    .file("/srv/app", buildElf({ type: 2 }))
+    .dir("/srv/data")
+    .dir("/opt/data")
+    .dir("/opt/srv-alias");
+  const host: HostView = {
+    lstat: (p) => fake.lstat(p),
+    stat: (p) => {
+      const st = fake.stat(p);
+      return st === null ? null : { ...st, dev: p === "/srv" || p.startsWith("/srv/") ? "7" : "9" };
+    },
+    readlink: (p) => fake.readlink(p),
+    openFile: (p) => fake.openFile(p),
+    isExecutable: (p) => fake.isExecutable(p),
+    readdir: (p) => fake.readdir(p),
+  };
+  const launcherLinks = [{ dev: "7", mount: "/srv", file: "/srv/store/void-run/package.json" }];
+  const errorsFor = (spec: unknown) => {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, launcherLinks }, host);
+    return r.ok ? [] : r.errors.filter((x) => x.includes("other names"));
+  };
+  it("refuses a writable bind on that filesystem, or covering its top, and says why", () => {
+    for (const path of ["/srv/data", "/"]) {
+      const e = errorsFor(bind(path));
+      assert.equal(e.length, 1, `${path}: ${JSON.stringify(e)}`);
+      assert.match(
+        e[0]!,
+        new RegExp(
+          `^entrypoints\\.main: the writable bind of ${path.replaceAll("/", "\\/")} is on the filesystem \\(\\/srv\\) of \\/srv\\/store\\/void-run\\/package\\.json, a file of void's own installation that has other names there`,
+        ),
+      );
+      assert.match(e[0]!, /install void with npm \(files of its own\), or bind a directory of another filesystem/);
+    }
+  });
+  it("allows a read-only bind there, a writable bind on another filesystem, and anything when nothing is linked", () => {
+    assert.deepEqual(errorsFor(bind("/srv/data", true)), []);
+    assert.deepEqual(errorsFor(bind("/opt/data")), []);
+    const parsed = parseSpecValue(bind("/srv/data"));
+    assert.ok(parsed.ok);
+    assert.ok(planApplication(parsed.spec, { ...input, launcherLinks: [] }, host).ok);
   });
 });
 
