@@ -810,6 +810,13 @@ export function writableFeedsOthers(plans: readonly VoidPlan[]): string[] {
   return warnings;
 }
 
+/** Each writable bind a spec grants, with its plan. */
+function* writableSpecBinds(plans: readonly VoidPlan[]): Generator<[VoidPlan, BindEntry]> {
+  for (const plan of plans) {
+    for (const m of plan.mounts) if (m.type === "bind" && !m.readOnly && m.origin === "spec") yield [plan, m];
+  }
+}
+
 /**
  * A writable bind of the host's /proc or /sys (or anything under them)
  * hands a void the kernel's own interfaces. Procfs gives a void its own
@@ -822,14 +829,11 @@ export function writableFeedsOthers(plans: readonly VoidPlan[]): string[] {
  */
 export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
   const warnings: string[] = [];
-  for (const p of plans) {
-    for (const m of p.mounts) {
-      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      if (!isWithin(m.source, "/proc") && !isWithin(m.source, "/sys")) continue;
-      warnings.push(
-        `${entrypointPath(p.entrypoint)}: the writable bind of ${m.source} gives its voids the host kernel's own interface: they can change what the launcher's uid may change there (with --host-root, kernel settings that run programs as root); grant it read-only unless that is the design ("Procfs" gives a void a /proc of its own)`,
-      );
-    }
+  for (const [p, m] of writableSpecBinds(plans)) {
+    if (!isWithin(m.source, "/proc") && !isWithin(m.source, "/sys")) continue;
+    warnings.push(
+      `${entrypointPath(p.entrypoint)}: the writable bind of ${m.source} gives its voids the host kernel's own interface: they can change what the launcher's uid may change there (with --host-root, kernel settings that run programs as root); grant it read-only unless that is the design ("Procfs" gives a void a /proc of its own)`,
+    );
   }
   return warnings;
 }
@@ -842,15 +846,12 @@ export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
  */
 export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[]): string[] {
   const errors: string[] = [];
-  for (const plan of plans) {
-    for (const m of plan.mounts) {
-      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      const covered = [...new Set(specFiles.filter((f) => isWithin(f, m.source)))];
-      if (covered.length === 0) continue;
-      errors.push(
-        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
-      );
-    }
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const covered = [...new Set(specFiles.filter((f) => isWithin(f, m.source)))];
+    if (covered.length === 0) continue;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
+    );
   }
   return errors;
 }
@@ -867,17 +868,14 @@ export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: reado
  */
 export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles: readonly string[]): string[] {
   const errors: string[] = [];
-  for (const plan of plans) {
-    for (const m of plan.mounts) {
-      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      const covered = [...new Set(launcherFiles.filter((f) => isWithin(f, m.source)))];
-      const inside = launcherFiles.find((f) => !isWithin(f, m.source) && isWithin(m.source, f));
-      if (covered.length === 0 && inside === undefined) continue;
-      const what = covered.length > 0 ? `covers ${covered.slice(0, 3).join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}` : `lies inside ${inside}`;
-      errors.push(
-        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
-      );
-    }
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const covered = [...new Set(launcherFiles.filter((f) => isWithin(f, m.source)))];
+    const inside = launcherFiles.find((f) => !isWithin(f, m.source) && isWithin(m.source, f));
+    if (covered.length === 0 && inside === undefined) continue;
+    const what = covered.length > 0 ? `covers ${covered.slice(0, 3).join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}` : `lies inside ${inside}`;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
+    );
   }
   return errors;
 }
@@ -893,16 +891,13 @@ export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles
 export function writableReachesLinkedLauncher(plans: readonly VoidPlan[], links: readonly { dev: string; mount: string; file: string }[], host: HostView): string[] {
   const errors: string[] = [];
   if (links.length === 0) return errors;
-  for (const plan of plans) {
-    for (const m of plan.mounts) {
-      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      const dev = m.dev ?? host.stat(m.source)?.dev;
-      const link = links.find((l) => l.dev === dev || isWithin(l.mount, m.source));
-      if (link === undefined) continue;
-      errors.push(
-        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} is on the filesystem (${link.mount}) of ${link.file}, a file of void's own installation that has other names there (hard links, as pnpm and bun make): a void could change it through one of them, and the next void run would run its code as the launcher; install void with npm (files of its own), or bind a directory of another filesystem`,
-      );
-    }
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const dev = m.dev ?? host.stat(m.source)?.dev;
+    const link = links.find((l) => l.dev === dev || isWithin(l.mount, m.source));
+    if (link === undefined) continue;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} is on the filesystem (${link.mount}) of ${link.file}, a file of void's own installation that has other names there (hard links, as pnpm and bun make): a void could change it through one of them, and the next void run would run its code as the launcher; install void with npm (files of its own), or bind a directory of another filesystem`,
+    );
   }
   return errors;
 }
@@ -919,16 +914,13 @@ export function writableReachesLinkedLauncher(plans: readonly VoidPlan[], links:
 export function writableCoversExecutables(plans: readonly VoidPlan[], executables: readonly { source: string; origin: string }[]): string[] {
   const errors: string[] = [];
   const under = (path: string, dir: string) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
-  for (const plan of plans) {
-    for (const m of plan.mounts) {
-      if (m.type !== "bind" || m.readOnly || m.origin !== "spec") continue;
-      const covered = executables.filter((e) => under(e.source, m.source));
-      if (covered.length === 0) continue;
-      const list = covered.slice(0, 3).map((e) => `${e.source} (${e.origin})`);
-      errors.push(
-        `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${list.join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, which every void of this program executes: a void of ${plan.entrypoint} could replace ${covered.length > 1 ? "them" : "it"} and run its code in every void started after it; make the bind read-only, or bind a directory that holds no program or library`,
-      );
-    }
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const covered = executables.filter((e) => under(e.source, m.source));
+    if (covered.length === 0) continue;
+    const list = covered.slice(0, 3).map((e) => `${e.source} (${e.origin})`);
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${list.join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, which every void of this program executes: a void of ${plan.entrypoint} could replace ${covered.length > 1 ? "them" : "it"} and run its code in every void started after it; make the bind read-only, or bind a directory that holds no program or library`,
+    );
   }
   return errors;
 }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -17,7 +17,7 @@ import { nativeAddon } from "../../src/orchestrator/launcher.js";
 import type { Logger } from "../../src/orchestrator/log.js";
 import type { FdGrant } from "../../src/plan/types.js";
 import { parseReply } from "../../src/rpc/protocol.js";
-import { openFds, settledFds } from "../support/fds.js";
+import { openFds, settled, settledFds, threadCount } from "../support/fds.js";
 
 const addon = nativeAddon();
 const quiet: Logger = { verbosity: 0, error() {}, warn() {}, info() {}, verbose() {}, debug() {} };
@@ -117,17 +117,7 @@ describe("the RPC broker", () => {
   });
 
   it("ends what a void was given when it exits: its UDP sockets' relays stop wherever their ends went, and the next void gets its own", async () => {
-    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
-    const settledThreads = async () => {
-      let last = threads();
-      for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
-        await new Promise((r) => setTimeout(r, 5));
-        const now = threads();
-        stable = now === last ? stable + 1 : 0;
-        last = now;
-      }
-      return last;
-    };
+    const settledThreads = () => settled(threadCount);
     const udp = createSocket("udp4");
     const got: string[] = [];
     udp.on("message", (m) => got.push(m.toString()));
@@ -175,7 +165,7 @@ describe("the RPC broker", () => {
   });
 
   it("a void that exits while its request is served leaves nothing behind: the socket opened for it is closed, a UDP socket's relays end", async () => {
-    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+    const threads = threadCount;
     const udp = createSocket("udp4");
     await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
     const udpPort = udp.address().port;
