@@ -113,6 +113,14 @@ static void hide_extra_ca_certs(void) {
   if (setenv("VOID_NODE_EXTRA_CA_CERTS", certs, 1) == 0) unsetenv("NODE_EXTRA_CA_CERTS");
 }
 
+/* Node reads an OpenSSL configuration as it starts, before any script:
+ * by default /etc/ssl/openssl.cnf (or $OPENSSL_CONF), which can load a
+ * module (a shared object) into the process. A void with a writable bind
+ * of /etc/ssl could write one for the next launcher to load, so Node is
+ * given bin/openssl.cnf beside the script instead: part of the package,
+ * which no void may be given, and empty. */
+static char openssl_flag[PATH_MAX + 64];
+
 __attribute__((noreturn)) static void run_node(const char *why) {
   if (trace && why != NULL) fprintf(stderr, "void: plan cache: not used (%s)\n", why);
   /* Node starts with the signal state this program was given, as when
@@ -120,15 +128,19 @@ __attribute__((noreturn)) static void run_node(const char *why) {
    * below before a late fallback). */
   signal(SIGPIPE, SIG_DFL);
   sigprocmask(SIG_SETMASK, &original_mask, NULL);
-  char **argv = calloc((size_t)nwords + 3, sizeof *argv);
+  char **argv = calloc((size_t)nwords + 4, sizeof *argv);
   if (argv == NULL) {
     fprintf(stderr, "void: error: calloc: %s\n", strerror(errno));
     exit(EXIT_LAUNCHER_FAILURE);
   }
+  const char *slash = strrchr(script, '/');
+  int dirlen = slash == NULL ? 0 : (int)(slash - script + 1);
+  snprintf(openssl_flag, sizeof openssl_flag, "--openssl-config=%.*sopenssl.cnf", dirlen, script);
   argv[0] = "node";
-  argv[1] = (char *)script;
+  argv[1] = openssl_flag;
+  argv[2] = (char *)script;
   hide_extra_ca_certs();
-  for (int i = 0; i < nwords; i++) argv[i + 2] = words[i];
+  for (int i = 0; i < nwords; i++) argv[i + 3] = words[i];
   execvp("node", argv);
   fprintf(stderr, "void: error: execvp node (to run %s): %s\n", script, strerror(errno));
   exit(EXIT_LAUNCHER_FAILURE);

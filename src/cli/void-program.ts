@@ -215,7 +215,11 @@ function cacheClearCommand(): number {
  */
 function cachePrimeCommand(words: string[]): number {
   if (words[0] !== "run") throw new InputError(`void: error: void cache prime caches a void run: its words start with "run" (void cache prime run -s SPEC BINARY ...)`);
-  const r = spawnSync(process.execPath, [join(packageRoot(), "bin", "void.cjs"), ...words], { stdio: "inherit", env: { ...process.env, [PRIME_VARIABLE]: "1" } });
+  // Node started as the void command starts it: with void's own (empty) OpenSSL configuration (bin/openssl.cnf).
+  const r = spawnSync(process.execPath, [`--openssl-config=${join(packageRoot(), "bin", "openssl.cnf")}`, join(packageRoot(), "bin", "void.cjs"), ...words], {
+    stdio: "inherit",
+    env: { ...process.env, [PRIME_VARIABLE]: "1" },
+  });
   return r.status ?? 1;
 }
 

@@ -211,6 +211,20 @@ for (const launcher of launchers) {
       assert.equal(stray.stdout, "");
     });
 
+    it("Node starts with void's own, empty OpenSSL configuration, never the system's (a void with a writable /etc/ssl could name a module there)", () => {
+      // A configuration that loads a module: Node aborts as it starts if it reads it (the module does not exist).
+      const conf = join(dir, `openssl-${launcher}.cnf`);
+      writeFileSync(conf, "nodejs_conf = init\nopenssl_conf = init\n[init]\nproviders = prov\n[prov]\nevil = evil\n[evil]\nmodule = /nonexistent/void-test-module.so\nactivate = 1\n");
+      chmodSync(conf, 0o644);
+      for (const env of [{}, { VOID_FAST_PATH: "0" }] as Record<string, string>[]) {
+        for (const args of [["--version"], ["run", "--no-cache", "-s", "spec.json", "./say"], ["cache", "prime", "run", "-s", "spec.json", "./say"]]) {
+          const r = run(launcher, args, { ...env, OPENSSL_CONF: conf });
+          assert.equal(r.status, 0, `${args.join(" ")} ${JSON.stringify(env)}: ${r.stderr}`);
+          assert.doesNotMatch(r.stderr, /Assertion failed|CSPRNG/);
+        }
+      }
+    });
+
     it("a library upgraded in place is noticed: Node plans again, and the new library runs", () => {
       const lib = join(dir, `libword-${launcher}.so`);
       copyFileSync(join(dir, "libword.so"), join(dir, "libword.so.orig"));
