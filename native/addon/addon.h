@@ -102,6 +102,14 @@ napi_value js_watch(napi_env env, napi_callback_info cbinfo);
 napi_value js_rearm(napi_env env, napi_callback_info cbinfo);
 napi_value js_unwatch(napi_env env, napi_callback_info cbinfo);
 
+/* ---- relay.c ---- */
+/* Around making a void (spawn.c): from before its clone until the clone
+ * has returned (its child has closed every fd it was not given), no closer
+ * takes an fd of a void's out of the launcher's table, so that child never
+ * closes one last (relay.c says why). */
+void closers_spawn_enter(void);
+void closers_spawn_leave(void);
+
 /* ---- spawn.c ---- */
 napi_value js_init(napi_env env, napi_callback_info cbinfo);
 napi_value js_spawn(napi_env env, napi_callback_info cbinfo);

@@ -402,6 +402,44 @@ static struct closer_deferred *closer_deferred;
 static size_t closer_deferred_len, closer_deferred_cap;
 static bool closer_handler_set, closer_atexit_set;
 
+/* Voids being made hold copies of the launcher's fds.
+ *
+ * A void is made by a child cloned from the launcher (native/spawn_clone.c):
+ * it starts with a copy of the launcher's fd table, and closes every fd it
+ * is not given before it executes void-init, while the spawning thread
+ * waits for it. Had a closer closed the launcher's own copy of an fd from
+ * a void meanwhile, the child's close would be the last one, and would
+ * wait in the child, where no timer ends a linger wait and nothing ends a
+ * wait for a pipe's lock: a void that left lingering sockets in its broker
+ * socket's queue held another void's making (and the launcher's spawning
+ * thread) 25 s, or as long as it liked. So a void being made is in its
+ * "window" from before its clone until its child has closed what it was not
+ * given (the clone returns), and while any child is in its window no closer
+ * takes an fd out of the table: it waits (milliseconds: a void's set-up).
+ *
+ * The other way round, a clone must not copy an fd a closer has begun to
+ * close: the child would then hold the last copy. A closer takes the fd out
+ * of the table in one step that never waits, dup2() of the placeholder
+ * over it (the old file's last close follows, under the closer's timer,
+ * and may still wait for a pipe's lock: the fd is out of the table by
+ * then); a spawn waits until every admitted closer's fd is the placeholder
+ * (or closed), and then for nothing else, so a close stuck on a lock stops
+ * no spawn. Closers and spawns take turns in order of arrival: a spawn lets
+ * the closers that asked before it go first, and a closer waits only for
+ * the spawns already in their window, so neither can starve the other.
+ * (closer_lock guards all of it.) */
+static unsigned spawns_in_window;
+static uint64_t closers_arrived, closers_admitted;
+static pthread_cond_t closer_turn = PTHREAD_COND_INITIALIZER;
+/* The fd each admitted closer is taking out of the table, or -1. */
+static int closer_taking[CLOSER_MAX];
+/* The read end of a pipe of the launcher's own, never given to anyone:
+ * dup2'd over an fd to take it out of the table. -1: none could be made,
+ * and closers and spawns do not wait for each other (as before). */
+static int placeholder = -1;
+static dev_t placeholder_dev;
+static ino_t placeholder_ino;
+
 static uint64_t closer_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -522,13 +560,30 @@ static void *closer(void *arg) {
     /* A lingering socket's last close waits for its unsent data, for as
      * long as the void asked (INT_MAX seconds: for ever). Linger off: the
      * close returns at once and the kernel still sends what is queued, then
-     * FIN, in the background. (ENOTSOCK for anything else: ignored.) */
+     * FIN, in the background. (ENOTSOCK for anything else: ignored.) Before
+     * its turn: nothing a void does to the socket then holds up a spawn. */
     struct linger lg = {0, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    if (placeholder >= 0) {
+      /* Its turn: no void being made holds a copy of the table (above). */
+      pthread_mutex_lock(&closer_lock);
+      closers_arrived++;
+      while (spawns_in_window > 0) pthread_cond_wait(&closer_turn, &closer_lock);
+      closers_admitted++;
+      closer_taking[slot] = fd;
+      pthread_cond_broadcast(&closer_turn);
+      pthread_mutex_unlock(&closer_lock);
+    }
     if (timed) closer_timer_settime(timer, &patience);
-    close(fd);
+    /* Out of the table at once (the placeholder takes its place), then the
+     * last close, which may wait. */
+    bool swapped = placeholder >= 0 && dup2(placeholder, fd) == fd;
+    if (!swapped) close(fd);
     if (timed) closer_timer_settime(timer, &off);
     pthread_mutex_lock(&closer_lock);
+    if (swapped) close(fd); /* the placeholder's copy: never the last */
+    closer_taking[slot] = -1;
+    pthread_cond_broadcast(&closer_turn);
     closer_since[slot] = 0;
     closers_busy--;
     last = dev != 0 || ino != 0;
@@ -594,6 +649,61 @@ static void *closer_watch(void *unused) {
   return NULL;
 }
 
+/* (closer_lock held, before the first closer starts) */
+static void closer_make_placeholder(void) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return;
+  close(p[1]);
+  struct stat st;
+  if (fstat(p[0], &st) < 0) {
+    close(p[0]);
+    return;
+  }
+  placeholder_dev = st.st_dev;
+  placeholder_ino = st.st_ino;
+  for (size_t i = 0; i < CLOSER_MAX; i++) closer_taking[i] = -1;
+  placeholder = p[0];
+}
+
+/* Whether (closer_lock held) some admitted closer's fd is still in the
+ * table as itself, not yet the placeholder. */
+static bool closer_taking_any(void) {
+  for (size_t i = 0; i < CLOSER_MAX; i++) {
+    if (closer_taking[i] < 0) continue;
+    struct stat st;
+    if (fstat(closer_taking[i], &st) < 0 || st.st_dev != placeholder_dev || st.st_ino != placeholder_ino) return true;
+  }
+  return false;
+}
+
+void closers_spawn_enter(void) {
+  pthread_mutex_lock(&closer_lock);
+  if (placeholder >= 0) {
+    uint64_t ahead = closers_arrived;
+    for (;;) {
+      if (closers_admitted < ahead) {
+        pthread_cond_wait(&closer_turn, &closer_lock);
+        continue;
+      }
+      if (!closer_taking_any()) break;
+      /* A closer is between its turn and its dup2 (microseconds, unless it
+       * lost its core): look again shortly. */
+      pthread_mutex_unlock(&closer_lock);
+      struct timespec moment = {0, 20000};
+      nanosleep(&moment, NULL);
+      pthread_mutex_lock(&closer_lock);
+    }
+  }
+  spawns_in_window++;
+  pthread_mutex_unlock(&closer_lock);
+}
+
+void closers_spawn_leave(void) {
+  pthread_mutex_lock(&closer_lock);
+  if (--spawns_in_window == 0) pthread_cond_broadcast(&closer_turn);
+  pthread_mutex_unlock(&closer_lock);
+}
+
 /* With closer_lock held, after queueing: wakes the closer that waits, or,
  * when none waits and every close under way has lasted CLOSER_STUCK_NS (or
  * there is no closer yet), starts another. false: none could start (the
@@ -614,6 +724,7 @@ static bool closer_dispatch(void) {
     sigemptyset(&sa.sa_mask);
     closer_handler_set = sigaction(CLOSER_SIGNAL, &sa, NULL) == 0;
   }
+  if (placeholder < 0 && closers == 0) closer_make_placeholder();
   unsigned slot = 0;
   while (closer_slot_used[slot]) slot++;
   if (start_thread(closer, (void *)(uintptr_t)slot) != 0) return closers > 0;
@@ -666,6 +777,9 @@ napi_value js_close_later(napi_env env, napi_callback_info cbinfo) {
   CHECK(env, napi_get_array_length(env, argv[0], &n));
   int batch[64];
   size_t len = 0;
+  /* closeLater([]) starts the first closer (closer_give): the launcher
+   * calls it before any void runs. */
+  if (n == 0) closer_give(NULL, 0);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     napi_get_element(env, argv[0], i, &v);

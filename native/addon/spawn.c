@@ -123,7 +123,9 @@ static void spawn_execute(napi_env env, void *data) {
   }
 
   int pidfd = -1;
+  closers_spawn_enter();
   pid_t pid = void_spawn(&plan, &pidfd);
+  closers_spawn_leave();
   memcpy(w->ns_ino, plan.ns_ino, sizeof w->ns_ino);
   close(pipefd[1]);
   if (ack[0] >= 0) {

@@ -274,7 +274,8 @@ class Application implements LoopHost {
       },
     };
     this.launcher = opts.spawner?.(events) ?? new Launcher(events);
-    // The first closer thread (and its timer) exists before any void starts (native/addon/relay.c).
+    // The first closer thread (its timer, the placeholder fd it takes fds out of the table with) exists before any void
+    // starts (native/addon/relay.c).
     this.addon.closeLater([]);
     // Every pipe, socket and listener exists before any void starts.
     const activation = opts.activation ?? Activation.none();

@@ -834,16 +834,18 @@ for (const launcher of launchers) {
       assertProbeClosedAtOnce(r);
     });
 
-    it("lingering sockets left unread in a broker socket's queue do not stop the launcher when it closes that socket", {
+    it("lingering sockets left unread in a broker socket's queue do not stop the launcher when it closes that socket, nor a void being made then", {
       timeout: 60_000,
     }, async () => {
+      // The bystander is made as the launcher closes that socket: 300 binds make its making last long enough to be sure.
+      const binds = Array.from({ length: 300 }, (_, i) => ({ Filesystem: { host_path: "/usr/share", environment_path: `/b/${i}`, read_only: true } }));
       const spec = writeSpec(stage, `hostile-linger-queued-${launcher}`, {
         entrypoints: {
           "linger-queued": {
             args: ["BinaryName", "Entrypoint", { Rpc: [] }],
             environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }],
           },
-          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "2s" } }] },
+          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "2s" } }, ...binds] },
         },
       });
       const started = Date.now();
@@ -851,7 +853,9 @@ for (const launcher of launchers) {
       const took = Date.now() - started;
       assert.match(r.stdout, /^queued$/m, r.stderr);
       assert.match(r.stderr, /bystander \(pid \d+\) killed at its timeout \(2000 ms\)/);
-      // The close of that socket would wait 25 s (for ever, had the void asked) on the event loop, and at exit.
+      // The close of that socket would wait 25 s (for ever, had the void asked) on the event loop, and at exit; or in
+      // the bystander's set-up, holding the launcher's spawning thread, had that void held a copy of the socket then and
+      // closed it last (and the bystander's timeout would not have been on time).
       assert.ok(took < 15_000, `void run took ${took} ms`);
     });
 
