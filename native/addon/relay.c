@@ -655,7 +655,7 @@ static void closer_make_placeholder(void) {
   if (pipe2(p, O_CLOEXEC) < 0) return;
   close(p[1]);
   struct stat st;
-  if (fstat(p[0], &st) < 0) {
+  if (void_fstat(p[0], &st) < 0) {
     close(p[0]);
     return;
   }
@@ -671,7 +671,7 @@ static bool closer_taking_any(void) {
   for (size_t i = 0; i < CLOSER_MAX; i++) {
     if (closer_taking[i] < 0) continue;
     struct stat st;
-    if (fstat(closer_taking[i], &st) < 0 || st.st_dev != placeholder_dev || st.st_ino != placeholder_ino) return true;
+    if (void_fstat(closer_taking[i], &st) < 0 || st.st_dev != placeholder_dev || st.st_ino != placeholder_ino) return true;
   }
   return false;
 }
