@@ -146,7 +146,11 @@ struct void_plan {
   int mapper_fd;              /* write end of the mapper thread's request pipe (PLAN_OPT_MAPS_BY_LAUNCHER) */
   int map_ack_rd, map_ack_wr; /* this spawn's answer pipe, or -1 */
   int status_fd;              /* write end of the status pipe */
-  char *arena;                /* owns argv, mounts, fds */
+  /* Set to 1 by the child once it holds no fd of the launcher's but those
+   * this plan names (void_spawn.c drop_launcher_fds); NULL: nobody asks.
+   * The addon's closers wait for it (native/addon/relay.c). */
+  volatile int *fds_dropped;
+  char *arena; /* owns argv, mounts, fds */
 };
 
 /* Parses `len` bytes at `buf` (which must outlive the plan). Returns 0, or

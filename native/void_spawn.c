@@ -28,7 +28,8 @@
  *   run on the child's stack.
  *
  * What the child does, in order (each function below):
- *   1. reset signal dispositions; die with the launcher (PR_SET_PDEATHSIG);
+ *   1. reset signal dispositions; close every fd of the launcher's copy but
+ *      those the plan names (drop_launcher_fds); die with the launcher (PR_SET_PDEATHSIG);
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal; leave its session keyring too (a new, empty
  *      one of the void's own);
@@ -189,6 +190,51 @@ static void reset_signals(void) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     sigaction(sig, &sa, NULL); /* EINVAL for glibc-reserved signals: fine */
   }
+}
+
+/* Closes [lo, hi] (hi = ~0U: to the end); without close_range (Linux <
+ * 5.9), one by one. */
+static void close_from(unsigned lo, unsigned hi) {
+  if (syscall(SYS_close_range, lo, hi, 0) == 0) return;
+  for (unsigned fd = lo; fd <= hi && fd < 65536; fd++) close((int)fd);
+}
+
+/* The child starts with a copy of the launcher's fd table: whatever Node
+ * and the addon hold, fds that came from voids among them. It closes all
+ * of them but those the plan names, first thing, and says so
+ * (plan->fds_dropped): until then the launcher's closers close no fd (had
+ * one closed the launcher's copy of a void's socket, this child's close
+ * would be the last, and could wait here for as long as that void likes),
+ * so the sooner, the better — before the cgroup join, under whose cpu.max
+ * the rest of the set-up runs. 0-2 stay until place_fds: the launcher's
+ * own streams, never a void's, and they keep what the child opens off the
+ * standard numbers. */
+static void drop_launcher_fds(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
+  int keep[p->nfds + PLAN_MAX_CGROUPS + 8];
+  int n = 0;
+  int named[] = {c->status_fd, c->init_fd, p->launcher_pidfd, p->mapper_fd, p->map_ack_rd, p->map_ack_wr, p->factory_fd, p->message_fd};
+  for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+    if (named[i] > 2) keep[n++] = named[i];
+  for (int i = 0; i < p->ncgroups; i++)
+    if (p->cgroup_fds[i] > 2) keep[n++] = p->cgroup_fds[i];
+  for (int i = 0; i < p->nfds; i++)
+    if (p->fds[i].source > 2) keep[n++] = p->fds[i].source;
+  for (int i = 1; i < n; i++) /* insertion sort: a few dozen at most */
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned lo = 3;
+  for (int i = 0; i < n; i++) {
+    unsigned k = (unsigned)keep[i];
+    if (k < lo) continue; /* named twice */
+    if (k > lo) close_from(lo, k - 1);
+    lo = k + 1;
+  }
+  close_from(lo, ~0U);
+  if (p->fds_dropped != NULL) __atomic_store_n(p->fds_dropped, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- 2. user namespace ---- */
@@ -907,6 +953,7 @@ int void_child_main(void *arg) {
   struct child_ctx *c = arg;
   const struct void_plan *p = c->plan;
   reset_signals();
+  drop_launcher_fds(c);
   die_with_parent(c);
   new_session(c);
   own_session_keyring(c);

@@ -103,12 +103,17 @@ napi_value js_rearm(napi_env env, napi_callback_info cbinfo);
 napi_value js_unwatch(napi_env env, napi_callback_info cbinfo);
 
 /* ---- relay.c ---- */
-/* Around making a void (spawn.c): from before its clone until the clone
- * has returned (its child has closed every fd it was not given), no closer
- * takes an fd of a void's out of the launcher's table, so that child never
- * closes one last (relay.c says why). */
-void closers_spawn_enter(void);
-void closers_spawn_leave(void);
+/* Around making a void (spawn.c): from before its clone until its child
+ * has closed every fd of the launcher's it was not given (it sets
+ * `dropped`: void_plan.fds_dropped), no closer takes an fd of a void's out
+ * of the launcher's table, so that child never closes one last (relay.c
+ * says why). Leave once the clone has returned, whatever happened. */
+struct spawn_window {
+  volatile int dropped;
+  struct spawn_window *next;
+};
+void closers_spawn_enter(struct spawn_window *w);
+void closers_spawn_leave(struct spawn_window *w);
 
 /* ---- spawn.c ---- */
 napi_value js_init(napi_env env, napi_callback_info cbinfo);

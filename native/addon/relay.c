@@ -414,8 +414,11 @@ static bool closer_handler_set, closer_atexit_set;
  * socket's queue held another void's making (and the launcher's spawning
  * thread) 25 s, or as long as it liked. So a void being made is in its
  * "window" from before its clone until its child has closed what it was not
- * given (the clone returns), and while any child is in its window no closer
- * takes an fd out of the table: it waits (milliseconds: a void's set-up).
+ * given (the first thing it does: void_spawn.c drop_launcher_fds, which
+ * sets the window's `dropped`; or the clone returned), and while any child
+ * is in its window no closer takes an fd out of the table: it waits (tens
+ * of microseconds; it looks every 100 µs, as nothing wakes it when a child
+ * is done).
  *
  * The other way round, a clone must not copy an fd a closer has begun to
  * close: the child would then hold the last copy. A closer takes the fd out
@@ -428,7 +431,8 @@ static bool closer_handler_set, closer_atexit_set;
  * the closers that asked before it go first, and a closer waits only for
  * the spawns already in their window, so neither can starve the other.
  * (closer_lock guards all of it.) */
-static unsigned spawns_in_window;
+static struct spawn_window *spawn_windows; /* the spawns under way, linked */
+static bool spawn_window_open(void);
 static uint64_t closers_arrived, closers_admitted;
 static pthread_cond_t closer_turn = PTHREAD_COND_INITIALIZER;
 /* The fd each admitted closer is taking out of the table, or -1. */
@@ -568,7 +572,16 @@ static void *closer(void *arg) {
       /* Its turn: no void being made holds a copy of the table (above). */
       pthread_mutex_lock(&closer_lock);
       closers_arrived++;
-      while (spawns_in_window > 0) pthread_cond_wait(&closer_turn, &closer_lock);
+      while (spawn_window_open()) {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_nsec += 100000L;
+        if (at.tv_nsec >= 1000000000L) {
+          at.tv_sec++;
+          at.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&closer_turn, &closer_lock, &at);
+      }
       closers_admitted++;
       closer_taking[slot] = fd;
       pthread_cond_broadcast(&closer_turn);
@@ -676,7 +689,16 @@ static bool closer_taking_any(void) {
   return false;
 }
 
-void closers_spawn_enter(void) {
+/* Whether (closer_lock held) a child may still hold copies of the
+ * launcher's fds. */
+static bool spawn_window_open(void) {
+  for (struct spawn_window *w = spawn_windows; w != NULL; w = w->next)
+    if (__atomic_load_n(&w->dropped, __ATOMIC_ACQUIRE) == 0) return true;
+  return false;
+}
+
+void closers_spawn_enter(struct spawn_window *w) {
+  w->dropped = 0;
   pthread_mutex_lock(&closer_lock);
   if (placeholder >= 0) {
     uint64_t ahead = closers_arrived;
@@ -694,13 +716,19 @@ void closers_spawn_enter(void) {
       pthread_mutex_lock(&closer_lock);
     }
   }
-  spawns_in_window++;
+  w->next = spawn_windows;
+  spawn_windows = w;
   pthread_mutex_unlock(&closer_lock);
 }
 
-void closers_spawn_leave(void) {
+void closers_spawn_leave(struct spawn_window *w) {
   pthread_mutex_lock(&closer_lock);
-  if (--spawns_in_window == 0) pthread_cond_broadcast(&closer_turn);
+  for (struct spawn_window **p = &spawn_windows; *p != NULL; p = &(*p)->next)
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  pthread_cond_broadcast(&closer_turn);
   pthread_mutex_unlock(&closer_lock);
 }
 

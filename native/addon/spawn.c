@@ -123,9 +123,11 @@ static void spawn_execute(napi_env env, void *data) {
   }
 
   int pidfd = -1;
-  closers_spawn_enter();
+  struct spawn_window window;
+  plan.fds_dropped = &window.dropped;
+  closers_spawn_enter(&window);
   pid_t pid = void_spawn(&plan, &pidfd);
-  closers_spawn_leave();
+  closers_spawn_leave(&window);
   memcpy(w->ns_ino, plan.ns_ino, sizeof w->ns_ino);
   close(pipefd[1]);
   if (ack[0] >= 0) {

@@ -875,6 +875,29 @@ for (const launcher of launchers) {
       assertProbeClosedAtOnce(r);
     });
 
+    it("a void whose making is slow (its cgroup's cpu.max, a thousand binds) holds up no closing of what the other voids send", {
+      timeout: 60_000,
+    }, async () => {
+      const binds = Array.from({ length: 1000 }, (_, i) => ({ Filesystem: { host_path: "/usr/share", environment_path: `/b/${i}`, read_only: true } }));
+      const spec = writeSpec(stage, `hostile-slow-making-${launcher}`, {
+        entrypoints: {
+          "linger-nested": {
+            args: ["BinaryName", "Entrypoint", { Rpc: [] }],
+            environment: ["Stdout", { Forward: { protocol: "Tcp", host_addr: "127.0.0.1:0", environment_port: 5000 } }, { Seccomp: { allow: ["connect"] } }],
+          },
+          bystander: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Limits: { timeout: "1s", cpu_max: 0.01 } }, ...binds] },
+        },
+      });
+      const r = await runVoidAsync(stage, launcher, ["run", "--allow-unenforced-limits", "-s", spec, stage.hostile]);
+      const probe = /^probe-closed (yes|no) (\d+)$/m.exec(r.stdout);
+      assert.ok(probe !== null, `${r.stdout}\n${r.stderr}`);
+      assert.equal(probe[1], "yes", r.stderr);
+      // The closers waited until the bystander's making had closed the launcher's fds it was given a copy of, and that
+      // came last in its set-up, which ran under the bystander's cpu.max (outside attack 28: 3 s for an fd's close,
+      // and every later void's making behind it). The bystander now drops them first, before its cgroup join.
+      assert.ok(Number(probe[2]) < 1000, `the probe was closed after ${probe[2]} ms`);
+    });
+
     it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {
       const dir = scratch(stage, `file-planted-${launcher}`);
       const outside = join(stage.dir, "scratch", `planted-target-${launcher}.txt`);
