@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "glibc_compat.h" /* pthread_sigmask at its first version: the glibc baseline */
 #include "linux_compat.h"
@@ -44,6 +45,12 @@ int void_spawn(struct void_plan *plan, int *pidfd_out) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   munmap(stack, CHILD_STACK_SIZE);
   if (pid < 0) return -err;
+  /* What the child could not write of its failure record (struct
+   * child_ctx): nothing else writes to the pipe (the child died before
+   * void-init), so the record arrives whole. */
+  if (ctx.unsent_len > 0 && write(plan->status_fd, ctx.unsent, ctx.unsent_len) < 0) {
+    /* The exit status (125) still says the making failed. */
+  }
   *pidfd_out = pidfd;
   return pid;
 }

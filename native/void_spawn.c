@@ -163,9 +163,14 @@ __attribute__((noreturn)) static void die2(struct child_ctx *c, int err, const c
     buf_add(&b, path2);
   }
   buf_add(&b, "\n");
-  if (write(c->status_fd, b.data, b.len) < 0) {
-    /* Nothing left to report to; the exit status still says we failed. */
-  }
+  ssize_t written = write(c->status_fd, b.data, b.len);
+  size_t done = written > 0 ? (size_t)written : 0;
+  /* What was not written (ENOMEM when the void's memory cgroup is full:
+   * the pipe's buffer is charged to the writer) the launcher writes for
+   * it, from the memory they share (struct child_ctx, void_spawn). */
+  unsigned n = 0;
+  for (; done + n < b.len && n < sizeof c->unsent; n++) c->unsent[n] = b.data[done + n];
+  c->unsent_len = n;
   _exit(125);
 }
 

@@ -8,6 +8,8 @@
 #ifndef VOID_SPAWN_H
 #define VOID_SPAWN_H
 
+#include <limits.h>
+
 #include "plan.h"
 
 /* Everything the child needs; lives on the parent's (suspended) stack. */
@@ -19,6 +21,13 @@ struct child_ctx {
   int message_fd;         /* a prepared void's message socket end, -1 if none; placed by place_fds */
   const int *pidfd;       /* where clone stores the child's pidfd in the launcher (for the mapper) */
   int newroot_fd;         /* O_PATH fd of /newroot while the tree is built (walk_to_parent), else -1 */
+  /* A failure record the child could not write to the status pipe (the
+   * pipe's page is charged to the writer's memory cgroup, and a void made
+   * under a small memory limit may have filled it): the child leaves it
+   * here, in the memory it shares with the launcher, and void_spawn writes
+   * it once the clone returns, charged to the launcher. */
+  char unsent[PATH_MAX + 512];
+  unsigned unsent_len;
 };
 
 /* The child: builds the void described by the struct child_ctx `arg` and

@@ -450,6 +450,23 @@ static uint64_t closer_now(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* Waits on cv (closer_lock held) until woken or ns nanoseconds (< 1 s)
+ * have passed; the caller looks again either way. The conditions keep the
+ * default clock, CLOCK_REALTIME (a monotonic one would need a symbol above
+ * the addon's glibc baseline, glibc_compat.h): a clock set back stretches
+ * one wait until the next wake — for a closer's turn, the end of the spawn
+ * it waits for (closers_spawn_leave); for the watch, the next fd given. */
+static void closer_wait_ns(pthread_cond_t *cv, long ns) {
+  struct timespec at;
+  clock_gettime(CLOCK_REALTIME, &at);
+  at.tv_nsec += ns;
+  if (at.tv_nsec >= 1000000000L) {
+    at.tv_sec++;
+    at.tv_nsec -= 1000000000L;
+  }
+  pthread_cond_timedwait(cv, &closer_lock, &at);
+}
+
 static void closer_interrupt(int sig) {
   (void)sig; /* only to end the wait the signal interrupted */
 }
@@ -572,16 +589,7 @@ static void *closer(void *arg) {
       /* Its turn: no void being made holds a copy of the table (above). */
       pthread_mutex_lock(&closer_lock);
       closers_arrived++;
-      while (spawn_window_open()) {
-        struct timespec at;
-        clock_gettime(CLOCK_REALTIME, &at);
-        at.tv_nsec += 100000L;
-        if (at.tv_nsec >= 1000000000L) {
-          at.tv_sec++;
-          at.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&closer_turn, &closer_lock, &at);
-      }
+      while (spawn_window_open()) closer_wait_ns(&closer_turn, 100000L);
       closers_admitted++;
       closer_taking[slot] = fd;
       pthread_cond_broadcast(&closer_turn);
@@ -649,14 +657,7 @@ static void *closer_watch(void *unused) {
       closer_watch_idle = false;
       continue;
     }
-    struct timespec at;
-    clock_gettime(CLOCK_REALTIME, &at);
-    at.tv_nsec += 20000000L;
-    if (at.tv_nsec >= 1000000000L) {
-      at.tv_sec++;
-      at.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&closer_watch_wake, &closer_lock, &at);
+    closer_wait_ns(&closer_watch_wake, 20000000L);
     if (closer_len > 0) closer_dispatch();
   }
   return NULL;

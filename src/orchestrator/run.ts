@@ -480,7 +480,7 @@ class Application implements LoopHost {
       forwarder?.close();
       const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
       const oom = p.leaf?.oomKilled() ?? false;
-      if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}`);
+      if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}${madeUnderMemoryLimit(o, v.plan)}`);
       else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
       else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
       else if (o.signal !== undefined && !this.stoppedByUs(o)) this.log.error(`${who} ${o.summary}`);
@@ -799,4 +799,19 @@ export async function runApplication(plans: VoidPlan[], opts: RunOptions): Promi
   } finally {
     for (const [name, h] of handlers) process.off(name, h);
   }
+}
+
+/**
+ * What to add to a failure to make a void that ran out of memory or room
+ * while it had a memory limit: a void is made inside its cgroup (its mounts
+ * and the tmpfs under its root are charged to it), so its own limit is the
+ * likely cause, and the error alone ("Not enough memory", or "No space
+ * left on device" from the tmpfs) would not say so. The launcher, whose
+ * memory the void's making shares until void-init runs, is never the
+ * kernel's choice for that cgroup's OOM killer (a vfork child is not one).
+ */
+function madeUnderMemoryLimit(o: Outcome, plan: VoidPlan): string {
+  const memory = plan.limits.memory;
+  if (memory === undefined || (o.failureErrno !== os.errno.ENOMEM && o.failureErrno !== os.errno.ENOSPC)) return "";
+  return ` (a void is made inside its memory limit, ${memory} bytes here: its mounts count against it)`;
 }

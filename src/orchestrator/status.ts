@@ -57,6 +57,8 @@ export interface Outcome {
   status: number;
   /** A set-up or execve failure, e.g. "bind /srv/data -> /data: No such file or directory". */
   failure?: string;
+  /** The errno of that failure (ENOMEM or ENOSPC while a void is made under a memory limit says why, run.ts). */
+  failureErrno?: number;
   /** The entrypoint died from this signal. */
   signal?: number;
   /** Human summary: "exited with 0", "killed by SIGSEGV", ... */
@@ -75,17 +77,17 @@ export function outcomeOf(wait: WaitStatus, records: StatusRecord[]): Outcome {
     return { status: MALFORMED_STATUS, summary: "failed", failure: `void-init's status pipe carried ${why}; the void is counted as failed` };
   }
   const error = records.find((r) => r.kind === "error");
-  const failure = error?.kind === "error" ? `${error.what}: ${strerror(error.errno)}` : undefined;
+  const failed = error?.kind === "error" ? { failure: `${error.what}: ${strerror(error.errno)}`, failureErrno: error.errno } : {};
   const last = ends[0];
   if (last?.kind === "killed") {
-    return { status: 128 + last.signal, signal: last.signal, summary: `killed by ${signalName(last.signal)}`, ...(failure ? { failure } : {}) };
+    return { status: 128 + last.signal, signal: last.signal, summary: `killed by ${signalName(last.signal)}`, ...failed };
   }
   if (last?.kind === "exited") {
-    return { status: last.code, summary: `exited with status ${last.code}`, ...(failure ? { failure } : {}) };
+    return { status: last.code, summary: `exited with status ${last.code}`, ...failed };
   }
   if (wait.signal !== undefined) {
-    return { status: 128 + wait.signal, signal: wait.signal, summary: `killed by ${signalName(wait.signal)}`, ...(failure ? { failure } : {}) };
+    return { status: 128 + wait.signal, signal: wait.signal, summary: `killed by ${signalName(wait.signal)}`, ...failed };
   }
   const code = wait.code ?? 125;
-  return { status: code, summary: failure ? "failed to start" : `exited with status ${code}`, ...(failure ? { failure } : {}) };
+  return { status: code, summary: failed.failure !== undefined ? "failed to start" : `exited with status ${code}`, ...failed };
 }

@@ -234,7 +234,7 @@ export const SECCOMP_FIELDS = {
 export const LIMITS_FIELDS = {
   what: "Limits grant",
   fields: [
-    field("memory", false, 'Most memory, in bytes or with a K, M, G or T suffix ("64M"); at least 1M.'),
+    field("memory", false, 'Most memory, in bytes or with a K, M, G or T suffix ("64M"); at least 1M. A void\'s own mounts count against it too.'),
     field("memory_swap", false, "Most swap on top of memory, same units. Default: none allowed when memory is set."),
     field("pids", false, "Most processes and threads at once (a fork bomb stops here)."),
     field("cpu_weight", false, "Relative CPU share, 1 to 10000 (100 = normal)."),

@@ -55,6 +55,17 @@ describe("resource limits (root launcher)", { skip: !isRoot && "cgroups are crea
     assert.match(r.stderr, /OOM killer ended it at its memory limit \(33554432 bytes\)/);
   });
 
+  it("a void whose making outgrows its memory limit fails to start, says why, and the launcher lives", () => {
+    // The void's making runs in its memory cgroup while it shares the launcher's memory (a vfork child): the cgroup's
+    // OOM killer must not take the launcher with it (the kernel never picks a vfork child), and the error names the limit.
+    const binds = Array.from({ length: 1000 }, (_, i) => ({ Filesystem: { host_path: "/usr/share", environment_path: `/b/${i}`, read_only: true } }));
+    const spec = writeSpec(stage, "mem-making", { entrypoints: { "never-runs": { args: E, environment: ["Stdout", { Limits: { memory: "1M" } }, ...binds] } } });
+    const r = runVoid(stage, "root", ["run", "-s", spec, stage.actor]);
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /entrypoint never-runs: .*: (Not enough memory|No space left on device) \(a void is made inside its memory limit, 1048576 bytes here/, r.stderr);
+  });
+
   it("a void's TCP buffers count against its memory limit, not the host's TCP budget", () => {
     // Forward brings lo up; the void connects to itself on the loopback and never reads.
     const spec = writeSpec(stage, "tcp-mem", {
