@@ -240,6 +240,10 @@ enum cache_tag {
   CACHE_TAG_ENTRY = 14,
   /* u32: how many -v the command line has */
   CACHE_TAG_VERBOSITY = 16,
+  /* the text of /proc/self/mountinfo as the planner read it (empty: unreadable), to the end of the
+   * payload; the plan holds only while it reads the same
+   */
+  CACHE_TAG_MOUNTS = 18,
   /* string: the void-init every void starts (src/native/binaries.ts chose it: build/ or
    * prebuilt/<platform>/); a FILE record holds its identity
    */

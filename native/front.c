@@ -312,6 +312,32 @@ static int same_content(const char *path, const uint8_t *want, size_t len) {
   return same && off == len;
 }
 
+/* Whether /proc/self/mountinfo reads exactly `want` (len 0: the planner
+ * could not read it, and it must still be unreadable). A procfs file has
+ * no size: it is read to its end. */
+static int same_mount_table(const uint8_t *want, size_t len) {
+  int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return len == 0;
+  uint8_t buf[16384];
+  size_t off = 0;
+  int same = 1;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      same = same && n == 0;
+      break;
+    }
+    if (off + (size_t)n > len || memcmp(buf, want + off, (size_t)n) != 0) {
+      same = 0;
+      break;
+    }
+    off += (size_t)n;
+  }
+  close(fd);
+  return same && off == len;
+}
+
 /* One entrypoint's cached plan and what -v prints about it. */
 struct entry {
   int stderr_devnull;
@@ -446,6 +472,11 @@ static const char *load_cache(const char *root, const char *cwd) {
         break;
       case CACHE_TAG_CONTENT:
         if ((s1 = field_str(&f)) == NULL || !same_content(s1, f.p, (size_t)(f.end - f.p))) return "the spec or runtime spec changed";
+        break;
+      case CACHE_TAG_MOUNTS:
+        /* The planner looked for other names of void's installation (a
+         * writable bind was planned): they come from the mount table. */
+        if (!same_mount_table(f.p, (size_t)(f.end - f.p))) return "the mount table changed";
         break;
       case CACHE_TAG_ENV: {
         if (field_u32(&f, &u) < 0 || (s1 = field_str(&f)) == NULL || (s2 = field_str(&f)) == NULL) return "malformed ENV record";

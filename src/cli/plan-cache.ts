@@ -142,6 +142,8 @@ export class PlanRecorder {
   readonly contents = new Map<string, Buffer>();
   readonly env = new Map<string, string | undefined>();
   readonly envPrefixes = new Set<string>();
+  /** The mount table as the planner read it ("" if it could not), if it did: it must read the same for the plan to hold. */
+  mountTable: string | undefined;
   /** What was written to stderr before any void started. */
   readonly text: string[] = [];
   /** Something was read in a way the manifest cannot check (the environment enumerated): no cache. */
@@ -171,6 +173,11 @@ export class PlanRecorder {
       openFile: (p) => seen(p, Look.Stat, () => base.openFile(p)),
       isExecutable: (p) => seen(p, Look.Stat, () => base.isExecutable(p)),
       readdir: (p) => seen(p, Look.List, () => base.readdir(p)),
+      mountTable: () => {
+        const table = base.mountTable?.() ?? null;
+        this.mountTable ??= table ?? "";
+        return table;
+      },
     };
   }
 
@@ -302,6 +309,7 @@ export function cacheEntry(input: CacheInput): Buffer {
   r.add(CacheTag.Init, nativeBinaries().init);
   for (const [key, id] of rec.files) r.add(CacheTag.File, Number(key.slice(0, key.indexOf("/"))), key.slice(key.indexOf("/") + 1), id);
   for (const [path, bytes] of rec.contents) r.add(CacheTag.Content, path, bytes);
+  if (rec.mountTable !== undefined) r.add(CacheTag.Mounts, Buffer.from(rec.mountTable, "utf8"));
   for (const name of ORCHESTRATED_ENV) rec.env.set(name, undefined);
   for (const [name, value] of rec.env) r.add(CacheTag.Env, value === undefined ? 0 : 1, name, value ?? "");
   for (const prefix of rec.envPrefixes) r.add(CacheTag.EnvPrefix, prefix);

@@ -316,6 +316,11 @@ export const CACHE_TAGS = {
       doc: 'u32 stderr is /dev/null, string name (escaped), string -v mounts line, string -v fds line, string namespaces ("user:0 mnt:1 ...": name and ns_ino index)',
     },
     Verbosity: { c: "CACHE_TAG_VERBOSITY", value: 16, doc: "u32: how many -v the command line has" },
+    Mounts: {
+      c: "CACHE_TAG_MOUNTS",
+      value: 18,
+      doc: "the text of /proc/self/mountinfo as the planner read it (empty: unreadable), to the end of the payload; the plan holds only while it reads the same",
+    },
     Init: { c: "CACHE_TAG_INIT", value: 17, doc: "string: the void-init every void starts (src/native/binaries.ts chose it: build/ or prebuilt/<platform>/); a FILE record holds its identity" },
     Plan: { c: "CACHE_TAG_PLAN", value: 15, doc: "the entry's marshalled plan; each FD record's source is a CACHE_FD_* kind, which the front end replaces" },
   },

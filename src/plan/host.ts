@@ -55,4 +55,11 @@ export interface HostView {
   isExecutable(path: string): boolean;
   /** The names in a directory (symlinks followed), sorted; null when it is not a directory the launcher can read. */
   readdir(path: string): string[] | null;
+  /**
+   * The launcher's mount table, the text of /proc/self/mountinfo; null
+   * when it cannot be read. Asked only when a void gets a writable bind
+   * (src/plan/mountinfo.ts: the other names of void's installation).
+   * A view without it (a unit test's) has no aliases.
+   */
+  mountTable?(): string | null;
 }

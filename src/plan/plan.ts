@@ -28,6 +28,7 @@ import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
+import { aliasesOf, deviceName, type MountRecord, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
 
@@ -566,11 +567,16 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
       [...allAuto.flatMap((a) => a.binds), ...plans.flatMap((p) => p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin !== "spec" && m.origin !== "void"))].map((b) => [b.source, b]),
     ).values(),
   ];
-  errors.push(...writableCoversExecutables(plans, executed));
-  errors.push(...writableCoversSpecs(plans, input.specFiles ?? []));
-  errors.push(...writableCoversLauncher(plans, input.launcherFiles ?? []));
-  errors.push(...writableReachesLinkedLauncher(plans, input.launcherLinks ?? [], host));
-  errors.push(...mountsInsideWritable(plans));
+  // The other names the mount table gives host paths (src/plan/mountinfo.ts): read only when some void may write.
+  const mounted = writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? "");
+  const alias = (path: string) => aliasesOf(path, mounted);
+  errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => alias(e.source).map((a) => ({ source: a, origin: `${e.origin}: ${e.source} under another mount` })))]));
+  const specs = withAliases(input.specFiles ?? [], alias);
+  errors.push(...writableCoversSpecs(plans, specs.paths, specs.aliasOf));
+  const launcher = withAliases(input.launcherFiles ?? [], alias);
+  errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
+  errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted), host));
+  errors.push(...mountsInsideWritable(plans, alias));
   errors.push(
     ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
   );
@@ -647,7 +653,7 @@ export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[
  * scratch data lands on the host disk). No mount can pin a path in the
  * host's tree against a rename, so such a spec is refused.
  */
-export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
+export function mountsInsideWritable(plans: readonly VoidPlan[], alias: (path: string) => string[] = () => []): string[] {
   const errors: string[] = [];
   const writable = writableSources(plans);
   if (writable.length === 0) return errors;
@@ -659,12 +665,21 @@ export function mountsInsideWritable(plans: readonly VoidPlan[]): string[] {
       const holder = holders.filter((b) => b !== m && b.dest !== m.dest && isWithin(m.dest, b.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
       if (holder === undefined) continue; // in the void's own root tmpfs
       const onHost = posix.join(holder.source, posix.relative(holder.dest, m.dest));
-      const w = writable.find((x) => onHost !== x.source && isWithin(onHost, x.source));
+      // Under any name the mount table gives it (a writable bind of another mount of the holder's directory).
+      let shown = onHost;
+      let w: { entrypoint: string; source: string } | undefined;
+      for (const name of [onHost, ...alias(onHost)]) {
+        w = writable.find((x) => name !== x.source && isWithin(name, x.source));
+        if (w !== undefined) {
+          shown = name === onHost ? onHost : `${name} (${onHost} under another mount)`;
+          break;
+        }
+      }
       if (w === undefined) continue;
       const what = m.type === "scratch" ? "the Tmpfs" : m.type === "symlink" ? "the symlink" : m.type === "bind" ? `the bind of ${m.source}` : m.type === "proc" ? "the void's /proc" : "the device";
       const who = w.entrypoint === p.entrypoint ? `${p.entrypoint}'s own voids` : `entrypoint ${w.entrypoint}`;
       errors.push(
-        `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${onHost}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
+        `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${shown}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
       );
     }
   }
@@ -844,13 +859,13 @@ export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
  * holds it — grants whatever it likes to every void of the next run of
  * the same command (a bind of the host's /, "SeccompUnconfined").
  */
-export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[]): string[] {
+export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
   const errors: string[] = [];
   for (const [plan, m] of writableSpecBinds(plans)) {
     const covered = [...new Set(specFiles.filter((f) => isWithin(f, m.source)))];
     if (covered.length === 0) continue;
     errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.map((f) => named(f, aliasOf)).join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
     );
   }
   return errors;
@@ -866,18 +881,48 @@ export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: reado
  * for a root launcher whose voids are host uid 0), or as PID 1 of every
  * later void of every entrypoint.
  */
-export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles: readonly string[]): string[] {
+export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
   const errors: string[] = [];
   for (const [plan, m] of writableSpecBinds(plans)) {
     const covered = [...new Set(launcherFiles.filter((f) => isWithin(f, m.source)))];
     const inside = launcherFiles.find((f) => !isWithin(f, m.source) && isWithin(m.source, f));
     if (covered.length === 0 && inside === undefined) continue;
-    const what = covered.length > 0 ? `covers ${covered.slice(0, 3).join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}` : `lies inside ${inside}`;
+    const what =
+      covered.length > 0
+        ? `covers ${covered
+            .slice(0, 3)
+            .map((f) => named(f, aliasOf))
+            .join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}`
+        : `lies inside ${named(inside!, aliasOf)}`;
     errors.push(
       `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
     );
   }
   return errors;
+}
+
+/**
+ * `paths` and every other name the mount table gives each of them (`alias`,
+ * src/plan/mountinfo.ts: `/data/home/u/void` where `/home` is a bind of
+ * `/data/home`), so that a writable bind of one is refused as one of the
+ * paths would be; `aliasOf` says which path each new name shows (for the
+ * refusal's words).
+ */
+function withAliases(paths: readonly string[], alias: (path: string) => string[]): { paths: readonly string[]; aliasOf: ReadonlyMap<string, string> } {
+  const aliasOf = new Map<string, string>();
+  for (const p of paths) for (const a of alias(p)) if (!paths.includes(a) && !aliasOf.has(a)) aliasOf.set(a, p);
+  return { paths: [...paths, ...aliasOf.keys()], aliasOf };
+}
+
+/** A filesystem where void's files have other names (launcherLinks) is reachable through every mount of it, wherever it shows. */
+function linksWithMounts(links: readonly { dev: string; mount: string; file: string }[], mounted: readonly MountRecord[]): { dev: string; mount: string; file: string }[] {
+  return [...links, ...links.flatMap((l) => mounted.filter((m) => m.dev === deviceName(l.dev) && m.mountPoint !== l.mount).map((m) => ({ ...l, mount: m.mountPoint })))];
+}
+
+/** How a refusal names a path: with the path it shows, when the mount table gave it (withAliases). */
+function named(path: string, aliasOf: ReadonlyMap<string, string>): string {
+  const of = aliasOf.get(path);
+  return of === undefined ? path : `${path} (${of} under another mount)`;
 }
 
 /**

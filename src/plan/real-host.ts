@@ -12,7 +12,7 @@
  * `throwIfNoEntry: false`; every other failure becomes a HostError carrying
  * the errno name, the syscall and the path, so messages can name all three.
  */
-import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, readlinkSync, statSync } from "node:fs";
+import { type BigIntStats, type Stats, accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { HostError, type FileType, type HostFile, type HostStat, type HostView } from "./host.js";
 import { untrustedLink } from "./paths.js";
@@ -182,6 +182,14 @@ export const realHost: HostView = {
   readdir(path: string): string[] | null {
     try {
       return readdirSync(path).sort();
+    } catch {
+      return null;
+    }
+  },
+
+  mountTable(): string | null {
+    try {
+      return readFileSync("/proc/self/mountinfo", "utf8");
     } catch {
       return null;
     }

@@ -121,7 +121,7 @@ export function cacheHome(stage: Stage, launcher: Launcher): string {
 }
 
 /** argv and environment of `void ARGS` as `launcher` (see fastPath). */
-function voidCommand(stage: Stage, launcher: Launcher, args: string[], env: Record<string, string> = {}): { argv: string[]; env: Record<string, string> } {
+export function voidCommand(stage: Stage, launcher: Launcher, args: string[], env: Record<string, string> = {}): { argv: string[]; env: Record<string, string> } {
   const path = fastPath ? `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}` : (process.env.PATH ?? "/usr/bin:/bin");
   const full = { PATH: path, XDG_CACHE_HOME: cacheHome(stage, launcher), ...env };
   const argv = asLauncher(launcher, fastPath ? [stage.voidBin, ...args] : [process.execPath, stage.voidBin, ...args]);

@@ -15,7 +15,25 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
-import { asLauncher, isRoot, type Launcher, launchers, makeStage, pidAlive, runVoid, runVoidAsync, type Stage, scratch, startVoid, talk, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+import {
+  asLauncher,
+  isRoot,
+  type Launcher,
+  launchers,
+  makeStage,
+  pidAlive,
+  runVoid,
+  runVoidAsync,
+  type Stage,
+  scratch,
+  startVoid,
+  talk,
+  UNPRIV_GID,
+  UNPRIV_UID,
+  voidCommand,
+  writeSpec,
+  fastPath,
+} from "./harness.js";
 
 let stage: Stage;
 
@@ -1216,6 +1234,42 @@ for (const launcher of launchers) {
       const fine = runVoid(stage, launcher, ["run", ...hostRoot, "-s", spec, stage.hostile, "nested"]);
       assert.equal(fine.status, 0, fine.stderr);
       assert.match(fine.stdout, /nested ran/);
+    });
+
+    it("cannot be given a writable bind of another name of void's own installation (a bind mount of it made outside void), from the plan cache either", {
+      skip: !isRoot && "makes a bind mount, in a mount namespace of its own",
+    }, () => {
+      const top = scratch(stage, `alias-${launcher}`);
+      const alias = join(top, "pkg");
+      mkdirSync(alias, { recursive: true });
+      const spec = writeSpec(stage, `alias-${launcher}`, {
+        entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: top, environment_path: "/rw", read_only: false } }] } },
+      });
+      // Without the alias the bind holds nothing of void's: allowed, and its plan cached.
+      for (let i = 0; i < 2; i++) {
+        const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /nested ran/);
+      }
+      // The same commands where a bind mount shows the package under the writable directory (as /home bound from
+      // /data/home would): refused, and the cached plan, made under another mount table, is not used.
+      for (const command of ["check", "run"]) {
+        const cmd = voidCommand(stage, launcher, [command, "-s", spec, stage.hostile, "nested"]);
+        const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", stage.dir, alias, ...cmd.argv], {
+          cwd: stage.dir,
+          env: { ...cmd.env, VOID_FAST_PATH_TRACE: "1" },
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        assert.equal(r.status, 2, `${command}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /entrypoints\.nested: the writable bind of .*alias-\w+ covers .*\/pkg\/package\.json \(.*\/package\.json under another mount\), .*\/pkg\/bin \(.*\/bin under another mount\), .*\/pkg\/dist \(.*\/dist under another mount\) and \d+ more, of void's own installation/,
+          command,
+        );
+        assert.equal(r.stdout, "", "nothing started");
+        if (fastPath && command === "run") assert.match(r.stderr, /plan cache: not used \(the mount table changed\)/);
+      }
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {

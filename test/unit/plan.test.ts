@@ -309,6 +309,36 @@ describe("writableCoversLauncher: no writable bind over void's own installation"
     plan(bind("/srv/www", true), { launcherFiles });
     plan(bind("/srv/www", false), { launcherFiles: ["/opt/void/bin", "/opt/void/build"] });
   });
+  it("refuses a writable bind of another name the mount table gives it, and reads the table only for a writable bind", () => {
+    // /srv is a bind of /data/srv (one filesystem): /data/srv/www/node_modules/void-run/bin is void's bin too.
+    let asked = 0;
+    const mounted: HostView = {
+      lstat: (p) => fake.lstat(p),
+      stat: (p) => fake.stat(p),
+      readlink: (p) => fake.readlink(p),
+      openFile: (p) => fake.openFile(p),
+      isExecutable: (p) => fake.isExecutable(p),
+      readdir: (p) => fake.readdir(p),
+      mountTable: () => {
+        asked++;
+        return "1 0 8:3 / / rw - ext4 a rw\n30 1 8:1 / /data rw - ext4 b rw\n31 1 8:1 /srv /srv rw - ext4 b rw\n";
+      },
+    };
+    fake.dir("/data/srv");
+    const parsed = parseSpecValue(bind("/data"));
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, launcherFiles }, mounted);
+    assert.ok(!r.ok);
+    assert.match(
+      r.errors.join("\n"),
+      /the writable bind of \/data covers \/data\/srv\/www\/node_modules\/void-run\/bin \(\/srv\/www\/node_modules\/void-run\/bin under another mount\), \/data\/srv\/www\/node_modules\/void-run\/build \(\/srv\/www\/node_modules\/void-run\/build under another mount\), \/data\/srv\/www\/node_modules\/commander \(\/srv\/www\/node_modules\/commander under another mount\), of void's own installation/,
+    );
+    assert.equal(asked, 1);
+    const readOnly = parseSpecValue(bind("/data", true));
+    assert.ok(readOnly.ok);
+    assert.ok(planApplication(readOnly.spec, { ...input, launcherFiles }, mounted).ok);
+    assert.equal(asked, 1, "no writable bind: the mount table is not read");
+  });
 });
 
 describe("writableReachesLinkedLauncher: no writable bind on a filesystem where void's own files have other names", () => {
@@ -349,6 +379,19 @@ describe("writableReachesLinkedLauncher: no writable bind on a filesystem where 
       );
       assert.match(e[0]!, /install void with npm \(files of its own\), or bind a directory of another filesystem/);
     }
+  });
+  it("refuses a writable bind that covers another mount of that filesystem", () => {
+    // /opt/srv-alias shows /srv's filesystem (device 7: "0:7" in the mount table) on /opt's (device 9).
+    const mounted: HostView = { ...host, mountTable: () => "1 0 0:9 / / rw - ext4 a rw\n30 1 0:7 / /srv rw - ext4 b rw\n31 1 0:7 /data /opt/srv-alias rw - ext4 b rw\n" };
+    const parsed = parseSpecValue(bind("/opt"));
+    assert.ok(parsed.ok);
+    assert.ok(planApplication(parsed.spec, { ...input, launcherLinks }, host).ok, "without the table: another filesystem");
+    const r = planApplication(parsed.spec, { ...input, launcherLinks }, mounted);
+    assert.ok(!r.ok);
+    assert.match(
+      r.errors.join("\n"),
+      /the writable bind of \/opt is on the filesystem \(\/opt\/srv-alias\) of \/srv\/store\/void-run\/package\.json, a file of void's own installation that has other names there/,
+    );
   });
   it("allows a read-only bind there, a writable bind on another filesystem, and anything when nothing is linked", () => {
     assert.deepEqual(errorsFor(bind("/srv/data", true)), []);
@@ -468,6 +511,62 @@ describe("mountsInsideWritable: no mount may stand where a void can write", () =
         b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/www2" } }] },
       },
     });
+  });
+});
+
+describe("other names the mount table gives what voids must not write (src/plan/mountinfo.ts)", () => {
+  // /mnt/srv shows /srv (one filesystem), /mnt/www its www directory, /mnt/etc the root filesystem's /etc.
+  const table = "1 0 8:3 / / rw - ext4 a rw\n30 1 8:1 / /srv rw - ext4 b rw\n31 1 8:1 / /mnt/srv rw - ext4 b rw\n32 1 8:1 /www /mnt/www rw - ext4 b rw\n33 1 8:3 /etc /mnt/etc rw - ext4 a rw\n";
+  const fake = new FakeHost()
+    .file("/srv/app", buildElf({ type: 2 }))
+    .dir("/srv/www")
+    .file("/etc/void/spec.json", "{}")
+    .dir("/mnt/srv")
+    .dir("/mnt/www")
+    .dir("/mnt/etc");
+  const mounted: HostView = {
+    lstat: (p) => fake.lstat(p),
+    stat: (p) => fake.stat(p),
+    readlink: (p) => fake.readlink(p),
+    openFile: (p) => fake.openFile(p),
+    isExecutable: (p) => fake.isExecutable(p),
+    readdir: (p) => fake.readdir(p),
+    mountTable: () => table,
+  };
+  const errorsOf = (spec: unknown, over: Partial<PlanInput> = {}) => {
+    const parsed = parseSpecValue(spec);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const r = planApplication(parsed.spec, { ...input, ...over }, mounted);
+    return r.ok ? [] : r.errors;
+  };
+  const writable = (hostPath: string, at = "/w") => ({ Filesystem: { host_path: hostPath, environment_path: at, read_only: false } });
+  it("refuses a writable bind of another mount of the program", () => {
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/mnt/srv")] } } }).join("\n"),
+      /the writable bind of \/mnt\/srv covers \/mnt\/srv\/app \(binary: \/srv\/app under another mount\), which every void of this program executes/,
+    );
+  });
+  it("refuses a writable bind of another mount of the spec", () => {
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/mnt/etc")] } } }, { specFiles: ["/etc/void/spec.json"] }).join("\n"),
+      /the writable bind of \/mnt\/etc covers \/mnt\/etc\/void\/spec\.json \(\/etc\/void\/spec\.json under another mount\), the spec this run is planned from/,
+    );
+  });
+  it("refuses a mount nested in a bind whose directory another entrypoint writes under another name", () => {
+    const spec = {
+      entrypoints: {
+        a: { environment: [writable("/mnt/www")] },
+        b: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/data" } }, { Tmpfs: { path: "/data/tmp" } }] },
+      },
+    };
+    assert.match(
+      errorsOf(spec).join("\n"),
+      /the Tmpfs at \/data\/tmp would stand on \/mnt\/www\/tmp \(\/srv\/www\/tmp under another mount\), inside what entrypoint a can write \(the writable bind of \/mnt\/www\)/,
+    );
+  });
+  it("allows the same binds read-only, and a writable bind the table shows nothing of theirs under", () => {
+    assert.deepEqual(errorsOf({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/mnt/srv", environment_path: "/w" } }] } } }, { specFiles: ["/etc/void/spec.json"] }), []);
+    assert.deepEqual(errorsOf({ entrypoints: { a: { environment: [writable("/mnt/www")] } } }, { specFiles: ["/etc/void/spec.json"] }), []);
   });
 });
 
