@@ -578,10 +578,15 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted), host));
   errors.push(...mountsInsideWritable(plans, alias));
   errors.push(
-    ...writableLoaderDirs(plans, (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])], ctx.host),
+    ...writableLoaderDirs(
+      plans,
+      (ep) => [...(binaryOf.get(ep)?.resolution.searchedDirs ?? []), ...(loaderGrants.get(ep)?.libraryPath ?? []), ...(ctx.executableSearchDirs.get(ep) ?? [])],
+      ctx.host,
+      alias,
+    ),
   );
-  errors.push(...libraryPathsInsideWritable(spec, plans, host));
-  errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])]));
+  errors.push(...libraryPathsInsideWritable(spec, plans, host, alias));
+  errors.push(...symlinksInsideWritable(spec, plans, host, (ep) => [...(binaryOf.get(ep)?.auto.links ?? []), ...(ctx.executableLinks.get(ep) ?? [])], alias));
   if (errors.length > 0) return { ok: false, errors };
   // What the loader or a script will still miss, where the planner can see it.
   const advice = plans.flatMap((p) => {
@@ -618,9 +623,9 @@ function resolutionErrors(spec: Spec, binaryOf: ReadonlyMap<string, BinaryResolu
  * that the next plan binds and every void loads. Refused, as writable
  * loader directories are.
  */
-export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView): string[] {
+export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView, alias: (path: string) => string[] = () => []): string[] {
   const errors: string[] = [];
-  const writable = writableSources(plans);
+  const writable = writableSources(plans, alias);
   if (writable.length === 0) return errors;
   for (const ep of spec.entrypoints) {
     ep.environment.forEach((g, i) => {
@@ -634,7 +639,7 @@ export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[
       const w = writable.find((x) => isWithin(real, x.source));
       if (w === undefined) return;
       errors.push(
-        `${entrypointPath(ep.name)}.environment[${i}]: LibraryPath ${g.path} lies inside what a void can write (the writable bind of ${w.source}${w.entrypoint === ep.name ? "" : ` of entrypoint ${w.entrypoint}`}): a void could put a library there that the next void run binds and every void loads; search a directory no void writes`,
+        `${entrypointPath(ep.name)}.environment[${i}]: LibraryPath ${g.path} lies inside what a void can write (${writableBind(w)}${w.entrypoint === ep.name ? "" : ` of entrypoint ${w.entrypoint}`}): a void could put a library there that the next void run binds and every void loads; search a directory no void writes`,
       );
     });
   }
@@ -655,7 +660,7 @@ export function libraryPathsInsideWritable(spec: Spec, plans: readonly VoidPlan[
  */
 export function mountsInsideWritable(plans: readonly VoidPlan[], alias: (path: string) => string[] = () => []): string[] {
   const errors: string[] = [];
-  const writable = writableSources(plans);
+  const writable = writableSources(plans, alias);
   if (writable.length === 0) return errors;
   for (const p of plans) {
     const holders = p.mounts.filter((m): m is BindEntry => m.type === "bind" && m.origin === "spec" && m.directory);
@@ -665,21 +670,12 @@ export function mountsInsideWritable(plans: readonly VoidPlan[], alias: (path: s
       const holder = holders.filter((b) => b !== m && b.dest !== m.dest && isWithin(m.dest, b.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
       if (holder === undefined) continue; // in the void's own root tmpfs
       const onHost = posix.join(holder.source, posix.relative(holder.dest, m.dest));
-      // Under any name the mount table gives it (a writable bind of another mount of the holder's directory).
-      let shown = onHost;
-      let w: { entrypoint: string; source: string } | undefined;
-      for (const name of [onHost, ...alias(onHost)]) {
-        w = writable.find((x) => name !== x.source && isWithin(name, x.source));
-        if (w !== undefined) {
-          shown = name === onHost ? onHost : `${name} (${onHost} under another mount)`;
-          break;
-        }
-      }
+      const w = writable.find((x) => onHost !== x.source && isWithin(onHost, x.source));
       if (w === undefined) continue;
       const what = m.type === "scratch" ? "the Tmpfs" : m.type === "symlink" ? "the symlink" : m.type === "bind" ? `the bind of ${m.source}` : m.type === "proc" ? "the void's /proc" : "the device";
       const who = w.entrypoint === p.entrypoint ? `${p.entrypoint}'s own voids` : `entrypoint ${w.entrypoint}`;
       errors.push(
-        `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${shown}, inside what ${who} can write (the writable bind of ${w.source}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
+        `${entrypointPath(p.entrypoint)}: ${what} at ${m.dest} would stand on ${onHost}, inside what ${who} can write (${writableBind(w)}): a void could move it aside and put its own files there for every void built after it; mount it outside that directory, or make the bind read-only`,
       );
     }
   }
@@ -687,13 +683,37 @@ export function mountsInsideWritable(plans: readonly VoidPlan[], alias: (path: s
 }
 
 /** The canonical sources of every writable spec bind of the application (the host paths its voids may write). */
-function writableSources(plans: readonly VoidPlan[]): { entrypoint: string; source: string }[] {
-  return plans.flatMap((q) => q.mounts.flatMap((m) => (m.type === "bind" && !m.readOnly && m.origin === "spec" ? [{ entrypoint: q.entrypoint, source: m.source }] : [])));
+function writableSources(plans: readonly VoidPlan[], alias: (path: string) => string[] = () => []): Writable[] {
+  return plans.flatMap((q) =>
+    q.mounts.flatMap((m) =>
+      m.type === "bind" && !m.readOnly && m.origin === "spec"
+        ? [{ entrypoint: q.entrypoint, source: m.source, bind: m.source }, ...alias(m.source).map((a) => ({ entrypoint: q.entrypoint, source: a, bind: m.source }))]
+        : [],
+    ),
+  );
+}
+
+/**
+ * A host directory the voids of `entrypoint` may write: the source of its
+ * writable bind, or another name the mount table gives it or a part of it
+ * (src/plan/mountinfo.ts), which is as writable.
+ */
+interface Writable {
+  entrypoint: string;
+  /** The directory, as a path on the host. */
+  source: string;
+  /** The source of the writable bind that makes it writable (source itself, or what it is another name of). */
+  bind: string;
+}
+
+/** "the writable bind of X", and under which other name, when the mount table gave it. */
+function writableBind(w: Writable): string {
+  return w.source === w.bind ? `the writable bind of ${w.bind}` : `the writable bind of ${w.bind}, which the mount table shows at ${w.source} too`;
 }
 
 /** The host paths the voids of `plans` may write (writableSources without who). */
 export function writablePaths(plans: readonly VoidPlan[]): string[] {
-  return writableSources(plans).map((w) => w.source);
+  return writableSources(plans).map((w) => w.bind);
 }
 
 /**
@@ -703,9 +723,9 @@ export function writablePaths(plans: readonly VoidPlan[]): string[] {
  * through a writable bind shown there, or a bind of a directory some void
  * writes — is loaded by every void started after it. Refused.
  */
-export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (entrypoint: string) => readonly string[], host: HostView): string[] {
+export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (entrypoint: string) => readonly string[], host: HostView, alias: (path: string) => string[] = () => []): string[] {
   const errors: string[] = [];
-  const writable = writableSources(plans);
+  const writable = writableSources(plans, alias);
   if (writable.length === 0) return errors;
   for (const p of plans) {
     const dirs = [...new Set(searchedDirs(p.entrypoint).map((d) => posix.normalize(d)))];
@@ -718,10 +738,11 @@ export function writableLoaderDirs(plans: readonly VoidPlan[], searchedDirs: (en
         // directory (a glibc-hwcaps entry, say) may lead into a writable one,
         // also for a subdirectory a void creates there later.
         const real = resolveExisting(host, onHost);
-        const w = !b.readOnly ? b.source : writable.find((x) => isWithin(onHost, x.source) || isWithin(real, x.source))?.source;
+        const found = writable.find((x) => isWithin(onHost, x.source) || isWithin(real, x.source));
+        const w = !b.readOnly ? `the writable bind of ${b.source}` : found !== undefined ? writableBind(found) : undefined;
         if (w === undefined) continue;
         errors.push(
-          `${entrypointPath(p.entrypoint)}: ld.so looks for libraries in ${d}, which the bind of ${b.source} at ${b.dest} shows ${b.readOnly ? `from inside what a void can write (the writable bind of ${w})` : "writable"}: a void could put a library there that every void started after it loads; bind that directory elsewhere, or read-only from a directory no void writes`,
+          `${entrypointPath(p.entrypoint)}: ld.so looks for libraries in ${d}, which the bind of ${b.source} at ${b.dest} shows ${b.readOnly ? `from inside what a void can write (${w})` : "writable"}: a void could put a library there that every void started after it loads; bind that directory elsewhere, or read-only from a directory no void writes`,
         );
         break;
       }
@@ -757,14 +778,20 @@ function resolveExisting(host: HostView, path: string): string {
  * for the paths to what voids execute (the binary, its loader chain,
  * Executable grants); `File` grants are checked the same way at start.
  */
-export function symlinksInsideWritable(spec: Spec, plans: readonly VoidPlan[], host: HostView, executedLinks: (entrypoint: string) => readonly LinkEntry[]): string[] {
+export function symlinksInsideWritable(
+  spec: Spec,
+  plans: readonly VoidPlan[],
+  host: HostView,
+  executedLinks: (entrypoint: string) => readonly LinkEntry[],
+  alias: (path: string) => string[] = () => [],
+): string[] {
   const errors: string[] = [];
-  const writable = writableSources(plans);
+  const writable = writableSources(plans, alias);
   if (writable.length === 0) return errors;
   const inside = (path: string) => writable.find((w) => path !== w.source && isWithin(path, w.source));
-  const say = (where: string, what: string, link: string, w: { source: string }, real?: string) =>
+  const say = (where: string, what: string, link: string, w: Writable, real?: string) =>
     errors.push(
-      `${where}: ${what} goes through the symlink ${link}, inside what a void can write (the writable bind of ${w.source}): a void could point it anywhere on the host before the next run${real !== undefined ? `; write the path without it (${real})` : ""}`,
+      `${where}: ${what} goes through the symlink ${link}, inside what a void can write (${writableBind(w)}): a void could point it anywhere on the host before the next run${real !== undefined ? `; write the path without it (${real})` : ""}`,
     );
   for (const ep of spec.entrypoints) {
     ep.environment.forEach((g, i) => {

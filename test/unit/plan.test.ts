@@ -561,7 +561,18 @@ describe("other names the mount table gives what voids must not write (src/plan/
     };
     assert.match(
       errorsOf(spec).join("\n"),
-      /the Tmpfs at \/data\/tmp would stand on \/mnt\/www\/tmp \(\/srv\/www\/tmp under another mount\), inside what entrypoint a can write \(the writable bind of \/mnt\/www\)/,
+      /the Tmpfs at \/data\/tmp would stand on \/srv\/www\/tmp, inside what entrypoint a can write \(the writable bind of \/mnt\/www, which the mount table shows at \/srv\/www too\)/,
+    );
+  });
+  it("refuses a LibraryPath, or a host path through a symlink, inside another name of what a void writes", () => {
+    fake.dir("/srv/www/libs").dir("/srv/data").symlink("/srv/www/data", "/srv/data");
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/mnt/www"), { LibraryPath: "/srv/www/libs" }] } } }).join("\n"),
+      /LibraryPath \/srv\/www\/libs lies inside what a void can write \(the writable bind of \/mnt\/www, which the mount table shows at \/srv\/www too\)/,
+    );
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/mnt/www"), { Filesystem: { host_path: "/srv/www/data", environment_path: "/d" } }] } } }).join("\n"),
+      /host_path \/srv\/www\/data goes through the symlink \/srv\/www\/data, inside what a void can write \(the writable bind of \/mnt\/www, which the mount table shows at \/srv\/www too\)/,
     );
   });
   it("allows the same binds read-only, and a writable bind the table shows nothing of theirs under", () => {
