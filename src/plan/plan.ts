@@ -28,7 +28,7 @@ import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
-import { aliasesOf, deviceName, type MountRecord, parseMountinfo } from "./mountinfo.js";
+import { type Alias, aliasesOf, deviceName, type MountRecord, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
 
@@ -569,11 +569,12 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   ];
   // The other names the mount table gives host paths (src/plan/mountinfo.ts): read only when some void may write.
   const mounted = writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? "");
-  const alias = (path: string) => aliasesOf(path, mounted);
-  errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => alias(e.source).map((a) => ({ source: a, origin: `${e.origin}: ${e.source} under another mount` })))]));
-  const specs = withAliases(input.specFiles ?? [], alias);
+  const aliases = (path: string) => aliasesOf(path, mounted);
+  const alias = (path: string) => aliases(path).map((a) => a.name);
+  errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => aliases(e.source).map((a) => ({ source: a.name, origin: `${e.origin}: ${a.via} under another mount` })))]));
+  const specs = withAliases(input.specFiles ?? [], aliases);
   errors.push(...writableCoversSpecs(plans, specs.paths, specs.aliasOf));
-  const launcher = withAliases(input.launcherFiles ?? [], alias);
+  const launcher = withAliases(input.launcherFiles ?? [], aliases);
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
   errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted), host));
   errors.push(...mountsInsideWritable(plans, alias));
@@ -929,15 +930,16 @@ export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles
 }
 
 /**
- * `paths` and every other name the mount table gives each of them (`alias`,
- * src/plan/mountinfo.ts: `/data/home/u/void` where `/home` is a bind of
- * `/data/home`), so that a writable bind of one is refused as one of the
- * paths would be; `aliasOf` says which path each new name shows (for the
+ * `paths` and every other name the mount table gives each of them or a
+ * part of them (`aliases`, src/plan/mountinfo.ts: `/data/home/u/void`
+ * where `/home` is a bind of `/data/home`; the source of a file bound over
+ * one of them), so that a writable bind of one is refused as one of the
+ * paths would be; `aliasOf` says what each new name shows (for the
  * refusal's words).
  */
-function withAliases(paths: readonly string[], alias: (path: string) => string[]): { paths: readonly string[]; aliasOf: ReadonlyMap<string, string> } {
+function withAliases(paths: readonly string[], aliases: (path: string) => readonly Alias[]): { paths: readonly string[]; aliasOf: ReadonlyMap<string, string> } {
   const aliasOf = new Map<string, string>();
-  for (const p of paths) for (const a of alias(p)) if (!paths.includes(a) && !aliasOf.has(a)) aliasOf.set(a, p);
+  for (const p of paths) for (const a of aliases(p)) if (!paths.includes(a.name) && !aliasOf.has(a.name)) aliasOf.set(a.name, a.via);
   return { paths: [...paths, ...aliasOf.keys()], aliasOf };
 }
 

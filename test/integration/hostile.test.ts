@@ -1236,39 +1236,50 @@ for (const launcher of launchers) {
       assert.match(fine.stdout, /nested ran/);
     });
 
-    it("cannot be given a writable bind of another name of void's own installation (a bind mount of it made outside void), from the plan cache either", {
-      skip: !isRoot && "makes a bind mount, in a mount namespace of its own",
+    it("cannot be given a writable bind of another name of void's own installation (a bind mount of it, or over a file of it, made outside void), from the plan cache either", {
+      skip: !isRoot && "makes bind mounts, in a mount namespace of its own",
     }, () => {
       const top = scratch(stage, `alias-${launcher}`);
       const alias = join(top, "pkg");
       mkdirSync(alias, { recursive: true });
+      // A copy of the CLI's entry the launcher runs, to be bound over the package's own (as a volume over node_modules would be).
+      const copy = join(top, "entry.js");
+      writeFileSync(copy, readFileSync(join(stage.dir, "dist", "src", "cli", "entry.js")));
       const spec = writeSpec(stage, `alias-${launcher}`, {
         entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: top, environment_path: "/rw", read_only: false } }] } },
       });
-      // Without the alias the bind holds nothing of void's: allowed, and its plan cached.
+      // Without the mounts the bind holds nothing of void's: allowed, and its plan cached.
       for (let i = 0; i < 2; i++) {
         const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"]);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /nested ran/);
       }
       // The same commands where a bind mount shows the package under the writable directory (as /home bound from
-      // /data/home would): refused, and the cached plan, made under another mount table, is not used.
-      for (const command of ["check", "run"]) {
-        const cmd = voidCommand(stage, launcher, [command, "-s", spec, stage.hostile, "nested"]);
-        const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", stage.dir, alias, ...cmd.argv], {
-          cwd: stage.dir,
-          env: { ...cmd.env, VOID_FAST_PATH_TRACE: "1" },
-          encoding: "utf8",
-          timeout: 60_000,
-        });
-        assert.equal(r.status, 2, `${command}: ${r.stderr}`);
-        assert.match(
-          r.stderr,
-          /entrypoints\.nested: the writable bind of .*alias-\w+ covers .*\/pkg\/package\.json \(.*\/package\.json under another mount\), .*\/pkg\/bin \(.*\/bin under another mount\), .*\/pkg\/dist \(.*\/dist under another mount\) and \d+ more, of void's own installation/,
-          command,
-        );
-        assert.equal(r.stdout, "", "nothing started");
-        if (fastPath && command === "run") assert.match(r.stderr, /plan cache: not used \(the mount table changed\)/);
+      // /data/home would), or a file of the writable directory over the CLI's entry: refused, and the cached
+      // plan, made under another mount table, is not used.
+      for (const [source, target, refusal] of [
+        [
+          stage.dir,
+          alias,
+          /covers .*\/pkg\/package\.json \(.*\/package\.json under another mount\), .*\/pkg\/bin \(.*\/bin under another mount\), .*\/pkg\/dist \(.*\/dist under another mount\) and \d+ more,/,
+        ],
+        [copy, join(stage.dir, "dist", "src", "cli", "entry.js"), /covers .*alias-\w+\/entry\.js \(.*\/dist\/src\/cli\/entry\.js under another mount\),/],
+      ] as const) {
+        for (const command of ["check", "run"]) {
+          const cmd = voidCommand(stage, launcher, [command, "-s", spec, stage.hostile, "nested"]);
+          const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", source, target, ...cmd.argv], {
+            cwd: stage.dir,
+            env: { ...cmd.env, VOID_FAST_PATH_TRACE: "1" },
+            encoding: "utf8",
+            timeout: 60_000,
+          });
+          assert.equal(r.status, 2, `${command} ${target}: ${r.stderr}`);
+          assert.match(r.stderr, /entrypoints\.nested: the writable bind of .*alias-\w+ covers .* of void's own installation/, `${command} ${target}`);
+          assert.match(r.stderr, refusal, `${command} ${target}`);
+          assert.equal(r.stdout, "", "nothing started");
+          // (A file bound over one of void's own is a change of a file the plan was made from, found first.)
+          if (fastPath && command === "run") assert.match(r.stderr, /plan cache: not used \((the mount table|a file the plan was made from) changed\)/);
+        }
       }
     });
 

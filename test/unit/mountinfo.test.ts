@@ -22,32 +22,60 @@ const TABLE = [
 ].join("\n");
 
 describe("parseMountinfo", () => {
-  it("reads each mount's device, root and mount point, unescaping them, and skips what is not a mount", () => {
+  it("reads each mount's IDs, device, root and mount point, unescaping them, and skips what is not a mount", () => {
     const mounts = parseMountinfo(TABLE);
     assert.equal(mounts.length, 7);
-    assert.deepEqual(mounts[3], { dev: "8:1", root: "/home", mountPoint: "/home" });
-    assert.deepEqual(mounts[6], { dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space" });
+    assert.deepEqual(mounts[3], { id: 31, parent: 1, dev: "8:1", root: "/home", mountPoint: "/home" });
+    assert.deepEqual(mounts[6], { id: 34, parent: 1, dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space" });
   });
 });
 
 describe("aliasesOf", () => {
   const mounts = parseMountinfo(TABLE);
+  const names = (path: string, table = mounts) =>
+    aliasesOf(path, table)
+      .map((a) => (a.via === path ? a.name : `${a.name} <- ${a.via}`))
+      .sort();
   it("finds a directory under every other mount of its filesystem that shows it", () => {
-    assert.deepEqual(aliasesOf("/home/u/void", mounts).sort(), ["/data/home/u/void", "/mnt/b"]);
-    assert.deepEqual(aliasesOf("/data/home/u/void/bin", mounts).sort(), ["/home/u/void/bin"]);
-    assert.deepEqual(aliasesOf("/mnt/b/void.node", mounts).sort(), ["/data/home/u/void/build/void.node", "/home/u/void/build/void.node"]);
+    assert.deepEqual(names("/home/u/void"), ["/data/home/u/void", "/mnt/b <- /home/u/void/build"]);
+    assert.deepEqual(names("/data/home/u/void/bin"), ["/home/u/void/bin"]);
+    assert.deepEqual(names("/mnt/b/void.node"), ["/data/home/u/void/build/void.node", "/home/u/void/build/void.node"]);
   });
   it("finds none for a directory its filesystem shows only once, nor through another filesystem's mounts", () => {
-    assert.deepEqual(aliasesOf("/data/other", mounts), []);
-    assert.deepEqual(aliasesOf("/srv/void", mounts), []);
-    assert.deepEqual(aliasesOf("/usr/lib/node", mounts), []);
-    assert.deepEqual(aliasesOf("/opt/void", []), []);
+    assert.deepEqual(names("/data/other"), []);
+    assert.deepEqual(names("/srv/void"), []);
+    assert.deepEqual(names("/usr/lib/node"), []);
+    assert.deepEqual(names("/opt/void", []), []);
   });
-  it("takes every mount stacked on the deepest point (more names, never fewer)", () => {
-    const stacked = parseMountinfo(
-      ["1 0 8:3 / / rw - ext4 a rw", "40 1 8:5 /x /opt rw - ext4 b rw", "41 1 8:6 / /opt rw - ext4 c rw", "42 1 8:5 / /e rw - ext4 b rw", "43 1 8:6 / /f rw - ext4 c rw"].join("\n"),
+  it("finds where the files of a mount inside the path come from (a file or directory bound over a part of it)", () => {
+    const table = parseMountinfo(
+      ["1 0 8:3 / / rw - ext4 a rw", "50 1 8:3 /tmp/rw/void.cjs /opt/void/dist/void.cjs rw - ext4 a rw", "51 1 0:40 /x /opt/void/build rw - tmpfs t rw", "52 1 0:40 / /run/t rw - tmpfs t rw"].join(
+        "\n",
+      ),
     );
-    assert.deepEqual(aliasesOf("/opt/void", stacked).sort(), ["/e/x/void", "/f/void"]);
+    assert.deepEqual(names("/opt/void", table), ["/run/t/x <- /opt/void/build", "/tmp/rw/void.cjs <- /opt/void/dist/void.cjs"]);
+    assert.deepEqual(names("/opt/void/dist/void.cjs", table), ["/tmp/rw/void.cjs"]);
+  });
+  it("finds the mount that shows a path as the kernel does: the top of a stack, never one hidden by a later mount over a parent", () => {
+    // /opt: 40, then 41 stacked on it; /work/w: a tmpfs, then /work bound over /work (which holds no tmpfs): hidden.
+    const table = parseMountinfo(
+      [
+        "1 0 8:3 / / rw - ext4 a rw",
+        "40 1 8:5 /x /opt rw - ext4 b rw",
+        "41 40 8:6 / /opt rw - ext4 c rw",
+        "42 1 8:5 / /e rw - ext4 b rw",
+        "43 1 8:6 / /f rw - ext4 c rw",
+        "60 1 0:50 / /work/w rw - tmpfs stale rw",
+        "61 1 8:3 /work /work rw - ext4 a rw",
+        "62 1 8:3 /work /tmp/alias rw - ext4 a rw",
+      ].join("\n"),
+    );
+    assert.deepEqual(names("/opt/void", table), ["/f/void"]);
+    assert.deepEqual(names("/work/w/void", table), ["/tmp/alias/w/void"]);
+  });
+  it("falls back to every mount on the deepest point when the table has no root", () => {
+    const rootless = parseMountinfo(["40 9 8:5 /x /opt rw - ext4 b rw", "41 9 8:6 / /opt rw - ext4 c rw", "42 9 8:5 / /e rw - ext4 b rw", "43 9 8:6 / /f rw - ext4 c rw"].join("\n"));
+    assert.deepEqual(names("/opt/void", rootless), ["/e/x/void", "/f/void"]);
   });
 });
 
