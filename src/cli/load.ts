@@ -289,14 +289,52 @@ export function launcherFiles(): readonly string[] {
   return installation;
 }
 
+/** The programs the `void` command runs by name, found through PATH: Node (bin/void's shell part; the native front end for every command it does not run itself), and readlink and uname (bin/void's shell part). */
+const BY_NAME = ["node", "readlink", "uname"];
+
+/**
+ * PlanInput.launcherPath: the directories of the launcher's PATH where the
+ * `void` command will look for a program it runs by name (BY_NAME), up to
+ * and including the one where each is found now (all of them for one not
+ * found), absolute — an empty entry or "." is the working directory — as
+ * given and resolved. A program a void put in one of them, ahead of the
+ * real one, would run as the launcher.
+ */
+export function launcherPath(env: NodeJS.ProcessEnv): readonly string[] {
+  const dirs = (env["PATH"] ?? "").split(":").map((d) => resolve(d === "" ? "." : d));
+  let last = -1;
+  for (const name of BY_NAME) {
+    const at = dirs.findIndex((d) => {
+      try {
+        accessSync(join(d, name), constants.X_OK);
+        return statSync(join(d, name)).isFile();
+      } catch {
+        return false;
+      }
+    });
+    last = Math.max(last, at === -1 ? dirs.length - 1 : at);
+  }
+  const found = new Set<string>();
+  for (const d of dirs.slice(0, last + 1)) {
+    found.add(d);
+    try {
+      found.add(realpathSync.native(d));
+    } catch {
+      // Absent: the path as given is still covered.
+    }
+  }
+  return [...found];
+}
+
 let links: { hostRoot: boolean; found: readonly { dev: string; mount: string; file: string }[] } | undefined;
 
 /**
  * PlanInput.launcherLinks: the filesystems where a file of void's
- * installation has other names, and a void could write it: a file of the
- * launcher's uid with the owner's write bit, when voids are that uid on
- * the host (an unprivileged launcher, or --host-root), or one anyone may
- * write. The files looked at are what the launcher runs (package.json,
+ * installation has other names, and a void could write it: a file its
+ * group or anyone may write, one of the launcher's uid with the owner's
+ * write bit when voids are that uid on the host (an unprivileged
+ * launcher, or --host-root), and, for a root launcher, one of any user but
+ * root (its voids have host uids of their own). The files looked at are what the launcher runs (package.json,
  * bin/, the bundles and the CLI's entry, the native binaries) and each
  * dependency's package.json: an installer that links (pnpm's and bun's
  * stores) links every file of a package, and no void can add a link (a
@@ -321,8 +359,10 @@ export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount:
     ...["void.cjs", "void-cli.cjs", join("src", "cli", "entry.js")].map((f) => join(root, "dist", f)),
     ...listed(join(root, "build"), 0),
     ...listed(join(root, "prebuilt")),
+    // Every dependency's, wherever Node finds it: beside the package (npm) or in its own node_modules (a checkout, a
+    // global install), where a pnpm or bun install links them from a store too.
     ...launcherFiles()
-      .filter((f) => f !== process.execPath && !f.startsWith(`${root}/`) && f !== root)
+      .filter((f) => f !== process.execPath && !PACKAGE_PARTS.some((part) => f === join(root, part)))
       .map((dir) => join(dir, "package.json")),
   ];
   const found = new Map<string, { dev: string; mount: string; file: string }>();
@@ -335,7 +375,11 @@ export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount:
     }
     if (!st.isFile() || st.nlink <= 1n) continue;
     const mode = Number(st.mode);
-    const writable = (mode & 0o002) !== 0 || (voidsAreLauncher && Number(st.uid) === uid && (mode & 0o200) !== 0);
+    // Anyone's (or its group's: a void's uid may be in it), the launcher's when voids are its uid, and any other
+    // user's but root's: a root launcher's voids have host uids of their own, and a file of one of them (or of a user
+    // who hands it to one) is theirs to write.
+    const owner = Number(st.uid);
+    const writable = (mode & 0o022) !== 0 || ((mode & 0o200) !== 0 && ((voidsAreLauncher && owner === uid) || (uid === 0 && owner !== 0)));
     const dev = String(st.dev);
     if (writable && !found.has(dev)) found.set(dev, { dev, mount: filesystemTop(realpathSync.native(file), st.dev), file });
   }
@@ -381,6 +425,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       ...(opts.advise !== undefined ? { advise: true } : {}),
       ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
       launcherFiles: launcherFiles(),
+      launcherPath: launcherPath(process.env),
       // Hard links matter only where a void may write; looking for them reads the installation, so only then.
       ...(spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly)) ? { launcherLinks: launcherLinks(opts.hostRoot === true) } : {}),
     },

@@ -94,7 +94,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (embeddedSha256 !== undefined) log.verbose(`spec: embedded in ${binary} (sha256 ${embeddedSha256})`);
   // A deployment's changes (a File or bind source moved, a listener's address...) are said on every run.
   for (const c of changes) log.info(`runtime: ${c}`);
-  if (recorder !== undefined && !binary.includes("/")) recorder.env.set("PATH", process.env["PATH"]);
+  // PATH: where a bare BINARY is found, and where the void command looks for node (load.ts launcherPath).
+  if (recorder !== undefined) recorder.env.set("PATH", process.env["PATH"]);
   const executable = findBinary(binary);
   const plans = planFor(spec, {
     binary,

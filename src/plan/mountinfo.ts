@@ -20,10 +20,31 @@ export interface MountRecord {
   parent: number;
   /** The filesystem's device ("major:minor"): mounts of one filesystem share it. */
   dev: string;
-  /** The directory (or file) of that filesystem the mount shows (its root field), unescaped. */
+  /** The directory (or file) of that filesystem the mount shows (its root field), unescaped and normalised. */
   root: string;
   /** Where it is mounted, in the reader's mount namespace, unescaped. */
   mountPoint: string;
+  /**
+   * The root's name was removed after the mount was made (the kernel adds
+   * "//deleted"): the file or directory it shows may still have other names
+   * on its filesystem (a hard link), which no mount shows.
+   */
+  deleted: boolean;
+  /** For an overlay, its layers (upperdir, lowerdir, datadir: host paths as mounted); what it shows is theirs. */
+  layers: string[];
+}
+
+/** The directories of an overlay's super options ("lowerdir=/a:/b,upperdir=/u,workdir=/w"), unescaped; none for another filesystem. */
+function overlayLayers(type: string | undefined, options: string | undefined): string[] {
+  if (type !== "overlay" || options === undefined) return [];
+  const layers: string[] = [];
+  for (const option of options.split(",")) {
+    const eq = option.indexOf("=");
+    const key = option.slice(0, eq);
+    if (eq < 0 || !["upperdir", "lowerdir", "lowerdir+", "datadir+"].includes(key)) continue;
+    for (const dir of unoctal(option.slice(eq + 1)).split(":")) if (dir.startsWith("/")) layers.push(posix.normalize(dir));
+  }
+  return layers;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ and three octal digits. */
@@ -41,49 +62,15 @@ export function parseMountinfo(text: string): MountRecord[] {
     const id = Number(f[0]);
     const parent = Number(f[1]);
     if (!Number.isSafeInteger(id) || !Number.isSafeInteger(parent)) continue;
-    const root = unoctal(f[3]);
+    const raw = unoctal(f[3]);
     const mountPoint = unoctal(f[4]);
-    if (!root.startsWith("/") || !mountPoint.startsWith("/")) continue;
-    mounts.push({ id, parent, dev: f[2], root, mountPoint });
+    if (!raw.startsWith("/") || !mountPoint.startsWith("/")) continue;
+    const dash = f.indexOf("-", 6);
+    const layers = dash < 0 ? [] : overlayLayers(f[dash + 1], f[dash + 3]);
+    // Normalised, as every path it is compared with is ("/x//deleted" stays one name: "/x/deleted").
+    mounts.push({ id, parent, dev: f[2], root: posix.normalize(raw), mountPoint: posix.normalize(mountPoint), deleted: raw.endsWith("//deleted"), layers });
   }
   return mounts;
-}
-
-/**
- * The mounts that show `path` (absolute, symlinks resolved), found as the
- * kernel resolves it: from the namespace's root mount (the one at "/"
- * whose parent is not in the table), one component at a time, into a
- * mount whose parent is the mount reached so far and whose point is that
- * prefix, and up each stack of mounts on one point to its top. A mount
- * hidden by a later mount over one of its parents is never reached. A
- * table without a root (not one the kernel wrote) falls back to every
- * mount on the deepest mount point above `path`: more names, never fewer.
- */
-function holdersOf(path: string, mounts: readonly MountRecord[]): MountRecord[] {
-  const ids = new Set(mounts.map((m) => m.id));
-  const top = (m: MountRecord, point: string): MountRecord => {
-    let at = m;
-    for (let i = 0; i < mounts.length; i++) {
-      const over = mounts.findLast((x) => x.parent === at.id && x.id !== at.id && x.mountPoint === point);
-      if (over === undefined) break;
-      at = over;
-    }
-    return at;
-  };
-  const root = mounts.find((m) => m.mountPoint === "/" && !ids.has(m.parent));
-  if (root !== undefined) {
-    let at = top(root, "/");
-    let prefix = "";
-    for (const part of path.split("/").filter((p) => p !== "")) {
-      prefix += `/${part}`;
-      const child = mounts.findLast((m) => m.parent === at.id && m.id !== at.id && m.mountPoint === prefix);
-      if (child !== undefined) at = top(child, prefix);
-    }
-    return [at];
-  }
-  let deepest = -1;
-  for (const m of mounts) if (isWithin(path, m.mountPoint)) deepest = Math.max(deepest, m.mountPoint.length);
-  return mounts.filter((m) => m.mountPoint.length === deepest && isWithin(path, m.mountPoint));
 }
 
 /** Another name of a path: `name` shows the files `via` shows (the path itself, or a mount inside it). */
@@ -93,38 +80,123 @@ export interface Alias {
 }
 
 /**
- * Every other path under which the mount table shows the files of `path`
- * (absolute, symlinks resolved), or of a part of it:
- * - for the mount that shows `path` (holdersOf), each mount of the same
- *   filesystem whose root holds the directory `path` is in that
- *   filesystem (the same directory under that mount), or lies inside it
- *   (that mount's point shows a part of it);
- * - the same for every mount on a point inside `path` (a file or
- *   directory bound over a part of it: that part's files come from
- *   elsewhere, and have names there).
- * Names inside `path` itself are left out (`path` covers them); a name may
- * be hidden under another mount, and is kept all the same.
+ * A mount table indexed for the planner: by filesystem and by parent, with
+ * each path's names kept once computed (the planner asks for the same
+ * paths in several checks; a container host has thousands of mounts).
  */
-export function aliasesOf(path: string, mounts: readonly MountRecord[]): Alias[] {
-  const names = new Map<string, string>();
-  const namesOf = (p: string) => {
-    for (const holder of holdersOf(p, mounts)) {
-      const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
-      for (const m of mounts) {
-        if (m.dev !== holder.dev) continue;
-        // The same directory under m, or, where m shows only a part of it, that part at m's point.
-        const [name, via] = isWithin(inside, m.root)
-          ? [posix.join(m.mountPoint, posix.relative(m.root, inside)), p]
-          : isWithin(m.root, inside)
-            ? [m.mountPoint, posix.join(p, posix.relative(inside, m.root))]
-            : [undefined, p];
-        if (name !== undefined && !isWithin(name, path) && !names.has(name)) names.set(name, via);
-      }
+export class MountTable {
+  private readonly byDev = new Map<string, MountRecord[]>();
+  private readonly children = new Map<number, MountRecord[]>();
+  private readonly root: MountRecord | undefined;
+  private readonly known = new Map<string, Alias[]>();
+
+  constructor(readonly mounts: readonly MountRecord[]) {
+    const ids = new Set<number>();
+    for (const m of mounts) {
+      ids.add(m.id);
+      this.byDev.set(m.dev, [...(this.byDev.get(m.dev) ?? []), m]);
+      if (m.parent !== m.id) this.children.set(m.parent, [...(this.children.get(m.parent) ?? []), m]);
     }
-  };
-  namesOf(path);
-  for (const m of mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint);
-  return [...names].map(([name, via]) => ({ name, via }));
+    this.root = mounts.find((m) => m.mountPoint === "/" && !ids.has(m.parent));
+  }
+
+  /** The last mount (in the table's order: the later one) on `point` whose parent is `parent`. */
+  private child(parent: MountRecord, point: string): MountRecord | undefined {
+    return this.children.get(parent.id)?.findLast((x) => x.mountPoint === point);
+  }
+
+  /**
+   * The mounts that show `path` (absolute, symlinks resolved), found as the
+   * kernel resolves it: from the namespace's root mount (the one at "/"
+   * whose parent is not in the table), one component at a time, into a
+   * mount whose parent is the mount reached so far and whose point is that
+   * prefix, and up each stack of mounts on one point to its top. A mount
+   * hidden by a later mount over one of its parents is never reached. A
+   * table without a root (not one the kernel wrote) falls back to every
+   * mount on the deepest mount point above `path`: more names, never fewer.
+   */
+  holdersOf(path: string): MountRecord[] {
+    if (this.root !== undefined) {
+      const top = (m: MountRecord, point: string): MountRecord => {
+        let at = m;
+        for (let i = 0, over = this.child(at, point); over !== undefined && i < this.mounts.length; i++, over = this.child(at, point)) at = over;
+        return at;
+      };
+      let at = top(this.root, "/");
+      let prefix = "";
+      for (const part of path.split("/")) {
+        if (part === "") continue;
+        prefix += `/${part}`;
+        const next = this.child(at, prefix);
+        if (next !== undefined) at = top(next, prefix);
+      }
+      return [at];
+    }
+    let deepest = -1;
+    for (const m of this.mounts) if (isWithin(path, m.mountPoint)) deepest = Math.max(deepest, m.mountPoint.length);
+    return this.mounts.filter((m) => m.mountPoint.length === deepest && isWithin(path, m.mountPoint));
+  }
+
+  /**
+   * Every other path under which the table shows the files of `path`
+   * (absolute, symlinks resolved), or of a part of it:
+   * - for the mount that shows `path` (holdersOf), each mount of the same
+   *   filesystem whose root holds the directory `path` is in that
+   *   filesystem (the same directory under that mount), or lies inside it
+   *   (that mount's point shows a part of it);
+   * - for an overlay, the same path in each of its layers (a write to
+   *   the upper one changes what it shows);
+   * - the same for every mount on a point inside `path` (a file or
+   *   directory bound over a part of it: that part's files come from
+   *   elsewhere, and have names there).
+   * Names inside `path` itself are left out (`path` covers them); a name
+   * may be hidden under another mount, and is kept all the same.
+   */
+  aliasesOf(path: string): Alias[] {
+    const known = this.known.get(path);
+    if (known !== undefined) return known;
+    const names = new Map<string, string>();
+    const namesOf = (p: string) => {
+      for (const holder of this.holdersOf(p)) {
+        const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
+        for (const layer of holder.layers) {
+          const name = inside === "/" ? layer : posix.join(layer, inside);
+          if (!isWithin(name, path) && !names.has(name)) names.set(name, p);
+        }
+        for (const m of this.byDev.get(holder.dev) ?? []) {
+          // The same directory under m, or, where m shows only a part of it, that part at m's point.
+          const [name, via] = isWithin(inside, m.root)
+            ? [posix.join(m.mountPoint, posix.relative(m.root, inside)), p]
+            : isWithin(m.root, inside)
+              ? [m.mountPoint, posix.join(p, posix.relative(inside, m.root))]
+              : [undefined, p];
+          if (name !== undefined && !isWithin(name, path) && !names.has(name)) names.set(name, via);
+        }
+      }
+    };
+    namesOf(path);
+    for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint);
+    const aliases = [...names].map(([name, via]) => ({ name, via }));
+    this.known.set(path, aliases);
+    return aliases;
+  }
+
+  /**
+   * The mounts showing `path` or a part of it whose root's name was removed
+   * (MountRecord.deleted): what they show may have other names on their
+   * filesystem that no mount shows, so the planner treats all of that
+   * filesystem as another name (plan.ts writableOnDeletedSource).
+   */
+  deletedUnder(path: string): MountRecord[] {
+    const found = this.holdersOf(path).filter((m) => m.deleted);
+    for (const m of this.mounts) if (m.deleted && m.mountPoint !== path && isWithin(m.mountPoint, path)) found.push(...this.holdersOf(m.mountPoint).filter((h) => h.deleted));
+    return [...new Set(found)];
+  }
+}
+
+/** MountTable.aliasesOf for a table given as its records. */
+export function aliasesOf(path: string, mounts: readonly MountRecord[] | MountTable): Alias[] {
+  return (mounts instanceof MountTable ? mounts : new MountTable(mounts)).aliasesOf(path);
 }
 
 /** A device number as HostStat.dev gives it (st_dev, decimal) the way mountinfo writes it: "major:minor" (glibc's major() and minor()). */

@@ -28,7 +28,7 @@ import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
-import { type Alias, aliasesOf, deviceName, type MountRecord, parseMountinfo } from "./mountinfo.js";
+import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
 
@@ -568,15 +568,18 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     ).values(),
   ];
   // The other names the mount table gives host paths (src/plan/mountinfo.ts): read only when some void may write.
-  const mounted = writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? "");
-  const aliases = (path: string) => aliasesOf(path, mounted);
+  const mounted = new MountTable(writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? ""));
+  const aliases = (path: string) => mounted.aliasesOf(path);
   const alias = (path: string) => aliases(path).map((a) => a.name);
   errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => aliases(e.source).map((a) => ({ source: a.name, origin: `${e.origin}: ${a.via} under another mount` })))]));
   const specs = withAliases(input.specFiles ?? [], aliases);
   errors.push(...writableCoversSpecs(plans, specs.paths, specs.aliasOf));
   const launcher = withAliases(input.launcherFiles ?? [], aliases);
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
-  errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted), host));
+  const searched = withAliases(input.launcherPath ?? [], aliases);
+  errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
+  errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted.mounts), host));
+  errors.push(...writableOnDeletedSource(plans, [...(input.launcherFiles ?? []), ...(input.specFiles ?? []), ...executed.map((e) => e.source)], mounted, host));
   errors.push(...mountsInsideWritable(plans, alias));
   errors.push(
     ...writableLoaderDirs(
@@ -952,6 +955,54 @@ function linksWithMounts(links: readonly { dev: string; mount: string; file: str
 function named(path: string, aliasOf: ReadonlyMap<string, string>): string {
   const of = aliasOf.get(path);
   return of === undefined ? path : `${path} (${of} under another mount)`;
+}
+
+/**
+ * The `void` command runs node (and readlink, uname) by name, through the
+ * launcher's PATH: a writable bind of a directory searched before the one
+ * where it is found (a `~/.cargo` whose `bin/` is first on PATH, as rustup
+ * sets it) would let a void put a program there that the next `void`
+ * command runs as the launcher.
+ */
+export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
+  const errors: string[] = [];
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const covered = [...new Set(searched.filter((d) => isWithin(d, m.source)))];
+    if (covered.length === 0) continue;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered
+        .slice(0, 3)
+        .map((d) => named(d, aliasOf))
+        .join(
+          ", ",
+        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, on the launcher's PATH where the void command looks for node (and readlink, uname) before it finds them: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
+    );
+  }
+  return errors;
+}
+
+/**
+ * A mount of a file whose name was removed ("//deleted" in the mount
+ * table) shows a file that may still have other names on its filesystem —
+ * a hard link made before the removal — which no mount shows. Where such a
+ * mount shows what voids must not write (void's installation, the spec,
+ * what every void executes), no writable bind may stand on that
+ * filesystem, as for void's hard-linked files (writableReachesLinkedLauncher).
+ */
+export function writableOnDeletedSource(plans: readonly VoidPlan[], protectedPaths: readonly string[], mounted: MountTable, host: HostView): string[] {
+  const errors: string[] = [];
+  const deleted = new Map<string, { path: string; mount: MountRecord }>();
+  for (const p of new Set(protectedPaths)) for (const m of mounted.deletedUnder(p)) if (!deleted.has(m.dev)) deleted.set(m.dev, { path: p, mount: m });
+  if (deleted.size === 0) return errors;
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const dev = m.dev ?? host.stat(m.source)?.dev;
+    const hit = dev === undefined ? undefined : deleted.get(deviceName(dev));
+    if (hit === undefined) continue;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} is on the filesystem of what the mount at ${hit.mount.mountPoint} shows (${hit.path}), a file or directory whose name there was removed: it may have other names on that filesystem, which a void could write; bind a directory of another filesystem, or mount it again from a file that has a name`,
+    );
+  }
+  return errors;
 }
 
 /**

@@ -213,6 +213,13 @@ export interface PlanInput {
    */
   launcherFiles?: readonly string[];
   /**
+   * The directories of the launcher's PATH where the `void` command looks
+   * for the programs it runs by name (node, readlink, uname), up to the
+   * ones it finds them in; absolute, as given and as resolved. No writable
+   * bind may cover one (writableCoversLauncherPath).
+   */
+  launcherPath?: readonly string[];
+  /**
    * Filesystems where a file of void's installation that a void could
    * write (its host uid's, or anyone's) has other names too — hard links,
    * as pnpm's and bun's stores make: `dev` as HostStat.dev, `mount` the top

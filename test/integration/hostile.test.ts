@@ -1283,6 +1283,31 @@ for (const launcher of launchers) {
       }
     });
 
+    it("cannot be given a writable bind of a directory on the launcher's PATH ahead of Node's (the void command runs node by name)", () => {
+      // As a CARGO_HOME whose bin/ rustup puts first on PATH: a node planted there would be the next void command's.
+      const home = scratch(stage, `path-${launcher}`);
+      const bin = join(home, "bin");
+      mkdirSync(bin, { recursive: true });
+      const spec = writeSpec(stage, `path-${launcher}`, {
+        entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: home, environment_path: "/rw", read_only: false } }] } },
+      });
+      const path = `${dirname(process.execPath)}:${process.env["PATH"] ?? "/usr/bin:/bin"}`;
+      for (const command of ["check", "run"]) {
+        const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "nested"], { env: { PATH: `${bin}:${path}` } });
+        assert.equal(r.status, 2, `${command}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /the writable bind of .*path-\w+ covers .*path-\w+\/bin, on the launcher's PATH where the void command looks for node \(and readlink, uname\) before it finds them/,
+          command,
+        );
+        assert.equal(r.stdout, "", "nothing started");
+      }
+      // After the directories where it finds them: allowed.
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"], { env: { PATH: `${path}:${bin}` } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /nested ran/);
+    });
+
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {
       skip: !isRoot && "needs root to plant another uid's symlink",
     }, () => {

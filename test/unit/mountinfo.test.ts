@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { aliasesOf, deviceName, parseMountinfo } from "../../src/plan/mountinfo.js";
+import { aliasesOf, deviceName, MountTable, parseMountinfo } from "../../src/plan/mountinfo.js";
 
 // A host where /data is one filesystem (8:1), /home is a bind of /data/home, /mnt/b a bind of void's build directory,
 // /srv another filesystem (8:2) and /proc procfs.
@@ -25,8 +25,8 @@ describe("parseMountinfo", () => {
   it("reads each mount's IDs, device, root and mount point, unescaping them, and skips what is not a mount", () => {
     const mounts = parseMountinfo(TABLE);
     assert.equal(mounts.length, 7);
-    assert.deepEqual(mounts[3], { id: 31, parent: 1, dev: "8:1", root: "/home", mountPoint: "/home" });
-    assert.deepEqual(mounts[6], { id: 34, parent: 1, dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space" });
+    assert.deepEqual(mounts[3], { id: 31, parent: 1, dev: "8:1", root: "/home", mountPoint: "/home", deleted: false, layers: [] });
+    assert.deepEqual(mounts[6], { id: 34, parent: 1, dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space", deleted: false, layers: [] });
   });
 });
 
@@ -76,6 +76,57 @@ describe("aliasesOf", () => {
   it("falls back to every mount on the deepest point when the table has no root", () => {
     const rootless = parseMountinfo(["40 9 8:5 /x /opt rw - ext4 b rw", "41 9 8:6 / /opt rw - ext4 c rw", "42 9 8:5 / /e rw - ext4 b rw", "43 9 8:6 / /f rw - ext4 c rw"].join("\n"));
     assert.deepEqual(names("/opt/void", rootless), ["/e/x/void", "/f/void"]);
+  });
+});
+
+describe("an overlay", () => {
+  it("shows its layers' files: each layer is another name of what it shows", () => {
+    const table = new MountTable(
+      parseMountinfo(["1 0 8:3 / / rw - ext4 a rw", "70 1 0:42 / /opt/void/dist rw,relatime shared:5 - overlay overlay rw,lowerdir=/l1:/l\\0542,upperdir=/w/up,workdir=/w/wk,uuid=on"].join("\n")),
+    );
+    assert.deepEqual(table.mounts[1]?.layers, ["/l1", "/l,2", "/w/up"]);
+    assert.deepEqual(
+      table
+        .aliasesOf("/opt/void")
+        .map((a) => `${a.name} <- ${a.via}`)
+        .sort(),
+      ["/l,2 <- /opt/void/dist", "/l1 <- /opt/void/dist", "/w/up <- /opt/void/dist"],
+    );
+  });
+});
+
+describe("a mount of a file whose name was removed (//deleted)", () => {
+  // The same unlinked file bound over void's bundle and into a writable directory; /etc/hosts as a container's.
+  const table = new MountTable(
+    parseMountinfo(
+      [
+        "1 0 8:3 / / rw - ext4 a rw",
+        "50 1 8:3 /src/void.cjs//deleted /opt/void/dist/void.cjs rw - ext4 a rw",
+        "51 1 8:3 /src/void.cjs//deleted /w/copy.cjs rw - ext4 a rw",
+        "52 1 8:9 /containers/x/hosts//deleted /etc/hosts rw - ext4 h rw",
+      ].join("\n"),
+    ),
+  );
+  it("keeps one root for both mounts, so that each is the other's name", () => {
+    assert.deepEqual(table.mounts[1]?.root, "/src/void.cjs/deleted");
+    assert.equal(table.mounts[1]?.deleted, true);
+    assert.deepEqual(
+      table
+        .aliasesOf("/opt/void")
+        .map((a) => `${a.name} <- ${a.via}`)
+        .sort(),
+      ["/src/void.cjs/deleted <- /opt/void/dist/void.cjs", "/w/copy.cjs <- /opt/void/dist/void.cjs"],
+    );
+  });
+  it("says which mounts showing a path, or a part of it, show a file whose name was removed", () => {
+    assert.deepEqual(
+      table.deletedUnder("/opt/void").map((m) => m.mountPoint),
+      ["/opt/void/dist/void.cjs"],
+    );
+    assert.deepEqual(
+      table.deletedUnder("/usr/lib").map((m) => m.mountPoint),
+      [],
+    );
   });
 });
 

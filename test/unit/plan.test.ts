@@ -575,6 +575,38 @@ describe("other names the mount table gives what voids must not write (src/plan/
       /host_path \/srv\/www\/data goes through the symlink \/srv\/www\/data, inside what a void can write \(the writable bind of \/mnt\/www, which the mount table shows at \/srv\/www too\)/,
     );
   });
+  it("refuses a writable bind on the filesystem of a file of void's mounted from a file whose name was removed", () => {
+    // /srv/www/node_modules/void-run/build shows a directory of /srv's filesystem (8:1; device 2049 is 8:1) whose
+    // name was removed: it may have a hard link anywhere on 8:1, such as under /mnt/srv.
+    const gone: HostView = {
+      ...mounted,
+      stat: (p) => {
+        const st = fake.stat(p);
+        return st === null ? null : { ...st, dev: p.startsWith("/mnt/srv") ? "2049" : "2051" };
+      },
+      mountTable: () => `${table}40 30 8:1 /old//deleted /srv/www/node_modules/void-run/build rw - ext4 b rw\n`,
+    };
+    fake.dir("/srv/www/node_modules/void-run/build").dir("/mnt/srv/data");
+    const parsed = parseSpecValue({ entrypoints: { a: { environment: [writable("/mnt/srv/data")] } } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, { ...input, launcherFiles: ["/srv/www/node_modules/void-run/build"] }, gone);
+    assert.ok(!r.ok);
+    assert.match(
+      r.errors.join("\n"),
+      /the writable bind of \/mnt\/srv\/data is on the filesystem of what the mount at \/srv\/www\/node_modules\/void-run\/build shows \(\/srv\/www\/node_modules\/void-run\/build\), a file or directory whose name there was removed/,
+    );
+  });
+  it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
+    fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/srv/home/.cargo")] } } }, { launcherPath: ["/srv/home/.cargo/bin", "/usr/bin"] }).join("\n"),
+      /the writable bind of \/srv\/home\/\.cargo covers \/srv\/home\/\.cargo\/bin, on the launcher's PATH where the void command looks for node \(and readlink, uname\) before it finds them: a void of a could put a program there that the next void command runs as the launcher/,
+    );
+    assert.match(
+      errorsOf({ entrypoints: { a: { environment: [writable("/mnt/srv/home")] } } }, { launcherPath: ["/srv/home/.cargo/bin", "/usr/bin"] }).join("\n"),
+      /the writable bind of \/mnt\/srv\/home covers \/mnt\/srv\/home\/\.cargo\/bin \(\/srv\/home\/\.cargo\/bin under another mount\), on the launcher's PATH/,
+    );
+  });
   it("allows the same binds read-only, and a writable bind the table shows nothing of theirs under", () => {
     assert.deepEqual(errorsOf({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/mnt/srv", environment_path: "/w" } }] } } }, { specFiles: ["/etc/void/spec.json"] }), []);
     assert.deepEqual(errorsOf({ entrypoints: { a: { environment: [writable("/mnt/www")] } } }, { specFiles: ["/etc/void/spec.json"] }), []);
