@@ -120,6 +120,29 @@ static void hide_extra_ca_certs(void) {
  * given bin/openssl.cnf beside the script instead: part of the package,
  * which no void may be given, and empty. */
 static char openssl_flag[PATH_MAX + 64];
+static char node_path[PATH_MAX];
+
+/* The Node the package was built or installed with: build/node-path beside
+ * the script's bin/ (scripts/build-native.sh, scripts/postinstall.cjs: an absolute path,
+ * resolved then), run by its path and never looked up through PATH, where
+ * a directory a void may write could come first (docs/security.md). NULL
+ * (PATH then, as before) when there is none, it is not a regular file, or
+ * others than its owner may write it, or it names no executable. */
+static const char *recorded_node(int dirlen) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%.*s../build/node-path", dirlen, script);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return NULL;
+  struct stat st;
+  ssize_t n = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 022) == 0) n = read(fd, node_path, sizeof node_path - 1);
+  close(fd);
+  if (n <= 1 || node_path[0] != '/') return NULL;
+  node_path[n] = 0;
+  if (node_path[n - 1] == '\n') node_path[n - 1] = 0;
+  if (strchr(node_path, '\n') != NULL || access(node_path, X_OK) != 0) return NULL;
+  return node_path;
+}
 
 __attribute__((noreturn)) static void run_node(const char *why) {
   if (trace && why != NULL) fprintf(stderr, "void: plan cache: not used (%s)\n", why);
@@ -141,6 +164,8 @@ __attribute__((noreturn)) static void run_node(const char *why) {
   argv[2] = (char *)script;
   hide_extra_ca_certs();
   for (int i = 0; i < nwords; i++) argv[i + 3] = words[i];
+  const char *node = recorded_node(dirlen);
+  if (node != NULL) execv(node, argv);
   execvp("node", argv);
   fprintf(stderr, "void: error: execvp node (to run %s): %s\n", script, strerror(errno));
   exit(EXIT_LAUNCHER_FAILURE);

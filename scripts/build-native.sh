@@ -68,6 +68,14 @@ mv "$OUT/void-run-fast.tmp" "$OUT/void-run-fast"
 # The same front end under the name `void`: link it onto the PATH to skip
 # bin/void's shell part (docs/architecture.md, "The native front end").
 ln -sf void-run-fast "$OUT/void"
+# The Node this package runs (build/node-path): the one building it, by its
+# resolved path. bin/void's shell part and the front end run that file, never
+# a `node` looked up through PATH, where a directory a void may write could
+# come first (docs/security.md). scripts/postinstall.cjs writes it too.
+if [ "$OUT" = build ]; then
+  node -e 'process.stdout.write(require("node:fs").realpathSync(process.execPath) + "\n")' > "$OUT/node-path.tmp"
+  mv "$OUT/node-path.tmp" "$OUT/node-path"
+fi
 # An installed package whose bin/void scripts/postinstall.cjs made a link to
 # the prebuilt front end now uses the one built here, as it does the addon.
 if [ "$OUT" = build ] && [ -L bin/void ]; then

@@ -18,7 +18,7 @@
 // Never fails the install: anything unexpected is said in one line.
 "use strict";
 const { spawnSync } = require("node:child_process");
-const { existsSync, lstatSync, readlinkSync, renameSync, rmSync, symlinkSync } = require("node:fs");
+const { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } = require("node:fs");
 const { basename, dirname, join } = require("node:path");
 
 const root = join(__dirname, "..");
@@ -36,8 +36,27 @@ function frontEnd() {
   return existsSync(join(root, prebuilt)) ? prebuilt : undefined;
 }
 
+/**
+ * build/node-path: the Node that installs the package, by its resolved
+ * path, which bin/void's shell part and the front end run (never a `node`
+ * looked up through PATH, where a directory a void may write could come
+ * first: docs/security.md). scripts/build-native.sh writes it as well.
+ */
+function recordNode() {
+  try {
+    const dir = join(root, "build");
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `node-path.${process.pid}.tmp`);
+    writeFileSync(tmp, `${realpathSync(process.execPath)}\n`, { mode: 0o644 });
+    renameSync(tmp, join(dir, "node-path"));
+  } catch (e) {
+    console.log(`void-run: could not record the Node to run (${e.message}): the void command looks node up through PATH`);
+  }
+}
+
 function main() {
   if (!installed()) return;
+  recordNode();
   const front = frontEnd();
   if (front === undefined) {
     console.log(`void-run: no native front end for ${process.platform}-${process.arch}: the void command runs Node for every command`);

@@ -4,9 +4,9 @@
  * binary. Any problem here is the user's input, reported in full and with
  * exit status 2, before anything is spawned.
  */
-import { accessSync, type BigIntStats, closeSync, constants, existsSync, fstatSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, type BigIntStats, closeSync, constants, existsSync, fstatSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
@@ -272,6 +272,9 @@ export function launcherFiles(): readonly string[] {
   const root = packageRoot();
   for (const part of PACKAGE_PARTS) add(join(root, part));
   add(process.execPath);
+  // The Node the void command runs (build/node-path), if it is another.
+  const node = recordedNode(root);
+  if (node !== undefined) add(node);
   let dependencies: string[] = [];
   try {
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
@@ -289,41 +292,98 @@ export function launcherFiles(): readonly string[] {
   return installation;
 }
 
-/** The programs the `void` command runs by name, found through PATH: Node (bin/void's shell part; the native front end for every command it does not run itself), and readlink and uname (bin/void's shell part). */
-const BY_NAME = ["node", "readlink", "uname"];
+/**
+ * The Node the `void` command runs (build/node-path: scripts/build-native.sh,
+ * scripts/postinstall.cjs), as native/front.c reads it; undefined when there
+ * is none (bin/void and the front end then look `node` up through PATH).
+ */
+export function recordedNode(root: string = packageRoot()): string | undefined {
+  try {
+    const st = lstatSync(join(root, "build", "node-path"));
+    if (!st.isFile() || (st.mode & 0o022) !== 0) return undefined;
+    const path = readFileSync(join(root, "build", "node-path"), "utf8").replace(/\n$/, "");
+    if (!path.startsWith("/") || path.includes("\n")) return undefined;
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * PlanInput.launcherPath: the directories of the launcher's PATH where the
- * `void` command will look for a program it runs by name (BY_NAME), up to
- * and including the one where each is found now (all of them for one not
- * found), absolute — an empty entry or "." is the working directory — as
- * given and resolved. A program a void put in one of them, ahead of the
- * real one, would run as the launcher.
+ * PlanInput.launcherPath: where the `void` command would look `node` up
+ * through PATH — only without a recorded Node (recordedNode), which it
+ * runs by its path — the directories of the launcher's PATH up to and
+ * including the one where it is found now (all of them if it is not),
+ * absolute (an empty entry or "." is the working directory; no PATH is
+ * the shell's and the C library's default), each as given and with its
+ * existing part resolved, and every symlink on the way to the `node`
+ * found. A program a void put in one of them, ahead of the real one,
+ * would run as the launcher. (readlink and uname are looked up in the
+ * system's default path only: bin/void's `command -p`.)
  */
-export function launcherPath(env: NodeJS.ProcessEnv): readonly string[] {
-  const dirs = (env["PATH"] ?? "").split(":").map((d) => resolve(d === "" ? "." : d));
-  let last = -1;
-  for (const name of BY_NAME) {
-    const at = dirs.findIndex((d) => {
-      try {
-        accessSync(join(d, name), constants.X_OK);
-        return statSync(join(d, name)).isFile();
-      } catch {
-        return false;
-      }
-    });
-    last = Math.max(last, at === -1 ? dirs.length - 1 : at);
-  }
-  const found = new Set<string>();
-  for (const d of dirs.slice(0, last + 1)) {
-    found.add(d);
+export function launcherPath(env: NodeJS.ProcessEnv, recorded: string | null = recordedNode() ?? null): readonly string[] {
+  if (recorded !== null) return [];
+  const dirs = (env["PATH"] ?? DEFAULT_PATH).split(":").map((d) => resolve(d === "" ? "." : d));
+  const at = dirs.findIndex((d) => {
     try {
-      found.add(realpathSync.native(d));
+      accessSync(join(d, "node"), constants.X_OK);
+      return statSync(join(d, "node")).isFile();
     } catch {
-      // Absent: the path as given is still covered.
+      return false;
     }
+  });
+  const found = new Set<string>();
+  for (const d of at === -1 ? dirs : dirs.slice(0, at + 1)) {
+    found.add(d);
+    found.add(resolveExisting(d));
   }
+  // The node found may be a symlink (into a directory a void writes): every link on the way is where it could be swapped.
+  if (at !== -1) for (const link of symlinkChain(join(dirs[at]!, "node"))) found.add(link);
   return [...found];
+}
+
+/** The shell's and the C library's search path where PATH is not set (dash's; glibc's execvp adds nothing to it). */
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * Where `path` (absolute) will be once someone creates what is missing of
+ * it: each component that exists resolved, symlinks followed — also one
+ * whose target does not exist yet — and the rest appended.
+ */
+function resolveExisting(path: string, depth = 0): string {
+  const parts = path.split("/").filter((p) => p !== "");
+  let at = "/";
+  for (let i = 0; i < parts.length; i++) {
+    const next = join(at, parts[i]!);
+    let link = false;
+    try {
+      link = lstatSync(next).isSymbolicLink();
+    } catch {
+      return join(next, ...parts.slice(i + 1));
+    }
+    if (link && depth < 40) return resolveExisting(join(resolve(at, readlinkSync(next)), ...parts.slice(i + 1)), depth + 1);
+    at = next;
+  }
+  return at;
+}
+
+/** Every symlink met on the way to `path`'s target (its directories resolved first), at most 40. */
+function symlinkChain(path: string): string[] {
+  const links: string[] = [];
+  let at = join(resolveExisting(dirname(path)), basename(path));
+  for (let i = 0; i < 40; i++) {
+    let target: string;
+    try {
+      target = readlinkSync(at);
+    } catch {
+      break;
+    }
+    links.push(at);
+    at = resolve(dirname(at), target);
+    at = join(resolveExisting(dirname(at)), basename(at));
+  }
+  return links;
 }
 
 let links: { hostRoot: boolean; found: readonly { dev: string; mount: string; file: string }[] } | undefined;

@@ -958,10 +958,11 @@ function named(path: string, aliasOf: ReadonlyMap<string, string>): string {
 }
 
 /**
- * The `void` command runs node (and readlink, uname) by name, through the
- * launcher's PATH: a writable bind of a directory searched before the one
- * where it is found (a `~/.cargo` whose `bin/` is first on PATH, as rustup
- * sets it) would let a void put a program there that the next `void`
+ * Without a recorded Node (src/cli/load.ts recordedNode), the `void`
+ * command runs node by name, through the launcher's PATH: a writable bind
+ * of a directory searched before the one where it is found (a `~/.cargo`
+ * whose `bin/` is first on PATH, as rustup sets it), or of a symlink on the
+ * way to it, would let a void put a program there that the next `void`
  * command runs as the launcher.
  */
 export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
@@ -975,7 +976,7 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
         .map((d) => named(d, aliasOf))
         .join(
           ", ",
-        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, on the launcher's PATH where the void command looks for node (and readlink, uname) before it finds them: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
+        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, on the launcher's PATH where the void command looks for node before it finds it: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
     );
   }
   return errors;

@@ -213,10 +213,10 @@ export interface PlanInput {
    */
   launcherFiles?: readonly string[];
   /**
-   * The directories of the launcher's PATH where the `void` command looks
-   * for the programs it runs by name (node, readlink, uname), up to the
-   * ones it finds them in; absolute, as given and as resolved. No writable
-   * bind may cover one (writableCoversLauncherPath).
+   * Where the `void` command looks `node` up through PATH when no Node is
+   * recorded (src/cli/load.ts launcherPath): the directories up to the one
+   * it is found in, and the symlinks on the way to it; absolute, as given
+   * and as resolved. No writable bind may cover one (writableCoversLauncherPath).
    */
   launcherPath?: readonly string[];
   /**

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -1283,29 +1283,41 @@ for (const launcher of launchers) {
       }
     });
 
-    it("cannot be given a writable bind of a directory on the launcher's PATH ahead of Node's (the void command runs node by name)", () => {
-      // As a CARGO_HOME whose bin/ rustup puts first on PATH: a node planted there would be the next void command's.
+    it("cannot plant a node on the launcher's PATH for the next void command: the recorded Node runs, and without one the bind is refused", () => {
+      // As a CARGO_HOME whose bin/ rustup puts first on PATH: a node planted there (here by the test, as a void with
+      // the writable bind would) must never be what the next void command runs.
       const home = scratch(stage, `path-${launcher}`);
       const bin = join(home, "bin");
       mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, "node"), "#!/bin/sh\necho PLANTED-NODE-RAN >&2\nexit 99\n", { mode: 0o755 });
+      chmodSync(join(bin, "node"), 0o755);
       const spec = writeSpec(stage, `path-${launcher}`, {
         entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: home, environment_path: "/rw", read_only: false } }] } },
       });
       const path = `${dirname(process.execPath)}:${process.env["PATH"] ?? "/usr/bin:/bin"}`;
-      for (const command of ["check", "run"]) {
-        const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "nested"], { env: { PATH: `${bin}:${path}` } });
-        assert.equal(r.status, 2, `${command}: ${r.stderr}`);
-        assert.match(
-          r.stderr,
-          /the writable bind of .*path-\w+ covers .*path-\w+\/bin, on the launcher's PATH where the void command looks for node \(and readlink, uname\) before it finds them/,
-          command,
-        );
-        assert.equal(r.stdout, "", "nothing started");
+      const record = join(stage.dir, "build", "node-path");
+      assert.ok(existsSync(record), "set-up records the Node the package runs");
+      // With the recorded Node (as set-up and npm install leave it): every command runs it, whatever PATH says.
+      for (const args of [["--version"], ["check", "-s", spec, stage.hostile, "nested"], ["run", "-s", spec, stage.hostile, "nested"]]) {
+        const r = runVoid(stage, launcher, args, { env: { PATH: `${bin}:${path}` } });
+        assert.doesNotMatch(r.stderr, /PLANTED-NODE-RAN/, args.join(" "));
+        assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
       }
-      // After the directories where it finds them: allowed.
-      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"], { env: { PATH: `${path}:${bin}` } });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /nested ran/);
+      // Without it, node is looked up through PATH: a writable bind of a directory searched before Node's is refused.
+      renameSync(record, `${record}.aside`);
+      try {
+        for (const command of ["check", "run"]) {
+          const r = runVoid(stage, launcher, [command, "-s", spec, stage.hostile, "nested"], { env: { PATH: path } });
+          assert.equal(r.status, 0, `${command}, bind after Node's directory: ${r.stderr}`);
+        }
+        rmSync(join(bin, "node"));
+        const cmd = voidCommand(stage, launcher, ["check", "-s", spec, stage.hostile, "nested"], { PATH: `${bin}:${path}` });
+        const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { cwd: stage.dir, env: cmd.env, encoding: "utf8", timeout: 60_000 });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /the writable bind of .*path-\w+ covers .*path-\w+\/bin, on the launcher's PATH where the void command looks for node before it finds it/);
+      } finally {
+        renameSync(`${record}.aside`, record);
+      }
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {

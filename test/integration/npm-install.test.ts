@@ -18,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
@@ -124,9 +124,11 @@ describe("the npm tarball", () => {
     ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is not in the installed package`);
     }
-    // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout. The binaries are prebuilt/, not build/.
-    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages", "build"])
+    // forktop is its own package (packages/forktop): bin/forktop only runs it from a checkout. The binaries are prebuilt/, not
+    // build/, which holds only the Node the postinstall script recorded.
+    for (const f of ["examples/fib/fib", "examples/https/tls", "test", "src", "node_modules/typescript", "bin/forktop", "packages"])
       assert.ok(!existsSync(join(installed, f)), `${f} should not be in the installed package`);
+    assert.deepEqual(readdirSync(join(installed, "build")), ["node-path"]);
     assert.ok(!existsSync(join(dir, "prefix", "node_modules", "typescript")), "devDependencies were installed");
     assert.ok(existsSync(join(dir, "prefix", "node_modules", "node-api-headers", "include", "node_api.h")), "node-api-headers (to rebuild the addon) was not installed");
   });
@@ -196,6 +198,20 @@ describe("the npm tarball", () => {
     assert.equal(readlinkSync(join(installed, "bin", "void")), join("..", "prebuilt", `linux-${process.arch}`, "void-run-fast"));
     assert.match(run(["doctor"]).stdout, /void command: bin\/void is the native front end/);
     assert.equal(run(["--version"]).stdout.trim(), JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version);
+  });
+
+  it("records the Node that installed it, and runs that one whatever PATH finds first (its postinstall script)", (t) => {
+    if (skipped(t)) return;
+    const node = readFileSync(join(installed, "build", "node-path"), "utf8").trim();
+    assert.match(node, /^\//);
+    assert.ok(statSync(node).isFile(), node);
+    // A node ahead of it on PATH (a directory a void could have written) is never the one run.
+    const planted = join(dir, "planted");
+    mkdirSync(planted, { recursive: true });
+    writeFileSync(join(planted, "node"), "#!/bin/sh\necho PLANTED-NODE-RAN >&2\nexit 99\n", { mode: 0o755 });
+    const r = run(["--version"], 60_000, { ...noCompiler, PATH: `${planted}:${noCompiler.PATH ?? "/usr/bin:/bin"}` });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /PLANTED-NODE-RAN/);
   });
 
   it("keeps bin/void the script with --ignore-scripts, and its shell part still runs the front end", (t) => {
