@@ -72,8 +72,12 @@ ln -sf void-run-fast "$OUT/void"
 # resolved path. bin/void's shell part and the front end run that file, never
 # a `node` looked up through PATH, where a directory a void may write could
 # come first (docs/security.md). scripts/postinstall.cjs writes it too.
+# Under npm (npm run build:native, setup), the Node running npm
+# ($npm_node_execpath); else the first on PATH. Mode 0644 whatever the umask:
+# the front end ignores a record others may write.
 if [ "$OUT" = build ]; then
-  node -e 'process.stdout.write(require("node:fs").realpathSync(process.execPath) + "\n")' > "$OUT/node-path.tmp"
+  "${npm_node_execpath:-node}" -e 'process.stdout.write(require("node:fs").realpathSync(process.execPath) + "\n")' > "$OUT/node-path.tmp"
+  chmod 644 "$OUT/node-path.tmp"
   mv "$OUT/node-path.tmp" "$OUT/node-path"
 fi
 # An installed package whose bin/void scripts/postinstall.cjs made a link to

@@ -18,7 +18,7 @@
 // Never fails the install: anything unexpected is said in one line.
 "use strict";
 const { spawnSync } = require("node:child_process");
-const { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } = require("node:fs");
+const { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } = require("node:fs");
 const { basename, dirname, join } = require("node:path");
 
 const root = join(__dirname, "..");
@@ -48,6 +48,7 @@ function recordNode() {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `node-path.${process.pid}.tmp`);
     writeFileSync(tmp, `${realpathSync(process.execPath)}\n`, { mode: 0o644 });
+    chmodSync(tmp, 0o644); // whatever the umask: the front end ignores a record others may write
     renameSync(tmp, join(dir, "node-path"));
   } catch (e) {
     console.log(`void-run: could not record the Node to run (${e.message}): the void command looks node up through PATH`);

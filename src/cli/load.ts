@@ -399,13 +399,24 @@ let links: { hostRoot: boolean; found: readonly { dev: string; mount: string; fi
  * dependency's package.json: an installer that links (pnpm's and bun's
  * stores) links every file of a package, and no void can add a link (a
  * link across mounts fails with EXDEV, and it sees no file of void's
- * through a writable bind). Not Node, whose other names are the system's.
+ * through a writable bind); and Node's executable, which `pnpm env use`
+ * installs from its store (a root-owned system Node that perf's build-id
+ * cache links is no void's to write, by the rule above).
  */
 export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount: string; file: string }[] {
   if (links !== undefined && links.hostRoot === hostRoot) return links.found;
   const uid = process.getuid?.() ?? 0;
   const voidsAreLauncher = uid !== 0 || hostRoot;
   const root = packageRoot();
+  // Node too: the one running this and the one the void command runs (build/node-path), resolved. A Node a version
+  // manager installed through a package store (pnpm env use) is a hard link of the store's file, its user's.
+  const nodes = [process.execPath, recordedNode(root)].flatMap((n) => {
+    try {
+      return n === undefined ? [] : [realpathSync.native(n)];
+    } catch {
+      return [];
+    }
+  });
   const listed = (dir: string, depth = 1): string[] => {
     try {
       return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() && depth > 0 ? listed(join(dir, e.name), depth - 1) : [join(dir, e.name)]));
@@ -419,6 +430,7 @@ export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount:
     ...["void.cjs", "void-cli.cjs", join("src", "cli", "entry.js")].map((f) => join(root, "dist", f)),
     ...listed(join(root, "build"), 0),
     ...listed(join(root, "prebuilt")),
+    ...nodes,
     // Every dependency's, wherever Node finds it: beside the package (npm) or in its own node_modules (a checkout, a
     // global install), where a pnpm or bun install links them from a store too.
     ...launcherFiles()
@@ -439,7 +451,10 @@ export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount:
     // user's but root's: a root launcher's voids have host uids of their own, and a file of one of them (or of a user
     // who hands it to one) is theirs to write.
     const owner = Number(st.uid);
-    const writable = (mode & 0o022) !== 0 || ((mode & 0o200) !== 0 && ((voidsAreLauncher && owner === uid) || (uid === 0 && owner !== 0)));
+    // (A root-owned Node is the system's: its other names are too — perf's build-id cache links it — and voids that
+    // are host root, under --host-root, write root's files in their binds whatever void refuses: docs/security.md.)
+    const systemNode = owner === 0 && nodes.includes(file);
+    const writable = (mode & 0o022) !== 0 || ((mode & 0o200) !== 0 && !systemNode && ((voidsAreLauncher && owner === uid) || (uid === 0 && owner !== 0)));
     const dev = String(st.dev);
     if (writable && !found.has(dev)) found.set(dev, { dev, mount: filesystemTop(realpathSync.native(file), st.dev), file });
   }

@@ -1234,6 +1234,30 @@ for (const launcher of launchers) {
       const fine = runVoid(stage, launcher, ["run", ...hostRoot, "-s", spec, stage.hostile, "nested"]);
       assert.equal(fine.status, 0, fine.stderr);
       assert.match(fine.stdout, /nested ran/);
+      // The Node the void command runs is looked at too: one a package store installed (pnpm env use) has other names.
+      const record = join(stage.dir, "build", "node-path");
+      const node = join(store, "node");
+      writeFileSync(node, readFileSync(process.execPath), { mode: 0o755 });
+      chmodSync(node, 0o755);
+      rmSync(join(store, "node-linked"), { force: true });
+      linkSync(node, join(store, "node-linked"));
+      const recorded = readFileSync(record, "utf8");
+      writeFileSync(record, `${node}\n`, { mode: 0o644 });
+      chmodSync(record, 0o644);
+      // Its user's, as a version manager's install is (the test runner's, or uid 65534's when the runner is root).
+      if (isRoot) chownSync(node, UNPRIV_UID, UNPRIV_GID);
+      try {
+        const r = runVoid(stage, launcher, ["check", ...hostRoot, "-s", spec, stage.hostile, "nested"]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(`the writable bind of .*linked-data-${launcher} is on the filesystem \\(.*\\) of .*store-${launcher}/node, a file of void's own installation that has other names there`),
+        );
+      } finally {
+        writeFileSync(record, recorded);
+        rmSync(node, { force: true });
+        rmSync(join(store, "node-linked"), { force: true });
+      }
     });
 
     it("cannot be given a writable bind of another name of void's own installation (a bind mount of it, or over a file of it, made outside void), from the plan cache either", {
