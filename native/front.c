@@ -123,25 +123,45 @@ static char openssl_flag[PATH_MAX + 64];
 static char node_path[PATH_MAX];
 
 /* The Node the package was built or installed with: build/node-path beside
- * the script's bin/ (scripts/build-native.sh, scripts/postinstall.cjs: an absolute path,
- * resolved then), run by its path and never looked up through PATH, where
- * a directory a void may write could come first (docs/security.md). NULL
- * (PATH then, as before) when there is none, it is not a regular file, or
- * others than its owner may write it, or it names no executable. */
+ * the script's bin/ (scripts/build-native.sh, scripts/postinstall.cjs: an
+ * absolute path, resolved then), run by its path and never looked up
+ * through PATH, where a directory a void may write could come first
+ * (docs/security.md). NULL when there is no such file: PATH then, as
+ * before (the planner then keeps writable binds off PATH's directories).
+ * A record that cannot be used — not a regular file, writable by others
+ * than its owner, not an absolute path, or naming no executable (that
+ * Node was uninstalled) — is an error, never a fallback to PATH: a void
+ * may have been given a directory on PATH while the record held. */
 static const char *recorded_node(int dirlen) {
   char path[PATH_MAX + 32];
   snprintf(path, sizeof path, "%.*s../build/node-path", dirlen, script);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return NULL;
+  if (fd < 0 && errno == ENOENT) return NULL;
   struct stat st;
   ssize_t n = -1;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 022) == 0) n = read(fd, node_path, sizeof node_path - 1);
-  close(fd);
-  if (n <= 1 || node_path[0] != '/') return NULL;
-  node_path[n] = 0;
-  if (node_path[n - 1] == '\n') node_path[n - 1] = 0;
-  if (strchr(node_path, '\n') != NULL || access(node_path, X_OK) != 0) return NULL;
-  return node_path;
+  const char *why = "cannot be read";
+  if (fd >= 0 && fstat(fd, &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      why = "is not a regular file";
+    else if (st.st_mode & 022)
+      why = "may be written by others than its owner";
+    else
+      n = read(fd, node_path, sizeof node_path - 1);
+  }
+  if (fd >= 0) close(fd);
+  if (n > 1) {
+    node_path[n] = 0;
+    if (node_path[n - 1] == '\n') node_path[n - 1] = 0;
+    why = node_path[0] != '/' || strchr(node_path, '\n') != NULL ? "does not hold an absolute path"
+          : access(node_path, X_OK) != 0                         ? "names a Node that cannot be run"
+                                                                 : NULL;
+    if (why == NULL) return node_path;
+  } else if (n >= 0)
+    why = "is empty";
+  fprintf(stderr,
+          "void: error: %s %s (%s): record the Node to run with `npm run build:native` in a checkout, or `npm rebuild void-run` for an install\n",
+          path, why, n > 1 ? node_path : "no path");
+  exit(EXIT_LAUNCHER_FAILURE);
 }
 
 __attribute__((noreturn)) static void run_node(const char *why) {
@@ -163,9 +183,16 @@ __attribute__((noreturn)) static void run_node(const char *why) {
   argv[1] = openssl_flag;
   argv[2] = (char *)script;
   hide_extra_ca_certs();
+  /* Not the user's NODE_OPTIONS (a --require of a file a void could
+   * write would run in the launcher): void's Node runs without. */
+  unsetenv("NODE_OPTIONS");
   for (int i = 0; i < nwords; i++) argv[i + 3] = words[i];
   const char *node = recorded_node(dirlen);
-  if (node != NULL) execv(node, argv);
+  if (node != NULL) {
+    execv(node, argv);
+    fprintf(stderr, "void: error: execv %s (the recorded Node, to run %s): %s\n", node, script, strerror(errno));
+    exit(EXIT_LAUNCHER_FAILURE);
+  }
   execvp("node", argv);
   fprintf(stderr, "void: error: execvp node (to run %s): %s\n", script, strerror(errno));
   exit(EXIT_LAUNCHER_FAILURE);

@@ -343,6 +343,28 @@ export function launcherPath(env: NodeJS.ProcessEnv, recorded: string | null = r
   return [...found];
 }
 
+/** The variables of the launcher's environment that make ld.so load libraries from where they name, into the Node the void command runs. */
+export const LOADER_VARIABLES = ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"];
+
+/**
+ * PlanInput.launcherLoader: the directories of the launcher's
+ * LD_LIBRARY_PATH and the files of its LD_PRELOAD and LD_AUDIT (names with
+ * a slash; ld.so looks a bare name up in the system's directories),
+ * absolute (an empty entry is the working directory), each as given and
+ * with its existing part resolved.
+ */
+export function launcherLoader(env: NodeJS.ProcessEnv): readonly string[] {
+  const found = new Set<string>();
+  const add = (p: string) => {
+    const abs = resolve(p === "" ? "." : p);
+    found.add(abs);
+    found.add(resolveExisting(abs));
+  };
+  for (const d of (env["LD_LIBRARY_PATH"] ?? "").split(/[:;]/)) if (env["LD_LIBRARY_PATH"] !== undefined) add(d);
+  for (const name of ["LD_PRELOAD", "LD_AUDIT"]) for (const f of (env[name] ?? "").split(/[:\s]+/)) if (f.includes("/")) add(f);
+  return [...found];
+}
+
 /** The shell's and the C library's search path where PATH is not set (dash's; glibc's execvp adds nothing to it). */
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -386,6 +408,49 @@ function symlinkChain(path: string): string[] {
   return links;
 }
 
+/** Node's executables the void command involves: the one running this and the one it runs (build/node-path), resolved. */
+function launcherNodes(): string[] {
+  return [process.execPath, recordedNode()].flatMap((n) => {
+    try {
+      return n === undefined ? [] : [realpathSync.native(n)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The files the launcher runs or reads to run: package.json, bin/, the
+ * bundles and the CLI's entry, the native binaries and build/node-path,
+ * every dependency's package.json, and Node's executables — where their
+ * hard links are looked for (launcherLinks), and whose identities a cached
+ * plan records (src/cli/plan-cache.ts: a new link changes a file's ctime).
+ */
+export function launcherRunFiles(): string[] {
+  const root = packageRoot();
+  const listed = (dir: string, depth = 1): string[] => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() && depth > 0 ? listed(join(dir, e.name), depth - 1) : [join(dir, e.name)]));
+    } catch {
+      return [];
+    }
+  };
+  return [
+    join(root, "package.json"),
+    ...listed(join(root, "bin"), 0),
+    ...["void.cjs", "void-cli.cjs", join("src", "cli", "entry.js")].map((f) => join(root, "dist", f)),
+    ...listed(join(root, "build"), 0),
+    ...listed(join(root, "prebuilt")),
+    // A Node a version manager installed through a package store (pnpm env use) is a hard link of the store's file.
+    ...launcherNodes(),
+    // Every dependency's, wherever Node finds it: beside the package (npm) or in its own node_modules (a checkout, a
+    // global install), where a pnpm or bun install links them from a store too.
+    ...launcherFiles()
+      .filter((f) => f !== process.execPath && !PACKAGE_PARTS.some((part) => f === join(root, part)))
+      .map((dir) => join(dir, "package.json")),
+  ];
+}
+
 let links: { hostRoot: boolean; found: readonly { dev: string; mount: string; file: string }[] } | undefined;
 
 /**
@@ -407,36 +472,8 @@ export function launcherLinks(hostRoot: boolean): readonly { dev: string; mount:
   if (links !== undefined && links.hostRoot === hostRoot) return links.found;
   const uid = process.getuid?.() ?? 0;
   const voidsAreLauncher = uid !== 0 || hostRoot;
-  const root = packageRoot();
-  // Node too: the one running this and the one the void command runs (build/node-path), resolved. A Node a version
-  // manager installed through a package store (pnpm env use) is a hard link of the store's file, its user's.
-  const nodes = [process.execPath, recordedNode(root)].flatMap((n) => {
-    try {
-      return n === undefined ? [] : [realpathSync.native(n)];
-    } catch {
-      return [];
-    }
-  });
-  const listed = (dir: string, depth = 1): string[] => {
-    try {
-      return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() && depth > 0 ? listed(join(dir, e.name), depth - 1) : [join(dir, e.name)]));
-    } catch {
-      return [];
-    }
-  };
-  const files = [
-    join(root, "package.json"),
-    ...listed(join(root, "bin"), 0),
-    ...["void.cjs", "void-cli.cjs", join("src", "cli", "entry.js")].map((f) => join(root, "dist", f)),
-    ...listed(join(root, "build"), 0),
-    ...listed(join(root, "prebuilt")),
-    ...nodes,
-    // Every dependency's, wherever Node finds it: beside the package (npm) or in its own node_modules (a checkout, a
-    // global install), where a pnpm or bun install links them from a store too.
-    ...launcherFiles()
-      .filter((f) => f !== process.execPath && !PACKAGE_PARTS.some((part) => f === join(root, part)))
-      .map((dir) => join(dir, "package.json")),
-  ];
+  const files = launcherRunFiles();
+  const nodes = launcherNodes();
   const found = new Map<string, { dev: string; mount: string; file: string }>();
   for (const file of files) {
     let st: BigIntStats;
@@ -501,6 +538,7 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
       launcherFiles: launcherFiles(),
       launcherPath: launcherPath(process.env),
+      launcherLoader: launcherLoader(process.env),
       // Hard links matter only where a void may write; looking for them reads the installation, so only then.
       ...(spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly)) ? { launcherLinks: launcherLinks(opts.hostRoot === true) } : {}),
     },

@@ -39,6 +39,7 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, open
 import { basename, dirname, join } from "node:path";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
 import { RecordWriter } from "../native/records.js";
+import { launcherRunFiles } from "./load.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -253,7 +254,9 @@ function finishEntry(body: Buffer, seal: (body: Buffer) => Buffer): Buffer {
 /** The files that make up this void: a plan made by another build is never used. */
 function voidFiles(root: string): string[] {
   const { addon, init, front } = nativeBinaries();
-  return [...["package.json", "bin/void", "bin/void.cjs", "dist/void.cjs", "dist/src/cli/entry.js"].map((p) => join(root, p)), addon, init, front];
+  // And what the launcher runs or reads to run, Node and the dependencies' manifests included (load.ts
+  // launcherRunFiles): the planner looked for their hard links, and a link made since changes a file's ctime.
+  return [...new Set([...["package.json", "bin/void", "bin/void.cjs", "dist/void.cjs", "dist/src/cli/entry.js"].map((p) => join(root, p)), addon, init, front, ...launcherRunFiles()])];
 }
 
 export interface CacheInput {

@@ -21,7 +21,7 @@ import { realHost } from "../plan/real-host.js";
 import { writablePaths } from "../plan/plan.js";
 import type { VoidPlan } from "../plan/types.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
-import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, loadSpecWithRuntime, planFor } from "./load.js";
+import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, LOADER_VARIABLES, loadSpecWithRuntime, planFor } from "./load.js";
 
 export interface RunOptions {
   spec?: string;
@@ -96,6 +96,8 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   for (const c of changes) log.info(`runtime: ${c}`);
   // PATH: where a bare BINARY is found, and where the void command looks for node (load.ts launcherPath).
   if (recorder !== undefined) recorder.env.set("PATH", process.env["PATH"]);
+  // And what makes ld.so load libraries into the launcher's Node from where it names (load.ts launcherLoader).
+  if (recorder !== undefined) for (const name of LOADER_VARIABLES) recorder.env.set(name, process.env[name]);
   const executable = findBinary(binary);
   const plans = planFor(spec, {
     binary,

@@ -578,6 +578,8 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
   const searched = withAliases(input.launcherPath ?? [], aliases);
   errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
+  const loader = withAliases(input.launcherLoader ?? [], aliases);
+  errors.push(...writableCoversLauncherLoader(plans, loader.paths, loader.aliasOf));
   errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted.mounts), host));
   errors.push(...writableOnDeletedSource(plans, [...(input.launcherFiles ?? []), ...(input.specFiles ?? []), ...executed.map((e) => e.source)], mounted, host));
   errors.push(...mountsInsideWritable(plans, alias));
@@ -977,6 +979,29 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
         .join(
           ", ",
         )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, on the launcher's PATH where the void command looks for node before it finds it: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
+    );
+  }
+  return errors;
+}
+
+/**
+ * The launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT make ld.so load
+ * libraries from where they name into the Node the `void` command runs: a
+ * void with a writable bind of one could put a library there that the
+ * next `void` command loads as the launcher.
+ */
+export function writableCoversLauncherLoader(plans: readonly VoidPlan[], paths: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
+  const errors: string[] = [];
+  for (const [plan, m] of writableSpecBinds(plans)) {
+    const covered = [...new Set(paths.filter((d) => isWithin(d, m.source)))];
+    if (covered.length === 0) continue;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered
+        .slice(0, 3)
+        .map((d) => named(d, aliasOf))
+        .join(
+          ", ",
+        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
     );
   }
   return errors;

@@ -220,6 +220,13 @@ export interface PlanInput {
    */
   launcherPath?: readonly string[];
   /**
+   * The directories of the launcher's LD_LIBRARY_PATH and the files of its
+   * LD_PRELOAD and LD_AUDIT (src/cli/load.ts launcherLoader): ld.so loads
+   * from them into the Node the void command runs. No writable bind may
+   * cover one (writableCoversLauncherLoader).
+   */
+  launcherLoader?: readonly string[];
+  /**
    * Filesystems where a file of void's installation that a void could
    * write (its host uid's, or anyone's) has other names too — hard links,
    * as pnpm's and bun's stores make: `dev` as HostStat.dev, `mount` the top

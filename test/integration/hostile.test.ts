@@ -1342,6 +1342,42 @@ for (const launcher of launchers) {
       } finally {
         renameSync(`${record}.aside`, record);
       }
+      // A record whose Node is gone (uninstalled since) is an error, never a fallback to PATH, which the planner left
+      // open while the record held; the user's NODE_OPTIONS (a --require) never reaches void's Node. Both are the
+      // command's own launchers (bin/void's shell part, the front end): the warm pass runs the command through them.
+      if (fastPath) {
+        const preload = join(home, "preload.cjs");
+        writeFileSync(preload, 'process.stderr.write("NODE-OPTIONS-RAN\\n");\n', { mode: 0o644 });
+        chmodSync(preload, 0o644);
+        const options = runVoid(stage, launcher, ["--version"], { env: { PATH: path, NODE_OPTIONS: `--require ${preload}` } });
+        assert.equal(options.status, 0, options.stderr);
+        assert.doesNotMatch(options.stderr, /NODE-OPTIONS-RAN/);
+        const recorded = readFileSync(record, "utf8");
+        writeFileSync(record, `${join(home, "gone", "node")}\n`);
+        try {
+          const r = runVoid(stage, launcher, ["--version"], { env: { PATH: path } });
+          assert.equal(r.status, 125, r.stderr);
+          assert.match(r.stderr, /build\/node-path names a Node that cannot be run \(.*gone\/node\): record the Node to run with `npm run build:native`/);
+        } finally {
+          writeFileSync(record, recorded);
+        }
+      }
+    });
+
+    it("cannot be given a writable bind of what the launcher's LD_LIBRARY_PATH or LD_PRELOAD names (ld.so loads it into the next void command's Node)", () => {
+      const dir = scratch(stage, `ld-${launcher}`);
+      mkdirSync(join(dir, "lib"), { recursive: true });
+      const spec = writeSpec(stage, `ld-${launcher}`, {
+        entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
+      });
+      const envs: Record<string, string>[] = [{ LD_LIBRARY_PATH: join(dir, "lib") }, { LD_PRELOAD: join(dir, "lib", "libhook.so") }];
+      for (const env of envs) {
+        const r = runVoid(stage, launcher, ["check", "-s", spec, stage.hostile, "nested"], { env });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /the writable bind of .*ld-\w+ covers .*ld-\w+\/lib.*, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT/);
+      }
+      const fine = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"]);
+      assert.equal(fine.status, 0, fine.stderr);
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {
