@@ -133,34 +133,38 @@ static char node_path[PATH_MAX];
  * Node was uninstalled) — is an error, never a fallback to PATH: a void
  * may have been given a directory on PATH while the record held. */
 static const char *recorded_node(int dirlen) {
-  char path[PATH_MAX + 32];
+  char path[PATH_MAX + 32], why[128];
   snprintf(path, sizeof path, "%.*s../build/node-path", dirlen, script);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == ENOENT) return NULL;
   struct stat st;
   ssize_t n = -1;
-  const char *why = "cannot be read";
-  if (fd >= 0 && fstat(fd, &st) == 0) {
-    if (!S_ISREG(st.st_mode))
-      why = "is not a regular file";
-    else if (st.st_mode & 022)
-      why = "may be written by others than its owner";
-    else
-      n = read(fd, node_path, sizeof node_path - 1);
-  }
+  if (fd < 0)
+    snprintf(why, sizeof why, "cannot be opened: %s", strerror(errno));
+  else if (fstat(fd, &st) != 0)
+    snprintf(why, sizeof why, "cannot be read: %s", strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    snprintf(why, sizeof why, "is not a regular file");
+  else if (st.st_mode & 022)
+    snprintf(why, sizeof why, "may be written by others than its owner");
+  else if ((n = read(fd, node_path, sizeof node_path - 1)) < 0)
+    snprintf(why, sizeof why, "cannot be read: %s", strerror(errno));
   if (fd >= 0) close(fd);
-  if (n > 1) {
+  if (n == 0) snprintf(why, sizeof why, "is empty");
+  if (n > 0) {
     node_path[n] = 0;
     if (node_path[n - 1] == '\n') node_path[n - 1] = 0;
-    why = node_path[0] != '/' || strchr(node_path, '\n') != NULL ? "does not hold an absolute path"
-          : access(node_path, X_OK) != 0                         ? "names a Node that cannot be run"
-                                                                 : NULL;
-    if (why == NULL) return node_path;
-  } else if (n >= 0)
-    why = "is empty";
+    struct stat node;
+    if (node_path[0] != '/' || strchr(node_path, '\n') != NULL)
+      snprintf(why, sizeof why, "does not hold an absolute path");
+    else if (stat(node_path, &node) != 0 || !S_ISREG(node.st_mode) || access(node_path, X_OK) != 0)
+      snprintf(why, sizeof why, "names a Node that cannot be run");
+    else
+      return node_path;
+  }
   fprintf(stderr,
           "void: error: %s %s (%s): record the Node to run with `npm run build:native` in a checkout, or `npm rebuild void-run` for an install\n",
-          path, why, n > 1 ? node_path : "no path");
+          path, why, n > 0 ? node_path : "no path");
   exit(EXIT_LAUNCHER_FAILURE);
 }
 
@@ -186,6 +190,7 @@ __attribute__((noreturn)) static void run_node(const char *why) {
   /* Not the user's NODE_OPTIONS (a --require of a file a void could
    * write would run in the launcher): void's Node runs without. */
   unsetenv("NODE_OPTIONS");
+  unsetenv("NODE_COMPILE_CACHE"); /* Node >= 22.1: V8 code from a directory the user names; void keeps its own */
   for (int i = 0; i < nwords; i++) argv[i + 3] = words[i];
   const char *node = recorded_node(dirlen);
   if (node != NULL) {

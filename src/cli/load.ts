@@ -356,13 +356,35 @@ export const LOADER_VARIABLES = ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"];
 export function launcherLoader(env: NodeJS.ProcessEnv): readonly string[] {
   const found = new Set<string>();
   const add = (p: string) => {
-    const abs = resolve(p === "" ? "." : p);
-    found.add(abs);
-    found.add(resolveExisting(abs));
+    for (const expanded of loaderExpansions(p)) {
+      const abs = resolve(expanded === "" ? "." : expanded);
+      found.add(abs);
+      found.add(resolveExisting(abs));
+    }
   };
   for (const d of (env["LD_LIBRARY_PATH"] ?? "").split(/[:;]/)) if (env["LD_LIBRARY_PATH"] !== undefined) add(d);
   for (const name of ["LD_PRELOAD", "LD_AUDIT"]) for (const f of (env[name] ?? "").split(/[:\s]+/)) if (f.includes("/")) add(f);
   return [...found];
+}
+
+/**
+ * What ld.so may make of `entry`: $ORIGIN (and ${ORIGIN}) is the directory
+ * of the program, here Node (the one running and the one recorded); $LIB
+ * and $PLATFORM are each value they take on the machines void runs on.
+ */
+function loaderExpansions(entry: string): string[] {
+  if (!entry.includes("$")) return [entry];
+  const values: [string, string[]][] = [
+    ["ORIGIN", [...new Set(launcherNodes().map((n) => dirname(n)))]],
+    ["LIB", ["lib", "lib64", "lib32", "libx32", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib/i386-linux-gnu"]],
+    ["PLATFORM", ["x86_64", "haswell", "xeon_phi", "i386", "i686", "aarch64"]],
+  ];
+  let out = [entry];
+  for (const [name, subs] of values) {
+    const pattern = new RegExp(`\\$(?:${name}(?![A-Za-z0-9_])|\\{${name}\\})`, "g");
+    out = out.flatMap((e) => (e.match(pattern) === null ? [e] : subs.map((v) => e.replace(pattern, v))));
+  }
+  return out;
 }
 
 /** The shell's and the C library's search path where PATH is not set (dash's; glibc's execvp adds nothing to it). */

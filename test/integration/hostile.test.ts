@@ -1327,6 +1327,11 @@ for (const launcher of launchers) {
         assert.doesNotMatch(r.stderr, /PLANTED-NODE-RAN/, args.join(" "));
         assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
       }
+      // Also bin/void's shell part started with a bare name (`sh void` in bin/).
+      const [shell, ...shellArgs] = asLauncher(launcher, ["sh", "void", "--version"]);
+      const bare = spawnSync(shell!, shellArgs, { cwd: join(stage.dir, "bin"), env: { PATH: `${bin}:${path}`, XDG_CACHE_HOME: join(home, "cache") }, encoding: "utf8", timeout: 60_000 });
+      assert.doesNotMatch(bare.stderr, /PLANTED-NODE-RAN/);
+      assert.equal(bare.status, 0, bare.stderr);
       // Without it, node is looked up through PATH: a writable bind of a directory searched before Node's is refused.
       renameSync(record, `${record}.aside`);
       try {
@@ -1370,7 +1375,9 @@ for (const launcher of launchers) {
       const spec = writeSpec(stage, `ld-${launcher}`, {
         entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
       });
-      const envs: Record<string, string>[] = [{ LD_LIBRARY_PATH: join(dir, "lib") }, { LD_PRELOAD: join(dir, "lib", "libhook.so") }];
+      // ld.so's $ORIGIN is the directory of the program: Node's (the recorded one's here).
+      const origin = posix.relative(dirname(readFileSync(join(stage.dir, "build", "node-path"), "utf8").trim()), join(dir, "lib", "libhook.so"));
+      const envs: Record<string, string>[] = [{ LD_LIBRARY_PATH: join(dir, "lib") }, { LD_PRELOAD: join(dir, "lib", "libhook.so") }, { LD_PRELOAD: `$ORIGIN/${origin}` }];
       for (const env of envs) {
         const r = runVoid(stage, launcher, ["check", "-s", spec, stage.hostile, "nested"], { env });
         assert.equal(r.status, 2, r.stderr);
