@@ -7,9 +7,10 @@
 // shell costs ~0.7 ms, a third of a cached run.
 //
 // What it does, and nothing else: if this package lies in a node_modules
-// directory (an install, not a checkout, whose bin/void git tracks), and
-// the front end void would use here (build/ when the native code was built
-// in the package, else prebuilt/linux-<arch>/) runs on this machine (its
+// directory (an install, not a checkout, whose bin/void git tracks), it
+// records the Node running the install in build/node-path (recordNode),
+// and if the front end void would use here (build/ when the native code was
+// built in the package, else prebuilt/linux-<arch>/) runs on this machine (its
 // usage line, status 2), bin/void is replaced by a symbolic link to it, in
 // one rename. The front end finds the package above its own executable and
 // runs `node bin/void.cjs ...` (the Node side of the command) for
