@@ -866,6 +866,29 @@ function* writableSpecBinds(plans: readonly VoidPlan[]): Generator<[VoidPlan, Bi
 }
 
 /**
+ * Each writable bind a spec grants that covers one of `paths` (is it or
+ * holds it), with its plan and the paths it covers (each once, in order):
+ * what the writableCovers* checks below refuse, each in its own words.
+ */
+function* writableCovering(plans: readonly VoidPlan[], paths: readonly string[]): Generator<{ plan: VoidPlan; bind: BindEntry; covered: string[] }> {
+  for (const [plan, bind] of writableSpecBinds(plans)) {
+    const covered = coveredBy(bind, paths);
+    if (covered.length > 0) yield { plan, bind, covered };
+  }
+}
+
+/** The paths a bind's source is or holds, each once, in order. */
+function coveredBy(bind: BindEntry, paths: readonly string[]): string[] {
+  return [...new Set(paths.filter((p) => isWithin(p, bind.source)))];
+}
+
+/** How a refusal lists what a bind covers: the first three, each named with what it shows (named), and how many more. */
+function listed(paths: readonly string[], aliasOf: ReadonlyMap<string, string>): string {
+  const first = paths.slice(0, 3).map((p) => named(p, aliasOf));
+  return `${first.join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""}`;
+}
+
+/**
  * A writable bind of the host's /proc or /sys (or anything under them)
  * hands a void the kernel's own interfaces. Procfs gives a void its own
  * /proc with the kernel-wide parts read-only; a Filesystem grant of the
@@ -893,15 +916,10 @@ export function writableKernelInterfaces(plans: readonly VoidPlan[]): string[] {
  * the same command (a bind of the host's /, "SeccompUnconfined").
  */
 export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
-  const errors: string[] = [];
-  for (const [plan, m] of writableSpecBinds(plans)) {
-    const covered = [...new Set(specFiles.filter((f) => isWithin(f, m.source)))];
-    if (covered.length === 0) continue;
-    errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered.map((f) => named(f, aliasOf)).join(", ")}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
-    );
-  }
-  return errors;
+  return [...writableCovering(plans, specFiles)].map(
+    ({ plan, bind, covered }) =>
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} covers ${listed(covered, aliasOf)}, the spec this run is planned from: a void of ${plan.entrypoint} could rewrite what the next run grants; keep specs outside what voids can write, or make the bind read-only`,
+  );
 }
 
 /**
@@ -916,19 +934,13 @@ export function writableCoversSpecs(plans: readonly VoidPlan[], specFiles: reado
  */
 export function writableCoversLauncher(plans: readonly VoidPlan[], launcherFiles: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
   const errors: string[] = [];
-  for (const [plan, m] of writableSpecBinds(plans)) {
-    const covered = [...new Set(launcherFiles.filter((f) => isWithin(f, m.source)))];
-    const inside = launcherFiles.find((f) => !isWithin(f, m.source) && isWithin(m.source, f));
+  for (const [plan, bind] of writableSpecBinds(plans)) {
+    const covered = coveredBy(bind, launcherFiles);
+    const inside = covered.length > 0 ? undefined : launcherFiles.find((f) => isWithin(bind.source, f));
     if (covered.length === 0 && inside === undefined) continue;
-    const what =
-      covered.length > 0
-        ? `covers ${covered
-            .slice(0, 3)
-            .map((f) => named(f, aliasOf))
-            .join(", ")}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}`
-        : `lies inside ${named(inside!, aliasOf)}`;
+    const what = inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies inside ${named(inside, aliasOf)}`;
     errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, of void's own installation, which the launcher runs: a void of ${plan.entrypoint} could change what the next void run executes, outside every void, as the launcher; make the bind read-only, or keep void (and the Node that runs it) outside what voids can write`,
     );
   }
   return errors;
@@ -968,20 +980,10 @@ function named(path: string, aliasOf: ReadonlyMap<string, string>): string {
  * command runs as the launcher.
  */
 export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
-  const errors: string[] = [];
-  for (const [plan, m] of writableSpecBinds(plans)) {
-    const covered = [...new Set(searched.filter((d) => isWithin(d, m.source)))];
-    if (covered.length === 0) continue;
-    errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered
-        .slice(0, 3)
-        .map((d) => named(d, aliasOf))
-        .join(
-          ", ",
-        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, on the launcher's PATH where the void command looks for node before it finds it: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
-    );
-  }
-  return errors;
+  return [...writableCovering(plans, searched)].map(
+    ({ plan, bind, covered }) =>
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} covers ${listed(covered, aliasOf)}, on the launcher's PATH where the void command looks for node before it finds it: a void of ${plan.entrypoint} could put a program there that the next void command runs as the launcher; make the bind read-only, or put that directory after Node's on PATH`,
+  );
 }
 
 /**
@@ -991,20 +993,10 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
  * next `void` command loads as the launcher.
  */
 export function writableCoversLauncherLoader(plans: readonly VoidPlan[], paths: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
-  const errors: string[] = [];
-  for (const [plan, m] of writableSpecBinds(plans)) {
-    const covered = [...new Set(paths.filter((d) => isWithin(d, m.source)))];
-    if (covered.length === 0) continue;
-    errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${m.source} covers ${covered
-        .slice(0, 3)
-        .map((d) => named(d, aliasOf))
-        .join(
-          ", ",
-        )}${covered.length > 3 ? ` and ${covered.length - 3} more` : ""}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
-    );
-  }
-  return errors;
+  return [...writableCovering(plans, paths)].map(
+    ({ plan, bind, covered }) =>
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} covers ${listed(covered, aliasOf)}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
+  );
 }
 
 /**

@@ -39,6 +39,19 @@ function planErrors(spec: unknown, over: Partial<PlanInput> = {}): string[] {
   return r.errors;
 }
 
+/** A HostView of `fake` whose mount table (/proc/self/mountinfo's text) is what `table` returns. */
+function mountedHost(fake: FakeHost, table: () => string): HostView {
+  return {
+    lstat: (p) => fake.lstat(p),
+    stat: (p) => fake.stat(p),
+    readlink: (p) => fake.readlink(p),
+    openFile: (p) => fake.openFile(p),
+    isExecutable: (p) => fake.isExecutable(p),
+    readdir: (p) => fake.readdir(p),
+    mountTable: table,
+  };
+}
+
 const binds = (p: VoidPlan) => p.mounts.filter((m): m is Extract<MountEntry, { type: "bind" }> => m.type === "bind");
 
 describe("planApplication", () => {
@@ -312,18 +325,10 @@ describe("writableCoversLauncher: no writable bind over void's own installation"
   it("refuses a writable bind of another name the mount table gives it, and reads the table only for a writable bind", () => {
     // /srv is a bind of /data/srv (one filesystem): /data/srv/www/node_modules/void-run/bin is void's bin too.
     let asked = 0;
-    const mounted: HostView = {
-      lstat: (p) => fake.lstat(p),
-      stat: (p) => fake.stat(p),
-      readlink: (p) => fake.readlink(p),
-      openFile: (p) => fake.openFile(p),
-      isExecutable: (p) => fake.isExecutable(p),
-      readdir: (p) => fake.readdir(p),
-      mountTable: () => {
-        asked++;
-        return "1 0 8:3 / / rw - ext4 a rw\n30 1 8:1 / /data rw - ext4 b rw\n31 1 8:1 /srv /srv rw - ext4 b rw\n";
-      },
-    };
+    const mounted = mountedHost(fake, () => {
+      asked++;
+      return "1 0 8:3 / / rw - ext4 a rw\n30 1 8:1 / /data rw - ext4 b rw\n31 1 8:1 /srv /srv rw - ext4 b rw\n";
+    });
     fake.dir("/data/srv");
     const parsed = parseSpecValue(bind("/data"));
     assert.ok(parsed.ok);
@@ -524,15 +529,7 @@ describe("other names the mount table gives what voids must not write (src/plan/
     .dir("/mnt/srv")
     .dir("/mnt/www")
     .dir("/mnt/etc");
-  const mounted: HostView = {
-    lstat: (p) => fake.lstat(p),
-    stat: (p) => fake.stat(p),
-    readlink: (p) => fake.readlink(p),
-    openFile: (p) => fake.openFile(p),
-    isExecutable: (p) => fake.isExecutable(p),
-    readdir: (p) => fake.readdir(p),
-    mountTable: () => table,
-  };
+  const mounted = mountedHost(fake, () => table);
   const errorsOf = (spec: unknown, over: Partial<PlanInput> = {}) => {
     const parsed = parseSpecValue(spec);
     assert.ok(parsed.ok, JSON.stringify(parsed));
