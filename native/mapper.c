@@ -47,8 +47,10 @@ static int write_maps(const struct map_request *req) {
   const char *at = strstr(buf, "\nPid:\t");
   pid_t pid = at ? (pid_t)atoi(at + 6) : 0;
   if (pid <= 0) return ESRCH;
-  int err = write_proc(pid, "setgroups", "deny");
-  if (err == 0) err = write_proc(pid, "uid_map", req->uid_map);
+  /* setgroups stays "allow" (only an unprivileged writer of gid_map must
+   * deny it): the child clears the supplementary groups it still has from
+   * the launcher once the maps are written (void_spawn.c setup_id_maps). */
+  int err = write_proc(pid, "uid_map", req->uid_map);
   if (err == 0) err = write_proc(pid, "gid_map", req->gid_map);
   return err;
 }

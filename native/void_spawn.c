@@ -33,8 +33,9 @@
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal; leave its session keyring too (a new, empty
  *      one of the void's own);
- *   2. write its own uid/gid maps (setgroups "deny" first); unshare the
- *      time namespace (it applies to void-init, from its execve on);
+ *   2. write its own uid/gid maps (setgroups "deny" first), or, a root
+ *      launcher's, have the launcher write them and clear the
+ *      supplementary groups it inherited; unshare the time namespace (it applies to void-init, from its execve on);
  *      record its namespaces' inode numbers for the launcher's log; open
  *      its user namespace's /proc/sys/user for step 7;
  *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
@@ -252,9 +253,16 @@ static void write_file(struct child_ctx *c, const char *path, const char *conten
   close(fd);
 }
 
-/* setgroups must be denied before an unprivileged process may write a
- * gid_map; we deny it for root launchers too so the void can never drop
- * into supplementary groups (see user_namespaces(7)). */
+/* An unprivileged launcher's child maps its own ids: setgroups must be
+ * denied before an unprivileged process may write a gid_map (see
+ * user_namespaces(7)), so its void keeps the launcher's supplementary
+ * groups (which only a privileged process could clear: no more than the
+ * launcher has). A root launcher's child is mapped by the launcher, which
+ * leaves setgroups allowed; once mapped, the child clears the groups it
+ * inherited (root's group 0 after su, sudo or a login), which would
+ * otherwise let every void read and write as a member of them on the host.
+ * The void itself never holds CAP_SETGID afterwards (step 9), so the
+ * allowed setgroups gives it nothing. */
 static void setup_id_maps(struct child_ctx *c) {
   if (c->plan->options & PLAN_OPT_MAPS_BY_LAUNCHER) {
     /* Another host id (a root launcher's void): only the parent namespace
@@ -274,6 +282,7 @@ static void setup_id_maps(struct child_ctx *c) {
      * system calls: glibc's setresuid would try to change every thread of
      * the launcher, whose memory this child shares. */
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) die(c, "setresgid", "(the void's mapped gid)");
+    if (syscall(SYS_setgroups, 0, NULL) < 0) die(c, "setgroups", "(clearing the launcher's supplementary groups)");
     if (syscall(SYS_setresuid, 0, 0, 0) < 0) die(c, "setresuid", "(the void's mapped uid)");
     /* A change of credentials clears the parent-death signal: set it again. */
     die_with_parent(c);

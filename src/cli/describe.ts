@@ -57,7 +57,7 @@ export function describePlan(plan: VoidPlan): string {
     `  environment  ${plan.environment.length === 0 ? "(empty)" : plan.environment.map((v) => (v.from === "launcher" ? `${v.name} (from the launcher)` : `${v.name}=${JSON.stringify(v.value)}${v.from === "void" ? ` (${VOID_VARIABLES[v.name] ?? "set by void"})` : ""}`)).join(" ")}`,
     ...(plan.cwd !== "/" ? [`  directory    ${plan.cwd} (the entrypoint starts there)`] : []),
     `  namespaces   ${plan.namespaces.join(" ")} (all new)`,
-    `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; setgroups ${plan.setgroups}${
+    `  uid map      ${plan.uidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}; ${plan.setgroups === "cleared" ? "no supplementary groups" : "setgroups deny (the launcher's supplementary groups stay)"}${
       plan.mapsByLauncher
         ? " (a root launcher's void: an unprivileged host uid of its own; chown a writable bind to it)"
         : plan.uidMap.some((m) => m.outside === 0)

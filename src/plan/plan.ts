@@ -4,13 +4,15 @@
  *
  * Decisions made here, in one place:
  *   - namespaces: all of them, time where the kernel has it;
- *   - ids: one uid and one gid, setgroups denied. An unprivileged
- *     launcher's voids are its own uid and gid, mapped to themselves (the
- *     only mapping it may write). A root launcher's voids are uid 0 inside
- *     but an unprivileged host uid and gid of their own outside (voidUid:
- *     one per binary and entrypoint, in a range no account uses), so
- *     permission checks on every bound file judge them as nobody in
- *     particular, not as root; --host-root keeps host uid 0;
+ *   - ids: one uid and one gid. An unprivileged launcher's voids are its
+ *     own uid and gid, mapped to themselves (the only mapping it may
+ *     write), setgroups denied (its supplementary groups stay: only a
+ *     privileged process may clear them). A root launcher's voids are uid
+ *     0 inside but an unprivileged host uid and gid of their own outside
+ *     (voidUid: one per binary and entrypoint, in a range no account uses),
+ *     with no supplementary group, so permission checks on every bound file
+ *     judge them as nobody in particular, not as root (nor as group root);
+ *     --host-root keeps host uid 0;
  *   - fds: 0, 1, 2 are the launcher's streams where granted, else
  *     /dev/null; granted fds follow from 3 in argument order, and argv
  *     carries their numbers as decimal strings (as the original did);
@@ -497,7 +499,7 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     uidMap: [{ inside: uid, outside: own ?? uid, count: 1 }],
     gidMap: [{ inside: gid, outside: own ?? gid, count: 1 }],
     mapsByLauncher: own !== undefined,
-    setgroups: "deny",
+    setgroups: own !== undefined ? "cleared" : "deny",
     hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
     domainname: domainname?.kind === "DomainName" ? domainname.name : "(none)",
     procfs: has("Procfs"),

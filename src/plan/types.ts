@@ -143,7 +143,14 @@ export interface VoidPlan {
   gidMap: IdMapping[];
   /** The maps name a host id other than the launcher's own: the launcher writes them (a process may map only its own id into a new user namespace). */
   mapsByLauncher: boolean;
-  setgroups: "deny";
+  /**
+   * "deny": the void maps its own ids (an unprivileged launcher's, or
+   * --host-root) and keeps the launcher's supplementary groups; "cleared":
+   * the launcher maps them (mapsByLauncher) and the void drops every
+   * supplementary group before it runs anything (setgroups stays allowed in
+   * its namespace, where it never holds CAP_SETGID).
+   */
+  setgroups: "deny" | "cleared";
   hostname: string;
   domainname: string;
   procfs: boolean;

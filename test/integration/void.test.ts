@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync, readlinkSync, writeFileSync } from "no
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { voidUid } from "../../src/plan/plan.js";
-import { isRoot, launchers, makeStage, probeReport, runVoid, scratch, type Stage, UNPRIV_GID, UNPRIV_UID, writeSpec } from "./harness.js";
+import { isRoot, launchers, makeStage, probeReport, runVoid, scratch, type Stage, UNPRIV_GID, UNPRIV_UID, voidCommand, writeSpec } from "./harness.js";
 
 const ZERO_CAPS = "0x0000000000000000";
 
@@ -40,7 +40,7 @@ for (const launcher of launchers) {
       withProc = probeReport(r2);
     });
 
-    it("runs as the launcher's uid/gid inside, one id mapped, setgroups denied: an unprivileged launcher's own ids, a root launcher's an unprivileged host id of the entrypoint's", () => {
+    it("runs as the launcher's uid/gid inside, one id mapped: an unprivileged launcher's own ids (setgroups denied), a root launcher's an unprivileged host id of the entrypoint's (setgroups allowed, groups cleared)", () => {
       // A root launcher's voids are uid 0 inside but not host root (src/plan/plan.ts voidUid).
       const outside = launcher === "root" ? voidUid(stage.probe, "probe") : uid;
       const outsideGid = launcher === "root" ? outside : gid;
@@ -50,7 +50,8 @@ for (const launcher of launchers) {
       assert.equal(bare.gid, gid);
       assert.deepEqual(withProc.uid_map.trim().split(/\s+/).map(Number), [uid, outside, 1]);
       assert.deepEqual(withProc.gid_map.trim().split(/\s+/).map(Number), [gid, outsideGid, 1]);
-      assert.equal(withProc.setgroups.trim(), "deny");
+      // A root launcher maps its voids' ids itself and leaves setgroups allowed: the void clears its groups, and has no CAP_SETGID to use it.
+      assert.equal(withProc.setgroups.trim(), launcher === "root" ? "allow" : "deny");
     });
 
     if (launcher === "root") {
@@ -76,6 +77,31 @@ for (const launcher of launchers) {
         assert.equal(p.tmp_writable[0].ok, true, JSON.stringify(p.tmp_writable[0]));
         const hostRoot = probeReport(runVoid(stage, launcher, ["run", "--host-root", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf"]));
         assert.equal(hostRoot.read[0].content, "secret", "with --host-root the void is host uid 0");
+      });
+
+      it("a root launcher's void keeps none of the launcher's supplementary groups (root after su or sudo is in group 0)", () => {
+        const dir = scratch(stage, "group-only");
+        writeFileSync(join(dir, "conf"), "group secret");
+        chmodSync(join(dir, "conf"), 0o640);
+        const rw = scratch(stage, "group-rw");
+        chmodSync(rw, 0o770);
+        const spec = writeSpec(stage, "group-only", {
+          entrypoints: {
+            fs: {
+              args: ["BinaryName", "Trailing"],
+              environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }],
+            },
+          },
+        });
+        // The launcher in root's group 0 (and 4), as su, sudo, runuser and a login leave it.
+        const command = voidCommand(stage, launcher, ["run", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf", "--try-write", "/data"]);
+        const r = spawnSync("setpriv", ["--groups", "0,4", ...command.argv], { cwd: stage.dir, env: command.env, encoding: "utf8", timeout: 30_000 });
+        assert.equal(r.status, 0, r.stderr);
+        const p = probeReport(r);
+        assert.deepEqual(p.groups, [], "no supplementary group inside");
+        assert.notEqual(p.read[0].content, "group secret", JSON.stringify(p.read[0]));
+        assert.equal(p.read[0].errno, "EACCES", JSON.stringify(p.read[0]));
+        assert.equal(p.tmp_writable[0].ok, false, JSON.stringify(p.tmp_writable[0]));
       });
     }
 

@@ -74,6 +74,16 @@ describe("planApplication", () => {
     assert.equal(p.procfs, false);
   });
 
+  it("a root launcher's void: a host id of its own, mapped by the launcher, its supplementary groups cleared; --host-root maps its own", () => {
+    const [p] = plan({ entrypoints: { main: {} } }, { uid: 0, gid: 0 });
+    assert.equal(p!.mapsByLauncher, true);
+    assert.equal(p!.uidMap[0]!.inside, 0);
+    assert.notEqual(p!.uidMap[0]!.outside, 0);
+    assert.equal(p!.setgroups, "cleared");
+    const [h] = plan({ entrypoints: { main: {} } }, { uid: 0, gid: 0, hostRoot: true });
+    assert.deepEqual([h!.mapsByLauncher, h!.uidMap[0]!.outside, h!.setgroups], [false, 0, "deny"]);
+  });
+
   it("leaves out the time namespace where the kernel has none", () => {
     const [p] = plan({ entrypoints: { main: {} } }, { timeNamespace: false });
     assert.ok(!p!.namespaces.includes("time"));
