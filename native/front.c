@@ -191,6 +191,11 @@ __attribute__((noreturn)) static void run_node(const char *why) {
    * write would run in the launcher): void's Node runs without. */
   unsetenv("NODE_OPTIONS");
   unsetenv("NODE_COMPILE_CACHE"); /* Node >= 22.1: V8 code from a directory the user names; void keeps its own */
+  /* Where else Node would look modules up, or how it names them: void's
+   * are found in its own package, by their real paths. */
+  unsetenv("NODE_PATH");
+  unsetenv("NODE_PRESERVE_SYMLINKS");
+  unsetenv("NODE_PRESERVE_SYMLINKS_MAIN");
   for (int i = 0; i < nwords; i++) argv[i + 3] = words[i];
   const char *node = recorded_node(dirlen);
   if (node != NULL) {

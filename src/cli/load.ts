@@ -6,7 +6,7 @@
  */
 import { accessSync, type BigIntStats, closeSync, constants, existsSync, fstatSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { formatDiagnostics } from "../spec/format.js";
 import { parseSpec } from "../spec/parse.js";
 import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
@@ -317,12 +317,19 @@ export function recordedNode(root: string = packageRoot()): string | undefined {
  * including the one where it is found now (all of them if it is not),
  * absolute (an empty entry or "." is the working directory; no PATH is
  * the shell's and the C library's default), each as given and with its
- * existing part resolved, and every symlink on the way to the `node`
- * found. A program a void put in one of them, ahead of the real one,
- * would run as the launcher. (readlink and uname are looked up in the
- * system's default path only: bin/void's `command -p`.)
+ * existing part resolved, and every symlink met on the way to each of
+ * them and to the `node` found (launcherWalks). A program a void put in
+ * one of them, ahead of the real one, would run as the launcher; a link a
+ * void could point elsewhere, anywhere on the way, would send the search
+ * where it likes. (readlink and uname are looked up in the system's
+ * default path only: bin/void's `command -p`.)
  */
 export function launcherPath(env: NodeJS.ProcessEnv, recorded: string | null = recordedNode() ?? null): readonly string[] {
+  return [...new Set(pathWalks(env, recorded).flatMap((w) => [w.given, w.resolved, ...w.links]))];
+}
+
+/** The walks launcherPath is made of: each PATH directory searched, then the `node` found. */
+function pathWalks(env: NodeJS.ProcessEnv, recorded: string | null): Walk[] {
   if (recorded !== null) return [];
   const dirs = (env["PATH"] ?? DEFAULT_PATH).split(":").map((d) => resolve(d === "" ? "." : d));
   const at = dirs.findIndex((d) => {
@@ -333,14 +340,13 @@ export function launcherPath(env: NodeJS.ProcessEnv, recorded: string | null = r
       return false;
     }
   });
-  const found = new Set<string>();
-  for (const d of at === -1 ? dirs : dirs.slice(0, at + 1)) {
-    found.add(d);
-    found.add(resolveExisting(d));
-  }
+  const walks = (at === -1 ? dirs : dirs.slice(0, at + 1)).map(walk);
   // The node found may be a symlink (into a directory a void writes): every link on the way is where it could be swapped.
-  if (at !== -1) for (const link of symlinkChain(join(dirs[at]!, "node"))) found.add(link);
-  return [...found];
+  if (at !== -1) {
+    const node = walk(join(dirs[at]!, "node"));
+    walks.push({ ...node, given: node.resolved });
+  }
+  return walks;
 }
 
 /** The variables of the launcher's environment that make ld.so load libraries from where they name, into the Node the void command runs. */
@@ -351,20 +357,31 @@ export const LOADER_VARIABLES = ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"];
  * LD_LIBRARY_PATH and the files of its LD_PRELOAD and LD_AUDIT (names with
  * a slash; ld.so looks a bare name up in the system's directories),
  * absolute (an empty entry is the working directory), each as given and
- * with its existing part resolved.
+ * with its existing part resolved, and every symlink met on the way to
+ * them (launcherWalks). ld.so also searches subdirectories of each
+ * LD_LIBRARY_PATH directory (glibc-hwcaps/…, tls/, the platform's): the
+ * planner refuses a writable bind inside one as well as one that holds it.
  */
 export function launcherLoader(env: NodeJS.ProcessEnv): readonly string[] {
-  const found = new Set<string>();
-  const add = (p: string) => {
-    for (const expanded of loaderExpansions(p)) {
-      const abs = resolve(expanded === "" ? "." : expanded);
-      found.add(abs);
-      found.add(resolveExisting(abs));
-    }
-  };
-  for (const d of (env["LD_LIBRARY_PATH"] ?? "").split(/[:;]/)) if (env["LD_LIBRARY_PATH"] !== undefined) add(d);
-  for (const name of ["LD_PRELOAD", "LD_AUDIT"]) for (const f of (env[name] ?? "").split(/[:\s]+/)) if (f.includes("/")) add(f);
-  return [...found];
+  return [...new Set(loaderWalks(env).flatMap((w) => [w.given, w.resolved, ...w.links]))];
+}
+
+/** The walks launcherLoader is made of. */
+function loaderWalks(env: NodeJS.ProcessEnv): Walk[] {
+  const entries: string[] = [];
+  if (env["LD_LIBRARY_PATH"] !== undefined) entries.push(...env["LD_LIBRARY_PATH"].split(/[:;]/));
+  for (const name of ["LD_PRELOAD", "LD_AUDIT"]) for (const f of (env[name] ?? "").split(/[:\s]+/)) if (f.includes("/")) entries.push(f);
+  return entries.flatMap(loaderExpansions).map((e) => walk(resolve(e === "" ? "." : e)));
+}
+
+/**
+ * Every path the walks of launcherPath and launcherLoader looked at (each
+ * component, links included): a cached plan records each one's identity
+ * (src/cli/plan-cache.ts), so that a link pointed elsewhere since — by
+ * whoever may — makes the next run plan again.
+ */
+export function launcherWalked(env: NodeJS.ProcessEnv): readonly string[] {
+  return [...new Set([...pathWalks(env, recordedNode() ?? null), ...loaderWalks(env)].flatMap((w) => w.looked))];
 }
 
 /**
@@ -390,44 +407,53 @@ function loaderExpansions(entry: string): string[] {
 /** The shell's and the C library's search path where PATH is not set (dash's; glibc's execvp adds nothing to it). */
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/** A path of the launcher's environment, followed (walk). */
+interface Walk {
+  /** The path as given (absolute). */
+  given: string;
+  /** Where it will be once someone creates what is missing of it. */
+  resolved: string;
+  /** Every symlink met on the way, in any component: one a void could point elsewhere moves the whole path. */
+  links: string[];
+  /** Every path looked at (lstat), links and directories: what a cached plan records. */
+  looked: string[];
+}
+
 /**
- * Where `path` (absolute) will be once someone creates what is missing of
- * it: each component that exists resolved, symlinks followed — also one
- * whose target does not exist yet — and the rest appended.
+ * Follows `path` (absolute) as the kernel would, component by component:
+ * each that exists resolved, symlinks followed — also one whose target does
+ * not exist yet — and what is missing appended; at most 40 links.
  */
-function resolveExisting(path: string, depth = 0): string {
-  const parts = path.split("/").filter((p) => p !== "");
+function walk(path: string): Walk {
+  const links: string[] = [];
+  const looked: string[] = [];
+  let parts = path.split("/").filter((p) => p !== "");
   let at = "/";
-  for (let i = 0; i < parts.length; i++) {
-    const next = join(at, parts[i]!);
+  while (parts.length > 0) {
+    const next = join(at, parts[0]!);
+    looked.push(next);
     let link = false;
     try {
       link = lstatSync(next).isSymbolicLink();
     } catch {
-      return join(next, ...parts.slice(i + 1));
+      return { given: path, resolved: join(next, ...parts.slice(1)), links, looked };
     }
-    if (link && depth < 40) return resolveExisting(join(resolve(at, readlinkSync(next)), ...parts.slice(i + 1)), depth + 1);
+    if (link && links.length < 40) {
+      links.push(next);
+      // The target, taken from the directory holding the link (resolved so far), then the rest.
+      parts = [
+        ...resolve(at, readlinkSync(next))
+          .split("/")
+          .filter((p) => p !== ""),
+        ...parts.slice(1),
+      ];
+      at = "/";
+      continue;
+    }
     at = next;
+    parts = parts.slice(1);
   }
-  return at;
-}
-
-/** Every symlink met on the way to `path`'s target (its directories resolved first), at most 40. */
-function symlinkChain(path: string): string[] {
-  const links: string[] = [];
-  let at = join(resolveExisting(dirname(path)), basename(path));
-  for (let i = 0; i < 40; i++) {
-    let target: string;
-    try {
-      target = readlinkSync(at);
-    } catch {
-      break;
-    }
-    links.push(at);
-    at = resolve(dirname(at), target);
-    at = join(resolveExisting(dirname(at)), basename(at));
-  }
-  return links;
+  return { given: path, resolved: at, links, looked };
 }
 
 /** Node's executables the void command involves: the one running this and the one it runs (build/node-path), resolved. */

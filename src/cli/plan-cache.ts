@@ -39,7 +39,7 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, open
 import { basename, dirname, join } from "node:path";
 import { CacheFd, CacheLimit, CacheTag } from "../native/contract.js";
 import { RecordWriter } from "../native/records.js";
-import { launcherRunFiles } from "./load.js";
+import { launcherRunFiles, launcherWalked } from "./load.js";
 import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -309,6 +309,8 @@ export function cacheEntry(input: CacheInput): Buffer {
   r.add(CacheTag.Verbosity, input.verbosity);
   r.add(CacheTag.TimeNs, existsSync("/proc/self/ns/time") ? 1 : 0);
   for (const f of voidFiles(root)) rec.file(f, Look.Stat);
+  // Where the launcher's PATH (without a recorded Node) and LD_* variables lead, link by link: the values alone are recorded with the environment.
+  for (const p of launcherWalked(process.env)) rec.file(p, Look.Lstat);
   r.add(CacheTag.Init, nativeBinaries().init);
   for (const [key, id] of rec.files) r.add(CacheTag.File, Number(key.slice(0, key.indexOf("/"))), key.slice(key.indexOf("/") + 1), id);
   for (const [path, bytes] of rec.contents) r.add(CacheTag.Content, path, bytes);

@@ -991,14 +991,25 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
 /**
  * The launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT make ld.so load
  * libraries from where they name into the Node the `void` command runs: a
- * void with a writable bind of one could put a library there that the
- * next `void` command loads as the launcher.
+ * void with a writable bind of one (or of a symlink on the way to it)
+ * could put a library there that the next `void` command loads as the
+ * launcher. A writable bind *inside* one is refused too: ld.so searches
+ * subdirectories of each LD_LIBRARY_PATH directory first
+ * (glibc-hwcaps/x86-64-v3, tls/, x86_64/, …).
  */
 export function writableCoversLauncherLoader(plans: readonly VoidPlan[], paths: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
-  return [...writableCovering(plans, paths)].map(
-    ({ plan, bind, covered }) =>
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} covers ${listed(covered, aliasOf)}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
-  );
+  const errors: string[] = [];
+  for (const [plan, bind] of writableSpecBinds(plans)) {
+    const covered = coveredBy(bind, paths);
+    const inside = covered.length > 0 ? undefined : paths.find((p) => isWithin(bind.source, p));
+    if (covered.length === 0 && inside === undefined) continue;
+    const what =
+      inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies inside ${named(inside, aliasOf)}, where ld.so also looks (in glibc-hwcaps/, tls/ and the platform's subdirectories)`;
+    errors.push(
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
+    );
+  }
+  return errors;
 }
 
 /**

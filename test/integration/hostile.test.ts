@@ -1332,6 +1332,19 @@ for (const launcher of launchers) {
       const bare = spawnSync(shell!, shellArgs, { cwd: join(stage.dir, "bin"), env: { PATH: `${bin}:${path}`, XDG_CACHE_HOME: join(home, "cache") }, encoding: "utf8", timeout: 60_000 });
       assert.doesNotMatch(bare.stderr, /PLANTED-NODE-RAN/);
       assert.equal(bare.status, 0, bare.stderr);
+      // bash looks `bash void` up through PATH when the working directory holds no `void`, and still calls it `void`:
+      // an error, not a package guessed from the working directory (whose ../build a void may write).
+      const [bash, ...bashArgs] = asLauncher(launcher, ["bash", "void", "--version"]);
+      const elsewhere = scratch(stage, `bash-void-${launcher}`);
+      const searched = spawnSync(bash!, bashArgs, {
+        cwd: elsewhere,
+        env: { PATH: `${join(stage.dir, "bin")}:${bin}:${path}`, XDG_CACHE_HOME: join(home, "cache") },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      assert.doesNotMatch(searched.stderr, /PLANTED-NODE-RAN/);
+      assert.equal(searched.status, 125, searched.stderr);
+      assert.match(searched.stderr, /void: error: cannot tell where this script is: it was started as 'void', with no directory/);
       // Without it, node is looked up through PATH: a writable bind of a directory searched before Node's is refused.
       renameSync(record, `${record}.aside`);
       try {
@@ -1385,6 +1398,34 @@ for (const launcher of launchers) {
       }
       const fine = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "nested"]);
       assert.equal(fine.status, 0, fine.stderr);
+      const bindOf = (name: string, hostPath: string) =>
+        writeSpec(stage, `ld-${name}-${launcher}`, {
+          entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: hostPath, environment_path: "/rw", read_only: false } }] } },
+        });
+      // Inside an LD_LIBRARY_PATH directory: ld.so looks in its glibc-hwcaps/, tls/ and platform subdirectories first.
+      mkdirSync(join(dir, "lib", "x86_64"));
+      const inside = runVoid(stage, launcher, ["check", "-s", bindOf("inside", join(dir, "lib", "x86_64")), stage.hostile, "nested"], { env: { LD_LIBRARY_PATH: join(dir, "lib") } });
+      assert.equal(inside.status, 2, inside.stderr);
+      assert.match(inside.stderr, /the writable bind of .*ld-\w+\/lib\/x86_64 lies inside .*ld-\w+\/lib, where ld\.so also looks/);
+      // A symlink partway along the path (opt/app -> shared/current -> releases/v1): a void writing shared/ could point current anywhere.
+      const top = scratch(stage, `ld-links-${launcher}`);
+      for (const d of ["opt", "shared", "releases/v1/lib", "data"]) mkdirSync(join(top, d), { recursive: true });
+      symlinkSync(join(top, "shared", "current"), join(top, "opt", "app"));
+      symlinkSync(join(top, "releases", "v1"), join(top, "shared", "current"));
+      const linked = { LD_LIBRARY_PATH: join(top, "opt", "app", "lib") };
+      const through = runVoid(stage, launcher, ["run", "-s", bindOf("link", join(top, "shared")), stage.hostile, "nested"], { env: linked });
+      assert.equal(through.status, 2, through.stderr);
+      assert.match(through.stderr, /the writable bind of .*ld-links-\w+\/shared covers .*shared\/current, named by the launcher's LD_LIBRARY_PATH/);
+      // A plan made (and, warm, cached) while the path stayed clear of what voids write is planned again once a link on
+      // the way points into it: the cached plan recorded every link, not only LD_LIBRARY_PATH's value.
+      const data = bindOf("data", join(top, "data"));
+      const before = runVoid(stage, launcher, ["run", "-s", data, stage.hostile, "nested"], { env: linked });
+      assert.equal(before.status, 0, before.stderr);
+      rmSync(join(top, "shared", "current"));
+      symlinkSync(join(top, "data"), join(top, "shared", "current"));
+      const after = runVoid(stage, launcher, ["run", "-s", data, stage.hostile, "nested"], { env: linked });
+      assert.equal(after.status, 2, after.stderr);
+      assert.match(after.stderr, /the writable bind of .*ld-links-\w+\/data covers .*data\/lib.*, named by the launcher's LD_LIBRARY_PATH/);
     });
 
     it("follows no other user's symlink in a sticky directory anyone may write (/tmp): a local user cannot aim a File or bind grant", {

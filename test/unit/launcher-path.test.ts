@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { launcherPath } from "../../src/cli/load.js";
+import { launcherLoader, launcherPath, launcherWalked } from "../../src/cli/load.js";
 
 describe("launcherPath", () => {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), "void-launcher-path-")));
@@ -45,5 +45,42 @@ describe("launcherPath", () => {
     assert.ok(found.includes(join(dir, "pbin", "node")));
     assert.ok(found.includes(join(dir, "links", "node")));
     assert.ok(!found.includes(nodeDir), "node was found in pbin: the directories after it are not searched");
+  });
+  it("holds every symlink met on the way to a directory, in any component, not only its last", () => {
+    // mid/app -> shared/current -> releases/v1: a void writing shared/ could point current anywhere.
+    mkdirSync(join(dir, "mid"));
+    mkdirSync(join(dir, "shared"));
+    mkdirSync(join(dir, "releases", "v1", "bin"), { recursive: true });
+    symlinkSync(join(dir, "shared", "current"), join(dir, "mid", "app"));
+    symlinkSync("../releases/v1", join(dir, "shared", "current"));
+    const found = launcherPath({ PATH: `${dir}/mid/app/bin:${nodeDir}` }, null);
+    assert.ok(found.includes(join(dir, "mid", "app")));
+    assert.ok(found.includes(join(dir, "shared", "current")));
+    assert.ok(found.includes(join(dir, "releases", "v1", "bin")));
+  });
+});
+
+describe("launcherLoader", () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "void-launcher-loader-")));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is empty without LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT; a bare name in LD_PRELOAD is the system's", () => {
+    assert.deepEqual(launcherLoader({}), []);
+    assert.deepEqual(launcherLoader({ LD_PRELOAD: "libfoo.so" }), []);
+  });
+  it("holds each entry, its resolved path and every symlink met on the way (intermediate ones too); an empty entry is the working directory", () => {
+    mkdirSync(join(dir, "opt"));
+    mkdirSync(join(dir, "shared"));
+    mkdirSync(join(dir, "releases", "v1", "lib"), { recursive: true });
+    symlinkSync(join(dir, "shared", "current"), join(dir, "opt", "app"));
+    symlinkSync(join(dir, "releases", "v1"), join(dir, "shared", "current"));
+    const found = launcherLoader({ LD_LIBRARY_PATH: `${dir}/opt/app/lib:`, LD_PRELOAD: `${dir}/opt/app/lib/libhook.so` });
+    for (const p of [`${dir}/opt/app/lib`, `${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`, `${dir}/releases/v1/lib/libhook.so`, process.cwd()]) {
+      assert.ok(found.includes(p), `${p} in ${found.join(" ")}`);
+    }
+  });
+  it("walked: every component looked at, links and directories, for the plan cache to record", () => {
+    const walked = launcherWalked({ LD_LIBRARY_PATH: `${dir}/opt/app/lib` });
+    for (const p of [dir, `${dir}/opt`, `${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`]) assert.ok(walked.includes(p), `${p} in ${walked.join(" ")}`);
   });
 });
