@@ -146,10 +146,12 @@ enum seccomp_rules {
   SECCOMP_RULE_SHM_LOCK = 1u << 9,
   /* setsockopt SOL_SOCKET SO_ZEROCOPY/SO_PASSPIDFD -> EPERM */
   SECCOMP_RULE_SOCKOPTS = 1u << 10,
+  /* mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM */
+  SECCOMP_RULE_HUGETLB = 1u << 11,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 2047u
+#define SECCOMP_RULES_ALL 4095u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

@@ -72,7 +72,8 @@
  * flags, dest, addrlen), sendmsg(fd, msg, flags), sendmmsg(fd, msgs,
  * vlen, flags), fcntl(fd, cmd), prlimit64(pid, ...),
  * ptrace(request, ...), shmctl(id, cmd, buf), setsockopt(fd, level,
- * optname, ...). */
+ * optname, ...), mmap(addr, length, prot, flags, ...), memfd_create(name,
+ * flags), shmget(key, size, shmflg). */
 /* clang-format off */
 #define VF_RULE_CALLS(X) \
   X(clone) \
@@ -98,7 +99,10 @@
   X(prlimit64) \
   X(ptrace) \
   X(shmctl) \
-  X(setsockopt)
+  X(setsockopt) \
+  X(mmap) \
+  X(memfd_create) \
+  X(shmget)
 /* clang-format on */
 
 #define VF_X86_64_clone 56
@@ -125,6 +129,9 @@
 #define VF_X86_64_ptrace 101
 #define VF_X86_64_shmctl 31
 #define VF_X86_64_setsockopt 54
+#define VF_X86_64_mmap 9
+#define VF_X86_64_memfd_create 319
+#define VF_X86_64_shmget 29
 
 #define VF_AARCH64_clone 220
 #define VF_AARCH64_ioctl 29
@@ -150,6 +157,9 @@
 #define VF_AARCH64_ptrace 117
 #define VF_AARCH64_shmctl 195
 #define VF_AARCH64_setsockopt 208
+#define VF_AARCH64_mmap 222
+#define VF_AARCH64_memfd_create 279
+#define VF_AARCH64_shmget 194
 
 /* One architecture of a filter: the plan's name for it, the kernel's
  * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
@@ -231,6 +241,9 @@ VF_CHECK(prlimit64);
 VF_CHECK(ptrace);
 VF_CHECK(shmctl);
 VF_CHECK(setsockopt);
+VF_CHECK(mmap);
+VF_CHECK(memfd_create);
+VF_CHECK(shmget);
 #undef VF_CHECK
 #undef VF_CHECK_ABSENT
 
@@ -266,13 +279,16 @@ VF_CHECK(setsockopt);
 #define VF_SO_ZEROCOPY 60u
 #define VF_SO_PASSPIDFD 76u /* Linux 6.5 */
 #define VF_IPC_64 0x100u    /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
+#define VF_MAP_HUGETLB 0x40000u
+#define VF_MFD_HUGETLB 4u
+#define VF_SHM_HUGETLB 04000u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 160 for the rules and the final return.
- * 180 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
+ * ENOSYS number and 4 around them, 180 for the rules and the final return.
+ * 200 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
  * checks every program against this bound, every rule included. */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (180 + 6 * (nranges) + 2 * (nenosys))
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (200 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -570,6 +586,14 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_JEQ(&b, VF_SO_PASSPIDFD, 0, 1);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_HUGETLB) {
+    /* Huge pages come from the pool the host reserves and are charged to
+     * no memory limit: none of them (the size bits above MAP_HUGETLB and
+     * MFD_HUGETLB only choose one). */
+    void_filter_bits_rule(&b, (uint32_t)a->mmap, 3, VF_MAP_HUGETLB);
+    void_filter_bits_rule(&b, (uint32_t)a->memfd_create, 1, VF_MFD_HUGETLB);
+    void_filter_bits_rule(&b, (uint32_t)a->shmget, 2, VF_SHM_HUGETLB);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
     /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's

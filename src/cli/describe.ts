@@ -115,6 +115,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
   "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",
   "socket-options": "setsockopt SOL_SOCKET SO_ZEROCOPY (pinned pages are charged to the host user), SO_PASSPIDFD: EPERM",
+  "huge-pages": "mmap() with MAP_HUGETLB, memfd_create() with MFD_HUGETLB, shmget() with SHM_HUGETLB: EPERM (huge pages come from the host's reserved pool, charged to no memory limit)",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

@@ -221,6 +221,15 @@ export const SECCOMP_RULE_BITS = {
      */
     "socket-options": { c: "SECCOMP_RULE_SOCKOPTS", value: 1 << 10, doc: "setsockopt SOL_SOCKET SO_ZEROCOPY/SO_PASSPIDFD -> EPERM" },
     /**
+     * mmap() with MAP_HUGETLB, memfd_create() with MFD_HUGETLB, shmget()
+     * with SHM_HUGETLB: EPERM. Huge pages come from a pool the host reserves
+     * (vm.nr_hugepages, for a database or a packet engine it chose) and are
+     * charged to no memory limit of the void's cgroup: a void could take the
+     * whole pool. Transparent huge pages (madvise) are ordinary memory, and
+     * stay.
+     */
+    "huge-pages": { c: "SECCOMP_RULE_HUGETLB", value: 1 << 11, doc: "mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM" },
+    /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
      * long): EPERM. Never planned: the launcher adds it, with ptrace, to the

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
@@ -39,6 +40,9 @@ SAME(VF_PTRACE_DETACH, PTRACE_DETACH);
 SAME(VF_SHM_LOCK, SHM_LOCK);
 SAME(VF_SOL_SOCKET, SOL_SOCKET);
 SAME(VF_SO_ZEROCOPY, SO_ZEROCOPY);
+SAME(VF_MAP_HUGETLB, MAP_HUGETLB);
+SAME(VF_MFD_HUGETLB, MFD_HUGETLB);
+SAME(VF_SHM_HUGETLB, SHM_HUGETLB);
 #ifdef SO_PASSPIDFD
 SAME(VF_SO_PASSPIDFD, SO_PASSPIDFD);
 #endif

@@ -96,6 +96,10 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_INIT_LIMITS) && IS(nr, prlimit64)) return a[0] == 1 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_SHM_LOCK) && IS(nr, shmctl)) return (a[1] & ~0x100u) == 11 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_SOCKOPTS) && IS(nr, setsockopt)) return a[1] == 1 && (a[2] == 60 || a[2] == 76) ? ERR(EPERM) : ALLOW;
+  /* MAP_HUGETLB in mmap's flags (its fourth argument), MFD_HUGETLB in memfd_create's, SHM_HUGETLB in shmget's shmflg. */
+  if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, mmap)) return a[3] & 0x40000u ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, memfd_create)) return a[1] & 4u ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, shmget)) return a[2] & 04000u ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* MSG_FASTOPEN: sendmsg's flags are its third argument, sendmmsg's its fourth. */
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendmsg)) return a[2] & 0x20000000u ? ERR(EPERM) : ALLOW;
@@ -175,6 +179,14 @@ static const uint64_t interesting[] = {
     0x20000040, /* MSG_FASTOPEN | MSG_DONTWAIT */
     0x120000000ull,
     0x4040,
+    0x40000,    /* MAP_HUGETLB */
+    0x40022,    /* MAP_HUGETLB | MAP_ANONYMOUS | MAP_PRIVATE */
+    0x54040000, /* MAP_HUGETLB | MAP_HUGE_1GB */
+    0x22,       /* MAP_ANONYMOUS | MAP_PRIVATE */
+    4,          /* MFD_HUGETLB */
+    5,          /* MFD_HUGETLB | MFD_CLOEXEC */
+    01600,      /* IPC_CREAT | 0600 */
+    05600,      /* SHM_HUGETLB | IPC_CREAT | 0600 */
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 

@@ -71,8 +71,11 @@
  *                  "io-setup", ENOSYS) and SHM_LOCK of a shared memory
  *                  segment (charged to the launcher's uid: "shm-lock",
  *                  EPERM), SO_ZEROCOPY on a TCP socket (its pinned pages
- *                  likewise: "zerocopy", EPERM), and SO_PASSPIDFD on a
- *                  unix socket ("passpidfd", EPERM)
+ *                  likewise: "zerocopy", EPERM), SO_PASSPIDFD on a
+ *                  unix socket ("passpidfd", EPERM), and huge pages from
+ *                  the host's reserved pool: mmap MAP_HUGETLB,
+ *                  memfd_create MFD_HUGETLB, shmget SHM_HUGETLB
+ *                  ("hugetlb-mmap", "hugetlb-memfd", "hugetlb-shm": EPERM)
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -1361,6 +1364,16 @@ int main(int argc, char **argv) {
       result("passpidfd", setsockopt(local, SOL_SOCKET, 76 /* SO_PASSPIDFD */, &one, sizeof one));
       close(tcp);
       close(local);
+      /* Huge pages: the host's reserved pool, charged to no memory limit ("huge-pages"). */
+      void *huge = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+      result("hugetlb-mmap", huge == MAP_FAILED ? -1 : 0);
+      if (huge != MAP_FAILED) munmap(huge, 2 << 20);
+      int hfd = (int)syscall(SYS_memfd_create, "huge", 4 /* MFD_HUGETLB */);
+      result("hugetlb-memfd", hfd);
+      if (hfd >= 0) close(hfd);
+      int hshm = shmget(IPC_PRIVATE, 2 << 20, IPC_CREAT | SHM_HUGETLB | 0600);
+      result("hugetlb-shm", hshm);
+      if (hshm >= 0) shmctl(hshm, IPC_RMID, NULL);
     } else if (strcmp(argv[i], "stdin-back") == 0) {
       signal(SIGPIPE, SIG_IGN);
       int mem = (int)syscall(SYS_memfd_create, "pin", 0);

@@ -76,6 +76,9 @@ const RULE_CALLS = [
   "ptrace",
   "shmctl",
   "setsockopt",
+  "mmap",
+  "memfd_create",
+  "shmget",
 ];
 
 /** <linux/audit.h> */
@@ -318,6 +321,14 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("setsockopt SO_PASSPIDFD", "setsockopt", [3, 1, 76, 0, 4], PERM),
         q("setsockopt SO_REUSEADDR", "setsockopt", [3, 1, 2, 0, 4], ALLOW),
         q("setsockopt IPPROTO_TCP 60", "setsockopt", [3, 6, 60, 0, 4], ALLOW),
+        // mmap(addr, length, prot, flags, fd, offset), memfd_create(name, flags), shmget(key, size, shmflg): no huge pages.
+        q("mmap MAP_HUGETLB | MAP_ANONYMOUS | MAP_PRIVATE", "mmap", [0, 2 << 20, 3, 0x40022, -1, 0], PERM),
+        q("mmap MAP_HUGETLB | MAP_HUGE_1GB", "mmap", [0, 1 << 30, 3, 0x78040022, -1, 0], PERM),
+        q("mmap MAP_ANONYMOUS | MAP_PRIVATE", "mmap", [0, 4096, 3, 0x22, -1, 0], ALLOW),
+        q("memfd_create MFD_HUGETLB | MFD_CLOEXEC", "memfd_create", [0, 5], PERM),
+        q("memfd_create MFD_CLOEXEC", "memfd_create", [0, 1], ALLOW),
+        q("shmget SHM_HUGETLB | IPC_CREAT", "shmget", [0, 2 << 20, 0o5600], PERM),
+        q("shmget IPC_CREAT", "shmget", [0, 4096, 0o1600], ALLOW),
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),
