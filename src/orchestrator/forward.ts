@@ -45,6 +45,10 @@ export const MAX_FLOWS = 256;
 export const MAX_CONNECTIONS = 256;
 /** Largest datagram relayed (the UDP maximum). */
 const MAX_DATAGRAM = 65_535;
+/** Datagrams read from a void's flow socket per wake-up (as connect.ts reads its voids' UDP sockets). */
+const DATAGRAMS_PER_WAKE = 64;
+/** Replies that may wait in the host socket's send queue before more are dropped. */
+const MAX_QUEUED = 64;
 
 interface Flow {
   key: string;
@@ -126,8 +130,11 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
       }
     }
   };
+  // At most DATAGRAMS_PER_WAKE per wake-up, so a void sending as fast as it can does not hold the event loop (the
+  // other voids' relays, the launcher's own work); past MAX_QUEUED waiting in the host socket, its replies are dropped,
+  // as UDP may, instead of growing the launcher's memory.
   const fromVoid = (flow: Flow, rearm: () => void) => {
-    for (;;) {
+    for (let i = 0; i < DATAGRAMS_PER_WAKE; i++) {
       let n: number;
       try {
         n = readSync(flow.fd!, buffer, 0, buffer.length, null);
@@ -137,7 +144,7 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
         break;
       }
       flow.lastUsed = Date.now();
-      host.send(Buffer.from(buffer.subarray(0, n)), flow.client.port, flow.client.address);
+      if (host.getSendQueueCount() < MAX_QUEUED) host.send(Buffer.from(buffer.subarray(0, n)), flow.client.port, flow.client.address);
     }
     if (flows.get(flow.key) === flow) rearm();
   };
