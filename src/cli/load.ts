@@ -13,7 +13,7 @@ import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
-import { planApplication } from "../plan/plan.js";
+import { LOADER_SUBDIRS, planApplication } from "../plan/plan.js";
 import { materialize } from "../plan/paths.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
@@ -315,73 +315,121 @@ export function recordedNode(root: string = packageRoot()): string | undefined {
  * through PATH — only without a recorded Node (recordedNode), which it
  * runs by its path — the directories of the launcher's PATH up to and
  * including the one where it is found now (all of them if it is not),
- * absolute (an empty entry or "." is the working directory; no PATH is
- * the shell's and the C library's default), each as given and with its
- * existing part resolved, and every symlink met on the way to each of
- * them and to the `node` found (launcherWalks). A program a void put in
- * one of them, ahead of the real one, would run as the launcher; a link a
- * void could point elsewhere, anywhere on the way, would send the search
- * where it likes. (readlink and uname are looked up in the system's
- * default path only: bin/void's `command -p`.)
+ * followed as the kernel follows them (walk: an empty entry or "." is the
+ * working directory; no PATH is the shell's and the C library's
+ * default), with every symlink met on the way to each of them and to the
+ * `node` found. A program a void put in one of them, ahead of the real
+ * one, would run as the launcher; a link a void could point elsewhere,
+ * anywhere on the way, would send the search where it likes. (readlink
+ * and uname are looked up in the system's default path only: bin/void's
+ * `command -p`.)
  */
 export function launcherPath(env: NodeJS.ProcessEnv, recorded: string | null = recordedNode() ?? null): readonly string[] {
-  return [...new Set(pathWalks(env, recorded).flatMap((w) => [w.given, w.resolved, ...w.links]))];
+  return [...new Set(pathWalks(env, recorded).flatMap((w) => [w.resolved, ...w.links]))];
 }
 
 /** The walks launcherPath is made of: each PATH directory searched, then the `node` found. */
 function pathWalks(env: NodeJS.ProcessEnv, recorded: string | null): Walk[] {
   if (recorded !== null) return [];
-  const dirs = (env["PATH"] ?? DEFAULT_PATH).split(":").map((d) => resolve(d === "" ? "." : d));
+  const dirs = (env["PATH"] ?? DEFAULT_PATH).split(":").map((d) => (d === "" ? "." : d));
   const at = dirs.findIndex((d) => {
     try {
-      accessSync(join(d, "node"), constants.X_OK);
-      return statSync(join(d, "node")).isFile();
+      accessSync(`${d}/node`, constants.X_OK);
+      return statSync(`${d}/node`).isFile();
     } catch {
       return false;
     }
   });
-  const walks = (at === -1 ? dirs : dirs.slice(0, at + 1)).map(walk);
+  const walks = (at === -1 ? dirs : dirs.slice(0, at + 1)).map((d) => walk(d));
   // The node found may be a symlink (into a directory a void writes): every link on the way is where it could be swapped.
-  if (at !== -1) {
-    const node = walk(join(dirs[at]!, "node"));
-    walks.push({ ...node, given: node.resolved });
-  }
+  if (at !== -1) walks.push(walk(`${dirs[at]!}/node`));
   return walks;
 }
 
 /** The variables of the launcher's environment that make ld.so load libraries from where they name, into the Node the void command runs. */
 export const LOADER_VARIABLES = ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"];
 
-/**
- * PlanInput.launcherLoader: the directories of the launcher's
- * LD_LIBRARY_PATH and the files of its LD_PRELOAD and LD_AUDIT (names with
- * a slash; ld.so looks a bare name up in the system's directories),
- * absolute (an empty entry is the working directory), each as given and
- * with its existing part resolved, and every symlink met on the way to
- * them (launcherWalks). ld.so also searches subdirectories of each
- * LD_LIBRARY_PATH directory (glibc-hwcaps/…, tls/, the platform's): the
- * planner refuses a writable bind inside one as well as one that holds it.
- */
-export function launcherLoader(env: NodeJS.ProcessEnv): readonly string[] {
-  return [...new Set(loaderWalks(env).flatMap((w) => [w.given, w.resolved, ...w.links]))];
-}
-
-/** The walks launcherLoader is made of. */
-function loaderWalks(env: NodeJS.ProcessEnv): Walk[] {
-  const entries: string[] = [];
-  if (env["LD_LIBRARY_PATH"] !== undefined) entries.push(...env["LD_LIBRARY_PATH"].split(/[:;]/));
-  for (const name of ["LD_PRELOAD", "LD_AUDIT"]) for (const f of (env[name] ?? "").split(/[:\s]+/)) if (f.includes("/")) entries.push(f);
-  return entries.flatMap(loaderExpansions).map((e) => walk(resolve(e === "" ? "." : e)));
+/** What ld.so may reach through the launcher's LD_* variables (launcherLoader). */
+export interface LauncherLoader {
+  /** PlanInput.launcherLoader: what no writable bind may cover. */
+  paths: string[];
+  /** PlanInput.launcherLoaderDirs: the directories ld.so searches, inside which a writable bind is refused where ld.so looks. */
+  dirs: string[];
+  /** Every path looked at, and how (the plan cache records each one's identity). */
+  looked: { path: string; list: boolean }[];
 }
 
 /**
- * Every path the walks of launcherPath and launcherLoader looked at (each
- * component, links included): a cached plan records each one's identity
- * (src/cli/plan-cache.ts), so that a link pointed elsewhere since — by
- * whoever may — makes the next run plan again.
+ * What ld.so may load from into the Node the void command runs, through
+ * the launcher's LD_LIBRARY_PATH (directories), LD_PRELOAD (files,
+ * separated by spaces or colons) and LD_AUDIT (files, separated by colons)
+ * — names with a slash: ld.so looks a bare name up in the system's
+ * directories — each followed as the kernel follows it (walk), with
+ * ld.so's $ORIGIN, $LIB and $PLATFORM expanded: where each leads, and
+ * every symlink met on the way. In each LD_LIBRARY_PATH directory (and,
+ * through them, each LOADER_SUBDIRS one), the symlinks ld.so would follow
+ * — a library's name (".so" in it), or a LOADER_SUBDIRS one — are
+ * followed the same way (libfoo.so.1, or glibc-hwcaps/, may be a link to
+ * somewhere a void writes), and the directories they lead to are searched
+ * in turn (at most three deep).
  */
-export function launcherWalked(env: NodeJS.ProcessEnv): readonly string[] {
-  return [...new Set([...pathWalks(env, recordedNode() ?? null), ...loaderWalks(env)].flatMap((w) => w.looked))];
+export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
+  const paths = new Set<string>();
+  const dirs = new Set<string>();
+  const looked: { path: string; list: boolean }[] = [];
+  const follow = (entry: string): Walk => {
+    const w = walk(entry);
+    paths.add(w.resolved);
+    for (const l of w.links) paths.add(l);
+    for (const l of w.looked) looked.push({ path: l, list: false });
+    return w;
+  };
+  const search = (dir: string, depth: number) => {
+    if (dirs.has(dir)) return;
+    dirs.add(dir);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // not there (yet), or not a directory: nothing in it to follow
+    }
+    looked.push({ path: dir, list: true });
+    for (const name of names) {
+      const path = `${dir === "/" ? "" : dir}/${name}`;
+      let link = false;
+      let directory = false;
+      try {
+        const st = lstatSync(path);
+        link = st.isSymbolicLink();
+        directory = st.isDirectory();
+      } catch {
+        continue;
+      }
+      // ld.so opens DIR/NAME for a library NAME (lib*.so*, by custom) and searches the subdirectories it knows.
+      const subdir = LOADER_SUBDIRS.includes(name);
+      if (link && (subdir || name.includes(".so"))) {
+        const w = follow(path);
+        if (subdir && depth < 3) search(w.resolved, depth + 1);
+      } else if (directory && subdir && depth < 3) search(path, depth + 1);
+    }
+  };
+  if (env["LD_LIBRARY_PATH"] !== undefined) {
+    for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(loaderExpansions)) search(follow(entry === "" ? "." : entry).resolved, 0);
+  }
+  const files = [...(env["LD_PRELOAD"] ?? "").split(/[:\s]+/), ...(env["LD_AUDIT"] ?? "").split(":")];
+  for (const f of files.filter((f) => f.includes("/")).flatMap(loaderExpansions)) follow(f);
+  return { paths: [...paths], dirs: [...dirs], looked };
+}
+
+/**
+ * Every path the walks of launcherPath looked at (each component, links
+ * included), with launcherLoader's: a cached plan records each one's
+ * identity (src/cli/plan-cache.ts), so that a link pointed elsewhere
+ * since — by whoever may — makes the next run plan again, as does a
+ * searched directory whose entries changed.
+ */
+export function launcherWalked(env: NodeJS.ProcessEnv): readonly { path: string; list: boolean }[] {
+  return [...pathWalks(env, recordedNode() ?? null).flatMap((w) => w.looked.map((path) => ({ path, list: false }))), ...launcherLoader(env).looked];
 }
 
 /**
@@ -409,9 +457,7 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /** A path of the launcher's environment, followed (walk). */
 interface Walk {
-  /** The path as given (absolute). */
-  given: string;
-  /** Where it will be once someone creates what is missing of it. */
+  /** Where it leads (once someone creates what is missing of it). */
   resolved: string;
   /** Every symlink met on the way, in any component: one a void could point elsewhere moves the whole path. */
   links: string[];
@@ -420,40 +466,44 @@ interface Walk {
 }
 
 /**
- * Follows `path` (absolute) as the kernel would, component by component:
- * each that exists resolved, symlinks followed — also one whose target does
- * not exist yet — and what is missing appended; at most 40 links.
+ * Follows `path` as the kernel does, one component at a time from the
+ * working directory (a relative path) or /: a symlink's target is followed
+ * from the directory holding the link, and "." and ".." are taken against
+ * the directory reached so far — never by editing the text, which would
+ * take `link/..` for the link's own directory where the kernel goes to
+ * its target's parent. Where a component is missing, the rest is appended
+ * (it leads there once someone creates it). At most 40 links.
  */
 function walk(path: string): Walk {
   const links: string[] = [];
   const looked: string[] = [];
-  let parts = path.split("/").filter((p) => p !== "");
-  let at = "/";
-  while (parts.length > 0) {
-    const next = join(at, parts[0]!);
-    looked.push(next);
-    let link = false;
-    try {
-      link = lstatSync(next).isSymbolicLink();
-    } catch {
-      return { given: path, resolved: join(next, ...parts.slice(1)), links, looked };
+  const todo = path.split("/");
+  let at = path.startsWith("/") ? "/" : process.cwd();
+  while (todo.length > 0) {
+    const name = todo.shift()!;
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      at = dirname(at);
+      continue;
     }
-    if (link && links.length < 40) {
+    const next = at === "/" ? `/${name}` : `${at}/${name}`;
+    looked.push(next);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(next);
+    } catch {
+      return { resolved: join(next, ...todo), links, looked };
+    }
+    if (st.isSymbolicLink() && links.length < 40) {
       links.push(next);
-      // The target, taken from the directory holding the link (resolved so far), then the rest.
-      parts = [
-        ...resolve(at, readlinkSync(next))
-          .split("/")
-          .filter((p) => p !== ""),
-        ...parts.slice(1),
-      ];
-      at = "/";
+      const target = readlinkSync(next);
+      todo.unshift(...target.split("/"));
+      if (target.startsWith("/")) at = "/";
       continue;
     }
     at = next;
-    parts = parts.slice(1);
   }
-  return { given: path, resolved: at, links, looked };
+  return { resolved: at, links, looked };
 }
 
 /** Node's executables the void command involves: the one running this and the one it runs (build/node-path), resolved. */
@@ -562,11 +612,17 @@ function filesystemTop(path: string, dev: bigint): string {
   }
 }
 
+/** A spec that grants some void a writable bind: only then can a void reach what the launcher runs or loads. */
+export function hasWritableBind(spec: Spec): boolean {
+  return spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly));
+}
+
 export function timeNamespaceAvailable(): boolean {
   return existsSync("/proc/self/ns/time");
 }
 
 export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
+  const loader = hasWritableBind(spec) ? launcherLoader(process.env) : undefined;
   const result = planApplication(
     spec,
     {
@@ -586,9 +642,9 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       ...(opts.specFiles !== undefined ? { specFiles: opts.specFiles } : {}),
       launcherFiles: launcherFiles(),
       launcherPath: launcherPath(process.env),
-      launcherLoader: launcherLoader(process.env),
-      // Hard links matter only where a void may write; looking for them reads the installation, so only then.
-      ...(spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly)) ? { launcherLinks: launcherLinks(opts.hostRoot === true) } : {}),
+      // Hard links, and what ld.so reaches through LD_*, matter only where a void may write; looking for them reads
+      // the installation and lists directories, so only then.
+      ...(loader !== undefined ? { launcherLinks: launcherLinks(opts.hostRoot === true), launcherLoader: loader.paths, launcherLoaderDirs: loader.dirs } : {}),
     },
     opts.host ?? realHost,
   );

@@ -309,8 +309,12 @@ export function cacheEntry(input: CacheInput): Buffer {
   r.add(CacheTag.Verbosity, input.verbosity);
   r.add(CacheTag.TimeNs, existsSync("/proc/self/ns/time") ? 1 : 0);
   for (const f of voidFiles(root)) rec.file(f, Look.Stat);
-  // Where the launcher's PATH (without a recorded Node) and LD_* variables lead, link by link: the values alone are recorded with the environment.
-  for (const p of launcherWalked(process.env)) rec.file(p, Look.Lstat);
+  // Where the launcher's PATH (without a recorded Node) and LD_* variables lead, link by link, and what ld.so would find
+  // in the directories it searches: the values alone are recorded with the environment. Only where a void may write
+  // (as the planner looks: load.ts planFor).
+  if (input.plans.some((p) => p.mounts.some((m) => m.type === "bind" && !m.readOnly && m.origin === "spec"))) {
+    for (const { path, list } of launcherWalked(process.env)) rec.file(path, list ? Look.List : Look.Lstat);
+  }
   r.add(CacheTag.Init, nativeBinaries().init);
   for (const [key, id] of rec.files) r.add(CacheTag.File, Number(key.slice(0, key.indexOf("/"))), key.slice(key.indexOf("/") + 1), id);
   for (const [path, bytes] of rec.contents) r.add(CacheTag.Content, path, bytes);

@@ -497,7 +497,8 @@ function planVoid(ctx: Context, ep: Entrypoint, errors: string[]): VoidPlan {
     exec: ctx.binaryAbs,
     namespaces: ALL_NAMESPACES.filter((n) => n !== "time" || ctx.input.timeNamespace),
     uidMap: [{ inside: uid, outside: own ?? uid, count: 1 }],
-    gidMap: [{ inside: gid, outside: own ?? gid, count: 1 }],
+    // A root launcher's void is uid and gid 0 inside (the child becomes both: native/void_spawn.c), whatever the launcher's gid.
+    gidMap: [{ inside: own !== undefined ? 0 : gid, outside: own ?? gid, count: 1 }],
     mapsByLauncher: own !== undefined,
     setgroups: own !== undefined ? "cleared" : "deny",
     hostname: hostname?.kind === "Hostname" ? hostname.name : "void",
@@ -581,7 +582,8 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   const searched = withAliases(input.launcherPath ?? [], aliases);
   errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
   const loader = withAliases(input.launcherLoader ?? [], aliases);
-  errors.push(...writableCoversLauncherLoader(plans, loader.paths, loader.aliasOf));
+  const loaderDirs = withAliases(input.launcherLoaderDirs ?? [], aliases);
+  errors.push(...writableCoversLauncherLoader(plans, loader.paths, loader.aliasOf, loaderDirs.paths, loaderDirs.aliasOf));
   errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted.mounts), host));
   errors.push(...writableOnDeletedSource(plans, [...(input.launcherFiles ?? []), ...(input.specFiles ?? []), ...executed.map((e) => e.source)], mounted, host));
   errors.push(...mountsInsideWritable(plans, alias));
@@ -989,22 +991,43 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
 }
 
 /**
- * The launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT make ld.so load
- * libraries from where they name into the Node the `void` command runs: a
- * void with a writable bind of one (or of a symlink on the way to it)
- * could put a library there that the next `void` command loads as the
- * launcher. A writable bind *inside* one is refused too: ld.so searches
- * subdirectories of each LD_LIBRARY_PATH directory first
- * (glibc-hwcaps/x86-64-v3, tls/, x86_64/, …).
+ * The subdirectories ld.so searches in each LD_LIBRARY_PATH directory
+ * before the directory itself (glibc-hwcaps/x86-64-v3/…, and glibc's
+ * older tls/, x86_64/, haswell/…), and the ones it searches in those.
  */
-export function writableCoversLauncherLoader(plans: readonly VoidPlan[], paths: readonly string[], aliasOf: ReadonlyMap<string, string> = new Map()): string[] {
+export const LOADER_SUBDIRS: readonly string[] = ["glibc-hwcaps", "tls", "x86_64", "haswell", "xeon_phi", "avx512_1", "i686", "aarch64", "x86-64-v2", "x86-64-v3", "x86-64-v4"];
+
+/**
+ * The launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT make ld.so load
+ * libraries from where they lead into the Node the `void` command runs: a
+ * void with a writable bind of one (or of a symlink on the way to it, or
+ * of where a library link inside a searched directory leads) could put a
+ * library there that the next `void` command loads as the launcher. A
+ * writable bind inside a searched directory (`dirs`) is refused where
+ * ld.so looks: a file directly in it (a library's name), or anything in
+ * one of its LOADER_SUBDIRS, which ld.so searches first; a directory of
+ * another name in it is not searched (an empty LD_LIBRARY_PATH entry is
+ * the working directory: `/` for a service, whose other directories stay
+ * free to bind).
+ */
+export function writableCoversLauncherLoader(
+  plans: readonly VoidPlan[],
+  paths: readonly string[],
+  aliasOf: ReadonlyMap<string, string> = new Map(),
+  dirs: readonly string[] = [],
+  dirAliasOf: ReadonlyMap<string, string> = new Map(),
+): string[] {
   const errors: string[] = [];
+  const searchedIn = (bind: BindEntry, dir: string) =>
+    bind.source !== dir &&
+    isWithin(bind.source, dir) &&
+    ((!bind.directory && posix.dirname(bind.source) === dir) || LOADER_SUBDIRS.some((sub) => isWithin(bind.source, dir === "/" ? `/${sub}` : `${dir}/${sub}`)));
   for (const [plan, bind] of writableSpecBinds(plans)) {
     const covered = coveredBy(bind, paths);
-    const inside = covered.length > 0 ? undefined : paths.find((p) => isWithin(bind.source, p));
+    const inside = covered.length > 0 ? undefined : dirs.find((d) => searchedIn(bind, d));
     if (covered.length === 0 && inside === undefined) continue;
     const what =
-      inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies inside ${named(inside, aliasOf)}, where ld.so also looks (in glibc-hwcaps/, tls/ and the platform's subdirectories)`;
+      inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies where ld.so looks inside ${named(inside, dirAliasOf)} (a file in it, or its glibc-hwcaps/, tls/ and platform subdirectories)`;
     errors.push(
       `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
     );

@@ -227,12 +227,22 @@ export interface PlanInput {
    */
   launcherPath?: readonly string[];
   /**
-   * The directories of the launcher's LD_LIBRARY_PATH and the files of its
-   * LD_PRELOAD and LD_AUDIT (src/cli/load.ts launcherLoader): ld.so loads
-   * from them into the Node the void command runs. No writable bind may
-   * cover one (writableCoversLauncherLoader).
+   * Where the launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT lead
+   * (src/cli/load.ts launcherLoader): the directories and files ld.so loads
+   * from into the Node the void command runs, every symlink met on the
+   * way, and the links ld.so would follow inside those directories and
+   * where they lead. No writable bind may cover one
+   * (writableCoversLauncherLoader).
    */
   launcherLoader?: readonly string[];
+  /**
+   * The directories ld.so searches through LD_LIBRARY_PATH (as they
+   * resolve, with the subdirectories of theirs it searches that are links):
+   * no writable bind may lie where ld.so looks inside one — a file directly
+   * in it, or anything in one of its glibc-hwcaps/, tls/ or platform
+   * subdirectories (src/cli/load.ts LOADER_SUBDIRS).
+   */
+  launcherLoaderDirs?: readonly string[];
   /**
    * Filesystems where a file of void's installation that a void could
    * write (its host uid's, or anyone's) has other names too — hard links,

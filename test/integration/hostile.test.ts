@@ -1407,7 +1407,22 @@ for (const launcher of launchers) {
       mkdirSync(join(dir, "lib", "x86_64"));
       const inside = runVoid(stage, launcher, ["check", "-s", bindOf("inside", join(dir, "lib", "x86_64")), stage.hostile, "nested"], { env: { LD_LIBRARY_PATH: join(dir, "lib") } });
       assert.equal(inside.status, 2, inside.stderr);
-      assert.match(inside.stderr, /the writable bind of .*ld-\w+\/lib\/x86_64 lies inside .*ld-\w+\/lib, where ld\.so also looks/);
+      assert.match(inside.stderr, /the writable bind of .*ld-\w+\/lib\/x86_64 lies where ld\.so looks inside .*ld-\w+\/lib \(a file in it, or its glibc-hwcaps/);
+      // A link inside it that ld.so follows (glibc-hwcaps/ -> a directory the void writes), and ".." after a link, which
+      // the kernel takes from where the link leads (app/bin -> data/v1/bin: app/bin/../lib is data/v1/lib).
+      const hw = scratch(stage, `ld-hw-${launcher}`);
+      mkdirSync(join(hw, "lib"));
+      mkdirSync(join(hw, "shared", "hw"), { recursive: true });
+      symlinkSync(join(hw, "shared", "hw"), join(hw, "lib", "glibc-hwcaps"));
+      const viaHwcaps = runVoid(stage, launcher, ["check", "-s", bindOf("hw", join(hw, "shared")), stage.hostile, "nested"], { env: { LD_LIBRARY_PATH: join(hw, "lib") } });
+      assert.equal(viaHwcaps.status, 2, viaHwcaps.stderr);
+      assert.match(viaHwcaps.stderr, /the writable bind of .*ld-hw-\w+\/shared covers .*shared\/hw, named by the launcher's LD_LIBRARY_PATH/);
+      const up = scratch(stage, `ld-up-${launcher}`);
+      for (const d of ["app", "srv/data/v1/bin", "srv/data/v1/lib"]) mkdirSync(join(up, d), { recursive: true });
+      symlinkSync(join(up, "srv", "data", "v1", "bin"), join(up, "app", "bin"));
+      const dotdot = runVoid(stage, launcher, ["check", "-s", bindOf("up", join(up, "srv", "data")), stage.hostile, "nested"], { env: { LD_LIBRARY_PATH: `${join(up, "app", "bin")}/../lib` } });
+      assert.equal(dotdot.status, 2, dotdot.stderr);
+      assert.match(dotdot.stderr, /the writable bind of .*ld-up-\w+\/srv\/data covers .*srv\/data\/v1\/lib/);
       // A symlink partway along the path (opt/app -> shared/current -> releases/v1): a void writing shared/ could point current anywhere.
       const top = scratch(stage, `ld-links-${launcher}`);
       for (const d of ["opt", "shared", "releases/v1/lib", "data"]) mkdirSync(join(top, d), { recursive: true });

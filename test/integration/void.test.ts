@@ -102,6 +102,12 @@ for (const launcher of launchers) {
         assert.notEqual(p.read[0].content, "group secret", JSON.stringify(p.read[0]));
         assert.equal(p.read[0].errno, "EACCES", JSON.stringify(p.read[0]));
         assert.equal(p.tmp_writable[0].ok, false, JSON.stringify(p.tmp_writable[0]));
+        // Root whose gid is not 0 (a unit's User=root with Group=, sudo -g, sg): its void is still gid 0 inside, no group kept.
+        const other = spawnSync("setpriv", ["--regid", "4", "--groups", "4", ...command.argv], { cwd: stage.dir, env: command.env, encoding: "utf8", timeout: 30_000 });
+        assert.equal(other.status, 0, other.stderr);
+        const q = probeReport(other);
+        assert.deepEqual([q.uid, q.gid, q.groups], [0, 0, []]);
+        assert.equal(q.read[0].errno, "EACCES", JSON.stringify(q.read[0]));
       });
     }
 

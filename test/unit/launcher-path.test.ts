@@ -65,22 +65,60 @@ describe("launcherLoader", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is empty without LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT; a bare name in LD_PRELOAD is the system's", () => {
-    assert.deepEqual(launcherLoader({}), []);
-    assert.deepEqual(launcherLoader({ LD_PRELOAD: "libfoo.so" }), []);
+    assert.deepEqual(launcherLoader({}), { paths: [], dirs: [], looked: [] });
+    assert.deepEqual(launcherLoader({ LD_PRELOAD: "libfoo.so" }).paths, []);
   });
-  it("holds each entry, its resolved path and every symlink met on the way (intermediate ones too); an empty entry is the working directory", () => {
+  it("holds where each entry leads and every symlink met on the way (intermediate ones too); an empty entry is the working directory", () => {
     mkdirSync(join(dir, "opt"));
     mkdirSync(join(dir, "shared"));
     mkdirSync(join(dir, "releases", "v1", "lib"), { recursive: true });
     symlinkSync(join(dir, "shared", "current"), join(dir, "opt", "app"));
     symlinkSync(join(dir, "releases", "v1"), join(dir, "shared", "current"));
-    const found = launcherLoader({ LD_LIBRARY_PATH: `${dir}/opt/app/lib:`, LD_PRELOAD: `${dir}/opt/app/lib/libhook.so` });
-    for (const p of [`${dir}/opt/app/lib`, `${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`, `${dir}/releases/v1/lib/libhook.so`, process.cwd()]) {
-      assert.ok(found.includes(p), `${p} in ${found.join(" ")}`);
+    const { paths, dirs } = launcherLoader({ LD_LIBRARY_PATH: `${dir}/opt/app/lib:`, LD_PRELOAD: `${dir}/opt/app/lib/libhook.so` });
+    for (const p of [`${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`, `${dir}/releases/v1/lib/libhook.so`, process.cwd()]) {
+      assert.ok(paths.includes(p), `${p} in ${paths.join(" ")}`);
     }
+    assert.ok(dirs.includes(`${dir}/releases/v1/lib`) && dirs.includes(process.cwd()), dirs.join(" "));
   });
-  it("walked: every component looked at, links and directories, for the plan cache to record", () => {
+  it('takes ".." after a symlink as the kernel does: the parent of where the link leads, not the link\'s own directory', () => {
+    // app/bin -> data/v1/bin: app/bin/../lib is data/v1/lib to ld.so (app/lib by the text).
+    mkdirSync(join(dir, "data", "v1", "bin"), { recursive: true });
+    mkdirSync(join(dir, "data", "v1", "lib"));
+    mkdirSync(join(dir, "app"));
+    symlinkSync(join(dir, "data", "v1", "bin"), join(dir, "app", "bin"));
+    const { paths, dirs } = launcherLoader({ LD_LIBRARY_PATH: `${dir}/app/bin/../lib` });
+    assert.ok(paths.includes(`${dir}/data/v1/lib`), paths.join(" "));
+    assert.ok(paths.includes(`${dir}/app/bin`), paths.join(" "));
+    assert.ok(!paths.includes(`${dir}/app/lib`), paths.join(" "));
+    assert.deepEqual(dirs, [`${dir}/data/v1/lib`]);
+    // And a relative link target with ".." after another link.
+    symlinkSync("../v1/bin/../lib", join(dir, "data", "v1", "up"));
+    assert.ok(launcherLoader({ LD_LIBRARY_PATH: `${dir}/app/bin/../up` }).paths.includes(`${dir}/data/v1/lib`));
+  });
+  it("follows the links ld.so would follow inside a searched directory: a library's, glibc-hwcaps/ and what it holds", () => {
+    mkdirSync(join(dir, "ld", "lib"), { recursive: true });
+    mkdirSync(join(dir, "elsewhere", "hw", "x86-64-v3"), { recursive: true });
+    symlinkSync(join(dir, "elsewhere", "libdl.so.2"), join(dir, "ld", "lib", "libdl.so.2"));
+    symlinkSync(join(dir, "elsewhere", "hw"), join(dir, "ld", "lib", "glibc-hwcaps"));
+    symlinkSync(join(dir, "elsewhere", "notes"), join(dir, "ld", "lib", "README"));
+    const { paths, dirs, looked } = launcherLoader({ LD_LIBRARY_PATH: `${dir}/ld/lib` });
+    for (const p of [`${dir}/ld/lib/libdl.so.2`, `${dir}/elsewhere/libdl.so.2`, `${dir}/ld/lib/glibc-hwcaps`, `${dir}/elsewhere/hw`]) assert.ok(paths.includes(p), `${p} in ${paths.join(" ")}`);
+    assert.ok(!paths.includes(`${dir}/elsewhere/notes`), "a link of no library's name is not loaded");
+    assert.deepEqual(dirs, [`${dir}/ld/lib`, `${dir}/elsewhere/hw`, `${dir}/elsewhere/hw/x86-64-v3`]);
+    assert.ok(looked.some((l) => l.list && l.path === `${dir}/ld/lib`));
+  });
+  it("splits LD_PRELOAD on spaces and colons, LD_AUDIT on colons only", () => {
+    mkdirSync(join(dir, "a b"));
+    assert.ok(launcherLoader({ LD_AUDIT: `${dir}/a b/audit.so` }).paths.includes(`${dir}/a b/audit.so`));
+    assert.ok(launcherLoader({ LD_PRELOAD: `${dir}/p1.so ${dir}/p2.so:${dir}/p3.so` }).paths.includes(`${dir}/p2.so`));
+  });
+  it("walked: every component looked at, links and directories, and the directories listed, for the plan cache to record", () => {
     const walked = launcherWalked({ LD_LIBRARY_PATH: `${dir}/opt/app/lib` });
-    for (const p of [dir, `${dir}/opt`, `${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`]) assert.ok(walked.includes(p), `${p} in ${walked.join(" ")}`);
+    for (const p of [dir, `${dir}/opt`, `${dir}/opt/app`, `${dir}/shared/current`, `${dir}/releases/v1/lib`])
+      assert.ok(
+        walked.some((w) => w.path === p),
+        `${p} in ${walked.map((w) => w.path).join(" ")}`,
+      );
+    assert.ok(walked.some((w) => w.list && w.path === `${dir}/releases/v1/lib`));
   });
 });

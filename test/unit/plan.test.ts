@@ -77,6 +77,9 @@ describe("planApplication", () => {
   it("a root launcher's void: a host id of its own, mapped by the launcher, its supplementary groups cleared; --host-root maps its own", () => {
     const [p] = plan({ entrypoints: { main: {} } }, { uid: 0, gid: 0 });
     assert.equal(p!.mapsByLauncher, true);
+    // Root with another gid (User=root with Group=app, sudo -g, sg): still gid 0 inside.
+    const [g] = plan({ entrypoints: { main: {} } }, { uid: 0, gid: 50 });
+    assert.deepEqual(g!.gidMap, [{ inside: 0, outside: g!.uidMap[0]!.outside, count: 1 }]);
     assert.equal(p!.uidMap[0]!.inside, 0);
     assert.notEqual(p!.uidMap[0]!.outside, 0);
     assert.equal(p!.setgroups, "cleared");
@@ -602,6 +605,32 @@ describe("other names the mount table gives what voids must not write (src/plan/
       r.errors.join("\n"),
       /the writable bind of \/mnt\/srv\/data is on the filesystem of what the mount at \/srv\/www\/node_modules\/void-run\/build shows \(\/srv\/www\/node_modules\/void-run\/build\), a file or directory whose name there was removed/,
     );
+  });
+  it("refuses a writable bind where ld.so looks inside a directory of the launcher's LD_LIBRARY_PATH: a file in it, its glibc-hwcaps/, tls/ and platform subdirectories; not another directory in it", () => {
+    const fake = new FakeHost()
+      .file("/srv/app", buildElf({ type: 2 }))
+      .file("/opt/lib/libfoo.so.1", "lib")
+      .dir("/opt/lib/glibc-hwcaps/x86-64-v3")
+      .dir("/opt/lib/x86_64")
+      .dir("/opt/lib/data")
+      .dir("/data");
+    const errorsOf = (source: string, dirs: string[]) => {
+      const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
+      assert.ok(parsed.ok);
+      const r = planApplication(parsed.spec, { ...input, launcherLoader: dirs, launcherLoaderDirs: dirs }, fake);
+      return r.ok ? [] : r.errors;
+    };
+    for (const source of ["/opt/lib/libfoo.so.1", "/opt/lib/glibc-hwcaps/x86-64-v3", "/opt/lib/x86_64"]) {
+      assert.match(
+        errorsOf(source, ["/opt/lib"]).join("\n"),
+        /lies where ld\.so looks inside \/opt\/lib \(a file in it, or its glibc-hwcaps\/, tls\/ and platform subdirectories\), named by the launcher's LD_LIBRARY_PATH/,
+        source,
+      );
+    }
+    assert.deepEqual(errorsOf("/opt/lib/data", ["/opt/lib"]), [], "a directory ld.so does not search");
+    // An empty LD_LIBRARY_PATH entry is the working directory: / for a service. Its directories stay free to bind.
+    assert.deepEqual(errorsOf("/data", ["/"]), []);
+    assert.match(errorsOf("/opt", ["/opt/lib"]).join("\n"), /the writable bind of \/opt covers \/opt\/lib, named by the launcher's LD_LIBRARY_PATH/);
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
