@@ -355,6 +355,8 @@ export interface LauncherLoader {
   paths: string[];
   /** PlanInput.launcherLoaderDirs: the directories ld.so searches, inside which a writable bind is refused where ld.so looks. */
   dirs: string[];
+  /** PlanInput.launcherLoaderNames: the bare names of LD_PRELOAD and LD_AUDIT, which ld.so looks up in those directories. */
+  names: string[];
   /** Every path looked at, and how (the plan cache records each one's identity). */
   looked: { path: string; list: boolean }[];
 }
@@ -367,11 +369,12 @@ export interface LauncherLoader {
  * directories — each followed as the kernel follows it (walk), with
  * ld.so's $ORIGIN, $LIB and $PLATFORM expanded: where each leads, and
  * every symlink met on the way. In each LD_LIBRARY_PATH directory (and,
- * through them, each LOADER_SUBDIRS one), the symlinks ld.so would follow
- * — a library's name (".so" in it), or a LOADER_SUBDIRS one — are
- * followed the same way (libfoo.so.1, or glibc-hwcaps/, may be a link to
- * somewhere a void writes), and the directories they lead to are searched
- * in turn (at most three deep).
+ * through them, each LOADER_SUBDIRS one), every symlink is followed the
+ * same way (libfoo.so.1, a bare LD_PRELOAD name, or glibc-hwcaps/ may be
+ * a link to somewhere a void writes), and the directories the
+ * LOADER_SUBDIRS ones lead to are searched in turn (at most three deep).
+ * What ld.so loads into Node by itself (its RUNPATH, its libraries) the
+ * planner finds from Node's ELF file (PlanInput.launcherNodes).
  */
 export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
   const paths = new Set<string>();
@@ -405,9 +408,10 @@ export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
       } catch {
         continue;
       }
-      // ld.so opens DIR/NAME for a library NAME (lib*.so*, by custom) and searches the subdirectories it knows.
+      // ld.so opens DIR/NAME for whatever NAME it is asked for (a DT_NEEDED name, a bare LD_PRELOAD entry: any
+      // name, and a link to a directory today may lead to a library tomorrow) and searches the subdirectories it knows.
       const subdir = LOADER_SUBDIRS.includes(name);
-      if (link && (subdir || name.includes(".so"))) {
+      if (link) {
         const w = follow(path);
         if (subdir && depth < 3) search(w.resolved, depth + 1);
       } else if (directory && subdir && depth < 3) search(path, depth + 1);
@@ -416,9 +420,9 @@ export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
   if (env["LD_LIBRARY_PATH"] !== undefined) {
     for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(loaderExpansions)) search(follow(entry === "" ? "." : entry).resolved, 0);
   }
-  const files = [...(env["LD_PRELOAD"] ?? "").split(/[:\s]+/), ...(env["LD_AUDIT"] ?? "").split(":")];
+  const files = [...(env["LD_PRELOAD"] ?? "").split(/[: ]+/), ...(env["LD_AUDIT"] ?? "").split(":")].filter((f) => f !== "");
   for (const f of files.filter((f) => f.includes("/")).flatMap(loaderExpansions)) follow(f);
-  return { paths: [...paths], dirs: [...dirs], looked };
+  return { paths: [...paths], dirs: [...dirs], names: files.filter((f) => !f.includes("/")), looked };
 }
 
 /**
@@ -644,7 +648,9 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       launcherPath: launcherPath(process.env),
       // Hard links, and what ld.so reaches through LD_*, matter only where a void may write; looking for them reads
       // the installation and lists directories, so only then.
-      ...(loader !== undefined ? { launcherLinks: launcherLinks(opts.hostRoot === true), launcherLoader: loader.paths, launcherLoaderDirs: loader.dirs } : {}),
+      ...(loader !== undefined
+        ? { launcherLinks: launcherLinks(opts.hostRoot === true), launcherLoader: loader.paths, launcherLoaderDirs: loader.dirs, launcherLoaderNames: loader.names, launcherNodes: launcherNodes() }
+        : {}),
     },
     opts.host ?? realHost,
   );

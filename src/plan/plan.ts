@@ -581,9 +581,11 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
   const searched = withAliases(input.launcherPath ?? [], aliases);
   errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
-  const loader = withAliases(input.launcherLoader ?? [], aliases);
-  const loaderDirs = withAliases(input.launcherLoaderDirs ?? [], aliases);
-  errors.push(...writableCoversLauncherLoader(plans, loader.paths, loader.aliasOf, loaderDirs.paths, loaderDirs.aliasOf));
+  const nodeLibs = launcherNodeLibraries(input.launcherNodes ?? [], host);
+  const loader = withAliases([...new Set([...(input.launcherLoader ?? []), ...nodeLibs.paths])], aliases);
+  const loaderDirs = withAliases([...new Set([...(input.launcherLoaderDirs ?? []), ...nodeLibs.dirs])], aliases);
+  const loaderNames = [...(input.launcherLoaderNames ?? []), ...nodeLibs.names];
+  errors.push(...writableCoversLauncherLoader(plans, loader.paths, loader.aliasOf, loaderDirs.paths, loaderDirs.aliasOf, loaderNames));
   errors.push(...writableReachesLinkedLauncher(plans, linksWithMounts(input.launcherLinks ?? [], mounted.mounts), host));
   errors.push(...writableOnDeletedSource(plans, [...(input.launcherFiles ?? []), ...(input.specFiles ?? []), ...executed.map((e) => e.source)], mounted, host));
   errors.push(...mountsInsideWritable(plans, alias));
@@ -991,6 +993,50 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
 }
 
 /**
+ * What ld.so loads into the launcher's Node by itself, read from its ELF
+ * file (resolveLibraries, as for a void's binary): its interpreter and
+ * libraries with every symlink on the way to each (`paths`), each
+ * directory it searches — RUNPATH or RPATH ($ORIGIN/../lib for conda's
+ * Node, Homebrew's lib/ of links into its Cellar), the default ones, their
+ * hwcaps subdirectories — as written and resolved (`dirs`, in `paths`
+ * too), and the names it asks for (`names`). A void that could write one
+ * would run its code in the next void command.
+ */
+function launcherNodeLibraries(nodes: readonly string[], host: HostView): { paths: string[]; dirs: string[]; names: string[] } {
+  const paths = new Set<string>();
+  const dirs = new Set<string>();
+  const names = new Set<string>();
+  const follow = (path: string): string => {
+    paths.add(path);
+    try {
+      const m = materialize(host, path);
+      for (const s of m.symlinks) paths.add(s.dest);
+      paths.add(m.real);
+      return m.real;
+    } catch {
+      return path; // not there (yet): the path as written is where it would be
+    }
+  };
+  for (const node of nodes) {
+    let r: Resolution;
+    try {
+      r = resolveLibraries(node, host);
+    } catch {
+      continue; // unreadable: the launcher could not run it either
+    }
+    for (const f of r.files) {
+      follow(f.path);
+      if (f.name !== undefined) names.add(f.name);
+    }
+    for (const d of r.searchedDirs) {
+      dirs.add(d);
+      dirs.add(follow(d));
+    }
+  }
+  return { paths: [...paths, ...dirs], dirs: [...dirs], names: [...names] };
+}
+
+/**
  * The subdirectories ld.so searches in each LD_LIBRARY_PATH directory
  * before the directory itself (glibc-hwcaps/x86-64-v3/…, and glibc's
  * older tls/, x86_64/, haswell/…), and the ones it searches in those.
@@ -1016,12 +1062,17 @@ export function writableCoversLauncherLoader(
   aliasOf: ReadonlyMap<string, string> = new Map(),
   dirs: readonly string[] = [],
   dirAliasOf: ReadonlyMap<string, string> = new Map(),
+  names: readonly string[] = [],
 ): string[] {
   const errors: string[] = [];
+  // A file ld.so may open by name: a library's (".so" in it), or a name it is asked for (a bare LD_PRELOAD entry, a
+  // DT_NEEDED of Node's). Another file directly in a searched directory (results.csv in the working directory, for an
+  // empty LD_LIBRARY_PATH entry) is never loaded, and a bind of one file makes no new name.
+  const loadable = (file: string) => posix.basename(file).includes(".so") || names.includes(posix.basename(file));
   const searchedIn = (bind: BindEntry, dir: string) =>
     bind.source !== dir &&
     isWithin(bind.source, dir) &&
-    ((!bind.directory && posix.dirname(bind.source) === dir) || LOADER_SUBDIRS.some((sub) => isWithin(bind.source, dir === "/" ? `/${sub}` : `${dir}/${sub}`)));
+    ((!bind.directory && posix.dirname(bind.source) === dir && loadable(bind.source)) || LOADER_SUBDIRS.some((sub) => isWithin(bind.source, dir === "/" ? `/${sub}` : `${dir}/${sub}`)));
   for (const [plan, bind] of writableSpecBinds(plans)) {
     const covered = coveredBy(bind, paths);
     const inside = covered.length > 0 ? undefined : dirs.find((d) => searchedIn(bind, d));
@@ -1029,7 +1080,7 @@ export function writableCoversLauncherLoader(
     const what =
       inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies where ld.so looks inside ${named(inside, dirAliasOf)} (a file in it, or its glibc-hwcaps/, tls/ and platform subdirectories)`;
     errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, named by the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT: a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without that variable`,
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, where ld.so finds what it loads into the Node the void command runs (through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, or Node's own libraries): a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without the variable that names it`,
     );
   }
   return errors;

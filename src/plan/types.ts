@@ -243,6 +243,17 @@ export interface PlanInput {
    * subdirectories (src/cli/load.ts LOADER_SUBDIRS).
    */
   launcherLoaderDirs?: readonly string[];
+  /** The bare names of the launcher's LD_PRELOAD and LD_AUDIT, which ld.so looks up in those directories (a file of such a name in one is refused too). */
+  launcherLoaderNames?: readonly string[];
+  /**
+   * The Node executables the void command involves (the one running and the
+   * one build/node-path names, resolved): the planner reads their ELF files
+   * for what ld.so loads into them by itself — their libraries, found
+   * through their RUNPATH or RPATH (conda's and Homebrew's Node keep
+   * theirs beside it), the cache and the default directories — which no
+   * writable bind may reach either (writableCoversLauncherLoader).
+   */
+  launcherNodes?: readonly string[];
   /**
    * Filesystems where a file of void's installation that a void could
    * write (its host uid's, or anyone's) has other names too — hard links,

@@ -65,7 +65,7 @@ describe("launcherLoader", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is empty without LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT; a bare name in LD_PRELOAD is the system's", () => {
-    assert.deepEqual(launcherLoader({}), { paths: [], dirs: [], looked: [] });
+    assert.deepEqual(launcherLoader({}), { paths: [], dirs: [], names: [], looked: [] });
     assert.deepEqual(launcherLoader({ LD_PRELOAD: "libfoo.so" }).paths, []);
   });
   it("holds where each entry leads and every symlink met on the way (intermediate ones too); an empty entry is the working directory", () => {
@@ -103,14 +103,16 @@ describe("launcherLoader", () => {
     symlinkSync(join(dir, "elsewhere", "notes"), join(dir, "ld", "lib", "README"));
     const { paths, dirs, looked } = launcherLoader({ LD_LIBRARY_PATH: `${dir}/ld/lib` });
     for (const p of [`${dir}/ld/lib/libdl.so.2`, `${dir}/elsewhere/libdl.so.2`, `${dir}/ld/lib/glibc-hwcaps`, `${dir}/elsewhere/hw`]) assert.ok(paths.includes(p), `${p} in ${paths.join(" ")}`);
-    assert.ok(!paths.includes(`${dir}/elsewhere/notes`), "a link of no library's name is not loaded");
+    assert.ok(paths.includes(`${dir}/elsewhere/notes`), "a link of any name: ld.so opens the name it is asked for (a bare LD_PRELOAD entry)");
     assert.deepEqual(dirs, [`${dir}/ld/lib`, `${dir}/elsewhere/hw`, `${dir}/elsewhere/hw/x86-64-v3`]);
     assert.ok(looked.some((l) => l.list && l.path === `${dir}/ld/lib`));
   });
-  it("splits LD_PRELOAD on spaces and colons, LD_AUDIT on colons only", () => {
+  it("splits LD_PRELOAD on spaces and colons, LD_AUDIT on colons only; keeps their bare names", () => {
     mkdirSync(join(dir, "a b"));
     assert.ok(launcherLoader({ LD_AUDIT: `${dir}/a b/audit.so` }).paths.includes(`${dir}/a b/audit.so`));
     assert.ok(launcherLoader({ LD_PRELOAD: `${dir}/p1.so ${dir}/p2.so:${dir}/p3.so` }).paths.includes(`${dir}/p2.so`));
+    assert.ok(launcherLoader({ LD_PRELOAD: `${dir}/a\tb.so` }).paths.includes(`${dir}/a\tb.so`), "a tab is part of the name");
+    assert.deepEqual(launcherLoader({ LD_PRELOAD: "libhook libx.so", LD_AUDIT: "audit" }).names, ["libhook", "libx.so", "audit"]);
   });
   it("walked: every component looked at, links and directories, and the directories listed, for the plan cache to record", () => {
     const walked = launcherWalked({ LD_LIBRARY_PATH: `${dir}/opt/app/lib` });

@@ -623,14 +623,40 @@ describe("other names the mount table gives what voids must not write (src/plan/
     for (const source of ["/opt/lib/libfoo.so.1", "/opt/lib/glibc-hwcaps/x86-64-v3", "/opt/lib/x86_64"]) {
       assert.match(
         errorsOf(source, ["/opt/lib"]).join("\n"),
-        /lies where ld\.so looks inside \/opt\/lib \(a file in it, or its glibc-hwcaps\/, tls\/ and platform subdirectories\), named by the launcher's LD_LIBRARY_PATH/,
+        /lies where ld\.so looks inside \/opt\/lib \(a file in it, or its glibc-hwcaps\/, tls\/ and platform subdirectories\), where ld\.so finds what it loads into the Node/,
         source,
       );
     }
     assert.deepEqual(errorsOf("/opt/lib/data", ["/opt/lib"]), [], "a directory ld.so does not search");
     // An empty LD_LIBRARY_PATH entry is the working directory: / for a service. Its directories stay free to bind.
     assert.deepEqual(errorsOf("/data", ["/"]), []);
-    assert.match(errorsOf("/opt", ["/opt/lib"]).join("\n"), /the writable bind of \/opt covers \/opt\/lib, named by the launcher's LD_LIBRARY_PATH/);
+    assert.match(errorsOf("/opt", ["/opt/lib"]).join("\n"), /the writable bind of \/opt covers \/opt\/lib, where ld\.so finds what it loads into the Node/);
+  });
+  it("refuses a writable bind of what ld.so loads into the launcher's Node by itself: its RUNPATH directory, a library and the links to it", () => {
+    // conda's Node: RUNPATH $ORIGIN/../lib; Homebrew's lib/ holds links into its Cellar.
+    const fake = new FakeHost()
+      .file("/srv/app", buildElf({ type: 2 }))
+      .file("/opt/conda/bin/node", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libuv.so.1", "libz.so.1"], runpath: "$ORIGIN/../lib" }))
+      .file("/lib64/ld.so", buildElf({ type: 3 }))
+      .file("/opt/cellar/libuv/lib/libuv.so.1", buildElf({ type: 3, soname: "libuv.so.1" }))
+      .symlink("/opt/conda/lib/libuv.so.1", "/opt/cellar/libuv/lib/libuv.so.1")
+      .file("/opt/conda/lib/libz.so.1", buildElf({ type: 3, soname: "libz.so.1" }))
+      .file("/opt/conda/lib/results.csv", "x")
+      .dir("/opt/conda/lib/data");
+    const errorsOf = (source: string) => {
+      const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
+      assert.ok(parsed.ok);
+      const r = planApplication(parsed.spec, { ...input, launcherNodes: ["/opt/conda/bin/node"] }, fake);
+      return r.ok ? [] : r.errors;
+    };
+    assert.match(
+      errorsOf("/opt/conda/lib").join("\n"),
+      /the writable bind of \/opt\/conda\/lib covers .*\/opt\/conda\/lib.*, where ld\.so finds what it loads into the Node the void command runs \(through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, or Node's own libraries\)/,
+    );
+    assert.match(errorsOf("/opt/cellar/libuv").join("\n"), /the writable bind of \/opt\/cellar\/libuv covers \/opt\/cellar\/libuv\/lib\/libuv\.so\.1/);
+    assert.match(errorsOf("/opt/conda/lib/libz.so.1").join("\n"), /the writable bind of \/opt\/conda\/lib\/libz\.so\.1 covers/);
+    assert.deepEqual(errorsOf("/opt/conda/lib/results.csv"), [], "a file ld.so never opens by name");
+    assert.deepEqual(errorsOf("/opt/conda/lib/data"), [], "a directory ld.so does not search");
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
