@@ -11,13 +11,18 @@
 // an ES module one on Node 20, which loads its ESM loader first (measured by `npm run bench`, docs/performance.md).
 "use strict";
 // The front end (native/front.c) and bin/void's shell part start Node with
-// NODE_EXTRA_CA_CERTS renamed: Node 20 parses every certificate of that file
-// as it starts (~75 ms for Debian's bundle), and void makes no TLS
-// connection. Back under its own name, the user's environment is whole
-// again for the plans (PassEnv) and for whatever the command starts.
-if (process.env.VOID_NODE_EXTRA_CA_CERTS !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = process.env.VOID_NODE_EXTRA_CA_CERTS;
-  delete process.env.VOID_NODE_EXTRA_CA_CERTS;
+// NODE_EXTRA_CA_CERTS renamed VOID_NODE_EXTRA_CA_CERTS: Node 20 parses every
+// certificate of that file as it starts (~75 ms for Debian's bundle), and
+// void makes no TLS connection; and NODE_ICU_DATA, NODE_REDIRECT_WARNINGS and
+// NODE_V8_COVERAGE the same way: files Node reads or writes on its own, from
+// its start, where a void's writable bind may reach. Back under their own
+// names, the user's environment is whole again for the plans (PassEnv) and
+// for whatever the command starts.
+for (const name of ["NODE_EXTRA_CA_CERTS", "NODE_ICU_DATA", "NODE_REDIRECT_WARNINGS", "NODE_V8_COVERAGE"]) {
+  if (process.env[`VOID_${name}`] !== undefined) {
+    process.env[name] = process.env[`VOID_${name}`];
+    delete process.env[`VOID_${name}`];
+  }
 }
 const { statSync } = require("node:fs");
 const { dirname, join } = require("node:path");

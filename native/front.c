@@ -102,15 +102,27 @@ static sigset_t original_mask; /* the signal mask this program started with */
  * Node is started with the variable under another name, and bin/void.cjs
  * puts it back first thing: process.env, the plans (PassEnv) and anything
  * the command starts see the user's environment. Node 22 and later read
- * the file only when TLS needs it; the rename costs them nothing. The
- * shell part of bin/void does the same. */
-static void hide_extra_ca_certs(void) {
-  const char *certs = getenv("NODE_EXTRA_CA_CERTS");
-  if (certs == NULL) {
-    unsetenv("VOID_NODE_EXTRA_CA_CERTS"); /* the name is void's: never a user's variable to restore */
-    return;
+ * the file only when TLS needs it; the rename costs them nothing.
+ * NODE_ICU_DATA, NODE_REDIRECT_WARNINGS and NODE_V8_COVERAGE name files
+ * Node reads or writes on its own too, from its start: ICU data (a file a
+ * void planted there crashed every later command: outside attack 40), a
+ * file warnings are appended to, a directory coverage is written into —
+ * places the user chose, which a writable bind may reach; void's Node
+ * needs none of them, and they come back the same way. The shell part of
+ * bin/void does the same. */
+static const char *const node_startup_vars[] = {"NODE_EXTRA_CA_CERTS", "NODE_ICU_DATA", "NODE_REDIRECT_WARNINGS", "NODE_V8_COVERAGE"};
+
+static void hide_node_startup_vars(void) {
+  for (size_t i = 0; i < sizeof node_startup_vars / sizeof node_startup_vars[0]; i++) {
+    char saved[64];
+    snprintf(saved, sizeof saved, "VOID_%s", node_startup_vars[i]);
+    const char *value = getenv(node_startup_vars[i]);
+    if (value == NULL) {
+      unsetenv(saved); /* the name is void's: never a user's variable to restore */
+      continue;
+    }
+    if (setenv(saved, value, 1) == 0) unsetenv(node_startup_vars[i]);
   }
-  if (setenv("VOID_NODE_EXTRA_CA_CERTS", certs, 1) == 0) unsetenv("NODE_EXTRA_CA_CERTS");
 }
 
 /* Node reads an OpenSSL configuration as it starts, before any script:
@@ -186,7 +198,7 @@ __attribute__((noreturn)) static void run_node(const char *why) {
   argv[0] = "node";
   argv[1] = openssl_flag;
   argv[2] = (char *)script;
-  hide_extra_ca_certs();
+  hide_node_startup_vars();
   /* Not the user's NODE_OPTIONS (a --require of a file a void could
    * write would run in the launcher): void's Node runs without. */
   unsetenv("NODE_OPTIONS");

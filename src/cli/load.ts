@@ -13,6 +13,7 @@ import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
+import { walkPath } from "../plan/paths.js";
 import { LOADER_SUBDIRS, planApplication } from "../plan/plan.js";
 import { materialize } from "../plan/paths.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
@@ -357,6 +358,10 @@ export interface LauncherLoader {
   dirs: string[];
   /** PlanInput.launcherLoaderNames: the bare names of LD_PRELOAD and LD_AUDIT, which ld.so looks up in those directories. */
   names: string[];
+  /** PlanInput.launcherLibraryPath: the LD_LIBRARY_PATH directories, where each leads, in order. */
+  libraryPath: string[];
+  /** PlanInput.launcherPreload: the LD_PRELOAD and LD_AUDIT libraries, where each leads (a bare name: where the LD_LIBRARY_PATH directories hold it). */
+  preload: string[];
   /** Every path looked at, and how (the plan cache records each one's identity). */
   looked: { path: string; list: boolean }[];
 }
@@ -417,12 +422,22 @@ export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
       } else if (directory && subdir && depth < 3) search(path, depth + 1);
     }
   };
+  const libraryPath: string[] = [];
   if (env["LD_LIBRARY_PATH"] !== undefined) {
-    for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(loaderExpansions)) search(follow(entry === "" ? "." : entry).resolved, 0);
+    for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(loaderExpansions)) {
+      const at = follow(entry === "" ? "." : entry).resolved;
+      libraryPath.push(at);
+      search(at, 0);
+    }
   }
   const files = [...(env["LD_PRELOAD"] ?? "").split(/[: ]+/), ...(env["LD_AUDIT"] ?? "").split(":")].filter((f) => f !== "");
-  for (const f of files.filter((f) => f.includes("/")).flatMap(loaderExpansions)) follow(f);
-  return { paths: [...paths], dirs: [...dirs], names: files.filter((f) => !f.includes("/")), looked };
+  const names = files.filter((f) => !f.includes("/"));
+  const preload = files
+    .filter((f) => f.includes("/"))
+    .flatMap(loaderExpansions)
+    .map((f) => follow(f).resolved);
+  for (const name of names) for (const d of libraryPath) if (existsSync(`${d}/${name}`)) preload.push(`${d}/${name}`);
+  return { paths: [...paths], dirs: [...dirs], names, libraryPath: [...new Set(libraryPath)], preload: [...new Set(preload)], looked };
 }
 
 /**
@@ -470,44 +485,37 @@ interface Walk {
 }
 
 /**
- * Follows `path` as the kernel does, one component at a time from the
- * working directory (a relative path) or /: a symlink's target is followed
- * from the directory holding the link, and "." and ".." are taken against
- * the directory reached so far — never by editing the text, which would
- * take `link/..` for the link's own directory where the kernel goes to
- * its target's parent. Where a component is missing, the rest is appended
- * (it leads there once someone creates it). At most 40 links.
+ * Follows `path` as the kernel does (src/plan/paths.ts walkPath, on the
+ * real filesystem), from the working directory for a relative path: a
+ * symlink's target is followed from the directory holding the link, and
+ * "." and ".." are taken against the directory reached so far — never by
+ * editing the text, which would take `link/..` for the link's own
+ * directory where the kernel goes to its target's parent. Where a
+ * component is missing, the rest is appended (it leads there once someone
+ * creates it). Past 40 links the kernel gives up, and so does this (with
+ * the links met: one a void could write may be the one that ends the loop).
  */
 function walk(path: string): Walk {
   const links: string[] = [];
   const looked: string[] = [];
-  const todo = path.split("/");
-  let at = path.startsWith("/") ? "/" : process.cwd();
-  while (todo.length > 0) {
-    const name = todo.shift()!;
-    if (name === "" || name === ".") continue;
-    if (name === "..") {
-      at = dirname(at);
-      continue;
-    }
-    const next = at === "/" ? `/${name}` : `${at}/${name}`;
-    looked.push(next);
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(next);
-    } catch {
-      return { resolved: join(next, ...todo), links, looked };
-    }
-    if (st.isSymbolicLink() && links.length < 40) {
-      links.push(next);
-      const target = readlinkSync(next);
-      todo.unshift(...target.split("/"));
-      if (target.startsWith("/")) at = "/";
-      continue;
-    }
-    at = next;
+  const absolute = path.startsWith("/") ? path : `${process.cwd()}/${path}`;
+  try {
+    const m = walkPath(absolute, (candidate) => {
+      looked.push(candidate);
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(candidate);
+      } catch {
+        return null;
+      }
+      if (!st.isSymbolicLink()) return undefined;
+      links.push(candidate);
+      return readlinkSync(candidate);
+    });
+    return { resolved: m.real, links, looked };
+  } catch {
+    return { resolved: absolute, links, looked };
   }
-  return { resolved: at, links, looked };
 }
 
 /** Node's executables the void command involves: the one running this and the one it runs (build/node-path), resolved. */
@@ -649,7 +657,15 @@ export function planFor(spec: Spec, opts: PlanOptions): VoidPlan[] {
       // Hard links, and what ld.so reaches through LD_*, matter only where a void may write; looking for them reads
       // the installation and lists directories, so only then.
       ...(loader !== undefined
-        ? { launcherLinks: launcherLinks(opts.hostRoot === true), launcherLoader: loader.paths, launcherLoaderDirs: loader.dirs, launcherLoaderNames: loader.names, launcherNodes: launcherNodes() }
+        ? {
+            launcherLinks: launcherLinks(opts.hostRoot === true),
+            launcherLoader: loader.paths,
+            launcherLoaderDirs: loader.dirs,
+            launcherLoaderNames: loader.names,
+            launcherLibraryPath: loader.libraryPath,
+            launcherPreload: loader.preload,
+            launcherNodes: launcherNodes(),
+          }
         : {}),
     },
     opts.host ?? realHost,

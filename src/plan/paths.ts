@@ -28,11 +28,14 @@ function components(path: string): string[] {
 
 /**
  * Walks an absolute path component by component. `linkAt(candidate)`
- * returns the target when `candidate` is a symlink (and may throw when it
- * does not exist); every link followed is recorded. Like the kernel, gives
- * up with ELOOP after MAX_SYMLINKS links.
+ * returns the target when `candidate` is a symlink, undefined when it is
+ * not, null when it does not exist (the walk ends there: the rest is
+ * appended as written, where the path leads once someone creates it), or
+ * throws; every link followed is recorded, and ".." is taken against the
+ * directory reached so far, as the kernel does. Like the kernel, gives up
+ * with ELOOP after MAX_SYMLINKS links.
  */
-function walk(path: string, linkAt: (candidate: string) => string | undefined): Materialized {
+export function walkPath(path: string, linkAt: (candidate: string) => string | undefined | null): Materialized {
   const symlinks: { dest: string; target: string }[] = [];
   let resolved = "/";
   let pending = components(path);
@@ -44,6 +47,7 @@ function walk(path: string, linkAt: (candidate: string) => string | undefined): 
     }
     const candidate = posix.join(resolved, name);
     const target = linkAt(candidate);
+    if (target === null) return { symlinks, real: posix.join(candidate, ...pending) };
     if (target === undefined) {
       resolved = candidate;
       continue;
@@ -63,9 +67,24 @@ function walk(path: string, linkAt: (candidate: string) => string | undefined): 
  */
 export function materialize(host: HostView, path: string): Materialized {
   if (!path.startsWith("/")) throw new HostError("EINVAL", "materialize", path, `${path}: not an absolute path`);
-  return walk(path, (candidate) => {
+  return walkPath(path, (candidate) => {
     const st = host.lstat(candidate);
     if (st === null) throw new HostError("ENOENT", "lstat", candidate, `${candidate}: no such file or directory`);
+    return st.type === "symlink" ? host.readlink(candidate) : undefined;
+  });
+}
+
+/**
+ * materialize, where a missing component ends the walk instead of failing
+ * it: the symlinks met until then, and where the path will lead once
+ * someone creates what is missing (a RUNPATH directory reached through a
+ * link, not made yet, is a place a void could make it).
+ */
+export function materializeExisting(host: HostView, path: string): Materialized {
+  if (!path.startsWith("/")) throw new HostError("EINVAL", "materialize", path, `${path}: not an absolute path`);
+  return walkPath(path, (candidate) => {
+    const st = host.lstat(candidate);
+    if (st === null) return null;
     return st.type === "symlink" ? host.readlink(candidate) : undefined;
   });
 }
@@ -108,7 +127,7 @@ export function realpath(host: HostView, path: string): string {
  * way, so the native layer never has to follow a link while building.
  */
 export function resolveInVoid(path: string, links: ReadonlyMap<string, string>): string {
-  return walk(path, (candidate) => links.get(candidate)).real;
+  return walkPath(path, (candidate) => links.get(candidate)).real;
 }
 
 /** Whether `path` is `dir` or inside it (both canonical, absolute). */

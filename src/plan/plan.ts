@@ -29,7 +29,7 @@ import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
-import { compareByComponents, isWithin, materialize, resolveInVoid } from "./paths.js";
+import { compareByComponents, isWithin, materialize, materializeExisting, resolveInVoid } from "./paths.js";
 import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
@@ -581,7 +581,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
   const searched = withAliases(input.launcherPath ?? [], aliases);
   errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
-  const nodeLibs = launcherNodeLibraries(input.launcherNodes ?? [], host);
+  const nodeLibs = launcherNodeLibraries(input.launcherNodes ?? [], host, input.launcherLibraryPath ?? [], input.launcherPreload ?? []);
   const loader = withAliases([...new Set([...(input.launcherLoader ?? []), ...nodeLibs.paths])], aliases);
   const loaderDirs = withAliases([...new Set([...(input.launcherLoaderDirs ?? []), ...nodeLibs.dirs])], aliases);
   const loaderNames = [...(input.launcherLoaderNames ?? []), ...nodeLibs.names];
@@ -1002,25 +1002,28 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
  * too), and the names it asks for (`names`). A void that could write one
  * would run its code in the next void command.
  */
-function launcherNodeLibraries(nodes: readonly string[], host: HostView): { paths: string[]; dirs: string[]; names: string[] } {
+function launcherNodeLibraries(nodes: readonly string[], host: HostView, libraryPath: readonly string[], preload: readonly string[]): { paths: string[]; dirs: string[]; names: string[] } {
   const paths = new Set<string>();
   const dirs = new Set<string>();
   const names = new Set<string>();
   const follow = (path: string): string => {
     paths.add(path);
     try {
-      const m = materialize(host, path);
+      // A missing part (a RUNPATH directory not made yet) ends the walk: the links until then, and where it leads.
+      const m = materializeExisting(host, path);
       for (const s of m.symlinks) paths.add(s.dest);
       paths.add(m.real);
       return m.real;
     } catch {
-      return path; // not there (yet): the path as written is where it would be
+      return path; // too many links: the kernel gives up too
     }
   };
   for (const node of nodes) {
     let r: Resolution;
     try {
-      r = resolveLibraries(node, host);
+      // As ld.so loads it under the launcher's environment: LD_LIBRARY_PATH first, the LD_PRELOAD and LD_AUDIT
+      // libraries mapped with what they need (their own RUNPATH), all of it protected alike.
+      r = resolveLibraries(node, host, { libraryPath, modules: preload });
     } catch {
       continue; // unreadable: the launcher could not run it either
     }
@@ -1065,10 +1068,10 @@ export function writableCoversLauncherLoader(
   names: readonly string[] = [],
 ): string[] {
   const errors: string[] = [];
-  // A file ld.so may open by name: a library's (".so" in it), or a name it is asked for (a bare LD_PRELOAD entry, a
+  // A file ld.so may open by name: a library's (NAME.so or NAME.so.N), or a name it is asked for (a bare LD_PRELOAD entry, a
   // DT_NEEDED of Node's). Another file directly in a searched directory (results.csv in the working directory, for an
   // empty LD_LIBRARY_PATH entry) is never loaded, and a bind of one file makes no new name.
-  const loadable = (file: string) => posix.basename(file).includes(".so") || names.includes(posix.basename(file));
+  const loadable = (file: string) => /\.so(\.|$)/.test(posix.basename(file)) || names.includes(posix.basename(file));
   const searchedIn = (bind: BindEntry, dir: string) =>
     bind.source !== dir &&
     isWithin(bind.source, dir) &&

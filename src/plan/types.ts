@@ -254,6 +254,10 @@ export interface PlanInput {
    * writable bind may reach either (writableCoversLauncherLoader).
    */
   launcherNodes?: readonly string[];
+  /** The launcher's LD_LIBRARY_PATH directories, resolved, in order: where ld.so looks for Node's libraries first. */
+  launcherLibraryPath?: readonly string[];
+  /** The libraries the launcher's LD_PRELOAD and LD_AUDIT load into Node, resolved: with what they need in turn (their own RUNPATH), read like Node's. */
+  launcherPreload?: readonly string[];
   /**
    * Filesystems where a file of void's installation that a void could
    * write (its host uid's, or anyone's) has other names too — hard links,

@@ -88,6 +88,7 @@ before(() => {
   writeFileSync(join(dir, "spec.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr"] } } }));
   writeFileSync(join(dir, "env.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["GREETING"] }] } } }));
   writeFileSync(join(dir, "certs.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["NODE_EXTRA_CA_CERTS"] }] } } }));
+  writeFileSync(join(dir, "icu.json"), JSON.stringify({ entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { PassEnv: ["NODE_ICU_DATA"] }] } } }));
   // The plan cache's key in the persistent keyring: its serial, read outside any void, and what a void can do with it.
   writeFileSync(
     join(dir, "keyserial.c"),
@@ -209,6 +210,30 @@ for (const launcher of launchers) {
       // The name it is renamed to is void's: a user's variable of that name is not taken for it.
       const stray = run(launcher, ["run", "--no-cache", "-s", "certs.json", "/usr/bin/printenv", "NODE_EXTRA_CA_CERTS"], { VOID_NODE_EXTRA_CA_CERTS: certs });
       assert.equal(stray.stdout, "");
+    });
+
+    it("Node starts without NODE_ICU_DATA (a file a void planted there crashed every later command), and the plans see it as the user set it", () => {
+      // ICU data whose offsets point far outside the file: a Node that reads it as it starts dies of SIGBUS.
+      const icu = join(dir, `icu-${launcher}`, `icudt${process.versions.icu!.split(".")[0]}l`);
+      mkdirSync(icu, { recursive: true });
+      const info = Buffer.alloc(20);
+      info.writeUInt16LE(20, 0);
+      info.writeUInt8(2, 6);
+      info.write("CvAl", 8, "latin1");
+      Buffer.from([3, 0, 1, 0, 1, 0, 0, 0]).copy(info, 12);
+      const head = Buffer.concat([Buffer.from([32, 0, 0xda, 0x27]), info]);
+      const body = Buffer.alloc(4 + 64 * 4, 0xff);
+      body.writeUInt32LE(0x20000001, 0);
+      for (let i = 1; i <= 64; i++) body.writeUInt32LE(0x7fffffff, i * 4);
+      writeFileSync(join(icu, "cnvalias.icu"), Buffer.concat([head, Buffer.alloc(32 - head.length), body]));
+      chmodSync(join(icu, "cnvalias.icu"), 0o644);
+      for (const env of [{}, { VOID_FAST_PATH: "0" }] as Record<string, string>[]) {
+        const version = run(launcher, ["--version"], { ...env, NODE_ICU_DATA: dirname(icu) });
+        assert.equal(version.status, 0, version.stderr);
+        const r = run(launcher, ["run", "--no-cache", "-s", "icu.json", "/usr/bin/printenv", "NODE_ICU_DATA"], { ...env, NODE_ICU_DATA: dirname(icu) });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `${dirname(icu)}\n`);
+      }
     });
 
     it("Node starts with void's own, empty OpenSSL configuration, never the system's (a void with a writable /etc/ssl could name a module there)", () => {

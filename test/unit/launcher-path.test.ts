@@ -65,7 +65,7 @@ describe("launcherLoader", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is empty without LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT; a bare name in LD_PRELOAD is the system's", () => {
-    assert.deepEqual(launcherLoader({}), { paths: [], dirs: [], names: [], looked: [] });
+    assert.deepEqual(launcherLoader({}), { paths: [], dirs: [], names: [], libraryPath: [], preload: [], looked: [] });
     assert.deepEqual(launcherLoader({ LD_PRELOAD: "libfoo.so" }).paths, []);
   });
   it("holds where each entry leads and every symlink met on the way (intermediate ones too); an empty entry is the working directory", () => {

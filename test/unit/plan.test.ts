@@ -642,6 +642,7 @@ describe("other names the mount table gives what voids must not write (src/plan/
       .symlink("/opt/conda/lib/libuv.so.1", "/opt/cellar/libuv/lib/libuv.so.1")
       .file("/opt/conda/lib/libz.so.1", buildElf({ type: 3, soname: "libz.so.1" }))
       .file("/opt/conda/lib/results.csv", "x")
+      .file("/opt/conda/lib/contract.sol", "x")
       .dir("/opt/conda/lib/data");
     const errorsOf = (source: string) => {
       const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
@@ -656,7 +657,28 @@ describe("other names the mount table gives what voids must not write (src/plan/
     assert.match(errorsOf("/opt/cellar/libuv").join("\n"), /the writable bind of \/opt\/cellar\/libuv covers \/opt\/cellar\/libuv\/lib\/libuv\.so\.1/);
     assert.match(errorsOf("/opt/conda/lib/libz.so.1").join("\n"), /the writable bind of \/opt\/conda\/lib\/libz\.so\.1 covers/);
     assert.deepEqual(errorsOf("/opt/conda/lib/results.csv"), [], "a file ld.so never opens by name");
+    assert.deepEqual(errorsOf("/opt/conda/lib/contract.sol"), [], "nor .so inside a name");
     assert.deepEqual(errorsOf("/opt/conda/lib/data"), [], "a directory ld.so does not search");
+  });
+  it("refuses a writable bind of a RUNPATH directory of Node's not made yet, through a link; and of what an LD_PRELOAD library needs in turn", () => {
+    const fake = new FakeHost()
+      .file("/srv/app", buildElf({ type: 2 }))
+      .file("/opt/n/bin/node", buildElf({ type: 2, interp: "/lib64/ld.so", needed: ["libstdc++.so.6"], runpath: "$ORIGIN/../lib" }))
+      .file("/lib64/ld.so", buildElf({ type: 3 }))
+      .symlink("/opt/n/lib", "/opt/shared/nodelibs")
+      .dir("/opt/shared")
+      .file("/opt/pre/libhook.so", buildElf({ type: 3, soname: "libhook.so", needed: ["libhookdep.so"], runpath: "/opt/deps" }))
+      .file("/opt/deps/libhookdep.so", buildElf({ type: 3, soname: "libhookdep.so" }));
+    const errorsOf = (source: string, over: Partial<PlanInput> = {}) => {
+      const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
+      assert.ok(parsed.ok);
+      const r = planApplication(parsed.spec, { ...input, launcherNodes: ["/opt/n/bin/node"], ...over }, fake);
+      return r.ok ? [] : r.errors;
+    };
+    // opt/shared/nodelibs does not exist: a void writing /opt/shared could make it, with a libstdc++.so.6 in it.
+    assert.match(errorsOf("/opt/shared").join("\n"), /the writable bind of \/opt\/shared covers \/opt\/shared\/nodelibs/);
+    assert.deepEqual(errorsOf("/opt/deps"), [], "without the preload, nothing of Node's is there");
+    assert.match(errorsOf("/opt/deps", { launcherPreload: ["/opt/pre/libhook.so"] }).join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
