@@ -360,7 +360,7 @@ export interface LauncherLoader {
   names: string[];
   /** PlanInput.launcherLibraryPath: the LD_LIBRARY_PATH directories, where each leads, in order. */
   libraryPath: string[];
-  /** PlanInput.launcherPreload: the LD_PRELOAD and LD_AUDIT libraries, where each leads (a bare name: where the LD_LIBRARY_PATH directories hold it). */
+  /** PlanInput.launcherPreload: the LD_PRELOAD and LD_AUDIT libraries named by a path, where each leads (the planner looks bare names up as ld.so does). */
   preload: string[];
   /** Every path looked at, and how (the plan cache records each one's identity). */
   looked: { path: string; list: boolean }[];
@@ -436,7 +436,6 @@ export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
     .filter((f) => f.includes("/"))
     .flatMap(loaderExpansions)
     .map((f) => follow(f).resolved);
-  for (const name of names) for (const d of libraryPath) if (existsSync(`${d}/${name}`)) preload.push(`${d}/${name}`);
   return { paths: [...paths], dirs: [...dirs], names, libraryPath: [...new Set(libraryPath)], preload: [...new Set(preload)], looked };
 }
 

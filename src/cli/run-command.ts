@@ -22,6 +22,7 @@ import { writablePaths } from "../plan/plan.js";
 import type { VoidPlan } from "../plan/types.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
 import { checkRuntimeConcurrency, EXIT_INVALID_INPUT, findBinary, InputError, LOADER_VARIABLES, loadSpecWithRuntime, planFor } from "./load.js";
+import { voidNodeEnv } from "./node-env.js";
 
 export interface RunOptions {
   spec?: string;
@@ -267,7 +268,8 @@ async function daemonize(opts: RunOptions, writable: readonly string[]): Promise
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...withoutDaemonFlag(process.argv.slice(2))], {
     detached: true,
     stdio: ["ignore", out, out, "pipe"],
-    env: { ...process.env, [READY_FD_VARIABLE]: "3" },
+    // As the void command started this Node (node-env.ts): the user's NODE_ICU_DATA and the like stay out of its start.
+    env: { ...voidNodeEnv(process.env), [READY_FD_VARIABLE]: "3" },
   });
   if (typeof out === "number") closeSync(out);
   const pipe = child.stdio[3] as Readable;

@@ -29,6 +29,7 @@ import { DEFAULT_PREPARED } from "../orchestrator/prepared.js";
 import { ElfError } from "../plan/elf.js";
 import { packSpec, readPackedSpec, SECTION_NAME } from "../plan/pack.js";
 import { parseSpecValue } from "../spec/parse.js";
+import { voidNodeEnv } from "./node-env.js";
 
 const VERSION = "0.1.0";
 
@@ -218,7 +219,8 @@ function cachePrimeCommand(words: string[]): number {
   // Node started as the void command starts it: with void's own (empty) OpenSSL configuration (bin/openssl.cnf).
   const r = spawnSync(process.execPath, [`--openssl-config=${join(packageRoot(), "bin", "openssl.cnf")}`, join(packageRoot(), "bin", "void.cjs"), ...words], {
     stdio: "inherit",
-    env: { ...process.env, [PRIME_VARIABLE]: "1" },
+    // As the void command starts Node (node-env.ts): the user's NODE_ICU_DATA and the like stay out of its start.
+    env: { ...voidNodeEnv(process.env), [PRIME_VARIABLE]: "1" },
   });
   return r.status ?? 1;
 }

@@ -129,6 +129,8 @@ export interface ResolveOptions {
   libraryPath?: readonly string[];
   /** Shared objects the program dlopens (Library grants): mapped into its process with their DT_NEEDED closure. */
   modules?: readonly string[];
+  /** Libraries named without a '/' that the program is made to load (LD_PRELOAD's bare names): found as its own DT_NEEDED would be, with their closure. */
+  preloadNames?: readonly string[];
 }
 
 /** The kernel follows this many #! interpreters (binfmt_script recursion). */
@@ -659,6 +661,17 @@ class Loader {
     this.r.error(`${path} (a Library grant, loaded by ${this.main.path}): ${why}`);
   }
 
+  /**
+   * A library named without a '/' that the program is made to load (an
+   * LD_PRELOAD entry): looked up as the program's own DT_NEEDED would be
+   * (its RPATH, LD_LIBRARY_PATH, its RUNPATH, the cache, the default
+   * directories), then its DT_NEEDED, breadth first.
+   */
+  preloadName(name: string): void {
+    this.needed(this.main, name);
+    this.run();
+  }
+
   /** Records a library at `path`; follows its own DT_NEEDED unless the same file is already mapped. */
   private map(requester: LoadedObject, name: string, path: string, elf: ElfInfo, variant: boolean, reason: "library" | "module" = "library"): void {
     this.r.edges.push({ from: requester.path, name, to: path });
@@ -855,6 +868,7 @@ export function resolveLibraries(binaryPath: string, host: HostView, opts: Resol
   r.exec(binaryPath, { reason: "binary" }, 0);
   const modules = opts.modules ?? [];
   if (r.lastLoader !== undefined) for (const m of modules) r.lastLoader.module(m);
+  if (r.lastLoader !== undefined) for (const n of opts.preloadNames ?? []) r.lastLoader.preloadName(n);
   return {
     unplacedModules: r.lastLoader === undefined ? [...modules] : [],
     edges: r.edges,

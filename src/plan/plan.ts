@@ -581,7 +581,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
   errors.push(...writableCoversLauncher(plans, launcher.paths, launcher.aliasOf));
   const searched = withAliases(input.launcherPath ?? [], aliases);
   errors.push(...writableCoversLauncherPath(plans, searched.paths, searched.aliasOf));
-  const nodeLibs = launcherNodeLibraries(input.launcherNodes ?? [], host, input.launcherLibraryPath ?? [], input.launcherPreload ?? []);
+  const nodeLibs = launcherNodeLibraries(input.launcherNodes ?? [], host, input.launcherLibraryPath ?? [], input.launcherPreload ?? [], input.launcherLoaderNames ?? []);
   const loader = withAliases([...new Set([...(input.launcherLoader ?? []), ...nodeLibs.paths])], aliases);
   const loaderDirs = withAliases([...new Set([...(input.launcherLoaderDirs ?? []), ...nodeLibs.dirs])], aliases);
   const loaderNames = [...(input.launcherLoaderNames ?? []), ...nodeLibs.names];
@@ -1002,7 +1002,13 @@ export function writableCoversLauncherPath(plans: readonly VoidPlan[], searched:
  * too), and the names it asks for (`names`). A void that could write one
  * would run its code in the next void command.
  */
-function launcherNodeLibraries(nodes: readonly string[], host: HostView, libraryPath: readonly string[], preload: readonly string[]): { paths: string[]; dirs: string[]; names: string[] } {
+function launcherNodeLibraries(
+  nodes: readonly string[],
+  host: HostView,
+  libraryPath: readonly string[],
+  preload: readonly string[],
+  preloadNames: readonly string[],
+): { paths: string[]; dirs: string[]; names: string[] } {
   const paths = new Set<string>();
   const dirs = new Set<string>();
   const names = new Set<string>();
@@ -1023,7 +1029,7 @@ function launcherNodeLibraries(nodes: readonly string[], host: HostView, library
     try {
       // As ld.so loads it under the launcher's environment: LD_LIBRARY_PATH first, the LD_PRELOAD and LD_AUDIT
       // libraries mapped with what they need (their own RUNPATH), all of it protected alike.
-      r = resolveLibraries(node, host, { libraryPath, modules: preload });
+      r = resolveLibraries(node, host, { libraryPath, modules: preload, preloadNames });
     } catch {
       continue; // unreadable: the launcher could not run it either
     }

@@ -230,6 +230,9 @@ for (const launcher of launchers) {
       for (const env of [{}, { VOID_FAST_PATH: "0" }] as Record<string, string>[]) {
         const version = run(launcher, ["--version"], { ...env, NODE_ICU_DATA: dirname(icu) });
         assert.equal(version.status, 0, version.stderr);
+        // Nor a Node void starts again from its own (void cache prime's child; void run -D's background copy alike).
+        const prime = run(launcher, ["cache", "prime", "run", "-s", "icu.json", "/usr/bin/printenv", "NODE_ICU_DATA"], { ...env, NODE_ICU_DATA: dirname(icu) });
+        assert.equal(prime.status, 0, prime.stderr);
         const r = run(launcher, ["run", "--no-cache", "-s", "icu.json", "/usr/bin/printenv", "NODE_ICU_DATA"], { ...env, NODE_ICU_DATA: dirname(icu) });
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout, `${dirname(icu)}\n`);

@@ -679,6 +679,10 @@ describe("other names the mount table gives what voids must not write (src/plan/
     assert.match(errorsOf("/opt/shared").join("\n"), /the writable bind of \/opt\/shared covers \/opt\/shared\/nodelibs/);
     assert.deepEqual(errorsOf("/opt/deps"), [], "without the preload, nothing of Node's is there");
     assert.match(errorsOf("/opt/deps", { launcherPreload: ["/opt/pre/libhook.so"] }).join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
+    // A bare LD_PRELOAD name, found as Node's own DT_NEEDED would be (here through LD_LIBRARY_PATH; the cache and the
+    // default directories alike), with what it needs in turn.
+    assert.deepEqual(errorsOf("/opt/deps", { launcherLibraryPath: ["/opt/pre"] }), []);
+    assert.match(errorsOf("/opt/deps", { launcherLibraryPath: ["/opt/pre"], launcherLoaderNames: ["libhook.so"] }).join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
