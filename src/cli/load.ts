@@ -13,9 +13,9 @@ import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
-import { walkPath } from "../plan/paths.js";
-import { LOADER_SUBDIRS, planApplication } from "../plan/plan.js";
-import { materialize } from "../plan/paths.js";
+import { LOADER_SUBDIRS } from "../plan/libraries.js";
+import { materialize, walkPath } from "../plan/paths.js";
+import { planApplication } from "../plan/plan.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { visible } from "../orchestrator/log.js";
@@ -370,8 +370,8 @@ export interface LauncherLoader {
  * What ld.so may load from into the Node the void command runs, through
  * the launcher's LD_LIBRARY_PATH (directories), LD_PRELOAD (files,
  * separated by spaces or colons) and LD_AUDIT (files, separated by colons)
- * — names with a slash: ld.so looks a bare name up in the system's
- * directories — each followed as the kernel follows it (walk), with
+ * — those named with a slash; a bare name (`names`) the planner looks up
+ * as ld.so does — each followed as the kernel follows it (walk), with
  * ld.so's $ORIGIN, $LIB and $PLATFORM expanded: where each leads, and
  * every symlink met on the way. In each LD_LIBRARY_PATH directory (and,
  * through them, each LOADER_SUBDIRS one), every symlink is followed the
@@ -382,6 +382,15 @@ export interface LauncherLoader {
  * planner finds from Node's ELF file (PlanInput.launcherNodes).
  */
 export function launcherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
+  // Asked twice in a run (by the planner, then for the plan cache's records): the directories are listed once.
+  const key = JSON.stringify([process.cwd(), ...LOADER_VARIABLES.map((n) => env[n] ?? null)]);
+  if (lastLoader?.key !== key) lastLoader = { key, value: findLauncherLoader(env) };
+  return lastLoader.value;
+}
+
+let lastLoader: { key: string; value: LauncherLoader } | undefined;
+
+function findLauncherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
   const paths = new Set<string>();
   const dirs = new Set<string>();
   const looked: { path: string; list: boolean }[] = [];
@@ -624,7 +633,7 @@ function filesystemTop(path: string, dev: bigint): string {
 }
 
 /** A spec that grants some void a writable bind: only then can a void reach what the launcher runs or loads. */
-export function hasWritableBind(spec: Spec): boolean {
+function hasWritableBind(spec: Spec): boolean {
   return spec.entrypoints.some((ep) => ep.environment.some((g) => g.kind === "Filesystem" && !g.readOnly));
 }
 

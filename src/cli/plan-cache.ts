@@ -44,6 +44,7 @@ import { loadAddon, nativeBinaries, packageRoot } from "../native/addon.js";
 import type { HostView } from "../plan/host.js";
 import type { VoidPlan } from "../plan/types.js";
 import { ALL_NAMESPACES } from "../plan/types.js";
+import { writablePaths } from "../plan/plan.js";
 import { marshal } from "../orchestrator/marshal.js";
 import { fdsLine, mountsLine } from "../orchestrator/run.js";
 import { visible } from "../orchestrator/log.js";
@@ -312,7 +313,7 @@ export function cacheEntry(input: CacheInput): Buffer {
   // Where the launcher's PATH (without a recorded Node) and LD_* variables lead, link by link, and what ld.so would find
   // in the directories it searches: the values alone are recorded with the environment. Only where a void may write
   // (as the planner looks: load.ts planFor).
-  if (input.plans.some((p) => p.mounts.some((m) => m.type === "bind" && !m.readOnly && m.origin === "spec"))) {
+  if (writablePaths(input.plans).length > 0) {
     for (const { path, list } of launcherWalked(process.env)) rec.file(path, list ? Look.List : Look.Lstat);
   }
   r.add(CacheTag.Init, nativeBinaries().init);

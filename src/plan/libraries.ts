@@ -182,6 +182,19 @@ const MACHINE_PROFILES: ReadonlyMap<string, MachineProfile> = new Map([
   [`${EM_LOONGARCH}/64`, { triplet: "loongarch64-linux-gnu", libdir: "lib64", hwcaps: [], legacy: ["tls"] }],
 ]);
 
+/**
+ * The subdirectories ld.so searches in a library directory before the
+ * directory itself, on any machine profile: glibc-hwcaps/ and the names in
+ * it, and every component of the older hwcap, platform and tls paths —
+ * with the x86_64 AT_PLATFORM values other CPUs than the profiles' have
+ * (haswell, xeon_phi) and the avx512_1 hwcap of glibc <= 2.36. What a
+ * writable bind must not lie in where the launcher's Node searches
+ * (src/plan/plan.ts writableCoversLauncherLoader, src/cli/load.ts).
+ */
+export const LOADER_SUBDIRS: readonly string[] = [
+  ...new Set(["glibc-hwcaps", ...[...MACHINE_PROFILES.values()].flatMap((p) => [...p.hwcaps, ...p.legacy.flatMap((l) => l.split("/"))]), "haswell", "xeon_phi", "avx512_1"]),
+];
+
 /** The loader's built-in facts for programs of this ELF ABI. */
 export function machineProfile(elf: Pick<ElfInfo, "class" | "machine" | "flags" | "endian">): MachineProfile | undefined {
   const profile = MACHINE_PROFILES.get(`${elf.machine}/${elf.class}`);

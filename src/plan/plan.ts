@@ -28,7 +28,7 @@ import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
-import { type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
+import { LOADER_SUBDIRS, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, materializeExisting, resolveInVoid } from "./paths.js";
 import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
@@ -1044,13 +1044,6 @@ function launcherNodeLibraries(
   }
   return { paths: [...paths, ...dirs], dirs: [...dirs], names: [...names] };
 }
-
-/**
- * The subdirectories ld.so searches in each LD_LIBRARY_PATH directory
- * before the directory itself (glibc-hwcaps/x86-64-v3/…, and glibc's
- * older tls/, x86_64/, haswell/…), and the ones it searches in those.
- */
-export const LOADER_SUBDIRS: readonly string[] = ["glibc-hwcaps", "tls", "x86_64", "haswell", "xeon_phi", "avx512_1", "i686", "aarch64", "x86-64-v2", "x86-64-v3", "x86-64-v4"];
 
 /**
  * The launcher's LD_LIBRARY_PATH, LD_PRELOAD and LD_AUDIT make ld.so load

@@ -240,7 +240,7 @@ export interface PlanInput {
    * resolve, with the subdirectories of theirs it searches that are links):
    * no writable bind may lie where ld.so looks inside one — a file directly
    * in it, or anything in one of its glibc-hwcaps/, tls/ or platform
-   * subdirectories (src/cli/load.ts LOADER_SUBDIRS).
+   * subdirectories (src/plan/libraries.ts LOADER_SUBDIRS).
    */
   launcherLoaderDirs?: readonly string[];
   /** The bare names of the launcher's LD_PRELOAD and LD_AUDIT, which ld.so looks up in those directories (a file of such a name in one is refused too). */
