@@ -13,7 +13,7 @@ import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
-import { LOADER_SUBDIRS } from "../plan/libraries.js";
+import { LOADER_LIB_VALUES, LOADER_PLATFORM_VALUES, LOADER_SUBDIRS } from "../plan/libraries.js";
 import { materialize, walkPath } from "../plan/paths.js";
 import { planApplication } from "../plan/plan.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
@@ -462,14 +462,15 @@ export function launcherWalked(env: NodeJS.ProcessEnv): readonly { path: string;
 /**
  * What ld.so may make of `entry`: $ORIGIN (and ${ORIGIN}) is the directory
  * of the program, here Node (the one running and the one recorded); $LIB
- * and $PLATFORM are each value they take on the machines void runs on.
+ * and $PLATFORM are each value they take on the machines void runs on
+ * (src/plan/libraries.ts LOADER_LIB_VALUES, LOADER_PLATFORM_VALUES).
  */
 function loaderExpansions(entry: string): string[] {
   if (!entry.includes("$")) return [entry];
   const values: [string, string[]][] = [
     ["ORIGIN", [...new Set(launcherNodes().map((n) => dirname(n)))]],
-    ["LIB", ["lib", "lib64", "lib32", "libx32", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib/i386-linux-gnu"]],
-    ["PLATFORM", ["x86_64", "haswell", "xeon_phi", "i386", "i686", "aarch64"]],
+    ["LIB", [...LOADER_LIB_VALUES]],
+    ["PLATFORM", [...LOADER_PLATFORM_VALUES]],
   ];
   let out = [entry];
   for (const [name, subs] of values) {

@@ -195,6 +195,21 @@ export const LOADER_SUBDIRS: readonly string[] = [
   ...new Set(["glibc-hwcaps", ...[...MACHINE_PROFILES.values()].flatMap((p) => [...p.hwcaps, ...p.legacy.flatMap((l) => l.split("/"))]), "haswell", "xeon_phi", "avx512_1"]),
 ];
 
+/**
+ * Every value ld.so gives $LIB and $PLATFORM in a search path, on any
+ * machine profile: the library directory with and without the multiarch
+ * tuple (Debian's ld.so says lib/x86_64-linux-gnu, others lib64), lib and
+ * lib32 (multilib), and AT_PLATFORM with the values other CPUs than the
+ * profiles' have (x86_64: haswell, xeon_phi; i386: i386 to i586). What the launcher's LD_* entries may name
+ * (src/cli/load.ts).
+ */
+export const LOADER_LIB_VALUES: readonly string[] = [
+  ...new Set(["lib", "lib32", ...[...MACHINE_PROFILES.values()].flatMap((p) => [p.libdir, `lib/${p.triplet}`]), "lib/arm-linux-gnueabihf", "lib/powerpc64-linux-gnu"]),
+];
+export const LOADER_PLATFORM_VALUES: readonly string[] = [
+  ...new Set([...[...MACHINE_PROFILES.values()].flatMap((p) => (p.platform === undefined ? [] : [p.platform])), "haswell", "xeon_phi", "i386", "i486", "i586"]),
+];
+
 /** The loader's built-in facts for programs of this ELF ABI. */
 export function machineProfile(elf: Pick<ElfInfo, "class" | "machine" | "flags" | "endian">): MachineProfile | undefined {
   const profile = MACHINE_PROFILES.get(`${elf.machine}/${elf.class}`);

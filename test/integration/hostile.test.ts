@@ -1395,9 +1395,14 @@ for (const launcher of launchers) {
       const spec = writeSpec(stage, `ld-${launcher}`, {
         entrypoints: { nested: { args: ["BinaryName", "Entrypoint"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }] } },
       });
-      // ld.so's $ORIGIN is the directory of the program: Node's (the recorded one's here).
+      // ld.so's $ORIGIN is the directory of the program: Node's (the recorded one's here); $LIB is lib, among others.
       const origin = posix.relative(dirname(readFileSync(join(stage.dir, "build", "node-path"), "utf8").trim()), join(dir, "lib", "libhook.so"));
-      const envs: Record<string, string>[] = [{ LD_LIBRARY_PATH: join(dir, "lib") }, { LD_PRELOAD: join(dir, "lib", "libhook.so") }, { LD_PRELOAD: `$ORIGIN/${origin}` }];
+      const envs: Record<string, string>[] = [
+        { LD_LIBRARY_PATH: join(dir, "lib") },
+        { LD_PRELOAD: join(dir, "lib", "libhook.so") },
+        { LD_PRELOAD: `$ORIGIN/${origin}` },
+        { LD_LIBRARY_PATH: `${dir}/$LIB` },
+      ];
       for (const env of envs) {
         const r = runVoid(stage, launcher, ["check", "-s", spec, stage.hostile, "nested"], { env });
         assert.equal(r.status, 2, r.stderr);

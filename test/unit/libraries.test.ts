@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { type NeededFile, type Resolution, envCommand, expandDst, parseShebang, resolveLibraries } from "../../src/plan/libraries.js";
+import { LOADER_LIB_VALUES, LOADER_PLATFORM_VALUES, LOADER_SUBDIRS, type NeededFile, type Resolution, envCommand, expandDst, parseShebang, resolveLibraries } from "../../src/plan/libraries.js";
 import { realHost } from "../../src/plan/real-host.js";
 import { DF_1_NODEFLIB, DF_1_PIE, EM_386, EM_AARCH64, ET_EXEC, type ElfSpec, FakeHost, buildElf, buildLdCache } from "../support/elf-fixtures.js";
 
@@ -214,6 +214,12 @@ describe("the library search order", () => {
       "library /opt/app/bin/../lib/libbar.so.2",
     ]);
     assert.equal(r.files.find((f) => f.name === "libbar.so.2")?.requiredBy, "/opt/app/bin/../lib/libfoo.so.1");
+  });
+
+  test("what the launcher's LD_* entries may make of $LIB and $PLATFORM covers every profile's layout", () => {
+    for (const v of ["lib", "lib64", "lib32", "libx32", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib/i386-linux-gnu", "lib64/lp64d"]) assert.ok(LOADER_LIB_VALUES.includes(v), v);
+    for (const v of ["x86_64", "haswell", "xeon_phi", "i686", "i386", "aarch64"]) assert.ok(LOADER_PLATFORM_VALUES.includes(v), v);
+    for (const v of ["glibc-hwcaps", "x86-64-v3", "tls", "x86_64", "haswell"]) assert.ok(LOADER_SUBDIRS.includes(v), v);
   });
 
   test("$LIB and $PLATFORM follow the host layout; unknown $NAMEs stay literal", () => {
