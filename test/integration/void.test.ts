@@ -55,14 +55,9 @@ for (const launcher of launchers) {
     });
 
     if (launcher === "root") {
-      it("a root launcher's void cannot read a root-only file in its bind (--host-root can), and writes as its own uid", () => {
-        const dir = scratch(stage, "root-only");
-        writeFileSync(join(dir, "conf"), "secret");
-        chmodSync(join(dir, "conf"), 0o600);
-        const rw = scratch(stage, "root-rw");
-        const id = voidUid(stage.probe, "fs");
-        chownSync(rw, id, id);
-        const spec = writeSpec(stage, "root-only", {
+      /** A spec whose entrypoint `fs` sees `dir` read-only at /config and `rw` writable at /data. */
+      const configAndData = (name: string, dir: string, rw: string) =>
+        writeSpec(stage, name, {
           entrypoints: {
             fs: {
               args: ["BinaryName", "Trailing"],
@@ -70,6 +65,15 @@ for (const launcher of launchers) {
             },
           },
         });
+
+      it("a root launcher's void cannot read a root-only file in its bind (--host-root can), and writes as its own uid", () => {
+        const dir = scratch(stage, "root-only");
+        writeFileSync(join(dir, "conf"), "secret");
+        chmodSync(join(dir, "conf"), 0o600);
+        const rw = scratch(stage, "root-rw");
+        const id = voidUid(stage.probe, "fs");
+        chownSync(rw, id, id);
+        const spec = configAndData("root-only", dir, rw);
         const r = runVoid(stage, launcher, ["run", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf", "--try-write", "/data"]);
         assert.equal(r.status, 0, r.stderr);
         const p = probeReport(r);
@@ -85,14 +89,7 @@ for (const launcher of launchers) {
         chmodSync(join(dir, "conf"), 0o640);
         const rw = scratch(stage, "group-rw");
         chmodSync(rw, 0o770);
-        const spec = writeSpec(stage, "group-only", {
-          entrypoints: {
-            fs: {
-              args: ["BinaryName", "Trailing"],
-              environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/config" } }, { Filesystem: { host_path: rw, environment_path: "/data", read_only: false } }],
-            },
-          },
-        });
+        const spec = configAndData("group-only", dir, rw);
         // The launcher in root's group 0 (and 4), as su, sudo, runuser and a login leave it.
         const command = voidCommand(stage, launcher, ["run", "-s", spec, stage.probe, "--no-escape", "--read", "/config/conf", "--try-write", "/data"]);
         const r = spawnSync("setpriv", ["--groups", "0,4", ...command.argv], { cwd: stage.dir, env: command.env, encoding: "utf8", timeout: 30_000 });
