@@ -28,7 +28,7 @@ import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
-import { LOADER_SUBDIRS, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
+import { DEFAULT_LD_CACHE, LOADER_SUBDIRS, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, materializeExisting, resolveInVoid } from "./paths.js";
 import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
@@ -1024,12 +1024,17 @@ function launcherNodeLibraries(
       return path; // too many links: the kernel gives up too
     }
   };
+  // ld.so reads /etc/ld.so.preload and /etc/ld.so.cache as it starts Node, present or not: a void that could make either
+  // would choose what Node loads. The libraries ld.so.preload names are loaded as LD_PRELOAD's are.
+  const system = nodes.length === 0 ? { modules: [], names: [] } : systemPreload(host);
+  if (nodes.length > 0) for (const file of [LD_SO_PRELOAD, DEFAULT_LD_CACHE]) follow(file);
+  for (const name of system.names) names.add(name);
   for (const node of nodes) {
     let r: Resolution;
     try {
       // As ld.so loads it under the launcher's environment: LD_LIBRARY_PATH first, the LD_PRELOAD and LD_AUDIT
-      // libraries mapped with what they need (their own RUNPATH), all of it protected alike.
-      r = resolveLibraries(node, host, { libraryPath, modules: preload, preloadNames });
+      // libraries (and /etc/ld.so.preload's) mapped with what they need (their own RUNPATH), all of it protected alike.
+      r = resolveLibraries(node, host, { libraryPath, modules: [...preload, ...system.modules], preloadNames: [...preloadNames, ...system.names] });
     } catch {
       continue; // unreadable: the launcher could not run it either
     }
@@ -1043,6 +1048,40 @@ function launcherNodeLibraries(
     }
   }
   return { paths: [...paths, ...dirs], dirs: [...dirs], names: [...names] };
+}
+
+/** The host's preload list, which ld.so reads as it starts every dynamically linked program. */
+export const LD_SO_PRELOAD = "/etc/ld.so.preload";
+/** ld.so reads at most this much of it here (a real one names a library or two). */
+const MAX_LD_SO_PRELOAD = 64 << 10;
+
+/**
+ * The libraries /etc/ld.so.preload names, as ld.so reads it: entries
+ * separated by blanks, newlines or colons, `#` to the end of a line a
+ * comment; one with a slash is a path (`modules`), a bare name is looked
+ * up as a DT_NEEDED one is (`names`). None when it is absent or unreadable.
+ */
+function systemPreload(host: HostView): { modules: string[]; names: string[] } {
+  let text = "";
+  try {
+    if (host.stat(LD_SO_PRELOAD)?.type === "file") {
+      const f = host.openFile(LD_SO_PRELOAD);
+      try {
+        text = Buffer.from(f.read(0, Math.min(f.size, MAX_LD_SO_PRELOAD))).toString("latin1");
+      } finally {
+        f.close();
+      }
+    }
+  } catch {
+    return { modules: [], names: [] }; // unreadable: ld.so could not read it either
+  }
+  const entries = text
+    .split("\n")
+    .map((line) => line.replace(/#.*/, ""))
+    .join("\n")
+    .split(/[ \t\n:]+/)
+    .filter((e) => e !== "");
+  return { modules: entries.filter((e) => e.includes("/")), names: entries.filter((e) => !e.includes("/")) };
 }
 
 /**
@@ -1082,7 +1121,7 @@ export function writableCoversLauncherLoader(
     const what =
       inside === undefined ? `covers ${listed(covered, aliasOf)}` : `lies where ld.so looks inside ${named(inside, dirAliasOf)} (a file in it, or its glibc-hwcaps/, tls/ and platform subdirectories)`;
     errors.push(
-      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, where ld.so finds what it loads into the Node the void command runs (through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, or Node's own libraries): a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without the variable that names it`,
+      `${entrypointPath(plan.entrypoint)}: the writable bind of ${bind.source} ${what}, where ld.so finds what it loads into the Node the void command runs (through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, /etc/ld.so.preload or ld.so.cache, or Node's own libraries): a void of ${plan.entrypoint} could put a library there that the next void command loads as the launcher; make the bind read-only, or run void without the LD_* variable that names it where one does`,
     );
   }
   return errors;

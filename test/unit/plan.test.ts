@@ -652,7 +652,7 @@ describe("other names the mount table gives what voids must not write (src/plan/
     };
     assert.match(
       errorsOf("/opt/conda/lib").join("\n"),
-      /the writable bind of \/opt\/conda\/lib covers .*\/opt\/conda\/lib.*, where ld\.so finds what it loads into the Node the void command runs \(through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, or Node's own libraries\)/,
+      /the writable bind of \/opt\/conda\/lib covers .*\/opt\/conda\/lib.*, where ld\.so finds what it loads into the Node the void command runs \(through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, \/etc\/ld\.so\.preload or ld\.so\.cache, or Node's own libraries\)/,
     );
     assert.match(errorsOf("/opt/cellar/libuv").join("\n"), /the writable bind of \/opt\/cellar\/libuv covers \/opt\/cellar\/libuv\/lib\/libuv\.so\.1/);
     assert.match(errorsOf("/opt/conda/lib/libz.so.1").join("\n"), /the writable bind of \/opt\/conda\/lib\/libz\.so\.1 covers/);
@@ -683,6 +683,30 @@ describe("other names the mount table gives what voids must not write (src/plan/
     // default directories alike), with what it needs in turn.
     assert.deepEqual(errorsOf("/opt/deps", { launcherLibraryPath: ["/opt/pre"] }), []);
     assert.match(errorsOf("/opt/deps", { launcherLibraryPath: ["/opt/pre"], launcherLoaderNames: ["libhook.so"] }).join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
+  });
+  it("refuses a writable bind of /etc/ld.so.preload and ld.so.cache, present or not, and of what ld.so.preload names", () => {
+    const fake = new FakeHost()
+      .file("/srv/app", buildElf({ type: 2 }))
+      .file("/usr/bin/node", buildElf({ type: 2, interp: "/lib64/ld.so", needed: [] }))
+      .file("/lib64/ld.so", buildElf({ type: 3 }))
+      .dir("/etc")
+      .file("/opt/hook/libhook.so", buildElf({ type: 3, soname: "libhook.so", needed: ["libdep.so"], runpath: "/opt/deps" }))
+      .file("/opt/deps/libdep.so", buildElf({ type: 3, soname: "libdep.so" }))
+      .dir("/opt/other");
+    const errorsOf = (source: string) => {
+      const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
+      assert.ok(parsed.ok);
+      const r = planApplication(parsed.spec, { ...input, launcherNodes: ["/usr/bin/node"] }, fake);
+      return r.ok ? [] : r.errors;
+    };
+    // Absent: a void that could create either file would choose what Node loads.
+    assert.match(errorsOf("/etc").join("\n"), /the writable bind of \/etc covers \/etc\/ld\.so\.preload, \/etc\/ld\.so\.cache, where ld\.so finds what it loads/);
+    assert.deepEqual(errorsOf("/opt/deps"), [], "nothing preloaded yet");
+    // Entries separated by blanks, newlines and colons; a comment to the end of its line; a path and what it needs.
+    fake.file("/etc/ld.so.preload", "# hooks\n/opt/hook/libhook.so # the tracer\n\n#/opt/other/libnot.so\n");
+    assert.match(errorsOf("/opt/deps").join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
+    assert.match(errorsOf("/opt/hook").join("\n"), /the writable bind of \/opt\/hook covers \/opt\/hook\/libhook\.so/);
+    assert.deepEqual(errorsOf("/opt/other"), [], "a commented-out entry");
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
