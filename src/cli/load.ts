@@ -13,7 +13,7 @@ import { formatRuntimeDiagnostics, resolveRuntime } from "../spec/runtime.js";
 import type { Spec } from "../spec/types.js";
 import { HostError, type HostFile, type HostView } from "../plan/host.js";
 import { type PackedSpec, readPackedSpec } from "../plan/pack.js";
-import { LOADER_LIB_VALUES, LOADER_PLATFORM_VALUES, LOADER_SUBDIRS } from "../plan/libraries.js";
+import { LOADER_SUBDIRS, loaderExpansions } from "../plan/libraries.js";
 import { materialize, walkPath } from "../plan/paths.js";
 import { planApplication } from "../plan/plan.js";
 import { borrowedFile, realHost } from "../plan/real-host.js";
@@ -433,7 +433,7 @@ function findLauncherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
   };
   const libraryPath: string[] = [];
   if (env["LD_LIBRARY_PATH"] !== undefined) {
-    for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(loaderExpansions)) {
+    for (const entry of env["LD_LIBRARY_PATH"].split(/[:;]/).flatMap(nodeLoaderExpansions)) {
       const at = follow(entry === "" ? "." : entry).resolved;
       libraryPath.push(at);
       search(at, 0);
@@ -443,7 +443,7 @@ function findLauncherLoader(env: NodeJS.ProcessEnv): LauncherLoader {
   const names = files.filter((f) => !f.includes("/"));
   const preload = files
     .filter((f) => f.includes("/"))
-    .flatMap(loaderExpansions)
+    .flatMap(nodeLoaderExpansions)
     .map((f) => follow(f).resolved);
   return { paths: [...paths], dirs: [...dirs], names, libraryPath: [...new Set(libraryPath)], preload: [...new Set(preload)], looked };
 }
@@ -459,25 +459,9 @@ export function launcherWalked(env: NodeJS.ProcessEnv): readonly { path: string;
   return [...pathWalks(env, recordedNode() ?? null).flatMap((w) => w.looked.map((path) => ({ path, list: false }))), ...launcherLoader(env).looked];
 }
 
-/**
- * What ld.so may make of `entry`: $ORIGIN (and ${ORIGIN}) is the directory
- * of the program, here Node (the one running and the one recorded); $LIB
- * and $PLATFORM are each value they take on the machines void runs on
- * (src/plan/libraries.ts LOADER_LIB_VALUES, LOADER_PLATFORM_VALUES).
- */
-function loaderExpansions(entry: string): string[] {
-  if (!entry.includes("$")) return [entry];
-  const values: [string, string[]][] = [
-    ["ORIGIN", [...new Set(launcherNodes().map((n) => dirname(n)))]],
-    ["LIB", [...LOADER_LIB_VALUES]],
-    ["PLATFORM", [...LOADER_PLATFORM_VALUES]],
-  ];
-  let out = [entry];
-  for (const [name, subs] of values) {
-    const pattern = new RegExp(`\\$(?:${name}(?![A-Za-z0-9_])|\\{${name}\\})`, "g");
-    out = out.flatMap((e) => (e.match(pattern) === null ? [e] : subs.map((v) => e.replace(pattern, v))));
-  }
-  return out;
+/** What ld.so may make of `entry` in Node (the one running and the one recorded): src/plan/libraries.ts loaderExpansions. */
+function nodeLoaderExpansions(entry: string): string[] {
+  return loaderExpansions(entry, launcherNodes());
 }
 
 /** The shell's and the C library's search path where PATH is not set (dash's; glibc's execvp adds nothing to it). */

@@ -210,6 +210,26 @@ export const LOADER_PLATFORM_VALUES: readonly string[] = [
   ...new Set([...[...MACHINE_PROFILES.values()].flatMap((p) => (p.platform === undefined ? [] : [p.platform])), "haswell", "xeon_phi", "i386", "i486", "i586"]),
 ];
 
+/**
+ * What ld.so may make of a search-path entry or preload path of the
+ * programs `programs`: $ORIGIN (and ${ORIGIN}) is a program's directory,
+ * $LIB and $PLATFORM each value they take on the machines void runs on.
+ */
+export function loaderExpansions(entry: string, programs: readonly string[]): string[] {
+  if (!entry.includes("$")) return [entry];
+  const values: [string, readonly string[]][] = [
+    ["ORIGIN", [...new Set(programs.map((p) => posix.dirname(p)))]],
+    ["LIB", LOADER_LIB_VALUES],
+    ["PLATFORM", LOADER_PLATFORM_VALUES],
+  ];
+  let out = [entry];
+  for (const [name, subs] of values) {
+    const pattern = new RegExp(`\\$(?:${name}(?![A-Za-z0-9_])|\\{${name}\\})`, "g");
+    out = out.flatMap((e) => (e.match(pattern) === null ? [e] : subs.map((v) => e.replace(pattern, v))));
+  }
+  return out;
+}
+
 /** The loader's built-in facts for programs of this ELF ABI. */
 export function machineProfile(elf: Pick<ElfInfo, "class" | "machine" | "flags" | "endian">): MachineProfile | undefined {
   const profile = MACHINE_PROFILES.get(`${elf.machine}/${elf.class}`);

@@ -28,7 +28,7 @@ import { limitInForce } from "../spec/runtime.js";
 import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
-import { DEFAULT_LD_CACHE, LOADER_SUBDIRS, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
+import { DEFAULT_LD_CACHE, LOADER_SUBDIRS, loaderExpansions, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, materializeExisting, resolveInVoid } from "./paths.js";
 import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
@@ -1026,8 +1026,9 @@ function launcherNodeLibraries(
   };
   // ld.so reads /etc/ld.so.preload and /etc/ld.so.cache as it starts Node, present or not: a void that could make either
   // would choose what Node loads. The libraries ld.so.preload names are loaded as LD_PRELOAD's are.
-  const system = nodes.length === 0 ? { modules: [], names: [] } : systemPreload(host);
-  if (nodes.length > 0) for (const file of [LD_SO_PRELOAD, DEFAULT_LD_CACHE]) follow(file);
+  const system = nodes.length === 0 ? { modules: [], names: [] } : systemPreload(host, nodes);
+  // Each path it names too, as an LD_PRELOAD path is (src/cli/load.ts): one not made yet is where a void could make it.
+  if (nodes.length > 0) for (const file of [LD_SO_PRELOAD, DEFAULT_LD_CACHE, ...system.modules]) follow(file);
   for (const name of system.names) names.add(name);
   for (const node of nodes) {
     let r: Resolution;
@@ -1058,10 +1059,11 @@ const MAX_LD_SO_PRELOAD = 64 << 10;
 /**
  * The libraries /etc/ld.so.preload names, as ld.so reads it: entries
  * separated by blanks, newlines or colons, `#` to the end of a line a
- * comment; one with a slash is a path (`modules`), a bare name is looked
- * up as a DT_NEEDED one is (`names`). None when it is absent or unreadable.
+ * comment; one with a slash is a path (`modules`), with $ORIGIN (Node's
+ * directory), $LIB and $PLATFORM expanded, a bare name is looked up as a
+ * DT_NEEDED one is (`names`). None when it is absent or unreadable.
  */
-function systemPreload(host: HostView): { modules: string[]; names: string[] } {
+function systemPreload(host: HostView, nodes: readonly string[]): { modules: string[]; names: string[] } {
   let text = "";
   try {
     if (host.stat(LD_SO_PRELOAD)?.type === "file") {
@@ -1081,7 +1083,7 @@ function systemPreload(host: HostView): { modules: string[]; names: string[] } {
     .join("\n")
     .split(/[ \t\n:]+/)
     .filter((e) => e !== "");
-  return { modules: entries.filter((e) => e.includes("/")), names: entries.filter((e) => !e.includes("/")) };
+  return { modules: entries.filter((e) => e.includes("/")).flatMap((e) => loaderExpansions(e, nodes)), names: entries.filter((e) => !e.includes("/")) };
 }
 
 /**

@@ -1447,7 +1447,7 @@ for (const launcher of launchers) {
       assert.equal(nodeLibs.stderr.trim().split("\n").length, 1, nodeLibs.stderr);
       assert.match(
         nodeLibs.stderr,
-        /covers .*, where ld\.so finds what it loads into the Node the void command runs \(through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, or Node's own libraries\)/,
+        /covers .*, where ld\.so finds what it loads into the Node the void command runs \(through the launcher's LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, \/etc\/ld\.so\.preload or ld\.so\.cache, or Node's own libraries\)/,
       );
       assert.ok(nodeLibs.stderr.includes(`the writable bind of ${libcDir} covers ${libcDir}/`), nodeLibs.stderr);
       const dotdot = runVoid(stage, launcher, ["check", "-s", bindOf("up", join(up, "srv", "data")), stage.hostile, "nested"], { env: { LD_LIBRARY_PATH: `${join(up, "app", "bin")}/../lib` } });

@@ -692,7 +692,9 @@ describe("other names the mount table gives what voids must not write (src/plan/
       .dir("/etc")
       .file("/opt/hook/libhook.so", buildElf({ type: 3, soname: "libhook.so", needed: ["libdep.so"], runpath: "/opt/deps" }))
       .file("/opt/deps/libdep.so", buildElf({ type: 3, soname: "libdep.so" }))
-      .dir("/opt/other");
+      .dir("/opt/other")
+      .dir("/opt/lib64")
+      .dir("/usr/hooks");
     const errorsOf = (source: string) => {
       const parsed = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: source, environment_path: "/w", read_only: false } }] } } });
       assert.ok(parsed.ok);
@@ -703,10 +705,14 @@ describe("other names the mount table gives what voids must not write (src/plan/
     assert.match(errorsOf("/etc").join("\n"), /the writable bind of \/etc covers \/etc\/ld\.so\.preload, \/etc\/ld\.so\.cache, where ld\.so finds what it loads/);
     assert.deepEqual(errorsOf("/opt/deps"), [], "nothing preloaded yet");
     // Entries separated by blanks, newlines and colons; a comment to the end of its line; a path and what it needs.
-    fake.file("/etc/ld.so.preload", "# hooks\n/opt/hook/libhook.so # the tracer\n\n#/opt/other/libnot.so\n");
+    fake.file("/etc/ld.so.preload", "# hooks\n/opt/hook/libhook.so # the tracer\n\n#/opt/other/libnot.so\n/opt/$LIB/libx.so:$ORIGIN/../hooks/liby.so");
     assert.match(errorsOf("/opt/deps").join("\n"), /the writable bind of \/opt\/deps covers \/opt\/deps/);
     assert.match(errorsOf("/opt/hook").join("\n"), /the writable bind of \/opt\/hook covers \/opt\/hook\/libhook\.so/);
     assert.deepEqual(errorsOf("/opt/other"), [], "a commented-out entry");
+    // ld.so expands $LIB, $PLATFORM and $ORIGIN (Node's directory) in a path there; neither file exists yet (ld.so skips
+    // it), but a void writing its directory could make it.
+    assert.match(errorsOf("/opt/lib64").join("\n"), /covers \/opt\/lib64\/libx\.so/);
+    assert.match(errorsOf("/usr/hooks").join("\n"), /covers \/usr\/hooks\/liby\.so/);
   });
   it("refuses a writable bind of a directory on the launcher's PATH where void looks for node, under any name", () => {
     fake.dir("/srv/home/.cargo/bin").dir("/mnt/srv/home");
