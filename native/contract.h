@@ -130,7 +130,9 @@ enum seccomp_rules {
   SECCOMP_RULE_TTY_INJECT = 1u << 1,
   /* S_ISUID/S_ISGID in chmod/open/creat/mkdir/mknod modes -> EPERM */
   SECCOMP_RULE_SUID = 1u << 2,
-  /* socket families other than unix, inet, inet6, route netlink */
+  /* socket families other than unix, inet, inet6, route netlink; IP protocols other than TCP, UDP,
+   * ICMP ping
+   */
   SECCOMP_RULE_SOCKET = 1u << 3,
   /* personality flags other than the harmless ones -> EPERM */
   SECCOMP_RULE_PERSONALITY = 1u << 4,
@@ -148,10 +150,12 @@ enum seccomp_rules {
   SECCOMP_RULE_SOCKOPTS = 1u << 10,
   /* mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM */
   SECCOMP_RULE_HUGETLB = 1u << 11,
+  /* prctl PR_SET_MEMORY_MERGE, madvise MADV_MERGEABLE -> EPERM */
+  SECCOMP_RULE_MEMORY_MERGE = 1u << 12,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 4095u
+#define SECCOMP_RULES_ALL 8191u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

@@ -73,7 +73,8 @@
  * vlen, flags), fcntl(fd, cmd), prlimit64(pid, ...),
  * ptrace(request, ...), shmctl(id, cmd, buf), setsockopt(fd, level,
  * optname, ...), mmap(addr, length, prot, flags, ...), memfd_create(name,
- * flags), shmget(key, size, shmflg). */
+ * flags), shmget(key, size, shmflg), prctl(option, ...), madvise(addr,
+ * length, advice). */
 /* clang-format off */
 #define VF_RULE_CALLS(X) \
   X(clone) \
@@ -102,7 +103,9 @@
   X(setsockopt) \
   X(mmap) \
   X(memfd_create) \
-  X(shmget)
+  X(shmget) \
+  X(prctl) \
+  X(madvise)
 /* clang-format on */
 
 #define VF_X86_64_clone 56
@@ -132,6 +135,8 @@
 #define VF_X86_64_mmap 9
 #define VF_X86_64_memfd_create 319
 #define VF_X86_64_shmget 29
+#define VF_X86_64_prctl 157
+#define VF_X86_64_madvise 28
 
 #define VF_AARCH64_clone 220
 #define VF_AARCH64_ioctl 29
@@ -160,6 +165,8 @@
 #define VF_AARCH64_mmap 222
 #define VF_AARCH64_memfd_create 279
 #define VF_AARCH64_shmget 194
+#define VF_AARCH64_prctl 167
+#define VF_AARCH64_madvise 233
 
 /* One architecture of a filter: the plan's name for it, the kernel's
  * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
@@ -244,6 +251,8 @@ VF_CHECK(setsockopt);
 VF_CHECK(mmap);
 VF_CHECK(memfd_create);
 VF_CHECK(shmget);
+VF_CHECK(prctl);
+VF_CHECK(madvise);
 #undef VF_CHECK
 #undef VF_CHECK_ABSENT
 
@@ -262,6 +271,12 @@ VF_CHECK(shmget);
 #define VF_AF_NETLINK 16u
 #define VF_NETLINK_ROUTE 0u
 #define VF_SOCK_STREAM 1u
+#define VF_SOCK_DGRAM 2u
+#define VF_SOCK_RAW 3u
+#define VF_IPPROTO_ICMP 1u
+#define VF_IPPROTO_TCP 6u
+#define VF_IPPROTO_UDP 17u
+#define VF_IPPROTO_ICMPV6 58u
 #define VF_SOCK_SEQPACKET 5u
 #define VF_MSG_FASTOPEN 0x20000000u /* sendmsg flags: connect with the message (TCP Fast Open) */
 #define VF_SOCK_PACKET 10u
@@ -282,13 +297,15 @@ VF_CHECK(shmget);
 #define VF_MAP_HUGETLB 0x40000u
 #define VF_MFD_HUGETLB 4u
 #define VF_SHM_HUGETLB 04000u
+#define VF_PR_SET_MEMORY_MERGE 67u /* Linux 6.4 */
+#define VF_MADV_MERGEABLE 12u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 180 for the rules and the final return.
- * 200 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
+ * ENOSYS number and 4 around them, 220 for the rules and the final return.
+ * 240 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
  * checks every program against this bound, every rule included. */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (200 + 6 * (nranges) + 2 * (nenosys))
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (240 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -364,6 +381,17 @@ static inline void void_filter_value_rule(struct void_filter_builder *b, uint32_
   VF_JEQ(b, value, 0, 1);
   VF_RET(b, VF_ERRNO(EPERM));
   VF_RET(b, SECCOMP_RET_ALLOW);
+}
+
+/* A JEQ whose targets are labels placed later (or -1: the next
+ * instruction), patched once they are known: an 8-bit forward offset. */
+struct void_filter_fixup {
+  unsigned short at;
+  signed char jt, jf;
+};
+static inline void void_filter_jeq_to(struct void_filter_builder *b, struct void_filter_fixup *fix, unsigned *nfix, uint32_t k, int jt, int jf) {
+  fix[(*nfix)++] = (struct void_filter_fixup){.at = b->n, .jt = (signed char)jt, .jf = (signed char)jf};
+  VF_JEQ(b, k, 0, 0);
 }
 
 /* open/openat: S_ISUID/S_ISGID in the mode matter only when the call
@@ -489,26 +517,74 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
   }
   if (rules & SECCOMP_RULE_SOCKET) {
-    VF_JEQ(&b, (uint32_t)a->socket, 0, 16);
+    /* socket(): unix, IP and route netlink only; for IP, the kernel's own
+     * protocols only — TCP for a stream socket, UDP or ICMP ping for a
+     * datagram one, protocol 0 for either. Any other type or protocol
+     * makes the kernel look for a module that provides it (inet_create's
+     * request_module("net-pf-2-proto-132-type-1"): SCTP, DCCP, L2TP…),
+     * which loads for any caller where modules load on demand: code the
+     * host never chose to run, and the kind its exploits were found in.
+     * A raw socket needs CAP_NET_RAW, which no void has (EPERM, as the
+     * kernel would say). Jumps go forward to the returns at the end. */
+    enum { L_ALLOW, L_NOPROTO, L_NOFAMILY_PACKET, L_PERM, L_NETLINK, L_INET, L_INET6, L_STREAM, L_NLABELS };
+    unsigned short label[L_NLABELS];
+    struct void_filter_fixup fix[24];
+    unsigned nfix = 0;
+#define VF_JEQ_TO(k, t, f) void_filter_jeq_to(&b, fix, &nfix, (k), (t), (f))
+#define VF_NEXT (-1)
+    VF_JEQ(&b, (uint32_t)a->socket, 0, 255); /* patched: past the rule */
+    unsigned short not_socket = (unsigned short)(b.n - 1);
     VF_LOAD_ARG(&b, 0);
-    VF_JEQ(&b, VF_AF_UNIX, 13, 0);
-    VF_JEQ(&b, VF_AF_INET6, 12, 0);
-    VF_JEQ(&b, VF_AF_INET, 5, 0);
-    VF_JEQ(&b, VF_AF_NETLINK, 1, 0);
+    VF_JEQ_TO(VF_AF_UNIX, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_AF_NETLINK, L_NETLINK, VF_NEXT);
+    VF_JEQ_TO(VF_AF_INET, L_INET, VF_NEXT);
+    VF_JEQ_TO(VF_AF_INET6, L_INET6, VF_NEXT);
     VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
+    label[L_NETLINK] = b.n;
     VF_LOAD_ARG(&b, 2);
-    VF_JEQ(&b, VF_NETLINK_ROUTE, 7, 0);
-    VF_RET(&b, VF_ERRNO(EPROTONOSUPPORT));
-    /* AF_INET with SOCK_PACKET (10): the kernel makes that a packet
-     * socket, the family refused above; with or without SOCK_NONBLOCK
-     * and SOCK_CLOEXEC. */
+    VF_JEQ_TO(VF_NETLINK_ROUTE, L_ALLOW, L_NOPROTO);
+    /* AF_INET: SOCK_PACKET (10) makes the kernel create a packet socket,
+     * a family refused above; with or without SOCK_NONBLOCK, SOCK_CLOEXEC. */
+    label[L_INET] = b.n;
     VF_LOAD_ARG(&b, 1);
-    VF_JEQ(&b, VF_SOCK_PACKET, 3, 0);
-    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_NONBLOCK, 2, 0);
-    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_CLOEXEC, 1, 0);
-    VF_JEQ(&b, VF_SOCK_PACKET | VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC, 0, 1);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
+    VF_JEQ_TO(VF_SOCK_PACKET, L_NOFAMILY_PACKET, VF_NEXT);
+    VF_JEQ_TO(VF_SOCK_RAW, L_PERM, VF_NEXT);
+    VF_JEQ_TO(VF_SOCK_STREAM, L_STREAM, VF_NEXT);
+    VF_JEQ_TO(VF_SOCK_DGRAM, VF_NEXT, L_NOPROTO);
+    VF_LOAD_ARG(&b, 2);
+    VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_IPPROTO_UDP, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_IPPROTO_ICMP, L_ALLOW, L_NOPROTO);
+    label[L_INET6] = b.n;
+    VF_LOAD_ARG(&b, 1);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
+    VF_JEQ_TO(VF_SOCK_RAW, L_PERM, VF_NEXT);
+    VF_JEQ_TO(VF_SOCK_STREAM, L_STREAM, VF_NEXT);
+    VF_JEQ_TO(VF_SOCK_DGRAM, VF_NEXT, L_NOPROTO);
+    VF_LOAD_ARG(&b, 2);
+    VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_IPPROTO_UDP, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_IPPROTO_ICMPV6, L_ALLOW, L_NOPROTO);
+    label[L_STREAM] = b.n;
+    VF_LOAD_ARG(&b, 2);
+    VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
+    VF_JEQ_TO(VF_IPPROTO_TCP, L_ALLOW, L_NOPROTO);
+    label[L_NOPROTO] = b.n;
+    VF_RET(&b, VF_ERRNO(EPROTONOSUPPORT));
+    label[L_NOFAMILY_PACKET] = b.n;
     VF_RET(&b, VF_ERRNO(EAFNOSUPPORT));
+    label[L_PERM] = b.n;
+    VF_RET(&b, VF_ERRNO(EPERM));
+    label[L_ALLOW] = b.n;
     VF_RET(&b, SECCOMP_RET_ALLOW);
+    for (unsigned i = 0; i < nfix; i++) {
+      if (fix[i].jt >= 0) b.prog[fix[i].at].jt = (unsigned char)(label[fix[i].jt] - fix[i].at - 1);
+      if (fix[i].jf >= 0) b.prog[fix[i].at].jf = (unsigned char)(label[fix[i].jf] - fix[i].at - 1);
+    }
+    b.prog[not_socket].jf = (unsigned char)(b.n - not_socket - 1);
+#undef VF_JEQ_TO
+#undef VF_NEXT
     VF_JEQ(&b, (uint32_t)a->socketpair, 0, 4);
     VF_LOAD_ARG(&b, 0);
     VF_JEQ(&b, VF_AF_UNIX, 1, 0);
@@ -594,6 +670,14 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     void_filter_bits_rule(&b, (uint32_t)a->mmap, 3, VF_MAP_HUGETLB);
     void_filter_bits_rule(&b, (uint32_t)a->memfd_create, 1, VF_MFD_HUGETLB);
     void_filter_bits_rule(&b, (uint32_t)a->shmget, 2, VF_SHM_HUGETLB);
+  }
+  if (rules & SECCOMP_RULE_MEMORY_MERGE) {
+    /* No page of a void's is offered to the kernel's same-page merging
+     * (KSM): a page merged with another process's identical one is slower
+     * to write (copy on write), which tells a void what others hold in
+     * memory, other voids included, where the host runs ksmd. */
+    void_filter_value_rule(&b, (uint32_t)a->prctl, 0, VF_PR_SET_MEMORY_MERGE);
+    void_filter_value_rule(&b, (uint32_t)a->madvise, 2, VF_MADV_MERGEABLE);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
     /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's

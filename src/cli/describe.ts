@@ -107,7 +107,8 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "namespace-clone": "clone() with a CLONE_NEW* flag: EPERM",
   "terminal-injection": "ioctl TIOCSTI, TIOCLINUX (low 32 bits of the request): EPERM",
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
-  "socket-families": "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; socketpair() other than AF_UNIX",
+  "socket-families":
+    "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; an IP socket other than TCP, UDP or ICMP ping: EPROTONOSUPPORT (no protocol module loaded for a void), raw: EPERM; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
   "host-sockets":
     'connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), a datagram socketpair(), interface ioctls: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
@@ -116,6 +117,7 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",
   "socket-options": "setsockopt SOL_SOCKET SO_ZEROCOPY (pinned pages are charged to the host user), SO_PASSPIDFD: EPERM",
   "huge-pages": "mmap() with MAP_HUGETLB, memfd_create() with MFD_HUGETLB, shmget() with SHM_HUGETLB: EPERM (huge pages come from the host's reserved pool, charged to no memory limit)",
+  "memory-merge": "prctl(PR_SET_MEMORY_MERGE), madvise(MADV_MERGEABLE): EPERM (pages merged with another process's tell what it holds)",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

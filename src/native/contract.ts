@@ -171,8 +171,18 @@ export const SECCOMP_RULE_BITS = {
     "terminal-injection": { c: "SECCOMP_RULE_TTY_INJECT", value: 1 << 1, doc: "ioctl TIOCSTI/TIOCLINUX -> EPERM" },
     /** chmod/fchmod/fchmodat, open/openat/creat with O_CREAT or O_TMPFILE, mkdir/mkdirat, mknod/mknodat with S_ISUID or S_ISGID in the mode: EPERM. */
     "setuid-modes": { c: "SECCOMP_RULE_SUID", value: 1 << 2, doc: "S_ISUID/S_ISGID in chmod/open/creat/mkdir/mknod modes -> EPERM" },
-    /** socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE, or AF_INET with SOCK_PACKET (which the kernel makes a packet socket): EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); socketpair() other than AF_UNIX: EAFNOSUPPORT. */
-    "socket-families": { c: "SECCOMP_RULE_SOCKET", value: 1 << 3, doc: "socket families other than unix, inet, inet6, route netlink" },
+    /**
+     * socket() other than AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE, or AF_INET with SOCK_PACKET (which
+     * the kernel makes a packet socket): EAFNOSUPPORT (EPROTONOSUPPORT for other netlink); an AF_INET or AF_INET6 socket
+     * other than a stream one with protocol 0 or TCP, or a datagram one with 0, UDP or ICMP ping (ICMPv6 for AF_INET6):
+     * EPROTONOSUPPORT (EPERM for SOCK_RAW), as any other makes the kernel load a module for it (SCTP, DCCP...) where
+     * modules load on demand; socketpair() other than AF_UNIX: EAFNOSUPPORT.
+     */
+    "socket-families": {
+      c: "SECCOMP_RULE_SOCKET",
+      value: 1 << 3,
+      doc: "socket families other than unix, inet, inet6, route netlink; IP protocols other than TCP, UDP, ICMP ping",
+    },
     /** personality() other than PER_LINUX, PER_LINUX32, UNAME26 (alone or with PER_LINUX32) and the 0xffffffff query: EPERM. */
     personality: { c: "SECCOMP_RULE_PERSONALITY", value: 1 << 4, doc: "personality flags other than the harmless ones -> EPERM" },
     /**
@@ -229,6 +239,13 @@ export const SECCOMP_RULE_BITS = {
      * stay.
      */
     "huge-pages": { c: "SECCOMP_RULE_HUGETLB", value: 1 << 11, doc: "mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM" },
+    /**
+     * prctl(PR_SET_MEMORY_MERGE), madvise(MADV_MERGEABLE): EPERM. A page
+     * the kernel's same-page merging (KSM) merged with an identical page of
+     * another process's is slower to write, which tells the void what that
+     * process holds, where the host runs ksmd.
+     */
+    "memory-merge": { c: "SECCOMP_RULE_MEMORY_MERGE", value: 1 << 12, doc: "prctl PR_SET_MEMORY_MERGE, madvise MADV_MERGEABLE -> EPERM" },
     /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a

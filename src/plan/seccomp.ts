@@ -8,7 +8,9 @@
  * older call. On top of the list, argument rules close what a whole-call
  * decision cannot: namespace flags on clone(), terminal injection by
  * ioctl, setuid/setgid modes, socket families other than unix, IP and
- * route netlink, and personality flags that weaken the address space.
+ * route netlink and IP protocols other than TCP, UDP and ping, personality
+ * flags that weaken the address space, and the kernel budgets and channels
+ * a void must not reach (SHM_LOCK, zerocopy, huge pages, same-page merging).
  * A spec's {"Seccomp": {"allow": [...], "deny": [...]}} adds calls to the
  * list or removes them; "SeccompUnconfined" opts out.
  *

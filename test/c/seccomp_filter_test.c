@@ -85,10 +85,16 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
     if (type != 1 && type != 5) return ERR(EPERM);
   }
   if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socket)) {
-    if (a[0] == 2) return (a[1] & ~(uint32_t)(04000 | 02000000)) == 10 ? ERR(EAFNOSUPPORT) : ALLOW;
-    if (a[0] == 1 || a[0] == 10) return ALLOW;
-    if (a[0] != 16) return ERR(EAFNOSUPPORT);
-    return a[2] == 0 ? ALLOW : ERR(EPROTONOSUPPORT);
+    if (a[0] == 1) return ALLOW;
+    if (a[0] == 16) return a[2] == 0 ? ALLOW : ERR(EPROTONOSUPPORT);
+    if (a[0] != 2 && a[0] != 10) return ERR(EAFNOSUPPORT);
+    /* IP: the type without SOCK_NONBLOCK and SOCK_CLOEXEC; TCP, UDP and ping only (no protocol module loads). */
+    uint32_t type = a[1] & ~(uint32_t)(04000 | 02000000);
+    if (a[0] == 2 && type == 10) return ERR(EAFNOSUPPORT);
+    if (type == 3) return ERR(EPERM);
+    if (type == 1) return a[2] == 0 || a[2] == 6 ? ALLOW : ERR(EPROTONOSUPPORT);
+    if (type == 2) return a[2] == 0 || a[2] == 17 || a[2] == (a[0] == 2 ? 1u : 58u) ? ALLOW : ERR(EPROTONOSUPPORT);
+    return ERR(EPROTONOSUPPORT);
   }
   if ((r & SECCOMP_RULE_SOCKET) && IS(nr, socketpair)) return a[0] == 1 ? ALLOW : ERR(EAFNOSUPPORT);
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, connect)) return ERR(EPERM);
@@ -100,6 +106,9 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, mmap)) return a[3] & 0x40000u ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, memfd_create)) return a[1] & 4u ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, shmget)) return a[2] & 04000u ? ERR(EPERM) : ALLOW;
+  /* KSM: prctl's option is its first argument, madvise's advice its third. */
+  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, prctl)) return a[0] == 67 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, madvise)) return a[2] == 12 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* MSG_FASTOPEN: sendmsg's flags are its third argument, sendmmsg's its fourth. */
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendmsg)) return a[2] & 0x20000000u ? ERR(EPERM) : ALLOW;
@@ -187,6 +196,19 @@ static const uint64_t interesting[] = {
     5,          /* MFD_HUGETLB | MFD_CLOEXEC */
     01600,      /* IPC_CREAT | 0600 */
     05600,      /* SHM_HUGETLB | IPC_CREAT | 0600 */
+    3,          /* SOCK_RAW */
+    5,          /* SOCK_SEQPACKET */
+    6,          /* IPPROTO_TCP */
+    58,         /* IPPROTO_ICMPV6 */
+    67,         /* PR_SET_MEMORY_MERGE */
+    68,         /* PR_GET_MEMORY_MERGE */
+    12,         /* MADV_MERGEABLE */
+    13,         /* MADV_UNMERGEABLE */
+    132,        /* IPPROTO_SCTP */
+    262,        /* IPPROTO_MPTCP */
+    0x802,      /* SOCK_DGRAM | SOCK_NONBLOCK */
+    0x80001,    /* SOCK_STREAM | SOCK_CLOEXEC */
+    0x80003,    /* SOCK_RAW | SOCK_CLOEXEC */
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 
@@ -231,6 +253,20 @@ static void check_plan(uint32_t *ranges, uint32_t nranges, uint32_t *enosys, uin
       check(ret == oracle(&plan, &d), "program disagrees with the policy", nranges, number, d.args[1]);
     }
   }
+  /* socket(): every family, type (with its flags) and protocol of interest together, which the one-position
+   * walk above meets only by chance. */
+  static const uint32_t families[] = {0, 1, 2, 10, 16, 17, 38};
+  static const uint32_t types[] = {0, 1, 2, 3, 4, 5, 6, 10, 11, 0x801, 0x80002, 0x80803, 0x8000a, 0xdead0001};
+  static const uint32_t protocols[] = {0, 1, 6, 17, 33, 58, 115, 132, 136, 255, 256, 262, 0xffffffff};
+  const struct void_filter_arch *arch = void_filter_arch_of(plan_arch);
+  for (unsigned f = 0; f < sizeof families / sizeof families[0]; f++)
+    for (unsigned t = 0; t < sizeof types / sizeof types[0]; t++)
+      for (unsigned q = 0; q < sizeof protocols / sizeof protocols[0]; q++) {
+        struct seccomp_data d = {.nr = arch->socket, .arch = audit_arch, .args = {families[f], types[t], protocols[q]}};
+        uint32_t ret;
+        check(run_filter(prog, n, &d, &ret) == 0 && ret == oracle(&plan, &d), "socket() disagrees with the policy", nranges, families[f],
+              types[t] * 1000u + protocols[q]);
+      }
   /* Every other architecture, the other one of the two among them, is killed. */
   static const uint32_t foreign_arches[] = {AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, 0};
   for (unsigned i = 0; i < sizeof foreign_arches / sizeof foreign_arches[0]; i++) {

@@ -648,7 +648,7 @@ for (const launcher of launchers) {
       );
     });
 
-    it("takes none of the kernel budgets the whole host shares or its launcher's uid holds: the AIO events, locked shared memory, zerocopy pins, the reserved huge pages; gets no pidfd of its launcher", () => {
+    it("takes none of the kernel budgets the whole host shares or its launcher's uid holds: the AIO events, locked shared memory, zerocopy pins, the reserved huge pages; gets no pidfd of its launcher, no merged page, no protocol module", () => {
       const spec = writeSpec(stage, `hostile-host-budgets-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout"] } } });
       const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "host-budgets"]);
       assert.equal(r.status, 0, r.stderr);
@@ -657,6 +657,10 @@ for (const launcher of launchers) {
       assert.equal(results(r.stdout).get("zerocopy"), "EPERM", r.stdout);
       assert.equal(results(r.stdout).get("passpidfd"), "EPERM", r.stdout);
       for (const huge of ["hugetlb-mmap", "hugetlb-memfd", "hugetlb-shm"]) assert.equal(results(r.stdout).get(huge), "EPERM", `${huge}: ${r.stdout}`);
+      for (const ksm of ["ksm-prctl", "ksm-madvise"]) assert.equal(results(r.stdout).get(ksm), "EPERM", `${ksm}: ${r.stdout}`);
+      // No protocol module loaded for a void: UDP-Lite and MPTCP are built into this kernel, so only the filter refuses them.
+      for (const proto of ["sock-udplite", "sock-udplite6", "sock-mptcp", "sock-sctp"]) assert.equal(results(r.stdout).get(proto), "EPROTONOSUPPORT", `${proto}: ${r.stdout}`);
+      assert.equal(results(r.stdout).get("sock-tcp"), "ok", r.stdout);
     });
 
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {

@@ -75,7 +75,11 @@
  *                  unix socket ("passpidfd", EPERM), and huge pages from
  *                  the host's reserved pool: mmap MAP_HUGETLB,
  *                  memfd_create MFD_HUGETLB, shmget SHM_HUGETLB
- *                  ("hugetlb-mmap", "hugetlb-memfd", "hugetlb-shm": EPERM)
+ *                  ("hugetlb-mmap", "hugetlb-memfd", "hugetlb-shm": EPERM),
+ *                  same-page merging ("ksm-prctl", "ksm-madvise": EPERM),
+ *                  IP protocols the filter refuses ("sock-udplite",
+ *                  "sock-udplite6", "sock-mptcp", "sock-sctp":
+ *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok)
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -1374,6 +1378,24 @@ int main(int argc, char **argv) {
       int hshm = shmget(IPC_PRIVATE, 2 << 20, IPC_CREAT | SHM_HUGETLB | 0600);
       result("hugetlb-shm", hshm);
       if (hshm >= 0) shmctl(hshm, IPC_RMID, NULL);
+      /* Kernel same-page merging, whose timing tells what other processes hold ("memory-merge"). */
+      result("ksm-prctl", syscall(SYS_prctl, 67 /* PR_SET_MEMORY_MERGE */, 1L, 0L, 0L, 0L));
+      void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      result("ksm-madvise", page == MAP_FAILED ? -1 : madvise(page, 4096, 12 /* MADV_MERGEABLE */));
+      if (page != MAP_FAILED) munmap(page, 4096);
+      /* IP protocols but TCP, UDP and ping (a module the kernel would load for them; UDP-Lite and MPTCP are built in
+       * here, so only the filter refuses them). */
+      static const int protos[][3] = {
+          {AF_INET, SOCK_DGRAM, 136}, {AF_INET6, SOCK_DGRAM, 136}, {AF_INET, SOCK_STREAM, 262}, {AF_INET, SOCK_STREAM, 132}};
+      static const char *const proto_names[] = {"sock-udplite", "sock-udplite6", "sock-mptcp", "sock-sctp"};
+      for (int k = 0; k < 4; k++) {
+        int ps = socket(protos[k][0], protos[k][1], protos[k][2]);
+        result(proto_names[k], ps);
+        if (ps >= 0) close(ps);
+      }
+      int tcp4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+      result("sock-tcp", tcp4);
+      if (tcp4 >= 0) close(tcp4);
     } else if (strcmp(argv[i], "stdin-back") == 0) {
       signal(SIGPIPE, SIG_IGN);
       int mem = (int)syscall(SYS_memfd_create, "pin", 0);

@@ -79,6 +79,8 @@ const RULE_CALLS = [
   "mmap",
   "memfd_create",
   "shmget",
+  "prctl",
+  "madvise",
 ];
 
 /** <linux/audit.h> */
@@ -300,6 +302,20 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("socket AF_INET SOCK_PACKET", "socket", [2, 10, 0], `errno ${EAFNOSUPPORT}`),
         q("socket AF_NETLINK NETLINK_ROUTE", "socket", [16, 3, 0], ALLOW),
         q("socket AF_NETLINK NETLINK_AUDIT", "socket", [16, 3, 9], `errno ${EPROTONOSUPPORT}`),
+        // IP: TCP, UDP and ping only; any other protocol would make the kernel load a module for it.
+        q("socket AF_INET SOCK_STREAM IPPROTO_TCP", "socket", [2, 1, 6], ALLOW),
+        q("socket AF_INET6 SOCK_STREAM|SOCK_CLOEXEC", "socket", [10, 0x80001, 0], ALLOW),
+        q("socket AF_INET SOCK_DGRAM|SOCK_NONBLOCK IPPROTO_UDP", "socket", [2, 0x802, 17], ALLOW),
+        q("socket AF_INET SOCK_DGRAM IPPROTO_ICMP (ping)", "socket", [2, 2, 1], ALLOW),
+        q("socket AF_INET6 SOCK_DGRAM IPPROTO_ICMPV6 (ping)", "socket", [10, 2, 58], ALLOW),
+        q("socket AF_INET6 SOCK_DGRAM IPPROTO_ICMP", "socket", [10, 2, 1], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET SOCK_STREAM IPPROTO_SCTP", "socket", [2, 1, 132], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET6 SOCK_SEQPACKET IPPROTO_SCTP", "socket", [10, 5, 132], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET SOCK_DCCP", "socket", [2, 6, 33], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET SOCK_DGRAM IPPROTO_L2TP", "socket", [2, 2, 115], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET SOCK_STREAM IPPROTO_MPTCP", "socket", [2, 1, 262], `errno ${EPROTONOSUPPORT}`),
+        q("socket AF_INET6 SOCK_RAW", "socket", [10, 3, 58], `errno ${EPERM}`),
+        q("socket AF_INET SOCK_PACKET|SOCK_CLOEXEC", "socket", [2, 0x8000a, 0], `errno ${EAFNOSUPPORT}`),
         q("socketpair AF_UNIX", "socketpair", [1, 1, 0], ALLOW),
         q("socketpair AF_INET", "socketpair", [2, 1, 0], `errno ${EAFNOSUPPORT}`),
         // personality(persona).
@@ -329,6 +345,12 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("memfd_create MFD_CLOEXEC", "memfd_create", [0, 1], ALLOW),
         q("shmget SHM_HUGETLB | IPC_CREAT", "shmget", [0, 2 << 20, 0o5600], PERM),
         q("shmget IPC_CREAT", "shmget", [0, 4096, 0o1600], ALLOW),
+        // No page offered to KSM: prctl(PR_SET_MEMORY_MERGE, ...), madvise(addr, len, MADV_MERGEABLE).
+        q("prctl PR_SET_MEMORY_MERGE", "prctl", [67, 1], PERM),
+        q("prctl PR_GET_MEMORY_MERGE", "prctl", [68], ALLOW),
+        q("prctl PR_SET_NAME", "prctl", [15, 0], ALLOW),
+        q("madvise MADV_MERGEABLE", "madvise", [0, 4096, 12], PERM),
+        q("madvise MADV_DONTNEED", "madvise", [0, 4096, 4], ALLOW),
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),

@@ -74,7 +74,19 @@ describe("seccomp", () => {
       "ascending by number; the host-wide AIO budget's calls as on a kernel without AIO",
     );
     assert.equal(plain.knownMax, Math.max(...Object.values(X86_64_SYSCALLS)));
-    assert.deepEqual(plain.rules, ["namespace-clone", "terminal-injection", "setuid-modes", "socket-families", "personality", "leases", "init-limits", "shm-lock", "socket-options", "huge-pages"]);
+    assert.deepEqual(plain.rules, [
+      "namespace-clone",
+      "terminal-injection",
+      "setuid-modes",
+      "socket-families",
+      "personality",
+      "leases",
+      "init-limits",
+      "shm-lock",
+      "socket-options",
+      "huge-pages",
+      "memory-merge",
+    ]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
     assert.deepEqual(
