@@ -13,7 +13,8 @@ import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
 import { untrustedLink } from "../plan/paths.js";
-import { writablePaths } from "../plan/plan.js";
+import { writableNames } from "../plan/plan.js";
+import { realHost } from "../plan/real-host.js";
 import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
 import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { Broker } from "./broker.js";
@@ -303,7 +304,8 @@ class Application implements LoopHost {
     }
     this.cgroups = cgroups;
     try {
-      const writable = writablePaths(plans);
+      // Under every name the mount table gives them: a symlink a void planted is followed under none (writableNames).
+      const writable = writableNames(plans, () => realHost.mountTable?.() ?? null);
       for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable, this.addon));
       this.streams = Streams.open(plans, this.addon, this.log);
     } catch (e) {

@@ -729,6 +729,21 @@ export function writablePaths(plans: readonly VoidPlan[]): string[] {
 }
 
 /**
+ * writablePaths, with every other name the mount table (`mountinfo`, the
+ * text of /proc/self/mountinfo) gives each: a bind mount made outside void
+ * shows a writable directory under a second path, where a symlink a void
+ * planted is just as much the void's (a File grant or --pid-file named
+ * through that path must not follow it). The table is read only when some
+ * void may write.
+ */
+export function writableNames(plans: readonly VoidPlan[], mountinfo: () => string | null): string[] {
+  const paths = writablePaths(plans);
+  if (paths.length === 0) return paths;
+  const table = new MountTable(parseMountinfo(mountinfo() ?? ""));
+  return [...new Set([...paths, ...paths.flatMap((p) => table.aliasesOf(p).map((a) => a.name))])];
+}
+
+/**
  * ld.so looks for a library in the same directories in a void as on the
  * host (RPATH, RUNPATH, the defaults, their hwcaps subdirectories), also
  * where the planner found nothing: a library a void put in one of them —

@@ -927,7 +927,7 @@ for (const launcher of launchers) {
       assert.ok(Number(probe[2]) < 1000, `the probe was closed after ${probe[2]} ms`);
     });
 
-    it("a File grant is never reached through a symlink a void could plant, nor from procfs", () => {
+    it("a File grant is never reached through a symlink a void could plant, under any name, nor from procfs", () => {
       const dir = scratch(stage, `file-planted-${launcher}`);
       const outside = join(stage.dir, "scratch", `planted-target-${launcher}.txt`);
       writeFileSync(outside, "outside\n");
@@ -944,6 +944,29 @@ for (const launcher of launchers) {
       assert.notEqual(r.status, 0);
       assert.doesNotMatch(r.stdout, /outside/);
       assert.match(r.stderr, /is a symlink inside .*which a void may write/, r.stderr);
+      if (isRoot) {
+        // The same directory under another name, a bind mount made outside void (as /home bound from /data/home):
+        // the File named through it reaches the same planted link (in a mount namespace of the test's own).
+        const alias = scratch(stage, `file-alias-${launcher}`);
+        const aliased = writeSpec(stage, `hostile-file-alias-${launcher}`, {
+          entrypoints: {
+            "cat-fd": {
+              args: ["BinaryName", "Entrypoint", { File: join(alias, "granted.txt") }],
+              environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/rw", read_only: false } }],
+            },
+          },
+        });
+        const cmd = voidCommand(stage, launcher, ["run", "-s", aliased, stage.hostile]);
+        const a = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", dir, alias, ...cmd.argv], {
+          cwd: stage.dir,
+          env: cmd.env,
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        assert.notEqual(a.status, 0, a.stdout);
+        assert.doesNotMatch(a.stdout, /outside/);
+        assert.match(a.stderr, /is a symlink inside .*file-alias-\w+, which a void may write/, a.stderr);
+      }
       const proc = writeSpec(stage, `hostile-file-proc-${launcher}`, { entrypoints: { "cat-fd": { args: ["BinaryName", "Entrypoint", { File: "/proc/self/environ" }], environment: ["Stdout"] } } });
       const p = runVoid(stage, launcher, ["run", "-s", proc, stage.hostile], { env: { LAUNCHER_SECRET: "hunter2" } });
       assert.notEqual(p.status, 0);

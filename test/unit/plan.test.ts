@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { untrustedLink } from "../../src/plan/paths.js";
-import { planApplication } from "../../src/plan/plan.js";
+import { planApplication, writableNames } from "../../src/plan/plan.js";
 import type { HostView } from "../../src/plan/host.js";
 import type { MountEntry, PlanInput, VoidPlan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/spec/parse.js";
@@ -550,6 +550,26 @@ describe("other names the mount table gives what voids must not write (src/plan/
     return r.ok ? [] : r.errors;
   };
   const writable = (hostPath: string, at = "/w") => ({ Filesystem: { host_path: hostPath, environment_path: at, read_only: false } });
+  it("names each writable bind under every name the table gives it (writableNames: where the launcher follows no symlink)", () => {
+    const parsed = parseSpecValue({ entrypoints: { a: { environment: [writable("/srv/www")] } } });
+    assert.ok(parsed.ok);
+    const r = planApplication(parsed.spec, input, mounted);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(writableNames(r.plans, () => table).sort(), ["/mnt/srv/www", "/mnt/www", "/srv/www"]);
+    let read = false;
+    const readOnly = parseSpecValue({ entrypoints: { a: { environment: [{ Filesystem: { host_path: "/srv/www", environment_path: "/w" } }] } } });
+    assert.ok(readOnly.ok);
+    const plain = planApplication(readOnly.spec, input, mounted);
+    assert.ok(plain.ok);
+    assert.deepEqual(
+      writableNames(plain.plans, () => {
+        read = true;
+        return table;
+      }),
+      [],
+    );
+    assert.equal(read, false, "the table is read only when some void may write");
+  });
   it("refuses a writable bind of another mount of the program", () => {
     assert.match(
       errorsOf({ entrypoints: { a: { environment: [writable("/mnt/srv")] } } }).join("\n"),
