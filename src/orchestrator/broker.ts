@@ -15,7 +15,7 @@ import type { FdGrant } from "../plan/types.js";
 import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
 import type { RpcOperation } from "../spec/types.js";
 import { CLOSER_RETRY_MS, closeReceived, relayFd, watchFd } from "./launcher.js";
-import type { Logger } from "./log.js";
+import { FloodLog, type LineKind, type Logger } from "./log.js";
 
 /** How long one outgoing connect may take. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -64,6 +64,16 @@ class Limiter {
   }
 }
 
+/** What a void can make the broker log once per request: limited per void (FloodLog). */
+const REFUSED: LineKind = { kind: "rpc refused", level: "error", what: ["refused request", "refused requests"] };
+const MALFORMED: LineKind = { kind: "rpc malformed", level: "error", what: ["malformed request", "malformed requests"] };
+
+/** With -v: allowed requests too, a void may loop them. */
+const FAILED: LineKind = { kind: "rpc failed", level: "verbose", what: ["failed request", "failed requests"] };
+const OPENED: LineKind = { kind: "rpc opened", level: "verbose", what: ["granted request", "granted requests"] };
+
+const source = (c: Client): string => `rpc ${c.entrypoint} (pid ${c.pid})`;
+
 export class Broker {
   private readonly clients = new Set<Client>();
   private readonly connects = new Limiter(MAX_CONCURRENT_CONNECTS);
@@ -73,6 +83,8 @@ export class Broker {
   constructor(
     private readonly addon: NativeAddon,
     private readonly log: Logger,
+    /** A void looping refused requests would otherwise have the launcher write a line for each. */
+    private readonly flood: FloodLog = new FloodLog(log),
   ) {}
 
   /**
@@ -128,7 +140,7 @@ export class Broker {
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`) : await this.handle(c, packet.data);
       if (tooLong) {
         this.counts.refused++;
-        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
+        this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
       }
       if (!this.clients.has(c)) {
         // Detached meanwhile (the void exited, or closed its socket): what was opened for it goes. For a UDP socket,
@@ -157,7 +169,7 @@ export class Broker {
     const parsed = parseRequest(data);
     if (!parsed.ok) {
       this.counts.refused++;
-      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): malformed request: ${parsed.message}`);
+      this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: ${parsed.message}`);
       return refuse("EPROTO", parsed.message);
     }
     const req = parsed.request;
@@ -165,12 +177,12 @@ export class Broker {
     const verdict = isAllowed(req, c.operations);
     if (!verdict.allowed) {
       this.counts.refused++;
-      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${verdict.message}`);
+      this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${verdict.message}`);
       return refuse("EACCES", `not allowed by the spec: ${verdict.message}`);
     }
     if (req.op === "OpenUdpSocket" && c.udp >= MAX_UDP_PER_VOID) {
       this.counts.refused++;
-      this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${MAX_UDP_PER_VOID} UDP sockets already open`);
+      this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${MAX_UDP_PER_VOID} UDP sockets already open`);
       return refuse("EMFILE", `at most ${MAX_UDP_PER_VOID} UDP sockets at once per void`);
     }
     try {
@@ -178,7 +190,7 @@ export class Broker {
     } catch (e) {
       this.counts.failed++;
       const message = e instanceof Error ? e.message : String(e);
-      this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
+      this.flood.line(source(c), FAILED, `rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
       return refuse(rpcErrorName((e as { code?: string }).code), message);
     }
   }
@@ -192,7 +204,7 @@ export class Broker {
       const asV4 = isAllowed({ ...req, family: "Inet", host: v4 }, c.operations);
       if (!asV4.allowed) {
         this.counts.refused++;
-        this.log.error(`rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
+        this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
         return refuse("EACCES", `not allowed by the spec: ${address} is the IPv4 address ${v4}`);
       }
     }
@@ -200,7 +212,7 @@ export class Broker {
     const sock = await this.addon.connect(address, req.port, udp, CONNECT_TIMEOUT_MS);
     const fd = udp ? this.relayDatagrams(sock, c) : sock;
     this.counts.allowed++;
-    this.log.verbose(`rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
+    this.flood.line(source(c), OPENED, `rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
     return { reply: { ok: true, family, address, port: req.port }, fd };
   }
 
@@ -251,6 +263,7 @@ export class Broker {
   private detach(c: Client): void {
     if (!this.clients.delete(c)) return;
     c.stop();
+    this.flood.end(source(c));
     // Its receive queue holds what the void sent and the broker has not read (fds too): their last close can block.
     closeReceived([c.fd]);
   }

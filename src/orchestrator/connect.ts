@@ -41,7 +41,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { ConnectPlan, VoidPlan } from "../plan/types.js";
 import { FLOW_IDLE_MS, MAX_FLOWS } from "./forward.js";
 import { closeReceived, watchFd } from "./launcher.js";
-import type { Logger } from "./log.js";
+import type { FloodLog, LineKind, Logger } from "./log.js";
 import { splitAddr } from "./wiring.js";
 
 /** Most TCP connections relayed at once per void, over all its Connect grants. */
@@ -101,20 +101,28 @@ interface Shares {
 
 const describe = (c: ConnectPlan): string => `${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} -> ${c.hostAddr}`;
 
+/** A grant's failures after its first, with -v: limited per void and grant (FloodLog). */
+const FAILURE: LineKind = { kind: "connect failure", level: "verbose", what: ["failure", "failures"] };
+
 /**
- * Says the first failure of a grant as a warning, the rest with -v: a void
- * may retry in a loop, and a triggered entrypoint has a void per message.
+ * Says the first failure of a grant as a warning, the rest with -v, at
+ * most a few per void and grant in each window (FloodLog): a void may
+ * retry in a loop, and a triggered entrypoint has a void per message.
  * `told` holds the grants already warned about, for the whole run.
  */
-function reporter(entrypoint: string, pid: number, c: ConnectPlan, log: Logger, told: Set<string>): (why: string) => void {
+function reporter(entrypoint: string, pid: number, c: ConnectPlan, flood: FloodLog, told: Set<string>): (why: string) => void {
   const key = `${entrypoint} ${c.protocol} ${c.environmentPort}`;
+  const source = connectSource(entrypoint, pid, c);
+  const log = flood.log;
   return (why) => {
-    const line = `entrypoint ${entrypoint} (pid ${pid}): Connect ${describe(c)}: ${why}`;
-    if (told.has(key)) log.verbose(line);
+    const line = `${source}: ${why}`;
+    if (told.has(key)) flood.line(source, FAILURE, line);
     else log.warn(`${line}${log.verbosity >= 1 ? "" : " (further failures: -v)"}`);
     told.add(key);
   };
 }
+
+const connectSource = (entrypoint: string, pid: number, c: ConnectPlan): string => `entrypoint ${entrypoint} (pid ${pid}): Connect ${describe(c)}`;
 
 function tcpRelay(fd: number, c: ConnectPlan, shares: Shares, fail: (why: string) => void): Relay {
   const [ip, port] = splitAddr(c.hostAddr);
@@ -298,6 +306,7 @@ export class Connector {
     budget: RelayBudget,
     /** Grants whose failures were warned about already (reporter). */
     private readonly told: Set<string>,
+    private readonly flood: FloodLog,
   ) {
     this.shares = { budget, connections: 0, flows: 0 };
   }
@@ -322,7 +331,7 @@ export class Connector {
         this.log.error(`entrypoint ${this.plan.entrypoint} (pid ${this.pid}): Connect ${describe(c)}: the void's socket is not the one planned; not relayed`);
         return;
       }
-      const fail = reporter(this.plan.entrypoint, this.pid, c, this.log, this.told);
+      const fail = reporter(this.plan.entrypoint, this.pid, c, this.flood, this.told);
       this.relays.push(tcp ? tcpRelay(fd, c, this.shares, fail) : udpRelay(fd, c, this.addon, this.shares, fail));
     });
   }
@@ -337,5 +346,6 @@ export class Connector {
     if (this.closed) return;
     this.closed = true;
     for (const r of this.relays) r.close();
+    for (const c of this.plan.connects) this.flood.end(connectSource(this.plan.entrypoint, this.pid, c));
   }
 }

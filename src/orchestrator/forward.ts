@@ -34,7 +34,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { ForwardPlan, VoidPlan } from "../plan/types.js";
 import type { Factory } from "./factory.js";
 import { closeReceived, watchFd } from "./launcher.js";
-import type { Logger } from "./log.js";
+import { FloodLog, type LineKind, type Logger } from "./log.js";
 import { splitAddr, WiringError } from "./wiring.js";
 
 /** A UDP flow without a datagram either way for this long is closed. */
@@ -89,9 +89,18 @@ function whenStarted(): { ready: Promise<Factory>; start: (f: Factory) => void }
   return { ready, start };
 }
 
+/**
+ * A flow or connection the void's end could not be opened for (nothing
+ * listens there in the void): once per client connection or flow, so
+ * limited per Forward (FloodLog).
+ */
+const NOT_RELAYED: LineKind = { kind: "forward not relayed", level: "error", what: ["connection or flow not relayed", "connections or flows not relayed"] };
+
+const forwardSource = (entrypoint: string, f: ForwardPlan, actual: string): string => `entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}`;
+
 const show = (ip: string, port: number): string => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promise<Relay> {
+async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger, flood: FloodLog): Promise<Relay> {
   const [ip, port] = splitAddr(f.hostAddr);
   const host: UdpSocket = createSocket({ type: ip.includes(":") ? "udp6" : "udp4", ipv6Only: ip.includes(":") });
   try {
@@ -163,7 +172,7 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
           for (const data of flow.queued.splice(0)) sendIn(flow, data);
         },
         (e: Error) => {
-          log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
+          flood.line(forwardSource(entrypoint, f, actual), NOT_RELAYED, `${forwardSource(entrypoint, f, actual)}: ${e.message}`);
           if (flows.get(flow.key) === flow) drop(flow);
         },
       );
@@ -207,7 +216,7 @@ async function udpRelay(entrypoint: string, f: ForwardPlan, log: Logger): Promis
   };
 }
 
-function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: Logger): Promise<Relay> {
+function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: Logger, flood: FloodLog): Promise<Relay> {
   const [ip, port] = splitAddr(f.hostAddr);
   let bound: { fd: number; port: number };
   try {
@@ -253,7 +262,7 @@ function tcpRelay(entrypoint: string, f: ForwardPlan, addon: NativeAddon, log: L
           client.resume();
         },
         (e: Error) => {
-          log.error(`entrypoint ${entrypoint}: ${f.protocol} Forward ${actual}: ${e.message}`);
+          flood.line(forwardSource(entrypoint, f, actual), NOT_RELAYED, `${forwardSource(entrypoint, f, actual)}: ${e.message}`);
           client.destroy();
         },
       );
@@ -284,18 +293,19 @@ export class Forwarder {
   private constructor(
     readonly entrypoint: string,
     private readonly relays: Relay[],
+    private readonly flood: FloodLog,
   ) {}
 
   /** Binds the host end of every Forward of `plan`; on any failure closes those bound and throws a WiringError. */
-  static async bind(plan: VoidPlan, addon: NativeAddon, log: Logger): Promise<Forwarder> {
+  static async bind(plan: VoidPlan, addon: NativeAddon, log: Logger, flood: FloodLog = new FloodLog(log)): Promise<Forwarder> {
     const relays: Relay[] = [];
     try {
-      for (const f of plan.forwards) relays.push(f.protocol === "Udp" ? await udpRelay(plan.entrypoint, f, log) : await tcpRelay(plan.entrypoint, f, addon, log));
+      for (const f of plan.forwards) relays.push(f.protocol === "Udp" ? await udpRelay(plan.entrypoint, f, log, flood) : await tcpRelay(plan.entrypoint, f, addon, log, flood));
     } catch (e) {
       for (const r of relays) r.close();
       throw e;
     }
-    return new Forwarder(plan.entrypoint, relays);
+    return new Forwarder(plan.entrypoint, relays, flood);
   }
 
   /** "UDP 127.0.0.1:5353 -> 127.0.0.1:5353 in the void", one per Forward, with actual ports. */
@@ -312,6 +322,9 @@ export class Forwarder {
 
   /** Stops listening and closes every relayed flow. */
   close(): void {
-    for (const r of this.relays) r.close();
+    for (const r of this.relays) {
+      r.close();
+      this.flood.end(forwardSource(this.entrypoint, r.forward, r.actual));
+    }
   }
 }

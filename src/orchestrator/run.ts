@@ -24,7 +24,7 @@ import { Factory } from "./factory.js";
 import { type VoidResources, VoidLife, type VoidState } from "./lifecycle.js";
 import { Forwarder } from "./forward.js";
 import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess, type VoidSpawner } from "./launcher.js";
-import type { Logger } from "./log.js";
+import { FloodLog, type Logger } from "./log.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { signalName } from "../native/texts.js";
 import type { Outcome } from "./status.js";
@@ -218,6 +218,8 @@ function pinFile(path: string, writable: readonly string[], addon: NativeAddon):
 class Application implements LoopHost {
   readonly addon = nativeAddon();
   readonly log: Logger;
+  /** The lines voids can cause again and again, limited (src/orchestrator/log.ts FloodLog); told in full at the end of the run. */
+  readonly flood: FloodLog;
   private readonly launcher: VoidSpawner;
   private readonly wiring: Wiring;
   private readonly broker: Broker;
@@ -258,6 +260,7 @@ class Application implements LoopHost {
     private readonly opts: RunOptions,
   ) {
     this.log = opts.log;
+    this.flood = new FloodLog(opts.log);
     const events: VoidEvents = {
       onStopped: (v, nsPid) => {
         const host = hostPidOfChild(v.pid);
@@ -288,7 +291,7 @@ class Application implements LoopHost {
       const from = b.activated !== undefined ? ` (from socket activation: ${b.activated})` : b.actual !== b.addr ? ` (spec: ${b.addr})` : "";
       this.log.verbose(`entrypoint ${b.entrypoint}: listening on ${b.actual}${from}`);
     }
-    this.broker = new Broker(this.addon, this.log);
+    this.broker = new Broker(this.addon, this.log, this.flood);
     const needed = [...new Set(plans.flatMap((p) => controllersFor(p.limits)))];
     let cgroups: Cgroups | undefined;
     if (needed.length > 0) {
@@ -307,7 +310,7 @@ class Application implements LoopHost {
       // Under every name the mount table gives them: a symlink a void planted is followed under none (writableNames).
       const writable = writableNames(plans, () => realHost.mountTable?.() ?? null);
       for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable, this.addon));
-      this.streams = Streams.open(plans, this.addon, this.log);
+      this.streams = Streams.open(plans, this.addon, this.log, this.flood);
     } catch (e) {
       for (const fd of this.files.values()) closeSync(fd);
       this.wiring.closeAll();
@@ -441,7 +444,7 @@ class Application implements LoopHost {
   private startSockets(v: VoidProcess, life: VoidLife): void {
     const fd = life.resources.factory;
     if (fd === undefined) return;
-    const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log, this.relayBudget, this.connectWarned) : undefined;
+    const connector = v.plan.connects.length > 0 ? new Connector(v.plan, v.pid, this.addon, this.log, this.relayBudget, this.connectWarned, this.flood) : undefined;
     const sockets = new Factory(fd, this.addon, connector === undefined ? undefined : { count: v.plan.connects.length, deliver: (fds) => connector.start(fds), fail: (e) => connector.failed(e) });
     life.sockets = sockets;
     life.resources.factory = undefined;
@@ -727,7 +730,7 @@ class Application implements LoopHost {
     try {
       for (const plan of startup) {
         if (plan.forwards.length === 0) continue;
-        const forwarder = await Forwarder.bind(plan, this.addon, this.log);
+        const forwarder = await Forwarder.bind(plan, this.addon, this.log, this.flood);
         this.forwarders.set(plan.entrypoint, forwarder);
         for (const line of forwarder.describe()) this.log.verbose(`entrypoint ${plan.entrypoint}: forwarding ${line}`);
       }
@@ -775,6 +778,8 @@ class Application implements LoopHost {
     this.cgroups?.close();
     for (const fd of this.files.values()) closeSync(fd);
     await this.streams.close();
+    // Last: the relays into trigger pipes may still have told of dropped messages.
+    this.flood.endAll();
     return this.status;
   }
 }

@@ -56,7 +56,7 @@ import type { NativeAddon } from "../native/addon.js";
 import type { VoidPlan } from "../plan/types.js";
 import { PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import { relayFd } from "./launcher.js";
-import type { Logger } from "./log.js";
+import { FloodLog, type LineKind, type Logger } from "./log.js";
 
 export type StreamName = "stdin" | "stdout" | "stderr";
 
@@ -103,11 +103,12 @@ export class Streams {
   private constructor(
     private readonly addon: NativeAddon,
     private readonly log: Logger,
+    private readonly flood: FloodLog,
   ) {}
 
   /** Decides, for each stream some plan grants, whether voids get it relayed; starts the input relay. */
-  static open(plans: readonly VoidPlan[], addon: NativeAddon, log: Logger): Streams {
-    const s = new Streams(addon, log);
+  static open(plans: readonly VoidPlan[], addon: NativeAddon, log: Logger, flood: FloodLog = new FloodLog(log)): Streams {
+    const s = new Streams(addon, log, flood);
     const granted = new Set(plans.flatMap((p) => p.fds.map((f) => f.source.kind)));
     for (const name of ["stdin", "stdout", "stderr"] as const) {
       if (!granted.has(name)) continue;
@@ -164,11 +165,22 @@ export class Streams {
    * framer), so no void's unfinished line joins another's message.
    */
   relayInto(to: number, trigger?: { writer: string; reader: string }): Required<VoidStream> {
-    // Said as the trigger loop says it (src/orchestrator/trigger.ts takeLine).
-    const dropped =
-      trigger === undefined ? undefined : () => this.log.error(`trigger ${trigger.reader}: message longer than ${PIPE_MESSAGE_MAX_BYTES} bytes (from entrypoint ${trigger.writer}); dropped`);
+    const dropped = trigger === undefined ? undefined : this.droppedLong(trigger);
     // Packet mode: Linux 3.4 and later (void needs 5.4).
     return this.relayed(true, (r) => relayFd(r, to, true, trigger !== undefined, dropped));
+  }
+
+  /**
+   * Says a message `trigger.writer`'s relay dropped, as the trigger loop
+   * says it (src/orchestrator/trigger.ts takeLine). Limited per trigger and
+   * writer, a budget next to the loop's: a writer looping long messages
+   * would otherwise have the launcher write a line for each.
+   */
+  private droppedLong(trigger: { writer: string; reader: string }): () => void {
+    const source = `trigger ${trigger.reader}`;
+    const what = `from entrypoint ${trigger.writer} dropped as too long`;
+    const kind: LineKind = { kind: `trigger long from ${trigger.writer}`, level: "error", what: [`message ${what}`, `messages ${what}`] };
+    return () => this.flood.line(source, kind, `${source}: message longer than ${PIPE_MESSAGE_MAX_BYTES} bytes (from entrypoint ${trigger.writer}); dropped`);
   }
 
   /**

@@ -42,7 +42,7 @@ import { Limit } from "../native/contract.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
 import { CLOSER_RETRY_MS, closeReceived, watchFd } from "./launcher.js";
-import type { Logger } from "./log.js";
+import type { FloodLog, LineKind, Logger } from "./log.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
 export const MAX_MESSAGE = PIPE_MESSAGE_MAX_BYTES;
@@ -51,10 +51,21 @@ export const PIPE_BUF = 4096;
 /** Most fds one FileSocket packet may carry (the addon's receive buffer holds this many). */
 export const MAX_FDS = FILE_SOCKET_MAX_FDS;
 
+/**
+ * What a writer can make a loop log once per message: limited per trigger
+ * (FloodLog), one budget for each kind, shared with the writers' relays
+ * (src/orchestrator/streams.ts relayInto).
+ */
+export const DROPPED_LONG: LineKind = { kind: "trigger long", level: "error", what: ["message dropped as too long", "messages dropped as too long"] };
+const DROPPED_NUL: LineKind = { kind: "trigger nul", level: "error", what: ["message dropped for a NUL byte", "messages dropped for a NUL byte"] };
+const DROPPED_PACKET: LineKind = { kind: "trigger packet", level: "error", what: ["packet dropped for its size", "packets dropped for their size"] };
+
 export type Message = { kind: "text"; text: string } | { kind: "fds"; fds: number[] };
 
 export interface LoopHost {
   readonly log: Logger;
+  /** For the lines a writer can cause once per message. */
+  readonly flood: FloodLog;
   readonly addon: NativeAddon;
   /** Spawns one void of `plan` for `message`; resolves when it has started (or failed to). */
   spawnTriggered(plan: VoidPlan, message: Message, onExit: () => void): Promise<void>;
@@ -92,6 +103,11 @@ export class TriggerLoop {
 
   get name(): string {
     return this.plan.entrypoint;
+  }
+
+  /** What its lines start with, and their FloodLog source. */
+  get source(): string {
+    return `trigger ${this.name}`;
   }
 
   get isFinished(): boolean {
@@ -147,7 +163,11 @@ export class TriggerLoop {
       return false;
     }
     if (packet.truncated) {
-      this.host.log.error(`trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${Limit.FileSocketMaxBytes} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`);
+      this.host.flood.line(
+        this.source,
+        DROPPED_PACKET,
+        `trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${Limit.FileSocketMaxBytes} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`,
+      );
       closeAll(packet.fds);
       return true;
     }
@@ -178,7 +198,7 @@ export class TriggerLoop {
     }
     if (this.discarding) return;
     if (data.length > MAX_MESSAGE) {
-      this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
+      this.host.flood.line(this.source, DROPPED_LONG, `trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
       this.discarding = true;
       return;
     }
@@ -187,11 +207,11 @@ export class TriggerLoop {
 
   private takeLine(line: Buffer): void {
     if (line.length > MAX_MESSAGE) {
-      this.host.log.error(`trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes (${line.length}); dropped`);
+      this.host.flood.line(this.source, DROPPED_LONG, `trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes (${line.length}); dropped`);
       return;
     }
     if (line.includes(0)) {
-      this.host.log.error(`trigger ${this.name}: message contains a NUL byte, which no argv can carry; dropped`);
+      this.host.flood.line(this.source, DROPPED_NUL, `trigger ${this.name}: message contains a NUL byte, which no argv can carry; dropped`);
       return;
     }
     this.queue.push({ kind: "text", text: line.toString("utf8") });
@@ -237,6 +257,7 @@ export class TriggerLoop {
     if (this.paused !== null) clearTimeout(this.paused);
     this.paused = null;
     this.watch.stop();
+    this.host.flood.end(this.source);
     this.host.log.verbose(`trigger ${this.name}: no more messages (${this.count} handled)`);
     this.host.loopFinished(this);
   }
