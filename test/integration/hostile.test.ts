@@ -3,7 +3,8 @@
  * unprivileged launcher: the launcher's terminal (run on a real pty with
  * script(1)), setuid files through a writable bind, socket families a
  * void has no use for, void-init's fds and memory, system calls newer
- * than the filter, and a flood of output through a relayed stream. Each
+ * than the filter, a flood of output through a relayed stream, and one
+ * of requests and messages the launcher refuses and would log. Each
  * attack must fail the way docs/security.md says.
  */
 import assert from "node:assert/strict";
@@ -480,6 +481,31 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /::ffff:127\.0\.0\.1 is the IPv4 address 127\.0\.0\.1/);
       assert.equal(unlisted.connections(), 0, "no TCP connection reached the unlisted port");
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
+    });
+
+    it("cannot flood the launcher's log: 2,000 refused and 2,000 malformed requests, each answered, and 2,000 dropped trigger messages make a few lines and their counts", { timeout: 60_000 }, () => {
+      const spec = writeSpec(stage, `hostile-log-flood-${launcher}`, {
+        entrypoints: {
+          "log-flood": {
+            args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: 7, host: "127.0.0.1" } }] }, { Pipe: { Tx: "m" } }, "Trailing"],
+            environment: ["Stdout"],
+          },
+          // Never runs: every message has a NUL byte.
+          echo: { trigger: { Pipe: "m" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const n = 2000;
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, String(n)]);
+      assert.equal(r.status, 0, r.stderr.slice(-3000));
+      assert.equal(r.stdout.trim(), `log-flood ${n} ${n} ${n}`, "the void got its refusal for each request, as without a limit");
+      const lines = r.stderr.split("\n").filter((l) => l !== "");
+      assert.ok(lines.length < 40, `${lines.length} lines of log:\n${r.stderr.slice(0, 3000)}`);
+      // What is not shown is counted (one summary per window, and at the end): shown and counted make every one.
+      const total = (shown: RegExp, counted: RegExp) => (r.stderr.match(shown)?.length ?? 0) + [...r.stderr.matchAll(counted)].reduce((sum, m) => sum + Number(m[1]!.replaceAll(",", "")), 0);
+      assert.equal(total(/rpc log-flood \(pid \d+\): refused: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further refused requests? not shown/g), n, r.stderr);
+      assert.equal(total(/rpc log-flood \(pid \d+\): malformed request: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further malformed requests? not shown/g), n, r.stderr);
+      assert.equal(total(/trigger echo: message contains a NUL byte/g, /trigger echo: ([\d,]+) further messages? dropped for a NUL byte not shown/g), n, r.stderr);
+      assert.match(r.stderr, /^void: error: rpc log-flood \(pid \d+\): [\d,]+ further refused requests not shown \(in \d+ s; 5 a kind are shown per 10 s; -vv shows all\)$/m);
     });
 
     it("void check shows what a spec names escaped: escape sequences and bidi controls reach the terminal as text", () => {

@@ -189,6 +189,12 @@
  *                  sendmsg with an address), send "udp-ok" on the UDP one,
  *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
  *                  address
+ *   log-flood RPC_FD PIPE_FD N
+ *                  (as an entrypoint) send the broker N requests its Rpc
+ *                  list refuses and N malformed ones, one at a time, each
+ *                  answered, then write N messages with a NUL byte into a
+ *                  Pipe trigger ("log-flood REFUSED MALFORMED WRITTEN":
+ *                  replies that were refusals, and messages written)
  *   pass-holder RPC_FD PORT OTHER
  *                  (as an entrypoint) open a TCP socket to 127.0.0.1:PORT
  *                  through the broker and try to hand it to another void
@@ -1203,6 +1209,28 @@ int main(int argc, char **argv) {
     FILE *f = fdopen(atoi(argv[2]), "r");
     char line[512];
     while (f != NULL && fgets(line, sizeof line, f) != NULL) printf("received: %s", line);
+    return 0;
+  }
+  if (argc >= 5 && strcmp(argv[1], "log-flood") == 0) {
+    int rpc = atoi(argv[2]), pipe_fd = atoi(argv[3]), n = atoi(argv[4]);
+    static const char refused[] = "{\"op\":\"OpenTcpSocket\",\"family\":\"Inet\",\"host\":\"127.0.0.1\",\"port\":1}";
+    static const char malformed[] = "{\"op\":";
+    int answers[2] = {0, 0};
+    for (int k = 0; k < 2 * n; k++) {
+      const char *req = k < n ? refused : malformed;
+      char reply[1024];
+      if (send(rpc, req, strlen(req), MSG_NOSIGNAL) < 0) break;
+      ssize_t got = recv(rpc, reply, sizeof reply - 1, 0);
+      if (got <= 0) break;
+      reply[got] = 0;
+      // Each is answered with its error, as if nothing were limited.
+      if (strstr(reply, k < n ? "EACCES" : "EPROTO") != NULL) answers[k < n ? 0 : 1]++;
+    }
+    int written = 0;
+    static const char nul[] = "bad\0message\n";
+    for (int k = 0; k < n; k++)
+      if (write(pipe_fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1)) written++;
+    printf("log-flood %d %d %d\n", answers[0], answers[1], written);
     return 0;
   }
   if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
