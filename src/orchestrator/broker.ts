@@ -34,6 +34,10 @@ interface Client {
   udp: number;
   /** Their relays, both ways: stopped when the void exits, wherever their ends went. */
   relays: Set<{ stop(): void }>;
+  /** Requests of this void refused (or malformed) so far, and in the current second (REFUSALS_PER_SECOND). */
+  refused: number;
+  refusedInSecond: number;
+  secondStart: number;
 }
 
 /**
@@ -43,6 +47,17 @@ interface Client {
  * once, the rest wait in order, so voids are always built.
  */
 export const MAX_CONCURRENT_CONNECTS = 2;
+
+/**
+ * Refused or malformed requests of one void answered per second; past
+ * them, its next request is read only when the second is over. Each costs
+ * the launcher a read, a parse and a reply (~100 us) that the void's
+ * cgroup never counts: a void looping them under `cpu_max: 0.1` had the
+ * launcher spend several times its own CPU (outside attack 43); now at
+ * most ~3 % of one. A program refused that often is broken or hostile; an
+ * honest one is never slowed.
+ */
+export const REFUSALS_PER_SECOND = 256;
 
 /** Relayed UDP sockets one void may hold at once (each costs the launcher two threads). */
 export const MAX_UDP_PER_VOID = 16;
@@ -100,7 +115,7 @@ export class Broker {
     if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
     const operations = grant.source.operations;
     const w = watchFd(fd, () => void this.serve(client));
-    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set() };
+    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set(), refused: 0, refusedInSecond: 0, secondStart: Number.NEGATIVE_INFINITY };
     this.clients.add(client);
     return () => {
       this.detach(client);
@@ -117,6 +132,7 @@ export class Broker {
         await new Promise((resolve) => setTimeout(resolve, CLOSER_RETRY_MS));
         if (!this.clients.has(c)) return;
       }
+      const refusedBefore = c.refused;
       let packet: ReturnType<NativeAddon["recvFds"]>;
       try {
         packet = this.addon.recvFds(c.fd, MAX_READ);
@@ -139,7 +155,7 @@ export class Broker {
       const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`) : await this.handle(c, packet.data);
       if (tooLong) {
-        this.counts.refused++;
+        this.countRefusal(c);
         this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
       }
       if (!this.clients.has(c)) {
@@ -161,14 +177,36 @@ export class Broker {
         this.detach(c);
         return;
       }
+      // (The loop's timer clock may lag behind performance.now() after a busy stretch: wait until the second is over by it.)
+      const until = c.refused > refusedBefore ? this.refusalPause(c) : 0;
+      while (performance.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(until - performance.now())));
+        if (!this.clients.has(c)) return;
+      }
     }
     c.rearm();
+  }
+
+  /** Counts a refused or malformed request of `c`'s. */
+  private countRefusal(c: Client): void {
+    this.counts.refused++;
+    c.refused++;
+  }
+
+  /** One more refusal of `c`'s in the current second: until when (performance.now()) its next request waits (0: it does not). */
+  private refusalPause(c: Client): number {
+    const now = performance.now();
+    if (now - c.secondStart >= 1000) {
+      c.secondStart = now;
+      c.refusedInSecond = 0;
+    }
+    return ++c.refusedInSecond >= REFUSALS_PER_SECOND ? c.secondStart + 1000 : 0;
   }
 
   private async handle(c: Client, data: Buffer): Promise<{ reply: RpcReply; fd?: number }> {
     const parsed = parseRequest(data);
     if (!parsed.ok) {
-      this.counts.refused++;
+      this.countRefusal(c);
       this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: ${parsed.message}`);
       return refuse("EPROTO", parsed.message);
     }
@@ -176,12 +214,12 @@ export class Broker {
     const what = describeRequest(req);
     const verdict = isAllowed(req, c.operations);
     if (!verdict.allowed) {
-      this.counts.refused++;
+      this.countRefusal(c);
       this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${verdict.message}`);
       return refuse("EACCES", `not allowed by the spec: ${verdict.message}`);
     }
     if (req.op === "OpenUdpSocket" && c.udp >= MAX_UDP_PER_VOID) {
-      this.counts.refused++;
+      this.countRefusal(c);
       this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${MAX_UDP_PER_VOID} UDP sockets already open`);
       return refuse("EMFILE", `at most ${MAX_UDP_PER_VOID} UDP sockets at once per void`);
     }
@@ -203,7 +241,7 @@ export class Broker {
     if (v4 !== undefined) {
       const asV4 = isAllowed({ ...req, family: "Inet", host: v4 }, c.operations);
       if (!asV4.allowed) {
-        this.counts.refused++;
+        this.countRefusal(c);
         this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${address} is the IPv4 address ${v4}, which the spec does not list`);
         return refuse("EACCES", `not allowed by the spec: ${address} is the IPv4 address ${v4}`);
       }

@@ -193,8 +193,9 @@
  *                  (as an entrypoint) send the broker N requests its Rpc
  *                  list refuses and N malformed ones, one at a time, each
  *                  answered, then write N messages with a NUL byte into a
- *                  Pipe trigger ("log-flood REFUSED MALFORMED WRITTEN":
- *                  replies that were refusals, and messages written)
+ *                  Pipe trigger ("log-flood REFUSED MALFORMED WRITTEN MS":
+ *                  replies that were refusals, messages written, and the
+ *                  milliseconds the 2N requests took)
  *   pass-holder RPC_FD PORT OTHER
  *                  (as an entrypoint) open a TCP socket to 127.0.0.1:PORT
  *                  through the broker and try to hand it to another void
@@ -1216,6 +1217,8 @@ int main(int argc, char **argv) {
     static const char refused[] = "{\"op\":\"OpenTcpSocket\",\"family\":\"Inet\",\"host\":\"127.0.0.1\",\"port\":1}";
     static const char malformed[] = "{\"op\":";
     int answers[2] = {0, 0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int k = 0; k < 2 * n; k++) {
       const char *req = k < n ? refused : malformed;
       char reply[1024];
@@ -1226,11 +1229,13 @@ int main(int argc, char **argv) {
       // Each is answered with its error, as if nothing were limited.
       if (strstr(reply, k < n ? "EACCES" : "EPROTO") != NULL) answers[k < n ? 0 : 1]++;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long rpc_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     int written = 0;
     static const char nul[] = "bad\0message\n";
     for (int k = 0; k < n; k++)
       if (write(pipe_fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1)) written++;
-    printf("log-flood %d %d %d\n", answers[0], answers[1], written);
+    printf("log-flood %d %d %d %ld\n", answers[0], answers[1], written, rpc_ms);
     return 0;
   }
   if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
