@@ -156,6 +156,18 @@ export class MountTable {
     const known = this.known.get(path);
     if (known !== undefined) return known;
     const names = new Map<string, string>();
+    // Every mount of filesystem `dev` showing its directory `inside` (p's name there), or a part of it.
+    const shownBy = (dev: string, inside: string, p: string) => {
+      for (const m of this.byDev.get(dev) ?? []) {
+        // The same directory under m, or, where m shows only a part of it, that part at m's point.
+        const [name, via] = isWithin(inside, m.root)
+          ? [posix.join(m.mountPoint, posix.relative(m.root, inside)), p]
+          : isWithin(m.root, inside)
+            ? [m.mountPoint, posix.join(p, posix.relative(inside, m.root))]
+            : [undefined, p];
+        if (name !== undefined && !isWithin(name, path) && !names.has(name)) names.set(name, via);
+      }
+    };
     const namesOf = (p: string) => {
       for (const holder of this.holdersOf(p)) {
         const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
@@ -163,14 +175,14 @@ export class MountTable {
           const name = inside === "/" ? layer : posix.join(layer, inside);
           if (!isWithin(name, path) && !names.has(name)) names.set(name, p);
         }
-        for (const m of this.byDev.get(holder.dev) ?? []) {
-          // The same directory under m, or, where m shows only a part of it, that part at m's point.
-          const [name, via] = isWithin(inside, m.root)
-            ? [posix.join(m.mountPoint, posix.relative(m.root, inside)), p]
-            : isWithin(m.root, inside)
-              ? [m.mountPoint, posix.join(p, posix.relative(inside, m.root))]
-              : [undefined, p];
-          if (name !== undefined && !isWithin(name, path) && !names.has(name)) names.set(name, via);
+        shownBy(holder.dev, inside, p);
+      }
+      // The other way: p in a layer of an overlay (its upper or a lower directory), or a layer inside p: the
+      // overlay shows it at the same place below its root, and every mount of the overlay there (outside attack 45).
+      for (const o of this.mounts) {
+        for (const layer of o.layers) {
+          if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p);
+          else if (isWithin(layer, p)) shownBy(o.dev, "/", layer);
         }
       }
     };

@@ -93,6 +93,26 @@ describe("an overlay", () => {
       ["/l,2 <- /opt/void/dist", "/l1 <- /opt/void/dist", "/w/up <- /opt/void/dist"],
     );
   });
+  it("shows what is in a layer, or a layer in a directory: the overlay, and each mount of it, is another name of that", () => {
+    const table = new MountTable(
+      parseMountinfo(
+        [
+          "1 0 8:3 / / rw - ext4 a rw",
+          "70 1 0:42 / /merged rw - overlay overlay rw,lowerdir=/l1,upperdir=/w/up,workdir=/w/wk",
+          "71 1 0:42 /etc /srv/etc rw - overlay overlay rw,lowerdir=/l1,upperdir=/w/up,workdir=/w/wk",
+        ].join("\n"),
+      ),
+    );
+    const names = (p: string) =>
+      table
+        .aliasesOf(p)
+        .map((a) => `${a.name} <- ${a.via}`)
+        .sort();
+    assert.deepEqual(names("/w/up"), ["/merged <- /w/up", "/srv/etc <- /w/up/etc"]);
+    assert.deepEqual(names("/w"), ["/merged <- /w/up", "/srv/etc <- /w/up/etc"], "a directory holding the upper layer");
+    assert.deepEqual(names("/l1/etc/app"), ["/merged/etc/app <- /l1/etc/app", "/srv/etc/app <- /l1/etc/app"], "a directory in a lower layer");
+    assert.deepEqual(names("/elsewhere"), []);
+  });
 });
 
 describe("a mount of a file whose name was removed (//deleted)", () => {
