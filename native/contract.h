@@ -150,12 +150,14 @@ enum seccomp_rules {
   SECCOMP_RULE_SOCKOPTS = 1u << 10,
   /* mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM */
   SECCOMP_RULE_HUGETLB = 1u << 11,
-  /* prctl PR_SET_MEMORY_MERGE, madvise MADV_MERGEABLE -> EPERM */
+  /* prctl PR_SET_MEMORY_MERGE on, madvise MADV_MERGEABLE -> EPERM */
   SECCOMP_RULE_MEMORY_MERGE = 1u << 12,
+  /* ioctl SIOC*BR*, SIOC*IFVLAN, SIOC*DLCI (module autoloading) -> EPERM */
+  SECCOMP_RULE_MODULE_IOCTLS = 1u << 13,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 8191u
+#define SECCOMP_RULES_ALL 16383u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

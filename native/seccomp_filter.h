@@ -471,6 +471,23 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_RET(&b, VF_ERRNO(EPERM));
     VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
   }
+  if (rules & SECCOMP_RULE_MODULE_IOCTLS) {
+    /* The socket ioctls the kernel answers by loading a module for any
+     * caller, before any capability check (sock_ioctl: "bridge" for
+     * SIOCGIFBR, SIOCSIFBR, SIOCBRADDBR, SIOCBRDELBR, "8021q" for
+     * SIOCGIFVLAN, SIOCSIFVLAN, "dlci" for SIOCADDDLCI, SIOCDELDLCI on
+     * kernels that still have it), and the bridge's SIOCBRADDIF,
+     * SIOCBRDELIF: code the host never chose to load. Then the
+     * accumulator holds the number again. */
+    static const uint32_t module_ioctls[] = {0x8940u, 0x8941u, 0x8980u, 0x8981u, 0x8982u, 0x8983u, 0x89a0u, 0x89a1u, 0x89a2u, 0x89a3u};
+    const unsigned nmod = sizeof module_ioctls / sizeof module_ioctls[0];
+    VF_JEQ(&b, (uint32_t)a->ioctl, 0, (unsigned char)(nmod + 3));
+    VF_LOAD_ARG(&b, 1);
+    for (unsigned i = 0; i < nmod; i++) VF_JEQ(&b, module_ioctls[i], (unsigned char)(nmod - i), 0);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_JMP | BPF_JA, 1));
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+  }
   if (rules & SECCOMP_RULE_TTY_INJECT) {
     VF_JEQ(&b, (uint32_t)a->ioctl, 0, 5);
     VF_LOAD_ARG(&b, 1);
@@ -676,7 +693,18 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
      * (KSM): a page merged with another process's identical one is slower
      * to write (copy on write), which tells a void what others hold in
      * memory, other voids included, where the host runs ksmd. */
-    void_filter_value_rule(&b, (uint32_t)a->prctl, 0, VF_PR_SET_MEMORY_MERGE);
+    /* prctl(PR_SET_MEMORY_MERGE, on): on is an unsigned long, any bit of
+     * either half turns merging on; 0 (turning it off, as void-init does
+     * for what the launcher passed on) is allowed. */
+    VF_JEQ(&b, (uint32_t)a->prctl, 0, 8);
+    VF_LOAD_ARG(&b, 0);
+    VF_JEQ(&b, VF_PR_SET_MEMORY_MERGE, 0, 5);
+    VF_LOAD_ARG(&b, 1);
+    VF_JEQ(&b, 0, 0, 2);
+    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4));
+    VF_JEQ(&b, 0, 1, 0);
+    VF_RET(&b, VF_ERRNO(EPERM));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
     void_filter_value_rule(&b, (uint32_t)a->madvise, 2, VF_MADV_MERGEABLE);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {

@@ -16,6 +16,7 @@
  *     signals it has no handler for, so without this SIGTERM from the
  *     launcher would be lost);
  *   - is not dumpable, so the entrypoint cannot reach its fds or memory;
+ *   - turns off same-page merging (KSM) the launcher may have passed on;
  *   - reaps orphans;
  *   - when the entrypoint exits, reports how on the status pipe and exits
  *     with the same code (128+signal for a signal). Its exit makes the
@@ -301,6 +302,13 @@ int main(int argc, char **argv) {
    * factory socket are the launcher's channels; the entrypoint, which
    * execve resets to dumpable, holds neither. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return 125;
+
+  /* No page of the void's offered to the kernel's same-page merging: a
+   * launcher that has it on (systemd's MemoryKSM=yes sets it, and fork and
+   * execve keep it) would hand it to every void, whose filter then refuses
+   * only turning it on (the memory-merge rule). Linux < 6.4: EINVAL, nothing
+   * to clear. The entrypoint inherits the cleared state. */
+  if (prctl(68 /* PR_GET_MEMORY_MERGE */, 0, 0, 0, 0) > 0 && prctl(67 /* PR_SET_MEMORY_MERGE */, 0, 0, 0, 0) < 0) return 125;
 
   /* The entrypoint must inherit neither the status pipe nor the factory. */
   fcntl(status_fd, F_SETFD, FD_CLOEXEC);

@@ -117,7 +117,8 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",
   "socket-options": "setsockopt SOL_SOCKET SO_ZEROCOPY (pinned pages are charged to the host user), SO_PASSPIDFD: EPERM",
   "huge-pages": "mmap() with MAP_HUGETLB, memfd_create() with MFD_HUGETLB, shmget() with SHM_HUGETLB: EPERM (huge pages come from the host's reserved pool, charged to no memory limit)",
-  "memory-merge": "prctl(PR_SET_MEMORY_MERGE), madvise(MADV_MERGEABLE): EPERM (pages merged with another process's tell what it holds)",
+  "memory-merge": "prctl(PR_SET_MEMORY_MERGE) on, madvise(MADV_MERGEABLE): EPERM (pages merged with another process's tell what it holds)",
+  "module-ioctls": "ioctl SIOCGIFBR/SIOCSIFBR, SIOCBR*, SIOCGIFVLAN/SIOCSIFVLAN, SIOC*DLCI: EPERM (the kernel loads bridge, 8021q, dlci for them)",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

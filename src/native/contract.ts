@@ -240,12 +240,20 @@ export const SECCOMP_RULE_BITS = {
      */
     "huge-pages": { c: "SECCOMP_RULE_HUGETLB", value: 1 << 11, doc: "mmap MAP_HUGETLB, memfd_create MFD_HUGETLB, shmget SHM_HUGETLB -> EPERM" },
     /**
-     * prctl(PR_SET_MEMORY_MERGE), madvise(MADV_MERGEABLE): EPERM. A page
-     * the kernel's same-page merging (KSM) merged with an identical page of
-     * another process's is slower to write, which tells the void what that
-     * process holds, where the host runs ksmd.
+     * prctl(PR_SET_MEMORY_MERGE) turning merging on, madvise(MADV_MERGEABLE):
+     * EPERM. A page the kernel's same-page merging (KSM) merged with an
+     * identical page of another process's is slower to write, which tells
+     * the void what that process holds, where the host runs ksmd. (Turning
+     * it off stays allowed: void-init does, for what the launcher passed on.)
      */
-    "memory-merge": { c: "SECCOMP_RULE_MEMORY_MERGE", value: 1 << 12, doc: "prctl PR_SET_MEMORY_MERGE, madvise MADV_MERGEABLE -> EPERM" },
+    "memory-merge": { c: "SECCOMP_RULE_MEMORY_MERGE", value: 1 << 12, doc: "prctl PR_SET_MEMORY_MERGE on, madvise MADV_MERGEABLE -> EPERM" },
+    /**
+     * ioctl SIOCGIFBR, SIOCSIFBR, SIOCBRADDBR, SIOCBRDELBR, SIOCBRADDIF,
+     * SIOCBRDELIF, SIOCGIFVLAN, SIOCSIFVLAN, SIOCADDDLCI, SIOCDELDLCI: EPERM.
+     * The kernel answers several by loading a module (bridge, 8021q, dlci)
+     * for any caller, before any capability check.
+     */
+    "module-ioctls": { c: "SECCOMP_RULE_MODULE_IOCTLS", value: 1 << 13, doc: "ioctl SIOC*BR*, SIOC*IFVLAN, SIOC*DLCI (module autoloading) -> EPERM" },
     /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a

@@ -447,6 +447,7 @@ export const RULES_BLIND: Readonly<Record<string, string>> = {
     'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
   io_uring_register:
     'io_uring opens files, makes sockets and connects them without a system call the filter sees, so the setuid, socket-family and host-sockets rules would not hold; a program that needs io_uring runs with "SeccompUnconfined"',
+  process_madvise: "process_madvise applies advice to the void's own memory out of the filter's sight (MADV_MERGEABLE among it), so the memory-merge rule would not hold",
   openat2:
     "the filter cannot read the mode openat2 creates a file with (it is in a struct), so the setuid rule would not hold; without it openat2 fails with ENOSYS and libraries fall back to openat, which the rule checks",
   clone3:

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/prctl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -43,6 +44,17 @@ SAME(VF_IPPROTO_TCP, IPPROTO_TCP);
 SAME(VF_IPPROTO_UDP, IPPROTO_UDP);
 SAME(VF_IPPROTO_ICMPV6, IPPROTO_ICMPV6);
 SAME(VF_MADV_MERGEABLE, MADV_MERGEABLE);
+/* The module-loading socket ioctls the module-ioctls rule names. */
+SAME(0x8940u, SIOCGIFBR);
+SAME(0x8941u, SIOCSIFBR);
+SAME(0x8980u, SIOCADDDLCI);
+SAME(0x8981u, SIOCDELDLCI);
+SAME(0x8982u, SIOCGIFVLAN);
+SAME(0x8983u, SIOCSIFVLAN);
+SAME(0x89a0u, SIOCBRADDBR);
+SAME(0x89a1u, SIOCBRDELBR);
+SAME(0x89a2u, SIOCBRADDIF);
+SAME(0x89a3u, SIOCBRDELIF);
 #ifdef PR_SET_MEMORY_MERGE
 SAME(VF_PR_SET_MEMORY_MERGE, PR_SET_MEMORY_MERGE);
 #endif

@@ -70,6 +70,9 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_NS_CLONE) && IS(nr, clone)) return a[0] & NS_CLONE_FLAGS ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, ioctl) && ((a[1] >= 0x8910 && a[1] <= 0x89ff) || (a[1] >= 0x8b00 && a[1] <= 0x8bff)))
     return ERR(EPERM);
+  if ((r & SECCOMP_RULE_MODULE_IOCTLS) && IS(nr, ioctl) &&
+      (a[1] == 0x8940 || a[1] == 0x8941 || (a[1] >= 0x8980 && a[1] <= 0x8983) || (a[1] >= 0x89a0 && a[1] <= 0x89a3)))
+    return ERR(EPERM);
   if ((r & SECCOMP_RULE_TTY_INJECT) && IS(nr, ioctl)) return a[1] == 0x5412 || a[1] == 0x541C ? ERR(EPERM) : ALLOW;
   if (r & SECCOMP_RULE_SUID) {
     int mode_arg = IS(nr, chmod) || IS(nr, fchmod) || IS(nr, creat) || IS(nr, mkdir) || IS(nr, mknod) ? 1
@@ -107,7 +110,8 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, memfd_create)) return a[1] & 4u ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HUGETLB) && IS(nr, shmget)) return a[2] & 04000u ? ERR(EPERM) : ALLOW;
   /* KSM: prctl's option is its first argument, madvise's advice its third. */
-  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, prctl)) return a[0] == 67 ? ERR(EPERM) : ALLOW;
+  /* Only turning merging on: prctl's second argument, an unsigned long, not 0. */
+  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, prctl)) return a[0] == 67 && d->args[1] != 0 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, madvise)) return a[2] == 12 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* MSG_FASTOPEN: sendmsg's flags are its third argument, sendmmsg's its fourth. */
@@ -209,6 +213,11 @@ static const uint64_t interesting[] = {
     0x802,      /* SOCK_DGRAM | SOCK_NONBLOCK */
     0x80001,    /* SOCK_STREAM | SOCK_CLOEXEC */
     0x80003,    /* SOCK_RAW | SOCK_CLOEXEC */
+    0x8940,     /* SIOCGIFBR */
+    0x8982,     /* SIOCGIFVLAN */
+    0x89a3,     /* SIOCBRDELIF */
+    0x89a4,
+    0x8984,
 };
 #define NINTERESTING (sizeof interesting / sizeof interesting[0])
 

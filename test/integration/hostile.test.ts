@@ -695,6 +695,13 @@ for (const launcher of launchers) {
       // No protocol module loaded for a void: UDP-Lite and MPTCP are built into this kernel, so only the filter refuses them.
       for (const proto of ["sock-udplite", "sock-udplite6", "sock-mptcp", "sock-sctp"]) assert.equal(results(r.stdout).get(proto), "EPROTONOSUPPORT", `${proto}: ${r.stdout}`);
       assert.equal(results(r.stdout).get("sock-tcp"), "ok", r.stdout);
+      for (const ioctl of ["module-ioctl-vlan", "module-ioctl-bridge"]) assert.equal(results(r.stdout).get(ioctl), "EPERM", `${ioctl}: ${r.stdout}`);
+      assert.match(r.stdout, /^ksm-merging 0$/m);
+      // A launcher with same-page merging on (systemd's MemoryKSM=yes; fork and execve keep it): void-init turns it off.
+      const cmd = voidCommand(stage, launcher, ["run", "-s", spec, stage.hostile, "host-budgets"]);
+      const merged = spawnSync(stage.hostile, ["ksm-on", ...cmd.argv], { cwd: stage.dir, env: cmd.env, encoding: "utf8", timeout: 60_000 });
+      assert.equal(merged.status, 0, merged.stderr);
+      assert.match(merged.stdout, /^ksm-merging 0$/m, merged.stdout);
     });
 
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {

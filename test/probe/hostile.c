@@ -77,6 +77,9 @@
  *                  memfd_create MFD_HUGETLB, shmget SHM_HUGETLB
  *                  ("hugetlb-mmap", "hugetlb-memfd", "hugetlb-shm": EPERM),
  *                  same-page merging ("ksm-prctl", "ksm-madvise": EPERM),
+ *                  module-loading socket ioctls ("module-ioctl-vlan",
+ *                  "module-ioctl-bridge": EPERM), whether same-page
+ *                  merging is on ("ksm-merging 0"),
  *                  IP protocols the filter refuses ("sock-udplite",
  *                  "sock-udplite6", "sock-mptcp", "sock-sctp":
  *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok)
@@ -189,6 +192,9 @@
  *                  sendmsg with an address), send "udp-ok" on the UDP one,
  *                  and ask for ::ffff:127.0.0.1 port PORT2 as an IPv6
  *                  address
+ *   ksm-on LAUNCHER [ARGS...]
+ *                  (not in a void) turn same-page merging on for itself,
+ *                  as systemd's MemoryKSM=yes does, and exec LAUNCHER
  *   log-flood RPC_FD PIPE_FD N
  *                  (as an entrypoint) send the broker N requests its Rpc
  *                  list refuses and N malformed ones, one at a time, each
@@ -242,6 +248,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1238,6 +1245,16 @@ int main(int argc, char **argv) {
     printf("log-flood %d %d %d %ld\n", answers[0], answers[1], written, rpc_ms);
     return 0;
   }
+  /* Not in a void: turn same-page merging on, as systemd's MemoryKSM=yes does, and exec the rest (a launcher). */
+  if (argc >= 3 && strcmp(argv[1], "ksm-on") == 0) {
+    if (prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) < 0) {
+      perror("prctl PR_SET_MEMORY_MERGE");
+      return 3;
+    }
+    execvp(argv[2], argv + 2);
+    perror(argv[2]);
+    return 127;
+  }
   if (argc >= 2 && strcmp(argv[1], "bystander") == 0) {
     sleep(30);
     return 0;
@@ -1399,6 +1416,13 @@ int main(int argc, char **argv) {
       int one = 1, tcp = socket(AF_INET, SOCK_STREAM, 0), local = socket(AF_UNIX, SOCK_STREAM, 0);
       result("zerocopy", setsockopt(tcp, SOL_SOCKET, 60 /* SO_ZEROCOPY */, &one, sizeof one));
       result("passpidfd", setsockopt(local, SOL_SOCKET, 76 /* SO_PASSPIDFD */, &one, sizeof one));
+      /* Socket ioctls the kernel answers by loading a module, for any caller ("module-ioctls"). */
+      char vlan[64] = {0};
+      unsigned long br[3] = {1 /* BRCTL_GET_BRIDGES */, 0, 0};
+      result("module-ioctl-vlan", ioctl(local, 0x8982 /* SIOCGIFVLAN */, vlan));
+      result("module-ioctl-bridge", ioctl(local, 0x8940 /* SIOCGIFBR */, br));
+      /* Whether same-page merging is on for this process (the launcher's may have been). */
+      printf("ksm-merging %d\n", prctl(68 /* PR_GET_MEMORY_MERGE */, 0, 0, 0, 0));
       close(tcp);
       close(local);
       /* Huge pages: the host's reserved pool, charged to no memory limit ("huge-pages"). */

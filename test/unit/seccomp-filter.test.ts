@@ -346,7 +346,15 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("shmget SHM_HUGETLB | IPC_CREAT", "shmget", [0, 2 << 20, 0o5600], PERM),
         q("shmget IPC_CREAT", "shmget", [0, 4096, 0o1600], ALLOW),
         // No page offered to KSM: prctl(PR_SET_MEMORY_MERGE, ...), madvise(addr, len, MADV_MERGEABLE).
-        q("prctl PR_SET_MEMORY_MERGE", "prctl", [67, 1], PERM),
+        q("prctl PR_SET_MEMORY_MERGE 1", "prctl", [67, 1], PERM),
+        q("prctl PR_SET_MEMORY_MERGE 1 << 32", "prctl", [67, 2 ** 32], PERM),
+        q("prctl PR_SET_MEMORY_MERGE 0 (off)", "prctl", [67, 0], ALLOW),
+        // Socket ioctls the kernel answers by loading a module (bridge, 8021q, dlci).
+        q("ioctl SIOCGIFVLAN", "ioctl", [3, 0x8982], PERM),
+        q("ioctl SIOCBRADDBR", "ioctl", [3, 0x89a0], PERM),
+        q("ioctl SIOCGIFBR", "ioctl", [3, 0x8940], PERM),
+        q("ioctl SIOCGIFINDEX", "ioctl", [3, 0x8933], ALLOW),
+        q("ioctl FIONREAD", "ioctl", [3, 0x541b], ALLOW),
         q("prctl PR_GET_MEMORY_MERGE", "prctl", [68], ALLOW),
         q("prctl PR_SET_NAME", "prctl", [15, 0], ALLOW),
         q("madvise MADV_MERGEABLE", "madvise", [0, 4096, 12], PERM),

@@ -86,6 +86,7 @@ describe("seccomp", () => {
       "socket-options",
       "huge-pages",
       "memory-merge",
+      "module-ioctls",
     ]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
@@ -155,12 +156,12 @@ describe("seccomp", () => {
     assert.ok("mode" in lifted && lifted.mode === "filter" && !lifted.rules.includes("host-sockets"));
   });
 
-  it("refuses to allow what would do the rules' work out of the filter's sight: io_uring, openat2 (each architecture)", () => {
-    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register", "openat2", "clone3"]) {
+  it("refuses to allow what would do the rules' work out of the filter's sight: io_uring, openat2, process_madvise (each architecture)", () => {
+    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register", "openat2", "clone3", "process_madvise"]) {
       for (const arch of ["x64", "arm64"]) {
         const p = planSeccomp(spec([{ Seccomp: { allow: ["getpid", name] } }]).entrypoints[0]!.environment, arch);
         assert.ok("error" in p, `${name} on ${arch}`);
-        assert.match(p.error, new RegExp(`^Seccomp allows "${name}": .*(setuid|host-sockets|namespace-clone) rule`));
+        assert.match(p.error, new RegExp(`^Seccomp allows "${name}": .*(setuid|host-sockets|namespace-clone|memory-merge) rule`));
       }
     }
     // clone3 with "unshare": the namespace-clone rule is lifted anyway, clone3 with it.
