@@ -34,9 +34,9 @@ interface Client {
   udp: number;
   /** Their relays, both ways: stopped when the void exits, wherever their ends went. */
   relays: Set<{ stop(): void }>;
-  /** Requests of this void refused (or malformed) so far, and in the current second (REFUSALS_PER_SECOND). */
-  refused: number;
-  refusedInSecond: number;
+  /** What this void's refused, malformed and failed requests, and the fds they carried, have cost so far, and in the current second (REFUSALS_PER_SECOND). */
+  spent: number;
+  spentInSecond: number;
   secondStart: number;
 }
 
@@ -49,13 +49,16 @@ interface Client {
 export const MAX_CONCURRENT_CONNECTS = 2;
 
 /**
- * Refused or malformed requests of one void answered per second; past
- * them, its next request is read only when the second is over. Each costs
- * the launcher a read, a parse and a reply (~100 us) that the void's
- * cgroup never counts: a void looping them under `cpu_max: 0.1` had the
- * launcher spend several times its own CPU (outside attack 43); now at
- * most ~3 % of one. A program refused that often is broken or hostile; an
- * honest one is never slowed.
+ * What one void's requests that come to nothing may cost the launcher per
+ * second: each refused, malformed or failed request counts one, and each
+ * fd a request carried (which the launcher's closers must close) one
+ * more. Past it, the void's next request is read only when the second is
+ * over. All of it is launcher CPU that the void's cgroup never counts: a
+ * void looping refused requests under `cpu_max: 0.1` had the launcher
+ * spend several times its own CPU (outside attack 43), and one sending 253
+ * fds with each, or asking for a port nobody listens on, most of a CPU
+ * (outside attack 46). A program refused or failing that often is broken
+ * or hostile; an honest one is never slowed.
  */
 export const REFUSALS_PER_SECOND = 256;
 
@@ -115,7 +118,7 @@ export class Broker {
     if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
     const operations = grant.source.operations;
     const w = watchFd(fd, () => void this.serve(client));
-    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set(), refused: 0, refusedInSecond: 0, secondStart: Number.NEGATIVE_INFINITY };
+    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set(), spent: 0, spentInSecond: 0, secondStart: Number.NEGATIVE_INFINITY };
     this.clients.add(client);
     return () => {
       this.detach(client);
@@ -132,7 +135,7 @@ export class Broker {
         await new Promise((resolve) => setTimeout(resolve, CLOSER_RETRY_MS));
         if (!this.clients.has(c)) return;
       }
-      const refusedBefore = c.refused;
+      const spentBefore = c.spent;
       let packet: ReturnType<NativeAddon["recvFds"]>;
       try {
         packet = this.addon.recvFds(c.fd, MAX_READ);
@@ -152,11 +155,13 @@ export class Broker {
         return;
       }
       closeReceived(packet.fds); // a request never carries fds
-      const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES;
+      // Each fd it carried costs the closers a close: it counts against the void's budget too (REFUSALS_PER_SECOND).
+      c.spent += packet.fds.length;
+      const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES || packet.fds.length > 0;
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`) : await this.handle(c, packet.data);
       if (tooLong) {
         this.countRefusal(c);
-        this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or more than 16 fds`);
+        this.flood.line(source(c), MALFORMED, `rpc ${c.entrypoint} (pid ${c.pid}): malformed request: longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`);
       }
       if (!this.clients.has(c)) {
         // Detached meanwhile (the void exited, or closed its socket): what was opened for it goes. For a UDP socket,
@@ -178,7 +183,7 @@ export class Broker {
         return;
       }
       // (The loop's timer clock may lag behind performance.now() after a busy stretch: wait until the second is over by it.)
-      const until = c.refused > refusedBefore ? this.refusalPause(c) : 0;
+      const until = c.spent > spentBefore ? this.refusalPause(c, c.spent - spentBefore) : 0;
       while (performance.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, Math.ceil(until - performance.now())));
         if (!this.clients.has(c)) return;
@@ -190,17 +195,18 @@ export class Broker {
   /** Counts a refused or malformed request of `c`'s. */
   private countRefusal(c: Client): void {
     this.counts.refused++;
-    c.refused++;
+    c.spent++;
   }
 
-  /** One more refusal of `c`'s in the current second: until when (performance.now()) its next request waits (0: it does not). */
-  private refusalPause(c: Client): number {
+  /** `units` more spent by `c` in the current second: until when (performance.now()) its next request waits (0: it does not). */
+  private refusalPause(c: Client, units: number): number {
     const now = performance.now();
     if (now - c.secondStart >= 1000) {
       c.secondStart = now;
-      c.refusedInSecond = 0;
+      c.spentInSecond = 0;
     }
-    return ++c.refusedInSecond >= REFUSALS_PER_SECOND ? c.secondStart + 1000 : 0;
+    c.spentInSecond += units;
+    return c.spentInSecond >= REFUSALS_PER_SECOND ? c.secondStart + 1000 : 0;
   }
 
   private async handle(c: Client, data: Buffer): Promise<{ reply: RpcReply; fd?: number }> {
@@ -227,6 +233,7 @@ export class Broker {
       return await this.connects.run(() => this.open(c, req, what));
     } catch (e) {
       this.counts.failed++;
+      c.spent++; // a connect that failed (nobody listens) costs as much as a refusal: paced alike
       const message = e instanceof Error ? e.message : String(e);
       this.flood.line(source(c), FAILED, `rpc ${c.entrypoint} (pid ${c.pid}): ${what} failed: ${message}`);
       return refuse(rpcErrorName((e as { code?: string }).code), message);

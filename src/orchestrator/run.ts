@@ -24,7 +24,7 @@ import { Factory } from "./factory.js";
 import { type VoidResources, VoidLife, type VoidState } from "./lifecycle.js";
 import { Forwarder } from "./forward.js";
 import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess, type VoidSpawner } from "./launcher.js";
-import { FloodLog, type Logger } from "./log.js";
+import { FloodLog, type LineKind, type Logger } from "./log.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { signalName } from "../native/texts.js";
 import type { Outcome } from "./status.js";
@@ -214,6 +214,16 @@ function pinFile(path: string, writable: readonly string[], addon: NativeAddon):
     closeSync(fd);
   }
 }
+
+/** How a void ended, per entrypoint: one line each, within FloodLog's budget (a triggered entrypoint has a void per message). */
+const EXIT_LINES = {
+  failed: { kind: "exit failed", level: "error", what: ["void that could not start", "voids that could not start"] },
+  timeout: { kind: "exit timeout", level: "error", what: ["void killed at its timeout", "voids killed at their timeout"] },
+  oom: { kind: "exit oom", level: "error", what: ["void ended by the OOM killer", "voids ended by the OOM killer"] },
+  signal: { kind: "exit signal", level: "error", what: ["void ended by a signal", "voids ended by a signal"] },
+  notMade: { kind: "not made", level: "error", what: ["void that could not be made", "voids that could not be made"] },
+  dropped: { kind: "message dropped", level: "error", what: ["message dropped", "messages dropped"] },
+} as const satisfies Record<string, LineKind>;
 
 class Application implements LoopHost {
   readonly addon = nativeAddon();
@@ -420,7 +430,7 @@ class Application implements LoopHost {
       await life.ended();
       this.voids.delete(life);
       if (!quiet) {
-        this.log.error(`entrypoint ${life.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
+        this.flood.line(`entrypoint ${life.entrypoint}`, EXIT_LINES.notMade, `entrypoint ${life.entrypoint}: could not create a void: ${e instanceof Error ? e.message : String(e)}`);
         this.status = EXIT_LAUNCHER_FAILURE;
       } else this.log.verbose(`entrypoint ${life.entrypoint}: could not prepare a void ahead (${e instanceof Error ? e.message : String(e)}); its next message gets one made on arrival`);
       return false;
@@ -485,11 +495,13 @@ class Application implements LoopHost {
       forwarder?.close();
       const who = `entrypoint ${v.plan.entrypoint} (pid ${v.pid})`;
       const oom = p.leaf?.oomKilled() ?? false;
-      if (o.failure !== undefined) this.log.error(`entrypoint ${v.plan.entrypoint}: ${o.failure}${madeUnderMemoryLimit(o, v.plan)}`);
-      else if (timedOut) this.log.error(`${who} killed at its timeout (${timeout} ms)`);
-      else if (oom) this.log.error(`${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
-      else if (o.signal !== undefined && !this.stoppedByUs(o)) this.log.error(`${who} ${o.summary}`);
-      else this.log.verbose(`${who} ${o.summary}`);
+      // Per entrypoint, within FloodLog's budget: a trigger's writer can have a void made, and ended, per message.
+      const source = `entrypoint ${v.plan.entrypoint}`;
+      if (o.failure !== undefined) this.flood.line(source, EXIT_LINES.failed, `entrypoint ${v.plan.entrypoint}: ${o.failure}${madeUnderMemoryLimit(o, v.plan)}`);
+      else if (timedOut) this.flood.line(source, EXIT_LINES.timeout, `${who} killed at its timeout (${timeout} ms)`);
+      else if (oom) this.flood.line(source, EXIT_LINES.oom, `${who} ${o.summary}: the kernel's OOM killer ended it at its memory limit (${v.plan.limits.memory} bytes)`);
+      else if (o.signal !== undefined && !this.stoppedByUs(o)) this.flood.line(source, EXIT_LINES.signal, `${who} ${o.summary}`);
+      else this.log.verbose(`${who} ${o.summary}`); // an ordinary exit, with -v: each is asked for
       // An orderly stop (SIGTERM or SIGINT to void run, passed on) is a success: systemd counts anything else as a failure.
       if (o.status !== 0 && !this.stoppedByUs(o)) {
         this.status = o.status;
@@ -647,7 +659,7 @@ class Application implements LoopHost {
       life = this.prepare(received.length === 0 ? plan : { ...plan, fds: [...plan.fds, ...received] }, argv, extra);
     } catch (e) {
       closeReceived(extra);
-      this.log.error(`entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);
+      this.flood.line(`entrypoint ${plan.entrypoint}`, EXIT_LINES.dropped, `entrypoint ${plan.entrypoint}: ${e instanceof Error ? e.message : String(e)}; message dropped`);
       this.status = EXIT_LAUNCHER_FAILURE;
       onExit();
       return;

@@ -16,6 +16,7 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REFUSALS_PER_SECOND } from "../../src/orchestrator/broker.js";
+import { DROPPED_PER_SECOND } from "../../src/orchestrator/trigger.js";
 import { voidUid } from "../../src/plan/plan.js";
 import {
   asLauncher,
@@ -48,6 +49,25 @@ async function listenTcp(): Promise<{ server: Server; port: number; connections:
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, port: (server.address() as AddressInfo).port, connections: () => n };
+}
+
+/**
+ * The whole seconds a launcher that pauses until the second is over, once
+ * what it was sent this second costs `budget` or more, must take over
+ * items of these costs (a lower bound: a slower machine only takes longer).
+ */
+function pacedSeconds(costs: readonly number[], budget: number): number {
+  let seconds = 0;
+  let spent = 0;
+  // A pause delays what comes after it: none after the last item is counted.
+  for (const cost of costs.slice(0, -1)) {
+    spent += cost;
+    if (spent >= budget) {
+      seconds++;
+      spent = 0;
+    }
+  }
+  return seconds;
 }
 
 async function freePort(): Promise<number> {
@@ -484,36 +504,59 @@ for (const launcher of launchers) {
       assert.equal(unlistedDatagrams, 0, "no datagram reached the unlisted port (sendmsg's address included)");
     });
 
-    it("cannot flood the launcher's log nor have its CPU: 600 refused and 600 malformed requests, each answered at most REFUSALS_PER_SECOND a second, and 600 dropped trigger messages make a few lines and their counts", {
+    it("cannot flood the launcher's log nor have its CPU: refused, malformed, fd-laden and failing requests, each answered within REFUSALS_PER_SECOND a second, and dropped trigger messages make a few lines and their counts", {
       timeout: 60_000,
-    }, () => {
+    }, async () => {
+      const closed = await freePort();
       const spec = writeSpec(stage, `hostile-log-flood-${launcher}`, {
         entrypoints: {
           "log-flood": {
-            args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: 7, host: "127.0.0.1" } }] }, { Pipe: { Tx: "m" } }, "Trailing"],
+            args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: closed, host: "127.0.0.1" } }] }, { Pipe: { Tx: "m" } }, "Trailing"],
             environment: ["Stdout"],
           },
           // Never runs: every message has a NUL byte.
           echo: { trigger: { Pipe: "m" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
         },
       });
-      const n = 600;
-      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, String(n)]);
+      const n = 200;
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(n), String(closed)]);
       assert.equal(r.status, 0, r.stderr.slice(-3000));
-      const [, refusedN, malformedN, writtenN, ms] = r.stdout.trim().split(" ");
-      assert.deepEqual([refusedN, malformedN, writtenN], [String(n), String(n), String(n)], `the void got its refusal for each request, as without a limit: ${r.stdout}`);
-      // Paced: past REFUSALS_PER_SECOND in a second, the broker reads the void's next request when the second is over
-      // (a lower bound: a slower machine only takes longer).
-      const seconds = Math.floor((2 * n - 1) / REFUSALS_PER_SECOND);
-      assert.ok(Number(ms) >= seconds * 1000 - 50, `${2 * n} refusals took ${ms} ms, at most ${REFUSALS_PER_SECOND} a second takes ${seconds} s or more`);
+      const [, refusedN, malformedN, failedN, writtenN, ms] = r.stdout.trim().split(" ");
+      // 8 of the malformed carried 128 fds each (the probe's LOG_FLOOD_FD_REQUESTS, LOG_FLOOD_FDS).
+      assert.deepEqual([refusedN, malformedN, failedN, writtenN], [String(n), String(n + 8), String(n), String(n)], `each request got its answer, as without a limit: ${r.stdout}`);
+      // Paced: each costs one, each fd one more; past REFUSALS_PER_SECOND in a second, the broker reads the void's next
+      // request when the second is over (a lower bound: a slower machine only takes longer).
+      const seconds = pacedSeconds([...Array<number>(2 * n).fill(1), ...Array<number>(8).fill(1 + 128), ...Array<number>(n).fill(1)], REFUSALS_PER_SECOND);
+      assert.ok(Number(ms) >= seconds * 1000 - 50, `the requests took ${ms} ms, at most ${REFUSALS_PER_SECOND} a second takes ${seconds} s or more`);
       const lines = r.stderr.split("\n").filter((l) => l !== "");
       assert.ok(lines.length < 40, `${lines.length} lines of log:\n${r.stderr.slice(0, 3000)}`);
       // What is not shown is counted (one summary per window, and at the end): shown and counted make every one.
       const total = (shown: RegExp, counted: RegExp) => (r.stderr.match(shown)?.length ?? 0) + [...r.stderr.matchAll(counted)].reduce((sum, m) => sum + Number(m[1]!.replaceAll(",", "")), 0);
       assert.equal(total(/rpc log-flood \(pid \d+\): refused: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further refused requests? not shown/g), n, r.stderr);
-      assert.equal(total(/rpc log-flood \(pid \d+\): malformed request: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further malformed requests? not shown/g), n, r.stderr);
+      assert.equal(total(/rpc log-flood \(pid \d+\): malformed request: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further malformed requests? not shown/g), n + 8, r.stderr);
       assert.equal(total(/trigger echo: message contains a NUL byte/g, /trigger echo: ([\d,]+) further messages? dropped for a NUL byte not shown/g), n, r.stderr);
       assert.match(r.stderr, /^void: error: rpc log-flood \(pid \d+\): [\d,]+ further refused requests not shown \(in \d+ s; 5 a kind are shown per 10 s; -vv shows all\)$/m);
+    });
+
+    it("cannot have the launcher's CPU through FileSocket packets its trigger drops: at most DROPPED_PER_SECOND fds and packets a second", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-fd-packets-${launcher}`, {
+        entrypoints: {
+          "fd-packets": { args: ["BinaryName", "Entrypoint", { FileSocket: { Tx: "f" } }, "Trailing"], environment: ["Stdout"] },
+          // Never runs: every packet carries more than 16 fds.
+          echo: { trigger: { FileSocket: "f" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const [k, m] = [8, 100];
+      const started = performance.now();
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(k), String(m)]);
+      const ms = performance.now() - started;
+      assert.equal(r.status, 0, r.stderr.slice(-3000));
+      assert.equal(r.stdout.trim(), `fd-packets ${k}`);
+      const seconds = pacedSeconds(Array<number>(k).fill(1 + m), DROPPED_PER_SECOND);
+      assert.ok(ms >= seconds * 1000, `${k} packets of ${m} fds were dropped in ${Math.round(ms)} ms, at most ${DROPPED_PER_SECOND} a second takes ${seconds} s or more`);
+      const dropped = /trigger echo: a packet carried more than 16 fds/g;
+      const counted = [...r.stderr.matchAll(/trigger echo: ([\d,]+) further packets? dropped for (?:its|their) size not shown/g)].reduce((sum, x) => sum + Number(x[1]!.replaceAll(",", "")), 0);
+      assert.equal((r.stderr.match(dropped)?.length ?? 0) + counted, k, r.stderr);
     });
 
     it("void check shows what a spec names escaped: escape sequences and bidi controls reach the terminal as text", () => {

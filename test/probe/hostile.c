@@ -195,13 +195,18 @@
  *   ksm-on LAUNCHER [ARGS...]
  *                  (not in a void) turn same-page merging on for itself,
  *                  as systemd's MemoryKSM=yes does, and exec LAUNCHER
- *   log-flood RPC_FD PIPE_FD N
+ *   log-flood RPC_FD PIPE_FD N CLOSED_PORT
  *                  (as an entrypoint) send the broker N requests its Rpc
- *                  list refuses and N malformed ones, one at a time, each
- *                  answered, then write N messages with a NUL byte into a
- *                  Pipe trigger ("log-flood REFUSED MALFORMED WRITTEN MS":
- *                  replies that were refusals, messages written, and the
- *                  milliseconds the 2N requests took)
+ *                  list refuses, N malformed ones, 8 carrying 128 fds
+ *                  each (malformed too) and N allowed ones to
+ *                  127.0.0.1:CLOSED_PORT, where nobody listens, one at a
+ *                  time, each answered, then write N messages with a NUL
+ *                  byte into a Pipe trigger ("log-flood REFUSED MALFORMED
+ *                  FAILED WRITTEN MS": replies of each kind, messages
+ *                  written, and the milliseconds the requests took)
+ *   fd-packets FS_FD K M
+ *                  (as an entrypoint) send K packets of M fds each on a
+ *                  FileSocket ("fd-packets SENT")
  *   pass-holder RPC_FD PORT OTHER
  *                  (as an entrypoint) open a TCP socket to 127.0.0.1:PORT
  *                  through the broker and try to hand it to another void
@@ -1219,22 +1224,44 @@ int main(int argc, char **argv) {
     while (f != NULL && fgets(line, sizeof line, f) != NULL) printf("received: %s", line);
     return 0;
   }
-  if (argc >= 5 && strcmp(argv[1], "log-flood") == 0) {
-    int rpc = atoi(argv[2]), pipe_fd = atoi(argv[3]), n = atoi(argv[4]);
+  if (argc >= 6 && strcmp(argv[1], "log-flood") == 0) {
+    int rpc = atoi(argv[2]), pipe_fd = atoi(argv[3]), n = atoi(argv[4]), closed_port = atoi(argv[5]);
     static const char refused[] = "{\"op\":\"OpenTcpSocket\",\"family\":\"Inet\",\"host\":\"127.0.0.1\",\"port\":1}";
     static const char malformed[] = "{\"op\":";
-    int answers[2] = {0, 0};
+    char failing[160];
+    snprintf(failing, sizeof failing, "{\"op\":\"OpenTcpSocket\",\"family\":\"Inet\",\"host\":\"127.0.0.1\",\"port\":%d}", closed_port);
+    /* N refused, N malformed, LOG_FLOOD_FD_REQUESTS carrying LOG_FLOOD_FDS fds each (malformed too), and N allowed ones
+     * to a port nobody listens on (failed): each answered with its error, as if nothing were limited. */
+    enum { LOG_FLOOD_FD_REQUESTS = 8, LOG_FLOOD_FDS = 128 };
+    int answers[3] = {0, 0, 0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int k = 0; k < 2 * n; k++) {
-      const char *req = k < n ? refused : malformed;
+    for (int k = 0; k < 3 * n + LOG_FLOOD_FD_REQUESTS; k++) {
+      int phase = k < n ? 0 : k < 2 * n + LOG_FLOOD_FD_REQUESTS ? 1 : 2;
+      const char *req = phase == 0 ? refused : phase == 1 ? malformed : failing;
       char reply[1024];
-      if (send(rpc, req, strlen(req), MSG_NOSIGNAL) < 0) break;
+      ssize_t sent;
+      if (k >= 2 * n && k < 2 * n + LOG_FLOOD_FD_REQUESTS) {
+        int fds[LOG_FLOOD_FDS];
+        for (int f = 0; f < LOG_FLOOD_FDS; f++) fds[f] = 1;
+        char control[CMSG_SPACE(sizeof fds)];
+        memset(control, 0, sizeof control);
+        struct iovec iov = {(void *)refused, strlen(refused)};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof fds);
+        memcpy(CMSG_DATA(c), fds, sizeof fds);
+        sent = sendmsg(rpc, &msg, MSG_NOSIGNAL);
+      } else {
+        sent = send(rpc, req, strlen(req), MSG_NOSIGNAL);
+      }
+      if (sent < 0) break;
       ssize_t got = recv(rpc, reply, sizeof reply - 1, 0);
       if (got <= 0) break;
       reply[got] = 0;
-      // Each is answered with its error, as if nothing were limited.
-      if (strstr(reply, k < n ? "EACCES" : "EPROTO") != NULL) answers[k < n ? 0 : 1]++;
+      if (strstr(reply, phase == 0 ? "EACCES" : phase == 1 ? "EPROTO" : "ECONNREFUSED") != NULL) answers[phase]++;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long rpc_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -1242,9 +1269,32 @@ int main(int argc, char **argv) {
     static const char nul[] = "bad\0message\n";
     for (int k = 0; k < n; k++)
       if (write(pipe_fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1)) written++;
-    printf("log-flood %d %d %d %ld\n", answers[0], answers[1], written, rpc_ms);
+    printf("log-flood %d %d %d %d %ld\n", answers[0], answers[1], answers[2], written, rpc_ms);
     return 0;
   }
+  /* K packets of M fds each (copies of fd 1) on a FileSocket whose trigger drops them (more than 16 fds). */
+  if (argc >= 5 && strcmp(argv[1], "fd-packets") == 0) {
+    int s = atoi(argv[2]), k = atoi(argv[3]), m = atoi(argv[4]), sent = 0;
+    if (m < 1 || m > 253) return 2;
+    int fds[253];
+    for (int f = 0; f < m; f++) fds[f] = 1;
+    char control[CMSG_SPACE(sizeof fds)];
+    for (int i = 0; i < k; i++) {
+      memset(control, 0, sizeof control);
+      char byte = 'x';
+      struct iovec iov = {&byte, 1};
+      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = CMSG_SPACE(m * sizeof(int))};
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(m * sizeof(int));
+      memcpy(CMSG_DATA(c), fds, m * sizeof(int));
+      if (sendmsg(s, &msg, MSG_NOSIGNAL) == 1) sent++;
+    }
+    printf("fd-packets %d\n", sent);
+    return 0;
+  }
+
   /* Not in a void: turn same-page merging on, as systemd's MemoryKSM=yes does, and exec the rest (a launcher). */
   if (argc >= 3 && strcmp(argv[1], "ksm-on") == 0) {
     if (prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) < 0) {
