@@ -34,7 +34,13 @@ export interface MountRecord {
   layers: string[];
 }
 
-/** The directories of an overlay's super options ("lowerdir=/a:/b,upperdir=/u,workdir=/w"), unescaped; none for another filesystem. */
+/**
+ * The directories of an overlay's super options ("lowerdir=/a:/b,upperdir=/u,workdir=/w"), unescaped; none for another
+ * filesystem. A value lists directories separated by colons; overlayfs takes a backslash as escaping the character
+ * after it (a colon in a name is written "\:"), and mountinfo shows that backslash as \134 (older kernels) or the
+ * colon itself as \072 (newer ones): only a raw colon after no backslash separates. A relative layer (resolved from
+ * where whoever mounted it stood, as Docker's short "l/..." links are) names nothing here and is left out.
+ */
 function overlayLayers(type: string | undefined, options: string | undefined): string[] {
   if (type !== "overlay" || options === undefined) return [];
   const layers: string[] = [];
@@ -42,9 +48,32 @@ function overlayLayers(type: string | undefined, options: string | undefined): s
     const eq = option.indexOf("=");
     const key = option.slice(0, eq);
     if (eq < 0 || !["upperdir", "lowerdir", "lowerdir+", "datadir+"].includes(key)) continue;
-    for (const dir of unoctal(option.slice(eq + 1)).split(":")) if (dir.startsWith("/")) layers.push(posix.normalize(dir));
+    for (const dir of overlayDirs(option.slice(eq + 1))) if (dir.startsWith("/")) layers.push(posix.normalize(dir));
   }
   return layers;
+}
+
+/** The directories of one overlay option's value, as mountinfo shows it (see overlayLayers). */
+function overlayDirs(value: string): string[] {
+  const dirs: string[] = [];
+  let dir = "";
+  let escaped = false;
+  for (let i = 0; i < value.length; ) {
+    const octal = /^\\([0-7]{3})/.exec(value.slice(i, i + 4));
+    const c = octal !== null ? String.fromCharCode(Number.parseInt(octal[1]!, 8)) : value[i]!;
+    const raw = octal === null;
+    i += octal !== null ? 4 : 1;
+    if (escaped) {
+      dir += c;
+      escaped = false;
+    } else if (c === "\\") escaped = true;
+    else if (c === ":" && raw) {
+      dirs.push(dir);
+      dir = "";
+    } else dir += c;
+  }
+  dirs.push(dir);
+  return dirs.filter((d) => d !== "");
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ and three octal digits. */
@@ -89,8 +118,17 @@ export class MountTable {
   private readonly children = new Map<number, MountRecord[]>();
   private readonly root: MountRecord | undefined;
   private readonly known = new Map<string, Alias[]>();
+  private readonly resolvedLayers = new Map<MountRecord, string[]>();
 
-  constructor(readonly mounts: readonly MountRecord[]) {
+  /**
+   * `resolve`: where a path leads, its symlinks followed (the planner's
+   * HostView): an overlay's layer named through a symlink is the
+   * directory it leads to. Without it, layers are taken as written.
+   */
+  constructor(
+    readonly mounts: readonly MountRecord[],
+    private readonly resolve: (path: string) => string = (p) => p,
+  ) {
     const ids = new Set<number>();
     for (const m of mounts) {
       ids.add(m.id);
@@ -156,41 +194,67 @@ export class MountTable {
     const known = this.known.get(path);
     if (known !== undefined) return known;
     const names = new Map<string, string>();
+    /** Names found and not yet looked at in turn: a name's own names are the path's too (an overlay of a bind of it). */
+    const next: [string, string][] = [];
+    const add = (name: string, via: string) => {
+      // (A name inside one found already is covered by it.)
+      if (isWithin(name, path) || names.has(name) || [...names.keys()].some((n) => isWithin(name, n))) return;
+      names.set(name, via);
+      next.push([name, via]);
+    };
     // Every mount of filesystem `dev` showing its directory `inside` (p's name there), or a part of it.
-    const shownBy = (dev: string, inside: string, p: string) => {
+    const shownBy = (dev: string, inside: string, p: string, via: (shown: string) => string) => {
       for (const m of this.byDev.get(dev) ?? []) {
         // The same directory under m, or, where m shows only a part of it, that part at m's point.
-        const [name, via] = isWithin(inside, m.root)
-          ? [posix.join(m.mountPoint, posix.relative(m.root, inside)), p]
-          : isWithin(m.root, inside)
-            ? [m.mountPoint, posix.join(p, posix.relative(inside, m.root))]
-            : [undefined, p];
-        if (name !== undefined && !isWithin(name, path) && !names.has(name)) names.set(name, via);
+        if (isWithin(inside, m.root)) add(posix.join(m.mountPoint, posix.relative(m.root, inside)), via(p));
+        else if (isWithin(m.root, inside)) add(m.mountPoint, via(posix.join(p, posix.relative(inside, m.root))));
       }
     };
-    const namesOf = (p: string) => {
+    // `intoLayers`: an overlay's layers are names of what it shows, for `path` itself and the mounts inside it; not
+    // for a name found on the way (an overlay showing `path` among other layers: those others are not `path`'s).
+    const namesOf = (p: string, via: (shown: string) => string, intoLayers = true) => {
       for (const holder of this.holdersOf(p)) {
         const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
-        for (const layer of holder.layers) {
-          const name = inside === "/" ? layer : posix.join(layer, inside);
-          if (!isWithin(name, path) && !names.has(name)) names.set(name, p);
-        }
-        shownBy(holder.dev, inside, p);
+        if (intoLayers) for (const layer of this.layersOf(holder)) add(inside === "/" ? layer : posix.join(layer, inside), via(p));
+        shownBy(holder.dev, inside, p, via);
       }
       // The other way: p in a layer of an overlay (its upper or a lower directory), or a layer inside p: the
       // overlay shows it at the same place below its root, and every mount of the overlay there (outside attack 45).
       for (const o of this.mounts) {
-        for (const layer of o.layers) {
-          if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p);
-          else if (isWithin(layer, p)) shownBy(o.dev, "/", layer);
+        for (const layer of this.layersOf(o)) {
+          if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p, via);
+          else if (isWithin(layer, p)) shownBy(o.dev, "/", layer, via);
         }
       }
     };
-    namesOf(path);
-    for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint);
+    namesOf(path, (shown) => shown);
+    for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint, (shown) => shown);
+    // And the names of those names, until no new one comes (nested overlays, an overlay over a bind of the path:
+    // outside attack 46); each keeps the part of `path` it shows. Bounded: a table has finitely many mounts.
+    for (let i = 0; i < next.length && i < 4096; i++) {
+      const [name, via] = next[i]!;
+      namesOf(name, () => via, false);
+    }
     const aliases = [...names].map(([name, via]) => ({ name, via }));
     this.known.set(path, aliases);
     return aliases;
+  }
+
+  /** An overlay's layers, each where its symlinks lead (resolve), resolved once. */
+  private layersOf(m: MountRecord): string[] {
+    if (m.layers.length === 0) return m.layers;
+    let layers = this.resolvedLayers.get(m);
+    if (layers === undefined) {
+      layers = m.layers.map((l) => {
+        try {
+          return this.resolve(l);
+        } catch {
+          return l; // missing here (another namespace's path): as written
+        }
+      });
+      this.resolvedLayers.set(m, layers);
+    }
+    return layers;
   }
 
   /**

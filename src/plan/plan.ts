@@ -29,7 +29,7 @@ import type { Arg, Entrypoint, ResourceLimits, Spec } from "../spec/types.js";
 import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { DEFAULT_LD_CACHE, LOADER_SUBDIRS, loaderExpansions, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
-import { compareByComponents, isWithin, materialize, materializeExisting, resolveInVoid } from "./paths.js";
+import { compareByComponents, isWithin, materialize, materializeExisting, realpath, resolveInVoid } from "./paths.js";
 import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
@@ -571,7 +571,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     ).values(),
   ];
   // The other names the mount table gives host paths (src/plan/mountinfo.ts): read only when some void may write.
-  const mounted = new MountTable(writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? ""));
+  const mounted = new MountTable(writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? ""), (p) => realpath(host, p));
   const aliases = (path: string) => mounted.aliasesOf(path);
   const alias = (path: string) => aliases(path).map((a) => a.name);
   errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => aliases(e.source).map((a) => ({ source: a.name, origin: `${e.origin}: ${a.via} under another mount` })))]));
@@ -736,10 +736,10 @@ export function writablePaths(plans: readonly VoidPlan[]): string[] {
  * through that path must not follow it). The table is read only when some
  * void may write.
  */
-export function writableNames(plans: readonly VoidPlan[], mountinfo: () => string | null): string[] {
+export function writableNames(plans: readonly VoidPlan[], mountinfo: () => string | null, resolve?: (path: string) => string): string[] {
   const paths = writablePaths(plans);
   if (paths.length === 0) return paths;
-  const table = new MountTable(parseMountinfo(mountinfo() ?? ""));
+  const table = new MountTable(parseMountinfo(mountinfo() ?? ""), resolve);
   return [...new Set([...paths, ...paths.flatMap((p) => table.aliasesOf(p).map((a) => a.name))])];
 }
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aliasesOf, deviceName, MountTable, parseMountinfo } from "../../src/plan/mountinfo.js";
+import { isWithin } from "../../src/plan/paths.js";
 
 // A host where /data is one filesystem (8:1), /home is a bind of /data/home, /mnt/b a bind of void's build directory,
 // /srv another filesystem (8:2) and /proc procfs.
@@ -112,6 +113,38 @@ describe("an overlay", () => {
     assert.deepEqual(names("/w"), ["/merged <- /w/up", "/srv/etc <- /w/up/etc"], "a directory holding the upper layer");
     assert.deepEqual(names("/l1/etc/app"), ["/merged/etc/app <- /l1/etc/app", "/srv/etc/app <- /l1/etc/app"], "a directory in a lower layer");
     assert.deepEqual(names("/elsewhere"), []);
+  });
+  it("reads a colon in a layer's name as overlayfs writes it (\\: shown as \\134:, or the colon as \\072), and leaves relative layers out", () => {
+    const [older, newer, relative] = parseMountinfo(
+      [
+        "70 1 0:42 / /m1 rw - overlay overlay rw,lowerdir=/a\\134:b:/c,upperdir=/u\\134:v,workdir=/w",
+        "71 1 0:43 / /m2 rw - overlay overlay rw,lowerdir=/a\\072b:/c,upperdir=/u,workdir=/w",
+        "72 1 0:44 / /m3 rw - overlay overlay rw,lowerdir=l/ABC:l/DEF,upperdir=/u2,workdir=/w2",
+      ].join("\n"),
+    );
+    assert.deepEqual(older?.layers, ["/a:b", "/c", "/u:v"]);
+    assert.deepEqual(newer?.layers, ["/a:b", "/c", "/u"]);
+    assert.deepEqual(relative?.layers, ["/u2"]);
+  });
+  it("follows names of names: an overlay whose layer is a bind of the path, an overlay of an overlay, a layer named through a symlink", () => {
+    const table = new MountTable(
+      parseMountinfo(
+        [
+          "1 0 8:3 / / rw - ext4 a rw",
+          // /srv/rw bound at /binds/rw; an overlay with that bind as its upper layer.
+          "40 1 8:3 /srv/rw /binds/rw rw - ext4 a rw",
+          "41 1 0:50 / /merged1 rw - overlay overlay rw,lowerdir=/l1,upperdir=/binds/rw,workdir=/w1",
+          // An overlay whose lower layer is /merged1: /merged2 shows /srv/rw too.
+          "42 1 0:51 / /merged2 rw - overlay overlay rw,lowerdir=/merged1,upperdir=/u2,workdir=/w2",
+          // A layer named through a symlink (/links/data -> /data).
+          "43 1 0:52 / /merged3 rw - overlay overlay rw,lowerdir=/links/data,upperdir=/u3,workdir=/w3",
+        ].join("\n"),
+      ),
+      (p) => (isWithin(p, "/links/data") ? `/data${p.slice("/links/data".length)}` : p),
+    );
+    const names = (p: string) => table.aliasesOf(p).map((a) => a.name);
+    assert.deepEqual(names("/srv/rw").sort(), ["/binds/rw", "/merged1", "/merged2"]);
+    assert.ok(names("/data/x").includes("/merged3/x"), JSON.stringify(names("/data/x")));
   });
 });
 
