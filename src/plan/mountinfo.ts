@@ -115,7 +115,10 @@ export interface Alias {
  */
 export class MountTable {
   private readonly byDev = new Map<string, MountRecord[]>();
-  private readonly children = new Map<number, MountRecord[]>();
+  /** "parent ID\0mount point" -> the mount there (the later one of a stack on one parent). */
+  private readonly children = new Map<string, MountRecord>();
+  /** The overlays, whose layers are names of what they show. */
+  private readonly overlays: MountRecord[] = [];
   private readonly root: MountRecord | undefined;
   private readonly known = new Map<string, Alias[]>();
   private readonly resolvedLayers = new Map<MountRecord, string[]>();
@@ -132,15 +135,19 @@ export class MountTable {
     const ids = new Set<number>();
     for (const m of mounts) {
       ids.add(m.id);
-      this.byDev.set(m.dev, [...(this.byDev.get(m.dev) ?? []), m]);
-      if (m.parent !== m.id) this.children.set(m.parent, [...(this.children.get(m.parent) ?? []), m]);
+      const same = this.byDev.get(m.dev);
+      if (same === undefined) this.byDev.set(m.dev, [m]);
+      else same.push(m);
+      // The later of two mounts on one point with one parent wins (the table's order), as the kernel's stack does.
+      if (m.parent !== m.id) this.children.set(`${m.parent}\0${m.mountPoint}`, m);
+      if (m.layers.length > 0) this.overlays.push(m);
     }
     this.root = mounts.find((m) => m.mountPoint === "/" && !ids.has(m.parent));
   }
 
   /** The last mount (in the table's order: the later one) on `point` whose parent is `parent`. */
   private child(parent: MountRecord, point: string): MountRecord | undefined {
-    return this.children.get(parent.id)?.findLast((x) => x.mountPoint === point);
+    return this.children.get(`${parent.id}\0${point}`);
   }
 
   /**
@@ -197,13 +204,22 @@ export class MountTable {
     /** Names found and not yet looked at in turn: a name's own names are the path's too (an overlay of a bind of it). */
     const next: [string, string][] = [];
     const add = (name: string, via: string) => {
-      // (A name inside one found already is covered by it.)
-      if (isWithin(name, path) || names.has(name) || [...names.keys()].some((n) => isWithin(name, n))) return;
+      // (A name inside one found already is covered by it: each of its parents is looked up.)
+      if (isWithin(name, path)) return;
+      for (let at = name; ; at = posix.dirname(at)) {
+        if (names.has(at)) return;
+        if (at === "/") break;
+      }
       names.set(name, via);
       next.push([name, via]);
     };
+    /** Directories of a filesystem whose mounts were looked through already ("dev\0inside"): each once. */
+    const shown = new Set<string>();
     // Every mount of filesystem `dev` showing its directory `inside` (p's name there), or a part of it.
     const shownBy = (dev: string, inside: string, p: string, via: (shown: string) => string) => {
+      const key = `${dev}\0${inside}`;
+      if (shown.has(key)) return;
+      shown.add(key);
       for (const m of this.byDev.get(dev) ?? []) {
         // The same directory under m, or, where m shows only a part of it, that part at m's point.
         if (isWithin(inside, m.root)) add(posix.join(m.mountPoint, posix.relative(m.root, inside)), via(p));
@@ -220,7 +236,7 @@ export class MountTable {
       }
       // The other way: p in a layer of an overlay (its upper or a lower directory), or a layer inside p: the
       // overlay shows it at the same place below its root, and every mount of the overlay there (outside attack 45).
-      for (const o of this.mounts) {
+      for (const o of this.overlays) {
         for (const layer of this.layersOf(o)) {
           if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p, via);
           else if (isWithin(layer, p)) shownBy(o.dev, "/", layer, via);
@@ -230,8 +246,9 @@ export class MountTable {
     namesOf(path, (shown) => shown);
     for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint, (shown) => shown);
     // And the names of those names, until no new one comes (nested overlays, an overlay over a bind of the path:
-    // outside attack 46); each keeps the part of `path` it shows. Bounded: a table has finitely many mounts.
-    for (let i = 0; i < next.length && i < 4096; i++) {
+    // outside attack 46); each keeps the part of `path` it shows. It ends: each name is taken once, each directory
+    // of a filesystem looked through once, and a table has finitely many mounts.
+    for (let i = 0; i < next.length; i++) {
       const [name, via] = next[i]!;
       namesOf(name, () => via, false);
     }
