@@ -18,7 +18,6 @@ import { DEFAULT_CONCURRENCY } from "../spec/types.js";
 import { type AnchoredPath, anchorParent } from "./anchored-dir.js";
 import { withoutDaemonFlag } from "./daemon-argv.js";
 import { realHost } from "../plan/real-host.js";
-import { realpath } from "../plan/paths.js";
 import { writableNames } from "../plan/plan.js";
 import type { VoidPlan } from "../plan/types.js";
 import { commitEntry, Look, ORCHESTRATED_ENV, PlanRecorder, type PreparedEntry, PRIME_VARIABLE, prepareEntry, savePlan } from "./plan-cache.js";
@@ -73,14 +72,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   if (opts.daemon && readyFd === undefined) {
     // With --log-file the spec is planned here too, quietly (the background copy plans it again and says what it
     // says), so the log is refused where a void of this run could write: its output would go there.
-    const writable =
-      opts.logFile !== undefined
-        ? writableNames(
-            planQuietly(binary, args, opts),
-            () => realHost.mountTable?.() ?? null,
-            (p) => realpath(realHost, p),
-          )
-        : [];
+    const writable = opts.logFile !== undefined ? writableNames(planQuietly(binary, args, opts), realHost) : [];
     return daemonize(opts, writable);
   }
   // What a service manager passed is taken out of the environment before anything is planned: no void can be given it.
@@ -131,18 +123,7 @@ export async function runCommand(binary: string, args: string[], opts: RunOption
   }
   const cacheInput = recorder !== undefined ? { words: process.argv.slice(2), binary, executable, verbosity: opts.verbose, plans, recorder } : undefined;
   let entry: PreparedEntry | undefined;
-  const pidAt =
-    opts.pidFile !== undefined
-      ? anchorOption(
-          "--pid-file",
-          opts.pidFile,
-          writableNames(
-            plans,
-            () => realHost.mountTable?.() ?? null,
-            (p) => realpath(realHost, p),
-          ),
-        )
-      : undefined;
+  const pidAt = opts.pidFile !== undefined ? anchorOption("--pid-file", opts.pidFile, writableNames(plans, realHost)) : undefined;
   let pidFile: PidFile | undefined;
   try {
     return await runApplication(plans, {

@@ -12,7 +12,7 @@ import { posix } from "node:path";
 import type { NativeAddon } from "../native/addon.js";
 import { Activation } from "./activation.js";
 import { describeFd } from "../plan/describe.js";
-import { realpath, untrustedLink } from "../plan/paths.js";
+import { untrustedLink } from "../plan/paths.js";
 import { writableNames } from "../plan/plan.js";
 import { realHost } from "../plan/real-host.js";
 import { ALL_NAMESPACES, type FdGrant, type VoidPlan } from "../plan/types.js";
@@ -318,11 +318,7 @@ class Application implements LoopHost {
     this.cgroups = cgroups;
     try {
       // Under every name the mount table gives them: a symlink a void planted is followed under none (writableNames).
-      const writable = writableNames(
-        plans,
-        () => realHost.mountTable?.() ?? null,
-        (p) => realpath(realHost, p),
-      );
+      const writable = writableNames(plans, realHost);
       for (const plan of plans) for (const f of plan.fds) if (f.source.kind === "file" && !this.files.has(f.source.path)) this.files.set(f.source.path, pinFile(f.source.path, writable, this.addon));
       this.streams = Streams.open(plans, this.addon, this.log, this.flood);
     } catch (e) {

@@ -32,6 +32,8 @@ export interface MountRecord {
   deleted: boolean;
   /** For an overlay, its layers (upperdir, lowerdir, datadir: host paths as mounted); what it shows is theirs. */
   layers: string[];
+  /** The mount source ("/dev/loop0", "overlay", "tmpfs"), unescaped: a loop device's file is another name of what it shows. */
+  source: string;
 }
 
 /**
@@ -97,9 +99,30 @@ export function parseMountinfo(text: string): MountRecord[] {
     const dash = f.indexOf("-", 6);
     const layers = dash < 0 ? [] : overlayLayers(f[dash + 1], f[dash + 3]);
     // Normalised, as every path it is compared with is ("/x//deleted" stays one name: "/x/deleted").
-    mounts.push({ id, parent, dev: f[2], root: posix.normalize(raw), mountPoint: posix.normalize(mountPoint), deleted: raw.endsWith("//deleted"), layers });
+    const source = dash < 0 ? "" : unoctal(f[dash + 2] ?? "");
+    mounts.push({ id, parent, dev: f[2], root: posix.normalize(raw), mountPoint: posix.normalize(mountPoint), deleted: raw.endsWith("//deleted"), layers, source });
   }
   return mounts;
+}
+
+/** A loop device (or a partition of one), as a mount's source names it. */
+const LOOP_DEVICE = /^\/dev\/(loop\d+)(?:p\d+)?$/;
+
+/**
+ * Where a loop device's data lives: the file its sysfs entry names
+ * (/sys/block/loopN/loop/backing_file, read through `read`), or null for
+ * another source or when it cannot be read. A disk image, a snap's
+ * squashfs, an AppImage: whoever writes the file changes every file the
+ * mount shows.
+ */
+export function loopBacking(read: (path: string) => string | null): (source: string) => string | null {
+  return (source) => {
+    const m = LOOP_DEVICE.exec(source);
+    if (m === null) return null;
+    const text = read(`/sys/block/${m[1]}/loop/backing_file`)?.replace(/\n$/, "");
+    if (text === undefined || !text.startsWith("/")) return null;
+    return posix.normalize(text.replace(/ \(deleted\)$/, ""));
+  };
 }
 
 /** Another name of a path: `name` shows the files `via` shows (the path itself, or a mount inside it). */
@@ -119,6 +142,9 @@ export class MountTable {
   private readonly children = new Map<string, MountRecord>();
   /** The overlays, whose layers are names of what they show. */
   private readonly overlays: MountRecord[] = [];
+  /** The mounts of loop devices, whose files hold what they show; and each one's file, read once. */
+  private readonly loops: MountRecord[] = [];
+  private readonly backings = new Map<MountRecord, string | null>();
   private readonly root: MountRecord | undefined;
   private readonly known = new Map<string, Alias[]>();
   private readonly resolvedLayers = new Map<MountRecord, string[]>();
@@ -131,6 +157,8 @@ export class MountTable {
   constructor(
     readonly mounts: readonly MountRecord[],
     private readonly resolve: (path: string) => string = (p) => p,
+    /** A loop device's file (loopBacking); without it, loop mounts are taken as any other filesystem. */
+    private readonly backingFile: (source: string) => string | null = () => null,
   ) {
     const ids = new Set<number>();
     for (const m of mounts) {
@@ -141,6 +169,7 @@ export class MountTable {
       // The later of two mounts on one point with one parent wins (the table's order), as the kernel's stack does.
       if (m.parent !== m.id) this.children.set(`${m.parent}\0${m.mountPoint}`, m);
       if (m.layers.length > 0) this.overlays.push(m);
+      if (LOOP_DEVICE.test(m.source)) this.loops.push(m);
     }
     this.root = mounts.find((m) => m.mountPoint === "/" && !ids.has(m.parent));
   }
@@ -213,6 +242,8 @@ export class MountTable {
       names.set(name, via);
       next.push([name, via]);
     };
+    /** Loop devices' files found as names of what they show. */
+    const images = new Set<string>();
     /** Directories of a filesystem whose mounts were looked through already ("dev\0inside"): each once. */
     const shown = new Set<string>();
     // Every mount of filesystem `dev` showing its directory `inside` (p's name there), or a part of it.
@@ -232,7 +263,19 @@ export class MountTable {
       for (const holder of this.holdersOf(p)) {
         const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
         if (intoLayers) for (const layer of this.layersOf(holder)) add(inside === "/" ? layer : posix.join(layer, inside), via(p));
+        // On a loop device: its file holds p (whoever writes the image rewrites p).
+        const image = this.backingOf(holder);
+        if (image !== null) {
+          images.add(image);
+          add(image, via(p));
+        }
         shownBy(holder.dev, inside, p, via);
+      }
+      // The other way: a loop device's file in p (or p itself): every mount of its filesystem shows what p holds.
+      // (Not for an image reached from a path it shows: all of it is not that path.)
+      for (const l of this.loops) {
+        const image = this.backingOf(l);
+        if (image !== null && isWithin(image, p) && !images.has(image)) shownBy(l.dev, "/", image, via);
       }
       // The other way: p in a layer of an overlay (its upper or a lower directory), or a layer inside p: the
       // overlay shows it at the same place below its root, and every mount of the overlay there (outside attack 45).
@@ -255,6 +298,21 @@ export class MountTable {
     const aliases = [...names].map(([name, via]) => ({ name, via }));
     this.known.set(path, aliases);
     return aliases;
+  }
+
+  /** The file a loop device's mount comes from (backingFile), read once; null for another mount. */
+  private backingOf(m: MountRecord): string | null {
+    if (!LOOP_DEVICE.test(m.source)) return null;
+    let image = this.backings.get(m);
+    if (image === undefined) {
+      try {
+        image = this.backingFile(m.source);
+      } catch {
+        image = null;
+      }
+      this.backings.set(m, image);
+    }
+    return image;
   }
 
   /** An overlay's layers, each where its symlinks lead (resolve), resolved once. */

@@ -30,7 +30,7 @@ import { HostError, type HostStat, type HostView } from "./host.js";
 import { hostSearchPath, pythonModuleWarnings, scriptWarnings } from "./advice.js";
 import { DEFAULT_LD_CACHE, LOADER_SUBDIRS, loaderExpansions, type NeededFile, type Resolution, resolveLibraries } from "./libraries.js";
 import { compareByComponents, isWithin, materialize, materializeExisting, realpath, resolveInVoid } from "./paths.js";
-import { type Alias, deviceName, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
+import { type Alias, deviceName, loopBacking, type MountRecord, MountTable, parseMountinfo } from "./mountinfo.js";
 import { planSeccomp } from "./seccomp.js";
 import { ALL_NAMESPACES, type ArgvPart, type FdGrant, type MountEntry, type MountOrigin, type EnvVar, type PlanInput, type PlanResult, type UserNamespaceLimit, type VoidPlan } from "./types.js";
 
@@ -571,7 +571,7 @@ export function planApplication(spec: Spec, input: PlanInput, host: HostView): P
     ).values(),
   ];
   // The other names the mount table gives host paths (src/plan/mountinfo.ts): read only when some void may write.
-  const mounted = new MountTable(writableSpecBinds(plans).next().done === true ? [] : parseMountinfo(host.mountTable?.() ?? ""), (p) => realpath(host, p));
+  const mounted = hostMountTable(writableSpecBinds(plans).next().done === true ? null : host);
   const aliases = (path: string) => mounted.aliasesOf(path);
   const alias = (path: string) => aliases(path).map((a) => a.name);
   errors.push(...writableCoversExecutables(plans, [...executed, ...executed.flatMap((e) => aliases(e.source).map((a) => ({ source: a.name, origin: `${e.origin}: ${a.via} under another mount` })))]));
@@ -729,17 +729,38 @@ export function writablePaths(plans: readonly VoidPlan[]): string[] {
 }
 
 /**
- * writablePaths, with every other name the mount table (`mountinfo`, the
- * text of /proc/self/mountinfo) gives each: a bind mount made outside void
+ * The mount table `host` shows (none for null), with overlays' layers
+ * resolved through it and loop devices' files read from its sysfs.
+ */
+function hostMountTable(host: HostView | null): MountTable {
+  if (host === null) return new MountTable([]);
+  const read = (path: string): string | null => {
+    try {
+      const f = host.openFile(path);
+      try {
+        return Buffer.from(f.read(0, 4096)).toString("utf8");
+      } finally {
+        f.close();
+      }
+    } catch {
+      return null;
+    }
+  };
+  return new MountTable(parseMountinfo(host.mountTable?.() ?? ""), (p) => realpath(host, p), loopBacking(read));
+}
+
+/**
+ * writablePaths, with every other name the mount table `host` shows gives
+ * each (src/plan/mountinfo.ts): a bind mount made outside void
  * shows a writable directory under a second path, where a symlink a void
  * planted is just as much the void's (a File grant or --pid-file named
  * through that path must not follow it). The table is read only when some
  * void may write.
  */
-export function writableNames(plans: readonly VoidPlan[], mountinfo: () => string | null, resolve?: (path: string) => string): string[] {
+export function writableNames(plans: readonly VoidPlan[], host: HostView): string[] {
   const paths = writablePaths(plans);
   if (paths.length === 0) return paths;
-  const table = new MountTable(parseMountinfo(mountinfo() ?? ""), resolve);
+  const table = hostMountTable(host);
   return [...new Set([...paths, ...paths.flatMap((p) => table.aliasesOf(p).map((a) => a.name))])];
 }
 

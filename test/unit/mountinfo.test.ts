@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { aliasesOf, deviceName, MountTable, parseMountinfo } from "../../src/plan/mountinfo.js";
+import { aliasesOf, deviceName, loopBacking, MountTable, parseMountinfo } from "../../src/plan/mountinfo.js";
 import { isWithin } from "../../src/plan/paths.js";
 
 // A host where /data is one filesystem (8:1), /home is a bind of /data/home, /mnt/b a bind of void's build directory,
@@ -26,8 +26,8 @@ describe("parseMountinfo", () => {
   it("reads each mount's IDs, device, root and mount point, unescaping them, and skips what is not a mount", () => {
     const mounts = parseMountinfo(TABLE);
     assert.equal(mounts.length, 7);
-    assert.deepEqual(mounts[3], { id: 31, parent: 1, dev: "8:1", root: "/home", mountPoint: "/home", deleted: false, layers: [] });
-    assert.deepEqual(mounts[6], { id: 34, parent: 1, dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space", deleted: false, layers: [] });
+    assert.deepEqual(mounts[3], { id: 31, parent: 1, dev: "8:1", root: "/home", mountPoint: "/home", deleted: false, layers: [], source: "/dev/sda1" });
+    assert.deepEqual(mounts[6], { id: 34, parent: 1, dev: "8:2", root: "/my dir", mountPoint: "/mnt/with space", deleted: false, layers: [], source: "/dev/sda2" });
   });
 });
 
@@ -145,6 +145,37 @@ describe("an overlay", () => {
     const names = (p: string) => table.aliasesOf(p).map((a) => a.name);
     assert.deepEqual(names("/srv/rw").sort(), ["/binds/rw", "/merged1", "/merged2"]);
     assert.ok(names("/data/x").includes("/merged3/x"), JSON.stringify(names("/data/x")));
+  });
+});
+
+describe("a loop device's mount (a disk image, a snap)", () => {
+  // /data/img/disk.img is mounted at /mnt/img (loop0), a partition of /data/img/big.img at /mnt/p1 (loop1p1).
+  const table = new MountTable(
+    parseMountinfo(
+      [
+        "1 0 8:3 / / rw - ext4 a rw",
+        "60 1 7:0 / /mnt/img rw - ext4 /dev/loop0 rw",
+        "61 1 7:0 /sub /srv/sub rw - ext4 /dev/loop0 rw",
+        "62 1 259:1 / /mnt/p1 rw - ext4 /dev/loop1p1 rw",
+        "63 1 7:2 / /snap/node/1 ro - squashfs /dev/loop2 ro",
+      ].join("\n"),
+    ),
+    (p) => p,
+    loopBacking((path) => (path === "/sys/block/loop0/loop/backing_file" ? "/data/img/disk.img\n" : path === "/sys/block/loop1/loop/backing_file" ? "/data/img/big.img (deleted)\n" : null)),
+  );
+  const names = (p: string) =>
+    table
+      .aliasesOf(p)
+      .map((a) => `${a.name} <- ${a.via}`)
+      .sort();
+  it("has its file as another name: whoever writes the image rewrites what it shows", () => {
+    assert.deepEqual(names("/mnt/img/bin/app"), ["/data/img/disk.img <- /mnt/img/bin/app"]);
+    assert.deepEqual(names("/mnt/p1/x"), ["/data/img/big.img <- /mnt/p1/x"]);
+    assert.deepEqual(names("/snap/node/1/bin/node"), [], "a loop device whose file cannot be read is another filesystem");
+  });
+  it("shows what a directory holding its file holds, at every mount of its filesystem", () => {
+    assert.deepEqual(names("/data/img"), ["/mnt/img <- /data/img/disk.img", "/mnt/p1 <- /data/img/big.img", "/srv/sub <- /data/img/disk.img/sub"]);
+    assert.deepEqual(names("/data/other"), []);
   });
 });
 
