@@ -51,7 +51,7 @@ export const MAX_CONCURRENT_CONNECTS = 2;
 /**
  * What one void's requests that come to nothing may cost the launcher per
  * second: each refused, malformed or failed request counts one, and each
- * fd a request carried (which the launcher's closers must close) one
+ * fd a request carried (which the launcher's closers must close) FD_COST
  * more. Past it, the void's next request is read only when the second is
  * over. All of it is launcher CPU that the void's cgroup never counts: a
  * void looping refused requests under `cpu_max: 0.1` had the launcher
@@ -61,6 +61,12 @@ export const MAX_CONCURRENT_CONNECTS = 2;
  * or hostile; an honest one is never slowed.
  */
 export const REFUSALS_PER_SECOND = 256;
+
+/**
+ * What an fd a void sent costs against such a budget: the launcher's
+ * closers close it (~20 us, against ~100 us to answer a request).
+ */
+export const FD_COST = 0.25;
 
 /** Relayed UDP sockets one void may hold at once (each costs the launcher two threads). */
 export const MAX_UDP_PER_VOID = 16;
@@ -156,7 +162,7 @@ export class Broker {
       }
       closeReceived(packet.fds); // a request never carries fds
       // Each fd it carried costs the closers a close: it counts against the void's budget too (REFUSALS_PER_SECOND).
-      c.spent += packet.fds.length;
+      c.spent += packet.fds.length * FD_COST;
       const tooLong = packet.truncated || packet.data.length > RPC_MAX_REQUEST_BYTES || packet.fds.length > 0;
       const reply = tooLong ? refuse("EPROTO", `request longer than ${RPC_MAX_REQUEST_BYTES} bytes, or with fds`) : await this.handle(c, packet.data);
       if (tooLong) {

@@ -41,6 +41,7 @@ import type { NativeAddon } from "../native/addon.js";
 import { Limit } from "../native/contract.js";
 import { FILE_SOCKET_MAX_FDS, PIPE_MESSAGE_MAX_BYTES } from "../rpc/protocol.js";
 import type { VoidPlan } from "../plan/types.js";
+import { FD_COST } from "./broker.js";
 import { CLOSER_RETRY_MS, closeReceived, watchFd } from "./launcher.js";
 import type { FloodLog, LineKind, Logger } from "./log.js";
 
@@ -60,7 +61,7 @@ export const DROPPED_LONG: LineKind = { kind: "trigger long", level: "error", wh
 const DROPPED_NUL: LineKind = { kind: "trigger nul", level: "error", what: ["message dropped for a NUL byte", "messages dropped for a NUL byte"] };
 const DROPPED_PACKET: LineKind = { kind: "trigger packet", level: "error", what: ["packet dropped for its size", "packets dropped for their size"] };
 
-/** What dropped FileSocket packets may cost a trigger per second: one each, and one per fd they carried (chargeDropped). */
+/** What dropped FileSocket packets may cost a trigger per second: one each, and FD_COST per fd they carried (chargeDropped). */
 export const DROPPED_PER_SECOND = 256;
 
 export type Message = { kind: "text"; text: string } | { kind: "fds"; fds: number[] };
@@ -203,7 +204,7 @@ export class TriggerLoop {
         `trigger ${this.name}: a packet carried more than ${MAX_FDS} fds or ${Limit.FileSocketMaxBytes} bytes; dropped it and closed the ${packet.fds.length} fd(s) that arrived`,
       );
       closeAll(packet.fds);
-      this.chargeDropped(1 + packet.fds.length);
+      this.chargeDropped(1 + packet.fds.length * FD_COST);
       return true;
     }
     this.queue.push({ kind: "fds", fds: packet.fds });

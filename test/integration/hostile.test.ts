@@ -15,7 +15,7 @@ import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, rea
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REFUSALS_PER_SECOND } from "../../src/orchestrator/broker.js";
+import { FD_COST, REFUSALS_PER_SECOND } from "../../src/orchestrator/broker.js";
 import { DROPPED_PER_SECOND } from "../../src/orchestrator/trigger.js";
 import { voidUid } from "../../src/plan/plan.js";
 import {
@@ -524,9 +524,9 @@ for (const launcher of launchers) {
       const [, refusedN, malformedN, failedN, writtenN, ms] = r.stdout.trim().split(" ");
       // 8 of the malformed carried 128 fds each (the probe's LOG_FLOOD_FD_REQUESTS, LOG_FLOOD_FDS).
       assert.deepEqual([refusedN, malformedN, failedN, writtenN], [String(n), String(n + 8), String(n), String(n)], `each request got its answer, as without a limit: ${r.stdout}`);
-      // Paced: each costs one, each fd one more; past REFUSALS_PER_SECOND in a second, the broker reads the void's next
+      // Paced: each costs one, each fd FD_COST more; past REFUSALS_PER_SECOND in a second, the broker reads the void's next
       // request when the second is over (a lower bound: a slower machine only takes longer).
-      const seconds = pacedSeconds([...Array<number>(2 * n).fill(1), ...Array<number>(8).fill(1 + 128), ...Array<number>(n).fill(1)], REFUSALS_PER_SECOND);
+      const seconds = pacedSeconds([...Array<number>(2 * n).fill(1), ...Array<number>(8).fill(1 + 128 * FD_COST), ...Array<number>(n).fill(1)], REFUSALS_PER_SECOND);
       assert.ok(Number(ms) >= seconds * 1000 - 50, `the requests took ${ms} ms, at most ${REFUSALS_PER_SECOND} a second takes ${seconds} s or more`);
       const lines = r.stderr.split("\n").filter((l) => l !== "");
       assert.ok(lines.length < 40, `${lines.length} lines of log:\n${r.stderr.slice(0, 3000)}`);
@@ -546,13 +546,13 @@ for (const launcher of launchers) {
           echo: { trigger: { FileSocket: "f" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
         },
       });
-      const [k, m] = [8, 100];
+      const [k, m] = [24, 200];
       const started = performance.now();
       const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(k), String(m)]);
       const ms = performance.now() - started;
       assert.equal(r.status, 0, r.stderr.slice(-3000));
       assert.equal(r.stdout.trim(), `fd-packets ${k}`);
-      const seconds = pacedSeconds(Array<number>(k).fill(1 + m), DROPPED_PER_SECOND);
+      const seconds = pacedSeconds(Array<number>(k).fill(1 + m * FD_COST), DROPPED_PER_SECOND);
       assert.ok(ms >= seconds * 1000, `${k} packets of ${m} fds were dropped in ${Math.round(ms)} ms, at most ${DROPPED_PER_SECOND} a second takes ${seconds} s or more`);
       const dropped = /trigger echo: a packet carried more than 16 fds/g;
       const counted = [...r.stderr.matchAll(/trigger echo: ([\d,]+) further packets? dropped for (?:its|their) size not shown/g)].reduce((sum, x) => sum + Number(x[1]!.replaceAll(",", "")), 0);
