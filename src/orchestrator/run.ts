@@ -223,6 +223,7 @@ const EXIT_LINES = {
   signal: { kind: "exit signal", level: "error", what: ["void ended by a signal", "voids ended by a signal"] },
   notMade: { kind: "not made", level: "error", what: ["void that could not be made", "voids that could not be made"] },
   dropped: { kind: "message dropped", level: "error", what: ["message dropped", "messages dropped"] },
+  preparedEnded: { kind: "prepared ended", level: "warn", what: ["prepared void that ended before its message", "prepared voids that ended before their message"] },
 } as const satisfies Record<string, LineKind>;
 
 class Application implements LoopHost {
@@ -587,7 +588,11 @@ class Application implements LoopHost {
   /** A prepared void exited without a message: discarded, or ended from outside (logged). */
   private async notStarted(life: VoidLife, o: Outcome): Promise<void> {
     if (life.state === "ready" && !this.shuttingDown)
-      this.log.warn(`entrypoint ${life.entrypoint}: a void prepared for its next message (pid ${life.process!.pid}) ended before one came: ${o.failure ?? o.summary}`);
+      this.flood.line(
+        `entrypoint ${life.entrypoint}`,
+        EXIT_LINES.preparedEnded,
+        `entrypoint ${life.entrypoint}: a void prepared for its next message (pid ${life.process!.pid}) ended before one came: ${o.failure ?? o.summary}`,
+      );
     await life.ended();
     this.voids.delete(life);
     this.checkDone();

@@ -61,7 +61,7 @@ export const DROPPED_LONG: LineKind = { kind: "trigger long", level: "error", wh
 const DROPPED_NUL: LineKind = { kind: "trigger nul", level: "error", what: ["message dropped for a NUL byte", "messages dropped for a NUL byte"] };
 const DROPPED_PACKET: LineKind = { kind: "trigger packet", level: "error", what: ["packet dropped for its size", "packets dropped for their size"] };
 
-/** What dropped FileSocket packets may cost a trigger per second: one each, and FD_COST per fd they carried (chargeDropped). */
+/** What dropped messages and FileSocket packets may cost a trigger per second: one each, and FD_COST per fd a packet carried (chargeDropped). */
 export const DROPPED_PER_SECOND = 256;
 
 export type Message = { kind: "text"; text: string } | { kind: "fds"; fds: number[] };
@@ -145,11 +145,13 @@ export class TriggerLoop {
   }
 
   /**
-   * A dropped packet costs the launcher its read and a close for each fd
-   * it carried, CPU no void's cgroup counts (outside attack 46: 3,000
-   * packets of 253 fds took 11 s of it). Past DROPPED_PER_SECOND in a
-   * second, the trigger reads again when the second is over (the writers
-   * wait in the socket's buffer, as at the concurrency bound).
+   * A dropped message costs the launcher its reading and a log line's
+   * budget, a dropped packet a close for each fd it carried too: CPU no
+   * void's cgroup counts (outside attack 46: 3,000 packets of 253 fds took
+   * 11 s of it; attack 48: a 64 KiB write of "\0\n" is 32,768 messages,
+   * 19 ms). Past DROPPED_PER_SECOND in a second, the trigger reads again
+   * when the second is over (the writers wait in the pipe or the socket's
+   * buffer, as at the concurrency bound).
    */
   private chargeDropped(units: number): void {
     const now = performance.now();
@@ -235,6 +237,7 @@ export class TriggerLoop {
     if (this.discarding) return;
     if (data.length > MAX_MESSAGE) {
       this.host.flood.line(this.source, DROPPED_LONG, `trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes; dropped`);
+      this.chargeDropped(1);
       this.discarding = true;
       return;
     }
@@ -244,10 +247,12 @@ export class TriggerLoop {
   private takeLine(line: Buffer): void {
     if (line.length > MAX_MESSAGE) {
       this.host.flood.line(this.source, DROPPED_LONG, `trigger ${this.name}: message longer than ${MAX_MESSAGE} bytes (${line.length}); dropped`);
+      this.chargeDropped(1);
       return;
     }
     if (line.includes(0)) {
       this.host.flood.line(this.source, DROPPED_NUL, `trigger ${this.name}: message contains a NUL byte, which no argv can carry; dropped`);
+      this.chargeDropped(1);
       return;
     }
     this.queue.push({ kind: "text", text: line.toString("utf8") });

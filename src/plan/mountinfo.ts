@@ -230,9 +230,14 @@ export class MountTable {
     const known = this.known.get(path);
     if (known !== undefined) return known;
     const names = new Map<string, string>();
-    /** Names found and not yet looked at in turn: a name's own names are the path's too (an overlay of a bind of it). */
-    const next: [string, string][] = [];
-    const add = (name: string, via: string) => {
+    /**
+     * Names found and not yet looked at in turn: a name's own names are the path's too (an overlay of a bind of it).
+     * `whole`: the name holds what it shows of `path` as its own (a bind, a layer, a loop device's file), so an
+     * overlay's layers there are names of it too; not so a name that shows `path` among others (an overlay `path` is a
+     * layer of, a loop mount of an image in it: their other layers and files are not `path`'s).
+     */
+    const next: [string, string, boolean][] = [];
+    const add = (name: string, via: string, whole: boolean) => {
       // (A name inside one found already is covered by it: each of its parents is looked up.)
       if (isWithin(name, path)) return;
       for (let at = name; ; at = posix.dirname(at)) {
@@ -240,60 +245,58 @@ export class MountTable {
         if (at === "/") break;
       }
       names.set(name, via);
-      next.push([name, via]);
+      next.push([name, via, whole]);
     };
     /** Loop devices' files found as names of what they show. */
     const images = new Set<string>();
-    /** Directories of a filesystem whose mounts were looked through already ("dev\0inside"): each once. */
+    /** Directories of a filesystem whose mounts were looked through already ("dev\0inside\0whole"): each once. */
     const shown = new Set<string>();
     // Every mount of filesystem `dev` showing its directory `inside` (p's name there), or a part of it.
-    const shownBy = (dev: string, inside: string, p: string, via: (shown: string) => string) => {
-      const key = `${dev}\0${inside}`;
+    const shownBy = (dev: string, inside: string, p: string, via: (shown: string) => string, whole: boolean) => {
+      const key = `${dev}\0${inside}\0${whole}`;
       if (shown.has(key)) return;
       shown.add(key);
       for (const m of this.byDev.get(dev) ?? []) {
         // The same directory under m, or, where m shows only a part of it, that part at m's point.
-        if (isWithin(inside, m.root)) add(posix.join(m.mountPoint, posix.relative(m.root, inside)), via(p));
-        else if (isWithin(m.root, inside)) add(m.mountPoint, via(posix.join(p, posix.relative(inside, m.root))));
+        if (isWithin(inside, m.root)) add(posix.join(m.mountPoint, posix.relative(m.root, inside)), via(p), whole);
+        else if (isWithin(m.root, inside)) add(m.mountPoint, via(posix.join(p, posix.relative(inside, m.root))), whole);
       }
     };
-    // `intoLayers`: an overlay's layers are names of what it shows, for `path` itself and the mounts inside it; not
-    // for a name found on the way (an overlay showing `path` among other layers: those others are not `path`'s).
-    const namesOf = (p: string, via: (shown: string) => string, intoLayers = true) => {
+    const namesOf = (p: string, via: (shown: string) => string, whole: boolean) => {
       for (const holder of this.holdersOf(p)) {
         const inside = posix.join(holder.root, posix.relative(holder.mountPoint, p));
-        if (intoLayers) for (const layer of this.layersOf(holder)) add(inside === "/" ? layer : posix.join(layer, inside), via(p));
+        if (whole) for (const layer of this.layersOf(holder)) add(inside === "/" ? layer : posix.join(layer, inside), via(p), true);
         // On a loop device: its file holds p (whoever writes the image rewrites p).
-        const image = this.backingOf(holder);
+        const image = whole ? this.backingOf(holder) : null;
         if (image !== null) {
           images.add(image);
-          add(image, via(p));
+          add(image, via(p), true);
         }
-        shownBy(holder.dev, inside, p, via);
+        shownBy(holder.dev, inside, p, via, whole);
       }
       // The other way: a loop device's file in p (or p itself): every mount of its filesystem shows what p holds.
       // (Not for an image reached from a path it shows: all of it is not that path.)
       for (const l of this.loops) {
         const image = this.backingOf(l);
-        if (image !== null && isWithin(image, p) && !images.has(image)) shownBy(l.dev, "/", image, via);
+        if (image !== null && isWithin(image, p) && !images.has(image)) shownBy(l.dev, "/", image, via, false);
       }
       // The other way: p in a layer of an overlay (its upper or a lower directory), or a layer inside p: the
       // overlay shows it at the same place below its root, and every mount of the overlay there (outside attack 45).
       for (const o of this.overlays) {
         for (const layer of this.layersOf(o)) {
-          if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p, via);
-          else if (isWithin(layer, p)) shownBy(o.dev, "/", layer, via);
+          if (isWithin(p, layer)) shownBy(o.dev, `/${posix.relative(layer, p)}`, p, via, false);
+          else if (isWithin(layer, p)) shownBy(o.dev, "/", layer, via, false);
         }
       }
     };
-    namesOf(path, (shown) => shown);
-    for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint, (shown) => shown);
+    namesOf(path, (shown) => shown, true);
+    for (const m of this.mounts) if (m.mountPoint !== path && isWithin(m.mountPoint, path)) namesOf(m.mountPoint, (shown) => shown, true);
     // And the names of those names, until no new one comes (nested overlays, an overlay over a bind of the path:
-    // outside attack 46); each keeps the part of `path` it shows. It ends: each name is taken once, each directory
-    // of a filesystem looked through once, and a table has finitely many mounts.
+    // outside attacks 46, 48); each keeps the part of `path` it shows. It ends: each name is taken once, each
+    // directory of a filesystem looked through once (twice: whole or not), and a table has finitely many mounts.
     for (let i = 0; i < next.length; i++) {
-      const [name, via] = next[i]!;
-      namesOf(name, () => via, false);
+      const [name, via, whole] = next[i]!;
+      namesOf(name, () => via, whole);
     }
     const aliases = [...names].map(([name, via]) => ({ name, via }));
     this.known.set(path, aliases);

@@ -538,6 +538,28 @@ for (const launcher of launchers) {
       assert.match(r.stderr, /^void: error: rpc log-flood \(pid \d+\): [\d,]+ further refused requests not shown \(in \d+ s; 5 a kind are shown per 10 s; -vv shows all\)$/m);
     });
 
+    it("cannot have the launcher's CPU through messages a Pipe trigger drops: 2-byte NUL messages are paced at DROPPED_PER_SECOND a read", { timeout: 60_000 }, async () => {
+      const spec = writeSpec(stage, `hostile-nul-flood-${launcher}`, {
+        entrypoints: {
+          "nul-flood": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "n" } }, "Trailing"], environment: ["Stdout"] },
+          // Never runs: every message has a NUL byte.
+          echo: { trigger: { Pipe: "n" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const started = performance.now();
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, "200"]);
+      const ms = performance.now() - started;
+      assert.equal(r.status, 0, r.stderr.slice(-3000));
+      const messages = Number(/^nul-flood (\d+)$/m.exec(r.stdout)?.[1]);
+      assert.equal(messages, 100 * 1024, r.stdout);
+      // A read takes at most 64 KiB (32,768 messages), each read past the budget ends the trigger's second: 200 KiB is
+      // at least three reads, two pauses between them (unpaced: well under a second).
+      assert.ok(ms >= 2000, `${messages} dropped messages took ${Math.round(ms)} ms`);
+      const shown = r.stderr.match(/trigger echo: message contains a NUL byte/g)?.length ?? 0;
+      const counted = [...r.stderr.matchAll(/trigger echo: ([\d,]+) further messages? dropped for a NUL byte not shown/g)].reduce((n, m) => n + Number(m[1]!.replaceAll(",", "")), 0);
+      assert.equal(shown + counted, messages, r.stderr);
+    });
+
     it("cannot have the launcher's CPU through FileSocket packets its trigger drops: at most DROPPED_PER_SECOND fds and packets a second", { timeout: 60_000 }, async () => {
       const spec = writeSpec(stage, `hostile-fd-packets-${launcher}`, {
         entrypoints: {

@@ -204,6 +204,9 @@
  *                  byte into a Pipe trigger ("log-flood REFUSED MALFORMED
  *                  FAILED WRITTEN MS": replies of each kind, messages
  *                  written, and the milliseconds the requests took)
+ *   nul-flood PIPE_FD KIB
+ *                  (as an entrypoint) write KIB KiB of "\0\n" into a
+ *                  Pipe trigger, 4 KiB a write ("nul-flood MESSAGES")
  *   fd-packets FS_FD K M
  *                  (as an entrypoint) send K packets of M fds each on a
  *                  FileSocket ("fd-packets SENT")
@@ -1270,6 +1273,20 @@ int main(int argc, char **argv) {
     for (int k = 0; k < n; k++)
       if (write(pipe_fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1)) written++;
     printf("log-flood %d %d %d %d %ld\n", answers[0], answers[1], answers[2], written, rpc_ms);
+    return 0;
+  }
+  /* KIB KiB of "\0\n" into a Pipe trigger, 4 KiB a write: two bytes a message, each dropped (a NUL byte). */
+  if (argc >= 4 && strcmp(argv[1], "nul-flood") == 0) {
+    int pipe_fd = atoi(argv[2]), kib = atoi(argv[3]);
+    static char chunk[4096];
+    for (size_t i = 0; i < sizeof chunk; i += 2) chunk[i + 1] = '\n';
+    long written = 0;
+    for (int k = 0; k < kib / 4; k++) {
+      ssize_t w = write(pipe_fd, chunk, sizeof chunk);
+      if (w <= 0) break;
+      written += w;
+    }
+    printf("nul-flood %ld\n", written / 2);
     return 0;
   }
   /* K packets of M fds each (copies of fd 1) on a FileSocket whose trigger drops them (more than 16 fds). */

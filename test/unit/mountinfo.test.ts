@@ -144,6 +144,23 @@ describe("an overlay", () => {
     );
     const names = (p: string) => table.aliasesOf(p).map((a) => a.name);
     assert.deepEqual(names("/srv/rw").sort(), ["/binds/rw", "/merged1", "/merged2"]);
+    // The other way: what an overlay shows comes from its layers, and theirs (a lower layer that is itself an overlay).
+    const nested = new MountTable(
+      parseMountinfo(
+        [
+          "1 0 8:3 / / rw - ext4 a rw",
+          "50 1 0:60 / /m2 rw - overlay overlay rw,lowerdir=/l2,upperdir=/home/u/up2,workdir=/w2",
+          "51 1 0:61 / /opt/void/dist rw - overlay overlay rw,lowerdir=/m2/lower,upperdir=/u1,workdir=/w1",
+        ].join("\n"),
+      ),
+    );
+    assert.ok(
+      nested
+        .aliasesOf("/opt/void/dist/void.cjs")
+        .map((a) => a.name)
+        .includes("/home/u/up2/lower/void.cjs"),
+      JSON.stringify(nested.aliasesOf("/opt/void/dist/void.cjs")),
+    );
     assert.ok(names("/data/x").includes("/merged3/x"), JSON.stringify(names("/data/x")));
   });
 });
