@@ -560,29 +560,23 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     label[L_NETLINK] = b.n;
     VF_LOAD_ARG(&b, 2);
     VF_JEQ_TO(VF_NETLINK_ROUTE, L_ALLOW, L_NOPROTO);
-    /* AF_INET: SOCK_PACKET (10) makes the kernel create a packet socket,
-     * a family refused above; with or without SOCK_NONBLOCK, SOCK_CLOEXEC. */
-    label[L_INET] = b.n;
-    VF_LOAD_ARG(&b, 1);
-    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
-    VF_JEQ_TO(VF_SOCK_PACKET, L_NOFAMILY_PACKET, VF_NEXT);
-    VF_JEQ_TO(VF_SOCK_RAW, L_PERM, VF_NEXT);
-    VF_JEQ_TO(VF_SOCK_STREAM, L_STREAM, VF_NEXT);
-    VF_JEQ_TO(VF_SOCK_DGRAM, VF_NEXT, L_NOPROTO);
-    VF_LOAD_ARG(&b, 2);
-    VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
-    VF_JEQ_TO(VF_IPPROTO_UDP, L_ALLOW, VF_NEXT);
-    VF_JEQ_TO(VF_IPPROTO_ICMP, L_ALLOW, L_NOPROTO);
-    label[L_INET6] = b.n;
-    VF_LOAD_ARG(&b, 1);
-    VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
-    VF_JEQ_TO(VF_SOCK_RAW, L_PERM, VF_NEXT);
-    VF_JEQ_TO(VF_SOCK_STREAM, L_STREAM, VF_NEXT);
-    VF_JEQ_TO(VF_SOCK_DGRAM, VF_NEXT, L_NOPROTO);
-    VF_LOAD_ARG(&b, 2);
-    VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
-    VF_JEQ_TO(VF_IPPROTO_UDP, L_ALLOW, VF_NEXT);
-    VF_JEQ_TO(VF_IPPROTO_ICMPV6, L_ALLOW, L_NOPROTO);
+    /* AF_INET, then AF_INET6: the type without SOCK_NONBLOCK and
+     * SOCK_CLOEXEC; a datagram socket's protocol, with ping's own (ICMP,
+     * ICMPv6). AF_INET with SOCK_PACKET (10) makes the kernel create a
+     * packet socket, a family refused above. */
+    for (int v6 = 0; v6 <= 1; v6++) {
+      label[v6 ? L_INET6 : L_INET] = b.n;
+      VF_LOAD_ARG(&b, 1);
+      VOID_FILTER_EMIT(&b, BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(VF_SOCK_NONBLOCK | VF_SOCK_CLOEXEC)));
+      if (!v6) VF_JEQ_TO(VF_SOCK_PACKET, L_NOFAMILY_PACKET, VF_NEXT);
+      VF_JEQ_TO(VF_SOCK_RAW, L_PERM, VF_NEXT);
+      VF_JEQ_TO(VF_SOCK_STREAM, L_STREAM, VF_NEXT);
+      VF_JEQ_TO(VF_SOCK_DGRAM, VF_NEXT, L_NOPROTO);
+      VF_LOAD_ARG(&b, 2);
+      VF_JEQ_TO(0, L_ALLOW, VF_NEXT);
+      VF_JEQ_TO(VF_IPPROTO_UDP, L_ALLOW, VF_NEXT);
+      VF_JEQ_TO(v6 ? VF_IPPROTO_ICMPV6 : VF_IPPROTO_ICMP, L_ALLOW, L_NOPROTO);
+    }
     label[L_STREAM] = b.n;
     VF_LOAD_ARG(&b, 2);
     VF_JEQ_TO(0, L_ALLOW, VF_NEXT);

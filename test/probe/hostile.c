@@ -584,6 +584,20 @@ static int send_fd(int s, int fd, const struct sockaddr_un *to) {
   return sendmsg(s, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
 }
 
+/* Sends `len` bytes of `data` with the `n` fds `fds` (SCM_RIGHTS) on s: what sendmsg returns. */
+static ssize_t send_with_fds(int s, const void *data, size_t len, const int *fds, int n, int flags) {
+  char control[CMSG_SPACE(253 * sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {(void *)data, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(n * sizeof(int));
+  memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+  return sendmsg(s, &msg, flags);
+}
+
 /* The probe of the closer attacks: one end of a fresh socket pair sent to
  * the launcher on `rpc` (waiting up to 5 s for room), this process's copy
  * closed; prints "probe-closed yes|no MS": whether, and how soon, the
@@ -832,18 +846,9 @@ int main(int argc, char **argv) {
     close(p[0]);
     int copy = write_end ? p[1] : other[0], many[16];
     for (int i = 0; i < 16; i++) many[i] = copy;
-    char control[CMSG_SPACE(sizeof many)];
     for (int k = 0; k < 70; k++) {
-      memset(control, 0, sizeof control);
-      struct iovec iov = {"x", 1};
-      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-      struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof many);
-      memcpy(CMSG_DATA(cm), many, sizeof many);
       struct pollfd w = {rpc, POLLOUT, 0};
-      if (poll(&w, 1, 5000) != 1 || sendmsg(rpc, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) break;
+      if (poll(&w, 1, 5000) != 1 || send_with_fds(rpc, "x", 1, many, 16, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) break;
     }
     send_probe(rpc, 8000);
     kill(child, SIGKILL);
@@ -1247,16 +1252,7 @@ int main(int argc, char **argv) {
       if (k >= 2 * n && k < 2 * n + LOG_FLOOD_FD_REQUESTS) {
         int fds[LOG_FLOOD_FDS];
         for (int f = 0; f < LOG_FLOOD_FDS; f++) fds[f] = 1;
-        char control[CMSG_SPACE(sizeof fds)];
-        memset(control, 0, sizeof control);
-        struct iovec iov = {(void *)refused, strlen(refused)};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof fds);
-        memcpy(CMSG_DATA(c), fds, sizeof fds);
-        sent = sendmsg(rpc, &msg, MSG_NOSIGNAL);
+        sent = send_with_fds(rpc, refused, strlen(refused), fds, LOG_FLOOD_FDS, MSG_NOSIGNAL);
       } else {
         sent = send(rpc, req, strlen(req), MSG_NOSIGNAL);
       }
@@ -1295,19 +1291,8 @@ int main(int argc, char **argv) {
     if (m < 1 || m > 253) return 2;
     int fds[253];
     for (int f = 0; f < m; f++) fds[f] = 1;
-    char control[CMSG_SPACE(sizeof fds)];
-    for (int i = 0; i < k; i++) {
-      memset(control, 0, sizeof control);
-      char byte = 'x';
-      struct iovec iov = {&byte, 1};
-      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = CMSG_SPACE(m * sizeof(int))};
-      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(m * sizeof(int));
-      memcpy(CMSG_DATA(c), fds, m * sizeof(int));
-      if (sendmsg(s, &msg, MSG_NOSIGNAL) == 1) sent++;
-    }
+    for (int i = 0; i < k; i++)
+      if (send_with_fds(s, "x", 1, fds, m, MSG_NOSIGNAL) == 1) sent++;
     printf("fd-packets %d\n", sent);
     return 0;
   }
