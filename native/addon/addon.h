@@ -15,7 +15,7 @@
  *   fds.c      pipes, socket pairs (each made by a short-lived child in
  *              the launcher's empty network namespace), fd flags, openNoSymlinks, pollReadable,
  *              and fd passing (recvFds, sendFds: native/fdpass.h)
- *   sockets.c  tcpListen, connect, socketKind, socketAddress, recvFrom,
+ *   sockets.c  tcpListen, connect, socketKind, socketAddress, accept, recvFrom,
  *              sendTo, notify
  *   relay.c    relay threads (relay, relayStop) and the closer thread
  *              (closeLater)
@@ -137,6 +137,7 @@ napi_value js_tcp_listen(napi_env env, napi_callback_info cbinfo);
 napi_value js_connect(napi_env env, napi_callback_info cbinfo);
 napi_value js_socket_kind(napi_env env, napi_callback_info cbinfo);
 napi_value js_socket_address(napi_env env, napi_callback_info cbinfo);
+napi_value js_accept(napi_env env, napi_callback_info cbinfo);
 napi_value js_recv_from(napi_env env, napi_callback_info cbinfo);
 napi_value js_send_to(napi_env env, napi_callback_info cbinfo);
 napi_value js_notify(napi_env env, napi_callback_info cbinfo);

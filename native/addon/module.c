@@ -108,6 +108,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       FN("connect", js_connect),
       FN("socketKind", js_socket_kind),
       FN("socketAddress", js_socket_address),
+      FN("accept", js_accept),
       FN("recvFrom", js_recv_from),
       FN("sendTo", js_send_to),
       FN("notify", js_notify),

@@ -7,6 +7,7 @@
  *   socketKind(fd)                 -> { family, type } | null
  *   socketAddress(fd)              -> { family, ip, port, stream,
  *                                     listening } | null
+ *   accept(fd)                     -> fd | null: one connection waiting
  *   recvFrom(fd, maxBytes)         -> { data, ip, port } | null
  *   sendTo(fd, data, ip, port)     -> true, or false when it would block
  *   notify(path, message)          sd_notify(3)'s datagram
@@ -312,6 +313,33 @@ napi_value js_socket_address(napi_env env, napi_callback_info cbinfo) {
   set_named_int(env, result, "port", port);
   set_named_bool(env, result, "stream", type == SOCK_STREAM);
   set_named_bool(env, result, "listening", listening != 0);
+  return result;
+}
+
+/* ---- connections ---- */
+
+/* accept(fd) -> fd | null: one connection waiting on a listening socket
+ * (a void's Connect socket, src/orchestrator/connect.ts, which accepts
+ * only as fast as the void's budget allows: Node's net.Server accepts
+ * whatever arrives). Never blocks: null when none waits. A connection
+ * reset before it was taken (ECONNABORTED) is skipped; the new fd is
+ * close-on-exec and non-blocking. */
+napi_value js_accept(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int conn;
+  do conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  while (conn < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (conn < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, errno, "accept4", "");
+  }
+  napi_create_int32(env, conn, &result);
   return result;
 }
 

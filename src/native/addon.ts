@@ -7,7 +7,7 @@
  *
  * Errors cross one way: every failure is a thrown NativeError (or a
  * rejected promise of one), never a returned errno. Only "nothing to do
- * now" is a return value: null from recvFds and recvFrom when nothing is
+ * now" is a return value: null from recvFds, recvFrom and accept when nothing is
  * waiting, false from sendFds and sendTo when the socket's buffer is full,
  * false from signal when the void has already exited.
  */
@@ -97,6 +97,8 @@ export interface NativeAddon {
   tcpListen(ip: string, port: number): { fd: number; port: number };
   /** Never blocks: null when nothing is waiting. */
   recvFds(fd: number, maxBytes: number): Received | null;
+  /** One connection waiting on a listening socket, as a close-on-exec, non-blocking fd; never blocks: null when none is waiting. */
+  accept(fd: number): number | null;
   /** One datagram from an IPv4 UDP socket and its sender; never blocks: null when nothing is waiting. */
   recvFrom(fd: number, maxBytes: number): { data: Buffer; ip: string; port: number } | null;
   /** One datagram to an IPv4 address, never blocking: true, or false when the buffer is full (the datagram is dropped). */

@@ -16,6 +16,7 @@ import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_
 import type { RpcOperation } from "../spec/types.js";
 import { CLOSER_RETRY_MS, closeReceived, relayFd, watchFd } from "./launcher.js";
 import { FloodLog, type LineKind, type Logger } from "./log.js";
+import { OPENS_PER_SECOND, SecondBudget } from "./pacing.js";
 
 /** How long one outgoing connect may take. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -34,10 +35,12 @@ interface Client {
   udp: number;
   /** Their relays, both ways: stopped when the void exits, wherever their ends went. */
   relays: Set<{ stop(): void }>;
-  /** What this void's refused, malformed and failed requests, and the fds they carried, have cost so far, and in the current second (REFUSALS_PER_SECOND). */
+  /** What this void's refused, malformed and failed requests, and the fds they carried, have cost so far, */
   spent: number;
-  spentInSecond: number;
-  secondStart: number;
+  /** and against its budget of REFUSALS_PER_SECOND. */
+  budget: SecondBudget;
+  /** Its granted requests (sockets opened), against OPENS_PER_SECOND. */
+  opens: SecondBudget;
 }
 
 /**
@@ -124,7 +127,19 @@ export class Broker {
     if (grant.source.kind !== "rpc") throw new Error("void: broker attached to a non-RPC fd");
     const operations = grant.source.operations;
     const w = watchFd(fd, () => void this.serve(client));
-    const client: Client = { fd, entrypoint, pid, operations, stop: w.stop, rearm: w.rearm, udp: 0, relays: new Set(), spent: 0, spentInSecond: 0, secondStart: Number.NEGATIVE_INFINITY };
+    const client: Client = {
+      fd,
+      entrypoint,
+      pid,
+      operations,
+      stop: w.stop,
+      rearm: w.rearm,
+      udp: 0,
+      relays: new Set(),
+      spent: 0,
+      budget: new SecondBudget(REFUSALS_PER_SECOND),
+      opens: new SecondBudget(OPENS_PER_SECOND),
+    };
     this.clients.add(client);
     return () => {
       this.detach(client);
@@ -189,7 +204,7 @@ export class Broker {
         return;
       }
       // (The loop's timer clock may lag behind performance.now() after a busy stretch: wait until the second is over by it.)
-      const until = c.spent > spentBefore ? this.refusalPause(c, c.spent - spentBefore) : 0;
+      const until = Math.max(c.spent > spentBefore ? c.budget.charge(c.spent - spentBefore) : 0, c.opens.pausedUntil());
       while (performance.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, Math.ceil(until - performance.now())));
         if (!this.clients.has(c)) return;
@@ -202,17 +217,6 @@ export class Broker {
   private countRefusal(c: Client): void {
     this.counts.refused++;
     c.spent++;
-  }
-
-  /** `units` more spent by `c` in the current second: until when (performance.now()) its next request waits (0: it does not). */
-  private refusalPause(c: Client, units: number): number {
-    const now = performance.now();
-    if (now - c.secondStart >= 1000) {
-      c.secondStart = now;
-      c.spentInSecond = 0;
-    }
-    c.spentInSecond += units;
-    return c.spentInSecond >= REFUSALS_PER_SECOND ? c.secondStart + 1000 : 0;
   }
 
   private async handle(c: Client, data: Buffer): Promise<{ reply: RpcReply; fd?: number }> {
@@ -263,6 +267,7 @@ export class Broker {
     const sock = await this.addon.connect(address, req.port, udp, CONNECT_TIMEOUT_MS);
     const fd = udp ? this.relayDatagrams(sock, c) : sock;
     this.counts.allowed++;
+    c.opens.charge(1);
     this.flood.line(source(c), OPENED, `rpc ${c.entrypoint} (pid ${c.pid}): ${what} -> ${address}`);
     return { reply: { ok: true, family, address, port: req.port }, fd };
   }

@@ -23,6 +23,12 @@
  *   at once (more are reset as they arrive) and MAX_FLOWS UDP flows (client
  *   ports; the grant's least recently used goes first), each flow dropped
  *   after FLOW_IDLE_MS without traffic;
+ * - per void and second, over all its grants: at most OPENS_PER_SECOND
+ *   connections accepted and flows opened (each costs the launcher two
+ *   sockets, a connect and their closes, CPU the void's cgroup never
+ *   counts); past it, the relay accepts or reads nothing more from that
+ *   void until the second is over, and its clients wait in the kernel
+ *   (the listening socket's backlog, the UDP socket's buffer);
  * - per launcher: the relays of all voids together hold at most half of
  *   its open-file limit (RelayBudget), so spawning voids and serving
  *   triggers always has fds left; past it, new connections are reset and
@@ -36,16 +42,21 @@
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { closeSync, readFileSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, Socket } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { ConnectPlan, VoidPlan } from "../plan/types.js";
 import { FLOW_IDLE_MS, MAX_FLOWS } from "./forward.js";
 import { closeReceived, watchFd } from "./launcher.js";
 import type { FloodLog, LineKind, Logger } from "./log.js";
+import { OPENS_PER_SECOND, SecondBudget, whenPast } from "./pacing.js";
 import { splitAddr } from "./wiring.js";
 
 /** Most TCP connections relayed at once per void, over all its Connect grants. */
 export const MAX_CONNECTIONS = 64;
+/** Connections accepted per wake-up, so one void cannot hold the event loop. */
+const ACCEPTS_PER_WAKE = 16;
+/** How long a relay waits before accepting again after accept(2) failed (EMFILE, ENOBUFS). */
+const ACCEPT_RETRY_MS = 100;
 /** Datagrams that may wait in a flow's host socket (or for it to connect) before more are dropped. */
 export const MAX_QUEUED = 64;
 /** Datagrams read from a void's UDP socket per wake-up, so one void cannot hold the event loop. */
@@ -97,6 +108,8 @@ interface Shares {
   budget: RelayBudget;
   connections: number;
   flows: number;
+  /** Connections accepted and flows opened, against OPENS_PER_SECOND. */
+  opens: SecondBudget;
 }
 
 const describe = (c: ConnectPlan): string => `${c.protocol.toUpperCase()} 127.0.0.1:${c.environmentPort} -> ${c.hostAddr}`;
@@ -124,15 +137,39 @@ function reporter(entrypoint: string, pid: number, c: ConnectPlan, flood: FloodL
 
 const connectSource = (entrypoint: string, pid: number, c: ConnectPlan): string => `entrypoint ${entrypoint} (pid ${pid}): Connect ${describe(c)}`;
 
-function tcpRelay(fd: number, c: ConnectPlan, shares: Shares, fail: (why: string) => void): Relay {
+/** A relay's pause: `until(t)` calls `resume` once performance.now() reaches t (one pending at a time); `clear()` drops it. */
+function pauser(resume: () => void): { until(t: number): void; clear(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    until: (t) => {
+      if (timer !== undefined) return;
+      whenPast(
+        t,
+        () => {
+          timer = undefined;
+          resume();
+        },
+        (next) => {
+          timer = next;
+        },
+      );
+    },
+    clear: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+function tcpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares, fail: (why: string) => void): Relay {
   const [ip, port] = splitAddr(c.hostAddr);
   const open = new Set<Socket>();
   let closed = false;
-  const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (inner) => {
-    if (closed) {
-      inner.destroy();
-      return;
-    }
+  const pause = pauser(() => {
+    if (!closed) watch.rearm();
+  });
+
+  const relay = (inner: Socket) => {
     if (shares.connections >= MAX_CONNECTIONS) {
       inner.resetAndDestroy();
       return;
@@ -170,18 +207,42 @@ function tcpRelay(fd: number, c: ConnectPlan, shares: Shares, fail: (why: string
       inner.resetAndDestroy();
     });
     outer.once("connect", () => {
+      // What the client sent meanwhile waited in inner's buffer (up to its high-water mark, then in the kernel).
       inner.pipe(outer);
       outer.pipe(inner);
-      inner.resume();
     });
+  };
+
+  // Accepted here, not by a net.Server, which accepts whatever arrives: each connection is charged to the void's budget first.
+  const watch = watchFd(fd, () => {
+    if (closed) return;
+    for (let i = 0; i < ACCEPTS_PER_WAKE; i++) {
+      const until = shares.opens.pausedUntil();
+      if (until !== 0) {
+        pause.until(until);
+        return;
+      }
+      let conn: number | null;
+      try {
+        conn = addon.accept(fd);
+      } catch (e) {
+        fail(`accept: ${e instanceof Error ? e.message : String(e)}`);
+        pause.until(performance.now() + ACCEPT_RETRY_MS);
+        return;
+      }
+      if (conn === null) break;
+      shares.opens.charge(1);
+      relay(new Socket({ fd: conn, allowHalfOpen: true, readable: true, writable: true }));
+    }
+    watch.rearm();
   });
-  server.on("error", (e) => fail(e.message));
-  server.listen({ fd });
   return {
     close: () => {
       if (closed) return;
       closed = true;
-      server.close();
+      pause.clear();
+      watch.stop();
+      closeSync(fd);
       for (const s of open) s.destroy();
     },
   };
@@ -223,6 +284,7 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares
       return undefined;
     }
     shares.flows++;
+    shares.opens.charge(1);
     const host = createSocket({ type: ip.includes(":") ? "udp6" : "udp4" });
     const flow: Flow = { key, ip: from.ip, port: from.port, host, queued: [], lastUsed: Date.now() };
     flows.set(key, flow);
@@ -253,9 +315,18 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares
     });
     return flow;
   };
+  const pause = pauser(() => {
+    if (!closed) watch.rearm();
+  });
   const watch = watchFd(fd, () => {
     if (closed) return;
     for (let i = 0; i < DATAGRAMS_PER_WAKE; i++) {
+      // Past the second's new flows, nothing more is read from the void until the second is over (its datagrams wait in its socket's buffer).
+      const until = shares.opens.pausedUntil();
+      if (until !== 0) {
+        pause.until(until);
+        return;
+      }
       let got: ReturnType<NativeAddon["recvFrom"]>;
       try {
         got = addon.recvFrom(fd, MAX_DATAGRAM);
@@ -282,6 +353,7 @@ function udpRelay(fd: number, c: ConnectPlan, addon: NativeAddon, shares: Shares
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      pause.clear();
       watch.stop();
       for (const flow of [...flows.values()]) drop(flow);
       closeSync(fd);
@@ -308,7 +380,7 @@ export class Connector {
     private readonly told: Set<string>,
     private readonly flood: FloodLog,
   ) {
-    this.shares = { budget, connections: 0, flows: 0 };
+    this.shares = { budget, connections: 0, flows: 0, opens: new SecondBudget(OPENS_PER_SECOND) };
   }
 
   /**
@@ -332,7 +404,7 @@ export class Connector {
         return;
       }
       const fail = reporter(this.plan.entrypoint, this.pid, c, this.flood, this.told);
-      this.relays.push(tcp ? tcpRelay(fd, c, this.shares, fail) : udpRelay(fd, c, this.addon, this.shares, fail));
+      this.relays.push(tcp ? tcpRelay(fd, c, this.addon, this.shares, fail) : udpRelay(fd, c, this.addon, this.shares, fail));
     });
   }
 

@@ -44,6 +44,7 @@ import type { VoidPlan } from "../plan/types.js";
 import { FD_COST } from "./broker.js";
 import { CLOSER_RETRY_MS, closeReceived, watchFd } from "./launcher.js";
 import type { FloodLog, LineKind, Logger } from "./log.js";
+import { SecondBudget, whenPast } from "./pacing.js";
 
 /** Longest Pipe trigger message in bytes, without its newline: a whole line fits PIPE_BUF, so one write(2) is atomic. */
 export const MAX_MESSAGE = PIPE_MESSAGE_MAX_BYTES;
@@ -88,9 +89,8 @@ export class TriggerLoop {
   private discarding = false;
   /** Set while FileSocket messages are not taken (the closers are behind, or dropped packets spent the second's budget): looks again when it fires. */
   private paused: ReturnType<typeof setTimeout> | null = null;
-  /** What dropped packets cost in the current second (chargeDropped). */
-  private droppedInSecond = 0;
-  private dropSecondStart = Number.NEGATIVE_INFINITY;
+  /** What dropped messages and packets cost (chargeDropped). */
+  private readonly dropBudget = new SecondBudget(DROPPED_PER_SECOND);
   private readonly watch: { rearm: () => void; stop: () => void };
   private readonly buf = Buffer.alloc(65536);
   /** Messages taken so far (for logs and tests). */
@@ -154,24 +154,18 @@ export class TriggerLoop {
    * buffer, as at the concurrency bound).
    */
   private chargeDropped(units: number): void {
-    const now = performance.now();
-    if (now - this.dropSecondStart >= 1000) {
-      this.dropSecondStart = now;
-      this.droppedInSecond = 0;
-    }
-    this.droppedInSecond += units;
-    if (this.droppedInSecond < DROPPED_PER_SECOND || this.paused !== null) return;
-    const resume = () => {
-      const left = this.dropSecondStart + 1000 - performance.now();
-      // (The loop's timer clock may lag behind performance.now() after a busy stretch.)
-      if (left > 0) {
-        this.paused = setTimeout(resume, Math.ceil(left));
-        return;
-      }
-      this.paused = null;
-      if (!this.finished) this.onReadable();
-    };
-    this.paused = setTimeout(resume, Math.ceil(this.dropSecondStart + 1000 - now));
+    const until = this.dropBudget.charge(units);
+    if (until === 0 || this.paused !== null) return;
+    whenPast(
+      until,
+      () => {
+        this.paused = null;
+        if (!this.finished) this.onReadable();
+      },
+      (timer) => {
+        this.paused = timer;
+      },
+    );
   }
 
   /** One read; false when nothing was waiting. */

@@ -143,6 +143,23 @@ for (const launcher of launchers) {
       assert.ok(echoSeen.most <= 64, `the destination saw ${echoSeen.most} connections at once`);
     });
 
+    it("a void opening connections or flows in a loop is paced to OPENS_PER_SECOND (128) a second, and every one is still relayed", async () => {
+      // 300 connections, then 300 flows (a new client port each): at 128 a second that is two pauses, 2 s or more for each;
+      // unpaced, 600 connections took 0.7 s here, the launcher's CPU outside the void's cgroup.
+      const spec = writeSpec(stage, `connect-churn-${launcher}`, {
+        entrypoints: { main: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Stderr", connect("Tcp", 7000, echoPort), connect("Udp", 53, udpPort)] } },
+      });
+      const before = echoSeen.total;
+      const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, "churn", "tcp", "7000", "300", "churn", "udp", "53", "300"]);
+      assert.equal(r.status, 0, r.stderr);
+      const runs = [...r.stdout.matchAll(/^churned (\d+) (\d+)$/gm)].map((m) => ({ echoed: Number(m[1]), ms: Number(m[2]) }));
+      assert.equal(runs.length, 2, r.stdout);
+      assert.equal(runs[0]!.echoed, 300, r.stdout);
+      assert.equal(echoSeen.total - before, 300);
+      assert.equal(runs[1]!.echoed, 300, r.stdout);
+      for (const run of runs) assert.ok(run.ms >= 1800, `300 opens took ${run.ms} ms: not paced (${r.stdout})`);
+    });
+
     it("a destination that refuses is a reset for the client and one warning from the launcher", async () => {
       const port = await closedPort();
       const spec = writeSpec(stage, `connect-down-${launcher}`, {

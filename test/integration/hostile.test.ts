@@ -16,6 +16,7 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FD_COST, REFUSALS_PER_SECOND } from "../../src/orchestrator/broker.js";
+import { OPENS_PER_SECOND } from "../../src/orchestrator/pacing.js";
 import { DROPPED_PER_SECOND } from "../../src/orchestrator/trigger.js";
 import { voidUid } from "../../src/plan/plan.js";
 import {
@@ -536,6 +537,27 @@ for (const launcher of launchers) {
       assert.equal(total(/rpc log-flood \(pid \d+\): malformed request: /g, /rpc log-flood \(pid \d+\): ([\d,]+) further malformed requests? not shown/g), n + 8, r.stderr);
       assert.equal(total(/trigger echo: message contains a NUL byte/g, /trigger echo: ([\d,]+) further messages? dropped for a NUL byte not shown/g), n, r.stderr);
       assert.match(r.stderr, /^void: error: rpc log-flood \(pid \d+\): [\d,]+ further refused requests not shown \(in \d+ s; 5 a kind are shown per 10 s; -vv shows all\)$/m);
+    });
+
+    it("cannot have the launcher's CPU through sockets the broker opens for it in a loop: at most OPENS_PER_SECOND a second, each still opened", { timeout: 60_000 }, async () => {
+      const dest = await listenTcp();
+      try {
+        const spec = writeSpec(stage, `hostile-rpc-churn-${launcher}`, {
+          entrypoints: {
+            "rpc-churn": { args: ["BinaryName", "Entrypoint", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: dest.port, host: "127.0.0.1" } }] }, "Trailing"], environment: ["Stdout"] },
+          },
+        });
+        const n = 300;
+        const r = await runVoidAsync(stage, launcher, ["run", "-s", spec, stage.hostile, String(dest.port), String(n)]);
+        assert.equal(r.status, 0, r.stderr.slice(-3000));
+        const [, opened, ms] = /^rpc-churned (\d+) (\d+)$/m.exec(r.stdout) ?? [];
+        assert.equal(Number(opened), n, r.stdout);
+        // Unpaced, 300 took well under a second here; each costs the launcher a connect and the socket's hand-over.
+        const seconds = pacedSeconds(Array<number>(n).fill(1), OPENS_PER_SECOND);
+        assert.ok(Number(ms) >= seconds * 1000 - 50, `${n} sockets took ${ms} ms; at most ${OPENS_PER_SECOND} a second takes ${seconds} s or more`);
+      } finally {
+        dest.server.close();
+      }
     });
 
     it("cannot have the launcher's CPU through messages a Pipe trigger drops: 2-byte NUL messages are paced at DROPPED_PER_SECOND a read", { timeout: 60_000 }, async () => {

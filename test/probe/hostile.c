@@ -173,6 +173,11 @@
  *                  open N TCP connections to 127.0.0.1:PORT, write "hi"
  *                  on each, then print "held K" (how many got their first
  *                  byte back within 3 s, the rest were closed or silent)
+ *   churn PROTO PORT N
+ *                  N clients of a Connect grant one after another (PROTO
+ *                  tcp or udp), each a new connection or a new client port
+ *                  (a flow): send "x", wait up to 3 s for the echo, close;
+ *                  print "churned K MS" (K echoes came back in MS ms)
  *   echo MSG       (as an entrypoint) print "got MSG"
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
@@ -186,6 +191,10 @@
  *                  shut the granted listener down (a closed socket again),
  *                  then bind it to 127.0.0.1:PORT and listen there; print
  *                  where it listens after
+ *   rpc-churn RPC_FD PORT N
+ *                  open N TCP sockets to 127.0.0.1:PORT through the broker
+ *                  one after another, closing each; print "rpc-churned K
+ *                  MS" (K were opened, in MS ms)
  *   rpc-reaim RPC_FD PORT1 PORT2
  *                  open TCP and UDP sockets to 127.0.0.1:PORT1 through the
  *                  broker, try to point each at PORT2 (connect, sendto,
@@ -790,6 +799,23 @@ static void tcp_hold(int port, int count) {
     if (fds[k] >= 0) close(fds[k]);
 }
 
+static void churn(int tcp, int port, int count) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int echoed = 0;
+  for (int k = 0; k < count; k++) {
+    struct sockaddr_in to = loopback(port);
+    int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+    char b;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&to, sizeof to) == 0 && write(fd, "x", 1) == 1 && readable_within(fd, 3000) && read(fd, &b, 1) == 1)
+      echoed++;
+    if (fd >= 0) close(fd);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  printf("churned %d %lld\n", echoed, (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "attack-all") == 0) {
     tty();
@@ -1391,6 +1417,21 @@ int main(int argc, char **argv) {
       socklen_t len = sizeof now;
       if (getsockname(listener, (struct sockaddr *)&now, &len) == 0) printf("rebind-port %d\n", ntohs(now.sin_port));
       fflush(stdout);
+    } else if (strcmp(argv[i], "rpc-churn") == 0 && i + 3 < argc) {
+      int rpc = atoi(argv[i + 1]), port = atoi(argv[i + 2]), n = atoi(argv[i + 3]), opened = 0;
+      i += 3;
+      char err[256];
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      for (int k = 0; k < n; k++) {
+        int fd = void_rpc_open_tcp(rpc, "127.0.0.1", port, AF_INET, err, sizeof err);
+        if (fd < 0) break;
+        opened++;
+        close(fd);
+      }
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      printf("rpc-churned %d %lld\n", opened, (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+      fflush(stdout);
     } else if (strcmp(argv[i], "rpc-reaim") == 0 && i + 3 < argc) {
       int rpc = atoi(argv[i + 1]), port1 = atoi(argv[i + 2]), port2 = atoi(argv[i + 3]);
       i += 3;
@@ -1571,6 +1612,9 @@ int main(int argc, char **argv) {
       i += 2;
     } else if (strcmp(argv[i], "egress") == 0 && i + 1 < argc) {
       egress(atoi(argv[++i]));
+    } else if (strcmp(argv[i], "churn") == 0 && i + 3 < argc) {
+      churn(strcmp(argv[i + 1], "tcp") == 0, atoi(argv[i + 2]), atoi(argv[i + 3]));
+      i += 3;
     } else if (strcmp(argv[i], "tcp-hold") == 0 && i + 2 < argc) {
       tcp_hold(atoi(argv[i + 1]), atoi(argv[i + 2]));
       i += 2;
