@@ -137,7 +137,7 @@ enum seccomp_rules {
   /* personality flags other than the harmless ones -> EPERM */
   SECCOMP_RULE_PERSONALITY = 1u << 4,
   /* connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX),
-   * datagram socketpair(), interface ioctls -> EPERM
+   * datagram socketpair(), interface ioctls, setsockopt SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM
    */
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5,
   /* fcntl F_SETLEASE -> EPERM */

@@ -293,7 +293,10 @@ VF_CHECK(madvise);
 #define VF_SOL_SOCKET 1u
 #define VF_SO_ZEROCOPY 60u
 #define VF_SO_PASSPIDFD 76u /* Linux 6.5 */
-#define VF_IPC_64 0x100u    /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
+#define VF_SO_REUSEPORT 15u
+#define VF_SO_ATTACH_REUSEPORT_CBPF 51u
+#define VF_SO_ATTACH_REUSEPORT_EBPF 52u
+#define VF_IPC_64 0x100u /* <linux/ipc.h> IPC_64 (which the C library headers keep to themselves) */
 #define VF_MAP_HUGETLB 0x40000u
 #define VF_MFD_HUGETLB 4u
 #define VF_SHM_HUGETLB 04000u
@@ -302,10 +305,10 @@ VF_CHECK(madvise);
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 220 for the rules and the final return.
- * 240 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
+ * ENOSYS number and 4 around them, 224 for the rules and the final return.
+ * 244 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
  * checks every program against this bound, every rule included. */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (240 + 6 * (nranges) + 2 * (nenosys))
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (244 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -661,16 +664,33 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }
-  if (rules & SECCOMP_RULE_SOCKOPTS) {
-    /* No zerocopy sends (their pinned pages are charged to the host user,
-     * the launcher's for an unprivileged launcher's void) and no pidfd of
-     * whoever sends on a socket the void shares with the launcher. */
-    VF_JEQ(&b, (uint32_t)a->setsockopt, 0, 7);
+  if (rules & (SECCOMP_RULE_SOCKOPTS | SECCOMP_RULE_HOST_SOCKETS)) {
+    /* setsockopt(SOL_SOCKET, ...) options refused, one block for both
+     * rules (setsockopt is matched once). socket-options: no zerocopy
+     * sends (their pinned pages are charged to the host user, the
+     * launcher's for an unprivileged launcher's void) and no pidfd of
+     * whoever sends on a socket the void shares with the launcher.
+     * host-sockets: no SO_REUSEPORT on a granted listener (a service of
+     * the launcher's uid binding the same port with it would join the
+     * void's group, and the void, with a reuseport BPF program, would
+     * take all its connections: outside attack 50), nor such programs. */
+    uint32_t opts[5];
+    unsigned n = 0;
+    if (rules & SECCOMP_RULE_SOCKOPTS) {
+      opts[n++] = VF_SO_ZEROCOPY;
+      opts[n++] = VF_SO_PASSPIDFD;
+    }
+    if (rules & SECCOMP_RULE_HOST_SOCKETS) {
+      opts[n++] = VF_SO_REUSEPORT;
+      opts[n++] = VF_SO_ATTACH_REUSEPORT_CBPF;
+      opts[n++] = VF_SO_ATTACH_REUSEPORT_EBPF;
+    }
+    VF_JEQ(&b, (uint32_t)a->setsockopt, 0, (unsigned char)(n + 5));
     VF_LOAD_ARG(&b, 1);
-    VF_JEQ(&b, VF_SOL_SOCKET, 0, 4);
+    VF_JEQ(&b, VF_SOL_SOCKET, 0, (unsigned char)(n + 2));
     VF_LOAD_ARG(&b, 2);
-    VF_JEQ(&b, VF_SO_ZEROCOPY, 1, 0);
-    VF_JEQ(&b, VF_SO_PASSPIDFD, 0, 1);
+    /* Each match jumps over the rest to the EPERM; the last mismatch over it to the ALLOW. */
+    for (unsigned i = 0; i < n; i++) VF_JEQ(&b, opts[i], (unsigned char)(n - 1 - i), i == n - 1 ? 1 : 0);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }

@@ -198,13 +198,17 @@ export const SECCOMP_RULE_BITS = {
      * (0x8910-0x89ff, 0x8b00-0x8bff), which tell the host's interfaces;
      * and MSG_FASTOPEN in sendmsg() and sendmmsg(), which connects a
      * closed TCP socket (a listener after shutdown()) to the address in
-     * the message, a struct no filter reads.
+     * the message, a struct no filter reads; and setsockopt(SOL_SOCKET,
+     * SO_REUSEPORT or SO_ATTACH_REUSEPORT_CBPF/EBPF): a granted listener
+     * with SO_REUSEPORT let a later service of the launcher's uid bind
+     * its port into the void's group, whose BPF program then gave the
+     * void every connection (outside attack 50).
      * Lifted by allowing "connect" explicitly.
      */
     "host-sockets": {
       c: "SECCOMP_RULE_HOST_SOCKETS",
       value: 1 << 5,
-      doc: "connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), datagram socketpair(), interface ioctls -> EPERM",
+      doc: "connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), datagram socketpair(), interface ioctls, setsockopt SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM",
     },
     /** fcntl(F_SETLEASE): EPERM. A lease makes every other open of the file wait up to lease-break-time (the launcher reopening a File grant, host writers of a bound file). */
     leases: { c: "SECCOMP_RULE_LEASES", value: 1 << 6, doc: "fcntl F_SETLEASE -> EPERM" },

@@ -463,6 +463,21 @@ for (const launcher of launchers) {
       assert.equal(Number(/rebind-port (\d+)/.exec(r.stdout)?.[1]), granted, "it listens again on the granted port only, never the one it named");
     });
 
+    it("cannot open a granted listener's port to another service's SO_REUSEPORT bind, nor steer such a group", { timeout: 60_000 }, async () => {
+      // With SO_REUSEPORT on the void's listener, a later service of the launcher's uid binding the same port with it
+      // would join the void's group, and a reuseport BPF program would hand the void all its connections (outside attack 50).
+      const spec = writeSpec(stage, `hostile-reuseport-${launcher}`, {
+        entrypoints: { "listener-reuseport": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: "127.0.0.1:0" } }], environment: ["Stdout"] } },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = results(r.stdout);
+      assert.equal(res.get("reuseport"), "EPERM", r.stdout);
+      assert.equal(res.get("reuseport-cbpf"), "EPERM", r.stdout);
+      assert.equal(res.get("reuseport-ebpf"), "EPERM", r.stdout);
+      assert.match(r.stdout, /^reuseport-on 0$/m, "the listener has no SO_REUSEPORT");
+    });
+
     it("cannot point a brokered socket elsewhere, nor reach IPv4 through ::ffff:", { timeout: 60_000 }, async () => {
       const listed = await listenTcp();
       const unlisted = await listenTcp();

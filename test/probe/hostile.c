@@ -191,6 +191,10 @@
  *                  shut the granted listener down (a closed socket again),
  *                  then bind it to 127.0.0.1:PORT and listen there; print
  *                  where it listens after
+ *   listener-reuseport LISTEN_FD
+ *                  set SO_REUSEPORT on the granted listener, attach a
+ *                  reuseport BPF program (classic and eBPF); print the
+ *                  results and "reuseport-on N" (the option as it is after)
  *   rpc-churn RPC_FD PORT N
  *                  open N TCP sockets to 127.0.0.1:PORT through the broker
  *                  one after another, closing each; print "rpc-churned K
@@ -1416,6 +1420,20 @@ int main(int argc, char **argv) {
       struct sockaddr_in now;
       socklen_t len = sizeof now;
       if (getsockname(listener, (struct sockaddr *)&now, &len) == 0) printf("rebind-port %d\n", ntohs(now.sin_port));
+      fflush(stdout);
+    } else if (strcmp(argv[i], "listener-reuseport") == 0 && i + 1 < argc) {
+      /* Open the granted listener's port to a later SO_REUSEPORT bind (a service of the launcher's uid), and steer the
+       * group's connections to it with a one-instruction classic BPF program (return 0: the first socket, its own). */
+      int listener = atoi(argv[++i]), one = 1;
+      result("reuseport", setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one));
+      struct sock_filter pick_first[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+      struct sock_fprog prog = {1, pick_first};
+      result("reuseport-cbpf", setsockopt(listener, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog));
+      int bpf_fd = -1;
+      result("reuseport-ebpf", setsockopt(listener, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &bpf_fd, sizeof bpf_fd));
+      int on = 0;
+      socklen_t len = sizeof on;
+      if (getsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &on, &len) == 0) printf("reuseport-on %d\n", on);
       fflush(stdout);
     } else if (strcmp(argv[i], "rpc-churn") == 0 && i + 3 < argc) {
       int rpc = atoi(argv[i + 1]), port = atoi(argv[i + 2]), n = atoi(argv[i + 3]), opened = 0;

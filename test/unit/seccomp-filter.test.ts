@@ -337,6 +337,8 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("setsockopt SO_PASSPIDFD", "setsockopt", [3, 1, 76, 0, 4], PERM),
         q("setsockopt SO_REUSEADDR", "setsockopt", [3, 1, 2, 0, 4], ALLOW),
         q("setsockopt IPPROTO_TCP 60", "setsockopt", [3, 6, 60, 0, 4], ALLOW),
+        // Without host sockets, a void's own sockets may share ports (nginx's reuseport on its own loopback).
+        q("setsockopt SO_REUSEPORT", "setsockopt", [3, 1, 15, 0, 4], ALLOW),
         // mmap(addr, length, prot, flags, fd, offset), memfd_create(name, flags), shmget(key, size, shmflg): no huge pages.
         q("mmap MAP_HUGETLB | MAP_ANONYMOUS | MAP_PRIVATE", "mmap", [0, 2 << 20, 3, 0x40022, -1, 0], PERM),
         q("mmap MAP_HUGETLB | MAP_HUGE_1GB", "mmap", [0, 1 << 30, 3, 0x78040022, -1, 0], PERM),
@@ -378,6 +380,14 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("sendmsg MSG_NOSIGNAL | MSG_DONTWAIT", "sendmsg", [3, 0x1000, 0x4040], ALLOW),
         q("sendmmsg MSG_FASTOPEN", "sendmmsg", [3, 0x1000, 2, 0x20000000], PERM),
         q("sendmmsg", "sendmmsg", [3, 0x1000, 2, 0], ALLOW),
+        // A granted listener joins no reuseport group (a later service of the launcher's uid would share its port).
+        q("setsockopt SO_REUSEPORT", "setsockopt", [3, 1, 15, 0, 4], PERM),
+        q("setsockopt SO_ATTACH_REUSEPORT_CBPF", "setsockopt", [3, 1, 51, 0, 16], PERM),
+        q("setsockopt SO_ATTACH_REUSEPORT_EBPF", "setsockopt", [3, 1, 52, 0, 4], PERM),
+        q("setsockopt SO_ZEROCOPY", "setsockopt", [3, 1, 60, 0, 4], PERM),
+        q("setsockopt SO_REUSEADDR", "setsockopt", [3, 1, 2, 0, 4], ALLOW),
+        q("setsockopt TCP_NODELAY (level 6, option 1)", "setsockopt", [3, 6, 1, 0, 4], ALLOW),
+        q("setsockopt IPPROTO_TCP option 15", "setsockopt", [3, 6, 15, 0, 4], ALLOW),
       ]);
       // void run -d: ptrace for TRACEME and DETACH only, the whole request compared.
       check(
