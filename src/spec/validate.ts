@@ -15,7 +15,10 @@
  *   "trigger": {"FileSocket": n}) and at least one writer.
  *   A name without its other end gets a did-you-mean from the names that lack
  *   the opposite end, and a note when the name exists as the other kind.
- * - "Trigger" only in an entrypoint whose trigger is Pipe or FileSocket.
+ * - "Trigger" only in an entrypoint whose trigger is Pipe or FileSocket;
+ *   with a FileSocket trigger, no fd argument (nor a second "Trigger") after
+ *   it, and a warning for any other argument there (added rule: a packet's
+ *   fd count moves them).
  * - At least one entrypoint has the "Startup" trigger; otherwise nothing runs.
  * - Added rule: two TcpListeners may not bind the same "ip:port" (port 0
  *   excepted): the second bind would fail with EADDRINUSE at launch. A Tcp
@@ -254,7 +257,37 @@ function checkChannels(out: Diagnostics, spec: LocatedSpec, channels: Map<string
   }
 }
 
+/** Arguments that are fd numbers in argv: their place in argv is how the program tells which grant each fd is. */
+const FD_ARGS: ReadonlySet<Arg["kind"]> = new Set(["File", "Pipe", "FileSocket", "TcpListener", "Rpc", "Trigger"]);
+
 function checkTriggerArgs(out: Diagnostics, ep: LocatedEntrypoint): void {
+  if (ep.trigger?.value.kind === "FileSocket") {
+    // A FileSocket "Trigger" is one argv entry per fd of the packet, 0 to 16 of them, as many as the writer chose: every
+    // argument after it moves with that count. An fd argument there could be made to name the writer's fd (a memfd in
+    // place of a File grant: outside attack 50), or its own to be taken for the connection.
+    const at = ep.args.findIndex((a) => a.value.kind === "Trigger");
+    if (at < 0) return;
+    for (const { value, path } of ep.args.slice(at + 1)) {
+      if (FD_ARGS.has(value.kind)) {
+        out.error(
+          path,
+          `${value.kind === "Trigger" ? 'a second "Trigger"' : `a ${value.kind} argument`} after "Trigger" in ${ep.path}, whose FileSocket trigger makes "Trigger" as many arguments as the packet carries fds: where this one lands is the writer's choice`,
+          {
+            hint: `put the fd arguments before "Trigger", and "Trigger" once, last: ${ep.path}'s program then takes its grants by position and every argument after them as the packet's fds`,
+          },
+        );
+      } else {
+        out.warning(
+          path,
+          `this argument follows "Trigger" in ${ep.path}, whose FileSocket trigger makes "Trigger" as many arguments as the packet carries fds: its place in argv is the writer's choice`,
+          {
+            hint: `put it before "Trigger"`,
+          },
+        );
+      }
+    }
+    return;
+  }
   if (ep.trigger === undefined || ep.trigger.value.kind !== "Startup") return;
   for (const { value, path } of ep.args) {
     if (value.kind !== "Trigger") continue;

@@ -87,7 +87,7 @@ const EXTRA_FIXTURES: Record<string, Obj> = {
       },
       sink: {
         trigger: { FileSocket: "out" },
-        args: ["BinaryName", "Trigger", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: 80, host: "example.org" } }] }],
+        args: ["BinaryName", { Rpc: [{ OpenTcpSocket: { family: "Inet", port: 80, host: "example.org" } }] }, "Trigger"],
         environment: ["Procfs", { DomainName: "example" }],
       },
       feeder: {
@@ -103,7 +103,7 @@ const EXTRA_FIXTURES: Record<string, Obj> = {
         environment: ["Stdin", "Stdout", "Stderr"],
       },
       "side-door": { args: ["BinaryName", { FileSocket: { Tx: "conns" } }, { Pipe: { Tx: "log" } }] },
-      worker: { trigger: { FileSocket: "conns" }, args: ["Entrypoint", "Trigger", { FileSocket: { Tx: "back" } }], environment: [{ Seccomp: { deny: ["bind", "listen"] } }] },
+      worker: { trigger: { FileSocket: "conns" }, args: ["Entrypoint", { FileSocket: { Tx: "back" } }, "Trigger"], environment: [{ Seccomp: { deny: ["bind", "listen"] } }] },
     },
   },
 };

@@ -227,7 +227,9 @@ function wire(entrypoints: RawEntrypoint[], connections: Connection[]): void {
   }
   for (const ep of entrypoints) {
     if (typeof ep.trigger !== "object") continue; // absent or "Startup": no Trigger argument
-    for (let i = 0; i < ep.triggerArgs; i++) ep.args = [...(ep.args ?? ["BinaryName"]), "Trigger"];
+    // Last; with a FileSocket trigger once (a packet's fd count would move what follows it).
+    const triggers = ep.trigger !== null && "FileSocket" in ep.trigger ? Math.min(ep.triggerArgs, 1) : ep.triggerArgs;
+    for (let i = 0; i < triggers; i++) ep.args = [...(ep.args ?? ["BinaryName"]), "Trigger"];
     // A Forward is valid only in a Startup entrypoint.
     if (ep.environment !== undefined) ep.environment = ep.environment.filter((g) => typeof g !== "object" || g === null || !("Forward" in g));
   }

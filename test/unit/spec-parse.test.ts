@@ -342,6 +342,33 @@ describe("parseSpec: validation rules", () => {
     );
   });
 
+  it('with a FileSocket trigger, no fd argument nor a second "Trigger" after "Trigger" (the writer\'s fd count would move it), a warning for any other', () => {
+    const spec = (args: unknown[]) =>
+      parseSpecValue({
+        entrypoints: {
+          a: { args: [{ FileSocket: { Tx: "s" } }, { Pipe: { Tx: "p" } }] },
+          h: { trigger: { FileSocket: "s" }, args },
+          r: { trigger: { Pipe: "p" }, args: ["Trigger", { File: "/etc/hosts" }, "Trigger"] },
+        },
+      });
+    // Fd arguments before it, "Trigger" last: fine (and a Pipe trigger's "Trigger" is always one argument: nothing moves).
+    assert.deepEqual(ok(spec(["BinaryName", "Entrypoint", { File: "/etc/hosts" }, { Rpc: [{ OpenTcpSocket: { family: "Inet", port: 443, host: "example.org" } }] }, "Trigger"])).warnings, []);
+    const bad = errors(spec(["BinaryName", "Trigger", { File: "/etc/hosts" }, "Trigger"]));
+    assert.deepEqual(
+      bad.map((e) => e.path),
+      ["entrypoints.h.args[2]", "entrypoints.h.args[3]"],
+      bad.map((e) => e.message).join("\n"),
+    );
+    assert.match(bad[0]!.message, /^a File argument after "Trigger" in entrypoints\.h, whose FileSocket trigger makes "Trigger" as many arguments as the packet carries fds/);
+    assert.match(bad[1]!.message, /^a second "Trigger" after "Trigger"/);
+    assert.match(bad[0]!.hint ?? "", /put the fd arguments before "Trigger"/);
+    const warned = ok(spec(["Trigger", "Entrypoint", "Trailing"])).warnings;
+    assert.deepEqual(
+      warned.map((w) => w.path),
+      ["entrypoints.h.args[1]", "entrypoints.h.args[2]"],
+    );
+  });
+
   it("suggests the pipe name the other end uses", () => {
     const all = errors(
       parseSpecValue({
