@@ -8,7 +8,7 @@
  * are answered in order.
  */
 import { lookup } from "node:dns/promises";
-import { closeSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { NativeAddon } from "../native/addon.js";
 import type { FdGrant } from "../plan/types.js";
@@ -112,6 +112,8 @@ export class Broker {
     private readonly log: Logger,
     /** A void looping refused requests would otherwise have the launcher write a line for each. */
     private readonly flood: FloodLog = new FloodLog(log),
+    /** How names are resolved: the system's resolver (getaddrinfo); tests give answers of their own. */
+    private readonly lookupName: NameLookup = lookup,
   ) {}
 
   /**
@@ -252,7 +254,20 @@ export class Broker {
 
   /** Resolves and connects an allowed request (on the thread pool: at most MAX_CONCURRENT_CONNECTS at once). */
   private async open(c: Client, req: RpcRequest, what: string): Promise<{ reply: RpcReply; fd?: number }> {
-    const { address, family } = await resolve(req);
+    const { address, family } = await resolve(req, this.lookupName);
+    // Where no DNS answer may lead (outside attack 50): a listed name resolving to the launcher's own loopback, the
+    // unspecified address (this host), a group or a link's address (a cloud's metadata service) — unless the
+    // host's own /etc/hosts says so, or the name is localhost's. A literal address is the spec's own choice.
+    const special = isIP(req.host) === 0 ? specialAddress(address) : isUnspecified(address) ? "the unspecified address (this host)" : undefined;
+    if (special !== undefined && (isIP(req.host) !== 0 || !nameMayLeadTo(req.host, address))) {
+      this.countRefusal(c);
+      const why =
+        isIP(req.host) === 0
+          ? `${req.host} resolved to ${address}, ${special}, which only the host's /etc/hosts (or a localhost name, for loopback) may choose`
+          : `${address} is ${special}, not a destination`;
+      this.flood.line(source(c), REFUSED, `rpc ${c.entrypoint} (pid ${c.pid}): refused: ${what}: ${why}`);
+      return refuse("EACCES", `not allowed: ${why}; list the address itself to reach it`);
+    }
     // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, literal or from DNS) is that IPv4 address: it must be listed as one.
     const v4 = mappedIPv4(address);
     if (v4 !== undefined) {
@@ -357,14 +372,78 @@ function expandIPv6(address: string): number[] | undefined {
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
+/** dns.promises.lookup's shape, as the broker calls it. */
+export type NameLookup = (host: string, options: { family: 0 | 4 | 6; verbatim: true }) => Promise<{ address: string; family: number }>;
+
+/** 0.0.0.0/8, ::, ::ffff:0.0.0.0/104: connect() takes them for this host. */
+function isUnspecified(address: string): boolean {
+  const v4 = isIP(address) === 4 ? address : mappedIPv4(address);
+  if (v4 !== undefined) return v4.startsWith("0.");
+  return expandIPv6(address)?.every((g) => g === 0) ?? false;
+}
+
+/**
+ * Why an address is one no DNS answer should choose for a listed name, or
+ * undefined: the launcher's own (loopback, unspecified), a group
+ * (multicast, broadcast), a link's (link-local: 169.254.169.254 is a
+ * cloud's metadata service). IPv4-mapped addresses count as their IPv4.
+ */
+export function specialAddress(address: string): string | undefined {
+  const v4 = isIP(address) === 4 ? address : mappedIPv4(address);
+  if (v4 !== undefined) {
+    const [a, b] = v4.split(".").map(Number) as [number, number];
+    if (a === 0) return "the unspecified address (this host)";
+    if (a === 127) return "a loopback address (the launcher's own)";
+    if (a === 169 && b === 254) return "a link-local address";
+    if (a >= 224) return "a multicast, broadcast or reserved address";
+    return undefined;
+  }
+  const g = expandIPv6(address);
+  if (g === undefined) return undefined;
+  if (g.every((x) => x === 0)) return "the unspecified address (this host)";
+  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return "a loopback address (the launcher's own)";
+  if ((g[0]! & 0xffc0) === 0xfe80) return "a link-local address";
+  if (g[0]! >> 8 === 0xff) return "a multicast address";
+  return undefined;
+}
+
+/**
+ * Whether `name` may resolve to the special `address`: the host's
+ * /etc/hosts maps it there (its administrator's choice, read now), or it
+ * is localhost's (`localhost`, `*.localhost`: RFC 6761) and the address a
+ * loopback one. Names compare as the resolver does, ASCII case aside.
+ */
+export function nameMayLeadTo(name: string, address: string, hostsText: string | undefined = readHosts()): boolean {
+  const wanted = name.toLowerCase().replace(/\.$/, "");
+  if ((wanted === "localhost" || wanted.endsWith(".localhost")) && specialAddress(address)?.startsWith("a loopback") === true) return true;
+  if (hostsText === undefined) return false;
+  // One spelling per address: IPv4 (mapped ones too) dotted, IPv6 as its eight groups.
+  const spelling = (a: string): string | undefined => (isIP(a) === 4 ? a : (mappedIPv4(a) ?? (isIP(a) === 6 ? expandIPv6(a)?.join(":") : undefined)));
+  const target = spelling(address);
+  const same = (a: string) => target !== undefined && spelling(a) === target;
+  for (const line of hostsText.split("\n")) {
+    const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (addr !== undefined && same(addr) && names.some((n) => n.toLowerCase().replace(/\.$/, "") === wanted)) return true;
+  }
+  return false;
+}
+
+function readHosts(): string | undefined {
+  try {
+    return readFileSync("/etc/hosts", "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 /** The request's host as an address of an allowed family, resolved here. */
-async function resolve(req: RpcRequest): Promise<{ address: string; family: "Inet" | "Inet6" }> {
+async function resolve(req: RpcRequest, lookupName: NameLookup): Promise<{ address: string; family: "Inet" | "Inet6" }> {
   const literal = isIP(req.host);
   const wanted = req.family === "Inet" ? 4 : req.family === "Inet6" ? 6 : 0;
   if (literal !== 0) {
     if (wanted !== 0 && wanted !== literal) throw Object.assign(new Error(`${req.host} is not an ${req.family} address`), { code: "EAFNOSUPPORT" });
     return { address: req.host, family: literal === 4 ? "Inet" : "Inet6" };
   }
-  const r = await lookup(req.host, { family: wanted, verbatim: true });
+  const r = await lookupName(req.host, { family: wanted, verbatim: true });
   return { address: r.address, family: r.family === 6 ? "Inet6" : "Inet" };
 }

@@ -213,6 +213,45 @@ describe("the RPC broker", () => {
     }
   });
 
+  it("a listed name that resolves to the launcher's loopback, this host, a group or a link is refused, unless /etc/hosts or a localhost name says so", async () => {
+    // The answers a DNS server of the attacker's (or a rebinding one) would give for a name the spec lists.
+    const answers: Record<string, string> = {
+      "api.partner.example": "127.0.0.1",
+      "zero.partner.example": "0.0.0.0",
+      "v6.partner.example": "::1",
+      "meta.partner.example": "169.254.169.254",
+      "group.partner.example": "239.1.2.3",
+      "db.localhost": "127.0.0.1",
+    };
+    const resolver = async (host: string) => ({ address: answers[host] ?? "192.0.2.1", family: (answers[host] ?? "").includes(":") ? 6 : 4 });
+    const broker = new Broker(addon, quiet, undefined, resolver);
+    const names = Object.keys(answers);
+    const g: FdGrant = {
+      fd: 3,
+      source: { kind: "rpc", operations: [...names.map((host) => ({ kind: "OpenTcpSocket" as const, family: null, port, host })), { kind: "OpenTcpSocket", family: null, port, host: "0.0.0.0" }] },
+    };
+    const [mine, theirs] = addon.seqpacketPair();
+    broker.attach(mine, g, "t", 0);
+    const seen = connections;
+    const outcome = async (host: string) => {
+      const reply = await ask(theirs, Buffer.from(JSON.stringify({ op: "OpenTcpSocket", host, port, family: null })));
+      if (reply === "eof") return "eof";
+      for (const fd of reply.fds) closeSync(fd);
+      const parsed = parseReply(reply.data);
+      return parsed.ok && parsed.reply.ok ? "ok" : parsed.ok && !parsed.reply.ok ? parsed.reply.error : "bad reply";
+    };
+    try {
+      for (const host of ["api.partner.example", "zero.partner.example", "v6.partner.example", "meta.partner.example", "group.partner.example", "0.0.0.0"]) {
+        assert.equal(await outcome(host), "EACCES", host);
+      }
+      assert.equal(connections, seen, "nothing reached the launcher's loopback");
+      assert.equal(await outcome("db.localhost"), "ok", "a localhost name may lead to loopback");
+    } finally {
+      closeSync(theirs);
+      broker.closeAll();
+    }
+  });
+
   it("a peer that closes mid-conversation is dropped cleanly", async () => {
     const before = await settledFds();
     const broker = new Broker(addon, quiet);

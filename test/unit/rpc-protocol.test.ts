@@ -30,7 +30,7 @@ import {
   type RpcRequest,
   rpcErrorName,
 } from "../../src/rpc/protocol.js";
-import { mappedIPv4 } from "../../src/orchestrator/broker.js";
+import { mappedIPv4, nameMayLeadTo, specialAddress } from "../../src/orchestrator/broker.js";
 import type { RpcOperation } from "../../src/spec/types.js";
 
 const RUNS = { numRuns: 2000 };
@@ -470,5 +470,50 @@ describe("mappedIPv4: IPv4-mapped IPv6 addresses are their IPv4 address", () => 
     for (const address of ["::1", "::", "::ffff:0:1.2.3.4", "64:ff9b::1.2.3.4", "::1.2.3.4", "2001:db8::ffff:1.2.3.4", "127.0.0.1", "fe80::ffff:1.2.3.4", "not an address"]) {
       assert.equal(mappedIPv4(address), undefined, address);
     }
+  });
+});
+
+describe("where a listed name may not lead (specialAddress, nameMayLeadTo)", () => {
+  it("knows the launcher's own, group and link addresses, however spelt, and nothing else", () => {
+    for (const address of [
+      "127.0.0.1",
+      "127.1.2.3",
+      "::1",
+      "0:0:0:0:0:0:0:1",
+      "::ffff:127.0.0.1",
+      "0.0.0.0",
+      "0.1.2.3",
+      "::",
+      "::ffff:0.0.0.0",
+      "169.254.169.254",
+      "fe80::1",
+      "FE80::abcd",
+      "224.0.0.251",
+      "239.1.2.3",
+      "255.255.255.255",
+      "ff02::1",
+      "::ffff:224.0.0.1",
+    ]) {
+      assert.notEqual(specialAddress(address), undefined, address);
+    }
+    for (const address of ["192.0.2.1", "10.0.0.1", "172.16.0.1", "2001:db8::1", "fd00::1", "::ffff:192.0.2.1", "1.1.1.1", "169.253.0.1", "::2"]) {
+      assert.equal(specialAddress(address), undefined, address);
+    }
+  });
+
+  it("lets a name lead there only where /etc/hosts says so, or a localhost name to loopback", () => {
+    const hosts = "127.0.0.1\tlocalhost\n127.0.1.1 builder.example builder # this host\n::1 ip6-localhost\n169.254.169.254 metadata.internal\n# 127.0.0.1 commented.example\n";
+    assert.equal(nameMayLeadTo("builder.example", "127.0.1.1", hosts), true);
+    assert.equal(nameMayLeadTo("BUILDER", "127.0.1.1", hosts), true, "ASCII case aside");
+    assert.equal(nameMayLeadTo("builder.example", "127.0.0.1", hosts), false, "another address than the file's");
+    assert.equal(nameMayLeadTo("ip6-localhost", "0:0:0:0:0:0:0:1", hosts), true, "IPv6 however spelt");
+    assert.equal(nameMayLeadTo("metadata.internal", "169.254.169.254", hosts), true);
+    assert.equal(nameMayLeadTo("commented.example", "127.0.0.1", hosts), false, "a comment is no entry");
+    assert.equal(nameMayLeadTo("api.partner.example", "127.0.0.1", hosts), false, "DNS chose it");
+    assert.equal(nameMayLeadTo("api.partner.example", "0.0.0.0", hosts), false);
+    assert.equal(nameMayLeadTo("db.localhost", "127.0.0.1", ""), true, "RFC 6761");
+    assert.equal(nameMayLeadTo("localhost", "::1", ""), true);
+    assert.equal(nameMayLeadTo("localhost", "169.254.169.254", ""), false, "localhost names lead to loopback only");
+    assert.equal(nameMayLeadTo("notlocalhost", "127.0.0.1", ""), false);
   });
 });
