@@ -20,11 +20,20 @@ function u64(decimal: string | undefined): [number, number] {
   return [Number(v & 0xffffffffn), Number(v >> 32n)];
 }
 
+/** One argv word: text, or bytes as a Pipe message came (any but NUL, not necessarily UTF-8). */
+export type ArgvWord = string | Buffer;
+
+/** An argv word of bytes, NUL-terminated as a record's string is. */
+export function argBytes(word: Buffer): Buffer {
+  if (word.includes(0)) throw new Error("void: NUL byte in an argv word");
+  return Buffer.concat([word, Buffer.alloc(1)]);
+}
+
 /** A void ready to spawn: its plan with everything resolved to host values. */
 export interface SpawnRequest {
   plan: VoidPlan;
-  /** Final argv (trigger data already substituted). */
-  argv: string[];
+  /** Final argv (trigger data already substituted: a Pipe message as its bytes). */
+  argv: ArgvWord[];
   /** Launcher fd for each plan fd, in plan.fds order; -1 = /dev/null. */
   hostFds: number[];
   /** Open cgroup.procs files the void joins before anything runs in it. */
@@ -144,7 +153,7 @@ export function marshal(req: SpawnRequest): Buffer {
   if (plan.mapsByLauncher) options |= PlanOption.MapsByLauncher;
   w.add(Tag.Options, options);
   w.raw(records.head);
-  for (const a of req.argv) w.add(Tag.Arg, a);
+  for (const a of req.argv) w.add(Tag.Arg, typeof a === "string" ? a : argBytes(a));
   w.raw(records.mounts);
   plan.fds.forEach((f, i) => {
     w.add(Tag.Fd, req.hostFds[i]!, f.fd);

@@ -20,6 +20,7 @@
  */
 import { FdLayout, Limit } from "../native/contract.js";
 import type { VoidPlan } from "../plan/types.js";
+import { type ArgvWord, argBytes } from "./marshal.js";
 import type { Message } from "./trigger.js";
 
 /** Default number of voids made ahead per trigger (`void run --prepare N`). */
@@ -40,15 +41,15 @@ export function firstMessageFd(plan: VoidPlan): number {
 }
 
 /** The packet for a prepared void: argv strings, each NUL-terminated; null when too long or too many for void-init. */
-export function encodeMessage(argv: readonly string[]): Buffer | null {
+export function encodeMessage(argv: readonly ArgvWord[]): Buffer | null {
   if (argv.length === 0 || argv.length > Limit.MessageMaxArgs) return null;
-  const packet = Buffer.concat(argv.map((a) => Buffer.from(`${a}\0`, "utf8")));
+  const packet = Buffer.concat(argv.map((a) => (typeof a === "string" ? Buffer.from(`${a}\0`, "utf8") : argBytes(a))));
   return packet.length <= MESSAGE_MAX_BYTES ? packet : null;
 }
 
 /** The argv for one message, with the fds it passes in (FileSocket) numbered from `firstFd`. */
-export function messageArgv(plan: VoidPlan, message: Message, firstFd: number): { argv: string[]; fds: number[] } {
-  if (message.kind === "text") return { argv: plan.argv.map((a) => (a.kind === "literal" ? a.value : message.text)), fds: [] };
+export function messageArgv(plan: VoidPlan, message: Message, firstFd: number): { argv: ArgvWord[]; fds: number[] } {
+  if (message.kind === "text") return { argv: plan.argv.map((a) => (a.kind === "literal" ? a.value : message.bytes)), fds: [] };
   const granted = plan.argv.some((a) => a.kind !== "literal");
   const numbers = message.fds.map((_, i) => String(firstFd + i));
   return {

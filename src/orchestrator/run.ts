@@ -25,6 +25,7 @@ import { type VoidResources, VoidLife, type VoidState } from "./lifecycle.js";
 import { Forwarder } from "./forward.js";
 import { closeReceived, Launcher, nativeAddon, type VoidEvents, type VoidProcess, type VoidSpawner } from "./launcher.js";
 import { FloodLog, type LineKind, type Logger } from "./log.js";
+import type { ArgvWord } from "./marshal.js";
 import { DEFAULT_PREPARED, encodeMessage, firstMessageFd, messageArgv } from "./prepared.js";
 import { signalName } from "../native/texts.js";
 import type { Outcome } from "./status.js";
@@ -331,7 +332,7 @@ class Application implements LoopHost {
   }
 
   /** Opens or creates the launcher side of each fd of one void: a void in state preparing, tracked from now on. */
-  private prepare(plan: VoidPlan, argv: string[], extraFds: number[], prepared = false): VoidLife {
+  private prepare(plan: VoidPlan, argv: ArgvWord[], extraFds: number[], prepared = false): VoidLife {
     const r: VoidResources = { request: { plan, argv, hostFds: [], debug: this.opts.debug }, close: [], outputs: [], pipes: [], rpc: [] };
     const life = new VoidLife(plan, r, prepared);
     try {

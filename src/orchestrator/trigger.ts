@@ -65,7 +65,8 @@ const DROPPED_PACKET: LineKind = { kind: "trigger packet", level: "error", what:
 /** What dropped messages and FileSocket packets may cost a trigger per second: one each, and FD_COST per fd a packet carried (chargeDropped). */
 export const DROPPED_PER_SECOND = 256;
 
-export type Message = { kind: "text"; text: string } | { kind: "fds"; fds: number[] };
+/** A Pipe message as the writer wrote it (bytes: argv carries any but NUL), or a FileSocket packet's fds. */
+export type Message = { kind: "text"; bytes: Buffer } | { kind: "fds"; fds: number[] };
 
 export interface LoopHost {
   readonly log: Logger;
@@ -249,7 +250,8 @@ export class TriggerLoop {
       this.chargeDropped(1);
       return;
     }
-    this.queue.push({ kind: "text", text: line.toString("utf8") });
+    // The bytes as written, not decoded: a void gets what the writer sent, valid UTF-8 or not (outside attack 50).
+    this.queue.push({ kind: "text", bytes: Buffer.from(line) });
   }
 
   /** Starts voids while there is room, then decides whether to read more. */

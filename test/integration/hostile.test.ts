@@ -28,6 +28,7 @@ import {
   pidAlive,
   runVoid,
   runVoidAsync,
+  runVoidBinary,
   type Stage,
   scratch,
   startVoid,
@@ -573,6 +574,26 @@ for (const launcher of launchers) {
       } finally {
         dest.server.close();
       }
+    });
+
+    it("a Pipe trigger's message reaches its void as the bytes written, UTF-8 or not, and within the length limit", { timeout: 60_000 }, async () => {
+      // Decoded as UTF-8, \xff became U+FFFD (3 bytes): \xff/etc and \xfe/etc were one argument, and a 4,095-byte message an argument of 12,285 (outside attack 50).
+      const messages = [Buffer.from([0xff, 0xfe, 0xc0, 0xaf, 0x2f, 0x65, 0x74, 0x63]), Buffer.from("caf\u00e9 ok", "utf8"), Buffer.alloc(4095, 0xff)];
+      const spec = writeSpec(stage, `hostile-bytes-${launcher}`, {
+        entrypoints: {
+          "send-bytes": { args: ["BinaryName", "Entrypoint", { Pipe: { Tx: "b" } }, "Trailing"] },
+          echo: { trigger: { Pipe: "b" }, args: ["BinaryName", "Entrypoint", "Trigger"], environment: ["Stdout"] },
+        },
+      });
+      const hex = messages.map((m) => Buffer.concat([m, Buffer.from("\n")]).toString("hex"));
+      const r = runVoidBinary(stage, launcher, ["run", "-j", "1", "-s", spec, stage.hostile, ...hex]);
+      assert.equal(r.status, 0, r.stderr);
+      const got = r.stdout
+        .toString("latin1")
+        .split("\n")
+        .filter((l) => l.startsWith("got "))
+        .map((l) => Buffer.from(l.slice(4), "latin1"));
+      assert.deepEqual(got.map((b) => b.toString("hex")).sort(), messages.map((m) => m.toString("hex")).sort());
     });
 
     it("cannot have the launcher's CPU through messages a Pipe trigger drops: 2-byte NUL messages are paced at DROPPED_PER_SECOND a read", { timeout: 60_000 }, async () => {

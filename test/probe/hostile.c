@@ -179,6 +179,9 @@
  *                  (a flow): send "x", wait up to 3 s for the echo, close;
  *                  print "churned K MS" (K echoes came back in MS ms)
  *   echo MSG       (as an entrypoint) print "got MSG"
+ *   send-bytes FD HEX...
+ *                  (as an entrypoint) write each HEX, decoded, to pipe FD,
+ *                  one write(2) each: a Pipe trigger's messages as bytes
  *   listener-reaim LISTEN_FD PORT
  *                  accept one connection, then try to point it at
  *                  127.0.0.1:PORT: connect(AF_UNSPEC) + connect(), sendto()
@@ -1347,6 +1350,20 @@ int main(int argc, char **argv) {
       char line[32];
       int n = snprintf(line, sizeof line, "msg-%d\n", k);
       if (write(fd, line, (size_t)n) != n) return 1;
+    }
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "send-bytes") == 0) {
+    int fd = atoi(argv[2]);
+    for (int k = 3; k < argc; k++) {
+      static unsigned char out[8192];
+      size_t n = 0;
+      for (const char *h = argv[k]; h[0] != 0 && h[1] != 0 && n < sizeof out; h += 2) {
+        unsigned v;
+        if (sscanf(h, "%2x", &v) != 1) break;
+        out[n++] = (unsigned char)v;
+      }
+      if (write(fd, out, n) != (ssize_t)n) return 1;
     }
     return 0;
   }

@@ -133,7 +133,9 @@ export class UnvoidedSpawner implements VoidSpawner {
     if (req.messageFd !== undefined) stdio[message] = req.messageFd;
     stdio.length = Math.max(status, factory, message) + 1;
     const options = req.debug ? PlanOption.Debug : 0;
-    const child = spawnProcess(nativePaths().init, [String(status), String(options), String(factory), String(message), plan.exec, ...req.argv], {
+    // Node passes argv as text: a message's bytes go as UTF-8 here (the real launcher passes them as they are).
+    const words = req.argv.map((a) => (typeof a === "string" ? a : a.toString("utf8")));
+    const child = spawnProcess(nativePaths().init, [String(status), String(options), String(factory), String(message), plan.exec, ...words], {
       argv0: "void-init",
       cwd: this.cwd,
       // A session of its own, as the child of void_spawn.c makes (and a group to end with it).
@@ -150,7 +152,7 @@ export class UnvoidedSpawner implements VoidSpawner {
     const v = new UnvoidedProcess(this.nextId++, child, plan, statusRead);
     this.voids.add(v);
     void v.exited.then(() => this.voids.delete(v));
-    this.events.push({ entrypoint: plan.entrypoint, argv: req.argv, prepared: req.messageFd !== undefined, pid: v.pid });
+    this.events.push({ entrypoint: plan.entrypoint, argv: words, prepared: req.messageFd !== undefined, pid: v.pid });
     if (this.late && req.messageFd === undefined) await v.exited;
     return v;
   }
