@@ -61,7 +61,9 @@
  *      limits (inotify, fanotify, namespaces);
  *   8. place the granted fds at their numbers, /dev/null on ungranted
  *      standard streams, close everything else (close_range);
- *   9. drop every capability (bounding, ambient, inheritable, permitted,
+ *   9. allow opens for writing only beneath what the plan makes writable
+ *      (restrict_writes: Landlock; a read-only bind's FIFOs included);
+ *      drop every capability (bounding, ambient, inheritable, permitted,
  *      effective), lock the securebits, set no_new_privs;
  *  10. install the seccomp filter (install_seccomp);
  *  11. execve void-init (from an fd opened before pivoting: it is not
@@ -866,6 +868,75 @@ static void place_fds(struct child_ctx *c) {
   }
 }
 
+/* ---- 9a. writes only where the plan grants them (Landlock) ---- */
+
+/* Linux's read-only checks (a read-only bind, the read-only root) stop
+ * writes to regular files, directories and symlinks only: a FIFO in a
+ * read-only bind opens for writing, and what the void writes reaches
+ * whoever reads it on the host (outside attack 49: a FIFO of the
+ * launcher's uid, every root FIFO under --host-root, /run/initctl
+ * among them). A Landlock ruleset that handles LANDLOCK_ACCESS_FS_WRITE_FILE
+ * refuses every open for writing (EACCES) but beneath what the plan makes
+ * writable: its writable binds, scratch tmpfs, devices (/dev/null...),
+ * /proc, a writable root, and the regular files of its writable File
+ * grants (so /proc/self/fd/N reopens them). Pipes and sockets (the
+ * relayed streams) are no file of a hierarchy: Landlock never restricts
+ * them. Left out, with the kernel's own checks alone: a kernel without
+ * Landlock (before 5.13, or not enabled), and a void allowed to make
+ * namespaces or unconfined (its own mounts would not be writable). */
+#define VOID_LANDLOCK_WRITE_FILE (1ull << 1) /* LANDLOCK_ACCESS_FS_WRITE_FILE (ABI 1) */
+#define VOID_LANDLOCK_RULE_PATH_BENEATH 1
+#define VOID_SYS_landlock_create_ruleset 444 /* the same number on x86_64 and aarch64 */
+#define VOID_SYS_landlock_add_rule 445
+#define VOID_SYS_landlock_restrict_self 446
+
+static void landlock_allow(struct child_ctx *c, int ruleset, int fd, const char *what) {
+  struct __attribute__((packed)) {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+  } beneath = {VOID_LANDLOCK_WRITE_FILE, fd};
+  if (syscall(VOID_SYS_landlock_add_rule, ruleset, VOID_LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0) die(c, "landlock_add_rule", what);
+}
+
+static void restrict_writes(struct child_ctx *c) {
+  const struct void_plan *p = c->plan;
+  if (!p->seccomp || !(p->seccomp_rules & SECCOMP_RULE_NS_CLONE)) return;
+  struct {
+    uint64_t handled_access_fs;
+  } attr = {VOID_LANDLOCK_WRITE_FILE};
+  int ruleset = (int)syscall(VOID_SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (ruleset < 0) {
+    if (errno == ENOSYS || errno == EOPNOTSUPP) return; /* no Landlock here: the kernel's checks only */
+    die(c, "landlock_create_ruleset", "WRITE_FILE");
+  }
+  if (!(p->root_flags & PLAN_ROOT_READONLY)) {
+    int fd = open("/", O_PATH | O_CLOEXEC);
+    if (fd < 0) die(c, "open", "/");
+    landlock_allow(c, ruleset, fd, "/");
+    close(fd);
+  }
+  for (int i = 0; i < p->nmounts; i++) {
+    const struct mount_op *m = &p->mounts[i];
+    int writable =
+        (m->kind == MOUNT_BIND && !(m->flags & BIND_READONLY)) || m->kind == MOUNT_TMPFS || m->kind == MOUNT_DEVICE || m->kind == MOUNT_PROC;
+    if (!writable) continue;
+    int fd = open(m->dest, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die(c, "open", m->dest);
+    landlock_allow(c, ruleset, fd, m->dest);
+    close(fd);
+  }
+  /* Granted fds of regular files open for writing (the launcher's File
+   * grants), already at their numbers: a rule on the file itself. */
+  for (int i = 0; i < p->nfds; i++) {
+    int fd = p->fds[i].target, flags = fcntl(fd, F_GETFL);
+    struct stat st;
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) continue;
+    landlock_allow(c, ruleset, fd, "a granted file");
+  }
+  if (syscall(VOID_SYS_landlock_restrict_self, ruleset, 0) < 0) die(c, "landlock_restrict_self", "WRITE_FILE");
+  close(ruleset);
+}
+
 /* ---- 10. credentials ---- */
 
 static void drop_privileges(struct child_ctx *c) {
@@ -989,6 +1060,7 @@ int void_child_main(void *arg) {
   open_connects(c);
   set_user_limits(c, user_limits_dir);
   place_fds(c);
+  restrict_writes(c);
   drop_privileges(c);
   install_seccomp(c);
 

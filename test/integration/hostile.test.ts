@@ -175,6 +175,43 @@ for (const launcher of launchers) {
       assert.equal(out.match(/^getpid ok$/gm)?.length, 2, out);
     });
 
+    it("cannot write into a FIFO of a read-only bind; writes where the plan allows them still work", (t) => {
+      if (Number(spawnSync(stage.hostile, ["landlock-abi"]).stdout.toString()) < 1) {
+        t.skip("no Landlock in this kernel: void relies on the kernel's read-only checks alone (docs/security.md)");
+        return;
+      }
+      // A read-only mount stops writes to regular files only: a FIFO in it opened for writing, and a host reader got what the
+      // void wrote (outside attack 49: /run/initctl under --host-root). Without a reader the open says ENXIO, not EACCES.
+      const ro = scratch(stage, `fifo-ro-${launcher}`);
+      const rw = scratch(stage, `fifo-rw-${launcher}`);
+      ownFor(rw, launcher, "attacker");
+      rmSync(join(ro, "fifo"), { force: true });
+      spawnSync("mkfifo", ["-m", "0666", join(ro, "fifo")]);
+      chmodSync(join(ro, "fifo"), 0o666);
+      writeFileSync(join(ro, "file"), "data\n", { mode: 0o666 });
+      chmodSync(join(ro, "file"), 0o666);
+      const spec = writeSpec(stage, `hostile-fifo-${launcher}`, {
+        entrypoints: {
+          attacker: {
+            args: ["BinaryName", "Trailing"],
+            environment: [
+              "Stdout",
+              { Filesystem: { host_path: ro, environment_path: "/ro" } },
+              { Filesystem: { host_path: rw, environment_path: "/rw", read_only: false } },
+              { Tmpfs: { path: "/scratch", size: "1M" } },
+            ],
+          },
+        },
+      });
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "suid", "/rw", "write-open", "/ro/fifo", "/ro/file", "/rw/plain", "/dev/null"]);
+      assert.equal(run.status, 0, run.stderr);
+      const r = results(run.stdout);
+      assert.equal(r.get("write-open:/ro/fifo"), "EACCES", run.stdout);
+      assert.notEqual(r.get("write-open:/ro/file"), "ok", run.stdout);
+      assert.equal(r.get("write-open:/rw/plain"), "ok", `a writable bind's file (made by "suid"): ${run.stdout}`);
+      assert.equal(r.get("write-open:/dev/null"), "ok", run.stdout);
+    });
+
     it("cannot create setuid or setgid files through a writable bind", () => {
       const dir = scratch(stage, `suid-${launcher}`);
       ownFor(dir, launcher, "attacker");

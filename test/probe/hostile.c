@@ -178,6 +178,12 @@
  *                  tcp or udp), each a new connection or a new client port
  *                  (a flow): send "x", wait up to 3 s for the echo, close;
  *                  print "churned K MS" (K echoes came back in MS ms)
+ *   landlock-abi   (run directly, not in a void) print the kernel's
+ *                  Landlock ABI version, 0 without Landlock
+ *   write-open PATH...
+ *                  open each PATH for writing (O_WRONLY|O_NONBLOCK, no
+ *                  creation), write a byte, and print "write-open:PATH
+ *                  <errno or ok>"
  *   echo MSG       (as an entrypoint) print "got MSG"
  *   send-bytes FD HEX...
  *                  (as an entrypoint) write each HEX, decoded, to pipe FD,
@@ -1353,6 +1359,12 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  if (argc == 2 && strcmp(argv[1], "landlock-abi") == 0) {
+    /* Outside any void: the kernel's Landlock ABI version, 0 without Landlock. */
+    long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+    printf("%ld\n", abi < 0 ? 0 : abi);
+    return 0;
+  }
   if (argc >= 3 && strcmp(argv[1], "send-bytes") == 0) {
     int fd = atoi(argv[2]);
     for (int k = 3; k < argc; k++) {
@@ -1647,6 +1659,15 @@ int main(int argc, char **argv) {
       i += 2;
     } else if (strcmp(argv[i], "egress") == 0 && i + 1 < argc) {
       egress(atoi(argv[++i]));
+    } else if (strcmp(argv[i], "write-open") == 0) {
+      for (i++; i < argc; i++) {
+        char name[4096 + 16];
+        snprintf(name, sizeof name, "write-open:%s", argv[i]);
+        int fd = open(argv[i], O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        long rc = fd < 0 ? -1 : write(fd, "x", 1);
+        result(name, rc);
+        if (fd >= 0) close(fd);
+      }
     } else if (strcmp(argv[i], "churn") == 0 && i + 3 < argc) {
       churn(strcmp(argv[i + 1], "tcp") == 0, atoi(argv[i + 2]), atoi(argv[i + 3]));
       i += 3;
