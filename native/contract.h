@@ -137,7 +137,7 @@ enum seccomp_rules {
   /* personality flags other than the harmless ones -> EPERM */
   SECCOMP_RULE_PERSONALITY = 1u << 4,
   /* connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX),
-   * datagram socketpair(), interface ioctls, setsockopt SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM
+   * datagram socketpair(), interface ioctls -> EPERM
    */
   SECCOMP_RULE_HOST_SOCKETS = 1u << 5,
   /* fcntl F_SETLEASE -> EPERM */
@@ -154,10 +154,12 @@ enum seccomp_rules {
   SECCOMP_RULE_MEMORY_MERGE = 1u << 12,
   /* ioctl SIOC*BR*, SIOC*IFVLAN, SIOC*DLCI (module autoloading) -> EPERM */
   SECCOMP_RULE_MODULE_IOCTLS = 1u << 13,
+  /* setsockopt SOL_SOCKET SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM (host sockets) */
+  SECCOMP_RULE_REUSEPORT = 1u << 14,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 16383u
+#define SECCOMP_RULES_ALL 32767u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

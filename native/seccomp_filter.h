@@ -664,23 +664,24 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
   }
-  if (rules & (SECCOMP_RULE_SOCKOPTS | SECCOMP_RULE_HOST_SOCKETS)) {
+  if (rules & (SECCOMP_RULE_SOCKOPTS | SECCOMP_RULE_REUSEPORT)) {
     /* setsockopt(SOL_SOCKET, ...) options refused, one block for both
      * rules (setsockopt is matched once). socket-options: no zerocopy
      * sends (their pinned pages are charged to the host user, the
      * launcher's for an unprivileged launcher's void) and no pidfd of
      * whoever sends on a socket the void shares with the launcher.
-     * host-sockets: no SO_REUSEPORT on a granted listener (a service of
-     * the launcher's uid binding the same port with it would join the
-     * void's group, and the void, with a reuseport BPF program, would
-     * take all its connections: outside attack 50), nor such programs. */
+     * reuseport (a void with host sockets, "connect" allowed or not): no
+     * SO_REUSEPORT on a granted listener (a service of the launcher's uid
+     * binding the same port with it would join the void's group, and the
+     * void, with a reuseport BPF program, would take all its connections:
+     * outside attacks 50, 51), nor such programs. */
     uint32_t opts[5];
     unsigned n = 0;
     if (rules & SECCOMP_RULE_SOCKOPTS) {
       opts[n++] = VF_SO_ZEROCOPY;
       opts[n++] = VF_SO_PASSPIDFD;
     }
-    if (rules & SECCOMP_RULE_HOST_SOCKETS) {
+    if (rules & SECCOMP_RULE_REUSEPORT) {
       opts[n++] = VF_SO_REUSEPORT;
       opts[n++] = VF_SO_ATTACH_REUSEPORT_CBPF;
       opts[n++] = VF_SO_ATTACH_REUSEPORT_EBPF;

@@ -882,39 +882,46 @@ static void place_fds(struct child_ctx *c) {
  * grants (so /proc/self/fd/N reopens them). Pipes and sockets (the
  * relayed streams) are no file of a hierarchy: Landlock never restricts
  * them. Left out, with the kernel's own checks alone: a kernel without
- * Landlock (before 5.13, or not enabled), and a void allowed to make
- * namespaces or unconfined (its own mounts would not be writable). */
+ * Landlock ABI 2 (before 5.19, or not enabled), and a void allowed to
+ * make namespaces or unconfined (its own mounts would not be writable).
+ * Landlock's "beneath" crosses mounts: a read-only bind inside a scratch
+ * tmpfs is beneath it, and its FIFOs stay writable (docs/security.md,
+ * "Not defended"). */
 #define VOID_LANDLOCK_WRITE_FILE (1ull << 1) /* LANDLOCK_ACCESS_FS_WRITE_FILE (ABI 1) */
+#define VOID_LANDLOCK_REFER (1ull << 13)     /* LANDLOCK_ACCESS_FS_REFER (ABI 2) */
+#define VOID_LANDLOCK_CREATE_RULESET_VERSION 1u
 #define VOID_LANDLOCK_RULE_PATH_BENEATH 1
 #define VOID_SYS_landlock_create_ruleset 444 /* the same number on x86_64 and aarch64 */
 #define VOID_SYS_landlock_add_rule 445
 #define VOID_SYS_landlock_restrict_self 446
 
-static void landlock_allow(struct child_ctx *c, int ruleset, int fd, const char *what) {
+static void landlock_allow(struct child_ctx *c, int ruleset, int fd, uint64_t access, const char *what) {
   struct __attribute__((packed)) {
     uint64_t allowed_access;
     int32_t parent_fd;
-  } beneath = {VOID_LANDLOCK_WRITE_FILE, fd};
+  } beneath = {access, fd};
   if (syscall(VOID_SYS_landlock_add_rule, ruleset, VOID_LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0) die(c, "landlock_add_rule", what);
 }
 
 static void restrict_writes(struct child_ctx *c) {
   const struct void_plan *p = c->plan;
   if (!p->seccomp || !(p->seccomp_rules & SECCOMP_RULE_NS_CLONE)) return;
+  /* Any ruleset of ABI 1 refuses every rename and link into another
+   * directory (EXDEV: maildir delivery, `ln`, a package manager's moves);
+   * from ABI 2 (Linux 5.19) the ruleset handles REFER and allows it
+   * everywhere, which leaves them to the kernel's own checks. Before
+   * that: no ruleset (outside attack 51). */
+  long abi = syscall(VOID_SYS_landlock_create_ruleset, NULL, 0, VOID_LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 2) return; /* ENOSYS, EOPNOTSUPP (not enabled) or ABI 1: the kernel's checks only */
   struct {
     uint64_t handled_access_fs;
-  } attr = {VOID_LANDLOCK_WRITE_FILE};
+  } attr = {VOID_LANDLOCK_WRITE_FILE | VOID_LANDLOCK_REFER};
   int ruleset = (int)syscall(VOID_SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
-  if (ruleset < 0) {
-    if (errno == ENOSYS || errno == EOPNOTSUPP) return; /* no Landlock here: the kernel's checks only */
-    die(c, "landlock_create_ruleset", "WRITE_FILE");
-  }
-  if (!(p->root_flags & PLAN_ROOT_READONLY)) {
-    int fd = open("/", O_PATH | O_CLOEXEC);
-    if (fd < 0) die(c, "open", "/");
-    landlock_allow(c, ruleset, fd, "/");
-    close(fd);
-  }
+  if (ruleset < 0) die(c, "landlock_create_ruleset", "WRITE_FILE|REFER");
+  int root = open("/", O_PATH | O_CLOEXEC);
+  if (root < 0) die(c, "open", "/");
+  landlock_allow(c, ruleset, root, VOID_LANDLOCK_REFER | ((p->root_flags & PLAN_ROOT_READONLY) ? 0 : VOID_LANDLOCK_WRITE_FILE), "/");
+  close(root);
   for (int i = 0; i < p->nmounts; i++) {
     const struct mount_op *m = &p->mounts[i];
     int writable =
@@ -922,7 +929,7 @@ static void restrict_writes(struct child_ctx *c) {
     if (!writable) continue;
     int fd = open(m->dest, O_PATH | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) die(c, "open", m->dest);
-    landlock_allow(c, ruleset, fd, m->dest);
+    landlock_allow(c, ruleset, fd, VOID_LANDLOCK_WRITE_FILE, m->dest);
     close(fd);
   }
   /* Granted fds of regular files open for writing (the launcher's File
@@ -930,10 +937,10 @@ static void restrict_writes(struct child_ctx *c) {
   for (int i = 0; i < p->nfds; i++) {
     int fd = p->fds[i].target, flags = fcntl(fd, F_GETFL);
     struct stat st;
-    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) continue;
-    landlock_allow(c, ruleset, fd, "a granted file");
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || void_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) continue;
+    landlock_allow(c, ruleset, fd, VOID_LANDLOCK_WRITE_FILE, "a granted file");
   }
-  if (syscall(VOID_SYS_landlock_restrict_self, ruleset, 0) < 0) die(c, "landlock_restrict_self", "WRITE_FILE");
+  if (syscall(VOID_SYS_landlock_restrict_self, ruleset, 0) < 0) die(c, "landlock_restrict_self", "WRITE_FILE|REFER");
   close(ruleset);
 }
 

@@ -111,7 +111,8 @@ const RULE_TEXT: Record<SeccompRule, string> = {
     "socket() other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK/NETLINK_ROUTE, or AF_INET with SOCK_PACKET: EAFNOSUPPORT; an IP socket other than TCP, UDP or ICMP ping: EPROTONOSUPPORT (no protocol module loaded for a void), raw: EPERM; socketpair() other than AF_UNIX",
   personality: "personality() other than PER_LINUX, PER_LINUX32, UNAME26 and the query: EPERM",
   "host-sockets":
-    'connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), a datagram socketpair(), interface ioctls, setsockopt SO_REUSEPORT and SO_ATTACH_REUSEPORT_*: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
+    'connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), a datagram socketpair(), interface ioctls: EPERM (the void may hold sockets of the host\'s network namespace; allow "connect" to lift)',
+  reuseport: "setsockopt SOL_SOCKET SO_REUSEPORT, SO_ATTACH_REUSEPORT_CBPF/EBPF: EPERM (the void may hold a listener of the host's network namespace: no other service may share its port)",
   leases: "fcntl F_SETLEASE: EPERM",
   "init-limits": "prlimit64 on pid 1 (void-init): EPERM",
   "shm-lock": "shmctl(SHM_LOCK): EPERM (locked shared memory is charged to the launcher's host uid)",

@@ -198,17 +198,13 @@ export const SECCOMP_RULE_BITS = {
      * (0x8910-0x89ff, 0x8b00-0x8bff), which tell the host's interfaces;
      * and MSG_FASTOPEN in sendmsg() and sendmmsg(), which connects a
      * closed TCP socket (a listener after shutdown()) to the address in
-     * the message, a struct no filter reads; and setsockopt(SOL_SOCKET,
-     * SO_REUSEPORT or SO_ATTACH_REUSEPORT_CBPF/EBPF): a granted listener
-     * with SO_REUSEPORT let a later service of the launcher's uid bind
-     * its port into the void's group, whose BPF program then gave the
-     * void every connection (outside attack 50).
+     * the message, a struct no filter reads.
      * Lifted by allowing "connect" explicitly.
      */
     "host-sockets": {
       c: "SECCOMP_RULE_HOST_SOCKETS",
       value: 1 << 5,
-      doc: "connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), datagram socketpair(), interface ioctls, setsockopt SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM",
+      doc: "connect(), sendto() with an address, sendmsg()/sendmmsg() with MSG_FASTOPEN, socket(AF_UNIX), datagram socketpair(), interface ioctls -> EPERM",
     },
     /** fcntl(F_SETLEASE): EPERM. A lease makes every other open of the file wait up to lease-break-time (the launcher reopening a File grant, host writers of a bound file). */
     leases: { c: "SECCOMP_RULE_LEASES", value: 1 << 6, doc: "fcntl F_SETLEASE -> EPERM" },
@@ -258,6 +254,16 @@ export const SECCOMP_RULE_BITS = {
      * for any caller, before any capability check.
      */
     "module-ioctls": { c: "SECCOMP_RULE_MODULE_IOCTLS", value: 1 << 13, doc: "ioctl SIOC*BR*, SIOC*IFVLAN, SIOC*DLCI (module autoloading) -> EPERM" },
+    /**
+     * setsockopt(SOL_SOCKET, SO_REUSEPORT or SO_ATTACH_REUSEPORT_CBPF/EBPF):
+     * EPERM, for a void that holds or may receive sockets of the host's
+     * network namespace (as host-sockets, but not lifted by allowing
+     * "connect"). A granted listener with SO_REUSEPORT let a later
+     * service of the launcher's uid bind its port into the void's group,
+     * whose BPF program then gave the void every connection (outside
+     * attacks 50, 51).
+     */
+    reuseport: { c: "SECCOMP_RULE_REUSEPORT", value: 1 << 14, doc: "setsockopt SOL_SOCKET SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM (host sockets)" },
     /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a

@@ -10,6 +10,7 @@
 import { lookup } from "node:dns/promises";
 import { closeSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { NativeAddon } from "../native/addon.js";
 import type { FdGrant } from "../plan/types.js";
 import { describeRequest, encodeReply, isAllowed, parseRequest, RPC_MAX_REQUEST_BYTES, type RpcErrorName, type RpcReply, type RpcRequest, rpcErrorName } from "../rpc/protocol.js";
@@ -258,7 +259,7 @@ export class Broker {
     // Where no DNS answer may lead (outside attack 50): a listed name resolving to the launcher's own loopback, the
     // unspecified address (this host), a group or a link's address (a cloud's metadata service) — unless the
     // host's own /etc/hosts says so, or the name is localhost's. A literal address is the spec's own choice.
-    const special = isIP(req.host) === 0 ? specialAddress(address) : isUnspecified(address) ? "the unspecified address (this host)" : undefined;
+    const special = isIP(req.host) === 0 ? (specialAddress(address) ?? ownAddress(address)) : isUnspecified(address) ? "the unspecified address (this host)" : undefined;
     if (special !== undefined && (isIP(req.host) !== 0 || !nameMayLeadTo(req.host, address))) {
       this.countRefusal(c);
       const why =
@@ -374,6 +375,18 @@ function expandIPv6(address: string): number[] | undefined {
 
 /** dns.promises.lookup's shape, as the broker calls it. */
 export type NameLookup = (host: string, options: { family: 0 | 4 | 6; verbatim: true }) => Promise<{ address: string; family: number }>;
+
+/**
+ * An address of one of the launcher's own interfaces (its LAN or public
+ * address, a container bridge's): what listens on every address is
+ * reached through it as through loopback (outside attack 51).
+ */
+function ownAddress(address: string): string | undefined {
+  const spelling = (a: string): string | undefined => (isIP(a) === 4 ? a : (mappedIPv4(a) ?? expandIPv6(a)?.join(":")));
+  const target = spelling(address);
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (target !== undefined && spelling(i.address) === target) return "an address of the launcher's own host";
+  return undefined;
+}
 
 /** 0.0.0.0/8, ::, ::ffff:0.0.0.0/104: connect() takes them for this host. */
 function isUnspecified(address: string): boolean {

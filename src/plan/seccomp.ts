@@ -483,7 +483,7 @@ export function planSeccomp(environment: readonly Grant[], arch: string, hostSoc
     ENOSYS_BY_DEFAULT.filter((n) => !names.has(n) && !deny.has(n)),
   );
   const rules = (Object.keys(SECCOMP_RULES) as SeccompRule[]).filter(
-    (r) => r !== "debug-ptrace" && (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))),
+    (r) => r !== "debug-ptrace" && (r !== "namespace-clone" || !namespaces) && (r !== "host-sockets" || (hostSockets && !extraAllow.includes("connect"))) && (r !== "reuseport" || hostSockets),
   );
   return { mode: "filter", arch: seccompArch, allow, ranges: toRanges(allow.map((a) => a.nr)), enosys, knownMax: KNOWN_MAX[seccompArch], rules };
 }

@@ -104,11 +104,11 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   if ((r & SECCOMP_RULE_LEASES) && IS(nr, fcntl)) return a[1] == 1024 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_INIT_LIMITS) && IS(nr, prlimit64)) return a[0] == 1 ? ERR(EPERM) : ALLOW;
   if ((r & SECCOMP_RULE_SHM_LOCK) && IS(nr, shmctl)) return (a[1] & ~0x100u) == 11 ? ERR(EPERM) : ALLOW;
-  if ((r & (SECCOMP_RULE_SOCKOPTS | SECCOMP_RULE_HOST_SOCKETS)) && IS(nr, setsockopt)) {
+  if ((r & (SECCOMP_RULE_SOCKOPTS | SECCOMP_RULE_REUSEPORT)) && IS(nr, setsockopt)) {
     if (a[1] != 1) return ALLOW;
     if ((r & SECCOMP_RULE_SOCKOPTS) && (a[2] == 60 || a[2] == 76)) return ERR(EPERM);
     /* SO_REUSEPORT, SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF. */
-    if ((r & SECCOMP_RULE_HOST_SOCKETS) && (a[2] == 15 || a[2] == 51 || a[2] == 52)) return ERR(EPERM);
+    if ((r & SECCOMP_RULE_REUSEPORT) && (a[2] == 15 || a[2] == 51 || a[2] == 52)) return ERR(EPERM);
     return ALLOW;
   }
   /* MAP_HUGETLB in mmap's flags (its fourth argument), MFD_HUGETLB in memfd_create's, SHM_HUGETLB in shmget's shmflg. */

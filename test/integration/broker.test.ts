@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { closeSync, openSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import "../support/fast-check-seed.js";
@@ -223,6 +224,11 @@ describe("the RPC broker", () => {
       "group.partner.example": "239.1.2.3",
       "db.localhost": "127.0.0.1",
     };
+    // An address of this host's own interfaces, other than loopback (its LAN address): what listens everywhere is there too.
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && !i.internal && i.family === "IPv4")?.address;
+    if (own !== undefined) answers["lan.partner.example"] = own;
     const resolver = async (host: string) => ({ address: answers[host] ?? "192.0.2.1", family: (answers[host] ?? "").includes(":") ? 6 : 4 });
     const broker = new Broker(addon, quiet, undefined, resolver);
     const names = Object.keys(answers);
@@ -241,7 +247,15 @@ describe("the RPC broker", () => {
       return parsed.ok && parsed.reply.ok ? "ok" : parsed.ok && !parsed.reply.ok ? parsed.reply.error : "bad reply";
     };
     try {
-      for (const host of ["api.partner.example", "zero.partner.example", "v6.partner.example", "meta.partner.example", "group.partner.example", "0.0.0.0"]) {
+      for (const host of [
+        "api.partner.example",
+        "zero.partner.example",
+        "v6.partner.example",
+        "meta.partner.example",
+        "group.partner.example",
+        "0.0.0.0",
+        ...(own === undefined ? [] : ["lan.partner.example"]),
+      ]) {
         assert.equal(await outcome(host), "EACCES", host);
       }
       assert.equal(connections, seen, "nothing reached the launcher's loopback");

@@ -176,8 +176,8 @@ for (const launcher of launchers) {
     });
 
     it("cannot write into a FIFO of a read-only bind; writes where the plan allows them still work", (t) => {
-      if (Number(spawnSync(stage.hostile, ["landlock-abi"]).stdout.toString()) < 1) {
-        t.skip("no Landlock in this kernel: void relies on the kernel's read-only checks alone (docs/security.md)");
+      if (Number(spawnSync(stage.hostile, ["landlock-abi"]).stdout.toString()) < 2) {
+        t.skip("no Landlock ABI 2 in this kernel: void relies on the kernel's read-only checks alone (docs/security.md)");
         return;
       }
       // A read-only mount stops writes to regular files only: a FIFO in it opened for writing, and a host reader got what the
@@ -203,13 +203,18 @@ for (const launcher of launchers) {
           },
         },
       });
-      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "suid", "/rw", "write-open", "/ro/fifo", "/ro/file", "/rw/plain", "/dev/null"]);
+      const run = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "suid", "/rw", "move-across", "/rw", "/scratch", "write-open", "/ro/fifo", "/ro/file", "/rw/plain", "/dev/null"]);
       assert.equal(run.status, 0, run.stderr);
       const r = results(run.stdout);
       assert.equal(r.get("write-open:/ro/fifo"), "EACCES", run.stdout);
       assert.notEqual(r.get("write-open:/ro/file"), "ok", run.stdout);
       assert.equal(r.get("write-open:/rw/plain"), "ok", `a writable bind's file (made by "suid"): ${run.stdout}`);
       assert.equal(r.get("write-open:/dev/null"), "ok", run.stdout);
+      // Links and renames into another directory (maildir delivery, ln, mv): a ruleset that does not allow REFER refuses them all (EXDEV: outside attack 51).
+      for (const dir of ["/rw", "/scratch"]) {
+        assert.equal(r.get(`move-across-link:${dir}`), "ok", run.stdout);
+        assert.equal(r.get(`move-across-rename:${dir}`), "ok", run.stdout);
+      }
     });
 
     it("cannot create setuid or setgid files through a writable bind", () => {
@@ -504,16 +509,19 @@ for (const launcher of launchers) {
     it("cannot open a granted listener's port to another service's SO_REUSEPORT bind, nor steer such a group", { timeout: 60_000 }, async () => {
       // With SO_REUSEPORT on the void's listener, a later service of the launcher's uid binding the same port with it
       // would join the void's group, and a reuseport BPF program would hand the void all its connections (outside attack 50).
-      const spec = writeSpec(stage, `hostile-reuseport-${launcher}`, {
-        entrypoints: { "listener-reuseport": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: "127.0.0.1:0" } }], environment: ["Stdout"] } },
-      });
-      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
-      assert.equal(r.status, 0, r.stderr);
-      const res = results(r.stdout);
-      assert.equal(res.get("reuseport"), "EPERM", r.stdout);
-      assert.equal(res.get("reuseport-cbpf"), "EPERM", r.stdout);
-      assert.equal(res.get("reuseport-ebpf"), "EPERM", r.stdout);
-      assert.match(r.stdout, /^reuseport-on 0$/m, "the listener has no SO_REUSEPORT");
+      // Also where the spec allows connect (a program logging to /dev/log), which lifts the host-sockets rule (outside attack 51).
+      for (const environment of [["Stdout"], ["Stdout", { Seccomp: { allow: ["connect"] } }]]) {
+        const spec = writeSpec(stage, `hostile-reuseport-${launcher}`, {
+          entrypoints: { "listener-reuseport": { args: ["BinaryName", "Entrypoint", { TcpListener: { addr: "127.0.0.1:0" } }], environment } },
+        });
+        const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile]);
+        assert.equal(r.status, 0, r.stderr);
+        const res = results(r.stdout);
+        assert.equal(res.get("reuseport"), "EPERM", r.stdout);
+        assert.equal(res.get("reuseport-cbpf"), "EPERM", r.stdout);
+        assert.equal(res.get("reuseport-ebpf"), "EPERM", r.stdout);
+        assert.match(r.stdout, /^reuseport-on 0$/m, "the listener has no SO_REUSEPORT");
+      }
     });
 
     it("cannot point a brokered socket elsewhere, nor reach IPv4 through ::ffff:", { timeout: 60_000 }, async () => {

@@ -180,6 +180,10 @@
  *                  print "churned K MS" (K echoes came back in MS ms)
  *   landlock-abi   (run directly, not in a void) print the kernel's
  *                  Landlock ABI version, 0 without Landlock
+ *   move-across DIR...
+ *                  in each absolute DIR: make a/ and b/ and a/f, then link a/f to
+ *                  b/l and rename a/f to b/f ("move-across-link:DIR",
+ *                  "move-across-rename:DIR")
  *   write-open PATH...
  *                  open each PATH for writing (O_WRONLY|O_NONBLOCK, no
  *                  creation), write a byte, and print "write-open:PATH
@@ -1659,6 +1663,25 @@ int main(int argc, char **argv) {
       i += 2;
     } else if (strcmp(argv[i], "egress") == 0 && i + 1 < argc) {
       egress(atoi(argv[++i]));
+    } else if (strcmp(argv[i], "move-across") == 0) {
+      /* Each absolute DIR that follows; the next word not one is the next attack. */
+      for (; i + 1 < argc && argv[i + 1][0] == '/'; i++) {
+        char a[4096], b[4096], f[4096], l[4096], g[4096], name[4096 + 32];
+        const char *dir = argv[i + 1];
+        snprintf(a, sizeof a, "%s/a", dir);
+        snprintf(b, sizeof b, "%s/b", dir);
+        snprintf(f, sizeof f, "%s/a/f", dir);
+        snprintf(l, sizeof l, "%s/b/l", dir);
+        snprintf(g, sizeof g, "%s/b/f", dir);
+        mkdir(a, 0755);
+        mkdir(b, 0755);
+        int fd = open(f, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+        snprintf(name, sizeof name, "move-across-link:%s", dir);
+        result(name, link(f, l));
+        snprintf(name, sizeof name, "move-across-rename:%s", dir);
+        result(name, rename(f, g));
+      }
     } else if (strcmp(argv[i], "write-open") == 0) {
       for (i++; i < argc; i++) {
         char name[4096 + 16];

@@ -154,6 +154,10 @@ describe("seccomp", () => {
     assert.ok("mode" in without && without.mode === "filter" && !without.rules.includes("host-sockets"));
     const lifted = planSeccomp(spec([{ Seccomp: { allow: ["connect"] } }]).entrypoints[0]!.environment, "x64", true);
     assert.ok("mode" in lifted && lifted.mode === "filter" && !lifted.rules.includes("host-sockets"));
+    // The reuseport rule stays: allowing connect (a program logging to /dev/log) does not let a listener share its port.
+    assert.ok(plain.mode === "filter" && plain.rules.includes("reuseport"));
+    assert.ok(lifted.rules.includes("reuseport"), "not lifted by connect");
+    assert.ok(without.mode === "filter" && !without.rules.includes("reuseport"), "a void without host sockets may share its own ports");
   });
 
   it("refuses to allow what would do the rules' work out of the filter's sight: io_uring, openat2, process_madvise (each architecture)", () => {
