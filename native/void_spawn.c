@@ -895,12 +895,17 @@ static void place_fds(struct child_ctx *c) {
 #define VOID_SYS_landlock_add_rule 445
 #define VOID_SYS_landlock_restrict_self 446
 
-static void landlock_allow(struct child_ctx *c, int ruleset, int fd, uint64_t access, const char *what) {
+/* Adds "access beneath fd" to the ruleset: 0, or -1 with errno. */
+static int landlock_rule(int ruleset, int fd, uint64_t access) {
   struct __attribute__((packed)) {
     uint64_t allowed_access;
     int32_t parent_fd;
   } beneath = {access, fd};
-  if (syscall(VOID_SYS_landlock_add_rule, ruleset, VOID_LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0) die(c, "landlock_add_rule", what);
+  return (int)syscall(VOID_SYS_landlock_add_rule, ruleset, VOID_LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+}
+
+static void landlock_allow(struct child_ctx *c, int ruleset, int fd, uint64_t access, const char *what) {
+  if (landlock_rule(ruleset, fd, access) < 0) die(c, "landlock_add_rule", what);
 }
 
 static void restrict_writes(struct child_ctx *c) {
@@ -933,12 +938,14 @@ static void restrict_writes(struct child_ctx *c) {
     close(fd);
   }
   /* Granted fds of regular files open for writing (the launcher's File
-   * grants), already at their numbers: a rule on the file itself. */
+   * grants), already at their numbers: a rule on the file itself. One
+   * Landlock cannot name (a file of an internal mount: EBADFD) is still
+   * written through its fd; only reopening it is refused. */
   for (int i = 0; i < p->nfds; i++) {
     int fd = p->fds[i].target, flags = fcntl(fd, F_GETFL);
     struct stat st;
     if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || void_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) continue;
-    landlock_allow(c, ruleset, fd, VOID_LANDLOCK_WRITE_FILE, "a granted file");
+    if (landlock_rule(ruleset, fd, VOID_LANDLOCK_WRITE_FILE) < 0 && errno != EBADFD) die(c, "landlock_add_rule", "a granted file");
   }
   if (syscall(VOID_SYS_landlock_restrict_self, ruleset, 0) < 0) die(c, "landlock_restrict_self", "WRITE_FILE|REFER");
   close(ruleset);

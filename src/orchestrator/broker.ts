@@ -382,10 +382,14 @@ export type NameLookup = (host: string, options: { family: 0 | 4 | 6; verbatim: 
  * reached through it as through loopback (outside attack 51).
  */
 function ownAddress(address: string): string | undefined {
-  const spelling = (a: string): string | undefined => (isIP(a) === 4 ? a : (mappedIPv4(a) ?? expandIPv6(a)?.join(":")));
-  const target = spelling(address);
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (target !== undefined && spelling(i.address) === target) return "an address of the launcher's own host";
+  const target = addressKey(address);
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (target !== undefined && addressKey(i.address) === target) return "an address of the launcher's own host";
   return undefined;
+}
+
+/** One spelling per address, to compare them: IPv4 (IPv4-mapped ones too) dotted, IPv6 as its eight groups; undefined for no address. */
+function addressKey(a: string): string | undefined {
+  return isIP(a) === 4 ? a : (mappedIPv4(a) ?? (isIP(a) === 6 ? expandIPv6(a)?.join(":") : undefined));
 }
 
 /** 0.0.0.0/8, ::, ::ffff:0.0.0.0/104: connect() takes them for this host. */
@@ -430,10 +434,8 @@ export function nameMayLeadTo(name: string, address: string, hostsText: string |
   const wanted = name.toLowerCase().replace(/\.$/, "");
   if ((wanted === "localhost" || wanted.endsWith(".localhost")) && specialAddress(address)?.startsWith("a loopback") === true) return true;
   if (hostsText === undefined) return false;
-  // One spelling per address: IPv4 (mapped ones too) dotted, IPv6 as its eight groups.
-  const spelling = (a: string): string | undefined => (isIP(a) === 4 ? a : (mappedIPv4(a) ?? (isIP(a) === 6 ? expandIPv6(a)?.join(":") : undefined)));
-  const target = spelling(address);
-  const same = (a: string) => target !== undefined && spelling(a) === target;
+  const target = addressKey(address);
+  const same = (a: string) => target !== undefined && addressKey(a) === target;
   for (const line of hostsText.split("\n")) {
     const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
     if (addr !== undefined && same(addr) && names.some((n) => n.toLowerCase().replace(/\.$/, "") === wanted)) return true;
