@@ -67,6 +67,7 @@ export function describePlan(plan: VoidPlan): string {
     `  gid map      ${plan.gidMap.map((m) => `${m.inside} -> host ${m.outside} (${m.count})`).join(", ")}`,
     `  hostname     ${plan.hostname}, domain ${plan.domainname}`,
     `  privileges   no capabilities (all five sets empty), no_new_privs, dies with the launcher`,
+    writesLine(plan.seccomp),
     userLimitsLine(plan.userLimits),
     ...seccompLines(plan.seccomp),
     ...(plan.loopback
@@ -124,6 +125,16 @@ const RULE_TEXT: Record<SeccompRule, string> = {
 };
 
 /** The effective seccomp policy of a void, as `void check` prints it. */
+/**
+ * Where the void may open files for writing: native/void_spawn.c
+ * restrict_writes adds a Landlock ruleset under the same conditions.
+ */
+function writesLine(s: SeccompPlan): string {
+  if (s.mode === "filter" && s.rules.includes("namespace-clone"))
+    return "  writes       opens files for writing only beneath its writable binds, scratch tmpfs, devices and /proc, and its writable File grants (Landlock, where the kernel has ABI 2; a FIFO in a read-only bind inside a Tmpfs is beneath the Tmpfs)";
+  return "  writes       the kernel's read-only checks only (it may make namespaces, or runs unconfined): a FIFO in a read-only bind opens for writing where its mode allows";
+}
+
 function seccompLines(s: SeccompPlan): string[] {
   if (s.mode === "unconfined") return ["  seccomp      none (SeccompUnconfined)"];
   return [

@@ -162,3 +162,13 @@ describe("Connect: plans and marshalling", () => {
     ]);
   });
 });
+
+// (Here for its plan helpers: the writes line follows from the seccomp rules, as the Connect lines from the plan.)
+describe("void check: where a void may write", () => {
+  it("void check says where the void may open files for writing: Landlock's rule, or the kernel's checks alone where the void may make namespaces", () => {
+    const [confined] = plans(withEnv([db]));
+    assert.match(describePlan(confined!), /^ {2}writes {7}opens files for writing only beneath its writable binds, scratch tmpfs, devices and \/proc, and its writable File grants \(Landlock/m);
+    const [nesting] = plans(withEnv([db, { Seccomp: { allow: ["unshare"] } }]));
+    assert.match(describePlan(nesting!), /^ {2}writes {7}the kernel's read-only checks only \(it may make namespaces, or runs unconfined\)/m);
+  });
+});
