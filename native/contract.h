@@ -156,10 +156,14 @@ enum seccomp_rules {
   SECCOMP_RULE_MODULE_IOCTLS = 1u << 13,
   /* setsockopt SOL_SOCKET SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM (host sockets) */
   SECCOMP_RULE_REUSEPORT = 1u << 14,
+  /* fadvise DONTNEED, madvise MADV_COLD/MADV_PAGEOUT -> 0, doing nothing; preadv2/pwritev2
+   * RWF_NOWAIT -> EOPNOTSUPP
+   */
+  SECCOMP_RULE_PAGE_CACHE = 1u << 15,
   /* void run -d only: ptrace() other than TRACEME, DETACH -> EPERM */
   SECCOMP_RULE_DEBUG_PTRACE = 1u << 8,
 };
-#define SECCOMP_RULES_ALL 32767u
+#define SECCOMP_RULES_ALL 65535u
 
 /* Limits of a plan (native/plan.c refuses more) and of the packets between the launcher and a void */
 /* longest destination path of a mount, the working directory */

@@ -74,7 +74,10 @@
  * ptrace(request, ...), shmctl(id, cmd, buf), setsockopt(fd, level,
  * optname, ...), mmap(addr, length, prot, flags, ...), memfd_create(name,
  * flags), shmget(key, size, shmflg), prctl(option, ...), madvise(addr,
- * length, advice). */
+ * length, advice), fadvise64(fd, offset, len, advice) (aarch64's is
+ * fadvise64_64 under that name: one 64-bit offset and length each, so the
+ * same positions), preadv2/pwritev2(fd, iov, iovcnt, pos_l, pos_h, flags)
+ * (both split the position in two halves, whatever the word size). */
 /* clang-format off */
 #define VF_RULE_CALLS(X) \
   X(clone) \
@@ -105,7 +108,10 @@
   X(memfd_create) \
   X(shmget) \
   X(prctl) \
-  X(madvise)
+  X(madvise) \
+  X(fadvise64) \
+  X(preadv2) \
+  X(pwritev2)
 /* clang-format on */
 
 #define VF_X86_64_clone 56
@@ -137,6 +143,9 @@
 #define VF_X86_64_shmget 29
 #define VF_X86_64_prctl 157
 #define VF_X86_64_madvise 28
+#define VF_X86_64_fadvise64 221
+#define VF_X86_64_preadv2 327
+#define VF_X86_64_pwritev2 328
 
 #define VF_AARCH64_clone 220
 #define VF_AARCH64_ioctl 29
@@ -167,6 +176,9 @@
 #define VF_AARCH64_shmget 194
 #define VF_AARCH64_prctl 167
 #define VF_AARCH64_madvise 233
+#define VF_AARCH64_fadvise64 223
+#define VF_AARCH64_preadv2 286
+#define VF_AARCH64_pwritev2 287
 
 /* One architecture of a filter: the plan's name for it, the kernel's
  * (seccomp_data.arch), and the numbers of the calls the rules inspect. */
@@ -253,6 +265,9 @@ VF_CHECK(memfd_create);
 VF_CHECK(shmget);
 VF_CHECK(prctl);
 VF_CHECK(madvise);
+VF_CHECK(fadvise64);
+VF_CHECK(preadv2);
+VF_CHECK(pwritev2);
 #undef VF_CHECK
 #undef VF_CHECK_ABSENT
 
@@ -302,13 +317,17 @@ VF_CHECK(madvise);
 #define VF_SHM_HUGETLB 04000u
 #define VF_PR_SET_MEMORY_MERGE 67u /* Linux 6.4 */
 #define VF_MADV_MERGEABLE 12u
+#define VF_POSIX_FADV_DONTNEED 4u
+#define VF_MADV_COLD 20u    /* Linux 5.4 */
+#define VF_MADV_PAGEOUT 21u /* Linux 5.4 */
+#define VF_RWF_NOWAIT 0x8u
 
 /* Room for the program of a plan: 6 fixed instructions, at most 6 per
  * range in the tree (a leaf of one range costs 4, an inner node 2), 2 per
- * ENOSYS number and 4 around them, 224 for the rules and the final return.
- * 244 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
+ * ENOSYS number and 4 around them, 238 for the rules and the final return.
+ * 258 + 6 * 512 + 2 * 64 < BPF_MAXINSNS (4096). test/c/seccomp_filter_test.c
  * checks every program against this bound, every rule included. */
-#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (244 + 6 * (nranges) + 2 * (nenosys))
+#define VOID_FILTER_MAX_INSNS(nranges, nenosys) (258 + 6 * (nranges) + 2 * (nenosys))
 
 struct void_filter_builder {
   struct sock_filter *prog;
@@ -720,7 +739,51 @@ static inline unsigned short build_void_filter(const struct void_plan *p, struct
     VF_JEQ(&b, 0, 1, 0);
     VF_RET(&b, VF_ERRNO(EPERM));
     VF_RET(&b, SECCOMP_RET_ALLOW);
-    void_filter_value_rule(&b, (uint32_t)a->madvise, 2, VF_MADV_MERGEABLE);
+  }
+  if (rules & (SECCOMP_RULE_MEMORY_MERGE | SECCOMP_RULE_PAGE_CACHE)) {
+    /* madvise(addr, len, advice), matched once for both rules.
+     * memory-merge: MADV_MERGEABLE -> EPERM. page-cache: MADV_COLD and
+     * MADV_PAGEOUT -> 0 without doing anything (hints the kernel may
+     * ignore): they push the pages of a file the void maps, shared with
+     * the host and other voids, out of the page cache (below). */
+    unsigned merge = (rules & SECCOMP_RULE_MEMORY_MERGE) != 0, cache = (rules & SECCOMP_RULE_PAGE_CACHE) != 0;
+    VF_JEQ(&b, (uint32_t)a->madvise, 0, (unsigned char)(2 + merge * 2 + cache * 3));
+    VF_LOAD_ARG(&b, 2);
+    if (merge) {
+      VF_JEQ(&b, VF_MADV_MERGEABLE, 0, 1);
+      VF_RET(&b, VF_ERRNO(EPERM));
+    }
+    if (cache) {
+      VF_JEQ(&b, VF_MADV_COLD, 1, 0);
+      VF_JEQ(&b, VF_MADV_PAGEOUT, 0, 1);
+      VF_RET(&b, VF_ERRNO(0));
+    }
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+  }
+  if (rules & SECCOMP_RULE_PAGE_CACHE) {
+    /* No eviction of a file's pages from the page cache, and no asking
+     * whether they are there without waiting: a void evicting a page of
+     * a file it shares with others (its libraries, the loader, a
+     * read-only bind) and then reading it with RWF_NOWAIT learnt whether
+     * another process had read it since (outside attack 49).
+     * posix_fadvise(POSIX_FADV_DONTNEED) returns 0 without doing
+     * anything (SECCOMP_RET_ERRNO with 0 skips the call and returns 0:
+     * advice the kernel may ignore anyway); RWF_NOWAIT in preadv2's or
+     * pwritev2's flags (their sixth argument) fails with EOPNOTSUPP, the
+     * kernel's own answer for a file that cannot do it, after which
+     * callers read the ordinary way. Timing an ordinary read stays (see
+     * docs/security.md). */
+    VF_JEQ(&b, (uint32_t)a->fadvise64, 0, 4);
+    VF_LOAD_ARG(&b, 3);
+    VF_JEQ(&b, VF_POSIX_FADV_DONTNEED, 0, 1);
+    VF_RET(&b, VF_ERRNO(0));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
+    VF_JEQ(&b, (uint32_t)a->preadv2, 1, 0);
+    VF_JEQ(&b, (uint32_t)a->pwritev2, 0, 4);
+    VF_LOAD_ARG(&b, 5);
+    VF_JSET(&b, VF_RWF_NOWAIT, 0, 1);
+    VF_RET(&b, VF_ERRNO(EOPNOTSUPP));
+    VF_RET(&b, SECCOMP_RET_ALLOW);
   }
   if (rules & SECCOMP_RULE_DEBUG_PTRACE) {
     /* void run -d only (src/plan/seccomp.ts withDebugPtrace): void-init's

@@ -121,6 +121,8 @@ const RULE_TEXT: Record<SeccompRule, string> = {
   "huge-pages": "mmap() with MAP_HUGETLB, memfd_create() with MFD_HUGETLB, shmget() with SHM_HUGETLB: EPERM (huge pages come from the host's reserved pool, charged to no memory limit)",
   "memory-merge": "prctl(PR_SET_MEMORY_MERGE) on, madvise(MADV_MERGEABLE): EPERM (pages merged with another process's tell what it holds)",
   "module-ioctls": "ioctl SIOCGIFBR/SIOCSIFBR, SIOCBR*, SIOCGIFVLAN/SIOCSIFVLAN, SIOC*DLCI: EPERM (the kernel loads bridge, 8021q, dlci for them)",
+  "page-cache":
+    "posix_fadvise(POSIX_FADV_DONTNEED), madvise(MADV_COLD, MADV_PAGEOUT): 0, nothing done; preadv2()/pwritev2() with RWF_NOWAIT: EOPNOTSUPP (no evicting a shared file's pages and asking, without waiting, whether someone read them since)",
   "debug-ptrace": "ptrace() other than PTRACE_TRACEME, PTRACE_DETACH: EPERM (void run -d only)",
 };
 

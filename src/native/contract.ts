@@ -265,6 +265,21 @@ export const SECCOMP_RULE_BITS = {
      */
     reuseport: { c: "SECCOMP_RULE_REUSEPORT", value: 1 << 14, doc: "setsockopt SOL_SOCKET SO_REUSEPORT/SO_ATTACH_REUSEPORT_* -> EPERM (host sockets)" },
     /**
+     * posix_fadvise(POSIX_FADV_DONTNEED), madvise(MADV_COLD or
+     * MADV_PAGEOUT): 0 without doing anything (advice the kernel may ignore
+     * anyway); preadv2()/pwritev2() with RWF_NOWAIT: EOPNOTSUPP, the
+     * kernel's own answer for a file that cannot do it (callers then read
+     * the ordinary way). A void that could evict a shared file's pages from
+     * the page cache and then ask, without waiting, whether they are back
+     * learnt when other processes (the host's, other voids) read its
+     * libraries, the loader or a read-only bind (outside attack 49).
+     */
+    "page-cache": {
+      c: "SECCOMP_RULE_PAGE_CACHE",
+      value: 1 << 15,
+      doc: "fadvise DONTNEED, madvise MADV_COLD/MADV_PAGEOUT -> 0, doing nothing; preadv2/pwritev2 RWF_NOWAIT -> EOPNOTSUPP",
+    },
+    /**
      * `void run -d` only (withDebugPtrace): ptrace() with any request but
      * PTRACE_TRACEME and PTRACE_DETACH, compared on the whole request (a
      * long): EPERM. Never planned: the launcher adds it, with ptrace, to the

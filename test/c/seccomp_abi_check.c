@@ -19,6 +19,7 @@
 #include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 
 #include "seccomp_filter.h"
@@ -44,6 +45,14 @@ SAME(VF_IPPROTO_TCP, IPPROTO_TCP);
 SAME(VF_IPPROTO_UDP, IPPROTO_UDP);
 SAME(VF_IPPROTO_ICMPV6, IPPROTO_ICMPV6);
 SAME(VF_MADV_MERGEABLE, MADV_MERGEABLE);
+SAME(VF_POSIX_FADV_DONTNEED, POSIX_FADV_DONTNEED);
+#ifdef MADV_PAGEOUT
+SAME(VF_MADV_COLD, MADV_COLD);
+SAME(VF_MADV_PAGEOUT, MADV_PAGEOUT);
+#endif
+#ifdef RWF_NOWAIT
+SAME(VF_RWF_NOWAIT, RWF_NOWAIT);
+#endif
 /* The module-loading socket ioctls the module-ioctls rule names. */
 SAME(0x8940u, SIOCGIFBR);
 SAME(0x8941u, SIOCSIFBR);

@@ -118,7 +118,12 @@ static uint32_t oracle(const struct void_plan *p, const struct seccomp_data *d) 
   /* KSM: prctl's option is its first argument, madvise's advice its third. */
   /* Only turning merging on: prctl's second argument, an unsigned long, not 0. */
   if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, prctl)) return a[0] == 67 && d->args[1] != 0 ? ERR(EPERM) : ALLOW;
-  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, madvise)) return a[2] == 12 ? ERR(EPERM) : ALLOW;
+  if ((r & SECCOMP_RULE_MEMORY_MERGE) && IS(nr, madvise) && a[2] == 12) return ERR(EPERM);
+  /* Page cache: madvise MADV_COLD (20), MADV_PAGEOUT (21) and fadvise64 POSIX_FADV_DONTNEED (its fourth argument, 4)
+   * return 0 without being made; RWF_NOWAIT (8) in preadv2's and pwritev2's flags, their sixth argument: EOPNOTSUPP. */
+  if ((r & SECCOMP_RULE_PAGE_CACHE) && IS(nr, madvise) && (a[2] == 20 || a[2] == 21)) return ERR(0);
+  if ((r & SECCOMP_RULE_PAGE_CACHE) && IS(nr, fadvise64)) return a[3] == 4 ? ERR(0) : ALLOW;
+  if ((r & SECCOMP_RULE_PAGE_CACHE) && (IS(nr, preadv2) || IS(nr, pwritev2))) return a[5] & 8 ? ERR(EOPNOTSUPP) : ALLOW;
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendto)) return d->args[4] != 0 ? ERR(EPERM) : ALLOW;
   /* MSG_FASTOPEN: sendmsg's flags are its third argument, sendmmsg's its fourth. */
   if ((r & SECCOMP_RULE_HOST_SOCKETS) && IS(nr, sendmsg)) return a[2] & 0x20000000u ? ERR(EPERM) : ALLOW;
@@ -202,6 +207,10 @@ static const uint64_t interesting[] = {
     0x20000040, /* MSG_FASTOPEN | MSG_DONTWAIT */
     0x120000000ull,
     0x4040,
+    20, /* MADV_COLD */
+    21, /* MADV_PAGEOUT */
+    9,  /* RWF_NOWAIT | RWF_HIPRI */
+    0x100000008ull,
     0x40000,    /* MAP_HUGETLB */
     0x40022,    /* MAP_HUGETLB | MAP_ANONYMOUS | MAP_PRIVATE */
     0x54040000, /* MAP_HUGETLB | MAP_HUGE_1GB */

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -870,6 +870,35 @@ for (const launcher of launchers) {
       const merged = spawnSync(stage.hostile, ["ksm-on", ...cmd.argv], { cwd: stage.dir, env: cmd.env, encoding: "utf8", timeout: 60_000 });
       assert.equal(merged.status, 0, merged.stderr);
       assert.match(merged.stdout, /^ksm-merging 0$/m, merged.stdout);
+    });
+
+    it("cannot push a shared file's pages out of the page cache, nor ask without waiting whether they are there", () => {
+      const dir = scratch(stage, `page-cache-${launcher}`);
+      const target = join(dir, "shared.bin");
+      const control = join(dir, "control.bin");
+      for (const file of [target, control]) {
+        writeFileSync(file, Buffer.alloc(1 << 20, 7), { mode: 0o644 });
+        const fd = openSync(file, "r+");
+        fsyncSync(fd); // clean pages: the kernel drops dirty ones only once written back
+        closeSync(fd);
+      }
+      const host = (...args: string[]) => spawnSync(stage.hostile, args, { encoding: "utf8", timeout: 30_000 }).stdout;
+      // Whether this filesystem lets pages go at all (tmpfs does not): the launcher's own DONTNEED, outside any void.
+      readFileSync(control);
+      const evictable = /^resident 0\/256$/m.test(host("evict", control));
+      readFileSync(target);
+      assert.match(host("resident", target), /^resident 256\/256$/m, "the file is in the page cache before the void runs");
+      const spec = writeSpec(stage, `hostile-page-cache-${launcher}`, {
+        entrypoints: {
+          attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", { Filesystem: { host_path: dir, environment_path: "/data", read_only: true } }] },
+        },
+      });
+      const r = runVoid(stage, launcher, ["run", "-s", spec, stage.hostile, "page-cache", "/data/shared.bin"]);
+      assert.equal(r.status, 0, r.stderr);
+      for (const advice of ["fadvise-dontneed", "madvise-cold", "madvise-pageout"]) assert.equal(results(r.stdout).get(advice), "ok", `${advice}: ${r.stdout}`);
+      assert.equal(results(r.stdout).get("read-nowait"), "EOPNOTSUPP", r.stdout);
+      // Done as nothing: every page is still there (without the rule: resident 0/256, where pages can go).
+      if (evictable) assert.match(host("resident", target), /^resident 256\/256$/m, "the void evicted nothing");
     });
 
     it("a bind is the directory planned, not a symlink another void put at its path", { timeout: 60_000 }, async () => {

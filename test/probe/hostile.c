@@ -83,6 +83,17 @@
  *                  IP protocols the filter refuses ("sock-udplite",
  *                  "sock-udplite6", "sock-mptcp", "sock-sctp":
  *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok)
+ *   page-cache FILE
+ *                  read FILE, then ask the kernel to drop its pages from
+ *                  the page cache: posix_fadvise(POSIX_FADV_DONTNEED)
+ *                  ("fadvise-dontneed"), madvise MADV_COLD and
+ *                  MADV_PAGEOUT on a shared mapping of it ("madvise-cold",
+ *                  "madvise-pageout": ok, done as nothing), and read it
+ *                  with RWF_NOWAIT ("read-nowait": EOPNOTSUPP)
+ *   resident FILE  (run outside a void) how many of FILE's pages are in
+ *                  the page cache ("resident N/M", mincore)
+ *   evict FILE     (run outside a void) posix_fadvise(DONTNEED) on FILE,
+ *                  then as resident: whether its filesystem lets pages go
  *   stdin-back     on fd 0 (the shared stdin socket): send a memfd with
  *                  SCM_RIGHTS ("stdin-send-fd"), write a byte ("stdin-write")"
  *   linger RPC_FD  (as an entrypoint, with lo up) make a TCP socket whose
@@ -1522,6 +1533,50 @@ int main(int argc, char **argv) {
       result("cwd-rename", rename("/rw/work", "/rw/work.old"));
       result("cwd-symlink", symlink(target, "/rw/work"));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "page-cache") == 0 && i + 1 < argc) {
+      int fd = open(argv[++i], O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        result("open", -1);
+        continue;
+      }
+      char buf[65536];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+      struct stat st;
+      fstat(fd, &st);
+      /* The raw call: posix_fadvise returns an error number instead of setting errno. */
+      result("fadvise-dontneed", syscall(SYS_fadvise64, fd, 0L, 0L, 4 /* POSIX_FADV_DONTNEED */));
+      void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+      result("madvise-cold", map == MAP_FAILED ? -1 : madvise(map, (size_t)st.st_size, 20 /* MADV_COLD */));
+      result("madvise-pageout", map == MAP_FAILED ? -1 : madvise(map, (size_t)st.st_size, 21 /* MADV_PAGEOUT */));
+      if (map != MAP_FAILED) munmap(map, (size_t)st.st_size);
+      struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+      result("read-nowait", syscall(SYS_preadv2, fd, &iov, 1, 0L, 0L, 8 /* RWF_NOWAIT */));
+      close(fd);
+    } else if ((strcmp(argv[i], "resident") == 0 || strcmp(argv[i], "evict") == 0) && i + 1 < argc) {
+      bool evict = strcmp(argv[i], "evict") == 0;
+      int fd = open(argv[++i], O_RDONLY | O_CLOEXEC);
+      struct stat st;
+      if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0) {
+        result("open", -1);
+        continue;
+      }
+      if (evict) result("evict", syscall(SYS_fadvise64, fd, 0L, 0L, 4 /* POSIX_FADV_DONTNEED */));
+      long page = sysconf(_SC_PAGESIZE);
+      size_t pages = (size_t)((st.st_size + page - 1) / page);
+      void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+      unsigned char *vec = malloc(pages);
+      if (map == MAP_FAILED || vec == NULL || mincore(map, (size_t)st.st_size, vec) < 0) {
+        result("mincore", -1);
+      } else {
+        size_t in = 0;
+        for (size_t k = 0; k < pages; k++) in += vec[k] & 1;
+        printf("resident %zu/%zu\n", in, pages);
+        fflush(stdout);
+      }
+      free(vec);
+      if (map != MAP_FAILED) munmap(map, (size_t)st.st_size);
+      close(fd);
     } else if (strcmp(argv[i], "exec-writable") == 0 && i + 1 < argc) {
       char path[4096];
       snprintf(path, sizeof path, "%s/planted", argv[++i]);

@@ -81,6 +81,9 @@ const RULE_CALLS = [
   "shmget",
   "prctl",
   "madvise",
+  "fadvise64",
+  "preadv2",
+  "pwritev2",
 ];
 
 /** <linux/audit.h> */
@@ -89,6 +92,7 @@ const EPERM = 1;
 const ENOSYS = 38;
 const EAFNOSUPPORT = 97;
 const EPROTONOSUPPORT = 93;
+const EOPNOTSUPP = 95;
 
 function gcc(cc: string, args: string[]): void {
   const r = spawnSync(cc, args, { encoding: "utf8" });
@@ -263,6 +267,8 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
       const q = (what: string, name: string, args: (number | bigint)[], expect: string): Query => ({ what, arch: AA, nr: nr(name), args, expect });
       const ALLOW = "allow";
       const PERM = `errno ${EPERM}`;
+      const DONE = "errno 0";
+      const NOTSUPP = `errno ${EOPNOTSUPP}`;
       const queries: Query[] = [
         // clone(flags, stack, parent_tid, child_tid | tls, tls | child_tid): flags are the first argument on both.
         q("clone with CLONE_NEWUSER", "clone", [0x10000000 | 17], PERM),
@@ -361,6 +367,20 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("prctl PR_SET_NAME", "prctl", [15, 0], ALLOW),
         q("madvise MADV_MERGEABLE", "madvise", [0, 4096, 12], PERM),
         q("madvise MADV_DONTNEED", "madvise", [0, 4096, 4], ALLOW),
+        // Nothing pushed out of the page cache, nothing asked of it without waiting: done as nothing (0), or EOPNOTSUPP.
+        q("madvise MADV_PAGEOUT", "madvise", [0, 4096, 21], DONE),
+        q("madvise MADV_COLD", "madvise", [0, 4096, 20], DONE),
+        q("madvise MADV_WILLNEED", "madvise", [0, 4096, 3], ALLOW),
+        q("fadvise64 POSIX_FADV_DONTNEED", "fadvise64", [3, 0, 0, 4], DONE),
+        q("fadvise64 POSIX_FADV_DONTNEED, high half set", "fadvise64", [3, 0, 0, 2 ** 32 + 4], DONE),
+        q("fadvise64 POSIX_FADV_SEQUENTIAL", "fadvise64", [3, 0, 0, 2], ALLOW),
+        q("fadvise64 POSIX_FADV_NOREUSE", "fadvise64", [3, 0, 0, 5], ALLOW),
+        q("preadv2 RWF_NOWAIT", "preadv2", [3, 0x1000, 1, 0, 0, 8], NOTSUPP),
+        q("preadv2 RWF_NOWAIT | RWF_HIPRI", "preadv2", [3, 0x1000, 1, 0, 0, 9], NOTSUPP),
+        q("preadv2 RWF_HIPRI", "preadv2", [3, 0x1000, 1, 0, 0, 1], ALLOW),
+        q("preadv2", "preadv2", [3, 0x1000, 1, -1, -1, 0], ALLOW),
+        q("pwritev2 RWF_NOWAIT | RWF_APPEND", "pwritev2", [3, 0x1000, 1, 0, 0, 0x18], NOTSUPP),
+        q("pwritev2 RWF_DSYNC", "pwritev2", [3, 0x1000, 1, 0, 0, 2], ALLOW),
         // Without host sockets, connect and sendto are free.
         q("connect", "connect", [3, 0, 16], ALLOW),
         q("sendto an address", "sendto", [3, 0, 1, 0, 0x1000, 16], ALLOW),

@@ -87,6 +87,7 @@ describe("seccomp", () => {
       "huge-pages",
       "memory-merge",
       "module-ioctls",
+      "page-cache",
     ]);
     // The ranges hold exactly the allowed numbers, ascending and disjoint (native/plan.c refuses anything else).
     const fromRanges = plain.ranges.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
