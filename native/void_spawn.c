@@ -33,9 +33,10 @@
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal; leave its session keyring too (a new, empty
  *      one of the void's own);
- *   2. write its own uid/gid maps (setgroups "deny" first), or, a root
- *      launcher's, have the launcher write them and clear the
- *      supplementary groups it inherited; unshare the time namespace (it applies to void-init, from its execve on);
+ *   2. set its project-id map (project 0 only); write its own uid/gid
+ *      maps (setgroups "deny" first), or, a root launcher's, have the
+ *      launcher write them and clear the supplementary groups it
+ *      inherited; unshare the time namespace (it applies to void-init, from its execve on);
  *      record its namespaces' inode numbers for the launcher's log; open
  *      its user namespace's /proc/sys/user for step 7;
  *   3. make every mount private (MS_REC|MS_PRIVATE on /) — FIRST, before
@@ -255,6 +256,23 @@ static void write_file(struct child_ctx *c, const char *path, const char *conten
   close(fd);
 }
 
+/* The namespace's project-id map, which can be written once, by anyone
+ * in it: set to project 0 only (the default project; files keep theirs,
+ * shown as unmapped), so the void cannot write one of its choosing
+ * (outside attack 49; project ids change only from the host's namespace,
+ * so no use of a map of its own was found, but it is not the void's to
+ * choose). Best effort: where the launcher's own namespace maps no project
+ * 0 (a container that never wrote its map) the write fails, and a void's
+ * map could then name no id either. */
+static void setup_projid_map(void) {
+  int fd = open("/proc/self/projid_map", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, "0 0 1", 5) < 0) {
+    /* see above: nothing a void could map either */
+  }
+  close(fd);
+}
+
 /* An unprivileged launcher's child maps its own ids: setgroups must be
  * denied before an unprivileged process may write a gid_map (see
  * user_namespaces(7)), so its void keeps the launcher's supplementary
@@ -265,7 +283,9 @@ static void write_file(struct child_ctx *c, const char *path, const char *conten
  * otherwise let every void read and write as a member of them on the host.
  * The void itself never holds CAP_SETGID afterwards (step 9), so the
  * allowed setgroups gives it nothing. */
+
 static void setup_id_maps(struct child_ctx *c) {
+  setup_projid_map();
   if (c->plan->options & PLAN_OPT_MAPS_BY_LAUNCHER) {
     /* Another host id (a root launcher's void): only the parent namespace
      * may write that map. Ask the addon's mapper thread and wait. */

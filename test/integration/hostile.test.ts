@@ -334,6 +334,9 @@ for (const launcher of launchers) {
       assert.equal(r.get("proc-sys-read"), "ok", "reading stays possible");
       // The shared input is a socket: /proc/self/fd cannot reopen it to write into the other voids' input.
       assert.equal(r.get("reopen-stdin-for-writing"), "ENXIO");
+      // Its namespace's project-id map is the launcher's choice (project 0 only), written once: not the void's to write.
+      assert.match(run.stdout, /^projid-map 0 0 1$/m, run.stdout);
+      assert.equal(r.get("projid-map-write"), "EPERM", run.stdout);
     });
 
     it("takes no more of its launcher's kernel budgets than its own: inotify, fanotify, namespaces", () => {

@@ -19,7 +19,9 @@
  *                  and void-init, made its tracer, lets it go on
  *   newest         system calls past the filter's table, and the ones it
  *                  refuses by name
- *   procsys        open /proc's kernel-wide files for writing (with Procfs)
+ *   procsys        open /proc's kernel-wide files for writing (with Procfs),
+ *                  show its own projid_map ("projid-map 0 0 1") and write
+ *                  one ("projid-map-write": EPERM, written already)
  *   budgets        kernel budgets charged to the launcher's host uid: how
  *                  many inotify instances it can hold ("inotify-instances
  *                  N" and the errno that stopped it), how many watches one
@@ -1420,6 +1422,17 @@ int main(int argc, char **argv) {
       result("proc-sys-read", open("/proc/sys/kernel/ostype", O_RDONLY));
       /* The shared input socket cannot be opened again through /proc. */
       result("reopen-stdin-for-writing", open("/proc/self/fd/0", O_WRONLY));
+      /* The user namespace's project-id map: written once, by the launcher's child; not again. */
+      int pm = open("/proc/self/projid_map", O_RDONLY);
+      char line[128] = {0};
+      if (pm >= 0 && read(pm, line, sizeof line - 1) > 0) {
+        unsigned inner = 1, outer = 1, count = 0;
+        if (sscanf(line, "%u %u %u", &inner, &outer, &count) == 3) printf("projid-map %u %u %u\n", inner, outer, count);
+      }
+      if (pm >= 0) close(pm);
+      pm = open("/proc/self/projid_map", O_WRONLY);
+      result("projid-map-write", pm < 0 ? -1 : write(pm, "7 7 1", 5));
+      if (pm >= 0) close(pm);
     } else if (strcmp(argv[i], "flood-stdout") == 0 && i + 1 < argc) {
       long n = atol(argv[++i]);
       static char block[65536];
