@@ -30,6 +30,8 @@
  * What the child does, in order (each function below):
  *   1. reset signal dispositions; close every fd of the launcher's copy but
  *      those the plan names (drop_launcher_fds); die with the launcher (PR_SET_PDEATHSIG);
+ *      take back the launcher's OOM protection, real-time scheduling and
+ *      their limits (reset_scheduling);
  *      leave the launcher's session (setsid), so no void has its
  *      controlling terminal; leave its session keyring too (a new, empty
  *      one of the void's own);
@@ -97,6 +99,7 @@
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -199,6 +202,49 @@ static void reset_signals(void) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     sigaction(sig, &sa, NULL); /* EINVAL for glibc-reserved signals: fine */
   }
+}
+
+/* What the launcher's scheduling and OOM settings would give a void
+ * (outside attack 53), taken back before anything of the void runs; each
+ * is a change any process may make to itself:
+ *   - a negative oom_score_adj (systemd's OOMScoreAdjust=, a protected
+ *     pod) would shield the void from the OOM killer, which would then
+ *     pick host processes instead: raised to 0;
+ *   - a negative nice value, and a real-time scheduling policy (SCHED_FIFO,
+ *     SCHED_RR) or I/O class: back to nice 0, SCHED_OTHER, no I/O class;
+ *   - RLIMIT_RTPRIO and RLIMIT_NICE (a user with rtprio in limits.conf, a
+ *     unit's LimitRTPRIO=) would let the void make itself real-time, past
+ *     cpu_max where cgroup v2 does not throttle real-time tasks: 0;
+ *   - RLIMIT_CORE: its hard limit lowered to the soft one, so a void
+ *     cannot raise it and have every crash's memory written out by the
+ *     host's core handler, outside its cgroup (a launcher started with
+ *     `ulimit -c unlimited` to debug still gets core files).
+ * CPU affinity and a positive nice value stay: they only restrict. */
+static void reset_scheduling(struct child_ctx *c) {
+  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+  if (fd < 0) die(c, "open", "/proc/self/oom_score_adj");
+  char text[16] = {0};
+  if (read(fd, text, sizeof text - 1) < 1) die(c, "read", "/proc/self/oom_score_adj");
+  if (text[0] == '-' && write(fd, "0", 1) != 1) die(c, "write", "/proc/self/oom_score_adj (raising it to 0)");
+  close(fd);
+  /* The raw call answers 20 - nice (1..40): above 20 is a negative nice value. */
+  long prio = syscall(SYS_getpriority, PRIO_PROCESS, 0);
+  if (prio > 20 && syscall(SYS_setpriority, PRIO_PROCESS, 0, 0) < 0) die(c, "setpriority", "(nice 0)");
+  long policy = syscall(SYS_sched_getscheduler, 0);
+  if (policy == SCHED_FIFO || policy == SCHED_RR) {
+    struct sched_param param = {.sched_priority = 0};
+    if (syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, &param) < 0) die(c, "sched_setscheduler", "(SCHED_OTHER)");
+  }
+  /* ioprio: class in the top 3 bits of 16; 1 is IOPRIO_CLASS_RT. 0 (none) follows the nice value. */
+  long ioprio = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+  if (ioprio >= 0 && (ioprio >> 13) == 1 && syscall(SYS_ioprio_set, 1, 0, 0) < 0) die(c, "ioprio_set", "(no I/O class)");
+  struct rlimit zero = {0, 0};
+  if (syscall(SYS_prlimit64, 0, RLIMIT_RTPRIO, &zero, NULL) < 0) die(c, "prlimit64", "RLIMIT_RTPRIO");
+  if (syscall(SYS_prlimit64, 0, RLIMIT_NICE, &zero, NULL) < 0) die(c, "prlimit64", "RLIMIT_NICE");
+  struct rlimit core;
+  if (syscall(SYS_prlimit64, 0, RLIMIT_CORE, NULL, &core) < 0) die(c, "prlimit64", "RLIMIT_CORE");
+  core.rlim_max = core.rlim_cur;
+  if (syscall(SYS_prlimit64, 0, RLIMIT_CORE, &core, NULL) < 0) die(c, "prlimit64", "RLIMIT_CORE");
 }
 
 /* Closes [lo, hi] (hi = ~0U: to the end); without close_range (Linux <
@@ -1074,6 +1120,7 @@ int void_child_main(void *arg) {
   reset_signals();
   drop_launcher_fds(c);
   die_with_parent(c);
+  reset_scheduling(c);
   new_session(c);
   own_session_keyring(c);
   setup_id_maps(c);

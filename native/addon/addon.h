@@ -93,7 +93,7 @@ void post(uint32_t id, enum event_kind kind, int code, int sig, const char *text
 void keep_alive(napi_env env, int delta);
 /* Any thread: watches a void just spawned (its pidfd and the read end of
  * its status pipe, both then owned by the watcher). 0 and *id, or an errno. */
-int watcher_add_void(pid_t pid, int pidfd, int status_rd, uint32_t *id);
+int watcher_add_void(pid_t pid, int pidfd, int status_rd, uint32_t *id, const char **syscall);
 /* pidfd_send_signal to the void `id`: 0, or an errno (ESRCH: no such
  * void, or it has exited). */
 int watcher_signal(uint32_t id, int sig);

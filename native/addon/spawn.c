@@ -141,7 +141,8 @@ static void spawn_execute(napi_env env, void *data) {
     close(pipefd[0]);
     return;
   }
-  int err = watcher_add_void(pid, pidfd, pipefd[0], &w->id);
+  const char *failed = NULL;
+  int err = watcher_add_void(pid, pidfd, pipefd[0], &w->id, &failed);
   if (err != 0) {
     /* Not watched, so never reaped by us: kill it and reap it here. */
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -150,7 +151,8 @@ static void spawn_execute(napi_env env, void *data) {
     close(pidfd);
     close(pipefd[0]);
     w->err = err;
-    w->syscall = "calloc";
+    w->syscall = failed;
+    snprintf(w->what, sizeof w->what, "(watching the void made: killed)");
     return;
   }
   w->pid = pid;

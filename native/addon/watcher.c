@@ -263,22 +263,48 @@ int watcher_start(napi_env env, napi_value js_on_event, const char **syscall) {
   return start_thread(watcher, NULL);
 }
 
-int watcher_add_void(pid_t pid, int pidfd, int status_rd, uint32_t *id) {
+/* Watches a void made by spawn: its status pipe and its pidfd. 0, or the
+ * errno of the call that failed, named in *syscall; then nothing is
+ * watched and the caller kills and reaps the void itself. epoll_ctl can
+ * fail: the watches are charged to the launcher's host uid
+ * (fs.epoll.max_user_watches), whose budget an unprivileged launcher's
+ * voids share (outside attack 53: a void holding it all made every void
+ * started meanwhile one nobody watched — never reaped, its end never
+ * told, the run never over). */
+int watcher_add_void(pid_t pid, int pidfd, int status_rd, uint32_t *id, const char **syscall) {
   struct watched *v = calloc(1, sizeof *v);
-  if (v == NULL) return ENOMEM;
+  if (v == NULL) {
+    *syscall = "calloc";
+    return ENOMEM;
+  }
   pthread_mutex_lock(&table_lock);
   v->id = next_id++;
   v->pid = pid;
   v->pidfd = pidfd;
   v->fd = -1;
   v->status_rd = status_rd;
-  v->next = table;
-  table = v;
+  /* In the table only once both watches hold; the watcher thread looks
+   * an event's id up under this lock, so none is missed meanwhile. */
   struct epoll_event ev = {.events = EPOLLIN};
   ev.data.u64 = ev_data(v->id, EV_STATUS);
-  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, v->status_rd, &ev);
-  ev.data.u64 = ev_data(v->id, EV_PIDFD);
-  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, v->pidfd, &ev);
+  int err = 0;
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, v->status_rd, &ev) < 0) {
+    err = errno;
+  } else {
+    ev.data.u64 = ev_data(v->id, EV_PIDFD);
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, v->pidfd, &ev) < 0) {
+      err = errno;
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, v->status_rd, NULL);
+    }
+  }
+  if (err != 0) {
+    pthread_mutex_unlock(&table_lock);
+    free(v);
+    *syscall = "epoll_ctl";
+    return err;
+  }
+  v->next = table;
+  table = v;
   *id = v->id;
   pthread_mutex_unlock(&table_lock);
   return 0;

@@ -19,7 +19,12 @@
  *   2. the result is opened refusing every symlink (openat2
  *      RESOLVE_NO_SYMLINKS, native/addon/fds.c openNoSymlinks), so a
  *      directory swapped for one after the walk fails the open instead;
- *   3. files are then reached through that fd, as /proc/self/fd/N/NAME.
+ *   3. files are then reached through that fd, as /proc/self/fd/N/NAME;
+ *   4. a directory that is, or lies inside, a writable bind of the run
+ *      (under any name the mount table gives it) is refused: a void there
+ *      could rename its own file over the pid file, naming any process
+ *      for whoever signals the service by it, or remove or rewrite the
+ *      log (outside attack 53).
  */
 import { closeSync, fstatSync, lstatSync, readlinkSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
@@ -95,6 +100,10 @@ export function anchorParent(file: string, writable: readonly string[]): Anchore
   if (name === "" || name === "." || name === "..") throw new Error(`${file} names no file`);
   const uid = process.geteuid?.() ?? 0;
   const dir = resolveTrusted(dirname(absolute), uid, writable);
+  // In a directory a void may write, the void could rename its own file over the pid file (naming any process for
+  // whoever signals the service by it, kept after the run), or remove or rewrite the log (outside attack 53).
+  const bind = writable.find((w) => isWithin(dir, w));
+  if (bind !== undefined) throw new Error(`${dir} is inside ${bind}, which a void of this run may write (it could replace or remove the file): give a directory no void may write`);
   const dirFd = loadAddon().openNoSymlinks(dir);
   try {
     if (!fstatSync(dirFd).isDirectory()) throw new Error(`${dir} is not a directory`);

@@ -417,8 +417,10 @@ class Application implements LoopHost {
    * has resolved.
    */
   private async launch(life: VoidLife, quiet = false, onExit?: () => void): Promise<boolean> {
+    let made: VoidProcess | undefined;
     try {
       const v = await this.launcher.spawn(life.resources.request);
+      made = v;
       for (const r of life.spawned(v)) void v.exited.then(this.broker.attach(r.fd, r.grant, life.entrypoint, v.pid));
       this.startSockets(v, life);
       if (life.state === "running") life.onExit = this.running(life, onExit);
@@ -426,8 +428,16 @@ class Application implements LoopHost {
         if (life.onExit !== undefined) await life.onExit(o);
         else await this.notStarted(life, o);
       });
+      // A stop that came while it was being made (shutdown() signals the voids that exist) reaches it too (outside attack 53).
+      if (this.shuttingDown && (life.state === "running" || this.shutdownSignal === os.signals.SIGKILL)) v.signal(this.shutdownSignal);
       return true;
     } catch (e) {
+      if (made !== undefined) {
+        // Made, but what the launcher must watch of it could not be set up (watching its broker or factory socket fails
+        // with ENOSPC where a void holds the uid's epoll budget): ended, and waited for, never left running unwatched.
+        made.signal(os.signals.SIGKILL);
+        await made.exited;
+      }
       this.forwarders.get(life.entrypoint)?.close();
       await life.ended();
       this.voids.delete(life);

@@ -875,6 +875,21 @@ for (const launcher of launchers) {
       assert.match(merged.stdout, /^ksm-merging 0$/m, merged.stdout);
     });
 
+    it("takes none of its launcher's scheduling privileges: a negative nice value, a real-time policy or I/O class, a core limit it could raise", {
+      skip: process.getuid?.() === 0 ? false : "only root may give the launcher a negative nice value or a real-time policy",
+    }, () => {
+      const spec = writeSpec(stage, `hostile-sched-${launcher}`, { entrypoints: { attacker: { args: ["BinaryName", "Trailing"], environment: ["Stdout", "Procfs"] } } });
+      const cmd = voidCommand(stage, launcher, ["run", "-s", spec, stage.hostile, "sched-state"]);
+      // nice -5, SCHED_RR 1 and the real-time I/O class for the launcher; its core limit 0, raisable to unlimited.
+      const wrap = ["-n", "-5", "prlimit", "--core=0:unlimited", "--", "ionice", "-c", "1", "-n", "3", "chrt", "-r", "1"];
+      const host = spawnSync("nice", [...wrap, stage.hostile, "sched-state"], { encoding: "utf8", timeout: 30_000 });
+      assert.match(host.stdout, /^sched oom_score_adj -?\d+ nice -5 policy 2 ioclass 1 .* core-hard -1$/m, `the wrappers work here: ${host.stdout}${host.stderr}`);
+      const r = spawnSync("nice", [...wrap, ...cmd.argv], { cwd: stage.dir, env: cmd.env, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      // (A negative oom_score_adj and raised RLIMIT_RTPRIO/RLIMIT_NICE need CAP_SYS_RESOURCE, which this host's root may lack.)
+      assert.match(r.stdout, /^sched oom_score_adj \d+ nice 0 policy 0 ioclass 0 rtprio 0\/0 rlimit-nice 0\/0 core-hard 0$/m, r.stdout);
+    });
+
     it("cannot push a shared file's pages out of the page cache, nor ask without waiting whether they are there", () => {
       const dir = scratch(stage, `page-cache-${launcher}`);
       const target = join(dir, "shared.bin");

@@ -214,6 +214,19 @@ for (const launcher of launchers) {
         assert.match(r.stderr, new RegExp(`${option} .*logs/void\\.x: .*logs is a symbolic link inside .*daemon-bound-\\w+, which a void of this run may write`));
       }
       assert.deepEqual(readdirSync(closed), [], "nothing was written through the symlink");
+      // No symlink at all: a directory a void of the run may write is refused too (the void could rename its own file
+      // over the pid file, naming any process for whoever signals the service by it, or remove or rewrite the log).
+      mkdirSync(join(bound, "state"), { mode: 0o755 });
+      for (const [option, dir] of [
+        ["--pid-file", bound],
+        ["--pid-file", join(bound, "state")],
+        ["--log-file", join(bound, "state")],
+      ] as const) {
+        const r = runVoid(stage, launcher, ["run", ...(option === "--log-file" ? ["-D"] : []), option, join(dir, "void.x"), "-s", boundSpec, stage.actor]);
+        assert.equal(r.status, 2, `${option} in ${dir}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`${option} .*void\\.x: .* is inside .*daemon-bound-\\w+, which a void of this run may write`));
+      }
+      assert.deepEqual(readdirSync(join(bound, "state")), [], "nothing was written there");
       // A symlink in a directory nobody else can change is followed as before.
       const trusted = join(stage.dir, `daemon-trusted-${launcher}`);
       mkdirSync(trusted, { mode: 0o755 });

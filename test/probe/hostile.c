@@ -85,6 +85,10 @@
  *                  IP protocols the filter refuses ("sock-udplite",
  *                  "sock-udplite6", "sock-mptcp", "sock-sctp":
  *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok)
+ *   sched-state    what it inherited of its launcher's scheduling:
+ *                  "sched oom_score_adj N nice N policy N ioclass N
+ *                  rtprio N/N rlimit-nice N/N core-hard N" (Procfs for
+ *                  oom_score_adj; -1 for unlimited)
  *   page-cache FILE
  *                  read FILE, then ask the kernel to drop its pages from
  *                  the page cache: posix_fadvise(POSIX_FADV_DONTNEED)
@@ -1546,6 +1550,26 @@ int main(int argc, char **argv) {
       result("cwd-rename", rename("/rw/work", "/rw/work.old"));
       result("cwd-symlink", symlink(target, "/rw/work"));
       if (write(fd, "go\n", 3) != 3) return 1;
+    } else if (strcmp(argv[i], "sched-state") == 0) {
+      int adj = 12345;
+      FILE *f = fopen("/proc/self/oom_score_adj", "r");
+      if (f != NULL) {
+        if (fscanf(f, "%d", &adj) != 1) adj = 12345;
+        fclose(f);
+      }
+      errno = 0;
+      int nice_value = getpriority(PRIO_PROCESS, 0);
+      long ioprio = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+      struct rlimit rt, rn, core;
+      getrlimit(RLIMIT_RTPRIO, &rt);
+      getrlimit(RLIMIT_NICE, &rn);
+      getrlimit(RLIMIT_CORE, &core);
+#define LIM(v) ((v) == RLIM_INFINITY ? -1L : (long)(v))
+      printf("sched oom_score_adj %d nice %d policy %d ioclass %ld rtprio %ld/%ld rlimit-nice %ld/%ld core-hard %ld\n", adj, nice_value,
+             sched_getscheduler(0), ioprio < 0 ? -1L : ioprio >> 13, LIM(rt.rlim_cur), LIM(rt.rlim_max), LIM(rn.rlim_cur), LIM(rn.rlim_max),
+             LIM(core.rlim_max));
+#undef LIM
+      fflush(stdout);
     } else if (strcmp(argv[i], "page-cache") == 0 && i + 1 < argc) {
       int fd = open(argv[++i], O_RDONLY | O_CLOEXEC);
       if (fd < 0) {

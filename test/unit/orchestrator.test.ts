@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { stderrLogger } from "../../src/orchestrator/log.js";
+import type { VoidSpawner } from "../../src/orchestrator/launcher.js";
 import { runApplication } from "../../src/orchestrator/run.js";
 import { triggerCycle } from "../../src/orchestrator/wiring.js";
 import { planApplication } from "../../src/plan/plan.js";
@@ -224,6 +225,32 @@ describe("the orchestrator, with voids stood in for by plain processes", () => {
     process.kill(process.pid, "SIGTERM");
     assert.equal(await running, 0);
     assert.ok(Date.now() - started < 10_000);
+    assert.equal(spawner.live.length, 0);
+  });
+
+  it("a stop that comes while a void is being made reaches that void too, once it exists", async () => {
+    const plans = plansFor({ entrypoints: { main: { args: ["BinaryName", "Entrypoint"] } } }, { main: "exec sleep 30\n" });
+    const { spawner } = UnvoidedSpawner.factory(dir);
+    let made = false;
+    // The process exists, but spawn() has not resolved yet (the addon's thread is still at work, as for a slow void).
+    const slow: VoidSpawner = {
+      get live() {
+        return spawner.live;
+      },
+      async spawn(req) {
+        const v = await spawner.spawn(req);
+        made = true;
+        await new Promise((r) => setTimeout(r, 300));
+        return v;
+      },
+    };
+    const started = Date.now();
+    const running = runApplication(plans, { debug: false, log: stderrLogger(0, () => {}), spawner: () => slow });
+    while (!made) await new Promise((r) => setTimeout(r, 5));
+    process.kill(process.pid, "SIGTERM");
+    assert.equal(await running, 0);
+    // Not the 30 s of its sleep: the SIGTERM was passed on when spawn() gave the void to the orchestrator.
+    assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
     assert.equal(spawner.live.length, 0);
   });
 
