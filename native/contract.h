@@ -124,7 +124,7 @@ enum plan_seccomp_arch {
 
 /* Argument rules of a void's filter (src/plan/seccomp.ts; native/seccomp_filter.h implements each) */
 enum seccomp_rules {
-  /* clone() with CLONE_NEW* -> EPERM */
+  /* clone() with CLONE_NEW* or CLONE_UNTRACED -> EPERM */
   SECCOMP_RULE_NS_CLONE = 1u << 0,
   /* ioctl TIOCSTI/TIOCLINUX -> EPERM */
   SECCOMP_RULE_TTY_INJECT = 1u << 1,

@@ -105,7 +105,7 @@ function wrap(words: readonly string[], indent: string, width = 100): string[] {
 }
 
 const RULE_TEXT: Record<SeccompRule, string> = {
-  "namespace-clone": "clone() with a CLONE_NEW* flag: EPERM",
+  "namespace-clone": "clone() with a CLONE_NEW* flag or CLONE_UNTRACED (a child no tracer sees): EPERM",
   "terminal-injection": "ioctl TIOCSTI, TIOCLINUX (low 32 bits of the request): EPERM",
   "setuid-modes": "S_ISUID/S_ISGID in chmod, fchmod, fchmodat, creat, mkdir(at), mknod(at), open(at) with O_CREAT/O_TMPFILE: EPERM",
   "socket-families":

@@ -165,8 +165,8 @@ export const SECCOMP_RULE_BITS = {
   enumName: "seccomp_rules",
   bits: { all: "SECCOMP_RULES_ALL" },
   entries: {
-    /** clone() with a CLONE_NEW* flag: EPERM (lifted by allowing "unshare"). */
-    "namespace-clone": { c: "SECCOMP_RULE_NS_CLONE", value: 1 << 0, doc: "clone() with CLONE_NEW* -> EPERM" },
+    /** clone() with a CLONE_NEW* flag or CLONE_UNTRACED (a child its parent's tracer would not see): EPERM (lifted by allowing "unshare"). */
+    "namespace-clone": { c: "SECCOMP_RULE_NS_CLONE", value: 1 << 0, doc: "clone() with CLONE_NEW* or CLONE_UNTRACED -> EPERM" },
     /** ioctl TIOCSTI / TIOCLINUX, compared on the low 32 bits of the request: EPERM (no typing into a terminal). */
     "terminal-injection": { c: "SECCOMP_RULE_TTY_INJECT", value: 1 << 1, doc: "ioctl TIOCSTI/TIOCLINUX -> EPERM" },
     /** chmod/fchmod/fchmodat, open/openat/creat with O_CREAT or O_TMPFILE, mkdir/mkdirat, mknod/mknodat with S_ISUID or S_ISGID in the mode: EPERM. */

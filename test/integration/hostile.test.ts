@@ -866,6 +866,7 @@ for (const launcher of launchers) {
       // No protocol module loaded for a void: UDP-Lite and MPTCP are built into this kernel, so only the filter refuses them.
       for (const proto of ["sock-udplite", "sock-udplite6", "sock-mptcp", "sock-sctp"]) assert.equal(results(r.stdout).get(proto), "EPROTONOSUPPORT", `${proto}: ${r.stdout}`);
       assert.equal(results(r.stdout).get("sock-tcp"), "ok", r.stdout);
+      assert.equal(results(r.stdout).get("clone-untraced"), "EPERM", r.stdout);
       for (const ioctl of ["module-ioctl-vlan", "module-ioctl-bridge"]) assert.equal(results(r.stdout).get(ioctl), "EPERM", `${ioctl}: ${r.stdout}`);
       assert.match(r.stdout, /^ksm-merging 0$/m);
       // A launcher with same-page merging on (systemd's MemoryKSM=yes; fork and execve keep it): void-init turns it off.

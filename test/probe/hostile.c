@@ -84,7 +84,8 @@
  *                  merging is on ("ksm-merging 0"),
  *                  IP protocols the filter refuses ("sock-udplite",
  *                  "sock-udplite6", "sock-mptcp", "sock-sctp":
- *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok)
+ *                  EPROTONOSUPPORT) and TCP ("sock-tcp", ok), a clone
+ *                  with CLONE_UNTRACED ("clone-untraced": EPERM)
  *   sched-state    what it inherited of its launcher's scheduling:
  *                  "sched oom_score_adj N nice N policy N ioclass N
  *                  rtprio N/N rlimit-nice N/N core-hard N" (Procfs for
@@ -1686,6 +1687,11 @@ int main(int argc, char **argv) {
         result(proto_names[k], ps);
         if (ps >= 0) close(ps);
       }
+      /* A child its parent's tracer would never see (CLONE_UNTRACED: no event, no attach). */
+      long untraced = syscall(SYS_clone, 0x00800000L /* CLONE_UNTRACED */ | SIGCHLD, 0L, 0L, 0L, 0L);
+      if (untraced == 0) _exit(0);
+      if (untraced > 0) waitpid((pid_t)untraced, NULL, 0);
+      result("clone-untraced", untraced);
       int tcp4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
       result("sock-tcp", tcp4);
       if (tcp4 >= 0) close(tcp4);

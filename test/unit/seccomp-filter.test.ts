@@ -274,6 +274,8 @@ describe("the planned default filter, through native/plan.c, run by a BPF interp
         q("clone with CLONE_NEWUSER", "clone", [0x10000000 | 17], PERM),
         q("clone with CLONE_NEWNET", "clone", [0x40000000], PERM),
         q("clone of a thread", "clone", [0x3d0f00], ALLOW),
+        // A child no tracer of its parent would see (forktop, void run -d).
+        q("clone with CLONE_UNTRACED", "clone", [0x00800000 | 17], PERM),
         q("clone with CLONE_NEWUSER only in a later argument", "clone", [17, 0, 0, 0x10000000, 0x10000000], ALLOW),
         // ioctl(fd, request): the low 32 bits of the request.
         q("ioctl TIOCSTI", "ioctl", [0, 0x5412], PERM),

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -502,6 +503,18 @@ static int setup_child(struct injection *in, pid_t target, int slave, int memfd,
       return -1;
     }
   }
+  /* No privilege from the exec: a uid-0 process that dropped its
+   * capabilities (capset) without no_new_privs or SECBIT_NOROOT would get
+   * its whole bounding set back at execveat, in a shell "with exactly its
+   * privileges" (outside attack 52). With no_new_privs the kernel keeps
+   * what the exec gives within what the child holds; a target that had it
+   * already (every void) is unchanged. */
+  r = inject(in, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+  if (r < 0) {
+    snprintf(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS) in the child failed: %s (without it, the shell's exec could add privileges)",
+             strerrorname_np((int)-r));
+    return -1;
+  }
   r = inject(in, SYS_execveat, cmemfd, (long)s.empty, (long)s.argv, (long)s.envp, AT_EMPTY_PATH, 0);
   if (!in->exec_done) {
     snprintf(err, errlen, "execveat in the child failed: %s%s", r < 0 ? strerrorname_np((int)-r) : "no exec",
@@ -526,6 +539,34 @@ static void kill_child(pid_t child) {
   struct task *t = task_find(child);
   if (t) t->held = false;
   kill(child, SIGKILL);
+}
+
+/* Whether the code at `addr` of `tid` lies in a private mapping (`p` in
+ * /proc/TID/maps): 1 yes, 0 a shared one, -1 not found. The injected
+ * `syscall; int3` is written where the target's instruction pointer is,
+ * and the shell's child, a copy of the target, runs every injected call
+ * from there. In a shared mapping (MAP_SHARED, writable by another
+ * process of the target's), the write would reach that process, and the
+ * child would keep sharing the page with it: it could put its own code
+ * there and run the child's calls, choosing what the tracer's execveat
+ * runs on the user's pty (outside attack 52). A private page is copied on
+ * write, the child's copy its own. */
+static int code_is_private(pid_t tid, unsigned long addr) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/maps", tid);
+  char *maps = read_small_file(path, NULL);
+  if (!maps) return -1;
+  int found = -1;
+  for (char *line = maps; *line && found < 0;) {
+    char *next = strchr(line, '\n');
+    if (next) *next = 0;
+    unsigned long lo, hi;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && addr >= lo && addr + 3 <= hi) found = perms[3] == 'p';
+    line = next ? next + 1 : line + strlen(line);
+  }
+  free(maps);
+  return found;
 }
 
 void shell_open(pid_t pid, int rows, int cols) {
@@ -596,6 +637,19 @@ void shell_open(pid_t pid, int rows, int cols) {
   apply_restart(&saved);
   in.base = saved;
   in.addr = saved.rip;
+  /* Threads stopped: the mapping at rip cannot change under us but by
+   * another process, which is what a private one rules out. */
+  int private_code = code_is_private(tid, in.addr);
+  if (private_code != 1) {
+    resume_threads(&st);
+    close(memfd), close(master), close(slave);
+    emit_error(
+        pid, "shell %d: %s", pid,
+        private_code == 0
+            ? "the process runs code from a shared mapping, which another process may write: a shell injected there could be taken over; refused"
+            : "its code's mapping is not in /proc/PID/maps; refused");
+    return;
+  }
 
   /* 3. `syscall; int3` at rip, then clone. */
   errno = 0;

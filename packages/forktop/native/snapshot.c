@@ -23,6 +23,8 @@
 #include "tracer.h"
 
 #define MAX_FDS_LISTED 64
+#define CMDLINE_SHOWN 16384  /* bytes of /proc/PID/cmdline a snapshot carries */
+#define MAX_FDS_SCANNED 4096 /* for directories, past MAX_FDS_LISTED */
 
 char *read_small_file(const char *path, size_t *len_out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -243,7 +245,10 @@ static int *list_numeric_dir(const char *path, size_t *n_out) {
   return list;
 }
 
-/* "fds": [...] and, past 64, "fds_total". */
+/* "fds": [...] and, past 64, "fds_total". Past the 64th, directories are
+ * still listed (up to the 4096th fd): a directory fd outside a process's
+ * root is its way out of it, and fd 200 is as good as fd 3 for that
+ * (outside attack 52). */
 static void json_fds(struct buf *b, pid_t pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
@@ -256,13 +261,14 @@ static void json_fds(struct buf *b, pid_t pid) {
   qsort(fds, n, sizeof *fds, cmp_int);
   buf_str(b, ",\"fds\":[");
   size_t listed = 0;
-  for (size_t i = 0; i < n && listed < MAX_FDS_LISTED; i++) {
+  for (size_t i = 0; i < n && i < MAX_FDS_SCANNED; i++) {
     char fdpath[80];
     snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", pid, fds[i]);
-    char *target = read_link(fdpath);
-    if (!target) continue; /* closed since the listing */
     struct stat st;
     bool have_stat = stat(fdpath, &st) == 0;
+    if (listed >= MAX_FDS_LISTED && !(have_stat && S_ISDIR(st.st_mode))) continue;
+    char *target = read_link(fdpath);
+    if (!target) continue; /* closed since the listing */
     buf_printf(b, "%s{\"fd\":%d,\"type\":\"%s\",\"target\":", listed ? "," : "", fds[i], fd_type(target, &st, have_stat));
     json_str(b, target);
     buf_str(b, "}");
@@ -300,6 +306,15 @@ void snapshot_json(struct buf *b, pid_t pid) {
   snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
   char *cmdline = read_small_file(path, &len);
   buf_str(b, ",\"cmdline\":");
+  /* Only the first CMDLINE_SHOWN bytes: a process re-executing itself
+   * with 2 MB of argv of 0xff bytes made every snapshot ~12 MB of JSON,
+   * remade at every rescan, and held up every other tracee's events
+   * (outside attack 52). The rest is counted (cmdline_truncated). */
+  size_t cut = 0;
+  if (cmdline && len > CMDLINE_SHOWN) {
+    cut = len - CMDLINE_SHOWN;
+    len = CMDLINE_SHOWN;
+  }
   if (cmdline) {
     buf_str(b, "[");
     size_t i = 0;
@@ -313,6 +328,7 @@ void snapshot_json(struct buf *b, pid_t pid) {
     }
     buf_str(b, "]");
     free(cmdline);
+    if (cut > 0) buf_printf(b, ",\"cmdline_truncated\":%zu", cut);
   } else {
     buf_str(b, "null");
   }

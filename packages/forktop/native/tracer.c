@@ -532,8 +532,11 @@ static void rescan_one(struct task *t, void *arg) {
   event_end(&b);
 }
 
+static void attach_descendants(bool escaped);
+
 static void rescan_ptrace(void) {
   task_each(rescan_one, NULL);
+  if (!T.detaching) attach_descendants(true);
 }
 
 /* ---- detaching ---- */
@@ -603,6 +606,12 @@ static pid_t fork_stopped_child(char **argv) {
   if (pid == 0) {
     close(errpipe[0]);
     reset_child_state();
+    /* A session of its own: no controlling terminal. In forktop's, CMD
+     * (or anything it runs, as any uid) could open /dev/tty, push keys
+     * into it with TIOCSTI (forktop's quit key, then a command line for
+     * the shell forktop was started from), read what is typed and paint
+     * over the view (outside attack 52). The fds it is given stay. */
+    if (setsid() < 0) _exit(127);
     raise(SIGSTOP);
     execvp(argv[0], argv);
     int err = errno;
@@ -716,8 +725,16 @@ static void announce_attached(pid_t pid) {
 }
 
 /* Attaches to every descendant of the traced processes, rescanning /proc
- * until a pass finds nothing new, parents before children. */
-static void attach_descendants(void) {
+ * until a pass finds nothing new, parents before children. `escaped`: a
+ * rescan while tracing, where every child a tracee makes is attached by
+ * the kernel and reported (fork, vfork, clone events), unless it was made
+ * with CLONE_UNTRACED: the kernel neither reports nor attaches such a
+ * child, which a traced program could use to run, exec and fork out of
+ * sight (outside attack 52). One found that way is attached, announced
+ * (`attach`) and reported as an error naming it. Between two rescans it
+ * runs untraced; one whose parent exits first is reparented out of the
+ * traced tree (to a subreaper or init), out of this scan's reach. */
+static void attach_descendants(bool escaped) {
   bool found = true;
   while (found) {
     found = false;
@@ -729,9 +746,16 @@ static void attach_descendants(void) {
       bool ours;
       int err = seize_process(list[i].pid, &ours);
       if (err == 0 && !ours) {
+        if (escaped)
+          emit_error(
+              list[i].pid,
+              "process %d, a child of traced process %d, was made out of the kernel's reports (CLONE_UNTRACED?) and ran untraced until now: attached",
+              list[i].pid, list[i].ppid);
         announce_attached(list[i].pid);
         found = true;
-      } else if (err && err != -ESRCH) {
+      } else if (err && err != -ESRCH && !escaped) {
+        /* (At a rescan, EPERM is a child the kernel attached whose event
+         * is still queued, or one exiting: not news.) */
         emit_error(list[i].pid, "ptrace(PTRACE_SEIZE, %d): %s", list[i].pid, strerrorname_np(-err));
       }
     }
@@ -1094,7 +1118,7 @@ int main(int argc, char **argv) {
       poll_scan(true, attach_pid, "attach", true);
     } else {
       announce_attached(attach_pid);
-      attach_descendants();
+      attach_descendants(false);
     }
   }
 

@@ -685,7 +685,10 @@ export function comparePrivileges(child: Snapshot, parent: Snapshot): Difference
   if (child.fds !== null && parent.fds !== null) {
     const parentTargets = new Set(parent.fds.map((f) => `${f.type}:${f.target}`));
     const added = child.fds.filter((f) => !parentTargets.has(`${f.type}:${f.target}`));
-    const escapes = added.filter((f) => f.type === "dir" && f.target !== null && child.root !== null && !isUnder(f.target, child.root));
+    // A directory outside the child's root is its way out of it (fchdir, then chroot(".")): one it opened, and one it
+    // inherited where its root is not its parent's (a chroot with the parent's fd 3 still open: outside attack 52).
+    const newRoot = child.root !== parent.root;
+    const escapes = child.fds.filter((f) => f.type === "dir" && f.target !== null && child.root !== null && !isUnder(f.target, child.root) && (newRoot || !parentTargets.has(`${f.type}:${f.target}`)));
     if (escapes.length > 0) {
       out.push({
         field: "fds",

@@ -51,6 +51,8 @@ const snapshotSchema = z.looseObject({
   ppid: nullable(int),
   comm: nullable(z.string()),
   cmdline: nullable(z.array(z.string())),
+  /** Bytes of the command line left out past the first 16 KiB (absent: none). */
+  cmdline_truncated: int.nonnegative().optional(),
   exe: nullable(z.string()),
   state: nullable(z.string()),
   /** real, effective, saved, fs (host view) */

@@ -148,7 +148,12 @@ export function buildProgram(setStatus: (n: number) => void): Command {
     .option("-o, --output <file>", "with --json: write the JSON lines to FILE (the program then keeps forktop's stdout)")
     .option("--program-output <file>", "interactive view: append the program's stdout and stderr to FILE (default: a new file in $TMPDIR)")
     .option("--poll", "do not ptrace: poll /proc (lossy; what forktop falls back to when ptrace is refused)", false)
-    .addOption(new Option("--rescan-ms <ms>", "how often every process is re-read for changes (default 500; 0 = never)").argParser(msArg))
+    .addOption(
+      new Option(
+        "--rescan-ms <ms>",
+        "how often every process is re-read for changes, and children made out of the kernel's reports (CLONE_UNTRACED) are looked for (default 500; 0 = never)",
+      ).argParser(msArg),
+    )
     .passThroughOptions()
     .showHelpAfterError("(see forktop --help)")
     .addHelpText("after", help)

@@ -124,6 +124,19 @@ describe("forktop --json with the real tracer", { timeout: 300000 }, () => {
     assert.equal(lines.at(-1)!.code, 3);
   });
 
+  it("the program has no controlling terminal, though forktop has one: it cannot open /dev/tty to type into it", {
+    skip: spawnSync("script", ["--version"]).status === 0 ? false : "script(1) is not installed",
+  }, () => {
+    // forktop on a terminal of its own (script's pty: its controlling terminal), the program asked to open /dev/tty.
+    const probe = `if (: </dev/tty) 2>/dev/null; then echo ctty-yes; else echo ctty-no; fi`;
+    const inner = [process.execPath, forktop, "--json", "-o", "/dev/null", "--", "sh", "-c", probe].map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ");
+    const r = spawnSync("script", ["-qec", inner, "/dev/null"], { encoding: "utf8", timeout: 60000, stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(r.status, 0, r.stderr);
+    // In forktop's session, /dev/tty was forktop's terminal: keys pushed with TIOCSTI reached the shell that started it.
+    assert.match(r.stdout, /ctty-no/, r.stdout);
+    assert.doesNotMatch(r.stdout, /ctty-yes/);
+  });
+
   it("--once -p PID prints the tree once, parents first, and leaves it running", async () => {
     const tree = spawn("sh", ["-c", "sleep 60 & sleep 60 & wait"], { stdio: "ignore" });
     try {

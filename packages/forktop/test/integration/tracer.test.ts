@@ -49,6 +49,9 @@ let forkbomb: string;
 let target: string;
 let threadExec: string;
 let sharedStack: string;
+let untraced: string;
+let sharedCode: string;
+let capdrop: string;
 /** A directory every uid may write (fork bomb manifests). */
 let shared: string;
 const started: ChildProcess[] = [];
@@ -60,6 +63,9 @@ before(() => {
   target = buildProgram(stage, "target");
   threadExec = buildProgram(stage, "thread-exec");
   sharedStack = buildProgram(stage, "shared-stack");
+  untraced = buildProgram(stage, "untraced");
+  sharedCode = buildProgram(stage, "shared-code");
+  capdrop = buildProgram(stage, "capdrop");
   if (!noVoid) app = addVoid(stage);
   shared = join(stage.dir, "shared");
   mkdirSync(shared);
@@ -276,9 +282,11 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
   const shellSnap = exec!.snapshot!;
   // CLONE_PARENT makes the shell the target's sibling; a PID namespace's init gets a plain fork.
   assert.equal(shellSnap.ppid, pidnsInit ? pid : targetSnap.ppid);
-  for (const key of ["uid", "gid", "ns", "caps", "no_new_privs", "seccomp", "seccomp_filters", "root", "cgroup"] as const) {
+  for (const key of ["uid", "gid", "ns", "caps", "seccomp", "seccomp_filters", "root", "cgroup"] as const) {
     assert.deepEqual(shellSnap[key], targetSnap[key], `the shell's ${key} is the target's`);
   }
+  // Set by the child before its exec, whatever the target's: the exec adds no privilege.
+  assert.equal(shellSnap.no_new_privs, true, "the shell has no_new_privs");
   assert.equal(events.find((e) => e.event === "exit" && e.pid === shellPid)?.code, 0);
 
   // What the shell printed against what the target says about itself.
@@ -295,7 +303,8 @@ async function runShellSession(s: Session, pid: number, t: { send: (l: string) =
     .slice(outMark)
     .filter((l) => l.startsWith("status: "))
     .map((l) => l.slice(8));
-  assert.deepEqual(privilegeFields(section(s.tty, 3).join("\n")), privilegeFields(targetStatus.join("\n")));
+  // The same privileges, but for no_new_privs, which the shell always has (its exec adds nothing).
+  assert.deepEqual(privilegeFields(section(s.tty, 3).join("\n")), { ...privilegeFields(targetStatus.join("\n")), NoNewPrivs: "1" });
   t.send("ls");
   await t.out.wait((l) => l.startsWith("end ls"), "target ls", 30_000, outMark);
   const targetLs = t.out.lines
@@ -420,6 +429,51 @@ describe("forktop-tracer", () => {
           .filter((l) => l.startsWith("proc "))
           .map((l) => Number(l.split(" ")[1]));
         assert.ok(await waitFor(() => pids.every((p) => !pidAlive(p)), 30_000), "and exited: none was left stopped");
+      });
+
+      it("finds a child made out of the kernel's reports (CLONE_UNTRACED) at its next rescan: attached, named in an error, its own children followed", () => {
+        const r = runTracer(launcher, ["--rescan-ms", "200", "--", untraced]);
+        assert.equal(r.status, 0, r.stderr);
+        const spawned = r.events.find((e) => e.event === "spawn")!;
+        const attach = r.events.find((e) => e.event === "attach");
+        assert.ok(attach !== undefined, `no attach line: ${r.events.map((e) => e.event).join(" ")}`);
+        assert.equal(attach.ppid, spawned.pid);
+        assert.ok(
+          r.events.some((e) => e.event === "error" && e.pid === attach.pid && /CLONE_UNTRACED/.test(e.message ?? "")),
+          "reported as made out of sight",
+        );
+        // Traced from then on: its fork and the grandchild's exec of true are reported.
+        const fork = r.events.find((e) => e.event === "fork" && e.ppid === attach.pid);
+        assert.ok(fork !== undefined, "the grandchild's fork");
+        assert.ok(r.events.some((e) => e.event === "exec" && e.pid === fork.pid && e.snapshot?.cmdline?.[0] === "true"));
+        for (const pid of [spawned.pid, attach.pid, fork.pid]) assert.equal(r.events.filter((e) => e.event === "exit" && e.pid === pid && !e.thread).length, 1, `one exit for ${pid}`);
+      });
+
+      it("lists a directory fd past the 64th (a way out of a chroot wherever it is), the other fds only counted", () => {
+        const script = 'for i in $(seq 10 90); do eval "exec $i</dev/null"; done; exec 200</etc; exec /bin/sleep 0.2';
+        const r = runTracer(launcher, ["--", "/bin/bash", "-c", script]);
+        assert.equal(r.status, 0, r.stderr);
+        const exec = r.events.find((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === "/bin/sleep");
+        assert.ok(exec?.snapshot?.fds, "the exec's snapshot lists fds");
+        const snap = exec.snapshot as Snap & { fds_total?: number };
+        assert.ok((snap.fds_total ?? 0) > 84, `fds_total ${snap.fds_total}`);
+        assert.ok(
+          snap.fds!.some((f) => f.fd === 200 && f.type === "dir" && f.target === "/etc"),
+          JSON.stringify(snap.fds!.slice(-3)),
+        );
+        assert.ok(!snap.fds!.some((f) => f.fd > 200 || (f.fd > 73 && f.fd < 200)), "past the 64th, directories only");
+      });
+
+      it("carries the first 16 KiB of a command line and counts the rest: a huge argv cannot make every snapshot huge", () => {
+        const r = runTracer(launcher, ["--", "/bin/bash", "-c", 'exec /bin/sleep 0.2 "$(printf "%040000d" 0)"']);
+        assert.equal(r.status, 0, r.stderr);
+        const exec = r.events.find((e) => e.event === "exec" && e.snapshot?.cmdline?.[0] === "/bin/sleep");
+        const snap = exec?.snapshot as (Snap & { cmdline_truncated?: number }) | undefined;
+        assert.ok(snap?.cmdline, "the exec's snapshot");
+        const shown = snap.cmdline!.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+        assert.ok(shown <= 16384 + 1, `${shown} bytes shown`);
+        // /proc/PID/cmdline: each argument and its NUL; the last one shown is cut before its NUL.
+        assert.equal(shown - 1 + (snap.cmdline_truncated ?? 0), "/bin/sleep 0.2 ".length + 40000 + 1, "shown + left out = the whole command line");
       });
 
       it("reports an exec by a non-leader thread with former_pid, and one exit for the process", () => {
@@ -552,6 +606,56 @@ describe("forktop-tracer", () => {
         await s.event((e) => e.event === "detached", "detached");
         assert.equal(await s.exited(), 0);
         child.kill("SIGKILL");
+      });
+
+      it("refuses a shell in a process that runs code from a shared mapping another process could rewrite, and leaves it running", async () => {
+        const [cmd, ...rest] = asLauncher(launcher, [sharedCode]);
+        const child = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir, detached: true });
+        started.push(child);
+        try {
+          const out = new Lines(child.stdout!);
+          const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
+          const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
+          await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
+          const mark = s.control.lines.length;
+          s.send(`shell ${pid} 24 80`);
+          const answer = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
+          s.send("detach");
+          await s.event((e) => e.event === "detached", "detached");
+          assert.equal(await s.exited(), 0);
+          assert.equal(answer.event, "error", "no shell");
+          assert.match(answer.message ?? "", /shared mapping/);
+          assert.ok(pidAlive(pid), "the target runs on");
+        } finally {
+          // The target and the process that shares its code page (a group of their own).
+          process.kill(-child.pid!, "SIGKILL");
+        }
+      });
+
+      it("the shell gains nothing at its exec: in a uid-0 process that dropped its capabilities, it has none either", { skip: launcher !== "root" && "a uid-0 target" }, async () => {
+        const child = spawn(capdrop, [], { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir });
+        started.push(child);
+        try {
+          const out = new Lines(child.stdout!);
+          const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
+          const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
+          await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
+          const mark = s.control.lines.length;
+          s.send(`shell ${pid} 24 80`);
+          const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
+          assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
+          await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+          // Without no_new_privs, uid 0's exec of busybox would have had the whole bounding set back.
+          s.typeInShell('while IFS= read -r l; do case $l in CapEff*|CapPrm*) echo "@@$l";; esac; done < /proc/self/status; exit\n');
+          await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
+          assert.match(s.tty, /@@CapPrm:\s+0000000000000000/);
+          assert.match(s.tty, /@@CapEff:\s+0000000000000000/);
+          s.send("detach");
+          await s.event((e) => e.event === "detached", "detached");
+          assert.equal(await s.exited(), 0);
+        } finally {
+          child.kill("SIGKILL");
+        }
       });
 
       it("relays a shell through a real terminal (script(1) gives the tracer a pty)", async () => {

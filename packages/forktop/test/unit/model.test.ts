@@ -298,6 +298,18 @@ describe("forktop: more than its parent", () => {
     assert.deepEqual(verdicts(c, p), ["more dir fd outside root", "changed 2 new fds"]);
   });
 
+  it("a directory fd inherited from the parent is MORE once the child's root is narrower: it leads out (fchdir, chroot)", () => {
+    const fds = [
+      { fd: 0, type: "tty" as const, target: "/dev/pts/1" },
+      { fd: 3, type: "dir" as const, target: "/tmp" },
+    ];
+    const p = snap({ root: "/", fds });
+    const c = snap({ root: "/tmp/jail", fds });
+    assert.ok(verdicts(c, p).includes("more dir fd outside root"), verdicts(c, p).join(", "));
+    // The same fd under the same root as the parent's: nothing new.
+    assert.ok(!verdicts(snap({ root: "/", fds }), p).includes("more dir fd outside root"));
+  });
+
   it("each different namespace is a changed difference (a badge), not MORE", () => {
     const v = voidSnap(5, 1);
     const ds = comparePrivileges(v, parent);
