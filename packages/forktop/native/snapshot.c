@@ -23,8 +23,9 @@
 #include "tracer.h"
 
 #define MAX_FDS_LISTED 64
-#define CMDLINE_SHOWN 16384  /* bytes of /proc/PID/cmdline a snapshot carries */
-#define MAX_FDS_SCANNED 4096 /* for directories, past MAX_FDS_LISTED */
+#define MAX_THREADS_COMPARED 1024 /* threads whose privileges a snapshot compares with the leader's */
+#define CMDLINE_SHOWN 16384       /* bytes of /proc/PID/cmdline a snapshot carries */
+#define MAX_FDS_SCANNED 4096      /* for directories, past MAX_FDS_LISTED */
 
 char *read_small_file(const char *path, size_t *len_out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -280,6 +281,46 @@ static void json_fds(struct buf *b, pid_t pid) {
   free(fds);
 }
 
+/* Whether two status texts give `key` the same value (up to the newline). */
+static bool same_field(const char *a, const char *b, const char *key) {
+  const char *va = status_field(a, key), *vb = status_field(b, key);
+  if (!va || !vb) return va == vb;
+  size_t la = strcspn(va, "\n"), lb = strcspn(vb, "\n");
+  return la == lb && memcmp(va, vb, la) == 0;
+}
+
+/* ",\"threads_differ\":[TID...]" for the threads whose credentials,
+ * capabilities, no_new_privs or seccomp differ from the leader's (whose
+ * /proc/PID/status the snapshot shows), up to MAX_THREADS_COMPARED
+ * threads; nothing when none does. The kernel keeps these per thread: a
+ * thread that changes its own (raw setresuid, capset, a filter without
+ * TSYNC) keeps what the leader dropped, or holds what it never had
+ * (outside attack 52). */
+static void json_threads_differ(struct buf *b, pid_t pid, const char *leader) {
+  static const char *const keys[] = {"Uid",    "Gid",    "Groups",     "CapInh",  "CapPrm",         "CapEff",
+                                     "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"};
+  if (!leader) return;
+  size_t n;
+  pid_t *tids = proc_tasks(pid, &n);
+  if (!tids) return;
+  size_t listed = 0;
+  for (size_t i = 0; i < n && i < MAX_THREADS_COMPARED; i++) {
+    if (tids[i] == pid) continue;
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tids[i]);
+    char *status = read_small_file(path, NULL);
+    if (!status) continue; /* gone since the listing */
+    bool same = true;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0] && same; k++) same = same_field(leader, status, keys[k]);
+    free(status);
+    if (same) continue;
+    buf_printf(b, "%s%d", listed ? "," : ",\"threads_differ\":[", tids[i]);
+    listed++;
+  }
+  if (listed) buf_str(b, "]");
+  free(tids);
+}
+
 void snapshot_json(struct buf *b, pid_t pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -372,6 +413,8 @@ void snapshot_json(struct buf *b, pid_t pid) {
   json_int_field(b, status, "Seccomp");
   buf_str(b, ",\"seccomp_filters\":");
   json_int_field(b, status, "Seccomp_filters");
+
+  json_threads_differ(b, pid, status);
 
   buf_str(b, ",\"root\":");
   json_str_or_null(b, link_values[1]);

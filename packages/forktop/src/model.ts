@@ -599,6 +599,20 @@ export function comparePrivileges(child: Snapshot, parent: Snapshot): Difference
   const out: Difference[] = [];
   out.push(...capDifferences(child, parent));
 
+  // What is shown is the main thread's; a thread that changed its own credentials, capabilities, no_new_privs or seccomp
+  // (raw setresuid, capset, a filter without TSYNC) may hold more than that: unknown, so MORE (outside attack 52).
+  const differ = child.threads_differ ?? [];
+  if (differ.length > 0) {
+    out.push({
+      field: "threads",
+      label: "threads differ",
+      parent: "",
+      child: differ.join(" "),
+      verdict: "more",
+      why: "a thread holds other credentials, capabilities, no_new_privs or seccomp than the main thread shown",
+    });
+  }
+
   if (child.no_new_privs !== null && parent.no_new_privs !== null && child.no_new_privs !== parent.no_new_privs) {
     out.push(
       child.no_new_privs

@@ -74,6 +74,8 @@ const snapshotSchema = z.looseObject({
   mounts: nullable(int),
   fds: nullable(z.array(fdSchema)),
   fds_total: nullable(int),
+  /** Threads whose credentials, capabilities, no_new_privs or seccomp differ from the main thread's (absent: none). */
+  threads_differ: z.array(int).optional(),
 });
 
 export type Fd = z.infer<typeof fdSchema>;

@@ -52,6 +52,7 @@ let sharedStack: string;
 let untraced: string;
 let sharedCode: string;
 let capdrop: string;
+let threadPrivs: string;
 /** A directory every uid may write (fork bomb manifests). */
 let shared: string;
 const started: ChildProcess[] = [];
@@ -66,6 +67,7 @@ before(() => {
   untraced = buildProgram(stage, "untraced");
   sharedCode = buildProgram(stage, "shared-code");
   capdrop = buildProgram(stage, "capdrop");
+  threadPrivs = buildProgram(stage, "thread-privs");
   if (!noVoid) app = addVoid(stage);
   shared = join(stage.dir, "shared");
   mkdirSync(shared);
@@ -474,6 +476,17 @@ describe("forktop-tracer", () => {
         assert.ok(shown <= 16384 + 1, `${shown} bytes shown`);
         // /proc/PID/cmdline: each argument and its NUL; the last one shown is cut before its NUL.
         assert.equal(shown - 1 + (snap.cmdline_truncated ?? 0), "/bin/sleep 0.2 ".length + 40000 + 1, "shown + left out = the whole command line");
+      });
+
+      it("names the threads whose privileges are not the main thread's (a thread that set no_new_privs for itself alone)", () => {
+        const r = runTracer(launcher, ["--rescan-ms", "100", "--", threadPrivs]);
+        assert.equal(r.status, 0, r.stderr);
+        const tid = Number(/thread (\d+)/.exec(r.stderr)?.[1]);
+        const spawned = r.events.find((e) => e.event === "spawn")!;
+        const seen = r.events.filter((e) => e.pid === spawned.pid && (e.snapshot as (Snap & { threads_differ?: number[] }) | undefined)?.threads_differ?.includes(tid));
+        assert.ok(seen.length > 0, `no snapshot names thread ${tid}: ${r.events.map((e) => e.event).join(" ")}`);
+        // The main thread itself is shown as it is: no no_new_privs.
+        assert.equal(seen[0]!.snapshot!.no_new_privs, false);
       });
 
       it("reports an exec by a non-leader thread with former_pid, and one exit for the process", () => {

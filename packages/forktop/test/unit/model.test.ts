@@ -298,6 +298,11 @@ describe("forktop: more than its parent", () => {
     assert.deepEqual(verdicts(c, p), ["more dir fd outside root", "changed 2 new fds"]);
   });
 
+  it("threads whose privileges differ from the main thread's are MORE: what they hold is not what is shown", () => {
+    assert.ok(verdicts(snap({ threads_differ: [4244] }), snap({})).includes("more threads differ"));
+    assert.ok(!verdicts(snap({}), snap({})).some((v) => v.includes("threads")));
+  });
+
   it("a directory fd inherited from the parent is MORE once the child's root is narrower: it leads out (fchdir, chroot)", () => {
     const fds = [
       { fd: 0, type: "tty" as const, target: "/dev/pts/1" },
