@@ -221,12 +221,18 @@ static void reset_signals(void) {
  *     `ulimit -c unlimited` to debug still gets core files).
  * CPU affinity and a positive nice value stay: they only restrict. */
 static void reset_scheduling(struct child_ctx *c) {
-  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+  /* Read first, opened for writing only when there is something to take
+   * back: /proc may be mounted read-only (outside attack 54). */
+  int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
   if (fd < 0) die(c, "open", "/proc/self/oom_score_adj");
   char text[16] = {0};
   if (read(fd, text, sizeof text - 1) < 1) die(c, "read", "/proc/self/oom_score_adj");
-  if (text[0] == '-' && write(fd, "0", 1) != 1) die(c, "write", "/proc/self/oom_score_adj (raising it to 0)");
   close(fd);
+  if (text[0] == '-') {
+    fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) die(c, fd < 0 ? "open" : "write", "/proc/self/oom_score_adj (raising the launcher's negative value to 0)");
+    close(fd);
+  }
   /* The raw call answers 20 - nice (1..40): above 20 is a negative nice value. */
   long prio = syscall(SYS_getpriority, PRIO_PROCESS, 0);
   if (prio > 20 && syscall(SYS_setpriority, PRIO_PROCESS, 0, 0) < 0) die(c, "setpriority", "(nice 0)");

@@ -102,8 +102,9 @@ export function anchorParent(file: string, writable: readonly string[]): Anchore
   const dir = resolveTrusted(dirname(absolute), uid, writable);
   // In a directory a void may write, the void could rename its own file over the pid file (naming any process for
   // whoever signals the service by it, kept after the run), or remove or rewrite the log (outside attack 53).
-  const bind = writable.find((w) => isWithin(dir, w));
-  if (bind !== undefined) throw new Error(`${dir} is inside ${bind}, which a void of this run may write (it could replace or remove the file): give a directory no void may write`);
+  // The directory, or the file itself (a writable bind of the very file: the void would rewrite or truncate it).
+  const bind = writable.find((w) => isWithin(dir, w)) ?? writable.find((w) => isWithin(`${dir === "/" ? "" : dir}/${name}`, w));
+  if (bind !== undefined) throw new Error(`${dir}/${name} is inside ${bind}, which a void of this run may write (it could replace, remove or rewrite the file): give a directory no void may write`);
   const dirFd = loadAddon().openNoSymlinks(dir);
   try {
     if (!fstatSync(dirFd).isDirectory()) throw new Error(`${dir} is not a directory`);

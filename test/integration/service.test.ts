@@ -227,6 +227,16 @@ for (const launcher of launchers) {
         assert.match(r.stderr, new RegExp(`${option} .*void\\.x: .* is inside .*daemon-bound-\\w+, which a void of this run may write`));
       }
       assert.deepEqual(readdirSync(join(bound, "state")), [], "nothing was written there");
+      // The log file itself bound writable (a directory of its own no void may write): the void could rewrite it.
+      const own = join(stage.dir, `daemon-own-${launcher}`);
+      mkdirSync(own, { mode: 0o755 });
+      writeFileSync(join(own, "void.log"), "");
+      const fileSpec = writeSpec(stage, `daemon-file-bound-${launcher}`, {
+        entrypoints: { "exit-0": { args: ["BinaryName", "Entrypoint"], environment: [{ Filesystem: { host_path: join(own, "void.log"), environment_path: "/state/void.log", read_only: false } }] } },
+      });
+      const fileBound = runVoid(stage, launcher, ["run", "-D", "--log-file", join(own, "void.log"), "-s", fileSpec, stage.actor]);
+      assert.equal(fileBound.status, 2, fileBound.stderr);
+      assert.match(fileBound.stderr, /--log-file .*void\.log: .*void\.log is inside .*void\.log, which a void of this run may write/);
       // A symlink in a directory nobody else can change is followed as before.
       const trusted = join(stage.dir, `daemon-trusted-${launcher}`);
       mkdirSync(trusted, { mode: 0o755 });
