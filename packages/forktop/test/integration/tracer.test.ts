@@ -251,6 +251,35 @@ function section(tty: string, n: number): string[] {
  * between markers, exits it, and compares everything with what the target
  * says about itself. Leaves the tracer running.
  */
+/** The pid a test program prints as "ready PID" on its stdout. */
+async function readyPid(child: ChildProcess): Promise<number> {
+  return Number((await new Lines(child.stdout!).wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
+}
+
+/** Attaches to `pid` (-p, no rescans) and asks for a shell in it: the session, the tracer's answer (a shell or an error) and the control mark before it. */
+async function askShell(launcher: Launcher, pid: number): Promise<{ s: Session; answer: Ev; mark: number }> {
+  const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
+  await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
+  const mark = s.control.lines.length;
+  s.send(`shell ${pid} 24 80`);
+  const answer = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
+  return { s, answer, mark };
+}
+
+/** Types `line` (ending in exit) into the shell askShell opened, once its prompt shows, and waits for the shell to end. */
+async function typeAndExit(s: Session, pid: number, mark: number, line: string): Promise<void> {
+  await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+  s.typeInShell(line);
+  await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
+}
+
+/** Detaches from everything: the tracer says so and exits 0. */
+async function detachAll(s: Session): Promise<void> {
+  s.send("detach");
+  await s.event((e) => e.event === "detached", "detached");
+  assert.equal(await s.exited(), 0);
+}
+
 async function runShellSession(s: Session, pid: number, t: { send: (l: string) => void; out: Lines }, pidnsInit = false): Promise<void> {
   s.tty = "";
   const mark = s.control.lines.length;
@@ -603,21 +632,12 @@ describe("forktop-tracer", () => {
         const [cmd, ...rest] = asLauncher(launcher, [sharedStack]);
         const child = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir });
         started.push(child);
-        const out = new Lines(child.stdout!);
-        const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
-        const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
-        await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
-        const mark = s.control.lines.length;
-        s.send(`shell ${pid} 24 80`);
-        const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
-        assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
-        await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
-        s.typeInShell("echo @@$((0+1)); exit\n");
-        await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
+        const pid = await readyPid(child);
+        const { s, answer, mark } = await askShell(launcher, pid);
+        assert.equal(answer.event, "shell", `shell failed: ${answer.message}`);
+        await typeAndExit(s, pid, mark, "echo @@$((0+1)); exit\n");
         assert.match(s.tty, /@@1/);
-        s.send("detach");
-        await s.event((e) => e.event === "detached", "detached");
-        assert.equal(await s.exited(), 0);
+        await detachAll(s);
         child.kill("SIGKILL");
       });
 
@@ -626,16 +646,9 @@ describe("forktop-tracer", () => {
         const child = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir, detached: true });
         started.push(child);
         try {
-          const out = new Lines(child.stdout!);
-          const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
-          const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
-          await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
-          const mark = s.control.lines.length;
-          s.send(`shell ${pid} 24 80`);
-          const answer = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
-          s.send("detach");
-          await s.event((e) => e.event === "detached", "detached");
-          assert.equal(await s.exited(), 0);
+          const pid = await readyPid(child);
+          const { s, answer } = await askShell(launcher, pid);
+          await detachAll(s);
           assert.equal(answer.event, "error", "no shell");
           assert.match(answer.message ?? "", /shared mapping/);
           assert.ok(pidAlive(pid), "the target runs on");
@@ -649,23 +662,14 @@ describe("forktop-tracer", () => {
         const child = spawn(capdrop, [], { stdio: ["ignore", "pipe", "inherit"], cwd: stage.dir });
         started.push(child);
         try {
-          const out = new Lines(child.stdout!);
-          const pid = Number((await out.wait((l) => l.startsWith("ready"), "ready")).split(" ")[1]);
-          const s = new Session(launcher, ["-p", String(pid), "--rescan-ms", "0"]);
-          await s.event((e) => e.event === "attach" && e.pid === pid, "attached");
-          const mark = s.control.lines.length;
-          s.send(`shell ${pid} 24 80`);
-          const opened = await s.event((e) => (e.event === "shell" && e.pid === pid) || e.event === "error", "shell or error", 30_000, mark);
-          assert.equal(opened.event, "shell", `shell failed: ${opened.message}`);
-          await s.waitTty((tty) => tty.includes(`[forktop ${pid}]`), "the prompt");
+          const pid = await readyPid(child);
+          const { s, answer, mark } = await askShell(launcher, pid);
+          assert.equal(answer.event, "shell", `shell failed: ${answer.message}`);
           // Without no_new_privs, uid 0's exec of busybox would have had the whole bounding set back.
-          s.typeInShell('while IFS= read -r l; do case $l in CapEff*|CapPrm*) echo "@@$l";; esac; done < /proc/self/status; exit\n');
-          await s.event((e) => e.event === "shell-exit", "shell-exit", 30_000, mark);
+          await typeAndExit(s, pid, mark, 'while IFS= read -r l; do case $l in CapEff*|CapPrm*) echo "@@$l";; esac; done < /proc/self/status; exit\n');
           assert.match(s.tty, /@@CapPrm:\s+0000000000000000/);
           assert.match(s.tty, /@@CapEff:\s+0000000000000000/);
-          s.send("detach");
-          await s.event((e) => e.event === "detached", "detached");
-          assert.equal(await s.exited(), 0);
+          await detachAll(s);
         } finally {
           child.kill("SIGKILL");
         }
